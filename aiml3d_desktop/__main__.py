@@ -1,0 +1,5 @@
+import sys
+
+from aiml3d_desktop.cli import main
+
+sys.exit(main())

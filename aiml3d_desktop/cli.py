@@ -1,0 +1,328 @@
+"""The ``aiml3d`` command: the GUI by default, and commands for scripted and batch work."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from aiml3d_desktop import APP_NAME, __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+EPILOG = """\
+The API key comes from the AIMLAPI_KEY environment variable, else from the OS keychain
+(save it there with `aiml3d key set`). The API base URL comes from --api-base, else
+AIML_API_BASE, else the settings file.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aiml3d",
+        description=f"{APP_NAME}: turn pictures into 3D models with the AIML API (TripoSR). "
+        "Without a command, the desktop app starts.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"aiml3d {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gen = sub.add_parser(
+        "generate",
+        help="make 3D models from pictures through the AIML API",
+        description="Send each picture (a PNG/JPEG/WEBP file or an http(s) link) to TripoSR, "
+        "one after another, and save each mesh with a .json file of what the API reported.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    gen.add_argument("inputs", nargs="+", metavar="IMAGE_OR_URL", help="picture files or links")
+    gen.add_argument(
+        "-o",
+        "--output-dir",
+        type=Path,
+        help="folder for the meshes (default: the output folder from the settings)",
+    )
+    gen.add_argument("--format", choices=("glb", "obj"), help="mesh format (default glb)")
+    gen.add_argument(
+        "--no-remove-bg", action="store_true", help="keep the background (the default removes it)"
+    )
+    gen.add_argument(
+        "--foreground-ratio",
+        type=float,
+        metavar="F",
+        help="share of the picture the object fills, 0.5 to 1 (default 0.9)",
+    )
+    gen.add_argument(
+        "--mc-resolution",
+        type=int,
+        metavar="N",
+        help="marching-cubes resolution, 32 to 1024 (default 256; above 512 is "
+        "slow and not recommended)",
+    )
+    gen.add_argument(
+        "--max-side",
+        type=int,
+        metavar="PX",
+        help="downscale local pictures so the longest side is at most PX (default 1024)",
+    )
+    gen.add_argument(
+        "--api-base", metavar="URL", help="API base URL (default https://api.aimlapi.com)"
+    )
+    gen.add_argument(
+        "--retries",
+        type=int,
+        default=4,
+        metavar="N",
+        help="retries on network errors, 429 and 5xx answers (default 4)",
+    )
+    gen.add_argument(
+        "--timeout",
+        type=float,
+        default=180.0,
+        metavar="S",
+        help="seconds to wait for the API to answer (default 180)",
+    )
+    gen.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+
+    info = sub.add_parser("info", help="print a mesh file's statistics")
+    info.add_argument("mesh", type=Path, metavar="MESH")
+    info.add_argument("--json", action="store_true", help="print JSON")
+
+    conv = sub.add_parser("convert", help="convert a mesh to GLB, OBJ, STL or PLY")
+    conv.add_argument("mesh", type=Path, metavar="MESH")
+    conv.add_argument(
+        "out", type=Path, metavar="OUT", help="output file; its extension picks the format"
+    )
+
+    view = sub.add_parser("view", help="open a mesh file in the desktop app")
+    view.add_argument("mesh", type=Path, metavar="MESH")
+
+    key = sub.add_parser("key", help="save, check or remove the API key in the OS keychain")
+    key.add_argument("action", choices=("set", "status", "delete"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="aiml3d: %(message)s")
+    from aiml3d_desktop.core.errors import Aiml3DError
+
+    try:
+        if args.command is None or args.command == "view":
+            from aiml3d_desktop.gui.app import run
+
+            return run([str(args.mesh)] if args.command == "view" else [])
+        return COMMANDS[args.command](args)
+    except Aiml3DError as exc:
+        _error(str(exc))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return EXIT_INTERRUPTED
+
+
+def _error(message: str) -> None:
+    print(f"aiml3d: error: {message}", file=sys.stderr)
+
+
+def cmd_generate(args) -> int:
+    from aiml3d_desktop.core import jobs, keys, settings
+    from aiml3d_desktop.core.cancel import CancelToken
+    from aiml3d_desktop.core.errors import Aiml3DError, Cancelled
+    from aiml3d_desktop.core.fileio import write_json
+    from aiml3d_desktop.core.net import RetryPolicy, Timeouts
+    from aiml3d_desktop.core.params import TriposrParams
+
+    conf, _ = settings.load()
+    defaults = conf.params
+    params = TriposrParams(
+        output_format=args.format or defaults.output_format,
+        do_remove_background=False if args.no_remove_bg else defaults.do_remove_background,
+        foreground_ratio=_pick(args.foreground_ratio, defaults.foreground_ratio),
+        mc_resolution=_pick(args.mc_resolution, defaults.mc_resolution),
+    ).validate()
+    for warning in params.warnings:
+        print(f"aiml3d: note: {warning}", file=sys.stderr)
+    options = jobs.JobOptions(
+        api_key=keys.get_key(),
+        base_url=conf.api_base_for(args.api_base),
+        max_side=_pick(args.max_side, conf.max_side),
+        max_download=conf.max_download_mib * 2**20,
+        timeouts=Timeouts(read=args.timeout),
+        retry=RetryPolicy(attempts=max(0, args.retries)),
+    )
+    out_dir = args.output_dir or conf.output_path
+    cancel = CancelToken()
+    _cancel_on_sigterm(cancel)
+    done, failed = [], []
+    for source in args.inputs:
+        reporter = _Reporter(source, quiet=args.quiet)
+        try:
+            result = jobs.generate(
+                source, params, out_dir, options, progress=reporter, cancel=cancel
+            )
+        except KeyboardInterrupt:
+            cancel.cancel()
+            raise
+        except Cancelled:
+            raise KeyboardInterrupt from None
+        except Aiml3DError as exc:
+            failed.append(source)
+            _error(f"{source}: {exc}")
+            continue
+        finally:
+            reporter.close()
+        sidecar = result.mesh_path.with_name(result.mesh_path.name + ".json")
+        try:
+            write_json(sidecar, result.metadata)
+        except OSError as exc:
+            _error(f"{source}: the mesh is saved, but not its metadata: {exc.strerror or exc}")
+        done.append(result)
+        stats = result.loaded.stats
+        print(
+            f"{source} -> {result.mesh_path}  ({stats.triangles:,} triangles, "
+            f"{_mib(stats.file_size)}, {result.metadata['elapsed_s']:.1f} s)"
+        )
+    print(f"{len(done)} of {len(args.inputs)} done" + (f", {len(failed)} failed" if failed else ""))
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _pick(value, default):
+    return default if value is None else value
+
+
+def _mib(size: int | None) -> str:
+    return f"{(size or 0) / 2**20:.2f} MiB"
+
+
+def _cancel_on_sigterm(cancel) -> None:
+    """A scheduler's SIGTERM cancels like Ctrl-C: the partial download is removed."""
+    if threading.current_thread() is threading.main_thread():
+
+        def handler(signum, frame):
+            cancel.cancel()
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, handler)
+
+
+class _Reporter:
+    """Prints each stage once, and a progress bar while downloading."""
+
+    def __init__(self, source: str, quiet: bool) -> None:
+        self.source, self.quiet = source, quiet
+        self.stage: str | None = None
+        self.bar = None
+
+    def __call__(self, stage: str, done: int | None, total: int | None) -> None:
+        if self.quiet:
+            return
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            if stage == "downloading":
+                from tqdm import tqdm
+
+                self.bar = tqdm(
+                    total=total,
+                    unit="B",
+                    unit_scale=True,
+                    unit_divisor=1024,
+                    desc=f"{Path(self.source).name}: downloading",
+                    leave=False,
+                    file=sys.stderr,
+                    disable=None,
+                )
+            elif stage != "uploading":
+                print(f"{self.source}: {stage}...", file=sys.stderr)
+        if self.bar is not None and done is not None:
+            if total and self.bar.total != total:
+                self.bar.total = total
+            self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def cmd_info(args) -> int:
+    from aiml3d_desktop.core import mesh
+
+    loaded = mesh.load(args.mesh)
+    info = {
+        "file": str(args.mesh),
+        "format": mesh.file_type_of(args.mesh),
+        **loaded.stats.as_dict(),
+        "colours": _colour_kind(loaded.arrays),
+    }
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return EXIT_OK
+    sx, sy, sz = info["size"]
+    rows = [
+        ("File", f"{args.mesh} ({info['format'].upper()}, {_mib(info['file_size'])})"),
+        ("Vertices", f"{info['vertices']:,}"),
+        ("Triangles", f"{info['triangles']:,}"),
+        ("Size", f"{sx:.4g} x {sy:.4g} x {sz:.4g}"),
+        ("Watertight", "yes" if info["watertight"] else "no"),
+        ("Parts", str(info["parts"])),
+        ("Colours", info["colours"]),
+    ]
+    for label, value in rows:
+        print(f"{label:<11} {value}")
+    return EXIT_OK
+
+
+def _colour_kind(arrays) -> str:
+    if arrays.texture is not None:
+        h, w = arrays.texture.shape[:2]
+        return f"texture {w}x{h}"
+    return "per-vertex" if arrays.colors is not None else "none"
+
+
+def cmd_convert(args) -> int:
+    from aiml3d_desktop.core import mesh
+
+    out = mesh.export(mesh.load(args.mesh).mesh, args.out)
+    print(f"wrote {out}")
+    return EXIT_OK
+
+
+def cmd_key(args) -> int:
+    from aiml3d_desktop.core import keys
+
+    if args.action == "status":
+        source = keys.key_source()
+        print(
+            {
+                "environment": f"using {keys.ENV_VAR} from the environment",
+                "keychain": "a key is saved in the OS keychain",
+                "none": "no key is set",
+            }.get(source, source)
+            + (f" ({keys.mask(keys.get_key())})" if source != "none" else "")
+        )
+        return EXIT_OK
+    if args.action == "delete":
+        keys.delete_key()
+        print("the key was removed from the OS keychain")
+        return EXIT_OK
+    key = getpass.getpass("AIML API key: ") if sys.stdin.isatty() else sys.stdin.readline()
+    where = keys.set_key(key)
+    if where == "session":
+        _error(
+            "this machine has no OS keychain, so the key cannot be saved; "
+            f"set {keys.ENV_VAR} in the environment instead"
+        )
+        return EXIT_FAILED
+    print("the key is saved in the OS keychain")
+    return EXIT_OK
+
+
+COMMANDS = {"generate": cmd_generate, "info": cmd_info, "convert": cmd_convert, "key": cmd_key}

@@ -1,0 +1,291 @@
+"""The AIML API client: one documented call, ``POST /v1/images/generations``, done carefully."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import requests
+from urllib3.exceptions import ReadTimeoutError
+
+from aiml3d_desktop.core.cancel import CancelToken
+from aiml3d_desktop.core.errors import (
+    ApiError,
+    BadResponseError,
+    ConfigError,
+    NetworkError,
+)
+from aiml3d_desktop.core.images import PreparedImage
+from aiml3d_desktop.core.net import RetryPolicy, Timeouts, check_url, make_session
+from aiml3d_desktop.core.params import TriposrParams
+
+DEFAULT_BASE = "https://api.aimlapi.com"
+ENDPOINT = "/v1/images/generations"
+UPLOAD_CHUNK = 64 * 1024
+
+HINTS = {
+    400: "Check the parameters and the image.",
+    401: "Set a valid API key in Settings or in the AIMLAPI_KEY environment variable.",
+    403: "Your AIML account is out of credits: top it up, then try again.",
+    404: "Check the API base URL in Settings.",
+    422: "Check the parameters and the image.",
+    429: "Too many requests: wait a minute, then try again.",
+    500: "The AIML service failed, or the model is under maintenance: try again later.",
+    502: "The AIML service is having trouble: try again in a few minutes.",
+    503: "The AIML service is unavailable: try again in a few minutes.",
+    504: "Generation timed out: try a lower marching-cubes resolution.",
+}
+DATA_URI_HINT = (
+    "The service may not accept a local file sent inline: put the image at a public "
+    "http(s) address and give that address instead."
+)
+
+
+@dataclass(frozen=True)
+class MeshLink:
+    """Where the generated mesh is, and what the API said about making it."""
+
+    url: str | None
+    inline: bytes | None  # the generic shape may carry the file as b64_json instead of a URL
+    file_name: str | None
+    content_type: str | None
+    file_size: int | None
+    request_id: str | None
+    timings: dict = field(default_factory=dict)
+    credits_used: float | None = None
+
+
+class _Upload:
+    """A request body that reports how much of it has been handed to the socket.
+
+    ``__len__`` lets requests send a Content-Length instead of chunked encoding;
+    ``__iter__`` starts over, so a retried request sends the whole body again.
+    """
+
+    def __init__(self, payload: bytes, on_sent: Callable[[int, int], None], cancel: CancelToken):
+        self._payload, self._on_sent, self._cancel = payload, on_sent, cancel
+
+    def __len__(self) -> int:
+        return len(self._payload)
+
+    def __iter__(self) -> Iterator[bytes]:
+        total = len(self._payload)
+        for start in range(0, total, UPLOAD_CHUNK):
+            self._cancel.check()
+            yield self._payload[start : start + UPLOAD_CHUNK]
+            self._on_sent(min(start + UPLOAD_CHUNK, total), total)
+
+
+class AimlClient:
+    def __init__(
+        self,
+        api_key: str | None,
+        base_url: str = DEFAULT_BASE,
+        *,
+        timeouts: Timeouts = Timeouts(),
+        retry: RetryPolicy = RetryPolicy(),
+        cancel: CancelToken | None = None,
+    ) -> None:
+        if not api_key:
+            raise ConfigError(
+                "No AIML API key is set",
+                hint="Save one in Settings (or with `aiml3d key set`), or set AIMLAPI_KEY.",
+            )
+        self.base_url = check_url(base_url.rstrip("/"), "API base URL")
+        self._key = api_key
+        self._timeouts = timeouts
+        self._cancel = cancel or CancelToken()
+        self._session = make_session(retry, self._cancel, retry_post=True)
+
+    def __repr__(self) -> str:  # never show the key
+        return f"AimlClient({self.base_url!r})"
+
+    def generate_3d(
+        self,
+        params: TriposrParams,
+        image: PreparedImage,
+        on_sent: Callable[[int, int], None] = lambda done, total: None,
+    ) -> MeshLink:
+        try:
+            body = self.post(ENDPOINT, params.body(image.image_url), on_sent)
+        except ApiError as exc:
+            if exc.status in (400, 422) and not image.is_url and _mentions_image(exc.message):
+                exc.hint = DATA_URI_HINT
+            raise
+        return _mesh_link(body)
+
+    def post(
+        self,
+        path: str,
+        body: dict,
+        on_sent: Callable[[int, int], None] = lambda done, total: None,
+    ) -> dict:
+        """POST JSON with the key, retrying as the policy says; returns the answer's JSON."""
+        payload = json.dumps(body).encode("utf-8")
+        headers = {
+            "Authorization": f"Bearer {self._key}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+        self._cancel.check()
+        try:
+            response = self._session.post(
+                self.base_url + path,
+                data=_Upload(payload, on_sent, self._cancel),
+                headers=headers,
+                timeout=(self._timeouts.connect, self._timeouts.read),
+                allow_redirects=False,  # the key goes to the API host and nowhere else
+            )
+        except requests.RequestException as exc:
+            self._cancel.check()
+            raise _network_error(exc, self.base_url, self._timeouts) from None
+        self._cancel.check()
+        return _json_or_raise(response)
+
+
+def _network_error(exc: requests.RequestException, base_url: str, timeouts: Timeouts):
+    if isinstance(exc, requests.ReadTimeout) or isinstance(
+        getattr(exc, "__context__", None), ReadTimeoutError
+    ):
+        return NetworkError(
+            f"The AIML API did not answer within {timeouts.read:.0f} seconds",
+            hint="Try again, or try a lower marching-cubes resolution.",
+        )
+    if isinstance(exc, requests.ConnectTimeout):
+        return NetworkError(
+            f"Could not connect to {base_url} within {timeouts.connect:.0f} seconds",
+            hint="Check your internet connection and the API base URL.",
+        )
+    return NetworkError(
+        f"Could not reach {base_url}: {_root_cause(exc)}",
+        hint="Check your internet connection and the API base URL, then try again.",
+    )
+
+
+def _root_cause(exc: BaseException) -> str:
+    seen = exc
+    while seen.__cause__ is not None or seen.__context__ is not None:
+        seen = seen.__cause__ or seen.__context__
+    text = str(seen) or type(seen).__name__
+    return text.split(": ", 1)[-1][:160]
+
+
+def _json_or_raise(response: requests.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    request_id = _request_id(body, response)
+    if response.status_code >= 400:
+        raise ApiError(
+            f"The AIML API refused the request (HTTP {response.status_code}): "
+            f"{_server_message(body, response)}",
+            hint=HINTS.get(
+                response.status_code, HINTS[500 if response.status_code >= 500 else 400]
+            ),
+            request_id=request_id,
+            status=response.status_code,
+            details=response.text[:4000],
+        )
+    status = response.status_code
+    if not 200 <= status < 300 or not isinstance(body, dict):
+        what = "a redirect" if 300 <= status < 400 else "something that is not a JSON object"
+        raise BadResponseError(
+            f"The AIML API answered HTTP {status} with {what}",
+            hint="Check the API base URL; if it is right, try again later.",
+            request_id=request_id,
+            status=response.status_code,
+            details=response.text[:4000],
+        )
+    return body
+
+
+def _request_id(body: object, response: requests.Response) -> str | None:
+    if isinstance(body, dict):
+        rid = body.get("requestId") or body.get("request_id")
+        if isinstance(rid, str | int):
+            return str(rid)
+    return response.headers.get("x-request-id")
+
+
+def _server_message(body: object, response: requests.Response) -> str:
+    """The server's own words: AIML's ``message``, or the fal form ``detail``."""
+    if isinstance(body, dict):
+        message = body.get("message")
+        if isinstance(message, list):
+            message = "; ".join(str(m) for m in message)
+        detail = body.get("detail")
+        if isinstance(detail, list):
+            parts = []
+            for item in detail:
+                if isinstance(item, dict):
+                    where = ".".join(str(p) for p in item.get("loc", []) if p != "body")
+                    parts.append(
+                        f"{where}: {item.get('msg', '')}" if where else str(item.get("msg"))
+                    )
+                else:
+                    parts.append(str(item))
+            detail = "; ".join(parts)
+        for text in (message, detail, body.get("error")):
+            if isinstance(text, dict):
+                text = text.get("message")
+            if isinstance(text, str) and text.strip():
+                extra = body.get("details") or body.get("errors")  # "Body validation error!"
+                if isinstance(extra, list) and extra:
+                    return f"{text.strip()} ({'; '.join(str(e) for e in extra)})"
+                return text.strip()
+    text = " ".join(response.text.split())[:200]
+    return text or response.reason or "no message"
+
+
+def _mentions_image(message: str) -> bool:
+    lowered = message.lower()
+    return "image" in lowered or "url" in lowered
+
+
+def _mesh_link(body: dict) -> MeshLink:
+    """Accept the documented ``model_mesh`` shape first, then the generic ``data[0]``."""
+    rid = body.get("requestId") or body.get("request_id")
+    rid = str(rid) if rid is not None else None
+    usage = _dict(_dict(body.get("meta")).get("usage"))
+    common = {
+        "request_id": rid,
+        "timings": _dict(body.get("timings")),
+        "credits_used": usage.get("credits_used"),
+    }
+    mesh = body.get("model_mesh")
+    if isinstance(mesh, dict) and isinstance(mesh.get("url"), str):
+        size = mesh.get("file_size")
+        return MeshLink(
+            url=mesh["url"],
+            inline=None,
+            file_name=mesh.get("file_name") if isinstance(mesh.get("file_name"), str) else None,
+            content_type=mesh.get("content_type"),
+            file_size=size if isinstance(size, int) and size >= 0 else None,
+            **common,
+        )
+    data = body.get("data")
+    if isinstance(data, list) and data and isinstance(data[0], dict):
+        first = data[0]
+        if isinstance(first.get("url"), str):
+            return MeshLink(first["url"], None, None, None, None, **common)
+        if isinstance(first.get("b64_json"), str):
+            try:
+                raw = base64.b64decode(first["b64_json"], validate=True)
+            except (binascii.Error, ValueError):
+                raw = None
+            if raw:
+                return MeshLink(None, raw, None, None, len(raw), **common)
+    raise BadResponseError(
+        "The AIML API's answer holds no mesh (neither model_mesh.url nor data[0])",
+        hint="The service may have changed; try again later.",
+        request_id=rid,
+        details=json.dumps(body)[:4000],
+    )
+
+
+def _dict(value: object) -> dict:
+    return value if isinstance(value, dict) else {}

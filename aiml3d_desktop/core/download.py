@@ -1,0 +1,170 @@
+"""Fetch the generated mesh from the CDN: streamed, capped, checked, and atomic."""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import requests
+
+from aiml3d_desktop.core.api import MeshLink
+from aiml3d_desktop.core.cancel import CancelToken
+from aiml3d_desktop.core.errors import Cancelled, DownloadError
+from aiml3d_desktop.core.fileio import atomic_path
+from aiml3d_desktop.core.net import RetryPolicy, Timeouts, check_url, make_session
+
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+CHUNK = 256 * 1024
+T = TypeVar("T")
+
+_OBJ_LINE = re.compile(rb"^[ \t]*(v|vt|vn|f|o|g|s|mtllib|usemtl)[ \t]", re.M)
+
+
+def safe_stem(name: str | None, fallback: str = "model") -> str:
+    """A server- or user-given name made harmless: no folders, no extension, no dots up
+    front, plain characters only."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    stem = re.sub(r"[^A-Za-z0-9._ -]+", "_", stem).strip(" ._-")[:80]
+    return stem or fallback
+
+
+def safe_filename(name: str | None, fmt: str) -> str:
+    """``safe_stem`` with the extension of the format actually asked for."""
+    return f"{safe_stem(name)}.{fmt}"
+
+
+def fetch(
+    link: MeshLink,
+    dest: Path,
+    fmt: str,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: Callable[[int, int | None], None] = lambda done, total: None,
+    cancel: CancelToken | None = None,
+    timeouts: Timeouts = Timeouts(),
+    retry: RetryPolicy = RetryPolicy(),
+    check: Callable[[Path], T] | None = None,
+) -> tuple[int, T | None]:
+    """Write the mesh to ``dest``, all of it or nothing.
+
+    ``check(tmp_path)`` runs on the complete temporary file before it is renamed into place
+    (the job loads the mesh there); its result is returned with the byte count.
+    """
+    cancel = cancel or CancelToken()
+    with atomic_path(dest) as tmp:
+        if link.inline is not None:
+            if len(link.inline) > max_bytes:
+                raise _too_big(len(link.inline), max_bytes)
+            tmp.write_bytes(link.inline)
+            size = len(link.inline)
+            progress(size, size)
+        else:
+            size = _stream(link.url or "", tmp, max_bytes, progress, cancel, timeouts, retry)
+        _check_header(tmp, fmt, size)
+        result = check(tmp) if check else None
+        cancel.check()
+    return size, result
+
+
+def _stream(url, tmp: Path, max_bytes, progress, cancel, timeouts, retry) -> int:
+    check_url(url, "mesh download address")
+    # A session of its own, with no Authorization header: the key never leaves for the CDN.
+    session = make_session(retry, cancel, retry_post=False)
+    done, total = 0, None
+    try:
+        with session.get(url, stream=True, timeout=(timeouts.connect, timeouts.download_read)) as r:
+            check_url(r.url, "mesh download address")  # after any redirect
+            if r.status_code != 200:
+                raise DownloadError(
+                    f"The mesh download failed (HTTP {r.status_code})",
+                    hint="Download links expire after a while: generate again.",
+                    status=r.status_code,
+                )
+            ctype = r.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            if ctype.startswith("text/html"):
+                raise DownloadError(
+                    "The download address sent a web page instead of a mesh",
+                    hint="Generate again; if it persists, the service may be down.",
+                )
+            total = _content_length(r)
+            if total is not None and total > max_bytes:
+                raise _too_big(total, max_bytes)
+            progress(0, total)
+            with open(tmp, "wb") as out:
+                for chunk in r.iter_content(CHUNK):
+                    cancel.check()
+                    done += len(chunk)
+                    if done > max_bytes:
+                        raise _too_big(done, max_bytes)
+                    out.write(chunk)
+                    progress(done, total)
+            if total is not None and done != total:
+                raise _truncated(done, total)
+    except requests.RequestException as exc:
+        cancel.check()
+        if done or isinstance(exc, requests.exceptions.ChunkedEncodingError):
+            raise _truncated(done, total) from None
+        raise DownloadError(
+            f"The mesh download failed: {exc.__class__.__name__}",
+            hint="Check your connection and try again.",
+        ) from None
+    except OSError as exc:
+        cancel.check()
+        raise DownloadError(
+            f"Could not write the mesh to {tmp.parent}: {exc.strerror or exc}",
+            hint="Free some disk space or choose another output folder.",
+        ) from None
+    finally:
+        session.close()
+    if cancel.cancelled:
+        raise Cancelled()
+    return done
+
+
+def _content_length(response: requests.Response) -> int | None:
+    try:
+        value = int(response.headers.get("Content-Length", ""))
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+def _too_big(size: int, limit: int) -> DownloadError:
+    return DownloadError(
+        f"The mesh is larger than the {limit / 2**20:.0f} MiB limit ({size / 2**20:.1f} MiB "
+        "so far)",
+        hint="Raise the download limit in Settings, or lower the marching-cubes resolution.",
+    )
+
+
+def _truncated(done: int, total: int | None) -> DownloadError:
+    got = f" ({done:,} of {total:,} bytes)" if total else ""
+    return DownloadError(
+        f"The mesh download broke off before it was complete{got}",
+        hint="Check your connection and generate again.",
+    )
+
+
+def _check_header(path: Path, fmt: str, size: int) -> None:
+    """Prove the bytes are the format asked for before they are given a mesh's name."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if fmt == "glb":
+        ok = len(head) >= 12 and head[:4] == b"glTF"
+        if ok:
+            version, length = struct.unpack_from("<II", head, 4)
+            ok = version == 2 and length == size
+        if not ok:
+            raise DownloadError(
+                "The server sent something that is not a whole GLB file",
+                hint="Generate again; if it persists, try output format OBJ.",
+            )
+    elif fmt == "obj" and (b"\0" in head or not _OBJ_LINE.search(head)):
+        raise DownloadError(
+            "The server sent something that is not an OBJ file",
+            hint="Generate again; if it persists, try output format GLB.",
+        )

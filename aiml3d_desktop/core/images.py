@@ -1,0 +1,142 @@
+"""Turn what the user gave (a URL or a local picture) into the ``image_url`` the API takes."""
+
+from __future__ import annotations
+
+import base64
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from aiml3d_desktop.core.errors import InputError
+
+DEFAULT_MAX_SIDE = 1024
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # a 40-megapixel photo is the largest we accept before decoding
+MIN_SIDE = 16
+ORIENTATION = 0x0112  # the EXIF tag
+FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """What is sent as ``image_url``, and what we know of the picture behind it."""
+
+    image_url: str
+    source: str  # the path or URL as the user gave it
+    is_url: bool
+    width: int | None = None  # of the picture sent (after any downscale)
+    height: int | None = None
+    original_size: tuple[int, int] | None = None
+    mime: str | None = None
+    data: bytes | None = None  # the bytes sent, for a local file
+
+    @property
+    def stem(self) -> str:
+        name = Path(urlsplit(self.source).path).stem if self.is_url else Path(self.source).stem
+        return name or "model"
+
+
+def is_url(text: str) -> bool:
+    return urlsplit(text).scheme.lower() in ("http", "https")
+
+
+def prepare(source: str, max_side: int = DEFAULT_MAX_SIDE) -> PreparedImage:
+    """A http(s) URL passes through; a local file is checked, downscaled and sent as a data URI."""
+    if is_url(source):
+        if not urlsplit(source).hostname:
+            raise InputError(f"{source!r} is not a complete web address")
+        return PreparedImage(image_url=source, source=source, is_url=True)
+    if "://" in source or source.startswith("data:"):
+        raise InputError(
+            f"{source[:60]!r} is neither a local file nor an http(s) link",
+            hint="Give a path to a PNG, JPEG or WEBP file, or a web address.",
+        )
+    return _prepare_file(Path(source), max_side)
+
+
+def _prepare_file(path: Path, max_side: int) -> PreparedImage:
+    name = path.name
+    if not path.is_file():
+        raise InputError(f"No image file at {path}")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(f"{name} is empty")
+    if size > MAX_FILE_BYTES:
+        raise InputError(
+            f"{name} is {size / 2**20:.0f} MiB; the largest image accepted is "
+            f"{MAX_FILE_BYTES // 2**20} MiB",
+            hint="Save a smaller copy of it.",
+        )
+    raw = path.read_bytes()
+    image = _decode(raw, name)
+    fmt, original = image.format, image.size
+    changed = False
+    if image.getexif().get(ORIENTATION, 1) != 1:  # phone photos store their rotation in EXIF
+        image, changed = ImageOps.exif_transpose(image), True
+    if max(image.size) > max_side:
+        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+        changed = True
+    if changed:
+        raw, fmt = _encode(image)
+    mime = FORMATS[fmt]
+    uri = f"data:{mime};base64," + base64.b64encode(raw).decode("ascii")
+    return PreparedImage(
+        image_url=uri,
+        source=str(path),
+        is_url=False,
+        width=image.width,
+        height=image.height,
+        original_size=original,
+        mime=mime,
+        data=raw,
+    )
+
+
+def _decode(raw: bytes, name: str) -> Image.Image:
+    """Open and fully decode, refusing non-images, other formats, bombs and absurd sizes."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(raw))
+            fmt = image.format
+            if fmt not in FORMATS:
+                raise InputError(
+                    f"{name} is a {fmt} image; the API takes PNG, JPEG or WEBP",
+                    hint="Convert it to PNG first.",
+                )
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise InputError(
+                    f"{name} is {width}x{height} pixels, too large to process safely",
+                    hint="Use a copy under 40 megapixels.",
+                )
+            if min(width, height) < MIN_SIDE:
+                raise InputError(
+                    f"{name} is only {width}x{height} pixels",
+                    hint=f"Use an image at least {MIN_SIDE} pixels on each side.",
+                )
+            image.load()
+    except InputError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InputError(f"{name} claims a size too large to decode safely ({exc})") from exc
+    except UnidentifiedImageError as exc:
+        raise InputError(f"{name} is not an image Pillow can read") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InputError(f"{name} is damaged or truncated: {exc}") from exc
+    image.format = fmt  # load() can drop it for some plugins
+    return image
+
+
+def _encode(image: Image.Image) -> tuple[bytes, str]:
+    """PNG keeps transparency (the background removal step uses it); opaque photos go as JPEG."""
+    buf = io.BytesIO()
+    if image.mode in ("RGBA", "LA", "P") or "transparency" in image.info:
+        image.convert("RGBA").save(buf, "PNG", optimize=False)
+        return buf.getvalue(), "PNG"
+    image.convert("RGB").save(buf, "JPEG", quality=92)
+    return buf.getvalue(), "JPEG"

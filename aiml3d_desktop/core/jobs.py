@@ -1,0 +1,120 @@
+"""The whole image-to-3D pipeline as one plain function, with progress and cancel hooks.
+
+The GUI runs it in a worker thread, the CLI in the foreground; neither holds any of its logic.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from aiml3d_desktop import __version__
+from aiml3d_desktop.core import download, images, mesh
+from aiml3d_desktop.core.api import DEFAULT_BASE, AimlClient
+from aiml3d_desktop.core.cancel import CancelToken
+from aiml3d_desktop.core.fileio import unique_path
+from aiml3d_desktop.core.net import RetryPolicy, Timeouts
+from aiml3d_desktop.core.params import TriposrParams
+
+# Stages, in order, as reported to ``progress(stage, done, total)``.
+PREPARING, UPLOADING, GENERATING, DOWNLOADING, LOADING = (
+    "preparing",
+    "uploading",
+    "generating",
+    "downloading",
+    "loading",
+)
+Progress = Callable[[str, int | None, int | None], None]
+
+
+@dataclass
+class JobOptions:
+    api_key: str | None
+    base_url: str = DEFAULT_BASE
+    max_side: int = images.DEFAULT_MAX_SIDE
+    max_download: int = download.DEFAULT_MAX_BYTES
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+@dataclass
+class JobResult:
+    mesh_path: Path
+    loaded: mesh.LoadedMesh
+    image: images.PreparedImage
+    metadata: dict
+
+
+def generate(
+    source: str,
+    params: TriposrParams,
+    out_dir: Path,
+    options: JobOptions,
+    *,
+    progress: Progress = lambda stage, done, total: None,
+    cancel: CancelToken | None = None,
+) -> JobResult:
+    """Picture (path or URL) in, a checked mesh file in ``out_dir`` out, or an exception.
+
+    On any error or cancel nothing is left in ``out_dir``.
+    """
+    cancel = cancel or CancelToken()
+    started = time.monotonic()
+    params.validate()
+    progress(PREPARING, None, None)
+    image = images.prepare(source, options.max_side)
+    cancel.check()
+    client = AimlClient(
+        options.api_key,
+        options.base_url,
+        timeouts=options.timeouts,
+        retry=options.retry,
+        cancel=cancel,
+    )
+
+    def on_sent(done: int, total: int) -> None:
+        progress(UPLOADING, done, total)
+        if done >= total:
+            progress(GENERATING, None, None)
+
+    link = client.generate_3d(params, image, on_sent)
+    fmt = params.output_format
+    dest = unique_path(Path(out_dir), download.safe_stem(image.stem), f".{fmt}")
+
+    def load_part(tmp: Path) -> mesh.LoadedMesh:
+        progress(LOADING, None, None)
+        return mesh.load(tmp, file_type=fmt)
+
+    size, loaded = download.fetch(
+        link,
+        dest,
+        fmt,
+        max_bytes=options.max_download,
+        progress=lambda done, total: progress(DOWNLOADING, done, total),
+        cancel=cancel,
+        timeouts=options.timeouts,
+        retry=options.retry,
+        check=load_part,
+    )
+    loaded.path = dest
+    metadata = {
+        "app_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "source": image.source,
+        "source_kind": "url" if image.is_url else "file",
+        "uploaded_size": [image.width, image.height] if image.width else None,
+        "model": "triposr",
+        "params": params.as_dict(),
+        "api_base": client.base_url,
+        "request_id": link.request_id,
+        "timings": link.timings,
+        "credits_used": link.credits_used,
+        "server_file_name": download.safe_filename(link.file_name, fmt) if link.file_name else None,
+        "file_size": size,
+        "mesh": loaded.stats.as_dict(),
+        "elapsed_s": round(time.monotonic() - started, 3),
+    }
+    return JobResult(dest, loaded, image, metadata)

@@ -1,0 +1,79 @@
+"""The API key: ``AIMLAPI_KEY`` wins; otherwise the OS keychain. Never a plain file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import keyring
+from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
+
+from aiml3d_desktop.core.errors import ConfigError
+
+ENV_VAR = "AIMLAPI_KEY"
+SERVICE = "aiml3d-desktop"
+ACCOUNT = "aimlapi-key"
+
+# On a machine with no keychain the key lives here, for this process only.
+_session_key: str | None = None
+
+
+def get_key() -> str | None:
+    """The key to use, or None. Reading the keychain may prompt the user on some systems."""
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        return env
+    if _session_key:
+        return _session_key
+    try:
+        return keyring.get_password(SERVICE, ACCOUNT) or None
+    except KeyringError:
+        return None
+
+
+def key_source() -> str:
+    """Where the key in use comes from, for Settings and ``aiml3d key status``."""
+    if os.environ.get(ENV_VAR, "").strip():
+        return "environment"
+    if _session_key:
+        return "session"
+    try:
+        return "keychain" if keyring.get_password(SERVICE, ACCOUNT) else "none"
+    except KeyringError:
+        return "none"
+
+
+def set_key(key: str) -> str:
+    """Store the key in the keychain; returns where it went: 'keychain', or 'session' when
+    this machine has no keychain and the key is kept in memory for this process only."""
+    global _session_key
+    key = key.strip()
+    if not key:
+        raise ConfigError("The API key is empty")
+    try:
+        keyring.set_password(SERVICE, ACCOUNT, key)
+    except NoKeyringError:
+        _session_key = key
+        return "session"
+    except KeyringError as exc:
+        _session_key = key
+        raise ConfigError(
+            f"The OS keychain refused the key ({type(exc).__name__})",
+            hint="It is kept for this session only; unlock the keychain to save it.",
+        ) from None
+    _session_key = None
+    return "keychain"
+
+
+def delete_key() -> None:
+    global _session_key
+    _session_key = None
+    with contextlib.suppress(PasswordDeleteError, KeyringError):
+        keyring.delete_password(SERVICE, ACCOUNT)
+
+
+def mask(key: str | None) -> str:
+    """What may be shown of a key: its last four characters."""
+    if not key:
+        return "(none)"
+    return "•" * 8 + key[-4:] if len(key) > 8 else "•" * 8

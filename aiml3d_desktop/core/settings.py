@@ -1,0 +1,77 @@
+"""User settings: a small JSON file in the config folder. Never holds the API key."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from aiml3d_desktop import paths
+from aiml3d_desktop.core.api import DEFAULT_BASE
+from aiml3d_desktop.core.errors import InputError
+from aiml3d_desktop.core.fileio import write_json
+from aiml3d_desktop.core.images import DEFAULT_MAX_SIDE
+from aiml3d_desktop.core.params import TriposrParams
+
+log = logging.getLogger(__name__)
+BASE_ENV_VAR = "AIML_API_BASE"
+
+
+@dataclass
+class Settings:
+    api_base: str = DEFAULT_BASE
+    output_dir: str = ""  # empty: the platform's documents folder
+    params: TriposrParams = field(default_factory=TriposrParams)
+    max_side: int = DEFAULT_MAX_SIDE
+    max_download_mib: int = 512
+
+    @property
+    def output_path(self) -> Path:
+        return Path(self.output_dir).expanduser() if self.output_dir else paths.default_output_dir()
+
+    def api_base_for(self, override: str | None = None) -> str:
+        """``--api-base`` wins, then ``AIML_API_BASE``, then the saved setting."""
+        return override or os.environ.get(BASE_ENV_VAR) or self.api_base
+
+
+def settings_file() -> Path:
+    return paths.config_dir() / "settings.json"
+
+
+def load(path: Path | None = None) -> tuple[Settings, list[str]]:
+    """The saved settings, and warnings for whatever had to fall back to a default."""
+    path = path or settings_file()
+    if not path.exists():
+        return Settings(), []
+    try:
+        raw = json.loads(path.read_text("utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        warning = f"The settings file {path} is damaged ({exc}); using the defaults."
+        log.warning(warning)
+        return Settings(), [warning]
+    settings, warnings = Settings(), []
+    known = {f.name for f in fields(Settings)}
+    for name, value in raw.items():
+        if name not in known:
+            continue
+        default = getattr(settings, name)
+        try:
+            if name == "params":
+                value = TriposrParams(**{**default.as_dict(), **value}).validate()
+            elif type(value) is not type(default):
+                raise InputError(f"expected {type(default).__name__}")
+            setattr(settings, name, value)
+        except (InputError, TypeError) as exc:
+            warnings.append(f"Setting {name!r} is invalid ({exc}); using the default.")
+    for warning in warnings:
+        log.warning(warning)
+    return settings, warnings
+
+
+def save(settings: Settings, path: Path | None = None) -> None:
+    data = asdict(settings)
+    write_json(path or settings_file(), data)

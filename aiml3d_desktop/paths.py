@@ -1,0 +1,46 @@
+"""Where the app keeps things.
+
+``AIML3D_HOME`` puts everything in one folder (tests, portable use)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import platformdirs
+
+from aiml3d_desktop import APP_ID
+
+
+def _home() -> Path | None:
+    home = os.environ.get("AIML3D_HOME")
+    return Path(home).expanduser() if home else None
+
+
+def config_dir() -> Path:
+    home = _home()
+    return home / "config" if home else Path(platformdirs.user_config_dir(APP_ID, appauthor=False))
+
+
+def data_dir() -> Path:
+    home = _home()
+    return home / "data" if home else Path(platformdirs.user_data_dir(APP_ID, appauthor=False))
+
+
+def log_dir() -> Path:
+    home = _home()
+    return home / "logs" if home else Path(platformdirs.user_log_dir(APP_ID, appauthor=False))
+
+
+def default_output_dir() -> Path:
+    home = _home()
+    if home:
+        return home / "models"
+    return Path(platformdirs.user_documents_dir()) / "AIML 3D"
+
+
+def resource(name: str) -> Path:
+    """A file from ``resources/``: inside a PyInstaller bundle, or beside the source tree."""
+    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent))
+    return base / "resources" / name

@@ -1,0 +1,115 @@
+"""Shared fixtures. Every test runs with its own settings, library and key store: the real
+ones are never touched, and no request leaves 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from PIL import Image, ImageDraw
+
+from tests.fake_api import FakeAimlApi
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+# Before anything asks keyring for a backend: tests must never reach the user's keychain.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keychain that lives in memory, for tests of storing the key."""
+
+    priority = 1
+
+    def __init__(self):
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, username):
+        return self.store.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.store[(service, username)] = password
+
+    def delete_password(self, service, username):
+        self.store.pop((service, username), None)
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """A private AIML3D_HOME, no key in the environment, and no keychain."""
+    from keyring.backends import fail
+
+    from aiml3d_desktop.core import keys
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("AIML3D_HOME", str(home))
+    monkeypatch.delenv("AIMLAPI_KEY", raising=False)
+    monkeypatch.delenv("AIML_API_BASE", raising=False)
+    monkeypatch.setattr(keys, "_session_key", None)
+    keyring.set_keyring(fail.Keyring())
+    yield home
+
+
+@pytest.fixture
+def memory_keyring():
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    return backend
+
+
+@pytest.fixture
+def fake_api():
+    fake = FakeAimlApi()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def job_options(fake_api):
+    """Options for jobs.generate against the fake API, with short waits so faults are quick."""
+    from aiml3d_desktop.core.jobs import JobOptions
+    from aiml3d_desktop.core.net import RetryPolicy, Timeouts
+
+    return JobOptions(
+        api_key=fake_api.KEY,
+        base_url=fake_api.base_url,
+        timeouts=Timeouts(connect=2, read=2, download_read=2),
+        retry=RetryPolicy(attempts=2, backoff=0.01, jitter=0.01),
+    )
+
+
+def make_photo(path: Path, size=(256, 256), mode="RGBA", fmt=None) -> Path:
+    """A picture of one object on a plain background, like the photos people send."""
+    image = Image.new(mode, size, (0, 0, 0, 0) if mode == "RGBA" else (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    w, h = size
+    draw.ellipse(
+        (w * 0.2, h * 0.2, w * 0.8, h * 0.8),
+        fill=(200, 40, 40) + ((255,) if mode == "RGBA" else ()),
+    )
+    image.save(path, fmt)
+    return path
+
+
+@pytest.fixture
+def photo(tmp_path) -> Path:
+    return make_photo(tmp_path / "chair.png")
+
+
+def files_in(folder: Path) -> list[str]:
+    """Every file below ``folder``, hidden ones (half-written .part files) included."""
+    if not folder.exists():
+        return []
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def corpus_file(*parts: str) -> Path:
+    path = CORPUS.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"the shared corpus is not beside this checkout ({path})")
+    return path

@@ -1,0 +1,334 @@
+"""A fake AIML API: a real HTTP server on 127.0.0.1 that behaves as the public docs describe.
+
+Two servers: the API (bearer key, body validation, the documented error bodies) and a "CDN"
+on another port that serves the generated mesh, as the real service does. Faults are queued
+by name with ``queue()``; each generation request takes the next one ("ok" when empty).
+
+Generation faults: 401 (any wrong key), 403, 404, 429, 429-wait (Retry-After: 1), 500,
+500-maintenance, 502, 503, 504, 422 (fal form), 400-datauri (refuses data: URIs), slow,
+drop (connection closed without an answer), not-json, bad-shape, generic ({"data": [...]}),
+b64 (generic shape with b64_json).
+Download faults (generation succeeds, the mesh link misbehaves): truncated, hostile-name,
+wrong-type, not-mesh, oversize, oversize-chunked, slow-download, cdn-404.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import trimesh
+
+ENDPOINT = "/v1/images/generations"
+BODY_KEYS = {
+    "model",
+    "image_url",
+    "output_format",
+    "do_remove_background",
+    "foreground_ratio",
+    "mc_resolution",
+}
+ERRORS = {
+    401: "Unauthorized: the API key is invalid",
+    403: "You have run out of credits",
+    404: "Not found",
+    429: "Too many requests",
+    500: "Internal server error",
+    502: "Bad gateway",
+    503: "Service unavailable",
+    504: "Generation timeout",
+}
+
+
+def make_mesh(subdivisions: int = 3) -> trimesh.Trimesh:
+    """A vertex-coloured sphere: TripoSR's kind of output (no UVs, colour per vertex)."""
+    sphere = trimesh.creation.icosphere(subdivisions=subdivisions)
+    v = sphere.vertices
+    colours = np.column_stack([(v + 1) / 2 * 255, np.full(len(v), 255)]).astype(np.uint8)
+    sphere.visual = trimesh.visual.ColorVisuals(sphere, vertex_colors=colours)
+    return sphere
+
+
+@dataclass
+class Record:
+    server: str
+    method: str
+    path: str
+    headers: dict
+    body: object
+
+
+class FakeAimlApi:
+    KEY = "test-key-0123456789abcdef"
+
+    def __init__(self, mesh_subdivisions: int = 3) -> None:
+        mesh = make_mesh(mesh_subdivisions)
+        self.mesh = mesh
+        self.glb: bytes = mesh.export(file_type="glb")
+        self.obj: bytes = mesh.export(file_type="obj").encode()
+        self.oversize_bytes = 3 * 2**20
+        self.slow_seconds = 5.0
+        self.faults: deque[str] = deque()
+        self.records: list[Record] = []
+        self.closing = threading.Event()
+        self._lock = threading.Lock()
+        self.api = _start(self, "api")
+        self.cdn = _start(self, "cdn")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.api.server_address[1]}"
+
+    @property
+    def cdn_url(self) -> str:
+        return f"http://127.0.0.1:{self.cdn.server_address[1]}"
+
+    def queue(self, *faults: str) -> None:
+        self.faults.extend(faults)
+
+    def calls(self, server: str) -> list[Record]:
+        with self._lock:
+            return [r for r in self.records if r.server == server]
+
+    def record(self, rec: Record) -> None:
+        with self._lock:
+            self.records.append(rec)
+
+    def next_fault(self) -> str:
+        try:
+            return self.faults.popleft()
+        except IndexError:
+            return "ok"
+
+    def close(self) -> None:
+        self.closing.set()
+        for server in (self.api, self.cdn):
+            server.shutdown()
+            server.server_close()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # a client that hangs up (cancel, size cap, timeout) is what several tests do
+
+
+def _start(fake: FakeAimlApi, name: str) -> ThreadingHTTPServer:
+    server = _Server(("127.0.0.1", 0), _ApiHandler if name == "api" else _CdnHandler)
+    server.fake = fake  # type: ignore[attr-defined]
+    threading.Thread(
+        target=server.serve_forever, args=(0.05,), name=f"fake-{name}", daemon=True
+    ).start()
+    return server
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_name = "api"
+
+    def log_message(self, format, *args):  # keep test output clean
+        pass
+
+    @property
+    def fake(self) -> FakeAimlApi:
+        return self.server.fake  # type: ignore[attr-defined]
+
+    def _record(self, body: object) -> None:
+        self.fake.record(
+            Record(self.server_name, self.command, self.path, dict(self.headers.items()), body)
+        )
+
+    def send_bytes(self, status: int, data: bytes, ctype: str, headers: dict | None = None):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_json(self, status: int, obj: object, headers: dict | None = None):
+        self.send_bytes(status, json.dumps(obj).encode(), "application/json", headers)
+
+    def drop(self) -> None:
+        self.close_connection = True
+
+
+class _ApiHandler(_Handler):
+    def do_GET(self):
+        self._record(None)
+        self.error(404, "Cannot GET " + self.path)
+
+    def error(self, status: int, message: str, headers: dict | None = None, **extra):
+        self.send_json(
+            status,
+            {
+                "message": message,
+                "path": self.path,
+                "requestId": self.rid,
+                "statusCode": status,
+                "timestamp": datetime.now(timezone.utc).isoformat(),
+                **extra,
+            },
+            headers,
+        )
+
+    def do_POST(self):
+        self.rid = uuid.uuid4().hex
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        self._record(body)
+        fake = self.fake
+        if self.path != ENDPOINT:
+            return self.error(404, f"Cannot POST {self.path}")
+        if self.headers.get("Authorization") != f"Bearer {fake.KEY}":
+            return self.error(401, ERRORS[401])
+        fault = fake.next_fault()
+        status = fault.split("-")[0]
+        if status.isdigit() and int(status) in ERRORS and fault != "500-maintenance":
+            retry = {"Retry-After": "1" if fault == "429-wait" else "0"}
+            return self.error(
+                int(status), ERRORS[int(status)], retry if int(status) in (429, 503) else None
+            )
+        if fault == "500-maintenance":
+            return self.error(500, "Model is under maintenance")
+        problems = _validate(body)
+        if problems:
+            return self.error(400, "Body validation error!", details=problems)
+        if fault == "400-datauri" and body["image_url"].startswith("data:"):
+            return self.error(400, "image_url must be a valid http(s) URL")
+        if fault == "422":
+            return self.send_json(
+                422,
+                {
+                    "detail": [
+                        {
+                            "loc": ["body", "image_url"],
+                            "msg": "Could not download the image",
+                            "type": "value_error",
+                        }
+                    ]
+                },
+            )
+        if fault == "drop":
+            return self.drop()
+        if fault == "slow":
+            fake.closing.wait(fake.slow_seconds)
+        if fault == "not-json":
+            return self.send_bytes(200, b"<html><body>Gateway</body></html>", "text/html")
+        if fault == "bad-shape":
+            return self.send_json(200, {"requestId": self.rid, "status": "done"})
+        fmt = body.get("output_format", "glb")
+        data = fake.glb if fmt == "glb" else fake.obj
+        variant = fault if fault not in ("ok", "slow", "generic", "b64") else "ok"
+        url = f"{fake.cdn_url}/files/{variant}/{uuid.uuid4().hex[:8]}/model.{fmt}"
+        if fault == "generic":
+            return self.send_json(200, {"data": [{"url": url}], "requestId": self.rid})
+        if fault == "b64":
+            return self.send_json(200, {"data": [{"b64_json": base64.b64encode(data).decode()}]})
+        self.send_json(
+            200,
+            {
+                "model_mesh": {
+                    "url": url,
+                    "content_type": "application/octet-stream",
+                    "file_name": "../../evil.glb" if fault == "hostile-name" else f"model.{fmt}",
+                    "file_size": len(data),
+                },
+                "timings": {"prepare": 0.01, "generation": 0.02, "export": 0.01},
+                "remeshing_dir": None,
+                "requestId": self.rid,
+                "meta": {"usage": {"credits_used": 182000}},
+            },
+        )
+
+
+def _validate(body: object) -> list[str]:
+    """The documented triposr body: what the real service checks before generating."""
+    if not isinstance(body, dict):
+        return ["body must be a JSON object"]
+    problems = [f"property {k} should not exist" for k in body if k not in BODY_KEYS]
+    if body.get("model") != "triposr":
+        problems.append("model must be triposr")
+    url = body.get("image_url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://", "data:image/")):
+        problems.append("image_url must be a URL")
+    if body.get("output_format", "glb") not in ("glb", "obj"):
+        problems.append("output_format must be one of glb, obj")
+    if not isinstance(body.get("do_remove_background", True), bool):
+        problems.append("do_remove_background must be a boolean")
+    ratio = body.get("foreground_ratio", 0.9)
+    if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0.5 <= ratio <= 1:
+        problems.append("foreground_ratio must be between 0.5 and 1")
+    res = body.get("mc_resolution", 256)
+    if isinstance(res, bool) or not isinstance(res, int) or not 32 <= res <= 1024:
+        problems.append("mc_resolution must be an integer between 32 and 1024")
+    return problems
+
+
+class _CdnHandler(_Handler):
+    server_name = "cdn"
+
+    def do_GET(self):
+        self._record(None)
+        fake = self.fake
+        parts = self.path.strip("/").split("/")
+        if len(parts) != 4 or parts[0] != "files":
+            return self.send_bytes(404, b"no such file", "text/plain")
+        variant, name = parts[1], parts[3]
+        data = fake.glb if name.endswith(".glb") else fake.obj
+        octet = "application/octet-stream"
+        if variant in ("ok", "hostile-name"):
+            return self.send_bytes(200, data, octet)
+        if variant == "cdn-404":
+            return self.send_bytes(404, b"<Error>NoSuchKey</Error>", "application/xml")
+        if variant == "wrong-type":
+            return self.send_bytes(200, b"<!doctype html><h1>Sign in</h1>", "text/html")
+        if variant == "not-mesh":
+            return self.send_bytes(200, b"\x89PNG\r\n\x1a\n" + bytes(4000), octet)
+        self.send_response(200)
+        self.send_header("Content-Type", octet)
+        if variant == "truncated":
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            return self.drop()
+        if variant.startswith("oversize"):
+            if variant == "oversize":
+                self.send_header("Content-Length", str(fake.oversize_bytes))
+            else:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            return self._trickle(b"glTF" + bytes(fake.oversize_bytes - 4), 64 * 1024, 0)
+        if variant == "slow-download":
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            chunk = 1024
+            return self._trickle(data, chunk, fake.slow_seconds / 2 / (len(data) / chunk))
+        self.send_bytes(500, b"unknown variant", "text/plain")
+
+    def _trickle(self, data: bytes, chunk: int, pause: float) -> None:
+        try:
+            for start in range(0, len(data), chunk):
+                if self.fake.closing.is_set():
+                    break
+                self.wfile.write(data[start : start + chunk])
+                self.wfile.flush()
+                if pause:
+                    time.sleep(pause)
+        except OSError:  # the client hung up, as a cancelling or capping client does
+            pass
+        self.close_connection = True

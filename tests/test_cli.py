@@ -1,0 +1,286 @@
+"""The ``aiml3d`` command, run as a real process against the fake API."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import files_in, make_photo
+
+
+def run(*args, key=None, stdin=None, timeout=60, env=None):
+    environ = {**os.environ, **(env or {})}
+    if key:
+        environ["AIMLAPI_KEY"] = key
+    return subprocess.run(
+        [sys.executable, "-m", "aiml3d_desktop", *map(str, args)],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=timeout,
+        env=environ,
+    )
+
+
+def generate(fake, *inputs, out, extra=(), key=None):
+    return run(
+        "generate",
+        *inputs,
+        "-o",
+        out,
+        "--api-base",
+        fake.base_url,
+        "-q",
+        *extra,
+        key=key or fake.KEY,
+    )
+
+
+def one_error_line(result) -> str:
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("aiml3d: error:")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+def test_generate_then_info(fake_api, photo, tmp_path):
+    out = tmp_path / "out"
+    result = run("generate", photo, "-o", out, "--api-base", fake_api.base_url, key=fake_api.KEY)
+    assert result.returncode == 0, result.stderr
+    assert "chair.png: generating..." in result.stderr
+    assert f"-> {out / 'chair.glb'}" in result.stdout and "1 of 1 done" in result.stdout
+    assert files_in(out) == ["chair.glb", "chair.glb.json"]
+    meta = json.loads((out / "chair.glb.json").read_text())
+    assert meta["credits_used"] == 182000 and meta["mesh"]["triangles"] == len(fake_api.mesh.faces)
+    assert fake_api.KEY not in (out / "chair.glb.json").read_text()
+
+    info = run("info", out / "chair.glb", "--json")
+    assert info.returncode == 0
+    stats = json.loads(info.stdout)
+    assert stats["triangles"] == len(fake_api.mesh.faces) and stats["colours"] == "per-vertex"
+    text = run("info", out / "chair.glb").stdout
+    assert "Triangles   1,280" in text and "Watertight  yes" in text
+
+
+def test_generate_from_url_with_every_option(fake_api, tmp_path):
+    out = tmp_path / "out"
+    result = generate(
+        fake_api,
+        "https://example.com/robot.png",
+        out=out,
+        extra=[
+            "--format",
+            "obj",
+            "--no-remove-bg",
+            "--foreground-ratio",
+            "0.7",
+            "--mc-resolution",
+            "640",
+        ],
+    )
+    assert result.returncode == 0, result.stderr
+    assert "not recommended" in result.stderr  # 640 > 512
+    body = fake_api.calls("api")[0].body
+    assert body == {
+        "model": "triposr",
+        "image_url": "https://example.com/robot.png",
+        "output_format": "obj",
+        "do_remove_background": False,
+        "foreground_ratio": 0.7,
+        "mc_resolution": 640,
+    }
+    assert json.loads(run("info", out / "robot.obj", "--json").stdout)["triangles"] == 1280
+
+
+def test_batch_goes_on_after_a_failure_and_exits_non_zero(fake_api, tmp_path):
+    good = make_photo(tmp_path / "a.png")
+    bad = tmp_path / "b.png"
+    bad.write_text("not a picture")
+    out = tmp_path / "out"
+    result = generate(fake_api, good, bad, make_photo(tmp_path / "c.jpg", mode="RGB"), out=out)
+    assert result.returncode == 1
+    assert "2 of 3 done, 1 failed" in result.stdout
+    assert "b.png is not an image" in one_error_line(result)
+    assert files_in(out) == ["a.glb", "a.glb.json", "c.glb", "c.glb.json"]
+
+
+FAULTS = [
+    ("403", "out of credits"),
+    ("404", "HTTP 404"),
+    ("422", "Could not download the image"),
+    ("429", "wait a minute"),
+    ("500", "try again later"),
+    ("500-maintenance", "under maintenance"),
+    ("502", "HTTP 502"),
+    ("503", "unavailable"),
+    ("504", "lower marching-cubes resolution"),
+    ("400-datauri", "give that address instead"),
+    ("drop", "Could not reach"),
+    ("slow", "did not answer within 1 seconds"),
+    ("not-json", "not a JSON object"),
+    ("bad-shape", "holds no mesh"),
+    ("truncated", "broke off"),
+    ("wrong-type", "web page instead of a mesh"),
+    ("not-mesh", "not a whole GLB file"),
+    ("oversize", "larger than the 1 MiB limit"),
+    ("cdn-404", "HTTP 404"),
+]
+
+
+@pytest.mark.parametrize("fault, words", FAULTS, ids=[f for f, _ in FAULTS])
+def test_every_fault_is_one_line_non_zero_and_leaves_nothing(
+    fake_api, photo, tmp_path, fault, words, isolated
+):
+    (isolated / "config").mkdir(parents=True)
+    (isolated / "config" / "settings.json").write_text('{"max_download_mib": 1}')
+    fake_api.queue(fault)
+    out = tmp_path / "out"
+    result = generate(fake_api, photo, out=out, extra=["--retries", "0", "--timeout", "1"])
+    assert result.returncode == 1
+    assert words in one_error_line(result)
+    assert files_in(out) == []
+
+
+def test_wrong_key_and_no_key(fake_api, photo, tmp_path):
+    result = generate(fake_api, photo, out=tmp_path / "o", key="sk-wrong-key-1234")
+    assert result.returncode == 1 and "Set a valid API key" in one_error_line(result)
+    assert "sk-wrong-key-1234" not in result.stderr + result.stdout
+    result = run("generate", photo, "-o", tmp_path / "o", "--api-base", fake_api.base_url)
+    assert result.returncode == 1 and "No AIML API key is set" in one_error_line(result)
+    assert files_in(tmp_path / "o") == []
+
+
+def test_hostile_file_name_is_ignored(fake_api, photo, tmp_path):
+    fake_api.queue("hostile-name")
+    result = generate(fake_api, photo, out=tmp_path / "a" / "b")
+    assert result.returncode == 0
+    assert files_in(tmp_path / "a") == ["b/chair.glb", "b/chair.glb.json"]
+
+
+def test_retry_then_success(fake_api, photo, tmp_path):
+    fake_api.queue("503", "drop")
+    result = generate(fake_api, photo, out=tmp_path / "o", extra=["--retries", "2"])
+    assert result.returncode == 0, result.stderr
+    assert len(fake_api.calls("api")) == 3
+
+
+def test_interrupt_during_download_removes_the_partial_file(fake_api, photo, tmp_path):
+    fake_api.queue("slow-download")
+    out = tmp_path / "out"
+    env = {**os.environ, "AIMLAPI_KEY": fake_api.KEY}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aiml3d_desktop",
+            "generate",
+            str(photo),
+            "-o",
+            str(out),
+            "--api-base",
+            fake_api.base_url,
+            "-q",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 20
+    while not fake_api.calls("cdn") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)  # well inside the 2.5-second trickle
+    assert any(p.name.endswith(".part") for p in out.iterdir())  # mid-download
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=10)
+    assert proc.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr
+    assert files_in(out) == []
+
+
+def test_convert(tmp_path, fake_api):
+    src = tmp_path / "s.glb"
+    src.write_bytes(fake_api.glb)
+    for fmt in ("obj", "stl", "ply", "glb"):
+        result = run("convert", src, tmp_path / f"out.{fmt}")
+        assert result.returncode == 0, result.stderr
+        assert (
+            json.loads(run("info", tmp_path / f"out.{fmt}", "--json").stdout)["triangles"] == 1280
+        )
+    result = run("convert", src, tmp_path / "out.fbx")
+    assert result.returncode == 1 and "Cannot export to .fbx" in one_error_line(result)
+
+
+def test_info_on_broken_file(tmp_path):
+    bad = tmp_path / "bad.glb"
+    bad.write_bytes(b"garbage" * 10)
+    result = run("info", bad)
+    assert result.returncode == 1 and "could not be read as GLB" in one_error_line(result)
+
+
+def test_help_and_version():
+    from aiml3d_desktop import __version__
+
+    assert run("--version").stdout.strip() == f"aiml3d {__version__}"
+    text = run("generate", "--help").stdout
+    for option in (
+        "--format",
+        "--no-remove-bg",
+        "--foreground-ratio",
+        "--mc-resolution",
+        "--api-base",
+        "-o",
+        "AIMLAPI_KEY",
+    ):
+        assert option in text
+    bad = run("generate", "x.png", "--format", "fbx")
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def test_invalid_parameter_is_refused_before_any_request(fake_api, photo, tmp_path):
+    result = generate(fake_api, photo, out=tmp_path / "o", extra=["--mc-resolution", "2000"])
+    assert result.returncode == 1 and "Marching-cubes resolution" in one_error_line(result)
+    assert fake_api.calls("api") == []
+
+
+def test_key_commands_without_a_keychain():
+    result = run(
+        "key",
+        "set",
+        stdin="sk-secret-9999\n",
+        env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+    )
+    assert result.returncode == 1 and "no OS keychain" in one_error_line(result)
+    assert "sk-secret-9999" not in result.stdout + result.stderr
+    status = run("key", "status", key="sk-env-key-7777")
+    assert "environment" in status.stdout and "7777" in status.stdout
+    assert "sk-env-key" not in status.stdout
+
+
+def test_api_base_from_environment_and_plain_http_refused(fake_api, photo, tmp_path):
+    result = run(
+        "generate",
+        photo,
+        "-o",
+        tmp_path / "o",
+        "-q",
+        key=fake_api.KEY,
+        env={"AIML_API_BASE": fake_api.base_url},
+    )
+    assert result.returncode == 0, result.stderr
+    result = run(
+        "generate",
+        photo,
+        "-o",
+        tmp_path / "o",
+        "-q",
+        "--api-base",
+        "http://api.aimlapi.com",
+        key=fake_api.KEY,
+    )
+    assert result.returncode == 1 and "plain http" in one_error_line(result)

@@ -1,0 +1,212 @@
+"""Mesh files to GPU-ready arrays, statistics and export, on files made here and real ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import trimesh
+from PIL import Image
+
+from aiml3d_desktop.core import mesh
+from aiml3d_desktop.core.errors import InputError, MeshLoadError
+from tests.conftest import corpus_file
+from tests.fake_api import make_mesh
+
+
+def textured_box() -> trimesh.Trimesh:
+    box = trimesh.creation.box()
+    uv = (box.vertices[:, :2] + 0.5).clip(0, 1)
+    texture = Image.new("RGB", (8, 8), (0, 0, 255))
+    texture.paste((255, 0, 0), (0, 0, 8, 4))  # top half red, bottom half blue
+    box.visual = trimesh.visual.TextureVisuals(uv=uv, image=texture)
+    return box
+
+
+def check_arrays(arrays: mesh.MeshArrays, vertices: int, triangles: int) -> None:
+    assert arrays.positions.dtype == np.float32 and arrays.positions.shape == (vertices, 3)
+    assert arrays.indices.dtype == np.uint32 and arrays.indices.shape == (triangles, 3)
+    assert arrays.normals.dtype == np.float32 and arrays.normals.shape == (vertices, 3)
+    assert np.allclose(np.linalg.norm(arrays.normals, axis=1), 1, atol=1e-5)
+    assert arrays.positions.flags.c_contiguous and arrays.indices.flags.c_contiguous
+    assert arrays.indices.max() < vertices
+
+
+@pytest.mark.parametrize("fmt", ["glb", "ply", "stl", "off", "3mf", "obj"])
+def test_every_promised_format_loads(tmp_path, fmt):
+    sphere = make_mesh(2)
+    path = tmp_path / f"sphere.{fmt}"
+    data = sphere.export(file_type=fmt)
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    loaded = mesh.load(path)
+    check_arrays(loaded.arrays, len(sphere.vertices), len(sphere.faces))
+    assert loaded.stats.triangles == 320 and loaded.stats.watertight and loaded.stats.parts == 1
+    assert np.allclose(loaded.stats.size, sphere.extents, atol=1e-5)
+    assert loaded.stats.file_size == path.stat().st_size
+
+
+def test_vertex_colours_reach_the_arrays(tmp_path):
+    sphere = make_mesh(2)
+    path = tmp_path / "c.glb"
+    path.write_bytes(sphere.export(file_type="glb"))
+    arrays = mesh.load(path).arrays
+    assert arrays.colors.shape == (len(sphere.vertices), 4) and arrays.colors.dtype == np.float32
+    # Colour follows position (see make_mesh): match them up whatever order the file kept.
+    expected = (arrays.positions + 1) / 2
+    assert np.allclose(arrays.colors[:, :3], expected, atol=1 / 255 + 1e-3)
+    assert arrays.uvs is None and arrays.texture is None
+
+
+def test_normals_point_outwards_and_are_vectorised():
+    sphere = trimesh.creation.icosphere(subdivisions=3)
+    normals = mesh.vertex_normals(
+        sphere.vertices.astype(np.float32), sphere.faces.astype(np.uint32)
+    )
+    radial = sphere.vertices / np.linalg.norm(sphere.vertices, axis=1)[:, None]
+    assert (np.einsum("ij,ij->i", normals, radial) > 0.999).all()
+
+
+def test_unused_vertex_gets_a_unit_normal():
+    positions = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [5, 5, 5]], np.float32)
+    normals = mesh.vertex_normals(positions, np.array([[0, 1, 2]], np.uint32))
+    assert np.allclose(normals[:3], [0, 0, 1]) and np.allclose(np.linalg.norm(normals[3]), 1)
+
+
+def test_textured_glb_keeps_uvs_and_texture(tmp_path):
+    path = tmp_path / "box.glb"
+    path.write_bytes(textured_box().export(file_type="glb"))
+    arrays = mesh.load(path).arrays
+    assert arrays.texture.shape == (8, 8, 4) and arrays.texture.dtype == np.uint8
+    assert arrays.uvs.shape == (len(arrays.positions), 2)
+    # Rows run bottom-up as OpenGL samples: v = 0 (first row) is the image's bottom, blue.
+    assert tuple(arrays.texture[0, 0, :3]) == (0, 0, 255)
+    assert tuple(arrays.texture[-1, 0, :3]) == (255, 0, 0)
+
+
+def test_obj_with_mtl_and_texture_name_with_space(tmp_path):
+    Image.new("RGB", (4, 4), (0, 255, 0)).save(tmp_path / "my tex.png")
+    (tmp_path / "m.mtl").write_text("newmtl skin\nKd 1 1 1\nmap_Kd my tex.png\n")
+    (tmp_path / "m.obj").write_text(
+        "mtllib m.mtl\nv 0 0 0\nv 1 0 0\nv 0 1 0\nvt 0 0\nvt 1 0\nvt 0 1\n"
+        "usemtl skin\nf 1/1 2/2 3/3\n"
+    )
+    arrays = mesh.load(tmp_path / "m.obj").arrays
+    assert arrays.texture is not None and tuple(arrays.texture[0, 0, :3]) == (0, 255, 0)
+
+
+def test_scene_parts_are_flattened_with_their_transforms(tmp_path):
+    scene = trimesh.Scene()
+    scene.add_geometry(trimesh.creation.box(), node_name="a")
+    scene.add_geometry(
+        trimesh.creation.box(),
+        node_name="b",
+        transform=trimesh.transformations.translation_matrix([10, 0, 0]),
+    )
+    path = tmp_path / "two.glb"
+    path.write_bytes(scene.export(file_type="glb"))
+    loaded = mesh.load(path)
+    assert loaded.stats.triangles == 24 and loaded.stats.parts == 2
+    assert np.allclose(loaded.arrays.bounds, [[-0.5, -0.5, -0.5], [10.5, 0.5, 0.5]])
+
+
+def test_face_colours_do_not_bleed(tmp_path):
+    box = trimesh.creation.box()
+    box.visual.face_colors = [[255, 0, 0, 255]] * 6 + [[0, 0, 255, 255]] * 6
+    path = tmp_path / "faces.ply"
+    path.write_bytes(box.export(file_type="ply"))
+    arrays = mesh.load(path).arrays
+    assert arrays.positions.shape == (36, 3)  # a vertex per corner
+    reds = (arrays.colors[:, 0] > 0.9).sum()
+    assert reds == 18 and ((arrays.colors[:, 2] > 0.9).sum() == 18)
+
+
+@pytest.mark.parametrize(
+    "name, content, words",
+    [
+        ("empty.glb", b"", "is empty"),
+        ("junk.glb", b"this is not a glb file at all" * 10, "could not be read as GLB"),
+        ("junk.ply", b"ply\nformat ascii 1.0\nelement vertex banana\n", "could not be read as PLY"),
+        ("short.obj", b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2\n", "fewer than three vertices"),
+        ("points.obj", b"v 0 0 0\nv 1 0 0\nv 0 1 0\n", "contains no triangles"),
+        ("empty.stl", b"solid Empty\nendsolid Empty", "contains no triangles"),
+        ("picture.jpg", b"\xff\xd8\xff", "not a mesh file we can open"),
+    ],
+)
+def test_broken_files_fail_with_a_clear_message(tmp_path, name, content, words):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(MeshLoadError) as info:
+        mesh.load(path)
+    assert words in str(info.value) and "\n" not in str(info.value)
+
+
+def test_nan_coordinates_are_refused(tmp_path):
+    box = trimesh.creation.box()
+    vertices = box.vertices.copy()
+    vertices[0] = np.nan
+    path = tmp_path / "nan.glb"
+    path.write_bytes(trimesh.Trimesh(vertices, box.faces, process=False).export(file_type="glb"))
+    with pytest.raises(MeshLoadError, match="invalid \\(NaN or infinite\\) coordinates"):
+        mesh.load(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(MeshLoadError, match="Cannot open"):
+        mesh.load(tmp_path / "gone.glb")
+
+
+@pytest.mark.parametrize("fmt", mesh.EXPORT_FORMATS)
+def test_export_round_trip(tmp_path, fmt):
+    source = tmp_path / "src.glb"
+    source.write_bytes(make_mesh(2).export(file_type="glb"))
+    out = mesh.export(mesh.load(source).mesh, tmp_path / "out" / f"copy.{fmt}")
+    again = mesh.load(out)
+    assert again.stats.triangles == 320 and again.stats.watertight
+    if fmt in ("glb", "ply"):
+        assert again.arrays.colors is not None
+
+
+def test_obj_export_keeps_the_texture(tmp_path):
+    source = tmp_path / "box.glb"
+    source.write_bytes(textured_box().export(file_type="glb"))
+    out = mesh.export(mesh.load(source).mesh, tmp_path / "out" / "box.obj")
+    assert (out.parent / "box.mtl").exists()
+    assert mesh.load(out).arrays.texture is not None
+
+
+def test_export_refuses_unknown_format(tmp_path):
+    with pytest.raises(InputError, match="Cannot export to .fbx"):
+        mesh.export(make_mesh(1), tmp_path / "x.fbx")
+    assert list(tmp_path.iterdir()) == []
+
+
+CORPUS_COUNTS = {
+    "BoxTextured.glb": (24, 12, "texture"),
+    "Duck.glb": (2399, 4212, "texture"),
+    "bunny.ply": (8146, 16301, None),
+    "cube.glb": (8, 12, "colour"),
+    "cubevc.glb": (54, 48, "colour"),
+    "featuretype.STL": (1722, 3476, None),
+    "fuze.obj": (664, 1000, "texture"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS_COUNTS))
+def test_corpus_meshes_load_with_correct_counts(name):
+    vertices, triangles, look = CORPUS_COUNTS[name]
+    loaded = mesh.load(corpus_file("meshes", name))
+    check_arrays(loaded.arrays, vertices, triangles)
+    assert (loaded.stats.vertices, loaded.stats.triangles) == (vertices, triangles)
+    if look == "texture":
+        assert loaded.arrays.texture is not None and loaded.arrays.uvs is not None
+        assert loaded.arrays.texture.std() > 0  # a real picture, not a flat fill
+    elif look == "colour":
+        assert loaded.arrays.colors is not None
+
+
+@pytest.mark.parametrize(
+    "name, words",
+    [("notenoughindices.obj", "fewer than three vertices"), ("empty.stl", "contains no triangles")],
+)
+def test_corpus_broken_meshes_fail_clearly(name, words):
+    with pytest.raises(MeshLoadError, match=words):
+        mesh.load(corpus_file("meshes", name))
