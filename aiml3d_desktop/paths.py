@@ -33,6 +33,11 @@ def log_dir() -> Path:
     return home / "logs" if home else Path(platformdirs.user_log_dir(APP_ID, appauthor=False))
 
 
+def cache_dir() -> Path:
+    home = _home()
+    return home / "cache" if home else Path(platformdirs.user_cache_dir(APP_ID, appauthor=False))
+
+
 def default_output_dir() -> Path:
     home = _home()
     if home:

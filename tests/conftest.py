@@ -20,6 +20,13 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 
+def pytest_configure(config):
+    # Before pytest-qt makes the QApplication: the GL settings the app itself uses.
+    from aiml3d_desktop.gui.app import setup_surface_format
+
+    setup_surface_format()
+
+
 class MemoryKeyring(KeyringBackend):
     """A keychain that lives in memory, for tests of storing the key."""
 

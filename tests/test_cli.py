@@ -284,3 +284,25 @@ def test_api_base_from_environment_and_plain_http_refused(fake_api, photo, tmp_p
         key=fake_api.KEY,
     )
     assert result.returncode == 1 and "plain http" in one_error_line(result)
+
+
+def test_full_disk_is_a_clear_error_and_leaves_nothing(fake_api, photo, tmp_path):
+    """A file-size limit makes every write past 16 KiB fail as a full disk would."""
+    import resource
+
+    def small_disk():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get an error, not a killed process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 1024, 16 * 1024))
+
+    out = tmp_path / "out"
+    env = {**os.environ, "AIMLAPI_KEY": fake_api.KEY, "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "aiml3d_desktop", "generate", str(photo), "-o", str(out), "-q",
+         "--api-base", fake_api.base_url],
+        capture_output=True, text=True, env=env, preexec_fn=small_disk, timeout=60,
+    )  # fmt: skip
+    assert len(fake_api.glb) > 16 * 1024
+    assert result.returncode == 1
+    assert "Could not write the mesh" in one_error_line(result)
+    assert "Free some disk space" in result.stderr
+    assert files_in(out) == []

@@ -58,25 +58,36 @@ def prepare(source: str, max_side: int = DEFAULT_MAX_SIDE) -> PreparedImage:
     return _prepare_file(Path(source), max_side)
 
 
-def _prepare_file(path: Path, max_side: int) -> PreparedImage:
-    name = path.name
+def check_file(path: Path) -> None:
+    """Refuse a missing, empty or oversized file before reading it."""
     if not path.is_file():
         raise InputError(f"No image file at {path}")
     size = path.stat().st_size
     if size == 0:
-        raise InputError(f"{name} is empty")
+        raise InputError(f"{path.name} is empty")
     if size > MAX_FILE_BYTES:
         raise InputError(
-            f"{name} is {size / 2**20:.0f} MiB; the largest image accepted is "
+            f"{path.name} is {size / 2**20:.0f} MiB; the largest image accepted is "
             f"{MAX_FILE_BYTES // 2**20} MiB",
             hint="Save a smaller copy of it.",
         )
+
+
+def upright(image: Image.Image) -> Image.Image:
+    """Phone photos store their rotation in EXIF: apply it."""
+    if image.getexif().get(ORIENTATION, 1) != 1:
+        return ImageOps.exif_transpose(image)
+    return image
+
+
+def _prepare_file(path: Path, max_side: int) -> PreparedImage:
+    check_file(path)
     raw = path.read_bytes()
-    image = _decode(raw, name)
+    image = decode(raw, path.name)
     fmt, original = image.format, image.size
-    changed = False
-    if image.getexif().get(ORIENTATION, 1) != 1:  # phone photos store their rotation in EXIF
-        image, changed = ImageOps.exif_transpose(image), True
+    rotated = upright(image)
+    changed = rotated is not image
+    image = rotated
     if max(image.size) > max_side:
         image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
         changed = True
@@ -96,7 +107,7 @@ def _prepare_file(path: Path, max_side: int) -> PreparedImage:
     )
 
 
-def _decode(raw: bytes, name: str) -> Image.Image:
+def decode(raw: bytes, name: str) -> Image.Image:
     """Open and fully decode, refusing non-images, other formats, bombs and absurd sizes."""
     try:
         with warnings.catch_warnings():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,17 @@ class MeshArrays:
     def bounds(self) -> np.ndarray:
         """(2, 3): the lowest and highest corner."""
         return np.stack([self.positions.min(axis=0), self.positions.max(axis=0)])
+
+    @functools.cached_property
+    def interleaved(self) -> np.ndarray:
+        """One (N, 8 or 10) float32 block per vertex: position, normal, then UV or RGBA.
+
+        A renderer uploads it as a single buffer; building it takes tens of milliseconds on a
+        large mesh, so a worker thread touches this before the GUI thread needs it.
+        """
+        extra = self.uvs if self.uvs is not None else self.colors
+        parts = [self.positions, self.normals] + ([extra] if extra is not None else [])
+        return np.ascontiguousarray(np.hstack(parts), dtype=np.float32)
 
 
 @dataclass(frozen=True)

@@ -1,41 +1,122 @@
-"""QApplication set-up and the entry point of the desktop app."""
+"""QApplication set-up (OpenGL surface format, logging, excepthook) and the GUI entry point."""
 
 from __future__ import annotations
 
+import logging
+import logging.handlers
 import sys
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QColor, QIcon, QPalette, QSurfaceFormat
+from PySide6.QtWidgets import QApplication
 
-from aiml3d_desktop import APP_ID, APP_NAME, __version__
+from aiml3d_desktop import APP_ID, APP_NAME, __version__, paths
+from aiml3d_desktop.core import keys
+from aiml3d_desktop.core.errors import Aiml3DError
+
+log = logging.getLogger("aiml3d_desktop")
+
+
+class _RedactKey(logging.Filter):
+    """Belt and braces: should a key ever reach a log message, it is blanked out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = keys.get_key()
+        if key and key in record.getMessage():
+            record.msg, record.args = record.getMessage().replace(key, "[key]"), None
+        return True
+
+
+def setup_logging() -> None:
+    """A rotating log file in the user log folder (one handler, moved if the folder changed)."""
+    folder = paths.log_dir()
+    for handler in list(log.handlers):
+        if isinstance(handler, logging.handlers.RotatingFileHandler):
+            if handler.baseFilename == str((folder / "aiml3d.log").absolute()):
+                return
+            log.removeHandler(handler)
+            handler.close()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            folder / "aiml3d.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+        )
+    except OSError:
+        return  # a read-only home must not stop the app
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_RedactKey())
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
+def setup_surface_format() -> None:
+    """Depth buffer and multisampling for every GL widget, and one pool of GL resources
+    shared by all of them (pyqtgraph caches shader programs across views). Must run
+    before the QApplication exists."""
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+    fmt = QSurfaceFormat()
+    fmt.setDepthBufferSize(24)
+    fmt.setSamples(4)
+    QSurfaceFormat.setDefaultFormat(fmt)
+
+
+def apply_dark_theme(app: QApplication) -> None:
+    """Fusion with a dark palette: the viewer and pictures read best on a dark frame."""
+    app.setStyle("Fusion")
+    palette = QPalette()
+    role = QPalette.ColorRole
+    for r, color in (
+        (role.Window, "#2b2f36"), (role.WindowText, "#e4e6eb"), (role.Base, "#1f2228"),
+        (role.AlternateBase, "#2b2f36"), (role.ToolTipBase, "#1f2228"),
+        (role.ToolTipText, "#e4e6eb"), (role.Text, "#e4e6eb"), (role.Button, "#363b44"),
+        (role.ButtonText, "#e4e6eb"), (role.Highlight, "#4a90e2"),
+        (role.HighlightedText, "#ffffff"), (role.Link, "#8ec5ff"),
+        (role.PlaceholderText, "#8a909c"),
+    ):  # fmt: skip
+        palette.setColor(r, QColor(color))
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, r, QColor("#6b717d"))
+    app.setPalette(palette)
 
 
 def create_app(argv: list[str] | None = None) -> QApplication:
-    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app = QApplication.instance()
+    if app is None:
+        setup_surface_format()
+        app = QApplication(argv or sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_ID)
     app.setApplicationVersion(__version__)
+    app.setWindowIcon(QIcon(str(paths.resource("aiml3d.svg"))))
+    apply_dark_theme(app)
+    setup_logging()
     return app
 
 
-class MainWindow(QMainWindow):
-    """A placeholder until the main window lands: it says what the app is and how to use the CLI."""
+def install_excepthook(window) -> None:
+    """An exception nobody caught on the GUI thread goes through the error route, not a crash."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.setWindowTitle(APP_NAME)
-        label = QLabel(
-            f"<h2>{APP_NAME} {__version__}</h2>"
-            "<p>The desktop window is being built.<br>"
-            "Meanwhile: <code>aiml3d generate photo.png -o out/</code></p>"
-        )
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setCentralWidget(label)
-        self.resize(720, 480)
+    def hook(kind, value, tb):
+        log.error("uncaught exception", exc_info=(kind, value, tb))
+        import traceback
+
+        window.report_error(Aiml3DError(
+            f"Something went wrong inside the app: {kind.__name__}: {value}",
+            hint="Please report it with the log file (Help > Open log folder).",
+            details="".join(traceback.format_exception(kind, value, tb)),
+        ))  # fmt: skip
+
+    sys.excepthook = hook
 
 
 def run(files: list[str]) -> int:
     app = create_app()
+    from aiml3d_desktop.gui.main_window import MainWindow
+
     window = MainWindow()
+    install_excepthook(window)
     window.show()
+    for path in files:
+        window.open_path(path)
+    log.info("started %s %s", APP_NAME, __version__)
     return app.exec()

@@ -1,0 +1,77 @@
+"""Pictures for showing: a local file or a web link, decoded off the GUI thread."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import requests
+from PIL import Image
+
+from aiml3d_desktop.core import images
+from aiml3d_desktop.core.cancel import CancelToken
+from aiml3d_desktop.core.errors import InputError, NetworkError
+from aiml3d_desktop.core.net import RetryPolicy, Timeouts, check_url, make_session
+
+DISPLAY_MAX_SIDE = 2048
+
+
+@dataclass(frozen=True)
+class Preview:
+    source: str  # the path or URL to generate from
+    rgba: np.ndarray  # (H, W, 4) uint8, at most DISPLAY_MAX_SIDE on a side
+    size: tuple[int, int]  # the picture's own width and height
+    is_url: bool
+
+
+def load_preview(
+    source: str,
+    *,
+    progress=lambda stage, done, total: None,
+    cancel: CancelToken | None = None,
+) -> Preview:
+    """Check and decode a picture the way generation will see it, for display."""
+    cancel = cancel or CancelToken()
+    progress("opening", None, None)
+    if images.is_url(source):
+        raw = _fetch(source, cancel)
+        image = images.decode(raw, Path(source.split("?")[0]).name or "the linked image")
+    else:
+        path = Path(source)
+        images.check_file(path)
+        image = images.decode(path.read_bytes(), path.name)
+    cancel.check()
+    size = image.size
+    image = images.upright(image)
+    image.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE), Image.Resampling.LANCZOS)
+    rgba = np.ascontiguousarray(np.asarray(image.convert("RGBA")))
+    return Preview(source, rgba, size, images.is_url(source))
+
+
+def _fetch(url: str, cancel: CancelToken) -> bytes:
+    check_url(url, "image address")
+    session = make_session(RetryPolicy(attempts=2), cancel, retry_post=False)
+    try:
+        with session.get(url, stream=True, timeout=(Timeouts().connect, 30)) as response:
+            if response.status_code != 200:
+                raise InputError(
+                    f"The link answered HTTP {response.status_code}",
+                    hint="Check that the link opens a picture in your browser.",
+                )
+            body = io.BytesIO()
+            for chunk in response.iter_content(256 * 1024):
+                cancel.check()
+                body.write(chunk)
+                if body.tell() > images.MAX_FILE_BYTES:
+                    raise InputError("The linked picture is larger than 50 MiB")
+            return body.getvalue()
+    except requests.RequestException as exc:
+        cancel.check()
+        raise NetworkError(
+            f"Could not download the picture: {type(exc).__name__}",
+            hint="Check your connection and the link.",
+        ) from None
+    finally:
+        session.close()

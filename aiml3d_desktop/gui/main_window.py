@@ -1,0 +1,391 @@
+"""The main window: reference picture and 3D viewer side by side, parameters and statistics
+in a side panel, staged progress in the status bar. It composes widgets and routes events;
+the work itself is core/'s, run through gui/workers.py."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aiml3d_desktop import APP_NAME, paths
+from aiml3d_desktop.core import images, keys
+from aiml3d_desktop.core import settings as settings_mod
+from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, InputError
+from aiml3d_desktop.core.jobs import JobOptions
+from aiml3d_desktop.core.mesh import READ_FORMATS, LoadedMesh
+from aiml3d_desktop.core.net import RetryPolicy
+from aiml3d_desktop.gui import state, tasks
+from aiml3d_desktop.gui.errors import show_error
+from aiml3d_desktop.gui.menus import build_menus
+from aiml3d_desktop.gui.widgets.image_panel import ImagePanel
+from aiml3d_desktop.gui.widgets.params_panel import ParamsPanel
+from aiml3d_desktop.gui.widgets.settings_dialog import SettingsDialog
+from aiml3d_desktop.gui.widgets.stats_panel import StatsPanel
+from aiml3d_desktop.gui.widgets.viewer import Viewer
+from aiml3d_desktop.gui.workers import Runner, Worker
+
+STAGE_TEXT = {
+    "opening": "Opening the picture…",
+    "preparing": "Preparing the picture…",
+    "uploading": "Uploading",
+    "generating": "Generating the model",
+    "downloading": "Downloading",
+    "loading": "Loading the mesh…",
+    "exporting": "Exporting…",
+}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle(APP_NAME)
+        self.setAcceptDrops(True)
+        self.conf, warnings = settings_mod.load()
+        self.ui = state.window_state()
+        self.runner = Runner(self)
+        self.runner.idle.connect(self._idle)
+        self.job: Worker | None = None  # the generation in progress, if any
+        self.retry = RetryPolicy()
+        self.loaded: LoadedMesh | None = None
+        self.metadata: dict | None = None
+        self._stage_started = 0.0
+        self._stage = ""
+
+        self.image_panel = ImagePanel()
+        self.viewer = Viewer()
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.image_panel)
+        self.splitter.addWidget(self.viewer)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        self.setCentralWidget(self.splitter)
+
+        self.params = ParamsPanel()
+        self.params.set_params(self.conf.params)
+        self.generate_button = QPushButton("Generate 3D model")
+        self.generate_button.setDefault(True)
+        self.generate_button.clicked.connect(self.generate)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.stats = StatsPanel()
+        self._build_side_panel()
+
+        self.stage_label = QLabel("Ready")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(240)
+        self.progress.setTextVisible(False)
+        self.statusBar().addWidget(self.stage_label, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.elapsed_timer = QTimer(self)
+        self.elapsed_timer.setInterval(500)
+        self.elapsed_timer.timeout.connect(self._tick)
+
+        self.menu_actions = build_menus(self)
+        self._restore_ui()
+        self._set_busy(False)
+        for warning in warnings:
+            self.statusBar().showMessage(warning, 10000)
+
+    def _build_side_panel(self) -> None:
+        side = QWidget()
+        layout = QVBoxLayout(side)
+        box = QGroupBox("Generate")
+        inner = QVBoxLayout(box)
+        inner.addWidget(self.params)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.generate_button, 1)
+        buttons.addWidget(self.cancel_button)
+        inner.addLayout(buttons)
+        model = QGroupBox("Model")
+        QVBoxLayout(model).addWidget(self.stats)
+        layout.addWidget(box)
+        layout.addWidget(model)
+        layout.addStretch(1)
+        self.side_dock = QDockWidget("Generate and inspect", self)
+        self.side_dock.setObjectName("sideDock")
+        self.side_dock.setWidget(side)
+        self.side_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                   | QDockWidget.DockWidgetFeature.DockWidgetFloatable)  # fmt: skip
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.side_dock)
+
+    # Window state
+
+    def _restore_ui(self) -> None:
+        ui = self.ui
+        geometry = ui.value("geometry")
+        if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
+            self.restoreState(ui.value("windowState", QByteArray()))
+        else:
+            self.resize(1320, 800)
+        splitter = ui.value("splitter")
+        if not (isinstance(splitter, QByteArray) and self.splitter.restoreState(splitter)):
+            self.splitter.setSizes([420, 600])
+        self.viewer.set_up_axis(str(ui.value("upAxis", "y")))
+        self.menu_actions.sync_view_options()
+
+    def _save_ui(self) -> None:
+        self.ui.setValue("geometry", self.saveGeometry())
+        self.ui.setValue("windowState", self.saveState())
+        self.ui.setValue("splitter", self.splitter.saveState())
+        self.ui.setValue("upAxis", self.viewer.up_axis)
+        self.ui.sync()
+
+    def closeEvent(self, event) -> None:
+        self._save_ui()
+        self.elapsed_timer.stop()
+        self.runner.shutdown()
+        super().closeEvent(event)
+
+    # Errors: the one route
+
+    def report_error(self, error: Aiml3DError, title: str = "Something went wrong") -> None:
+        if isinstance(error, Cancelled):
+            self._show_stage("Cancelled — nothing was kept")
+            return
+        self._show_stage(str(error.message))
+        show_error(self, error, title)
+
+    # Opening things
+
+    def open_path(self, source: str) -> None:
+        """A picture (file or link) becomes the reference; a mesh file opens in the viewer."""
+        if not images.is_url(source) and Path(source).suffix.lower() in READ_FORMATS:
+            self._start(tasks.open_mesh, source, succeeded=self._mesh_opened)
+        else:
+            self._start(tasks.open_picture, source, succeeded=self._picture_opened)
+        self.menu_actions.add_recent(source)
+
+    def open_image_data(self, image: QImage) -> None:
+        self._start(tasks.save_pasted_image, image.copy(), succeeded=self._picture_opened)
+
+    def _start(self, fn, *args, succeeded) -> Worker:
+        return self.runner.start(fn, *args, succeeded=succeeded, failed=self._failed,
+                                 progress=self._progress)  # fmt: skip
+
+    @Slot(object)
+    def _picture_opened(self, preview) -> None:
+        self.image_panel.set_preview(preview)
+        self._show_stage("Picture ready: press Generate" if self.job is None else self._stage)
+
+    @Slot(object)
+    def _mesh_opened(self, loaded: LoadedMesh) -> None:
+        self._show_mesh(loaded, None)
+        self._show_stage(f"Opened {loaded.path.name}")
+
+    def _show_mesh(self, loaded: LoadedMesh, metadata: dict | None) -> None:
+        self.loaded, self.metadata = loaded, metadata
+        self.viewer.show_mesh(loaded.arrays)
+        self.stats.show_stats(loaded.path.name, loaded.stats, metadata)
+        self.setWindowTitle(f"{loaded.path.name} — {APP_NAME}")
+        self.menu_actions.set_mesh_available(True)
+
+    # Generation
+
+    @Slot()
+    def generate(self) -> None:
+        preview = self.image_panel.preview
+        if self.job is not None:
+            return
+        if preview is None:
+            self.report_error(InputError("Open a picture first",
+                                         hint="Drop one on the window, paste one or use "
+                                         "File > Open picture."), "No picture")  # fmt: skip
+            return
+        try:
+            params = self.params.params().validate()
+        except Aiml3DError as exc:
+            self.report_error(exc, "Check the parameters")
+            return
+        options = JobOptions(
+            api_key=keys.get_key(),
+            base_url=self.conf.api_base_for(),
+            max_side=self.conf.max_side,
+            max_download=self.conf.max_download_mib * 2**20,
+            retry=self.retry,
+        )
+        self.job = self.runner.start(
+            tasks.generate, preview.source, params, self.conf.output_path, options,
+            succeeded=self._generated, failed=self._generation_failed, progress=self._progress,
+        )  # fmt: skip
+        self._set_busy(True)
+
+    @Slot()
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self._show_stage("Cancelling…")
+
+    @Slot(object)
+    def _generated(self, result) -> None:
+        self._job_done()
+        self._show_mesh(result.loaded, result.metadata)
+        seconds = result.metadata.get("elapsed_s", 0)
+        self._show_stage(f"Done in {seconds:.1f} s — saved as {result.mesh_path}")
+
+    @Slot(object)
+    def _generation_failed(self, error: Aiml3DError) -> None:
+        self._job_done()
+        self.report_error(error, "The model could not be made")
+
+    @Slot(object)
+    def _failed(self, error: Aiml3DError) -> None:
+        self.report_error(error, "Could not open that")
+
+    def _job_done(self) -> None:
+        self.job = None
+        self._set_busy(False)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.generate_button.setEnabled(not busy)
+        self.cancel_button.setEnabled(busy)
+        self.params.setEnabled(not busy)
+
+    @Slot()
+    def _idle(self) -> None:
+        self.elapsed_timer.stop()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self._stage = ""
+
+    # Progress
+
+    @Slot(str, object, object)
+    def _progress(self, stage: str, done, total) -> None:
+        if stage != self._stage:
+            self._stage, self._stage_started = stage, time.monotonic()
+        if stage == "generating":
+            self.elapsed_timer.start()
+        else:
+            self.elapsed_timer.stop()
+        if total:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(1000 * (done or 0) / total))
+        else:
+            self.progress.setRange(0, 0)  # busy indicator
+        self._tick(done, total)
+
+    @Slot()
+    def _tick(self, done=None, total=None) -> None:
+        text = STAGE_TEXT.get(self._stage, self._stage)
+        if self._stage == "generating":
+            text += f"… {time.monotonic() - self._stage_started:.0f} s (this takes up to a minute)"
+        elif self._stage in ("downloading", "uploading") and done is not None:
+            text += f" {done / 2**20:.1f}" + (f" of {total / 2**20:.1f} MB" if total else " MB")
+        self.stage_label.setText(text)
+
+    def _show_stage(self, text: str) -> None:
+        self.stage_label.setText(text)
+
+    # Input: drag and drop, paste
+
+    def dragEnterEvent(self, event) -> None:
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage() or mime.hasText():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        self.take_mime(event.mimeData())
+        event.acceptProposedAction()
+
+    @Slot()
+    def paste(self) -> None:
+        self.take_mime(QGuiApplication.clipboard().mimeData())
+
+    def take_mime(self, mime) -> None:
+        """Files, links and image data, from a drop or the clipboard."""
+        for url in mime.urls() if mime.hasUrls() else []:
+            if url.isLocalFile():
+                return self.open_path(url.toLocalFile())
+            if url.scheme() in ("http", "https"):
+                return self.open_path(url.toString())
+        if mime.hasImage():
+            image = QImage(mime.imageData())
+            if not image.isNull():
+                return self.open_image_data(image)
+        text = mime.text().strip() if mime.hasText() else ""
+        if images.is_url(text) or (text and Path(text).expanduser().is_file()):
+            return self.open_path(text if images.is_url(text) else str(Path(text).expanduser()))
+        self.report_error(InputError("That is not a picture, a link or a mesh file",
+                                     hint="Drop or paste a PNG, JPEG or WEBP picture, a link "
+                                     "to one, or a 3D model file."), "Nothing to open")  # fmt: skip
+
+    # File menu
+
+    @Slot()
+    def choose_picture(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open picture", self._last_folder(),
+                                              "Pictures (*.png *.jpg *.jpeg *.webp)")  # fmt: skip
+        if path:
+            self.open_path(path)
+
+    @Slot()
+    def choose_mesh(self) -> None:
+        patterns = " ".join(f"*{ext}" for ext in READ_FORMATS)
+        path, _ = QFileDialog.getOpenFileName(self, "Open 3D model", self._last_folder(),
+                                              f"3D models ({patterns})")  # fmt: skip
+        if path:
+            self.open_path(path)
+
+    @Slot()
+    def export_mesh(self) -> None:
+        if self.loaded is None:
+            return
+        suggestion = str(self.conf.output_path / self.loaded.path.stem)
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export 3D model", suggestion,
+            "GLB (*.glb);;OBJ (*.obj);;STL (*.stl);;PLY (*.ply)",
+        )  # fmt: skip
+        if path:
+            if not Path(path).suffix:
+                path += "." + chosen.split("*.")[1].rstrip(")")
+            self._start(tasks.export_mesh, self.loaded, path, succeeded=self._exported)
+
+    @Slot(object)
+    def _exported(self, path) -> None:
+        self._show_stage(f"Exported {path}")
+
+    @Slot()
+    def save_screenshot(self) -> None:
+        name = (self.loaded.path.stem if self.loaded else "view") + ".png"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save screenshot", str(self.conf.output_path / name), "PNG (*.png)"
+        )
+        if path:
+            if self.viewer.grabFramebuffer().save(path):
+                self._show_stage(f"Saved {path}")
+            else:
+                self.report_error(InputError(f"Could not write {path}"), "Screenshot not saved")
+
+    @Slot()
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.conf, self)
+        if dialog.exec():
+            self.params.set_params(self.conf.params)
+            self._show_stage("Settings saved")
+
+    @Slot()
+    def open_log_folder(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths.log_dir())))
+
+    def _last_folder(self) -> str:
+        recent = state.recent_files(self.ui)
+        for item in recent:
+            if not images.is_url(item) and Path(item).parent.is_dir():
+                return str(Path(item).parent)
+        return str(Path.home())

@@ -1,0 +1,166 @@
+"""The menu bar and its actions, with their shortcuts (Blender-like numbers for views)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence
+from PySide6.QtWidgets import QColorDialog, QMessageBox
+
+from aiml3d_desktop import APP_NAME, __version__
+from aiml3d_desktop.core import images
+from aiml3d_desktop.gui import state
+
+VIEW_SHORTCUTS = [("front", "Front", "1"), ("back", "Back", "Ctrl+1"), ("right", "Right", "3"),
+                  ("left", "Left", "Ctrl+3"), ("top", "Top", "7")]  # fmt: skip
+MOUSE_HELP = [
+    ("Left drag", "Orbit"),
+    ("Middle drag, or Shift + left drag", "Pan"),
+    ("Right drag, or wheel", "Zoom"),
+]
+
+
+class Actions(QObject):
+    """Owns the actions; the window calls the few methods that keep them in step."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        viewer = window.viewer
+        bar = window.menuBar()
+
+        file = bar.addMenu("&File")
+        self._add(file, "Open picture…", window.choose_picture, QKeySequence.StandardKey.Open)
+        self._add(file, "Open 3D model…", window.choose_mesh, "Ctrl+Shift+O")
+        self._add(file, "Paste picture or link", window.paste, QKeySequence.StandardKey.Paste)
+        self.recent_menu = file.addMenu("Recent files")
+        file.addSeparator()
+        self.export = self._add(file, "Export 3D model…", window.export_mesh, "Ctrl+E")
+        self.screenshot = self._add(file, "Save screenshot…", window.save_screenshot,
+                                    "Ctrl+Shift+S")  # fmt: skip
+        file.addSeparator()
+        self._add(file, "Settings…", window.open_settings, QKeySequence.StandardKey.Preferences)
+        file.addSeparator()
+        self._add(file, "Quit", window.close, QKeySequence.StandardKey.Quit)
+
+        model = bar.addMenu("&Model")
+        self._add(model, "Generate 3D model", window.generate, "Ctrl+Return")
+        self._add(model, "Cancel", window.cancel, "Esc")
+
+        view = bar.addMenu("&View")
+        self._add(view, "Frame model", viewer.frame, "F")
+        self._add(view, "Reset view", partial(viewer.set_view, "home"), "Home")
+        for name, label, key in VIEW_SHORTCUTS:
+            self._add(view, f"{label} view", partial(viewer.set_view, name), key)
+        view.addSeparator()
+        ui = window.ui
+        self.toggles = {}
+        for key, label, shortcut, default, apply in (
+            ("wireframe", "Wireframe", "W", False, viewer.set_wireframe),
+            ("lighting", "Lighting", "L", True, viewer.set_lighting),
+            ("grid", "Grid", "G", True, viewer.set_grid_visible),
+            ("axes", "Axes", "A", True, viewer.set_axes_visible),
+        ):
+            action = self._add(view, label, partial(self._toggle, key, apply), shortcut, True)
+            action.setChecked(state.flag(ui, key, default))
+            self.toggles[key] = (action, apply)
+        self._add(view, "Background colour…", self._choose_background)
+        up = view.addMenu("Up axis")
+        group = QActionGroup(self)
+        self.up_actions = {}
+        for axis, label in (("y", "Y is up (glTF, TripoSR exports)"), ("z", "Z is up")):
+            action = self._add(up, label, partial(viewer.set_up_axis, axis))
+            action.setCheckable(True)  # checked state is the group's; triggered still fires
+            group.addAction(action)
+            self.up_actions[axis] = action
+        view.addSeparator()
+        view.addAction(window.side_dock.toggleViewAction())
+
+        help_menu = bar.addMenu("&Help")
+        self._add(
+            help_menu, "Keyboard and mouse", self._shortcuts, QKeySequence.StandardKey.HelpContents
+        )
+        self._add(help_menu, "Open log folder", window.open_log_folder)
+        self._add(help_menu, f"About {APP_NAME}", self._about)
+        self.rebuild_recent()
+        self.set_mesh_available(False)
+
+    def _add(self, menu, text, slot, shortcut=None, checkable=False) -> QAction:
+        """A menu entry; a checkable one calls ``slot(checked)``, others ``slot()``."""
+        action = QAction(text, self.window)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        if checkable:
+            action.toggled.connect(slot)
+        else:
+            action.triggered.connect(lambda *_: slot())
+        menu.addAction(action)
+        return action
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        rows = []
+        for menu_action in self.window.menuBar().actions():
+            for action in menu_action.menu().actions():
+                if not action.shortcut().isEmpty():
+                    key = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                    rows.append((key, action.text().rstrip("…")))
+        return rows + MOUSE_HELP
+
+    # Kept in step by the window
+
+    def sync_view_options(self) -> None:
+        """Apply the remembered view options to the viewer."""
+        for action, apply in self.toggles.values():
+            apply(action.isChecked())
+        color = QColor(str(self.window.ui.value("background", "")))
+        if color.isValid():
+            self.window.viewer.setBackgroundColor(color)
+        self.up_actions[self.window.viewer.up_axis].setChecked(True)
+
+    def set_mesh_available(self, available: bool) -> None:
+        self.export.setEnabled(available)
+        self.screenshot.setEnabled(available)
+
+    def add_recent(self, source: str) -> None:
+        state.add_recent(self.window.ui, source)
+        self.rebuild_recent()
+
+    def rebuild_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = state.recent_files(self.window.ui)
+        for source in recent:
+            label = source if images.is_url(source) else source.replace("\\", "/").split("/")[-1]
+            action = self.recent_menu.addAction(label)
+            action.setToolTip(source)
+            action.triggered.connect(lambda *_, s=source: self.window.open_path(s))
+        self.recent_menu.setEnabled(bool(recent))
+
+    # Small dialogs
+
+    def _toggle(self, key: str, apply, on: bool) -> None:
+        apply(on)
+        self.window.ui.setValue(key, on)
+
+    def _choose_background(self) -> None:
+        color = QColorDialog.getColor(self.window.viewer.background(), self.window, "Background")
+        if color.isValid():
+            self.window.viewer.setBackgroundColor(color)
+            self.window.ui.setValue("background", color.name())
+
+    def _shortcuts(self) -> None:
+        rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>"
+                       for k, v in self.shortcut_rows())  # fmt: skip
+        QMessageBox.information(self.window, "Keyboard and mouse", f"<table>{rows}</table>")
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self.window, f"About {APP_NAME}",
+            f"<h3>{APP_NAME} {__version__}</h3><p>Pictures in, 3D models out: TripoSR through "
+            "the AIML API, viewed with pyqtgraph, kept on your computer.</p>",
+        )  # fmt: skip
+
+
+def build_menus(window) -> Actions:
+    return Actions(window)

@@ -1,0 +1,84 @@
+"""The reference picture, fitted to its panel, with its name and size underneath."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from aiml3d_desktop.core.preview import Preview
+
+PLACEHOLDER = ("Drop a picture here\n(a file, or an image or link from your browser)\n\n"
+               "or paste one with Ctrl+V, or open one with Ctrl+O")  # fmt: skip
+
+
+class _Canvas(QWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.pixmap: QPixmap | None = None
+        self.setMinimumSize(160, 160)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(34, 37, 43))
+        if self.pixmap is None:
+            painter.setPen(QColor(150, 156, 168))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, PLACEHOLDER)
+            painter.setPen(QColor(90, 96, 108))
+            painter.drawRoundedRect(self.rect().adjusted(12, 12, -13, -13), 10, 10)
+            return
+        _checkerboard(painter, self._target())  # so transparency reads as transparency
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawPixmap(self._target(), self.pixmap)
+
+    def _target(self) -> QRect:
+        size = self.pixmap.size().scaled(self.size() * 0.96, Qt.AspectRatioMode.KeepAspectRatio)
+        rect = QRect(0, 0, size.width(), size.height())
+        rect.moveCenter(self.rect().center())
+        return rect
+
+
+def _checkerboard(painter: QPainter, rect: QRect, cell: int = 12) -> None:
+    painter.save()
+    painter.setClipRect(rect)
+    painter.fillRect(rect, QColor(70, 74, 82))
+    for y in range(rect.top(), rect.bottom(), cell):
+        for x in range(rect.left() + ((y - rect.top()) // cell % 2) * cell, rect.right(), 2 * cell):
+            painter.fillRect(x, y, cell, cell, QColor(58, 62, 70))
+    painter.restore()
+
+
+class ImagePanel(QWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.preview: Preview | None = None
+        self.canvas = _Canvas(self)
+        self.caption = QLabel("No picture yet", self)
+        self.caption.setObjectName("imageCaption")
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 4)
+        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.caption)
+
+    def set_preview(self, preview: Preview | None) -> None:
+        self.preview = preview
+        if preview is None:
+            self.canvas.pixmap = None
+            self.caption.setText("No picture yet")
+        else:
+            h, w = preview.rgba.shape[:2]
+            image = QImage(preview.rgba.data, w, h, w * 4, QImage.Format.Format_RGBA8888)
+            self.canvas.pixmap = QPixmap.fromImage(image.copy())  # copy: own the pixels
+            name = preview.source if preview.is_url else Path(preview.source).name
+            width, height = preview.size
+            self.caption.setText(f"{_elide(name)}  —  {width} × {height} px")
+            self.caption.setToolTip(preview.source)
+        self.canvas.update()
+
+
+def _elide(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit // 2 - 1] + "…" + text[-limit // 2 :]

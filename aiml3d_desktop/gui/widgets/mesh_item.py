@@ -1,0 +1,203 @@
+"""A pyqtgraph GL item that draws a mesh from one interleaved VBO, an index buffer and an
+optional texture. ``GLMeshItem`` cannot draw UV textures and computes normals in a Python
+loop; this draws 1M+ triangles with per-vertex colour or texture, headlight shading and an
+optional wireframe overlay."""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+from OpenGL import GL
+from OpenGL.GL import shaders
+from pyqtgraph.opengl import GLGraphicsItem
+
+from aiml3d_desktop.core.mesh import MeshArrays
+
+DEFAULT_COLOR = (0.72, 0.74, 0.78, 1.0)
+WIRE_COLOR = (0.05, 0.05, 0.08, 1.0)
+
+VERTEX_SHADER = """
+#version 120
+uniform mat4 u_mvp;
+uniform mat3 u_normal;
+attribute vec3 a_position;
+attribute vec3 a_normal;
+attribute vec4 a_color;
+attribute vec2 a_uv;
+varying vec3 v_normal;
+varying vec4 v_color;
+varying vec2 v_uv;
+void main() {
+    v_normal = u_normal * a_normal;
+    v_color = a_color;
+    v_uv = a_uv;
+    gl_Position = u_mvp * vec4(a_position, 1.0);
+}
+"""
+
+FRAGMENT_SHADER = """
+#version 120
+uniform bool u_textured;
+uniform bool u_lit;
+uniform bool u_wire;
+uniform vec4 u_wire_color;
+uniform sampler2D u_texture;
+varying vec3 v_normal;
+varying vec4 v_color;
+varying vec2 v_uv;
+void main() {
+    if (u_wire) { gl_FragColor = u_wire_color; return; }
+    vec4 base = u_textured ? texture2D(u_texture, v_uv) : v_color;
+    if (!u_lit) { gl_FragColor = base; return; }
+    // A headlight plus a key light from above left, both two-sided: generated meshes often
+    // have some faces wound the wrong way, and those should not turn black.
+    vec3 n = normalize(v_normal);
+    float head = abs(n.z);
+    float key = abs(dot(n, normalize(vec3(-0.4, 0.6, 0.7))));
+    float light = 0.28 + 0.45 * head + 0.35 * key;
+    gl_FragColor = vec4(base.rgb * min(light, 1.15), base.a);
+}
+"""
+
+
+class MeshItem(GLGraphicsItem.GLGraphicsItem):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setGLOptions("opaque")
+        self.arrays: MeshArrays | None = None
+        self.lit = True
+        self.wireframe = False
+        self._dirty = False
+        self._program = None
+        self._vbo = self._ibo = self._texture = None
+        self._count = 0
+        self._layout: tuple[int, int] = (0, 0)  # floats per vertex, width of the last attribute
+
+    def set_arrays(self, arrays: MeshArrays | None) -> None:
+        """Show ``arrays`` (or nothing). Touch ``arrays.interleaved`` off the GUI thread first."""
+        self.arrays = arrays
+        self._dirty = True
+        self.update()
+
+    def set_lit(self, on: bool) -> None:
+        self.lit = on
+        self.update()
+
+    def set_wireframe(self, on: bool) -> None:
+        self.wireframe = on
+        self.update()
+
+    # Everything below runs with the view's GL context current (from paint()).
+
+    def _upload(self) -> None:
+        self._release()
+        self._dirty = False
+        arrays = self.arrays
+        if arrays is None:
+            return
+        data = arrays.interleaved
+        self._layout = (data.shape[1], data.shape[1] - 6)
+        self._vbo, self._ibo = GL.glGenBuffers(2)
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._vbo)
+        GL.glBufferData(GL.GL_ARRAY_BUFFER, data.nbytes, data, GL.GL_STATIC_DRAW)
+        GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, self._ibo)
+        GL.glBufferData(GL.GL_ELEMENT_ARRAY_BUFFER, arrays.indices.nbytes, arrays.indices,
+                        GL.GL_STATIC_DRAW)  # fmt: skip
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
+        GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, 0)
+        self._count = arrays.indices.size
+        if arrays.texture is not None and arrays.uvs is not None:
+            self._texture = _upload_texture(arrays.texture)
+
+    def _release(self) -> None:
+        if self._vbo is not None:
+            GL.glDeleteBuffers(2, [self._vbo, self._ibo])
+        if self._texture is not None:
+            GL.glDeleteTextures([self._texture])
+        self._vbo = self._ibo = self._texture = None
+        self._count = 0
+
+    def paint(self) -> None:
+        self.setupGLState()
+        if self._dirty:
+            self._upload()
+        if not self._count:
+            return
+        if self._program is None:
+            self._program = shaders.compileProgram(
+                shaders.compileShader(VERTEX_SHADER, GL.GL_VERTEX_SHADER),
+                shaders.compileShader(FRAGMENT_SHADER, GL.GL_FRAGMENT_SHADER),
+                validate=False,  # validation needs a bound VAO on some drivers
+            )
+        program = self._program
+        mvp = np.array(self.mvpMatrix().data(), dtype=np.float32)
+        normal = np.array(self.modelViewMatrix().normalMatrix().data(), dtype=np.float32)
+        stride, extra = self._layout
+        textured = self._texture is not None
+        GL.glUseProgram(program)
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._vbo)
+        enabled = []
+
+        def attribute(name: str, size: int, offset: int) -> None:
+            loc = GL.glGetAttribLocation(program, name)
+            if loc != -1:
+                GL.glVertexAttribPointer(loc, size, GL.GL_FLOAT, False, stride * 4,
+                                         ctypes.c_void_p(offset * 4))  # fmt: skip
+                GL.glEnableVertexAttribArray(loc)
+                enabled.append(loc)
+
+        attribute("a_position", 3, 0)
+        attribute("a_normal", 3, 3)
+        color_loc = GL.glGetAttribLocation(program, "a_color")
+        if extra == 4:
+            attribute("a_color", 4, 6)
+        elif color_loc != -1:
+            GL.glVertexAttrib4f(color_loc, *DEFAULT_COLOR)
+        if extra == 2:
+            attribute("a_uv", 2, 6)
+        GL.glUniformMatrix4fv(GL.glGetUniformLocation(program, "u_mvp"), 1, False, mvp)
+        GL.glUniformMatrix3fv(GL.glGetUniformLocation(program, "u_normal"), 1, False, normal)
+        GL.glUniform1i(GL.glGetUniformLocation(program, "u_textured"), int(textured))
+        GL.glUniform1i(GL.glGetUniformLocation(program, "u_lit"), int(self.lit))
+        GL.glUniform1i(GL.glGetUniformLocation(program, "u_wire"), 0)
+        if textured:
+            GL.glActiveTexture(GL.GL_TEXTURE0)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, self._texture)
+            GL.glUniform1i(GL.glGetUniformLocation(program, "u_texture"), 0)
+        GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, self._ibo)
+        if self.wireframe:  # push the faces back a little so the lines win the depth test
+            GL.glEnable(GL.GL_POLYGON_OFFSET_FILL)
+            GL.glPolygonOffset(1.0, 1.0)
+        GL.glDrawElements(GL.GL_TRIANGLES, self._count, GL.GL_UNSIGNED_INT, None)
+        if self.wireframe:
+            GL.glDisable(GL.GL_POLYGON_OFFSET_FILL)
+            GL.glUniform1i(GL.glGetUniformLocation(program, "u_wire"), 1)
+            GL.glUniform4f(GL.glGetUniformLocation(program, "u_wire_color"), *WIRE_COLOR)
+            GL.glPolygonMode(GL.GL_FRONT_AND_BACK, GL.GL_LINE)
+            GL.glDrawElements(GL.GL_TRIANGLES, self._count, GL.GL_UNSIGNED_INT, None)
+            GL.glPolygonMode(GL.GL_FRONT_AND_BACK, GL.GL_FILL)
+        for loc in enabled:
+            GL.glDisableVertexAttribArray(loc)
+        if textured:
+            GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+        GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, 0)
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
+        GL.glUseProgram(0)
+
+
+def _upload_texture(texture: np.ndarray) -> int:
+    """RGBA rows bottom-up, as core/mesh.py gives them: OpenGL's own order, no flip needed."""
+    handle = GL.glGenTextures(1)
+    GL.glBindTexture(GL.GL_TEXTURE_2D, handle)
+    GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
+    height, width = texture.shape[:2]
+    GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, GL.GL_RGBA, width, height, 0, GL.GL_RGBA,
+                    GL.GL_UNSIGNED_BYTE, texture)  # fmt: skip
+    GL.glGenerateMipmap(GL.GL_TEXTURE_2D)
+    GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_LINEAR_MIPMAP_LINEAR)
+    GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_LINEAR)
+    for wrap in (GL.GL_TEXTURE_WRAP_S, GL.GL_TEXTURE_WRAP_T):
+        GL.glTexParameteri(GL.GL_TEXTURE_2D, wrap, GL.GL_REPEAT)
+    GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+    return handle

@@ -1,0 +1,56 @@
+"""TripoSR's parameters as form fields, with the documented ranges and defaults."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
+
+from aiml3d_desktop.core import params as p
+
+
+class ParamsPanel(QWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.remove_bg = QCheckBox("Remove background")
+        self.remove_bg.setToolTip(
+            "Cut the object out of its background before building the model. Turn it off for "
+            "pictures that already have a transparent or plain background."
+        )
+        self.ratio = QDoubleSpinBox()
+        self.ratio.setRange(*p.FOREGROUND_RATIO_RANGE)
+        self.ratio.setSingleStep(0.05)
+        self.ratio.setDecimals(2)
+        self.ratio.setToolTip(
+            "How much of the frame the object fills once centred (0.5 to 1, default 0.9). "
+            "Lower it if the model comes out cut off at the edges."
+        )
+        self.resolution = QSpinBox()
+        self.resolution.setRange(*p.MC_RESOLUTION_RANGE)
+        self.resolution.setSingleStep(32)
+        self.resolution.setToolTip(
+            "Marching-cubes resolution: the detail of the mesh (32 to 1024, default 256). "
+            "Higher is finer but slower and larger; above 512 is not recommended and may time out."
+        )
+        self.format = QComboBox()
+        self.format.addItems([f.upper() for f in p.OUTPUT_FORMATS])
+        self.format.setToolTip("GLB keeps the vertex colours in one file; OBJ is plain text.")
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow(self.remove_bg)
+        form.addRow("Foreground ratio", self.ratio)
+        form.addRow("Mesh resolution", self.resolution)
+        form.addRow("Output format", self.format)
+        self.set_params(p.TriposrParams())
+
+    def params(self) -> p.TriposrParams:
+        return p.TriposrParams(
+            output_format=p.OUTPUT_FORMATS[self.format.currentIndex()],
+            do_remove_background=self.remove_bg.isChecked(),
+            foreground_ratio=round(self.ratio.value(), 2),
+            mc_resolution=self.resolution.value(),
+        )
+
+    def set_params(self, params: p.TriposrParams) -> None:
+        self.remove_bg.setChecked(params.do_remove_background)
+        self.ratio.setValue(params.foreground_ratio)
+        self.resolution.setValue(params.mc_resolution)
+        self.format.setCurrentIndex(p.OUTPUT_FORMATS.index(params.output_format))

@@ -1,0 +1,102 @@
+"""Settings: the API key (kept in the OS keychain), API base URL, defaults, output folder."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aiml3d_desktop.core import keys
+from aiml3d_desktop.core import settings as settings_mod
+from aiml3d_desktop.core.errors import Aiml3DError
+from aiml3d_desktop.core.net import check_url
+from aiml3d_desktop.gui.widgets.params_panel import ParamsPanel
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, conf: settings_mod.Settings, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(520)
+        self.conf = conf
+        self.key = QLineEdit()
+        self.key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_note = QLabel()
+        self.key_note.setWordWrap(True)
+        source = keys.key_source()
+        if source == "environment":
+            self.key.setEnabled(False)
+            self.key.setPlaceholderText(f"set by {keys.ENV_VAR}")
+            self.key_note.setText(f"The {keys.ENV_VAR} environment variable is set and wins.")
+        else:
+            current = keys.get_key()
+            self.key.setPlaceholderText(
+                f"saved: {keys.mask(current)} — type to replace" if current else "paste your key"
+            )
+            self.key_note.setText("Kept in your system's keychain, never in a file.")
+        self.api_base = QLineEdit(conf.api_base)
+        self.output_dir = QLineEdit(conf.output_dir)
+        self.output_dir.setPlaceholderText(str(conf.output_path))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        folder = QWidget()
+        row = QHBoxLayout(folder)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.output_dir, 1)
+        row.addWidget(browse)
+        self.params = ParamsPanel()
+        self.params.set_params(conf.params)
+        self.error = QLabel()
+        self.error.setObjectName("settingsError")
+        self.error.setStyleSheet("color: #e06c6c")
+
+        api = QGroupBox("AIML API")
+        form = QFormLayout(api)
+        form.addRow("API key", self.key)
+        form.addRow("", self.key_note)
+        form.addRow("Base URL", self.api_base)
+        defaults = QGroupBox("Defaults for new models")
+        form2 = QFormLayout(defaults)
+        form2.addRow(self.params)
+        form2.addRow("Output folder", folder)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        for widget in (api, defaults, self.error, buttons):
+            layout.addWidget(widget)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Output folder", str(self.conf.output_path))
+        if folder:
+            self.output_dir.setText(folder)
+
+    def accept(self) -> None:
+        """Check, then save settings and key; a problem is shown in the dialog, which stays."""
+        base = self.api_base.text().strip() or settings_mod.Settings().api_base
+        try:
+            check_url(base, "API base URL")
+            key = self.key.text().strip()
+            if key and keys.set_key(key) == "session":
+                self.key_note.setText("This system has no keychain: the key is kept until you "
+                                      f"quit. Set {keys.ENV_VAR} to keep it.")  # fmt: skip
+            self.conf.api_base = base
+            self.conf.output_dir = self.output_dir.text().strip()
+            self.conf.params = self.params.params().validate()
+            settings_mod.save(self.conf)
+        except (Aiml3DError, OSError) as exc:
+            self.error.setText(str(exc))
+            return
+        super().accept()

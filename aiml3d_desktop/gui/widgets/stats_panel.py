@@ -1,0 +1,62 @@
+"""What there is to know about the mesh on screen, and what the API said about making it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
+
+from aiml3d_desktop.core.mesh import MeshStats
+
+ROWS = ("File", "Vertices", "Triangles", "Size", "Watertight", "Parts", "File size",
+        "Timings", "Credits", "Request")  # fmt: skip
+
+
+class StatsPanel(QWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.values: dict[str, QLabel] = {}
+        for row in ROWS:
+            label = QLabel("—")
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setWordWrap(True)
+            self.values[row] = label
+            form.addRow(row, label)
+        self.clear()
+
+    def clear(self) -> None:
+        for label in self.values.values():
+            label.setText("—")
+
+    def show_stats(self, name: str, stats: MeshStats, metadata: dict | None = None) -> None:
+        metadata = metadata or {}
+        sx, sy, sz = stats.size
+        timings = metadata.get("timings") or {}
+        credits = metadata.get("credits_used")
+        values = {
+            "File": name,
+            "Vertices": f"{stats.vertices:,}",
+            "Triangles": f"{stats.triangles:,}",
+            "Size": f"{sx:.3g} × {sy:.3g} × {sz:.3g}",
+            "Watertight": "yes" if stats.watertight else "no",
+            "Parts": f"{stats.parts:,}",
+            "File size": _size(stats.file_size),
+            "Timings": ", ".join(
+                f"{k} {float(v):.2f} s" for k, v in timings.items() if isinstance(v, int | float)
+            )
+            or "—",  # fmt: skip
+            "Credits": f"{credits:,}" if isinstance(credits, int | float) else "—",
+            "Request": metadata.get("request_id") or "—",
+        }
+        for row, text in values.items():
+            self.values[row].setText(text)
+
+    def text(self, row: str) -> str:
+        return self.values[row].text()
+
+
+def _size(size: int | None) -> str:
+    if size is None:
+        return "—"
+    return f"{size / 2**20:.2f} MB" if size >= 2**20 else f"{size / 1024:.0f} KB"

@@ -1,0 +1,202 @@
+"""The 3D viewer: a pyqtgraph GLViewWidget with the mesh item, a floor grid and axes.
+
+Mouse: left-drag orbits, middle-drag or Shift+left-drag pans, right-drag or the wheel zooms
+(as in f3d; Blender users find orbit/pan on the same buttons with the modifiers they know).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph.opengl as gl
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QMatrix4x4, QVector3D
+
+from aiml3d_desktop.core.mesh import MeshArrays
+from aiml3d_desktop.gui.widgets.mesh_item import MeshItem
+
+# Camera (azimuth, elevation) for each named view, in the viewer's Z-up world where the model's
+# front faces -Y once its up axis is applied.
+VIEWS = {
+    "front": (-90.0, 0.0),
+    "back": (90.0, 0.0),
+    "right": (0.0, 0.0),
+    "left": (180.0, 0.0),
+    "top": (-90.0, 90.0),
+    "home": (-60.0, 20.0),
+}
+UP_AXES = ("y", "z")
+DEFAULT_BACKGROUND = QColor(46, 50, 58)
+
+
+class Viewer(gl.GLViewWidget):
+    """Shows one mesh. Holds view state only; what to show comes from the main window."""
+
+    cameraChanged = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setMinimumSize(240, 200)
+        self.opts["fov"] = 40
+        self.up_axis = "y"
+        self.grid = gl.GLGridItem()
+        self.grid.setColor((255, 255, 255, 40))
+        self.axes = gl.GLAxisItem()
+        self.item = MeshItem()
+        for item in (self.grid, self.axes, self.item):
+            self.addItem(item)
+        self.setBackgroundColor(DEFAULT_BACKGROUND)
+        self._bounds = np.array([[-1, -1, -1], [1, 1, 1]], dtype=np.float32)
+        self._layout_scene()
+        self.set_view("home")
+
+    # What is shown
+
+    @property
+    def arrays(self) -> MeshArrays | None:
+        return self.item.arrays
+
+    def show_mesh(self, arrays: MeshArrays | None, frame: bool = True) -> None:
+        self.item.set_arrays(arrays)
+        self._layout_scene()
+        if frame:
+            self.frame()
+
+    def set_up_axis(self, axis: str) -> None:
+        """'y' for glTF-style Y-up files (TripoSR's exports), 'z' for Z-up ones."""
+        if axis not in UP_AXES:
+            raise ValueError(axis)
+        self.up_axis = axis
+        self._layout_scene()
+        self.frame()
+
+    def set_wireframe(self, on: bool) -> None:
+        self.item.set_wireframe(on)
+
+    def set_lighting(self, on: bool) -> None:
+        self.item.set_lit(on)
+
+    def set_grid_visible(self, on: bool) -> None:
+        self.grid.setVisible(on)
+
+    def set_axes_visible(self, on: bool) -> None:
+        self.axes.setVisible(on)
+
+    def background(self) -> QColor:
+        return QColor.fromRgbF(*self.opts["bgcolor"])
+
+    def _up_transform(self) -> QMatrix4x4:
+        transform = QMatrix4x4()
+        if self.up_axis == "y":
+            transform.rotate(90, 1, 0, 0)  # +Y becomes +Z, and the model's front (+Z) faces -Y
+        return transform
+
+    def _layout_scene(self) -> None:
+        """Orient the mesh, then size the grid and axes to it and put the grid underneath."""
+        transform = self._up_transform()
+        self.item.setTransform(transform)
+        self.axes.setTransform(transform)  # the model's own axes
+        arrays = self.item.arrays
+        if arrays is not None:
+            corners = np.array(np.meshgrid(*arrays.bounds.T)).T.reshape(-1, 3)
+            mapped = np.array([_map(transform, c) for c in corners])
+            self._bounds = np.stack([mapped.min(axis=0), mapped.max(axis=0)])
+        low, high = self._bounds
+        extent = float(max(high[0] - low[0], high[1] - low[1], 1e-6))
+        spacing = 10 ** math.floor(math.log10(extent / 4))
+        cells = max(4, math.ceil(extent * 2 / spacing))
+        self.grid.setSpacing(spacing, spacing)
+        self.grid.setSize(cells * spacing, cells * spacing)
+        grid = QMatrix4x4()
+        grid.translate((low[0] + high[0]) / 2, (low[1] + high[1]) / 2, float(low[2]))
+        self.grid.setTransform(grid)
+        size = float(np.max(high - low)) * 0.6
+        self.axes.setSize(size, size, size)
+        self.update()
+
+    # Camera
+
+    def frame(self) -> None:
+        """Fit the whole mesh in view, keeping the direction the camera looks from."""
+        low, high = self._bounds
+        center = (low + high) / 2
+        radius = max(float(np.linalg.norm(high - low)) / 2, 1e-6)
+        aspect = max(self.width(), 1) / max(self.height(), 1)
+        half_fov = math.radians(self.opts["fov"]) / 2  # pyqtgraph's fov is horizontal
+        fit = min(half_fov, math.atan(math.tan(half_fov) / aspect))
+        self.opts["center"] = QVector3D(*map(float, center))
+        self.opts["distance"] = radius / math.sin(fit) * 1.1
+        self.update()
+        self.cameraChanged.emit()
+
+    def set_view(self, name: str) -> None:
+        azimuth, elevation = VIEWS[name]
+        self.opts["azimuth"], self.opts["elevation"] = azimuth, elevation
+        self.frame()
+
+    def camera(self) -> dict:
+        center = self.opts["center"]
+        return {
+            "center": (center.x(), center.y(), center.z()),
+            "distance": self.opts["distance"],
+            "azimuth": self.opts["azimuth"],
+            "elevation": self.opts["elevation"],
+        }
+
+    def set_camera(self, camera: dict) -> None:
+        self.opts["center"] = QVector3D(*camera["center"])
+        for key in ("distance", "azimuth", "elevation"):
+            self.opts[key] = camera[key]
+        self.update()
+
+    def projectionMatrix(self, region, viewport):
+        # pyqtgraph clips at distance/1000 and *1000: a 10^6 depth range that makes fine meshes
+        # flicker. Clip close around the mesh instead.
+        x0, y0, w, h = viewport
+        dist = self.opts["distance"]
+        radius = float(np.linalg.norm(self._bounds[1] - self._bounds[0])) / 2
+        near = max(dist - radius * 4, dist * 0.01)
+        far = dist + radius * 8
+        r = near * math.tan(0.5 * math.radians(self.opts["fov"]))
+        t = r * h / w
+        left = r * ((region[0] - x0) * (2.0 / w) - 1)
+        right = r * ((region[0] + region[2] - x0) * (2.0 / w) - 1)
+        bottom = t * ((region[1] - y0) * (2.0 / h) - 1)
+        top = t * ((region[1] + region[3] - y0) * (2.0 / h) - 1)
+        matrix = QMatrix4x4()
+        matrix.frustum(left, right, bottom, top, near, far)
+        return matrix
+
+    # Mouse
+
+    def mouseMoveEvent(self, ev) -> None:
+        pos = ev.position()
+        last = getattr(self, "mousePos", pos)
+        diff = pos - last
+        self.mousePos = pos
+        buttons, mods = ev.buttons(), ev.modifiers()
+        left, middle, right = (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton,
+                               Qt.MouseButton.RightButton)  # fmt: skip
+        shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+        if buttons == middle or (buttons == left and shift):
+            self.pan(diff.x(), diff.y(), 0, relative="view")
+        elif buttons == left:
+            self.orbit(-diff.x(), diff.y())
+        elif buttons == right:
+            self.opts["distance"] *= 1.01 ** diff.y()
+            self.update()
+        else:
+            return
+        self.cameraChanged.emit()
+
+    def wheelEvent(self, ev) -> None:
+        delta = ev.angleDelta().y() or ev.angleDelta().x()
+        self.opts["distance"] *= 0.999**delta
+        self.update()
+        self.cameraChanged.emit()
+
+
+def _map(matrix: QMatrix4x4, point) -> np.ndarray:
+    mapped = matrix.map(QVector3D(*map(float, point)))
+    return np.array([mapped.x(), mapped.y(), mapped.z()])

@@ -1,0 +1,124 @@
+"""The one way the GUI runs background work: a QObject worker moved to its own QThread.
+
+A job is a plain function ``fn(*args, progress=..., cancel=...)`` from core/ (or a thin
+wrapper of one). The worker never touches a widget: it reports through signals only, which
+Qt delivers on the GUI thread. Failures all arrive as ``Aiml3DError`` through ``failed``.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from aiml3d_desktop.core.cancel import CancelToken
+from aiml3d_desktop.core.errors import Aiml3DError, Cancelled
+
+log = logging.getLogger(__name__)
+
+
+class Worker(QObject):
+    progress = Signal(str, object, object)  # stage, done, total
+    succeeded = Signal(object)
+    failed = Signal(object)  # an Aiml3DError; Cancelled when the user cancelled
+    finished = Signal()
+
+    def __init__(self, fn: Callable, *args, **kwargs) -> None:
+        super().__init__()
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.cancel_token = CancelToken()
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self.fn(*self.args, progress=self._report, cancel=self.cancel_token,
+                             **self.kwargs)  # fmt: skip
+        except Aiml3DError as exc:
+            self.failed.emit(exc)
+        except Exception as exc:  # noqa: BLE001 - a bug must reach the user, not kill the thread
+            log.exception("unexpected error in a background job")
+            self.failed.emit(
+                Aiml3DError(
+                    f"Something went wrong inside the app: {type(exc).__name__}: {exc}",
+                    hint="Please report it with the log file (Help > Open log folder).",
+                    details=traceback.format_exc(),
+                )
+            )
+        else:
+            if self.cancel_token.cancelled:
+                self.failed.emit(Cancelled())
+            else:
+                self.succeeded.emit(result)
+        finally:
+            self.finished.emit()
+
+    def _report(self, stage: str, done=None, total=None) -> None:
+        self.progress.emit(stage, done, total)
+
+    def cancel(self) -> None:
+        self.cancel_token.cancel()
+
+
+class Runner(QObject):
+    """Starts workers on threads, keeps them alive while they run, and stops them on exit."""
+
+    idle = Signal()  # the last running job has finished
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._running: dict[Worker, QThread] = {}
+
+    def start(
+        self,
+        fn: Callable,
+        *args,
+        succeeded: Callable | None = None,
+        failed: Callable | None = None,
+        progress: Callable | None = None,
+        **kwargs,
+    ) -> Worker:
+        """Run ``fn`` on a new thread; the callbacks (bound slots of GUI objects) get its news."""
+        worker = Worker(fn, *args, **kwargs)
+        thread = QThread()
+        thread.setObjectName(getattr(fn, "__name__", "job"))
+        worker.moveToThread(thread)
+        for signal, slot in ((worker.succeeded, succeeded), (worker.failed, failed),
+                             (worker.progress, progress)):  # fmt: skip
+            if slot is not None:
+                signal.connect(slot)
+        thread.started.connect(worker.run)
+        worker.finished.connect(thread.quit)
+        thread.finished.connect(worker.deleteLater)
+        thread.finished.connect(self._forget)
+        self._running[worker] = thread
+        thread.start()
+        return worker
+
+    @Slot()
+    def _forget(self) -> None:
+        finished = self.sender()
+        for worker, thread in list(self._running.items()):
+            if thread is finished:
+                del self._running[worker]
+                thread.wait()  # finished is emitted just before the thread really ends
+                thread.deleteLater()
+        if not self._running:
+            self.idle.emit()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._running)
+
+    def cancel_all(self) -> None:
+        for worker in list(self._running):
+            worker.cancel()
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Cancel every job and wait for its thread; True if all stopped in time."""
+        self.cancel_all()
+        stopped = True
+        for thread in list(self._running.values()):
+            stopped = thread.wait(timeout_ms) and stopped
+        return stopped
