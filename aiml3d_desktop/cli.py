@@ -136,7 +136,7 @@ def cmd_generate(args) -> int:
     from aiml3d_desktop.core.cancel import CancelToken
     from aiml3d_desktop.core.errors import Aiml3DError, Cancelled
     from aiml3d_desktop.core.fileio import write_json
-    from aiml3d_desktop.core.net import RetryPolicy, Timeouts
+    from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
     from aiml3d_desktop.core.params import TriposrParams
 
     conf, _ = settings.load()

@@ -58,6 +58,7 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.delenv("AIMLAPI_KEY", raising=False)
     monkeypatch.delenv("AIML_API_BASE", raising=False)
     monkeypatch.setattr(keys, "_session_key", None)
+    monkeypatch.setattr(keys, "_seen_key", None)
     keyring.set_keyring(fail.Keyring())
     yield home
 
@@ -80,7 +81,7 @@ def fake_api():
 def job_options(fake_api):
     """Options for jobs.generate against the fake API, with short waits so faults are quick."""
     from aiml3d_desktop.core.jobs import JobOptions
-    from aiml3d_desktop.core.net import RetryPolicy, Timeouts
+    from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
 
     return JobOptions(
         api_key=fake_api.KEY,

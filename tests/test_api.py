@@ -16,7 +16,7 @@ from aiml3d_desktop.core.errors import (
     ConfigError,
     NetworkError,
 )
-from aiml3d_desktop.core.net import RetryPolicy, Timeouts
+from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
 from aiml3d_desktop.core.params import TriposrParams
 
 FAST = RetryPolicy(attempts=2, backoff=0.01, jitter=0.01)

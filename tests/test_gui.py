@@ -12,7 +12,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from aiml3d_desktop.core.net import RetryPolicy
+from aiml3d_desktop.core.netpolicy import RetryPolicy
 from tests.conftest import corpus_file, files_in, make_photo
 
 pytestmark = pytest.mark.gui
@@ -309,20 +309,22 @@ def test_soak_redraws_do_not_leak_none(qtbot, window, fake_api, tmp_path):
     path.write_bytes(fake_api.glb)
     window.open_path(str(path))
     qtbot.waitUntil(lambda: window.loaded is not None, timeout=5000)
+    window.resize(640, 420)  # small frames: thousands of them in seconds
     viewer = window.viewer
     app = QApplication.instance()
+    swapped = []
+    viewer.frameSwapped.connect(lambda: swapped.append(1))
 
     def frames(count: int) -> int:
-        """Redraw ``count`` real frames; return how much None's count changed."""
-        start = sys.getrefcount(None)
-        for i in range(count):
-            viewer.orbit(1, 0)
-            viewer.repaint()  # paints synchronously: a real frame each time
-            if i % 100 == 0:
-                app.processEvents()
+        """Draw ``count`` real frames the way the app does (update, paint, swap); return how
+        much None's reference count changed meanwhile."""
+        start, goal = sys.getrefcount(None), len(swapped) + count
+        while len(swapped) < goal:
+            viewer.orbit(1, 0)  # changes the camera and asks for a repaint
+            app.processEvents()
         return sys.getrefcount(None) - start
 
-    frames(500)  # warm-up: caches fill, pending events settle
-    changes = [frames(1000) for _ in range(3)]
-    # The 6.12.0 bug loses at least one reference per frame: -1000 or worse per block.
+    frames(300)  # warm-up: caches fill, pending events settle
+    changes = [frames(800) for _ in range(3)]
+    # The 6.12.0 bug loses at least one reference per frame: -800 or worse per block.
     assert all(change > -50 for change in changes), changes

@@ -210,3 +210,45 @@ def test_corpus_meshes_load_with_correct_counts(name):
 def test_corpus_broken_meshes_fail_clearly(name, words):
     with pytest.raises(MeshLoadError, match=words):
         mesh.load(corpus_file("meshes", name))
+
+
+def test_fast_glb_path_matches_trimesh(tmp_path):
+    """TripoSR-style GLBs skip trimesh; what comes out must be what trimesh would give."""
+    from aiml3d_desktop.core import glb
+
+    sphere = make_mesh(3)
+    path = tmp_path / "s.glb"
+    path.write_bytes(sphere.export(file_type="glb"))
+    positions, indices, colours = glb.read_simple(path)
+    scene = trimesh.load(path)
+    (reference,) = scene.geometry.values()
+    assert np.array_equal(positions, reference.vertices.astype(np.float32))
+    assert np.array_equal(indices, reference.faces)
+    assert np.allclose(colours, reference.visual.vertex_colors / 255.0, atol=1e-6)
+    loaded = mesh.load(path)
+    assert loaded._mesh is None  # trimesh not involved until statistics or export need it
+    assert loaded.stats.triangles == 1280 and loaded.stats.watertight
+    assert mesh.load(mesh.export(loaded.mesh, tmp_path / "again.glb")).arrays.colors is not None
+
+
+def test_fast_glb_path_declines_what_it_does_not_handle(tmp_path):
+    from aiml3d_desktop.core import glb
+
+    textured = tmp_path / "t.glb"
+    textured.write_bytes(textured_box().export(file_type="glb"))
+    assert glb.read_simple(textured) is None
+    scene = trimesh.Scene()
+    scene.add_geometry(
+        trimesh.creation.box(),
+        node_name="a",
+        transform=trimesh.transformations.translation_matrix([5, 0, 0]),
+    )
+    moved = tmp_path / "moved.glb"
+    moved.write_bytes(scene.export(file_type="glb"))
+    assert glb.read_simple(moved) is None
+    assert np.allclose(mesh.load(moved).arrays.bounds[0], [4.5, -0.5, -0.5])  # via trimesh
+    truncated = tmp_path / "cut.glb"
+    truncated.write_bytes(make_mesh(2).export(file_type="glb")[:500])
+    assert glb.read_simple(truncated) is None
+    with pytest.raises(MeshLoadError):
+        mesh.load(truncated)

@@ -19,11 +19,10 @@ from aiml3d_desktop.core.errors import (
     NetworkError,
 )
 from aiml3d_desktop.core.images import PreparedImage
-from aiml3d_desktop.core.net import RetryPolicy, Timeouts, check_url, make_session
-from aiml3d_desktop.core.params import TriposrParams
+from aiml3d_desktop.core.net import make_session
+from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts, check_url
+from aiml3d_desktop.core.params import DEFAULT_BASE, ENDPOINT, TriposrParams
 
-DEFAULT_BASE = "https://api.aimlapi.com"
-ENDPOINT = "/v1/images/generations"
 UPLOAD_CHUNK = 64 * 1024
 
 HINTS = {

@@ -14,7 +14,8 @@ from aiml3d_desktop.core.api import MeshLink
 from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.errors import Cancelled, DownloadError
 from aiml3d_desktop.core.fileio import atomic_path
-from aiml3d_desktop.core.net import RetryPolicy, Timeouts, check_url, make_session
+from aiml3d_desktop.core.net import make_session
+from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts, check_url
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 CHUNK = 256 * 1024

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from aiml3d_desktop import __version__
 from aiml3d_desktop.core import download, images, mesh
-from aiml3d_desktop.core.api import DEFAULT_BASE, AimlClient
+from aiml3d_desktop.core.api import AimlClient
 from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.fileio import unique_path
-from aiml3d_desktop.core.net import RetryPolicy, Timeouts
-from aiml3d_desktop.core.params import TriposrParams
+from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
+from aiml3d_desktop.core.params import DEFAULT_BASE, TriposrParams
 
 # Stages, in order, as reported to ``progress(stage, done, total)``.
 PREPARING, UPLOADING, GENERATING, DOWNLOADING, LOADING = (

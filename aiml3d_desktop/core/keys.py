@@ -1,12 +1,13 @@
-"""The API key: ``AIMLAPI_KEY`` wins; otherwise the OS keychain. Never a plain file."""
+"""The API key: ``AIMLAPI_KEY`` wins; otherwise the OS keychain. Never a plain file.
+
+keyring is imported when the keychain is first needed: it loads its backends at import
+(70 ms), which the app's start should not wait for.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
-
-import keyring
-from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 
 from aiml3d_desktop.core.errors import ConfigError
 
@@ -16,6 +17,8 @@ ACCOUNT = "aimlapi-key"
 
 # On a machine with no keychain the key lives here, for this process only.
 _session_key: str | None = None
+# The last key read from or written to the keychain, so that log redaction never has to ask.
+_seen_key: str | None = None
 
 
 def get_key() -> str | None:
@@ -25,10 +28,24 @@ def get_key() -> str | None:
         return env
     if _session_key:
         return _session_key
+    return _keychain_key()
+
+
+def _keychain_key() -> str | None:
+    import keyring
+    from keyring.errors import KeyringError
+
+    global _seen_key
     try:
-        return keyring.get_password(SERVICE, ACCOUNT) or None
+        _seen_key = keyring.get_password(SERVICE, ACCOUNT) or None
     except KeyringError:
         return None
+    return _seen_key
+
+
+def known_secret() -> str | None:
+    """The key if this process has already seen it, without asking the keychain."""
+    return os.environ.get(ENV_VAR, "").strip() or _session_key or _seen_key
 
 
 def key_source() -> str:
@@ -37,16 +54,16 @@ def key_source() -> str:
         return "environment"
     if _session_key:
         return "session"
-    try:
-        return "keychain" if keyring.get_password(SERVICE, ACCOUNT) else "none"
-    except KeyringError:
-        return "none"
+    return "keychain" if _keychain_key() else "none"
 
 
 def set_key(key: str) -> str:
     """Store the key in the keychain; returns where it went: 'keychain', or 'session' when
     this machine has no keychain and the key is kept in memory for this process only."""
-    global _session_key
+    import keyring
+    from keyring.errors import KeyringError, NoKeyringError
+
+    global _session_key, _seen_key
     key = key.strip()
     if not key:
         raise ConfigError("The API key is empty")
@@ -61,13 +78,16 @@ def set_key(key: str) -> str:
             f"The OS keychain refused the key ({type(exc).__name__})",
             hint="It is kept for this session only; unlock the keychain to save it.",
         ) from None
-    _session_key = None
+    _session_key, _seen_key = None, key
     return "keychain"
 
 
 def delete_key() -> None:
-    global _session_key
-    _session_key = None
+    import keyring
+    from keyring.errors import KeyringError, PasswordDeleteError
+
+    global _session_key, _seen_key
+    _session_key = _seen_key = None
     with contextlib.suppress(PasswordDeleteError, KeyringError):
         keyring.delete_password(SERVICE, ACCOUNT)
 

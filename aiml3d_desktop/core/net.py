@@ -1,15 +1,13 @@
-"""HTTP plumbing shared by the API client and the downloader: URL policy, timeouts, retries."""
+"""HTTP plumbing shared by the API client and the downloaders: retries and cancellable
+sockets on a requests session. The policies it applies live in netpolicy.py."""
 
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import random
 import socket
 import threading
 import weakref
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -20,59 +18,11 @@ from urllib3.util.retry import Retry
 
 from aiml3d_desktop import __version__
 from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.errors import ConfigError
+from aiml3d_desktop.core.netpolicy import RetryPolicy
 
 USER_AGENT = f"aiml3d-desktop/{__version__}"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_WAIT = 60.0  # never sleep longer than this on a server's Retry-After
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    """Seconds. Generation is synchronous and can take a minute, hence the long read."""
-
-    connect: float = 10.0
-    read: float = 180.0
-    download_read: float = 60.0
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 4  # retries after the first try
-    backoff: float = 1.0  # seconds; doubles with each retry
-    jitter: float = 0.5  # up to this many seconds added at random
-
-
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_url(url: str, what: str) -> str:
-    """https anywhere; plain http only to this machine (the test server). Returns the URL."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme == "https" and parts.hostname:
-        return url
-    if scheme == "http" and is_loopback(parts.hostname):
-        return url
-    if scheme == "http":
-        raise ConfigError(
-            f"The {what} {url!r} uses plain http",
-            hint="Only https is allowed, except for addresses on this machine.",
-        )
-    raise ConfigError(f"The {what} {url!r} is not an http(s) address")
-
-
-def origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
 
 
 class _Retry(Retry):

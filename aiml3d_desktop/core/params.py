@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 
 from aiml3d_desktop.core.errors import InputError
 
+DEFAULT_BASE = "https://api.aimlapi.com"
+ENDPOINT = "/v1/images/generations"
 MODEL = "triposr"
 OUTPUT_FORMATS = ("glb", "obj")
 FOREGROUND_RATIO_RANGE = (0.5, 1.0)

@@ -13,7 +13,8 @@ from PIL import Image
 from aiml3d_desktop.core import images
 from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.errors import InputError, NetworkError
-from aiml3d_desktop.core.net import RetryPolicy, Timeouts, check_url, make_session
+from aiml3d_desktop.core.net import make_session
+from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts, check_url
 
 DISPLAY_MAX_SIDE = 2048
 

@@ -9,11 +9,10 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from aiml3d_desktop import paths
-from aiml3d_desktop.core.api import DEFAULT_BASE
 from aiml3d_desktop.core.errors import InputError
 from aiml3d_desktop.core.fileio import write_json
 from aiml3d_desktop.core.images import DEFAULT_MAX_SIDE
-from aiml3d_desktop.core.params import TriposrParams
+from aiml3d_desktop.core.params import DEFAULT_BASE, TriposrParams
 
 log = logging.getLogger(__name__)
 BASE_ENV_VAR = "AIML_API_BASE"

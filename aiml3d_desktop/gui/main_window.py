@@ -27,9 +27,8 @@ from aiml3d_desktop import APP_NAME, paths
 from aiml3d_desktop.core import images, keys
 from aiml3d_desktop.core import settings as settings_mod
 from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, InputError
-from aiml3d_desktop.core.jobs import JobOptions
 from aiml3d_desktop.core.mesh import READ_FORMATS, LoadedMesh
-from aiml3d_desktop.core.net import RetryPolicy
+from aiml3d_desktop.core.netpolicy import RetryPolicy
 from aiml3d_desktop.gui import state, tasks
 from aiml3d_desktop.gui.errors import show_error
 from aiml3d_desktop.gui.menus import build_menus
@@ -189,11 +188,21 @@ class MainWindow(QMainWindow):
         self._show_stage(f"Opened {loaded.path.name}")
 
     def _show_mesh(self, loaded: LoadedMesh, metadata: dict | None) -> None:
+        """Draw first; statistics follow from a worker when a large mesh needs them computed."""
         self.loaded, self.metadata = loaded, metadata
         self.viewer.show_mesh(loaded.arrays)
-        self.stats.show_stats(loaded.path.name, loaded.stats, metadata)
         self.setWindowTitle(f"{loaded.path.name} — {APP_NAME}")
         self.menu_actions.set_mesh_available(True)
+        if loaded.has_stats:
+            self._stats_ready(loaded)
+        else:
+            self.stats.show_pending(loaded.path.name)
+            self._start(tasks.mesh_stats, loaded, succeeded=self._stats_ready)
+
+    @Slot(object)
+    def _stats_ready(self, loaded: LoadedMesh) -> None:
+        if loaded is self.loaded:
+            self.stats.show_stats(loaded.path.name, loaded.stats, self.metadata)
 
     # Generation
 
@@ -212,18 +221,12 @@ class MainWindow(QMainWindow):
         except Aiml3DError as exc:
             self.report_error(exc, "Check the parameters")
             return
-        options = JobOptions(
-            api_key=keys.get_key(),
-            base_url=self.conf.api_base_for(),
-            max_side=self.conf.max_side,
-            max_download=self.conf.max_download_mib * 2**20,
-            retry=self.retry,
-        )
         self.job = self.runner.start(
-            tasks.generate, preview.source, params, self.conf.output_path, options,
+            tasks.generate, preview.source, params, self.conf, keys.get_key(), self.retry,
             succeeded=self._generated, failed=self._generation_failed, progress=self._progress,
         )  # fmt: skip
         self._set_busy(True)
+        self._progress("preparing", None, None)
 
     @Slot()
     def cancel(self) -> None:

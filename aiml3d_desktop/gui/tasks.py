@@ -1,39 +1,69 @@
 """What the GUI runs on worker threads: core calls, plus the GPU-ready preparation that
-would otherwise stall the GUI thread. Each takes ``progress`` and ``cancel`` keywords."""
+would otherwise stall the GUI thread. Each takes ``progress`` and ``cancel`` keywords.
+
+The core modules behind these are imported inside each task, on the worker thread: they pull
+in requests and trimesh, which the window does not need in order to appear.
+"""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QImage
 
 from aiml3d_desktop import paths
-from aiml3d_desktop.core import jobs, mesh, preview
 from aiml3d_desktop.core.errors import InputError
 
-LOADING = jobs.LOADING
+if TYPE_CHECKING:
+    from aiml3d_desktop.core.jobs import JobResult
+    from aiml3d_desktop.core.mesh import LoadedMesh
+    from aiml3d_desktop.core.netpolicy import RetryPolicy
+    from aiml3d_desktop.core.params import TriposrParams
+    from aiml3d_desktop.core.preview import Preview
+    from aiml3d_desktop.core.settings import Settings
 
 
-def generate(source, params, out_dir, options, *, progress, cancel) -> jobs.JobResult:
-    result = jobs.generate(source, params, out_dir, options, progress=progress, cancel=cancel)
+def generate(source: str, params: TriposrParams, conf: Settings, api_key: str | None,
+             retry: RetryPolicy, *, progress, cancel) -> JobResult:  # fmt: skip
+    from aiml3d_desktop.core import jobs
+
+    options = jobs.JobOptions(
+        api_key=api_key,
+        base_url=conf.api_base_for(),
+        max_side=conf.max_side,
+        max_download=conf.max_download_mib * 2**20,
+        retry=retry,
+    )
+    result = jobs.generate(source, params, conf.output_path, options, progress=progress,
+                           cancel=cancel)  # fmt: skip
     result.loaded.arrays.interleaved  # noqa: B018 - build the vertex buffer here, not in paint
     return result
 
 
-def open_mesh(path: str, *, progress, cancel) -> mesh.LoadedMesh:
-    progress(LOADING, None, None)
+def open_mesh(path: str, *, progress, cancel) -> LoadedMesh:
+    from aiml3d_desktop.core import mesh
+
+    progress("loading", None, None)
     loaded = mesh.load(path)
     cancel.check()
     loaded.arrays.interleaved  # noqa: B018
     return loaded
 
 
-def open_picture(source: str, *, progress, cancel) -> preview.Preview:
+def mesh_stats(loaded: LoadedMesh, *, progress, cancel) -> LoadedMesh:
+    loaded.stats  # noqa: B018 - computed here, once; the GUI reads the cached value
+    return loaded
+
+
+def open_picture(source: str, *, progress, cancel) -> Preview:
+    from aiml3d_desktop.core import preview
+
     return preview.load_preview(source, progress=progress, cancel=cancel)
 
 
-def save_pasted_image(image: QImage, *, progress, cancel) -> preview.Preview:
+def save_pasted_image(image: QImage, *, progress, cancel) -> Preview:
     """A picture from the clipboard or a browser has no file: give it one, then open it."""
     folder = paths.cache_dir() / "pasted"
     folder.mkdir(parents=True, exist_ok=True)
@@ -41,9 +71,11 @@ def save_pasted_image(image: QImage, *, progress, cancel) -> preview.Preview:
     if not image.save(str(path), "PNG"):
         raise InputError(f"Could not save the pasted picture to {folder}",
                          hint="Free some disk space and paste again.")  # fmt: skip
-    return preview.load_preview(str(path), progress=progress, cancel=cancel)
+    return open_picture(str(path), progress=progress, cancel=cancel)
 
 
-def export_mesh(loaded: mesh.LoadedMesh, dest: str, *, progress, cancel) -> Path:
+def export_mesh(loaded: LoadedMesh, dest: str, *, progress, cancel) -> Path:
+    from aiml3d_desktop.core import mesh
+
     progress("exporting", None, None)
     return mesh.export(loaded.mesh, dest)

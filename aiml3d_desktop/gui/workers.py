@@ -115,8 +115,12 @@ class Runner(QObject):
         for worker in list(self._running):
             worker.cancel()
 
-    def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Cancel every job and wait for its thread; True if all stopped in time."""
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Cancel every job and wait for its thread; True if all stopped in time.
+
+        Network jobs stop at once on cancel; CPU-bound ones (statistics of a huge mesh) run
+        to the end of their step, a few seconds at most.
+        """
         self.cancel_all()
         stopped = True
         for thread in list(self._running.values()):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from aiml3d_desktop.core.preview import Preview
+if TYPE_CHECKING:
+    from aiml3d_desktop.core.preview import Preview
 
 PLACEHOLDER = ("Drop a picture here\n(a file, or an image or link from your browser)\n\n"
                "or paste one with Ctrl+V, or open one with Ctrl+O")  # fmt: skip

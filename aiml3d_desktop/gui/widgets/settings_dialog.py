@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from aiml3d_desktop.core import keys
 from aiml3d_desktop.core import settings as settings_mod
 from aiml3d_desktop.core.errors import Aiml3DError
-from aiml3d_desktop.core.net import check_url
+from aiml3d_desktop.core.netpolicy import check_url
 from aiml3d_desktop.gui.widgets.params_panel import ParamsPanel
 
 

@@ -29,6 +29,11 @@ class StatsPanel(QWidget):
         for label in self.values.values():
             label.setText("—")
 
+    def show_pending(self, name: str) -> None:
+        self.clear()
+        self.values["File"].setText(name)
+        self.values["Vertices"].setText("counting…")
+
     def show_stats(self, name: str, stats: MeshStats, metadata: dict | None = None) -> None:
         metadata = metadata or {}
         sx, sy, sz = stats.size
