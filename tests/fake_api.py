@@ -57,6 +57,18 @@ def make_mesh(subdivisions: int = 3) -> trimesh.Trimesh:
     return sphere
 
 
+def _photo_png() -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (300, 200), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse((60, 20, 240, 180), fill=(40, 120, 220, 255))
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return buf.getvalue()
+
+
 @dataclass
 class Record:
     server: str
@@ -74,6 +86,7 @@ class FakeAimlApi:
         self.mesh = mesh
         self.glb: bytes = mesh.export(file_type="glb")
         self.obj: bytes = mesh.export(file_type="obj").encode()
+        self.photo: bytes = _photo_png()
         self.oversize_bytes = 3 * 2**20
         self.slow_seconds = 5.0
         self.faults: deque[str] = deque()
@@ -285,6 +298,8 @@ class _CdnHandler(_Handler):
         self._record(None)
         fake = self.fake
         parts = self.path.strip("/").split("/")
+        if parts[0] == "images" and len(parts) == 2:  # pictures a browser might link to
+            return self.send_bytes(200, fake.photo, "image/png")
         if len(parts) != 4 or parts[0] != "files":
             return self.send_bytes(404, b"no such file", "text/plain")
         variant, name = parts[1], parts[3]

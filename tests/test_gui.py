@@ -328,3 +328,65 @@ def test_soak_redraws_do_not_leak_none(qtbot, window, fake_api, tmp_path):
     changes = [frames(800) for _ in range(3)]
     # The 6.12.0 bug loses at least one reference per frame: -800 or worse per block.
     assert all(change > -50 for change in changes), changes
+
+
+def test_link_dragged_from_a_browser_previews_and_generates_from_the_url(qtbot, window, fake_api):
+    url = f"{fake_api.cdn_url}/images/lamp.png"
+    mime = QMimeData()
+    mime.setData("text/uri-list", f"{url}\r\n".encode())
+    drop(window, mime)
+    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
+    assert "300 × 200" in window.image_panel.caption.text()
+    window.generate()
+    wait_idle(qtbot, window)
+    assert fake_api.calls("api")[0].body["image_url"] == url  # sent as a link, not re-uploaded
+    assert files_in(window.conf.output_path) == ["lamp.glb"]
+
+
+def test_image_data_dragged_from_a_browser(qtbot, window):
+    image = QImage(180, 120, QImage.Format.Format_ARGB32)
+    image.fill(Qt.GlobalColor.red)
+    mime = QMimeData()
+    mime.setImageData(image)
+    drop(window, mime)
+    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
+    assert "180 × 120" in window.image_panel.caption.text()
+
+
+def test_closing_during_a_generation_stops_cleanly(qtbot, window, fake_api, tmp_path):
+    import time
+
+    fake_api.queue("slow")
+    drop_file(window, make_photo(tmp_path / "p.png"))
+    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
+    window.generate()
+    qtbot.waitUntil(lambda: window._stage == "generating", timeout=5000)
+    start = time.monotonic()
+    window.close()  # cancels the request in flight and waits for the thread
+    assert time.monotonic() - start < 2
+    assert not window.runner.busy
+    assert files_in(window.conf.output_path) == []
+
+
+def test_aiml3d_view_opens_the_file_given(qtbot, fake_api, tmp_path, isolated):
+    """What `aiml3d view FILE` and a double-click on a .glb do: gui.app.run([FILE])."""
+    from PySide6.QtCore import QTimer
+
+    from aiml3d_desktop.gui import app as app_module
+
+    path = tmp_path / "ball.glb"
+    path.write_bytes(fake_api.glb)
+    seen = {}
+
+    def check():
+        windows = [w for w in QApplication.topLevelWidgets() if hasattr(w, "loaded")]
+        if windows and windows[0].loaded is not None:
+            seen["path"] = windows[0].loaded.path
+            windows[0].close()
+        else:
+            QTimer.singleShot(50, check)
+
+    QTimer.singleShot(50, check)
+    QTimer.singleShot(10000, QApplication.instance().quit)  # a safety net, not the exit path
+    assert app_module.run([str(path)]) == 0
+    assert seen["path"] == path

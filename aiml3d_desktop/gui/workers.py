@@ -11,7 +11,7 @@ import logging
 import traceback
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.errors import Aiml3DError, Cancelled
@@ -89,7 +89,9 @@ class Runner(QObject):
             if slot is not None:
                 signal.connect(slot)
         thread.started.connect(worker.run)
-        worker.finished.connect(thread.quit)
+        # Direct: QThread.quit is thread-safe, and the QThread object lives on the GUI thread,
+        # which may be blocked in shutdown()'s wait(); a queued quit would never arrive.
+        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(worker.deleteLater)
         thread.finished.connect(self._forget)
         self._running[worker] = thread
@@ -122,7 +124,7 @@ class Runner(QObject):
         to the end of their step, a few seconds at most.
         """
         self.cancel_all()
-        stopped = True
-        for thread in list(self._running.values()):
-            stopped = thread.wait(timeout_ms) and stopped
-        return stopped
+        for worker, thread in list(self._running.items()):
+            if thread.wait(timeout_ms):
+                del self._running[worker]
+        return not self._running
