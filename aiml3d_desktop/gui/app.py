@@ -47,6 +47,7 @@ def setup_logging() -> None:
     handler.addFilter(_RedactKey())
     log.addHandler(handler)
     log.setLevel(logging.INFO)
+    log.propagate = False  # a windowed app's console stays quiet: the file has it all
 
 
 def setup_surface_format() -> None:
