@@ -13,7 +13,7 @@ import tempfile
 
 from common import PY, ROOT, big_mesh, stats, time_child
 
-RUNS = 5
+RUNS = 3
 
 
 def measure(args: list[str], env: dict) -> tuple[list[float], list[float], str]:

@@ -66,8 +66,10 @@ class MainWindow(QMainWindow):
         self._stage_started = 0.0
         self._stage = ""
 
+        self._stats_wanted: LoadedMesh | None = None
         self.image_panel = ImagePanel()
         self.viewer = Viewer()
+        self.viewer.frameSwapped.connect(self._frame_shown)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.image_panel)
         self.splitter.addWidget(self.viewer)
@@ -197,6 +199,14 @@ class MainWindow(QMainWindow):
             self._stats_ready(loaded)
         else:
             self.stats.show_pending(loaded.path.name)
+            self._stats_wanted = loaded  # started once the mesh is on screen: see below
+
+    @Slot()
+    def _frame_shown(self) -> None:
+        """Statistics of a big mesh keep a core busy for a second: start them after its first
+        frame, not in competition with it."""
+        loaded, self._stats_wanted = self._stats_wanted, None
+        if loaded is not None and loaded is self.loaded:
             self._start(tasks.mesh_stats, loaded, succeeded=self._stats_ready)
 
     @Slot(object)
