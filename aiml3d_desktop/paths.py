@@ -13,36 +13,29 @@ import platformdirs
 from aiml3d_desktop import APP_ID
 
 
-def _home() -> Path | None:
+def _where(sub: str, platform_dir) -> Path:
     home = os.environ.get("AIML3D_HOME")
-    return Path(home).expanduser() if home else None
+    return Path(home).expanduser() / sub if home else Path(platform_dir)
 
 
 def config_dir() -> Path:
-    home = _home()
-    return home / "config" if home else Path(platformdirs.user_config_dir(APP_ID, appauthor=False))
+    return _where("config", platformdirs.user_config_dir(APP_ID, appauthor=False))
 
 
 def data_dir() -> Path:
-    home = _home()
-    return home / "data" if home else Path(platformdirs.user_data_dir(APP_ID, appauthor=False))
+    return _where("data", platformdirs.user_data_dir(APP_ID, appauthor=False))
 
 
 def log_dir() -> Path:
-    home = _home()
-    return home / "logs" if home else Path(platformdirs.user_log_dir(APP_ID, appauthor=False))
+    return _where("logs", platformdirs.user_log_dir(APP_ID, appauthor=False))
 
 
 def cache_dir() -> Path:
-    home = _home()
-    return home / "cache" if home else Path(platformdirs.user_cache_dir(APP_ID, appauthor=False))
+    return _where("cache", platformdirs.user_cache_dir(APP_ID, appauthor=False))
 
 
 def default_output_dir() -> Path:
-    home = _home()
-    if home:
-        return home / "models"
-    return Path(platformdirs.user_documents_dir()) / "AIML 3D"
+    return _where("models", Path(platformdirs.user_documents_dir()) / "AIML 3D")
 
 
 def resource(name: str) -> Path:

@@ -263,26 +263,10 @@ def test_key_commands_without_a_keychain():
 
 
 def test_api_base_from_environment_and_plain_http_refused(fake_api, photo, tmp_path):
-    result = run(
-        "generate",
-        photo,
-        "-o",
-        tmp_path / "o",
-        "-q",
-        key=fake_api.KEY,
-        env={"AIML_API_BASE": fake_api.base_url},
-    )
+    args = ("generate", photo, "-o", tmp_path / "o", "-q")
+    result = run(*args, key=fake_api.KEY, env={"AIML_API_BASE": fake_api.base_url})
     assert result.returncode == 0, result.stderr
-    result = run(
-        "generate",
-        photo,
-        "-o",
-        tmp_path / "o",
-        "-q",
-        "--api-base",
-        "http://api.aimlapi.com",
-        key=fake_api.KEY,
-    )
+    result = run(*args, "--api-base", "http://api.aimlapi.com", key=fake_api.KEY)
     assert result.returncode == 1 and "plain http" in one_error_line(result)
 
 

@@ -81,6 +81,15 @@ def wait_idle(qtbot, window, timeout=15000) -> None:
     qtbot.waitUntil(lambda: window.job is None and not window.runner.busy, timeout=timeout)
 
 
+def start_generation(qtbot, window, tmp_path, until_stage: str | None = None) -> None:
+    """Drop a photo, wait for its preview, press Generate; optionally wait for a stage."""
+    drop_file(window, make_photo(tmp_path / "p.png"))
+    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
+    window.generate()
+    if until_stage:
+        qtbot.waitUntil(lambda: window._stage == until_stage, timeout=10000)
+
+
 def test_drop_picture_generate_and_see_the_coloured_mesh(qtbot, window, fake_api, tmp_path):
     photo = make_photo(tmp_path / "chair.png", size=(320, 240))
     drop_file(window, photo)
@@ -110,10 +119,7 @@ def test_drop_picture_generate_and_see_the_coloured_mesh(qtbot, window, fake_api
 
 def test_cancel_during_download_leaves_nothing(qtbot, window, fake_api, tmp_path):
     fake_api.queue("slow-download")
-    drop_file(window, make_photo(tmp_path / "p.png"))
-    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
-    window.generate()
-    qtbot.waitUntil(lambda: window._stage == "downloading", timeout=10000)
+    start_generation(qtbot, window, tmp_path, "downloading")
     assert "Downloading" in window.stage_label.text()
     qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, window, timeout=3000)  # prompt: well before the 2.5 s trickle ends
@@ -136,9 +142,7 @@ def test_error_dialogs_say_what_to_do(qtbot, window, fake_api, monkeypatch, tmp_
     if fault == "401":
         monkeypatch.setenv("AIMLAPI_KEY", "sk-wrong-key-4242")
     fake_api.queue(fault, fault)
-    drop_file(window, make_photo(tmp_path / "p.png"))
-    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
-    window.generate()
+    start_generation(qtbot, window, tmp_path)
     box = error_box(qtbot, window)
     assert words in box.text() and hint in box.informativeText()
     assert "Request id:" in box.informativeText()
@@ -357,10 +361,7 @@ def test_closing_during_a_generation_stops_cleanly(qtbot, window, fake_api, tmp_
     import time
 
     fake_api.queue("slow")
-    drop_file(window, make_photo(tmp_path / "p.png"))
-    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
-    window.generate()
-    qtbot.waitUntil(lambda: window._stage == "generating", timeout=5000)
+    start_generation(qtbot, window, tmp_path, "generating")
     start = time.monotonic()
     window.close()  # cancels the request in flight and waits for the thread
     assert time.monotonic() - start < 2
