@@ -252,3 +252,19 @@ def test_fast_glb_path_declines_what_it_does_not_handle(tmp_path):
     assert glb.read_simple(truncated) is None
     with pytest.raises(MeshLoadError):
         mesh.load(truncated)
+
+
+def test_stats_count_parts_and_holes():
+    boxes = [trimesh.creation.box() for _ in range(3)]
+    for i, box in enumerate(boxes):
+        box.apply_translation([3 * i, 0, 0])
+    closed = trimesh.util.concatenate(boxes)
+    stats = mesh.mesh_stats(closed.vertices.astype(np.float32), closed.faces)
+    assert (stats.parts, stats.watertight, stats.triangles) == (3, True, 36)
+    assert np.allclose(stats.size, [7, 1, 1])
+    opened = closed.faces[1:]  # one triangle gone: a hole
+    assert not mesh.mesh_stats(closed.vertices.astype(np.float32), opened).watertight
+    # Seams: the same box with every face's corners split apart is still one closed part.
+    split = closed.vertices[closed.faces[:12]].reshape(-1, 3).astype(np.float32)
+    seams = mesh.mesh_stats(split, np.arange(36).reshape(-1, 3))
+    assert (seams.parts, seams.watertight, seams.vertices) == (1, True, 36)

@@ -38,7 +38,7 @@ def generate(source: str, params: TriposrParams, conf: Settings, api_key: str | 
     )
     result = jobs.generate(source, params, conf.output_path, options, progress=progress,
                            cancel=cancel)  # fmt: skip
-    result.loaded.arrays.interleaved  # noqa: B018 - build the vertex buffer here, not in paint
+    result.loaded.arrays.prepare()  # here, not on the GUI thread
     return result
 
 
@@ -48,7 +48,7 @@ def open_mesh(path: str, *, progress, cancel) -> LoadedMesh:
     progress("loading", None, None)
     loaded = mesh.load(path)
     cancel.check()
-    loaded.arrays.interleaved  # noqa: B018
+    loaded.arrays.prepare()
     return loaded
 
 
