@@ -391,3 +391,76 @@ def test_aiml3d_view_opens_the_file_given(qtbot, fake_api, tmp_path, isolated):
     QTimer.singleShot(10000, QApplication.instance().quit)  # a safety net, not the exit path
     assert app_module.run([str(path)]) == 0
     assert seen["path"] == path
+
+
+def test_mouse_orbits_pans_and_zooms(qtbot, window):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QMouseEvent, QWheelEvent
+
+    viewer = window.viewer
+    mods = Qt.KeyboardModifier
+
+    def drag(button, modifiers=mods.NoModifier, dx=40, dy=10):
+        start, end = QPointF(100, 100), QPointF(100 + dx, 100 + dy)
+        for kind, pos, buttons in (
+            (QEvent.Type.MouseButtonPress, start, button),
+            (QEvent.Type.MouseMove, end, button),
+            (QEvent.Type.MouseButtonRelease, end, Qt.MouseButton.NoButton),
+        ):
+            event = QMouseEvent(kind, pos, pos, viewer.mapToGlobal(pos), button, buttons, modifiers)
+            QApplication.sendEvent(viewer, event)  # fmt: skip
+
+    before = viewer.camera()
+    drag(Qt.MouseButton.LeftButton)
+    orbited = viewer.camera()
+    assert orbited["azimuth"] != before["azimuth"] and orbited["center"] == before["center"]
+    drag(Qt.MouseButton.MiddleButton)
+    assert viewer.camera()["center"] != orbited["center"]  # panned
+    panned = viewer.camera()
+    drag(Qt.MouseButton.LeftButton, mods.ShiftModifier)
+    assert viewer.camera()["center"] != panned["center"]  # Shift+left pans too
+    distance = viewer.camera()["distance"]
+    drag(Qt.MouseButton.RightButton, dy=30)
+    assert viewer.camera()["distance"] > distance  # right-drag zooms
+    distance = viewer.camera()["distance"]
+    pos = QPointF(100, 100)
+    wheel = QWheelEvent(pos, viewer.mapToGlobal(pos), QPoint(), QPoint(0, 120),
+                        Qt.MouseButton.NoButton, mods.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)  # fmt: skip
+    QApplication.sendEvent(viewer, wheel)
+    assert viewer.camera()["distance"] < distance  # wheel forward zooms in
+
+
+def test_export_screenshot_and_recent_files(qtbot, window, fake_api, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from aiml3d_desktop.core import mesh
+
+    source = tmp_path / "ball.glb"
+    source.write_bytes(fake_api.glb)
+    assert not window.menu_actions.export.isEnabled()
+    window.open_path(str(source))
+    qtbot.waitUntil(lambda: window.loaded is not None, timeout=5000)
+    assert window.menu_actions.export.isEnabled()
+    assert [a.text() for a in window.menu_actions.recent_menu.actions()] == ["ball.glb"]
+
+    out = tmp_path / "exported"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(out), "STL (*.stl)"))  # fmt: skip
+    window.export_mesh()  # no extension typed: the chosen filter's is added
+    qtbot.waitUntil(lambda: (tmp_path / "exported.stl").exists(), timeout=5000)
+    assert mesh.load(tmp_path / "exported.stl").stats.triangles == 1280
+
+    shot = tmp_path / "view.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(shot), ""))
+    window.save_screenshot()
+    image = QImage(str(shot))
+    assert image.width() == window.viewer.width() and not image.isNull()
+
+
+def test_shortcuts_are_listed(window):
+    rows = dict(window.menu_actions.shortcut_rows())
+    for key, action in (("F", "Frame model"), ("1", "Front view"), ("W", "Wireframe"),
+                        ("Ctrl+V", "Paste picture or link")):  # fmt: skip
+        assert rows.get(key) == action
+    assert rows["Left drag"] == "Orbit"
