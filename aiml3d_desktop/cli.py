@@ -149,11 +149,11 @@ def cmd_generate(args) -> int:
     ).validate()
     for warning in params.warnings:
         print(f"aiml3d: note: {warning}", file=sys.stderr)
-    options = jobs.JobOptions(
-        api_key=keys.get_key(),
-        base_url=conf.api_base_for(args.api_base),
-        max_side=_pick(args.max_side, conf.max_side),
-        max_download=conf.max_download_mib * 2**20,
+    options = jobs.JobOptions.from_settings(
+        conf,
+        keys.get_key(),
+        api_base=args.api_base,
+        max_side=args.max_side,
         timeouts=Timeouts(read=args.timeout),
         retry=RetryPolicy(attempts=max(0, args.retries)),
     )

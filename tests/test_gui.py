@@ -464,3 +464,15 @@ def test_shortcuts_are_listed(window):
                         ("Ctrl+V", "Paste picture or link")):  # fmt: skip
         assert rows.get(key) == action
     assert rows["Left drag"] == "Orbit"
+
+
+def test_opening_a_picture_mid_generation_keeps_the_generation_status(qtbot, window, fake_api,
+                                                                       tmp_path):  # fmt: skip
+    fake_api.queue("slow")
+    start_generation(qtbot, window, tmp_path, "generating")
+    drop_file(window, make_photo(tmp_path / "other.png", size=(64, 48)))
+    qtbot.waitUntil(lambda: "64 × 48" in window.image_panel.caption.text(), timeout=5000)
+    qtbot.wait(600)  # the elapsed-seconds timer ticks on
+    assert window.stage_label.text().startswith("Generating the model")
+    window.cancel()
+    wait_idle(qtbot, window)

@@ -18,6 +18,7 @@ from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.fileio import unique_path
 from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
 from aiml3d_desktop.core.params import DEFAULT_BASE, TriposrParams
+from aiml3d_desktop.core.settings import Settings
 
 # Stages, in order, as reported to ``progress(stage, done, total)``.
 PREPARING, UPLOADING, GENERATING, DOWNLOADING, LOADING = (
@@ -38,6 +39,18 @@ class JobOptions:
     max_download: int = download.DEFAULT_MAX_BYTES
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    @classmethod
+    def from_settings(cls, conf: Settings, api_key: str | None, *, api_base: str | None = None,
+                      max_side: int | None = None, **overrides) -> JobOptions:  # fmt: skip
+        """Options as the saved settings say, with the caller's overrides (CLI flags)."""
+        return cls(
+            api_key=api_key,
+            base_url=conf.api_base_for(api_base),
+            max_side=conf.max_side if max_side is None else max_side,
+            max_download=conf.max_download_mib * 2**20,
+            **overrides,
+        )
 
 
 @dataclass

@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
         self.runner = Runner(self)
         self.runner.idle.connect(self._idle)
         self.job: Worker | None = None  # the generation in progress, if any
-        self.retry = RetryPolicy()
+        self.retry = RetryPolicy()  # tests shorten the waits between retries
         self.loaded: LoadedMesh | None = None
         self.metadata: dict | None = None
         self._stage_started = 0.0
@@ -182,7 +182,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _picture_opened(self, preview) -> None:
         self.image_panel.set_preview(preview)
-        self._show_stage("Picture ready: press Generate" if self.job is None else self._stage)
+        if self.job is None:
+            self._show_stage("Picture ready: press Generate")
 
     @Slot(object)
     def _mesh_opened(self, loaded: LoadedMesh) -> None:
@@ -280,6 +281,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str, object, object)
     def _progress(self, stage: str, done, total) -> None:
+        if self.job is not None and self.sender() is not self.job:
+            return  # while a generation runs, the status bar is its own
         if stage != self._stage:
             self._stage, self._stage_started = stage, time.monotonic()
         if stage == "generating":

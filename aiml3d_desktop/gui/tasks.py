@@ -29,13 +29,7 @@ def generate(source: str, params: TriposrParams, conf: Settings, api_key: str | 
              retry: RetryPolicy, *, progress, cancel) -> JobResult:  # fmt: skip
     from aiml3d_desktop.core import jobs
 
-    options = jobs.JobOptions(
-        api_key=api_key,
-        base_url=conf.api_base_for(),
-        max_side=conf.max_side,
-        max_download=conf.max_download_mib * 2**20,
-        retry=retry,
-    )
+    options = jobs.JobOptions.from_settings(conf, api_key, retry=retry)
     result = jobs.generate(source, params, conf.output_path, options, progress=progress,
                            cancel=cancel)  # fmt: skip
     result.loaded.arrays.prepare()  # here, not on the GUI thread

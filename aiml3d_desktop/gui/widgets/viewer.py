@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pyqtgraph.opengl as gl
 from OpenGL import GL
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import (
     QColor,
     QMatrix4x4,
@@ -41,8 +41,6 @@ DEFAULT_BACKGROUND = QColor(46, 50, 58)
 
 class Viewer(gl.GLViewWidget):
     """Shows one mesh. Holds view state only; what to show comes from the main window."""
-
-    cameraChanged = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -142,7 +140,6 @@ class Viewer(gl.GLViewWidget):
         self.opts["center"] = QVector3D(*map(float, center))
         self.opts["distance"] = radius / math.sin(fit) * 1.1
         self.update()
-        self.cameraChanged.emit()
 
     def set_view(self, name: str) -> None:
         azimuth, elevation = VIEWS[name]
@@ -200,15 +197,11 @@ class Viewer(gl.GLViewWidget):
         elif buttons == right:
             self.opts["distance"] *= 1.01 ** diff.y()
             self.update()
-        else:
-            return
-        self.cameraChanged.emit()
 
     def wheelEvent(self, ev) -> None:
         delta = ev.angleDelta().y() or ev.angleDelta().x()
         self.opts["distance"] *= 0.999**delta
         self.update()
-        self.cameraChanged.emit()
 
 
 @functools.cache
