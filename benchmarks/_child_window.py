@@ -20,7 +20,8 @@ def main() -> None:
     app = create_app()
     from aiml3d_desktop.gui.main_window import MainWindow
 
-    window = MainWindow()
+    files = sys.argv[2:]  # as `aiml3d view FILE` passes them
+    window = MainWindow(files)
     install_excepthook(window)
     app.aboutToQuit.connect(window.runner.shutdown)
     window.resize(1280, 800)
@@ -51,7 +52,6 @@ def main() -> None:
             app.quit()
 
         viewer.frameSwapped.connect(on_frame)
-        window.open_path(sys.argv[2])  # as `aiml3d view FILE` does: before show()
         window.show()
     app.exec()
 

@@ -116,6 +116,12 @@ def files_in(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
 
 
+def library_files(home: Path) -> list[str]:
+    """Files of library entries and drafts (not the index) under an AIML3D_HOME."""
+    root = home / "data" / "library"
+    return [f for f in files_in(root) if not f.startswith("index.sqlite")]
+
+
 def corpus_file(*parts: str) -> Path:
     path = CORPUS.joinpath(*parts)
     if not path.exists():

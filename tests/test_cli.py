@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.conftest import files_in, make_photo
+from tests.conftest import files_in, library_files, make_photo
 
 
 def run(*args, key=None, stdin=None, timeout=60, env=None):
@@ -59,6 +59,12 @@ def test_generate_then_info(fake_api, photo, tmp_path):
     meta = json.loads((out / "chair.glb.json").read_text())
     assert meta["credits_used"] == 182000 and meta["mesh"]["triangles"] == len(fake_api.mesh.faces)
     assert fake_api.KEY not in (out / "chair.glb.json").read_text()
+    # The library keeps it too, with the picture as given and as uploaded.
+    (entry,) = json.loads(run("library", "list", "--json").stdout)
+    assert entry["title"] == "chair" and entry["request_id"] == meta["request_id"]
+    assert entry["stats"]["triangles"] == len(fake_api.mesh.faces) and not entry["missing"]
+    folder = entry["folder"]
+    assert sorted(os.listdir(folder)) == ["chair.glb", "entry.json", "source.png", "uploaded.png"]
 
     info = run("info", out / "chair.glb", "--json")
     assert info.returncode == 0
@@ -144,7 +150,7 @@ def test_every_fault_is_one_line_non_zero_and_leaves_nothing(
     result = generate(fake_api, photo, out=out, extra=["--retries", "0", "--timeout", "1"])
     assert result.returncode == 1
     assert words in one_error_line(result)
-    assert files_in(out) == []
+    assert files_in(out) == [] and library_files(isolated) == []
 
 
 def test_wrong_key_and_no_key(fake_api, photo, tmp_path):
@@ -170,7 +176,7 @@ def test_retry_then_success(fake_api, photo, tmp_path):
     assert len(fake_api.calls("api")) == 3
 
 
-def test_interrupt_during_download_removes_the_partial_file(fake_api, photo, tmp_path):
+def test_interrupt_during_download_removes_the_partial_file(fake_api, photo, tmp_path, isolated):
     fake_api.queue("slow-download")
     out = tmp_path / "out"
     env = {**os.environ, "AIMLAPI_KEY": fake_api.KEY}
@@ -196,11 +202,11 @@ def test_interrupt_during_download_removes_the_partial_file(fake_api, photo, tmp
     while not fake_api.calls("cdn") and time.monotonic() < deadline:
         time.sleep(0.02)
     time.sleep(0.3)  # well inside the 2.5-second trickle
-    assert any(p.name.endswith(".part") for p in out.iterdir())  # mid-download
+    assert any(f.endswith(".part") for f in library_files(isolated))  # mid-download
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=10)
     assert proc.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr
-    assert files_in(out) == []
+    assert files_in(out) == [] and library_files(isolated) == []
 
 
 def test_convert(tmp_path, fake_api):
@@ -270,23 +276,31 @@ def test_api_base_from_environment_and_plain_http_refused(fake_api, photo, tmp_p
     assert result.returncode == 1 and "plain http" in one_error_line(result)
 
 
-def test_full_disk_is_a_clear_error_and_leaves_nothing(fake_api, photo, tmp_path):
-    """A file-size limit makes every write past 16 KiB fail as a full disk would."""
+def test_full_disk_is_a_clear_error_and_leaves_nothing(photo, tmp_path, isolated):
+    """A file-size limit makes every write past 64 KiB fail as a full disk would (SQLite's
+    shared-memory file needs 32 KiB, the mesh over 100)."""
     import resource
+
+    from tests.fake_api import FakeAimlApi
 
     def small_disk():
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get an error, not a killed process
-        resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 1024, 16 * 1024))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
 
     out = tmp_path / "out"
+    assert run("library", "list").returncode == 0  # the library exists; the mesh write fails
+    fake_api = FakeAimlApi(mesh_subdivisions=4)
     env = {**os.environ, "AIMLAPI_KEY": fake_api.KEY, "PYTHONDONTWRITEBYTECODE": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "aiml3d_desktop", "generate", str(photo), "-o", str(out), "-q",
-         "--api-base", fake_api.base_url],
-        capture_output=True, text=True, env=env, preexec_fn=small_disk, timeout=60,
-    )  # fmt: skip
-    assert len(fake_api.glb) > 16 * 1024
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "aiml3d_desktop", "generate", str(photo), "-o", str(out),
+             "-q", "--api-base", fake_api.base_url],
+            capture_output=True, text=True, env=env, preexec_fn=small_disk, timeout=60,
+        )  # fmt: skip
+    finally:
+        fake_api.close()
+    assert len(fake_api.glb) > 64 * 1024
     assert result.returncode == 1
     assert "Could not write the mesh" in one_error_line(result)
     assert "Free some disk space" in result.stderr
-    assert files_in(out) == []
+    assert files_in(out) == [] and library_files(isolated) == []

@@ -190,6 +190,31 @@ def test_open_mesh_then_a_broken_one_keeps_the_view(qtbot, window, fake_api, tmp
     assert np.abs(pixels(window.viewer).astype(int) - shown).mean() < 1
 
 
+def test_big_mesh_draws_flat_at_once_then_smooth(qtbot, window, fake_api, tmp_path, monkeypatch):
+    from aiml3d_desktop.core import mesh
+
+    monkeypatch.setattr(mesh, "SMOOTH_AT_ONCE", 0)  # as for a mesh of millions of triangles
+    path = tmp_path / "ball.glb"
+    path.write_bytes(fake_api.glb)
+    window.open_path(str(path))
+    qtbot.waitUntil(lambda: window.loaded is not None, timeout=5000)
+    arrays = window.loaded.arrays
+    background = np.array(window.viewer.background().getRgb()[:3])
+    # Flat shading first (no normals yet); the normals follow from a worker, then smooth.
+    qtbot.waitUntil(lambda: window.viewer.item._nbo is not None, timeout=10000)
+    assert arrays.normals is not None and arrays.normals.shape == arrays.positions.shape
+    smooth = pixels(window.viewer)
+    assert (np.abs(smooth.astype(int) - background).sum(axis=2) > 40).mean() > 0.05
+    window.viewer.item._release()  # draw it flat again, from the same buffers' data
+    window.viewer.item._dirty = True
+    window.loaded.arrays.normals = None
+    window.viewer.update()
+    qtbot.wait(100)
+    flat = pixels(window.viewer)
+    assert (np.abs(flat.astype(int) - background).sum(axis=2) > 40).mean() > 0.05
+    assert np.abs(flat.astype(int) - smooth).mean() > 0.2  # facets shade differently
+
+
 CORPUS = ["BoxTextured.glb", "Duck.glb", "bunny.ply", "cube.glb", "cubevc.glb",
           "featuretype.STL", "fuze.obj"]  # fmt: skip
 

@@ -10,8 +10,8 @@ import pytest
 
 from aiml3d_desktop.core import jobs, mesh
 from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.download import safe_filename
 from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, DownloadError
+from aiml3d_desktop.core.fileio import safe_filename
 from aiml3d_desktop.core.params import TriposrParams
 from tests.conftest import files_in
 

@@ -24,20 +24,6 @@ T = TypeVar("T")
 _OBJ_LINE = re.compile(rb"^[ \t]*(v|vt|vn|f|o|g|s|mtllib|usemtl)[ \t]", re.M)
 
 
-def safe_stem(name: str | None, fallback: str = "model") -> str:
-    """A server- or user-given name made harmless: no folders, no extension, no dots up
-    front, plain characters only."""
-    base = re.split(r"[\\/]", name or "")[-1]
-    stem = base.rsplit(".", 1)[0] if "." in base else base
-    stem = re.sub(r"[^A-Za-z0-9._ -]+", "_", stem).strip(" ._-")[:80]
-    return stem or fallback
-
-
-def safe_filename(name: str | None, fmt: str) -> str:
-    """``safe_stem`` with the extension of the format actually asked for."""
-    return f"{safe_stem(name)}.{fmt}"
-
-
 def fetch(
     link: MeshLink,
     dest: Path,

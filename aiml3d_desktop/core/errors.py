@@ -59,6 +59,10 @@ class MeshLoadError(Aiml3DError):
     """A mesh file is broken, empty or of a kind we cannot read."""
 
 
+class LibraryError(Aiml3DError):
+    """The library folder or its index cannot be read or written."""
+
+
 class Cancelled(Aiml3DError):
     """The user cancelled; nothing was kept."""
 

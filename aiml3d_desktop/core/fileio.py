@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,3 +51,17 @@ def unique_path(folder: Path, stem: str, suffix: str) -> Path:
         candidate = folder / f"{stem}-{n}{suffix}"
         n += 1
     return candidate
+
+
+def safe_stem(name: str | None, fallback: str = "model") -> str:
+    """A server- or user-given name made harmless: no folders, no extension, no dots up
+    front, plain characters only."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    stem = re.sub(r"[^A-Za-z0-9._ -]+", "_", stem).strip(" ._-")[:80]
+    return stem or fallback
+
+
+def safe_filename(name: str | None, fmt: str) -> str:
+    """``safe_stem`` with the extension of the format actually asked for."""
+    return f"{safe_stem(name)}.{fmt}"

@@ -10,15 +10,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiml3d_desktop import __version__
 from aiml3d_desktop.core import download, images, mesh
 from aiml3d_desktop.core.api import AimlClient
 from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.fileio import unique_path
+from aiml3d_desktop.core.fileio import safe_filename, safe_stem, unique_path
 from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
 from aiml3d_desktop.core.params import DEFAULT_BASE, TriposrParams
 from aiml3d_desktop.core.settings import Settings
+
+if TYPE_CHECKING:
+    from aiml3d_desktop.core.library import Entry, Library
 
 # Stages, in order, as reported to ``progress(stage, done, total)``.
 PREPARING, UPLOADING, GENERATING, DOWNLOADING, LOADING = (
@@ -95,7 +99,7 @@ def generate(
 
     link = client.generate_3d(params, image, on_sent)
     fmt = params.output_format
-    dest = unique_path(Path(out_dir), download.safe_stem(image.stem), f".{fmt}")
+    dest = unique_path(Path(out_dir), safe_stem(image.stem), f".{fmt}")
 
     def load_part(tmp: Path) -> mesh.LoadedMesh:
         progress(LOADING, None, None)
@@ -125,9 +129,28 @@ def generate(
         "request_id": link.request_id,
         "timings": link.timings,
         "credits_used": link.credits_used,
-        "server_file_name": download.safe_filename(link.file_name, fmt) if link.file_name else None,
+        "server_file_name": safe_filename(link.file_name, fmt) if link.file_name else None,
         "file_size": size,
         "mesh": loaded.stats.as_dict(),
         "elapsed_s": round(time.monotonic() - started, 3),
     }
     return JobResult(dest, loaded, image, metadata)
+
+
+def generate_to_library(
+    library: Library,
+    source: str,
+    params: TriposrParams,
+    options: JobOptions,
+    *,
+    progress: Progress = lambda stage, done, total: None,
+    cancel: CancelToken | None = None,
+) -> tuple[Entry, JobResult]:
+    """generate() into a new library entry: saved whole before anyone sees it; on any
+    error or cancel, nothing is left in the library."""
+    with library.draft() as draft:
+        result = generate(source, params, draft.folder, options, progress=progress,
+                          cancel=cancel)  # fmt: skip
+        entry = draft.commit_generation(result)
+    result.mesh_path = result.loaded.path = entry.mesh_path
+    return entry, result

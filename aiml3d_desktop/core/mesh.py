@@ -35,16 +35,21 @@ EXPORT_FORMATS = ("glb", "obj", "stl", "ply")
 _SHORT_OBJ_FACE = re.compile(rb"^f[ \t]+\S+(?:[ \t]+\S+)?[ \t]*\r?$", re.M)
 
 
+# Up to this size, prepare() computes smooth normals at once (under 50 ms); a bigger mesh is
+# drawn flat-shaded first and its normals follow from smooth_normals() on a worker.
+SMOOTH_AT_ONCE = 300_000  # triangles
+
+
 @dataclass
 class MeshArrays:
     """What a renderer needs, as contiguous arrays."""
 
     positions: np.ndarray  # (N, 3) float32
     indices: np.ndarray  # (M, 3) uint32
-    normals: np.ndarray  # (N, 3) float32, unit length
     colors: np.ndarray | None = None  # (N, 4) float32 in 0..1
     uvs: np.ndarray | None = None  # (N, 2) float32, OpenGL convention (v up)
     texture: np.ndarray | None = None  # (H, W, 4) uint8, first row is v = 0 as OpenGL samples
+    normals: np.ndarray | None = None  # (N, 3) float32, unit length; see smooth_normals()
 
     @functools.cached_property
     def bounds(self) -> np.ndarray:
@@ -55,17 +60,26 @@ class MeshArrays:
         """Compute, ahead of drawing (on a worker thread), what a renderer will ask for."""
         self.interleaved  # noqa: B018
         self.bounds  # noqa: B018
+        if len(self.indices) <= SMOOTH_AT_ONCE:
+            self.smooth_normals()
         return self
+
+    def smooth_normals(self) -> np.ndarray:
+        """Area-weighted vertex normals, computed once (a third of a second at 1.4M
+        triangles, hence not before the first frame of a big mesh)."""
+        if self.normals is None:
+            self.normals = vertex_normals(self.positions, self.indices)
+        return self.normals
 
     @functools.cached_property
     def interleaved(self) -> np.ndarray:
-        """One (N, 8 or 10) float32 block per vertex: position, normal, then UV or RGBA.
+        """One (N, 3, 5 or 7) float32 block per vertex: position, then UV or RGBA, if any.
 
-        A renderer uploads it as a single buffer; building it takes tens of milliseconds on a
-        large mesh, hence prepare().
+        A renderer uploads it as a single buffer (normals go in a second one, as they may
+        come later); building it takes tens of milliseconds on a large mesh, hence prepare().
         """
         extra = self.uvs if self.uvs is not None else self.colors
-        parts = [self.positions, self.normals] + ([extra] if extra is not None else [])
+        parts = [self.positions] + ([extra] if extra is not None else [])
         return np.ascontiguousarray(np.hstack(parts), dtype=np.float32)
 
 
@@ -154,8 +168,7 @@ def load(path: str | Path, file_type: str | None = None) -> LoadedMesh:
         if not len(indices):
             raise MeshLoadError(f"{name} contains no triangles")
         _check_finite(positions, name)
-        normals = vertex_normals(positions, indices)
-        return LoadedMesh(path, MeshArrays(positions, indices, normals, colours), size)
+        return LoadedMesh(path, MeshArrays(positions, indices, colours), size)
     import trimesh
 
     try:
@@ -250,7 +263,7 @@ def to_arrays(tm: trimesh.Trimesh) -> MeshArrays:
             colors = np.broadcast_to(color, (len(positions), 4))
     if colors is not None:
         colors = np.ascontiguousarray(colors, dtype=np.float32)
-    return MeshArrays(positions, indices, vertex_normals(positions, indices), colors, uvs, texture)
+    return MeshArrays(positions, indices, colors, uvs, texture)
 
 
 def _texture_image(material):

@@ -114,11 +114,9 @@ def run(files: list[str]) -> int:
     app = create_app()
     from aiml3d_desktop.gui.main_window import MainWindow
 
-    window = MainWindow()
+    window = MainWindow(files)
     install_excepthook(window)
     app.aboutToQuit.connect(window.runner.shutdown)
-    for path in files:  # before show(): loading overlaps the window's first paint
-        window.open_path(path)
     window.show()
     log.info("started %s %s", APP_NAME, __version__)
     return app.exec()

@@ -36,7 +36,6 @@ from aiml3d_desktop.gui.widgets.image_panel import ImagePanel
 from aiml3d_desktop.gui.widgets.params_panel import ParamsPanel
 from aiml3d_desktop.gui.widgets.settings_dialog import SettingsDialog
 from aiml3d_desktop.gui.widgets.stats_panel import StatsPanel
-from aiml3d_desktop.gui.widgets.viewer import Viewer
 from aiml3d_desktop.gui.workers import Runner, Worker
 
 STAGE_TEXT = {
@@ -51,7 +50,9 @@ STAGE_TEXT = {
 
 
 class MainWindow(QMainWindow):
-    def __init__(self) -> None:
+    def __init__(self, files: tuple[str, ...] | list[str] = ()) -> None:
+        """``files`` (from the command line) start loading first, on worker threads, so that
+        reading them overlaps building the window."""
         super().__init__()
         self.setWindowTitle(APP_NAME)
         self.setAcceptDrops(True)
@@ -59,6 +60,11 @@ class MainWindow(QMainWindow):
         self.ui = state.window_state()
         self.runner = Runner(self)
         self.runner.idle.connect(self._idle)
+        for source in files:
+            self._start_open(source)
+        # Imported here, after those loads started: pyqtgraph takes a third of a second.
+        from aiml3d_desktop.gui.widgets.viewer import Viewer
+
         self.job: Worker | None = None  # the generation in progress, if any
         self.retry = RetryPolicy()  # tests shorten the waits between retries
         self.loaded: LoadedMesh | None = None
@@ -66,7 +72,7 @@ class MainWindow(QMainWindow):
         self._stage_started = 0.0
         self._stage = ""
 
-        self._stats_wanted: LoadedMesh | None = None
+        self._details_wanted: LoadedMesh | None = None
         self.image_panel = ImagePanel()
         self.viewer = Viewer()
         self.viewer.frameSwapped.connect(self._frame_shown)
@@ -91,6 +97,7 @@ class MainWindow(QMainWindow):
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(240)
         self.progress.setTextVisible(False)
+        self.progress.hide()
         self.statusBar().addWidget(self.stage_label, 1)
         self.statusBar().addPermanentWidget(self.progress)
         self.elapsed_timer = QTimer(self)
@@ -98,6 +105,8 @@ class MainWindow(QMainWindow):
         self.elapsed_timer.timeout.connect(self._tick)
 
         self.menu_actions = build_menus(self)
+        for source in files:
+            self.menu_actions.add_recent(source)
         self._restore_ui()
         self._set_busy(False)
         for warning in warnings:
@@ -166,11 +175,14 @@ class MainWindow(QMainWindow):
 
     def open_path(self, source: str) -> None:
         """A picture (file or link) becomes the reference; a mesh file opens in the viewer."""
+        self._start_open(source)
+        self.menu_actions.add_recent(source)
+
+    def _start_open(self, source: str) -> None:
         if not images.is_url(source) and Path(source).suffix.lower() in READ_FORMATS:
             self._start(tasks.open_mesh, source, succeeded=self._mesh_opened)
         else:
             self._start(tasks.open_picture, source, succeeded=self._picture_opened)
-        self.menu_actions.add_recent(source)
 
     def open_image_data(self, image: QImage) -> None:
         self._start(tasks.save_pasted_image, image.copy(), succeeded=self._picture_opened)
@@ -191,7 +203,7 @@ class MainWindow(QMainWindow):
         self._show_stage(f"Opened {loaded.path.name}")
 
     def _show_mesh(self, loaded: LoadedMesh, metadata: dict | None) -> None:
-        """Draw first; statistics follow from a worker when a large mesh needs them computed."""
+        """Draw first; smooth normals and statistics of a large mesh follow from workers."""
         self.loaded, self.metadata = loaded, metadata
         self.viewer.show_mesh(loaded.arrays)
         self.setWindowTitle(f"{loaded.path.name} — {APP_NAME}")
@@ -200,15 +212,24 @@ class MainWindow(QMainWindow):
             self._stats_ready(loaded)
         else:
             self.stats.show_pending(loaded.path.name)
-            self._stats_wanted = loaded  # started once the mesh is on screen: see below
+        self._details_wanted = loaded  # started once the mesh is on screen: see below
 
     @Slot()
     def _frame_shown(self) -> None:
-        """Statistics of a big mesh keep a core busy for a second: start them after its first
-        frame, not in competition with it."""
-        loaded, self._stats_wanted = self._stats_wanted, None
-        if loaded is not None and loaded is self.loaded:
+        """Normals and statistics of a big mesh keep the cores busy for a second: start them
+        after its first frame, not in competition with it."""
+        loaded, self._details_wanted = self._details_wanted, None
+        if loaded is None or loaded is not self.loaded:
+            return
+        if loaded.arrays.normals is None:
+            self._start(tasks.mesh_normals, loaded, succeeded=self._normals_ready)
+        if not loaded.has_stats:
             self._start(tasks.mesh_stats, loaded, succeeded=self._stats_ready)
+
+    @Slot(object)
+    def _normals_ready(self, loaded: LoadedMesh) -> None:
+        if loaded is self.loaded:
+            self.viewer.normals_changed()
 
     @Slot(object)
     def _stats_ready(self, loaded: LoadedMesh) -> None:
@@ -273,8 +294,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _idle(self) -> None:
         self.elapsed_timer.stop()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
+        self.progress.hide()
         self._stage = ""
 
     # Progress
@@ -289,11 +309,13 @@ class MainWindow(QMainWindow):
             self.elapsed_timer.start()
         else:
             self.elapsed_timer.stop()
+        # A bar only where there is a fraction to show. No busy animation: it recomposes the
+        # window (viewer included) 60 times a second, which costs a core under software GL;
+        # the stage text and its seconds counter say that work goes on.
+        self.progress.setVisible(bool(total))
         if total:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * (done or 0) / total))
-        else:
-            self.progress.setRange(0, 0)  # busy indicator
         self._tick(done, total)
 
     @Slot()

@@ -46,6 +46,11 @@ def open_mesh(path: str, *, progress, cancel) -> LoadedMesh:
     return loaded
 
 
+def mesh_normals(loaded: LoadedMesh, *, progress, cancel) -> LoadedMesh:
+    loaded.arrays.smooth_normals()
+    return loaded
+
+
 def mesh_stats(loaded: LoadedMesh, *, progress, cancel) -> LoadedMesh:
     loaded.stats  # noqa: B018 - computed here, once; the GUI reads the cached value
     return loaded

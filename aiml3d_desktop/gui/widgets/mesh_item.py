@@ -1,7 +1,10 @@
 """A pyqtgraph GL item that draws a mesh from one interleaved VBO, an index buffer and an
 optional texture. ``GLMeshItem`` cannot draw UV textures and computes normals in a Python
 loop; this draws 1M+ triangles with per-vertex colour or texture, headlight shading and an
-optional wireframe overlay."""
+optional wireframe overlay.
+
+Normals live in a buffer of their own: a big mesh is drawn flat-shaded (face normals from
+screen-space derivatives) as soon as it is read, and smooth once its normals are computed."""
 
 from __future__ import annotations
 
@@ -20,16 +23,19 @@ WIRE_COLOR = (0.05, 0.05, 0.08, 1.0)
 VERTEX_SHADER = """
 #version 120
 uniform mat4 u_mvp;
+uniform mat4 u_modelview;
 uniform mat3 u_normal;
 attribute vec3 a_position;
 attribute vec3 a_normal;
 attribute vec4 a_color;
 attribute vec2 a_uv;
 varying vec3 v_normal;
+varying vec3 v_eye;
 varying vec4 v_color;
 varying vec2 v_uv;
 void main() {
     v_normal = u_normal * a_normal;
+    v_eye = (u_modelview * vec4(a_position, 1.0)).xyz;
     v_color = a_color;
     v_uv = a_uv;
     gl_Position = u_mvp * vec4(a_position, 1.0);
@@ -40,10 +46,12 @@ FRAGMENT_SHADER = """
 #version 120
 uniform bool u_textured;
 uniform bool u_lit;
+uniform bool u_smooth;
 uniform bool u_wire;
 uniform vec4 u_wire_color;
 uniform sampler2D u_texture;
 varying vec3 v_normal;
+varying vec3 v_eye;
 varying vec4 v_color;
 varying vec2 v_uv;
 void main() {
@@ -52,7 +60,7 @@ void main() {
     if (!u_lit) { gl_FragColor = base; return; }
     // A headlight plus a key light from above left, both two-sided: generated meshes often
     // have some faces wound the wrong way, and those should not turn black.
-    vec3 n = normalize(v_normal);
+    vec3 n = u_smooth ? normalize(v_normal) : normalize(cross(dFdx(v_eye), dFdy(v_eye)));
     float head = abs(n.z);
     float key = abs(dot(n, normalize(vec3(-0.4, 0.6, 0.7))));
     float light = 0.28 + 0.45 * head + 0.35 * key;
@@ -70,7 +78,7 @@ class MeshItem(GLGraphicsItem.GLGraphicsItem):
         self.wireframe = False
         self._dirty = False
         self._program = None
-        self._vbo = self._ibo = self._texture = None
+        self._vbo = self._ibo = self._nbo = self._texture = None
         self._count = 0
         self._layout: tuple[int, int] = (0, 0)  # floats per vertex, width of the last attribute
 
@@ -78,6 +86,10 @@ class MeshItem(GLGraphicsItem.GLGraphicsItem):
         """Show ``arrays`` (or nothing). Touch ``arrays.interleaved`` off the GUI thread first."""
         self.arrays = arrays
         self._dirty = True
+        self.update()
+
+    def normals_changed(self) -> None:
+        """``arrays.normals`` has been filled in: shade smoothly from the next frame."""
         self.update()
 
     def set_lit(self, on: bool) -> None:
@@ -97,7 +109,7 @@ class MeshItem(GLGraphicsItem.GLGraphicsItem):
         if arrays is None:
             return
         data = arrays.interleaved
-        self._layout = (data.shape[1], data.shape[1] - 6)
+        self._layout = (data.shape[1], data.shape[1] - 3)
         self._vbo, self._ibo = GL.glGenBuffers(2)
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._vbo)
         GL.glBufferData(GL.GL_ARRAY_BUFFER, data.nbytes, data, GL.GL_STATIC_DRAW)
@@ -110,12 +122,21 @@ class MeshItem(GLGraphicsItem.GLGraphicsItem):
         if arrays.texture is not None and arrays.uvs is not None:
             self._texture = _upload_texture(arrays.texture)
 
+    def _upload_normals(self) -> None:
+        self._nbo = GL.glGenBuffers(1)
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._nbo)
+        normals = self.arrays.normals
+        GL.glBufferData(GL.GL_ARRAY_BUFFER, normals.nbytes, normals, GL.GL_STATIC_DRAW)
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
+
     def _release(self) -> None:
         if self._vbo is not None:
             GL.glDeleteBuffers(2, [self._vbo, self._ibo])
+        if self._nbo is not None:
+            GL.glDeleteBuffers(1, [self._nbo])
         if self._texture is not None:
             GL.glDeleteTextures([self._texture])
-        self._vbo = self._ibo = self._texture = None
+        self._vbo = self._ibo = self._nbo = self._texture = None
         self._count = 0
 
     def paint(self) -> None:
@@ -124,6 +145,8 @@ class MeshItem(GLGraphicsItem.GLGraphicsItem):
             self._upload()
         if not self._count:
             return
+        if self._nbo is None and self.arrays.normals is not None:
+            self._upload_normals()
         if self._program is None:
             self._program = shaders.compileProgram(
                 shaders.compileShader(VERTEX_SHADER, GL.GL_VERTEX_SHADER),
@@ -132,6 +155,7 @@ class MeshItem(GLGraphicsItem.GLGraphicsItem):
             )
         program = self._program
         mvp = np.array(self.mvpMatrix().data(), dtype=np.float32)
+        modelview = np.array(self.modelViewMatrix().data(), dtype=np.float32)
         normal = np.array(self.modelViewMatrix().normalMatrix().data(), dtype=np.float32)
         stride, extra = self._layout
         textured = self._texture is not None
@@ -139,7 +163,7 @@ class MeshItem(GLGraphicsItem.GLGraphicsItem):
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._vbo)
         enabled = []
 
-        def attribute(name: str, size: int, offset: int) -> None:
+        def attribute(name: str, size: int, offset: int, stride: int = stride) -> None:
             loc = GL.glGetAttribLocation(program, name)
             if loc != -1:
                 GL.glVertexAttribPointer(loc, size, GL.GL_FLOAT, False, stride * 4,
@@ -148,15 +172,21 @@ class MeshItem(GLGraphicsItem.GLGraphicsItem):
                 enabled.append(loc)
 
         attribute("a_position", 3, 0)
-        attribute("a_normal", 3, 3)
         color_loc = GL.glGetAttribLocation(program, "a_color")
         if extra == 4:
-            attribute("a_color", 4, 6)
+            attribute("a_color", 4, 3)
         elif color_loc != -1:
             GL.glVertexAttrib4f(color_loc, *DEFAULT_COLOR)
         if extra == 2:
-            attribute("a_uv", 2, 6)
+            attribute("a_uv", 2, 3)
+        smooth = self._nbo is not None
+        if smooth:
+            GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._nbo)
+            attribute("a_normal", 3, 0, stride=3)
         GL.glUniformMatrix4fv(GL.glGetUniformLocation(program, "u_mvp"), 1, False, mvp)
+        GL.glUniformMatrix4fv(GL.glGetUniformLocation(program, "u_modelview"), 1, False,
+                              modelview)  # fmt: skip
+        GL.glUniform1i(GL.glGetUniformLocation(program, "u_smooth"), int(smooth))
         GL.glUniformMatrix3fv(GL.glGetUniformLocation(program, "u_normal"), 1, False, normal)
         GL.glUniform1i(GL.glGetUniformLocation(program, "u_textured"), int(textured))
         GL.glUniform1i(GL.glGetUniformLocation(program, "u_lit"), int(self.lit))

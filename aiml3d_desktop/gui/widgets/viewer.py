@@ -75,6 +75,9 @@ class Viewer(gl.GLViewWidget):
         if frame:
             self.frame()
 
+    def normals_changed(self) -> None:
+        self.item.normals_changed()
+
     def set_up_axis(self, axis: str) -> None:
         """'y' for glTF-style Y-up files (TripoSR's exports), 'z' for Z-up ones."""
         if axis not in UP_AXES:

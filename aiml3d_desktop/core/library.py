@@ -1,0 +1,502 @@
+"""The library: every model kept on disk, one folder per entry, with an SQLite index.
+
+The folders are the truth. Each holds the mesh, the pictures (as given and as uploaded), a
+thumbnail once one is made, and ``entry.json``. ``index.sqlite`` (WAL) is a cache of those
+files for fast listing and search; it is checked against the folders on every open and can
+be rebuilt from them at any time.
+
+An entry appears whole or not at all: it is assembled in ``.staging/`` and moved into
+``entries/`` by one directory rename, and its ``entry.json`` is only ever replaced
+atomically. Deleting moves the folder to ``.trash/``, from where it can be restored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aiml3d_desktop import paths
+from aiml3d_desktop.core.errors import InputError, LibraryError
+from aiml3d_desktop.core.fileio import safe_filename, safe_stem, write_bytes, write_json
+
+if TYPE_CHECKING:
+    from aiml3d_desktop.core.jobs import JobResult
+
+log = logging.getLogger(__name__)
+
+ENV_VAR = "AIML3D_LIBRARY"
+ENTRY_FILE = "entry.json"
+THUMBNAIL = "thumbnail.png"
+SCHEMA = 1
+TRASH_DAYS = 30
+SORTS = {"created": "created", "title": "title COLLATE NOCASE", "triangles": "triangles",
+         "size": "file_size"}  # fmt: skip
+
+_COLUMNS = """
+    id TEXT PRIMARY KEY, created TEXT NOT NULL, title TEXT NOT NULL, source TEXT NOT NULL,
+    format TEXT NOT NULL, triangles INTEGER, file_size INTEGER, favourite INTEGER NOT NULL,
+    search TEXT NOT NULL, stamp INTEGER NOT NULL, doc TEXT NOT NULL
+"""
+
+
+def default_root() -> Path:
+    override = os.environ.get(ENV_VAR)
+    return Path(override).expanduser() if override else paths.data_dir() / "library"
+
+
+@dataclass
+class Entry:
+    """One model and what is known of it; ``entry.json`` holds these fields."""
+
+    id: str
+    created: str  # ISO 8601, UTC
+    title: str
+    mesh_file: str  # file names inside the entry's folder
+    source_kind: str = "file"  # file, url, prompt or import
+    source: str = ""
+    source_file: str | None = None
+    uploaded_file: str | None = None
+    model: str | None = None
+    params: dict | None = None
+    request_id: str | None = None
+    timings: dict | None = None
+    credits: float | None = None
+    stats: dict | None = None
+    tags: list[str] = field(default_factory=list)
+    notes: str = ""
+    favourite: bool = False
+    extra: dict = field(default_factory=dict)  # the rest of the generation's metadata
+    folder: Path = field(default=Path(), compare=False, repr=False)
+
+    @property
+    def mesh_path(self) -> Path:
+        return self.folder / self.mesh_file
+
+    @property
+    def source_path(self) -> Path | None:
+        return self.folder / self.source_file if self.source_file else None
+
+    @property
+    def thumbnail_path(self) -> Path:
+        return self.folder / THUMBNAIL
+
+    @property
+    def format(self) -> str:
+        return Path(self.mesh_file).suffix.lstrip(".").lower()
+
+    @property
+    def missing(self) -> bool:
+        """The mesh file has gone (deleted by hand): shown as missing, never a crash."""
+        return not self.mesh_path.is_file()
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        del data["folder"]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict, folder: Path) -> Entry:
+        known = {f.name for f in fields(cls)} - {"folder"}
+        entry = cls(**{k: v for k, v in data.items() if k in known})
+        if not entry.id or not entry.mesh_file or "/" in entry.mesh_file or "\\" in entry.mesh_file:
+            raise ValueError("entry.json lacks an id or a plain mesh file name")
+        entry.folder = folder
+        return entry
+
+
+class Draft:
+    """A new entry being assembled in ``.staging/``; see Library.draft()."""
+
+    def __init__(self, library: Library, folder: Path, entry_id: str) -> None:
+        self.library, self.folder, self.id = library, folder, entry_id
+        self.entry: Entry | None = None
+
+    def add_file(self, name: str, data: bytes) -> str:
+        write_bytes(self.folder / name, data)
+        return name
+
+    def copy_file(self, src: Path, name: str) -> str:
+        shutil.copyfile(src, self.folder / name)
+        return name
+
+    def commit_generation(self, result: JobResult) -> Entry:
+        """A finished generation (its mesh already in this folder) becomes an entry, with the
+        picture as given and as uploaded."""
+        image, meta = result.image, dict(result.metadata)
+        source_file = uploaded_file = None
+        if not image.is_url and Path(image.source).is_file():
+            suffix = Path(image.source).suffix.lower() or ".png"
+            source_file = self.copy_file(Path(image.source), f"source{suffix}")
+        if image.data is not None:
+            suffix = {"image/jpeg": ".jpg", "image/webp": ".webp"}.get(image.mime, ".png")
+            uploaded_file = self.add_file(f"uploaded{suffix}", image.data)
+        stats = {**meta.pop("mesh", {}), "file_size": meta.pop("file_size", None)}
+        return self.commit(
+            title=image.stem,
+            created=meta.pop("created"),
+            mesh_file=result.mesh_path.name,
+            source_kind=meta.pop("source_kind"),
+            source=meta.pop("source"),
+            source_file=source_file,
+            uploaded_file=uploaded_file,
+            model=meta.pop("model"),
+            params=meta.pop("params"),
+            request_id=meta.pop("request_id"),
+            timings=meta.pop("timings"),
+            credits=meta.pop("credits_used"),
+            stats=stats,
+            extra=meta,
+        )
+
+    def commit(self, **fields_) -> Entry:
+        """Write ``entry.json`` and move the folder into the library in one rename."""
+        fields_.setdefault("created", _now())
+        entry = Entry(id=self.id, **fields_)
+        if not (self.folder / entry.mesh_file).is_file():
+            raise InputError(f"the draft holds no {entry.mesh_file}")
+        with storage_errors("Could not save to the library"):
+            write_json(self.folder / ENTRY_FILE, entry.to_json())
+            final = self.library.entries_dir / self.id
+            os.rename(self.folder, final)
+            entry.folder = final
+            self.entry = entry  # in the library now, whatever the index says: see _sync()
+            self.library._index(entry)
+        return entry
+
+
+class Library:
+    def __init__(self, root: Path | None = None) -> None:
+        """Open (or create) the library at ``root``; ``warnings`` says what had to be
+        repaired. A missing, damaged or outdated index is rebuilt from the folders."""
+        self.root = Path(root) if root else default_root()
+        self.entries_dir = self.root / "entries"
+        self.staging_dir = self.root / ".staging"
+        self.trash_dir = self.root / ".trash"
+        self.index_path = self.root / "index.sqlite"
+        self.warnings: list[str] = []
+        self._local = threading.local()
+        with storage_errors(f"The library at {self.root} cannot be opened"):
+            for folder in (self.entries_dir, self.staging_dir, self.trash_dir):
+                folder.mkdir(parents=True, exist_ok=True)
+            self._clear_staging()
+            self._purge_trash()
+            self._open_index()
+
+    # The index
+
+    def _db(self) -> sqlite3.Connection:
+        """One connection per thread (the GUI reads while a worker saves)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.index_path, timeout=10, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+        return db
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    def _open_index(self) -> None:
+        try:
+            db = self._db()
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            ok = db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+            if version == SCHEMA and ok:
+                self._sync()
+                return
+            reason = "damaged" if not ok else "missing" if version == 0 else "outdated"
+        except sqlite3.DatabaseError as exc:
+            reason = f"damaged ({exc})"
+        self._reset_index()
+        count = self.rebuild()
+        if reason != "missing" or count:
+            self._warn(f"The library index was {reason}; rebuilt it from {count} folder(s).")
+
+    def _reset_index(self) -> None:
+        self.close()
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{self.index_path}{suffix}").unlink()
+        db = self._db()
+        db.execute(f"CREATE TABLE entries ({_COLUMNS})")
+        db.execute("CREATE INDEX entries_created ON entries (created)")
+        db.execute(f"PRAGMA user_version={SCHEMA}")
+
+    def rebuild(self) -> int:
+        """Recreate the index from the folders; returns how many entries it holds."""
+        db = self._db()
+        with storage_errors("Could not rebuild the library index"), _transaction(db):
+            db.execute("DELETE FROM entries")
+            for folder in self._folders():
+                entry = self._read_folder(folder)
+                if entry is not None:
+                    self._index(entry, db)
+        return db.execute("SELECT count(*) FROM entries").fetchone()[0]
+
+    def _sync(self) -> None:
+        """Bring the index in line with the folders: entries added, changed or removed while
+        the index did not see it (a crash between the two writes, or a hand edit)."""
+        db = self._db()
+        indexed = dict(db.execute("SELECT id, stamp FROM entries"))
+        on_disk = {folder.name: _stamp(folder) for folder in self._folders()}
+        stale = [i for i, stamp in on_disk.items() if indexed.get(i) != stamp]
+        gone = [i for i in indexed if i not in on_disk]
+        if not stale and not gone:
+            return
+        with _transaction(db):
+            db.executemany("DELETE FROM entries WHERE id = ?", [(i,) for i in gone])
+            for entry_id in stale:
+                entry = self._read_folder(self.entries_dir / entry_id)
+                if entry is not None:
+                    self._index(entry, db)
+                else:
+                    db.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
+        log.info("library index synced: %d updated, %d removed", len(stale), len(gone))
+
+    def _index(self, entry: Entry, db: sqlite3.Connection | None = None) -> None:
+        db = db or self._db()
+        stats = entry.stats or {}
+        search = "\n".join([entry.title, " ".join(entry.tags), entry.notes, entry.source]).lower()
+        db.execute(
+            "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (entry.id, entry.created, entry.title, entry.source, entry.format,
+             stats.get("triangles"), stats.get("file_size"), int(entry.favourite), search,
+             _stamp(entry.folder), json.dumps(entry.to_json())),
+        )  # fmt: skip
+
+    def _folders(self) -> Iterator[Path]:
+        with os.scandir(self.entries_dir) as it:
+            for item in it:
+                if item.is_dir() and not item.name.startswith("."):
+                    yield Path(item.path)
+
+    def _read_folder(self, folder: Path) -> Entry | None:
+        try:
+            data = json.loads((folder / ENTRY_FILE).read_text("utf-8"))
+            entry = Entry.from_json(data, folder)
+            if entry.id != folder.name:
+                raise ValueError(f"its id is {entry.id!r}")
+            return entry
+        except (OSError, ValueError, TypeError) as exc:
+            self._warn(f"Skipped library folder {folder.name}: its {ENTRY_FILE} is unreadable "
+                       f"({exc}).")  # fmt: skip
+            return None
+
+    # Reading
+
+    def list(
+        self,
+        query: str = "",
+        *,
+        favourite: bool | None = None,
+        fmt: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        sort: str = "created",
+        descending: bool = True,
+        limit: int | None = None,
+    ) -> list[Entry]:
+        """Entries matching every word of ``query`` (in title, tags, notes or source) and the
+        filters; ``since``/``until`` are ISO dates or times compared with ``created``."""
+        where, args = [], []
+        for word in query.lower().split():
+            where.append("instr(search, ?) > 0")
+            args.append(word)
+        if favourite is not None:
+            where.append("favourite = ?")
+            args.append(int(favourite))
+        if fmt:
+            where.append("format = ?")
+            args.append(fmt.lower().lstrip("."))
+        if since:
+            where.append("created >= ?")
+            args.append(since)
+        if until:
+            where.append("created < ?")
+            args.append(until)
+        if sort not in SORTS:
+            raise InputError(f"Cannot sort by {sort!r}", hint=f"Use one of {', '.join(SORTS)}.")
+        sql = "SELECT id, doc FROM entries"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY {SORTS[sort]} {'DESC' if descending else 'ASC'}, id"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        rows = self._db().execute(sql, args).fetchall()
+        return [Entry.from_json(json.loads(doc), self.entries_dir / i) for i, doc in rows]
+
+    def count(self) -> int:
+        return self._db().execute("SELECT count(*) FROM entries").fetchone()[0]
+
+    def get(self, entry_id: str) -> Entry:
+        row = self._db().execute("SELECT doc FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        if row is None:
+            matches = self._db().execute("SELECT doc FROM entries WHERE id LIKE ? LIMIT 2",
+                                         (f"{entry_id}%",)).fetchall()  # fmt: skip
+            if len(matches) != 1:
+                raise InputError(f"No library entry {entry_id!r}",
+                                 hint="`aiml3d library list` shows the ids.")  # fmt: skip
+            row = matches[0]
+        data = json.loads(row[0])
+        return Entry.from_json(data, self.entries_dir / data["id"])
+
+    # Writing
+
+    @contextlib.contextmanager
+    def draft(self) -> Iterator[Draft]:
+        """A staging folder for a new entry. Call ``commit()`` inside the block; on an error,
+        or without a commit, the folder and everything in it goes."""
+        entry_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+        folder = self.staging_dir / entry_id
+        folder.mkdir(parents=True)
+        draft = Draft(self, folder, entry_id)
+        try:
+            yield draft
+        finally:
+            if draft.entry is None:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def update(self, entry_id: str, **changes) -> Entry:
+        """Change title, tags, notes or favourite: ``entry.json`` first, then the index."""
+        allowed = {"title", "tags", "notes", "favourite"}
+        if set(changes) - allowed:
+            raise InputError(f"Cannot change {', '.join(sorted(set(changes) - allowed))}")
+        entry = self.get(entry_id)
+        if "tags" in changes:
+            changes["tags"] = _clean_tags(changes["tags"])
+        if "title" in changes and not str(changes["title"]).strip():
+            raise InputError("A title cannot be empty")
+        for name, value in changes.items():
+            setattr(entry, name, value)
+        with storage_errors(f"Could not change {entry.title}"):
+            write_json(entry.folder / ENTRY_FILE, entry.to_json())
+            self._index(entry)
+        return entry
+
+    def save_thumbnail(self, entry: Entry, png: bytes) -> None:
+        with storage_errors(f"Could not save the thumbnail of {entry.title}"):
+            write_bytes(entry.thumbnail_path, png)
+
+    def delete(self, entry_id: str) -> Entry:
+        """Move the entry to the trash (restore() brings it back for 30 days)."""
+        entry = self.get(entry_id)
+        dest = self.trash_dir / entry.id
+        with storage_errors(f"Could not delete {entry.title}"):
+            if dest.exists():
+                shutil.rmtree(dest)
+            os.rename(entry.folder, dest)
+            (dest / ".deleted").write_text(_now())
+            self._db().execute("DELETE FROM entries WHERE id = ?", (entry.id,))
+        entry.folder = dest
+        return entry
+
+    def restore(self, entry_id: str) -> Entry:
+        folder = self.trash_dir / entry_id
+        if not folder.is_dir():
+            raise InputError(f"{entry_id!r} is not in the library's trash")
+        final = self.entries_dir / entry_id
+        with storage_errors(f"Could not restore {entry_id}"):
+            with contextlib.suppress(FileNotFoundError):
+                (folder / ".deleted").unlink()
+            os.rename(folder, final)
+            entry = self._read_folder(final)
+            if entry is None:
+                raise InputError(f"{entry_id!r} could not be restored: its {ENTRY_FILE} is damaged")
+            self._index(entry)
+        return entry
+
+    def import_mesh(self, path: str | Path, title: str | None = None) -> Entry:
+        """Copy a mesh file into the library (checked first: a broken file is refused)."""
+        from aiml3d_desktop.core import mesh
+
+        path = Path(path)
+        loaded = mesh.load(path)
+        stats = loaded.stats.as_dict()
+        with self.draft() as draft:
+            if path.suffix.lower() in (".obj", ".gltf"):
+                # These refer to side files (materials, textures, buffers): kept as one GLB.
+                name = mesh.export(loaded.mesh, draft.folder / f"{safe_stem(path.stem)}.glb").name
+            else:
+                name = draft.copy_file(path, safe_filename(path.name, path.suffix.lower()[1:]))
+            return draft.commit(title=title or path.stem, mesh_file=name, source_kind="import",
+                                source=str(path.resolve()), stats=stats)  # fmt: skip
+
+    # Housekeeping
+
+    def _clear_staging(self) -> None:
+        """Drafts left by a crash were never committed: they go."""
+        for item in self.staging_dir.iterdir():
+            shutil.rmtree(item, ignore_errors=True)
+
+    def _purge_trash(self) -> None:
+        limit = time.time() - TRASH_DAYS * 86400
+        for item in self.trash_dir.iterdir():
+            marker = item / ".deleted"
+            if not marker.exists() or marker.stat().st_mtime < limit:
+                shutil.rmtree(item, ignore_errors=True)
+
+    def _warn(self, message: str) -> None:
+        log.warning(message)
+        self.warnings.append(message)
+
+
+@contextlib.contextmanager
+def storage_errors(what: str) -> Iterator[None]:
+    """A full disk, a read-only folder or a broken index, as one error a person can act on."""
+    try:
+        yield
+    except (OSError, sqlite3.Error) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise LibraryError(f"{what}: {reason}",
+                           hint="Check that the disk has free space and the library folder "
+                           "is writable.") from exc  # fmt: skip
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _stamp(folder: Path) -> int:
+    """When ``entry.json`` last changed: tells the index that it is out of date."""
+    try:
+        return (folder / ENTRY_FILE).stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _clean_tags(tags) -> list[str]:
+    if isinstance(tags, str):
+        tags = tags.replace(",", " ").split()
+    seen: dict[str, None] = {}
+    for tag in tags:
+        tag = str(tag).strip().lower()
+        if tag:
+            seen.setdefault(tag, None)
+    return list(seen)
