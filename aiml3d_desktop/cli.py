@@ -204,7 +204,7 @@ def cmd_generate(args) -> int:
         retry=RetryPolicy(attempts=max(0, args.retries)),
     )
     out_dir = args.output_dir or (conf.output_path if args.no_library else None)
-    lib = None if args.no_library else Library()
+    lib = None if args.no_library else Library(conf.library_path)
     cancel = CancelToken()
     _cancel_on_sigterm(cancel)
     done, failed = [], []
@@ -400,10 +400,10 @@ def cmd_key(args) -> int:
 
 
 def cmd_library(args) -> int:
-    from aiml3d_desktop.core import mesh
+    from aiml3d_desktop.core import mesh, settings
     from aiml3d_desktop.core.library import Library
 
-    lib = Library(args.library)
+    lib = Library(args.library or settings.load()[0].library_path)
     for warning in lib.warnings:
         print(f"aiml3d: warning: {warning}", file=sys.stderr)
     action = args.action

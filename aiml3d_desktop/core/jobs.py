@@ -119,7 +119,7 @@ def generate(
     loaded.path = dest
     metadata = {
         "app_version": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
         "source": image.source,
         "source_kind": "url" if image.is_url else "file",
         "uploaded_size": [image.width, image.height] if image.width else None,

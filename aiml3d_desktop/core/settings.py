@@ -25,10 +25,18 @@ class Settings:
     params: TriposrParams = field(default_factory=TriposrParams)
     max_side: int = DEFAULT_MAX_SIDE
     max_download_mib: int = 512
+    library_dir: str = ""  # empty: the library folder in the platform's data folder
 
     @property
     def output_path(self) -> Path:
         return Path(self.output_dir).expanduser() if self.output_dir else paths.default_output_dir()
+
+    @property
+    def library_path(self) -> Path | None:
+        """The library folder chosen here, or None for the default (AIML3D_LIBRARY wins)."""
+        if os.environ.get("AIML3D_LIBRARY") or not self.library_dir:
+            return None
+        return Path(self.library_dir).expanduser()
 
     def api_base_for(self, override: str | None = None) -> str:
         """``--api-base`` wins, then ``AIML_API_BASE``, then the saved setting."""

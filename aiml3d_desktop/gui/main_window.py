@@ -4,6 +4,7 @@ the work itself is core/'s, run through gui/workers.py."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -26,13 +27,16 @@ from PySide6.QtWidgets import (
 from aiml3d_desktop import APP_NAME, paths
 from aiml3d_desktop.core import images, keys
 from aiml3d_desktop.core import settings as settings_mod
-from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, InputError
+from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, InputError, LibraryError
+from aiml3d_desktop.core.library import Entry, Library
 from aiml3d_desktop.core.mesh import READ_FORMATS, LoadedMesh
 from aiml3d_desktop.core.netpolicy import RetryPolicy
-from aiml3d_desktop.gui import state, tasks
+from aiml3d_desktop.core.params import TriposrParams
+from aiml3d_desktop.gui import offscreen, state, tasks
 from aiml3d_desktop.gui.errors import show_error
 from aiml3d_desktop.gui.menus import build_menus
 from aiml3d_desktop.gui.widgets.image_panel import ImagePanel
+from aiml3d_desktop.gui.widgets.library_panel import LibraryPanel
 from aiml3d_desktop.gui.widgets.params_panel import ParamsPanel
 from aiml3d_desktop.gui.widgets.settings_dialog import SettingsDialog
 from aiml3d_desktop.gui.widgets.stats_panel import StatsPanel
@@ -46,6 +50,7 @@ STAGE_TEXT = {
     "downloading": "Downloading",
     "loading": "Loading the mesh…",
     "exporting": "Exporting…",
+    "importing": "Adding to the library…",
 }
 
 
@@ -69,6 +74,10 @@ class MainWindow(QMainWindow):
         self.retry = RetryPolicy()  # tests shorten the waits between retries
         self.loaded: LoadedMesh | None = None
         self.metadata: dict | None = None
+        self.library: Library | None = None
+        self.entry: Entry | None = None  # the library entry on screen, if it is one
+        self._opening_entry: Entry | None = None
+        self.compare_window = None
         self._stage_started = 0.0
         self._stage = ""
 
@@ -92,6 +101,10 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self.cancel)
         self.stats = StatsPanel()
         self._build_side_panel()
+        self.thumbnails = offscreen.ThumbnailMaker(self.runner, self)
+        self.library_panel = LibraryPanel(self.thumbnails)
+        self._build_library_dock()
+        self._start(tasks.open_library, self.conf.library_path, succeeded=self._library_opened)
 
         self.stage_label = QLabel("Ready")
         self.progress = QProgressBar()
@@ -134,6 +147,21 @@ class MainWindow(QMainWindow):
                                    | QDockWidget.DockWidgetFeature.DockWidgetFloatable)  # fmt: skip
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.side_dock)
 
+    def _build_library_dock(self) -> None:
+        panel = self.library_panel
+        panel.open_requested.connect(self.open_entry)
+        panel.compare_requested.connect(self.compare)
+        panel.export_requested.connect(self.export_entry)
+        panel.status.connect(self._show_stage)
+        panel.error.connect(self.report_error)
+        self.library_dock = QDockWidget("Library", self)
+        self.library_dock.setObjectName("libraryDock")
+        self.library_dock.setWidget(panel)
+        features = QDockWidget.DockWidgetFeature
+        self.library_dock.setFeatures(features.DockWidgetMovable | features.DockWidgetFloatable
+                                      | features.DockWidgetClosable)  # fmt: skip
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.library_dock)
+
     # Window state
 
     def _restore_ui(self) -> None:
@@ -146,7 +174,9 @@ class MainWindow(QMainWindow):
         splitter = ui.value("splitter")
         if not (isinstance(splitter, QByteArray) and self.splitter.restoreState(splitter)):
             self.splitter.setSizes([420, 600])
+            self.resizeDocks([self.library_dock], [340], Qt.Orientation.Horizontal)
         self.viewer.set_up_axis(str(ui.value("upAxis", "y")))
+        self.thumbnails.up_axis = self.viewer.up_axis
         self.menu_actions.sync_view_options()
 
     def _save_ui(self) -> None:
@@ -160,6 +190,9 @@ class MainWindow(QMainWindow):
         self._save_ui()
         self.elapsed_timer.stop()
         self.runner.shutdown()
+        self.thumbnails.close()
+        if self.compare_window is not None:
+            self.compare_window.close()
         super().closeEvent(event)
 
     # Errors: the one route
@@ -199,15 +232,102 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _mesh_opened(self, loaded: LoadedMesh) -> None:
-        self._show_mesh(loaded, None)
-        self._show_stage(f"Opened {loaded.path.name}")
+        entry, self._opening_entry = self._opening_entry, None
+        if entry is not None and loaded.path != entry.mesh_path:
+            entry = None  # another file finished loading first
+        self._show_mesh(loaded, _entry_metadata(entry) if entry else None, entry)
+        self._show_stage(f"Opened {entry.title if entry else loaded.path.name}")
 
-    def _show_mesh(self, loaded: LoadedMesh, metadata: dict | None) -> None:
+    # The library
+
+    @Slot(object)
+    def _library_opened(self, result) -> None:
+        self.library, entries = result
+        self.thumbnails.library = self.library
+        self.library_panel.set_library(self.library, entries)
+        for warning in self.library.warnings:
+            self.statusBar().showMessage(warning, 15000)
+
+    @Slot(object)
+    def open_entry(self, entry: Entry) -> None:
+        """The entry's mesh in the viewer, its picture beside it, its parameters restored:
+        "generate again with these settings" is then one click."""
+        if entry.missing:
+            self.report_error(LibraryError(f"The mesh file of {entry.title} is missing",
+                                           hint=f"It should be {entry.mesh_path}."),
+                              "Cannot open")  # fmt: skip
+            return
+        self._opening_entry = entry
+        self._start(tasks.open_mesh, str(entry.mesh_path), succeeded=self._mesh_opened)
+        picture = entry.source_path or (entry.folder / entry.uploaded_file
+                                        if entry.uploaded_file else None)  # fmt: skip
+        if picture is not None and picture.is_file():
+            self._start(tasks.open_picture, str(picture), succeeded=self._picture_opened)
+        else:
+            self.image_panel.set_preview(None)
+        if entry.params:
+            # Parameters from another version that no longer fit: keep the current ones.
+            with contextlib.suppress(Aiml3DError, TypeError):
+                self.params.set_params(TriposrParams(**entry.params).validate())
+
+    @Slot()
+    def add_to_library(self) -> None:
+        if self.loaded is None or self.entry is not None or self.library is None:
+            return
+        self._start(tasks.import_to_library, self.library, self.loaded.path,
+                    succeeded=self._imported)  # fmt: skip
+
+    @Slot(object)
+    def _imported(self, entry: Entry) -> None:
+        self.library_panel.add_entry(entry)
+        if self.loaded is not None and self.entry is None:
+            self.entry = entry
+        self.menu_actions.set_mesh_available(True, in_library=True)
+        self._show_stage(f"Added {entry.title} to the library")
+
+    @Slot(object, object)
+    def compare(self, first: Entry, second: Entry) -> None:
+        from aiml3d_desktop.gui.widgets.compare_window import CompareWindow
+
+        if self.compare_window is None:
+            self.compare_window = CompareWindow(self.runner, self.viewer.up_axis)
+        self.compare_window.compare(first, second)
+        self.compare_window.show()
+        self.compare_window.raise_()
+
+    @Slot(object)
+    def export_entry(self, entry: Entry) -> None:
+        self._export(entry.mesh_path, entry.title)
+
+    @Slot()
+    def save_snapshot_sheet(self) -> None:
+        """Front, back, left, right and top views beside the reference picture, in one PNG."""
+        if self.loaded is None:
+            return
+        name = (self.entry.title if self.entry else self.loaded.path.stem) + "-sheet.png"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save snapshot sheet", str(self.conf.output_path / name), "PNG (*.png)"
+        )
+        if path:
+            self._sheet_path = path
+            self._start(tasks.mesh_normals, self.loaded, succeeded=self._render_sheet)
+
+    @Slot(object)
+    def _render_sheet(self, loaded: LoadedMesh) -> None:
+        viewer = self.viewer
+        views = self.thumbnails.renderer().render(
+            loaded.arrays, offscreen.SHEET_VIEWS, 512, viewer.up_axis, viewer.background()
+        )
+        title = self.entry.title if self.entry else loaded.path.name
+        sheet = offscreen.compose_sheet(title, self.image_panel.image(), views)
+        self._start(tasks.save_image, sheet, self._sheet_path, succeeded=self._exported)
+
+    def _show_mesh(self, loaded: LoadedMesh, metadata: dict | None, entry: Entry | None) -> None:
         """Draw first; smooth normals and statistics of a large mesh follow from workers."""
-        self.loaded, self.metadata = loaded, metadata
+        self.loaded, self.metadata, self.entry = loaded, metadata, entry
         self.viewer.show_mesh(loaded.arrays)
-        self.setWindowTitle(f"{loaded.path.name} — {APP_NAME}")
-        self.menu_actions.set_mesh_available(True)
+        self.setWindowTitle(f"{entry.title if entry else loaded.path.name} — {APP_NAME}")
+        self.menu_actions.set_mesh_available(True, in_library=entry is not None)
         if loaded.has_stats:
             self._stats_ready(loaded)
         else:
@@ -248,13 +368,20 @@ class MainWindow(QMainWindow):
                                          hint="Drop one on the window, paste one or use "
                                          "File > Open picture."), "No picture")  # fmt: skip
             return
+        if self.library is None:
+            error = LibraryError("The library is not open, so the model would have nowhere to go",
+                                 hint="Check the library folder in File > Settings, then "
+                                 "restart.")  # fmt: skip
+            self.report_error(error, "No library")
+            return
         try:
             params = self.params.params().validate()
         except Aiml3DError as exc:
             self.report_error(exc, "Check the parameters")
             return
         self.job = self.runner.start(
-            tasks.generate, preview.source, params, self.conf, keys.get_key(), self.retry,
+            tasks.generate, self.library, preview.source, params, self.conf, keys.get_key(),
+            self.retry,
             succeeded=self._generated, failed=self._generation_failed, progress=self._progress,
         )  # fmt: skip
         self._set_busy(True)
@@ -267,11 +394,13 @@ class MainWindow(QMainWindow):
             self._show_stage("Cancelling…")
 
     @Slot(object)
-    def _generated(self, result) -> None:
+    def _generated(self, done) -> None:
+        entry, result = done
         self._job_done()
-        self._show_mesh(result.loaded, result.metadata)
+        self.library_panel.add_entry(entry)
+        self._show_mesh(result.loaded, result.metadata, entry)
         seconds = result.metadata.get("elapsed_s", 0)
-        self._show_stage(f"Done in {seconds:.1f} s — saved as {result.mesh_path}")
+        self._show_stage(f"Done in {seconds:.1f} s — kept in the library as {entry.title}")
 
     @Slot(object)
     def _generation_failed(self, error: Aiml3DError) -> None:
@@ -382,17 +511,18 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def export_mesh(self) -> None:
-        if self.loaded is None:
-            return
-        suggestion = str(self.conf.output_path / self.loaded.path.stem)
+        if self.loaded is not None:
+            self._export(self.loaded, self.entry.title if self.entry else self.loaded.path.stem)
+
+    def _export(self, what: LoadedMesh | Path, stem: str) -> None:
         path, chosen = QFileDialog.getSaveFileName(
-            self, "Export 3D model", suggestion,
+            self, "Export 3D model", str(self.conf.output_path / stem),
             "GLB (*.glb);;OBJ (*.obj);;STL (*.stl);;PLY (*.ply)",
         )  # fmt: skip
         if path:
             if not Path(path).suffix:
                 path += "." + chosen.split("*.")[1].rstrip(")")
-            self._start(tasks.export_mesh, self.loaded, path, succeeded=self._exported)
+            self._start(tasks.export_mesh, what, path, succeeded=self._exported)
 
     @Slot(object)
     def _exported(self, path) -> None:
@@ -427,3 +557,9 @@ class MainWindow(QMainWindow):
             if not images.is_url(item) and Path(item).parent.is_dir():
                 return str(Path(item).parent)
         return str(Path.home())
+
+
+def _entry_metadata(entry: Entry) -> dict:
+    """What the statistics panel shows of how a library entry was made."""
+    return {"timings": entry.timings, "credits_used": entry.credits,
+            "request_id": entry.request_id}  # fmt: skip

@@ -37,12 +37,21 @@ class Actions(QObject):
         self.recent_menu = file.addMenu("Recent files")
         file.addSeparator()
         self.export = self._add(file, "Export 3D model…", window.export_mesh, "Ctrl+E")
+        self.add_to_library = self._add(file, "Add to library", window.add_to_library,
+                                        "Ctrl+Shift+L")  # fmt: skip
         self.screenshot = self._add(file, "Save screenshot…", window.save_screenshot,
                                     "Ctrl+Shift+S")  # fmt: skip
+        self.sheet = self._add(file, "Save snapshot sheet…", window.save_snapshot_sheet,
+                               "Ctrl+Shift+P")  # fmt: skip
         file.addSeparator()
         self._add(file, "Settings…", window.open_settings, QKeySequence.StandardKey.Preferences)
         file.addSeparator()
         self._add(file, "Quit", window.close, QKeySequence.StandardKey.Quit)
+
+        edit = bar.addMenu("&Edit")
+        self._add(edit, "Undo delete", window.library_panel.undo_delete,
+                  QKeySequence.StandardKey.Undo)  # fmt: skip
+        self._add(edit, "Find in library", self._find, QKeySequence.StandardKey.Find)
 
         model = bar.addMenu("&Model")
         self._add(model, "Generate 3D model", window.generate, "Ctrl+Return")
@@ -76,6 +85,9 @@ class Actions(QObject):
             self.up_actions[axis] = action
         view.addSeparator()
         view.addAction(window.side_dock.toggleViewAction())
+        library = window.library_dock.toggleViewAction()
+        library.setShortcut(QKeySequence("Ctrl+B"))
+        view.addAction(library)
 
         help_menu = bar.addMenu("&Help")
         self._add(
@@ -119,9 +131,10 @@ class Actions(QObject):
             self.window.viewer.setBackgroundColor(color)
         self.up_actions[self.window.viewer.up_axis].setChecked(True)
 
-    def set_mesh_available(self, available: bool) -> None:
-        self.export.setEnabled(available)
-        self.screenshot.setEnabled(available)
+    def set_mesh_available(self, available: bool, in_library: bool = False) -> None:
+        for action in (self.export, self.screenshot, self.sheet):
+            action.setEnabled(available)
+        self.add_to_library.setEnabled(available and not in_library)
 
     def add_recent(self, source: str) -> None:
         state.add_recent(self.window.ui, source)
@@ -142,6 +155,11 @@ class Actions(QObject):
     def _toggle(self, key: str, apply, on: bool) -> None:
         apply(on)
         self.window.ui.setValue(key, on)
+
+    def _find(self) -> None:
+        self.window.library_dock.show()
+        self.window.library_panel.search.setFocus()
+        self.window.library_panel.search.selectAll()
 
     def _choose_background(self) -> None:
         color = QColorDialog.getColor(self.window.viewer.background(), self.window, "Background")

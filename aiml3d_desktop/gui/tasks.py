@@ -18,6 +18,7 @@ from aiml3d_desktop.core.errors import InputError
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.jobs import JobResult
+    from aiml3d_desktop.core.library import Entry, Library
     from aiml3d_desktop.core.mesh import LoadedMesh
     from aiml3d_desktop.core.netpolicy import RetryPolicy
     from aiml3d_desktop.core.params import TriposrParams
@@ -25,15 +26,38 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.settings import Settings
 
 
-def generate(source: str, params: TriposrParams, conf: Settings, api_key: str | None,
-             retry: RetryPolicy, *, progress, cancel) -> JobResult:  # fmt: skip
+def generate(library: Library, source: str, params: TriposrParams, conf: Settings,
+             api_key: str | None, retry: RetryPolicy, *, progress,
+             cancel) -> tuple[Entry, JobResult]:  # fmt: skip
     from aiml3d_desktop.core import jobs
 
     options = jobs.JobOptions.from_settings(conf, api_key, retry=retry)
-    result = jobs.generate(source, params, conf.output_path, options, progress=progress,
-                           cancel=cancel)  # fmt: skip
+    entry, result = jobs.generate_to_library(library, source, params, options,
+                                             progress=progress, cancel=cancel)  # fmt: skip
     result.loaded.arrays.prepare()  # here, not on the GUI thread
-    return result
+    return entry, result
+
+
+def open_library(root: Path | None, *, progress, cancel) -> tuple[Library, list[Entry]]:
+    """The library and all its entries (newest first): the browser filters them by id."""
+    from aiml3d_desktop.core.library import Library
+
+    library = Library(root)
+    return library, library.list()
+
+
+def import_to_library(library: Library, path: Path, *, progress, cancel) -> Entry:
+    progress("importing", None, None)
+    return library.import_mesh(path)
+
+
+def drawable_mesh(path: Path, *, progress, cancel):
+    """A mesh's arrays ready to draw smooth in one go (thumbnails, the compare view)."""
+    from aiml3d_desktop.core import mesh
+
+    arrays = mesh.load(path).arrays.prepare()
+    arrays.smooth_normals()
+    return arrays
 
 
 def open_mesh(path: str, *, progress, cancel) -> LoadedMesh:
@@ -73,8 +97,22 @@ def save_pasted_image(image: QImage, *, progress, cancel) -> Preview:
     return open_picture(str(path), progress=progress, cancel=cancel)
 
 
-def export_mesh(loaded: LoadedMesh, dest: str, *, progress, cancel) -> Path:
+def export_mesh(loaded: LoadedMesh | Path, dest: str, *, progress, cancel) -> Path:
+    """Export what is on screen, or a mesh file (a library entry's)."""
     from aiml3d_desktop.core import mesh
 
     progress("exporting", None, None)
+    if isinstance(loaded, Path):
+        loaded = mesh.load(loaded)
     return mesh.export(loaded.mesh, dest)
+
+
+def save_image(image: QImage, dest: str, *, progress, cancel) -> Path:
+    """Write a PNG whole or not at all (encoding a large sheet takes a moment)."""
+    from aiml3d_desktop.core.fileio import atomic_path
+
+    with atomic_path(dest) as tmp:
+        if not image.save(str(tmp), "PNG"):
+            raise InputError(f"Could not write {dest}",
+                             hint="Choose a folder you can write to, with free space.")  # fmt: skip
+    return Path(dest)

@@ -81,6 +81,9 @@ class ImagePanel(QWidget):
             self.caption.setToolTip(preview.source)
         self.canvas.update()
 
+    def image(self) -> QImage | None:
+        return self.canvas.pixmap.toImage() if self.canvas.pixmap is not None else None
+
 
 def _elide(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit // 2 - 1] + "…" + text[-limit // 2 :]

@@ -54,6 +54,8 @@ class SettingsDialog(QDialog):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.output_dir, 1)
         row.addWidget(browse)
+        self.library_dir = QLineEdit(conf.library_dir)
+        self.library_dir.setPlaceholderText("the default folder (takes effect on the next start)")
         self.params = ParamsPanel()
         self.params.set_params(conf.params)
         self.error = QLabel()
@@ -68,7 +70,8 @@ class SettingsDialog(QDialog):
         defaults = QGroupBox("Defaults for new models")
         form2 = QFormLayout(defaults)
         form2.addRow(self.params)
-        form2.addRow("Output folder", folder)
+        form2.addRow("Export folder", folder)
+        form2.addRow("Library folder", self.library_dir)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -94,6 +97,7 @@ class SettingsDialog(QDialog):
                                       f"quit. Set {keys.ENV_VAR} to keep it.")  # fmt: skip
             self.conf.api_base = base
             self.conf.output_dir = self.output_dir.text().strip()
+            self.conf.library_dir = self.library_dir.text().strip()
             self.conf.params = self.params.params().validate()
             settings_mod.save(self.conf)
         except (Aiml3DError, OSError) as exc:

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pyqtgraph.opengl as gl
 from OpenGL import GL
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QMatrix4x4,
@@ -41,6 +41,8 @@ DEFAULT_BACKGROUND = QColor(46, 50, 58)
 
 class Viewer(gl.GLViewWidget):
     """Shows one mesh. Holds view state only; what to show comes from the main window."""
+
+    camera_moved = Signal()  # by the user or a view command; not by set_camera()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -143,6 +145,7 @@ class Viewer(gl.GLViewWidget):
         self.opts["center"] = QVector3D(*map(float, center))
         self.opts["distance"] = radius / math.sin(fit) * 1.1
         self.update()
+        self.camera_moved.emit()
 
     def set_view(self, name: str) -> None:
         azimuth, elevation = VIEWS[name]
@@ -200,11 +203,13 @@ class Viewer(gl.GLViewWidget):
         elif buttons == right:
             self.opts["distance"] *= 1.01 ** diff.y()
             self.update()
+        self.camera_moved.emit()
 
     def wheelEvent(self, ev) -> None:
         delta = ev.angleDelta().y() or ev.angleDelta().x()
         self.opts["distance"] *= 0.999**delta
         self.update()
+        self.camera_moved.emit()
 
 
 @functools.cache

@@ -1,0 +1,162 @@
+"""Pictures of meshes drawn off screen with the viewer's own renderer: library thumbnails
+(made lazily, one at a time, and cached beside each entry) and the snapshot sheet.
+
+Meshes are read and given smooth normals on worker threads; only the drawing, which needs
+the GL context, happens on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QBuffer, QIODevice, QObject, QRect, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
+
+from aiml3d_desktop.core.library import Entry, Library
+from aiml3d_desktop.core.mesh import MeshArrays
+from aiml3d_desktop.gui import tasks
+from aiml3d_desktop.gui.workers import Runner
+
+log = logging.getLogger(__name__)
+THUMBNAIL_SIZE = 256
+SHEET_VIEWS = ("front", "back", "left", "right", "top")
+
+
+class OffscreenRenderer:
+    """A viewer that is never on screen, for drawing meshes into images."""
+
+    def __init__(self) -> None:
+        from aiml3d_desktop.gui.widgets.viewer import Viewer
+
+        self.viewer = Viewer()
+        self.viewer.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+        self.viewer.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
+        self.viewer.set_grid_visible(False)
+        self.viewer.set_axes_visible(False)
+
+    def render(self, arrays: MeshArrays, views: tuple[str, ...], size: int, up_axis: str = "y",
+               background: QColor | None = None) -> list[QImage]:  # fmt: skip
+        viewer = self.viewer
+        viewer.resize(size, size)
+        viewer.show()
+        if background is not None:
+            viewer.setBackgroundColor(background)
+        viewer.set_up_axis(up_axis)
+        viewer.show_mesh(arrays)
+        images = []
+        for view in views:
+            viewer.set_view(view)
+            images.append(viewer.grabFramebuffer())
+        viewer.show_mesh(None)  # frees the GPU buffers
+        return images
+
+    def close(self) -> None:
+        self.viewer.close()
+        self.viewer.deleteLater()
+
+
+def png_bytes(image: QImage) -> bytes:
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    return bytes(buffer.data())
+
+
+class ThumbnailMaker(QObject):
+    """Makes missing thumbnails in the order asked, one mesh at a time."""
+
+    made = Signal(str, QImage)  # entry id, thumbnail
+    broken = Signal(str)  # entry id whose mesh could not be read
+
+    def __init__(self, runner: Runner, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.library: Library | None = None
+        self._queue: list[Entry] = []
+        self._asked: set[str] = set()
+        self._current: Entry | None = None
+        self._renderer: OffscreenRenderer | None = None
+        self.up_axis = "y"  # as the main viewer's
+
+    def renderer(self) -> OffscreenRenderer:
+        if self._renderer is None:
+            self._renderer = OffscreenRenderer()
+        return self._renderer
+
+    def request(self, entry: Entry) -> None:
+        if entry.id not in self._asked:
+            self._asked.add(entry.id)
+            self._queue.append(entry)
+            self._next()
+
+    def _next(self) -> None:
+        if self._current is not None or not self._queue or self.library is None:
+            return
+        self._current = self._queue.pop(0)
+        self.runner.start(tasks.drawable_mesh, self._current.mesh_path,
+                          succeeded=self._loaded, failed=self._failed)  # fmt: skip
+
+    @Slot(object)
+    def _loaded(self, arrays: MeshArrays) -> None:
+        entry, self._current = self._current, None
+        (image,) = self.renderer().render(arrays, ("home",), THUMBNAIL_SIZE, self.up_axis)
+        try:
+            self.library.save_thumbnail(entry, png_bytes(image))
+        except Exception as exc:  # noqa: BLE001 - a thumbnail is a convenience: shown, not kept
+            log.warning("thumbnail of %s not saved: %s", entry.id, exc)
+        self.made.emit(entry.id, image)
+        self._next()
+
+    @Slot(object)
+    def _failed(self, error) -> None:
+        entry, self._current = self._current, None
+        log.warning("no thumbnail for %s: %s", entry.id, error)
+        self.broken.emit(entry.id)
+        self._next()
+
+    def close(self) -> None:
+        self._queue.clear()
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+
+def compose_sheet(title: str, reference: QImage | None, views: list[QImage],
+                  names: tuple[str, ...] = SHEET_VIEWS) -> QImage:  # fmt: skip
+    """The reference picture and the views in a grid of 3 x 2 tiles, each labelled."""
+    tile = views[0].width()
+    pad, caption = 16, 28
+    columns = 3
+    rows = 2
+    width = columns * tile + (columns + 1) * pad
+    height = 48 + rows * (tile + caption) + (rows + 1) * pad
+    sheet = QImage(width, height, QImage.Format.Format_RGB32)
+    sheet.fill(QColor(30, 33, 39))
+    painter = QPainter(sheet)
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    painter.setPen(QColor(235, 235, 240))
+    font = QFont()
+    font.setPointSize(14)
+    font.setBold(True)
+    painter.setFont(font)
+    painter.drawText(QRect(pad, 8, width - 2 * pad, 40), Qt.AlignmentFlag.AlignVCenter, title)
+    font.setPointSize(10)
+    font.setBold(False)
+    painter.setFont(font)
+    tiles = [("reference", reference)] + list(zip(names, views, strict=True))
+    for i, (name, image) in enumerate(tiles):
+        x = pad + (i % columns) * (tile + pad)
+        y = 48 + pad + (i // columns) * (tile + caption + pad)
+        box = QRect(x, y, tile, tile)
+        painter.fillRect(box, QColor(46, 50, 58))
+        if image is not None and not image.isNull():
+            fitted = image.scaled(tile, tile, Qt.AspectRatioMode.KeepAspectRatio,
+                                  Qt.TransformationMode.SmoothTransformation)  # fmt: skip
+            painter.drawImage(x + (tile - fitted.width()) // 2, y + (tile - fitted.height()) // 2,
+                              fitted)  # fmt: skip
+        else:
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "no reference picture")
+        painter.drawText(QRect(x, y + tile, tile, caption), Qt.AlignmentFlag.AlignCenter,
+                         name.capitalize())  # fmt: skip
+    painter.end()
+    return sheet

@@ -1,0 +1,208 @@
+"""The library browser in a real window under Xvfb: browse, search, open, edit, delete and
+undo, compare, snapshot sheet; offline, with no key and no server."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QFileDialog
+
+from aiml3d_desktop.core.library import Library
+from aiml3d_desktop.core.params import TriposrParams
+from tests.conftest import corpus_file, make_photo
+from tests.test_gui import error_box, pixels
+
+pytestmark = pytest.mark.gui
+
+
+def drawn_fraction(rgb: np.ndarray, background) -> float:
+    return float((np.abs(rgb.astype(int) - np.array(background)).sum(axis=2) > 40).mean())
+
+
+@pytest.fixture
+def library(isolated, fake_api, tmp_path) -> Library:
+    """A library with three entries, made before the app starts: two generated (with their
+    pictures and parameters) and one imported."""
+    lib = Library()
+    for title, tags, params in (("Red chair", ["furniture"], TriposrParams(mc_resolution=320)),
+                                ("Robot", ["toy"], TriposrParams())):  # fmt: skip
+        with lib.draft() as draft:
+            draft.add_file("model.glb", fake_api.glb)
+            picture = make_photo(tmp_path / f"{title}.png", size=(300, 200))
+            draft.copy_file(picture, "source.png")
+            draft.commit(title=title, mesh_file="model.glb", source=str(picture), tags=tags,
+                         source_file="source.png", params=params.as_dict(), model="triposr",
+                         stats={"triangles": len(fake_api.mesh.faces)})  # fmt: skip
+    lib.import_mesh(corpus_file("meshes", "Duck.glb"))
+    lib.close()
+    return lib
+
+
+@pytest.fixture
+def window(qtbot, library):
+    """The app as a person starts it with no key and no network."""
+    from aiml3d_desktop.gui.app import create_app
+    from aiml3d_desktop.gui.main_window import MainWindow
+
+    create_app()
+    before = set(threading.enumerate())
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1400, 860)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: win.library_panel.model.rowCount() == 3, timeout=5000)
+    yield win
+    win.close()
+    assert not win.runner.busy
+    assert [t for t in threading.enumerate() if t not in before and not t.daemon] == []
+
+
+def titles(window) -> list[str]:
+    model = window.library_panel.model
+    return [model.entries[i].title for i in model.rows]
+
+
+def entry_named(window, title: str):
+    return next(e for e in window.library_panel.model.entries.values() if e.title == title)
+
+
+def test_browse_with_thumbnails_made_off_screen(qtbot, window):
+    assert titles(window) == ["Duck", "Robot", "Red chair"]  # newest first
+    assert window.library_panel.count.text() == "3 models"
+    duck = entry_named(window, "Duck")
+    qtbot.waitUntil(lambda: all(e.thumbnail_path.exists()
+                                for e in window.library_panel.model.entries.values()),
+                    timeout=15000)  # fmt: skip
+    thumb = QImage(str(duck.thumbnail_path)).convertToFormat(QImage.Format.Format_RGB888)
+    assert (thumb.width(), thumb.height()) == (256, 256)
+    rgb = np.frombuffer(thumb.constBits(), np.uint8).reshape(256, thumb.bytesPerLine())
+    rgb = rgb[:, : 256 * 3].reshape(256, 256, 3)
+    yellow = (rgb[..., 0] > 150) & (rgb[..., 1] > 120) & (rgb[..., 2] < 80)
+    assert yellow.mean() > 0.05  # the textured duck, drawn by the viewer's renderer
+    # The grid now shows the thumbnail, not the placeholder.
+    model = window.library_panel.model
+    icon = model.data(model.index(model.rows.index(duck.id)), 1)
+    assert icon.cacheKey() == model._icons[duck.id].cacheKey()
+
+
+def test_search_filters_and_sort(qtbot, window):
+    panel = window.library_panel
+    panel.search.setText("furni")
+    assert titles(window) == ["Red chair"] and panel.count.text() == "1 of 3 models"
+    panel.search.setText("duck")  # the imported file's source path
+    assert titles(window) == ["Duck"]
+    panel.search.clear()
+    panel.sorts.setCurrentIndex(2)  # title A–Z
+    assert titles(window) == ["Duck", "Red chair", "Robot"]
+    window.library.update(entry_named(window, "Robot").id, favourite=True)
+    panel.favourites.setChecked(True)
+    assert titles(window) == ["Robot"]
+    panel.favourites.setChecked(False)
+    panel.formats.setCurrentIndex(3)  # STL
+    assert titles(window) == []
+    panel.formats.setCurrentIndex(0)
+    panel.dates.setCurrentIndex(1)  # today: all were made just now
+    assert len(titles(window)) == 3
+
+
+def test_open_entry_restores_mesh_picture_and_parameters(qtbot, window):
+    chair = entry_named(window, "Red chair")
+    panel = window.library_panel
+    panel.view.activated.emit(panel.model.index(panel.model.rows.index(chair.id)))
+    qtbot.waitUntil(lambda: window.entry is not None and window.image_panel.preview is not None,
+                    timeout=5000)  # fmt: skip
+    assert window.entry.id == chair.id and window.loaded.path == chair.mesh_path
+    assert "300 × 200" in window.image_panel.caption.text()
+    assert window.params.params().mc_resolution == 320  # "generate again" is one click
+    assert chair.title in window.windowTitle()
+    qtbot.wait(100)
+    assert drawn_fraction(pixels(window.viewer), window.viewer.background().getRgb()[:3]) > 0.05
+    assert not window.menu_actions.add_to_library.isEnabled()  # it is in the library already
+
+
+def test_edit_delete_and_undo(qtbot, window, monkeypatch):
+    panel = window.library_panel
+    robot = entry_named(window, "Robot")
+    monkeypatch.setattr("PySide6.QtWidgets.QInputDialog.getText",
+                        lambda *a, **k: ("Big robot", True))  # fmt: skip
+    panel.rename(robot)
+    assert "Big robot" in titles(window)
+    assert Library().get(robot.id).title == "Big robot"  # kept on disk, not just on screen
+    panel.delete([entry_named(window, "Big robot")])
+    assert "Big robot" not in titles(window) and not robot.folder.exists()
+    assert "Undo" in window.stage_label.text()
+    undo = next(a for a in window.menuBar().actions()[1].menu().actions()
+                if a.text() == "Undo delete")  # fmt: skip
+    undo.trigger()
+    assert "Big robot" in titles(window) and robot.folder.exists()
+
+
+def test_compare_two_entries_with_cameras_moving_together(qtbot, window):
+    duck, chair = entry_named(window, "Duck"), entry_named(window, "Red chair")
+    window.library_panel.compare_requested.emit(duck, chair)
+    compare = window.compare_window
+    qtbot.waitExposed(compare)
+    left, right = (pane.viewer for pane in compare.panes)
+    qtbot.waitUntil(lambda: left.arrays is not None and right.arrays is not None, timeout=10000)
+    qtbot.wait(100)
+    for viewer in (left, right):
+        assert drawn_fraction(pixels(viewer), viewer.background().getRgb()[:3]) > 0.03
+    left.orbit(40, 15)
+    left.camera_moved.emit()
+    assert right.camera() == left.camera()
+    right.set_view("top")
+    assert left.camera()["elevation"] == 90
+    assert "Duck" in compare.panes[0].caption.text() and "Red chair" in compare.windowTitle()
+
+
+def test_snapshot_sheet(qtbot, window, tmp_path, monkeypatch):
+    chair = entry_named(window, "Red chair")
+    window.open_entry(chair)
+    qtbot.waitUntil(lambda: window.entry is not None and window.image_panel.preview is not None,
+                    timeout=5000)  # fmt: skip
+    out = tmp_path / "sheet.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    window.save_snapshot_sheet()
+    qtbot.waitUntil(out.exists, timeout=10000)
+    sheet = QImage(str(out)).convertToFormat(QImage.Format.Format_RGB888)
+    assert sheet.width() == 3 * 512 + 4 * 16
+    data = np.frombuffer(sheet.constBits(), np.uint8).reshape(sheet.height(), sheet.bytesPerLine())
+    rgb = data[:, : sheet.width() * 3].reshape(sheet.height(), sheet.width(), 3)
+    background = window.viewer.background().getRgb()[:3]
+    tiles = []
+    for i in range(6):
+        x, y = 16 + (i % 3) * 528, 48 + 16 + (i // 3) * (512 + 28 + 16)
+        tiles.append(rgb[y : y + 512, x : x + 512])
+    red = (tiles[0][..., 0] > 150) & (tiles[0][..., 1] < 80)
+    assert red.mean() > 0.05  # the reference picture: a red ellipse
+    for tile in tiles[1:]:  # five views, each with the mesh in it
+        assert drawn_fraction(tile, background) > 0.03
+    assert np.abs(tiles[1].astype(int) - tiles[5]).mean() > 1  # front and top differ
+
+
+def test_missing_mesh_is_shown_not_a_crash(qtbot, window):
+    robot = entry_named(window, "Robot")
+    robot.mesh_path.unlink()
+    model = window.library_panel.model
+    model._icons.pop(robot.id, None)
+    icon = model.data(model.index(model.rows.index(robot.id)), 1)
+    assert icon.cacheKey() == model._missing.cacheKey()
+    window.open_entry(robot)
+    assert "missing" in error_box(qtbot, window).text()
+    assert window.loaded is None
+
+
+def test_add_an_opened_file_to_the_library(qtbot, window):
+    window.open_path(str(corpus_file("meshes", "bunny.ply")))
+    qtbot.waitUntil(lambda: window.loaded is not None, timeout=10000)
+    action = window.menu_actions.add_to_library
+    assert action.isEnabled()
+    action.trigger()
+    qtbot.waitUntil(lambda: window.library_panel.model.rowCount() == 4, timeout=10000)
+    assert titles(window)[0] == "bunny" and window.entry.title == "bunny"
+    assert window.entry.mesh_path.read_bytes() == corpus_file("meshes", "bunny.ply").read_bytes()
+    assert not action.isEnabled()
