@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.conftest import files_in, library_files, make_photo
+from tests.conftest import corpus_file, files_in, library_files, make_photo
 
 
 def run(*args, key=None, stdin=None, timeout=60, env=None):
@@ -304,3 +304,52 @@ def test_full_disk_is_a_clear_error_and_leaves_nothing(photo, tmp_path, isolated
     assert "Could not write the mesh" in one_error_line(result)
     assert "Free some disk space" in result.stderr
     assert files_in(out) == [] and library_files(isolated) == []
+
+
+def test_library_commands(fake_api, photo, tmp_path):
+    """Every library command, offline: no key, no server."""
+    duck = corpus_file("meshes", "Duck.glb")
+    imported = run("library", "import", duck, "--json")
+    assert imported.returncode == 0, imported.stderr
+    (entry,) = json.loads(imported.stdout)
+    assert entry["title"] == "Duck" and entry["stats"]["triangles"] == 4212
+    run("library", "import", corpus_file("meshes", "bunny.ply"))
+    listed = json.loads(run("library", "list", "--json").stdout)
+    assert [e["title"] for e in listed] == ["bunny", "Duck"]
+    assert [e["title"] for e in json.loads(run("library", "list", "duck", "--json").stdout)] == [
+        "Duck"
+    ]
+    text = run("library", "list").stdout
+    assert "Duck" in text and "4,212 tris" in text
+    show = json.loads(run("library", "show", entry["id"][:-3], "--json").stdout)  # a prefix
+    assert show["id"] == entry["id"] and show["mesh_path"].endswith("Duck.glb")
+    out = tmp_path / "duck.stl"
+    assert run("library", "export", entry["id"], out).returncode == 0
+    assert json.loads(run("info", out, "--json").stdout)["triangles"] == 4212
+
+    deleted = run("library", "delete", entry["id"])
+    assert deleted.returncode == 0 and "library restore" in deleted.stderr
+    assert [e["title"] for e in json.loads(run("library", "list", "--json").stdout)] == ["bunny"]
+    assert run("library", "restore", entry["id"]).returncode == 0
+    assert len(json.loads(run("library", "list", "--json").stdout)) == 2
+    assert "holds 2 entries" in run("library", "rebuild").stdout
+
+    missing = run("library", "show", "nope")
+    assert missing.returncode == 1 and "No library entry" in one_error_line(missing)
+    broken = tmp_path / "broken.stl"
+    broken.write_bytes(b"solid x\nendsolid x\n")
+    bad = run("library", "import", broken)
+    assert bad.returncode == 1 and "broken.stl" in one_error_line(bad)
+    assert len(json.loads(run("library", "list", "--json").stdout)) == 2
+
+
+def test_library_folder_option_and_damaged_index(tmp_path):
+    lib = tmp_path / "elsewhere"
+    assert (
+        run("library", "--library", lib, "import", corpus_file("meshes", "cube.glb")).returncode
+        == 0
+    )
+    (lib / "index.sqlite").write_bytes(b"garbage" * 1000)
+    listed = run("library", "--library", lib, "list", "--json")
+    assert listed.returncode == 0 and "rebuilt it from 1 folder(s)" in listed.stderr
+    assert [e["title"] for e in json.loads(listed.stdout)] == ["cube"]

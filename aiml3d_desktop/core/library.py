@@ -78,7 +78,16 @@ class Entry:
     notes: str = ""
     favourite: bool = False
     extra: dict = field(default_factory=dict)  # the rest of the generation's metadata
-    folder: Path = field(default=Path(), compare=False, repr=False)
+    # Kept as a string: making 10,000 Path objects is a good part of opening the browser.
+    _folder: str = field(default="", compare=False, repr=False)
+
+    @property
+    def folder(self) -> Path:
+        return Path(self._folder)
+
+    @folder.setter
+    def folder(self, value: str | Path) -> None:
+        self._folder = str(value)
 
     @property
     def mesh_path(self) -> Path:
@@ -103,17 +112,19 @@ class Entry:
 
     def to_json(self) -> dict:
         data = asdict(self)
-        del data["folder"]
+        del data["_folder"]
         return data
 
     @classmethod
-    def from_json(cls, data: dict, folder: Path) -> Entry:
-        known = {f.name for f in fields(cls)} - {"folder"}
-        entry = cls(**{k: v for k, v in data.items() if k in known})
+    def from_json(cls, data: dict, folder: str | Path) -> Entry:
+        entry = cls(**{k: v for k, v in data.items() if k in _ENTRY_FIELDS})
         if not entry.id or not entry.mesh_file or "/" in entry.mesh_file or "\\" in entry.mesh_file:
             raise ValueError("entry.json lacks an id or a plain mesh file name")
         entry.folder = folder
         return entry
+
+
+_ENTRY_FIELDS = frozenset(f.name for f in fields(Entry)) - {"_folder"}
 
 
 class Draft:
@@ -244,7 +255,7 @@ class Library:
         with storage_errors("Could not rebuild the library index"), _transaction(db):
             db.execute("DELETE FROM entries")
             for folder in self._folders():
-                entry = self._read_folder(folder)
+                entry = self._read_folder(Path(folder.path))
                 if entry is not None:
                     self._index(entry, db)
         return db.execute("SELECT count(*) FROM entries").fetchone()[0]
@@ -254,7 +265,7 @@ class Library:
         the index did not see it (a crash between the two writes, or a hand edit)."""
         db = self._db()
         indexed = dict(db.execute("SELECT id, stamp FROM entries"))
-        on_disk = {folder.name: _stamp(folder) for folder in self._folders()}
+        on_disk = {folder.name: _stamp(folder.path) for folder in self._folders()}
         stale = [i for i, stamp in on_disk.items() if indexed.get(i) != stamp]
         gone = [i for i in indexed if i not in on_disk]
         if not stale and not gone:
@@ -280,11 +291,11 @@ class Library:
              _stamp(entry.folder), json.dumps(entry.to_json())),
         )  # fmt: skip
 
-    def _folders(self) -> Iterator[Path]:
+    def _folders(self) -> Iterator[os.DirEntry]:
         with os.scandir(self.entries_dir) as it:
             for item in it:
                 if item.is_dir() and not item.name.startswith("."):
-                    yield Path(item.path)
+                    yield item
 
     def _read_folder(self, folder: Path) -> Entry | None:
         try:
@@ -305,7 +316,8 @@ class Library:
         filters of ``ids()``, in its order."""
         sql, args = _select("id, doc", query, **filters)
         rows = self._db().execute(sql, args).fetchall()
-        return [Entry.from_json(json.loads(doc), self.entries_dir / i) for i, doc in rows]
+        root = f"{self.entries_dir}{os.sep}"
+        return [Entry.from_json(json.loads(doc), root + i) for i, doc in rows]
 
     def ids(
         self,
@@ -346,9 +358,13 @@ class Library:
     def draft(self) -> Iterator[Draft]:
         """A staging folder for a new entry. Call ``commit()`` inside the block; on an error,
         or without a commit, the folder and everything in it goes."""
-        entry_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
-        folder = self.staging_dir / entry_id
-        folder.mkdir(parents=True)
+        while True:  # sortable by time, unique by chance, checked against both folders
+            entry_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
+            folder = self.staging_dir / entry_id
+            if not (self.entries_dir / entry_id).exists():
+                with contextlib.suppress(FileExistsError):
+                    folder.mkdir(parents=True)
+                    break
         draft = Draft(self, folder, entry_id)
         try:
             yield draft
@@ -497,10 +513,10 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     db.execute("COMMIT")
 
 
-def _stamp(folder: Path) -> int:
+def _stamp(folder: str | Path) -> int:
     """When ``entry.json`` last changed: tells the index that it is out of date."""
     try:
-        return (folder / ENTRY_FILE).stat().st_mtime_ns
+        return os.stat(os.path.join(folder, ENTRY_FILE)).st_mtime_ns
     except OSError:
         return -1
 
