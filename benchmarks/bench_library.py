@@ -17,8 +17,28 @@ from common import CACHE
 
 ENTRIES = 10_000
 ROOT = CACHE / "library-10k"
-WORDS = ("chair robot lamp vase shoe helmet mug teapot drone plant sword boot crate barrel "
-         "statue skull tree rock car boat").split()  # fmt: skip
+WORDS = [
+    "chair",
+    "robot",
+    "lamp",
+    "vase",
+    "shoe",
+    "helmet",
+    "mug",
+    "teapot",
+    "drone",
+    "plant",
+    "sword",
+    "boot",
+    "crate",
+    "barrel",
+    "statue",
+    "skull",
+    "tree",
+    "rock",
+    "car",
+    "boat",
+]
 
 
 def make_library() -> None:
@@ -96,10 +116,14 @@ def main() -> int:
         searches.append(time.perf_counter() - start)
     panel.search.clear()
     print(f"library: {len(entries):,} entries in {ROOT}")
-    print(f"browser open: median {statistics.median(opens) * 1000:.0f} ms, "
-          f"max {max(opens) * 1000:.0f} ms (target < 500 ms, n={len(opens)})")
-    print(f"search:       median {statistics.median(searches) * 1000:.1f} ms, "
-          f"max {max(searches) * 1000:.1f} ms (target < 50 ms, n={len(searches)})")
+    print(
+        f"browser open: median {statistics.median(opens) * 1000:.0f} ms, "
+        f"max {max(opens) * 1000:.0f} ms (target < 500 ms, n={len(opens)})"
+    )
+    print(
+        f"search:       median {statistics.median(searches) * 1000:.1f} ms, "
+        f"max {max(searches) * 1000:.1f} ms (target < 50 ms, n={len(searches)})"
+    )
     ok = max(opens) < 0.5 and max(searches) < 0.05
     return 0 if ok else 1
 

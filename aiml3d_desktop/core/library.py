@@ -313,28 +313,17 @@ class Library:
 
     def list(self, query: str = "", **filters) -> list[Entry]:
         """Entries matching every word of ``query`` (in title, tags, notes or source) and the
-        filters of ``ids()``, in its order."""
+        filters of ``ids()``, in that order."""
         sql, args = _select("id, doc", query, **filters)
         rows = self._db().execute(sql, args).fetchall()
         root = f"{self.entries_dir}{os.sep}"
         return [Entry.from_json(json.loads(doc), root + i) for i, doc in rows]
 
-    def ids(
-        self,
-        query: str = "",
-        *,
-        favourite: bool | None = None,
-        fmt: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        sort: str = "created",
-        descending: bool = True,
-        limit: int | None = None,
-    ) -> list[str]:
+    def ids(self, query: str = "", **filters) -> list[str]:
         """Just the ids of list(): what a browser holding the entries needs to filter them
-        (milliseconds for 10,000 entries). ``since``/``until`` are ISO dates or times."""
-        sql, args = _select("id", query, favourite=favourite, fmt=fmt, since=since,
-                            until=until, sort=sort, descending=descending, limit=limit)  # fmt: skip
+        (milliseconds for 10,000 entries). Filters: ``favourite``, ``fmt``, ``since`` and
+        ``until`` (ISO dates or times), ``sort`` (a key of SORTS), ``descending``, ``limit``."""
+        sql, args = _select("id", query, **filters)
         return [row[0] for row in self._db().execute(sql, args)]
 
     def count(self) -> int:

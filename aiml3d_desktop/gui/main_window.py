@@ -104,7 +104,7 @@ class MainWindow(QMainWindow):
         self.thumbnails = offscreen.ThumbnailMaker(self.runner, self)
         self.library_panel = LibraryPanel(self.thumbnails)
         self._build_library_dock()
-        self._start(tasks.open_library, self.conf.library_path, succeeded=self._library_opened)
+        self._library_wanted, self._shown = True, False  # opened once the window is up
 
         self.stage_label = QLabel("Ready")
         self.progress = QProgressBar()
@@ -240,6 +240,14 @@ class MainWindow(QMainWindow):
 
     # The library
 
+    def _open_library_when_free(self) -> None:
+        """After the first frame, and after any file given on the command line is shown:
+        the library is not what the window's first second is for."""
+        if self._library_wanted and self._shown and not self.runner.busy:
+            self._library_wanted = False
+            self._start(tasks.open_library, self.conf.library_path,
+                        succeeded=self._library_opened)  # fmt: skip
+
     @Slot(object)
     def _library_opened(self, result) -> None:
         self.library, entries = result
@@ -326,6 +334,9 @@ class MainWindow(QMainWindow):
         """Draw first; smooth normals and statistics of a large mesh follow from workers."""
         self.loaded, self.metadata, self.entry = loaded, metadata, entry
         self.viewer.show_mesh(loaded.arrays)
+        if entry is not None:
+            self.thumbnails.expect(entry)
+            self._offer_thumbnail()
         self.setWindowTitle(f"{entry.title if entry else loaded.path.name} — {APP_NAME}")
         self.menu_actions.set_mesh_available(True, in_library=entry is not None)
         if loaded.has_stats:
@@ -338,6 +349,8 @@ class MainWindow(QMainWindow):
     def _frame_shown(self) -> None:
         """Normals and statistics of a big mesh keep the cores busy for a second: start them
         after its first frame, not in competition with it."""
+        self._shown = True
+        self._open_library_when_free()
         loaded, self._details_wanted = self._details_wanted, None
         if loaded is None or loaded is not self.loaded:
             return
@@ -350,6 +363,13 @@ class MainWindow(QMainWindow):
     def _normals_ready(self, loaded: LoadedMesh) -> None:
         if loaded is self.loaded:
             self.viewer.normals_changed()
+            self._offer_thumbnail()
+
+    def _offer_thumbnail(self) -> None:
+        """The entry on screen makes its own thumbnail from the arrays in memory, once they
+        have smooth normals."""
+        if self.entry is not None and self.loaded.arrays.normals is not None:
+            self.thumbnails.offer(self.entry, self.loaded.arrays)
 
     @Slot(object)
     def _stats_ready(self, loaded: LoadedMesh) -> None:
@@ -425,6 +445,7 @@ class MainWindow(QMainWindow):
         self.elapsed_timer.stop()
         self.progress.hide()
         self._stage = ""
+        self._open_library_when_free()
 
     # Progress
 

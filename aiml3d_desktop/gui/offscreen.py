@@ -89,6 +89,17 @@ class ThumbnailMaker(QObject):
             self._queue.append(entry)
             self._next()
 
+    def expect(self, entry: Entry) -> None:
+        """The window is showing this entry: its thumbnail will come from offer(), without
+        reading the mesh a second time."""
+        if not entry.thumbnail_path.exists():
+            self._asked.add(entry.id)
+
+    def offer(self, entry: Entry, arrays: MeshArrays) -> None:
+        """Arrays with smooth normals, already in memory, for an entry with no thumbnail."""
+        if self.library is not None and not entry.thumbnail_path.exists():
+            self._make(entry, arrays)
+
     def _next(self) -> None:
         if self._current is not None or not self._queue or self.library is None:
             return
@@ -99,13 +110,16 @@ class ThumbnailMaker(QObject):
     @Slot(object)
     def _loaded(self, arrays: MeshArrays) -> None:
         entry, self._current = self._current, None
+        self._make(entry, arrays)
+        self._next()
+
+    def _make(self, entry: Entry, arrays: MeshArrays) -> None:
         (image,) = self.renderer().render(arrays, ("home",), THUMBNAIL_SIZE, self.up_axis)
         try:
             self.library.save_thumbnail(entry, png_bytes(image))
         except Exception as exc:  # noqa: BLE001 - a thumbnail is a convenience: shown, not kept
             log.warning("thumbnail of %s not saved: %s", entry.id, exc)
         self.made.emit(entry.id, image)
-        self._next()
 
     @Slot(object)
     def _failed(self, error) -> None:
