@@ -94,6 +94,20 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+_collector = None
+
+
+def collect_garbage_on_gui_thread() -> None:
+    """Python's cyclic garbage collector runs on whichever thread allocates; when that is a
+    worker and the garbage holds Qt widgets, Qt aborts the process. pyqtgraph's collector
+    turns automatic collection off and collects on a GUI-thread timer instead."""
+    global _collector
+    if _collector is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        _collector = GarbageCollector(interval=1.0)
+
+
 def install_excepthook(window) -> None:
     """An exception nobody caught on the GUI thread goes through the error route, not a crash."""
 

@@ -68,7 +68,10 @@ class MainWindow(QMainWindow):
         for source in files:
             self._start_open(source)
         # Imported here, after those loads started: pyqtgraph takes a third of a second.
+        from aiml3d_desktop.gui.app import collect_garbage_on_gui_thread
         from aiml3d_desktop.gui.widgets.viewer import Viewer
+
+        collect_garbage_on_gui_thread()
 
         self.job: Worker | None = None  # the generation in progress, if any
         self.retry = RetryPolicy()  # tests shorten the waits between retries

@@ -46,9 +46,8 @@ class CompareWindow(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(row, 1)
         layout.addWidget(self.linked)
-        a, b = (pane.viewer for pane in self.panes)
-        a.camera_moved.connect(lambda: self._follow(a, b))
-        b.camera_moved.connect(lambda: self._follow(b, a))
+        self.panes[0].viewer.camera_moved.connect(self._left_moved)
+        self.panes[1].viewer.camera_moved.connect(self._right_moved)
         self.resize(1200, 640)
 
     def compare(self, first: Entry, second: Entry) -> None:
@@ -57,9 +56,10 @@ class CompareWindow(QWidget):
             self.entries[side] = entry
             pane.show_entry(entry, loading=True)
             pane.viewer.show_mesh(None)
-            done = self._left_loaded if side == 0 else self._right_loaded
+            done, failed = ((self._left_loaded, self._left_failed) if side == 0
+                            else (self._right_loaded, self._right_failed))  # fmt: skip
             self.runner.start(tasks.drawable_mesh, entry.mesh_path, succeeded=done,
-                              failed=self._failed)  # fmt: skip
+                              failed=failed)  # fmt: skip
 
     @Slot(object)
     def _left_loaded(self, arrays) -> None:
@@ -78,12 +78,26 @@ class CompareWindow(QWidget):
             pane.viewer.set_camera(other.camera())
 
     @Slot(object)
-    def _failed(self, error) -> None:
-        for pane, entry in zip(self.panes, self.entries, strict=True):
-            if pane.viewer.arrays is None and entry is not None:
-                pane.caption.setText(f"<b>{entry.title}</b> &nbsp; could not be read: "
-                                     f"{error.message}")  # fmt: skip
+    def _left_failed(self, error) -> None:
+        self._failed(0, error)
 
-    def _follow(self, source, target) -> None:
+    @Slot(object)
+    def _right_failed(self, error) -> None:
+        self._failed(1, error)
+
+    def _failed(self, side: int, error) -> None:
+        title = self.entries[side].title
+        self.panes[side].caption.setText(f"<b>{title}</b> &nbsp; could not be read: "
+                                         f"{error.message}")  # fmt: skip
+
+    @Slot()
+    def _left_moved(self) -> None:
+        self._follow(0)
+
+    @Slot()
+    def _right_moved(self) -> None:
+        self._follow(1)
+
+    def _follow(self, side: int) -> None:
         if self.linked.isChecked():
-            target.set_camera(source.camera())
+            self.panes[1 - side].viewer.set_camera(self.panes[side].viewer.camera())

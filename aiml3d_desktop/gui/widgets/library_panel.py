@@ -159,8 +159,7 @@ class LibraryPanel(QWidget):
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
-        self.view.activated.connect(lambda index: self.open_requested.emit(
-            self.model.entry_at(index)))  # fmt: skip
+        self.view.activated.connect(self._activated)
         self.count = QLabel("Opening the library…")
 
         filters = QHBoxLayout()
@@ -212,6 +211,10 @@ class LibraryPanel(QWidget):
 
     # Actions
 
+    @Slot(QModelIndex)
+    def _activated(self, index: QModelIndex) -> None:
+        self.open_requested.emit(self.model.entry_at(index))
+
     def _context_menu(self, pos) -> None:
         index = self.view.indexAt(pos)
         if not index.isValid():
@@ -242,6 +245,7 @@ class LibraryPanel(QWidget):
         menu.addAction(f"Delete {len(chosen)} models" if len(chosen) > 1 else "Delete",
                        lambda: self.delete(chosen))  # fmt: skip
         menu.exec(self.view.viewport().mapToGlobal(pos))
+        menu.deleteLater()  # its actions' lambdas hold entries: let them go
 
     def rename(self, entry: Entry) -> None:
         title, ok = QInputDialog.getText(self, "Rename", "Title:", text=entry.title)
