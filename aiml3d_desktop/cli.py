@@ -155,6 +155,11 @@ def _library_parser(sub) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] not in COMMANDS and Path(argv[0]).is_file():
+        from aiml3d_desktop.gui.app import run  # `aiml3d model.glb`: open it in the app
+
+        return run(argv)
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="aiml3d: %(message)s")
     from aiml3d_desktop.core.errors import Aiml3DError

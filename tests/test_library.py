@@ -241,3 +241,14 @@ def test_killed_while_saving_leaves_whole_entries_or_none(tmp_path):
         lib.close()
     assert len(Library(root).list()) > 3  # the saver got somewhere between kills
     assert mid_save >= 3  # and the kills did land in the middle of saves
+
+
+def test_saved_files_get_the_users_usual_permissions(lib, glb):
+    """Atomic writes must not leave files private to the owner, as mkstemp would."""
+    umask = os.umask(0o022)
+    try:
+        entry = add(lib, glb, "Chair")
+    finally:
+        os.umask(umask)
+    for name in ("model.glb", "entry.json"):
+        assert (entry.folder / name).stat().st_mode & 0o777 == 0o644

@@ -134,3 +134,24 @@ def run(files: list[str]) -> int:
     window.show()
     log.info("started %s %s", APP_NAME, __version__)
     return app.exec()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``aiml3d-desktop``: the windowed app's own entry point, and what a double-click on a
+    model file runs (with the file as its argument)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="aiml3d-desktop",
+        description=f"{APP_NAME}: the desktop app. Files given are opened (models, pictures).",
+    )
+    parser.add_argument("files", nargs="*", metavar="FILE")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check that this installation works, then exit 0 (or 1)")  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"aiml3d-desktop {__version__}")
+    args = parser.parse_args(argv)
+    if args.self_test:
+        from aiml3d_desktop.gui import selftest
+
+        return selftest.run()
+    return run(args.files)

@@ -173,7 +173,9 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
             self.restoreState(ui.value("windowState", QByteArray()))
         else:
-            self.resize(1320, 800)
+            # First start: most of the screen (three panels want room), at most 1600 x 960.
+            screen = self.screen().availableGeometry()
+            self.resize(min(1600, int(screen.width() * 0.9)), min(960, int(screen.height() * 0.9)))
         splitter = ui.value("splitter")
         if not (isinstance(splitter, QByteArray) and self.splitter.restoreState(splitter)):
             self.splitter.setSizes([420, 600])

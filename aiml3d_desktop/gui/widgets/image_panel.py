@@ -27,7 +27,8 @@ class _Canvas(QWidget):
         painter.fillRect(self.rect(), QColor(34, 37, 43))
         if self.pixmap is None:
             painter.setPen(QColor(150, 156, 168))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, PLACEHOLDER)
+            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+            painter.drawText(self.rect().adjusted(24, 24, -24, -24), flags, PLACEHOLDER)
             painter.setPen(QColor(90, 96, 108))
             painter.drawRoundedRect(self.rect().adjusted(12, 12, -13, -13), 10, 10)
             return

@@ -1,0 +1,71 @@
+"""What the installers rely on, checked from source: the self-test mode of the app, opening
+files given on the command line, and the desktop entry and file types the .deb installs.
+(CI builds the real bundle and .deb, installs it and runs the installed self-test.)"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+@pytest.mark.gui
+def test_self_test_mode_passes_from_source(isolated):
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys; from aiml3d_desktop.gui.app import main; "
+         "sys.exit(main(['--self-test']))"],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "xcb"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("AIML 3D Desktop") and lines[-1].startswith("self-test passed")
+    assert sum(line.startswith("  ok") for line in lines) == 3
+    assert not (isolated / "config").exists()  # the self-test leaves the user's folders alone
+
+
+def test_a_file_given_to_aiml3d_opens_in_the_app(monkeypatch, tmp_path):
+    from aiml3d_desktop import cli
+    from aiml3d_desktop.gui import app
+
+    opened = []
+    monkeypatch.setattr(app, "run", lambda files: opened.append(files) or 0)
+    model = tmp_path / "chair.glb"
+    model.write_bytes(b"glTF")
+    assert cli.main([str(model)]) == 0 and opened == [[str(model)]]
+    assert app.main([str(model)]) == 0 and opened[-1] == [str(model)]
+
+
+def test_desktop_entry_and_file_types():
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str
+    entry.read(ROOT / "resources" / "aiml3d-desktop.desktop")
+    desktop = entry["Desktop Entry"]
+    assert desktop["Exec"] == "aiml3d-desktop %F" and desktop["Icon"] == "aiml3d-desktop"
+    assert {"model/gltf-binary", "model/gltf+json"} <= set(desktop["MimeType"].split(";"))
+    ns = {"m": "http://www.freedesktop.org/standards/shared-mime-info"}
+    root = ET.parse(ROOT / "resources" / "aiml3d-desktop-mime.xml").getroot()
+    globs = {t.get("type"): t.find("m:glob", ns).get("pattern")
+             for t in root.findall("m:mime-type", ns)}  # fmt: skip
+    assert globs == {"model/gltf-binary": "*.glb", "model/gltf+json": "*.gltf"}
+    if shutil.which("desktop-file-validate"):
+        check = subprocess.run(["desktop-file-validate",
+                                str(ROOT / "resources" / "aiml3d-desktop.desktop")],
+                               capture_output=True, text=True)  # fmt: skip
+        assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_bundled_samples_are_what_the_self_test_expects():
+    from aiml3d_desktop import paths
+    from aiml3d_desktop.core import mesh
+
+    glb, ply = (mesh.load(paths.resource(f"samples/sample.{ext}")) for ext in ("glb", "ply"))
+    assert len(glb.arrays.indices) == len(ply.arrays.indices) == 3072
+    assert glb.arrays.colors is not None and glb.stats.watertight
