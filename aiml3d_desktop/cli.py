@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not keep the results in the library; write them to --output-dir (default: "
         "the output folder from the settings)",
     )
+    gen.add_argument(
+        "--backend", choices=("aiml", "local"),
+        help="aiml: TripoSR through the AIML API (the default); local: a quick relief preview "
+        "made on this computer, with no key and no network (not TripoSR)",
+    )  # fmt: skip
     gen.add_argument("--format", choices=("glb", "obj"), help="mesh format (default glb)")
     gen.add_argument(
         "--no-remove-bg", action="store_true", help="keep the background (the default removes it)"
@@ -207,6 +212,7 @@ def cmd_generate(args) -> int:
         max_side=args.max_side,
         timeouts=Timeouts(read=args.timeout),
         retry=RetryPolicy(attempts=max(0, args.retries)),
+        backend=args.backend or conf.backend,
     )
     out_dir = args.output_dir or (conf.output_path if args.no_library else None)
     lib = None if args.no_library else Library(conf.library_path)

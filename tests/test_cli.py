@@ -353,3 +353,14 @@ def test_library_folder_option_and_damaged_index(tmp_path):
     listed = run("library", "--library", lib, "list", "--json")
     assert listed.returncode == 0 and "rebuilt it from 1 folder(s)" in listed.stderr
     assert [e["title"] for e in json.loads(listed.stdout)] == ["cube"]
+
+
+def test_local_backend_needs_no_key_and_no_server(photo, tmp_path):
+    result = run("generate", photo, "--backend", "local", "-o", tmp_path / "out",
+                 "--api-base", "https://unreachable.invalid")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert files_in(tmp_path / "out") == ["chair.glb", "chair.glb.json"]
+    meta = json.loads((tmp_path / "out" / "chair.glb.json").read_text())
+    assert meta["model"] == "local-relief" and meta["mesh"]["watertight"]
+    (entry,) = json.loads(run("library", "list", "--json").stdout)
+    assert entry["model"] == "local-relief"

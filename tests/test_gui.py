@@ -510,3 +510,21 @@ def test_opening_a_picture_mid_generation_keeps_the_generation_status(qtbot, win
     assert window.stage_label.text().startswith("Generating the model")
     window.cancel()
     wait_idle(qtbot, window)
+
+
+def test_offline_relief_preview_without_a_key(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.delenv("AIMLAPI_KEY")
+    window.params.set_backend("local")
+    assert not window.params.ratio.isEnabled()  # TripoSR's own parameters do not apply
+    assert window.params.local_note.isVisibleTo(window) and "not TripoSR" in (
+        window.params.local_note.text()
+    )
+    drop_file(window, make_photo(tmp_path / "cup.png", size=(300, 300)))
+    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
+    window.generate()
+    wait_idle(qtbot, window)
+    assert window.entry is not None and window.entry.model == "local-relief"
+    assert "not TripoSR" in window.stage_label.text()
+    assert window.conf.backend == "local"  # remembered for next time
+    qtbot.wait(100)
+    assert coloured_fraction(pixels(window.viewer)) > 0.03  # the red relief is drawn

@@ -16,9 +16,10 @@ from aiml3d_desktop import __version__
 from aiml3d_desktop.core import download, images, mesh
 from aiml3d_desktop.core.api import AimlClient
 from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.fileio import safe_filename, safe_stem, unique_path
+from aiml3d_desktop.core.errors import InputError
+from aiml3d_desktop.core.fileio import safe_filename, safe_stem, unique_path, write_bytes
 from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
-from aiml3d_desktop.core.params import DEFAULT_BASE, TriposrParams
+from aiml3d_desktop.core.params import DEFAULT_BASE, LOCAL_MODEL, TriposrParams
 from aiml3d_desktop.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class JobOptions:
     max_download: int = download.DEFAULT_MAX_BYTES
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    backend: str = "aiml"  # or "local": the offline relief preview (core/relief.py)
 
     @classmethod
     def from_settings(cls, conf: Settings, api_key: str | None, *, api_base: str | None = None,
@@ -79,6 +81,10 @@ def generate(
     On any error or cancel nothing is left in ``out_dir``.
     """
     cancel = cancel or CancelToken()
+    if options.backend == "local":
+        return generate_local(source, out_dir, progress=progress, cancel=cancel)
+    if options.backend != "aiml":
+        raise ValueError(f"unknown backend {options.backend!r}")
     started = time.monotonic()
     params.validate()
     progress(PREPARING, None, None)
@@ -132,6 +138,62 @@ def generate(
         "server_file_name": safe_filename(link.file_name, fmt) if link.file_name else None,
         "file_size": size,
         "mesh": loaded.stats.as_dict(),
+        "elapsed_s": round(time.monotonic() - started, 3),
+    }
+    return JobResult(dest, loaded, image, metadata)
+
+
+def generate_local(
+    source: str,
+    out_dir: Path,
+    *,
+    progress: Progress = lambda stage, done, total: None,
+    cancel: CancelToken | None = None,
+) -> JobResult:
+    """The offline backend: a quick relief preview of the picture (not TripoSR), as a GLB
+    in ``out_dir``; no key, no network unless ``source`` is a link."""
+    import trimesh
+
+    from aiml3d_desktop.core import preview, relief
+
+    cancel = cancel or CancelToken()
+    started = time.monotonic()
+    picture = preview.load_preview(source, progress=lambda *a: progress(PREPARING, None, None),
+                                   cancel=cancel)  # fmt: skip
+    progress(GENERATING, None, None)
+    made = relief.make_relief(picture.rgba)
+    cancel.check()
+    built = time.monotonic() - started
+    progress(LOADING, None, None)
+    height, width = picture.rgba.shape[:2]
+    image = images.PreparedImage(
+        image_url="", source=source, is_url=picture.is_url, width=width, height=height,
+        original_size=picture.size,
+    )  # fmt: skip
+    dest = unique_path(Path(out_dir), safe_stem(image.stem), ".glb")
+    tm = trimesh.Trimesh(made.vertices, made.faces, vertex_colors=made.colors, process=False)
+    try:
+        write_bytes(dest, tm.export(file_type="glb"))
+    except OSError as exc:
+        raise InputError(
+            f"Could not write the mesh to {dest.parent}: {exc.strerror or exc}",
+            hint="Free some disk space, or choose another folder.",
+        ) from None
+    loaded = mesh.load(dest)
+    metadata = {
+        "app_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "source": source,
+        "source_kind": "url" if picture.is_url else "file",
+        "uploaded_size": None,
+        "model": LOCAL_MODEL,
+        "params": relief.ReliefParams().as_dict(),
+        "request_id": None,
+        "timings": {"relief": round(built, 3)},
+        "credits_used": None,
+        "file_size": dest.stat().st_size,
+        "mesh": loaded.stats.as_dict(),
+        "object_share": round(made.mask_share, 3),
         "elapsed_s": round(time.monotonic() - started, 3),
     }
     return JobResult(dest, loaded, image, metadata)

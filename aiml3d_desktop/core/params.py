@@ -8,6 +8,7 @@ from aiml3d_desktop.core.errors import InputError
 
 DEFAULT_BASE = "https://api.aimlapi.com"
 ENDPOINT = "/v1/images/generations"
+LOCAL_MODEL = "local-relief"  # the offline backend's results, as the library names them
 MODEL = "triposr"
 OUTPUT_FORMATS = ("glb", "obj")
 FOREGROUND_RATIO_RANGE = (0.5, 1.0)

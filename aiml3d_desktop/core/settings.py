@@ -26,6 +26,7 @@ class Settings:
     max_side: int = DEFAULT_MAX_SIDE
     max_download_mib: int = 512
     library_dir: str = ""  # empty: the library folder in the platform's data folder
+    backend: str = "aiml"  # or "local", the offline relief preview
 
     @property
     def output_path(self) -> Path:

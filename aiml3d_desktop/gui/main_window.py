@@ -31,7 +31,7 @@ from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, InputError, Libra
 from aiml3d_desktop.core.library import Entry, Library
 from aiml3d_desktop.core.mesh import READ_FORMATS, LoadedMesh
 from aiml3d_desktop.core.netpolicy import RetryPolicy
-from aiml3d_desktop.core.params import TriposrParams
+from aiml3d_desktop.core.params import LOCAL_MODEL, TriposrParams
 from aiml3d_desktop.gui import offscreen, state, tasks
 from aiml3d_desktop.gui.errors import show_error
 from aiml3d_desktop.gui.menus import build_menus
@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
 
         self.params = ParamsPanel()
         self.params.set_params(self.conf.params)
+        self.params.set_backend(self.conf.backend)
         self.generate_button = QPushButton("Generate 3D model")
         self.generate_button.setDefault(True)
         self.generate_button.clicked.connect(self.generate)
@@ -404,9 +405,14 @@ class MainWindow(QMainWindow):
         except Aiml3DError as exc:
             self.report_error(exc, "Check the parameters")
             return
+        backend = self.params.backend_key()
+        if backend != self.conf.backend:  # the generator last used is the next default
+            self.conf.backend = backend
+            with contextlib.suppress(OSError):
+                settings_mod.save(self.conf)
         self.job = self.runner.start(
-            tasks.generate, self.library, preview.source, params, self.conf, keys.get_key(),
-            self.retry,
+            tasks.generate, self.library, preview.source, params, backend, self.conf,
+            keys.get_key(), self.retry,
             succeeded=self._generated, failed=self._generation_failed, progress=self._progress,
         )  # fmt: skip
         self._set_busy(True)
@@ -425,7 +431,8 @@ class MainWindow(QMainWindow):
         self.library_panel.add_entry(entry)
         self._show_mesh(result.loaded, result.metadata, entry)
         seconds = result.metadata.get("elapsed_s", 0)
-        self._show_stage(f"Done in {seconds:.1f} s — kept in the library as {entry.title}")
+        kind = " (a quick relief preview, not TripoSR)" if entry.model == LOCAL_MODEL else ""
+        self._show_stage(f"Done in {seconds:.1f} s{kind} — kept in the library as {entry.title}")
 
     @Slot(object)
     def _generation_failed(self, error: Aiml3DError) -> None:
@@ -571,6 +578,7 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.conf, self)
         if dialog.exec():
             self.params.set_params(self.conf.params)
+            self.params.set_backend(self.conf.backend)
             self._show_stage("Settings saved")
 
     @Slot()

@@ -26,12 +26,12 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.settings import Settings
 
 
-def generate(library: Library, source: str, params: TriposrParams, conf: Settings,
-             api_key: str | None, retry: RetryPolicy, *, progress,
+def generate(library: Library, source: str, params: TriposrParams, backend: str,
+             conf: Settings, api_key: str | None, retry: RetryPolicy, *, progress,
              cancel) -> tuple[Entry, JobResult]:  # fmt: skip
     from aiml3d_desktop.core import jobs
 
-    options = jobs.JobOptions.from_settings(conf, api_key, retry=retry)
+    options = jobs.JobOptions.from_settings(conf, api_key, retry=retry, backend=backend)
     entry, result = jobs.generate_to_library(library, source, params, options,
                                              progress=progress, cancel=cancel)  # fmt: skip
     result.loaded.arrays.prepare()  # here, not on the GUI thread

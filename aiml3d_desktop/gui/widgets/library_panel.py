@@ -203,8 +203,9 @@ class LibraryPanel(QWidget):
             return
         self.model.set_rows(ids)
         total = len(self.model.entries)
-        self.count.setText(f"{len(ids):,} of {total:,} models" if len(ids) != total
-                           else f"{total:,} models")  # fmt: skip
+        noun = "model" if total == 1 else "models"
+        self.count.setText(f"{len(ids):,} of {total:,} {noun}" if len(ids) != total
+                           else f"{total:,} {noun}")  # fmt: skip
 
     def selected(self) -> list[Entry]:
         return [self.model.entry_at(i) for i in self.view.selectionModel().selectedIndexes()]

@@ -1,15 +1,41 @@
-"""TripoSR's parameters as form fields, with the documented ranges and defaults."""
+"""The generator (TripoSR through the AIML API, or the offline relief preview) and TripoSR's
+parameters as form fields, with the documented ranges and defaults."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QSpinBox,
+    QWidget,
+)
 
 from aiml3d_desktop.core import params as p
+
+BACKENDS = (("aiml", "TripoSR (AIML API)"), ("local", "Quick relief preview (offline)"))
+LOCAL_NOTE = ("Made on this computer from the picture's outline: no key, no network, a few "
+              "seconds. A rough relief to preview with, not TripoSR.")  # fmt: skip
 
 
 class ParamsPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
+        self.backend = QComboBox()
+        for key, label in BACKENDS:
+            self.backend.addItem(label, key)
+        self.backend.setToolTip("TripoSR makes the real model (it needs your API key). The "
+                                "offline preview needs nothing and is much rougher.")  # fmt: skip
+        self.local_note = QLabel(LOCAL_NOTE)
+        self.local_note.setWordWrap(True)
+        self.local_note.setStyleSheet("color: #e0b060")
+        self.backend.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.backend.setMinimumContentsLength(14)  # the side panel stays narrow
+        self.backend.currentIndexChanged.connect(self._backend_changed)
         self.remove_bg = QCheckBox("Remove background")
         self.remove_bg.setToolTip(
             "Cut the object out of its background before building the model. Turn it off for "
@@ -35,11 +61,26 @@ class ParamsPanel(QWidget):
         self.format.setToolTip("GLB keeps the vertex colours in one file; OBJ is plain text.")
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Generator", self.backend)
+        form.addRow(self.local_note)
         form.addRow(self.remove_bg)
         form.addRow("Foreground ratio", self.ratio)
         form.addRow("Mesh resolution", self.resolution)
         form.addRow("Output format", self.format)
         self.set_params(p.TriposrParams())
+        self._backend_changed()
+
+    def backend_key(self) -> str:
+        return self.backend.currentData()
+
+    def set_backend(self, key: str) -> None:
+        self.backend.setCurrentIndex(max(0, self.backend.findData(key)))
+
+    def _backend_changed(self) -> None:
+        local = self.backend_key() == "local"
+        self.local_note.setVisible(local)
+        for field in (self.remove_bg, self.ratio, self.resolution, self.format):
+            field.setEnabled(not local)  # TripoSR's own parameters
 
     def params(self) -> p.TriposrParams:
         return p.TriposrParams(

@@ -58,6 +58,7 @@ class SettingsDialog(QDialog):
         self.library_dir.setPlaceholderText("the default folder (takes effect on the next start)")
         self.params = ParamsPanel()
         self.params.set_params(conf.params)
+        self.params.set_backend(conf.backend)
         self.error = QLabel()
         self.error.setObjectName("settingsError")
         self.error.setStyleSheet("color: #e06c6c")
@@ -99,6 +100,7 @@ class SettingsDialog(QDialog):
             self.conf.output_dir = self.output_dir.text().strip()
             self.conf.library_dir = self.library_dir.text().strip()
             self.conf.params = self.params.params().validate()
+            self.conf.backend = self.params.backend_key()
             settings_mod.save(self.conf)
         except (Aiml3DError, OSError) as exc:
             self.error.setText(str(exc))
