@@ -5,16 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv=packaging/build/venv
-[ -x $venv/bin/python ] || "${PYTHON:-python3}" -m venv $venv
-$venv/bin/python -m pip install -q --upgrade pip
-$venv/bin/python -m pip install -q -e ".[build]"
-version=$($venv/bin/python -c "import aiml3d_desktop; print(aiml3d_desktop.__version__)")
+source packaging/bundle.sh
 arch=$(dpkg --print-architecture)
-
-$venv/bin/python packaging/make_icons.py packaging/build/icons
-$venv/bin/pyinstaller --noconfirm --clean --log-level WARN --distpath dist \
-  --workpath packaging/build/work packaging/aiml3d.spec
 
 tar -C dist -czf "dist/aiml3d-desktop-$version-linux-$arch.tar.gz" aiml3d-desktop
 

@@ -4,15 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv=packaging/build/venv
-[ -x $venv/bin/python ] || "${PYTHON:-python3}" -m venv $venv
-$venv/bin/python -m pip install -q --upgrade pip
-$venv/bin/python -m pip install -q -e ".[build]"
-version=$($venv/bin/python -c "import aiml3d_desktop; print(aiml3d_desktop.__version__)")
-$venv/bin/python packaging/make_icons.py packaging/build/icons
-cp packaging/build/icons/aiml3d.icns packaging/build/aiml3d.icns
-$venv/bin/pyinstaller --noconfirm --clean --log-level WARN --distpath dist \
-  --workpath packaging/build/work packaging/aiml3d.spec
+source packaging/bundle.sh
 
 stage=packaging/build/dmg
 rm -rf $stage && mkdir -p $stage

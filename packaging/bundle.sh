@@ -1,0 +1,12 @@
+# Sourced by build_linux.sh and build_macos.sh from the checkout's top folder: a build venv
+# with the app and PyInstaller, the icons, then the PyInstaller folder (or .app) in dist/.
+# Leaves $venv and $version set.
+venv=packaging/build/venv
+[ -x $venv/bin/python ] || "${PYTHON:-python3}" -m venv $venv
+$venv/bin/python -m pip install -q --upgrade pip
+$venv/bin/python -m pip install -q -e ".[build]"
+version=$($venv/bin/python -c "import aiml3d_desktop; print(aiml3d_desktop.__version__)")
+$venv/bin/python packaging/make_icons.py packaging/build/icons
+cp packaging/build/icons/aiml3d.icns packaging/build/icons/aiml3d.ico packaging/build/
+$venv/bin/pyinstaller --noconfirm --clean --log-level WARN --distpath dist \
+  --workpath packaging/build/work packaging/aiml3d.spec
