@@ -161,6 +161,7 @@ class LibraryPanel(QWidget):
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.activated.connect(self._activated)
         self.count = QLabel("Opening the library…")
+        self.count.setWordWrap(True)
 
         filters = QHBoxLayout()
         for widget in (self.dates, self.formats, self.sorts):
@@ -205,7 +206,8 @@ class LibraryPanel(QWidget):
         total = len(self.model.entries)
         noun = "model" if total == 1 else "models"
         self.count.setText(f"{len(ids):,} of {total:,} {noun}" if len(ids) != total
-                           else f"{total:,} {noun}")  # fmt: skip
+                           else f"{total:,} {noun}" if total
+                           else "No models yet: each one you make or add is kept here")  # fmt: skip
 
     def selected(self) -> list[Entry]:
         return [self.model.entry_at(i) for i in self.view.selectionModel().selectedIndexes()]
