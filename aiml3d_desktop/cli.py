@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
         "slow and not recommended)",
     )
     gen.add_argument(
+        "--no-prepare", action="store_true",
+        help="send pictures as they are (by default a local picture is cropped to the object "
+        "and padded to a square the object fills to the foreground ratio)",
+    )  # fmt: skip
+    gen.add_argument(
         "--max-side",
         type=int,
         metavar="PX",
@@ -213,6 +218,7 @@ def cmd_generate(args) -> int:
         timeouts=Timeouts(read=args.timeout),
         retry=RetryPolicy(attempts=max(0, args.retries)),
         backend=args.backend or conf.backend,
+        **({"prepare": False} if args.no_prepare else {}),
     )
     out_dir = args.output_dir or (conf.output_path if args.no_library else None)
     lib = None if args.no_library else Library(conf.library_path)
@@ -244,6 +250,8 @@ def cmd_generate(args) -> int:
             continue
         finally:
             reporter.close()
+        for note in result.image.notes:
+            print(f"aiml3d: note: {source}: {note}", file=sys.stderr)
         if lib is None:
             _write_sidecar(result.mesh_path, result.metadata, source)
         done.append(result)

@@ -8,6 +8,7 @@ import threading
 
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -528,3 +529,21 @@ def test_offline_relief_preview_without_a_key(qtbot, window, tmp_path, monkeypat
     assert window.conf.backend == "local"  # remembered for next time
     qtbot.wait(100)
     assert coloured_fraction(pixels(window.viewer)) > 0.03  # the red relief is drawn
+
+
+def test_picture_preparation_is_previewed_and_can_be_switched_off(qtbot, window, tmp_path):
+    image = Image.new("RGB", (500, 300), (245, 245, 245))
+    ImageDraw.Draw(image).rectangle((300, 100, 499, 250), fill=(30, 60, 200))  # at the edge
+    image.save(tmp_path / "box.png")
+    assert window.params.prepare.isChecked()  # on by default
+    drop_file(window, tmp_path / "box.png")
+    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
+    preview = window.image_panel.preview
+    assert preview.prepared.shape[0] == preview.prepared.shape[1]  # square, as it will be sent
+    assert window.image_panel.canvas.prepared is not None
+    assert "touches the edge" in window.image_panel.notes.text()
+    assert window.image_panel.notes.isVisibleTo(window)
+    window.params.prepare.setChecked(False)
+    qtbot.waitUntil(lambda: window.image_panel.preview.prepared is None, timeout=5000)
+    assert window.image_panel.canvas.prepared is None
+    assert not window.image_panel.notes.isVisibleTo(window)

@@ -33,6 +33,7 @@ class PreparedImage:
     original_size: tuple[int, int] | None = None
     mime: str | None = None
     data: bytes | None = None  # the bytes sent, for a local file
+    notes: tuple[str, ...] = ()  # from preparing the picture: worth telling the user
 
     @property
     def stem(self) -> str:
@@ -44,8 +45,11 @@ def is_url(text: str) -> bool:
     return urlsplit(text).scheme.lower() in ("http", "https")
 
 
-def prepare(source: str, max_side: int = DEFAULT_MAX_SIDE) -> PreparedImage:
-    """A http(s) URL passes through; a local file is checked, downscaled and sent as a data URI."""
+def prepare(source: str, max_side: int = DEFAULT_MAX_SIDE,
+            fill: float | None = None) -> PreparedImage:  # fmt: skip
+    """A http(s) URL passes through; a local file is checked, downscaled and sent as a data URI.
+    With ``fill``, a local picture is first framed: cropped to the object and padded to a
+    square in which the object fills that share (core/cutout.py)."""
     if is_url(source):
         if not urlsplit(source).hostname:
             raise InputError(f"{source!r} is not a complete web address")
@@ -55,7 +59,7 @@ def prepare(source: str, max_side: int = DEFAULT_MAX_SIDE) -> PreparedImage:
             f"{source[:60]!r} is neither a local file nor an http(s) link",
             hint="Give a path to a PNG, JPEG or WEBP file, or a web address.",
         )
-    return _prepare_file(Path(source), max_side)
+    return _prepare_file(Path(source), max_side, fill)
 
 
 def check_file(path: Path) -> None:
@@ -80,7 +84,7 @@ def upright(image: Image.Image) -> Image.Image:
     return image
 
 
-def _prepare_file(path: Path, max_side: int) -> PreparedImage:
+def _prepare_file(path: Path, max_side: int, fill: float | None) -> PreparedImage:
     check_file(path)
     raw = path.read_bytes()
     image = decode(raw, path.name)
@@ -88,6 +92,12 @@ def _prepare_file(path: Path, max_side: int) -> PreparedImage:
     rotated = upright(image)
     changed = rotated is not image
     image = rotated
+    notes: tuple[str, ...] = ()
+    if fill is not None:
+        from aiml3d_desktop.core import cutout  # scipy: only when framing
+
+        framing = cutout.frame(image, fill, max_side)
+        image, notes, changed = framing.image, tuple(framing.notes), True
     if max(image.size) > max_side:
         image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
         changed = True
@@ -104,6 +114,7 @@ def _prepare_file(path: Path, max_side: int) -> PreparedImage:
         original_size=original,
         mime=mime,
         data=raw,
+        notes=notes,
     )
 
 

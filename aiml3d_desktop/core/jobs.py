@@ -45,6 +45,7 @@ class JobOptions:
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     backend: str = "aiml"  # or "local": the offline relief preview (core/relief.py)
+    prepare: bool = True  # frame a local picture before upload (core/cutout.py)
 
     @classmethod
     def from_settings(cls, conf: Settings, api_key: str | None, *, api_base: str | None = None,
@@ -55,7 +56,7 @@ class JobOptions:
             base_url=conf.api_base_for(api_base),
             max_side=conf.max_side if max_side is None else max_side,
             max_download=conf.max_download_mib * 2**20,
-            **overrides,
+            **{"prepare": conf.prepare, **overrides},
         )
 
 
@@ -88,7 +89,8 @@ def generate(
     started = time.monotonic()
     params.validate()
     progress(PREPARING, None, None)
-    image = images.prepare(source, options.max_side)
+    fill = params.foreground_ratio if options.prepare else None
+    image = images.prepare(source, options.max_side, fill)
     cancel.check()
     client = AimlClient(
         options.api_key,
@@ -129,6 +131,8 @@ def generate(
         "source": image.source,
         "source_kind": "url" if image.is_url else "file",
         "uploaded_size": [image.width, image.height] if image.width else None,
+        "prepared": fill is not None and not image.is_url,
+        "preparation_notes": list(image.notes),
         "model": "triposr",
         "params": params.as_dict(),
         "api_base": client.base_url,

@@ -25,15 +25,19 @@ class Preview:
     rgba: np.ndarray  # (H, W, 4) uint8, at most DISPLAY_MAX_SIDE on a side
     size: tuple[int, int]  # the picture's own width and height
     is_url: bool
+    prepared: np.ndarray | None = None  # (S, S, 4): the picture as it will be sent, if framed
+    notes: tuple[str, ...] = ()  # from framing it
 
 
 def load_preview(
     source: str,
     *,
+    fill: float | None = None,
     progress=lambda stage, done, total: None,
     cancel: CancelToken | None = None,
 ) -> Preview:
-    """Check and decode a picture the way generation will see it, for display."""
+    """Check and decode a picture the way generation will see it, for display; with
+    ``fill``, a local picture also framed as images.prepare() will send it."""
     cancel = cancel or CancelToken()
     progress("opening", None, None)
     if images.is_url(source):
@@ -46,9 +50,15 @@ def load_preview(
     cancel.check()
     size = image.size
     image = images.upright(image)
+    prepared, notes = None, ()
+    if fill is not None and not images.is_url(source):
+        from aiml3d_desktop.core import cutout
+
+        framing = cutout.frame(image, fill, images.DEFAULT_MAX_SIDE)
+        prepared, notes = np.ascontiguousarray(np.asarray(framing.image)), tuple(framing.notes)
     image.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE), Image.Resampling.LANCZOS)
     rgba = np.ascontiguousarray(np.asarray(image.convert("RGBA")))
-    return Preview(source, rgba, size, images.is_url(source))
+    return Preview(source, rgba, size, images.is_url(source), prepared, notes)
 
 
 def _fetch(url: str, cancel: CancelToken) -> bytes:

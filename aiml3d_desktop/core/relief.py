@@ -21,10 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from aiml3d_desktop.core.errors import InputError
+from aiml3d_desktop.core.cutout import segment
 
 TARGET_PIXELS = 22_000  # object pixels after resampling: about 4 triangles each
-BACKGROUND_TOLERANCE = 40.0  # RGB distance from the border colour still called background
 
 
 @dataclass(frozen=True)
@@ -43,35 +42,6 @@ class Relief:
     faces: np.ndarray  # (M, 3) int64, outward winding
     colors: np.ndarray  # (N, 4) uint8
     mask_share: float  # share of the picture that is the object
-
-
-def segment(rgba: np.ndarray) -> np.ndarray:
-    """Object pixels of an (H, W, 4) uint8 picture, as a boolean mask."""
-    alpha = rgba[..., 3]
-    if (alpha < 250).mean() > 0.01:
-        mask = alpha > 127
-    else:
-        rgb = rgba[..., :3].astype(np.float32)
-        border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
-        colour = np.median(border, axis=0)
-        like = np.linalg.norm(rgb - colour, axis=2) < BACKGROUND_TOLERANCE
-        labels, _ = ndimage.label(like)
-        edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-        mask = ~np.isin(labels, edge[edge > 0])
-    if mask.mean() > 0.98:
-        raise InputError(
-            "The whole picture looks like the object",
-            hint="Use a picture with some plain background around the object.",
-        )
-    mask = ndimage.binary_opening(mask, iterations=2)
-    mask = ndimage.binary_fill_holes(mask)
-    labels, count = ndimage.label(mask)
-    if count == 0:
-        raise InputError("No object found in the picture",
-                         hint="Use a picture of one object on a plain or transparent "
-                         "background.")  # fmt: skip
-    sizes = ndimage.sum_labels(mask, labels, range(1, count + 1))
-    return labels == (int(np.argmax(sizes)) + 1)  # the main object only
 
 
 def make_relief(rgba: np.ndarray, params: ReliefParams = ReliefParams()) -> Relief:

@@ -27,6 +27,7 @@ class Settings:
     max_download_mib: int = 512
     library_dir: str = ""  # empty: the library folder in the platform's data folder
     backend: str = "aiml"  # or "local", the offline relief preview
+    prepare: bool = True  # frame pictures before upload: crop to the object, pad to square
 
     @property
     def output_path(self) -> Path:

@@ -98,6 +98,10 @@ class MainWindow(QMainWindow):
         self.params = ParamsPanel()
         self.params.set_params(self.conf.params)
         self.params.set_backend(self.conf.backend)
+        self.params.prepare.setChecked(self.conf.prepare)
+        self.params.prepare.toggled.connect(self._reframe)
+        self.params.ratio.editingFinished.connect(self._reframe)
+        self.params.backend.currentIndexChanged.connect(self._reframe)
         self.generate_button = QPushButton("Generate 3D model")
         self.generate_button.setDefault(True)
         self.generate_button.clicked.connect(self.generate)
@@ -221,7 +225,8 @@ class MainWindow(QMainWindow):
         if not images.is_url(source) and Path(source).suffix.lower() in READ_FORMATS:
             self._start(tasks.open_mesh, source, succeeded=self._mesh_opened)
         else:
-            self._start(tasks.open_picture, source, succeeded=self._picture_opened)
+            self._start(tasks.open_picture, source, self.params.fill(),
+                        succeeded=self._picture_opened)  # fmt: skip
 
     def open_image_data(self, image: QImage) -> None:
         self._start(tasks.save_pasted_image, image.copy(), succeeded=self._picture_opened)
@@ -229,6 +234,14 @@ class MainWindow(QMainWindow):
     def _start(self, fn, *args, succeeded) -> Worker:
         return self.runner.start(fn, *args, succeeded=succeeded, failed=self._failed,
                                  progress=self._progress)  # fmt: skip
+
+    @Slot()
+    def _reframe(self) -> None:
+        """Show the picture as it will now be sent (framing on or off, another ratio)."""
+        preview = self.image_panel.preview
+        if preview is not None and not preview.is_url:
+            self._start(tasks.open_picture, preview.source, self.params.fill(),
+                        succeeded=self._picture_opened)  # fmt: skip
 
     @Slot(object)
     def _picture_opened(self, preview) -> None:
@@ -405,9 +418,9 @@ class MainWindow(QMainWindow):
         except Aiml3DError as exc:
             self.report_error(exc, "Check the parameters")
             return
-        backend = self.params.backend_key()
-        if backend != self.conf.backend:  # the generator last used is the next default
-            self.conf.backend = backend
+        backend, prepare = self.params.backend_key(), self.params.prepare.isChecked()
+        if (backend, prepare) != (self.conf.backend, self.conf.prepare):  # the next defaults
+            self.conf.backend, self.conf.prepare = backend, prepare
             with contextlib.suppress(OSError):
                 settings_mod.save(self.conf)
         self.job = self.runner.start(
@@ -579,6 +592,7 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             self.params.set_params(self.conf.params)
             self.params.set_backend(self.conf.backend)
+            self.params.prepare.setChecked(self.conf.prepare)
             self._show_stage("Settings saved")
 
     @Slot()

@@ -80,10 +80,10 @@ def mesh_stats(loaded: LoadedMesh, *, progress, cancel) -> LoadedMesh:
     return loaded
 
 
-def open_picture(source: str, *, progress, cancel) -> Preview:
+def open_picture(source: str, fill: float | None = None, *, progress, cancel) -> Preview:
     from aiml3d_desktop.core import preview
 
-    return preview.load_preview(source, progress=progress, cancel=cancel)
+    return preview.load_preview(source, fill=fill, progress=progress, cancel=cancel)
 
 
 def save_pasted_image(image: QImage, *, progress, cancel) -> Preview:

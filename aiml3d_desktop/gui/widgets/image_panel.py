@@ -20,6 +20,7 @@ class _Canvas(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.pixmap: QPixmap | None = None
+        self.prepared: QPixmap | None = None  # the picture as it will be sent, shown inset
         self.setMinimumSize(160, 160)
 
     def paintEvent(self, event) -> None:
@@ -35,6 +36,15 @@ class _Canvas(QWidget):
         _checkerboard(painter, self._target())  # so transparency reads as transparency
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         painter.drawPixmap(self._target(), self.pixmap)
+        if self.prepared is not None:
+            side = max(64, min(self.width(), self.height()) // 3)
+            inset = QRect(self.width() - side - 10, self.height() - side - 28, side, side)
+            _checkerboard(painter, inset, 8)
+            painter.drawPixmap(inset, self.prepared)
+            painter.setPen(QColor(142, 197, 255))
+            painter.drawRect(inset.adjusted(-1, -1, 0, 0))
+            painter.drawText(inset.adjusted(0, side, 0, 22), Qt.AlignmentFlag.AlignCenter,
+                             "as it will be sent")  # fmt: skip
 
     def _target(self) -> QRect:
         size = self.pixmap.size().scaled(self.size() * 0.96, Qt.AspectRatioMode.KeepAspectRatio)
@@ -64,26 +74,40 @@ class ImagePanel(QWidget):
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 4)
+        self.notes = QLabel(self)
+        self.notes.setObjectName("imageNotes")
+        self.notes.setWordWrap(True)
+        self.notes.setStyleSheet("color: #e0b060")
+        self.notes.hide()
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.caption)
+        layout.addWidget(self.notes)
 
     def set_preview(self, preview: Preview | None) -> None:
         self.preview = preview
+        self.canvas.prepared = None
+        self.notes.setVisible(bool(preview and preview.notes))
         if preview is None:
             self.canvas.pixmap = None
             self.caption.setText("No picture yet")
         else:
-            h, w = preview.rgba.shape[:2]
-            image = QImage(preview.rgba.data, w, h, w * 4, QImage.Format.Format_RGBA8888)
-            self.canvas.pixmap = QPixmap.fromImage(image.copy())  # copy: own the pixels
+            self.canvas.pixmap = QPixmap.fromImage(_image(preview.rgba))
             name = preview.source if preview.is_url else Path(preview.source).name
             width, height = preview.size
             self.caption.setText(f"{_elide(name)}  —  {width} × {height} px")
             self.caption.setToolTip(preview.source)
+            if preview.prepared is not None:
+                self.canvas.prepared = QPixmap.fromImage(_image(preview.prepared))
+            self.notes.setText("\n".join(preview.notes))
         self.canvas.update()
 
     def image(self) -> QImage | None:
         return self.canvas.pixmap.toImage() if self.canvas.pixmap is not None else None
+
+
+def _image(rgba) -> QImage:
+    h, w = rgba.shape[:2]
+    return QImage(rgba.data, w, h, w * 4, QImage.Format.Format_RGBA8888).copy()  # own pixels
 
 
 def _elide(text: str, limit: int = 60) -> str:

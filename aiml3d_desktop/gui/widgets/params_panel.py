@@ -41,6 +41,12 @@ class ParamsPanel(QWidget):
             "Cut the object out of its background before building the model. Turn it off for "
             "pictures that already have a transparent or plain background."
         )
+        self.prepare = QCheckBox("Prepare the picture")
+        self.prepare.setToolTip(
+            "Crop to the object and pad to a square in which it fills the foreground ratio, "
+            "then downscale. Also warns when the object touches the edge or the background "
+            "is busy. The picture as sent shows in the corner of the preview."
+        )
         self.ratio = QDoubleSpinBox()
         self.ratio.setRange(*p.FOREGROUND_RATIO_RANGE)
         self.ratio.setSingleStep(0.05)
@@ -63,12 +69,19 @@ class ParamsPanel(QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Generator", self.backend)
         form.addRow(self.local_note)
+        form.addRow(self.prepare)
         form.addRow(self.remove_bg)
         form.addRow("Foreground ratio", self.ratio)
         form.addRow("Mesh resolution", self.resolution)
         form.addRow("Output format", self.format)
         self.set_params(p.TriposrParams())
         self._backend_changed()
+
+    def fill(self) -> float | None:
+        """The share of the framed square the object fills, or None for no framing."""
+        if self.backend_key() != "aiml" or not self.prepare.isChecked():
+            return None
+        return round(self.ratio.value(), 2)
 
     def backend_key(self) -> str:
         return self.backend.currentData()
@@ -79,7 +92,7 @@ class ParamsPanel(QWidget):
     def _backend_changed(self) -> None:
         local = self.backend_key() == "local"
         self.local_note.setVisible(local)
-        for field in (self.remove_bg, self.ratio, self.resolution, self.format):
+        for field in (self.prepare, self.remove_bg, self.ratio, self.resolution, self.format):
             field.setEnabled(not local)  # TripoSR's own parameters
 
     def params(self) -> p.TriposrParams:

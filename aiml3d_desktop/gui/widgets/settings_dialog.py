@@ -59,6 +59,7 @@ class SettingsDialog(QDialog):
         self.params = ParamsPanel()
         self.params.set_params(conf.params)
         self.params.set_backend(conf.backend)
+        self.params.prepare.setChecked(conf.prepare)
         self.error = QLabel()
         self.error.setObjectName("settingsError")
         self.error.setStyleSheet("color: #e06c6c")
@@ -101,6 +102,7 @@ class SettingsDialog(QDialog):
             self.conf.library_dir = self.library_dir.text().strip()
             self.conf.params = self.params.params().validate()
             self.conf.backend = self.params.backend_key()
+            self.conf.prepare = self.params.prepare.isChecked()
             settings_mod.save(self.conf)
         except (Aiml3DError, OSError) as exc:
             self.error.setText(str(exc))
