@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self.library: Library | None = None
         self.entry: Entry | None = None  # the library entry on screen, if it is one
         self._opening_entry: Entry | None = None
+        self._sheet_path = ""  # where the snapshot sheet being made goes
         self.compare_window = None
         self._stage_started = 0.0
         self._stage = ""
