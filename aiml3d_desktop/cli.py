@@ -42,7 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    gen.add_argument("inputs", nargs="+", metavar="IMAGE_OR_URL", help="picture files or links")
+    gen.add_argument("inputs", nargs="*", metavar="IMAGE_OR_URL", help="picture files or links")
+    gen.add_argument(
+        "--prompt", action="append", default=[], metavar="TEXT",
+        help="text to 3D: a picture model draws TEXT, then TripoSR makes the mesh (repeatable)",
+    )  # fmt: skip
+    gen.add_argument("--prompt-suffix", metavar="TEXT",
+                     help="added to each prompt (default asks for one object on a plain "
+                     "background)")  # fmt: skip
+    gen.add_argument("--image-model", metavar="MODEL",
+                     help="the text-to-image model (default flux/schnell)")  # fmt: skip
     gen.add_argument(
         "-o",
         "--output-dir",
@@ -220,21 +229,36 @@ def cmd_generate(args) -> int:
         backend=args.backend or conf.backend,
         **({"prepare": False} if args.no_prepare else {}),
     )
+    if not args.inputs and not args.prompt:
+        _error("give pictures, links or --prompt TEXT")
+        return EXIT_USAGE
     out_dir = args.output_dir or (conf.output_path if args.no_library else None)
     lib = None if args.no_library else Library(conf.library_path)
     cancel = CancelToken()
     _cancel_on_sigterm(cancel)
     done, failed = [], []
-    for source in args.inputs:
+    prompt_options = {"suffix": args.prompt_suffix, "image_model": args.image_model}
+    prompt_options = {k: v for k, v in prompt_options.items() if v is not None}
+    work = [(s, None) for s in args.inputs] + [(f"prompt {p!r}", p) for p in args.prompt]
+    for source, prompt in work:
         reporter = _Reporter(source, quiet=args.quiet)
         try:
             if lib is None:
-                result = jobs.generate(source, params, out_dir, options, progress=reporter,
-                                       cancel=cancel)  # fmt: skip
+                result = jobs.generate_any(
+                    source, prompt, params, out_dir, options, progress=reporter,
+                    cancel=cancel, **prompt_options,
+                )  # fmt: skip
                 where = result.mesh_path
             else:
                 entry, result = jobs.generate_to_library(
-                    lib, source, params, options, progress=reporter, cancel=cancel
+                    lib,
+                    source,
+                    params,
+                    options,
+                    prompt=prompt,
+                    progress=reporter,
+                    cancel=cancel,
+                    **prompt_options,
                 )
                 where = f"{entry.mesh_path} (library entry {entry.id})"
                 if out_dir is not None:
@@ -260,7 +284,7 @@ def cmd_generate(args) -> int:
             f"{source} -> {where}  ({stats.triangles:,} triangles, "
             f"{_mib(stats.file_size)}, {result.metadata['elapsed_s']:.1f} s)"
         )
-    print(f"{len(done)} of {len(args.inputs)} done" + (f", {len(failed)} failed" if failed else ""))
+    print(f"{len(done)} of {len(work)} done" + (f", {len(failed)} failed" if failed else ""))
     return EXIT_FAILED if failed else EXIT_OK
 
 

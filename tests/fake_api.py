@@ -8,6 +8,9 @@ Generation faults: 401 (any wrong key), 403, 404, 429, 429-wait (Retry-After: 1)
 500-maintenance, 502, 503, 504, 422 (fal form), 400-datauri (refuses data: URIs), slow,
 drop (connection closed without an answer), not-json, bad-shape, generic ({"data": [...]}),
 b64 (generic shape with b64_json).
+Text to image (any model other than triposr, e.g. flux/schnell, with a prompt): answers in
+fal's form {"images": [{"url"}]}, or OpenAI's {"data": [{"url"}]} with the fault "generic";
+the picture is served by the CDN. The error faults above, and bad-shape, apply to it too.
 Download faults (generation succeeds, the mesh link misbehaves): truncated, hostile-name,
 wrong-type, not-mesh, oversize, oversize-chunked, slow-download, cdn-404.
 """
@@ -217,6 +220,8 @@ class _ApiHandler(_Handler):
             )
         if fault == "500-maintenance":
             return self.error(500, "Model is under maintenance")
+        if isinstance(body, dict) and body.get("model") not in (None, "triposr"):
+            return self.text_to_image(body, fault)
         problems = _validate(body)
         if problems:
             return self.error(400, "Body validation error!", details=problems)
@@ -266,6 +271,23 @@ class _ApiHandler(_Handler):
                 "meta": {"usage": {"credits_used": 182000}},
             },
         )
+
+    def text_to_image(self, body: dict, fault: str) -> None:
+        prompt = body.get("prompt")
+        extra = set(body) - {"model", "prompt", "image_size", "num_images"}
+        if not isinstance(prompt, str) or not 0 < len(prompt) <= 4000 or extra:
+            details = ["prompt must be 1 to 4000 characters"]
+            details += [f"property {k} should not exist" for k in sorted(extra)]
+            return self.error(400, "Body validation error!", details=details)
+        url = f"{self.fake.cdn_url}/images/{uuid.uuid4().hex[:8]}.png"
+        if fault == "bad-shape":
+            return self.send_json(200, {"requestId": self.rid, "status": "done"})
+        if fault == "generic":
+            return self.send_json(200, {"data": [{"url": url}], "requestId": self.rid})
+        self.send_json(200, {"images": [{"url": url, "width": 1024, "height": 1024,
+                                         "content_type": "image/png"}],
+                             "requestId": self.rid,
+                             "meta": {"usage": {"credits_used": 6000}}})  # fmt: skip
 
 
 def _validate(body: object) -> list[str]:

@@ -364,3 +364,17 @@ def test_local_backend_needs_no_key_and_no_server(photo, tmp_path):
     assert meta["model"] == "local-relief" and meta["mesh"]["watertight"]
     (entry,) = json.loads(run("library", "list", "--json").stdout)
     assert entry["model"] == "local-relief"
+
+
+def test_text_to_3d_from_the_command_line(fake_api, tmp_path):
+    result = run("generate", "--prompt", "a red armchair", "--prompt-suffix", ", studio photo",
+                 "-o", tmp_path / "out", "--api-base", fake_api.base_url, "-q",
+                 key=fake_api.KEY)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "1 of 1 done" in result.stdout
+    assert fake_api.calls("api")[0].body["prompt"] == "a red armchair, studio photo"
+    assert files_in(tmp_path / "out") == ["a red armchair.glb", "a red armchair.glb.json"]
+    (entry,) = json.loads(run("library", "list", "--json").stdout)
+    assert entry["source_kind"] == "prompt" and entry["source_file"] == "source.png"
+    nothing = run("generate", "-q")
+    assert nothing.returncode == 2 and "--prompt" in one_error_line(nothing)

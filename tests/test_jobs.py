@@ -157,3 +157,43 @@ def test_downloaded_mesh_matches_what_the_server_made(fake_api, job_options, pho
         np.sort(fake_api.mesh.vertices.astype(np.float32), axis=0),
         atol=1e-6,
     )
+
+
+@pytest.mark.parametrize("shape", ["ok", "generic"])
+def test_text_to_3d_chain(fake_api, job_options, tmp_path, shape):
+    """The prompt (with the suffix) goes to the picture model, the picture's link to TripoSR;
+    the library keeps the prompt, the picture and both requests."""
+    from aiml3d_desktop.core.library import Library
+    from aiml3d_desktop.core.params import PROMPT_SUFFIX
+
+    fake_api.queue(shape)
+    lib = Library(tmp_path / "lib")
+    entry, result = jobs.generate_to_library(lib, "", TriposrParams(), job_options,
+                                             prompt="a red armchair")  # fmt: skip
+    picture_call, mesh_call = fake_api.calls("api")
+    prompt = "a red armchair" + PROMPT_SUFFIX
+    assert picture_call.body == {"model": "flux/schnell", "prompt": prompt,
+                                 "image_size": "square_hd", "num_images": 1}  # fmt: skip
+    picture_url = mesh_call.body["image_url"]
+    assert picture_url.startswith(fake_api.cdn_url + "/images/")  # sent as a link
+    assert entry.title == "a red armchair" and entry.source_kind == "prompt"
+    assert entry.mesh_file == "a red armchair.glb"
+    assert (entry.folder / "source.png").read_bytes() == fake_api.photo
+    assert entry.extra["text_to_image"]["url"] == picture_url
+    assert result.loaded.stats.triangles == len(fake_api.mesh.faces)
+
+
+def test_text_to_3d_errors_leave_nothing(fake_api, job_options, tmp_path):
+    from aiml3d_desktop.core.library import Library
+
+    lib = Library(tmp_path / "lib")
+    with pytest.raises(Aiml3DError, match="Type what to make"):
+        jobs.generate_to_library(lib, "", TriposrParams(), job_options, prompt="  ")
+    fake_api.queue("403")
+    with pytest.raises(Aiml3DError, match="credits"):
+        jobs.generate_to_library(lib, "", TriposrParams(), job_options, prompt="a lamp")
+    fake_api.queue("bad-shape")
+    with pytest.raises(Aiml3DError, match="holds no picture"):
+        jobs.generate_to_library(lib, "", TriposrParams(), job_options, prompt="a lamp",
+                                 suffix="")  # fmt: skip
+    assert lib.count() == 0 and list(lib.staging_dir.iterdir()) == []

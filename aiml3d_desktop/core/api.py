@@ -16,12 +16,13 @@ from aiml3d_desktop.core.errors import (
     ApiError,
     BadResponseError,
     ConfigError,
+    InputError,
     NetworkError,
 )
 from aiml3d_desktop.core.images import PreparedImage
 from aiml3d_desktop.core.net import make_session
 from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts, check_url
-from aiml3d_desktop.core.params import DEFAULT_BASE, ENDPOINT, TriposrParams
+from aiml3d_desktop.core.params import DEFAULT_BASE, ENDPOINT, TEXT_TO_IMAGE_MODEL, TriposrParams
 
 UPLOAD_CHUNK = 64 * 1024
 
@@ -41,6 +42,15 @@ DATA_URI_HINT = (
     "The service may not accept a local file sent inline: put the image at a public "
     "http(s) address and give that address instead."
 )
+
+
+@dataclass(frozen=True)
+class PictureLink:
+    """A picture made by a text-to-image model."""
+
+    url: str
+    request_id: str | None
+    credits_used: float | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,14 @@ class AimlClient:
                 exc.hint = DATA_URI_HINT
             raise
         return _mesh_link(body)
+
+    def text_to_image(self, prompt: str, model: str = TEXT_TO_IMAGE_MODEL) -> PictureLink:
+        """A picture from a text-to-image model (same endpoint); its URL is on the CDN."""
+        if not 0 < len(prompt) <= 4000:
+            raise InputError("A prompt must be 1 to 4000 characters long")
+        body = self.post(ENDPOINT, {"model": model, "prompt": prompt,
+                                    "image_size": "square_hd", "num_images": 1})  # fmt: skip
+        return _picture_link(body)
 
     def post(
         self,
@@ -243,6 +261,24 @@ def _server_message(body: object, response: requests.Response) -> str:
 def _mentions_image(message: str) -> bool:
     lowered = message.lower()
     return "image" in lowered or "url" in lowered
+
+
+def _picture_link(body: dict) -> PictureLink:
+    """fal's ``images[0].url`` first, then OpenAI's ``data[0].url``: the docs show neither."""
+    rid = body.get("requestId") or body.get("request_id")
+    for key in ("images", "data"):
+        items = body.get(key)
+        if isinstance(items, list) and items and isinstance(items[0], dict):
+            url = items[0].get("url")
+            if isinstance(url, str) and url.startswith(("http://", "https://")):
+                usage = _dict(_dict(body.get("meta")).get("usage"))
+                return PictureLink(url, str(rid) if rid else None, usage.get("credits_used"))
+    raise BadResponseError(
+        "The AIML API's answer holds no picture (neither images[0].url nor data[0].url)",
+        hint="The service may have changed; try again later.",
+        request_id=str(rid) if rid else None,
+        details=json.dumps(body)[:4000],
+    )
 
 
 def _mesh_link(body: dict) -> MeshLink:

@@ -19,13 +19,20 @@ from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.errors import InputError
 from aiml3d_desktop.core.fileio import safe_filename, safe_stem, unique_path, write_bytes
 from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
-from aiml3d_desktop.core.params import DEFAULT_BASE, LOCAL_MODEL, TriposrParams
+from aiml3d_desktop.core.params import (
+    DEFAULT_BASE,
+    LOCAL_MODEL,
+    PROMPT_SUFFIX,
+    TEXT_TO_IMAGE_MODEL,
+    TriposrParams,
+)
 from aiml3d_desktop.core.settings import Settings
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.library import Entry, Library
 
 # Stages, in order, as reported to ``progress(stage, done, total)``.
+PICTURING = "picturing"  # text to 3D only: the prompt becoming a picture, first
 PREPARING, UPLOADING, GENERATING, DOWNLOADING, LOADING = (
     "preparing",
     "uploading",
@@ -66,6 +73,7 @@ class JobResult:
     loaded: mesh.LoadedMesh
     image: images.PreparedImage
     metadata: dict
+    picture: bytes | None = None  # the picture a text prompt became, kept with the model
 
 
 def generate(
@@ -76,8 +84,10 @@ def generate(
     *,
     progress: Progress = lambda stage, done, total: None,
     cancel: CancelToken | None = None,
+    name: str | None = None,
 ) -> JobResult:
     """Picture (path or URL) in, a checked mesh file in ``out_dir`` out, or an exception.
+    The file is named after the picture, or ``name``.
 
     On any error or cancel nothing is left in ``out_dir``.
     """
@@ -107,7 +117,7 @@ def generate(
 
     link = client.generate_3d(params, image, on_sent)
     fmt = params.output_format
-    dest = unique_path(Path(out_dir), safe_stem(image.stem), f".{fmt}")
+    dest = unique_path(Path(out_dir), safe_stem(name or image.stem), f".{fmt}")
 
     def load_part(tmp: Path) -> mesh.LoadedMesh:
         progress(LOADING, None, None)
@@ -203,20 +213,76 @@ def generate_local(
     return JobResult(dest, loaded, image, metadata)
 
 
+def generate_from_prompt(
+    prompt: str,
+    params: TriposrParams,
+    out_dir: Path,
+    options: JobOptions,
+    *,
+    suffix: str = PROMPT_SUFFIX,
+    image_model: str = TEXT_TO_IMAGE_MODEL,
+    progress: Progress = lambda stage, done, total: None,
+    cancel: CancelToken | None = None,
+) -> JobResult:
+    """Text to 3D: a text-to-image model draws the prompt (with ``suffix``, which asks for one
+    object on a plain background), then TripoSR makes the mesh from that picture's link."""
+    from aiml3d_desktop.core.preview import fetch_picture
+
+    cancel = cancel or CancelToken()
+    prompt = prompt.strip()
+    if not prompt:
+        raise InputError("Type what to make first", hint="For example: a red armchair.")
+    started = time.monotonic()
+    progress(PICTURING, None, None)
+    client = AimlClient(options.api_key, options.base_url, timeouts=options.timeouts,
+                        retry=options.retry, cancel=cancel)  # fmt: skip
+    link = client.text_to_image(prompt + suffix, image_model)
+    picture = fetch_picture(link.url, cancel)  # kept beside the model; checked as a picture
+    result = generate(link.url, params, out_dir, options, progress=progress, cancel=cancel,
+                      name=prompt[:40])  # fmt: skip
+    result.picture = picture
+    result.metadata.update(
+        title=prompt[:60],
+        source=prompt,
+        source_kind="prompt",
+        prompt_suffix=suffix,
+        text_to_image={
+            "model": image_model,
+            "url": link.url,
+            "request_id": link.request_id,
+            "credits_used": link.credits_used,
+        },  # fmt: skip
+        elapsed_s=round(time.monotonic() - started, 3),
+    )
+    return result
+
+
+def generate_any(source: str, prompt: str | None, params: TriposrParams, out_dir: Path,
+                 options: JobOptions, *, progress: Progress = lambda stage, done, total: None,
+                 cancel: CancelToken | None = None, **prompt_options) -> JobResult:  # fmt: skip
+    """A picture (``source``) or, given a ``prompt``, text to 3D."""
+    if prompt is not None:
+        return generate_from_prompt(prompt, params, out_dir, options, progress=progress,
+                                    cancel=cancel, **prompt_options)  # fmt: skip
+    return generate(source, params, out_dir, options, progress=progress, cancel=cancel)
+
+
 def generate_to_library(
     library: Library,
     source: str,
     params: TriposrParams,
     options: JobOptions,
     *,
+    prompt: str | None = None,
     progress: Progress = lambda stage, done, total: None,
     cancel: CancelToken | None = None,
+    **prompt_options,
 ) -> tuple[Entry, JobResult]:
     """generate() into a new library entry: saved whole before anyone sees it; on any
     error or cancel, nothing is left in the library."""
     with library.draft() as draft:
-        result = generate(source, params, draft.folder, options, progress=progress,
-                          cancel=cancel)  # fmt: skip
+        result = generate_any(source, prompt, params, draft.folder, options,
+                              progress=progress, cancel=cancel, **prompt_options)  # fmt: skip
         entry = draft.commit_generation(result)
     result.mesh_path = result.loaded.path = entry.mesh_path
     return entry, result

@@ -13,6 +13,7 @@ atomically. Deleting moves the folder to ``.trash/``, from where it can be resto
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
@@ -26,6 +27,8 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from PIL import Image
 
 from aiml3d_desktop import paths
 from aiml3d_desktop.core.errors import InputError, LibraryError
@@ -147,7 +150,11 @@ class Draft:
         picture as given and as uploaded."""
         image, meta = result.image, dict(result.metadata)
         source_file = uploaded_file = None
-        if not image.is_url and Path(image.source).is_file():
+        if result.picture is not None:  # text to 3D: the picture the prompt became
+            kind = Image.open(io.BytesIO(result.picture)).format or "PNG"
+            suffix = {"JPEG": ".jpg", "WEBP": ".webp"}.get(kind, ".png")
+            source_file = self.add_file(f"source{suffix}", result.picture)
+        elif not image.is_url and Path(image.source).is_file():
             suffix = Path(image.source).suffix.lower() or ".png"
             source_file = self.copy_file(Path(image.source), f"source{suffix}")
         if image.data is not None:
@@ -155,7 +162,7 @@ class Draft:
             uploaded_file = self.add_file(f"uploaded{suffix}", image.data)
         stats = {**meta.pop("mesh", {}), "file_size": meta.pop("file_size", None)}
         return self.commit(
-            title=image.stem,
+            title=meta.pop("title", None) or image.stem,
             created=meta.pop("created"),
             mesh_file=result.mesh_path.name,
             source_kind=meta.pop("source_kind"),

@@ -8,6 +8,9 @@ from aiml3d_desktop.core.errors import InputError
 
 DEFAULT_BASE = "https://api.aimlapi.com"
 ENDPOINT = "/v1/images/generations"
+TEXT_TO_IMAGE_MODEL = "flux/schnell"  # makes the picture for a text prompt
+# Asks the picture model for what image-to-3D works best with.
+PROMPT_SUFFIX = ", a single object, centred, whole, on a plain white background, studio light"
 LOCAL_MODEL = "local-relief"  # the offline backend's results, as the library names them
 MODEL = "triposr"
 OUTPUT_FORMATS = ("glb", "obj")

@@ -86,3 +86,10 @@ def _fetch(url: str, cancel: CancelToken) -> bytes:
         ) from None
     finally:
         session.close()
+
+
+def fetch_picture(url: str, cancel: CancelToken | None = None) -> bytes:
+    """A picture's bytes from a link, checked to be a picture we can read."""
+    raw = _fetch(url, cancel or CancelToken())
+    images.decode(raw, "the picture made from the prompt")
+    return raw
