@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import logging
 import shutil
 import signal
@@ -12,7 +11,8 @@ import sys
 import threading
 from pathlib import Path
 
-from aiml3d_desktop import APP_NAME, __version__
+from aiml3d_desktop import APP_NAME, __version__, cli_library
+from aiml3d_desktop.cli_library import print_json
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -132,45 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     key = sub.add_parser("key", help="save, check or remove the API key in the OS keychain")
     key.add_argument("action", choices=("set", "status", "delete"))
-    _library_parser(sub)
+    cli_library.add_parser(sub)
     return parser
-
-
-def _library_parser(sub) -> None:
-    lib = sub.add_parser("library", help="list, show, export, import or delete kept models",
-                         description="Every model made or imported is kept in the library "
-                         "(works offline, no key needed).")  # fmt: skip
-    lib.add_argument(
-        "--library", type=Path, metavar="DIR",
-        help="library folder (default: AIML3D_LIBRARY, else the data folder)",
-    )  # fmt: skip
-    act = lib.add_subparsers(dest="action", metavar="ACTION", required=True)
-    ls = act.add_parser("list", help="list entries, newest first")
-    ls.add_argument("query", nargs="*", help="words to find in title, tags, notes or source")
-    ls.add_argument("--favourite", action="store_true", help="favourites only")
-    ls.add_argument("--format", dest="fmt", choices=("glb", "obj", "stl", "ply", "gltf", "off",
-                                                     "3mf"), help="mesh format")  # fmt: skip
-    ls.add_argument("--since", metavar="DATE", help="made on or after DATE (YYYY-MM-DD)")
-    ls.add_argument("--sort", choices=("created", "title", "triangles", "size"),
-                    default="created")  # fmt: skip
-    ls.add_argument("--reverse", action="store_true", help="oldest (or smallest) first")
-    ls.add_argument("--limit", type=int, metavar="N")
-    ls.add_argument("--json", action="store_true", help="print JSON")
-    show = act.add_parser("show", help="everything known about one entry")
-    show.add_argument("id", help="entry id (a unique prefix is enough)")
-    show.add_argument("--json", action="store_true", help="print JSON")
-    exp = act.add_parser("export", help="write an entry's mesh as GLB, OBJ, STL or PLY")
-    exp.add_argument("id")
-    exp.add_argument("out", type=Path, help="output file; its extension picks the format")
-    rm = act.add_parser("delete", help="move entries to the trash (restorable for 30 days)")
-    rm.add_argument("ids", nargs="+", metavar="ID")
-    rs = act.add_parser("restore", help="bring deleted entries back from the trash")
-    rs.add_argument("ids", nargs="+", metavar="ID")
-    act.add_parser("rebuild", help="recreate the index from the entry folders")
-    imp = act.add_parser("import", help="copy mesh files into the library")
-    imp.add_argument("files", nargs="+", type=Path, metavar="MESH")
-    imp.add_argument("--title", help="title (default: the file name)")
-    imp.add_argument("--json", action="store_true", help="print the new entries as JSON")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -380,7 +343,7 @@ def cmd_info(args) -> int:
         "colours": _colour_kind(loaded.arrays),
     }
     if args.json:
-        _print_json(info)
+        print_json(info)
         return EXIT_OK
     sx, sy, sz = info["size"]
     rows = [
@@ -442,64 +405,5 @@ def cmd_key(args) -> int:
     return EXIT_OK
 
 
-def cmd_library(args) -> int:
-    from aiml3d_desktop.core import mesh, settings
-    from aiml3d_desktop.core.library import Library
-
-    lib = Library(args.library or settings.load()[0].library_path)
-    for warning in lib.warnings:
-        print(f"aiml3d: warning: {warning}", file=sys.stderr)
-    action = args.action
-    if action == "list":
-        entries = lib.list(" ".join(args.query), favourite=True if args.favourite else None,
-                           fmt=args.fmt, since=args.since, sort=args.sort,
-                           descending=not args.reverse, limit=args.limit)  # fmt: skip
-        if args.json:
-            _print_json([_entry_json(e) for e in entries])
-        for e in [] if args.json else entries:
-            stats = e.stats or {}
-            flags = ("*" if e.favourite else " ") + ("!" if e.missing else " ")
-            print(f"{e.id}  {flags} {e.created[:16].replace('T', ' ')}  "
-                  f"{stats.get('triangles') or 0:>10,} tris  {e.format:<4} {e.title}")  # fmt: skip
-        if not args.json:
-            print(f"{len(entries)} of {lib.count()} entries", file=sys.stderr)
-    elif action == "show":
-        entry = lib.get(args.id)
-        if args.json:
-            _print_json(_entry_json(entry))
-        else:
-            for key, value in _entry_json(entry).items():
-                if value not in (None, "", [], {}):
-                    print(f"{key:<14} {value}")
-    elif action == "export":
-        entry = lib.get(args.id)
-        out = mesh.export(mesh.load(entry.mesh_path).mesh, args.out)
-        print(f"wrote {out}")
-    elif action in ("delete", "restore"):
-        for entry_id in args.ids:
-            entry = lib.delete(entry_id) if action == "delete" else lib.restore(entry_id)
-            print(f"{action}d {entry.id} {entry.title}")
-        if action == "delete":
-            print("restore with: aiml3d library restore ID", file=sys.stderr)
-    elif action == "rebuild":
-        print(f"the index holds {lib.rebuild()} entries")
-    elif action == "import":
-        entries = [lib.import_mesh(path, args.title) for path in args.files]
-        if args.json:
-            _print_json([_entry_json(e) for e in entries])
-        for e in [] if args.json else entries:
-            print(f"imported {e.id} {e.title}")
-    return EXIT_OK
-
-
-def _entry_json(entry) -> dict:
-    return {**entry.to_json(), "folder": str(entry.folder), "mesh_path": str(entry.mesh_path),
-            "missing": entry.missing}  # fmt: skip
-
-
-def _print_json(data) -> None:
-    print(json.dumps(data, indent=2))
-
-
 COMMANDS = {"generate": cmd_generate, "info": cmd_info, "convert": cmd_convert, "key": cmd_key,
-            "library": cmd_library}  # fmt: skip
+            "library": cli_library.run}  # fmt: skip

@@ -200,8 +200,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self._save_ui()
         self.elapsed_timer.stop()
+        self.thumbnails.close()  # first: it would start work on the runner
         self.runner.shutdown()
-        self.thumbnails.close()
         if self.compare_window is not None:
             self.compare_window.close()
         super().closeEvent(event)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QBuffer, QIODevice, QObject, QRect, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QRect, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 
 from aiml3d_desktop.core.library import Entry, Library
@@ -55,13 +55,6 @@ class OffscreenRenderer:
         self.viewer.deleteLater()
 
 
-def png_bytes(image: QImage) -> bytes:
-    buffer = QBuffer()
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
-    return bytes(buffer.data())
-
-
 class ThumbnailMaker(QObject):
     """Makes missing thumbnails in the order asked, one mesh at a time."""
 
@@ -77,6 +70,7 @@ class ThumbnailMaker(QObject):
         self._current: Entry | None = None
         self._renderer: OffscreenRenderer | None = None
         self.up_axis = "y"  # as the main viewer's
+        self._closed = False
 
     def renderer(self) -> OffscreenRenderer:
         if self._renderer is None:
@@ -101,7 +95,7 @@ class ThumbnailMaker(QObject):
             self._make(entry, arrays)
 
     def _next(self) -> None:
-        if self._current is not None or not self._queue or self.library is None:
+        if self._current is not None or not self._queue or self.library is None or self._closed:
             return
         self._current = self._queue.pop(0)
         self.runner.start(tasks.drawable_mesh, self._current.mesh_path,
@@ -114,12 +108,17 @@ class ThumbnailMaker(QObject):
         self._next()
 
     def _make(self, entry: Entry, arrays: MeshArrays) -> None:
+        if self._closed:
+            return
         (image,) = self.renderer().render(arrays, ("home",), THUMBNAIL_SIZE, self.up_axis)
-        try:
-            self.library.save_thumbnail(entry, png_bytes(image))
-        except Exception as exc:  # noqa: BLE001 - a thumbnail is a convenience: shown, not kept
-            log.warning("thumbnail of %s not saved: %s", entry.id, exc)
+        # Encoded and written on a worker (a file write can take longer than a frame).
+        self.runner.start(tasks.save_thumbnail, self.library, entry, image,
+                          failed=self._not_saved)  # fmt: skip
         self.made.emit(entry.id, image)
+
+    @Slot(object)
+    def _not_saved(self, error) -> None:
+        log.warning("a thumbnail was not saved: %s", error)  # shown now, made again next time
 
     @Slot(object)
     def _failed(self, error) -> None:
@@ -129,6 +128,7 @@ class ThumbnailMaker(QObject):
         self._next()
 
     def close(self) -> None:
+        self._closed = True
         self._queue.clear()
         if self._renderer is not None:
             self._renderer.close()

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QBuffer, QIODevice
 from PySide6.QtGui import QImage
 
 from aiml3d_desktop import paths
@@ -116,3 +117,10 @@ def save_image(image: QImage, dest: str, *, progress, cancel) -> Path:
             raise InputError(f"Could not write {dest}",
                              hint="Choose a folder you can write to, with free space.")  # fmt: skip
     return Path(dest)
+
+
+def save_thumbnail(library: Library, entry: Entry, image: QImage, *, progress, cancel) -> None:
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    library.save_thumbnail(entry, bytes(buffer.data()))
