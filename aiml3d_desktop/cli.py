@@ -37,12 +37,19 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser(
         "generate",
         help="make 3D models from pictures through the AIML API",
-        description="Send each picture (a PNG/JPEG/WEBP file or an http(s) link) to TripoSR, "
-        "one after another, and save each mesh with a .json file of what the API reported.",
+        description="Send each picture (a PNG/JPEG/WEBP file, a folder of them, or an http(s) "
+        "link) to TripoSR through the batch queue, and keep each mesh with what the API "
+        "reported. A failed item does not stop the others.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    gen.add_argument("inputs", nargs="*", metavar="IMAGE_OR_URL", help="picture files or links")
+    gen.add_argument("inputs", nargs="*", metavar="IMAGE_OR_URL",
+                     help="picture files, links, or folders of pictures")  # fmt: skip
+    gen.add_argument(
+        "-j", "--jobs", type=int, default=2, metavar="N",
+        help="make N models at once (1 to 8, default 2); a rate-limit answer to one "
+        "slows them all",
+    )  # fmt: skip
     gen.add_argument(
         "--prompt", action="append", default=[], metavar="TEXT",
         help="text to 3D: a picture model draws TEXT, then TripoSR makes the mesh (repeatable)",
@@ -165,9 +172,8 @@ def _error(message: str) -> None:
 
 
 def cmd_generate(args) -> int:
-    from aiml3d_desktop.core import jobs, keys, settings
+    from aiml3d_desktop.core import batch, images, jobs, keys, settings
     from aiml3d_desktop.core.cancel import CancelToken
-    from aiml3d_desktop.core.errors import Aiml3DError, Cancelled
     from aiml3d_desktop.core.library import Library
     from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
     from aiml3d_desktop.core.params import TriposrParams
@@ -193,62 +199,69 @@ def cmd_generate(args) -> int:
         **({"prepare": False} if args.no_prepare else {}),
     )
     if not args.inputs and not args.prompt:
-        _error("give pictures, links or --prompt TEXT")
+        _error("give pictures, links, folders or --prompt TEXT")
+        return EXIT_USAGE
+    if not 1 <= args.jobs <= batch.MAX_JOBS:
+        _error(f"--jobs must be 1 to {batch.MAX_JOBS}")
         return EXIT_USAGE
     out_dir = args.output_dir or (conf.output_path if args.no_library else None)
     lib = None if args.no_library else Library(conf.library_path)
+    # The GUI's queue, in memory: a command's batch is its arguments, re-run to resume.
+    queue = batch.BatchQueue()
+    queued = {"params": params.as_dict(), "backend": options.backend, "prepare": options.prepare}
+    pictures = [s for s in args.inputs if images.is_url(s) or not Path(s).is_dir()]
+    folders = [s for s in args.inputs if s not in pictures]
+    queue.add(pictures + batch.pictures_in(folders), **queued)
+    draw_options = {"suffix": args.prompt_suffix, "image_model": args.image_model}
+    draw_options = {k: v for k, v in draw_options.items() if v is not None}
+    queue.add(args.prompt, batch.PROMPT, draw_options=draw_options, **queued)
+    if folders and not queue.count(batch.WAITING):
+        _error(f"no pictures (PNG, JPEG, WEBP) in {', '.join(folders)}")
+        return EXIT_FAILED
     cancel = CancelToken()
     _cancel_on_sigterm(cancel)
-    done, failed = [], []
-    prompt_options = {"suffix": args.prompt_suffix, "image_model": args.image_model}
-    prompt_options = {k: v for k, v in prompt_options.items() if v is not None}
-    work = [(s, None) for s in args.inputs] + [(f"prompt {p!r}", p) for p in args.prompt]
-    for source, prompt in work:
-        reporter = _Reporter(source, quiet=args.quiet)
+    lock = threading.Lock()  # whole lines from parallel jobs
+
+    def execute(item, cancel) -> tuple[str | None, str]:
+        name = _item_name(item)
+        reporter = _Reporter(name, quiet=args.quiet, bars=args.jobs == 1)
         try:
-            if lib is None:
-                result = jobs.generate_any(
-                    source, prompt, params, out_dir, options, progress=reporter,
-                    cancel=cancel, **prompt_options,
-                )  # fmt: skip
-                where = result.mesh_path
-            else:
-                entry, result = jobs.generate_to_library(
-                    lib,
-                    source,
-                    params,
-                    options,
-                    prompt=prompt,
-                    progress=reporter,
-                    cancel=cancel,
-                    **prompt_options,
-                )
-                where = f"{entry.mesh_path} (library entry {entry.id})"
-                if out_dir is not None:
-                    where = _copy_out(result, out_dir)
-        except KeyboardInterrupt:
-            cancel.cancel()
-            raise
-        except Cancelled:
-            raise KeyboardInterrupt from None
-        except Aiml3DError as exc:
-            failed.append(source)
-            _error(f"{source}: {exc}")
-            continue
+            entry, result = jobs.generate_item(item, lib, out_dir, options, progress=reporter,
+                                               cancel=cancel)  # fmt: skip
         finally:
             reporter.close()
-        for note in result.image.notes:
-            print(f"aiml3d: note: {source}: {note}", file=sys.stderr)
-        if lib is None:
-            _write_sidecar(result.mesh_path, result.metadata, source)
-        done.append(result)
+        where = result.mesh_path
+        if entry is None:
+            _write_sidecar(result.mesh_path, result.metadata, name)
+        elif out_dir is not None:
+            where = _copy_out(result, out_dir)
+        else:
+            where = f"{entry.mesh_path} (library entry {entry.id})"
         stats = result.loaded.stats
-        print(
-            f"{source} -> {where}  ({stats.triangles:,} triangles, "
-            f"{_mib(stats.file_size)}, {result.metadata['elapsed_s']:.1f} s)"
-        )
-    print(f"{len(done)} of {len(work)} done" + (f", {len(failed)} failed" if failed else ""))
+        with lock:
+            for note in result.image.notes:
+                print(f"aiml3d: note: {name}: {note}", file=sys.stderr)
+            print(f"{name} -> {where}  ({stats.triangles:,} triangles, "
+                  f"{_mib(stats.file_size)}, {result.metadata['elapsed_s']:.1f} s)", flush=True)  # fmt: skip
+        return (entry.id if entry else None), str(where)
+
+    def on_change(item) -> None:
+        if item.status == batch.FAILED:
+            with lock:
+                _error(f"{_item_name(item)}: {item.message}")
+
+    batch.run(queue, execute, jobs=args.jobs, cancel=cancel, on_change=on_change)
+    if cancel.cancelled or queue.count(batch.CANCELLED):
+        raise KeyboardInterrupt  # SIGTERM: reported and exited like Ctrl-C
+    done, failed = queue.count(batch.DONE), queue.count(batch.FAILED)
+    print(f"{done} of {done + failed} done" + (f", {failed} failed" if failed else ""))
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _item_name(item) -> str:
+    from aiml3d_desktop.core.batch import PROMPT
+
+    return f"prompt {item.source!r}" if item.kind == PROMPT else item.source
 
 
 def _copy_out(result, out_dir: Path) -> Path:
@@ -293,10 +306,11 @@ def _cancel_on_sigterm(cancel) -> None:
 
 
 class _Reporter:
-    """Prints each stage once, and a progress bar while downloading."""
+    """Prints each stage once, and a progress bar while downloading (one job at a time only:
+    the bars of parallel jobs would overwrite each other)."""
 
-    def __init__(self, source: str, quiet: bool) -> None:
-        self.source, self.quiet = source, quiet
+    def __init__(self, source: str, quiet: bool, bars: bool = True) -> None:
+        self.source, self.quiet, self.bars = source, quiet, bars
         self.stage: str | None = None
         self.bar = None
 
@@ -306,7 +320,7 @@ class _Reporter:
         if stage != self.stage:
             self.close()
             self.stage = stage
-            if stage == "downloading":
+            if stage == "downloading" and self.bars:
                 from tqdm import tqdm
 
                 self.bar = tqdm(

@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -79,6 +79,7 @@ class Record:
     path: str
     headers: dict
     body: object
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 class FakeAimlApi:

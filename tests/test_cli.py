@@ -378,3 +378,26 @@ def test_text_to_3d_from_the_command_line(fake_api, tmp_path):
     assert entry["source_kind"] == "prompt" and entry["source_file"] == "source.png"
     nothing = run("generate", "-q")
     assert nothing.returncode == 2 and "--prompt" in one_error_line(nothing)
+
+
+def test_folder_and_prompt_through_the_queue_in_parallel(fake_api, tmp_path):
+    shoot = tmp_path / "shoot"
+    shoot.mkdir()
+    for name in ("a.png", "b.png", "c.png"):
+        make_photo(shoot / name)
+    (shoot / "d.png").write_text("not a picture")
+    (shoot / "readme.txt").write_text("skipped")
+    result = run("generate", shoot, "--prompt", "a teapot", "--jobs", "3",
+                 "--api-base", fake_api.base_url, "-q", key=fake_api.KEY)  # fmt: skip
+    assert result.returncode == 1
+    assert "4 of 5 done, 1 failed" in result.stdout
+    assert "d.png is not an image" in one_error_line(result)
+    made = {line.split(" -> ")[0] for line in result.stdout.splitlines() if " -> " in line}
+    assert made == {str(shoot / n) for n in ("a.png", "b.png", "c.png")} | {"prompt 'a teapot'"}
+    entries = json.loads(run("library", "list", "--json").stdout)
+    assert len(entries) == 4 and len({e["id"] for e in entries}) == 4
+    assert run("generate", shoot, "--jobs", "9").returncode == 2
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = run("generate", empty, key=fake_api.KEY)
+    assert nothing.returncode == 1 and "no pictures" in one_error_line(nothing)

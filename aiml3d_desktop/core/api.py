@@ -108,6 +108,7 @@ class AimlClient:
         self._timeouts = timeouts
         self._cancel = cancel or CancelToken()
         self._session = make_session(retry, self._cancel, retry_post=True)
+        self._gate = retry.gate
 
     def __repr__(self) -> str:  # never show the key
         return f"AimlClient({self.base_url!r})"
@@ -147,6 +148,7 @@ class AimlClient:
             "Content-Type": "application/json",
             "Accept": "application/json",
         }
+        self._gate.wait(self._cancel)  # another job was told to slow down: so are we
         self._cancel.check()
         try:
             response = self._session.post(

@@ -19,6 +19,7 @@ MAX_PIXELS = 40_000_000  # a 40-megapixel photo is the largest we accept before 
 MIN_SIDE = 16
 ORIENTATION = 0x0112  # the EXIF tag
 FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")  # what file dialogs and folders offer
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +29,7 @@ from aiml3d_desktop.core.params import (
 from aiml3d_desktop.core.settings import Settings
 
 if TYPE_CHECKING:
+    from aiml3d_desktop.core.batch import QueueItem
     from aiml3d_desktop.core.library import Entry, Library
 
 # Stages, in order, as reported to ``progress(stage, done, total)``.
@@ -213,57 +214,105 @@ def generate_local(
     return JobResult(dest, loaded, image, metadata)
 
 
-def generate_from_prompt(
+@dataclass
+class Drawing:
+    """The picture a text-to-image model drew for a prompt: the first half of text to 3D."""
+
+    prompt: str
+    suffix: str
+    model: str
+    url: str  # on the model's CDN; TripoSR is given this link, so nothing is re-uploaded
+    request_id: str | None
+    credits_used: object
+    picture: bytes  # checked to be a readable picture
+
+
+def draw(
     prompt: str,
-    params: TriposrParams,
-    out_dir: Path,
     options: JobOptions,
     *,
     suffix: str = PROMPT_SUFFIX,
     image_model: str = TEXT_TO_IMAGE_MODEL,
     progress: Progress = lambda stage, done, total: None,
     cancel: CancelToken | None = None,
-) -> JobResult:
-    """Text to 3D: a text-to-image model draws the prompt (with ``suffix``, which asks for one
-    object on a plain background), then TripoSR makes the mesh from that picture's link."""
+) -> Drawing:
+    """Ask a text-to-image model for a picture of ``prompt`` + ``suffix`` (the suffix asks
+    for one object on a plain background, which is what TripoSR builds best from)."""
     from aiml3d_desktop.core.preview import fetch_picture
 
     cancel = cancel or CancelToken()
     prompt = prompt.strip()
     if not prompt:
         raise InputError("Type what to make first", hint="For example: a red armchair.")
-    started = time.monotonic()
+    image_model = image_model.strip() or TEXT_TO_IMAGE_MODEL
     progress(PICTURING, None, None)
     client = AimlClient(options.api_key, options.base_url, timeouts=options.timeouts,
                         retry=options.retry, cancel=cancel)  # fmt: skip
     link = client.text_to_image(prompt + suffix, image_model)
-    picture = fetch_picture(link.url, cancel)  # kept beside the model; checked as a picture
-    result = generate(link.url, params, out_dir, options, progress=progress, cancel=cancel,
-                      name=prompt[:40])  # fmt: skip
-    result.picture = picture
+    picture = fetch_picture(link.url, cancel)
+    return Drawing(prompt, suffix, image_model, link.url, link.request_id, link.credits_used,
+                   picture)  # fmt: skip
+
+
+def generate_from_drawing(
+    drawing: Drawing,
+    params: TriposrParams,
+    out_dir: Path,
+    options: JobOptions,
+    *,
+    progress: Progress = lambda stage, done, total: None,
+    cancel: CancelToken | None = None,
+) -> JobResult:
+    """The second half of text to 3D: TripoSR builds from the drawing's link; the result
+    keeps the prompt, the picture and both requests."""
+    result = generate(drawing.url, params, out_dir, options, progress=progress, cancel=cancel,
+                      name=drawing.prompt[:40])  # fmt: skip
+    result.picture = drawing.picture
     result.metadata.update(
-        title=prompt[:60],
-        source=prompt,
+        title=drawing.prompt[:60],
+        source=drawing.prompt,
         source_kind="prompt",
-        prompt_suffix=suffix,
+        prompt_suffix=drawing.suffix,
         text_to_image={
-            "model": image_model,
-            "url": link.url,
-            "request_id": link.request_id,
-            "credits_used": link.credits_used,
-        },  # fmt: skip
-        elapsed_s=round(time.monotonic() - started, 3),
+            "model": drawing.model,
+            "url": drawing.url,
+            "request_id": drawing.request_id,
+            "credits_used": drawing.credits_used,
+        },
     )
     return result
 
 
-def generate_any(source: str, prompt: str | None, params: TriposrParams, out_dir: Path,
-                 options: JobOptions, *, progress: Progress = lambda stage, done, total: None,
-                 cancel: CancelToken | None = None, **prompt_options) -> JobResult:  # fmt: skip
-    """A picture (``source``) or, given a ``prompt``, text to 3D."""
+def generate_from_prompt(
+    prompt: str,
+    params: TriposrParams,
+    out_dir: Path,
+    options: JobOptions,
+    *,
+    progress: Progress = lambda stage, done, total: None,
+    cancel: CancelToken | None = None,
+    **draw_options,
+) -> JobResult:
+    """Text to 3D in one go: draw(), then generate_from_drawing()."""
+    started = time.monotonic()
+    drawing = draw(prompt, options, progress=progress, cancel=cancel, **draw_options)
+    result = generate_from_drawing(drawing, params, out_dir, options, progress=progress,
+                                   cancel=cancel)  # fmt: skip
+    result.metadata["elapsed_s"] = round(time.monotonic() - started, 3)
+    return result
+
+
+def generate_any(source: str, prompt: str | Drawing | None, params: TriposrParams,
+                 out_dir: Path, options: JobOptions, *,
+                 progress: Progress = lambda stage, done, total: None,
+                 cancel: CancelToken | None = None, **draw_options) -> JobResult:  # fmt: skip
+    """A picture (``source``); given a ``prompt``, text to 3D; given a Drawing, its second half."""
+    if isinstance(prompt, Drawing):
+        return generate_from_drawing(prompt, params, out_dir, options, progress=progress,
+                                     cancel=cancel)  # fmt: skip
     if prompt is not None:
         return generate_from_prompt(prompt, params, out_dir, options, progress=progress,
-                                    cancel=cancel, **prompt_options)  # fmt: skip
+                                    cancel=cancel, **draw_options)  # fmt: skip
     return generate(source, params, out_dir, options, progress=progress, cancel=cancel)
 
 
@@ -273,16 +322,43 @@ def generate_to_library(
     params: TriposrParams,
     options: JobOptions,
     *,
-    prompt: str | None = None,
+    prompt: str | Drawing | None = None,
     progress: Progress = lambda stage, done, total: None,
     cancel: CancelToken | None = None,
-    **prompt_options,
+    **draw_options,
 ) -> tuple[Entry, JobResult]:
     """generate() into a new library entry: saved whole before anyone sees it; on any
     error or cancel, nothing is left in the library."""
     with library.draft() as draft:
         result = generate_any(source, prompt, params, draft.folder, options,
-                              progress=progress, cancel=cancel, **prompt_options)  # fmt: skip
+                              progress=progress, cancel=cancel, **draw_options)  # fmt: skip
         entry = draft.commit_generation(result)
     result.mesh_path = result.loaded.path = entry.mesh_path
     return entry, result
+
+
+def generate_item(
+    item: QueueItem,
+    library: Library | None,
+    out_dir: Path | None,
+    options: JobOptions,
+    *,
+    progress: Progress = lambda stage, done, total: None,
+    cancel: CancelToken | None = None,
+) -> tuple[Entry | None, JobResult]:
+    """One batch queue item, made with the settings it was queued with: into the library, or
+    (without one) into ``out_dir``."""
+    from aiml3d_desktop.core.batch import PROMPT
+
+    options = replace(options, backend=item.backend, prepare=item.prepare)
+    try:
+        params = TriposrParams(**item.params).validate()
+    except TypeError:
+        raise InputError("This queue item's parameters are from another version",
+                         hint="Remove it and add the picture again.") from None  # fmt: skip
+    prompt = item.source if item.kind == PROMPT else None
+    if library is None:
+        return None, generate_any(item.source, prompt, params, out_dir, options,
+                                  progress=progress, cancel=cancel, **item.draw_options)  # fmt: skip
+    return generate_to_library(library, item.source, params, options, prompt=prompt,
+                               progress=progress, cancel=cancel, **item.draw_options)  # fmt: skip

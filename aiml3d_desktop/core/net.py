@@ -18,7 +18,7 @@ from urllib3.util.retry import Retry
 
 from aiml3d_desktop import __version__
 from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.netpolicy import RetryPolicy
+from aiml3d_desktop.core.netpolicy import RateGate, RetryPolicy
 
 USER_AGENT = f"aiml3d-desktop/{__version__}"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -31,10 +31,11 @@ class _Retry(Retry):
 
     cancel: CancelToken | None = None
     base_backoff: float = 1.0
+    gate: RateGate | None = None
 
     def new(self, **kw):
         retry = super().new(**kw)
-        retry.cancel, retry.base_backoff = self.cancel, self.base_backoff
+        retry.cancel, retry.base_backoff, retry.gate = self.cancel, self.base_backoff, self.gate
         return retry
 
     def increment(
@@ -53,7 +54,12 @@ class _Retry(Retry):
         if response is not None:
             delay = max(delay, self.get_retry_after(response) or 0.0)
         delay = min(delay, MAX_RETRY_WAIT)
-        (self.cancel or CancelToken()).wait(delay)
+        cancel = self.cancel or CancelToken()
+        if self.gate is not None and response is not None and response.status == 429:
+            self.gate.hold(delay)  # the other jobs wait too
+        cancel.wait(delay)
+        if self.gate is not None:
+            self.gate.wait(cancel)
 
 
 class _Sockets:
@@ -123,7 +129,7 @@ def make_session(policy: RetryPolicy, cancel: CancelToken, *, retry_post: bool) 
         raise_on_status=False,  # hand the last error response back, to read its message
         raise_on_redirect=False,
     )
-    retry.cancel, retry.base_backoff = cancel, policy.backoff
+    retry.cancel, retry.base_backoff, retry.gate = cancel, policy.backoff, policy.gate
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
     sockets = _Sockets()

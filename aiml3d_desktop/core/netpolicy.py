@@ -6,7 +6,9 @@ Kept apart from net.py so that the GUI can use it without importing requests at 
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from aiml3d_desktop.core.errors import ConfigError
@@ -21,11 +23,36 @@ class Timeouts:
     download_read: float = 60.0
 
 
+class RateGate:
+    """One rate-limit backoff shared by every job that holds it: when the API answers 429 to
+    one of them, none sends its next request before the wait is over (parallel jobs that
+    each backed off alone would keep the limit tripped)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._until = 0.0  # time.monotonic() before which nobody sends
+
+    def hold(self, seconds: float) -> None:
+        with self._lock:
+            self._until = max(self._until, time.monotonic() + seconds)
+
+    def remaining(self) -> float:
+        with self._lock:
+            return max(0.0, self._until - time.monotonic())
+
+    def wait(self, cancel) -> None:
+        """Until the gate opens; ``cancel`` (a CancelToken) cuts the wait short."""
+        while (left := self.remaining()) > 0:
+            cancel.wait(left)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 4  # retries after the first try
     backoff: float = 1.0  # seconds; doubles with each retry
     jitter: float = 0.5  # up to this many seconds added at random
+    # Shared by every request made under this policy (the GUI's jobs, a CLI batch).
+    gate: RateGate = field(default_factory=RateGate, compare=False, repr=False)
 
 
 def is_loopback(host: str | None) -> bool:

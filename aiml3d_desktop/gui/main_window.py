@@ -544,7 +544,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def choose_picture(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open picture", self._last_folder(),
-                                              "Pictures (*.png *.jpg *.jpeg *.webp)")  # fmt: skip
+                                              _picture_filter())  # fmt: skip
         if path:
             self.open_path(path)
 

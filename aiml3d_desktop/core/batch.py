@@ -1,0 +1,225 @@
+"""The batch queue: pictures and prompts waiting to become models.
+
+Qt-free. The GUI keeps its queue in the library folder (``queue.json``), so that pending items
+survive a restart, and runs each item on a worker thread; ``run()`` is the command line's way
+to work through a queue with a few threads. Each item carries the settings it was queued with.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from aiml3d_desktop.core import images
+from aiml3d_desktop.core.cancel import CancelToken
+from aiml3d_desktop.core.errors import Aiml3DError, Cancelled
+from aiml3d_desktop.core.fileio import write_json
+
+log = logging.getLogger(__name__)
+
+WAITING, RUNNING, DONE, FAILED, CANCELLED = "waiting", "running", "done", "failed", "cancelled"
+FINISHED = (DONE, FAILED, CANCELLED)
+PICTURE, PROMPT = "picture", "prompt"
+QUEUE_FILE = "queue.json"
+DEFAULT_JOBS = 2  # at once: twice the throughput, and gentle on the API's rate limit
+MAX_JOBS = 8
+
+
+@dataclass
+class QueueItem:
+    source: str  # a picture's path or link; for a prompt, its text
+    kind: str = PICTURE
+    params: dict = field(default_factory=dict)  # TriposrParams.as_dict() when queued
+    backend: str = "aiml"
+    prepare: bool = True
+    draw_options: dict = field(default_factory=dict)  # prompts: suffix, image_model
+    status: str = WAITING
+    message: str = ""  # why it failed, or what it made
+    entry_id: str | None = None  # the library entry it made
+    attempts: int = 0
+    added: str = field(default_factory=lambda: _now())
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    @property
+    def label(self) -> str:
+        if self.kind == PROMPT or images.is_url(self.source):
+            return self.source
+        return Path(self.source).name
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> QueueItem:
+        known = {f.name for f in fields(cls)}
+        item = cls(**{k: v for k, v in raw.items() if k in known})
+        if not isinstance(item.source, str) or item.kind not in (PICTURE, PROMPT):
+            raise ValueError("not a queue item")
+        return item
+
+
+class BatchQueue:
+    """Items in the order they were added. Every method is thread-safe and, given a
+    ``path``, saves the queue before it returns."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.warnings: list[str] = []
+        self._lock = threading.RLock()
+        self._items: list[QueueItem] = []
+        if path is not None and path.exists():
+            self._load(path)
+
+    def _load(self, path: Path) -> None:
+        try:
+            raw = json.loads(path.read_text("utf-8"))
+            items = [QueueItem.from_dict(item) for item in raw["items"]]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            kept = path.with_name(path.name + ".damaged")
+            path.replace(kept)
+            self.warnings.append(f"The batch queue could not be read ({exc}); it starts empty. "
+                                 f"The old file is kept as {kept.name}.")  # fmt: skip
+            log.warning(self.warnings[-1])
+            return
+        for item in items:
+            if item.status == RUNNING:  # the app stopped while it ran: it runs again
+                item.status, item.message = WAITING, "interrupted; waiting to run again"
+        self._items = items
+
+    def _save(self) -> None:
+        if self.path is not None:
+            write_json(self.path, {"version": 1, "items": [asdict(i) for i in self._items]})
+
+    def items(self) -> list[QueueItem]:
+        """Copies, in queue order: safe to read while workers change the queue."""
+        with self._lock:
+            return [replace(item) for item in self._items]
+
+    def get(self, item_id: str) -> QueueItem | None:
+        with self._lock:
+            item = self._find(item_id)
+            return replace(item) if item else None
+
+    def count(self, *statuses: str) -> int:
+        with self._lock:
+            return sum(item.status in statuses for item in self._items)
+
+    def add(self, sources: Iterable[str], kind: str = PICTURE, **settings) -> list[QueueItem]:
+        """Queue pictures (or prompts), each with the same ``settings`` (QueueItem fields)."""
+        added = [QueueItem(source, kind, **settings) for source in sources]
+        with self._lock:
+            self._items.extend(added)
+            self._save()
+        return [replace(item) for item in added]
+
+    def take(self) -> QueueItem | None:
+        """The first waiting item, now running; None when nothing waits."""
+        with self._lock:
+            for item in self._items:
+                if item.status == WAITING:
+                    item.status, item.message = RUNNING, ""
+                    item.attempts += 1
+                    self._save()
+                    return replace(item)
+        return None
+
+    def finish(self, item_id: str, status: str, message: str = "",
+               entry_id: str | None = None) -> None:  # fmt: skip
+        with self._lock:
+            item = self._find(item_id)
+            if item is not None and item.status == RUNNING:
+                item.status, item.message, item.entry_id = status, message, entry_id
+                self._save()
+
+    def requeue(self, item_id: str) -> None:
+        """Back to waiting: a retry, or a running item stopped by closing the app."""
+        with self._lock:
+            item = self._find(item_id)
+            if item is not None and item.status != WAITING:
+                item.status, item.message = WAITING, ""
+                self._save()
+
+    def cancel_waiting(self, item_id: str) -> bool:
+        with self._lock:
+            item = self._find(item_id)
+            if item is None or item.status != WAITING:
+                return False
+            item.status, item.message = CANCELLED, "cancelled before it ran"
+            self._save()
+            return True
+
+    def remove(self, item_ids: Iterable[str]) -> None:
+        """Drop items that are not running (a running one is cancelled first)."""
+        ids = set(item_ids)
+        with self._lock:
+            self._items = [i for i in self._items if i.id not in ids or i.status == RUNNING]
+            self._save()
+
+    def clear_finished(self) -> None:
+        with self._lock:
+            self._items = [i for i in self._items if i.status not in FINISHED]
+            self._save()
+
+    def _find(self, item_id: str) -> QueueItem | None:
+        return next((i for i in self._items if i.id == item_id), None)
+
+
+def pictures_in(paths: Iterable[str | Path]) -> list[str]:
+    """The picture files among ``paths``, with folders searched (sorted, hidden ones skipped)."""
+    found: list[str] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found.extend(str(p) for p in sorted(path.rglob("*"))
+                         if p.is_file() and p.suffix.lower() in images.PICTURE_SUFFIXES
+                         and not any(part.startswith(".") for part in
+                                     p.relative_to(path).parts))  # fmt: skip
+        elif path.suffix.lower() in images.PICTURE_SUFFIXES:
+            found.append(str(path))
+    return found
+
+
+def run(
+    queue: BatchQueue,
+    execute: Callable[[QueueItem, CancelToken], tuple[str | None, str]],
+    *,
+    jobs: int = DEFAULT_JOBS,
+    cancel: CancelToken | None = None,
+    on_change: Callable[[QueueItem], None] = lambda item: None,
+) -> None:
+    """Work through the waiting items, ``jobs`` at once, until none waits or ``cancel``.
+
+    ``execute(item, cancel)`` makes one model and returns (entry id or None, a summary); an
+    ``Aiml3DError`` fails that item only. ``on_change`` hears of each item as it starts and
+    as it finishes, on the thread that ran it.
+    """
+    cancel = cancel or CancelToken()
+
+    def lane() -> None:
+        while not cancel.cancelled and (item := queue.take()) is not None:
+            on_change(item)
+            try:
+                entry_id, message = execute(item, cancel)
+            except Cancelled:
+                queue.finish(item.id, CANCELLED, "cancelled")
+            except Aiml3DError as exc:
+                queue.finish(item.id, FAILED, str(exc))
+            else:
+                queue.finish(item.id, DONE, message, entry_id)
+            on_change(queue.get(item.id) or item)
+
+    with ThreadPoolExecutor(max(1, min(jobs, MAX_JOBS)), thread_name_prefix="batch") as pool:
+        lanes = [pool.submit(lane) for _ in range(max(1, min(jobs, MAX_JOBS)))]
+        try:
+            for done in lanes:
+                done.result()
+        except BaseException:  # Ctrl-C: stop every lane before leaving
+            cancel.cancel()
+            raise
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
