@@ -55,10 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="text to 3D: a picture model draws TEXT, then TripoSR makes the mesh (repeatable)",
     )  # fmt: skip
     gen.add_argument("--prompt-suffix", metavar="TEXT",
-                     help="added to each prompt (default asks for one object on a plain "
-                     "background)")  # fmt: skip
-    gen.add_argument("--image-model", metavar="MODEL",
-                     help="the text-to-image model (default flux/schnell)")  # fmt: skip
+                     help="added to each prompt (default: as in the settings, which ask for one "
+                     "object on a plain background)")  # fmt: skip
+    gen.add_argument(
+        "--image-model",
+        metavar="MODEL",
+        help="the text-to-image model (default: as in the settings, flux/schnell)",
+    )
     gen.add_argument(
         "-o",
         "--output-dir",
@@ -212,8 +215,8 @@ def cmd_generate(args) -> int:
     pictures = [s for s in args.inputs if images.is_url(s) or not Path(s).is_dir()]
     folders = [s for s in args.inputs if s not in pictures]
     queue.add(pictures + batch.pictures_in(folders), **queued)
-    draw_options = {"suffix": args.prompt_suffix, "image_model": args.image_model}
-    draw_options = {k: v for k, v in draw_options.items() if v is not None}
+    draw_options = {"suffix": _pick(args.prompt_suffix, conf.prompt_suffix),
+                    "image_model": _pick(args.image_model, conf.image_model)}  # fmt: skip
     queue.add(args.prompt, batch.PROMPT, draw_options=draw_options, **queued)
     if folders and not queue.count(batch.WAITING):
         _error(f"no pictures (PNG, JPEG, WEBP) in {', '.join(folders)}")
@@ -241,8 +244,9 @@ def cmd_generate(args) -> int:
         with lock:
             for note in result.image.notes:
                 print(f"aiml3d: note: {name}: {note}", file=sys.stderr)
+            seconds = result.metadata["elapsed_s"]
             print(f"{name} -> {where}  ({stats.triangles:,} triangles, "
-                  f"{_mib(stats.file_size)}, {result.metadata['elapsed_s']:.1f} s)", flush=True)  # fmt: skip
+                  f"{_mib(stats.file_size)}, {seconds:.1f} s)", flush=True)  # fmt: skip
         return (entry.id if entry else None), str(where)
 
     def on_change(item) -> None:

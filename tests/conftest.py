@@ -4,6 +4,7 @@ ones are never touched, and no request leaves 127.0.0.1."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import keyring
@@ -11,9 +12,11 @@ import pytest
 from keyring.backend import KeyringBackend
 from PIL import Image, ImageDraw
 
+from aiml3d_desktop.core.netpolicy import RetryPolicy
 from tests.fake_api import FakeAimlApi
 
 ROOT = Path(__file__).resolve().parent.parent
+FAST = RetryPolicy(attempts=1, backoff=0.01, jitter=0.0)  # retries that do not slow tests
 CORPUS = ROOT.parent / "shared" / "corpus"
 
 # Before anything asks keyring for a backend: tests must never reach the user's keychain.
@@ -61,6 +64,31 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setattr(keys, "_seen_key", None)
     keyring.set_keyring(fail.Keyring())
     yield home
+
+
+@pytest.fixture
+def window(qtbot, fake_api, monkeypatch, isolated):
+    """The main window, shown, its library open, talking to the fake API; on teardown it
+    closes with no worker thread left behind."""
+    from aiml3d_desktop.gui.app import create_app
+    from aiml3d_desktop.gui.main_window import MainWindow
+
+    create_app()
+    monkeypatch.setenv("AIMLAPI_KEY", fake_api.KEY)
+    monkeypatch.setenv("AIML_API_BASE", fake_api.base_url)
+    before = {t for t in threading.enumerate()}
+    win = MainWindow()
+    win.retry = FAST
+    qtbot.addWidget(win)
+    win.resize(1200, 760)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: win.library is not None, timeout=5000)
+    yield win
+    win.close()
+    assert not win.runner.busy  # no worker thread outlives the window
+    leftover = [t for t in threading.enumerate() if t not in before and not t.daemon]
+    assert leftover == []
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ fake AIML API on 127.0.0.1 behind it."""
 from __future__ import annotations
 
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -13,34 +12,9 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from aiml3d_desktop.core.netpolicy import RetryPolicy
 from tests.conftest import corpus_file, files_in, library_files, make_photo
 
 pytestmark = pytest.mark.gui
-FAST = RetryPolicy(attempts=1, backoff=0.01, jitter=0.0)
-
-
-@pytest.fixture
-def window(qtbot, fake_api, monkeypatch, isolated):
-    from aiml3d_desktop.gui.app import create_app
-    from aiml3d_desktop.gui.main_window import MainWindow
-
-    create_app()
-    monkeypatch.setenv("AIMLAPI_KEY", fake_api.KEY)
-    monkeypatch.setenv("AIML_API_BASE", fake_api.base_url)
-    before = {t for t in threading.enumerate()}
-    win = MainWindow()
-    win.retry = FAST
-    qtbot.addWidget(win)
-    win.resize(1200, 760)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.library is not None, timeout=5000)
-    yield win
-    win.close()
-    assert not win.runner.busy  # no worker thread outlives the window
-    leftover = [t for t in threading.enumerate() if t not in before and not t.daemon]
-    assert leftover == []
 
 
 def pixels(viewer) -> np.ndarray:
@@ -200,10 +174,11 @@ def test_open_mesh_then_a_broken_one_keeps_the_view(qtbot, window, fake_api, tmp
 
 def test_big_mesh_draws_flat_at_once_then_smooth(qtbot, window, fake_api, tmp_path, monkeypatch):
     from aiml3d_desktop.core import mesh
+    from tests.fake_api import make_mesh
 
     monkeypatch.setattr(mesh, "SMOOTH_AT_ONCE", 0)  # as for a mesh of millions of triangles
     path = tmp_path / "ball.glb"
-    path.write_bytes(fake_api.glb)
+    path.write_bytes(make_mesh(1).export(file_type="glb"))  # large facets: flat shows plainly
     window.open_path(str(path))
     qtbot.waitUntil(lambda: window.loaded is not None, timeout=5000)
     arrays = window.loaded.arrays

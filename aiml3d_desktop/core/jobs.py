@@ -357,8 +357,7 @@ def generate_item(
         raise InputError("This queue item's parameters are from another version",
                          hint="Remove it and add the picture again.") from None  # fmt: skip
     prompt = item.source if item.kind == PROMPT else None
+    how = {"progress": progress, "cancel": cancel, **item.draw_options}
     if library is None:
-        return None, generate_any(item.source, prompt, params, out_dir, options,
-                                  progress=progress, cancel=cancel, **item.draw_options)  # fmt: skip
-    return generate_to_library(library, item.source, params, options, prompt=prompt,
-                               progress=progress, cancel=cancel, **item.draw_options)  # fmt: skip
+        return None, generate_any(item.source, prompt, params, out_dir, options, **how)
+    return generate_to_library(library, item.source, params, options, prompt=prompt, **how)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import requests
@@ -15,6 +16,9 @@ from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.errors import InputError, NetworkError
 from aiml3d_desktop.core.net import make_session
 from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts, check_url
+
+if TYPE_CHECKING:
+    from aiml3d_desktop.core.jobs import Drawing
 
 DISPLAY_MAX_SIDE = 2048
 
@@ -27,6 +31,7 @@ class Preview:
     is_url: bool
     prepared: np.ndarray | None = None  # (S, S, 4): the picture as it will be sent, if framed
     notes: tuple[str, ...] = ()  # from framing it
+    drawing: Drawing | None = None  # text to 3D: the prompt it was drawn from, and its link
 
 
 def load_preview(

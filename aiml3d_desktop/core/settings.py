@@ -12,7 +12,12 @@ from aiml3d_desktop import paths
 from aiml3d_desktop.core.errors import InputError
 from aiml3d_desktop.core.fileio import write_json
 from aiml3d_desktop.core.images import DEFAULT_MAX_SIDE
-from aiml3d_desktop.core.params import DEFAULT_BASE, TriposrParams
+from aiml3d_desktop.core.params import (
+    DEFAULT_BASE,
+    PROMPT_SUFFIX,
+    TEXT_TO_IMAGE_MODEL,
+    TriposrParams,
+)
 
 log = logging.getLogger(__name__)
 BASE_ENV_VAR = "AIML_API_BASE"
@@ -28,6 +33,9 @@ class Settings:
     library_dir: str = ""  # empty: the library folder in the platform's data folder
     backend: str = "aiml"  # or "local", the offline relief preview
     prepare: bool = True  # frame pictures before upload: crop to the object, pad to square
+    image_model: str = TEXT_TO_IMAGE_MODEL  # text to 3D: the model that draws the prompt
+    prompt_suffix: str = PROMPT_SUFFIX  # added to each prompt
+    batch_jobs: int = 2  # batch queue items made at once (core.batch.DEFAULT_JOBS)
 
     @property
     def output_path(self) -> Path:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from aiml3d_desktop import APP_NAME, paths
-from aiml3d_desktop.core import images, keys
+from aiml3d_desktop.core import batch, images, keys
 from aiml3d_desktop.core import settings as settings_mod
 from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, InputError, LibraryError
 from aiml3d_desktop.core.library import Entry, Library
@@ -33,16 +33,20 @@ from aiml3d_desktop.core.mesh import READ_FORMATS, LoadedMesh
 from aiml3d_desktop.core.netpolicy import RetryPolicy
 from aiml3d_desktop.core.params import LOCAL_MODEL, TriposrParams
 from aiml3d_desktop.gui import offscreen, state, tasks
+from aiml3d_desktop.gui.batch_controller import BatchController
 from aiml3d_desktop.gui.errors import show_error
 from aiml3d_desktop.gui.menus import build_menus
 from aiml3d_desktop.gui.widgets.image_panel import ImagePanel
 from aiml3d_desktop.gui.widgets.library_panel import LibraryPanel
 from aiml3d_desktop.gui.widgets.params_panel import ParamsPanel
+from aiml3d_desktop.gui.widgets.prompt_box import PromptBox
+from aiml3d_desktop.gui.widgets.queue_panel import QueuePanel
 from aiml3d_desktop.gui.widgets.settings_dialog import SettingsDialog
 from aiml3d_desktop.gui.widgets.stats_panel import StatsPanel
 from aiml3d_desktop.gui.workers import Runner, Worker
 
 STAGE_TEXT = {
+    "picturing": "Drawing the picture…",
     "opening": "Opening the picture…",
     "preparing": "Preparing the picture…",
     "uploading": "Uploading",
@@ -73,8 +77,8 @@ class MainWindow(QMainWindow):
 
         collect_garbage_on_gui_thread()
 
-        self.job: Worker | None = None  # the generation in progress, if any
-        self.retry = RetryPolicy()  # tests shorten the waits between retries
+        self.job: Worker | None = None  # the generation (or drawing) in progress, if any
+        self._generate_when_drawn = False  # Generate pressed with a prompt and no picture
         self.loaded: LoadedMesh | None = None
         self.metadata: dict | None = None
         self.library: Library | None = None
@@ -108,12 +112,25 @@ class MainWindow(QMainWindow):
         self.generate_button.clicked.connect(self.generate)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
+        self.prompt = PromptBox()
+        self.prompt.set_options(self.conf.image_model, self.conf.prompt_suffix)
+        self.prompt.draw_requested.connect(self.draw)
+        self.prompt.queue_requested.connect(self.queue_prompt)
         self.stats = StatsPanel()
         self._build_side_panel()
         self.thumbnails = offscreen.ThumbnailMaker(self.runner, self)
         self.library_panel = LibraryPanel(self.thumbnails)
         self._build_library_dock()
         self._library_wanted, self._shown = True, False  # opened once the window is up
+        self.queue_panel = QueuePanel()
+        # One rate-limit wait for the window's every request: tests shorten its retries.
+        self.retry = RetryPolicy()
+        self.batch = BatchController(self.runner, self.conf, lambda: self.retry,
+                                     self.queue_panel, self)  # fmt: skip
+        self.batch.entry_made.connect(self.library_panel.add_entry)
+        self.batch.open_requested.connect(self.open_entry_id)
+        self.batch.status.connect(self._show_stage)
+        self._build_queue_dock()
 
         self.stage_label = QLabel("Ready")
         self.progress = QProgressBar()
@@ -137,6 +154,9 @@ class MainWindow(QMainWindow):
     def _build_side_panel(self) -> None:
         side = QWidget()
         layout = QVBoxLayout(side)
+        text = QGroupBox("Text to 3D")
+        QVBoxLayout(text).addWidget(self.prompt)
+        layout.addWidget(text)
         box = QGroupBox("Generate")
         inner = QVBoxLayout(box)
         inner.addWidget(self.params)
@@ -171,6 +191,16 @@ class MainWindow(QMainWindow):
                                       | features.DockWidgetClosable)  # fmt: skip
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.library_dock)
 
+    def _build_queue_dock(self) -> None:
+        self.queue_dock = QDockWidget("Batch queue", self)
+        self.queue_dock.setObjectName("queueDock")
+        self.queue_dock.setWidget(self.queue_panel)
+        features = QDockWidget.DockWidgetFeature
+        self.queue_dock.setFeatures(features.DockWidgetMovable | features.DockWidgetFloatable
+                                    | features.DockWidgetClosable)  # fmt: skip
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.queue_dock)
+        self.queue_dock.hide()  # until something is queued
+
     # Window state
 
     def _restore_ui(self) -> None:
@@ -201,6 +231,7 @@ class MainWindow(QMainWindow):
         self._save_ui()
         self.elapsed_timer.stop()
         self.thumbnails.close()  # first: it would start work on the runner
+        self.batch.shutdown()  # what runs goes back to waiting, for the next start
         self.runner.shutdown()
         if self.compare_window is not None:
             self.compare_window.close()
@@ -240,7 +271,7 @@ class MainWindow(QMainWindow):
     def _reframe(self) -> None:
         """Show the picture as it will now be sent (framing on or off, another ratio)."""
         preview = self.image_panel.preview
-        if preview is not None and not preview.is_url:
+        if preview is not None and not preview.is_url and preview.drawing is None:
             self._start(tasks.open_picture, preview.source, self.params.fill(),
                         succeeded=self._picture_opened)  # fmt: skip
 
@@ -273,6 +304,9 @@ class MainWindow(QMainWindow):
         self.library, entries = result
         self.thumbnails.library = self.library
         self.library_panel.set_library(self.library, entries)
+        self.batch.set_library(self.library)
+        if self.batch.queue.items():
+            self.queue_dock.show()
         for warning in self.library.warnings:
             self.statusBar().showMessage(warning, 15000)
 
@@ -297,6 +331,14 @@ class MainWindow(QMainWindow):
             # Parameters from another version that no longer fit: keep the current ones.
             with contextlib.suppress(Aiml3DError, TypeError):
                 self.params.set_params(TriposrParams(**entry.params).validate())
+
+    @Slot(str)
+    def open_entry_id(self, entry_id: str) -> None:
+        if self.library is not None:
+            try:
+                self.open_entry(self.library.get(entry_id))
+            except LibraryError as exc:
+                self.report_error(exc, "Cannot open")
 
     @Slot()
     def add_to_library(self) -> None:
@@ -400,37 +442,119 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def generate(self) -> None:
+        """The picture on screen (or a drawing of the prompt) to a model in the library."""
         preview = self.image_panel.preview
         if self.job is not None:
             return
+        if preview is None and self.prompt.prompt():
+            self._generate_when_drawn = True  # text to 3D in one go: draw, show, then build
+            return self.draw()
         if preview is None:
-            self.report_error(InputError("Open a picture first",
-                                         hint="Drop one on the window, paste one or use "
-                                         "File > Open picture."), "No picture")  # fmt: skip
+            self.report_error(InputError("Open a picture first, or describe an object",
+                                         hint="Drop one on the window, paste one, use File > "
+                                         "Open picture, or type under Text to 3D."),
+                              "No picture")  # fmt: skip
             return
+        settings = self._generation_settings()
+        if settings is None or not self._library_ready():
+            return
+        params, backend = settings
+        drawing = preview.drawing if backend == "aiml" else None  # offline: from the picture
+        self._start_job(tasks.generate, self.library, preview.source, params, backend, self.conf,
+                        keys.get_key(), self.retry, drawing, succeeded=self._generated)  # fmt: skip
+        self._progress("preparing", None, None)
+
+    @Slot()
+    def draw(self) -> None:
+        """Text to 3D, first half: the picture model draws the prompt, and it is shown."""
+        if self.job is not None:
+            return
+        if not self.prompt.prompt():
+            self._generate_when_drawn = False
+            self.report_error(InputError("Type what to make first",
+                                         hint="For example: a red armchair."),
+                              "Nothing to draw")  # fmt: skip
+            return
+        self._remember_prompt_options()
+        self._start_job(tasks.draw, self.prompt.prompt(), self.prompt.options(), self.conf,
+                        keys.get_key(), self.retry, succeeded=self._drawn)  # fmt: skip
+        self._progress("picturing", None, None)
+
+    @Slot()
+    def queue_prompt(self) -> None:
+        if not self.prompt.prompt():
+            return self.draw()  # says what is missing
+        self._remember_prompt_options()
+        self.queue_sources([self.prompt.prompt()], batch.PROMPT)
+
+    def queue_sources(self, sources: list[str], kind: str = batch.PICTURE) -> None:
+        """Pictures (or prompts) into the batch queue, with the parameters on screen."""
+        settings = self._generation_settings()
+        if settings is None:
+            return
+        params, backend = settings
+        queued = {
+            "params": params.as_dict(),
+            "backend": backend,
+            "prepare": self.params.prepare.isChecked(),
+            "draw_options": self.prompt.options() if kind == batch.PROMPT else {},
+        }
+        count = self.batch.add(sources, kind, queued)
+        self.queue_dock.show()
+        self._show_stage(f"Queued {count} item{'s' * (count != 1)}")
+
+    def _generation_settings(self) -> tuple[TriposrParams, str] | None:
+        """Checked parameters and the generator; remembered as the next defaults."""
+        try:
+            params = self.params.params().validate()
+        except Aiml3DError as exc:
+            self.report_error(exc, "Check the parameters")
+            return None
+        backend, prepare = self.params.backend_key(), self.params.prepare.isChecked()
+        if (backend, prepare) != (self.conf.backend, self.conf.prepare):
+            self.conf.backend, self.conf.prepare = backend, prepare
+            self._save_settings()
+        return params, backend
+
+    def _remember_prompt_options(self) -> None:
+        options = self.prompt.options()
+        if (options["image_model"], options["suffix"]) != (
+            self.conf.image_model,
+            self.conf.prompt_suffix,
+        ):
+            self.conf.image_model, self.conf.prompt_suffix = (
+                options["image_model"],
+                options["suffix"],
+            )
+            self._save_settings()
+
+    def _save_settings(self) -> None:
+        with contextlib.suppress(OSError):  # a read-only config folder: the choice holds until exit
+            settings_mod.save(self.conf)
+
+    def _library_ready(self) -> bool:
         if self.library is None:
             error = LibraryError("The library is not open, so the model would have nowhere to go",
                                  hint="Check the library folder in File > Settings, then "
                                  "restart.")  # fmt: skip
             self.report_error(error, "No library")
-            return
-        try:
-            params = self.params.params().validate()
-        except Aiml3DError as exc:
-            self.report_error(exc, "Check the parameters")
-            return
-        backend, prepare = self.params.backend_key(), self.params.prepare.isChecked()
-        if (backend, prepare) != (self.conf.backend, self.conf.prepare):  # the next defaults
-            self.conf.backend, self.conf.prepare = backend, prepare
-            with contextlib.suppress(OSError):
-                settings_mod.save(self.conf)
+        return self.library is not None
+
+    def _start_job(self, fn, *args, succeeded) -> None:
         self.job = self.runner.start(
-            tasks.generate, self.library, preview.source, params, backend, self.conf,
-            keys.get_key(), self.retry,
-            succeeded=self._generated, failed=self._generation_failed, progress=self._progress,
-        )  # fmt: skip
+            fn, *args, succeeded=succeeded, failed=self._generation_failed, progress=self._progress
+        )
         self._set_busy(True)
-        self._progress("preparing", None, None)
+
+    @Slot(object)
+    def _drawn(self, preview) -> None:
+        self._job_done()
+        self.image_panel.set_preview(preview)
+        if self._generate_when_drawn:
+            self._generate_when_drawn = False
+            self.generate()
+        else:
+            self._show_stage("Picture drawn: press Generate to make it 3D, or Draw again")
 
     @Slot()
     def cancel(self) -> None:
@@ -451,6 +575,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _generation_failed(self, error: Aiml3DError) -> None:
         self._job_done()
+        self._generate_when_drawn = False
         self.report_error(error, "The model could not be made")
 
     @Slot(object)
@@ -465,6 +590,7 @@ class MainWindow(QMainWindow):
         self.generate_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
         self.params.setEnabled(not busy)
+        self.prompt.draw_button.setEnabled(not busy)
 
     @Slot()
     def _idle(self) -> None:
@@ -477,7 +603,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str, object, object)
     def _progress(self, stage: str, done, total) -> None:
-        if self.job is not None and self.sender() is not self.job:
+        sender = self.sender()
+        if self.job is not None and isinstance(sender, Worker) and sender is not self.job:
             return  # while a generation runs, the status bar is its own
         if stage != self._stage:
             self._stage, self._stage_started = stage, time.monotonic()
@@ -522,7 +649,20 @@ class MainWindow(QMainWindow):
         self.take_mime(QGuiApplication.clipboard().mimeData())
 
     def take_mime(self, mime) -> None:
-        """Files, links and image data, from a drop or the clipboard."""
+        """Files, links and image data, from a drop or the clipboard. Several pictures, or a
+        folder, go to the batch queue."""
+        local = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
+        if len(local) > 1 or any(Path(p).is_dir() for p in local):
+            pictures = batch.pictures_in(local)
+            if pictures:
+                return self.queue_sources(pictures)
+            return self.report_error(
+                InputError(
+                    "No pictures there",
+                    hint="The batch queue takes PNG, JPEG and WEBP files, or folders of them.",
+                ),
+                "Nothing to queue",
+            )
         for url in mime.urls() if mime.hasUrls() else []:
             if url.isLocalFile():
                 return self.open_path(url.toLocalFile())
@@ -547,6 +687,27 @@ class MainWindow(QMainWindow):
                                               _picture_filter())  # fmt: skip
         if path:
             self.open_path(path)
+
+    @Slot()
+    def choose_pictures_for_queue(self) -> None:
+        paths_, _ = QFileDialog.getOpenFileNames(
+            self, "Add pictures to the queue", self._last_folder(), _picture_filter()
+        )
+        if paths_:
+            self.queue_sources(paths_)
+
+    @Slot()
+    def choose_folder_for_queue(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of pictures to the queue",
+                                                  self._last_folder())  # fmt: skip
+        if folder:
+            pictures = batch.pictures_in([folder])
+            if pictures:
+                self.queue_sources(pictures)
+            else:
+                self.report_error(InputError(f"No pictures in {folder}",
+                                             hint="The queue takes PNG, JPEG and WEBP files."),
+                                  "Nothing to queue")  # fmt: skip
 
     @Slot()
     def choose_mesh(self) -> None:
@@ -606,6 +767,10 @@ class MainWindow(QMainWindow):
             if not images.is_url(item) and Path(item).parent.is_dir():
                 return str(Path(item).parent)
         return str(Path.home())
+
+
+def _picture_filter() -> str:
+    return "Pictures (" + " ".join(f"*{s}" for s in images.PICTURE_SUFFIXES) + ")"
 
 
 def _entry_metadata(entry: Entry) -> dict:

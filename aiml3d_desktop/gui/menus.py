@@ -36,6 +36,10 @@ class Actions(QObject):
         self._add(file, "Paste picture or link", window.paste, QKeySequence.StandardKey.Paste)
         self.recent_menu = file.addMenu("Recent files")
         file.addSeparator()
+        self._add(file, "Add pictures to the queue…", window.choose_pictures_for_queue,
+                  "Ctrl+Shift+A")  # fmt: skip
+        self._add(file, "Add a folder to the queue…", window.choose_folder_for_queue)
+        file.addSeparator()
         self.export = self._add(file, "Export 3D model…", window.export_mesh, "Ctrl+E")
         self.add_to_library = self._add(file, "Add to library", window.add_to_library,
                                         "Ctrl+Shift+L")  # fmt: skip
@@ -55,6 +59,7 @@ class Actions(QObject):
 
         model = bar.addMenu("&Model")
         self._add(model, "Generate 3D model", window.generate, "Ctrl+Return")
+        self._add(model, "Draw a picture from the text", window.draw, "Ctrl+D")
         self._add(model, "Cancel", window.cancel, "Esc")
 
         view = bar.addMenu("&View")
@@ -88,6 +93,9 @@ class Actions(QObject):
         library = window.library_dock.toggleViewAction()
         library.setShortcut(QKeySequence("Ctrl+B"))
         view.addAction(library)
+        queue = window.queue_dock.toggleViewAction()
+        queue.setShortcut(QKeySequence("Ctrl+J"))
+        view.addAction(queue)
 
         help_menu = bar.addMenu("&Help")
         self._add(

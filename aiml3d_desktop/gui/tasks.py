@@ -7,6 +7,7 @@ in requests and trimesh, which the window does not need in order to appear.
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from aiml3d_desktop import paths
 from aiml3d_desktop.core.errors import InputError
 
 if TYPE_CHECKING:
+    from aiml3d_desktop.core.batch import QueueItem
     from aiml3d_desktop.core.jobs import JobResult
     from aiml3d_desktop.core.library import Entry, Library
     from aiml3d_desktop.core.mesh import LoadedMesh
@@ -28,15 +30,50 @@ if TYPE_CHECKING:
 
 
 def generate(library: Library, source: str, params: TriposrParams, backend: str,
-             conf: Settings, api_key: str | None, retry: RetryPolicy, *, progress,
-             cancel) -> tuple[Entry, JobResult]:  # fmt: skip
+             conf: Settings, api_key: str | None, retry: RetryPolicy, drawing=None, *,
+             progress, cancel) -> tuple[Entry, JobResult]:  # fmt: skip
+    """One model into the library: from a picture, or from a drawing (text to 3D)."""
     from aiml3d_desktop.core import jobs
 
     options = jobs.JobOptions.from_settings(conf, api_key, retry=retry, backend=backend)
-    entry, result = jobs.generate_to_library(library, source, params, options,
+    entry, result = jobs.generate_to_library(library, source, params, options, prompt=drawing,
                                              progress=progress, cancel=cancel)  # fmt: skip
     result.loaded.arrays.prepare()  # here, not on the GUI thread
     return entry, result
+
+
+def generate_item(library: Library, item: QueueItem, conf: Settings, api_key: str | None,
+                  retry: RetryPolicy, *, progress, cancel) -> Entry:  # fmt: skip
+    """One batch queue item into the library."""
+    from aiml3d_desktop.core import jobs
+
+    options = jobs.JobOptions.from_settings(conf, api_key, retry=retry)
+    entry, _ = jobs.generate_item(item, library, None, options, progress=progress, cancel=cancel)
+    return entry
+
+
+def draw(prompt: str, draw_options: dict, conf: Settings, api_key: str | None,
+         retry: RetryPolicy, *, progress, cancel) -> Preview:  # fmt: skip
+    """Text to 3D, first half: the picture model draws the prompt; the picture is kept in the
+    cache and shown, and Generate then sends its link to TripoSR."""
+    from dataclasses import replace
+
+    from PIL import Image
+
+    from aiml3d_desktop.core import jobs, preview
+    from aiml3d_desktop.core.fileio import safe_stem, write_bytes
+
+    options = jobs.JobOptions.from_settings(conf, api_key, retry=retry)
+    drawing = jobs.draw(prompt, options, progress=progress, cancel=cancel, **draw_options)
+    kind = (Image.open(io.BytesIO(drawing.picture)).format or "png").lower()
+    name = f"{safe_stem(prompt[:40])}-{time.strftime('%Y%m%d-%H%M%S')}.{kind}"
+    path = paths.cache_dir() / "drawn" / name
+    try:
+        write_bytes(path, drawing.picture)
+    except OSError as exc:
+        raise InputError(f"Could not keep the drawn picture in {path.parent}: {exc.strerror}",
+                         hint="Free some disk space and draw again.") from None  # fmt: skip
+    return replace(preview.load_preview(str(path), cancel=cancel), drawing=drawing)
 
 
 def open_library(root: Path | None, *, progress, cancel) -> tuple[Library, list[Entry]]:

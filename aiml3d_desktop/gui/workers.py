@@ -92,7 +92,9 @@ class Runner(QObject):
         # Direct: QThread.quit is thread-safe, and the QThread object lives on the GUI thread,
         # which may be blocked in shutdown()'s wait(); a queued quit would never arrive.
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.finished.connect(worker.deleteLater)
+        # No worker.deleteLater: the worker must outlive the thread until the GUI thread has
+        # handled its last signals (their slots ask sender() which job spoke). It is Python's,
+        # and goes when the last reference (ours, dropped in _forget, or a caller's) does.
         thread.finished.connect(self._forget)
         self._running[worker] = thread
         thread.start()

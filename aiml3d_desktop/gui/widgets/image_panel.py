@@ -96,6 +96,11 @@ class ImagePanel(QWidget):
             width, height = preview.size
             self.caption.setText(f"{_elide(name)}  —  {width} × {height} px")
             self.caption.setToolTip(preview.source)
+            if preview.drawing is not None:  # text to 3D: say what drew it, and from what
+                drawing = preview.drawing
+                self.caption.setText(f"Drawn by {drawing.model} from “{_elide(drawing.prompt)}”"
+                                     f"  —  {width} × {height} px")  # fmt: skip
+                self.caption.setToolTip(drawing.prompt + drawing.suffix)
             if preview.prepared is not None:
                 self.canvas.prepared = QPixmap.fromImage(_image(preview.prepared))
             self.notes.setText("\n".join(preview.notes))

@@ -1,0 +1,217 @@
+"""Runs the batch queue in the window: up to N items at once, each on a worker of the window's
+runner, results into the library. The queue itself (core/batch.py) lives in the library
+folder, so pending items survive a restart; they come back paused, so that nothing is spent
+before the user says so."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from aiml3d_desktop.core import batch, keys
+from aiml3d_desktop.core import settings as settings_mod
+from aiml3d_desktop.core.errors import Aiml3DError, Cancelled
+from aiml3d_desktop.gui import tasks
+from aiml3d_desktop.gui.widgets.queue_panel import QueuePanel
+
+if TYPE_CHECKING:
+    from aiml3d_desktop.core.library import Library
+    from aiml3d_desktop.core.netpolicy import RetryPolicy
+    from aiml3d_desktop.core.settings import Settings
+    from aiml3d_desktop.gui.workers import Runner, Worker
+
+STAGES = {"picturing": "Drawing…", "preparing": "Preparing…", "uploading": "Uploading…",
+          "loading": "Loading…", "cancelling": "Cancelling…"}  # fmt: skip
+
+
+def _stage_text(stage: str, since: float, done: int | None, total: int | None) -> str:
+    if stage == "downloading" and total:
+        return f"Downloading {100 * (done or 0) // total}%"
+    if stage == "generating":  # the API gives no percentage: the seconds show it is alive
+        return f"Generating… {time.monotonic() - since:.0f} s"
+    return STAGES.get(stage, stage.capitalize() + "…")
+
+
+class BatchController(QObject):
+    entry_made = Signal(object)  # a library Entry
+    open_requested = Signal(str)  # an entry id
+    status = Signal(str)
+
+    def __init__(self, runner: Runner, conf: Settings, retry: Callable[[], RetryPolicy],
+                 panel: QueuePanel, parent: QObject | None = None) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.runner, self.conf, self.retry, self.panel = runner, conf, retry, panel
+        self.queue: batch.BatchQueue | None = None  # once the library is open
+        self.library: Library | None = None
+        self.paused = False
+        self._waiting_adds: list[tuple[list[str], str, dict]] = []  # before the library opened
+        self._workers: dict[Worker, str] = {}  # running worker -> item id
+        self._stages: dict[str, tuple[str, float, int | None, int | None]] = {}  # by item id
+        self._remove_when_stopped: set[str] = set()
+        self._closing = False
+        self._clock = QTimer(self)  # the seconds of a running generation tick on
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self._refresh)
+        panel.jobs.setValue(conf.batch_jobs)
+        panel.jobs_changed.connect(self._set_jobs)
+        panel.paused_changed.connect(self._set_paused)
+        panel.retry_requested.connect(self.retry_items)
+        panel.cancel_requested.connect(self.cancel_items)
+        panel.remove_requested.connect(self.remove_items)
+        panel.clear_requested.connect(self.clear_finished)
+        panel.open_requested.connect(self.open_requested)
+
+    def set_library(self, library: Library) -> None:
+        self.library = library
+        self.queue = batch.BatchQueue(library.root / batch.QUEUE_FILE)
+        for warning in self.queue.warnings:
+            self.status.emit(warning)
+        left = self.queue.count(batch.WAITING)
+        if left:
+            self.panel.set_paused(True)
+            self.status.emit(f"{left} item{'s' * (left > 1)} wait in the queue from last time: "
+                             "press Resume in the queue to make them")  # fmt: skip
+        for sources, kind, settings in self._waiting_adds:
+            self.add(sources, kind, settings)
+        self._waiting_adds.clear()
+        self._refresh()
+
+    def add(self, sources: list[str], kind: str, settings: dict) -> int:
+        """Queue pictures or prompts with ``settings`` (QueueItem fields); starts them."""
+        if self.queue is None:
+            self._waiting_adds.append((sources, kind, settings))
+            return len(sources)
+        self.queue.add(sources, kind, **settings)
+        self._refresh()
+        self.pump()
+        return len(sources)
+
+    @property
+    def active(self) -> bool:
+        return bool(self._workers)
+
+    def pump(self) -> None:
+        """Start waiting items while there is room."""
+        while (self.queue is not None and not self.paused and not self._closing
+               and len(self._workers) < self.panel.jobs.value()):  # fmt: skip
+            item = self.queue.take()
+            if item is None:
+                break
+            worker = self.runner.start(
+                tasks.generate_item, self.library, item, self.conf, keys.get_key(), self.retry(),
+                succeeded=self._item_done, failed=self._item_failed, progress=self._item_progress,
+            )  # fmt: skip
+            self._workers[worker] = item.id
+            self._stages[item.id] = ("preparing", time.monotonic(), None, None)
+        if self._workers:
+            self._clock.start()
+        else:
+            self._clock.stop()
+        self._refresh()
+
+    @Slot()
+    def _refresh(self) -> None:
+        if self.queue is not None:
+            texts = {item_id: _stage_text(*stage) for item_id, stage in self._stages.items()}
+            self.panel.show_items(self.queue.items(), texts)
+
+    def _finished_item(self) -> str | None:
+        item_id = self._workers.pop(self.sender(), None)
+        self._stages.pop(item_id, None)
+        return item_id
+
+    @Slot(str, object, object)
+    def _item_progress(self, stage: str, done, total) -> None:
+        item_id = self._workers.get(self.sender())
+        if item_id is None:
+            return
+        previous = self._stages.get(item_id)
+        since = previous[1] if previous and previous[0] == stage else time.monotonic()
+        self._stages[item_id] = (stage, since, done, total)
+        self._refresh()
+
+    @Slot(object)
+    def _item_done(self, entry) -> None:
+        item_id = self._finished_item()
+        if item_id is not None and self.queue is not None:
+            self.queue.finish(item_id, batch.DONE, f"In the library as {entry.title}", entry.id)
+            self.entry_made.emit(entry)
+        self.pump()
+        self._say_when_idle()
+
+    @Slot(object)
+    def _item_failed(self, error: Aiml3DError) -> None:
+        item_id = self._finished_item()
+        if item_id is not None and self.queue is not None and not self._closing:
+            if item_id in self._remove_when_stopped:
+                self._remove_when_stopped.discard(item_id)
+                self.queue.remove([item_id])
+            elif isinstance(error, Cancelled):
+                self.queue.finish(item_id, batch.CANCELLED, "cancelled")
+            else:
+                self.queue.finish(item_id, batch.FAILED, error.message
+                                  + (f" {error.hint}" if error.hint else ""))  # fmt: skip
+        self.pump()
+        self._say_when_idle()
+
+    def _say_when_idle(self) -> None:
+        if self.queue is not None and not self._workers and not self.queue.count(batch.WAITING):
+            done, failed = self.queue.count(batch.DONE), self.queue.count(batch.FAILED)
+            self.status.emit(
+                f"Queue finished: {done} done"
+                + (f", {failed} failed (select and Retry)" if failed else "")
+            )
+
+    @Slot(list)
+    def retry_items(self, ids: list[str]) -> None:
+        for item_id in ids:
+            item = self.queue.get(item_id)
+            if item is not None and item.status in (batch.FAILED, batch.CANCELLED):
+                self.queue.requeue(item_id)
+        self.pump()
+
+    @Slot(list)
+    def cancel_items(self, ids: list[str]) -> None:
+        for item_id in ids:
+            if not self.queue.cancel_waiting(item_id):
+                for worker, running in self._workers.items():
+                    if running == item_id:
+                        worker.cancel()
+                        self._stages[item_id] = ("cancelling", time.monotonic(), None, None)
+        self._refresh()
+
+    @Slot(list)
+    def remove_items(self, ids: list[str]) -> None:
+        self.cancel_items(ids)
+        self._remove_when_stopped.update(set(ids) & set(self._workers.values()))  # once stopped
+        self.queue.remove(ids)
+        self._refresh()
+
+    @Slot()
+    def clear_finished(self) -> None:
+        self.queue.clear_finished()
+        self._refresh()
+
+    @Slot(int)
+    def _set_jobs(self, jobs: int) -> None:
+        self.conf.batch_jobs = jobs
+        with contextlib.suppress(OSError):
+            settings_mod.save(self.conf)
+        self.pump()
+
+    @Slot(bool)
+    def _set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        self.pump()
+
+    def shutdown(self) -> None:
+        """Before the runner stops the workers: what runs now goes back to waiting, so it
+        runs again after a restart (its half-made library draft is cleared)."""
+        self._closing = True
+        if self.queue is not None:
+            for item_id in self._workers.values():
+                self.queue.requeue(item_id)

@@ -1,0 +1,178 @@
+"""Text to 3D and the batch queue in the real window, under Xvfb, against the fake API."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, Qt, QUrl
+from PySide6.QtWidgets import QMessageBox
+
+from aiml3d_desktop.core import batch
+from tests.conftest import FAST, library_files, make_photo
+from tests.test_gui import coloured_fraction, drop, pixels, wait_idle
+
+pytestmark = pytest.mark.gui
+
+
+def statuses(win) -> list[str]:
+    return [item.status for item in win.batch.queue.items()]
+
+
+def queue_settled(win) -> bool:
+    return not win.batch.active and batch.WAITING not in statuses(win)
+
+
+def drop_paths(win, *paths) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    drop(win, mime)
+
+
+def test_prompt_is_drawn_shown_then_built(qtbot, window, fake_api):
+    window.prompt.text.setText("a red armchair")
+    window.prompt.model.setCurrentText("flux/dev")
+    window.prompt.suffix.setText(", on white")
+    qtbot.mouseClick(window.prompt.draw_button, Qt.MouseButton.LeftButton)
+    assert "Drawing" in window.stage_label.text()
+    wait_idle(qtbot, window)
+    preview = window.image_panel.preview
+    assert preview is not None and preview.drawing is not None, window.stage_label.text()
+    assert "Drawn by flux/dev from “a red armchair”" in window.image_panel.caption.text()
+    served = np.asarray(Image.open(io.BytesIO(fake_api.photo)).convert("RGBA"))
+    assert np.array_equal(preview.rgba, served)  # the very picture the model drew
+    (asked,) = fake_api.calls("api")
+    assert asked.body["prompt"] == "a red armchair, on white" and asked.body["model"] == "flux/dev"
+    assert window.loaded is None  # nothing is built before the user has seen the picture
+    assert "press Generate" in window.stage_label.text()
+
+    qtbot.mouseClick(window.generate_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, window)
+    built = fake_api.calls("api")[1].body
+    assert built["model"] == "triposr" and built["image_url"] == preview.drawing.url
+    entry = window.entry
+    assert entry is not None and entry.title == "a red armchair"
+    stored = json.loads((entry.folder / "entry.json").read_text())
+    assert stored["source_kind"] == "prompt" and stored["extra"]["prompt_suffix"] == ", on white"
+    assert stored["extra"]["text_to_image"]["model"] == "flux/dev"
+    assert (entry.folder / stored["source_file"]).read_bytes() == fake_api.photo
+    qtbot.wait(200)
+    assert coloured_fraction(pixels(window.viewer)) > 0.05
+    assert (window.conf.image_model, window.conf.prompt_suffix) == ("flux/dev", ", on white")
+
+
+def test_generate_with_only_a_prompt_draws_then_builds(qtbot, window, fake_api):
+    window.prompt.text.setText("a teapot")
+    window.generate()
+    qtbot.waitUntil(lambda: window.entry is not None, timeout=15000)
+    assert window.image_panel.preview.drawing.prompt == "a teapot"  # shown on the way
+    assert [c.body["model"] for c in fake_api.calls("api")] == ["flux/schnell", "triposr"]
+
+
+def test_prompt_errors_reach_the_user_and_keep_nothing(qtbot, window, fake_api, isolated):
+    from tests.test_gui import error_box
+
+    window.draw()  # nothing typed
+    box = error_box(qtbot, window)
+    assert "Type what to make first" in box.text()
+    box.close()
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "errorBox") is None, timeout=5000)
+    window.prompt.text.setText("a lamp")
+    fake_api.queue("403")
+    window.draw()
+    box = error_box(qtbot, window)
+    assert "out of credits" in box.text()
+    assert window.image_panel.preview is None and library_files(isolated) == []
+
+
+def test_dropped_folder_runs_in_parallel_with_one_failing_item(qtbot, window, fake_api, tmp_path):
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    for n in range(3):
+        make_photo(folder / f"good-{n}.png")
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n but no picture")
+    fake_api.slow_seconds = 0.5
+    fake_api.queue("slow", "slow")  # so that two run side by side
+    drop_paths(window, folder)
+    assert window.queue_dock.isVisible()
+    qtbot.waitUntil(lambda: statuses(window).count(batch.RUNNING) == 2, timeout=5000)
+    assert window.job is None  # the window is free meanwhile: a single generation may run
+    qtbot.waitUntil(lambda: queue_settled(window), timeout=20000)
+    items = {i.label: i for i in window.batch.queue.items()}
+    assert [items[f"good-{n}.png"].status for n in range(3)] == [batch.DONE] * 3
+    assert items["broken.png"].status == batch.FAILED
+    assert "broken.png" in items["broken.png"].message
+    panel = window.queue_panel
+    rows = {panel.list.topLevelItem(i).text(0): panel.list.topLevelItem(i)
+            for i in range(panel.list.topLevelItemCount())}  # fmt: skip
+    assert rows["broken.png"].text(1) == "Failed" and rows["good-0.png"].text(1) == "Done"
+    assert "3 done" in panel.summary.text() and "1 failed" in panel.summary.text()
+    assert sorted(window.library_panel.model.rows) == sorted(i.entry_id for i in items.values()
+                                                             if i.entry_id)  # fmt: skip
+
+    # Fix the picture and retry it from the panel.
+    make_photo(folder / "broken.png")
+    rows["broken.png"].setSelected(True)
+    assert panel.retry.isEnabled()
+    qtbot.mouseClick(panel.retry, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: queue_settled(window), timeout=10000)
+    assert statuses(window) == [batch.DONE] * 4 and len(window.library.list()) == 4
+    # A done item opens its model; Clear finished empties the list.
+    panel.list.itemDoubleClicked.emit(rows["good-1.png"], 0)
+    qtbot.waitUntil(lambda: window.entry is not None, timeout=5000)
+    assert window.entry.id == items["good-1.png"].entry_id
+    qtbot.mouseClick(panel.clear, Qt.MouseButton.LeftButton)
+    assert panel.list.topLevelItemCount() == 0 and window.batch.queue.items() == []
+
+
+def test_cancel_and_remove_from_the_queue(qtbot, window, fake_api, tmp_path):
+    window.queue_panel.jobs.setValue(1)
+    fake_api.slow_seconds = 30
+    fake_api.queue("slow")
+    window.queue_sources([str(make_photo(tmp_path / f"p{n}.png")) for n in range(3)])
+    qtbot.waitUntil(lambda: statuses(window)[0] == batch.RUNNING, timeout=5000)
+    panel = window.queue_panel
+    first, second, third = (panel.list.topLevelItem(i) for i in range(3))
+    second.setSelected(True)
+    qtbot.mouseClick(panel.remove, Qt.MouseButton.LeftButton)  # a waiting one just goes
+    assert [i.label for i in window.batch.queue.items()] == ["p0.png", "p2.png"]
+    panel.list.clearSelection()
+    first.setSelected(True)
+    qtbot.waitUntil(lambda: len(fake_api.calls("api")) == 1, timeout=5000)  # in its request
+    qtbot.mouseClick(panel.cancel, Qt.MouseButton.LeftButton)  # the running one stops
+    qtbot.waitUntil(lambda: queue_settled(window), timeout=5000)
+    assert statuses(window) == [batch.CANCELLED, batch.DONE]
+    assert len(window.library.list()) == 1
+    assert window.conf.batch_jobs == 1
+
+
+def test_pending_items_survive_a_restart(qtbot, window, fake_api, tmp_path, isolated):
+    from aiml3d_desktop.gui.main_window import MainWindow
+
+    sources = [str(make_photo(tmp_path / f"p{n}.png")) for n in range(3)]
+    fake_api.slow_seconds = 30
+    fake_api.queue("slow", "slow")
+    window.queue_sources(sources)
+    qtbot.waitUntil(lambda: statuses(window).count(batch.RUNNING) == 2, timeout=5000)
+    window.close()  # mid-request: both go back to waiting
+    saved = json.loads((window.library.root / batch.QUEUE_FILE).read_text())["items"]
+    assert [i["status"] for i in saved] == [batch.WAITING] * 3
+    fake_api.faults.clear()
+
+    again = MainWindow()
+    again.retry = FAST
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitUntil(lambda: again.batch.queue is not None, timeout=5000)
+    assert again.queue_dock.isVisible() and again.queue_panel.pause.isChecked()
+    assert "from last time" in again.stage_label.text()
+    assert statuses(again) == [batch.WAITING] * 3  # paused: nothing is spent unasked
+    assert library_files(isolated) == [batch.QUEUE_FILE]  # and the killed drafts are gone
+    qtbot.mouseClick(again.queue_panel.pause, Qt.MouseButton.LeftButton)  # Resume
+    qtbot.waitUntil(lambda: queue_settled(again), timeout=20000)
+    assert statuses(again) == [batch.DONE] * 3
+    assert sorted(e.source for e in again.library.list()) == sorted(sources)  # once each
+    again.close()
