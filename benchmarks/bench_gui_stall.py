@@ -75,10 +75,10 @@ def main() -> int:
     done = []
     heartbeat.start()
     started = time.perf_counter()
-    window.generate()
+    window.generation.generate()
     while time.perf_counter() - started < 60:
         app.processEvents()
-        if window.job is None and window.loaded is not None and not window.runner.busy:
+        if window.generation.job is None and window.loaded is not None and not window.runner.busy:
             if not done:
                 done.append(time.perf_counter() - started)
                 stop = time.perf_counter() + 1.0  # a second more of beats after it all
@@ -89,7 +89,7 @@ def main() -> int:
     window.close()
     fake.close()
     if not done:
-        print("the generation did not finish:", window.stage_label.text())
+        print("the generation did not finish:", window.status.label.text())
         return 1
     lengths = sorted(b - a for a, b in gaps)
     painting = [b - a for a, b in paints]

@@ -78,7 +78,7 @@ def window(qtbot, fake_api, monkeypatch, isolated):
     monkeypatch.setenv("AIML_API_BASE", fake_api.base_url)
     before = {t for t in threading.enumerate()}
     win = MainWindow()
-    win.retry = FAST
+    win.generation.retry = FAST
     qtbot.addWidget(win)
     win.resize(1200, 760)
     win.show()

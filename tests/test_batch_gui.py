@@ -37,17 +37,17 @@ def test_prompt_is_drawn_shown_then_built(qtbot, window, fake_api):
     window.prompt.model.setCurrentText("flux/dev")
     window.prompt.suffix.setText(", on white")
     qtbot.mouseClick(window.prompt.draw_button, Qt.MouseButton.LeftButton)
-    assert "Drawing" in window.stage_label.text()
+    assert "Drawing" in window.status.label.text()
     wait_idle(qtbot, window)
     preview = window.image_panel.preview
-    assert preview is not None and preview.drawing is not None, window.stage_label.text()
+    assert preview is not None and preview.drawing is not None, window.status.label.text()
     assert "Drawn by flux/dev from “a red armchair”" in window.image_panel.caption.text()
     served = np.asarray(Image.open(io.BytesIO(fake_api.photo)).convert("RGBA"))
     assert np.array_equal(preview.rgba, served)  # the very picture the model drew
     (asked,) = fake_api.calls("api")
     assert asked.body["prompt"] == "a red armchair, on white" and asked.body["model"] == "flux/dev"
     assert window.loaded is None  # nothing is built before the user has seen the picture
-    assert "press Generate" in window.stage_label.text()
+    assert "press Generate" in window.status.label.text()
 
     qtbot.mouseClick(window.generate_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, window)
@@ -66,7 +66,7 @@ def test_prompt_is_drawn_shown_then_built(qtbot, window, fake_api):
 
 def test_generate_with_only_a_prompt_draws_then_builds(qtbot, window, fake_api):
     window.prompt.text.setText("a teapot")
-    window.generate()
+    window.generation.generate()
     qtbot.waitUntil(lambda: window.entry is not None, timeout=15000)
     assert window.image_panel.preview.drawing.prompt == "a teapot"  # shown on the way
     assert [c.body["model"] for c in fake_api.calls("api")] == ["flux/schnell", "triposr"]
@@ -75,14 +75,14 @@ def test_generate_with_only_a_prompt_draws_then_builds(qtbot, window, fake_api):
 def test_prompt_errors_reach_the_user_and_keep_nothing(qtbot, window, fake_api, isolated):
     from tests.test_gui import error_box
 
-    window.draw()  # nothing typed
+    window.generation.draw()  # nothing typed
     box = error_box(qtbot, window)
     assert "Type what to make first" in box.text()
     box.close()
     qtbot.waitUntil(lambda: window.findChild(QMessageBox, "errorBox") is None, timeout=5000)
     window.prompt.text.setText("a lamp")
     fake_api.queue("403")
-    window.draw()
+    window.generation.draw()
     box = error_box(qtbot, window)
     assert "out of credits" in box.text()
     assert window.image_panel.preview is None and library_files(isolated) == []
@@ -99,7 +99,9 @@ def test_dropped_folder_runs_in_parallel_with_one_failing_item(qtbot, window, fa
     drop_paths(window, folder)
     assert window.queue_dock.isVisible()
     qtbot.waitUntil(lambda: statuses(window).count(batch.RUNNING) == 2, timeout=5000)
-    assert window.job is None  # the window is free meanwhile: a single generation may run
+    assert (
+        window.generation.job is None
+    )  # the window is free meanwhile: a single generation may run
     qtbot.waitUntil(lambda: queue_settled(window), timeout=20000)
     items = {i.label: i for i in window.batch.queue.items()}
     assert [items[f"good-{n}.png"].status for n in range(3)] == [batch.DONE] * 3
@@ -132,7 +134,7 @@ def test_cancel_and_remove_from_the_queue(qtbot, window, fake_api, tmp_path):
     window.queue_panel.jobs.setValue(1)
     fake_api.slow_seconds = 30
     fake_api.queue("slow")
-    window.queue_sources([str(make_photo(tmp_path / f"p{n}.png")) for n in range(3)])
+    window.generation.queue_sources([str(make_photo(tmp_path / f"p{n}.png")) for n in range(3)])
     qtbot.waitUntil(lambda: statuses(window)[0] == batch.RUNNING, timeout=5000)
     panel = window.queue_panel
     first, second, third = (panel.list.topLevelItem(i) for i in range(3))
@@ -155,7 +157,7 @@ def test_pending_items_survive_a_restart(qtbot, window, fake_api, tmp_path, isol
     sources = [str(make_photo(tmp_path / f"p{n}.png")) for n in range(3)]
     fake_api.slow_seconds = 30
     fake_api.queue("slow", "slow")
-    window.queue_sources(sources)
+    window.generation.queue_sources(sources)
     qtbot.waitUntil(lambda: statuses(window).count(batch.RUNNING) == 2, timeout=5000)
     window.close()  # mid-request: both go back to waiting
     saved = json.loads((window.library.root / batch.QUEUE_FILE).read_text())["items"]
@@ -163,12 +165,12 @@ def test_pending_items_survive_a_restart(qtbot, window, fake_api, tmp_path, isol
     fake_api.faults.clear()
 
     again = MainWindow()
-    again.retry = FAST
+    again.generation.retry = FAST
     qtbot.addWidget(again)
     again.show()
     qtbot.waitUntil(lambda: again.batch.queue is not None, timeout=5000)
     assert again.queue_dock.isVisible() and again.queue_panel.pause.isChecked()
-    assert "from last time" in again.stage_label.text()
+    assert "from last time" in again.status.label.text()
     assert statuses(again) == [batch.WAITING] * 3  # paused: nothing is spent unasked
     assert library_files(isolated) == [batch.QUEUE_FILE]  # and the killed drafts are gone
     qtbot.mouseClick(again.queue_panel.pause, Qt.MouseButton.LeftButton)  # Resume

@@ -54,16 +54,18 @@ def error_box(qtbot, window) -> QMessageBox:
 
 
 def wait_idle(qtbot, window, timeout=15000) -> None:
-    qtbot.waitUntil(lambda: window.job is None and not window.runner.busy, timeout=timeout)
+    qtbot.waitUntil(
+        lambda: window.generation.job is None and not window.runner.busy, timeout=timeout
+    )
 
 
 def start_generation(qtbot, window, tmp_path, until_stage: str | None = None) -> None:
     """Drop a photo, wait for its preview, press Generate; optionally wait for a stage."""
     drop_file(window, make_photo(tmp_path / "p.png"))
     qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
-    window.generate()
+    window.generation.generate()
     if until_stage:
-        qtbot.waitUntil(lambda: window._stage == until_stage, timeout=10000)
+        qtbot.waitUntil(lambda: window.status.stage == until_stage, timeout=10000)
 
 
 def test_drop_picture_generate_and_see_the_coloured_mesh(qtbot, window, fake_api, tmp_path):
@@ -76,10 +78,10 @@ def test_drop_picture_generate_and_see_the_coloured_mesh(qtbot, window, fake_api
     before = pixels(window.viewer)
     assert coloured_fraction(before) < 0.01  # nothing coloured on screen yet
     qtbot.mouseClick(window.generate_button, Qt.MouseButton.LeftButton)
-    assert window.job is not None and not window.generate_button.isEnabled()
+    assert window.generation.job is not None and not window.generate_button.isEnabled()
     wait_idle(qtbot, window)
-    assert window.loaded is not None, window.stage_label.text()
-    assert "Done in" in window.stage_label.text()
+    assert window.loaded is not None, window.status.label.text()
+    assert "Done in" in window.status.label.text()
     assert window.stats.text("Triangles") == f"{len(fake_api.mesh.faces):,}"
     assert window.stats.text("Credits") == "182,000"
     # Kept in the library before it was shown, with its pictures, and listed in the browser.
@@ -102,10 +104,10 @@ def test_drop_picture_generate_and_see_the_coloured_mesh(qtbot, window, fake_api
 def test_cancel_during_download_leaves_nothing(qtbot, window, fake_api, tmp_path, isolated):
     fake_api.queue("slow-download")
     start_generation(qtbot, window, tmp_path, "downloading")
-    assert "Downloading" in window.stage_label.text()
+    assert "Downloading" in window.status.label.text()
     qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, window, timeout=3000)  # prompt: well before the 2.5 s trickle ends
-    assert "Cancelled" in window.stage_label.text()
+    assert "Cancelled" in window.status.label.text()
     assert window.findChild(QMessageBox, "errorBox") is None  # a cancel is no error
     assert library_files(isolated) == []
     assert window.loaded is None
@@ -350,7 +352,7 @@ def test_link_dragged_from_a_browser_previews_and_generates_from_the_url(qtbot, 
     drop(window, mime)
     qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
     assert "300 × 200" in window.image_panel.caption.text()
-    window.generate()
+    window.generation.generate()
     wait_idle(qtbot, window)
     assert fake_api.calls("api")[0].body["image_url"] == url  # sent as a link, not re-uploaded
     kept = files_in(window.entry.folder)
@@ -483,8 +485,8 @@ def test_opening_a_picture_mid_generation_keeps_the_generation_status(qtbot, win
     drop_file(window, make_photo(tmp_path / "other.png", size=(64, 48)))
     qtbot.waitUntil(lambda: "64 × 48" in window.image_panel.caption.text(), timeout=5000)
     qtbot.wait(600)  # the elapsed-seconds timer ticks on
-    assert window.stage_label.text().startswith("Generating the model")
-    window.cancel()
+    assert window.status.label.text().startswith("Generating the model")
+    window.generation.cancel()
     wait_idle(qtbot, window)
 
 
@@ -497,10 +499,10 @@ def test_offline_relief_preview_without_a_key(qtbot, window, tmp_path, monkeypat
     )
     drop_file(window, make_photo(tmp_path / "cup.png", size=(300, 300)))
     qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
-    window.generate()
+    window.generation.generate()
     wait_idle(qtbot, window)
     assert window.entry is not None and window.entry.model == "local-relief"
-    assert "not TripoSR" in window.stage_label.text()
+    assert "not TripoSR" in window.status.label.text()
     assert window.conf.backend == "local"  # remembered for next time
     qtbot.wait(100)
     assert coloured_fraction(pixels(window.viewer)) > 0.03  # the red relief is drawn

@@ -134,7 +134,7 @@ def test_edit_delete_and_undo(qtbot, window, monkeypatch):
     assert Library().get(robot.id).title == "Big robot"  # kept on disk, not just on screen
     panel.delete([entry_named(window, "Big robot")])
     assert "Big robot" not in titles(window) and not robot.folder.exists()
-    assert "Undo" in window.stage_label.text()
+    assert "Undo" in window.status.label.text()
     undo = next(a for a in window.menuBar().actions()[1].menu().actions()
                 if a.text() == "Undo delete")  # fmt: skip
     undo.trigger()

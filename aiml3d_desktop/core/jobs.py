@@ -254,17 +254,18 @@ def draw(
                    picture)  # fmt: skip
 
 
-def generate_from_drawing(
-    drawing: Drawing,
-    params: TriposrParams,
-    out_dir: Path,
-    options: JobOptions,
-    *,
-    progress: Progress = lambda stage, done, total: None,
-    cancel: CancelToken | None = None,
-) -> JobResult:
-    """The second half of text to 3D: TripoSR builds from the drawing's link; the result
-    keeps the prompt, the picture and both requests."""
+def generate_any(source: str, prompt: str | Drawing | None, params: TriposrParams,
+                 out_dir: Path, options: JobOptions, *,
+                 progress: Progress = lambda stage, done, total: None,
+                 cancel: CancelToken | None = None, **draw_options) -> JobResult:  # fmt: skip
+    """A picture (``source``); or text to 3D from a ``prompt`` (drawn first, with
+    ``draw_options``) or from a Drawing already made and shown: TripoSR builds from the
+    drawing's link, and the result keeps the prompt, the picture and both requests."""
+    if prompt is None:
+        return generate(source, params, out_dir, options, progress=progress, cancel=cancel)
+    started = time.monotonic()
+    drawing = prompt if isinstance(prompt, Drawing) else draw(
+        prompt, options, progress=progress, cancel=cancel, **draw_options)  # fmt: skip
     result = generate(drawing.url, params, out_dir, options, progress=progress, cancel=cancel,
                       name=drawing.prompt[:40])  # fmt: skip
     result.picture = drawing.picture
@@ -279,41 +280,9 @@ def generate_from_drawing(
             "request_id": drawing.request_id,
             "credits_used": drawing.credits_used,
         },
+        elapsed_s=round(time.monotonic() - started, 3),
     )
     return result
-
-
-def generate_from_prompt(
-    prompt: str,
-    params: TriposrParams,
-    out_dir: Path,
-    options: JobOptions,
-    *,
-    progress: Progress = lambda stage, done, total: None,
-    cancel: CancelToken | None = None,
-    **draw_options,
-) -> JobResult:
-    """Text to 3D in one go: draw(), then generate_from_drawing()."""
-    started = time.monotonic()
-    drawing = draw(prompt, options, progress=progress, cancel=cancel, **draw_options)
-    result = generate_from_drawing(drawing, params, out_dir, options, progress=progress,
-                                   cancel=cancel)  # fmt: skip
-    result.metadata["elapsed_s"] = round(time.monotonic() - started, 3)
-    return result
-
-
-def generate_any(source: str, prompt: str | Drawing | None, params: TriposrParams,
-                 out_dir: Path, options: JobOptions, *,
-                 progress: Progress = lambda stage, done, total: None,
-                 cancel: CancelToken | None = None, **draw_options) -> JobResult:  # fmt: skip
-    """A picture (``source``); given a ``prompt``, text to 3D; given a Drawing, its second half."""
-    if isinstance(prompt, Drawing):
-        return generate_from_drawing(prompt, params, out_dir, options, progress=progress,
-                                     cancel=cancel)  # fmt: skip
-    if prompt is not None:
-        return generate_from_prompt(prompt, params, out_dir, options, progress=progress,
-                                    cancel=cancel, **draw_options)  # fmt: skip
-    return generate(source, params, out_dir, options, progress=progress, cancel=cancel)
 
 
 def generate_to_library(

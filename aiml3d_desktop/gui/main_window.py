@@ -5,19 +5,16 @@ the work itself is core/'s, run through gui/workers.py."""
 from __future__ import annotations
 
 import contextlib
-import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Slot
+from PySide6.QtCore import QByteArray, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QMainWindow,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -25,17 +22,18 @@ from PySide6.QtWidgets import (
 )
 
 from aiml3d_desktop import APP_NAME, paths
-from aiml3d_desktop.core import batch, images, keys
+from aiml3d_desktop.core import batch, images
 from aiml3d_desktop.core import settings as settings_mod
 from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, InputError, LibraryError
 from aiml3d_desktop.core.library import Entry, Library
 from aiml3d_desktop.core.mesh import READ_FORMATS, LoadedMesh
-from aiml3d_desktop.core.netpolicy import RetryPolicy
-from aiml3d_desktop.core.params import LOCAL_MODEL, TriposrParams
+from aiml3d_desktop.core.params import TriposrParams
 from aiml3d_desktop.gui import offscreen, state, tasks
 from aiml3d_desktop.gui.batch_controller import BatchController
 from aiml3d_desktop.gui.errors import show_error
+from aiml3d_desktop.gui.generation import GenerationController
 from aiml3d_desktop.gui.menus import build_menus
+from aiml3d_desktop.gui.status_line import StatusLine
 from aiml3d_desktop.gui.widgets.image_panel import ImagePanel
 from aiml3d_desktop.gui.widgets.library_panel import LibraryPanel
 from aiml3d_desktop.gui.widgets.params_panel import ParamsPanel
@@ -44,18 +42,6 @@ from aiml3d_desktop.gui.widgets.queue_panel import QueuePanel
 from aiml3d_desktop.gui.widgets.settings_dialog import SettingsDialog
 from aiml3d_desktop.gui.widgets.stats_panel import StatsPanel
 from aiml3d_desktop.gui.workers import Runner, Worker
-
-STAGE_TEXT = {
-    "picturing": "Drawing the picture…",
-    "opening": "Opening the picture…",
-    "preparing": "Preparing the picture…",
-    "uploading": "Uploading",
-    "generating": "Generating the model",
-    "downloading": "Downloading",
-    "loading": "Loading the mesh…",
-    "exporting": "Exporting…",
-    "importing": "Adding to the library…",
-}
 
 
 class MainWindow(QMainWindow):
@@ -69,6 +55,7 @@ class MainWindow(QMainWindow):
         self.ui = state.window_state()
         self.runner = Runner(self)
         self.runner.idle.connect(self._idle)
+        self.status = StatusLine(self.statusBar(), self)
         for source in files:
             self._start_open(source)
         # Imported here, after those loads started: pyqtgraph takes a third of a second.
@@ -77,8 +64,6 @@ class MainWindow(QMainWindow):
 
         collect_garbage_on_gui_thread()
 
-        self.job: Worker | None = None  # the generation (or drawing) in progress, if any
-        self._generate_when_drawn = False  # Generate pressed with a prompt and no picture
         self.loaded: LoadedMesh | None = None
         self.metadata: dict | None = None
         self.library: Library | None = None
@@ -107,15 +92,16 @@ class MainWindow(QMainWindow):
         self.params.prepare.toggled.connect(self._reframe)
         self.params.ratio.editingFinished.connect(self._reframe)
         self.params.backend.currentIndexChanged.connect(self._reframe)
+        self.generation = GenerationController(self)
         self.generate_button = QPushButton("Generate 3D model")
         self.generate_button.setDefault(True)
-        self.generate_button.clicked.connect(self.generate)
+        self.generate_button.clicked.connect(self.generation.generate)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.clicked.connect(self.generation.cancel)
         self.prompt = PromptBox()
         self.prompt.set_options(self.conf.image_model, self.conf.prompt_suffix)
-        self.prompt.draw_requested.connect(self.draw)
-        self.prompt.queue_requested.connect(self.queue_prompt)
+        self.prompt.draw_requested.connect(self.generation.draw)
+        self.prompt.queue_requested.connect(self.generation.queue_prompt)
         self.stats = StatsPanel()
         self._build_side_panel()
         self.thumbnails = offscreen.ThumbnailMaker(self.runner, self)
@@ -123,31 +109,18 @@ class MainWindow(QMainWindow):
         self._build_library_dock()
         self._library_wanted, self._shown = True, False  # opened once the window is up
         self.queue_panel = QueuePanel()
-        # One rate-limit wait for the window's every request: tests shorten its retries.
-        self.retry = RetryPolicy()
-        self.batch = BatchController(self.runner, self.conf, lambda: self.retry,
+        self.batch = BatchController(self.runner, self.conf, lambda: self.generation.retry,
                                      self.queue_panel, self)  # fmt: skip
         self.batch.entry_made.connect(self.library_panel.add_entry)
         self.batch.open_requested.connect(self.open_entry_id)
-        self.batch.status.connect(self._show_stage)
+        self.batch.status.connect(self.status.show)
         self._build_queue_dock()
-
-        self.stage_label = QLabel("Ready")
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(240)
-        self.progress.setTextVisible(False)
-        self.progress.hide()
-        self.statusBar().addWidget(self.stage_label, 1)
-        self.statusBar().addPermanentWidget(self.progress)
-        self.elapsed_timer = QTimer(self)
-        self.elapsed_timer.setInterval(500)
-        self.elapsed_timer.timeout.connect(self._tick)
 
         self.menu_actions = build_menus(self)
         for source in files:
             self.menu_actions.add_recent(source)
         self._restore_ui()
-        self._set_busy(False)
+        self.generation.set_busy(False)
         for warning in warnings:
             self.statusBar().showMessage(warning, 10000)
 
@@ -181,7 +154,7 @@ class MainWindow(QMainWindow):
         panel.open_requested.connect(self.open_entry)
         panel.compare_requested.connect(self.compare)
         panel.export_requested.connect(self.export_entry)
-        panel.status.connect(self._show_stage)
+        panel.status.connect(self.status.show)
         panel.error.connect(self.report_error)
         self.library_dock = QDockWidget("Library", self)
         self.library_dock.setObjectName("libraryDock")
@@ -229,7 +202,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self._save_ui()
-        self.elapsed_timer.stop()
         self.thumbnails.close()  # first: it would start work on the runner
         self.batch.shutdown()  # what runs goes back to waiting, for the next start
         self.runner.shutdown()
@@ -241,9 +213,9 @@ class MainWindow(QMainWindow):
 
     def report_error(self, error: Aiml3DError, title: str = "Something went wrong") -> None:
         if isinstance(error, Cancelled):
-            self._show_stage("Cancelled — nothing was kept")
+            self.status.show("Cancelled — nothing was kept")
             return
-        self._show_stage(str(error.message))
+        self.status.show(str(error.message))
         show_error(self, error, title)
 
     # Opening things
@@ -265,7 +237,7 @@ class MainWindow(QMainWindow):
 
     def _start(self, fn, *args, succeeded) -> Worker:
         return self.runner.start(fn, *args, succeeded=succeeded, failed=self._failed,
-                                 progress=self._progress)  # fmt: skip
+                                 progress=self.status.progress)  # fmt: skip
 
     @Slot()
     def _reframe(self) -> None:
@@ -278,16 +250,16 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _picture_opened(self, preview) -> None:
         self.image_panel.set_preview(preview)
-        if self.job is None:
-            self._show_stage("Picture ready: press Generate")
+        if self.generation.job is None:
+            self.status.show("Picture ready: press Generate")
 
     @Slot(object)
     def _mesh_opened(self, loaded: LoadedMesh) -> None:
         entry, self._opening_entry = self._opening_entry, None
         if entry is not None and loaded.path != entry.mesh_path:
             entry = None  # another file finished loading first
-        self._show_mesh(loaded, _entry_metadata(entry) if entry else None, entry)
-        self._show_stage(f"Opened {entry.title if entry else loaded.path.name}")
+        self.show_mesh(loaded, _entry_metadata(entry) if entry else None, entry)
+        self.status.show(f"Opened {entry.title if entry else loaded.path.name}")
 
     # The library
 
@@ -353,7 +325,7 @@ class MainWindow(QMainWindow):
         if self.loaded is not None and self.entry is None:
             self.entry = entry
         self.menu_actions.set_mesh_available(True, in_library=True)
-        self._show_stage(f"Added {entry.title} to the library")
+        self.status.show(f"Added {entry.title} to the library")
 
     @Slot(object, object)
     def compare(self, first: Entry, second: Entry) -> None:
@@ -392,7 +364,7 @@ class MainWindow(QMainWindow):
         sheet = offscreen.compose_sheet(title, self.image_panel.image(), views)
         self._start(tasks.save_image, sheet, self._sheet_path, succeeded=self._exported)
 
-    def _show_mesh(self, loaded: LoadedMesh, metadata: dict | None, entry: Entry | None) -> None:
+    def show_mesh(self, loaded: LoadedMesh, metadata: dict | None, entry: Entry | None) -> None:
         """Draw first; smooth normals and statistics of a large mesh follow from workers."""
         self.loaded, self.metadata, self.entry = loaded, metadata, entry
         self.viewer.show_mesh(loaded.arrays)
@@ -438,200 +410,14 @@ class MainWindow(QMainWindow):
         if loaded is self.loaded:
             self.stats.show_stats(loaded.path.name, loaded.stats, self.metadata)
 
-    # Generation
-
-    @Slot()
-    def generate(self) -> None:
-        """The picture on screen (or a drawing of the prompt) to a model in the library."""
-        preview = self.image_panel.preview
-        if self.job is not None:
-            return
-        if preview is None and self.prompt.prompt():
-            self._generate_when_drawn = True  # text to 3D in one go: draw, show, then build
-            return self.draw()
-        if preview is None:
-            self.report_error(InputError("Open a picture first, or describe an object",
-                                         hint="Drop one on the window, paste one, use File > "
-                                         "Open picture, or type under Text to 3D."),
-                              "No picture")  # fmt: skip
-            return
-        settings = self._generation_settings()
-        if settings is None or not self._library_ready():
-            return
-        params, backend = settings
-        drawing = preview.drawing if backend == "aiml" else None  # offline: from the picture
-        self._start_job(tasks.generate, self.library, preview.source, params, backend, self.conf,
-                        keys.get_key(), self.retry, drawing, succeeded=self._generated)  # fmt: skip
-        self._progress("preparing", None, None)
-
-    @Slot()
-    def draw(self) -> None:
-        """Text to 3D, first half: the picture model draws the prompt, and it is shown."""
-        if self.job is not None:
-            return
-        if not self.prompt.prompt():
-            self._generate_when_drawn = False
-            self.report_error(InputError("Type what to make first",
-                                         hint="For example: a red armchair."),
-                              "Nothing to draw")  # fmt: skip
-            return
-        self._remember_prompt_options()
-        self._start_job(tasks.draw, self.prompt.prompt(), self.prompt.options(), self.conf,
-                        keys.get_key(), self.retry, succeeded=self._drawn)  # fmt: skip
-        self._progress("picturing", None, None)
-
-    @Slot()
-    def queue_prompt(self) -> None:
-        if not self.prompt.prompt():
-            return self.draw()  # says what is missing
-        self._remember_prompt_options()
-        self.queue_sources([self.prompt.prompt()], batch.PROMPT)
-
-    def queue_sources(self, sources: list[str], kind: str = batch.PICTURE) -> None:
-        """Pictures (or prompts) into the batch queue, with the parameters on screen."""
-        settings = self._generation_settings()
-        if settings is None:
-            return
-        params, backend = settings
-        queued = {
-            "params": params.as_dict(),
-            "backend": backend,
-            "prepare": self.params.prepare.isChecked(),
-            "draw_options": self.prompt.options() if kind == batch.PROMPT else {},
-        }
-        count = self.batch.add(sources, kind, queued)
-        self.queue_dock.show()
-        self._show_stage(f"Queued {count} item{'s' * (count != 1)}")
-
-    def _generation_settings(self) -> tuple[TriposrParams, str] | None:
-        """Checked parameters and the generator; remembered as the next defaults."""
-        try:
-            params = self.params.params().validate()
-        except Aiml3DError as exc:
-            self.report_error(exc, "Check the parameters")
-            return None
-        backend, prepare = self.params.backend_key(), self.params.prepare.isChecked()
-        if (backend, prepare) != (self.conf.backend, self.conf.prepare):
-            self.conf.backend, self.conf.prepare = backend, prepare
-            self._save_settings()
-        return params, backend
-
-    def _remember_prompt_options(self) -> None:
-        options = self.prompt.options()
-        if (options["image_model"], options["suffix"]) != (
-            self.conf.image_model,
-            self.conf.prompt_suffix,
-        ):
-            self.conf.image_model, self.conf.prompt_suffix = (
-                options["image_model"],
-                options["suffix"],
-            )
-            self._save_settings()
-
-    def _save_settings(self) -> None:
-        with contextlib.suppress(OSError):  # a read-only config folder: the choice holds until exit
-            settings_mod.save(self.conf)
-
-    def _library_ready(self) -> bool:
-        if self.library is None:
-            error = LibraryError("The library is not open, so the model would have nowhere to go",
-                                 hint="Check the library folder in File > Settings, then "
-                                 "restart.")  # fmt: skip
-            self.report_error(error, "No library")
-        return self.library is not None
-
-    def _start_job(self, fn, *args, succeeded) -> None:
-        self.job = self.runner.start(
-            fn, *args, succeeded=succeeded, failed=self._generation_failed, progress=self._progress
-        )
-        self._set_busy(True)
-
-    @Slot(object)
-    def _drawn(self, preview) -> None:
-        self._job_done()
-        self.image_panel.set_preview(preview)
-        if self._generate_when_drawn:
-            self._generate_when_drawn = False
-            self.generate()
-        else:
-            self._show_stage("Picture drawn: press Generate to make it 3D, or Draw again")
-
-    @Slot()
-    def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-            self._show_stage("Cancelling…")
-
-    @Slot(object)
-    def _generated(self, done) -> None:
-        entry, result = done
-        self._job_done()
-        self.library_panel.add_entry(entry)
-        self._show_mesh(result.loaded, result.metadata, entry)
-        seconds = result.metadata.get("elapsed_s", 0)
-        kind = " (a quick relief preview, not TripoSR)" if entry.model == LOCAL_MODEL else ""
-        self._show_stage(f"Done in {seconds:.1f} s{kind} — kept in the library as {entry.title}")
-
-    @Slot(object)
-    def _generation_failed(self, error: Aiml3DError) -> None:
-        self._job_done()
-        self._generate_when_drawn = False
-        self.report_error(error, "The model could not be made")
-
     @Slot(object)
     def _failed(self, error: Aiml3DError) -> None:
         self.report_error(error, "Could not open that")
 
-    def _job_done(self) -> None:
-        self.job = None
-        self._set_busy(False)
-
-    def _set_busy(self, busy: bool) -> None:
-        self.generate_button.setEnabled(not busy)
-        self.cancel_button.setEnabled(busy)
-        self.params.setEnabled(not busy)
-        self.prompt.draw_button.setEnabled(not busy)
-
     @Slot()
     def _idle(self) -> None:
-        self.elapsed_timer.stop()
-        self.progress.hide()
-        self._stage = ""
+        self.status.idle()
         self._open_library_when_free()
-
-    # Progress
-
-    @Slot(str, object, object)
-    def _progress(self, stage: str, done, total) -> None:
-        sender = self.sender()
-        if self.job is not None and isinstance(sender, Worker) and sender is not self.job:
-            return  # while a generation runs, the status bar is its own
-        if stage != self._stage:
-            self._stage, self._stage_started = stage, time.monotonic()
-        if stage == "generating":
-            self.elapsed_timer.start()
-        else:
-            self.elapsed_timer.stop()
-        # A bar only where there is a fraction to show. No busy animation: it recomposes the
-        # window (viewer included) 60 times a second, which costs a core under software GL;
-        # the stage text and its seconds counter say that work goes on.
-        self.progress.setVisible(bool(total))
-        if total:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * (done or 0) / total))
-        self._tick(done, total)
-
-    @Slot()
-    def _tick(self, done=None, total=None) -> None:
-        text = STAGE_TEXT.get(self._stage, self._stage)
-        if self._stage == "generating":
-            text += f"… {time.monotonic() - self._stage_started:.0f} s (this takes up to a minute)"
-        elif self._stage in ("downloading", "uploading") and done is not None:
-            text += f" {done / 2**20:.1f}" + (f" of {total / 2**20:.1f} MB" if total else " MB")
-        self.stage_label.setText(text)
-
-    def _show_stage(self, text: str) -> None:
-        self.stage_label.setText(text)
 
     # Input: drag and drop, paste
 
@@ -655,7 +441,7 @@ class MainWindow(QMainWindow):
         if len(local) > 1 or any(Path(p).is_dir() for p in local):
             pictures = batch.pictures_in(local)
             if pictures:
-                return self.queue_sources(pictures)
+                return self.generation.queue_sources(pictures)
             return self.report_error(
                 InputError(
                     "No pictures there",
@@ -694,7 +480,7 @@ class MainWindow(QMainWindow):
             self, "Add pictures to the queue", self._last_folder(), _picture_filter()
         )
         if paths_:
-            self.queue_sources(paths_)
+            self.generation.queue_sources(paths_)
 
     @Slot()
     def choose_folder_for_queue(self) -> None:
@@ -703,7 +489,7 @@ class MainWindow(QMainWindow):
         if folder:
             pictures = batch.pictures_in([folder])
             if pictures:
-                self.queue_sources(pictures)
+                self.generation.queue_sources(pictures)
             else:
                 self.report_error(InputError(f"No pictures in {folder}",
                                              hint="The queue takes PNG, JPEG and WEBP files."),
@@ -734,7 +520,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _exported(self, path) -> None:
-        self._show_stage(f"Exported {path}")
+        self.status.show(f"Exported {path}")
 
     @Slot()
     def save_screenshot(self) -> None:
@@ -744,7 +530,7 @@ class MainWindow(QMainWindow):
         )
         if path:
             if self.viewer.grabFramebuffer().save(path):
-                self._show_stage(f"Saved {path}")
+                self.status.show(f"Saved {path}")
             else:
                 self.report_error(InputError(f"Could not write {path}"), "Screenshot not saved")
 
@@ -755,7 +541,7 @@ class MainWindow(QMainWindow):
             self.params.set_params(self.conf.params)
             self.params.set_backend(self.conf.backend)
             self.params.prepare.setChecked(self.conf.prepare)
-            self._show_stage("Settings saved")
+            self.status.show("Settings saved")
 
     @Slot()
     def open_log_folder(self) -> None:

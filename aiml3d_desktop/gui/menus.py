@@ -58,9 +58,10 @@ class Actions(QObject):
         self._add(edit, "Find in library", self._find, QKeySequence.StandardKey.Find)
 
         model = bar.addMenu("&Model")
-        self._add(model, "Generate 3D model", window.generate, "Ctrl+Return")
-        self._add(model, "Draw a picture from the text", window.draw, "Ctrl+D")
-        self._add(model, "Cancel", window.cancel, "Esc")
+        generation = window.generation
+        self._add(model, "Generate 3D model", generation.generate, "Ctrl+Return")
+        self._add(model, "Draw a picture from the text", generation.draw, "Ctrl+D")
+        self._add(model, "Cancel", generation.cancel, "Esc")
 
         view = bar.addMenu("&View")
         self._add(view, "Frame model", viewer.frame, "F")
