@@ -57,7 +57,7 @@ def main() -> int:
     photo = make_photo(__import__("pathlib").Path(tempfile.mkdtemp()) / "chair.png", (1024, 1024))
     window.open_path(str(photo))
     end = time.monotonic() + 5
-    while window.image_panel.preview is None and time.monotonic() < end:
+    while (window.image_panel.preview is None or window.library is None) and time.monotonic() < end:
         app.processEvents()
 
     gaps = []
