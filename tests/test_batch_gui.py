@@ -26,6 +26,10 @@ def queue_settled(win) -> bool:
     return not win.batch.active and batch.WAITING not in statuses(win)
 
 
+def status_cells(panel) -> list[str]:
+    return [panel.list.topLevelItem(i).text(1) for i in range(panel.list.topLevelItemCount())]
+
+
 def drop_paths(win, *paths) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
@@ -99,15 +103,15 @@ def test_dropped_folder_runs_in_parallel_with_one_failing_item(qtbot, window, fa
     drop_paths(window, folder)
     assert window.queue_dock.isVisible()
     qtbot.waitUntil(lambda: statuses(window).count(batch.RUNNING) == 2, timeout=5000)
-    assert (
-        window.generation.job is None
-    )  # the window is free meanwhile: a single generation may run
+    assert window.generation.job is None  # the window stays free for a single generation
+    panel = window.queue_panel
+    qtbot.waitUntil(lambda: any(text.startswith("Generating… ") for text in status_cells(panel)),
+                    timeout=5000)  # fmt: skip
     qtbot.waitUntil(lambda: queue_settled(window), timeout=20000)
     items = {i.label: i for i in window.batch.queue.items()}
     assert [items[f"good-{n}.png"].status for n in range(3)] == [batch.DONE] * 3
     assert items["broken.png"].status == batch.FAILED
     assert "broken.png" in items["broken.png"].message
-    panel = window.queue_panel
     rows = {panel.list.topLevelItem(i).text(0): panel.list.topLevelItem(i)
             for i in range(panel.list.topLevelItemCount())}  # fmt: skip
     assert rows["broken.png"].text(1) == "Failed" and rows["good-0.png"].text(1) == "Done"

@@ -55,7 +55,7 @@ class BatchController(QObject):
         self._closing = False
         self._clock = QTimer(self)  # the seconds of a running generation tick on
         self._clock.setInterval(1000)
-        self._clock.timeout.connect(self._refresh)
+        self._clock.timeout.connect(self._show_stages)
         panel.jobs.setValue(conf.batch_jobs)
         panel.jobs_changed.connect(self._set_jobs)
         panel.paused_changed.connect(self._set_paused)
@@ -114,6 +114,11 @@ class BatchController(QObject):
         self._refresh()
 
     @Slot()
+    def _show_stages(self) -> None:
+        """Only the running rows change each second (a download reports many times more)."""
+        for item_id, stage in self._stages.items():
+            self.panel.show_stage(item_id, _stage_text(*stage))
+
     def _refresh(self) -> None:
         if self.queue is not None:
             texts = {item_id: _stage_text(*stage) for item_id, stage in self._stages.items()}
@@ -132,7 +137,7 @@ class BatchController(QObject):
         previous = self._stages.get(item_id)
         since = previous[1] if previous and previous[0] == stage else time.monotonic()
         self._stages[item_id] = (stage, since, done, total)
-        self._refresh()
+        self.panel.show_stage(item_id, _stage_text(*self._stages[item_id]))
 
     @Slot(object)
     def _item_done(self, entry) -> None:

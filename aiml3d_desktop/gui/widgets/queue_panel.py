@@ -121,6 +121,15 @@ class QueuePanel(QWidget):
                                           for s, n in counts.items() if n))  # fmt: skip
         self._selection_changed()
 
+    def show_stage(self, item_id: str, text: str) -> None:
+        """What a running item is doing now, in its status cell."""
+        for i in range(self.list.topLevelItemCount()):
+            row = self.list.topLevelItem(i)
+            if row.data(0, ID_ROLE) == item_id:
+                if row.data(1, ID_ROLE) == RUNNING:
+                    row.setText(1, text)
+                return
+
     def _fill(self, row: QTreeWidgetItem, item: QueueItem, stage: str) -> None:
         label = f"“{item.label}”" if item.kind == PROMPT else item.label
         text, colour = STATUS_LOOK[item.status]
