@@ -155,6 +155,24 @@ def test_cancel_and_remove_from_the_queue(qtbot, window, fake_api, tmp_path):
     assert window.conf.batch_jobs == 1
 
 
+def test_no_credits_pauses_the_queue_instead_of_failing_every_item(qtbot, window, fake_api,
+                                                                  tmp_path):  # fmt: skip
+    from tests.test_gui import error_box
+
+    fake_api.queue("403")
+    window.generation.queue_sources([str(make_photo(tmp_path / f"p{n}.png")) for n in range(4)])
+    box = error_box(qtbot, window)
+    assert "out of credits" in box.text() and box.windowTitle() == "The queue is paused"
+    qtbot.waitUntil(lambda: not window.batch.active, timeout=5000)
+    assert window.queue_panel.pause.isChecked() and window.queue_panel.pause.text() == "Resume"
+    assert batch.FAILED not in statuses(window)  # the pictures were not at fault
+    assert statuses(window).count(batch.WAITING) >= 3
+    box.close()
+    qtbot.mouseClick(window.queue_panel.pause, Qt.MouseButton.LeftButton)  # credits bought
+    qtbot.waitUntil(lambda: queue_settled(window), timeout=10000)
+    assert statuses(window) == [batch.DONE] * 4
+
+
 def test_pending_items_survive_a_restart(qtbot, window, fake_api, tmp_path, isolated):
     from aiml3d_desktop.gui.main_window import MainWindow
 

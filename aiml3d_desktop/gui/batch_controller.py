@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from aiml3d_desktop.core import batch, keys
 from aiml3d_desktop.core import settings as settings_mod
-from aiml3d_desktop.core.errors import Aiml3DError, Cancelled
+from aiml3d_desktop.core.errors import Aiml3DError, ApiError, Cancelled, ConfigError
 from aiml3d_desktop.gui import tasks
 from aiml3d_desktop.gui.widgets.queue_panel import QueuePanel
 
@@ -26,6 +26,13 @@ if TYPE_CHECKING:
 
 STAGES = {"picturing": "Drawing…", "preparing": "Preparing…", "uploading": "Uploading…",
           "loading": "Loading…", "cancelling": "Cancelling…"}  # fmt: skip
+
+
+def _stops_every_item(error: Aiml3DError) -> bool:
+    """Failures of the account or set-up, not of the picture: every other item would fail
+    the same way, so they should wait rather than all be marked failed."""
+    return isinstance(error, ConfigError) or (isinstance(error, ApiError)
+                                              and error.status in (401, 403))  # fmt: skip
 
 
 def _stage_text(stage: str, since: float, done: int | None, total: int | None) -> str:
@@ -40,6 +47,7 @@ class BatchController(QObject):
     entry_made = Signal(object)  # a library Entry
     open_requested = Signal(str)  # an entry id
     status = Signal(str)
+    error = Signal(object, str)  # an Aiml3DError that stops the whole queue, and a title
 
     def __init__(self, runner: Runner, conf: Settings, retry: Callable[[], RetryPolicy],
                  panel: QueuePanel, parent: QObject | None = None) -> None:  # fmt: skip
@@ -155,6 +163,11 @@ class BatchController(QObject):
             if item_id in self._remove_when_stopped:
                 self._remove_when_stopped.discard(item_id)
                 self.queue.remove([item_id])
+            elif _stops_every_item(error):  # no key, a wrong key, no credits: pause, keep it
+                self.queue.requeue(item_id)
+                if not self.paused:  # one message, not one per running item
+                    self.panel.set_paused(True)
+                    self.error.emit(error, "The queue is paused")
             elif isinstance(error, Cancelled):
                 self.queue.finish(item_id, batch.CANCELLED, "cancelled")
             else:

@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         self.batch.entry_made.connect(self.library_panel.add_entry)
         self.batch.open_requested.connect(self.open_entry_id)
         self.batch.status.connect(self.status.show)
+        self.batch.error.connect(self.report_error)
         self._build_queue_dock()
 
         self.menu_actions = build_menus(self)
