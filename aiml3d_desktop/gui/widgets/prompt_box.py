@@ -42,6 +42,10 @@ class PromptBox(QWidget):
         self.model.setEditable(True)
         self.model.addItems(PICTURE_MODELS)
         self.model.setToolTip("The AIML text-to-image model that draws the picture")
+        self.model.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.model.setMinimumContentsLength(12)  # long model names must not widen the panel
         self.suffix = QLineEdit()
         self.suffix.setToolTip(
             "Added to every prompt: it asks for one whole object on a plain "
