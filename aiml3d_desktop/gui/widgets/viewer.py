@@ -7,6 +7,7 @@ Mouse: left-drag orbits, middle-drag or Shift+left-drag pans, right-drag or the 
 from __future__ import annotations
 
 import functools
+import logging
 import math
 
 import numpy as np
@@ -23,6 +24,7 @@ from PySide6.QtGui import (
 )
 
 from aiml3d_desktop.core.mesh import MeshArrays
+from aiml3d_desktop.gui import state
 from aiml3d_desktop.gui.widgets.mesh_item import MeshItem
 
 # Camera (azimuth, elevation) for each named view, in the viewer's Z-up world where the model's
@@ -64,6 +66,11 @@ class Viewer(gl.GLViewWidget):
         self._bounds = np.array([[-1, -1, -1], [1, 1, 1]], dtype=np.float32)
         self._layout_scene()
         self.set_view("home")
+
+    def initializeGL(self) -> None:
+        super().initializeGL()
+        if _remember_renderer() != software_gl():  # another GPU or driver since last time
+            log.info("OpenGL renderer changed; multisampling follows from the next start")
 
     # What is shown
 
@@ -212,19 +219,35 @@ class Viewer(gl.GLViewWidget):
         self.camera_moved.emit()
 
 
+log = logging.getLogger(__name__)
+SOFTWARE_GL_KEY = "softwareOpenGL"
+
+
 @functools.cache
 def software_gl() -> bool:
-    """Whether OpenGL is a software rasteriser, read from the shared context Qt already made."""
+    """Whether OpenGL is a software rasteriser. Asking GL needs a current context (35 ms
+    at start-up), so the answer is kept in window.ini; each viewer's first frame checks it."""
+    known = state.window_state().value(SOFTWARE_GL_KEY)
+    if known in ("true", "false"):
+        return known == "true"
     context = QOpenGLContext.globalShareContext()
     surface = QOffscreenSurface()
     surface.create()
     if context is None or not context.makeCurrent(surface):
         return False
     try:
-        renderer = (GL.glGetString(GL.GL_RENDERER) or b"").decode(errors="replace").lower()
+        return _remember_renderer()
     finally:
         context.doneCurrent()
-    return any(name in renderer for name in ("llvmpipe", "softpipe", "swiftshader", "software"))
+
+
+def _remember_renderer() -> bool:
+    """Read the current context's renderer, keep the answer, and return it."""
+    renderer = (GL.glGetString(GL.GL_RENDERER) or b"").decode(errors="replace").lower()
+    software = any(name in renderer for name in ("llvmpipe", "softpipe", "swiftshader",
+                                                   "software"))  # fmt: skip
+    state.window_state().setValue(SOFTWARE_GL_KEY, "true" if software else "false")
+    return software
 
 
 def _map(matrix: QMatrix4x4, point) -> np.ndarray:
