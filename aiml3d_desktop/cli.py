@@ -207,11 +207,16 @@ def cmd_generate(args) -> int:
     if not 1 <= args.jobs <= batch.MAX_JOBS:
         _error(f"--jobs must be 1 to {batch.MAX_JOBS}")
         return EXIT_USAGE
+    low, high = images.MAX_SIDE_RANGE
+    if args.max_side is not None and not low <= args.max_side <= high:
+        _error(f"--max-side must be {low} to {high} pixels")
+        return EXIT_USAGE
     out_dir = args.output_dir or (conf.output_path if args.no_library else None)
     lib = None if args.no_library else Library(conf.library_path)
     # The GUI's queue, in memory: a command's batch is its arguments, re-run to resume.
     queue = batch.BatchQueue()
-    queued = {"params": params.as_dict(), "backend": options.backend, "prepare": options.prepare}
+    queued = {"params": params.as_dict(), "backend": options.backend, "prepare": options.prepare,
+              "max_side": options.max_side}  # fmt: skip
     pictures = [s for s in args.inputs if images.is_url(s) or not Path(s).is_dir()]
     folders = [s for s in args.inputs if s not in pictures]
     queue.add(pictures + batch.pictures_in(folders), **queued)

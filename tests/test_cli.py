@@ -251,6 +251,8 @@ def test_help_and_version():
 def test_invalid_parameter_is_refused_before_any_request(fake_api, photo, tmp_path):
     result = generate(fake_api, photo, out=tmp_path / "o", extra=["--mc-resolution", "2000"])
     assert result.returncode == 1 and "Marching-cubes resolution" in one_error_line(result)
+    tiny = generate(fake_api, photo, out=tmp_path / "o", extra=["--max-side", "16"])
+    assert tiny.returncode == 2 and "--max-side must be 256 to 4096" in one_error_line(tiny)
     assert fake_api.calls("api") == []
 
 

@@ -524,3 +524,23 @@ def test_picture_preparation_is_previewed_and_can_be_switched_off(qtbot, window,
     qtbot.waitUntil(lambda: window.image_panel.preview.prepared is None, timeout=5000)
     assert window.image_panel.canvas.prepared is None
     assert not window.image_panel.notes.isVisibleTo(window)
+
+
+def test_chosen_picture_size_is_previewed_sent_and_remembered(qtbot, window, fake_api, tmp_path):
+    import base64
+    import io
+
+    make_photo(tmp_path / "big.png", size=(1600, 1200))
+    window.params.max_side.setValue(384)
+    window.params.max_side.editingFinished.emit()
+    drop_file(window, tmp_path / "big.png")
+    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
+    assert window.image_panel.preview.prepared.shape[:2] == (384, 384)
+    window.generation.generate()
+    wait_idle(qtbot, window)
+    sent = fake_api.calls("api")[0].body["image_url"].split(",", 1)[1]
+    assert Image.open(io.BytesIO(base64.b64decode(sent))).size == (384, 384)
+    assert window.conf.max_side == 384  # the next default, in the settings file too
+    from aiml3d_desktop.core import settings
+
+    assert settings.load()[0].max_side == 384

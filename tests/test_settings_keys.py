@@ -41,6 +41,9 @@ def test_one_bad_value_falls_back_alone(isolated):
     assert loaded.max_side == settings.Settings().max_side
     assert loaded.params == TriposrParams()
     assert len(warnings) == 2
+    path.write_text('{"max_side": 20}')  # a number, but no size a picture can be sent at
+    loaded, warnings = settings.load()
+    assert loaded.max_side == settings.Settings().max_side and "256 to 4096" in warnings[0]
 
 
 def test_api_base_precedence(monkeypatch):

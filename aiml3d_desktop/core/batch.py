@@ -39,6 +39,7 @@ class QueueItem:
     params: dict = field(default_factory=dict)  # TriposrParams.as_dict() when queued
     backend: str = "aiml"
     prepare: bool = True
+    max_side: int = images.DEFAULT_MAX_SIDE  # local pictures are downscaled to this
     draw_options: dict = field(default_factory=dict)  # prompts: suffix, image_model
     status: str = WAITING
     message: str = ""  # why it failed, or what it made

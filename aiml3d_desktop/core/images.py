@@ -14,6 +14,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from aiml3d_desktop.core.errors import InputError
 
 DEFAULT_MAX_SIDE = 1024
+MAX_SIDE_RANGE = (256, 4096)  # what may be chosen for the longest side sent
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo is the largest we accept before decoding
 MIN_SIDE = 16

@@ -319,7 +319,7 @@ def generate_item(
     (without one) into ``out_dir``."""
     from aiml3d_desktop.core.batch import PROMPT
 
-    options = replace(options, backend=item.backend, prepare=item.prepare)
+    options = replace(options, backend=item.backend, prepare=item.prepare, max_side=item.max_side)
     try:
         params = TriposrParams(**item.params).validate()
     except TypeError:

@@ -38,6 +38,7 @@ def load_preview(
     source: str,
     *,
     fill: float | None = None,
+    max_side: int = images.DEFAULT_MAX_SIDE,
     progress=lambda stage, done, total: None,
     cancel: CancelToken | None = None,
 ) -> Preview:
@@ -59,7 +60,7 @@ def load_preview(
     if fill is not None and not images.is_url(source):
         from aiml3d_desktop.core import cutout
 
-        framing = cutout.frame(image, fill, images.DEFAULT_MAX_SIDE)
+        framing = cutout.frame(image, fill, max_side)
         prepared, notes = np.ascontiguousarray(np.asarray(framing.image)), tuple(framing.notes)
     image.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE), Image.Resampling.LANCZOS)
     rgba = np.ascontiguousarray(np.asarray(image.convert("RGBA")))

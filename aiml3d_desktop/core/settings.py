@@ -11,7 +11,7 @@ from pathlib import Path
 from aiml3d_desktop import paths
 from aiml3d_desktop.core.errors import InputError
 from aiml3d_desktop.core.fileio import write_json
-from aiml3d_desktop.core.images import DEFAULT_MAX_SIDE
+from aiml3d_desktop.core.images import DEFAULT_MAX_SIDE, MAX_SIDE_RANGE
 from aiml3d_desktop.core.params import (
     DEFAULT_BASE,
     PROMPT_SUFFIX,
@@ -81,6 +81,8 @@ def load(path: Path | None = None) -> tuple[Settings, list[str]]:
                 value = TriposrParams(**{**default.as_dict(), **value}).validate()
             elif type(value) is not type(default):
                 raise InputError(f"expected {type(default).__name__}")
+            elif name == "max_side" and not MAX_SIDE_RANGE[0] <= value <= MAX_SIDE_RANGE[1]:
+                raise InputError("expected {} to {} pixels".format(*MAX_SIDE_RANGE))
             setattr(settings, name, value)
         except (InputError, TypeError) as exc:
             warnings.append(f"Setting {name!r} is invalid ({exc}); using the default.")

@@ -91,6 +91,7 @@ class GenerationController(QObject):
             "params": params.as_dict(),
             "backend": backend,
             "prepare": win.params.prepare.isChecked(),
+            "max_side": win.params.max_side.value(),
             "draw_options": win.prompt.options() if kind == batch.PROMPT else {},
         }
         count = win.batch.add(sources, kind, queued)
@@ -118,10 +119,12 @@ class GenerationController(QObject):
         except Aiml3DError as exc:
             win.report_error(exc, "Check the parameters")
             return None
-        backend, prepare = win.params.backend_key(), win.params.prepare.isChecked()
-        if (backend, prepare) != (win.conf.backend, win.conf.prepare):
-            win.conf.backend, win.conf.prepare = backend, prepare
+        chosen = (win.params.backend_key(), win.params.prepare.isChecked(),
+                  win.params.max_side.value())  # fmt: skip
+        if chosen != (win.conf.backend, win.conf.prepare, win.conf.max_side):
+            win.conf.backend, win.conf.prepare, win.conf.max_side = chosen
             self._save_settings()
+        backend = chosen[0]
         return params, backend
 
     def _remember_prompt_options(self) -> None:

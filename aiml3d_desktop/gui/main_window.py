@@ -89,7 +89,9 @@ class MainWindow(QMainWindow):
         self.params.set_params(self.conf.params)
         self.params.set_backend(self.conf.backend)
         self.params.prepare.setChecked(self.conf.prepare)
+        self.params.max_side.setValue(self.conf.max_side)
         self.params.prepare.toggled.connect(self._reframe)
+        self.params.max_side.editingFinished.connect(self._reframe)
         self.params.ratio.editingFinished.connect(self._reframe)
         self.params.backend.currentIndexChanged.connect(self._reframe)
         self.generation = GenerationController(self)
@@ -231,7 +233,7 @@ class MainWindow(QMainWindow):
             self._start(tasks.open_mesh, source, succeeded=self._mesh_opened)
         else:
             self._start(tasks.open_picture, source, self.params.fill(),
-                        succeeded=self._picture_opened)  # fmt: skip
+                        self.params.max_side.value(), succeeded=self._picture_opened)  # fmt: skip
 
     def open_image_data(self, image: QImage) -> None:
         self._start(tasks.save_pasted_image, image.copy(), succeeded=self._picture_opened)
@@ -246,7 +248,7 @@ class MainWindow(QMainWindow):
         preview = self.image_panel.preview
         if preview is not None and not preview.is_url and preview.drawing is None:
             self._start(tasks.open_picture, preview.source, self.params.fill(),
-                        succeeded=self._picture_opened)  # fmt: skip
+                        self.params.max_side.value(), succeeded=self._picture_opened)  # fmt: skip
 
     @Slot(object)
     def _picture_opened(self, preview) -> None:
@@ -542,6 +544,7 @@ class MainWindow(QMainWindow):
             self.params.set_params(self.conf.params)
             self.params.set_backend(self.conf.backend)
             self.params.prepare.setChecked(self.conf.prepare)
+            self.params.max_side.setValue(self.conf.max_side)
             self.status.show("Settings saved")
 
     @Slot()

@@ -118,10 +118,12 @@ def mesh_stats(loaded: LoadedMesh, *, progress, cancel) -> LoadedMesh:
     return loaded
 
 
-def open_picture(source: str, fill: float | None = None, *, progress, cancel) -> Preview:
-    from aiml3d_desktop.core import preview
+def open_picture(source: str, fill: float | None = None, max_side: int | None = None, *,
+                 progress, cancel) -> Preview:  # fmt: skip
+    from aiml3d_desktop.core import images, preview
 
-    return preview.load_preview(source, fill=fill, progress=progress, cancel=cancel)
+    return preview.load_preview(source, fill=fill, max_side=max_side or images.DEFAULT_MAX_SIDE,
+                                progress=progress, cancel=cancel)  # fmt: skip
 
 
 def save_pasted_image(image: QImage, *, progress, cancel) -> Preview:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from aiml3d_desktop.core import params as p
+from aiml3d_desktop.core.images import DEFAULT_MAX_SIDE, MAX_SIDE_RANGE
 
 BACKENDS = (("aiml", "TripoSR (AIML API)"), ("local", "Quick relief preview (offline)"))
 LOCAL_NOTE = ("Made on this computer from the picture's outline: no key, no network, a few "
@@ -47,6 +48,15 @@ class ParamsPanel(QWidget):
             "then downscale. Also warns when the object touches the edge or the background "
             "is busy. The picture as sent shows in the corner of the preview."
         )
+        self.max_side = QSpinBox()
+        self.max_side.setRange(*MAX_SIDE_RANGE)
+        self.max_side.setSingleStep(128)
+        self.max_side.setSuffix(" px")
+        self.max_side.setValue(DEFAULT_MAX_SIDE)
+        self.max_side.setToolTip(
+            "Pictures are downscaled so that their longest side is at most this before they are "
+            "sent (default 1024). Larger is slower to upload and rarely better."
+        )
         self.ratio = QDoubleSpinBox()
         self.ratio.setRange(*p.FOREGROUND_RATIO_RANGE)
         self.ratio.setSingleStep(0.05)
@@ -70,6 +80,7 @@ class ParamsPanel(QWidget):
         form.addRow("Generator", self.backend)
         form.addRow(self.local_note)
         form.addRow(self.prepare)
+        form.addRow("Picture size", self.max_side)
         form.addRow(self.remove_bg)
         form.addRow("Foreground ratio", self.ratio)
         form.addRow("Mesh resolution", self.resolution)
@@ -92,7 +103,9 @@ class ParamsPanel(QWidget):
     def _backend_changed(self) -> None:
         local = self.backend_key() == "local"
         self.local_note.setVisible(local)
-        for field in (self.prepare, self.remove_bg, self.ratio, self.resolution, self.format):
+        fields = (self.prepare, self.max_side, self.remove_bg, self.ratio, self.resolution,
+                  self.format)  # fmt: skip
+        for field in fields:
             field.setEnabled(not local)  # TripoSR's own parameters
 
     def params(self) -> p.TriposrParams:

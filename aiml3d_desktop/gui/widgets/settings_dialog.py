@@ -60,6 +60,7 @@ class SettingsDialog(QDialog):
         self.params.set_params(conf.params)
         self.params.set_backend(conf.backend)
         self.params.prepare.setChecked(conf.prepare)
+        self.params.max_side.setValue(conf.max_side)
         self.error = QLabel()
         self.error.setObjectName("settingsError")
         self.error.setStyleSheet("color: #e06c6c")
@@ -103,6 +104,7 @@ class SettingsDialog(QDialog):
             self.conf.params = self.params.params().validate()
             self.conf.backend = self.params.backend_key()
             self.conf.prepare = self.params.prepare.isChecked()
+            self.conf.max_side = self.params.max_side.value()
             settings_mod.save(self.conf)
         except (Aiml3DError, OSError) as exc:
             self.error.setText(str(exc))
