@@ -459,13 +459,14 @@ def test_export_screenshot_and_recent_files(qtbot, window, fake_api, tmp_path, m
     out = tmp_path / "exported"
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         lambda *a, **k: (str(out), "STL (*.stl)"))  # fmt: skip
-    window.export_mesh()  # no extension typed: the chosen filter's is added
+    window.files.export_mesh()  # no extension typed: the chosen filter's is added
     qtbot.waitUntil(lambda: (tmp_path / "exported.stl").exists(), timeout=5000)
     assert mesh.load(tmp_path / "exported.stl").stats.triangles == 1280
 
     shot = tmp_path / "view.png"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(shot), ""))
-    window.save_screenshot()
+    window.files.save_screenshot()  # written on a worker, whole or not at all
+    qtbot.waitUntil(shot.exists, timeout=5000)
     image = QImage(str(shot))
     assert image.width() == window.viewer.width() and not image.isNull()
 

@@ -141,6 +141,11 @@ def test_edit_delete_and_undo(qtbot, window, monkeypatch):
     assert "Big robot" in titles(window) and robot.folder.exists()
 
 
+def flat_framing(viewer) -> list[float]:
+    framing = viewer.framing()
+    return [*framing["center"], framing["distance"], framing["azimuth"], framing["elevation"]]
+
+
 def test_compare_two_entries_with_cameras_moving_together(qtbot, window):
     duck, chair = entry_named(window, "Duck"), entry_named(window, "Red chair")
     window.library_panel.compare_requested.emit(duck, chair)
@@ -153,9 +158,14 @@ def test_compare_two_entries_with_cameras_moving_together(qtbot, window):
         assert drawn_fraction(pixels(viewer), viewer.background().getRgb()[:3]) > 0.03
     left.orbit(40, 15)
     left.camera_moved.emit()
-    assert right.camera() == left.camera()
+    assert flat_framing(right) == pytest.approx(
+        flat_framing(left)
+    )  # seen the same way, each to its own scale
+    assert right.camera()["distance"] != pytest.approx(left.camera()["distance"])  # sizes differ
     right.set_view("top")
     assert left.camera()["elevation"] == 90
+    for viewer in (left, right):  # each still fills its view: neither a speck nor all of it
+        assert 0.03 < drawn_fraction(pixels(viewer), viewer.background().getRgb()[:3]) < 0.9
     assert "Duck" in compare.panes[0].caption.text() and "Red chair" in compare.windowTitle()
 
 
@@ -166,7 +176,7 @@ def test_snapshot_sheet(qtbot, window, tmp_path, monkeypatch):
                     timeout=5000)  # fmt: skip
     out = tmp_path / "sheet.png"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
-    window.save_snapshot_sheet()
+    window.files.save_snapshot_sheet()
     qtbot.waitUntil(out.exists, timeout=10000)
     sheet = QImage(str(out)).convertToFormat(QImage.Format.Format_RGB888)
     assert sheet.width() == 3 * 512 + 4 * 16

@@ -55,7 +55,6 @@ class BatchController(QObject):
         self.runner, self.conf, self.retry, self.panel = runner, conf, retry, panel
         self.queue: batch.BatchQueue | None = None  # once the library is open
         self.library: Library | None = None
-        self.paused = False
         self._waiting_adds: list[tuple[list[str], str, dict]] = []  # before the library opened
         self._workers: dict[Worker, str] = {}  # running worker -> item id
         self._stages: dict[str, tuple[str, float, int | None, int | None]] = {}  # by item id
@@ -66,7 +65,7 @@ class BatchController(QObject):
         self._clock.timeout.connect(self._show_stages)
         panel.jobs.setValue(conf.batch_jobs)
         panel.jobs_changed.connect(self._set_jobs)
-        panel.paused_changed.connect(self._set_paused)
+        panel.paused_changed.connect(self.pump)
         panel.retry_requested.connect(self.retry_items)
         panel.cancel_requested.connect(self.cancel_items)
         panel.remove_requested.connect(self.remove_items)
@@ -99,9 +98,14 @@ class BatchController(QObject):
         return len(sources)
 
     @property
+    def paused(self) -> bool:
+        return self.panel.pause.isChecked()
+
+    @property
     def active(self) -> bool:
         return bool(self._workers)
 
+    @Slot()
     def pump(self) -> None:
         """Start waiting items while there is room."""
         while (self.queue is not None and not self.paused and not self._closing
@@ -219,11 +223,6 @@ class BatchController(QObject):
         self.conf.batch_jobs = jobs
         with contextlib.suppress(OSError):
             settings_mod.save(self.conf)
-        self.pump()
-
-    @Slot(bool)
-    def _set_paused(self, paused: bool) -> None:
-        self.paused = paused
         self.pump()
 
     def shutdown(self) -> None:

@@ -80,6 +80,17 @@ class GenerationController(QObject):
         self._remember_prompt_options()
         self.queue_sources([self.window.prompt.prompt()], batch.PROMPT)
 
+    def queue_paths(self, paths: list[str]) -> None:
+        """Picture files and folders of them (searched) into the batch queue."""
+        pictures = batch.pictures_in(paths)
+        if pictures:
+            self.queue_sources(pictures)
+        else:
+            self.window.report_error(InputError("No pictures there",
+                                                hint="The batch queue takes PNG, JPEG and WEBP "
+                                                "files, or folders of them."),
+                                     "Nothing to queue")  # fmt: skip
+
     def queue_sources(self, sources: list[str], kind: str = batch.PICTURE) -> None:
         """Pictures (or prompts) into the batch queue, with the parameters on screen."""
         win = self.window

@@ -7,11 +7,10 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QUrl, Slot
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QImage
+from PySide6.QtCore import QByteArray, Qt, Slot
+from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QMainWindow,
@@ -21,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aiml3d_desktop import APP_NAME, paths
-from aiml3d_desktop.core import batch, images
+from aiml3d_desktop import APP_NAME
+from aiml3d_desktop.core import images
 from aiml3d_desktop.core import settings as settings_mod
 from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, InputError, LibraryError
 from aiml3d_desktop.core.library import Entry, Library
@@ -31,6 +30,7 @@ from aiml3d_desktop.core.params import TriposrParams
 from aiml3d_desktop.gui import offscreen, state, tasks
 from aiml3d_desktop.gui.batch_controller import BatchController
 from aiml3d_desktop.gui.errors import show_error
+from aiml3d_desktop.gui.file_actions import FileActions
 from aiml3d_desktop.gui.generation import GenerationController
 from aiml3d_desktop.gui.menus import build_menus
 from aiml3d_desktop.gui.status_line import StatusLine
@@ -39,7 +39,6 @@ from aiml3d_desktop.gui.widgets.library_panel import LibraryPanel
 from aiml3d_desktop.gui.widgets.params_panel import ParamsPanel
 from aiml3d_desktop.gui.widgets.prompt_box import PromptBox
 from aiml3d_desktop.gui.widgets.queue_panel import QueuePanel
-from aiml3d_desktop.gui.widgets.settings_dialog import SettingsDialog
 from aiml3d_desktop.gui.widgets.stats_panel import StatsPanel
 from aiml3d_desktop.gui.workers import Runner, Worker
 
@@ -69,7 +68,6 @@ class MainWindow(QMainWindow):
         self.library: Library | None = None
         self.entry: Entry | None = None  # the library entry on screen, if it is one
         self._opening_entry: Entry | None = None
-        self._sheet_path = ""  # where the snapshot sheet being made goes
         self.compare_window = None
         self._stage_started = 0.0
         self._stage = ""
@@ -86,15 +84,13 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
 
         self.params = ParamsPanel()
-        self.params.set_params(self.conf.params)
-        self.params.set_backend(self.conf.backend)
-        self.params.prepare.setChecked(self.conf.prepare)
-        self.params.max_side.setValue(self.conf.max_side)
+        self.params.load_from(self.conf)
         self.params.prepare.toggled.connect(self._reframe)
         self.params.max_side.editingFinished.connect(self._reframe)
         self.params.ratio.editingFinished.connect(self._reframe)
         self.params.backend.currentIndexChanged.connect(self._reframe)
         self.generation = GenerationController(self)
+        self.files = FileActions(self)
         self.generate_button = QPushButton("Generate 3D model")
         self.generate_button.setDefault(True)
         self.generate_button.clicked.connect(self.generation.generate)
@@ -156,7 +152,7 @@ class MainWindow(QMainWindow):
         panel = self.library_panel
         panel.open_requested.connect(self.open_entry)
         panel.compare_requested.connect(self.compare)
-        panel.export_requested.connect(self.export_entry)
+        panel.export_requested.connect(self.files.export_entry)
         panel.status.connect(self.status.show)
         panel.error.connect(self.report_error)
         self.library_dock = QDockWidget("Library", self)
@@ -230,15 +226,16 @@ class MainWindow(QMainWindow):
 
     def _start_open(self, source: str) -> None:
         if not images.is_url(source) and Path(source).suffix.lower() in READ_FORMATS:
-            self._start(tasks.open_mesh, source, succeeded=self._mesh_opened)
+            self.start(tasks.open_mesh, source, succeeded=self._mesh_opened)
         else:
-            self._start(tasks.open_picture, source, self.params.fill(),
+            self.start(tasks.open_picture, source, self.params.fill(),
                         self.params.max_side.value(), succeeded=self._picture_opened)  # fmt: skip
 
     def open_image_data(self, image: QImage) -> None:
-        self._start(tasks.save_pasted_image, image.copy(), succeeded=self._picture_opened)
+        self.start(tasks.save_pasted_image, image.copy(), succeeded=self._picture_opened)
 
-    def _start(self, fn, *args, succeeded) -> Worker:
+    def start(self, fn, *args, succeeded) -> Worker:
+        """A small job for the window (opening, exporting): errors go to the one route."""
         return self.runner.start(fn, *args, succeeded=succeeded, failed=self._failed,
                                  progress=self.status.progress)  # fmt: skip
 
@@ -247,7 +244,7 @@ class MainWindow(QMainWindow):
         """Show the picture as it will now be sent (framing on or off, another ratio)."""
         preview = self.image_panel.preview
         if preview is not None and not preview.is_url and preview.drawing is None:
-            self._start(tasks.open_picture, preview.source, self.params.fill(),
+            self.start(tasks.open_picture, preview.source, self.params.fill(),
                         self.params.max_side.value(), succeeded=self._picture_opened)  # fmt: skip
 
     @Slot(object)
@@ -271,7 +268,7 @@ class MainWindow(QMainWindow):
         the library is not what the window's first second is for."""
         if self._library_wanted and self._shown and not self.runner.busy:
             self._library_wanted = False
-            self._start(tasks.open_library, self.conf.library_path,
+            self.start(tasks.open_library, self.conf.library_path,
                         succeeded=self._library_opened)  # fmt: skip
 
     @Slot(object)
@@ -295,11 +292,11 @@ class MainWindow(QMainWindow):
                               "Cannot open")  # fmt: skip
             return
         self._opening_entry = entry
-        self._start(tasks.open_mesh, str(entry.mesh_path), succeeded=self._mesh_opened)
+        self.start(tasks.open_mesh, str(entry.mesh_path), succeeded=self._mesh_opened)
         picture = entry.source_path or (entry.folder / entry.uploaded_file
                                         if entry.uploaded_file else None)  # fmt: skip
         if picture is not None and picture.is_file():
-            self._start(tasks.open_picture, str(picture), succeeded=self._picture_opened)
+            self.start(tasks.open_picture, str(picture), succeeded=self._picture_opened)
         else:
             self.image_panel.set_preview(None)
         if entry.params:
@@ -319,7 +316,7 @@ class MainWindow(QMainWindow):
     def add_to_library(self) -> None:
         if self.loaded is None or self.entry is not None or self.library is None:
             return
-        self._start(tasks.import_to_library, self.library, self.loaded.path,
+        self.start(tasks.import_to_library, self.library, self.loaded.path,
                     succeeded=self._imported)  # fmt: skip
 
     @Slot(object)
@@ -339,33 +336,6 @@ class MainWindow(QMainWindow):
         self.compare_window.compare(first, second)
         self.compare_window.show()
         self.compare_window.raise_()
-
-    @Slot(object)
-    def export_entry(self, entry: Entry) -> None:
-        self._export(entry.mesh_path, entry.title)
-
-    @Slot()
-    def save_snapshot_sheet(self) -> None:
-        """Front, back, left, right and top views beside the reference picture, in one PNG."""
-        if self.loaded is None:
-            return
-        name = (self.entry.title if self.entry else self.loaded.path.stem) + "-sheet.png"
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save snapshot sheet", str(self.conf.output_path / name), "PNG (*.png)"
-        )
-        if path:
-            self._sheet_path = path
-            self._start(tasks.mesh_normals, self.loaded, succeeded=self._render_sheet)
-
-    @Slot(object)
-    def _render_sheet(self, loaded: LoadedMesh) -> None:
-        viewer = self.viewer
-        views = self.thumbnails.renderer().render(
-            loaded.arrays, offscreen.SHEET_VIEWS, 512, viewer.up_axis, viewer.background()
-        )
-        title = self.entry.title if self.entry else loaded.path.name
-        sheet = offscreen.compose_sheet(title, self.image_panel.image(), views)
-        self._start(tasks.save_image, sheet, self._sheet_path, succeeded=self._exported)
 
     def show_mesh(self, loaded: LoadedMesh, metadata: dict | None, entry: Entry | None) -> None:
         """Draw first; smooth normals and statistics of a large mesh follow from workers."""
@@ -392,9 +362,9 @@ class MainWindow(QMainWindow):
         if loaded is None or loaded is not self.loaded:
             return
         if loaded.arrays.normals is None:
-            self._start(tasks.mesh_normals, loaded, succeeded=self._normals_ready)
+            self.start(tasks.mesh_normals, loaded, succeeded=self._normals_ready)
         if not loaded.has_stats:
-            self._start(tasks.mesh_stats, loaded, succeeded=self._stats_ready)
+            self.start(tasks.mesh_stats, loaded, succeeded=self._stats_ready)
 
     @Slot(object)
     def _normals_ready(self, loaded: LoadedMesh) -> None:
@@ -442,9 +412,7 @@ class MainWindow(QMainWindow):
         folder, go to the batch queue."""
         local = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
         if len(local) > 1 or any(Path(p).is_dir() for p in local):
-            pictures = batch.pictures_in(local)
-            if pictures:
-                return self.generation.queue_sources(pictures)
+            return self.generation.queue_paths(local)
             return self.report_error(
                 InputError(
                     "No pictures there",
@@ -467,100 +435,6 @@ class MainWindow(QMainWindow):
         self.report_error(InputError("That is not a picture, a link or a mesh file",
                                      hint="Drop or paste a PNG, JPEG or WEBP picture, a link "
                                      "to one, or a 3D model file."), "Nothing to open")  # fmt: skip
-
-    # File menu
-
-    @Slot()
-    def choose_picture(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open picture", self._last_folder(),
-                                              _picture_filter())  # fmt: skip
-        if path:
-            self.open_path(path)
-
-    @Slot()
-    def choose_pictures_for_queue(self) -> None:
-        paths_, _ = QFileDialog.getOpenFileNames(
-            self, "Add pictures to the queue", self._last_folder(), _picture_filter()
-        )
-        if paths_:
-            self.generation.queue_sources(paths_)
-
-    @Slot()
-    def choose_folder_for_queue(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of pictures to the queue",
-                                                  self._last_folder())  # fmt: skip
-        if folder:
-            pictures = batch.pictures_in([folder])
-            if pictures:
-                self.generation.queue_sources(pictures)
-            else:
-                self.report_error(InputError(f"No pictures in {folder}",
-                                             hint="The queue takes PNG, JPEG and WEBP files."),
-                                  "Nothing to queue")  # fmt: skip
-
-    @Slot()
-    def choose_mesh(self) -> None:
-        patterns = " ".join(f"*{ext}" for ext in READ_FORMATS)
-        path, _ = QFileDialog.getOpenFileName(self, "Open 3D model", self._last_folder(),
-                                              f"3D models ({patterns})")  # fmt: skip
-        if path:
-            self.open_path(path)
-
-    @Slot()
-    def export_mesh(self) -> None:
-        if self.loaded is not None:
-            self._export(self.loaded, self.entry.title if self.entry else self.loaded.path.stem)
-
-    def _export(self, what: LoadedMesh | Path, stem: str) -> None:
-        path, chosen = QFileDialog.getSaveFileName(
-            self, "Export 3D model", str(self.conf.output_path / stem),
-            "GLB (*.glb);;OBJ (*.obj);;STL (*.stl);;PLY (*.ply)",
-        )  # fmt: skip
-        if path:
-            if not Path(path).suffix:
-                path += "." + chosen.split("*.")[1].rstrip(")")
-            self._start(tasks.export_mesh, what, path, succeeded=self._exported)
-
-    @Slot(object)
-    def _exported(self, path) -> None:
-        self.status.show(f"Exported {path}")
-
-    @Slot()
-    def save_screenshot(self) -> None:
-        name = (self.loaded.path.stem if self.loaded else "view") + ".png"
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save screenshot", str(self.conf.output_path / name), "PNG (*.png)"
-        )
-        if path:
-            if self.viewer.grabFramebuffer().save(path):
-                self.status.show(f"Saved {path}")
-            else:
-                self.report_error(InputError(f"Could not write {path}"), "Screenshot not saved")
-
-    @Slot()
-    def open_settings(self) -> None:
-        dialog = SettingsDialog(self.conf, self)
-        if dialog.exec():
-            self.params.set_params(self.conf.params)
-            self.params.set_backend(self.conf.backend)
-            self.params.prepare.setChecked(self.conf.prepare)
-            self.params.max_side.setValue(self.conf.max_side)
-            self.status.show("Settings saved")
-
-    @Slot()
-    def open_log_folder(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths.log_dir())))
-
-    def _last_folder(self) -> str:
-        recent = state.recent_files(self.ui)
-        for item in recent:
-            if not images.is_url(item) and Path(item).parent.is_dir():
-                return str(Path(item).parent)
-        return str(Path.home())
-
-
-def _picture_filter() -> str:
-    return "Pictures (" + " ".join(f"*{s}" for s in images.PICTURE_SUFFIXES) + ")"
 
 
 def _entry_metadata(entry: Entry) -> dict:

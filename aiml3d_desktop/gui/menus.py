@@ -31,24 +31,25 @@ class Actions(QObject):
         bar = window.menuBar()
 
         file = bar.addMenu("&File")
-        self._add(file, "Open picture…", window.choose_picture, QKeySequence.StandardKey.Open)
-        self._add(file, "Open 3D model…", window.choose_mesh, "Ctrl+Shift+O")
+        files = window.files
+        self._add(file, "Open picture…", files.choose_picture, QKeySequence.StandardKey.Open)
+        self._add(file, "Open 3D model…", files.choose_mesh, "Ctrl+Shift+O")
         self._add(file, "Paste picture or link", window.paste, QKeySequence.StandardKey.Paste)
         self.recent_menu = file.addMenu("Recent files")
         file.addSeparator()
-        self._add(file, "Add pictures to the queue…", window.choose_pictures_for_queue,
+        self._add(file, "Add pictures to the queue…", files.choose_pictures_for_queue,
                   "Ctrl+Shift+A")  # fmt: skip
-        self._add(file, "Add a folder to the queue…", window.choose_folder_for_queue)
+        self._add(file, "Add a folder to the queue…", files.choose_folder_for_queue)
         file.addSeparator()
-        self.export = self._add(file, "Export 3D model…", window.export_mesh, "Ctrl+E")
+        self.export = self._add(file, "Export 3D model…", files.export_mesh, "Ctrl+E")
         self.add_to_library = self._add(file, "Add to library", window.add_to_library,
                                         "Ctrl+Shift+L")  # fmt: skip
-        self.screenshot = self._add(file, "Save screenshot…", window.save_screenshot,
+        self.screenshot = self._add(file, "Save screenshot…", files.save_screenshot,
                                     "Ctrl+Shift+S")  # fmt: skip
-        self.sheet = self._add(file, "Save snapshot sheet…", window.save_snapshot_sheet,
+        self.sheet = self._add(file, "Save snapshot sheet…", files.save_snapshot_sheet,
                                "Ctrl+Shift+P")  # fmt: skip
         file.addSeparator()
-        self._add(file, "Settings…", window.open_settings, QKeySequence.StandardKey.Preferences)
+        self._add(file, "Settings…", files.open_settings, QKeySequence.StandardKey.Preferences)
         file.addSeparator()
         self._add(file, "Quit", window.close, QKeySequence.StandardKey.Quit)
 
@@ -102,7 +103,7 @@ class Actions(QObject):
         self._add(
             help_menu, "Keyboard and mouse", self._shortcuts, QKeySequence.StandardKey.HelpContents
         )
-        self._add(help_menu, "Open log folder", window.open_log_folder)
+        self._add(help_menu, "Open log folder", files.open_log_folder)
         self._add(help_menu, f"About {APP_NAME}", self._about)
         self.rebuild_recent()
         self.set_mesh_available(False)

@@ -1,8 +1,11 @@
-"""Two library entries side by side, in two viewers whose cameras move together."""
+"""Two library entries side by side, in two viewers whose cameras move together.
+
+Each is framed to its own size (a model in centimetres beside one in metres would otherwise
+be a speck or fill the view); the captions give the real sizes."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from aiml3d_desktop import APP_NAME
@@ -12,10 +15,16 @@ from aiml3d_desktop.gui.workers import Runner
 
 
 class ComparePane(QWidget):
-    def __init__(self, parent=None) -> None:
+    """One side: an entry's name and its mesh, loaded on a worker."""
+
+    shown = Signal()  # the mesh is on screen
+
+    def __init__(self, runner: Runner, parent=None) -> None:
         from aiml3d_desktop.gui.widgets.viewer import Viewer
 
         super().__init__(parent)
+        self.runner = runner
+        self.entry: Entry | None = None
         self.caption = QLabel()
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.viewer = Viewer()
@@ -24,9 +33,28 @@ class ComparePane(QWidget):
         layout.addWidget(self.caption)
         layout.addWidget(self.viewer, 1)
 
-    def show_entry(self, entry: Entry, loading: bool) -> None:
-        stats = entry.stats or {}
-        detail = "loading…" if loading else f"{stats.get('triangles') or 0:,} triangles"
+    def load(self, entry: Entry) -> None:
+        self.entry = entry
+        self._caption("loading…")
+        self.viewer.show_mesh(None)
+        self.runner.start(tasks.drawable_mesh, entry.mesh_path, succeeded=self._loaded,
+                          failed=self._failed)  # fmt: skip
+
+    @Slot(object)
+    def _loaded(self, arrays) -> None:
+        self.viewer.show_mesh(arrays)
+        stats = self.entry.stats or {}
+        size = " × ".join(f"{v:.3g}" for v in stats.get("size") or [])
+        self._caption(f"{stats.get('triangles') or 0:,} triangles" + (f", {size}" if size else ""))
+        self.shown.emit()
+
+    @Slot(object)
+    def _failed(self, error) -> None:
+        self.caption.setText(f"<b>{self.entry.title}</b> &nbsp; could not be read: "
+                             f"{error.message}")  # fmt: skip
+
+    def _caption(self, detail: str) -> None:
+        entry = self.entry
         self.caption.setText(f"<b>{entry.title}</b> &nbsp; {entry.format.upper()}, {detail}")
 
 
@@ -34,70 +62,38 @@ class CompareWindow(QWidget):
     def __init__(self, runner: Runner, up_axis: str, parent=None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("compareWindow")
-        self.runner = runner
-        self.panes = (ComparePane(), ComparePane())
-        self.entries: list[Entry | None] = [None, None]
+        self.panes = (ComparePane(runner), ComparePane(runner))
         self.linked = QCheckBox("Move the cameras together")
         self.linked.setChecked(True)
         row = QHBoxLayout()
         for pane in self.panes:
             pane.viewer.set_up_axis(up_axis)
+            pane.viewer.camera_moved.connect(self._follow)
+            pane.shown.connect(self._pane_shown)
             row.addWidget(pane, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(row, 1)
         layout.addWidget(self.linked)
-        self.panes[0].viewer.camera_moved.connect(self._left_moved)
-        self.panes[1].viewer.camera_moved.connect(self._right_moved)
         self.resize(1200, 640)
 
     def compare(self, first: Entry, second: Entry) -> None:
         self.setWindowTitle(f"{first.title} and {second.title} — {APP_NAME}")
-        for side, (pane, entry) in enumerate(zip(self.panes, (first, second), strict=True)):
-            self.entries[side] = entry
-            pane.show_entry(entry, loading=True)
-            pane.viewer.show_mesh(None)
-            done, failed = ((self._left_loaded, self._left_failed) if side == 0
-                            else (self._right_loaded, self._right_failed))  # fmt: skip
-            self.runner.start(tasks.drawable_mesh, entry.mesh_path, succeeded=done,
-                              failed=failed)  # fmt: skip
+        for pane, entry in zip(self.panes, (first, second), strict=True):
+            pane.load(entry)
 
-    @Slot(object)
-    def _left_loaded(self, arrays) -> None:
-        self._loaded(0, arrays)
-
-    @Slot(object)
-    def _right_loaded(self, arrays) -> None:
-        self._loaded(1, arrays)
-
-    def _loaded(self, side: int, arrays) -> None:
-        pane = self.panes[side]
-        pane.viewer.show_mesh(arrays)
-        pane.show_entry(self.entries[side], loading=False)
-        other = self.panes[1 - side].viewer
-        if other.arrays is not None:  # both shown: the same camera for both
-            pane.viewer.set_camera(other.camera())
-
-    @Slot(object)
-    def _left_failed(self, error) -> None:
-        self._failed(0, error)
-
-    @Slot(object)
-    def _right_failed(self, error) -> None:
-        self._failed(1, error)
-
-    def _failed(self, side: int, error) -> None:
-        title = self.entries[side].title
-        self.panes[side].caption.setText(f"<b>{title}</b> &nbsp; could not be read: "
-                                         f"{error.message}")  # fmt: skip
+    def _other(self, viewer):
+        left, right = (pane.viewer for pane in self.panes)
+        return right if viewer is left else left
 
     @Slot()
-    def _left_moved(self) -> None:
-        self._follow(0)
+    def _pane_shown(self) -> None:
+        viewer = self.sender().viewer
+        other = self._other(viewer)
+        if other.arrays is not None:  # both shown: seen the same way
+            viewer.set_framing(other.framing())
 
     @Slot()
-    def _right_moved(self) -> None:
-        self._follow(1)
-
-    def _follow(self, side: int) -> None:
+    def _follow(self) -> None:
         if self.linked.isChecked():
-            self.panes[1 - side].viewer.set_camera(self.panes[side].viewer.camera())
+            moved = self.sender()
+            self._other(moved).set_framing(moved.framing())

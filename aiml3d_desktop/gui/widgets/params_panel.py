@@ -88,6 +88,13 @@ class ParamsPanel(QWidget):
         self.set_params(p.TriposrParams())
         self._backend_changed()
 
+    def load_from(self, conf) -> None:
+        """Show the saved defaults (a core.settings.Settings)."""
+        self.set_params(conf.params)
+        self.set_backend(conf.backend)
+        self.prepare.setChecked(conf.prepare)
+        self.max_side.setValue(conf.max_side)
+
     def fill(self) -> float | None:
         """The share of the framed square the object fills, or None for no framing."""
         if self.backend_key() != "aiml" or not self.prepare.isChecked():

@@ -174,6 +174,22 @@ class Viewer(gl.GLViewWidget):
             self.opts[key] = camera[key]
         self.update()
 
+    def framing(self) -> dict:
+        """The camera relative to the mesh's own size and centre: two meshes of any scale
+        seen the same way share this."""
+        camera, (center, radius) = self.camera(), self._sphere()
+        return {**camera, "center": tuple((np.array(camera["center"]) - center) / radius),
+                "distance": camera["distance"] / radius}  # fmt: skip
+
+    def set_framing(self, framing: dict) -> None:
+        center, radius = self._sphere()
+        self.set_camera({**framing, "center": tuple(center + np.array(framing["center"]) * radius),
+                         "distance": framing["distance"] * radius})  # fmt: skip
+
+    def _sphere(self) -> tuple[np.ndarray, float]:
+        low, high = self._bounds.astype(np.float64)
+        return (low + high) / 2, max(float(np.linalg.norm(high - low)) / 2, 1e-6)
+
     def projectionMatrix(self, region, viewport):
         # pyqtgraph clips at distance/1000 and *1000: a 10^6 depth range that makes fine meshes
         # flicker. Clip close around the mesh instead.
