@@ -26,6 +26,11 @@ def pixels(viewer) -> np.ndarray:
     return rows.reshape(height, width, 3).copy()  # copy while the QImage still owns the bytes
 
 
+def caption_text(window) -> str:
+    """The picture's caption as read (its size is held together by no-break spaces)."""
+    return window.image_panel.caption.text().replace("\xa0", " ")
+
+
 def coloured_fraction(rgb: np.ndarray) -> float:
     """Share of pixels that are clearly coloured (not the grey background, grid or default)."""
     spread = rgb.max(axis=2).astype(int) - rgb.min(axis=2)
@@ -72,8 +77,8 @@ def test_drop_picture_generate_and_see_the_coloured_mesh(qtbot, window, fake_api
     photo = make_photo(tmp_path / "chair.png", size=(320, 240))
     drop_file(window, photo)
     qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
-    assert "chair.png" in window.image_panel.caption.text()
-    assert "320 × 240" in window.image_panel.caption.text()
+    assert "chair.png" in caption_text(window)
+    assert "320 × 240" in caption_text(window)
 
     before = pixels(window.viewer)
     assert coloured_fraction(before) < 0.01  # nothing coloured on screen yet
@@ -153,7 +158,7 @@ def test_paste_image_and_link(qtbot, window):
     QGuiApplication.clipboard().setImage(image)
     window.paste()
     qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
-    assert "200 × 150" in window.image_panel.caption.text()
+    assert "200 × 150" in caption_text(window)
     assert window.image_panel.preview.source.endswith(".png")
 
 
@@ -218,6 +223,23 @@ def test_corpus_meshes_open_and_draw(qtbot, window, name):
     if name == "Duck.glb":  # textured: yellow, not grey
         yellow = (rgb[..., 0] > 150) & (rgb[..., 1] > 120) & (rgb[..., 2] < 80)
         assert yellow.mean() > 0.05
+
+
+def test_long_names_in_the_statistics_do_not_resize_the_viewer(qtbot, window, fake_api,
+                                                               tmp_path):  # fmt: skip
+    """Statistics arrive after the first frame; a panel that widened for them would shrink
+    the viewer, which then draws the big mesh once more."""
+    name = "scan_of_a_very_long_named_object_" * 6 + ".glb"  # no place to wrap
+    path = tmp_path / name
+    path.write_bytes(fake_api.glb)
+    wait_idle(qtbot, window)
+    before = window.viewer.size()
+    window.open_path(str(path))
+    qtbot.waitUntil(lambda: window.stats.text("Vertices") not in ("—", "counting…"), timeout=5000)
+    qtbot.wait(50)  # a layout change would have happened by now
+    assert window.viewer.size() == before
+    label = window.stats.values["File"]
+    assert label.text() == name and label.toolTip() == name  # clipped on screen, whole here
 
 
 def test_view_controls_change_the_picture(qtbot, window, fake_api, tmp_path):
@@ -317,6 +339,29 @@ def test_worker_run_directly_reports_result_and_errors(qtbot):
             assert result == expect
 
 
+def test_worker_progress_reaches_the_gui_ten_times_a_second_at_most(qtbot):
+    """A fast download reports hundreds of times a second; each report repaints the window."""
+    import time
+
+    from aiml3d_desktop.gui.workers import PROGRESS_INTERVAL, Worker
+
+    def job(*, progress, cancel):
+        progress("generating")
+        for done in range(0, 1001, 1):  # 1,000 reports within a few milliseconds
+            progress("downloading", done, 1000)
+        time.sleep(PROGRESS_INTERVAL * 1.5)
+        progress("downloading", 1000, None)  # a late report within the stage passes
+        progress("loading")
+
+    worker = Worker(job)
+    got = []
+    worker.progress.connect(lambda *a: got.append(a))
+    worker.run()
+    assert got == [("generating", None, None), ("downloading", 0, 1000),
+                   ("downloading", 1000, 1000), ("downloading", 1000, None),
+                   ("loading", None, None)]  # fmt: skip
+
+
 def test_soak_redraws_do_not_leak_none(qtbot, window, fake_api, tmp_path):
     """PySide6 6.12.0 drops a reference to None on every void Qt call and aborts after
     ~50 s at 60 fps. Thousands of real redraws must leave None's count where it was."""
@@ -351,7 +396,7 @@ def test_link_dragged_from_a_browser_previews_and_generates_from_the_url(qtbot, 
     mime.setData("text/uri-list", f"{url}\r\n".encode())
     drop(window, mime)
     qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
-    assert "300 × 200" in window.image_panel.caption.text()
+    assert "300 × 200" in caption_text(window)
     window.generation.generate()
     wait_idle(qtbot, window)
     assert fake_api.calls("api")[0].body["image_url"] == url  # sent as a link, not re-uploaded
@@ -366,7 +411,7 @@ def test_image_data_dragged_from_a_browser(qtbot, window):
     mime.setImageData(image)
     drop(window, mime)
     qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
-    assert "180 × 120" in window.image_panel.caption.text()
+    assert "180 × 120" in caption_text(window)
 
 
 def test_closing_during_a_generation_stops_cleanly(qtbot, window, fake_api, tmp_path, isolated):
@@ -484,7 +529,7 @@ def test_opening_a_picture_mid_generation_keeps_the_generation_status(qtbot, win
     fake_api.queue("slow")
     start_generation(qtbot, window, tmp_path, "generating")
     drop_file(window, make_photo(tmp_path / "other.png", size=(64, 48)))
-    qtbot.waitUntil(lambda: "64 × 48" in window.image_panel.caption.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "64 × 48" in caption_text(window), timeout=5000)
     qtbot.wait(600)  # the elapsed-seconds timer ticks on
     assert window.status.label.text().startswith("Generating the model")
     window.generation.cancel()

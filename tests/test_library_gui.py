@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog
 from aiml3d_desktop.core.library import Library
 from aiml3d_desktop.core.params import TriposrParams
 from tests.conftest import corpus_file, make_photo
-from tests.test_gui import error_box, pixels
+from tests.test_gui import caption_text, error_box, pixels
 
 pytestmark = pytest.mark.gui
 
@@ -89,6 +89,34 @@ def test_browse_with_thumbnails_made_off_screen(qtbot, window):
     assert icon.cacheKey() == model._icons[duck.id].cacheKey()
 
 
+def test_thumbnail_of_a_big_mesh_is_drawn_from_a_lighter_copy(qtbot, window, monkeypatch):
+    """Drawing happens on the GUI thread: a big mesh's thumbnail draws a merged copy."""
+    from aiml3d_desktop.gui import offscreen
+
+    entries = window.library_panel.model.entries.values()
+    qtbot.waitUntil(lambda: all(e.thumbnail_path.exists() for e in entries), timeout=15000)
+    monkeypatch.setattr(offscreen, "THUMBNAIL_TRIANGLES", 500)  # as if the robot were huge
+    monkeypatch.setattr(offscreen, "THUMBNAIL_CELLS", 12)
+    drawn = []
+    render = offscreen.OffscreenRenderer.render
+
+    def counting(self, arrays, *args, **kwargs):
+        drawn.append(len(arrays.indices))
+        return render(self, arrays, *args, **kwargs)
+
+    monkeypatch.setattr(offscreen.OffscreenRenderer, "render", counting)
+    robot = entry_named(window, "Robot")
+    robot.thumbnail_path.unlink(missing_ok=True)
+    window.thumbnails._asked.discard(robot.id)
+    window.thumbnails.request(robot)
+    qtbot.waitUntil(lambda: robot.thumbnail_path.exists(), timeout=10000)
+    full = robot.stats["triangles"]
+    assert drawn and 0 < drawn[-1] < full
+    thumb = QImage(str(robot.thumbnail_path)).convertToFormat(QImage.Format.Format_RGB888)
+    rgb = np.frombuffer(thumb.constBits(), np.uint8).reshape(256, thumb.bytesPerLine())
+    assert drawn_fraction(rgb[:, : 256 * 3].reshape(256, 256, 3), (46, 50, 58)) > 0.05
+
+
 def test_search_filters_and_sort(qtbot, window):
     panel = window.library_panel
     panel.search.setText("furni")
@@ -116,7 +144,7 @@ def test_open_entry_restores_mesh_picture_and_parameters(qtbot, window):
     qtbot.waitUntil(lambda: window.entry is not None and window.image_panel.preview is not None,
                     timeout=5000)  # fmt: skip
     assert window.entry.id == chair.id and window.loaded.path == chair.mesh_path
-    assert "300 × 200" in window.image_panel.caption.text()
+    assert "300 × 200" in caption_text(window)
     assert window.params.params().mc_resolution == 320  # "generate again" is one click
     assert chair.title in window.windowTitle()
     qtbot.wait(100)

@@ -72,6 +72,34 @@ def test_unused_vertex_gets_a_unit_normal():
     assert np.allclose(normals[:3], [0, 0, 1]) and np.allclose(np.linalg.norm(normals[3]), 1)
 
 
+def test_lighter_copy_for_thumbnails_keeps_shape_and_colours():
+    sphere = make_mesh(6)  # 81,920 triangles
+    arrays = mesh.to_arrays(sphere)
+    light = mesh.lighter(arrays, cells=32, above=1000)
+    assert 1000 < len(light.indices) < len(arrays.indices) / 8
+    check_arrays(light, len(light.positions), len(light.indices))
+    # The same ball: every merged vertex within one grid cell of the surface, same bounds.
+    cell = 2 / 32
+    assert np.abs(np.linalg.norm(light.positions, axis=1) - 1).max() < cell
+    assert np.allclose(light.bounds, arrays.bounds, atol=cell)
+    # Colours are the originals' (each vertex is coloured by its position, see make_mesh).
+    expected = (light.positions + 1) / 2
+    assert np.abs(light.colors[:, :3] - expected).max() < cell
+    # Smooth normals point outwards.
+    assert (np.einsum("ij,ij->i", light.normals, light.positions) > 0.9).all()
+    # A mesh under the limit comes back as it is, with its normals.
+    small = mesh.to_arrays(make_mesh(2))
+    assert mesh.lighter(small, cells=32, above=1000) is small and small.normals is not None
+
+
+def test_lighter_copy_keeps_uvs_and_texture():
+    box = mesh.to_arrays(textured_box().subdivide().subdivide())
+    light = mesh.lighter(box, cells=2, above=10)
+    assert len(light.indices) < len(box.indices)
+    assert light.texture is box.texture and light.uvs.shape == (len(light.positions), 2)
+    assert set(map(tuple, light.uvs)) <= set(map(tuple, box.uvs))
+
+
 def test_textured_glb_keeps_uvs_and_texture(tmp_path):
     path = tmp_path / "box.glb"
     path.write_bytes(textured_box().export(file_type="glb"))

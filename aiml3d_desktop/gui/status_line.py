@@ -8,6 +8,7 @@ import time
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
+from aiml3d_desktop.gui.widgets.labels import width_from_layout
 from aiml3d_desktop.gui.workers import Worker
 
 STAGE_TEXT = {
@@ -29,7 +30,7 @@ class StatusLine(QObject):
         self.owner: Worker | None = None  # while set, only this job's news show
         self.stage = ""
         self._stage_started = 0.0
-        self.label = QLabel("Ready")
+        self.label = width_from_layout(QLabel("Ready"))
         self.bar = QProgressBar()
         self.bar.setMaximumWidth(240)
         self.bar.setTextVisible(False)
@@ -71,6 +72,7 @@ class StatusLine(QObject):
     @Slot(str)
     def show(self, text: str) -> None:
         self.label.setText(text)
+        self.label.setToolTip(text)
 
     def idle(self) -> None:
         """No job runs any more: no seconds, no bar."""

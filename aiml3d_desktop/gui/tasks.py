@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.batch import QueueItem
     from aiml3d_desktop.core.jobs import JobResult
     from aiml3d_desktop.core.library import Entry, Library
-    from aiml3d_desktop.core.mesh import LoadedMesh
+    from aiml3d_desktop.core.mesh import LoadedMesh, MeshArrays
     from aiml3d_desktop.core.netpolicy import RetryPolicy
     from aiml3d_desktop.core.params import TriposrParams
     from aiml3d_desktop.core.preview import Preview
@@ -90,11 +90,23 @@ def import_to_library(library: Library, path: Path, *, progress, cancel) -> Entr
 
 
 def drawable_mesh(path: Path, *, progress, cancel):
-    """A mesh's arrays ready to draw smooth in one go (thumbnails, the compare view)."""
+    """A mesh's arrays ready to draw smooth in one go (the compare view)."""
     from aiml3d_desktop.core import mesh
 
     arrays = mesh.load(path).arrays.prepare()
     arrays.smooth_normals()
+    return arrays
+
+
+def lighter_mesh(source: Path | MeshArrays, cells: int, above: int, *, progress,
+                 cancel) -> MeshArrays:  # fmt: skip
+    """A mesh file's arrays, or arrays already in memory, made lighter for a small picture
+    (see core.mesh.lighter): drawing them, which must happen on the GUI thread, is quick."""
+    from aiml3d_desktop.core import mesh
+
+    arrays = source if isinstance(source, mesh.MeshArrays) else mesh.load(source).arrays
+    arrays = mesh.lighter(arrays, cells, above)
+    arrays.interleaved  # noqa: B018 - built here, not on the GUI thread
     return arrays
 
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from aiml3d_desktop import APP_NAME
 from aiml3d_desktop.core.library import Entry
 from aiml3d_desktop.gui import tasks
+from aiml3d_desktop.gui.widgets.labels import width_from_layout
 from aiml3d_desktop.gui.workers import Runner
 
 
@@ -25,7 +26,7 @@ class ComparePane(QWidget):
         super().__init__(parent)
         self.runner = runner
         self.entry: Entry | None = None
-        self.caption = QLabel()
+        self.caption = width_from_layout(QLabel())
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.viewer = Viewer()
         layout = QVBoxLayout(self)

@@ -9,6 +9,8 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from aiml3d_desktop.gui.widgets.labels import width_from_layout
+
 if TYPE_CHECKING:
     from aiml3d_desktop.core.preview import Preview
 
@@ -72,6 +74,8 @@ class ImagePanel(QWidget):
         self.caption.setObjectName("imageCaption")
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.caption.setWordWrap(True)  # the size goes under a name too long for one line
+        width_from_layout(self.caption)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 4)
         self.notes = QLabel(self)
@@ -94,12 +98,13 @@ class ImagePanel(QWidget):
             self.canvas.pixmap = QPixmap.fromImage(_image(preview.rgba))
             name = preview.source if preview.is_url else Path(preview.source).name
             width, height = preview.size
-            self.caption.setText(f"{_elide(name)}  —  {width} × {height} px")
+            size = f"{width}\u00a0×\u00a0{height}\u00a0px"  # kept on one line
+            self.caption.setText(f"{_elide(name)}  —  {size}")
             self.caption.setToolTip(preview.source)
             if preview.drawing is not None:  # text to 3D: say what drew it, and from what
                 drawing = preview.drawing
                 self.caption.setText(f"Drawn by {drawing.model} from “{_elide(drawing.prompt)}”"
-                                     f"  —  {width} × {height} px")  # fmt: skip
+                                     f"  —  {size}")  # fmt: skip
                 self.caption.setToolTip(drawing.prompt + drawing.suffix)
             if preview.prepared is not None:
                 self.canvas.prepared = QPixmap.fromImage(_image(preview.prepared))

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
 from aiml3d_desktop.core.mesh import MeshStats
+from aiml3d_desktop.gui.widgets.labels import width_from_layout
 
 ROWS = ("File", "Vertices", "Triangles", "Size", "Watertight", "Parts", "File size",
         "Timings", "Credits", "Request")  # fmt: skip
@@ -21,18 +22,18 @@ class StatsPanel(QWidget):
             label = QLabel("—")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setWordWrap(True)
-            self.values[row] = label
+            self.values[row] = width_from_layout(label)  # the tooltip has it whole
             form.addRow(row, label)
         self.clear()
 
     def clear(self) -> None:
-        for label in self.values.values():
-            label.setText("—")
+        for row in ROWS:
+            self._set(row, "—")
 
     def show_pending(self, name: str) -> None:
         self.clear()
-        self.values["File"].setText(name)
-        self.values["Vertices"].setText("counting…")
+        self._set("File", name)
+        self._set("Vertices", "counting…")
 
     def show_stats(self, name: str, stats: MeshStats, metadata: dict | None = None) -> None:
         metadata = metadata or {}
@@ -48,14 +49,20 @@ class StatsPanel(QWidget):
             "Parts": f"{stats.parts:,}",
             "File size": _size(stats.file_size),
             "Timings": ", ".join(
-                f"{k} {float(v):.2f} s" for k, v in timings.items() if isinstance(v, int | float)
+                f"{k} {float(v):.2f}\u00a0s"
+                for k, v in timings.items()
+                if isinstance(v, int | float)
             )
             or "—",  # fmt: skip
             "Credits": f"{credits:,}" if isinstance(credits, int | float) else "—",
             "Request": metadata.get("request_id") or "—",
         }
         for row, text in values.items():
-            self.values[row].setText(text)
+            self._set(row, text)
+
+    def _set(self, row: str, text: str) -> None:
+        self.values[row].setText(text)
+        self.values[row].setToolTip(text if text != "—" else "")
 
     def text(self, row: str) -> str:
         return self.values[row].text()
