@@ -50,6 +50,7 @@ def time_child(args: list[str], marker: str, env: dict | None = None, timeout=30
                 return time.perf_counter() - start, line[len(marker) :].strip()
         raise RuntimeError(f"{args} ended without printing {marker!r}")
     finally:
+        proc.kill()  # what comes after the marker is not measured
         proc.wait(timeout=timeout)
 
 

@@ -187,7 +187,7 @@ class MainWindow(QMainWindow):
         splitter = ui.value("splitter")
         if not (isinstance(splitter, QByteArray) and self.splitter.restoreState(splitter)):
             self.splitter.setSizes([420, 600])
-            self.resizeDocks([self.library_dock], [340], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal)
         self.viewer.set_up_axis(str(ui.value("upAxis", "y")))
         self.thumbnails.up_axis = self.viewer.up_axis
         self.menu_actions.sync_view_options()

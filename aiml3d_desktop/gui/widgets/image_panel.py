@@ -45,7 +45,9 @@ class _Canvas(QWidget):
             painter.drawPixmap(inset, self.prepared)
             painter.setPen(QColor(142, 197, 255))
             painter.drawRect(inset.adjusted(-1, -1, 0, 0))
-            painter.drawText(inset.adjusted(0, side, 0, 22), Qt.AlignmentFlag.AlignCenter,
+            # Under the inset, right-aligned to it: wider than a small inset, it runs left.
+            caption = QRect(10, inset.bottom() + 1, inset.right() - 10, 22)
+            painter.drawText(caption, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                              "as it will be sent")  # fmt: skip
 
     def _target(self) -> QRect:

@@ -137,6 +137,10 @@ class LibraryPanel(QWidget):
             for label, *data in items:
                 combo.addItem(label, data)
             combo.currentIndexChanged.connect(self.refresh)
+        # The sort order takes the room left, and may shrink: the dock leaves the viewer room.
+        shrinks = QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        self.sorts.setSizeAdjustPolicy(shrinks)
+        self.sorts.setMinimumContentsLength(6)
         self.favourites = QToolButton()
         self.favourites.setText("★")
         self.favourites.setToolTip("Favourites only")
@@ -163,12 +167,15 @@ class LibraryPanel(QWidget):
         self.count = QLabel("Opening the library…")
         self.count.setWordWrap(True)
 
+        search = QHBoxLayout()
+        search.addWidget(self.search, 1)
+        search.addWidget(self.favourites)
         filters = QHBoxLayout()
-        for widget in (self.dates, self.formats, self.sorts):
-            filters.addWidget(widget, 1)
-        filters.addWidget(self.favourites)
+        filters.addWidget(self.dates)
+        filters.addWidget(self.formats)
+        filters.addWidget(self.sorts, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.search)
+        layout.addLayout(search)
         layout.addLayout(filters)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.count)

@@ -20,47 +20,68 @@ from aiml3d_desktop.core.mesh import MeshArrays
 DEFAULT_COLOR = (0.72, 0.74, 0.78, 1.0)
 WIRE_COLOR = (0.05, 0.05, 0.08, 1.0)
 
+# One source, compiled per case with #defines, so that each case passes on only what it uses:
+# under software OpenGL every varying costs time at each of a big mesh's million vertices.
 VERTEX_SHADER = """
-#version 120
 uniform mat4 u_mvp;
 uniform mat4 u_modelview;
 uniform mat3 u_normal;
 attribute vec3 a_position;
-attribute vec3 a_normal;
 attribute vec4 a_color;
-attribute vec2 a_uv;
-varying vec3 v_normal;
-varying vec3 v_eye;
 varying vec4 v_color;
+#ifdef SMOOTH
+attribute vec3 a_normal;
+varying vec3 v_normal;
+#else
+varying vec3 v_eye;
+#endif
+#ifdef TEXTURED
+attribute vec2 a_uv;
 varying vec2 v_uv;
+#endif
 void main() {
+#ifdef SMOOTH
     v_normal = u_normal * a_normal;
+#else
     v_eye = (u_modelview * vec4(a_position, 1.0)).xyz;
-    v_color = a_color;
+#endif
+#ifdef TEXTURED
     v_uv = a_uv;
+#endif
+    v_color = a_color;
     gl_Position = u_mvp * vec4(a_position, 1.0);
 }
 """
 
 FRAGMENT_SHADER = """
-#version 120
-uniform bool u_textured;
 uniform bool u_lit;
-uniform bool u_smooth;
 uniform bool u_wire;
 uniform vec4 u_wire_color;
-uniform sampler2D u_texture;
-varying vec3 v_normal;
-varying vec3 v_eye;
 varying vec4 v_color;
+#ifdef SMOOTH
+varying vec3 v_normal;
+#else
+varying vec3 v_eye;
+#endif
+#ifdef TEXTURED
+uniform sampler2D u_texture;
 varying vec2 v_uv;
+#endif
 void main() {
     if (u_wire) { gl_FragColor = u_wire_color; return; }
-    vec4 base = u_textured ? texture2D(u_texture, v_uv) : v_color;
+#ifdef TEXTURED
+    vec4 base = texture2D(u_texture, v_uv);
+#else
+    vec4 base = v_color;
+#endif
     if (!u_lit) { gl_FragColor = base; return; }
     // A headlight plus a key light from above left, both two-sided: generated meshes often
     // have some faces wound the wrong way, and those should not turn black.
-    vec3 n = u_smooth ? normalize(v_normal) : normalize(cross(dFdx(v_eye), dFdy(v_eye)));
+#ifdef SMOOTH
+    vec3 n = normalize(v_normal);
+#else
+    vec3 n = normalize(cross(dFdx(v_eye), dFdy(v_eye)));  // flat, until normals come
+#endif
     float head = abs(n.z);
     float key = abs(dot(n, normalize(vec3(-0.4, 0.6, 0.7))));
     float light = 0.28 + 0.45 * head + 0.35 * key;
@@ -77,7 +98,7 @@ class MeshItem(GLGraphicsItem.GLGraphicsItem):
         self.lit = True
         self.wireframe = False
         self._dirty = False
-        self._program = None
+        self._programs: dict[tuple[bool, bool], int] = {}  # (smooth, textured): program
         self._vbo = self._ibo = self._nbo = self._texture = None
         self._count = 0
         self._layout: tuple[int, int] = (0, 0)  # floats per vertex, width of the last attribute
@@ -139,6 +160,20 @@ class MeshItem(GLGraphicsItem.GLGraphicsItem):
         self._vbo = self._ibo = self._nbo = self._texture = None
         self._count = 0
 
+    def _program(self, smooth: bool, textured: bool) -> int:
+        key = (smooth, textured)
+        if key not in self._programs:
+            defines = "#version 120\n" + "".join(
+                f"#define {name}\n" for name, on in (("SMOOTH", smooth), ("TEXTURED", textured))
+                if on
+            )  # fmt: skip
+            self._programs[key] = shaders.compileProgram(
+                shaders.compileShader(defines + VERTEX_SHADER, GL.GL_VERTEX_SHADER),
+                shaders.compileShader(defines + FRAGMENT_SHADER, GL.GL_FRAGMENT_SHADER),
+                validate=False,  # validation needs a bound VAO on some drivers
+            )
+        return self._programs[key]
+
     def paint(self) -> None:
         self.setupGLState()
         if self._dirty:
@@ -147,18 +182,13 @@ class MeshItem(GLGraphicsItem.GLGraphicsItem):
             return
         if self._nbo is None and self.arrays.normals is not None:
             self._upload_normals()
-        if self._program is None:
-            self._program = shaders.compileProgram(
-                shaders.compileShader(VERTEX_SHADER, GL.GL_VERTEX_SHADER),
-                shaders.compileShader(FRAGMENT_SHADER, GL.GL_FRAGMENT_SHADER),
-                validate=False,  # validation needs a bound VAO on some drivers
-            )
-        program = self._program
+        smooth = self._nbo is not None
+        textured = self._texture is not None
+        program = self._program(smooth, textured)
         mvp = np.array(self.mvpMatrix().data(), dtype=np.float32)
         modelview = np.array(self.modelViewMatrix().data(), dtype=np.float32)
         normal = np.array(self.modelViewMatrix().normalMatrix().data(), dtype=np.float32)
         stride, extra = self._layout
-        textured = self._texture is not None
         GL.glUseProgram(program)
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._vbo)
         enabled = []
@@ -179,16 +209,13 @@ class MeshItem(GLGraphicsItem.GLGraphicsItem):
             GL.glVertexAttrib4f(color_loc, *DEFAULT_COLOR)
         if extra == 2:
             attribute("a_uv", 2, 3)
-        smooth = self._nbo is not None
         if smooth:
             GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._nbo)
             attribute("a_normal", 3, 0, stride=3)
         GL.glUniformMatrix4fv(GL.glGetUniformLocation(program, "u_mvp"), 1, False, mvp)
         GL.glUniformMatrix4fv(GL.glGetUniformLocation(program, "u_modelview"), 1, False,
                               modelview)  # fmt: skip
-        GL.glUniform1i(GL.glGetUniformLocation(program, "u_smooth"), int(smooth))
         GL.glUniformMatrix3fv(GL.glGetUniformLocation(program, "u_normal"), 1, False, normal)
-        GL.glUniform1i(GL.glGetUniformLocation(program, "u_textured"), int(textured))
         GL.glUniform1i(GL.glGetUniformLocation(program, "u_lit"), int(self.lit))
         GL.glUniform1i(GL.glGetUniformLocation(program, "u_wire"), 0)
         if textured:
