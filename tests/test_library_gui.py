@@ -3,6 +3,7 @@ undo, compare, snapshot sheet; offline, with no key and no server."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import numpy as np
@@ -195,6 +196,13 @@ def test_compare_two_entries_with_cameras_moving_together(qtbot, window):
     for viewer in (left, right):  # each still fills its view: neither a speck nor all of it
         assert 0.03 < drawn_fraction(pixels(viewer), viewer.background().getRgb()[:3]) < 0.9
     assert "Duck" in compare.panes[0].caption.text() and "Red chair" in compare.windowTitle()
+    # The caption may be clipped: the tooltip has it whole; a title is shown as written.
+    pane = compare.panes[0]
+    assert "Duck" in pane.caption.toolTip() and "triangles" in pane.caption.toolTip()
+    pane.entry = dataclasses.replace(pane.entry, title="<i>Duck</i> & co")
+    pane._caption("2 triangles")
+    assert "&lt;i&gt;Duck&lt;/i&gt; &amp; co" in pane.caption.text()
+    assert pane.caption.toolTip().startswith("<i>Duck</i> & co")
 
 
 def test_snapshot_sheet(qtbot, window, tmp_path, monkeypatch):

@@ -5,6 +5,8 @@ be a speck or fill the view); the captions give the real sizes."""
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -51,12 +53,15 @@ class ComparePane(QWidget):
 
     @Slot(object)
     def _failed(self, error) -> None:
-        self.caption.setText(f"<b>{self.entry.title}</b> &nbsp; could not be read: "
-                             f"{error.message}")  # fmt: skip
+        self._caption(f"could not be read: {error.message}")
 
     def _caption(self, detail: str) -> None:
+        """Title in bold, then ``detail``; the whole text in the tooltip, as a long title
+        is clipped to the pane's width."""
         entry = self.entry
-        self.caption.setText(f"<b>{entry.title}</b> &nbsp; {entry.format.upper()}, {detail}")
+        plain = f"{entry.format.upper()}, {detail}"
+        self.caption.setText(f"<b>{html.escape(entry.title)}</b> &nbsp; {html.escape(plain)}")
+        self.caption.setToolTip(f"{entry.title}  {plain}")
 
 
 class CompareWindow(QWidget):
