@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
 import shutil
 import signal
 import sys
@@ -148,12 +149,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] not in COMMANDS and Path(argv[0]).is_file():
-        from aiml3d_desktop.gui.app import run  # `aiml3d model.glb`: open it in the app
+    if argv and argv[0] not in (*COMMANDS, "view") and not argv[0].startswith("-"):
+        # `aiml3d model.glb`, `aiml3d photo.png`, a folder or a link: open them in the app.
+        from aiml3d_desktop.core.images import is_url
+
+        missing = [a for a in argv if not is_url(a) and not Path(a).exists()]
+        if missing:
+            _error(f"{missing[0]!r} is neither a command nor a file or folder "
+                   f"(commands: {', '.join(COMMANDS)}, view; see aiml3d --help)")  # fmt: skip
+            return EXIT_USAGE
+        from aiml3d_desktop.gui.app import run
 
         return run(argv)
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="aiml3d: %(message)s")
+    # Errors only: core's warnings reach the user through the lists it returns, printed once.
+    logging.basicConfig(level=logging.ERROR, format="aiml3d: %(message)s")
     from aiml3d_desktop.core.errors import Aiml3DError
 
     try:
@@ -174,6 +184,13 @@ def _error(message: str) -> None:
     print(f"aiml3d: error: {message}", file=sys.stderr)
 
 
+def _warn_all(warnings: list[str]) -> None:
+    """Warnings collected by core (damaged settings, a repaired library), each printed once:
+    core also logs them, but the console shows only errors (see main())."""
+    for warning in warnings:
+        print(f"aiml3d: warning: {warning}", file=sys.stderr)
+
+
 def cmd_generate(args) -> int:
     from aiml3d_desktop.core import batch, images, jobs, keys, settings
     from aiml3d_desktop.core.cancel import CancelToken
@@ -181,7 +198,8 @@ def cmd_generate(args) -> int:
     from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
     from aiml3d_desktop.core.params import TriposrParams
 
-    conf, _ = settings.load()
+    conf, warnings = settings.load()
+    _warn_all(warnings)
     defaults = conf.params
     params = TriposrParams(
         output_format=args.format or defaults.output_format,
@@ -213,6 +231,7 @@ def cmd_generate(args) -> int:
         return EXIT_USAGE
     out_dir = args.output_dir or (conf.output_path if args.no_library else None)
     lib = None if args.no_library else Library(conf.library_path)
+    _warn_all(lib.warnings if lib else [])
     # The GUI's queue, in memory: a command's batch is its arguments, re-run to resume.
     queue = batch.BatchQueue()
     queued = {"params": params.as_dict(), "backend": options.backend, "prepare": options.prepare,
@@ -242,7 +261,7 @@ def cmd_generate(args) -> int:
         if entry is None:
             _write_sidecar(result.mesh_path, result.metadata, name)
         elif out_dir is not None:
-            where = _copy_out(result, out_dir)
+            where = _copy_out(result, out_dir, entry.id)
         else:
             where = f"{entry.mesh_path} (library entry {entry.id})"
         stats = result.loaded.stats
@@ -273,15 +292,21 @@ def _item_name(item) -> str:
     return f"prompt {item.source!r}" if item.kind == PROMPT else item.source
 
 
-def _copy_out(result, out_dir: Path) -> Path:
+def _copy_out(result, out_dir: Path, entry_id: str) -> Path:
     """A copy of a library result in ``out_dir``, never overwriting, with its .json."""
+    from aiml3d_desktop.core.errors import STORAGE_HINT, InputError
     from aiml3d_desktop.core.fileio import atomic_path, unique_path
 
     out_dir = Path(out_dir)
     src = result.mesh_path
     dest = unique_path(out_dir, src.stem, src.suffix)
-    with atomic_path(dest) as tmp:
-        shutil.copyfile(src, tmp)
+    try:
+        with atomic_path(dest) as tmp:
+            shutil.copyfile(src, tmp)
+    except OSError as exc:
+        raise InputError(f"The model is kept in the library (entry {entry_id}) but could not "
+                         f"be copied to {out_dir}: {exc.strerror or exc}",
+                         hint=STORAGE_HINT) from None  # fmt: skip
     _write_sidecar(dest, result.metadata, str(src))
     return dest
 
@@ -413,8 +438,12 @@ def cmd_key(args) -> int:
         )
         return EXIT_OK
     if args.action == "delete":
-        keys.delete_key()
-        print("the key was removed from the OS keychain")
+        removed = keys.delete_key()
+        print({"keychain": "the key was removed from the OS keychain",
+               "session": "the key kept for this session was forgotten",
+               "none": "no key was saved in the OS keychain"}[removed])  # fmt: skip
+        if os.environ.get(keys.ENV_VAR, "").strip():
+            print(f"{keys.ENV_VAR} is still set in the environment, and is still used")
         return EXIT_OK
     key = getpass.getpass("AIML API key: ") if sys.stdin.isatty() else sys.stdin.readline()
     where = keys.set_key(key)

@@ -38,6 +38,12 @@ def add_parser(sub) -> None:
     rs = act.add_parser("restore", help="bring deleted entries back from the trash")
     rs.add_argument("ids", nargs="+", metavar="ID")
     act.add_parser("rebuild", help="recreate the index from the entry folders")
+    check = act.add_parser("check", help="list entries whose entry.json is damaged or whose "
+                           "mesh is missing")  # fmt: skip
+    check.add_argument("--repair", action="store_true",
+                       help="write fields that fell back to defaults back that way (the old "
+                       "entry.json is kept as entry.json.before-repair)")  # fmt: skip
+    check.add_argument("--json", action="store_true", help="print JSON")
     imp = act.add_parser("import", help="copy mesh files into the library")
     imp.add_argument("files", nargs="+", type=Path, metavar="MESH")
     imp.add_argument("--title", help="title (default: the file name)")
@@ -48,10 +54,13 @@ def run(args) -> int:
     from aiml3d_desktop.core import mesh, settings
     from aiml3d_desktop.core.library import Library
 
-    lib = Library(args.library or settings.load()[0].library_path)
-    for warning in lib.warnings:
-        print(f"aiml3d: warning: {warning}", file=sys.stderr)
+    conf, warnings = settings.load()
+    lib = Library(args.library or conf.library_path)
     action = args.action
+    if action == "check":
+        return _check(lib, args)
+    for warning in warnings + lib.warnings:
+        print(f"aiml3d: warning: {warning}", file=sys.stderr)
     if action == "list":
         entries = lib.list(" ".join(args.query), favourite=True if args.favourite else None,
                            fmt=args.fmt, since=args.since, sort=args.sort,
@@ -92,6 +101,22 @@ def run(args) -> int:
         for e in [] if args.json else entries:
             print(f"imported {e.id} {e.title}")
     return 0
+
+
+def _check(lib, args) -> int:
+    """Exit 0 when every entry is whole (or was repaired), 1 when some are not."""
+    found = lib.check(repair=args.repair)
+    if args.json:
+        print_json([{"folder": name, "state": state, "problems": problems}
+                    for name, state, problems in found])  # fmt: skip
+    else:
+        for name, state, problems in found:
+            print(f"{name}  {state}: {'; '.join(problems)}")
+        print(f"{len(found)} entr{'y' if len(found) == 1 else 'ies'} with problems, of "
+              f"{lib.count()} in the index", file=sys.stderr)  # fmt: skip
+        if any(state == "repairable" for _, state, _ in found):
+            print("repair with: aiml3d library check --repair", file=sys.stderr)
+    return 0 if all(state == "repaired" for _, state, _ in found) else 1
 
 
 def _entry_json(entry) -> dict:

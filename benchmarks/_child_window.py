@@ -12,7 +12,7 @@ import time
 
 from PySide6.QtCore import QTimer
 
-from aiml3d_desktop.gui.app import create_app, install_excepthook
+from aiml3d_desktop.gui.qt_setup import create_app, install_excepthook
 
 
 def main() -> None:

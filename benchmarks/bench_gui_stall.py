@@ -34,8 +34,8 @@ def main() -> int:
 
     from PySide6.QtCore import QTimer
 
-    from aiml3d_desktop.gui.app import create_app
     from aiml3d_desktop.gui.main_window import MainWindow
+    from aiml3d_desktop.gui.qt_setup import create_app
 
     app = create_app()
     paints = []

@@ -86,8 +86,8 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from aiml3d_desktop.gui import tasks
-    from aiml3d_desktop.gui.app import create_app
     from aiml3d_desktop.gui.offscreen import ThumbnailMaker
+    from aiml3d_desktop.gui.qt_setup import create_app
     from aiml3d_desktop.gui.widgets.library_panel import LibraryPanel
     from aiml3d_desktop.gui.workers import Runner
 

@@ -25,7 +25,7 @@ os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 def pytest_configure(config):
     # Before pytest-qt makes the QApplication: the GL settings the app itself uses.
-    from aiml3d_desktop.gui.app import setup_surface_format
+    from aiml3d_desktop.gui.qt_setup import setup_surface_format
 
     setup_surface_format()
 
@@ -70,8 +70,8 @@ def isolated(tmp_path, monkeypatch):
 def window(qtbot, fake_api, monkeypatch, isolated):
     """The main window, shown, its library open, talking to the fake API; on teardown it
     closes with no worker thread left behind."""
-    from aiml3d_desktop.gui.app import create_app
     from aiml3d_desktop.gui.main_window import MainWindow
+    from aiml3d_desktop.gui.qt_setup import create_app
 
     create_app()
     monkeypatch.setenv("AIMLAPI_KEY", fake_api.KEY)

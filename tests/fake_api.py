@@ -13,6 +13,12 @@ fal's form {"images": [{"url"}]}, or OpenAI's {"data": [{"url"}]} with the fault
 the picture is served by the CDN. The error faults above, and bad-shape, apply to it too.
 Download faults (generation succeeds, the mesh link misbehaves): truncated, hostile-name,
 wrong-type, not-mesh, oversize, oversize-chunked, slow-download, cdn-404.
+Hostile servers: drip (the answer one byte every half second), huge (a 100 MB JSON answer),
+huge-500 (a 100 MB error body, retried), echo-key (a 401 that quotes the request's
+Authorization header); on the CDN, drip-download (a byte a second), redirect-ok,
+redirect-http (to plain http on another machine), redirect-metadata (to the cloud metadata
+address, over https), redirect-loop; picture-redirect-metadata makes text to image answer
+with a picture link that redirects there. ``sent`` counts the bytes each huge answer got out.
 """
 
 from __future__ import annotations
@@ -95,6 +101,7 @@ class FakeAimlApi:
         self.slow_seconds = 5.0
         self.faults: deque[str] = deque()
         self.records: list[Record] = []
+        self.sent: list[int] = []  # bytes of each huge answer written before the client left
         self.closing = threading.Event()
         self._lock = threading.Lock()
         self.api = _start(self, "api")
@@ -179,6 +186,19 @@ class _Handler(BaseHTTPRequestHandler):
     def drop(self) -> None:
         self.close_connection = True
 
+    def _trickle(self, data: bytes, chunk: int, pause: float) -> None:
+        try:
+            for start in range(0, len(data), chunk):
+                if self.fake.closing.is_set():
+                    break
+                self.wfile.write(data[start : start + chunk])
+                self.wfile.flush()
+                if pause:
+                    self.fake.closing.wait(pause)
+        except OSError:  # the client hung up, as a cancelling or capping client does
+            pass
+        self.close_connection = True
+
 
 class _ApiHandler(_Handler):
     def do_GET(self):
@@ -221,6 +241,13 @@ class _ApiHandler(_Handler):
             )
         if fault == "500-maintenance":
             return self.error(500, "Model is under maintenance")
+        if fault == "echo-key":
+            auth = self.headers.get("Authorization", "")
+            return self.error(401, f"Invalid credentials in header 'Authorization: {auth}' "
+                              f"(key {auth.split()[-1]})")  # fmt: skip
+        if fault in ("huge", "huge-500"):
+            fake.faults.appendleft(fault)  # every retry gets the same
+            return self.huge(200 if fault == "huge" else 500)
         if isinstance(body, dict) and body.get("model") not in (None, "triposr"):
             return self.text_to_image(body, fault)
         problems = _validate(body)
@@ -243,6 +270,14 @@ class _ApiHandler(_Handler):
             )
         if fault == "drop":
             return self.drop()
+        if fault == "drip":
+            answer = json.dumps({"model_mesh": {"url": f"{fake.cdn_url}/files/ok/x/model.glb"},
+                                 "requestId": self.rid}).encode()  # fmt: skip
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            return self._trickle(answer, 1, 0.5)
         if fault == "slow":
             fake.closing.wait(fake.slow_seconds)
         if fault == "not-json":
@@ -273,6 +308,23 @@ class _ApiHandler(_Handler):
             },
         )
 
+    def huge(self, status: int) -> None:
+        """100 MB of JSON, counted as it goes out: a client with a cap hangs up early."""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(100 * 2**20))
+        self.end_headers()
+        block, sent = b" " * 2**16, 0
+        try:
+            self.wfile.write(b'{"message": "')
+            while sent < 100 * 2**20 - 20 and not self.fake.closing.is_set():
+                self.wfile.write(block)
+                sent += len(block)
+        except OSError:
+            pass
+        self.fake.sent.append(sent)
+        self.close_connection = True
+
     def text_to_image(self, body: dict, fault: str) -> None:
         prompt = body.get("prompt")
         extra = set(body) - {"model", "prompt", "image_size", "num_images"}
@@ -281,6 +333,8 @@ class _ApiHandler(_Handler):
             details += [f"property {k} should not exist" for k in sorted(extra)]
             return self.error(400, "Body validation error!", details=details)
         url = f"{self.fake.cdn_url}/images/{uuid.uuid4().hex[:8]}.png"
+        if fault == "picture-redirect-metadata":
+            url = f"{self.fake.cdn_url}/images/redirect-metadata"
         if fault == "bad-shape":
             return self.send_json(200, {"requestId": self.rid, "status": "done"})
         if fault == "generic":
@@ -322,10 +376,20 @@ class _CdnHandler(_Handler):
         fake = self.fake
         parts = self.path.strip("/").split("/")
         if parts[0] == "images" and len(parts) == 2:  # pictures a browser might link to
+            if parts[1].startswith("redirect-"):
+                return self.redirect(parts[1][len("redirect-"):], "picture.png")
             return self.send_bytes(200, fake.photo, "image/png")
         if len(parts) != 4 or parts[0] != "files":
             return self.send_bytes(404, b"no such file", "text/plain")
         variant, name = parts[1], parts[3]
+        if variant.startswith("redirect-"):
+            return self.redirect(variant[len("redirect-"):], name)
+        if variant == "drip-download":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(fake.glb)))
+            self.end_headers()
+            return self._trickle(fake.glb, 1, 1.0)
         data = fake.glb if name.endswith(".glb") else fake.obj
         octet = "application/octet-stream"
         if variant in ("ok", "hostile-name"):
@@ -358,15 +422,11 @@ class _CdnHandler(_Handler):
             return self._trickle(data, chunk, fake.slow_seconds / 2 / (len(data) / chunk))
         self.send_bytes(500, b"unknown variant", "text/plain")
 
-    def _trickle(self, data: bytes, chunk: int, pause: float) -> None:
-        try:
-            for start in range(0, len(data), chunk):
-                if self.fake.closing.is_set():
-                    break
-                self.wfile.write(data[start : start + chunk])
-                self.wfile.flush()
-                if pause:
-                    time.sleep(pause)
-        except OSError:  # the client hung up, as a cancelling or capping client does
-            pass
-        self.close_connection = True
+    def redirect(self, where: str, name: str) -> None:
+        target = {
+            "ok": f"/files/ok/{uuid.uuid4().hex[:8]}/{name}",
+            "http": f"http://10.255.255.1/files/{name}",
+            "metadata": "https://169.254.169.254/latest/meta-data/iam/security-credentials/",
+            "loop": self.path,
+        }[where]
+        self.send_bytes(302, b"", "text/plain", {"Location": target})

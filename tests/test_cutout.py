@@ -77,3 +77,21 @@ def test_corpus_photos_are_framed(name):
     assert out.width == out.height <= 1024
     left, top, right, bottom = object_box(out)
     assert max(right - left, bottom - top) / out.width == pytest.approx(0.85, abs=0.03)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_a_huge_picture_is_framed_as_exactly_as_a_small_one(tmp_path, fmt):
+    """The object is found on a reduced copy (and a JPEG decoded reduced), yet its box in
+    the picture sent is where it is, to within a pixel or two of the result's scale."""
+    image = Image.new("RGB", (6000, 4000), (245, 245, 245))
+    ImageDraw.Draw(image).rectangle((1000, 1000, 2199, 1599), fill=(200, 40, 40))  # 1200x600
+    path = tmp_path / f"huge.{fmt.lower()}"
+    image.save(path, fmt, quality=95)
+    prepared = images.prepare(str(path), 1024, fill=0.8)
+    assert prepared.original_size == (6000, 4000)
+    sent = Image.open(io.BytesIO(prepared.data))
+    assert sent.size == (1024, 1024)
+    left, top, right, bottom = object_box(sent)
+    assert (right - left) / 1024 == pytest.approx(0.8, abs=0.005)  # the object's width
+    assert (bottom - top) / 1024 == pytest.approx(0.4, abs=0.005)
+    assert abs(left - (1024 - right)) <= 2 and abs(top - (1024 - bottom)) <= 2  # centred

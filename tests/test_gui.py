@@ -300,8 +300,8 @@ def test_settings_dialog_saves_key_to_keychain_only(qtbot, window, memory_keyrin
 
 
 def test_damaged_settings_file_warns_and_uses_defaults(qtbot, isolated):
-    from aiml3d_desktop.gui.app import create_app
     from aiml3d_desktop.gui.main_window import MainWindow
+    from aiml3d_desktop.gui.qt_setup import create_app
 
     create_app()
     (isolated / "config").mkdir(parents=True, exist_ok=True)

@@ -45,8 +45,8 @@ def library(isolated, fake_api, tmp_path) -> Library:
 @pytest.fixture
 def window(qtbot, library):
     """The app as a person starts it with no key and no network."""
-    from aiml3d_desktop.gui.app import create_app
     from aiml3d_desktop.gui.main_window import MainWindow
+    from aiml3d_desktop.gui.qt_setup import create_app
 
     create_app()
     before = set(threading.enumerate())

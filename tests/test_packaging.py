@@ -36,7 +36,7 @@ def test_a_file_given_to_aiml3d_opens_in_the_app(monkeypatch, tmp_path):
     from aiml3d_desktop.gui import app
 
     opened = []
-    monkeypatch.setattr(app, "run", lambda files: opened.append(files) or 0)
+    monkeypatch.setattr(app, "run", lambda files, *more: opened.append(files) or 0)
     model = tmp_path / "chair.glb"
     model.write_bytes(b"glTF")
     assert cli.main([str(model)]) == 0 and opened == [[str(model)]]

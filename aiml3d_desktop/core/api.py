@@ -5,8 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
+import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import ReadTimeoutError
@@ -20,10 +24,18 @@ from aiml3d_desktop.core.errors import (
     NetworkError,
 )
 from aiml3d_desktop.core.images import PreparedImage
-from aiml3d_desktop.core.net import make_session
-from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts, check_url
+from aiml3d_desktop.core.net import TooLarge, Watch, make_session, read_capped
+from aiml3d_desktop.core.netpolicy import (
+    API_ANSWER_LIMIT,
+    ERROR_BODY_LIMIT,
+    RetryPolicy,
+    Timeouts,
+    check_url,
+    is_loopback,
+)
 from aiml3d_desktop.core.params import DEFAULT_BASE, ENDPOINT, TEXT_TO_IMAGE_MODEL, TriposrParams
 
+log = logging.getLogger(__name__)
 UPLOAD_CHUNK = 64 * 1024
 
 HINTS = {
@@ -104,6 +116,9 @@ class AimlClient:
                 hint="Save one in Settings (or with `aiml3d key set`), or set AIMLAPI_KEY.",
             )
         self.base_url = check_url(base_url.rstrip("/"), "API base URL")
+        # Links the API hands out (the mesh, a drawn picture) may lead into this machine only
+        # when the API itself is on it (the test server).
+        self.local_links_ok = is_loopback(urlsplit(self.base_url).hostname)
         self._key = api_key
         self._timeouts = timeouts
         self._cancel = cancel or CancelToken()
@@ -150,29 +165,54 @@ class AimlClient:
         }
         self._gate.wait(self._cancel)  # another job was told to slow down: so are we
         self._cancel.check()
-        try:
-            response = self._session.post(
-                self.base_url + path,
-                data=_Upload(payload, on_sent, self._cancel),
-                headers=headers,
-                timeout=(self._timeouts.connect, self._timeouts.read),
-                allow_redirects=False,  # the key goes to the API host and nowhere else
-            )
-        except requests.RequestException as exc:
-            self._cancel.check()
-            raise _network_error(exc, self.base_url, self._timeouts) from None
+        started = time.monotonic()
+        # The whole answer within the read timeout, retries included: a server that drips
+        # a byte at a time never trips the socket's own timeout.
+        with Watch(self._session, total=self._timeouts.read) as watch:
+            try:
+                response = self._session.post(
+                    self.base_url + path,
+                    data=_Upload(payload, on_sent, self._cancel),
+                    headers=headers,
+                    timeout=(self._timeouts.connect, self._timeouts.read),
+                    allow_redirects=False,  # the key goes to the API host and nowhere else
+                    stream=True,  # read below, with a cap
+                )
+                with response:
+                    if response.status_code >= 300:  # only its message is wanted
+                        raw = read_capped(response, ERROR_BODY_LIMIT, watch, truncate=True)
+                    else:
+                        raw = read_capped(response, API_ANSWER_LIMIT, watch)
+            except TooLarge as exc:
+                raise BadResponseError(
+                    f"The AIML API's answer is larger than {API_ANSWER_LIMIT // 1024:,} KiB "
+                    f"({exc.size:,} bytes read); an answer is a few hundred bytes",
+                    hint="Check the API base URL; if it is right, try again later.",
+                    status=response.status_code,
+                ) from None
+            except requests.RequestException as exc:
+                self._cancel.check()
+                if watch.expired:
+                    raise _too_slow(self._timeouts) from None
+                raise _network_error(exc, self.base_url, self._timeouts) from None
         self._cancel.check()
-        return _json_or_raise(response)
+        log.info("POST %s: HTTP %s, %d bytes in %.2f s", path, response.status_code, len(raw),
+                 time.monotonic() - started)  # fmt: skip
+        return _json_or_raise(response, raw, self._key)
+
+
+def _too_slow(timeouts: Timeouts) -> NetworkError:
+    return NetworkError(
+        f"The AIML API did not answer within {timeouts.read:.0f} seconds",
+        hint="Try again, or try a lower marching-cubes resolution.",
+    )
 
 
 def _network_error(exc: requests.RequestException, base_url: str, timeouts: Timeouts):
     if isinstance(exc, requests.ReadTimeout) or isinstance(
         getattr(exc, "__context__", None), ReadTimeoutError
     ):
-        return NetworkError(
-            f"The AIML API did not answer within {timeouts.read:.0f} seconds",
-            hint="Try again, or try a lower marching-cubes resolution.",
-        )
+        return _too_slow(timeouts)
     if isinstance(exc, requests.ConnectTimeout):
         return NetworkError(
             f"Could not connect to {base_url} within {timeouts.connect:.0f} seconds",
@@ -192,22 +232,31 @@ def _root_cause(exc: BaseException) -> str:
     return text.split(": ", 1)[-1][:160]
 
 
-def _json_or_raise(response: requests.Response) -> dict:
+def redact(text: str, key: str | None) -> str:
+    """Server text with the key (and any bearer token) blanked out: some servers echo the
+    request's headers in their errors, and what they say is shown and logged."""
+    if key:
+        text = text.replace(key, "[key]")
+    return re.sub(r"(?i)(bearer)\s+[^\s\"',;]+", r"\1 [key]", text)
+
+
+def _json_or_raise(response: requests.Response, raw: bytes, key: str | None) -> dict:
+    text = redact(raw.decode("utf-8", "replace"), key)
     try:
-        body = response.json()
-    except ValueError:
+        body = json.loads(text)
+    except (ValueError, RecursionError):
         body = None
     request_id = _request_id(body, response)
     if response.status_code >= 400:
         raise ApiError(
             f"The AIML API refused the request (HTTP {response.status_code}): "
-            f"{_server_message(body, response)}",
+            f"{_server_message(body, response, text)}",
             hint=HINTS.get(
                 response.status_code, HINTS[500 if response.status_code >= 500 else 400]
             ),
             request_id=request_id,
             status=response.status_code,
-            details=response.text[:4000],
+            details=text[:4000],
         )
     status = response.status_code
     if not 200 <= status < 300 or not isinstance(body, dict):
@@ -217,7 +266,7 @@ def _json_or_raise(response: requests.Response) -> dict:
             hint="Check the API base URL; if it is right, try again later.",
             request_id=request_id,
             status=response.status_code,
-            details=response.text[:4000],
+            details=text[:4000],
         )
     return body
 
@@ -230,7 +279,7 @@ def _request_id(body: object, response: requests.Response) -> str | None:
     return response.headers.get("x-request-id")
 
 
-def _server_message(body: object, response: requests.Response) -> str:
+def _server_message(body: object, response: requests.Response, text: str) -> str:
     """The server's own words: AIML's ``message``, or the fal form ``detail``."""
     if isinstance(body, dict):
         message = body.get("message")
@@ -248,15 +297,15 @@ def _server_message(body: object, response: requests.Response) -> str:
                 else:
                     parts.append(str(item))
             detail = "; ".join(parts)
-        for text in (message, detail, body.get("error")):
-            if isinstance(text, dict):
-                text = text.get("message")
-            if isinstance(text, str) and text.strip():
+        for said in (message, detail, body.get("error")):
+            if isinstance(said, dict):
+                said = said.get("message")
+            if isinstance(said, str) and said.strip():
                 extra = body.get("details") or body.get("errors")  # "Body validation error!"
                 if isinstance(extra, list) and extra:
-                    return f"{text.strip()} ({'; '.join(str(e) for e in extra)})"
-                return text.strip()
-    text = " ".join(response.text.split())[:200]
+                    said = f"{said.strip()} ({'; '.join(str(e) for e in extra)})"
+                return " ".join(said.split())[:500]
+    text = " ".join(text.split())[:200]
     return text or response.reason or "no message"
 
 

@@ -7,19 +7,21 @@ to work through a queue with a few threads. Each item carries the settings it wa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from aiml3d_desktop.core import images
 from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.errors import Aiml3DError, Cancelled
+from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, as_error
 from aiml3d_desktop.core.fileio import write_bytes
 
 log = logging.getLogger(__name__)
@@ -55,12 +57,27 @@ class QueueItem:
         return Path(self.source).name
 
     @classmethod
-    def from_dict(cls, raw: dict) -> QueueItem:
-        known = {f.name for f in fields(cls)}
-        item = cls(**{k: v for k, v in raw.items() if k in known})
-        if not isinstance(item.source, str) or item.kind not in (PICTURE, PROMPT):
-            raise ValueError("not a queue item")
+    def from_dict(cls, raw: object) -> QueueItem:
+        """An item from queue.json; ValueError when it is not one (a field of the wrong
+        type would fail later, halfway through making the model)."""
+        if not isinstance(raw, dict):
+            raise ValueError(f"an item is a JSON {type(raw).__name__}, not an object")
+        known = {k: v for k, v in raw.items() if k in _ITEM_TYPES}
+        for name, value in known.items():
+            wanted = _ITEM_TYPES[name]
+            if not isinstance(value, wanted) or (isinstance(value, bool) and wanted is int):
+                raise ValueError(f"an item's {name} is {type(value).__name__}")
+        item = cls(**known)
+        if item.kind not in (PICTURE, PROMPT) or item.status not in (WAITING, RUNNING, *FINISHED):
+            raise ValueError(f"an item is of kind {item.kind!r}, status {item.status!r}")
         return item
+
+
+_ITEM_TYPES: dict[str, type | tuple[type, ...]] = {
+    "source": str, "kind": str, "params": dict, "backend": str, "prepare": bool,
+    "max_side": int, "draw_options": dict, "status": str, "message": str,
+    "entry_id": (str, type(None)), "attempts": int, "added": str, "id": str,
+}  # fmt: skip
 
 
 class BatchQueue:
@@ -76,20 +93,40 @@ class BatchQueue:
             self._load(path)
 
     def _load(self, path: Path) -> None:
+        """Items from queue.json. A file that is not a queue is moved aside (``.damaged``)
+        and the queue starts empty; items that are not items are left out, and the file as
+        it was is kept beside the queue. Nothing is deleted."""
         try:
             raw = json.loads(path.read_text("utf-8"))
-            items = [QueueItem.from_dict(item) for item in raw["items"]]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            if not isinstance(raw, dict) or not isinstance(raw.get("items"), list):
+                raise ValueError("it is not a queue (no list of items)")
+        except (OSError, ValueError, RecursionError) as exc:
             kept = path.with_name(path.name + ".damaged")
-            path.replace(kept)
-            self.warnings.append(f"The batch queue could not be read ({exc}); it starts empty. "
-                                 f"The old file is kept as {kept.name}.")  # fmt: skip
-            log.warning(self.warnings[-1])
+            with contextlib.suppress(OSError):
+                path.replace(kept)
+            self._warn(f"The batch queue could not be read ({exc}); it starts empty. "
+                       f"The old file is kept as {kept.name}.")  # fmt: skip
             return
+        items, bad = [], []
+        for entry in raw["items"]:
+            try:
+                items.append(QueueItem.from_dict(entry))
+            except (ValueError, TypeError) as exc:
+                bad.append(str(exc))
+        if bad:
+            kept = path.with_name(path.name + ".damaged")
+            with contextlib.suppress(OSError):
+                shutil.copyfile(path, kept)
+            self._warn(f"{len(bad)} item(s) of the batch queue could not be read ({bad[0]}); "
+                       f"they are left out. The old file is kept as {kept.name}.")  # fmt: skip
         for item in items:
             if item.status == RUNNING:  # the app stopped while it ran: it runs again
                 item.status, item.message = WAITING, "interrupted; waiting to run again"
         self._items = items
+
+    def _warn(self, message: str) -> None:
+        self.warnings.append(message)
+        log.warning(message)
 
     def _save(self) -> None:
         # vars(), not asdict(), and no indent: the window saves on its GUI thread, and a queue
@@ -197,7 +234,8 @@ def run(
     """Work through the waiting items, ``jobs`` at once, until none waits or ``cancel``.
 
     ``execute(item, cancel)`` makes one model and returns (entry id or None, a summary); an
-    ``Aiml3DError`` fails that item only. ``on_change`` hears of each item as it starts and
+    error of any kind fails that item only (the others go on), with errors.as_error()'s
+    message. ``on_change`` hears of each item as it starts and
     as it finishes, on the thread that ran it.
     """
     cancel = cancel or CancelToken()
@@ -209,8 +247,10 @@ def run(
                 entry_id, message = execute(item, cancel)
             except Cancelled:
                 queue.finish(item.id, CANCELLED, "cancelled")
-            except Aiml3DError as exc:
-                queue.finish(item.id, FAILED, str(exc))
+            except Exception as exc:  # noqa: BLE001 - one item's failure, of any kind, is its own
+                if not isinstance(exc, Aiml3DError):
+                    log.error("batch item %s failed", item.label, exc_info=exc)
+                queue.finish(item.id, FAILED, str(as_error(exc)))
             else:
                 queue.finish(item.id, DONE, message, entry_id)
             on_change(queue.get(item.id) or item)

@@ -55,13 +55,19 @@ class Framing:
 
 def frame(image: Image.Image, fill: float, max_side: int) -> Framing:
     """Crop to the object, pad to a square in which it fills ``fill`` of the side, on its own
-    background (transparent if the picture has transparency), at most ``max_side`` pixels."""
-    rgba = np.asarray(image.convert("RGBA"))
+    background (transparent if the picture has transparency), at most ``max_side`` pixels.
+
+    The object is found on a copy at most WORK_SIDE pixels across, and only the object's
+    box of the full picture is cut out and scaled: a 40-megapixel photo costs a few hundred
+    megabytes, not gigabytes."""
+    small = _working_copy(image)
+    rgba = np.asarray(small.convert("RGBA"))
     try:
         mask = segment(rgba)
     except InputError:
-        return Framing(image.convert("RGBA"), ["No clear object found: the picture is sent "
-                                               "as it is."])  # fmt: skip
+        whole = image.convert("RGBA")
+        whole.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+        return Framing(whole, ["No clear object found: the picture is sent as it is."])
     notes = []
     rows, cols = np.nonzero(mask)
     top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
@@ -78,13 +84,32 @@ def frame(image: Image.Image, fill: float, max_side: int) -> Framing:
     else:
         border = np.concatenate([rgba[0], rgba[-1], rgba[:, 0], rgba[:, -1]])
         background = tuple(int(v) for v in np.median(border, axis=0))
-    crop = Image.fromarray(rgba[top:bottom, left:right])
+    sx, sy = image.width / w, image.height / h  # the object's box, in the full picture
+    box = (int(left * sx), int(top * sy), min(image.width, int(np.ceil(right * sx))),
+           min(image.height, int(np.ceil(bottom * sy))))  # fmt: skip
+    crop = image.crop(box).convert("RGBA")
     side = max(1, round(max(crop.size) / fill))
+    if side > max_side:  # scaled before padding: the padded square can be huge
+        scale = max_side / side
+        crop = crop.resize((max(1, round(crop.width * scale)), max(1, round(crop.height * scale))),
+                           Image.Resampling.LANCZOS)  # fmt: skip
+        side = max_side
     square = Image.new("RGBA", (side, side), background)
     square.paste(crop, ((side - crop.width) // 2, (side - crop.height) // 2))
-    if side > max_side:
-        square = square.resize((max_side, max_side), Image.Resampling.LANCZOS)
     return Framing(square, notes)
+
+
+WORK_SIDE = 1024  # the object is looked for on a copy at most this big
+
+
+def _working_copy(image: Image.Image) -> Image.Image:
+    if max(image.size) <= WORK_SIDE:
+        return image
+    scale = WORK_SIDE / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    # BOX averages whole pixels (fast, no ringing); palette pictures are resized by nearest
+    # neighbour anyway, which keeps their transparency exact.
+    return image.resize(size, Image.Resampling.BOX)
 
 
 def _spread(pixels: np.ndarray) -> float:

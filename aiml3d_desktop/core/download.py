@@ -14,8 +14,8 @@ from aiml3d_desktop.core.api import MeshLink
 from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.errors import Cancelled, DownloadError
 from aiml3d_desktop.core.fileio import atomic_path
-from aiml3d_desktop.core.net import make_session
-from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts, check_url
+from aiml3d_desktop.core.net import Watch, chunks, get, make_session
+from aiml3d_desktop.core.netpolicy import STALL_BYTES, RetryPolicy, Timeouts
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 CHUNK = 256 * 1024
@@ -35,11 +35,13 @@ def fetch(
     timeouts: Timeouts = Timeouts(),
     retry: RetryPolicy = RetryPolicy(),
     check: Callable[[Path], T] | None = None,
+    local_ok: bool = False,
 ) -> tuple[int, T | None]:
     """Write the mesh to ``dest``, all of it or nothing.
 
     ``check(tmp_path)`` runs on the complete temporary file before it is renamed into place
     (the job loads the mesh there); its result is returned with the byte count.
+    ``local_ok``: the link may lead into this machine's network (only when the API is local).
     """
     cancel = cancel or CancelToken()
     with atomic_path(dest) as tmp:
@@ -50,21 +52,23 @@ def fetch(
             size = len(link.inline)
             progress(size, size)
         else:
-            size = _stream(link.url or "", tmp, max_bytes, progress, cancel, timeouts, retry)
+            size = _stream(link.url or "", tmp, max_bytes, progress, cancel, timeouts, retry,
+                           local_ok)  # fmt: skip
         _check_header(tmp, fmt, size)
         result = check(tmp) if check else None
         cancel.check()
     return size, result
 
 
-def _stream(url, tmp: Path, max_bytes, progress, cancel, timeouts, retry) -> int:
-    check_url(url, "mesh download address")
+def _stream(url, tmp: Path, max_bytes, progress, cancel, timeouts, retry, local_ok) -> int:
     # A session of its own, with no Authorization header: the key never leaves for the CDN.
-    session = make_session(retry, cancel, retry_post=False)
+    session = make_session(retry, cancel, retry_post=False, local_ok=local_ok)
     done, total = 0, None
+    watch = Watch(session, stall=timeouts.stall)
     try:
-        with session.get(url, stream=True, timeout=(timeouts.connect, timeouts.download_read)) as r:
-            check_url(r.url, "mesh download address")  # after any redirect
+        with watch, get(session, url, "mesh download address",
+                        timeout=(timeouts.connect, timeouts.download_read),
+                        local_ok=local_ok) as r:  # fmt: skip
             if r.status_code != 200:
                 raise DownloadError(
                     f"The mesh download failed (HTTP {r.status_code})",
@@ -82,34 +86,59 @@ def _stream(url, tmp: Path, max_bytes, progress, cancel, timeouts, retry) -> int
                 raise _too_big(total, max_bytes)
             progress(0, total)
             with open(tmp, "wb") as out:
-                for chunk in r.iter_content(CHUNK):
+                for chunk in chunks(r, CHUNK, watch):
                     cancel.check()
                     done += len(chunk)
                     if done > max_bytes:
                         raise _too_big(done, max_bytes)
-                    out.write(chunk)
+                    _write(out, chunk, tmp)
                     progress(done, total)
             if total is not None and done != total:
                 raise _truncated(done, total)
     except requests.RequestException as exc:
         cancel.check()
+        if watch.expired:
+            raise DownloadError(
+                f"The mesh download stalled: less than {STALL_BYTES // 1024} KiB arrived in "
+                f"{timeouts.stall:.0f} seconds ({done:,} bytes in all)",
+                hint="The connection or the file host is too slow right now: generate again "
+                "later.",
+            ) from None
         if done or isinstance(exc, requests.exceptions.ChunkedEncodingError):
             raise _truncated(done, total) from None
         raise DownloadError(
-            f"The mesh download failed: {exc.__class__.__name__}",
+            f"The mesh download failed: {_reason(exc)}",
             hint="Check your connection and try again.",
         ) from None
-    except OSError as exc:
+    except OSError as exc:  # opening the file to write
         cancel.check()
-        raise DownloadError(
-            f"Could not write the mesh to {tmp.parent}: {exc.strerror or exc}",
-            hint="Free some disk space or choose another output folder.",
-        ) from None
+        raise _cannot_write(tmp, exc) from None
     finally:
         session.close()
     if cancel.cancelled:
         raise Cancelled()
     return done
+
+
+def _write(out, chunk: bytes, tmp: Path) -> None:
+    try:
+        out.write(chunk)
+    except OSError as exc:  # a full disk, not the network
+        raise _cannot_write(tmp, exc) from None
+
+
+def _cannot_write(tmp: Path, exc: OSError) -> DownloadError:
+    return DownloadError(f"Could not write the mesh to {tmp.parent}: {exc.strerror or exc}",
+                         hint="Free some disk space or choose another output folder.")  # fmt: skip
+
+
+def _reason(exc: requests.RequestException) -> str:
+    """The innermost cause, in its own words (connection refused, name not found)."""
+    seen: BaseException = exc
+    while seen.__cause__ is not None or seen.__context__ is not None:
+        seen = seen.__cause__ or seen.__context__
+    text = " ".join(str(seen).split())
+    return text.split(": ", 1)[-1][:160] or exc.__class__.__name__
 
 
 def _content_length(response: requests.Response) -> int | None:

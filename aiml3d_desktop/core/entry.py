@@ -1,8 +1,15 @@
-"""One library entry: what ``entry.json`` holds, and where the entry's files are."""
+"""One library entry: what ``entry.json`` holds, and where the entry's files are.
+
+``entry.json`` can be edited by hand, copied from another version or half-repaired by a
+sync tool, so reading it checks every field: a field of the wrong type falls back to its
+default and is reported (``Entry.problems``), and only an entry without a usable id or mesh
+file name is refused (``EntryError``).
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+import re
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ENTRY_FILE = "entry.json"
@@ -33,6 +40,8 @@ class Entry:
     extra: dict = field(default_factory=dict)  # the rest of the generation's metadata
     # Kept as a string: making 10,000 Path objects is a good part of opening the browser.
     _folder: str = field(default="", compare=False, repr=False)
+    # What was wrong in entry.json when it was read (fields that fell back to defaults).
+    problems: list[str] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def folder(self) -> Path:
@@ -65,16 +74,117 @@ class Entry:
 
     def to_json(self) -> dict:
         data = asdict(self)
-        del data["_folder"]
+        del data["_folder"], data["problems"]
         return data
 
     @classmethod
-    def from_json(cls, data: dict, folder: str | Path) -> Entry:
-        entry = cls(**{k: v for k, v in data.items() if k in _ENTRY_FIELDS})
-        if not entry.id or not entry.mesh_file or "/" in entry.mesh_file or "\\" in entry.mesh_file:
-            raise ValueError("entry.json lacks an id or a plain mesh file name")
+    def from_json(cls, data: object, folder: str | Path) -> Entry:
+        """An entry from what ``entry.json`` (or the index) holds. Fields of the wrong type
+        take their defaults and are listed in ``entry.problems``; an entry that cannot be
+        used at all raises EntryError."""
+        entry, problems = _checked(data)
         entry.folder = folder
+        entry.problems = problems
         return entry
 
 
-_ENTRY_FIELDS = frozenset(f.name for f in fields(Entry)) - {"_folder"}
+class EntryError(ValueError):
+    """An ``entry.json`` that cannot describe an entry (not an object, no id, no mesh)."""
+
+
+_NUMBER = (int, float)
+# Each field's accepted types and its default; None in the types means null is allowed.
+_SCHEMA: dict[str, tuple[tuple, object]] = {
+    "source_kind": ((str,), "file"),
+    "source": ((str,), ""),
+    "source_file": ((str, None), None),
+    "uploaded_file": ((str, None), None),
+    "model": ((str, None), None),
+    "params": ((dict, None), None),
+    "request_id": ((str, None), None),
+    "timings": ((dict, None), None),
+    "credits": (_NUMBER + (None,), None),
+    "stats": ((dict, None), None),
+    "tags": ((list,), []),
+    "notes": ((str,), ""),
+    "favourite": ((bool,), False),
+    "extra": ((dict,), {}),
+}
+_STATS: dict[str, tuple] = {
+    "vertices": (int,),
+    "triangles": (int,),
+    "parts": (int,),
+    "file_size": (int, None),
+    "watertight": (bool,),
+    "size": (list,),
+}
+_CREATED = re.compile(r"^\d{4}-\d\d-\d\d")
+
+
+def _fits(value: object, types: tuple) -> bool:
+    if value is None:
+        return None in types
+    if isinstance(value, bool) and bool not in types:
+        return False  # JSON true is not a number here
+    return isinstance(value, tuple(t for t in types if t is not None))
+
+
+def _plain_name(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip(". ")) and not re.search(r"[\\/\0]",
+                                                                              value)  # fmt: skip
+
+
+def _checked(data: object) -> tuple[Entry, list[str]]:
+    if not isinstance(data, dict):
+        raise EntryError(f"it holds a JSON {type(data).__name__}, not an object")
+    if not isinstance(data.get("id"), str) or not data["id"]:
+        raise EntryError("it has no id")
+    if not _plain_name(data.get("mesh_file")):
+        raise EntryError(f"its mesh_file {data.get('mesh_file')!r} is not a file name")
+    problems: list[str] = []
+    values = {"id": data["id"], "mesh_file": data["mesh_file"]}
+    for name, (types, default) in _SCHEMA.items():
+        value = data.get(name, default)
+        if not _fits(value, types):
+            problems.append(f"{name} is {_json_type(value)}, expected {_type_names(types)}")
+            value = default
+        values[name] = value.copy() if isinstance(value, list | dict) else value
+    for name in ("source_file", "uploaded_file"):
+        if values[name] is not None and not _plain_name(values[name]):
+            problems.append(f"{name} {values[name]!r} is not a file name")
+            values[name] = None
+    if not all(isinstance(tag, str) for tag in values["tags"]):
+        problems.append("tags holds something other than words")
+        values["tags"] = [tag for tag in values["tags"] if isinstance(tag, str)]
+    if values["stats"]:
+        for key, types in _STATS.items():
+            if key in values["stats"] and not _fits(values["stats"][key], types):
+                problems.append(f"stats.{key} is {_json_type(values['stats'][key])}")
+                del values["stats"][key]
+    title = data.get("title")
+    if not isinstance(title, str) or not title.strip():
+        problems.append(f"title is {_json_type(title)}, expected some text")
+        title = data["id"]
+    created = data.get("created")
+    if not isinstance(created, str) or not _CREATED.match(created):
+        problems.append(f"created is {_json_type(created)}, expected a date")
+        stamp = re.match(r"^(\d{4})(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)", data["id"])
+        created = ("{}-{}-{}T{}:{}:{}+00:00".format(*stamp.groups()) if stamp
+                   else "1970-01-01T00:00:00+00:00")  # fmt: skip
+    return Entry(created=created, title=title, **values), problems
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    kinds = {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list"}
+    kind = {**kinds, dict: "an object"}.get(type(value), type(value).__name__)
+    if isinstance(value, str | bool) and len(repr(value)) < 30:
+        return f"{kind} ({value!r})"
+    return kind
+
+
+def _type_names(types: tuple) -> str:
+    names = {str: "text", dict: "an object", list: "a list", bool: "true/false", int: "a number",
+             float: "a number", None: "null"}  # fmt: skip
+    return " or ".join(dict.fromkeys(names[t] for t in types))

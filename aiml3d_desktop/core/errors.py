@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import traceback
+
 
 class Aiml3DError(Exception):
     """Base of every error the app reports to a person."""
@@ -68,3 +71,30 @@ class Cancelled(Aiml3DError):
 
     def __init__(self, message: str = "Cancelled") -> None:
         super().__init__(message)
+
+
+STORAGE_HINT = "Check that the disk has free space and that the folder is writable."
+
+
+def as_error(exc: BaseException) -> Aiml3DError:
+    """Any exception as the error a person sees: ours as they are; a file system failure
+    (a full disk, a read-only folder) as what it is; anything else as a fault of the app,
+    with the traceback in ``details`` for a bug report."""
+    if isinstance(exc, Aiml3DError):
+        return exc
+    details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+        return Aiml3DError(f"{'The disk is full' if full else 'A file could not be written'}: "
+                           f"{reason}{where}", hint=STORAGE_HINT, details=details)  # fmt: skip
+    if isinstance(exc, RecursionError):
+        return Aiml3DError(
+            "The data is nested too deeply to be read",
+            hint="It is damaged, or made to trip up programs that read it.",
+            details=details,
+        )
+    return Aiml3DError(f"Something went wrong inside the app: {type(exc).__name__}: {exc}",
+                       hint="Please report it with the log file (Help > Open log folder).",
+                       details=details)  # fmt: skip

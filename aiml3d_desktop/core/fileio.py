@@ -1,4 +1,7 @@
-"""Atomic file writes: a reader sees the old file or the whole new one, never half of it."""
+"""Atomic file writes (a reader sees the old file or the whole new one, never half of it),
+and files owned by a live process, so that leftovers of a killed one can be told apart
+from the work in progress of another.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,91 @@ import json
 import os
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
+
+if os.name == "nt":
+    fcntl = None
+else:
+    import fcntl
+
+PARTIAL = re.compile(r"^\..+\.[0-9a-f]{8}\.part$")  # atomic_path's temporary files
+
+
+class Claim:
+    """A file held by this process for as long as the claim lives (an OS lock on POSIX; on
+    Windows an open handle, which stops anyone deleting the file). The OS drops it when the
+    process dies, however it dies: that is what ``reclaim()`` looks for."""
+
+    def __init__(self, path: Path, exclusive_create: bool = False) -> None:
+        self.path = path
+        flags = os.O_RDWR | os.O_CREAT | (os.O_EXCL if exclusive_create else 0)
+        while True:
+            self._fd = os.open(path, flags, 0o644)
+            if fcntl is None:
+                return
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            # A sweeper may have removed the file between our open and our lock: then we
+            # hold a lock on nothing, and start again on a fresh file.
+            with contextlib.suppress(FileNotFoundError):
+                if os.fstat(self._fd).st_ino == os.stat(path).st_ino:
+                    return
+            os.close(self._fd)
+            flags &= ~os.O_EXCL
+
+    def release(self, remove: bool = True) -> None:
+        if self._fd < 0:
+            return
+        if remove and fcntl is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()  # while still locked: no one can claim it in between
+        os.close(self._fd)
+        self._fd = -1
+        if remove and fcntl is None:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+
+
+def reclaim(path: Path) -> bool:
+    """Remove ``path`` if no live process holds a Claim on it; True if it is gone now."""
+    if fcntl is None:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return True
+        except OSError:  # held open by its owner
+            return False
+        return True
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    os.close(fd)
+    return True
+
+
+def sweep_partials(folder: Path, older_than: float = 0.0) -> int:
+    """Remove atomic_path's temporary files in ``folder`` whose writer is gone (killed before
+    it could clean up); returns how many went."""
+    try:
+        names = [name for name in os.listdir(folder) if PARTIAL.match(name)]
+    except OSError:
+        return 0
+    limit, swept = time.time() - older_than, 0
+    for name in names:
+        path = Path(folder) / name
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime <= limit and reclaim(path):
+                swept += 1
+    return swept
 
 
 @contextlib.contextmanager
@@ -24,7 +110,7 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
     while True:  # not mkstemp: its files are private (0600); ours get the user's umask
         tmp_path = dest.parent / f".{dest.name}.{secrets.token_hex(4)}.part"
         try:
-            tmp_path.open("xb").close()
+            claim = Claim(tmp_path, exclusive_create=True)  # see sweep_partials()
             break
         except FileExistsError:
             continue
@@ -32,8 +118,10 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
+        claim.release(remove=False)  # Windows renames no file that is held open
         os.replace(tmp_path, dest)
     finally:
+        claim.release()
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
 

@@ -89,10 +89,10 @@ def upright(image: Image.Image) -> Image.Image:
 def _prepare_file(path: Path, max_side: int, fill: float | None) -> PreparedImage:
     check_file(path)
     raw = path.read_bytes()
-    image = decode(raw, path.name)
-    fmt, original = image.format, image.size
+    image = decode(raw, path.name, target=2 * max_side)
+    fmt, original = image.format, full_size(image)
     rotated = upright(image)
-    changed = rotated is not image
+    changed = rotated is not image or image.size != original
     image = rotated
     notes: tuple[str, ...] = ()
     if fill is not None:
@@ -120,8 +120,12 @@ def _prepare_file(path: Path, max_side: int, fill: float | None) -> PreparedImag
     )
 
 
-def decode(raw: bytes, name: str) -> Image.Image:
-    """Open and fully decode, refusing non-images, other formats, bombs and absurd sizes."""
+def decode(raw: bytes, name: str, target: int | None = None) -> Image.Image:
+    """Open and fully decode, refusing non-images, other formats, bombs and absurd sizes.
+
+    With ``target``, a JPEG much larger than that is decoded at a half, a quarter or an
+    eighth of its size (still at least ``target`` on each side): a 40-megapixel photo then
+    takes a quarter of the memory and time. full_size() tells its real size."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -143,7 +147,10 @@ def decode(raw: bytes, name: str) -> Image.Image:
                     f"{name} is only {width}x{height} pixels",
                     hint=f"Use an image at least {MIN_SIDE} pixels on each side.",
                 )
+            if target and fmt == "JPEG":
+                image.draft(image.mode, (target, target))
             image.load()
+            image.info["full_size"] = (width, height)
     except InputError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -154,6 +161,11 @@ def decode(raw: bytes, name: str) -> Image.Image:
         raise InputError(f"{name} is damaged or truncated: {exc}") from exc
     image.format = fmt  # load() can drop it for some plugins
     return image
+
+
+def full_size(image: Image.Image) -> tuple[int, int]:
+    """The picture's size in its file, even when decode() read it reduced."""
+    return image.info.get("full_size", image.size)
 
 
 def _encode(image: Image.Image) -> tuple[bytes, str]:

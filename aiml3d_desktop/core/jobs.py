@@ -17,7 +17,13 @@ from aiml3d_desktop.core import download, images, mesh
 from aiml3d_desktop.core.api import AimlClient
 from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.errors import InputError
-from aiml3d_desktop.core.fileio import safe_filename, safe_stem, unique_path, write_bytes
+from aiml3d_desktop.core.fileio import (
+    safe_filename,
+    safe_stem,
+    sweep_partials,
+    unique_path,
+    write_bytes,
+)
 from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
 from aiml3d_desktop.core.params import (
     DEFAULT_BASE,
@@ -93,6 +99,7 @@ def generate(
     On any error or cancel nothing is left in ``out_dir``.
     """
     cancel = cancel or CancelToken()
+    sweep_partials(Path(out_dir))  # what a killed earlier run left there
     if options.backend == "local":
         return generate_local(source, out_dir, progress=progress, cancel=cancel)
     if options.backend != "aiml":
@@ -122,7 +129,7 @@ def generate(
 
     def load_part(tmp: Path) -> mesh.LoadedMesh:
         progress(LOADING, None, None)
-        return mesh.load(tmp, file_type=fmt)
+        return mesh.load(tmp, file_type=fmt, name=dest.name)
 
     size, loaded = download.fetch(
         link,
@@ -134,6 +141,7 @@ def generate(
         timeouts=options.timeouts,
         retry=options.retry,
         check=load_part,
+        local_ok=client.local_links_ok,
     )
     loaded.path = dest
     metadata = {
@@ -249,7 +257,7 @@ def draw(
     client = AimlClient(options.api_key, options.base_url, timeouts=options.timeouts,
                         retry=options.retry, cancel=cancel)  # fmt: skip
     link = client.text_to_image(prompt + suffix, image_model)
-    picture = fetch_picture(link.url, cancel)
+    picture = fetch_picture(link.url, cancel, local_ok=client.local_links_ok)
     return Drawing(prompt, suffix, image_model, link.url, link.request_id, link.credits_used,
                    picture)  # fmt: skip
 

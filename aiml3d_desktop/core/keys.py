@@ -6,7 +6,6 @@ keyring is imported when the keychain is first needed: it loads its backends at 
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 from aiml3d_desktop.core.errors import ConfigError
@@ -82,14 +81,22 @@ def set_key(key: str) -> str:
     return "keychain"
 
 
-def delete_key() -> None:
+def delete_key() -> str:
+    """Forget the saved key; returns where it was: 'keychain', 'session' or 'none'."""
     import keyring
-    from keyring.errors import KeyringError, PasswordDeleteError
+    from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 
     global _session_key, _seen_key
+    where = "session" if _session_key else "none"
     _session_key = _seen_key = None
-    with contextlib.suppress(PasswordDeleteError, KeyringError):
+    try:
         keyring.delete_password(SERVICE, ACCOUNT)
+    except (PasswordDeleteError, NoKeyringError):
+        return where
+    except KeyringError as exc:
+        raise ConfigError(f"The OS keychain refused to remove the key ({type(exc).__name__})",
+                          hint="Unlock the keychain and try again.") from None  # fmt: skip
+    return "keychain"
 
 
 def mask(key: str | None) -> str:

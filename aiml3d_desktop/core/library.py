@@ -8,6 +8,10 @@ be rebuilt from them at any time.
 An entry appears whole or not at all: it is assembled in ``.staging/`` and moved into
 ``entries/`` by one directory rename, and its ``entry.json`` is only ever replaced
 atomically. Deleting moves the folder to ``.trash/``, from where it can be restored.
+
+Several processes may use one library at once (the window, a command-line batch): each
+draft is claimed by its process (``fileio.Claim``), and only drafts whose process has gone
+are cleared when a library is opened.
 """
 
 from __future__ import annotations
@@ -30,9 +34,17 @@ from typing import TYPE_CHECKING
 from PIL import Image
 
 from aiml3d_desktop import paths
-from aiml3d_desktop.core.entry import ENTRY_FILE, Entry
+from aiml3d_desktop.core.entry import ENTRY_FILE, Entry, EntryError
 from aiml3d_desktop.core.errors import InputError, LibraryError
-from aiml3d_desktop.core.fileio import safe_filename, safe_stem, write_bytes, write_json
+from aiml3d_desktop.core.fileio import (
+    Claim,
+    reclaim,
+    safe_filename,
+    safe_stem,
+    sweep_partials,
+    write_bytes,
+    write_json,
+)
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.jobs import JobResult
@@ -65,11 +77,13 @@ class Draft:
         self.entry: Entry | None = None
 
     def add_file(self, name: str, data: bytes) -> str:
-        write_bytes(self.folder / name, data)
+        with storage_errors("Could not save to the library"):
+            write_bytes(self.folder / name, data)
         return name
 
     def copy_file(self, src: Path, name: str) -> str:
-        shutil.copyfile(src, self.folder / name)
+        with storage_errors("Could not save to the library"):
+            shutil.copyfile(src, self.folder / name)
         return name
 
     def commit_generation(self, result: JobResult) -> Entry:
@@ -135,9 +149,16 @@ class Library:
         with storage_errors(f"The library at {self.root} cannot be opened"):
             for folder in (self.entries_dir, self.staging_dir, self.trash_dir):
                 folder.mkdir(parents=True, exist_ok=True)
-            self._clear_staging()
+            self._sweep_staging()
             self._purge_trash()
+        try:
             self._open_index()
+        except LibraryError as exc:
+            # A full disk or a read-only folder: the index as it is still lists the library.
+            if not self.index_path.exists():
+                raise
+            self._warn(f"The library index could not be brought up to date ({exc.message}); "
+                       "it is shown as it was.")  # fmt: skip
 
     # The index
 
@@ -204,7 +225,7 @@ class Library:
         gone = [i for i in indexed if i not in on_disk]
         if not stale and not gone:
             return
-        with _transaction(db):
+        with storage_errors("Could not update the library index"), _transaction(db):
             db.executemany("DELETE FROM entries WHERE id = ?", [(i,) for i in gone])
             for entry_id in stale:
                 entry = self._read_folder(self.entries_dir / entry_id)
@@ -232,26 +253,52 @@ class Library:
                     yield item
 
     def _read_folder(self, folder: Path) -> Entry | None:
-        try:
-            data = json.loads((folder / ENTRY_FILE).read_text("utf-8"))
-            entry = Entry.from_json(data, folder)
-            if entry.id != folder.name:
-                raise ValueError(f"its id is {entry.id!r}")
-            return entry
-        except (OSError, ValueError, TypeError) as exc:
-            self._warn(f"Skipped library folder {folder.name}: its {ENTRY_FILE} is unreadable "
-                       f"({exc}).")  # fmt: skip
-            return None
+        """The entry a folder holds, or None (with a warning) when it holds none; fields
+        that had to fall back to defaults are warned about too."""
+        entry, problem = _entry_in(folder)
+        if entry is None:
+            self._warn(f"Skipped library folder {folder.name}: {problem}. "
+                       "`aiml3d library check` lists what is wrong.")  # fmt: skip
+        elif entry.problems:
+            self._warn(f"Library folder {folder.name}: {'; '.join(entry.problems)} (shown with "
+                       "defaults; `aiml3d library check --repair` rewrites it).")  # fmt: skip
+        return entry
+
+    def check(self, repair: bool = False) -> list[tuple[str, str, list[str]]]:
+        """Every entry folder with something wrong: (folder name, "skipped", "repaired",
+        "repairable" or "missing mesh", what is wrong). With ``repair``, entries whose
+        fields fell back to defaults are written back that way (the old file is kept as
+        ``entry.json.before-repair``) and the index is rebuilt."""
+        found = []
+        for item in self._folders():
+            folder = Path(item.path)
+            entry, problem = _entry_in(folder)
+            if entry is None:
+                found.append((item.name, "skipped", [problem]))
+            elif entry.problems:
+                state = "repairable"
+                if repair:
+                    with storage_errors(f"Could not repair {item.name}"):
+                        shutil.copyfile(folder / ENTRY_FILE,
+                                        folder / f"{ENTRY_FILE}.before-repair")  # fmt: skip
+                        write_json(folder / ENTRY_FILE, entry.to_json())
+                    state = "repaired"
+                found.append((item.name, state, entry.problems))
+            elif entry.missing:
+                found.append((item.name, "missing mesh", [f"{entry.mesh_file} is not there"]))
+        if repair and any(state == "repaired" for _, state, _ in found):
+            self.rebuild()
+        return found
 
     # Reading
 
     def list(self, query: str = "", **filters) -> list[Entry]:
         """Entries matching every word of ``query`` (in title, tags, notes or source) and the
         filters of ``ids()``, in that order."""
-        sql, args = _select("id, doc", query, **filters)
+        sql, args = _select("doc", query, **filters)
         rows = self._db().execute(sql, args).fetchall()
         root = f"{self.entries_dir}{os.sep}"
-        return [Entry.from_json(json.loads(doc), root + i) for i, doc in rows]
+        return [_from_index(doc, root) for (doc,) in rows]
 
     def ids(self, query: str = "", **filters) -> list[str]:
         """Just the ids of list(): what a browser holding the entries needs to filter them
@@ -272,8 +319,7 @@ class Library:
                 raise InputError(f"No library entry {entry_id!r}",
                                  hint="`aiml3d library list` shows the ids.")  # fmt: skip
             row = matches[0]
-        data = json.loads(row[0])
-        return Entry.from_json(data, self.entries_dir / data["id"])
+        return _from_index(row[0], f"{self.entries_dir}{os.sep}")
 
     # Writing
 
@@ -281,19 +327,29 @@ class Library:
     def draft(self) -> Iterator[Draft]:
         """A staging folder for a new entry. Call ``commit()`` inside the block; on an error,
         or without a commit, the folder and everything in it goes."""
-        while True:  # sortable by time, unique by chance, checked against both folders
-            entry_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
-            folder = self.staging_dir / entry_id
-            if not (self.entries_dir / entry_id).exists():
-                with contextlib.suppress(FileExistsError):
-                    folder.mkdir(parents=True)
-                    break
+        with storage_errors("Could not start a new library entry"):
+            while True:  # sortable by time, unique by chance, checked against both folders
+                entry_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
+                if (self.entries_dir / entry_id).exists():
+                    continue
+                try:  # claimed before the folder exists: see _sweep_staging()
+                    claim = Claim(self.staging_dir / f"{entry_id}.lock", exclusive_create=True)
+                except FileExistsError:
+                    continue
+                folder = self.staging_dir / entry_id
+                try:
+                    folder.mkdir()
+                except BaseException:
+                    claim.release()
+                    raise
+                break
         draft = Draft(self, folder, entry_id)
         try:
             yield draft
         finally:
             if draft.entry is None:
                 shutil.rmtree(folder, ignore_errors=True)
+            claim.release()
 
     def update(self, entry_id: str, **changes) -> Entry:
         """Change title, tags, notes or favourite: ``entry.json`` first, then the index."""
@@ -308,12 +364,14 @@ class Library:
         for name, value in changes.items():
             setattr(entry, name, value)
         with storage_errors(f"Could not change {entry.title}"):
+            sweep_partials(entry.folder)  # what a killed earlier write left
             write_json(entry.folder / ENTRY_FILE, entry.to_json())
             self._index(entry)
         return entry
 
     def save_thumbnail(self, entry: Entry, png: bytes) -> None:
         with storage_errors(f"Could not save the thumbnail of {entry.title}"):
+            sweep_partials(entry.folder)
             write_bytes(entry.thumbnail_path, png)
 
     def delete(self, entry_id: str) -> Entry:
@@ -362,10 +420,17 @@ class Library:
 
     # Housekeeping
 
-    def _clear_staging(self) -> None:
-        """Drafts left by a crash were never committed: they go."""
-        for item in self.staging_dir.iterdir():
-            shutil.rmtree(item, ignore_errors=True)
+    def _sweep_staging(self) -> None:
+        """Drafts whose process has gone (killed mid-generation) were never committed: they
+        go. A draft whose claim is held belongs to a live process (a batch running beside
+        this one) and stays. The claim is taken before the folder is made, so a folder
+        without one is a leftover too."""
+        for item in list(self.staging_dir.iterdir()):
+            if item.suffix == ".lock":
+                if not item.with_suffix("").exists():
+                    reclaim(item)  # a claim whose folder went: only if its owner is gone
+            elif reclaim(item.with_name(item.name + ".lock")):
+                shutil.rmtree(item, ignore_errors=True)
 
     def _purge_trash(self) -> None:
         limit = time.time() - TRASH_DAYS * 86400
@@ -377,6 +442,33 @@ class Library:
     def _warn(self, message: str) -> None:
         log.warning(message)
         self.warnings.append(message)
+
+
+def _entry_in(folder: Path) -> tuple[Entry | None, str]:
+    """(the entry in a folder, "") or (None, why there is none)."""
+    try:
+        data = json.loads((folder / ENTRY_FILE).read_text("utf-8"))
+        entry = Entry.from_json(data, folder)
+    except FileNotFoundError:
+        return None, f"it has no {ENTRY_FILE}"
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, f"its {ENTRY_FILE} cannot be read ({getattr(exc, 'strerror', None) or exc})"
+    except RecursionError:
+        return None, f"its {ENTRY_FILE} is nested too deeply"
+    except ValueError as exc:  # JSONDecodeError and EntryError
+        kind = "unusable" if isinstance(exc, EntryError) else "not valid JSON"
+        return None, f"its {ENTRY_FILE} is {kind} ({exc})"
+    if entry.id != folder.name:
+        return None, f"its {ENTRY_FILE} names another entry ({entry.id!r})"
+    return entry, ""
+
+
+def _from_index(doc: str, root: str) -> Entry:
+    """An entry from the index, which holds only entries checked on the way in: no need to
+    check them again (that would be most of the time it takes to list 10,000 entries)."""
+    entry = Entry(**json.loads(doc))
+    entry.folder = root + entry.id
+    return entry
 
 
 def _select(

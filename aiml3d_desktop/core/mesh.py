@@ -146,52 +146,103 @@ def file_type_of(path: str | Path) -> str:
     return READ_FORMATS[suffix]
 
 
-def load(path: str | Path, file_type: str | None = None) -> LoadedMesh:
-    """Read any format in ``READ_FORMATS``; a broken or empty file raises ``MeshLoadError``."""
+def load(path: str | Path, file_type: str | None = None, name: str | None = None) -> LoadedMesh:
+    """Read any format in ``READ_FORMATS``; a broken or empty file raises ``MeshLoadError``
+    that calls the file ``name`` (a download's temporary file has a name nobody knows)."""
     path = Path(path)
     file_type = file_type or file_type_of(path)
-    name = path.name
+    name = name or path.name
     try:
+        if path.is_dir():
+            raise MeshLoadError(f"{name} is a folder, not a mesh file")
         size = path.stat().st_size
     except OSError as exc:
         raise MeshLoadError(f"Cannot open {name}: {exc.strerror or exc}") from None
     if size == 0:
         raise MeshLoadError(f"{name} is empty (0 bytes)")
-    if file_type == "obj" and _SHORT_OBJ_FACE.search(path.read_bytes()):
-        raise MeshLoadError(
-            f"{name} is damaged: it has a face with fewer than three vertices",
-            hint="Re-export it from the program that made it.",
-        )
-    simple = glb.read_simple(path) if file_type == "glb" else None
+    try:
+        if file_type == "obj" and _SHORT_OBJ_FACE.search(path.read_bytes()):
+            raise MeshLoadError(
+                f"{name} is damaged: it has a face with fewer than three vertices",
+                hint="Re-export it from the program that made it.",
+            )
+        simple = glb.read_simple(path) if file_type == "glb" else None
+    except glb.GlbError as exc:
+        raise MeshLoadError(f"{name} is damaged: {exc}", hint=DAMAGED_HINT) from None
+    except OSError as exc:
+        raise MeshLoadError(f"Cannot read {name}: {exc.strerror or exc}") from None
     if simple is not None:
         positions, indices, colours = simple
+        _check_finite(positions, name)
         if not len(indices):
             raise MeshLoadError(f"{name} contains no triangles")
-        _check_finite(positions, name)
         return LoadedMesh(path, MeshArrays(positions, indices, colours), size)
+    tm = _load_with_trimesh(path, file_type, name)
+    return LoadedMesh(path, to_arrays(tm), size, tm)
+
+
+DAMAGED_HINT = "Export or download it again."
+
+
+def _load_with_trimesh(path: Path, file_type: str, name: str) -> trimesh.Trimesh:
+    """trimesh's reading, with its failures turned into messages that say what is wrong.
+
+    Read unprocessed first: processing silently drops faces with NaN corners, and a file
+    holding those is damaged, not smaller."""
     import trimesh
 
     try:
-        tm = _flatten(trimesh.load(str(path), file_type=file_type), name)
-    except MeshLoadError:
+        loaded = trimesh.load(str(path), file_type=file_type, process=False)
+        geometries = loaded.geometry.values() if isinstance(loaded, trimesh.Scene) else [loaded]
+        for geometry in geometries:
+            if isinstance(geometry, trimesh.Trimesh):
+                _check_finite(geometry.vertices, name)
+                geometry.process()
+        tm = _flatten(loaded, name)
+    except MeshLoadError as exc:
+        if "no triangles" in exc.message and file_type == "ply":
+            promised = _ply_faces(path)
+            if promised:
+                raise MeshLoadError(f"{name} is damaged: its header lists {promised:,} faces, "
+                                    "but none could be read", hint=DAMAGED_HINT) from None
         raise
     except Exception as exc:  # noqa: BLE001 - trimesh raises anything at a broken file
         raise MeshLoadError(
             f"{name} could not be read as {file_type.upper()}: {_reason(exc)}",
-            hint="The file may be damaged or incomplete.",
+            hint="The file may be damaged or incomplete: " + DAMAGED_HINT.lower(),
         ) from None
-    _check_finite(tm.vertices, name)
-    return LoadedMesh(path, to_arrays(tm), size, tm)
+    return tm
 
 
 def _check_finite(positions: np.ndarray, name: str) -> None:
-    if not np.isfinite(positions).all():
-        raise MeshLoadError(f"{name} has vertices with invalid (NaN or infinite) coordinates")
+    bad = int((~np.isfinite(positions)).any(axis=1).sum())
+    if bad:
+        what = "1 vertex" if bad == 1 else f"{bad:,} vertices"
+        raise MeshLoadError(f"{name} is damaged: {what} with invalid (NaN or infinite) "
+                            "coordinates", hint=DAMAGED_HINT)  # fmt: skip
 
 
 def _reason(exc: Exception) -> str:
+    """trimesh's own words, where it has some; its bare assertions mean inconsistent
+    counts or offsets inside the file."""
+    if isinstance(exc, AssertionError | IndexError) and not str(exc).strip(" .!"):
+        return "its counts or offsets do not fit its data"
+    if isinstance(exc, RecursionError):
+        return "it is nested too deeply"
+    if "unexpected length" in str(exc):
+        return "its size does not match the counts in its header"
     text = " ".join(str(exc).split())[:160]
+    if isinstance(exc, TypeError | KeyError | IndexError | AttributeError):
+        return f"its contents are malformed ({type(exc).__name__}: {text})"
     return text or type(exc).__name__
+
+
+def _ply_faces(path: Path) -> int:
+    """How many faces a PLY file's header promises (0 when it cannot tell)."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    match = re.search(rb"^element face (\d+)", head, re.M)
+    return int(match.group(1)) if match else 0
 
 
 def _flatten(loaded: object, name: str) -> trimesh.Trimesh:

@@ -1,15 +1,26 @@
-"""HTTP plumbing shared by the API client and the downloaders: retries and cancellable
-sockets on a requests session. The policies it applies live in netpolicy.py."""
+"""HTTP plumbing shared by the API client and the downloaders: retries, cancellable
+sockets, limits a socket timeout cannot give (a whole answer's deadline, a stalled
+download), redirects checked hop by hop, and answers read with a cap. The policies it
+applies live in netpolicy.py.
+
+Every request goes through a session made by make_session(); every address it connects
+to is checked once connected (address_refusal), so a DNS answer cannot lead where a link
+may not."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 import socket
 import threading
+import time
 import weakref
+from collections.abc import Iterator
+from urllib.parse import urljoin
 
 import requests
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -18,7 +29,18 @@ from urllib3.util.retry import Retry
 
 from aiml3d_desktop import __version__
 from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.netpolicy import RateGate, RetryPolicy
+from aiml3d_desktop.core.errors import ConfigError, NetworkError
+from aiml3d_desktop.core.netpolicy import (
+    ERROR_BODY_LIMIT,
+    MAX_REDIRECTS,
+    STALL_BYTES,
+    RateGate,
+    RetryPolicy,
+    address_refusal,
+    check_url,
+)
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = f"aiml3d-desktop/{__version__}"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -32,10 +54,12 @@ class _Retry(Retry):
     cancel: CancelToken | None = None
     base_backoff: float = 1.0
     gate: RateGate | None = None
+    watched: _Watched | None = None
 
     def new(self, **kw):
         retry = super().new(**kw)
         retry.cancel, retry.base_backoff, retry.gate = self.cancel, self.base_backoff, self.gate
+        retry.watched = self.watched
         return retry
 
     def increment(
@@ -43,10 +67,19 @@ class _Retry(Retry):
     ):
         if self.cancel is not None:
             self.cancel.check()  # a cancel shuts the socket: that is no error to retry
+        if self.watched is not None and self.watched.watch and self.watched.watch.expired:
+            raise error or ReadTimeoutError(_pool, url, "the answer took too long")
         # A generation that timed out once will time out again, and every try costs credits.
         if isinstance(error, ReadTimeoutError) and method == "POST":
             raise error
-        return super().increment(method, url, response, error, _pool, _stacktrace)
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        # A retry follows: urllib3 would read this answer's body whole to reuse the
+        # connection, whatever its size. Not a big or endless one.
+        if response is not None and _large_or_unknown(response):
+            response.close()
+        log.info("retrying %s %s after %s", method, _short(url),
+                 error.__class__.__name__ if error else f"HTTP {response.status}")  # fmt: skip
+        return retry
 
     def sleep(self, response=None) -> None:
         delay = self.base_backoff * 2 ** max(0, len(self.history) - 1)
@@ -85,9 +118,20 @@ class _Sockets:
                 sock.shutdown(socket.SHUT_RDWR)
 
 
-def _pool_classes(sockets: _Sockets) -> dict:
+def _pool_classes(sockets: _Sockets, local_ok: bool) -> dict:
     def tracked(connection_cls):
         class Tracked(connection_cls):
+            def _new_conn(self):
+                sock = super()._new_conn()
+                # The name was checked; what it resolved to is checked here, before a TLS
+                # handshake or a request goes out.
+                refusal = address_refusal(sock.getpeername()[0], local_ok)
+                if refusal:
+                    sock.close()
+                    raise ConfigError(f"The connection to {self.host} was refused: {refusal}",
+                                      hint="Nothing was sent there.")  # fmt: skip
+                return sock
+
             def connect(self):
                 super().connect()
                 sockets.add(self.sock)  # after TLS wrapping, for https
@@ -104,17 +148,31 @@ def _pool_classes(sockets: _Sockets) -> dict:
 
 
 class _Adapter(HTTPAdapter):
-    def __init__(self, sockets: _Sockets, **kw) -> None:
-        self._sockets = sockets
+    def __init__(self, sockets: _Sockets, local_ok: bool, **kw) -> None:
+        self._sockets, self._local_ok = sockets, local_ok
         super().__init__(**kw)
 
     def init_poolmanager(self, *args, **kw) -> None:
         super().init_poolmanager(*args, **kw)
-        self.poolmanager.pool_classes_by_scheme = _pool_classes(self._sockets)
+        self.poolmanager.pool_classes_by_scheme = _pool_classes(self._sockets, self._local_ok)
 
 
-def make_session(policy: RetryPolicy, cancel: CancelToken, *, retry_post: bool) -> requests.Session:
-    """A session whose every request retries by ``policy``; cancelling shuts its sockets."""
+class _Watched:
+    """The Watch a session is under, if any (its retries must not outlive it)."""
+
+    watch: Watch | None = None
+
+
+class Session(requests.Session):
+    sockets: _Sockets
+    watched: _Watched
+
+
+def make_session(policy: RetryPolicy, cancel: CancelToken, *, retry_post: bool,
+                 local_ok: bool = True) -> Session:  # fmt: skip
+    """A session whose every request retries by ``policy``; cancelling shuts its sockets.
+    ``local_ok=False``: it may not connect into this machine or its network (for links
+    a server gave)."""
     retry = _Retry(
         total=policy.attempts,
         connect=policy.attempts,
@@ -130,11 +188,126 @@ def make_session(policy: RetryPolicy, cancel: CancelToken, *, retry_post: bool) 
         raise_on_redirect=False,
     )
     retry.cancel, retry.base_backoff, retry.gate = cancel, policy.backoff, policy.gate
-    session = requests.Session()
+    retry.watched = _Watched()
+    session = Session()
     session.headers["User-Agent"] = USER_AGENT
-    sockets = _Sockets()
-    adapter = _Adapter(sockets, max_retries=retry)
+    session.sockets, session.watched = _Sockets(), retry.watched
+    adapter = _Adapter(session.sockets, local_ok, max_retries=retry)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    cancel.on_cancel(sockets.shutdown)
+    cancel.on_cancel(session.sockets.shutdown)
     return session
+
+
+class Watch:
+    """Limits on one exchange that socket timeouts cannot set: the whole of it within
+    ``total`` seconds, and at least STALL_BYTES every ``stall`` seconds of reading (counted
+    by chunks()). When one is passed, the session's sockets are shut, which wakes a blocked
+    read at once, and ``expired`` says which: "total" or "stall"."""
+
+    TICK = 0.25  # seconds between checks
+
+    def __init__(self, session: Session, *, total: float | None = None,
+                 stall: float | None = None) -> None:  # fmt: skip
+        self.session, self.total, self.stall = session, total, stall
+        self.expired: str | None = None
+        self.received = 0
+        self._stop = threading.Event()
+
+    def __enter__(self) -> Watch:
+        self.session.watched.watch = self
+        threading.Thread(target=self._run, name="net-watch", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self.session.watched.watch = None
+
+    def got(self, count: int) -> None:
+        self.received += count
+
+    def _run(self) -> None:
+        started = mark_time = time.monotonic()
+        mark_bytes = 0
+        while not self._stop.wait(self.TICK):
+            now = time.monotonic()
+            if self.received - mark_bytes >= STALL_BYTES:
+                mark_time, mark_bytes = now, self.received
+            if self.total is not None and now - started > self.total:
+                self.expired = "total"
+            elif self.stall is not None and self.received and now - mark_time > self.stall:
+                self.expired = "stall"  # counted from the first byte: waiting is `total`'s
+            if self.expired:
+                log.info("%s limit passed after %.1f s, %d bytes", self.expired,
+                         now - started, self.received)  # fmt: skip
+                self.session.sockets.shutdown()
+                return
+
+
+def get(session: Session, url: str, what: str, *, timeout: tuple[float, float],
+        local_ok: bool = True) -> requests.Response:  # fmt: skip
+    """A streamed GET that follows redirects itself, checking each address before anything
+    is sent to it (requests would follow first and let us check after)."""
+    for _ in range(MAX_REDIRECTS + 1):
+        check_url(url, what, local_ok)
+        started = time.monotonic()
+        response = session.get(url, stream=True, timeout=timeout, allow_redirects=False)
+        log.info("GET %s: HTTP %s in %.2f s", _short(url), response.status_code,
+                 time.monotonic() - started)  # fmt: skip
+        if not response.is_redirect:
+            return response
+        response.close()
+        url = urljoin(url, response.headers["location"])
+    raise NetworkError(f"The {what} redirected more than {MAX_REDIRECTS} times",
+                       hint="The link may be broken: try it in a browser.")  # fmt: skip
+
+
+def chunks(response: requests.Response, size: int, watch: Watch | None = None) -> Iterator[bytes]:
+    """The body as it arrives (whatever the socket has, up to ``size``), so that progress
+    and a Watch see bytes when they come, not when a whole chunk is full. Transport
+    failures come out as requests.ConnectionError."""
+    raw = response.raw
+    while True:
+        try:
+            chunk = raw.read1(size, decode_content=True)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise requests.ConnectionError(exc) from exc
+        if not chunk:
+            return
+        if watch is not None:
+            watch.got(len(chunk))
+        yield chunk
+
+
+def read_capped(response: requests.Response, limit: int, watch: Watch | None = None, *,
+                truncate: bool = False) -> bytes:  # fmt: skip
+    """The whole body, or TooLarge past ``limit`` bytes (read that far, and no further);
+    with ``truncate``, its first ``limit`` bytes instead (an error's message is at the
+    start)."""
+    body = bytearray()
+    for chunk in chunks(response, 64 * 1024, watch):
+        body += chunk
+        if len(body) > limit:
+            response.close()
+            if truncate:
+                return bytes(body[:limit])
+            raise TooLarge(len(body))
+    return bytes(body)
+
+
+class TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(f"more than {size:,} bytes")
+        self.size = size
+
+
+def _large_or_unknown(response) -> bool:
+    try:
+        return int(response.headers.get("Content-Length", "")) > ERROR_BODY_LIMIT
+    except ValueError:
+        return True
+
+
+def _short(url: str | None) -> str:
+    """A URL for the log: no query string (signed CDN links carry tokens there)."""
+    return (url or "").split("?", 1)[0][:200]

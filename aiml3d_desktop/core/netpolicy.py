@@ -16,11 +16,22 @@ from aiml3d_desktop.core.errors import ConfigError
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds. Generation is synchronous and can take a minute, hence the long read."""
+    """Seconds. Generation is synchronous and can take a minute, hence the long read.
+
+    ``read`` bounds the API's whole answer, not just the wait for each byte (a server that
+    sends one byte every ten seconds never trips a socket timeout); a download fails when
+    fewer than ``STALL_BYTES`` arrive in ``stall`` seconds."""
 
     connect: float = 10.0
     read: float = 180.0
     download_read: float = 60.0
+    stall: float = 30.0
+
+
+STALL_BYTES = 16 * 1024  # a download slower than this per stall period has stalled
+API_ANSWER_LIMIT = 8 * 2**20  # the API answers with a few hundred bytes of JSON
+ERROR_BODY_LIMIT = 64 * 1024  # of an error answer, this much is read (for its message)
+MAX_REDIRECTS = 5
 
 
 class RateGate:
@@ -66,10 +77,51 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def check_url(url: str, what: str) -> str:
-    """https anywhere; plain http only to this machine (the test server). Returns the URL."""
+# Link-local addresses and the cloud providers' metadata services: a request there from a
+# cloud machine can hand out its credentials, so no link, redirect or DNS answer may lead
+# there, even over https.
+_FORBIDDEN_NETS = tuple(ipaddress.ip_network(n) for n in (
+    "169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "100.100.100.200/32"))  # fmt: skip
+_FORBIDDEN_NAMES = frozenset({"metadata", "metadata.google.internal", "instance-data"})
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(host.strip("[]").split("%")[0])
+    except ValueError:
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped or address
+
+
+def address_refusal(host: str | None, local_ok: bool = True) -> str | None:
+    """Why a request to ``host`` (a name or an address) must not be made, or None.
+
+    ``local_ok=False`` is for links a server hands us (the mesh, a drawn picture): those
+    may not lead into this machine or its network, unless the API itself is local (the
+    test server)."""
+    if not host:
+        return "it has no host"
+    host = host.lower().rstrip(".")
+    address = _address(host)
+    if host in _FORBIDDEN_NAMES or (address and any(address in n for n in _FORBIDDEN_NETS)):
+        return "it points at a link-local or cloud metadata address"
+    if not local_ok and (host == "localhost" or (address and not address.is_global)):
+        return "it points into this machine or its local network"
+    return None
+
+
+def check_url(url: str, what: str, local_ok: bool = True) -> str:
+    """https anywhere; plain http only to this machine (the test server); never a
+    link-local or metadata address (see address_refusal()). Returns the URL."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
+    if scheme in ("http", "https") and parts.hostname:
+        refusal = address_refusal(parts.hostname, local_ok)
+        if refusal:
+            raise ConfigError(f"The {what} {url[:120]!r} was refused: {refusal}",
+                              hint="Nothing was sent there. Check the link, or the API "
+                              "base URL in Settings.")  # fmt: skip
     if scheme == "https" and parts.hostname:
         return url
     if scheme == "http" and is_loopback(parts.hostname):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,13 +13,14 @@ from PIL import Image
 from aiml3d_desktop.core import images
 from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.errors import InputError, NetworkError
-from aiml3d_desktop.core.net import make_session
-from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts, check_url
+from aiml3d_desktop.core.net import TooLarge, Watch, get, make_session, read_capped
+from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.jobs import Drawing
 
 DISPLAY_MAX_SIDE = 2048
+FETCH_SECONDS = 60.0  # a picture link's whole download
 
 
 @dataclass(frozen=True)
@@ -46,15 +46,17 @@ def load_preview(
     ``fill``, a local picture also framed as images.prepare() will send it."""
     cancel = cancel or CancelToken()
     progress("opening", None, None)
+    target = max(DISPLAY_MAX_SIDE, 2 * max_side)  # JPEGs decode reduced to this
     if images.is_url(source):
         raw = _fetch(source, cancel)
-        image = images.decode(raw, Path(source.split("?")[0]).name or "the linked image")
+        name = Path(source.split("?")[0]).name or "the linked image"
+        image = images.decode(raw, name, target)
     else:
         path = Path(source)
         images.check_file(path)
-        image = images.decode(path.read_bytes(), path.name)
+        image = images.decode(path.read_bytes(), path.name, target)
     cancel.check()
-    size = image.size
+    size = images.full_size(image)
     image = images.upright(image)
     prepared, notes = None, ()
     if fill is not None and not images.is_url(source):
@@ -67,25 +69,29 @@ def load_preview(
     return Preview(source, rgba, size, images.is_url(source), prepared, notes)
 
 
-def _fetch(url: str, cancel: CancelToken) -> bytes:
-    check_url(url, "image address")
-    session = make_session(RetryPolicy(attempts=2), cancel, retry_post=False)
+def _fetch(url: str, cancel: CancelToken, local_ok: bool = True) -> bytes:
+    """A picture's bytes from a link: redirects checked hop by hop, at most 50 MiB, and a
+    minute at most (a link that drips bytes is given up on)."""
+    session = make_session(RetryPolicy(attempts=2), cancel, retry_post=False, local_ok=local_ok)
+    timeouts = Timeouts()
+    watch = Watch(session, total=FETCH_SECONDS, stall=timeouts.stall)
     try:
-        with session.get(url, stream=True, timeout=(Timeouts().connect, 30)) as response:
+        with watch, get(session, url, "image address", timeout=(timeouts.connect, 30),
+                        local_ok=local_ok) as response:  # fmt: skip
             if response.status_code != 200:
                 raise InputError(
                     f"The link answered HTTP {response.status_code}",
                     hint="Check that the link opens a picture in your browser.",
                 )
-            body = io.BytesIO()
-            for chunk in response.iter_content(256 * 1024):
-                cancel.check()
-                body.write(chunk)
-                if body.tell() > images.MAX_FILE_BYTES:
-                    raise InputError("The linked picture is larger than 50 MiB")
-            return body.getvalue()
+            return read_capped(response, images.MAX_FILE_BYTES, watch)
+    except TooLarge:
+        raise InputError("The linked picture is larger than 50 MiB") from None
     except requests.RequestException as exc:
         cancel.check()
+        if watch.expired:
+            raise NetworkError("The picture's download took too long or stalled",
+                               hint="Try again later, or save the picture and open the "
+                               "file.") from None  # fmt: skip
         raise NetworkError(
             f"Could not download the picture: {type(exc).__name__}",
             hint="Check your connection and the link.",
@@ -94,8 +100,9 @@ def _fetch(url: str, cancel: CancelToken) -> bytes:
         session.close()
 
 
-def fetch_picture(url: str, cancel: CancelToken | None = None) -> bytes:
-    """A picture's bytes from a link, checked to be a picture we can read."""
-    raw = _fetch(url, cancel or CancelToken())
+def fetch_picture(url: str, cancel: CancelToken | None = None, local_ok: bool = True) -> bytes:
+    """A picture's bytes from a link, checked to be a picture we can read; ``local_ok=False``
+    for a link a server gave (see netpolicy.address_refusal)."""
+    raw = _fetch(url, cancel or CancelToken(), local_ok)
     images.decode(raw, "the picture made from the prompt")
     return raw

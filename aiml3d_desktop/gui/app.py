@@ -1,163 +1,68 @@
-"""QApplication set-up (OpenGL surface format, logging, excepthook) and the GUI entry point."""
+"""The desktop app's entry point: ``aiml3d-desktop [FILE...]``, and what ``aiml3d`` runs
+without a command or with files. Importing this module loads no Qt: when a window of this
+user already runs, the files go to it (gui/instance.py) and this process ends in a few tens
+of milliseconds, without ever loading Qt."""
 
 from __future__ import annotations
 
-import importlib
+import argparse
 import logging
-import logging.handlers
-import sys
-import threading
 
-from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtGui import QColor, QIcon, QPalette, QSurfaceFormat
-from PySide6.QtWidgets import QApplication
-
-from aiml3d_desktop import APP_ID, APP_NAME, __version__, paths
-from aiml3d_desktop.core import keys
-from aiml3d_desktop.core.errors import Aiml3DError
+from aiml3d_desktop import APP_NAME, __version__
 
 log = logging.getLogger("aiml3d_desktop")
 
 
-class _RedactKey(logging.Filter):
-    """Belt and braces: should a key ever reach a log message, it is blanked out."""
+def run(files: list[str], new_window: bool = False) -> int:
+    """Open ``files`` (pictures, meshes, folders, links) in this user's window: the running
+    one if there is one, else a new one."""
+    from aiml3d_desktop.gui import instance
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        key = keys.known_secret()
-        if key and key in record.getMessage():
-            record.msg, record.args = record.getMessage().replace(key, "[key]"), None
-        return True
-
-
-def setup_logging() -> None:
-    """A rotating log file in the user log folder (one handler, moved if the folder changed)."""
-    folder = paths.log_dir()
-    for handler in list(log.handlers):
-        if isinstance(handler, logging.handlers.RotatingFileHandler):
-            if handler.baseFilename == str((folder / "aiml3d.log").absolute()):
-                return
-            log.removeHandler(handler)
-            handler.close()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(
-            folder / "aiml3d.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-        )
-    except OSError:
-        return  # a read-only home must not stop the app
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_RedactKey())
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False  # a windowed app's console stays quiet: the file has it all
+    if not new_window and instance.hand_over(files):
+        return 0
+    return start_window(files)
 
 
-def setup_surface_format() -> None:
-    """A depth buffer for every GL widget, and one pool of GL resources shared by all of them
-    (pyqtgraph caches shader programs across views). Must run before the QApplication
-    exists. Multisampling is the viewer's own (see Viewer): asked for here, it applies to
-    the window's compositing context too and costs 0.3 s at start on software GL."""
-    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
-    fmt = QSurfaceFormat()
-    fmt.setDepthBufferSize(24)
-    QSurfaceFormat.setDefaultFormat(fmt)
+def start_window(files: list[str]) -> int:
+    from aiml3d_desktop.gui import qt_setup
 
-
-def apply_dark_theme(app: QApplication) -> None:
-    """Fusion with a dark palette: the viewer and pictures read best on a dark frame."""
-    app.setStyle("Fusion")
-    palette = QPalette()
-    role = QPalette.ColorRole
-    for r, color in (
-        (role.Window, "#2b2f36"), (role.WindowText, "#e4e6eb"), (role.Base, "#1f2228"),
-        (role.AlternateBase, "#2b2f36"), (role.ToolTipBase, "#1f2228"),
-        (role.ToolTipText, "#e4e6eb"), (role.Text, "#e4e6eb"), (role.Button, "#363b44"),
-        (role.ButtonText, "#e4e6eb"), (role.Highlight, "#4a90e2"),
-        (role.HighlightedText, "#ffffff"), (role.Link, "#8ec5ff"),
-        (role.PlaceholderText, "#8a909c"),
-    ):  # fmt: skip
-        palette.setColor(r, QColor(color))
-    for r in (role.WindowText, role.Text, role.ButtonText):
-        palette.setColor(QPalette.ColorGroup.Disabled, r, QColor("#6b717d"))
-    app.setPalette(palette)
-
-
-def create_app(argv: list[str] | None = None) -> QApplication:
-    app = QApplication.instance()
-    if app is None:
-        # The viewer's modules (pyqtgraph, PyOpenGL: 0.3 s) start importing now, beside the
-        # application's set-up, whose C++ parts let them run: the window is up 50 ms sooner.
-        threading.Thread(target=importlib.import_module, args=("pyqtgraph.opengl",),
-                         name="import-viewer", daemon=True).start()  # fmt: skip
-        setup_surface_format()
-        app = QApplication(argv or sys.argv[:1])
-    app.setApplicationName(APP_NAME)
-    app.setOrganizationName(APP_ID)
-    app.setApplicationVersion(__version__)
-    app.setWindowIcon(QIcon(str(paths.resource("aiml3d.svg"))))
-    apply_dark_theme(app)
-    setup_logging()
-    return app
-
-
-_collector = None
-
-
-def collect_garbage_on_gui_thread() -> None:
-    """Python's cyclic garbage collector runs on whichever thread allocates; when that is a
-    worker and the garbage holds Qt widgets, Qt aborts the process. pyqtgraph's collector
-    turns automatic collection off and collects on a GUI-thread timer instead."""
-    global _collector
-    if _collector is None:
-        from pyqtgraph.util.garbage_collector import GarbageCollector
-
-        _collector = GarbageCollector(interval=1.0)
-
-
-def install_excepthook(window) -> None:
-    """An exception nobody caught on the GUI thread goes through the error route, not a crash."""
-
-    def hook(kind, value, tb):
-        log.error("uncaught exception", exc_info=(kind, value, tb))
-        import traceback
-
-        window.report_error(Aiml3DError(
-            f"Something went wrong inside the app: {kind.__name__}: {value}",
-            hint="Please report it with the log file (Help > Open log folder).",
-            details="".join(traceback.format_exception(kind, value, tb)),
-        ))  # fmt: skip
-
-    sys.excepthook = hook
-
-
-def run(files: list[str]) -> int:
-    app = create_app()
+    app = qt_setup.create_app()
+    from aiml3d_desktop.gui.instance_server import InstanceServer
     from aiml3d_desktop.gui.main_window import MainWindow
 
     window = MainWindow(files)
-    install_excepthook(window)
+    qt_setup.install_excepthook(window)
     app.aboutToQuit.connect(window.runner.shutdown)
+    previous = qt_setup.close_on_terminate(window)
+    server = InstanceServer(window)
+    server.sources_received.connect(window.open_sources)
+    server.listen()
     window.show()
     log.info("started %s %s", APP_NAME, __version__)
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        server.close()
+        qt_setup.restore_terminate(previous)
 
 
 def main(argv: list[str] | None = None) -> int:
     """``aiml3d-desktop``: the windowed app's own entry point, and what a double-click on a
     model file runs (with the file as its argument)."""
-    import argparse
-
     parser = argparse.ArgumentParser(
         prog="aiml3d-desktop",
-        description=f"{APP_NAME}: the desktop app. Files given are opened (models, pictures).",
+        description=f"{APP_NAME}: the desktop app. Files given are opened (models, pictures, "
+        "folders of pictures, links); if the app is already running, they open in its window.",
     )
     parser.add_argument("files", nargs="*", metavar="FILE")
+    parser.add_argument("--new-window", action="store_true",
+                        help="start a window of its own even if one is running")
     parser.add_argument("--self-test", action="store_true",
-                        help="check that this installation works, then exit 0 (or 1)")  # fmt: skip
+                        help="check that this installation works, then exit 0 (or 1)")
     parser.add_argument("--version", action="version", version=f"aiml3d-desktop {__version__}")
     args = parser.parse_args(argv)
     if args.self_test:
         from aiml3d_desktop.gui import selftest
 
         return selftest.run()
-    return run(args.files)
+    return run(args.files, args.new_window)

@@ -5,6 +5,7 @@ The batch queue runs beside it (gui/batch_controller.py)."""
 from __future__ import annotations
 
 import contextlib
+import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Slot
@@ -19,6 +20,8 @@ from aiml3d_desktop.gui import tasks
 if TYPE_CHECKING:
     from aiml3d_desktop.gui.main_window import MainWindow
     from aiml3d_desktop.gui.workers import Worker
+
+log = logging.getLogger(__name__)
 
 
 class GenerationController(QObject):
@@ -106,6 +109,7 @@ class GenerationController(QObject):
             "draw_options": win.prompt.options() if kind == batch.PROMPT else {},
         }
         count = win.batch.add(sources, kind, queued)
+        log.info("queued %d item(s)", count)
         win.queue_dock.show()
         win.status.show(f"Queued {count} item{'s' * (count != 1)}")
 

@@ -5,6 +5,7 @@ the work itself is core/'s, run through gui/workers.py."""
 from __future__ import annotations
 
 import contextlib
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, Slot
@@ -42,11 +43,15 @@ from aiml3d_desktop.gui.widgets.queue_panel import QueuePanel
 from aiml3d_desktop.gui.widgets.stats_panel import StatsPanel
 from aiml3d_desktop.gui.workers import Runner, Worker
 
+log = logging.getLogger(__name__)
+
 
 class MainWindow(QMainWindow):
     def __init__(self, files: tuple[str, ...] | list[str] = ()) -> None:
-        """``files`` (from the command line) start loading first, on worker threads, so that
-        reading them overlaps building the window."""
+        """``files`` come from the command line (a file manager's "Open with"): pictures,
+        meshes, folders or links, opened as a drop of them would be. A lone mesh starts
+        loading first, on a worker thread, so that reading it overlaps building the window;
+        the rest waits for the window's panels."""
         super().__init__()
         self.setWindowTitle(APP_NAME)
         self.setAcceptDrops(True)
@@ -55,10 +60,11 @@ class MainWindow(QMainWindow):
         self.runner = Runner(self)
         self.runner.idle.connect(self._idle)
         self.status = StatusLine(self.statusBar(), self)
-        for source in files:
+        early = list(files) if len(files) == 1 and _is_mesh_file(files[0]) else []
+        for source in early:
             self._start_open(source)
         # Imported here, after those loads started: pyqtgraph takes a third of a second.
-        from aiml3d_desktop.gui.app import collect_garbage_on_gui_thread
+        from aiml3d_desktop.gui.qt_setup import collect_garbage_on_gui_thread
         from aiml3d_desktop.gui.widgets.viewer import Viewer
 
         collect_garbage_on_gui_thread()
@@ -116,12 +122,14 @@ class MainWindow(QMainWindow):
         self._build_queue_dock()
 
         self.menu_actions = build_menus(self)
-        for source in files:
+        for source in early:
             self.menu_actions.add_recent(source)
         self._restore_ui()
         self.generation.set_busy(False)
         for warning in warnings:
             self.statusBar().showMessage(warning, 10000)
+        if files and not early:
+            self.open_sources(list(files))
 
     def _build_side_panel(self) -> None:
         side = QWidget()
@@ -225,7 +233,7 @@ class MainWindow(QMainWindow):
         self.menu_actions.add_recent(source)
 
     def _start_open(self, source: str) -> None:
-        if not images.is_url(source) and Path(source).suffix.lower() in READ_FORMATS:
+        if _is_mesh_file(source):
             self.start(tasks.open_mesh, source, succeeded=self._mesh_opened)
         else:
             self.start(tasks.open_picture, source, self.params.fill(),
@@ -249,6 +257,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _picture_opened(self, preview) -> None:
+        log.info("opened picture %s", preview.source)
         self.image_panel.set_preview(preview)
         if self.generation.job is None:
             self.status.show("Picture ready: press Generate")
@@ -258,6 +267,7 @@ class MainWindow(QMainWindow):
         entry, self._opening_entry = self._opening_entry, None
         if entry is not None and loaded.path != entry.mesh_path:
             entry = None  # another file finished loading first
+        log.info("opened mesh %s", loaded.path)
         self.show_mesh(loaded, _entry_metadata(entry) if entry else None, entry)
         self.status.show(f"Opened {entry.title if entry else loaded.path.name}")
 
@@ -361,6 +371,7 @@ class MainWindow(QMainWindow):
         loaded, self._details_wanted = self._details_wanted, None
         if loaded is None or loaded is not self.loaded:
             return
+        log.info("mesh on screen: %s", loaded.path)
         if loaded.arrays.normals is None:
             self.start(tasks.mesh_normals, loaded, succeeded=self._normals_ready)
         if not loaded.has_stats:
@@ -407,24 +418,25 @@ class MainWindow(QMainWindow):
     def paste(self) -> None:
         self.take_mime(QGuiApplication.clipboard().mimeData())
 
-    def take_mime(self, mime) -> None:
-        """Files, links and image data, from a drop or the clipboard. Several pictures, or a
-        folder, go to the batch queue."""
-        local = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
+    def open_sources(self, sources: list[str]) -> None:
+        """Files, folders and links from a drop, the command line or a second copy of the
+        app: several files, or a folder, go to the batch queue; one picture, link or mesh
+        opens (a missing one says so)."""
+        local = [s for s in sources if not images.is_url(s)]
         if len(local) > 1 or any(Path(p).is_dir() for p in local):
-            return self.generation.queue_paths(local)
-            return self.report_error(
-                InputError(
-                    "No pictures there",
-                    hint="The batch queue takes PNG, JPEG and WEBP files, or folders of them.",
-                ),
-                "Nothing to queue",
-            )
-        for url in mime.urls() if mime.hasUrls() else []:
-            if url.isLocalFile():
-                return self.open_path(url.toLocalFile())
-            if url.scheme() in ("http", "https"):
-                return self.open_path(url.toString())
+            self.generation.queue_paths(local)
+        elif sources:
+            self.open_path(sources[0])
+        self.raise_()
+        self.activateWindow()
+
+    def take_mime(self, mime) -> None:
+        """Files, links and image data, from a drop or the clipboard."""
+        urls = mime.urls() if mime.hasUrls() else []
+        sources = [url.toLocalFile() if url.isLocalFile() else url.toString() for url in urls
+                   if url.isLocalFile() or url.scheme() in ("http", "https")]  # fmt: skip
+        if sources:
+            return self.open_sources(sources)
         if mime.hasImage():
             image = QImage(mime.imageData())
             if not image.isNull():
@@ -435,6 +447,10 @@ class MainWindow(QMainWindow):
         self.report_error(InputError("That is not a picture, a link or a mesh file",
                                      hint="Drop or paste a PNG, JPEG or WEBP picture, a link "
                                      "to one, or a 3D model file."), "Nothing to open")  # fmt: skip
+
+
+def _is_mesh_file(source: str) -> bool:
+    return not images.is_url(source) and Path(source).suffix.lower() in READ_FORMATS
 
 
 def _entry_metadata(entry: Entry) -> dict:

@@ -71,8 +71,8 @@ def _window() -> bool:
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QImage
 
-    from aiml3d_desktop.gui.app import create_app
     from aiml3d_desktop.gui.main_window import MainWindow
+    from aiml3d_desktop.gui.qt_setup import create_app
 
     app = create_app()
     window = MainWindow([str(paths.resource("samples/sample.glb"))])

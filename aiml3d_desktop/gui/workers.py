@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
-import traceback
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.errors import Aiml3DError, Cancelled
+from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, as_error
 
 log = logging.getLogger(__name__)
 # Within a stage, progress reaches the GUI at most this often: each report repaints the
@@ -45,13 +44,7 @@ class Worker(QObject):
             self.failed.emit(exc)
         except Exception as exc:  # noqa: BLE001 - a bug must reach the user, not kill the thread
             log.exception("unexpected error in a background job")
-            self.failed.emit(
-                Aiml3DError(
-                    f"Something went wrong inside the app: {type(exc).__name__}: {exc}",
-                    hint="Please report it with the log file (Help > Open log folder).",
-                    details=traceback.format_exc(),
-                )
-            )
+            self.failed.emit(as_error(exc))
         else:
             if self.cancel_token.cancelled:
                 self.failed.emit(Cancelled())

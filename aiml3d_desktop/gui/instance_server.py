@@ -1,0 +1,71 @@
+"""The running window's side of gui/instance.py: takes what later copies of the app were
+given, and opens it here."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+from aiml3d_desktop.gui import instance
+
+log = logging.getLogger(__name__)
+
+
+class InstanceServer(QObject):
+    sources_received = Signal(list)  # paths and links a later copy was given (maybe none)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._buffers: dict[QLocalSocket, bytearray] = {}
+        self.server = QLocalServer(self)
+        self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        self.server.newConnection.connect(self._connected)
+
+    def listen(self) -> bool:
+        name = instance.address()
+        if not self.server.listen(name):
+            # A copy that crashed left its socket: nobody answered there (else this copy
+            # would have handed over instead of starting), so it can go.
+            QLocalServer.removeServer(name)
+            if not self.server.listen(name):
+                log.warning("cannot take files from other copies: %s", self.server.errorString())
+                return False
+        return True
+
+    def close(self) -> None:
+        self.server.close()
+
+    @Slot()
+    def _connected(self) -> None:
+        while (sock := self.server.nextPendingConnection()) is not None:
+            self._buffers[sock] = bytearray()
+            sock.readyRead.connect(self._read)
+            sock.disconnected.connect(self._gone)
+
+    @Slot()
+    def _read(self) -> None:
+        sock = self.sender()
+        buffer = self._buffers.get(sock)
+        if buffer is None:
+            return
+        buffer += bytes(sock.readAll())
+        if b"\n" not in buffer and len(buffer) <= instance.MAX_MESSAGE:
+            return
+        sources = instance.parse(bytes(buffer).split(b"\n", 1)[0])
+        del self._buffers[sock]
+        sock.write(b"ok\n" if sources is not None else b"no\n")
+        sock.flush()
+        sock.disconnectFromServer()
+        if sources is None:
+            log.warning("a message that is not from a copy of the app was ignored")
+            return
+        log.info("another copy handed over %d item(s)", len(sources))
+        self.sources_received.emit(sources)
+
+    @Slot()
+    def _gone(self) -> None:
+        sock = self.sender()
+        self._buffers.pop(sock, None)
+        sock.deleteLater()

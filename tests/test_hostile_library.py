@@ -1,0 +1,281 @@
+"""The library and the queue against other processes, hand edits, kill -9 and a full disk:
+nothing a user made may be lost, and nothing may stop the rest of the library working."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from aiml3d_desktop import cli
+from aiml3d_desktop.core import batch, fileio
+from aiml3d_desktop.core.batch import BatchQueue
+from aiml3d_desktop.core.library import Library
+from tests.conftest import ROOT, files_in, make_photo
+
+CHILD_DRAFT = """
+import sys, time
+from pathlib import Path
+from aiml3d_desktop.core.library import Library
+lib = Library(Path(sys.argv[1]))
+with lib.draft() as draft:
+    draft.add_file("m.stl", b"solid x\\nendsolid x\\n")
+    print(draft.id, flush=True)
+    sys.stdin.readline()  # hold the draft until told to go on
+    draft.commit(title="made by the child", mesh_file="m.stl")
+print("committed", flush=True)
+"""
+
+
+def start_draft(root: Path) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, "-c", CHILD_DRAFT, str(root)], cwd=ROOT, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # fmt: skip
+    return proc, proc.stdout.readline().strip()
+
+
+def test_opening_the_library_leaves_another_process_draft_alone(tmp_path):
+    root = tmp_path / "lib"
+    proc, draft_id = start_draft(root)
+    try:
+        Library(root)  # the window starting, `library list`, a second generate...
+        assert (root / ".staging" / draft_id / "m.stl").exists()
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline().strip() == "committed"
+    finally:
+        proc.wait(10)
+    assert proc.returncode == 0
+    assert [e.title for e in Library(root).list()] == ["made by the child"]
+    assert list((root / ".staging").iterdir()) == []
+
+
+def test_a_killed_process_draft_is_cleared_at_the_next_open(tmp_path):
+    root = tmp_path / "lib"
+    proc, draft_id = start_draft(root)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert (root / ".staging" / draft_id).exists()
+    library = Library(root)
+    assert list(library.staging_dir.iterdir()) == [] and library.list() == []
+
+
+def test_a_cli_batch_survives_library_commands_and_a_second_generate(fake_api, tmp_path):
+    """The reported loss: `library list` while `aiml3d generate` ran deleted its drafts."""
+    pictures = [str(make_photo(tmp_path / f"p{i}.png")) for i in range(2)]
+    fake_api.slow_seconds = 2
+    fake_api.queue("slow", "slow")
+    env = {**os.environ, "AIMLAPI_KEY": fake_api.KEY}
+    proc = subprocess.Popen([sys.executable, "-m", "aiml3d_desktop", "generate", *pictures,
+                             "--jobs", "2", "-q", "--api-base", fake_api.base_url],
+                            cwd=ROOT, env=env, text=True, stderr=subprocess.PIPE)  # fmt: skip
+    staging = Path(os.environ["AIML3D_HOME"]) / "data" / "library" / ".staging"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(list(staging.glob("*.lock"))) < 2:
+        time.sleep(0.05)
+    assert cli.main(["library", "list"]) == 0  # opens the library mid-batch
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert len(Library().list()) == 2
+
+
+@pytest.mark.parametrize("edit, shown, words", [
+    ({"notes": None}, True, "notes is null, expected text"),
+    ({"stats": "oops"}, True, "stats is text ('oops'), expected an object or null"),
+    ({"favourite": "yes"}, True, "favourite is text ('yes'), expected true/false"),
+    ({"tags": "a,b"}, True, "tags is text ('a,b'), expected a list"),
+    ({"stats": {"triangles": "many"}}, True, "stats.triangles is text ('many')"),
+    ({"created": None}, True, "created is null, expected a date"),
+    ({"title": 7}, True, "title is a number, expected some text"),
+    ({"source_file": "../../etc/passwd"}, True, "source_file '../../etc/passwd' is not"),
+    ([1, 2], False, "holds a JSON list, not an object"),
+    ({"mesh_file": None}, False, "its mesh_file None is not a file name"),
+    ({"id": "someone-else"}, False, "names another entry"),
+    ("{not json", False, "not valid JSON"),
+    ("[" * 50_000 + "]" * 50_000, False, "nested too deeply"),
+])  # fmt: skip
+def test_a_mistyped_entry_json_does_not_brick_the_library(tmp_path, capsys, edit, shown, words):
+    root = tmp_path / "lib"
+    library = Library(root)
+    ids = [library.import_mesh(_stl(tmp_path, name)).id for name in ("good", "bad")]
+    entry_json = root / "entries" / ids[1] / "entry.json"
+    if isinstance(edit, dict):
+        edited = {**json.loads(entry_json.read_text()), **edit}
+        entry_json.write_text(json.dumps(edited))
+    else:
+        entry_json.write_text(edit if isinstance(edit, str) else json.dumps(edit))
+    for args in (["list"], ["rebuild"], ["show", ids[0]]):
+        assert cli.main(["library", "--library", str(root), *args]) == 0
+    err = capsys.readouterr().err
+    assert ids[1] in err and words in err  # the warning names the folder and what is wrong
+    listed = sorted(e.id for e in Library(root).list())
+    assert listed == (sorted(ids) if shown else [ids[0]])
+    assert cli.main(["library", "--library", str(root), "check"]) == 1
+    out = capsys.readouterr().out
+    assert f"{ids[1]}  {'repairable' if shown else 'skipped'}: " in out and words in out
+    if shown:
+        assert cli.main(["library", "--library", str(root), "check", "--repair"]) == 0
+        assert cli.main(["library", "--library", str(root), "check"]) == 0
+        assert (entry_json.parent / "entry.json.before-repair").exists()
+
+
+def _stl(tmp_path: Path, name: str) -> Path:
+    import trimesh
+
+    path = tmp_path / f"{name}.stl"
+    path.write_bytes(trimesh.creation.box().export(file_type="stl"))
+    return path
+
+
+@pytest.mark.parametrize("content, kept", [
+    ('{"items": "x"}', 0),
+    ("[]", 0),
+    ('{"items": [{"source": 5}]}', 0),
+    ('{"items": [{"source": "a.png", "params": "oops"}, {"source": "b.png"}]}', 1),
+    ('{"items": [{"source": "a.png", "status": "exploded"}, "x", {"source": "b.png"}]}', 1),
+    ('{"items": [{"source": "a.png", "max_side": true}]}', 0),
+])  # fmt: skip
+def test_a_queue_file_of_the_wrong_shape_is_moved_aside(tmp_path, content, kept):
+    path = tmp_path / batch.QUEUE_FILE
+    path.write_text(content)
+    queue = BatchQueue(path)
+    assert [i.source for i in queue.items()] == ["b.png"][:kept]
+    assert len(queue.warnings) == 1
+    assert (tmp_path / f"{batch.QUEUE_FILE}.damaged").read_text() == content  # nothing lost
+
+
+@pytest.mark.parametrize("error, words", [
+    (RecursionError("maximum recursion depth exceeded"), "nested too deeply"),
+    (OSError(errno.ENOSPC, "No space left on device", "/lib/x"), "The disk is full"),
+    (KeyError("boom"), "Something went wrong inside the app: KeyError"),
+])  # fmt: skip
+def test_one_item_failing_in_any_way_does_not_stop_the_batch(error, words):
+    queue = BatchQueue()
+    queue.add(["a.png", "b.png", "c.png"])
+
+    def execute(item, cancel):
+        if item.source == "b.png":
+            raise error
+        return None, "made"
+
+    batch.run(queue, execute, jobs=1)
+    assert [(i.status, i.source) for i in queue.items()] == [
+        ("done", "a.png"), ("failed", "b.png"), ("done", "c.png")]  # fmt: skip
+    message = queue.items()[1].message
+    assert words in message and "\n" not in message
+
+
+KILLED_WRITER = """
+import sys, time
+from aiml3d_desktop.core.fileio import atomic_path
+with atomic_path(sys.argv[1]) as tmp:
+    tmp.write_bytes(b"half a mesh")
+    print("writing", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_leftovers_of_a_killed_writer_are_swept_and_a_live_ones_kept(tmp_path):
+    out = tmp_path / "out"
+    dest = out / "chair.glb"
+    live = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(dest)], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)  # fmt: skip
+    dead = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(out / "robot.glb")],
+                            cwd=ROOT, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert live.stdout.readline() == dead.stdout.readline() == "writing\n"
+        dead.send_signal(signal.SIGKILL)
+        dead.wait()
+        assert len(files_in(out)) == 2
+        assert fileio.sweep_partials(out) == 1
+        (left,) = files_in(out)
+        assert left.startswith(".chair.glb.")  # the live writer's file is untouched
+    finally:
+        live.kill()
+        live.wait()
+    assert fileio.sweep_partials(out) == 1 and files_in(out) == []
+
+
+def test_generate_into_a_folder_sweeps_what_a_killed_run_left(fake_api, tmp_path, photo):
+    out = tmp_path / "out"
+    fake_api.slow_seconds = 30
+    fake_api.queue("slow-download")
+    env = {**os.environ, "AIMLAPI_KEY": fake_api.KEY}
+    proc = subprocess.Popen([sys.executable, "-m", "aiml3d_desktop", "generate", str(photo),
+                             "--no-library", "-o", str(out), "-q", "--api-base",
+                             fake_api.base_url], cwd=ROOT, env=env)  # fmt: skip
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not files_in(out):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    (leftover,) = files_in(out)
+    assert leftover.endswith(".part")
+    os.environ["AIMLAPI_KEY"] = fake_api.KEY
+    assert cli.main(["generate", str(photo), "--no-library", "-o", str(out), "-q",
+                     "--api-base", fake_api.base_url]) == 0  # fmt: skip
+    assert files_in(out) == ["chair.glb", "chair.glb.json"]
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A real 5 MiB file system, nearly full: writes fail with ENOSPC (mounting needs root,
+    which CI has)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root; CI runs as root")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=5m", "tmpfs", str(mount)]).returncode:
+        pytest.skip("this machine does not allow mounting a tmpfs")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def fill(folder: Path, leave: int) -> None:
+    stat = os.statvfs(folder)
+    (folder / "ballast").write_bytes(b"\0" * max(0, stat.f_bavail * stat.f_frsize - leave))
+
+
+def test_a_full_disk_is_one_clear_message_and_the_library_still_reads(
+    fake_api, full_disk, photo, capsys, monkeypatch
+):
+    root = full_disk / "lib"
+    kept = Library(root).import_mesh(_stl(full_disk, "kept"))
+    monkeypatch.setenv("AIML3D_LIBRARY", str(root))
+    monkeypatch.setenv("AIMLAPI_KEY", fake_api.KEY)
+    fill(full_disk, leave=0)
+    assert cli.main(["generate", str(photo), "-q", "--api-base", fake_api.base_url]) == 1
+    err = capsys.readouterr().err
+    (error,) = [line for line in err.splitlines() if line.startswith("aiml3d: error:")]
+    assert "No space left on device" in error and "Traceback" not in err
+    assert list((root / ".staging").iterdir()) == []  # nothing half-made left behind
+    assert cli.main(["library", "list"]) == 0  # a full disk still reads
+    assert kept.id in capsys.readouterr().out
+
+
+def test_no_space_for_the_picture_copy_is_a_storage_error(fake_api, job_options, photo,
+                                                          tmp_path, monkeypatch):  # fmt: skip
+    """The step the reported batch died in: the mesh is in the draft, copying the picture
+    beside it fails."""
+    import shutil
+
+    from aiml3d_desktop.core import jobs
+    from aiml3d_desktop.core.errors import LibraryError
+    from aiml3d_desktop.core.params import TriposrParams
+
+    def no_space(src, dst, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+
+    library = Library(tmp_path / "lib")
+    monkeypatch.setattr(shutil, "copyfile", no_space)
+    with pytest.raises(LibraryError, match="Could not save to the library: No space left"):
+        jobs.generate_to_library(library, str(photo), TriposrParams(), job_options)
+    assert files_in(library.staging_dir) == [] and library.list() == []

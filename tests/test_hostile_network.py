@@ -1,0 +1,197 @@
+"""Servers that misbehave on purpose, on 127.0.0.1: answers that drip, never end or are
+huge; redirects to where no request may go; errors that quote the key back."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+from aiml3d_desktop.core import images, jobs, net
+from aiml3d_desktop.core.api import AimlClient, redact
+from aiml3d_desktop.core.cancel import CancelToken
+from aiml3d_desktop.core.errors import (
+    ApiError,
+    BadResponseError,
+    Cancelled,
+    ConfigError,
+    DownloadError,
+    NetworkError,
+)
+from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts, address_refusal, check_url
+from aiml3d_desktop.core.params import TriposrParams
+from tests.conftest import files_in
+
+URL_IMAGE = images.prepare("https://example.com/chair.png")
+FAST = RetryPolicy(attempts=2, backoff=0.01, jitter=0.0)
+
+
+def client(fake, read=2.0, cancel=None):
+    return AimlClient(fake.KEY, fake.base_url, retry=FAST, cancel=cancel,
+                      timeouts=Timeouts(connect=2, read=read))
+
+
+def test_a_dripping_answer_is_cut_off_at_the_timeout(fake_api):
+    """One byte every half second never trips a socket timeout; the whole answer is bounded."""
+    fake_api.queue("drip")
+    started = time.monotonic()
+    with pytest.raises(NetworkError, match="did not answer within 2 seconds"):
+        client(fake_api).generate_3d(TriposrParams(), URL_IMAGE)
+    assert time.monotonic() - started < 4
+    assert len(fake_api.calls("api")) == 1  # not retried: a generation costs credits
+
+
+def test_cancel_stays_prompt_while_an_answer_drips(fake_api):
+    fake_api.queue("drip")
+    token = CancelToken()
+    threading.Timer(0.5, token.cancel).start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        client(fake_api, read=30, cancel=token).generate_3d(TriposrParams(), URL_IMAGE)
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_huge_answer_is_refused_without_reading_it(fake_api):
+    fake_api.queue("huge")
+    with pytest.raises(BadResponseError, match="larger than 8,192 KiB"):
+        client(fake_api).generate_3d(TriposrParams(), URL_IMAGE)
+    time.sleep(0.2)  # the server notices the hang-up
+    assert max(fake_api.sent) < 20 * 2**20  # the cap, plus what socket buffers held
+
+
+def test_a_huge_error_body_is_not_read_on_each_retry(fake_api):
+    fake_api.queue("huge-500")
+    with pytest.raises(ApiError, match="HTTP 500"):
+        client(fake_api).generate_3d(TriposrParams(), URL_IMAGE)
+    time.sleep(0.2)
+    assert len(fake_api.sent) == 3  # the first try and two retries
+    assert all(sent < 20 * 2**20 for sent in fake_api.sent), fake_api.sent
+
+
+def test_the_key_is_blanked_out_of_what_a_server_says(fake_api):
+    fake_api.queue("echo-key")
+    with pytest.raises(ApiError) as info:
+        client(fake_api).generate_3d(TriposrParams(), URL_IMAGE)
+    shown = f"{info.value} {info.value.details}"
+    assert fake_api.KEY not in shown
+    assert "Bearer [key]" in shown and "(key [key])" in shown
+
+
+def test_redact():
+    assert redact("key abc123 and Bearer xyz, bearer  q", "abc123") == \
+        "key [key] and Bearer [key], bearer [key]"
+
+
+def download(fake, variant, tmp_path, stall=30.0, local_ok=True):
+    from aiml3d_desktop.core.api import MeshLink
+    from aiml3d_desktop.core.download import fetch
+
+    link = MeshLink(f"{fake.cdn_url}/files/{variant}/x/model.glb", None, None, None, None, None)
+    return fetch(link, tmp_path / "out" / "model.glb", "glb", retry=FAST, local_ok=local_ok,
+                 timeouts=Timeouts(connect=2, download_read=5, stall=stall))
+
+
+def test_a_stalled_download_fails_and_says_so(fake_api, tmp_path):
+    started = time.monotonic()
+    with pytest.raises(DownloadError, match=r"stalled: less than 16 KiB arrived in 2 seconds"):
+        download(fake_api, "drip-download", tmp_path, stall=2)
+    assert time.monotonic() - started < 5
+    assert files_in(tmp_path / "out") == []
+
+
+def test_half_a_download_is_counted(fake_api, tmp_path):
+    with pytest.raises(DownloadError) as info:
+        download(fake_api, "truncated", tmp_path)
+    half = len(fake_api.glb) // 2
+    assert f"({half:,} of {len(fake_api.glb):,} bytes)" in str(info.value)
+
+
+def test_a_redirect_on_the_same_host_is_followed(fake_api, tmp_path):
+    size, _ = download(fake_api, "redirect-ok", tmp_path)
+    assert size == len(fake_api.glb)
+
+
+@pytest.mark.parametrize("variant, words", [
+    ("redirect-http", "uses plain http"),
+    ("redirect-metadata", "link-local or cloud metadata address"),
+    ("redirect-loop", "redirected more than 5 times"),
+])  # fmt: skip
+def test_redirects_are_checked_before_they_are_followed(fake_api, tmp_path, variant, words):
+    started = time.monotonic()
+    with pytest.raises((ConfigError, NetworkError), match=words):
+        download(fake_api, variant, tmp_path)
+    assert time.monotonic() - started < 1  # refused, not tried and timed out
+    assert files_in(tmp_path / "out") == []
+
+
+def test_a_drawn_pictures_link_is_checked_too(fake_api, job_options):
+    fake_api.queue("picture-redirect-metadata")
+    with pytest.raises(ConfigError, match="link-local or cloud metadata"):
+        jobs.draw("a chair", job_options)
+    assert [c.path for c in fake_api.calls("cdn")] == ["/images/redirect-metadata"]
+
+
+@pytest.mark.parametrize("url, local_ok, refused", [
+    ("https://169.254.169.254/latest/meta-data", True, "metadata"),
+    ("https://[fe80::1]/x", True, "metadata"),
+    ("https://[::ffff:169.254.169.254]/x", True, "metadata"),
+    ("https://metadata.google.internal/computeMetadata/v1/", True, "metadata"),
+    ("https://100.100.100.200/latest", True, "metadata"),
+    ("https://10.0.0.5/model.glb", False, "local network"),
+    ("https://localhost/model.glb", False, "local network"),
+    ("http://127.0.0.1:8080/model.glb", False, "local network"),
+    ("https://10.0.0.5/model.glb", True, None),  # a link the user typed: their own NAS
+    ("https://cdn.example.com/model.glb", False, None),
+])  # fmt: skip
+def test_address_policy(url, local_ok, refused):
+    if refused is None:
+        assert check_url(url, "link", local_ok) == url
+    else:
+        with pytest.raises(ConfigError, match=refused):
+            check_url(url, "link", local_ok)
+
+
+def test_a_name_that_resolves_somewhere_forbidden_is_refused_on_connecting(monkeypatch):
+    """DNS can point an innocent name anywhere: the address is checked once connected,
+    before TLS or a request."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    real = socket.getaddrinfo
+
+    def resolve(host, *args, **kwargs):
+        return real("127.0.0.1" if host == "cdn.example.test" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    session = net.make_session(FAST, CancelToken(), retry_post=False, local_ok=False)
+    try:
+        with pytest.raises(ConfigError, match="cdn.example.test was refused: it points into"):
+            net.get(session, f"https://cdn.example.test:{port}/m.glb", "mesh address",
+                    timeout=(2, 2), local_ok=False)
+        listener.settimeout(0.5)
+        conn, _ = listener.accept()  # the TCP connection was made...
+        conn.settimeout(0.5)
+        assert conn.recv(1024) == b""  # ...and closed before a byte was sent
+        conn.close()
+    finally:
+        session.close()
+        listener.close()
+
+
+def test_links_from_a_public_api_may_not_lead_home():
+    client = AimlClient("k", "https://api.aimlapi.com")
+    assert client.local_links_ok is False
+    assert address_refusal("192.168.1.10", local_ok=client.local_links_ok)
+
+
+def test_a_job_refuses_a_mesh_link_into_the_local_network(fake_api, job_options, photo,
+                                                           tmp_path, monkeypatch):
+    """As if the API were public: the CDN link on 127.0.0.1 is then refused, unrequested."""
+    monkeypatch.setattr("aiml3d_desktop.core.api.is_loopback", lambda host: False)
+    with pytest.raises(ConfigError, match="into this machine"):
+        jobs.generate(str(photo), TriposrParams(), tmp_path / "out", job_options)
+    assert fake_api.calls("cdn") == []
+    assert files_in(tmp_path / "out") == []
