@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import logging
 import os
 import shutil
 import signal
@@ -151,19 +150,23 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] not in (*COMMANDS, "view") and not argv[0].startswith("-"):
         # `aiml3d model.glb`, `aiml3d photo.png`, a folder or a link: open them in the app.
-        from aiml3d_desktop.core.images import is_url
+        from aiml3d_desktop.core.fileio import path_kind
+        from aiml3d_desktop.core.netpolicy import is_url
 
-        missing = [a for a in argv if not is_url(a) and not Path(a).exists()]
+        missing = [a for a in argv if not is_url(a) and path_kind(a) is None]
         if missing:
-            _error(f"{missing[0]!r} is neither a command nor a file or folder "
+            _error(f"{missing[0][:120]!r} is neither a command nor a file or folder "
                    f"(commands: {', '.join(COMMANDS)}, view; see aiml3d --help)")  # fmt: skip
             return EXIT_USAGE
         from aiml3d_desktop.gui.app import run
 
         return run(argv)
     args = build_parser().parse_args(argv)
-    # Errors only: core's warnings reach the user through the lists it returns, printed once.
-    logging.basicConfig(level=logging.ERROR, format="aiml3d: %(message)s")
+    # The log file has it all (tracebacks included); the console gets one line per error,
+    # and core's warnings through the lists it returns, printed once.
+    from aiml3d_desktop import logfile
+
+    logfile.setup()
     from aiml3d_desktop.core.errors import Aiml3DError
 
     try:
@@ -192,7 +195,7 @@ def _warn_all(warnings: list[str]) -> None:
 
 
 def cmd_generate(args) -> int:
-    from aiml3d_desktop.core import batch, images, jobs, keys, settings
+    from aiml3d_desktop.core import batch, fileio, images, jobs, keys, settings
     from aiml3d_desktop.core.cancel import CancelToken
     from aiml3d_desktop.core.library import Library
     from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
@@ -230,13 +233,19 @@ def cmd_generate(args) -> int:
         _error(f"--max-side must be {low} to {high} pixels")
         return EXIT_USAGE
     out_dir = args.output_dir or (conf.output_path if args.no_library else None)
+    if out_dir is not None:
+        problem = fileio.writable(Path(out_dir))
+        if problem:
+            _error(f"cannot write to {out_dir}: {problem}")
+            return EXIT_FAILED
+        fileio.sweep_partials(Path(out_dir))  # what a killed earlier run left there
     lib = None if args.no_library else Library(conf.library_path)
     _warn_all(lib.warnings if lib else [])
     # The GUI's queue, in memory: a command's batch is its arguments, re-run to resume.
     queue = batch.BatchQueue()
     queued = {"params": params.as_dict(), "backend": options.backend, "prepare": options.prepare,
               "max_side": options.max_side}  # fmt: skip
-    pictures = [s for s in args.inputs if images.is_url(s) or not Path(s).is_dir()]
+    pictures = [s for s in args.inputs if images.is_url(s) or fileio.path_kind(s) != "dir"]
     folders = [s for s in args.inputs if s not in pictures]
     queue.add(pictures + batch.pictures_in(folders), **queued)
     draw_options = {"suffix": _pick(args.prompt_suffix, conf.prompt_suffix),

@@ -145,9 +145,10 @@ def files_in(folder: Path) -> list[str]:
 
 
 def library_files(home: Path) -> list[str]:
-    """Files of library entries and drafts (not the index) under an AIML3D_HOME."""
+    """Files of library entries and drafts (not the index, nor the window's claim on the
+    queue) under an AIML3D_HOME."""
     root = home / "data" / "library"
-    return [f for f in files_in(root) if not f.startswith("index.sqlite")]
+    return [f for f in files_in(root) if not f.startswith(("index.sqlite", ".queue.lock"))]
 
 
 def corpus_file(*parts: str) -> Path:

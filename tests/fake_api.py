@@ -17,8 +17,13 @@ Hostile servers: drip (the answer one byte every half second), huge (a 100 MB JS
 huge-500 (a 100 MB error body, retried), echo-key (a 401 that quotes the request's
 Authorization header); on the CDN, drip-download (a byte a second), redirect-ok,
 redirect-http (to plain http on another machine), redirect-metadata (to the cloud metadata
-address, over https), redirect-loop; picture-redirect-metadata makes text to image answer
-with a picture link that redirects there. ``sent`` counts the bytes each huge answer got out.
+address, over https), redirect-loop, drip-headers (the status line, then a header byte a
+second); picture-redirect-metadata makes text to image answer with a picture link that
+redirects there; bad-mesh-url (a mesh link that is not a valid address), redirect-bad (a
+307 whose Location is not one), 503-after-8 (Retry-After: 8), bad-retry-after (a date in
+the year 99999); key-in-reason, key-in-request-id, key-escaped (the key quoted back in the
+status line, a header, or JSON with escaped letters). ``sent`` counts the bytes each huge answer got
+out.
 """
 
 from __future__ import annotations
@@ -245,6 +250,23 @@ class _ApiHandler(_Handler):
             auth = self.headers.get("Authorization", "")
             return self.error(401, f"Invalid credentials in header 'Authorization: {auth}' "
                               f"(key {auth.split()[-1]})")  # fmt: skip
+        auth_key = self.headers.get("Authorization", "").split()[-1]
+        if fault == "key-in-reason":
+            self.send_response(500, f"Server saw Bearer-{auth_key}")
+            self.send_header("Content-Length", "0")
+            return self.end_headers()
+        if fault == "key-in-request-id":
+            return self.error(500, "Internal server error", {"x-request-id": auth_key},
+                              requestId=None)
+        if fault == "key-escaped":
+            escaped = "".join(f"\\u{ord(c):04x}" for c in auth_key)
+            body = ('{"message": "bad key ' + escaped + '", "statusCode": 401}').encode()
+            return self.send_bytes(401, body, "application/json")
+        if fault == "redirect-bad":
+            return self.send_bytes(307, b"", "text/plain", {"Location": "http://[::1"})
+        if fault in ("503-after-8", "bad-retry-after"):
+            after = "8" if fault == "503-after-8" else "Mon, 01 Jan 99999 00:00:00 GMT"
+            return self.error(503, ERRORS[503], {"Retry-After": after})
         if fault in ("huge", "huge-500"):
             fake.faults.appendleft(fault)  # every retry gets the same
             return self.huge(200 if fault == "huge" else 500)
@@ -288,6 +310,8 @@ class _ApiHandler(_Handler):
         data = fake.glb if fmt == "glb" else fake.obj
         variant = fault if fault not in ("ok", "slow", "generic", "b64") else "ok"
         url = f"{fake.cdn_url}/files/{variant}/{uuid.uuid4().hex[:8]}/model.{fmt}"
+        if fault == "bad-mesh-url":
+            url = "http://[::1/model.glb"
         if fault == "generic":
             return self.send_json(200, {"data": [{"url": url}], "requestId": self.rid})
         if fault == "b64":
@@ -384,6 +408,9 @@ class _CdnHandler(_Handler):
         variant, name = parts[1], parts[3]
         if variant.startswith("redirect-"):
             return self.redirect(variant[len("redirect-"):], name)
+        if variant == "drip-headers":
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            return self._trickle(b"X-Slow: " + b"a" * 600, 1, 1.0)
         if variant == "drip-download":
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")

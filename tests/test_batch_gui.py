@@ -100,8 +100,8 @@ def test_dropped_folder_runs_in_parallel_with_one_failing_item(qtbot, window, fa
     (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n but no picture")
     fake_api.slow_seconds = 0.5
     fake_api.queue("slow", "slow")  # so that two run side by side
-    drop_paths(window, folder)
-    assert window.queue_dock.isVisible()
+    drop_paths(window, folder)  # searched on a worker, then queued
+    qtbot.waitUntil(window.queue_dock.isVisible, timeout=5000)
     qtbot.waitUntil(lambda: statuses(window).count(batch.RUNNING) == 2, timeout=5000)
     assert window.generation.job is None  # the window stays free for a single generation
     panel = window.queue_panel
@@ -200,3 +200,22 @@ def test_pending_items_survive_a_restart(qtbot, window, fake_api, tmp_path, isol
     assert statuses(again) == [batch.DONE] * 3
     assert sorted(e.source for e in again.library.list()) == sorted(sources)  # once each
     again.close()
+
+
+def test_a_second_window_on_the_same_library_keeps_its_own_queue(qtbot, window, tmp_path):
+    """`aiml3d-desktop --new-window`: two windows must not rewrite one queue.json."""
+    from aiml3d_desktop.gui.main_window import MainWindow
+
+    window.batch.queue.add(["kept.png"])
+    second = MainWindow()
+    qtbot.addWidget(second)
+    second.show()
+    try:
+        qtbot.waitUntil(lambda: second.batch.queue is not None, timeout=5000)
+        assert second.batch.queue.path is None
+        assert "Another window uses this library's batch queue" in second.status.label.text()
+        second.batch.queue.add(["only-here.png"])
+    finally:
+        second.close()
+    saved = json.loads((second.library.root / batch.QUEUE_FILE).read_text())
+    assert [item["source"] for item in saved["items"]] == ["kept.png"]

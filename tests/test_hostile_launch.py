@@ -103,3 +103,62 @@ def test_a_stale_socket_or_a_stranger_does_not_stop_the_app(tmp_path, things):
     finally:
         code, err = second.stop()
     assert code == 0, err
+
+
+def test_a_second_server_never_takes_a_live_windows_socket(qtbot, monkeypatch):
+    """A window too busy to answer in time: the copy that then starts its own must not
+    remove the running window's socket (the running window keeps taking files)."""
+    import socket
+
+    from aiml3d_desktop.gui import instance, instance_server
+    from aiml3d_desktop.gui.instance_server import InstanceServer
+
+    first, second = InstanceServer(), InstanceServer()
+    try:
+        assert first.listen() and not second.listen()
+        with qtbot.waitSignal(first.sources_received) as got:
+            done = {}
+
+            def send():
+                done["ok"] = instance.hand_over(["/tmp/a.png"])
+
+            import threading
+
+            sender = threading.Thread(target=send)
+            sender.start()
+            qtbot.waitUntil(lambda: "ok" in done, timeout=5000)
+            sender.join()
+        assert done["ok"] and got.args == [["/tmp/a.png"]]
+        # Idle connections are closed, and at most MAX_CLIENTS are read at once.
+        monkeypatch.setattr(instance_server, "READ_MS", 300)
+        idle = [socket.socket(socket.AF_UNIX) for _ in range(instance_server.MAX_CLIENTS + 4)]
+        for sock in idle:
+            sock.connect(instance.address())
+        qtbot.waitUntil(lambda: not first._buffers and _all_closed(idle), timeout=5000)
+    finally:
+        first.close()
+        second.close()
+
+
+def _all_closed(socks) -> bool:
+    for sock in socks:
+        sock.setblocking(False)
+        try:
+            if sock.recv(16) != b"":
+                return False
+        except BlockingIOError:
+            return False
+    return True
+
+
+def test_names_no_disk_allows_do_not_stop_the_window(qtbot, window):
+    from PySide6.QtCore import QMimeData
+
+    from tests.test_gui import error_box
+
+    window.open_sources(["a" * 300 + ".png"])
+    assert "No image file" in error_box(qtbot, window).text()
+    mime = QMimeData()
+    mime.setText("a pasted sentence " * 30)
+    window.take_mime(mime)
+    qtbot.waitUntil(lambda: "That is not a picture" in window.status.label.text(), timeout=5000)

@@ -97,6 +97,7 @@ def test_a_cli_batch_survives_library_commands_and_a_second_generate(fake_api, t
     ([1, 2], False, "holds a JSON list, not an object"),
     ({"mesh_file": None}, False, "its mesh_file None is not a file name"),
     ({"id": "someone-else"}, False, "names another entry"),
+    ({"mesh_file": "a" * 300 + ".glb"}, False, "is not a file name"),
     ("{not json", False, "not valid JSON"),
     ("[" * 50_000 + "]" * 50_000, False, "nested too deeply"),
 ])  # fmt: skip
@@ -279,3 +280,111 @@ def test_no_space_for_the_picture_copy_is_a_storage_error(fake_api, job_options,
     with pytest.raises(LibraryError, match="Could not save to the library: No space left"):
         jobs.generate_to_library(library, str(photo), TriposrParams(), job_options)
     assert files_in(library.staging_dir) == [] and library.list() == []
+
+
+def test_a_deeply_nested_settings_file_is_a_warning(capsys):
+    from aiml3d_desktop import paths
+
+    paths.config_dir().mkdir(parents=True)
+    (paths.config_dir() / "settings.json").write_text("[" * 100_000 + "]" * 100_000)
+    assert cli.main(["library", "list"]) == 0
+    err = capsys.readouterr().err
+    assert "settings file" in err and "nested too deeply" in err
+
+
+def test_many_processes_opening_a_new_library_at_once(tmp_path):
+    """Each sets up the index only if no other has: no crash, and no process throws away
+    an index another one is using."""
+    root = tmp_path / "lib"
+    procs = [subprocess.Popen([sys.executable, "-m", "aiml3d_desktop", "library", "--library",
+                               str(root), "list"], cwd=ROOT, stderr=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, text=True) for _ in range(8)]  # fmt: skip
+    results = [(p.wait(60), p.stderr.read()) for p in procs]
+    assert all(code == 0 for code, _ in results), results
+    assert not any("damaged" in err or "Traceback" in err for _, err in results), results
+
+
+def test_an_unmarked_folder_in_the_trash_is_kept(tmp_path):
+    """What a delete killed at the wrong moment (or an older version) left: never purged
+    without a date, but dated now."""
+    library = Library(tmp_path / "lib")
+    entry = library.import_mesh(_stl(tmp_path, "box"))
+    os.rename(entry.folder, library.trash_dir / entry.id)
+    Library(tmp_path / "lib")
+    assert (library.trash_dir / entry.id / "box.stl").exists()
+    assert (library.trash_dir / entry.id / ".deleted").exists()
+    assert Library(tmp_path / "lib").restore(entry.id).title == "box"
+
+
+def test_a_thumbnail_after_another_process_deleted_the_entry(tmp_path):
+    from aiml3d_desktop.core.errors import InputError, LibraryError
+
+    library = Library(tmp_path / "lib")
+    entry = library.import_mesh(_stl(tmp_path, "box"))
+    Library(tmp_path / "lib").delete(entry.id)  # the other process
+    with pytest.raises(LibraryError, match="moved or deleted meanwhile"):
+        library.save_thumbnail(entry, b"png")
+    with pytest.raises(InputError, match="No library entry"):
+        library.update(entry.id, title="x")
+    assert not (library.entries_dir / entry.id).exists()  # not made anew, half empty
+    assert Library(tmp_path / "lib").restore(entry.id).title == "box"
+
+
+@pytest.mark.parametrize("prefix", ["%", "_", "", " "])
+def test_wildcards_and_nothing_are_not_an_entry_id(tmp_path, prefix):
+    from aiml3d_desktop.core.errors import InputError
+
+    library = Library(tmp_path / "lib")
+    library.import_mesh(_stl(tmp_path, "box"))
+    with pytest.raises(InputError, match="No library entry"):
+        library.delete(prefix)
+    assert len(library.list()) == 1
+
+
+def test_a_killed_queue_write_is_swept_when_the_library_opens(tmp_path):
+    root = tmp_path / "lib"
+    Library(root)
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(root / "queue.json")],
+                            cwd=ROOT, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert proc.stdout.readline() == "writing\n"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert any(name.endswith(".part") for name in os.listdir(root))
+    Library(root)
+    assert not any(name.endswith(".part") for name in os.listdir(root))
+
+
+@pytest.mark.parametrize("name", ["a" * 300 + ".png", "a" * 300 + ".glb"])
+def test_names_no_disk_allows_are_one_line(capsys, name):
+    assert cli.main([name]) == 2
+    assert cli.main(["generate", name, "-q", "--backend", "local"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("aiml3d: error:") == 2
+
+
+def test_an_unexpected_failure_is_one_line_here_and_a_traceback_in_the_log(
+        photo, capsys, monkeypatch):  # fmt: skip
+    from aiml3d_desktop import paths
+    from aiml3d_desktop.core import jobs
+
+    def broken(*args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(jobs, "generate_item", broken)
+    assert cli.main(["generate", str(photo), "-q", "--backend", "local"]) == 1
+    err = capsys.readouterr().err
+    assert "Something went wrong inside the app: KeyError" in err and "Traceback" not in err
+    log = (paths.log_dir() / "aiml3d.log").read_text()
+    assert "Traceback" in log and "KeyError: 'a bug'" in log
+
+
+def test_a_read_only_library_still_lists(full_disk, capsys, monkeypatch):
+    root = full_disk / "lib"
+    library = Library(root)
+    kept = library.import_mesh(_stl(full_disk, "kept"))
+    library.close()  # nothing of ours open there: the remount needs that
+    subprocess.run(["mount", "-o", "remount,ro", str(full_disk)], check=True)
+    monkeypatch.setenv("AIML3D_LIBRARY", str(root))
+    assert cli.main(["library", "list"]) == 0
+    captured = capsys.readouterr()
+    assert kept.id in captured.out and "read from its folders" in captured.err

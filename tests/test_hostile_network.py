@@ -195,3 +195,75 @@ def test_a_job_refuses_a_mesh_link_into_the_local_network(fake_api, job_options,
         jobs.generate(str(photo), TriposrParams(), tmp_path / "out", job_options)
     assert fake_api.calls("cdn") == []
     assert files_in(tmp_path / "out") == []
+
+
+def test_a_download_whose_headers_drip_is_given_up(fake_api, tmp_path):
+    started = time.monotonic()
+    with pytest.raises(DownloadError, match="stalled"):
+        download(fake_api, "drip-headers", tmp_path, stall=2)
+    assert time.monotonic() - started < 5
+
+
+def test_the_deadline_holds_across_a_retry(fake_api):
+    """A 503 asking for 8 s, then an answer that drips: --timeout 2 is still 2 s."""
+    fake_api.queue("503-after-8", "drip")
+    started = time.monotonic()
+    with pytest.raises(NetworkError, match="did not answer within 2 seconds"):
+        client(fake_api).generate_3d(TriposrParams(), URL_IMAGE)
+    assert time.monotonic() - started < 3
+
+
+def test_a_retry_after_that_makes_no_sense_falls_back_to_backoff(fake_api):
+    fake_api.queue("bad-retry-after", "bad-retry-after", "bad-retry-after")
+    with pytest.raises(ApiError, match="HTTP 503"):
+        client(fake_api).generate_3d(TriposrParams(), URL_IMAGE)
+    assert len(fake_api.calls("api")) == 3  # retried as usual
+
+
+@pytest.mark.parametrize("fault", ["key-in-reason", "key-in-request-id", "key-escaped"])
+def test_the_key_is_blanked_out_wherever_a_server_puts_it(fake_api, fault):
+    fake_api.queue(fault)
+    with pytest.raises(ApiError) as info:
+        AimlClient(fake_api.KEY, fake_api.base_url, retry=RetryPolicy(attempts=0),
+                   timeouts=Timeouts(connect=2, read=2)).generate_3d(TriposrParams(), URL_IMAGE)
+    error = info.value
+    shown = f"{error} {error.details} {error.request_id}"
+    assert fake_api.KEY not in shown and "[key]" in shown
+
+
+@pytest.mark.parametrize("key", ["ключ-123", "abc\r\nX-Evil: 1", "two words"])
+def test_a_key_that_cannot_be_a_key_is_refused_before_sending(fake_api, key):
+    with pytest.raises(ConfigError, match="characters an API key never has"):
+        AimlClient(key, fake_api.base_url)
+    assert fake_api.calls("api") == []
+
+
+@pytest.mark.parametrize("fault, error, words", [
+    ("bad-mesh-url", ConfigError, "is not a valid address"),
+    ("redirect-bad", BadResponseError, "redirect to an address that is not valid"),
+])  # fmt: skip
+def test_addresses_a_server_sends_that_are_not_addresses(
+    fake_api, job_options, photo, tmp_path, fault, error, words
+):
+    fake_api.queue(fault)
+    with pytest.raises(error, match=words):
+        jobs.generate(str(photo), TriposrParams(), tmp_path / "out", job_options)
+    assert files_in(tmp_path / "out") == []
+
+
+@pytest.mark.parametrize("url, words", [
+    ("http://[::1", "is not a valid address"),
+    ("http://127.0.0.1:99999/x.png", "is not a valid address"),
+])  # fmt: skip
+def test_links_a_person_gives_that_are_not_addresses(url, words):
+    with pytest.raises(ConfigError, match=words):
+        images.prepare(url)
+
+
+def test_an_unusable_output_folder_is_found_before_paying(fake_api, job_options, photo,
+                                                          tmp_path):  # fmt: skip
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(Exception, match="Cannot write to .*Nothing was sent"):
+        jobs.generate(str(photo), TriposrParams(), blocker / "sub", job_options)
+    assert fake_api.calls("api") == []

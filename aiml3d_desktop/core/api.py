@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import ReadTimeoutError
 
+from aiml3d_desktop.core import keys
 from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.errors import (
     ApiError,
@@ -115,6 +116,7 @@ class AimlClient:
                 "No AIML API key is set",
                 hint="Save one in Settings (or with `aiml3d key set`), or set AIMLAPI_KEY.",
             )
+        keys.check(api_key)
         self.base_url = check_url(base_url.rstrip("/"), "API base URL")
         # Links the API hands out (the mesh, a drawn picture) may lead into this machine only
         # when the API itself is on it (the test server).
@@ -194,7 +196,11 @@ class AimlClient:
                 self._cancel.check()
                 if watch.expired:
                     raise _too_slow(self._timeouts) from None
-                raise _network_error(exc, self.base_url, self._timeouts) from None
+                raise _network_error(exc, self.base_url, self._timeouts, self._key) from None
+            except ValueError:  # requests reads a redirect's Location even when not following
+                raise BadResponseError("The AIML API answered with a redirect to an address "
+                                       "that is not valid",
+                                       hint="Check the API base URL in Settings.") from None
         self._cancel.check()
         log.info("POST %s: HTTP %s, %d bytes in %.2f s", path, response.status_code, len(raw),
                  time.monotonic() - started)  # fmt: skip
@@ -208,7 +214,8 @@ def _too_slow(timeouts: Timeouts) -> NetworkError:
     )
 
 
-def _network_error(exc: requests.RequestException, base_url: str, timeouts: Timeouts):
+def _network_error(exc: requests.RequestException, base_url: str, timeouts: Timeouts,
+                   key: str) -> NetworkError:  # fmt: skip
     if isinstance(exc, requests.ReadTimeout) or isinstance(
         getattr(exc, "__context__", None), ReadTimeoutError
     ):
@@ -219,7 +226,7 @@ def _network_error(exc: requests.RequestException, base_url: str, timeouts: Time
             hint="Check your internet connection and the API base URL.",
         )
     return NetworkError(
-        f"Could not reach {base_url}: {_root_cause(exc)}",
+        f"Could not reach {base_url}: {redact(_root_cause(exc), key)}",
         hint="Check your internet connection and the API base URL, then try again.",
     )
 
@@ -241,7 +248,18 @@ def redact(text: str, key: str | None) -> str:
 
 
 def _json_or_raise(response: requests.Response, raw: bytes, key: str | None) -> dict:
-    text = redact(raw.decode("utf-8", "replace"), key)
+    try:
+        return _answer(response, raw)
+    except (ApiError, BadResponseError) as exc:
+        # Whatever the server said (body, reason phrase, headers, escaped or not) is shown
+        # and logged: blank the key out of all of it.
+        exc.message, exc.details = redact(exc.message, key), redact(exc.details, key)
+        exc.request_id = redact(exc.request_id, key) if exc.request_id else None
+        raise
+
+
+def _answer(response: requests.Response, raw: bytes) -> dict:
+    text = raw.decode("utf-8", "replace")
     try:
         body = json.loads(text)
     except (ValueError, RecursionError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import shutil
 import threading
 import uuid
@@ -21,8 +22,8 @@ from pathlib import Path
 
 from aiml3d_desktop.core import images
 from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, as_error
-from aiml3d_desktop.core.fileio import write_bytes
+from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, InputError, as_error
+from aiml3d_desktop.core.fileio import path_kind, write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ PICTURE, PROMPT = "picture", "prompt"
 QUEUE_FILE = "queue.json"
 DEFAULT_JOBS = 2  # at once: twice the throughput, and gentle on the API's rate limit
 MAX_JOBS = 8
+MAX_PICTURES = 10_000  # in one folder given to the queue
 
 
 @dataclass
@@ -209,17 +211,26 @@ class BatchQueue:
         return next((i for i in self._items if i.id == item_id), None)
 
 
-def pictures_in(paths: Iterable[str | Path]) -> list[str]:
-    """The picture files among ``paths``, with folders searched (sorted, hidden ones skipped)."""
+def pictures_in(paths: Iterable[str | Path], cancel: CancelToken | None = None) -> list[str]:
+    """The picture files among ``paths``, with folders searched (sorted, hidden ones
+    skipped); more than MAX_PICTURES is refused (a drop of the wrong folder, such as a
+    whole disk, must not queue it)."""
     found: list[str] = []
     for path in map(Path, paths):
-        if path.is_dir():
-            found.extend(str(p) for p in sorted(path.rglob("*"))
-                         if p.is_file() and p.suffix.lower() in images.PICTURE_SUFFIXES
-                         and not any(part.startswith(".") for part in
-                                     p.relative_to(path).parts))  # fmt: skip
-        elif path.suffix.lower() in images.PICTURE_SUFFIXES:
-            found.append(str(path))
+        if path_kind(path) != "dir":
+            if path.suffix.lower() in images.PICTURE_SUFFIXES:
+                found.append(str(path))
+            continue
+        for folder, subfolders, files in os.walk(path):
+            if cancel is not None:
+                cancel.check()
+            subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+            found.extend(os.path.join(folder, name) for name in sorted(files)
+                         if Path(name).suffix.lower() in images.PICTURE_SUFFIXES
+                         and not name.startswith("."))  # fmt: skip
+            if len(found) > MAX_PICTURES:
+                raise InputError(f"There are more than {MAX_PICTURES:,} pictures in {path}",
+                                 hint="Queue a smaller folder.")  # fmt: skip
     return found
 
 
@@ -248,8 +259,8 @@ def run(
             except Cancelled:
                 queue.finish(item.id, CANCELLED, "cancelled")
             except Exception as exc:  # noqa: BLE001 - one item's failure, of any kind, is its own
-                if not isinstance(exc, Aiml3DError):
-                    log.error("batch item %s failed", item.label, exc_info=exc)
+                if not isinstance(exc, Aiml3DError):  # the traceback, for the log file
+                    log.warning("batch item %s failed", item.label, exc_info=exc)
                 queue.finish(item.id, FAILED, str(as_error(exc)))
             else:
                 queue.finish(item.id, DONE, message, entry_id)

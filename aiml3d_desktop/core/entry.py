@@ -12,6 +12,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from aiml3d_desktop.core.fileio import path_kind
+
 ENTRY_FILE = "entry.json"
 THUMBNAIL = "thumbnail.png"
 
@@ -70,7 +72,7 @@ class Entry:
     @property
     def missing(self) -> bool:
         """The mesh file has gone (deleted by hand): shown as missing, never a crash."""
-        return not self.mesh_path.is_file()
+        return path_kind(self.mesh_path) != "file"
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -130,8 +132,9 @@ def _fits(value: object, types: tuple) -> bool:
 
 
 def _plain_name(value: object) -> bool:
-    return isinstance(value, str) and bool(value.strip(". ")) and not re.search(r"[\\/\0]",
-                                                                              value)  # fmt: skip
+    """A file name alone: no folders, no NUL, not only dots, short enough for any disk."""
+    return (isinstance(value, str) and bool(value.strip(". ")) and len(value.encode()) <= 255
+            and not re.search(r"[\\/\0]", value))  # fmt: skip
 
 
 def _checked(data: object) -> tuple[Entry, list[str]]:

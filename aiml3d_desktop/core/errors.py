@@ -74,6 +74,23 @@ class Cancelled(Aiml3DError):
 
 
 STORAGE_HINT = "Check that the disk has free space and that the folder is writable."
+_STORAGE_HINTS = {
+    errno.ENOSPC: "The disk is full: free some space, then try again.",
+    errno.EDQUOT: "Your disk quota is used up: free some space, then try again.",
+    errno.EFBIG: "The file is larger than this disk or your limits allow.",
+    errno.EROFS: "The disk is read-only.",
+    errno.EACCES: "The folder is not writable for you: check its permissions.",
+    errno.EPERM: "The folder is not writable for you: check its permissions.",
+    errno.ENOENT: "It was moved or deleted meanwhile (by another window or program?).",
+    errno.ENAMETOOLONG: "The name is too long for this disk.",
+    errno.ENOTEMPTY: "Something with this name is already there.",
+    errno.EEXIST: "Something with this name is already there.",
+}
+
+
+def storage_hint(exc: BaseException) -> str:
+    """What to do about a file system failure, by what it is."""
+    return _STORAGE_HINTS.get(getattr(exc, "errno", None), STORAGE_HINT)
 
 
 def as_error(exc: BaseException) -> Aiml3DError:
@@ -84,11 +101,15 @@ def as_error(exc: BaseException) -> Aiml3DError:
         return exc
     details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     if isinstance(exc, OSError):
-        where = f" ({exc.filename})" if exc.filename else ""
+        where = f" ({str(exc.filename)[:200]})" if exc.filename else ""
         reason = exc.strerror or str(exc) or type(exc).__name__
         full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-        return Aiml3DError(f"{'The disk is full' if full else 'A file could not be written'}: "
-                           f"{reason}{where}", hint=STORAGE_HINT, details=details)  # fmt: skip
+        return Aiml3DError(f"{'The disk is full' if full else 'A file could not be used'}: "
+                           f"{reason}{where}", hint=storage_hint(exc), details=details)  # fmt: skip
+    if isinstance(exc, MemoryError):
+        return Aiml3DError("There is not enough memory for this",
+                           hint="Close other programs, or try something smaller.",
+                           details=details)  # fmt: skip
     if isinstance(exc, RecursionError):
         return Aiml3DError(
             "The data is nested too deeply to be read",

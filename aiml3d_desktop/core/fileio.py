@@ -10,6 +10,8 @@ import json
 import os
 import re
 import secrets
+import stat
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,14 +29,20 @@ class Claim:
     Windows an open handle, which stops anyone deleting the file). The OS drops it when the
     process dies, however it dies: that is what ``reclaim()`` looks for."""
 
-    def __init__(self, path: Path, exclusive_create: bool = False) -> None:
+    def __init__(self, path: Path, exclusive_create: bool = False, wait: bool = True) -> None:
+        """Raises FileExistsError (``exclusive_create``) or, without ``wait``,
+        BlockingIOError when another process holds the claim."""
         self.path = path
         flags = os.O_RDWR | os.O_CREAT | (os.O_EXCL if exclusive_create else 0)
         while True:
             self._fd = os.open(path, flags, 0o644)
             if fcntl is None:
                 return
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except OSError:
+                os.close(self._fd)
+                raise BlockingIOError(f"{path} is held by another process") from None
             # A sweeper may have removed the file between our open and our lock: then we
             # hold a lock on nothing, and start again on a fresh file.
             with contextlib.suppress(FileNotFoundError):
@@ -42,6 +50,22 @@ class Claim:
                     return
             os.close(self._fd)
             flags &= ~os.O_EXCL
+
+    @classmethod
+    def take(cls, path: Path) -> Claim | None:
+        """A claim on ``path`` if no live process holds one, else None (without waiting)."""
+        if fcntl is not None:
+            try:
+                return cls(path, wait=False)
+            except BlockingIOError:
+                return None
+        for _ in range(2):  # Windows: a file held open cannot be deleted
+            try:
+                return cls(path, exclusive_create=True)
+            except FileExistsError:
+                if not reclaim(path):
+                    return None
+        return None
 
     def release(self, remove: bool = True) -> None:
         if self._fd < 0:
@@ -98,7 +122,7 @@ def sweep_partials(folder: Path, older_than: float = 0.0) -> int:
 
 
 @contextlib.contextmanager
-def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
+def atomic_path(dest: str | os.PathLike, make_parents: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``dest``; on success it replaces ``dest``, on error it goes.
 
     The temporary file lives in the same folder so that ``os.replace`` is a rename on one
@@ -106,7 +130,8 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
     like a result.
     """
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    if make_parents:
+        dest.parent.mkdir(parents=True, exist_ok=True)
     while True:  # not mkstemp: its files are private (0600); ours get the user's umask
         tmp_path = dest.parent / f".{dest.name}.{secrets.token_hex(4)}.part"
         try:
@@ -126,13 +151,36 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
             tmp_path.unlink()
 
 
-def write_bytes(dest: str | os.PathLike, data: bytes) -> None:
-    with atomic_path(dest) as tmp:
+def path_kind(path: str | os.PathLike) -> str | None:
+    """"file", "dir", or None for nothing there, or for a name no file can have (too long,
+    a NUL in it): what a person typed or a server sent must not raise."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    return "dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else None
+
+
+def writable(folder: Path) -> str | None:
+    """None if files can be written in ``folder`` (made if need be), else why not; asked
+    before anything costly (a paid generation) is done for a file to go there."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except (OSError, ValueError) as exc:
+        return getattr(exc, "strerror", None) or str(exc)
+    return None
+
+
+def write_bytes(dest: str | os.PathLike, data: bytes, make_parents: bool = True) -> None:
+    with atomic_path(dest, make_parents) as tmp:
         tmp.write_bytes(data)
 
 
-def write_json(dest: str | os.PathLike, obj: object) -> None:
-    write_bytes(dest, json.dumps(obj, indent=2, sort_keys=True).encode("utf-8") + b"\n")
+def write_json(dest: str | os.PathLike, obj: object, make_parents: bool = True) -> None:
+    data = json.dumps(obj, indent=2, sort_keys=True).encode("utf-8") + b"\n"
+    write_bytes(dest, data, make_parents)
 
 
 def unique_path(folder: Path, stem: str, suffix: str) -> Path:

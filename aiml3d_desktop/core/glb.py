@@ -24,6 +24,8 @@ import numpy as np
 COMPONENT_TYPES = {5120: "<i1", 5121: "<u1", 5122: "<i2", 5123: "<u2", 5125: "<u4", 5126: "<f4"}
 INDEX_TYPES = (5121, 5123, 5125)  # the spec allows only unsigned indices
 COMPONENTS = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4}
+MATRICES = {"MAT2": 4, "MAT3": 9, "MAT4": 16}  # checked, never read here
+MAX_EMPTY_VALUES = 2**24  # values an accessor without data (zeros, or an extension's) may claim
 TRIANGLES = 4
 MAGIC, JSON_CHUNK, BIN_CHUNK = b"glTF", 0x4E4F534A, 0x004E4942
 MAX_NODES_DEPTH = 256  # a deeper node tree is not a model anyone made
@@ -48,23 +50,23 @@ def read_simple(path: Path) -> Arrays | None:
         raise GlbError(f"it is glTF version {version}; only version 2 is supported")
     if length > len(data):
         raise GlbError(f"it is cut short: {len(data):,} of {length:,} bytes")
-    if length < len(data):
-        return None  # trailing bytes: unusual, not unsafe; the general reader decides
-    doc, binary = _chunks(data)
+    view = memoryview(data)[:length]  # bytes after the stated length: not part of the file
+    doc, binary = _chunks(view)
     try:
+        check_accessors(doc, binary, length)
         return _mesh(doc, binary)
     except (KeyError, IndexError, TypeError, AttributeError) as exc:
         raise GlbError(f"its description is malformed ({type(exc).__name__}: {exc})") from None
 
 
-def _chunks(data: bytes) -> tuple[dict, memoryview]:
+def _chunks(data: memoryview) -> tuple[dict, memoryview]:
     if len(data) < 20:
         raise GlbError("it is cut short: no JSON chunk")
     json_len, json_type = struct.unpack_from("<II", data, 12)
     if json_type != JSON_CHUNK or 20 + json_len > len(data):
         raise GlbError("its JSON chunk is missing or longer than the file")
     try:
-        doc = json.loads(data[20 : 20 + json_len])
+        doc = json.loads(bytes(data[20 : 20 + json_len]))
     except RecursionError:
         raise GlbError("its JSON is nested too deeply") from None
     except ValueError as exc:  # UnicodeDecodeError included
@@ -78,7 +80,7 @@ def _chunks(data: bytes) -> tuple[dict, memoryview]:
         if bin_type == BIN_CHUNK:
             if offset + 8 + bin_len > len(data):
                 raise GlbError("its binary chunk is longer than the file")
-            binary = memoryview(data)[offset + 8 : offset + 8 + bin_len]
+            binary = data[offset + 8 : offset + 8 + bin_len]
     return doc, binary
 
 
@@ -206,29 +208,52 @@ def _accessor(doc: dict, binary: memoryview, index: object, types: tuple[str, ..
     """The accessor's elements as an (count, width) array (count, for scalars), read only
     after every offset and length is proven to lie inside the binary chunk."""
     accessor = _item(doc, "accessors", index)
-    if "sparse" in accessor or "bufferView" not in accessor:
+    if "sparse" in accessor:
         return None
-    kind, component = accessor.get("type"), accessor.get("componentType")
-    if component not in COMPONENT_TYPES:
-        raise GlbError(f"accessor {index} has an unknown component type {component!r}")
-    if kind not in COMPONENTS:
-        raise GlbError(f"accessor {index} has an unknown type {kind!r}")
+    layout = _layout(doc, binary, index)
+    if layout is None:
+        return None
+    kind, component = accessor["type"], accessor["componentType"]
     if kind not in types or component not in components:
         raise GlbError(f"accessor {index} holds {kind} of type {component}, which does not "
                        "fit its use")  # fmt: skip
+    dtype, width, count, start, offset, stride, end = layout
+    element = dtype.itemsize * width
+    block = np.frombuffer(binary, np.uint8, end - offset, start + offset)
+    if stride == element:
+        flat = block.view(dtype)
+    else:
+        rows = np.lib.stride_tricks.as_strided(block, shape=(count, element),
+                                               strides=(stride, 1), writeable=False)  # fmt: skip
+        flat = np.ascontiguousarray(rows).view(dtype)
+    return flat.reshape(count, width) if width > 1 else flat.reshape(count)
+
+
+def _layout(doc: dict, binary: memoryview, index: object) -> tuple | None:
+    """Where accessor ``index``'s elements lie in the binary chunk, every number checked
+    against the glTF rules and the chunk's real size: (dtype, width, count, view start,
+    offset in the view, stride, end in the view); None when its data is not in the chunk
+    (no buffer view, or an external buffer)."""
+    accessor = _item(doc, "accessors", index)
+    kind, component = accessor.get("type"), accessor.get("componentType")
+    if component not in COMPONENT_TYPES:
+        raise GlbError(f"accessor {index} has an unknown component type {component!r}")
+    if kind not in COMPONENTS and kind not in MATRICES:
+        raise GlbError(f"accessor {index} has an unknown type {kind!r}")
     dtype = np.dtype(COMPONENT_TYPES[component])
-    width = COMPONENTS[kind]
+    width = COMPONENTS.get(kind) or MATRICES[kind]
     element = dtype.itemsize * width
     count = _whole(accessor.get("count"), f"accessor {index}'s count", low=1)
     offset = _whole(accessor.get("byteOffset", 0), f"accessor {index}'s offset")
+    if "bufferView" not in accessor:
+        return None
     view_index = accessor["bufferView"]
     view = _item(doc, "bufferViews", view_index)
-    if view.get("buffer", 0) != 0 or not binary:
-        return None  # an external buffer: the general reader resolves those
     buffers = doc.get("buffers", [])
-    if isinstance(buffers, list) and buffers and isinstance(buffers[0], dict) \
-            and "uri" in buffers[0]:  # fmt: skip
-        return None
+    external = isinstance(buffers, list) and buffers and isinstance(buffers[0], dict) \
+        and "uri" in buffers[0]  # fmt: skip
+    if view.get("buffer", 0) != 0 or not binary or external:
+        return None  # an external buffer: the general reader resolves those
     start = _whole(view.get("byteOffset", 0), f"buffer view {view_index}'s offset")
     length = _whole(view.get("byteLength"), f"buffer view {view_index}'s length", low=1)
     if start + length > len(binary):
@@ -244,14 +269,28 @@ def _accessor(doc: dict, binary: memoryview, index: object, types: tuple[str, ..
     if end > length:
         raise GlbError(f"accessor {index} reads past the end of buffer view {view_index} "
                        f"({end:,} > {length:,} bytes)")  # fmt: skip
-    block = np.frombuffer(binary, np.uint8, end - offset, start + offset)
-    if stride == element:
-        flat = block.view(dtype)
-    else:
-        rows = np.lib.stride_tricks.as_strided(block, shape=(count, element),
-                                               strides=(stride, 1), writeable=False)  # fmt: skip
-        flat = np.ascontiguousarray(rows).view(dtype)
-    return flat.reshape(count, width) if width > 1 else flat.reshape(count)
+    return dtype, width, count, start, offset, stride, end
+
+
+def check_accessors(doc: dict, binary: memoryview, size: int) -> None:
+    """Every accessor of the file, before any reader (this one or trimesh) allocates for
+    it: a 600-byte file must not claim gigabytes, of data it has or of zeros it has not."""
+    accessors = doc.get("accessors", [])
+    if not isinstance(accessors, list):
+        raise GlbError("its accessor list is not a list")
+    claimed = 0
+    for index in range(len(accessors)):
+        layout = _layout(doc, binary, index)
+        accessor = accessors[index]
+        width = COMPONENTS.get(accessor["type"]) or MATRICES[accessor["type"]]
+        values = accessor["count"] * width
+        if layout is None and "bufferView" not in accessor and values > MAX_EMPTY_VALUES:
+            raise GlbError(f"accessor {index} claims {values:,} values with no data behind "
+                           "them")  # fmt: skip
+        claimed += values * np.dtype(COMPONENT_TYPES[accessor["componentType"]]).itemsize
+    if claimed > 8 * size + 2**28:
+        raise GlbError(f"its accessors claim {claimed / 2**30:.1f} GB from a file of "
+                       f"{size / 2**20:.1f} MB")  # fmt: skip
 
 
 def _colours(doc: dict, binary: memoryview, index: object, vertices: int) -> np.ndarray | None:

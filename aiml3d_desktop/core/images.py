@@ -12,12 +12,15 @@ from urllib.parse import urlsplit
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from aiml3d_desktop.core.errors import InputError
+from aiml3d_desktop.core.fileio import path_kind
+from aiml3d_desktop.core.netpolicy import check_url, is_url
 
 DEFAULT_MAX_SIDE = 1024
 MAX_SIDE_RANGE = (256, 4096)  # what may be chosen for the longest side sent
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo is the largest we accept before decoding
 MIN_SIDE = 16
+MAX_ASPECT = 20  # a longer side more than this many times the shorter is not a photo of a thing
 ORIENTATION = 0x0112  # the EXIF tag
 FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")  # what file dialogs and folders offer
@@ -39,12 +42,11 @@ class PreparedImage:
 
     @property
     def stem(self) -> str:
-        name = Path(urlsplit(self.source).path).stem if self.is_url else Path(self.source).stem
+        try:
+            name = Path(urlsplit(self.source).path if self.is_url else self.source).stem
+        except ValueError:  # a link too broken to split; it is refused before any use
+            name = ""
         return name or "model"
-
-
-def is_url(text: str) -> bool:
-    return urlsplit(text).scheme.lower() in ("http", "https")
 
 
 def prepare(source: str, max_side: int = DEFAULT_MAX_SIDE,
@@ -53,8 +55,7 @@ def prepare(source: str, max_side: int = DEFAULT_MAX_SIDE,
     With ``fill``, a local picture is first framed: cropped to the object and padded to a
     square in which the object fills that share (core/cutout.py)."""
     if is_url(source):
-        if not urlsplit(source).hostname:
-            raise InputError(f"{source!r} is not a complete web address")
+        check_url(source, "picture address")
         return PreparedImage(image_url=source, source=source, is_url=True)
     if "://" in source or source.startswith("data:"):
         raise InputError(
@@ -66,8 +67,8 @@ def prepare(source: str, max_side: int = DEFAULT_MAX_SIDE,
 
 def check_file(path: Path) -> None:
     """Refuse a missing, empty or oversized file before reading it."""
-    if not path.is_file():
-        raise InputError(f"No image file at {path}")
+    if path_kind(path) != "file":
+        raise InputError(f"No image file at {str(path)[:200]}")
     size = path.stat().st_size
     if size == 0:
         raise InputError(f"{path.name} is empty")
@@ -146,6 +147,12 @@ def decode(raw: bytes, name: str, target: int | None = None) -> Image.Image:
                 raise InputError(
                     f"{name} is only {width}x{height} pixels",
                     hint=f"Use an image at least {MIN_SIDE} pixels on each side.",
+                )
+            if max(width, height) > MAX_ASPECT * min(width, height):
+                raise InputError(
+                    f"{name} is {width}x{height} pixels: too long and narrow to make a model "
+                    "from",
+                    hint="Crop it to the object.",
                 )
             if target and fmt == "JPEG":
                 image.draft(image.mode, (target, target))

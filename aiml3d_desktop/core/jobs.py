@@ -22,6 +22,7 @@ from aiml3d_desktop.core.fileio import (
     safe_stem,
     sweep_partials,
     unique_path,
+    writable,
     write_bytes,
 )
 from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
@@ -99,6 +100,10 @@ def generate(
     On any error or cancel nothing is left in ``out_dir``.
     """
     cancel = cancel or CancelToken()
+    problem = writable(Path(out_dir))
+    if problem:  # before a paid generation, not after
+        raise InputError(f"Cannot write to {out_dir}: {problem}",
+                         hint="Choose a folder you can write to. Nothing was sent.")
     sweep_partials(Path(out_dir))  # what a killed earlier run left there
     if options.backend == "local":
         return generate_local(source, out_dir, progress=progress, cancel=cancel)

@@ -7,6 +7,7 @@ keyring is imported when the keychain is first needed: it loads its backends at 
 from __future__ import annotations
 
 import os
+import re
 
 from aiml3d_desktop.core.errors import ConfigError
 
@@ -66,6 +67,7 @@ def set_key(key: str) -> str:
     key = key.strip()
     if not key:
         raise ConfigError("The API key is empty")
+    check(key)
     try:
         keyring.set_password(SERVICE, ACCOUNT, key)
     except NoKeyringError:
@@ -97,6 +99,19 @@ def delete_key() -> str:
         raise ConfigError(f"The OS keychain refused to remove the key ({type(exc).__name__})",
                           hint="Unlock the keychain and try again.") from None  # fmt: skip
     return "keychain"
+
+
+def check(key: str) -> str:
+    """``key`` if it can be an API key: it goes into a request header as it is, so spaces,
+    line breaks and letters outside plain ASCII would break the request (or smuggle in a
+    header)."""
+    if not re.fullmatch(r"[\x21-\x7e]+", key):
+        raise ConfigError(
+            "The API key holds characters an API key never has (spaces, line breaks or "
+            "letters outside plain ASCII)",
+            hint="Copy it again from your AIML account, then save it in Settings.",
+        )
+    return key
 
 
 def mask(key: str | None) -> str:

@@ -35,9 +35,10 @@ from PIL import Image
 
 from aiml3d_desktop import paths
 from aiml3d_desktop.core.entry import ENTRY_FILE, Entry, EntryError
-from aiml3d_desktop.core.errors import InputError, LibraryError
+from aiml3d_desktop.core.errors import InputError, LibraryError, storage_hint
 from aiml3d_desktop.core.fileio import (
     Claim,
+    path_kind,
     reclaim,
     safe_filename,
     safe_stem,
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 ENV_VAR = "AIML3D_LIBRARY"
 SCHEMA = 1
 TRASH_DAYS = 30
+DELETED = ".deleted"  # in a trash folder: when it was deleted
 SORTS = {"created": "created", "title": "title COLLATE NOCASE", "triangles": "triangles",
          "size": "file_size"}  # fmt: skip
 
@@ -95,7 +97,7 @@ class Draft:
             kind = Image.open(io.BytesIO(result.picture)).format or "PNG"
             suffix = {"JPEG": ".jpg", "WEBP": ".webp"}.get(kind, ".png")
             source_file = self.add_file(f"source{suffix}", result.picture)
-        elif not image.is_url and Path(image.source).is_file():
+        elif not image.is_url and path_kind(image.source) == "file":
             suffix = Path(image.source).suffix.lower() or ".png"
             source_file = self.copy_file(Path(image.source), f"source{suffix}")
         if image.data is not None:
@@ -146,19 +148,22 @@ class Library:
         self.index_path = self.root / "index.sqlite"
         self.warnings: list[str] = []
         self._local = threading.local()
+        self._memory: sqlite3.Connection | None = None  # see _index_in_memory()
         with storage_errors(f"The library at {self.root} cannot be opened"):
             for folder in (self.entries_dir, self.staging_dir, self.trash_dir):
-                folder.mkdir(parents=True, exist_ok=True)
+                if not folder.is_dir():
+                    folder.mkdir(parents=True, exist_ok=True)
+        # Housekeeping: on a full disk or a read-only folder it waits for a better day.
+        with contextlib.suppress(OSError):
             self._sweep_staging()
             self._purge_trash()
+            sweep_partials(self.root)  # a queue.json write that was killed
         try:
             self._open_index()
         except LibraryError as exc:
-            # A full disk or a read-only folder: the index as it is still lists the library.
-            if not self.index_path.exists():
-                raise
-            self._warn(f"The library index could not be brought up to date ({exc.message}); "
-                       "it is shown as it was.")  # fmt: skip
+            self._warn(f"The library index cannot be used ({exc.message}); the library is read "
+                       "from its folders for now.")  # fmt: skip
+            self._index_in_memory()
 
     # The index
 
@@ -166,9 +171,12 @@ class Library:
         """One connection per thread (the GUI reads while a worker saves)."""
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.index_path, timeout=10, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
+            if self._memory is not None:
+                db = sqlite3.connect(self._memory_uri, uri=True, isolation_level=None)
+            else:
+                db = sqlite3.connect(self.index_path, timeout=10, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
             self._local.db = db
         return db
 
@@ -179,30 +187,56 @@ class Library:
             self._local.db = None
 
     def _open_index(self) -> None:
-        try:
-            db = self._db()
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            ok = db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
-            if version == SCHEMA and ok:
-                self._sync()
-                return
-            reason = "damaged" if not ok else "missing" if version == 0 else "outdated"
-        except sqlite3.DatabaseError as exc:
-            reason = f"damaged ({exc})"
-        self._reset_index()
+        """The index file, checked, set up by one process at a time, and synced with the
+        folders. Only a file SQLite calls corrupt is thrown away and rebuilt: a busy, locked
+        or unwritable one is another process's, or a full disk's, and stays."""
+        with storage_errors("The library index cannot be opened"):
+            try:
+                db = self._db()
+                ok = db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+            except sqlite3.DatabaseError as exc:
+                if not _corrupt(exc):
+                    raise
+                ok = False
+            if not ok:
+                self.close()
+                for suffix in ("", "-wal", "-shm"):
+                    with contextlib.suppress(FileNotFoundError):
+                        Path(f"{self.index_path}{suffix}").unlink()
+                self._create_schema(self._db())
+                reason = "damaged"
+            else:
+                reason = self._create_schema(db)
+        if reason is None:
+            self._sync()
+            return
         count = self.rebuild()
         if reason != "missing" or count:
             self._warn(f"The library index was {reason}; rebuilt it from {count} folder(s).")
 
-    def _reset_index(self) -> None:
+    def _create_schema(self, db: sqlite3.Connection) -> str | None:
+        """Make the table unless it is there at this version (checked inside the
+        transaction, so that two processes opening a new library do it once): "missing"
+        or "outdated" when it was made, None when it was there."""
+        with _transaction(db):
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version == SCHEMA:
+                return None
+            db.execute("DROP TABLE IF EXISTS entries")
+            db.execute(f"CREATE TABLE entries ({_COLUMNS})")
+            db.execute("CREATE INDEX entries_created ON entries (created)")
+            db.execute(f"PRAGMA user_version={SCHEMA}")
+        return "missing" if version == 0 else "outdated"
+
+    def _index_in_memory(self) -> None:
+        """An index of this process only, in memory, built from the folders: what lets a
+        library on a full disk or a read-only medium (or with an index SQLite cannot open)
+        be browsed, searched and opened all the same."""
         self.close()
-        for suffix in ("", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                Path(f"{self.index_path}{suffix}").unlink()
-        db = self._db()
-        db.execute(f"CREATE TABLE entries ({_COLUMNS})")
-        db.execute("CREATE INDEX entries_created ON entries (created)")
-        db.execute(f"PRAGMA user_version={SCHEMA}")
+        self._memory_uri = f"file:aiml3d-index-{id(self)}?mode=memory&cache=shared"
+        self._memory = sqlite3.connect(self._memory_uri, uri=True, isolation_level=None)
+        self._create_schema(self._memory)  # kept open: the database lives as long as it
+        self.rebuild()
 
     def rebuild(self) -> int:
         """Recreate the index from the folders; returns how many entries it holds."""
@@ -219,7 +253,8 @@ class Library:
         """Bring the index in line with the folders: entries added, changed or removed while
         the index did not see it (a crash between the two writes, or a hand edit)."""
         db = self._db()
-        indexed = dict(db.execute("SELECT id, stamp FROM entries"))
+        with storage_errors("Could not read the library index"):
+            indexed = dict(db.execute("SELECT id, stamp FROM entries"))
         on_disk = {folder.name: _stamp(folder.path) for folder in self._folders()}
         stale = [i for i, stamp in on_disk.items() if indexed.get(i) != stamp]
         gone = [i for i in indexed if i not in on_disk]
@@ -313,8 +348,11 @@ class Library:
     def get(self, entry_id: str) -> Entry:
         row = self._db().execute("SELECT doc FROM entries WHERE id = ?", (entry_id,)).fetchone()
         if row is None:
-            matches = self._db().execute("SELECT doc FROM entries WHERE id LIKE ? LIMIT 2",
-                                         (f"{entry_id}%",)).fetchall()  # fmt: skip
+            # A unique start of the id (compared as text: no LIKE wildcards to smuggle in).
+            matches = self._db().execute(
+                "SELECT doc FROM entries WHERE substr(id, 1, ?) = ? LIMIT 2",
+                (len(entry_id), entry_id),
+            ).fetchall() if entry_id.strip() else []
             if len(matches) != 1:
                 raise InputError(f"No library entry {entry_id!r}",
                                  hint="`aiml3d library list` shows the ids.")  # fmt: skip
@@ -365,24 +403,31 @@ class Library:
             setattr(entry, name, value)
         with storage_errors(f"Could not change {entry.title}"):
             sweep_partials(entry.folder)  # what a killed earlier write left
-            write_json(entry.folder / ENTRY_FILE, entry.to_json())
+            # Not made anew if another process deleted the entry meanwhile: that fails.
+            write_json(entry.folder / ENTRY_FILE, entry.to_json(), make_parents=False)
             self._index(entry)
         return entry
 
     def save_thumbnail(self, entry: Entry, png: bytes) -> None:
         with storage_errors(f"Could not save the thumbnail of {entry.title}"):
             sweep_partials(entry.folder)
-            write_bytes(entry.thumbnail_path, png)
+            write_bytes(entry.thumbnail_path, png, make_parents=False)
 
     def delete(self, entry_id: str) -> Entry:
         """Move the entry to the trash (restore() brings it back for 30 days)."""
         entry = self.get(entry_id)
         dest = self.trash_dir / entry.id
+        marker = entry.folder / DELETED
         with storage_errors(f"Could not delete {entry.title}"):
             if dest.exists():
                 shutil.rmtree(dest)
-            os.rename(entry.folder, dest)
-            (dest / ".deleted").write_text(_now())
+            # Marked first: a folder in the trash always says since when (see _purge_trash).
+            marker.write_text(_now())
+            try:
+                os.rename(entry.folder, dest)
+            except OSError:
+                marker.unlink(missing_ok=True)
+                raise
             self._db().execute("DELETE FROM entries WHERE id = ?", (entry.id,))
         entry.folder = dest
         return entry
@@ -394,7 +439,7 @@ class Library:
         final = self.entries_dir / entry_id
         with storage_errors(f"Could not restore {entry_id}"):
             with contextlib.suppress(FileNotFoundError):
-                (folder / ".deleted").unlink()
+                (folder / DELETED).unlink()
             os.rename(folder, final)
             entry = self._read_folder(final)
             if entry is None:
@@ -433,15 +478,28 @@ class Library:
                 shutil.rmtree(item, ignore_errors=True)
 
     def _purge_trash(self) -> None:
+        """Entries deleted more than TRASH_DAYS ago go for good. One without its mark (moved
+        there by hand, or by an older version) is marked now, never purged unmarked."""
         limit = time.time() - TRASH_DAYS * 86400
         for item in self.trash_dir.iterdir():
-            marker = item / ".deleted"
-            if not marker.exists() or marker.stat().st_mtime < limit:
+            marker = item / DELETED
+            if path_kind(marker) != "file":
+                marker.write_text(_now())
+            elif marker.stat().st_mtime < limit:
                 shutil.rmtree(item, ignore_errors=True)
 
     def _warn(self, message: str) -> None:
         log.warning(message)
         self.warnings.append(message)
+
+
+def _corrupt(exc: sqlite3.DatabaseError) -> bool:
+    """SQLite says the file is not a database, or a damaged one (not: busy, locked, full)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text
 
 
 def _entry_in(folder: Path) -> tuple[Entry | None, str]:
@@ -512,9 +570,7 @@ def storage_errors(what: str) -> Iterator[None]:
         yield
     except (OSError, sqlite3.Error) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise LibraryError(f"{what}: {reason}",
-                           hint="Check that the disk has free space and the library folder "
-                           "is writable.") from exc  # fmt: skip
+        raise LibraryError(f"{what}: {reason}", hint=storage_hint(exc)) from exc
 
 
 @contextlib.contextmanager

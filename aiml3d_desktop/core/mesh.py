@@ -7,14 +7,13 @@ and the app's window should not wait for it (loading runs on a worker thread).
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aiml3d_desktop.core import glb
+from aiml3d_desktop.core import glb, meshcheck
 from aiml3d_desktop.core.errors import InputError, MeshLoadError
 from aiml3d_desktop.core.fileio import atomic_path, write_bytes
 
@@ -31,8 +30,6 @@ READ_FORMATS = {
     ".3mf": "3mf",
 }
 EXPORT_FORMATS = ("glb", "obj", "stl", "ply")
-# An OBJ face line naming fewer than three vertices: trimesh drops it silently, we refuse.
-_SHORT_OBJ_FACE = re.compile(rb"^f[ \t]+\S+(?:[ \t]+\S+)?[ \t]*\r?$", re.M)
 
 
 # Up to this size, prepare() computes smooth normals at once (under 50 ms); a bigger mesh is
@@ -147,8 +144,9 @@ def file_type_of(path: str | Path) -> str:
 
 
 def load(path: str | Path, file_type: str | None = None, name: str | None = None) -> LoadedMesh:
-    """Read any format in ``READ_FORMATS``; a broken or empty file raises ``MeshLoadError``
-    that calls the file ``name`` (a download's temporary file has a name nobody knows)."""
+    """Read any format in ``READ_FORMATS``; a broken, empty, hostile or absurd file raises
+    ``MeshLoadError`` that calls the file ``name`` (a download's temporary file has a name
+    nobody knows)."""
     path = Path(path)
     file_type = file_type or file_type_of(path)
     name = name or path.name
@@ -161,30 +159,32 @@ def load(path: str | Path, file_type: str | None = None, name: str | None = None
     if size == 0:
         raise MeshLoadError(f"{name} is empty (0 bytes)")
     try:
-        if file_type == "obj" and _SHORT_OBJ_FACE.search(path.read_bytes()):
-            raise MeshLoadError(
-                f"{name} is damaged: it has a face with fewer than three vertices",
-                hint="Re-export it from the program that made it.",
-            )
+        meshcheck.before_reading(path, file_type, name, size)
         simple = glb.read_simple(path) if file_type == "glb" else None
+        if simple is not None:
+            loaded = LoadedMesh(path, MeshArrays(*simple), size)
+        else:
+            tm, arrays = _load_with_trimesh(path, file_type, name)
+            loaded = LoadedMesh(path, arrays, size, tm)
     except glb.GlbError as exc:
-        raise MeshLoadError(f"{name} is damaged: {exc}", hint=DAMAGED_HINT) from None
+        raise meshcheck.damaged(name, str(exc)) from None
     except OSError as exc:
         raise MeshLoadError(f"Cannot read {name}: {exc.strerror or exc}") from None
-    if simple is not None:
-        positions, indices, colours = simple
-        _check_finite(positions, name)
-        if not len(indices):
-            raise MeshLoadError(f"{name} contains no triangles")
-        return LoadedMesh(path, MeshArrays(positions, indices, colours), size)
-    tm = _load_with_trimesh(path, file_type, name)
-    return LoadedMesh(path, to_arrays(tm), size, tm)
+    except MemoryError:
+        raise MeshLoadError(
+            f"There is not enough memory to open {name} ({size / 2**20:,.0f} MB)",
+            hint="Close other programs, or open a smaller file.",
+        ) from None
+    arrays = loaded.arrays
+    meshcheck.after_reading(arrays.positions, arrays.indices, name)
+    if not len(arrays.indices):
+        raise MeshLoadError(f"{name} contains no triangles",
+                            hint="Open a file with a surface mesh.")
+    return loaded
 
 
-DAMAGED_HINT = "Export or download it again."
-
-
-def _load_with_trimesh(path: Path, file_type: str, name: str) -> trimesh.Trimesh:
+def _load_with_trimesh(path: Path, file_type: str, name: str) -> tuple[trimesh.Trimesh,
+                                                                        MeshArrays]:  # fmt: skip
     """trimesh's reading, with its failures turned into messages that say what is wrong.
 
     Read unprocessed first: processing silently drops faces with NaN corners, and a file
@@ -192,57 +192,32 @@ def _load_with_trimesh(path: Path, file_type: str, name: str) -> trimesh.Trimesh
     import trimesh
 
     try:
-        loaded = trimesh.load(str(path), file_type=file_type, process=False)
-        geometries = loaded.geometry.values() if isinstance(loaded, trimesh.Scene) else [loaded]
-        for geometry in geometries:
-            if isinstance(geometry, trimesh.Trimesh):
-                _check_finite(geometry.vertices, name)
-                geometry.process()
-        tm = _flatten(loaded, name)
+        with meshcheck.pictures_refused_past_bomb_size():
+            loaded = trimesh.load(str(path), file_type=file_type, process=False)
+            geometries = loaded.geometry.values() if isinstance(loaded, trimesh.Scene) \
+                else [loaded]  # fmt: skip
+            for geometry in geometries:
+                if isinstance(geometry, trimesh.Trimesh):
+                    meshcheck.after_reading(geometry.vertices, geometry.faces, name)
+                    geometry.process()
+            tm = _flatten(loaded, name)
+            return tm, to_arrays(tm)  # textures are decoded here
     except MeshLoadError as exc:
         if "no triangles" in exc.message and file_type == "ply":
-            promised = _ply_faces(path)
-            if promised:
-                raise MeshLoadError(f"{name} is damaged: its header lists {promised:,} faces, "
-                                    "but none could be read", hint=DAMAGED_HINT) from None
+            vertices, faces = meshcheck.ply_counts(path)
+            if faces:
+                raise meshcheck.damaged(name, f"its header promises "
+                                        f"{meshcheck.plural(vertices, 'vertex')} and "
+                                        f"{meshcheck.plural(faces, 'face')}, which could not "
+                                        "be read") from None  # fmt: skip
+        raise
+    except MemoryError:
         raise
     except Exception as exc:  # noqa: BLE001 - trimesh raises anything at a broken file
         raise MeshLoadError(
-            f"{name} could not be read as {file_type.upper()}: {_reason(exc)}",
-            hint="The file may be damaged or incomplete: " + DAMAGED_HINT.lower(),
+            f"{name} could not be read as {file_type.upper()}: {meshcheck.reason(exc)}",
+            hint="The file may be damaged or incomplete: " + meshcheck.DAMAGED_HINT.lower(),
         ) from None
-    return tm
-
-
-def _check_finite(positions: np.ndarray, name: str) -> None:
-    bad = int((~np.isfinite(positions)).any(axis=1).sum())
-    if bad:
-        what = "1 vertex" if bad == 1 else f"{bad:,} vertices"
-        raise MeshLoadError(f"{name} is damaged: {what} with invalid (NaN or infinite) "
-                            "coordinates", hint=DAMAGED_HINT)  # fmt: skip
-
-
-def _reason(exc: Exception) -> str:
-    """trimesh's own words, where it has some; its bare assertions mean inconsistent
-    counts or offsets inside the file."""
-    if isinstance(exc, AssertionError | IndexError) and not str(exc).strip(" .!"):
-        return "its counts or offsets do not fit its data"
-    if isinstance(exc, RecursionError):
-        return "it is nested too deeply"
-    if "unexpected length" in str(exc):
-        return "its size does not match the counts in its header"
-    text = " ".join(str(exc).split())[:160]
-    if isinstance(exc, TypeError | KeyError | IndexError | AttributeError):
-        return f"its contents are malformed ({type(exc).__name__}: {text})"
-    return text or type(exc).__name__
-
-
-def _ply_faces(path: Path) -> int:
-    """How many faces a PLY file's header promises (0 when it cannot tell)."""
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
-    match = re.search(rb"^element face (\d+)", head, re.M)
-    return int(match.group(1)) if match else 0
 
 
 def _flatten(loaded: object, name: str) -> trimesh.Trimesh:

@@ -81,6 +81,14 @@ class _Retry(Retry):
                  error.__class__.__name__ if error else f"HTTP {response.status}")  # fmt: skip
         return retry
 
+    def parse_retry_after(self, retry_after: str) -> float:
+        """A server's Retry-After, or no wait at all for one that makes no sense (a date in
+        the year 99999, a negative number): the usual backoff applies then."""
+        try:
+            return max(0.0, super().parse_retry_after(retry_after))
+        except (urllib3.exceptions.InvalidHeader, ValueError, OverflowError):
+            return 0.0
+
     def sleep(self, response=None) -> None:
         delay = self.base_backoff * 2 ** max(0, len(self.history) - 1)
         delay += random.random() * self.backoff_jitter
@@ -90,6 +98,12 @@ class _Retry(Retry):
         cancel = self.cancel or CancelToken()
         if self.gate is not None and response is not None and response.status == 429:
             self.gate.hold(delay)  # the other jobs wait too
+        watch = self.watched.watch if self.watched is not None else None
+        if watch is not None and watch.remaining() < delay:
+            # The answer is due before this wait would end: waiting is pointless.
+            cancel.wait(watch.remaining())
+            watch.expired = "total"
+            raise ReadTimeoutError(None, None, "no time left for a retry")
         cancel.wait(delay)
         if self.gate is not None:
             self.gate.wait(cancel)
@@ -213,8 +227,10 @@ class Watch:
         self.expired: str | None = None
         self.received = 0
         self._stop = threading.Event()
+        self._started = time.monotonic()
 
     def __enter__(self) -> Watch:
+        self._started = time.monotonic()
         self.session.watched.watch = self
         threading.Thread(target=self._run, name="net-watch", daemon=True).start()
         return self
@@ -226,8 +242,14 @@ class Watch:
     def got(self, count: int) -> None:
         self.received += count
 
+    def remaining(self) -> float:
+        """Seconds until the whole exchange is due (infinite without a total)."""
+        if self.total is None:
+            return float("inf")
+        return max(0.0, self.total - (time.monotonic() - self._started))
+
     def _run(self) -> None:
-        started = mark_time = time.monotonic()
+        started = mark_time = self._started
         mark_bytes = 0
         while not self._stop.wait(self.TICK):
             now = time.monotonic()
@@ -235,8 +257,8 @@ class Watch:
                 mark_time, mark_bytes = now, self.received
             if self.total is not None and now - started > self.total:
                 self.expired = "total"
-            elif self.stall is not None and self.received and now - mark_time > self.stall:
-                self.expired = "stall"  # counted from the first byte: waiting is `total`'s
+            elif self.stall is not None and now - mark_time > self.stall:
+                self.expired = "stall"  # headers that drip count as no progress too
             if self.expired:
                 log.info("%s limit passed after %.1f s, %d bytes", self.expired,
                          now - started, self.received)  # fmt: skip
@@ -257,7 +279,11 @@ def get(session: Session, url: str, what: str, *, timeout: tuple[float, float],
         if not response.is_redirect:
             return response
         response.close()
-        url = urljoin(url, response.headers["location"])
+        try:
+            url = urljoin(url, response.headers["location"])
+        except ValueError:
+            raise ConfigError(f"The {what} redirected to an address that is not valid",
+                              hint="The link may be broken: try it in a browser.") from None
     raise NetworkError(f"The {what} redirected more than {MAX_REDIRECTS} times",
                        hint="The link may be broken: try it in a browser.")  # fmt: skip
 
@@ -270,6 +296,8 @@ def chunks(response: requests.Response, size: int, watch: Watch | None = None) -
     while True:
         try:
             chunk = raw.read1(size, decode_content=True)
+        except urllib3.exceptions.ProtocolError as exc:  # cut short, or a garbled chunk
+            raise requests.exceptions.ChunkedEncodingError(exc) from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise requests.ConnectionError(exc) from exc
         if not chunk:

@@ -66,6 +66,12 @@ class RetryPolicy:
     gate: RateGate = field(default_factory=RateGate, compare=False, repr=False)
 
 
+def is_url(text: str) -> bool:
+    """Whether ``text`` is meant as a web link (it may still be a broken one: check_url
+    says so)."""
+    return text[:8].lower().startswith(("http://", "https://"))
+
+
 def is_loopback(host: str | None) -> bool:
     if not host:
         return False
@@ -114,7 +120,11 @@ def address_refusal(host: str | None, local_ok: bool = True) -> str | None:
 def check_url(url: str, what: str, local_ok: bool = True) -> str:
     """https anywhere; plain http only to this machine (the test server); never a
     link-local or metadata address (see address_refusal()). Returns the URL."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port out of range
+    except ValueError as exc:
+        raise ConfigError(f"The {what} {url[:120]!r} is not a valid address ({exc})") from None
     scheme = parts.scheme.lower()
     if scheme in ("http", "https") and parts.hostname:
         refusal = address_refusal(parts.hostname, local_ok)

@@ -53,6 +53,10 @@ class Settings:
         return override or os.environ.get(BASE_ENV_VAR) or self.api_base
 
 
+CHOICES = {"backend": ("aiml", "local")}
+RANGES = {"batch_jobs": (1, 8), "max_download_mib": (1, 65536)}
+
+
 def settings_file() -> Path:
     return paths.config_dir() / "settings.json"
 
@@ -66,8 +70,9 @@ def load(path: Path | None = None) -> tuple[Settings, list[str]]:
         raw = json.loads(path.read_text("utf-8"))
         if not isinstance(raw, dict):
             raise ValueError("not a JSON object")
-    except (OSError, ValueError) as exc:
-        warning = f"The settings file {path} is damaged ({exc}); using the defaults."
+    except (OSError, ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        warning = f"The settings file {path} is damaged ({reason}); using the defaults."
         log.warning(warning)
         return Settings(), [warning]
     settings, warnings = Settings(), []
@@ -83,9 +88,14 @@ def load(path: Path | None = None) -> tuple[Settings, list[str]]:
                 raise InputError(f"expected {type(default).__name__}")
             elif name == "max_side" and not MAX_SIDE_RANGE[0] <= value <= MAX_SIDE_RANGE[1]:
                 raise InputError("expected {} to {} pixels".format(*MAX_SIDE_RANGE))
+            elif name in CHOICES and value not in CHOICES[name]:
+                raise InputError(f"expected one of {', '.join(CHOICES[name])}")
+            elif name in RANGES and not RANGES[name][0] <= value <= RANGES[name][1]:
+                raise InputError("expected {} to {}".format(*RANGES[name]))
             setattr(settings, name, value)
         except (InputError, TypeError) as exc:
-            warnings.append(f"Setting {name!r} is invalid ({exc}); using the default.")
+            reason = getattr(exc, "message", None) or exc
+            warnings.append(f"Setting {name!r} is invalid ({reason}); using the default.")
     for warning in warnings:
         log.warning(warning)
     return settings, warnings

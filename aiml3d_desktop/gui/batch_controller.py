@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from aiml3d_desktop.core import batch, keys
 from aiml3d_desktop.core import settings as settings_mod
 from aiml3d_desktop.core.errors import Aiml3DError, ApiError, Cancelled, ConfigError
+from aiml3d_desktop.core.fileio import Claim
 from aiml3d_desktop.gui import tasks
 from aiml3d_desktop.gui.widgets.queue_panel import QueuePanel
 
@@ -55,6 +56,7 @@ class BatchController(QObject):
         self.runner, self.conf, self.retry, self.panel = runner, conf, retry, panel
         self.queue: batch.BatchQueue | None = None  # once the library is open
         self.library: Library | None = None
+        self._queue_claim: Claim | None = None  # this window keeps the library's queue
         self._waiting_adds: list[tuple[list[str], str, dict]] = []  # before the library opened
         self._workers: dict[Worker, str] = {}  # running worker -> item id
         self._stages: dict[str, tuple[str, float, int | None, int | None]] = {}  # by item id
@@ -74,7 +76,15 @@ class BatchController(QObject):
 
     def set_library(self, library: Library) -> None:
         self.library = library
-        self.queue = batch.BatchQueue(library.root / batch.QUEUE_FILE)
+        # One window keeps the library's queue; a second one (--new-window) keeps its own
+        # in memory, rather than both rewriting queue.json under each other.
+        self._queue_claim = Claim.take(library.root / ".queue.lock")
+        if self._queue_claim is None:
+            self.queue = batch.BatchQueue()
+            self.status.emit("Another window uses this library's batch queue: what is queued "
+                             "here is not kept after this window closes")  # fmt: skip
+        else:
+            self.queue = batch.BatchQueue(library.root / batch.QUEUE_FILE)
         for warning in self.queue.warnings:
             self.status.emit(warning)
         left = self.queue.count(batch.WAITING)
@@ -232,3 +242,5 @@ class BatchController(QObject):
         if self.queue is not None:
             for item_id in self._workers.values():
                 self.queue.requeue(item_id)
+        if self._queue_claim is not None:
+            self._queue_claim.release(remove=False)

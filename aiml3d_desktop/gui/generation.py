@@ -84,8 +84,12 @@ class GenerationController(QObject):
         self.queue_sources([self.window.prompt.prompt()], batch.PROMPT)
 
     def queue_paths(self, paths: list[str]) -> None:
-        """Picture files and folders of them (searched) into the batch queue."""
-        pictures = batch.pictures_in(paths)
+        """Picture files and folders of them into the batch queue: the folders are searched
+        on a worker (a big one takes seconds)."""
+        self.window.start(tasks.find_pictures, paths, succeeded=self._pictures_found)
+
+    @Slot(object)
+    def _pictures_found(self, pictures: list[str]) -> None:
         if pictures:
             self.queue_sources(pictures)
         else:

@@ -15,11 +15,11 @@ import os
 import socket
 import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from aiml3d_desktop import paths
+from aiml3d_desktop.core.netpolicy import is_url
 
-TIMEOUT = 2.0  # seconds for the running window to take the files
+TIMEOUT = 5.0  # seconds for the running window to take the files (it answers at once)
 MAX_MESSAGE = 1 << 20
 
 
@@ -39,15 +39,21 @@ def address() -> str:
 def message(sources: list[str]) -> bytes:
     """What is sent: the sources, local ones as absolute paths (the two processes' working
     folders differ)."""
-    # (Not core.images.is_url: that module loads Pillow, which this process never needs.)
-    absolute = [s if urlsplit(s).scheme.lower() in ("http", "https") else str(Path(s).absolute())
-                for s in sources]
+    absolute = [s if is_url(s) else _absolute(s) for s in sources]
     return json.dumps({"sources": absolute}).encode("utf-8") + b"\n"
+
+
+def _absolute(path: str) -> str:
+    try:
+        return str(Path(path).absolute())
+    except (OSError, ValueError):  # the working folder is gone; the window will say so
+        return path
 
 
 def hand_over(sources: list[str]) -> bool:
     """True if a running window took ``sources`` (and was raised); False if none runs, or it
-    did not answer in time: then this process starts its own."""
+    did not answer in time: then this process starts its own (which leaves the running
+    window's socket alone, see InstanceServer.listen)."""
     if os.name == "nt":
         return _hand_over_qt(message(sources))
     path = address()

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from aiml3d_desktop.gui import instance
 
 log = logging.getLogger(__name__)
+MAX_CLIENTS = 16  # connections being read at once; more are turned away
+READ_MS = 5000  # a connection that has not said its piece by then is closed
 
 
 class InstanceServer(QObject):
@@ -25,10 +27,12 @@ class InstanceServer(QObject):
 
     def listen(self) -> bool:
         name = instance.address()
+        if _answers(name):  # a live window that was too busy to take our files: its socket
+            log.warning("another window of this library is running; this one will not take "
+                        "files from later copies")  # fmt: skip
+            return False
         if not self.server.listen(name):
-            # A copy that crashed left its socket: nobody answered there (else this copy
-            # would have handed over instead of starting), so it can go.
-            QLocalServer.removeServer(name)
+            QLocalServer.removeServer(name)  # what a copy that crashed left behind
             if not self.server.listen(name):
                 log.warning("cannot take files from other copies: %s", self.server.errorString())
                 return False
@@ -40,9 +44,13 @@ class InstanceServer(QObject):
     @Slot()
     def _connected(self) -> None:
         while (sock := self.server.nextPendingConnection()) is not None:
+            sock.disconnected.connect(self._gone)
+            if len(self._buffers) >= MAX_CLIENTS:
+                sock.abort()
+                continue
             self._buffers[sock] = bytearray()
             sock.readyRead.connect(self._read)
-            sock.disconnected.connect(self._gone)
+            QTimer.singleShot(READ_MS, sock, sock.abort)  # no idle connection lingers
 
     @Slot()
     def _read(self) -> None:
@@ -69,3 +77,12 @@ class InstanceServer(QObject):
         sock = self.sender()
         self._buffers.pop(sock, None)
         sock.deleteLater()
+
+
+def _answers(name: str) -> bool:
+    """Whether a window listens at ``name`` (a crashed one's socket refuses)."""
+    probe = QLocalSocket()
+    probe.connectToServer(name)
+    alive = probe.waitForConnected(200)
+    probe.abort()
+    return alive

@@ -25,6 +25,7 @@ from aiml3d_desktop import APP_NAME
 from aiml3d_desktop.core import images
 from aiml3d_desktop.core import settings as settings_mod
 from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, InputError, LibraryError
+from aiml3d_desktop.core.fileio import path_kind
 from aiml3d_desktop.core.library import Entry, Library
 from aiml3d_desktop.core.mesh import READ_FORMATS, LoadedMesh
 from aiml3d_desktop.core.params import TriposrParams
@@ -423,7 +424,7 @@ class MainWindow(QMainWindow):
         app: several files, or a folder, go to the batch queue; one picture, link or mesh
         opens (a missing one says so)."""
         local = [s for s in sources if not images.is_url(s)]
-        if len(local) > 1 or any(Path(p).is_dir() for p in local):
+        if len(local) > 1 or any(path_kind(p) == "dir" for p in local):
             self.generation.queue_paths(local)
         elif sources:
             self.open_path(sources[0])
@@ -442,7 +443,7 @@ class MainWindow(QMainWindow):
             if not image.isNull():
                 return self.open_image_data(image)
         text = mime.text().strip() if mime.hasText() else ""
-        if images.is_url(text) or (text and Path(text).expanduser().is_file()):
+        if images.is_url(text) or (text and path_kind(Path(text).expanduser()) == "file"):
             return self.open_path(text if images.is_url(text) else str(Path(text).expanduser()))
         self.report_error(InputError("That is not a picture, a link or a mesh file",
                                      hint="Drop or paste a PNG, JPEG or WEBP picture, a link "

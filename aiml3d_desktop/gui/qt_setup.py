@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import logging.handlers
 import signal
 import sys
 import threading
@@ -15,44 +14,10 @@ from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPalette, QSurfaceFormat
 from PySide6.QtWidgets import QApplication
 
-from aiml3d_desktop import APP_ID, APP_NAME, __version__, paths
-from aiml3d_desktop.core import keys
+from aiml3d_desktop import APP_ID, APP_NAME, __version__, logfile, paths
 from aiml3d_desktop.core.errors import as_error
 
 log = logging.getLogger("aiml3d_desktop")
-
-
-class _RedactKey(logging.Filter):
-    """Belt and braces: should a key ever reach a log message, it is blanked out."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        key = keys.known_secret()
-        if key and key in record.getMessage():
-            record.msg, record.args = record.getMessage().replace(key, "[key]"), None
-        return True
-
-
-def setup_logging() -> None:
-    """A rotating log file in the user log folder (one handler, moved if the folder changed)."""
-    folder = paths.log_dir()
-    for handler in list(log.handlers):
-        if isinstance(handler, logging.handlers.RotatingFileHandler):
-            if handler.baseFilename == str((folder / "aiml3d.log").absolute()):
-                return
-            log.removeHandler(handler)
-            handler.close()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(
-            folder / "aiml3d.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-        )
-    except OSError:
-        return  # a read-only home must not stop the app
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_RedactKey())
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False  # a windowed app's console stays quiet: the file has it all
 
 
 def setup_surface_format() -> None:
@@ -99,7 +64,7 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app.setApplicationVersion(__version__)
     app.setWindowIcon(QIcon(str(paths.resource("aiml3d.svg"))))
     apply_dark_theme(app)
-    setup_logging()
+    logfile.setup()
     return app
 
 

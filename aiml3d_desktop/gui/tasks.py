@@ -76,6 +76,13 @@ def draw(prompt: str, draw_options: dict, conf: Settings, api_key: str | None,
     return replace(preview.load_preview(str(path), cancel=cancel), drawing=drawing)
 
 
+def find_pictures(paths: list[str], *, progress, cancel) -> list[str]:
+    from aiml3d_desktop.core import batch
+
+    progress("looking for pictures", None, None)
+    return batch.pictures_in(paths, cancel=cancel)
+
+
 def open_library(root: Path | None, *, progress, cancel) -> tuple[Library, list[Entry]]:
     """The library and all its entries (newest first): the browser filters them by id."""
     from aiml3d_desktop.core.library import Library

@@ -1,0 +1,167 @@
+"""What a mesh file must pass before, and after, it is read: mesh files come from anywhere,
+and a small one can claim gigabytes (a zip bomb in a 3MF, a texture of 13,000 pixels
+square, a header that promises a billion triangles). Each check says in a person's words
+what is wrong; mesh.load() runs them."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import struct
+import warnings
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote
+
+import numpy as np
+
+from aiml3d_desktop.core import glb
+from aiml3d_desktop.core.errors import MeshLoadError
+
+MAX_FILE_BYTES = 2 * 2**30  # a mesh file larger than this is not opened
+MAX_UNPACKED_BYTES = 2**30  # what a 3MF (a zip) may unpack to
+MAX_TRIANGLES = 50_000_000  # TripoSR at its finest makes about 6 million
+MAX_COORDINATE = 1e12  # beyond this, float32 drawing and measuring break down
+DAMAGED_HINT = "Export or download it again."
+# An OBJ face line naming fewer than three vertices: trimesh drops it silently, we refuse.
+_SHORT_OBJ_FACE = re.compile(rb"^f[ \t]+\S+(?:[ \t]+\S+)?[ \t]*\r?$", re.M)
+
+
+def damaged(name: str, what: str) -> MeshLoadError:
+    return MeshLoadError(f"{name} is damaged: {what}", hint=DAMAGED_HINT)
+
+
+def before_reading(path: Path, file_type: str, name: str, size: int) -> None:
+    """Refuse what cannot be read safely, before any reader sees it."""
+    if size > MAX_FILE_BYTES:
+        raise MeshLoadError(f"{name} is {size / 2**30:.1f} GB; the largest mesh file opened "
+                            f"here is {MAX_FILE_BYTES // 2**30} GB")  # fmt: skip
+    check = {"obj": _obj, "stl": _stl, "3mf": _3mf, "gltf": _gltf}.get(file_type)
+    if check is not None:
+        check(path, name, size)
+
+
+def _obj(path: Path, name: str, size: int) -> None:
+    if _SHORT_OBJ_FACE.search(path.read_bytes()):
+        raise MeshLoadError(f"{name} is damaged: it has a face with fewer than three vertices",
+                            hint="Re-export it from the program that made it.")  # fmt: skip
+
+
+def _stl(path: Path, name: str, size: int) -> None:
+    """A binary STL's triangle count must fit its size; an ASCII one starts with "solid"."""
+    with open(path, "rb") as fh:
+        head = fh.read(84)
+    if len(head) == 84 and 84 + 50 * struct.unpack_from("<I", head, 80)[0] == size:
+        return  # binary, and whole (some binary files start with "solid" too)
+    if head[:5].lower() == b"solid":
+        return  # ASCII: read as text
+    if len(head) < 84:
+        raise damaged(name, "it is too short to be an STL file")
+    count = struct.unpack_from("<I", head, 80)[0]
+    raise damaged(name, f"its header says {count:,} triangles, but the file has room for "
+                        f"{max(0, size - 84) // 50:,}")  # fmt: skip
+
+
+def _3mf(path: Path, name: str, size: int) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise damaged(name, "it is not a 3MF package (a zip file)") from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise MeshLoadError(f"{name} unpacks to {unpacked / 2**30:.1f} GB; at most "
+                            f"{MAX_UNPACKED_BYTES // 2**30} GB is unpacked here",
+                            hint="It may be made to exhaust memory: it is not opened.")  # fmt: skip
+
+
+def _gltf(path: Path, name: str, size: int) -> None:
+    """A .gltf names its buffers and pictures by file: each must be beside it (or below),
+    and there."""
+    try:
+        doc = json.loads(path.read_bytes())
+    except RecursionError:
+        raise damaged(name, "its JSON is nested too deeply") from None
+    except ValueError as exc:
+        raise damaged(name, f"its JSON is invalid ({exc})") from None
+    if not isinstance(doc, dict):
+        raise damaged(name, "its JSON is not an object")
+    folder = path.parent.resolve()
+    total = size
+    for key in ("buffers", "images"):
+        items = doc.get(key, [])
+        for item in items if isinstance(items, list) else []:
+            uri = item.get("uri") if isinstance(item, dict) else None
+            if not isinstance(uri, str) or uri.startswith("data:"):
+                continue
+            target = (folder / unquote(uri)).resolve()
+            if not target.is_relative_to(folder):
+                raise MeshLoadError(f"{name} refers to {uri[:80]!r}, outside its folder",
+                                    hint="Files outside a model's folder are not read: "
+                                    "keep them beside it.")  # fmt: skip
+            if not target.is_file():
+                raise MeshLoadError(f"{name} refers to {uri[:80]!r}, which is not beside it",
+                                    hint="Copy the model with all its files.")  # fmt: skip
+            total += target.stat().st_size
+    try:
+        glb.check_accessors(doc, memoryview(b""), total)
+    except (glb.GlbError, KeyError, TypeError, AttributeError) as exc:
+        raise damaged(name, str(exc)) from None
+
+
+@contextlib.contextmanager
+def pictures_refused_past_bomb_size() -> Iterator[None]:
+    """A texture past Pillow's decompression-bomb size (about 9,400 pixels square) is an
+    error, not a warning and gigabytes of memory."""
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        yield
+
+
+def after_reading(positions: np.ndarray, indices: np.ndarray, name: str) -> None:
+    """What was read must be drawable and measurable."""
+    finite = np.isfinite(positions).all(axis=1)
+    if not finite.all():
+        bad = int((~finite).sum())
+        what = "1 vertex" if bad == 1 else f"{bad:,} vertices"
+        raise damaged(name, f"{what} with invalid (NaN or infinite) coordinates")
+    if len(positions) and float(np.abs(positions).max()) > MAX_COORDINATE:
+        raise damaged(name, f"it has coordinates as large as {float(np.abs(positions).max()):.3g}")
+    if len(indices) > MAX_TRIANGLES:
+        raise MeshLoadError(f"{name} has {len(indices):,} triangles; at most "
+                            f"{MAX_TRIANGLES:,} are opened here")  # fmt: skip
+
+
+def reason(exc: BaseException) -> str:
+    """A reader's failure, in words: trimesh's own where it has some; its bare assertions
+    mean inconsistent counts or offsets inside the file."""
+    text = " ".join(str(exc).split())[:160]
+    if isinstance(exc, AssertionError | IndexError) and not text.strip(" .!"):
+        return "its counts or offsets do not fit its data"
+    if isinstance(exc, RecursionError):
+        return "it is nested too deeply"
+    if "unexpected length" in text:
+        return "its size does not match the counts in its header"
+    if "DecompressionBomb" in type(exc).__name__ or "decompression bomb" in text:
+        return "its texture is too large to decode safely"
+    if "truncated" in text:
+        return "a picture inside it is cut short"
+    if isinstance(exc, TypeError | KeyError | IndexError | AttributeError):
+        return f"its contents are malformed ({type(exc).__name__}: {text})"
+    return text or type(exc).__name__
+
+
+def ply_counts(path: Path) -> tuple[int, int]:
+    """How many vertices and faces a PLY file's header promises (0 where it cannot tell)."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    counts = [re.search(rb"^element %s (\d+)" % kind, head, re.M) for kind in (b"vertex", b"face")]
+    return tuple(int(m.group(1)) if m else 0 for m in counts)  # type: ignore[return-value]
+
+
+def plural(count: int, word: str) -> str:
+    plurals = {"vertex": "vertices"}
+    return f"{count:,} {word if count == 1 else plurals.get(word, word + 's')}"
