@@ -13,6 +13,7 @@ from pathlib import Path
 
 from aiml3d_desktop import APP_NAME, __version__, cli_library
 from aiml3d_desktop.cli_library import print_json
+from aiml3d_desktop.core.stages import Stage
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -268,7 +269,7 @@ def cmd_generate(args) -> int:
             reporter.close()
         where = result.mesh_path
         if entry is None:
-            _write_sidecar(result.mesh_path, result.metadata, name)
+            _write_sidecar(result.mesh_path, result.generation.as_dict(), name)
         elif out_dir is not None:
             where = _copy_out(result, out_dir, entry.id)
         else:
@@ -277,7 +278,7 @@ def cmd_generate(args) -> int:
         with lock:
             for note in result.image.notes:
                 print(f"aiml3d: note: {name}: {note}", file=sys.stderr)
-            seconds = result.metadata["elapsed_s"]
+            seconds = result.generation.elapsed_s
             print(f"{name} -> {where}  ({stats.triangles:,} triangles, "
                   f"{_mib(stats.file_size)}, {seconds:.1f} s)", flush=True)  # fmt: skip
         return (entry.id if entry else None), str(where)
@@ -316,7 +317,7 @@ def _copy_out(result, out_dir: Path, entry_id: str) -> Path:
         raise InputError(f"The model is kept in the library (entry {entry_id}) but could not "
                          f"be copied to {out_dir}: {exc.strerror or exc}",
                          hint=STORAGE_HINT) from None  # fmt: skip
-    _write_sidecar(dest, result.metadata, str(src))
+    _write_sidecar(dest, result.generation.as_dict(), str(src))
     return dest
 
 
@@ -357,13 +358,13 @@ class _Reporter:
         self.stage: str | None = None
         self.bar = None
 
-    def __call__(self, stage: str, done: int | None, total: int | None) -> None:
+    def __call__(self, stage: Stage, done: int | None, total: int | None) -> None:
         if self.quiet:
             return
         if stage != self.stage:
             self.close()
             self.stage = stage
-            if stage == "downloading" and self.bars:
+            if stage is Stage.DOWNLOADING and self.bars:
                 from tqdm import tqdm
 
                 self.bar = tqdm(
@@ -376,7 +377,7 @@ class _Reporter:
                     file=sys.stderr,
                     disable=None,
                 )
-            elif stage != "uploading":
+            elif stage is not Stage.UPLOADING:
                 print(f"{self.source}: {stage}...", file=sys.stderr)
         if self.bar is not None and done is not None:
             if total and self.bar.total != total:

@@ -29,7 +29,7 @@ def test_generate_from_file_writes_a_loaded_mesh(fake_api, job_options, photo, t
     assert result.loaded.arrays.colors is not None  # the vertex colours survived
     order = [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s]
     assert order == ["preparing", "uploading", "generating", "downloading", "loading"]
-    meta = result.metadata
+    meta = result.generation.as_dict()
     assert meta["request_id"] and meta["credits_used"] == 182000
     assert meta["params"] == TriposrParams().as_dict()
     assert meta["file_size"] == len(fake_api.glb) and meta["source_kind"] == "file"
@@ -58,7 +58,7 @@ def test_hostile_file_name_stays_inside_the_output_folder(fake_api, job_options,
     result = jobs.generate(str(photo), TriposrParams(), out, job_options)
     assert result.mesh_path.parent == out
     assert files_in(tmp_path / "deep") == ["out/chair.glb"]
-    assert result.metadata["server_file_name"] == "evil.glb"
+    assert result.generation.details["server_file_name"] == "evil.glb"
 
 
 @pytest.mark.parametrize(

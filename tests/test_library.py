@@ -48,7 +48,7 @@ def test_generation_is_saved_whole_with_its_pictures(fake_api, job_options, phot
     assert (entry.folder / "source.png").read_bytes() == photo.read_bytes()
     again = Library(tmp_path / "lib").get(entry.id)  # from the index, in a new session
     assert again == entry
-    assert again.request_id and again.request_id == result.metadata["request_id"]
+    assert again.request_id and again.request_id == result.generation.request_id
     assert again.credits == 182000 and again.stats["triangles"] == len(fake_api.mesh.faces)
     assert again.params == TriposrParams().as_dict() and again.model == "triposr"
     assert again.source == str(photo) and again.source_kind == "file"

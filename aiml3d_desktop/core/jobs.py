@@ -6,13 +6,10 @@ The GUI runs it in a worker thread, the CLI in the foreground; neither holds any
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aiml3d_desktop import __version__
 from aiml3d_desktop.core import download, images, mesh
 from aiml3d_desktop.core.api import AimlClient
 from aiml3d_desktop.core.cancel import CancelToken
@@ -33,22 +30,15 @@ from aiml3d_desktop.core.params import (
     TEXT_TO_IMAGE_MODEL,
     TriposrParams,
 )
+from aiml3d_desktop.core.results import Drawing, Generation, JobResult
 from aiml3d_desktop.core.settings import Settings
+from aiml3d_desktop.core.stages import Progress, Stage, no_progress
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.batch import QueueItem
-    from aiml3d_desktop.core.library import Entry, Library
+    from aiml3d_desktop.core.entry import Entry
+    from aiml3d_desktop.core.library import Library
 
-# Stages, in order, as reported to ``progress(stage, done, total)``.
-PICTURING = "picturing"  # text to 3D only: the prompt becoming a picture, first
-PREPARING, UPLOADING, GENERATING, DOWNLOADING, LOADING = (
-    "preparing",
-    "uploading",
-    "generating",
-    "downloading",
-    "loading",
-)
-Progress = Callable[[str, int | None, int | None], None]
 
 
 @dataclass
@@ -75,22 +65,13 @@ class JobOptions:
         )
 
 
-@dataclass
-class JobResult:
-    mesh_path: Path
-    loaded: mesh.LoadedMesh
-    image: images.PreparedImage
-    metadata: dict
-    picture: bytes | None = None  # the picture a text prompt became, kept with the model
-
-
 def generate(
     source: str,
     params: TriposrParams,
     out_dir: Path,
     options: JobOptions,
     *,
-    progress: Progress = lambda stage, done, total: None,
+    progress: Progress = no_progress,
     cancel: CancelToken | None = None,
     name: str | None = None,
 ) -> JobResult:
@@ -111,7 +92,7 @@ def generate(
         raise ValueError(f"unknown backend {options.backend!r}")
     started = time.monotonic()
     params.validate()
-    progress(PREPARING, None, None)
+    progress(Stage.PREPARING, None, None)
     fill = params.foreground_ratio if options.prepare else None
     image = images.prepare(source, options.max_side, fill)
     cancel.check()
@@ -124,16 +105,16 @@ def generate(
     )
 
     def on_sent(done: int, total: int) -> None:
-        progress(UPLOADING, done, total)
+        progress(Stage.UPLOADING, done, total)
         if done >= total:
-            progress(GENERATING, None, None)
+            progress(Stage.GENERATING, None, None)
 
     link = client.generate_3d(params, image, on_sent)
     fmt = params.output_format
     dest = unique_path(Path(out_dir), safe_stem(name or image.stem), f".{fmt}")
 
     def load_part(tmp: Path) -> mesh.LoadedMesh:
-        progress(LOADING, None, None)
+        progress(Stage.LOADING, None, None)
         return mesh.load(tmp, file_type=fmt, name=dest.name)
 
     size, loaded = download.fetch(
@@ -141,7 +122,7 @@ def generate(
         dest,
         fmt,
         max_bytes=options.max_download,
-        progress=lambda done, total: progress(DOWNLOADING, done, total),
+        progress=lambda done, total: progress(Stage.DOWNLOADING, done, total),
         cancel=cancel,
         timeouts=options.timeouts,
         retry=options.retry,
@@ -149,33 +130,33 @@ def generate(
         local_ok=client.local_links_ok,
     )
     loaded.path = dest
-    metadata = {
-        "app_version": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-        "source": image.source,
-        "source_kind": "url" if image.is_url else "file",
-        "uploaded_size": [image.width, image.height] if image.width else None,
-        "prepared": fill is not None and not image.is_url,
-        "preparation_notes": list(image.notes),
-        "model": "triposr",
-        "params": params.as_dict(),
-        "api_base": client.base_url,
-        "request_id": link.request_id,
-        "timings": link.timings,
-        "credits_used": link.credits_used,
-        "server_file_name": safe_filename(link.file_name, fmt) if link.file_name else None,
-        "file_size": size,
-        "mesh": loaded.stats.as_dict(),
-        "elapsed_s": round(time.monotonic() - started, 3),
-    }
-    return JobResult(dest, loaded, image, metadata)
+    generation = Generation(
+        source=image.source,
+        source_kind="url" if image.is_url else "file",
+        model="triposr",
+        params=params.as_dict(),
+        request_id=link.request_id,
+        timings=link.timings,
+        credits_used=link.credits_used,
+        file_size=size,
+        mesh=loaded.stats.as_dict(),
+        elapsed_s=round(time.monotonic() - started, 3),
+    )
+    generation.details.update(
+        uploaded_size=[image.width, image.height] if image.width else None,
+        prepared=fill is not None and not image.is_url,
+        preparation_notes=list(image.notes),
+        api_base=client.base_url,
+        server_file_name=safe_filename(link.file_name, fmt) if link.file_name else None,
+    )
+    return JobResult(dest, loaded, image, generation)
 
 
 def generate_local(
     source: str,
     out_dir: Path,
     *,
-    progress: Progress = lambda stage, done, total: None,
+    progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> JobResult:
     """The offline backend: a quick relief preview of the picture (not TripoSR), as a GLB
@@ -186,13 +167,13 @@ def generate_local(
 
     cancel = cancel or CancelToken()
     started = time.monotonic()
-    picture = preview.load_preview(source, progress=lambda *a: progress(PREPARING, None, None),
-                                   cancel=cancel)  # fmt: skip
-    progress(GENERATING, None, None)
+    progress(Stage.PREPARING, None, None)
+    picture = preview.load_preview(source, cancel=cancel)
+    progress(Stage.GENERATING, None, None)
     made = relief.make_relief(picture.rgba)
     cancel.check()
     built = time.monotonic() - started
-    progress(LOADING, None, None)
+    progress(Stage.LOADING, None, None)
     height, width = picture.rgba.shape[:2]
     image = images.PreparedImage(
         image_url="", source=source, is_url=picture.is_url, width=width, height=height,
@@ -208,36 +189,18 @@ def generate_local(
             hint="Free some disk space, or choose another folder.",
         ) from None
     loaded = mesh.load(dest)
-    metadata = {
-        "app_version": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-        "source": source,
-        "source_kind": "url" if picture.is_url else "file",
-        "uploaded_size": None,
-        "model": LOCAL_MODEL,
-        "params": relief.ReliefParams().as_dict(),
-        "request_id": None,
-        "timings": {"relief": round(built, 3)},
-        "credits_used": None,
-        "file_size": dest.stat().st_size,
-        "mesh": loaded.stats.as_dict(),
-        "object_share": round(made.mask_share, 3),
-        "elapsed_s": round(time.monotonic() - started, 3),
-    }
-    return JobResult(dest, loaded, image, metadata)
-
-
-@dataclass
-class Drawing:
-    """The picture a text-to-image model drew for a prompt: the first half of text to 3D."""
-
-    prompt: str
-    suffix: str
-    model: str
-    url: str  # on the model's CDN; TripoSR is given this link, so nothing is re-uploaded
-    request_id: str | None
-    credits_used: object
-    picture: bytes  # checked to be a readable picture
+    generation = Generation(
+        source=source,
+        source_kind="url" if picture.is_url else "file",
+        model=LOCAL_MODEL,
+        params=relief.ReliefParams().as_dict(),
+        timings={"relief": round(built, 3)},
+        file_size=dest.stat().st_size,
+        mesh=loaded.stats.as_dict(),
+        elapsed_s=round(time.monotonic() - started, 3),
+    )
+    generation.details.update(uploaded_size=None, object_share=round(made.mask_share, 3))
+    return JobResult(dest, loaded, image, generation)
 
 
 def draw(
@@ -246,7 +209,7 @@ def draw(
     *,
     suffix: str = PROMPT_SUFFIX,
     image_model: str = TEXT_TO_IMAGE_MODEL,
-    progress: Progress = lambda stage, done, total: None,
+    progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> Drawing:
     """Ask a text-to-image model for a picture of ``prompt`` + ``suffix`` (the suffix asks
@@ -258,7 +221,7 @@ def draw(
     if not prompt:
         raise InputError("Type what to make first", hint="For example: a red armchair.")
     image_model = image_model.strip() or TEXT_TO_IMAGE_MODEL
-    progress(PICTURING, None, None)
+    progress(Stage.PICTURING, None, None)
     client = AimlClient(options.api_key, options.base_url, timeouts=options.timeouts,
                         retry=options.retry, cancel=cancel)  # fmt: skip
     link = client.text_to_image(prompt + suffix, image_model)
@@ -269,7 +232,7 @@ def draw(
 
 def generate_any(source: str, prompt: str | Drawing | None, params: TriposrParams,
                  out_dir: Path, options: JobOptions, *,
-                 progress: Progress = lambda stage, done, total: None,
+                 progress: Progress = no_progress,
                  cancel: CancelToken | None = None, **draw_options) -> JobResult:  # fmt: skip
     """A picture (``source``); or text to 3D from a ``prompt`` (drawn first, with
     ``draw_options``) or from a Drawing already made and shown: TripoSR builds from the
@@ -282,10 +245,10 @@ def generate_any(source: str, prompt: str | Drawing | None, params: TriposrParam
     result = generate(drawing.url, params, out_dir, options, progress=progress, cancel=cancel,
                       name=drawing.prompt[:40])  # fmt: skip
     result.picture = drawing.picture
-    result.metadata.update(
-        title=drawing.prompt[:60],
-        source=drawing.prompt,
-        source_kind="prompt",
+    made = result.generation
+    made.title, made.source, made.source_kind = drawing.prompt[:60], drawing.prompt, "prompt"
+    made.elapsed_s = round(time.monotonic() - started, 3)
+    made.details.update(
         prompt_suffix=drawing.suffix,
         text_to_image={
             "model": drawing.model,
@@ -293,7 +256,6 @@ def generate_any(source: str, prompt: str | Drawing | None, params: TriposrParam
             "request_id": drawing.request_id,
             "credits_used": drawing.credits_used,
         },
-        elapsed_s=round(time.monotonic() - started, 3),
     )
     return result
 
@@ -305,7 +267,7 @@ def generate_to_library(
     options: JobOptions,
     *,
     prompt: str | Drawing | None = None,
-    progress: Progress = lambda stage, done, total: None,
+    progress: Progress = no_progress,
     cancel: CancelToken | None = None,
     **draw_options,
 ) -> tuple[Entry, JobResult]:
@@ -325,7 +287,7 @@ def generate_item(
     out_dir: Path | None,
     options: JobOptions,
     *,
-    progress: Progress = lambda stage, done, total: None,
+    progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> tuple[Entry | None, JobResult]:
     """One batch queue item, made with the settings it was queued with: into the library, or

@@ -48,7 +48,7 @@ from aiml3d_desktop.core.fileio import (
 )
 
 if TYPE_CHECKING:
-    from aiml3d_desktop.core.jobs import JobResult
+    from aiml3d_desktop.core.results import JobResult
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class Draft:
     def commit_generation(self, result: JobResult) -> Entry:
         """A finished generation (its mesh already in this folder) becomes an entry, with the
         picture as given and as uploaded."""
-        image, meta = result.image, dict(result.metadata)
+        image, made = result.image, result.generation
         source_file = uploaded_file = None
         if result.picture is not None:  # text to 3D: the picture the prompt became
             kind = Image.open(io.BytesIO(result.picture)).format or "PNG"
@@ -101,24 +101,23 @@ class Draft:
             suffix = Path(image.source).suffix.lower() or ".png"
             source_file = self.copy_file(Path(image.source), f"source{suffix}")
         if image.data is not None:
-            suffix = {"image/jpeg": ".jpg", "image/webp": ".webp"}.get(image.mime, ".png")
+            suffix = {"image/jpeg": ".jpg", "image/webp": ".webp"}.get(image.mime or "", ".png")
             uploaded_file = self.add_file(f"uploaded{suffix}", image.data)
-        stats = {**meta.pop("mesh", {}), "file_size": meta.pop("file_size", None)}
         return self.commit(
-            title=meta.pop("title", None) or image.stem,
-            created=meta.pop("created"),
+            title=made.title or image.stem,
+            created=made.created,
             mesh_file=result.mesh_path.name,
-            source_kind=meta.pop("source_kind"),
-            source=meta.pop("source"),
+            source_kind=made.source_kind,
+            source=made.source,
             source_file=source_file,
             uploaded_file=uploaded_file,
-            model=meta.pop("model"),
-            params=meta.pop("params"),
-            request_id=meta.pop("request_id"),
-            timings=meta.pop("timings"),
-            credits=meta.pop("credits_used"),
-            stats=stats,
-            extra=meta,
+            model=made.model,
+            params=made.params,
+            request_id=made.request_id,
+            timings=made.timings,
+            credits=made.credits_used,
+            stats={**made.mesh, "file_size": made.file_size},
+            extra={**made.details, "elapsed_s": made.elapsed_s},
         )
 
     def commit(self, **fields_) -> Entry:

@@ -15,9 +15,10 @@ from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.errors import InputError, NetworkError
 from aiml3d_desktop.core.net import TooLarge, Watch, get, make_session, read_capped
 from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
+from aiml3d_desktop.core.stages import Stage, no_progress
 
 if TYPE_CHECKING:
-    from aiml3d_desktop.core.jobs import Drawing
+    from aiml3d_desktop.core.results import Drawing
 
 DISPLAY_MAX_SIDE = 2048
 FETCH_SECONDS = 60.0  # a picture link's whole download
@@ -39,13 +40,13 @@ def load_preview(
     *,
     fill: float | None = None,
     max_side: int = images.DEFAULT_MAX_SIDE,
-    progress=lambda stage, done, total: None,
+    progress=no_progress,
     cancel: CancelToken | None = None,
 ) -> Preview:
     """Check and decode a picture the way generation will see it, for display; with
     ``fill``, a local picture also framed as images.prepare() will send it."""
     cancel = cancel or CancelToken()
-    progress("opening", None, None)
+    progress(Stage.OPENING, None, None)
     target = max(DISPLAY_MAX_SIDE, 2 * max_side)  # JPEGs decode reduced to this
     if images.is_url(source):
         raw = _fetch(source, cancel)

@@ -16,6 +16,7 @@ from aiml3d_desktop.core import batch, keys
 from aiml3d_desktop.core import settings as settings_mod
 from aiml3d_desktop.core.errors import Aiml3DError, ApiError, Cancelled, ConfigError
 from aiml3d_desktop.core.fileio import Claim
+from aiml3d_desktop.core.stages import Stage, describe
 from aiml3d_desktop.gui import tasks
 from aiml3d_desktop.gui.widgets.queue_panel import QueuePanel
 
@@ -25,10 +26,6 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.settings import Settings
     from aiml3d_desktop.gui.workers import Runner, Worker
 
-STAGES = {"picturing": "Drawing…", "preparing": "Preparing…", "uploading": "Uploading…",
-          "loading": "Loading…", "cancelling": "Cancelling…"}  # fmt: skip
-
-
 def _stops_every_item(error: Aiml3DError) -> bool:
     """Failures of the account or set-up, not of the picture: every other item would fail
     the same way, so they should wait rather than all be marked failed."""
@@ -36,12 +33,8 @@ def _stops_every_item(error: Aiml3DError) -> bool:
                                               and error.status in (401, 403))  # fmt: skip
 
 
-def _stage_text(stage: str, since: float, done: int | None, total: int | None) -> str:
-    if stage == "downloading" and total:
-        return f"Downloading {100 * (done or 0) // total}%"
-    if stage == "generating":  # the API gives no percentage: the seconds show it is alive
-        return f"Generating… {time.monotonic() - since:.0f} s"
-    return STAGES.get(stage, stage.capitalize() + "…")
+def _stage_text(stage: Stage, since: float, done: int | None, total: int | None) -> str:
+    return describe(stage, time.monotonic() - since, done, total, short=True)
 
 
 class BatchController(QObject):
@@ -59,7 +52,7 @@ class BatchController(QObject):
         self._queue_claim: Claim | None = None  # this window keeps the library's queue
         self._waiting_adds: list[tuple[list[str], str, dict]] = []  # before the library opened
         self._workers: dict[Worker, str] = {}  # running worker -> item id
-        self._stages: dict[str, tuple[str, float, int | None, int | None]] = {}  # by item id
+        self._stages: dict[str, tuple[Stage, float, int | None, int | None]] = {}  # by item id
         self._remove_when_stopped: set[str] = set()
         self._closing = False
         self._clock = QTimer(self)  # the seconds of a running generation tick on
@@ -128,7 +121,7 @@ class BatchController(QObject):
                 succeeded=self._item_done, failed=self._item_failed, progress=self._item_progress,
             )  # fmt: skip
             self._workers[worker] = item.id
-            self._stages[item.id] = ("preparing", time.monotonic(), None, None)
+            self._stages[item.id] = (Stage.PREPARING, time.monotonic(), None, None)
         if self._workers:
             self._clock.start()
         else:
@@ -151,8 +144,8 @@ class BatchController(QObject):
         self._stages.pop(item_id, None)
         return item_id
 
-    @Slot(str, object, object)
-    def _item_progress(self, stage: str, done, total) -> None:
+    @Slot(object, object, object)
+    def _item_progress(self, stage: Stage, done, total) -> None:
         item_id = self._workers.get(self.sender())
         if item_id is None:
             return
@@ -213,7 +206,7 @@ class BatchController(QObject):
                 for worker, running in self._workers.items():
                     if running == item_id:
                         worker.cancel()
-                        self._stages[item_id] = ("cancelling", time.monotonic(), None, None)
+                        self._stages[item_id] = (Stage.CANCELLING, time.monotonic(), None, None)
         self._refresh()
 
     @Slot(list)

@@ -15,6 +15,7 @@ from aiml3d_desktop.core import settings as settings_mod
 from aiml3d_desktop.core.errors import Aiml3DError, InputError, LibraryError
 from aiml3d_desktop.core.netpolicy import RetryPolicy
 from aiml3d_desktop.core.params import LOCAL_MODEL, TriposrParams
+from aiml3d_desktop.core.stages import Stage
 from aiml3d_desktop.gui import tasks
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ class GenerationController(QObject):
         drawing = preview.drawing if backend == "aiml" else None  # offline: from the picture
         self._start(tasks.generate, win.library, preview.source, params, backend, win.conf,
                     keys.get_key(), self.retry, drawing, succeeded=self._generated)  # fmt: skip
-        win.status.progress("preparing", None, None)
+        win.status.progress(Stage.PREPARING, None, None)
 
     @Slot()
     def draw(self) -> None:
@@ -74,7 +75,7 @@ class GenerationController(QObject):
         self._remember_prompt_options()
         self._start(tasks.draw, prompt.prompt(), prompt.options(), self.window.conf,
                     keys.get_key(), self.retry, succeeded=self._drawn)  # fmt: skip
-        self.window.status.progress("picturing", None, None)
+        self.window.status.progress(Stage.PICTURING, None, None)
 
     @Slot()
     def queue_prompt(self) -> None:
@@ -192,8 +193,8 @@ class GenerationController(QObject):
         self._done()
         win = self.window
         win.library_panel.add_entry(entry)
-        win.show_mesh(result.loaded, result.metadata, entry)
-        seconds = result.metadata.get("elapsed_s", 0)
+        win.show_mesh(result.loaded, entry)
+        seconds = result.generation.elapsed_s
         kind = " (a quick relief preview, not TripoSR)" if entry.model == LOCAL_MODEL else ""
         win.status.show(f"Done in {seconds:.1f} s{kind} — kept in the library as {entry.title}")
 

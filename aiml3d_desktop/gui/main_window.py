@@ -71,7 +71,6 @@ class MainWindow(QMainWindow):
         collect_garbage_on_gui_thread()
 
         self.loaded: LoadedMesh | None = None
-        self.metadata: dict | None = None
         self.library: Library | None = None
         self.entry: Entry | None = None  # the library entry on screen, if it is one
         self._opening_entry: Entry | None = None
@@ -269,7 +268,7 @@ class MainWindow(QMainWindow):
         if entry is not None and loaded.path != entry.mesh_path:
             entry = None  # another file finished loading first
         log.info("opened mesh %s", loaded.path)
-        self.show_mesh(loaded, _entry_metadata(entry) if entry else None, entry)
+        self.show_mesh(loaded, entry)
         self.status.show(f"Opened {entry.title if entry else loaded.path.name}")
 
     # The library
@@ -348,9 +347,9 @@ class MainWindow(QMainWindow):
         self.compare_window.show()
         self.compare_window.raise_()
 
-    def show_mesh(self, loaded: LoadedMesh, metadata: dict | None, entry: Entry | None) -> None:
+    def show_mesh(self, loaded: LoadedMesh, entry: Entry | None) -> None:
         """Draw first; smooth normals and statistics of a large mesh follow from workers."""
-        self.loaded, self.metadata, self.entry = loaded, metadata, entry
+        self.loaded, self.entry = loaded, entry
         self.viewer.show_mesh(loaded.arrays)
         if entry is not None:
             self.thumbnails.expect(entry)
@@ -393,7 +392,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _stats_ready(self, loaded: LoadedMesh) -> None:
         if loaded is self.loaded:
-            self.stats.show_stats(loaded.path.name, loaded.stats, self.metadata)
+            self.stats.show_stats(loaded.path.name, loaded.stats, self.entry)
 
     @Slot(object)
     def _failed(self, error: Aiml3DError) -> None:
@@ -452,9 +451,3 @@ class MainWindow(QMainWindow):
 
 def _is_mesh_file(source: str) -> bool:
     return not images.is_url(source) and Path(source).suffix.lower() in READ_FORMATS
-
-
-def _entry_metadata(entry: Entry) -> dict:
-    """What the statistics panel shows of how a library entry was made."""
-    return {"timings": entry.timings, "credits_used": entry.credits,
-            "request_id": entry.request_id}  # fmt: skip

@@ -8,27 +8,16 @@ import time
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
+from aiml3d_desktop.core.stages import Stage, describe
 from aiml3d_desktop.gui.widgets.labels import width_from_layout
 from aiml3d_desktop.gui.workers import Worker
-
-STAGE_TEXT = {
-    "picturing": "Drawing the picture…",
-    "opening": "Opening the picture…",
-    "preparing": "Preparing the picture…",
-    "uploading": "Uploading",
-    "generating": "Generating the model",
-    "downloading": "Downloading",
-    "loading": "Loading the mesh…",
-    "exporting": "Exporting…",
-    "importing": "Adding to the library…",
-}
 
 
 class StatusLine(QObject):
     def __init__(self, bar: QStatusBar, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.owner: Worker | None = None  # while set, only this job's news show
-        self.stage = ""
+        self.stage: Stage | None = None
         self._stage_started = 0.0
         self.label = width_from_layout(QLabel("Ready"))
         self.bar = QProgressBar()
@@ -41,14 +30,14 @@ class StatusLine(QObject):
         self._clock.setInterval(500)
         self._clock.timeout.connect(self._tick)
 
-    @Slot(str, object, object)
-    def progress(self, stage: str, done, total) -> None:
+    @Slot(object, object, object)
+    def progress(self, stage: Stage, done, total) -> None:
         sender = self.sender()
         if self.owner is not None and isinstance(sender, Worker) and sender is not self.owner:
             return  # while a generation runs, the status bar is its own
         if stage != self.stage:
             self.stage, self._stage_started = stage, time.monotonic()
-        if stage == "generating":
+        if stage is Stage.GENERATING:
             self._clock.start()
         else:
             self._clock.stop()
@@ -62,12 +51,9 @@ class StatusLine(QObject):
 
     @Slot()
     def _tick(self, done=None, total=None) -> None:
-        text = STAGE_TEXT.get(self.stage, self.stage)
-        if self.stage == "generating":
-            text += f"… {time.monotonic() - self._stage_started:.0f} s (this takes up to a minute)"
-        elif self.stage in ("downloading", "uploading") and done is not None:
-            text += f" {done / 2**20:.1f}" + (f" of {total / 2**20:.1f} MB" if total else " MB")
-        self.label.setText(text)
+        if self.stage is not None:
+            seconds = time.monotonic() - self._stage_started
+            self.label.setText(describe(self.stage, seconds, done, total))
 
     @Slot(str)
     def show(self, text: str) -> None:
@@ -78,4 +64,4 @@ class StatusLine(QObject):
         """No job runs any more: no seconds, no bar."""
         self._clock.stop()
         self.bar.hide()
-        self.stage = ""
+        self.stage = None

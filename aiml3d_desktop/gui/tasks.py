@@ -17,15 +17,16 @@ from PySide6.QtGui import QImage
 
 from aiml3d_desktop import paths
 from aiml3d_desktop.core.errors import InputError
+from aiml3d_desktop.core.stages import Stage
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.batch import QueueItem
-    from aiml3d_desktop.core.jobs import JobResult
     from aiml3d_desktop.core.library import Entry, Library
     from aiml3d_desktop.core.mesh import LoadedMesh, MeshArrays
     from aiml3d_desktop.core.netpolicy import RetryPolicy
     from aiml3d_desktop.core.params import TriposrParams
     from aiml3d_desktop.core.preview import Preview
+    from aiml3d_desktop.core.results import JobResult
     from aiml3d_desktop.core.settings import Settings
 
 
@@ -79,7 +80,7 @@ def draw(prompt: str, draw_options: dict, conf: Settings, api_key: str | None,
 def find_pictures(paths: list[str], *, progress, cancel) -> list[str]:
     from aiml3d_desktop.core import batch
 
-    progress("looking for pictures", None, None)
+    progress(Stage.SEARCHING, None, None)
     return batch.pictures_in(paths, cancel=cancel)
 
 
@@ -92,7 +93,7 @@ def open_library(root: Path | None, *, progress, cancel) -> tuple[Library, list[
 
 
 def import_to_library(library: Library, path: Path, *, progress, cancel) -> Entry:
-    progress("importing", None, None)
+    progress(Stage.IMPORTING, None, None)
     return library.import_mesh(path)
 
 
@@ -120,7 +121,7 @@ def lighter_mesh(source: Path | MeshArrays, cells: int, above: int, *, progress,
 def open_mesh(path: str, *, progress, cancel) -> LoadedMesh:
     from aiml3d_desktop.core import mesh
 
-    progress("loading", None, None)
+    progress(Stage.LOADING, None, None)
     loaded = mesh.load(path)
     cancel.check()
     loaded.arrays.prepare()
@@ -160,7 +161,7 @@ def export_mesh(loaded: LoadedMesh | Path, dest: str, *, progress, cancel) -> Pa
     """Export what is on screen, or a mesh file (a library entry's)."""
     from aiml3d_desktop.core import mesh
 
-    progress("exporting", None, None)
+    progress(Stage.EXPORTING, None, None)
     if isinstance(loaded, Path):
         loaded = mesh.load(loaded)
     return mesh.export(loaded.mesh, dest)

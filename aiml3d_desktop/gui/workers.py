@@ -24,7 +24,7 @@ PROGRESS_INTERVAL = 0.1  # seconds
 
 
 class Worker(QObject):
-    progress = Signal(str, object, object)  # stage, done, total
+    progress = Signal(object, object, object)  # a core.stages.Stage, done, total
     succeeded = Signal(object)
     failed = Signal(object)  # an Aiml3DError; Cancelled when the user cancelled
     finished = Signal()

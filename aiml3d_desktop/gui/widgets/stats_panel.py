@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
+from aiml3d_desktop.core.entry import Entry
 from aiml3d_desktop.core.mesh import MeshStats
 from aiml3d_desktop.gui.widgets.labels import width_from_layout
 
@@ -35,11 +36,11 @@ class StatsPanel(QWidget):
         self._set("File", name)
         self._set("Vertices", "counting…")
 
-    def show_stats(self, name: str, stats: MeshStats, metadata: dict | None = None) -> None:
-        metadata = metadata or {}
+    def show_stats(self, name: str, stats: MeshStats, entry: Entry | None = None) -> None:
+        """The mesh's statistics, and how it was made if it is a library entry's."""
         sx, sy, sz = stats.size
-        timings = metadata.get("timings") or {}
-        credits = metadata.get("credits_used")
+        timings = entry.timings if entry and entry.timings else {}
+        credits = entry.credits if entry else None
         values = {
             "File": name,
             "Vertices": f"{stats.vertices:,}",
@@ -55,7 +56,7 @@ class StatsPanel(QWidget):
             )
             or "—",  # fmt: skip
             "Credits": f"{credits:,}" if isinstance(credits, int | float) else "—",
-            "Request": metadata.get("request_id") or "—",
+            "Request": (entry.request_id if entry else None) or "—",
         }
         for row, text in values.items():
             self._set(row, text)
