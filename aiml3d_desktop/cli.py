@@ -288,12 +288,16 @@ def cmd_generate(args) -> int:
             with lock:
                 _error(f"{_item_name(item)}: {item.message}")
 
-    batch.run(queue, execute, jobs=args.jobs, cancel=cancel, on_change=on_change)
+    stopped = batch.run(queue, execute, jobs=args.jobs, cancel=cancel, on_change=on_change)
     if cancel.cancelled or queue.count(batch.CANCELLED):
         raise KeyboardInterrupt  # SIGTERM: reported and exited like Ctrl-C
     done, failed = queue.count(batch.DONE), queue.count(batch.FAILED)
-    print(f"{done} of {done + failed} done" + (f", {failed} failed" if failed else ""))
-    return EXIT_FAILED if failed else EXIT_OK
+    left = queue.count(batch.WAITING)
+    if stopped is not None:  # a key or account problem: one message, not one per picture
+        _error(f"{stopped} ({left} not made)")
+    summary = f"{done} of {done + failed + left} done" + (f", {failed} failed" if failed else "")
+    print(summary + (f", {left} not started" if left else ""))
+    return EXIT_FAILED if failed or left else EXIT_OK
 
 
 def _item_name(item) -> str:

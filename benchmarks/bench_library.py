@@ -96,7 +96,7 @@ def main() -> int:
     for _ in range(5):
         start = time.perf_counter()
         library, entries = tasks.open_library(ROOT, progress=None, cancel=None)
-        panel = LibraryPanel(ThumbnailMaker(Runner()))
+        panel = LibraryPanel(ThumbnailMaker(Runner(print)))
         panel.resize(360, 900)
         panel.set_library(library, entries)
         panel.show()

@@ -206,3 +206,34 @@ def test_cancel_stops_the_run_and_marks_running_items(fake_api, job_options, tmp
     assert time.monotonic() - started < 5  # the 30 s requests were cut short
     assert [i.status for i in queue.items()] == ["cancelled", "cancelled", WAITING]
     assert Library(tmp_path / "lib").list() == []
+
+
+def test_a_key_or_credit_error_stops_the_queue_instead_of_failing_every_item():
+    from aiml3d_desktop.core.errors import ApiError
+
+    queue = BatchQueue()
+    queue.add(["a.png", "b.png", "c.png"])
+    tried = []
+
+    def execute(item, cancel):
+        tried.append(item.source)
+        raise ApiError("The AIML API refused the request (HTTP 403)", status=403)
+
+    stopped = batch.run(queue, execute, jobs=1)
+    assert stopped is not None and stopped.status == 403
+    assert tried == ["a.png"]  # nothing more was sent once the account said no
+    assert [i.status for i in queue.items()] == [WAITING] * 3  # all still to make
+
+
+def test_the_command_line_stops_at_a_wrong_key_with_one_message(fake_api, tmp_path, capsys,
+                                                                monkeypatch):  # fmt: skip
+    from aiml3d_desktop import cli
+
+    monkeypatch.setenv("AIMLAPI_KEY", "wrong-key")
+    inputs = [str(p) for p in pictures(tmp_path / "in", 3)]
+    code = cli.main(["generate", *inputs, "-q", "--jobs", "1", "--api-base", fake_api.base_url])
+    err = capsys.readouterr()
+    assert code == 1 and err.err.count("aiml3d: error:") == 1
+    assert "HTTP 401" in err.err and "(3 not made)" in err.err
+    assert "0 of 3 done, 3 not started" in err.out
+    assert len(fake_api.calls("api")) == 1

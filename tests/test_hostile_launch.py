@@ -28,9 +28,9 @@ def things(tmp_path, fake_api):
         "mesh": (str(model), "opened mesh", "model.glb"),
         "folder": (str(folder), "queued 2 item(s)", ""),
         "link": (f"{fake_api.cdn_url}/images/robot.png", "opened picture", "robot.png"),
-        "missing file": (str(tmp_path / "gone.png"), "Could not open that: No image file",
+        "missing file": (str(tmp_path / "gone.png"), "Something went wrong: No image file",
                          "gone.png"),  # fmt: skip
-        "folder named like a mesh": (str(odd), "Could not open that: odd.glb is a folder", ""),
+        "folder named like a mesh": (str(odd), "Something went wrong: odd.glb is a folder", ""),
     }
 
 

@@ -22,7 +22,14 @@ from pathlib import Path
 
 from aiml3d_desktop.core import images
 from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, InputError, as_error
+from aiml3d_desktop.core.errors import (
+    Aiml3DError,
+    ApiError,
+    Cancelled,
+    ConfigError,
+    InputError,
+    as_error,
+)
 from aiml3d_desktop.core.fileio import path_kind, write_bytes
 
 log = logging.getLogger(__name__)
@@ -234,6 +241,14 @@ def pictures_in(paths: Iterable[str | Path], cancel: CancelToken | None = None) 
     return found
 
 
+def stops_the_queue(error: Aiml3DError) -> bool:
+    """Failures of the account or the set-up (no key, a wrong key, no credits), not of the
+    picture: every other item would fail the same way, so they wait instead."""
+    return isinstance(error, ConfigError) or (
+        isinstance(error, ApiError) and error.status in (401, 403)
+    )
+
+
 def run(
     queue: BatchQueue,
     execute: Callable[[QueueItem, CancelToken], tuple[str | None, str]],
@@ -241,18 +256,20 @@ def run(
     jobs: int = DEFAULT_JOBS,
     cancel: CancelToken | None = None,
     on_change: Callable[[QueueItem], None] = lambda item: None,
-) -> None:
+) -> Aiml3DError | None:
     """Work through the waiting items, ``jobs`` at once, until none waits or ``cancel``.
 
     ``execute(item, cancel)`` makes one model and returns (entry id or None, a summary); an
     error of any kind fails that item only (the others go on), with errors.as_error()'s
-    message. ``on_change`` hears of each item as it starts and
+    message, except an error that stops_the_queue(): that item waits again, no new item
+    starts, and the error is returned. ``on_change`` hears of each item as it starts and
     as it finishes, on the thread that ran it.
     """
     cancel = cancel or CancelToken()
+    stopped: list[Aiml3DError] = []
 
     def lane() -> None:
-        while not cancel.cancelled and (item := queue.take()) is not None:
+        while not cancel.cancelled and not stopped and (item := queue.take()) is not None:
             on_change(item)
             try:
                 entry_id, message = execute(item, cancel)
@@ -261,7 +278,12 @@ def run(
             except Exception as exc:  # noqa: BLE001 - one item's failure, of any kind, is its own
                 if not isinstance(exc, Aiml3DError):  # the traceback, for the log file
                     log.warning("batch item %s failed", item.label, exc_info=exc)
-                queue.finish(item.id, FAILED, str(as_error(exc)))
+                error = as_error(exc)
+                if stops_the_queue(error):
+                    queue.requeue(item.id)
+                    stopped.append(error)
+                else:
+                    queue.finish(item.id, FAILED, str(error))
             else:
                 queue.finish(item.id, DONE, message, entry_id)
             on_change(queue.get(item.id) or item)
@@ -274,6 +296,7 @@ def run(
         except BaseException:  # Ctrl-C: stop every lane before leaving
             cancel.cancel()
             raise
+    return stopped[0] if stopped else None
 
 
 def _now() -> str:

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from aiml3d_desktop.core import batch, keys
 from aiml3d_desktop.core import settings as settings_mod
-from aiml3d_desktop.core.errors import Aiml3DError, ApiError, Cancelled, ConfigError
+from aiml3d_desktop.core.errors import Aiml3DError, Cancelled
 from aiml3d_desktop.core.fileio import Claim
 from aiml3d_desktop.core.stages import Stage, describe
 from aiml3d_desktop.gui import tasks
@@ -25,13 +25,6 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.netpolicy import RetryPolicy
     from aiml3d_desktop.core.settings import Settings
     from aiml3d_desktop.gui.workers import Runner, Worker
-
-def _stops_every_item(error: Aiml3DError) -> bool:
-    """Failures of the account or set-up, not of the picture: every other item would fail
-    the same way, so they should wait rather than all be marked failed."""
-    return isinstance(error, ConfigError) or (isinstance(error, ApiError)
-                                              and error.status in (401, 403))  # fmt: skip
-
 
 def _stage_text(stage: Stage, since: float, done: int | None, total: int | None) -> str:
     return describe(stage, time.monotonic() - since, done, total, short=True)
@@ -170,7 +163,7 @@ class BatchController(QObject):
             if item_id in self._remove_when_stopped:
                 self._remove_when_stopped.discard(item_id)
                 self.queue.remove([item_id])
-            elif _stops_every_item(error):  # no key, a wrong key, no credits: pause, keep it
+            elif batch.stops_the_queue(error):  # no key, a wrong key, no credits: pause
                 self.queue.requeue(item_id)
                 if not self.paused:  # one message, not one per running item
                     self.panel.set_paused(True)

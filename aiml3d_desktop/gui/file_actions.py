@@ -1,69 +1,93 @@
 """What the File menu's dialogs do: open, queue, export, screenshots, the snapshot sheet,
-settings. Files are written on workers, whole or not at all."""
+settings. Files are written on workers, whole or not at all.
+
+Given what it works with, it speaks through signals; the window tells it what is on screen
+(``showing``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QUrl, Slot
+from PySide6.QtCore import QObject, QSettings, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from aiml3d_desktop import paths
 from aiml3d_desktop.core import images
+from aiml3d_desktop.core.fileio import path_kind
 from aiml3d_desktop.core.mesh import READ_FORMATS, LoadedMesh
 from aiml3d_desktop.gui import offscreen, state, tasks
 from aiml3d_desktop.gui.widgets.settings_dialog import SettingsDialog
 
 if TYPE_CHECKING:
-    from aiml3d_desktop.core.library import Entry
-    from aiml3d_desktop.gui.main_window import MainWindow
+    from aiml3d_desktop.core.entry import Entry
+    from aiml3d_desktop.core.settings import Settings
+    from aiml3d_desktop.gui.status_line import StatusLine
+    from aiml3d_desktop.gui.widgets.image_panel import ImagePanel
+    from aiml3d_desktop.gui.widgets.viewer import Viewer
+    from aiml3d_desktop.gui.workers import Runner
 
 MESH_FILTERS = "GLB (*.glb);;OBJ (*.obj);;STL (*.stl);;PLY (*.ply)"
 
 
 class FileActions(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    open_requested = Signal(str)  # a picture or mesh chosen
+    queue_requested = Signal(list)  # pictures or folders chosen for the batch queue
+    settings_changed = Signal()
+    status = Signal(str)
+
+    def __init__(self, dialogs: QWidget, runner: Runner, status: StatusLine, conf: Settings,
+                 ui: QSettings, viewer: Viewer, picture: ImagePanel,
+                 thumbnails: offscreen.ThumbnailMaker) -> None:  # fmt: skip
+        super().__init__(dialogs)
+        self.dialogs, self.runner, self.status_line, self.conf, self.ui = (
+            dialogs, runner, status, conf, ui)  # fmt: skip
+        self.viewer, self.picture, self.thumbnails = viewer, picture, thumbnails
+        self.loaded: LoadedMesh | None = None  # on screen, and its entry if it is one
+        self.entry: Entry | None = None
         self._sheet_path = ""  # where the snapshot sheet being made goes
+
+    def showing(self, loaded: LoadedMesh | None, entry: Entry | None) -> None:
+        self.loaded, self.entry = loaded, entry
 
     @Slot()
     def choose_picture(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open picture", self._last_folder(),
+        path, _ = QFileDialog.getOpenFileName(self.dialogs, "Open picture", self._last_folder(),
                                               _picture_filter())  # fmt: skip
         if path:
-            self.window.open_path(path)
+            self.open_requested.emit(path)
 
     @Slot()
     def choose_mesh(self) -> None:
         patterns = " ".join(f"*{ext}" for ext in READ_FORMATS)
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open 3D model", self._last_folder(),
+        path, _ = QFileDialog.getOpenFileName(self.dialogs, "Open 3D model", self._last_folder(),
                                               f"3D models ({patterns})")  # fmt: skip
         if path:
-            self.window.open_path(path)
+            self.open_requested.emit(path)
 
     @Slot()
     def choose_pictures_for_queue(self) -> None:
         chosen, _ = QFileDialog.getOpenFileNames(
-            self.window, "Add pictures to the queue", self._last_folder(), _picture_filter()
+            self.dialogs, "Add pictures to the queue", self._last_folder(), _picture_filter()
         )
         if chosen:
-            self.window.generation.queue_paths(chosen)
+            self.queue_requested.emit(chosen)
 
     @Slot()
     def choose_folder_for_queue(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.window, "Add a folder of pictures to the "
+        folder = QFileDialog.getExistingDirectory(self.dialogs, "Add a folder of pictures to the "
                                                   "queue", self._last_folder())  # fmt: skip
         if folder:
-            self.window.generation.queue_paths([folder])
+            self.queue_requested.emit([folder])
+
+    def _start(self, fn, *args, succeeded) -> None:
+        self.runner.start(fn, *args, succeeded=succeeded, progress=self.status_line.progress)
 
     @Slot()
     def export_mesh(self) -> None:
-        win = self.window
-        if win.loaded is not None:
-            self._export(win.loaded, win.entry.title if win.entry else win.loaded.path.stem)
+        if self.loaded is not None:
+            self._export(self.loaded, self.entry.title if self.entry else self.loaded.path.stem)
 
     @Slot(object)
     def export_entry(self, entry: Entry) -> None:
@@ -71,55 +95,51 @@ class FileActions(QObject):
 
     def _export(self, what: LoadedMesh | Path, stem: str) -> None:
         path, chosen = QFileDialog.getSaveFileName(
-            self.window, "Export 3D model", str(self.window.conf.output_path / stem), MESH_FILTERS
+            self.dialogs, "Export 3D model", str(self.conf.output_path / stem), MESH_FILTERS
         )
         if path:
             if not Path(path).suffix:
                 path += "." + chosen.split("*.")[1].rstrip(")")
-            self.window.start(tasks.export_mesh, what, path, succeeded=self._saved)
+            self._start(tasks.export_mesh, what, path, succeeded=self._saved)
 
     @Slot()
     def save_screenshot(self) -> None:
-        win = self.window
-        name = (win.loaded.path.stem if win.loaded else "view") + ".png"
+        name = (self.loaded.path.stem if self.loaded else "view") + ".png"
         path = self._save_path("Save screenshot", name)
         if path:
-            frame = win.viewer.grabFramebuffer()
-            win.start(tasks.save_image, frame, path, succeeded=self._saved)
+            frame = self.viewer.grabFramebuffer()
+            self._start(tasks.save_image, frame, path, succeeded=self._saved)
 
     @Slot()
     def save_snapshot_sheet(self) -> None:
         """Front, back, left, right and top views beside the reference picture, in one PNG."""
-        win = self.window
-        if win.loaded is None:
+        if self.loaded is None:
             return
-        name = (win.entry.title if win.entry else win.loaded.path.stem) + "-sheet.png"
+        name = (self.entry.title if self.entry else self.loaded.path.stem) + "-sheet.png"
         path = self._save_path("Save snapshot sheet", name)
         if path:
             self._sheet_path = path
-            win.start(tasks.mesh_normals, win.loaded, succeeded=self._render_sheet)
+            self._start(tasks.mesh_normals, self.loaded, succeeded=self._render_sheet)
 
     @Slot(object)
     def _render_sheet(self, loaded: LoadedMesh) -> None:
-        win = self.window
-        viewer = win.viewer
-        views = win.thumbnails.renderer().render(
+        viewer = self.viewer
+        views = self.thumbnails.renderer().render(
             loaded.arrays, offscreen.SHEET_VIEWS, 512, viewer.up_axis, viewer.background()
         )
-        title = win.entry.title if win.entry else loaded.path.name
-        sheet = offscreen.compose_sheet(title, win.image_panel.image(), views)
-        win.start(tasks.save_image, sheet, self._sheet_path, succeeded=self._saved)
+        title = self.entry.title if self.entry else loaded.path.name
+        sheet = offscreen.compose_sheet(title, self.picture.image(), views)
+        self._start(tasks.save_image, sheet, self._sheet_path, succeeded=self._saved)
 
     @Slot(object)
     def _saved(self, path) -> None:
-        self.window.status.show(f"Saved {path}")
+        self.status.emit(f"Saved {path}")
 
     @Slot()
     def open_settings(self) -> None:
-        win = self.window
-        if SettingsDialog(win.conf, win).exec():
-            win.params.load_from(win.conf)
-            win.status.show("Settings saved")
+        if SettingsDialog(self.conf, self.dialogs).exec():
+            self.settings_changed.emit()
+            self.status.emit("Settings saved")
 
     @Slot()
     def open_log_folder(self) -> None:
@@ -127,13 +147,13 @@ class FileActions(QObject):
 
     def _save_path(self, title: str, name: str) -> str:
         path, _ = QFileDialog.getSaveFileName(
-            self.window, title, str(self.window.conf.output_path / name), "PNG (*.png)"
+            self.dialogs, title, str(self.conf.output_path / name), "PNG (*.png)"
         )
         return path
 
     def _last_folder(self) -> str:
-        for item in state.recent_files(self.window.ui):
-            if not images.is_url(item) and Path(item).parent.is_dir():
+        for item in state.recent_files(self.ui):
+            if not images.is_url(item) and path_kind(Path(item).parent) == "dir":
                 return str(Path(item).parent)
         return str(Path.home())
 

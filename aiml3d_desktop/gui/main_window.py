@@ -58,7 +58,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.conf, warnings = settings_mod.load()
         self.ui = state.window_state()
-        self.runner = Runner(self)
+        self.runner = Runner(self.report_error, self)
         self.runner.idle.connect(self._idle)
         self.status = StatusLine(self.statusBar(), self)
         early = list(files) if len(files) == 1 and _is_mesh_file(files[0]) else []
@@ -75,8 +75,6 @@ class MainWindow(QMainWindow):
         self.entry: Entry | None = None  # the library entry on screen, if it is one
         self._opening_entry: Entry | None = None
         self.compare_window = None
-        self._stage_started = 0.0
-        self._stage = ""
 
         self._details_wanted: LoadedMesh | None = None
         self.image_panel = ImagePanel()
@@ -95,41 +93,74 @@ class MainWindow(QMainWindow):
         self.params.max_side.editingFinished.connect(self._reframe)
         self.params.ratio.editingFinished.connect(self._reframe)
         self.params.backend.currentIndexChanged.connect(self._reframe)
-        self.generation = GenerationController(self)
-        self.files = FileActions(self)
+        self.prompt = PromptBox()
+        self.prompt.set_options(self.conf.image_model, self.conf.prompt_suffix)
+        self.thumbnails = offscreen.ThumbnailMaker(self.runner, self)
+        self.queue_panel = QueuePanel()
+        self.batch = BatchController(self.runner, self.conf, lambda: self.generation.retry,
+                                     self.queue_panel, self)  # fmt: skip
+        self.batch.open_requested.connect(self.open_entry_id)
+        self.batch.status.connect(self.status.show)
+        self.batch.error.connect(self.report_error)
+        self.generation = GenerationController(self.runner, self.status, self.conf,
+                                               self.image_panel, self.prompt, self.params,
+                                               self.batch, self)  # fmt: skip
+        self.generation.generated.connect(self._generated)
+        self.generation.queued.connect(self._queued)
+        self.generation.busy_changed.connect(self._set_busy)
+        self.generation.error.connect(self.report_error)
+        self.generation.status.connect(self.status.show)
+        self.files = FileActions(self, self.runner, self.status, self.conf, self.ui, self.viewer,
+                                 self.image_panel, self.thumbnails)  # fmt: skip
+        self.files.open_requested.connect(self.open_path)
+        self.files.queue_requested.connect(self.generation.queue_paths)
+        self.files.settings_changed.connect(self._settings_changed)
+        self.files.status.connect(self.status.show)
         self.generate_button = QPushButton("Generate 3D model")
         self.generate_button.setDefault(True)
         self.generate_button.clicked.connect(self.generation.generate)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.generation.cancel)
-        self.prompt = PromptBox()
-        self.prompt.set_options(self.conf.image_model, self.conf.prompt_suffix)
         self.prompt.draw_requested.connect(self.generation.draw)
         self.prompt.queue_requested.connect(self.generation.queue_prompt)
         self.stats = StatsPanel()
         self._build_side_panel()
-        self.thumbnails = offscreen.ThumbnailMaker(self.runner, self)
         self.library_panel = LibraryPanel(self.thumbnails)
         self._build_library_dock()
         self._library_wanted, self._shown = True, False  # opened once the window is up
-        self.queue_panel = QueuePanel()
-        self.batch = BatchController(self.runner, self.conf, lambda: self.generation.retry,
-                                     self.queue_panel, self)  # fmt: skip
         self.batch.entry_made.connect(self.library_panel.add_entry)
-        self.batch.open_requested.connect(self.open_entry_id)
-        self.batch.status.connect(self.status.show)
-        self.batch.error.connect(self.report_error)
         self._build_queue_dock()
 
         self.menu_actions = build_menus(self)
         for source in early:
             self.menu_actions.add_recent(source)
         self._restore_ui()
-        self.generation.set_busy(False)
+        self._set_busy(False)
         for warning in warnings:
             self.statusBar().showMessage(warning, 10000)
         if files and not early:
             self.open_sources(list(files))
+
+    @Slot(bool)
+    def _set_busy(self, busy: bool) -> None:
+        """While a generation or drawing runs, its buttons and parameters rest."""
+        self.generate_button.setEnabled(not busy)
+        self.cancel_button.setEnabled(busy)
+        self.params.setEnabled(not busy)
+        self.prompt.draw_button.setEnabled(not busy)
+
+    @Slot(object, object)
+    def _generated(self, entry: Entry, result) -> None:
+        self.library_panel.add_entry(entry)
+        self.show_mesh(result.loaded, entry)
+
+    @Slot(int)
+    def _queued(self, count: int) -> None:
+        self.queue_dock.show()
+
+    @Slot()
+    def _settings_changed(self) -> None:
+        self.params.load_from(self.conf)
 
     def _build_side_panel(self) -> None:
         side = QWidget()
@@ -218,6 +249,7 @@ class MainWindow(QMainWindow):
 
     # Errors: the one route
 
+    @Slot(object)
     def report_error(self, error: Aiml3DError, title: str = "Something went wrong") -> None:
         if isinstance(error, Cancelled):
             self.status.show("Cancelled — nothing was kept")
@@ -243,9 +275,9 @@ class MainWindow(QMainWindow):
         self.start(tasks.save_pasted_image, image.copy(), succeeded=self._picture_opened)
 
     def start(self, fn, *args, succeeded) -> Worker:
-        """A small job for the window (opening, exporting): errors go to the one route."""
-        return self.runner.start(fn, *args, succeeded=succeeded, failed=self._failed,
-                                 progress=self.status.progress)  # fmt: skip
+        """A small job for the window (opening, exporting), its progress in the status bar;
+        its errors go the runner's one route."""
+        return self.runner.start(fn, *args, succeeded=succeeded, progress=self.status.progress)
 
     @Slot()
     def _reframe(self) -> None:
@@ -284,7 +316,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _library_opened(self, result) -> None:
         self.library, entries = result
-        self.thumbnails.library = self.library
+        self.generation.library = self.thumbnails.library = self.library
         self.library_panel.set_library(self.library, entries)
         self.batch.set_library(self.library)
         if self.batch.queue.items():
@@ -334,6 +366,7 @@ class MainWindow(QMainWindow):
         self.library_panel.add_entry(entry)
         if self.loaded is not None and self.entry is None:
             self.entry = entry
+            self.files.showing(self.loaded, entry)
         self.menu_actions.set_mesh_available(True, in_library=True)
         self.status.show(f"Added {entry.title} to the library")
 
@@ -350,6 +383,7 @@ class MainWindow(QMainWindow):
     def show_mesh(self, loaded: LoadedMesh, entry: Entry | None) -> None:
         """Draw first; smooth normals and statistics of a large mesh follow from workers."""
         self.loaded, self.entry = loaded, entry
+        self.files.showing(loaded, entry)
         self.viewer.show_mesh(loaded.arrays)
         if entry is not None:
             self.thumbnails.expect(entry)
@@ -393,10 +427,6 @@ class MainWindow(QMainWindow):
     def _stats_ready(self, loaded: LoadedMesh) -> None:
         if loaded is self.loaded:
             self.stats.show_stats(loaded.path.name, loaded.stats, self.entry)
-
-    @Slot(object)
-    def _failed(self, error: Aiml3DError) -> None:
-        self.report_error(error, "Could not open that")
 
     @Slot()
     def _idle(self) -> None:

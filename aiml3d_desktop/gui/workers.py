@@ -10,13 +10,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, as_error
+from aiml3d_desktop.core.stages import Stage
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 # Within a stage, progress reaches the GUI at most this often: each report repaints the
 # status bar (a whole-window recomposition under software OpenGL, 15 to 20 ms), and a fast
 # download reports hundreds of times a second. A new stage, and a stage's end, always pass.
@@ -67,30 +70,35 @@ class Worker(QObject):
 
 
 class Runner(QObject):
-    """Starts workers on threads, keeps them alive while they run, and stops them on exit."""
+    """Starts workers on threads, keeps them alive while they run, and stops them on exit.
+    A job's failure goes to ``report``, the one error route, unless the job names its own
+    handler: an error cannot be dropped by forgetting to ask for it."""
 
     idle = Signal()  # the last running job has finished
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, report: Callable[[Aiml3DError], object],
+                 parent: QObject | None = None) -> None:  # fmt: skip
         super().__init__(parent)
+        self._report = report
         self._running: dict[Worker, QThread] = {}
 
     def start(
         self,
-        fn: Callable,
-        *args,
-        succeeded: Callable | None = None,
-        failed: Callable | None = None,
-        progress: Callable | None = None,
-        **kwargs,
+        fn: Callable[..., T],
+        *args: object,
+        succeeded: Callable[[T], object] | None = None,
+        failed: Callable[[Aiml3DError], object] | None = None,
+        progress: Callable[[Stage, int | None, int | None], object] | None = None,
+        **kwargs: object,
     ) -> Worker:
-        """Run ``fn`` on a new thread; the callbacks (bound slots of GUI objects) get its news."""
+        """Run ``fn`` on a new thread; the callbacks (bound slots of GUI objects) get its
+        result, its failure (the error route by default) and its progress."""
         worker = Worker(fn, *args, **kwargs)
         thread = QThread()
         thread.setObjectName(getattr(fn, "__name__", "job"))
         worker.moveToThread(thread)
-        for signal, slot in ((worker.succeeded, succeeded), (worker.failed, failed),
-                             (worker.progress, progress)):  # fmt: skip
+        worker.failed.connect(failed or self._report)
+        for signal, slot in ((worker.succeeded, succeeded), (worker.progress, progress)):
             if slot is not None:
                 signal.connect(slot)
         thread.started.connect(worker.run)
