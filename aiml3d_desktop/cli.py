@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from aiml3d_desktop import APP_NAME, __version__, cli_library
 from aiml3d_desktop.cli_library import print_json
@@ -244,8 +245,8 @@ def cmd_generate(args) -> int:
     _warn_all(lib.warnings if lib else [])
     # The GUI's queue, in memory: a command's batch is its arguments, re-run to resume.
     queue = batch.BatchQueue()
-    queued = {"params": params.as_dict(), "backend": options.backend, "prepare": options.prepare,
-              "max_side": options.max_side}  # fmt: skip
+    queued: dict = {"params": params.as_dict(), "backend": options.backend,
+                    "prepare": options.prepare, "max_side": options.max_side}  # fmt: skip
     pictures = [s for s in args.inputs if images.is_url(s) or fileio.path_kind(s) != "dir"]
     folders = [s for s in args.inputs if s not in pictures]
     queue.add(pictures + batch.pictures_in(folders), **queued)
@@ -267,7 +268,7 @@ def cmd_generate(args) -> int:
                                                cancel=cancel)  # fmt: skip
         finally:
             reporter.close()
-        where = result.mesh_path
+        where: Path | str = result.mesh_path
         if entry is None:
             _write_sidecar(result.mesh_path, result.generation.as_dict(), name)
         elif out_dir is not None:
@@ -360,7 +361,7 @@ class _Reporter:
     def __init__(self, source: str, quiet: bool, bars: bool = True) -> None:
         self.source, self.quiet, self.bars = source, quiet, bars
         self.stage: str | None = None
-        self.bar = None
+        self.bar: Any = None  # a tqdm bar while downloading
 
     def __call__(self, stage: Stage, done: int | None, total: int | None) -> None:
         if self.quiet:

@@ -90,7 +90,8 @@ def download(fake, variant, tmp_path, stall=30.0, local_ok=True):
 
     link = MeshLink(f"{fake.cdn_url}/files/{variant}/x/model.glb", None, None, None, None, None)
     return fetch(link, tmp_path / "out" / "model.glb", "glb", retry=FAST, local_ok=local_ok,
-                 timeouts=Timeouts(connect=2, download_read=5, stall=stall))
+                 timeouts=Timeouts(connect=2, download_read=5, stall=stall),
+                 check=lambda path: None)
 
 
 def test_a_stalled_download_fails_and_says_so(fake_api, tmp_path):

@@ -6,10 +6,11 @@ import base64
 import binascii
 import json
 import logging
+import math
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 import requests
@@ -25,7 +26,7 @@ from aiml3d_desktop.core.errors import (
     NetworkError,
 )
 from aiml3d_desktop.core.images import PreparedImage
-from aiml3d_desktop.core.net import TooLarge, Watch, make_session, read_capped
+from aiml3d_desktop.core.net import TooLarge, Watch, make_session, read_capped, root_cause
 from aiml3d_desktop.core.netpolicy import (
     API_ANSWER_LIMIT,
     ERROR_BODY_LIMIT,
@@ -226,17 +227,10 @@ def _network_error(exc: requests.RequestException, base_url: str, timeouts: Time
             hint="Check your internet connection and the API base URL.",
         )
     return NetworkError(
-        f"Could not reach {base_url}: {redact(_root_cause(exc), key)}",
+        f"Could not reach {base_url}: {redact(root_cause(exc), key)}",
         hint="Check your internet connection and the API base URL, then try again.",
     )
 
-
-def _root_cause(exc: BaseException) -> str:
-    seen = exc
-    while seen.__cause__ is not None or seen.__context__ is not None:
-        seen = seen.__cause__ or seen.__context__
-    text = str(seen) or type(seen).__name__
-    return text.split(": ", 1)[-1][:160]
 
 
 def redact(text: str, key: str | None) -> str:
@@ -340,8 +334,7 @@ def _picture_link(body: dict) -> PictureLink:
         if isinstance(items, list) and items and isinstance(items[0], dict):
             url = items[0].get("url")
             if isinstance(url, str) and url.startswith(("http://", "https://")):
-                usage = _dict(_dict(body.get("meta")).get("usage"))
-                return PictureLink(url, str(rid) if rid else None, usage.get("credits_used"))
+                return PictureLink(url, str(rid) if rid else None, _credits(body))
     raise BadResponseError(
         "The AIML API's answer holds no picture (neither images[0].url nor data[0].url)",
         hint="The service may have changed; try again later.",
@@ -354,35 +347,30 @@ def _mesh_link(body: dict) -> MeshLink:
     """Accept the documented ``model_mesh`` shape first, then the generic ``data[0]``."""
     rid = body.get("requestId") or body.get("request_id")
     rid = str(rid) if rid is not None else None
-    usage = _dict(_dict(body.get("meta")).get("usage"))
-    common = {
-        "request_id": rid,
-        "timings": _dict(body.get("timings")),
-        "credits_used": usage.get("credits_used"),
-    }
+    said = MeshLink(None, None, None, None, None, rid, _dict(body.get("timings")),
+                    _credits(body))  # fmt: skip
     mesh = body.get("model_mesh")
     if isinstance(mesh, dict) and isinstance(mesh.get("url"), str):
-        size = mesh.get("file_size")
-        return MeshLink(
+        size, name, kind = mesh.get("file_size"), mesh.get("file_name"), mesh.get("content_type")
+        return replace(
+            said,
             url=mesh["url"],
-            inline=None,
-            file_name=mesh.get("file_name") if isinstance(mesh.get("file_name"), str) else None,
-            content_type=mesh.get("content_type"),
+            file_name=name if isinstance(name, str) else None,
+            content_type=kind if isinstance(kind, str) else None,
             file_size=size if isinstance(size, int) and size >= 0 else None,
-            **common,
         )
     data = body.get("data")
     if isinstance(data, list) and data and isinstance(data[0], dict):
         first = data[0]
         if isinstance(first.get("url"), str):
-            return MeshLink(first["url"], None, None, None, None, **common)
+            return replace(said, url=first["url"])
         if isinstance(first.get("b64_json"), str):
             try:
                 raw = base64.b64decode(first["b64_json"], validate=True)
             except (binascii.Error, ValueError):
-                raw = None
+                raw = b""
             if raw:
-                return MeshLink(None, raw, None, None, len(raw), **common)
+                return replace(said, inline=raw, file_size=len(raw))
     raise BadResponseError(
         "The AIML API's answer holds no mesh (neither model_mesh.url nor data[0])",
         hint="The service may have changed; try again later.",
@@ -393,3 +381,11 @@ def _mesh_link(body: dict) -> MeshLink:
 
 def _dict(value: object) -> dict:
     return value if isinstance(value, dict) else {}
+
+
+def _credits(body: dict) -> float | None:
+    """What the answer says the call cost (a number, or nothing)."""
+    value = _dict(_dict(body.get("meta")).get("usage")).get("credits_used")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value if math.isfinite(value) else None

@@ -83,7 +83,8 @@ def frame(image: Image.Image, fill: float, max_side: int) -> Framing:
         background = (0, 0, 0, 0)
     else:
         border = np.concatenate([rgba[0], rgba[-1], rgba[:, 0], rgba[:, -1]])
-        background = tuple(int(v) for v in np.median(border, axis=0))
+        red, green, blue, alpha = (int(v) for v in np.median(border, axis=0))
+        background = (red, green, blue, alpha)
     sx, sy = image.width / w, image.height / h  # the object's box, in the full picture
     box = (int(left * sx), int(top * sy), min(image.width, int(np.ceil(right * sx))),
            min(image.height, int(np.ceil(bottom * sy))))  # fmt: skip

@@ -14,7 +14,7 @@ from aiml3d_desktop.core.api import MeshLink
 from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.errors import Cancelled, DownloadError
 from aiml3d_desktop.core.fileio import atomic_path
-from aiml3d_desktop.core.net import Watch, chunks, get, make_session
+from aiml3d_desktop.core.net import Watch, chunks, get, make_session, root_cause
 from aiml3d_desktop.core.netpolicy import STALL_BYTES, RetryPolicy, Timeouts
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
@@ -34,13 +34,14 @@ def fetch(
     cancel: CancelToken | None = None,
     timeouts: Timeouts = Timeouts(),
     retry: RetryPolicy = RetryPolicy(),
-    check: Callable[[Path], T] | None = None,
+    check: Callable[[Path], T],
     local_ok: bool = False,
-) -> tuple[int, T | None]:
+) -> tuple[int, T]:
     """Write the mesh to ``dest``, all of it or nothing.
 
     ``check(tmp_path)`` runs on the complete temporary file before it is renamed into place
-    (the job loads the mesh there); its result is returned with the byte count.
+    (the job loads the mesh there: a file that does not load is not kept); its result is
+    returned with the byte count.
     ``local_ok``: the link may lead into this machine's network (only when the API is local).
     """
     cancel = cancel or CancelToken()
@@ -55,7 +56,7 @@ def fetch(
             size = _stream(link.url or "", tmp, max_bytes, progress, cancel, timeouts, retry,
                            local_ok)  # fmt: skip
         _check_header(tmp, fmt, size)
-        result = check(tmp) if check else None
+        result = check(tmp)
         cancel.check()
     return size, result
 
@@ -107,7 +108,7 @@ def _stream(url, tmp: Path, max_bytes, progress, cancel, timeouts, retry, local_
         if done or isinstance(exc, requests.exceptions.ChunkedEncodingError):
             raise _truncated(done, total) from None
         raise DownloadError(
-            f"The mesh download failed: {_reason(exc)}",
+            f"The mesh download failed: {root_cause(exc)}",
             hint="Check your connection and try again.",
         ) from None
     except OSError as exc:  # opening the file to write
@@ -130,15 +131,6 @@ def _write(out, chunk: bytes, tmp: Path) -> None:
 def _cannot_write(tmp: Path, exc: OSError) -> DownloadError:
     return DownloadError(f"Could not write the mesh to {tmp.parent}: {exc.strerror or exc}",
                          hint="Free some disk space or choose another output folder.")  # fmt: skip
-
-
-def _reason(exc: requests.RequestException) -> str:
-    """The innermost cause, in its own words (connection refused, name not found)."""
-    seen: BaseException = exc
-    while seen.__cause__ is not None or seen.__context__ is not None:
-        seen = seen.__cause__ or seen.__context__
-    text = " ".join(str(seen).split())
-    return text.split(": ", 1)[-1][:160] or exc.__class__.__name__
 
 
 def _content_length(response: requests.Response) -> int | None:

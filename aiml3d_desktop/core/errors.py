@@ -90,7 +90,8 @@ _STORAGE_HINTS = {
 
 def storage_hint(exc: BaseException) -> str:
     """What to do about a file system failure, by what it is."""
-    return _STORAGE_HINTS.get(getattr(exc, "errno", None), STORAGE_HINT)
+    code = getattr(exc, "errno", None)
+    return _STORAGE_HINTS.get(code, STORAGE_HINT) if isinstance(code, int) else STORAGE_HINT
 
 
 def as_error(exc: BaseException) -> Aiml3DError:

@@ -11,12 +11,13 @@ import os
 import re
 import secrets
 import stat
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-if os.name == "nt":
+if sys.platform == "win32":
     fcntl = None
 else:
     import fcntl

@@ -91,7 +91,7 @@ def _prepare_file(path: Path, max_side: int, fill: float | None) -> PreparedImag
     check_file(path)
     raw = path.read_bytes()
     image = decode(raw, path.name, target=2 * max_side)
-    fmt, original = image.format, full_size(image)
+    fmt, original = image.format or "PNG", full_size(image)
     rotated = upright(image)
     changed = rotated is not image or image.size != original
     image = rotated

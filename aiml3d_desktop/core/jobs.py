@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from aiml3d_desktop.core import download, images, mesh
 from aiml3d_desktop.core.api import AimlClient
@@ -182,7 +182,7 @@ def generate_local(
     dest = unique_path(Path(out_dir), safe_stem(image.stem), ".glb")
     tm = trimesh.Trimesh(made.vertices, made.faces, vertex_colors=made.colors, process=False)
     try:
-        write_bytes(dest, tm.export(file_type="glb"))
+        write_bytes(dest, cast(bytes, tm.export(file_type="glb")))
     except OSError as exc:
         raise InputError(
             f"Could not write the mesh to {dest.parent}: {exc.strerror or exc}",
@@ -303,5 +303,7 @@ def generate_item(
     prompt = item.source if item.kind == PROMPT else None
     how = {"progress": progress, "cancel": cancel, **item.draw_options}
     if library is None:
+        if out_dir is None:
+            raise ValueError("generate_item needs a library or an output folder")
         return None, generate_any(item.source, prompt, params, out_dir, options, **how)
     return generate_to_library(library, item.source, params, options, prompt=prompt, **how)

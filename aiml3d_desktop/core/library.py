@@ -16,6 +16,7 @@ are cleared when a library is opened.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import io
 import json
@@ -203,7 +204,7 @@ class Library:
                     with contextlib.suppress(FileNotFoundError):
                         Path(f"{self.index_path}{suffix}").unlink()
                 self._create_schema(self._db())
-                reason = "damaged"
+                reason: str | None = "damaged"
             else:
                 reason = self._create_schema(db)
         if reason is None:
@@ -334,7 +335,7 @@ class Library:
         root = f"{self.entries_dir}{os.sep}"
         return [_from_index(doc, root) for (doc,) in rows]
 
-    def ids(self, query: str = "", **filters) -> list[str]:
+    def ids(self, query: str = "", **filters) -> builtins.list[str]:
         """Just the ids of list(): what a browser holding the entries needs to filter them
         (milliseconds for 10,000 entries). Filters: ``favourite``, ``fmt``, ``since`` and
         ``until`` (ISO dates or times), ``sort`` (a key of SORTS), ``descending``, ``limit``."""
@@ -496,7 +497,7 @@ def _corrupt(exc: sqlite3.DatabaseError) -> bool:
     """SQLite says the file is not a database, or a damaged one (not: busy, locked, full)."""
     code = getattr(exc, "sqlite_errorcode", None)
     if code is not None:
-        return code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+        return code & 0xFF in (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB (named in 3.11)
     text = str(exc).lower()
     return "malformed" in text or "not a database" in text
 
@@ -540,7 +541,8 @@ def _select(
     descending: bool = True,
     limit: int | None = None,
 ) -> tuple[str, list]:
-    where, args = [], []
+    where: list[str] = []
+    args: list[object] = []
     for word in query.lower().split():
         where.append("instr(search, ?) > 0")
         args.append(word)

@@ -236,7 +236,9 @@ def _flatten(loaded: object, name: str) -> trimesh.Trimesh:
         else:
             parts = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh) and len(g.faces)]
         if len(parts) > 1:
-            return trimesh.util.concatenate(parts)
+            joined = trimesh.util.concatenate(parts)
+            if isinstance(joined, trimesh.Trimesh):
+                return joined
         loaded = parts[0] if parts else None
     if isinstance(loaded, trimesh.Trimesh) and len(loaded.faces):
         return loaded
@@ -299,17 +301,18 @@ def lighter(arrays: MeshArrays, cells: int, above: int) -> MeshArrays:
 def to_arrays(tm: trimesh.Trimesh) -> MeshArrays:
     positions = np.ascontiguousarray(tm.vertices, dtype=np.float32)
     indices = np.ascontiguousarray(tm.faces, dtype=np.uint32)
+    from trimesh.visual import ColorVisuals, TextureVisuals
+
     visual = tm.visual
     colors = uvs = texture = None
-    kind = visual.kind
-    if kind == "face":
+    if isinstance(visual, ColorVisuals) and visual.kind == "face":
         # Flat colours per face: give each corner its own vertex so colours do not bleed.
         positions = np.ascontiguousarray(positions[indices].reshape(-1, 3))
         colors = np.repeat(np.asarray(visual.face_colors, dtype=np.float32) / 255.0, 3, axis=0)
         indices = np.arange(len(positions), dtype=np.uint32).reshape(-1, 3)
-    elif kind == "vertex":
+    elif isinstance(visual, ColorVisuals) and visual.kind == "vertex":
         colors = np.asarray(visual.vertex_colors, dtype=np.float32) / 255.0
-    elif kind == "texture":
+    elif isinstance(visual, TextureVisuals):
         image = _texture_image(visual.material)
         uv = getattr(visual, "uv", None)
         if image is not None and uv is not None and len(uv) == len(positions):
@@ -353,11 +356,12 @@ def mesh_stats(
     starts = np.flatnonzero(np.concatenate(([True], edges[1:] != edges[:-1])))
     counts = np.diff(np.append(starts, len(edges)))  # how many faces share each edge
     labels = _components(merged, faces[:, :2].ravel(), faces[:, 1:].ravel())
-    extents = positions.max(axis=0) - positions.min(axis=0)
+    width, height, depth = (round(float(x), 6) for x in
+                            positions.max(axis=0) - positions.min(axis=0))  # fmt: skip
     return MeshStats(
         vertices=len(positions) if vertices is None else vertices,
         triangles=len(indices),
-        size=tuple(round(float(x), 6) for x in extents),
+        size=(width, height, depth),
         watertight=bool(len(counts) and (counts == 2).all()),
         parts=len(np.unique(labels[faces.ravel()])),
         file_size=file_size,

@@ -103,7 +103,7 @@ class _Retry(Retry):
             # The answer is due before this wait would end: waiting is pointless.
             cancel.wait(watch.remaining())
             watch.expired = "total"
-            raise ReadTimeoutError(None, None, "no time left for a retry")
+            raise requests.exceptions.ReadTimeout("no time left for a retry")
         cancel.wait(delay)
         if self.gate is not None:
             self.gate.wait(cancel)
@@ -197,7 +197,7 @@ def make_session(policy: RetryPolicy, cancel: CancelToken, *, retry_post: bool,
         status_forcelist=RETRY_STATUSES,
         backoff_jitter=policy.jitter,
         respect_retry_after_header=True,
-        retry_after_max=MAX_RETRY_WAIT,
+        retry_after_max=int(MAX_RETRY_WAIT),
         raise_on_status=False,  # hand the last error response back, to read its message
         raise_on_redirect=False,
     )
@@ -327,6 +327,16 @@ class TooLarge(Exception):
     def __init__(self, size: int) -> None:
         super().__init__(f"more than {size:,} bytes")
         self.size = size
+
+
+def root_cause(exc: BaseException) -> str:
+    """The innermost cause of a failed request, in its own words (connection refused, name
+    not found), on one line."""
+    seen = exc
+    while (inner := seen.__cause__ or seen.__context__) is not None:
+        seen = inner
+    text = " ".join(str(seen).split())
+    return text.split(": ", 1)[-1][:160] or type(seen).__name__
 
 
 def _large_or_unknown(response) -> bool:

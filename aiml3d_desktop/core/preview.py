@@ -59,7 +59,8 @@ def load_preview(
     cancel.check()
     size = images.full_size(image)
     image = images.upright(image)
-    prepared, notes = None, ()
+    prepared: np.ndarray | None = None
+    notes: tuple[str, ...] = ()
     if fill is not None and not images.is_url(source):
         from aiml3d_desktop.core import cutout
 

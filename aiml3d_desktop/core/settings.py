@@ -94,8 +94,8 @@ def load(path: Path | None = None) -> tuple[Settings, list[str]]:
                 raise InputError("expected {} to {}".format(*RANGES[name]))
             setattr(settings, name, value)
         except (InputError, TypeError) as exc:
-            reason = getattr(exc, "message", None) or exc
-            warnings.append(f"Setting {name!r} is invalid ({reason}); using the default.")
+            why = exc.message if isinstance(exc, InputError) else str(exc)
+            warnings.append(f"Setting {name!r} is invalid ({why}); using the default.")
     for warning in warnings:
         log.warning(warning)
     return settings, warnings

@@ -4,6 +4,7 @@ given, and opens it here."""
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -54,11 +55,11 @@ class InstanceServer(QObject):
 
     @Slot()
     def _read(self) -> None:
-        sock = self.sender()
+        sock = cast(QLocalSocket, self.sender())
         buffer = self._buffers.get(sock)
         if buffer is None:
             return
-        buffer += bytes(sock.readAll())
+        buffer += bytes(sock.readAll().data())
         if b"\n" not in buffer and len(buffer) <= instance.MAX_MESSAGE:
             return
         sources = instance.parse(bytes(buffer).split(b"\n", 1)[0])
@@ -74,7 +75,7 @@ class InstanceServer(QObject):
 
     @Slot()
     def _gone(self) -> None:
-        sock = self.sender()
+        sock = cast(QLocalSocket, self.sender())
         self._buffers.pop(sock, None)
         sock.deleteLater()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, Slot
 from PySide6.QtGui import QGuiApplication, QImage
@@ -44,6 +45,9 @@ from aiml3d_desktop.gui.widgets.queue_panel import QueuePanel
 from aiml3d_desktop.gui.widgets.stats_panel import StatsPanel
 from aiml3d_desktop.gui.workers import Runner, Worker
 
+if TYPE_CHECKING:
+    from aiml3d_desktop.gui.widgets.compare_window import CompareWindow
+
 log = logging.getLogger(__name__)
 
 
@@ -74,7 +78,7 @@ class MainWindow(QMainWindow):
         self.library: Library | None = None
         self.entry: Entry | None = None  # the library entry on screen, if it is one
         self._opening_entry: Entry | None = None
-        self.compare_window = None
+        self.compare_window: CompareWindow | None = None
 
         self._details_wanted: LoadedMesh | None = None
         self.image_panel = ImagePanel()
@@ -217,8 +221,9 @@ class MainWindow(QMainWindow):
     def _restore_ui(self) -> None:
         ui = self.ui
         geometry = ui.value("geometry")
+        layout = ui.value("windowState")
         if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
-            self.restoreState(ui.value("windowState", QByteArray()))
+            self.restoreState(layout if isinstance(layout, QByteArray) else QByteArray())
         else:
             # First start: most of the screen (three panels want room), at most 1600 x 960.
             screen = self.screen().availableGeometry()
@@ -319,7 +324,7 @@ class MainWindow(QMainWindow):
         self.generation.library = self.thumbnails.library = self.library
         self.library_panel.set_library(self.library, entries)
         self.batch.set_library(self.library)
-        if self.batch.queue.items():
+        if self.batch.queue is not None and self.batch.queue.items():
             self.queue_dock.show()
         for warning in self.library.warnings:
             self.statusBar().showMessage(warning, 15000)
@@ -376,9 +381,10 @@ class MainWindow(QMainWindow):
 
         if self.compare_window is None:
             self.compare_window = CompareWindow(self.runner, self.viewer.up_axis)
-        self.compare_window.compare(first, second)
-        self.compare_window.show()
-        self.compare_window.raise_()
+        window = self.compare_window
+        window.compare(first, second)
+        window.show()
+        window.raise_()
 
     def show_mesh(self, loaded: LoadedMesh, entry: Entry | None) -> None:
         """Draw first; smooth normals and statistics of a large mesh follow from workers."""
@@ -420,8 +426,9 @@ class MainWindow(QMainWindow):
     def _offer_thumbnail(self) -> None:
         """The entry on screen makes its own thumbnail from the arrays in memory, once they
         have smooth normals."""
-        if self.entry is not None and self.loaded.arrays.normals is not None:
-            self.thumbnails.offer(self.entry, self.loaded.arrays)
+        loaded = self.loaded
+        if self.entry is not None and loaded is not None and loaded.arrays.normals is not None:
+            self.thumbnails.offer(self.entry, loaded.arrays)
 
     @Slot(object)
     def _stats_ready(self, loaded: LoadedMesh) -> None:

@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPalette, QSurfaceFormat
@@ -51,8 +52,10 @@ def apply_dark_theme(app: QApplication) -> None:
 
 
 def create_app(argv: list[str] | None = None) -> QApplication:
-    app = QApplication.instance()
-    if app is None:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
         # The viewer's modules (pyqtgraph, PyOpenGL: 0.3 s) start importing now, beside the
         # application's set-up, whose C++ parts let them run: the window is up 50 ms sooner.
         threading.Thread(target=importlib.import_module, args=("pyqtgraph.opengl",),
@@ -92,7 +95,7 @@ def install_excepthook(window) -> None:
     sys.excepthook = hook
 
 
-def close_on_terminate(window) -> object:
+def close_on_terminate(window) -> signal.Handlers | int | Callable | None:
     """SIGTERM (a session ending, ``kill``) closes the window as its close button would:
     layout saved, running queue items back to waiting. Python sees a signal only when it
     runs, hence the timer that lets it run while Qt waits; and the handler may run inside
@@ -106,6 +109,6 @@ def close_on_terminate(window) -> object:
     return signal.signal(signal.SIGTERM, lambda signum, frame: QTimer.singleShot(0, window.close))
 
 
-def restore_terminate(previous: object) -> None:
+def restore_terminate(previous: signal.Handlers | int | Callable | None) -> None:
     if previous is not None:
         signal.signal(signal.SIGTERM, previous)

@@ -22,7 +22,7 @@ def recent_files(state: QSettings) -> list[str]:
     value = state.value("recent", [])
     if isinstance(value, str):  # QSettings returns a lone item as a string
         value = [value]
-    return [str(v) for v in value or []]
+    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def add_recent(state: QSettings, source: str) -> list[str]:

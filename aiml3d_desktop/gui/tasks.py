@@ -50,6 +50,8 @@ def generate_item(library: Library, item: QueueItem, conf: Settings, api_key: st
 
     options = jobs.JobOptions.from_settings(conf, api_key, retry=retry)
     entry, _ = jobs.generate_item(item, library, None, options, progress=progress, cancel=cancel)
+    if entry is None:  # with a library there is always one
+        raise ValueError("no library entry was made")
     return entry
 
 
@@ -151,7 +153,7 @@ def save_pasted_image(image: QImage, *, progress, cancel) -> Preview:
     folder = paths.cache_dir() / "pasted"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"pasted-{time.strftime('%Y%m%d-%H%M%S')}.png"
-    if not image.save(str(path), "PNG"):
+    if not image.save(str(path), "PNG"):  # type: ignore[call-overload]  # see save_thumbnail
         raise InputError(f"Could not save the pasted picture to {folder}",
                          hint="Free some disk space and paste again.")  # fmt: skip
     return open_picture(str(path), progress=progress, cancel=cancel)
@@ -172,7 +174,7 @@ def save_image(image: QImage, dest: str, *, progress, cancel) -> Path:
     from aiml3d_desktop.core.fileio import atomic_path
 
     with atomic_path(dest) as tmp:
-        if not image.save(str(tmp), "PNG"):
+        if not image.save(str(tmp), "PNG"):  # type: ignore[call-overload]  # see save_thumbnail
             raise InputError(f"Could not write {dest}",
                              hint="Choose a folder you can write to, with free space.")  # fmt: skip
     return Path(dest)
@@ -181,5 +183,6 @@ def save_image(image: QImage, dest: str, *, progress, cancel) -> Path:
 def save_thumbnail(library: Library, entry: Entry, image: QImage, *, progress, cancel) -> None:
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
-    library.save_thumbnail(entry, bytes(buffer.data()))
+    # PySide6's stubs ask for the format as bytes, its runtime refuses bytes: str it is.
+    image.save(buffer, "PNG")  # type: ignore[call-overload]
+    library.save_thumbnail(entry, bytes(buffer.data().data()))

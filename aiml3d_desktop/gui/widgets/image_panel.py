@@ -51,6 +51,8 @@ class _Canvas(QWidget):
                              "as it will be sent")  # fmt: skip
 
     def _target(self) -> QRect:
+        if self.pixmap is None:
+            return QRect()
         size = self.pixmap.size().scaled(self.size() * 0.96, Qt.AspectRatioMode.KeepAspectRatio)
         rect = QRect(0, 0, size.width(), size.height())
         rect.moveCenter(self.rect().center())
