@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
+from aiml3d_desktop.cli_output import print_json
+
 
 def add_parser(sub) -> None:
-    lib = sub.add_parser("library", help="list, show, export, import or delete kept models",
-                         description="Every model made or imported is kept in the library "
-                         "(works offline, no key needed).")  # fmt: skip
+    lib = sub.add_parser(
+        "library",
+        help="list, show, export, import or delete kept models",
+        description="Every model made or imported is kept in the library "
+        "(works offline, no key needed).",
+    )
     lib.add_argument(
-        "--library", type=Path, metavar="DIR",
+        "--library",
+        type=Path,
+        metavar="DIR",
         help="library folder (default: AIML3D_LIBRARY, else the data folder)",
-    )  # fmt: skip
+    )
     act = lib.add_subparsers(dest="action", metavar="ACTION", required=True)
     ls = act.add_parser("list", help="list entries, newest first")
     ls.add_argument("query", nargs="*", help="words to find in title, tags, notes or source")
     ls.add_argument("--favourite", action="store_true", help="favourites only")
-    ls.add_argument("--format", dest="fmt", choices=("glb", "obj", "stl", "ply", "gltf", "off",
-                                                     "3mf"), help="mesh format")  # fmt: skip
+    ls.add_argument(
+        "--format",
+        dest="fmt",
+        choices=("glb", "obj", "stl", "ply", "gltf", "off", "3mf"),
+        help="mesh format",
+    )
     ls.add_argument("--since", metavar="DATE", help="made on or after DATE (YYYY-MM-DD)")
-    ls.add_argument("--sort", choices=("created", "title", "triangles", "size"),
-                    default="created")  # fmt: skip
+    ls.add_argument("--sort", choices=("created", "title", "triangles", "size"), default="created")
     ls.add_argument("--reverse", action="store_true", help="oldest (or smallest) first")
     ls.add_argument("--limit", type=int, metavar="N")
     ls.add_argument("--json", action="store_true", help="print JSON")
@@ -38,11 +47,15 @@ def add_parser(sub) -> None:
     rs = act.add_parser("restore", help="bring deleted entries back from the trash")
     rs.add_argument("ids", nargs="+", metavar="ID")
     act.add_parser("rebuild", help="recreate the index from the entry folders")
-    check = act.add_parser("check", help="list entries whose entry.json is damaged or whose "
-                           "mesh is missing")  # fmt: skip
-    check.add_argument("--repair", action="store_true",
-                       help="write fields that fell back to defaults back that way (the old "
-                       "entry.json is kept as entry.json.before-repair)")  # fmt: skip
+    check = act.add_parser(
+        "check", help="list entries whose entry.json is damaged or whose mesh is missing"
+    )
+    check.add_argument(
+        "--repair",
+        action="store_true",
+        help="write fields that fell back to defaults back that way (the old "
+        "entry.json is kept as entry.json.before-repair)",
+    )
     check.add_argument("--json", action="store_true", help="print JSON")
     imp = act.add_parser("import", help="copy mesh files into the library")
     imp.add_argument("files", nargs="+", type=Path, metavar="MESH")
@@ -51,55 +64,85 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from aiml3d_desktop.core import mesh, settings
+    from aiml3d_desktop.core import settings
     from aiml3d_desktop.core.library import Library
 
     conf, warnings = settings.load()
     lib = Library(args.library or conf.library_path)
-    action = args.action
-    if action == "check":
-        return _check(lib, args)
-    for warning in warnings + lib.warnings:
-        print(f"aiml3d: warning: {warning}", file=sys.stderr)
-    if action == "list":
-        entries = lib.list(" ".join(args.query), favourite=True if args.favourite else None,
-                           fmt=args.fmt, since=args.since, sort=args.sort,
-                           descending=not args.reverse, limit=args.limit)  # fmt: skip
-        if args.json:
-            print_json([_entry_json(e) for e in entries])
-        for e in [] if args.json else entries:
-            stats = e.stats or {}
-            flags = ("*" if e.favourite else " ") + ("!" if e.missing else " ")
-            print(f"{e.id}  {flags} {e.created[:16].replace('T', ' ')}  "
-                  f"{stats.get('triangles') or 0:>10,} tris  {e.format:<4} {e.title}")  # fmt: skip
-        if not args.json:
-            print(f"{len(entries)} of {lib.count()} entries", file=sys.stderr)
-    elif action == "show":
-        entry = lib.get(args.id)
-        if args.json:
-            print_json(_entry_json(entry))
-        else:
-            for key, value in _entry_json(entry).items():
-                if value not in (None, "", [], {}):
-                    print(f"{key:<14} {value}")
-    elif action == "export":
-        entry = lib.get(args.id)
-        out = mesh.export(mesh.load(entry.mesh_path).mesh, args.out)
-        print(f"wrote {out}")
-    elif action in ("delete", "restore"):
-        for entry_id in args.ids:
-            entry = lib.delete(entry_id) if action == "delete" else lib.restore(entry_id)
-            print(f"{action}d {entry.id} {entry.title}")
-        if action == "delete":
-            print("restore with: aiml3d library restore ID", file=sys.stderr)
-    elif action == "rebuild":
-        print(f"the index holds {lib.rebuild()} entries")
-    elif action == "import":
-        entries = [lib.import_mesh(path, args.title) for path in args.files]
-        if args.json:
-            print_json([_entry_json(e) for e in entries])
-        for e in [] if args.json else entries:
-            print(f"imported {e.id} {e.title}")
+    if args.action != "check":  # check says all that is wrong in its own words
+        for warning in warnings + lib.warnings:
+            print(f"aiml3d: warning: {warning}", file=sys.stderr)
+    return ACTIONS[args.action](lib, args)
+
+
+def _list(lib, args) -> int:
+    entries = lib.list(
+        " ".join(args.query),
+        favourite=True if args.favourite else None,
+        fmt=args.fmt,
+        since=args.since,
+        sort=args.sort,
+        descending=not args.reverse,
+        limit=args.limit,
+    )
+    if args.json:
+        print_json([_entry_json(e) for e in entries])
+        return 0
+    for e in entries:
+        stats = e.stats or {}
+        flags = ("*" if e.favourite else " ") + ("!" if e.missing else " ")
+        print(
+            f"{e.id}  {flags} {e.created[:16].replace('T', ' ')}  "
+            f"{stats.get('triangles') or 0:>10,} tris  {e.format:<4} {e.title}"
+        )
+    print(f"{len(entries)} of {lib.count()} entries", file=sys.stderr)
+    return 0
+
+
+def _show(lib, args) -> int:
+    entry = _entry_json(lib.get(args.id))
+    if args.json:
+        print_json(entry)
+    for key, value in [] if args.json else entry.items():
+        if value not in (None, "", [], {}):
+            print(f"{key:<14} {value}")
+    return 0
+
+
+def _export(lib, args) -> int:
+    from aiml3d_desktop.core import mesh
+
+    out = mesh.export(mesh.load(lib.get(args.id).mesh_path).mesh, args.out)
+    print(f"wrote {out}")
+    return 0
+
+
+def _delete(lib, args) -> int:
+    for entry_id in args.ids:
+        entry = lib.delete(entry_id)
+        print(f"deleted {entry.id} {entry.title}")
+    print("restore with: aiml3d library restore ID", file=sys.stderr)
+    return 0
+
+
+def _restore(lib, args) -> int:
+    for entry_id in args.ids:
+        entry = lib.restore(entry_id)
+        print(f"restored {entry.id} {entry.title}")
+    return 0
+
+
+def _rebuild(lib, args) -> int:
+    print(f"the index holds {lib.rebuild()} entries")
+    return 0
+
+
+def _import(lib, args) -> int:
+    entries = [lib.import_mesh(path, args.title) for path in args.files]
+    if args.json:
+        print_json([_entry_json(e) for e in entries])
+    for e in [] if args.json else entries:
+        print(f"imported {e.id} {e.title}")
     return 0
 
 
@@ -107,22 +150,41 @@ def _check(lib, args) -> int:
     """Exit 0 when every entry is whole (or was repaired), 1 when some are not."""
     found = lib.check(repair=args.repair)
     if args.json:
-        print_json([{"folder": name, "state": state, "problems": problems}
-                    for name, state, problems in found])  # fmt: skip
+        print_json(
+            [
+                {"folder": name, "state": state, "problems": problems}
+                for name, state, problems in found
+            ]
+        )
     else:
         for name, state, problems in found:
             print(f"{name}  {state}: {'; '.join(problems)}")
-        print(f"{len(found)} entr{'y' if len(found) == 1 else 'ies'} with problems, of "
-              f"{lib.count()} in the index", file=sys.stderr)  # fmt: skip
+        print(
+            f"{len(found)} entr{'y' if len(found) == 1 else 'ies'} with problems, of "
+            f"{lib.count()} in the index",
+            file=sys.stderr,
+        )
         if any(state == "repairable" for _, state, _ in found):
             print("repair with: aiml3d library check --repair", file=sys.stderr)
     return 0 if all(state == "repaired" for _, state, _ in found) else 1
 
 
+ACTIONS = {
+    "list": _list,
+    "show": _show,
+    "export": _export,
+    "delete": _delete,
+    "restore": _restore,
+    "rebuild": _rebuild,
+    "import": _import,
+    "check": _check,
+}
+
+
 def _entry_json(entry) -> dict:
-    return {**entry.to_json(), "folder": str(entry.folder), "mesh_path": str(entry.mesh_path),
-            "missing": entry.missing}  # fmt: skip
-
-
-def print_json(data) -> None:
-    print(json.dumps(data, indent=2))
+    return {
+        **entry.to_json(),
+        "folder": str(entry.folder),
+        "mesh_path": str(entry.mesh_path),
+        "missing": entry.missing,
+    }

@@ -56,12 +56,16 @@ def main() -> int:
     f3d = np.median(first["f3d"])
     ratio = np.median(first["aiml3d"]) / f3d
     orbit_ratio = np.median(our_orbits) / np.median(their_orbits)
-    print(f"first frame ratio {ratio:.2f} (target <= 1.25); orbit ratio {orbit_ratio:.2f} "
-          "(target <= 1.0)")  # fmt: skip
+    print(
+        f"first frame ratio {ratio:.2f} (target <= 1.25); orbit ratio {orbit_ratio:.2f} "
+        "(target <= 1.0)"
+    )
     # What no PySide6 + pyqtgraph app can go under: the libraries loaded, nothing drawn yet.
     floor = np.median(first["floor"])
-    print(f"floor: PySide6 and pyqtgraph.opengl imported, QApplication made: "
-          f"{stats(first['floor'])} = {floor / f3d:.2f} x f3d's whole first frame")  # fmt: skip
+    print(
+        f"floor: PySide6 and pyqtgraph.opengl imported, QApplication made: "
+        f"{stats(first['floor'])} = {floor / f3d:.2f} x f3d's whole first frame"
+    )
     return 0 if ratio <= 1.25 and orbit_ratio <= 1.0 else 1
 
 

@@ -29,8 +29,12 @@ HOME = tempfile.mkdtemp(prefix="aiml3d-bench-")  # one user for all runs: caches
 def one_run(exe: Path, model: Path) -> tuple[float, float]:
     home = HOME
     start = time.perf_counter()
-    proc = subprocess.Popen([str(exe), str(model)], env={**os.environ, "HOME": home},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [str(exe), str(model)],
+        env={**os.environ, "HOME": home},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     shown = titled = None
     try:
         while titled is None and time.perf_counter() - start < 30:
@@ -57,8 +61,10 @@ def main() -> int:
     results = [one_run(exe, model) for _ in range(RUNS)]
     size = subprocess.run(["du", "-sh", str(bundle)], capture_output=True, text=True).stdout
     print(f"bundle: {bundle} ({size.split()[0]})")
-    for label, values in (("window on screen", [r[0] for r in results]),
-                          ("window showing the model", [r[1] for r in results])):  # fmt: skip
+    for label, values in (
+        ("window on screen", [r[0] for r in results]),
+        ("window showing the model", [r[1] for r in results]),
+    ):
         print(
             f"{label:<26} median {statistics.median(values):.2f} s, "
             f"max {max(values):.2f} s (n={len(values)})"

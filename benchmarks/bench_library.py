@@ -61,11 +61,18 @@ def make_library() -> None:
             draft.add_file("model.glb", glb)
             draft.add_file("thumbnail.png", thumb)
             day = 1 + n % 28
-            draft.commit(title=title, mesh_file="model.glb", source=f"/photos/{title}.png",
-                         created=f"2026-{1 + n % 11:02d}-{day:02d}T12:00:00.{n % 1000:03d}+00:00",
-                         tags=rng.sample(WORDS, 2), notes=f"note {n}", favourite=n % 17 == 0,
-                         params=TriposrParams().as_dict(), model="triposr",
-                         stats={"triangles": 320, "file_size": len(glb)})  # fmt: skip
+            draft.commit(
+                title=title,
+                mesh_file="model.glb",
+                source=f"/photos/{title}.png",
+                created=f"2026-{1 + n % 11:02d}-{day:02d}T12:00:00.{n % 1000:03d}+00:00",
+                tags=rng.sample(WORDS, 2),
+                notes=f"note {n}",
+                favourite=n % 17 == 0,
+                params=TriposrParams().as_dict(),
+                model="triposr",
+                stats={"triangles": 320, "file_size": len(glb)},
+            )
     lib.close()
 
 
@@ -86,9 +93,9 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from aiml3d_desktop.gui import tasks
-    from aiml3d_desktop.gui.offscreen import ThumbnailMaker
     from aiml3d_desktop.gui.qt_setup import create_app
     from aiml3d_desktop.gui.widgets.library_panel import LibraryPanel
+    from aiml3d_desktop.gui.widgets.offscreen import ThumbnailMaker
     from aiml3d_desktop.gui.workers import Runner
 
     create_app()
@@ -108,8 +115,15 @@ def main() -> int:
     searches = []
     rng = random.Random(3)
     for _ in range(40):
-        query = rng.choice([rng.choice(WORDS), rng.choice(WORDS)[:3], f"{rng.choice(WORDS)} 1",
-                            "note 99", "nothing-matches"])  # fmt: skip
+        query = rng.choice(
+            [
+                rng.choice(WORDS),
+                rng.choice(WORDS)[:3],
+                f"{rng.choice(WORDS)} 1",
+                "note 99",
+                "nothing-matches",
+            ]
+        )
         start = time.perf_counter()
         panel.search.setText(query)  # query, model reset, count label
         panel.view.viewport().repaint()

@@ -57,8 +57,10 @@ def main() -> None:
             out = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True)
             peak, seconds = out.stdout.split()
             verdict = "ok" if int(peak) < TARGET_MB else "OVER"
-            print(f"{kind} {SIZE[0]}x{SIZE[1]} ({path.stat().st_size / 1024:,.0f} KB), {what:<8}"
-                  f" peak +{peak} MB in {seconds} s  [{verdict}: target < {TARGET_MB} MB]")
+            print(
+                f"{kind} {SIZE[0]}x{SIZE[1]} ({path.stat().st_size / 1024:,.0f} KB), {what:<8}"
+                f" peak +{peak} MB in {seconds} s  [{verdict}: target < {TARGET_MB} MB]"
+            )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ RUNS = 3
 
 def main() -> int:
     photos = [Path(p) for p in sys.argv[1:]] or sorted(
-        (ROOT.parent / "shared" / "corpus" / "images").glob("*.png"))  # fmt: skip
+        (ROOT.parent / "shared" / "corpus" / "images").glob("*.png")
+    )
     if not photos:
         print("no photos: give some, or put the shared corpus beside this checkout")
         return 1
@@ -40,10 +41,12 @@ def main() -> int:
             times.append(time.perf_counter() - start)
         stats = result.loaded.stats
         ok &= max(times) < 2.0 and stats.watertight and 50_000 <= stats.triangles <= 100_000
-        print(f"{photo.name:<16} 1024x1024  {statistics.median(times):.2f} s median "
-              f"(max {max(times):.2f}, n={RUNS})  {stats.triangles:,} triangles  "
-              f"watertight {'yes' if stats.watertight else 'NO'}  "
-              f"{stats.file_size / 2**20:.1f} MB")  # fmt: skip
+        print(
+            f"{photo.name:<16} 1024x1024  {statistics.median(times):.2f} s median "
+            f"(max {max(times):.2f}, n={RUNS})  {stats.triangles:,} triangles  "
+            f"watertight {'yes' if stats.watertight else 'NO'}  "
+            f"{stats.file_size / 2**20:.1f} MB"
+        )
     return 0 if ok else 1
 
 

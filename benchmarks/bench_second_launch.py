@@ -65,8 +65,14 @@ def main() -> int:
     finally:
         first.terminate()
         first.wait(30)
-    f3d = [time_child([PY, str(ROOT / "benchmarks" / "_child_f3d.py"), str(mesh), "900", "700"],
-                      "FIRST_FRAME", env)[0] for _ in range(RUNS)]  # fmt: skip
+    f3d = [
+        time_child(
+            [PY, str(ROOT / "benchmarks" / "_child_f3d.py"), str(mesh), "900", "700"],
+            "FIRST_FRAME",
+            env,
+        )[0]
+        for _ in range(RUNS)
+    ]
     print(f"mesh: {mesh.name} (1.37M triangles), {RUNS} runs")
     print(f"second launch to mesh on screen in the running window: {stats(shown)}")
     print(f"second process start to exit (hand-over):             {stats(ended)}")

@@ -31,8 +31,9 @@ def big_mesh(path: Path = BIG_MESH) -> Path:
     vertices, faces, _, _ = marching_cubes(field, 0.0, spacing=(2 / (n - 1),) * 3)
     vertices -= 1.0
     colours = np.column_stack([(vertices + 1) / 2 * 255, np.full(len(vertices), 255)])
-    mesh = trimesh.Trimesh(vertices, faces[:, ::-1], vertex_colors=colours.astype(np.uint8),
-                           process=False)  # fmt: skip
+    mesh = trimesh.Trimesh(
+        vertices, faces[:, ::-1], vertex_colors=colours.astype(np.uint8), process=False
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(mesh.export(file_type="glb"))
     return path

@@ -14,24 +14,36 @@ from tests.conftest import ROOT
 
 ENTRY_POINTS = {
     "aiml3d": [sys.executable, "-m", "aiml3d_desktop"],
-    "aiml3d-desktop": [sys.executable, "-c",
-                       "import sys; from aiml3d_desktop.gui.app import main; sys.exit(main())"],
-}  # fmt: skip
+    "aiml3d-desktop": [
+        sys.executable,
+        "-c",
+        "import sys; from aiml3d_desktop.gui.app import main; sys.exit(main())",
+    ],
+}
 
 
 class AppProcess:
-    def __init__(self, home: Path, args: list[str], entry: str = "aiml3d-desktop",
-                 env: dict | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, home: Path, args: list[str], entry: str = "aiml3d-desktop", env: dict | None = None
+    ) -> None:
         self.home = home
         self.log = home / "logs" / "aiml3d.log"
-        environ = {**os.environ, "AIML3D_HOME": str(home), "QT_QPA_PLATFORM": "xcb",
-                   "PYOPENGL_PLATFORM": "glx"}  # fmt: skip
+        environ = {
+            **os.environ,
+            "AIML3D_HOME": str(home),
+            "QT_QPA_PLATFORM": "xcb",
+            "PYOPENGL_PLATFORM": "glx",
+        }
         environ.pop("AIMLAPI_KEY", None)
         environ.update(env or {})
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
-            ENTRY_POINTS[entry] + args, cwd=ROOT, env=environ, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            ENTRY_POINTS[entry] + args,
+            cwd=ROOT,
+            env=environ,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
 
     def log_text(self) -> str:
@@ -49,8 +61,10 @@ class AppProcess:
                 return text
             if self.proc.poll() is not None:
                 out, err = self.proc.communicate()
-                raise AssertionError(f"the app ended (exit {self.proc.returncode}) before its "
-                                     f"log said {words}:\n{err[-3000:]}\nlog:\n{text}")  # fmt: skip
+                raise AssertionError(
+                    f"the app ended (exit {self.proc.returncode}) before its "
+                    f"log said {words}:\n{err[-3000:]}\nlog:\n{text}"
+                )
             time.sleep(0.05)
         raise AssertionError(f"after {timeout} s the log does not say {words}:\n{self.log_text()}")
 

@@ -248,16 +248,19 @@ class _ApiHandler(_Handler):
             return self.error(500, "Model is under maintenance")
         if fault == "echo-key":
             auth = self.headers.get("Authorization", "")
-            return self.error(401, f"Invalid credentials in header 'Authorization: {auth}' "
-                              f"(key {auth.split()[-1]})")  # fmt: skip
+            return self.error(
+                401,
+                f"Invalid credentials in header 'Authorization: {auth}' (key {auth.split()[-1]})",
+            )
         auth_key = self.headers.get("Authorization", "").split()[-1]
         if fault == "key-in-reason":
             self.send_response(500, f"Server saw Bearer-{auth_key}")
             self.send_header("Content-Length", "0")
             return self.end_headers()
         if fault == "key-in-request-id":
-            return self.error(500, "Internal server error", {"x-request-id": auth_key},
-                              requestId=None)
+            return self.error(
+                500, "Internal server error", {"x-request-id": auth_key}, requestId=None
+            )
         if fault == "key-escaped":
             escaped = "".join(f"\\u{ord(c):04x}" for c in auth_key)
             body = ('{"message": "bad key ' + escaped + '", "statusCode": 401}').encode()
@@ -293,8 +296,12 @@ class _ApiHandler(_Handler):
         if fault == "drop":
             return self.drop()
         if fault == "drip":
-            answer = json.dumps({"model_mesh": {"url": f"{fake.cdn_url}/files/ok/x/model.glb"},
-                                 "requestId": self.rid}).encode()  # fmt: skip
+            answer = json.dumps(
+                {
+                    "model_mesh": {"url": f"{fake.cdn_url}/files/ok/x/model.glb"},
+                    "requestId": self.rid,
+                }
+            ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(answer)))
@@ -363,10 +370,16 @@ class _ApiHandler(_Handler):
             return self.send_json(200, {"requestId": self.rid, "status": "done"})
         if fault == "generic":
             return self.send_json(200, {"data": [{"url": url}], "requestId": self.rid})
-        self.send_json(200, {"images": [{"url": url, "width": 1024, "height": 1024,
-                                         "content_type": "image/png"}],
-                             "requestId": self.rid,
-                             "meta": {"usage": {"credits_used": 6000}}})  # fmt: skip
+        self.send_json(
+            200,
+            {
+                "images": [
+                    {"url": url, "width": 1024, "height": 1024, "content_type": "image/png"}
+                ],
+                "requestId": self.rid,
+                "meta": {"usage": {"credits_used": 6000}},
+            },
+        )
 
 
 def _validate(body: object) -> list[str]:
@@ -401,13 +414,13 @@ class _CdnHandler(_Handler):
         parts = self.path.strip("/").split("/")
         if parts[0] == "images" and len(parts) == 2:  # pictures a browser might link to
             if parts[1].startswith("redirect-"):
-                return self.redirect(parts[1][len("redirect-"):], "picture.png")
+                return self.redirect(parts[1][len("redirect-") :], "picture.png")
             return self.send_bytes(200, fake.photo, "image/png")
         if len(parts) != 4 or parts[0] != "files":
             return self.send_bytes(404, b"no such file", "text/plain")
         variant, name = parts[1], parts[3]
         if variant.startswith("redirect-"):
-            return self.redirect(variant[len("redirect-"):], name)
+            return self.redirect(variant[len("redirect-") :], name)
         if variant == "drip-headers":
             self.wfile.write(b"HTTP/1.1 200 OK\r\n")
             return self._trickle(b"X-Slow: " + b"a" * 600, 1, 1.0)

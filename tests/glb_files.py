@@ -40,13 +40,21 @@ def interleaved(positions=TRIANGLE, colours=None, indices=None, nodes=None) -> t
     rows = np.hstack(columns)
     stride = rows.shape[1] * 4
     attributes = {"POSITION": 0}
-    accessors = [{"bufferView": 0, "componentType": 5126, "count": count, "type": "VEC3"},
-                 {"bufferView": 1, "componentType": 5125, "count": len(indices),
-                  "type": "SCALAR"}]  # fmt: skip
+    accessors = [
+        {"bufferView": 0, "componentType": 5126, "count": count, "type": "VEC3"},
+        {"bufferView": 1, "componentType": 5125, "count": len(indices), "type": "SCALAR"},
+    ]
     if colours is not None:
         attributes["COLOR_0"] = 2
-        accessors.append({"bufferView": 0, "byteOffset": 12, "componentType": 5126,
-                          "count": count, "type": "VEC4"})  # fmt: skip
+        accessors.append(
+            {
+                "bufferView": 0,
+                "byteOffset": 12,
+                "componentType": 5126,
+                "count": count,
+                "type": "VEC4",
+            }
+        )
     doc = {
         "asset": {"version": "2.0"},
         "scene": 0,

@@ -47,7 +47,10 @@ def test_queue_file_keeps_items_and_requeues_the_running_ones(tmp_path):
 
     again = BatchQueue(path)
     assert [(i.source, i.status) for i in again.items()] == [
-        ("a.png", DONE), ("b.png", WAITING), ("c.png", WAITING)]  # fmt: skip
+        ("a.png", DONE),
+        ("b.png", WAITING),
+        ("c.png", WAITING),
+    ]
     assert again.get(b.id).message.startswith("interrupted")
     assert again.get(a.id).entry_id == "entry-a" and again.get(b.id).attempts == 1
     again.remove([c.id])
@@ -84,7 +87,11 @@ def test_pictures_in_folders(tmp_path):
         (folder / name).write_bytes(b"x")
     found = batch.pictures_in([folder, tmp_path / "single.jpeg", tmp_path / "x.obj"])
     assert [os.path.relpath(p, tmp_path) for p in found] == [
-        "shoot/a.JPG", "shoot/b.png", "shoot/sub/c.webp", "single.jpeg"]  # fmt: skip
+        "shoot/a.JPG",
+        "shoot/b.png",
+        "shoot/sub/c.webp",
+        "single.jpeg",
+    ]
 
 
 def test_parallel_run_into_the_library_with_one_failing_item(fake_api, job_options, tmp_path):
@@ -96,8 +103,12 @@ def test_parallel_run_into_the_library_with_one_failing_item(fake_api, job_optio
     queue = BatchQueue(tmp_path / "lib" / "queue.json")
     queue.add(sources, **QUEUED)
     seen = []
-    batch.run(queue, into_library(library, job_options), jobs=2,
-              on_change=lambda item: seen.append((item.source, item.status)))  # fmt: skip
+    batch.run(
+        queue,
+        into_library(library, job_options),
+        jobs=2,
+        on_change=lambda item: seen.append((item.source, item.status)),
+    )
 
     statuses = {i.source: i for i in queue.items()}
     assert statuses[str(broken)].status == FAILED
@@ -105,7 +116,8 @@ def test_parallel_run_into_the_library_with_one_failing_item(fake_api, job_optio
     assert [i.status for i in queue.items()].count(DONE) == 4
     entries = library.list()
     assert sorted(e.id for e in entries) == sorted(
-        i.entry_id for i in queue.items() if i.status == DONE)  # fmt: skip
+        i.entry_id for i in queue.items() if i.status == DONE
+    )
     assert (str(broken), RUNNING) in seen and (str(broken), FAILED) in seen
     assert len(fake_api.calls("api")) == 4  # the broken picture never cost a request
 
@@ -157,8 +169,9 @@ def test_restart_in_the_middle_resumes_without_duplicates(fake_api, job_options,
     fake_api.slow_seconds = 30
     fake_api.queue("ok", "slow", "slow", "slow")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_RUNNER, str(root), fake_api.base_url,
-                             fake_api.KEY], env=env)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_RUNNER, str(root), fake_api.base_url, fake_api.KEY], env=env
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -225,8 +238,9 @@ def test_a_key_or_credit_error_stops_the_queue_instead_of_failing_every_item():
     assert [i.status for i in queue.items()] == [WAITING] * 3  # all still to make
 
 
-def test_the_command_line_stops_at_a_wrong_key_with_one_message(fake_api, tmp_path, capsys,
-                                                                monkeypatch):  # fmt: skip
+def test_the_command_line_stops_at_a_wrong_key_with_one_message(
+    fake_api, tmp_path, capsys, monkeypatch
+):
     from aiml3d_desktop import cli
 
     monkeypatch.setenv("AIMLAPI_KEY", "wrong-key")

@@ -105,19 +105,23 @@ def test_dropped_folder_runs_in_parallel_with_one_failing_item(qtbot, window, fa
     qtbot.waitUntil(lambda: statuses(window).count(batch.RUNNING) == 2, timeout=5000)
     assert window.generation.job is None  # the window stays free for a single generation
     panel = window.queue_panel
-    qtbot.waitUntil(lambda: any(text.startswith("Generating… ") for text in status_cells(panel)),
-                    timeout=5000)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: any(text.startswith("Generating… ") for text in status_cells(panel)), timeout=5000
+    )
     qtbot.waitUntil(lambda: queue_settled(window), timeout=20000)
     items = {i.label: i for i in window.batch.queue.items()}
     assert [items[f"good-{n}.png"].status for n in range(3)] == [batch.DONE] * 3
     assert items["broken.png"].status == batch.FAILED
     assert "broken.png" in items["broken.png"].message
-    rows = {panel.list.topLevelItem(i).text(0): panel.list.topLevelItem(i)
-            for i in range(panel.list.topLevelItemCount())}  # fmt: skip
+    rows = {
+        panel.list.topLevelItem(i).text(0): panel.list.topLevelItem(i)
+        for i in range(panel.list.topLevelItemCount())
+    }
     assert rows["broken.png"].text(1) == "Failed" and rows["good-0.png"].text(1) == "Done"
     assert "3 done" in panel.summary.text() and "1 failed" in panel.summary.text()
-    assert sorted(window.library_panel.model.rows) == sorted(i.entry_id for i in items.values()
-                                                             if i.entry_id)  # fmt: skip
+    assert sorted(window.library_panel.model.rows) == sorted(
+        i.entry_id for i in items.values() if i.entry_id
+    )
 
     # Fix the picture and retry it from the panel.
     make_photo(folder / "broken.png")
@@ -155,8 +159,9 @@ def test_cancel_and_remove_from_the_queue(qtbot, window, fake_api, tmp_path):
     assert window.conf.batch_jobs == 1
 
 
-def test_no_credits_pauses_the_queue_instead_of_failing_every_item(qtbot, window, fake_api,
-                                                                  tmp_path):  # fmt: skip
+def test_no_credits_pauses_the_queue_instead_of_failing_every_item(
+    qtbot, window, fake_api, tmp_path
+):
     from tests.test_gui import error_box
 
     fake_api.queue("403")

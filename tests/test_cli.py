@@ -295,10 +295,24 @@ def test_full_disk_is_a_clear_error_and_leaves_nothing(photo, tmp_path, isolated
     env = {**os.environ, "AIMLAPI_KEY": fake_api.KEY, "PYTHONDONTWRITEBYTECODE": "1"}
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "aiml3d_desktop", "generate", str(photo), "-o", str(out),
-             "-q", "--api-base", fake_api.base_url],
-            capture_output=True, text=True, env=env, preexec_fn=small_disk, timeout=60,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "aiml3d_desktop",
+                "generate",
+                str(photo),
+                "-o",
+                str(out),
+                "-q",
+                "--api-base",
+                fake_api.base_url,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            preexec_fn=small_disk,
+            timeout=60,
+        )
     finally:
         fake_api.close()
     assert len(fake_api.glb) > 64 * 1024
@@ -358,8 +372,16 @@ def test_library_folder_option_and_damaged_index(tmp_path):
 
 
 def test_local_backend_needs_no_key_and_no_server(photo, tmp_path):
-    result = run("generate", photo, "--backend", "local", "-o", tmp_path / "out",
-                 "--api-base", "https://unreachable.invalid")  # fmt: skip
+    result = run(
+        "generate",
+        photo,
+        "--backend",
+        "local",
+        "-o",
+        tmp_path / "out",
+        "--api-base",
+        "https://unreachable.invalid",
+    )
     assert result.returncode == 0, result.stderr
     assert files_in(tmp_path / "out") == ["chair.glb", "chair.glb.json"]
     meta = json.loads((tmp_path / "out" / "chair.glb.json").read_text())
@@ -369,9 +391,19 @@ def test_local_backend_needs_no_key_and_no_server(photo, tmp_path):
 
 
 def test_text_to_3d_from_the_command_line(fake_api, tmp_path):
-    result = run("generate", "--prompt", "a red armchair", "--prompt-suffix", ", studio photo",
-                 "-o", tmp_path / "out", "--api-base", fake_api.base_url, "-q",
-                 key=fake_api.KEY)  # fmt: skip
+    result = run(
+        "generate",
+        "--prompt",
+        "a red armchair",
+        "--prompt-suffix",
+        ", studio photo",
+        "-o",
+        tmp_path / "out",
+        "--api-base",
+        fake_api.base_url,
+        "-q",
+        key=fake_api.KEY,
+    )
     assert result.returncode == 0, result.stderr
     assert "1 of 1 done" in result.stdout
     assert fake_api.calls("api")[0].body["prompt"] == "a red armchair, studio photo"
@@ -389,8 +421,18 @@ def test_folder_and_prompt_through_the_queue_in_parallel(fake_api, tmp_path):
         make_photo(shoot / name)
     (shoot / "d.png").write_text("not a picture")
     (shoot / "readme.txt").write_text("skipped")
-    result = run("generate", shoot, "--prompt", "a teapot", "--jobs", "3",
-                 "--api-base", fake_api.base_url, "-q", key=fake_api.KEY)  # fmt: skip
+    result = run(
+        "generate",
+        shoot,
+        "--prompt",
+        "a teapot",
+        "--jobs",
+        "3",
+        "--api-base",
+        fake_api.base_url,
+        "-q",
+        key=fake_api.KEY,
+    )
     assert result.returncode == 1
     assert "4 of 5 done, 1 failed" in result.stdout
     assert "d.png is not an image" in one_error_line(result)

@@ -67,8 +67,7 @@ def test_interleaved_colours_are_read_through_the_stride(tmp_path):
         ({"nodes": [{"mesh": 0, "scale": [1, None, 1]}]}, "scale is not 3 finite numbers"),
     ],
 )
-def test_files_that_break_the_rules_are_refused_before_any_byte_is_read(tmp_path, change,
-                                                                        words):  # fmt: skip
+def test_files_that_break_the_rules_are_refused_before_any_byte_is_read(tmp_path, change, words):
     doc, binary = interleaved(colours=RED)
     path = write(tmp_path, edited(doc, **change), binary)
     with pytest.raises(glb.GlbError, match=re.escape(words)):
@@ -93,12 +92,15 @@ def test_node_cycles_and_double_parents_are_refused(tmp_path):
         glb.read_simple(write(tmp_path, doc, binary))
 
 
-@pytest.mark.parametrize("raw, words", [
-    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
-    (b'{"asset": ', "JSON is invalid"),
-    (b'"just a string"', "not an object"),
-    (b"\xff\xfe{}", "JSON is invalid"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "raw, words",
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"asset": ', "JSON is invalid"),
+        (b'"just a string"', "not an object"),
+        (b"\xff\xfe{}", "JSON is invalid"),
+    ],
+)
 def test_hostile_json_is_one_line(tmp_path, raw, words):
     raw += b" " * (-len(raw) % 4)
     import struct
@@ -146,8 +148,9 @@ def test_a_base_colour_factor_tints_the_vertex_colours(tmp_path):
 
 def test_files_the_fast_path_leaves_to_trimesh(tmp_path):
     doc, binary = interleaved()
-    instanced = edited(doc, nodes=[{"mesh": 0}, {"mesh": 0, "translation": [3, 0, 0]}],
-                       scenes=[{"nodes": [0, 1]}])  # fmt: skip
+    instanced = edited(
+        doc, nodes=[{"mesh": 0}, {"mesh": 0, "translation": [3, 0, 0]}], scenes=[{"nodes": [0, 1]}]
+    )
     assert glb.read_simple(write(tmp_path, instanced, binary)) is None
     assert mesh.load(tmp_path / "m.glb").stats.triangles == 2
     sparse = edited(doc, accessors__0__sparse={"count": 1})
@@ -166,13 +169,17 @@ class LoaderChild:
 
     def _start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.load_child"], cwd=ROOT, text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, "-m", "tests.load_child"],
+            cwd=ROOT,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
         )
         lines = self.lines = queue.Queue()
         out = self.proc.stdout
-        threading.Thread(target=lambda: [lines.put(x) for x in out] + [lines.put(None)],
-                         daemon=True).start()  # fmt: skip
+        threading.Thread(
+            target=lambda: [lines.put(x) for x in out] + [lines.put(None)], daemon=True
+        ).start()
 
     def load(self, path) -> dict:
         if self.proc is None or self.proc.poll() is not None:
@@ -204,8 +211,9 @@ def loader():
 
 def _seeds() -> list[bytes]:
     sphere = make_mesh(2).export(file_type="glb")
-    strided = pack(*interleaved(colours=RED, nodes=[{"children": [1], "scale": [2, 2, 2]},
-                                                    {"mesh": 0}]))  # fmt: skip
+    strided = pack(
+        *interleaved(colours=RED, nodes=[{"children": [1], "scale": [2, 2, 2]}, {"mesh": 0}])
+    )
     seeds = [sphere, strided]
     for name in ("Duck.glb", "BoxTextured.glb"):  # textured: the trimesh path
         if (CORPUS / "meshes" / name).exists():
@@ -215,21 +223,48 @@ def _seeds() -> list[bytes]:
 
 SEEDS = _seeds()
 HOSTILE_VALUES = st.one_of(
-    st.integers(-(2**40), 2**40), st.sampled_from([0, -1, 1, 3, 4, 252, 253, 2**31, 2**32 - 1]),
-    st.floats(allow_nan=True, allow_infinity=True), st.none(), st.text(max_size=5),
-    st.lists(st.integers(-5, 5), max_size=20), st.dictionaries(st.text(max_size=3),
-                                                              st.integers(), max_size=2),
-)  # fmt: skip
-FIELDS = ["byteStride", "byteOffset", "byteLength", "count", "componentType", "type",
-          "bufferView", "buffer", "indices", "POSITION", "COLOR_0", "mesh", "children",
-          "matrix", "scale", "rotation", "translation", "nodes", "scene", "mode", "material",
-          "baseColorFactor", "sparse", "primitives", "attributes"]  # fmt: skip
+    st.integers(-(2**40), 2**40),
+    st.sampled_from([0, -1, 1, 3, 4, 252, 253, 2**31, 2**32 - 1]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.none(),
+    st.text(max_size=5),
+    st.lists(st.integers(-5, 5), max_size=20),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+FIELDS = [
+    "byteStride",
+    "byteOffset",
+    "byteLength",
+    "count",
+    "componentType",
+    "type",
+    "bufferView",
+    "buffer",
+    "indices",
+    "POSITION",
+    "COLOR_0",
+    "mesh",
+    "children",
+    "matrix",
+    "scale",
+    "rotation",
+    "translation",
+    "nodes",
+    "scene",
+    "mode",
+    "material",
+    "baseColorFactor",
+    "sparse",
+    "primitives",
+    "attributes",
+]
 
 
 def _paths(doc, prefix=()):
     """Every (container, key) in a JSON document."""
-    items = doc.items() if isinstance(doc, dict) else enumerate(doc) if isinstance(doc, list) \
-        else ()  # fmt: skip
+    items = (
+        doc.items() if isinstance(doc, dict) else enumerate(doc) if isinstance(doc, list) else ()
+    )
     for key, value in items:
         yield doc, key
         yield from _paths(value, prefix + (key,))
@@ -262,9 +297,12 @@ def mutated_glb(draw) -> bytes:
     return data[: draw(st.integers(0, len(data) - 1))]
 
 
-@settings(max_examples=500, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                 HealthCheck.too_slow])  # fmt: skip
+@settings(
+    max_examples=500,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=mutated_glb())
 def test_fuzzed_glbs_give_a_mesh_or_one_clear_error(tmp_path, loader, data):
     path = tmp_path / "fuzz.glb"

@@ -39,8 +39,12 @@ def coloured_fraction(rgb: np.ndarray) -> float:
 
 def drop(window, mime: QMimeData) -> None:
     """What a drag from a file manager or browser delivers: enter, then drop."""
-    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-            Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    args = (
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     enter = QDragEnterEvent(QPoint(50, 50), *args)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
@@ -93,8 +97,13 @@ def test_drop_picture_generate_and_see_the_coloured_mesh(qtbot, window, fake_api
     entry = window.entry
     assert entry is not None and window.loaded.path == entry.mesh_path
     qtbot.waitUntil(lambda: entry.thumbnail_path.exists(), timeout=5000)  # made off screen
-    assert files_in(entry.folder) == ["chair.glb", "entry.json", "source.png", "thumbnail.png",
-                                      "uploaded.png"]  # fmt: skip
+    assert files_in(entry.folder) == [
+        "chair.glb",
+        "entry.json",
+        "source.png",
+        "thumbnail.png",
+        "uploaded.png",
+    ]
     assert [e.id for e in window.library.list()] == [entry.id]
     assert window.library_panel.model.rows == [entry.id]
     qtbot.wait(200)
@@ -126,8 +135,9 @@ def test_cancel_during_download_leaves_nothing(qtbot, window, fake_api, tmp_path
         ("500", "HTTP 500", "try again later"),
     ],
 )
-def test_error_dialogs_say_what_to_do(qtbot, window, fake_api, monkeypatch, tmp_path, fault,
-                                      words, hint):  # fmt: skip
+def test_error_dialogs_say_what_to_do(
+    qtbot, window, fake_api, monkeypatch, tmp_path, fault, words, hint
+):
     if fault == "401":
         monkeypatch.setenv("AIMLAPI_KEY", "sk-wrong-key-4242")
     fake_api.queue(fault, fault)
@@ -206,8 +216,15 @@ def test_big_mesh_draws_flat_at_once_then_smooth(qtbot, window, fake_api, tmp_pa
     assert np.abs(flat.astype(int) - smooth)[drawn].mean() > 1.0  # facets shade differently
 
 
-CORPUS = ["BoxTextured.glb", "Duck.glb", "bunny.ply", "cube.glb", "cubevc.glb",
-          "featuretype.STL", "fuze.obj"]  # fmt: skip
+CORPUS = [
+    "BoxTextured.glb",
+    "Duck.glb",
+    "bunny.ply",
+    "cube.glb",
+    "cubevc.glb",
+    "featuretype.STL",
+    "fuze.obj",
+]
 
 
 @pytest.mark.parametrize("name", CORPUS)
@@ -225,8 +242,7 @@ def test_corpus_meshes_open_and_draw(qtbot, window, name):
         assert yellow.mean() > 0.05
 
 
-def test_long_names_in_the_statistics_do_not_resize_the_viewer(qtbot, window, fake_api,
-                                                               tmp_path):  # fmt: skip
+def test_long_names_in_the_statistics_do_not_resize_the_viewer(qtbot, window, fake_api, tmp_path):
     """Statistics arrive after the first frame; a panel that widened for them would shrink
     the viewer, which then draws the big mesh once more."""
     name = "scan_of_a_very_long_named_object_" * 6 + ".glb"  # no place to wrap
@@ -275,8 +291,9 @@ def test_window_state_is_remembered(qtbot, window, isolated):
     assert again.size().width() == 1120
 
 
-def test_settings_dialog_saves_key_to_keychain_only(qtbot, window, memory_keyring, isolated,
-                                                    monkeypatch):  # fmt: skip
+def test_settings_dialog_saves_key_to_keychain_only(
+    qtbot, window, memory_keyring, isolated, monkeypatch
+):
     from aiml3d_desktop.core import keys, settings
     from aiml3d_desktop.gui.widgets.settings_dialog import SettingsDialog
 
@@ -357,9 +374,13 @@ def test_worker_progress_reaches_the_gui_ten_times_a_second_at_most(qtbot):
     got = []
     worker.progress.connect(lambda *a: got.append(a))
     worker.run()
-    assert got == [("generating", None, None), ("downloading", 0, 1000),
-                   ("downloading", 1000, 1000), ("downloading", 1000, None),
-                   ("loading", None, None)]  # fmt: skip
+    assert got == [
+        ("generating", None, None),
+        ("downloading", 0, 1000),
+        ("downloading", 1000, 1000),
+        ("downloading", 1000, None),
+        ("loading", None, None),
+    ]
 
 
 def test_soak_redraws_do_not_leak_none(qtbot, window, fake_api, tmp_path):
@@ -465,7 +486,7 @@ def test_mouse_orbits_pans_and_zooms(qtbot, window):
             (QEvent.Type.MouseButtonRelease, end, Qt.MouseButton.NoButton),
         ):
             event = QMouseEvent(kind, pos, pos, viewer.mapToGlobal(pos), button, buttons, modifiers)
-            QApplication.sendEvent(viewer, event)  # fmt: skip
+            QApplication.sendEvent(viewer, event)
 
     before = viewer.camera()
     drag(Qt.MouseButton.LeftButton)
@@ -481,9 +502,16 @@ def test_mouse_orbits_pans_and_zooms(qtbot, window):
     assert viewer.camera()["distance"] > distance  # right-drag zooms
     distance = viewer.camera()["distance"]
     pos = QPointF(100, 100)
-    wheel = QWheelEvent(pos, viewer.mapToGlobal(pos), QPoint(), QPoint(0, 120),
-                        Qt.MouseButton.NoButton, mods.NoModifier,
-                        Qt.ScrollPhase.NoScrollPhase, False)  # fmt: skip
+    wheel = QWheelEvent(
+        pos,
+        viewer.mapToGlobal(pos),
+        QPoint(),
+        QPoint(0, 120),
+        Qt.MouseButton.NoButton,
+        mods.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(viewer, wheel)
     assert viewer.camera()["distance"] < distance  # wheel forward zooms in
 
@@ -502,8 +530,7 @@ def test_export_screenshot_and_recent_files(qtbot, window, fake_api, tmp_path, m
     assert [a.text() for a in window.menu_actions.recent_menu.actions()] == ["ball.glb"]
 
     out = tmp_path / "exported"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        lambda *a, **k: (str(out), "STL (*.stl)"))  # fmt: skip
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "STL (*.stl)"))
     window.files.export_mesh()  # no extension typed: the chosen filter's is added
     qtbot.waitUntil(lambda: (tmp_path / "exported.stl").exists(), timeout=5000)
     assert mesh.load(tmp_path / "exported.stl").stats.triangles == 1280
@@ -518,14 +545,19 @@ def test_export_screenshot_and_recent_files(qtbot, window, fake_api, tmp_path, m
 
 def test_shortcuts_are_listed(window):
     rows = dict(window.menu_actions.shortcut_rows())
-    for key, action in (("F", "Frame model"), ("1", "Front view"), ("W", "Wireframe"),
-                        ("Ctrl+V", "Paste picture or link")):  # fmt: skip
+    for key, action in (
+        ("F", "Frame model"),
+        ("1", "Front view"),
+        ("W", "Wireframe"),
+        ("Ctrl+V", "Paste picture or link"),
+    ):
         assert rows.get(key) == action
     assert rows["Left drag"] == "Orbit"
 
 
-def test_opening_a_picture_mid_generation_keeps_the_generation_status(qtbot, window, fake_api,
-                                                                       tmp_path):  # fmt: skip
+def test_opening_a_picture_mid_generation_keeps_the_generation_status(
+    qtbot, window, fake_api, tmp_path
+):
     fake_api.queue("slow")
     start_generation(qtbot, window, tmp_path, "generating")
     drop_file(window, make_photo(tmp_path / "other.png", size=(64, 48)))

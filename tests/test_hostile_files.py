@@ -25,10 +25,13 @@ def refused(path, words: str) -> str:
     return message
 
 
-@pytest.mark.parametrize("claim, words", [
-    ({"accessors__1__count": 3 * 2**24}, "claims 50,331,648 values with no data behind them"),
-    ({"accessors__0__count": 2**22}, "claims 12,582,912 values"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "claim, words",
+    [
+        ({"accessors__1__count": 3 * 2**24}, "claims 50,331,648 values with no data behind them"),
+        ({"accessors__0__count": 2**22}, "claims 12,582,912 values"),
+    ],
+)
 def test_an_accessor_with_no_data_cannot_claim_gigabytes(tmp_path, claim, words):
     """trimesh fills such an accessor with zeros: 600 bytes would become gigabytes."""
     doc, binary = interleaved()
@@ -50,14 +53,18 @@ def test_a_texture_cut_short_is_one_line(tmp_path):
     png = buf.getvalue()[:300]  # the header is whole, the pixels are not there
     doc, binary = interleaved()
     uv = np.array([[0, 0], [1, 0], [0, 1]], np.float32).tobytes()
-    doc["bufferViews"] += [{"buffer": 0, "byteOffset": len(binary), "byteLength": len(uv)},
-                           {"buffer": 0, "byteOffset": len(binary) + len(uv),
-                            "byteLength": len(png)}]  # fmt: skip
+    doc["bufferViews"] += [
+        {"buffer": 0, "byteOffset": len(binary), "byteLength": len(uv)},
+        {"buffer": 0, "byteOffset": len(binary) + len(uv), "byteLength": len(png)},
+    ]
     doc["accessors"].append({"bufferView": 2, "componentType": 5126, "count": 3, "type": "VEC2"})
     primitive = doc["meshes"][0]["primitives"][0]
     primitive["attributes"]["TEXCOORD_0"], primitive["material"] = 2, 0
-    doc.update(materials=[{"pbrMetallicRoughness": {"baseColorTexture": {"index": 0}}}],
-               textures=[{"source": 0}], images=[{"bufferView": 3, "mimeType": "image/png"}])
+    doc.update(
+        materials=[{"pbrMetallicRoughness": {"baseColorTexture": {"index": 0}}}],
+        textures=[{"source": 0}],
+        images=[{"bufferView": 3, "mimeType": "image/png"}],
+    )
     path = tmp_path / "tex.glb"
     path.write_bytes(pack(doc, binary + uv + png))
     refused(path, "tex.glb could not be read as GLB: a picture inside it is cut short")
@@ -65,8 +72,9 @@ def test_a_texture_cut_short_is_one_line(tmp_path):
 
 def test_a_texture_past_the_bomb_size_is_not_decoded(tmp_path, monkeypatch):
     box = trimesh.creation.box()
-    box.visual = trimesh.visual.TextureVisuals(uv=np.zeros((8, 2)),
-                                               image=Image.new("RGB", (300, 300)))  # fmt: skip
+    box.visual = trimesh.visual.TextureVisuals(
+        uv=np.zeros((8, 2)), image=Image.new("RGB", (300, 300))
+    )
     path = tmp_path / "big.glb"
     path.write_bytes(box.export(file_type="glb"))
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 30_000)  # as if it were 13,000 square
@@ -86,24 +94,31 @@ def test_a_3mf_that_unpacks_to_too_much_is_not_opened(tmp_path, monkeypatch):
 def test_an_stl_whose_header_lies_about_its_count(tmp_path):
     path = tmp_path / "lie.stl"
     path.write_bytes(b"\0" * 80 + struct.pack("<I", 10**9) + bytes(50))
-    refused(path, "lie.stl is damaged: its header says 1,000,000,000 triangles, but the file "
-                  "has room for 1")  # fmt: skip
+    refused(
+        path,
+        "lie.stl is damaged: its header says 1,000,000,000 triangles, but the file has room for 1",
+    )
 
 
 def test_a_ply_whose_header_lies_about_its_vertices(tmp_path):
     path = tmp_path / "lie.ply"
-    path.write_bytes(b"ply\nformat ascii 1.0\nelement vertex 1000\nproperty float x\n"
-                     b"property float y\nproperty float z\nelement face 1\n"
-                     b"property list uchar int vertex_indices\nend_header\n"
-                     b"0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n")  # fmt: skip
+    path.write_bytes(
+        b"ply\nformat ascii 1.0\nelement vertex 1000\nproperty float x\n"
+        b"property float y\nproperty float z\nelement face 1\n"
+        b"property list uchar int vertex_indices\nend_header\n"
+        b"0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n"
+    )
     refused(path, "lie.ply is damaged: its header promises 1,000 vertices and 1 face")
 
 
-@pytest.mark.parametrize("uri, words", [
-    ("missing.bin", "refers to 'missing.bin', which is not beside it"),
-    ("/etc/passwd", "refers to '/etc/passwd', outside its folder"),
-    ("../../secret.bin", "outside its folder"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "uri, words",
+    [
+        ("missing.bin", "refers to 'missing.bin', which is not beside it"),
+        ("/etc/passwd", "refers to '/etc/passwd', outside its folder"),
+        ("../../secret.bin", "outside its folder"),
+    ],
+)
 def test_a_gltf_reads_only_the_files_beside_it(tmp_path, uri, words):
     doc, _ = interleaved()
     doc["buffers"] = [{"uri": uri, "byteLength": 48}]
@@ -112,11 +127,14 @@ def test_a_gltf_reads_only_the_files_beside_it(tmp_path, uri, words):
     refused(path, words)
 
 
-@pytest.mark.parametrize("content, words", [
-    ("v 1e39 0 0\nv 0 1 0\nv 0 0 1\nf 1 2 3\n", "coordinates as large as 1e+39"),
-    ("v 1e20 0 0\nv 0 1 0\nv 0 0 1\nf 1 2 3\n", "coordinates as large as 1e+20"),
-    ("v nan 0 0\nv 0 1 0\nv 0 0 1\nf 1 2 3\n", "1 vertex with invalid (NaN"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("v 1e39 0 0\nv 0 1 0\nv 0 0 1\nf 1 2 3\n", "coordinates as large as 1e+39"),
+        ("v 1e20 0 0\nv 0 1 0\nv 0 0 1\nf 1 2 3\n", "coordinates as large as 1e+20"),
+        ("v nan 0 0\nv 0 1 0\nv 0 0 1\nf 1 2 3\n", "1 vertex with invalid (NaN"),
+    ],
+)
 def test_coordinates_that_cannot_be_drawn(tmp_path, content, words):
     path = tmp_path / "far.obj"
     path.write_text(content)
@@ -125,8 +143,11 @@ def test_coordinates_that_cannot_be_drawn(tmp_path, content, words):
 
 def test_nan_from_a_node_transform_of_an_instanced_mesh(tmp_path):
     doc, binary = interleaved()
-    doc = edited(doc, nodes=[{"mesh": 0}, {"mesh": 0, "scale": [1e30, 1e30, 1e30]}],
-                 scenes=[{"nodes": [0, 1]}])  # fmt: skip
+    doc = edited(
+        doc,
+        nodes=[{"mesh": 0}, {"mesh": 0, "scale": [1e30, 1e30, 1e30]}],
+        scenes=[{"nodes": [0, 1]}],
+    )
     path = tmp_path / "inst.glb"
     path.write_bytes(pack(doc, binary))
     refused(path, "coordinates as large as")

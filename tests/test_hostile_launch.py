@@ -28,17 +28,27 @@ def things(tmp_path, fake_api):
         "mesh": (str(model), "opened mesh", "model.glb"),
         "folder": (str(folder), "queued 2 item(s)", ""),
         "link": (f"{fake_api.cdn_url}/images/robot.png", "opened picture", "robot.png"),
-        "missing file": (str(tmp_path / "gone.png"), "Something went wrong: No image file",
-                         "gone.png"),  # fmt: skip
+        "missing file": (
+            str(tmp_path / "gone.png"),
+            "Something went wrong: No image file",
+            "gone.png",
+        ),
         "folder named like a mesh": (str(odd), "Something went wrong: odd.glb is a folder", ""),
     }
 
 
-@pytest.mark.parametrize("kind, entry", [
-    ("picture", "aiml3d-desktop"), ("picture", "aiml3d"), ("mesh", "aiml3d"),
-    ("folder", "aiml3d-desktop"), ("link", "aiml3d"), ("missing file", "aiml3d-desktop"),
-    ("folder named like a mesh", "aiml3d-desktop"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "kind, entry",
+    [
+        ("picture", "aiml3d-desktop"),
+        ("picture", "aiml3d"),
+        ("mesh", "aiml3d"),
+        ("folder", "aiml3d-desktop"),
+        ("link", "aiml3d"),
+        ("missing file", "aiml3d-desktop"),
+        ("folder named like a mesh", "aiml3d-desktop"),
+    ],
+)
 def test_the_app_opens_what_it_is_given(tmp_path, things, kind, entry):
     source, said, name = things[kind]
     app = AppProcess(tmp_path / "home", [source], entry)

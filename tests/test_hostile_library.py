@@ -35,8 +35,13 @@ print("committed", flush=True)
 
 
 def start_draft(root: Path) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-c", CHILD_DRAFT, str(root)], cwd=ROOT, text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD_DRAFT, str(root)],
+        cwd=ROOT,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
     return proc, proc.stdout.readline().strip()
 
 
@@ -72,9 +77,24 @@ def test_a_cli_batch_survives_library_commands_and_a_second_generate(fake_api, t
     fake_api.slow_seconds = 2
     fake_api.queue("slow", "slow")
     env = {**os.environ, "AIMLAPI_KEY": fake_api.KEY}
-    proc = subprocess.Popen([sys.executable, "-m", "aiml3d_desktop", "generate", *pictures,
-                             "--jobs", "2", "-q", "--api-base", fake_api.base_url],
-                            cwd=ROOT, env=env, text=True, stderr=subprocess.PIPE)  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aiml3d_desktop",
+            "generate",
+            *pictures,
+            "--jobs",
+            "2",
+            "-q",
+            "--api-base",
+            fake_api.base_url,
+        ],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stderr=subprocess.PIPE,
+    )
     staging = Path(os.environ["AIML3D_HOME"]) / "data" / "library" / ".staging"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and len(list(staging.glob("*.lock"))) < 2:
@@ -85,22 +105,25 @@ def test_a_cli_batch_survives_library_commands_and_a_second_generate(fake_api, t
     assert len(Library().list()) == 2
 
 
-@pytest.mark.parametrize("edit, shown, words", [
-    ({"notes": None}, True, "notes is null, expected text"),
-    ({"stats": "oops"}, True, "stats is text ('oops'), expected an object or null"),
-    ({"favourite": "yes"}, True, "favourite is text ('yes'), expected true/false"),
-    ({"tags": "a,b"}, True, "tags is text ('a,b'), expected a list"),
-    ({"stats": {"triangles": "many"}}, True, "stats.triangles is text ('many')"),
-    ({"created": None}, True, "created is null, expected a date"),
-    ({"title": 7}, True, "title is a number, expected some text"),
-    ({"source_file": "../../etc/passwd"}, True, "source_file '../../etc/passwd' is not"),
-    ([1, 2], False, "holds a JSON list, not an object"),
-    ({"mesh_file": None}, False, "its mesh_file None is not a file name"),
-    ({"id": "someone-else"}, False, "names another entry"),
-    ({"mesh_file": "a" * 300 + ".glb"}, False, "is not a file name"),
-    ("{not json", False, "not valid JSON"),
-    ("[" * 50_000 + "]" * 50_000, False, "nested too deeply"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "edit, shown, words",
+    [
+        ({"notes": None}, True, "notes is null, expected text"),
+        ({"stats": "oops"}, True, "stats is text ('oops'), expected an object or null"),
+        ({"favourite": "yes"}, True, "favourite is text ('yes'), expected true/false"),
+        ({"tags": "a,b"}, True, "tags is text ('a,b'), expected a list"),
+        ({"stats": {"triangles": "many"}}, True, "stats.triangles is text ('many')"),
+        ({"created": None}, True, "created is null, expected a date"),
+        ({"title": 7}, True, "title is a number, expected some text"),
+        ({"source_file": "../../etc/passwd"}, True, "source_file '../../etc/passwd' is not"),
+        ([1, 2], False, "holds a JSON list, not an object"),
+        ({"mesh_file": None}, False, "its mesh_file None is not a file name"),
+        ({"id": "someone-else"}, False, "names another entry"),
+        ({"mesh_file": "a" * 300 + ".glb"}, False, "is not a file name"),
+        ("{not json", False, "not valid JSON"),
+        ("[" * 50_000 + "]" * 50_000, False, "nested too deeply"),
+    ],
+)
 def test_a_mistyped_entry_json_does_not_brick_the_library(tmp_path, capsys, edit, shown, words):
     root = tmp_path / "lib"
     library = Library(root)
@@ -134,14 +157,17 @@ def _stl(tmp_path: Path, name: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("content, kept", [
-    ('{"items": "x"}', 0),
-    ("[]", 0),
-    ('{"items": [{"source": 5}]}', 0),
-    ('{"items": [{"source": "a.png", "params": "oops"}, {"source": "b.png"}]}', 1),
-    ('{"items": [{"source": "a.png", "status": "exploded"}, "x", {"source": "b.png"}]}', 1),
-    ('{"items": [{"source": "a.png", "max_side": true}]}', 0),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "content, kept",
+    [
+        ('{"items": "x"}', 0),
+        ("[]", 0),
+        ('{"items": [{"source": 5}]}', 0),
+        ('{"items": [{"source": "a.png", "params": "oops"}, {"source": "b.png"}]}', 1),
+        ('{"items": [{"source": "a.png", "status": "exploded"}, "x", {"source": "b.png"}]}', 1),
+        ('{"items": [{"source": "a.png", "max_side": true}]}', 0),
+    ],
+)
 def test_a_queue_file_of_the_wrong_shape_is_moved_aside(tmp_path, content, kept):
     path = tmp_path / batch.QUEUE_FILE
     path.write_text(content)
@@ -151,11 +177,14 @@ def test_a_queue_file_of_the_wrong_shape_is_moved_aside(tmp_path, content, kept)
     assert (tmp_path / f"{batch.QUEUE_FILE}.damaged").read_text() == content  # nothing lost
 
 
-@pytest.mark.parametrize("error, words", [
-    (RecursionError("maximum recursion depth exceeded"), "nested too deeply"),
-    (OSError(errno.ENOSPC, "No space left on device", "/lib/x"), "The disk is full"),
-    (KeyError("boom"), "Something went wrong inside the app: KeyError"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "error, words",
+    [
+        (RecursionError("maximum recursion depth exceeded"), "nested too deeply"),
+        (OSError(errno.ENOSPC, "No space left on device", "/lib/x"), "The disk is full"),
+        (KeyError("boom"), "Something went wrong inside the app: KeyError"),
+    ],
+)
 def test_one_item_failing_in_any_way_does_not_stop_the_batch(error, words):
     queue = BatchQueue()
     queue.add(["a.png", "b.png", "c.png"])
@@ -167,7 +196,10 @@ def test_one_item_failing_in_any_way_does_not_stop_the_batch(error, words):
 
     batch.run(queue, execute, jobs=1)
     assert [(i.status, i.source) for i in queue.items()] == [
-        ("done", "a.png"), ("failed", "b.png"), ("done", "c.png")]  # fmt: skip
+        ("done", "a.png"),
+        ("failed", "b.png"),
+        ("done", "c.png"),
+    ]
     message = queue.items()[1].message
     assert words in message and "\n" not in message
 
@@ -185,10 +217,18 @@ with atomic_path(sys.argv[1]) as tmp:
 def test_leftovers_of_a_killed_writer_are_swept_and_a_live_ones_kept(tmp_path):
     out = tmp_path / "out"
     dest = out / "chair.glb"
-    live = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(dest)], cwd=ROOT,
-                            stdout=subprocess.PIPE, text=True)  # fmt: skip
-    dead = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(out / "robot.glb")],
-                            cwd=ROOT, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    live = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(dest)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    dead = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(out / "robot.glb")],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert live.stdout.readline() == dead.stdout.readline() == "writing\n"
         dead.send_signal(signal.SIGKILL)
@@ -208,9 +248,23 @@ def test_generate_into_a_folder_sweeps_what_a_killed_run_left(fake_api, tmp_path
     fake_api.slow_seconds = 30
     fake_api.queue("slow-download")
     env = {**os.environ, "AIMLAPI_KEY": fake_api.KEY}
-    proc = subprocess.Popen([sys.executable, "-m", "aiml3d_desktop", "generate", str(photo),
-                             "--no-library", "-o", str(out), "-q", "--api-base",
-                             fake_api.base_url], cwd=ROOT, env=env)  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aiml3d_desktop",
+            "generate",
+            str(photo),
+            "--no-library",
+            "-o",
+            str(out),
+            "-q",
+            "--api-base",
+            fake_api.base_url,
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and not files_in(out):
         time.sleep(0.05)
@@ -219,8 +273,21 @@ def test_generate_into_a_folder_sweeps_what_a_killed_run_left(fake_api, tmp_path
     (leftover,) = files_in(out)
     assert leftover.endswith(".part")
     os.environ["AIMLAPI_KEY"] = fake_api.KEY
-    assert cli.main(["generate", str(photo), "--no-library", "-o", str(out), "-q",
-                     "--api-base", fake_api.base_url]) == 0  # fmt: skip
+    assert (
+        cli.main(
+            [
+                "generate",
+                str(photo),
+                "--no-library",
+                "-o",
+                str(out),
+                "-q",
+                "--api-base",
+                fake_api.base_url,
+            ]
+        )
+        == 0
+    )
     assert files_in(out) == ["chair.glb", "chair.glb.json"]
 
 
@@ -262,8 +329,9 @@ def test_a_full_disk_is_one_clear_message_and_the_library_still_reads(
     assert kept.id in capsys.readouterr().out
 
 
-def test_no_space_for_the_picture_copy_is_a_storage_error(fake_api, job_options, photo,
-                                                          tmp_path, monkeypatch):  # fmt: skip
+def test_no_space_for_the_picture_copy_is_a_storage_error(
+    fake_api, job_options, photo, tmp_path, monkeypatch
+):
     """The step the reported batch died in: the mesh is in the draft, copying the picture
     beside it fails."""
     import shutil
@@ -296,9 +364,16 @@ def test_many_processes_opening_a_new_library_at_once(tmp_path):
     """Each sets up the index only if no other has: no crash, and no process throws away
     an index another one is using."""
     root = tmp_path / "lib"
-    procs = [subprocess.Popen([sys.executable, "-m", "aiml3d_desktop", "library", "--library",
-                               str(root), "list"], cwd=ROOT, stderr=subprocess.PIPE,
-                              stdout=subprocess.DEVNULL, text=True) for _ in range(8)]  # fmt: skip
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "aiml3d_desktop", "library", "--library", str(root), "list"],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+        for _ in range(8)
+    ]
     results = [(p.wait(60), p.stderr.read()) for p in procs]
     assert all(code == 0 for code, _ in results), results
     assert not any("damaged" in err or "Traceback" in err for _, err in results), results
@@ -344,8 +419,12 @@ def test_wildcards_and_nothing_are_not_an_entry_id(tmp_path, prefix):
 def test_a_killed_queue_write_is_swept_when_the_library_opens(tmp_path):
     root = tmp_path / "lib"
     Library(root)
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(root / "queue.json")],
-                            cwd=ROOT, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(root / "queue.json")],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout.readline() == "writing\n"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -363,7 +442,8 @@ def test_names_no_disk_allows_are_one_line(capsys, name):
 
 
 def test_an_unexpected_failure_is_one_line_here_and_a_traceback_in_the_log(
-        photo, capsys, monkeypatch):  # fmt: skip
+    photo, capsys, monkeypatch
+):
     from aiml3d_desktop import paths
     from aiml3d_desktop.core import jobs
 

@@ -29,8 +29,9 @@ FAST = RetryPolicy(attempts=2, backoff=0.01, jitter=0.0)
 
 
 def client(fake, read=2.0, cancel=None):
-    return AimlClient(fake.KEY, fake.base_url, retry=FAST, cancel=cancel,
-                      timeouts=Timeouts(connect=2, read=read))
+    return AimlClient(
+        fake.KEY, fake.base_url, retry=FAST, cancel=cancel, timeouts=Timeouts(connect=2, read=read)
+    )
 
 
 def test_a_dripping_answer_is_cut_off_at_the_timeout(fake_api):
@@ -80,8 +81,10 @@ def test_the_key_is_blanked_out_of_what_a_server_says(fake_api):
 
 
 def test_redact():
-    assert redact("key abc123 and Bearer xyz, bearer  q", "abc123") == \
-        "key [key] and Bearer [key], bearer [key]"
+    assert (
+        redact("key abc123 and Bearer xyz, bearer  q", "abc123")
+        == "key [key] and Bearer [key], bearer [key]"
+    )
 
 
 def download(fake, variant, tmp_path, stall=30.0, local_ok=True):
@@ -89,9 +92,15 @@ def download(fake, variant, tmp_path, stall=30.0, local_ok=True):
     from aiml3d_desktop.core.download import fetch
 
     link = MeshLink(f"{fake.cdn_url}/files/{variant}/x/model.glb", None, None, None, None, None)
-    return fetch(link, tmp_path / "out" / "model.glb", "glb", retry=FAST, local_ok=local_ok,
-                 timeouts=Timeouts(connect=2, download_read=5, stall=stall),
-                 check=lambda path: None)
+    return fetch(
+        link,
+        tmp_path / "out" / "model.glb",
+        "glb",
+        retry=FAST,
+        local_ok=local_ok,
+        timeouts=Timeouts(connect=2, download_read=5, stall=stall),
+        check=lambda path: None,
+    )
 
 
 def test_a_stalled_download_fails_and_says_so(fake_api, tmp_path):
@@ -114,11 +123,14 @@ def test_a_redirect_on_the_same_host_is_followed(fake_api, tmp_path):
     assert size == len(fake_api.glb)
 
 
-@pytest.mark.parametrize("variant, words", [
-    ("redirect-http", "uses plain http"),
-    ("redirect-metadata", "link-local or cloud metadata address"),
-    ("redirect-loop", "redirected more than 5 times"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "variant, words",
+    [
+        ("redirect-http", "uses plain http"),
+        ("redirect-metadata", "link-local or cloud metadata address"),
+        ("redirect-loop", "redirected more than 5 times"),
+    ],
+)
 def test_redirects_are_checked_before_they_are_followed(fake_api, tmp_path, variant, words):
     started = time.monotonic()
     with pytest.raises((ConfigError, NetworkError), match=words):
@@ -134,18 +146,21 @@ def test_a_drawn_pictures_link_is_checked_too(fake_api, job_options):
     assert [c.path for c in fake_api.calls("cdn")] == ["/images/redirect-metadata"]
 
 
-@pytest.mark.parametrize("url, local_ok, refused", [
-    ("https://169.254.169.254/latest/meta-data", True, "metadata"),
-    ("https://[fe80::1]/x", True, "metadata"),
-    ("https://[::ffff:169.254.169.254]/x", True, "metadata"),
-    ("https://metadata.google.internal/computeMetadata/v1/", True, "metadata"),
-    ("https://100.100.100.200/latest", True, "metadata"),
-    ("https://10.0.0.5/model.glb", False, "local network"),
-    ("https://localhost/model.glb", False, "local network"),
-    ("http://127.0.0.1:8080/model.glb", False, "local network"),
-    ("https://10.0.0.5/model.glb", True, None),  # a link the user typed: their own NAS
-    ("https://cdn.example.com/model.glb", False, None),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "url, local_ok, refused",
+    [
+        ("https://169.254.169.254/latest/meta-data", True, "metadata"),
+        ("https://[fe80::1]/x", True, "metadata"),
+        ("https://[::ffff:169.254.169.254]/x", True, "metadata"),
+        ("https://metadata.google.internal/computeMetadata/v1/", True, "metadata"),
+        ("https://100.100.100.200/latest", True, "metadata"),
+        ("https://10.0.0.5/model.glb", False, "local network"),
+        ("https://localhost/model.glb", False, "local network"),
+        ("http://127.0.0.1:8080/model.glb", False, "local network"),
+        ("https://10.0.0.5/model.glb", True, None),  # a link the user typed: their own NAS
+        ("https://cdn.example.com/model.glb", False, None),
+    ],
+)
 def test_address_policy(url, local_ok, refused):
     if refused is None:
         assert check_url(url, "link", local_ok) == url
@@ -170,8 +185,13 @@ def test_a_name_that_resolves_somewhere_forbidden_is_refused_on_connecting(monke
     session = net.make_session(FAST, CancelToken(), retry_post=False, local_ok=False)
     try:
         with pytest.raises(ConfigError, match="cdn.example.test was refused: it points into"):
-            net.get(session, f"https://cdn.example.test:{port}/m.glb", "mesh address",
-                    timeout=(2, 2), local_ok=False)
+            net.get(
+                session,
+                f"https://cdn.example.test:{port}/m.glb",
+                "mesh address",
+                timeout=(2, 2),
+                local_ok=False,
+            )
         listener.settimeout(0.5)
         conn, _ = listener.accept()  # the TCP connection was made...
         conn.settimeout(0.5)
@@ -188,8 +208,9 @@ def test_links_from_a_public_api_may_not_lead_home():
     assert address_refusal("192.168.1.10", local_ok=client.local_links_ok)
 
 
-def test_a_job_refuses_a_mesh_link_into_the_local_network(fake_api, job_options, photo,
-                                                           tmp_path, monkeypatch):
+def test_a_job_refuses_a_mesh_link_into_the_local_network(
+    fake_api, job_options, photo, tmp_path, monkeypatch
+):
     """As if the API were public: the CDN link on 127.0.0.1 is then refused, unrequested."""
     monkeypatch.setattr("aiml3d_desktop.core.api.is_loopback", lambda host: False)
     with pytest.raises(ConfigError, match="into this machine"):
@@ -225,8 +246,12 @@ def test_a_retry_after_that_makes_no_sense_falls_back_to_backoff(fake_api):
 def test_the_key_is_blanked_out_wherever_a_server_puts_it(fake_api, fault):
     fake_api.queue(fault)
     with pytest.raises(ApiError) as info:
-        AimlClient(fake_api.KEY, fake_api.base_url, retry=RetryPolicy(attempts=0),
-                   timeouts=Timeouts(connect=2, read=2)).generate_3d(TriposrParams(), URL_IMAGE)
+        AimlClient(
+            fake_api.KEY,
+            fake_api.base_url,
+            retry=RetryPolicy(attempts=0),
+            timeouts=Timeouts(connect=2, read=2),
+        ).generate_3d(TriposrParams(), URL_IMAGE)
     error = info.value
     shown = f"{error} {error.details} {error.request_id}"
     assert fake_api.KEY not in shown and "[key]" in shown
@@ -239,10 +264,13 @@ def test_a_key_that_cannot_be_a_key_is_refused_before_sending(fake_api, key):
     assert fake_api.calls("api") == []
 
 
-@pytest.mark.parametrize("fault, error, words", [
-    ("bad-mesh-url", ConfigError, "is not a valid address"),
-    ("redirect-bad", BadResponseError, "redirect to an address that is not valid"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "fault, error, words",
+    [
+        ("bad-mesh-url", ConfigError, "is not a valid address"),
+        ("redirect-bad", BadResponseError, "redirect to an address that is not valid"),
+    ],
+)
 def test_addresses_a_server_sends_that_are_not_addresses(
     fake_api, job_options, photo, tmp_path, fault, error, words
 ):
@@ -252,17 +280,19 @@ def test_addresses_a_server_sends_that_are_not_addresses(
     assert files_in(tmp_path / "out") == []
 
 
-@pytest.mark.parametrize("url, words", [
-    ("http://[::1", "is not a valid address"),
-    ("http://127.0.0.1:99999/x.png", "is not a valid address"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("http://[::1", "is not a valid address"),
+        ("http://127.0.0.1:99999/x.png", "is not a valid address"),
+    ],
+)
 def test_links_a_person_gives_that_are_not_addresses(url, words):
     with pytest.raises(ConfigError, match=words):
         images.prepare(url)
 
 
-def test_an_unusable_output_folder_is_found_before_paying(fake_api, job_options, photo,
-                                                          tmp_path):  # fmt: skip
+def test_an_unusable_output_folder_is_found_before_paying(fake_api, job_options, photo, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     with pytest.raises(Exception, match="Cannot write to .*Nothing was sent"):

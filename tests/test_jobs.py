@@ -168,12 +168,17 @@ def test_text_to_3d_chain(fake_api, job_options, tmp_path, shape):
 
     fake_api.queue(shape)
     lib = Library(tmp_path / "lib")
-    entry, result = jobs.generate_to_library(lib, "", TriposrParams(), job_options,
-                                             prompt="a red armchair")  # fmt: skip
+    entry, result = jobs.generate_to_library(
+        lib, "", TriposrParams(), job_options, prompt="a red armchair"
+    )
     picture_call, mesh_call = fake_api.calls("api")
     prompt = "a red armchair" + PROMPT_SUFFIX
-    assert picture_call.body == {"model": "flux/schnell", "prompt": prompt,
-                                 "image_size": "square_hd", "num_images": 1}  # fmt: skip
+    assert picture_call.body == {
+        "model": "flux/schnell",
+        "prompt": prompt,
+        "image_size": "square_hd",
+        "num_images": 1,
+    }
     picture_url = mesh_call.body["image_url"]
     assert picture_url.startswith(fake_api.cdn_url + "/images/")  # sent as a link
     assert entry.title == "a red armchair" and entry.source_kind == "prompt"
@@ -194,6 +199,5 @@ def test_text_to_3d_errors_leave_nothing(fake_api, job_options, tmp_path):
         jobs.generate_to_library(lib, "", TriposrParams(), job_options, prompt="a lamp")
     fake_api.queue("bad-shape")
     with pytest.raises(Aiml3DError, match="holds no picture"):
-        jobs.generate_to_library(lib, "", TriposrParams(), job_options, prompt="a lamp",
-                                 suffix="")  # fmt: skip
+        jobs.generate_to_library(lib, "", TriposrParams(), job_options, prompt="a lamp", suffix="")
     assert lib.count() == 0 and list(lib.staging_dir.iterdir()) == []

@@ -43,8 +43,12 @@ def test_generation_is_saved_whole_with_its_pictures(fake_api, job_options, phot
     lib = Library(tmp_path / "lib")
     entry, result = jobs.generate_to_library(lib, str(photo), TriposrParams(), job_options)
     assert result.mesh_path == entry.mesh_path and entry.mesh_path.is_file()
-    assert sorted(os.listdir(entry.folder)) == ["chair.glb", "entry.json", "source.png",
-                                                "uploaded.png"]  # fmt: skip
+    assert sorted(os.listdir(entry.folder)) == [
+        "chair.glb",
+        "entry.json",
+        "source.png",
+        "uploaded.png",
+    ]
     assert (entry.folder / "source.png").read_bytes() == photo.read_bytes()
     again = Library(tmp_path / "lib").get(entry.id)  # from the index, in a new session
     assert again == entry
@@ -76,16 +80,30 @@ def test_cancelled_generation_leaves_nothing(fake_api, job_options, photo, tmp_p
             cancel.cancel()
 
     with pytest.raises(Cancelled):
-        jobs.generate_to_library(lib, str(photo), TriposrParams(), job_options,
-                                 progress=progress, cancel=cancel)  # fmt: skip
+        jobs.generate_to_library(
+            lib, str(photo), TriposrParams(), job_options, progress=progress, cancel=cancel
+        )
     assert lib.count() == 0 and list(lib.staging_dir.iterdir()) == []
 
 
 def test_search_filters_and_sort(lib, glb):
-    chair = add(lib, glb, "Red chair", source="/photos/chair.png", tags=["furniture"],
-                created="2026-01-05T10:00:00+00:00")  # fmt: skip
-    robot = add(lib, glb, "Robot", source="https://example.com/robot.png", notes="for the game",
-                favourite=True, created="2026-03-01T10:00:00+00:00")  # fmt: skip
+    chair = add(
+        lib,
+        glb,
+        "Red chair",
+        source="/photos/chair.png",
+        tags=["furniture"],
+        created="2026-01-05T10:00:00+00:00",
+    )
+    robot = add(
+        lib,
+        glb,
+        "Robot",
+        source="https://example.com/robot.png",
+        notes="for the game",
+        favourite=True,
+        created="2026-03-01T10:00:00+00:00",
+    )
     assert [e.id for e in lib.list()] == [robot.id, chair.id]  # newest first
     assert [e.id for e in lib.list(sort="title", descending=False)] == [chair.id, robot.id]
     assert [e.title for e in lib.list("CHAIR")] == ["Red chair"]  # title, any case
@@ -217,8 +235,12 @@ def test_killed_while_saving_leaves_whole_entries_or_none(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     mid_save = 0
     for _ in range(12):
-        proc = subprocess.Popen([sys.executable, "-c", SAVER, str(root), str(source)],
-                                stdout=subprocess.PIPE, text=True, env=env)  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SAVER, str(root), str(source)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         assert proc.stdout.readline().strip() == "READY"
         time.sleep(rng.uniform(0.0, 0.4))
         proc.send_signal(signal.SIGKILL)

@@ -28,15 +28,24 @@ def library(isolated, fake_api, tmp_path) -> Library:
     """A library with three entries, made before the app starts: two generated (with their
     pictures and parameters) and one imported."""
     lib = Library()
-    for title, tags, params in (("Red chair", ["furniture"], TriposrParams(mc_resolution=320)),
-                                ("Robot", ["toy"], TriposrParams())):  # fmt: skip
+    for title, tags, params in (
+        ("Red chair", ["furniture"], TriposrParams(mc_resolution=320)),
+        ("Robot", ["toy"], TriposrParams()),
+    ):
         with lib.draft() as draft:
             draft.add_file("model.glb", fake_api.glb)
             picture = make_photo(tmp_path / f"{title}.png", size=(300, 200))
             draft.copy_file(picture, "source.png")
-            draft.commit(title=title, mesh_file="model.glb", source=str(picture), tags=tags,
-                         source_file="source.png", params=params.as_dict(), model="triposr",
-                         stats={"triangles": len(fake_api.mesh.faces)})  # fmt: skip
+            draft.commit(
+                title=title,
+                mesh_file="model.glb",
+                source=str(picture),
+                tags=tags,
+                source_file="source.png",
+                params=params.as_dict(),
+                model="triposr",
+                stats={"triangles": len(fake_api.mesh.faces)},
+            )
     lib.import_mesh(corpus_file("meshes", "Duck.glb"))
     lib.close()
     return lib
@@ -75,9 +84,10 @@ def test_browse_with_thumbnails_made_off_screen(qtbot, window):
     assert titles(window) == ["Duck", "Robot", "Red chair"]  # newest first
     assert window.library_panel.count.text() == "3 models"
     duck = entry_named(window, "Duck")
-    qtbot.waitUntil(lambda: all(e.thumbnail_path.exists()
-                                for e in window.library_panel.model.entries.values()),
-                    timeout=15000)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: all(e.thumbnail_path.exists() for e in window.library_panel.model.entries.values()),
+        timeout=15000,
+    )
     thumb = QImage(str(duck.thumbnail_path)).convertToFormat(QImage.Format.Format_RGB888)
     assert (thumb.width(), thumb.height()) == (256, 256)
     rgb = np.frombuffer(thumb.constBits(), np.uint8).reshape(256, thumb.bytesPerLine())
@@ -92,7 +102,7 @@ def test_browse_with_thumbnails_made_off_screen(qtbot, window):
 
 def test_thumbnail_of_a_big_mesh_is_drawn_from_a_lighter_copy(qtbot, window, monkeypatch):
     """Drawing happens on the GUI thread: a big mesh's thumbnail draws a merged copy."""
-    from aiml3d_desktop.gui import offscreen
+    from aiml3d_desktop.gui.widgets import offscreen
 
     entries = window.library_panel.model.entries.values()
     qtbot.waitUntil(lambda: all(e.thumbnail_path.exists() for e in entries), timeout=15000)
@@ -142,8 +152,9 @@ def test_open_entry_restores_mesh_picture_and_parameters(qtbot, window):
     chair = entry_named(window, "Red chair")
     panel = window.library_panel
     panel.view.activated.emit(panel.model.index(panel.model.rows.index(chair.id)))
-    qtbot.waitUntil(lambda: window.entry is not None and window.image_panel.preview is not None,
-                    timeout=5000)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: window.entry is not None and window.image_panel.preview is not None, timeout=5000
+    )
     assert window.entry.id == chair.id and window.loaded.path == chair.mesh_path
     assert "300 × 200" in caption_text(window)
     assert window.params.params().mc_resolution == 320  # "generate again" is one click
@@ -156,16 +167,18 @@ def test_open_entry_restores_mesh_picture_and_parameters(qtbot, window):
 def test_edit_delete_and_undo(qtbot, window, monkeypatch):
     panel = window.library_panel
     robot = entry_named(window, "Robot")
-    monkeypatch.setattr("PySide6.QtWidgets.QInputDialog.getText",
-                        lambda *a, **k: ("Big robot", True))  # fmt: skip
+    monkeypatch.setattr(
+        "PySide6.QtWidgets.QInputDialog.getText", lambda *a, **k: ("Big robot", True)
+    )
     panel.rename(robot)
     assert "Big robot" in titles(window)
     assert Library().get(robot.id).title == "Big robot"  # kept on disk, not just on screen
     panel.delete([entry_named(window, "Big robot")])
     assert "Big robot" not in titles(window) and not robot.folder.exists()
     assert "Undo" in window.status.label.text()
-    undo = next(a for a in window.menuBar().actions()[1].menu().actions()
-                if a.text() == "Undo delete")  # fmt: skip
+    undo = next(
+        a for a in window.menuBar().actions()[1].menu().actions() if a.text() == "Undo delete"
+    )
     undo.trigger()
     assert "Big robot" in titles(window) and robot.folder.exists()
 
@@ -208,8 +221,9 @@ def test_compare_two_entries_with_cameras_moving_together(qtbot, window):
 def test_snapshot_sheet(qtbot, window, tmp_path, monkeypatch):
     chair = entry_named(window, "Red chair")
     window.open_entry(chair)
-    qtbot.waitUntil(lambda: window.entry is not None and window.image_panel.preview is not None,
-                    timeout=5000)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: window.entry is not None and window.image_panel.preview is not None, timeout=5000
+    )
     out = tmp_path / "sheet.png"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
     window.files.save_snapshot_sheet()

@@ -19,11 +19,16 @@ from tests.conftest import ROOT
 @pytest.mark.gui
 def test_self_test_mode_passes_from_source(isolated):
     result = subprocess.run(
-        [sys.executable, "-c", "import sys; from aiml3d_desktop.gui.app import main; "
-         "sys.exit(main(['--self-test']))"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-c",
+            "import sys; from aiml3d_desktop.gui.app import main; sys.exit(main(['--self-test']))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "QT_QPA_PLATFORM": "xcb"},
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("AIML 3D Desktop") and lines[-1].startswith("self-test passed")
@@ -52,13 +57,16 @@ def test_desktop_entry_and_file_types():
     assert {"model/gltf-binary", "model/gltf+json"} <= set(desktop["MimeType"].split(";"))
     ns = {"m": "http://www.freedesktop.org/standards/shared-mime-info"}
     root = ET.parse(ROOT / "resources" / "aiml3d-desktop-mime.xml").getroot()
-    globs = {t.get("type"): t.find("m:glob", ns).get("pattern")
-             for t in root.findall("m:mime-type", ns)}  # fmt: skip
+    globs = {
+        t.get("type"): t.find("m:glob", ns).get("pattern") for t in root.findall("m:mime-type", ns)
+    }
     assert globs == {"model/gltf-binary": "*.glb", "model/gltf+json": "*.gltf"}
     if shutil.which("desktop-file-validate"):
-        check = subprocess.run(["desktop-file-validate",
-                                str(ROOT / "resources" / "aiml3d-desktop.desktop")],
-                               capture_output=True, text=True)  # fmt: skip
+        check = subprocess.run(
+            ["desktop-file-validate", str(ROOT / "resources" / "aiml3d-desktop.desktop")],
+            capture_output=True,
+            text=True,
+        )
         assert check.returncode == 0, check.stdout + check.stderr
 
 

@@ -90,8 +90,7 @@ def test_corpus_photos(name):
 
 def test_local_backend_into_the_library_without_key_or_network(tmp_path, photo):
     lib = Library(tmp_path / "lib")
-    options = jobs.JobOptions(api_key=None, base_url="https://unreachable.invalid",
-                              backend="local")  # fmt: skip
+    options = jobs.JobOptions(api_key=None, base_url="https://unreachable.invalid", backend="local")
     entry, result = jobs.generate_to_library(lib, str(photo), TriposrParams(), options)
     assert entry.model == LOCAL_MODEL and entry.request_id is None and entry.credits is None
     assert entry.stats["watertight"] and entry.mesh_path.suffix == ".glb"

@@ -149,8 +149,9 @@ class AimlClient:
         """A picture from a text-to-image model (same endpoint); its URL is on the CDN."""
         if not 0 < len(prompt) <= 4000:
             raise InputError("A prompt must be 1 to 4000 characters long")
-        body = self.post(ENDPOINT, {"model": model, "prompt": prompt,
-                                    "image_size": "square_hd", "num_images": 1})  # fmt: skip
+        body = self.post(
+            ENDPOINT, {"model": model, "prompt": prompt, "image_size": "square_hd", "num_images": 1}
+        )
         return _picture_link(body)
 
     def post(
@@ -199,12 +200,18 @@ class AimlClient:
                     raise _too_slow(self._timeouts) from None
                 raise _network_error(exc, self.base_url, self._timeouts, self._key) from None
             except ValueError:  # requests reads a redirect's Location even when not following
-                raise BadResponseError("The AIML API answered with a redirect to an address "
-                                       "that is not valid",
-                                       hint="Check the API base URL in Settings.") from None
+                raise BadResponseError(
+                    "The AIML API answered with a redirect to an address that is not valid",
+                    hint="Check the API base URL in Settings.",
+                ) from None
         self._cancel.check()
-        log.info("POST %s: HTTP %s, %d bytes in %.2f s", path, response.status_code, len(raw),
-                 time.monotonic() - started)  # fmt: skip
+        log.info(
+            "POST %s: HTTP %s, %d bytes in %.2f s",
+            path,
+            response.status_code,
+            len(raw),
+            time.monotonic() - started,
+        )
         return _json_or_raise(response, raw, self._key)
 
 
@@ -215,8 +222,9 @@ def _too_slow(timeouts: Timeouts) -> NetworkError:
     )
 
 
-def _network_error(exc: requests.RequestException, base_url: str, timeouts: Timeouts,
-                   key: str) -> NetworkError:  # fmt: skip
+def _network_error(
+    exc: requests.RequestException, base_url: str, timeouts: Timeouts, key: str
+) -> NetworkError:
     if isinstance(exc, requests.ReadTimeout) or isinstance(
         getattr(exc, "__context__", None), ReadTimeoutError
     ):
@@ -230,7 +238,6 @@ def _network_error(exc: requests.RequestException, base_url: str, timeouts: Time
         f"Could not reach {base_url}: {redact(root_cause(exc), key)}",
         hint="Check your internet connection and the API base URL, then try again.",
     )
-
 
 
 def redact(text: str, key: str | None) -> str:
@@ -347,8 +354,7 @@ def _mesh_link(body: dict) -> MeshLink:
     """Accept the documented ``model_mesh`` shape first, then the generic ``data[0]``."""
     rid = body.get("requestId") or body.get("request_id")
     rid = str(rid) if rid is not None else None
-    said = MeshLink(None, None, None, None, None, rid, _dict(body.get("timings")),
-                    _credits(body))  # fmt: skip
+    said = MeshLink(None, None, None, None, None, rid, _dict(body.get("timings")), _credits(body))
     mesh = body.get("model_mesh")
     if isinstance(mesh, dict) and isinstance(mesh.get("url"), str):
         size, name, kind = mesh.get("file_size"), mesh.get("file_name"), mesh.get("content_type")

@@ -83,10 +83,20 @@ class QueueItem:
 
 
 _ITEM_TYPES: dict[str, type | tuple[type, ...]] = {
-    "source": str, "kind": str, "params": dict, "backend": str, "prepare": bool,
-    "max_side": int, "draw_options": dict, "status": str, "message": str,
-    "entry_id": (str, type(None)), "attempts": int, "added": str, "id": str,
-}  # fmt: skip
+    "source": str,
+    "kind": str,
+    "params": dict,
+    "backend": str,
+    "prepare": bool,
+    "max_side": int,
+    "draw_options": dict,
+    "status": str,
+    "message": str,
+    "entry_id": (str, type(None)),
+    "attempts": int,
+    "added": str,
+    "id": str,
+}
 
 
 class BatchQueue:
@@ -113,8 +123,10 @@ class BatchQueue:
             kept = path.with_name(path.name + ".damaged")
             with contextlib.suppress(OSError):
                 path.replace(kept)
-            self._warn(f"The batch queue could not be read ({exc}); it starts empty. "
-                       f"The old file is kept as {kept.name}.")  # fmt: skip
+            self._warn(
+                f"The batch queue could not be read ({exc}); it starts empty. "
+                f"The old file is kept as {kept.name}."
+            )
             return
         items, bad = [], []
         for entry in raw["items"]:
@@ -126,8 +138,10 @@ class BatchQueue:
             kept = path.with_name(path.name + ".damaged")
             with contextlib.suppress(OSError):
                 shutil.copyfile(path, kept)
-            self._warn(f"{len(bad)} item(s) of the batch queue could not be read ({bad[0]}); "
-                       f"they are left out. The old file is kept as {kept.name}.")  # fmt: skip
+            self._warn(
+                f"{len(bad)} item(s) of the batch queue could not be read ({bad[0]}); "
+                f"they are left out. The old file is kept as {kept.name}."
+            )
         for item in items:
             if item.status == RUNNING:  # the app stopped while it ran: it runs again
                 item.status, item.message = WAITING, "interrupted; waiting to run again"
@@ -177,8 +191,9 @@ class BatchQueue:
                     return replace(item)
         return None
 
-    def finish(self, item_id: str, status: str, message: str = "",
-               entry_id: str | None = None) -> None:  # fmt: skip
+    def finish(
+        self, item_id: str, status: str, message: str = "", entry_id: str | None = None
+    ) -> None:
         with self._lock:
             item = self._find(item_id)
             if item is not None and item.status == RUNNING:
@@ -232,12 +247,16 @@ def pictures_in(paths: Iterable[str | Path], cancel: CancelToken | None = None) 
             if cancel is not None:
                 cancel.check()
             subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
-            found.extend(os.path.join(folder, name) for name in sorted(files)
-                         if Path(name).suffix.lower() in images.PICTURE_SUFFIXES
-                         and not name.startswith("."))  # fmt: skip
+            found.extend(
+                os.path.join(folder, name)
+                for name in sorted(files)
+                if Path(name).suffix.lower() in images.PICTURE_SUFFIXES and not name.startswith(".")
+            )
             if len(found) > MAX_PICTURES:
-                raise InputError(f"There are more than {MAX_PICTURES:,} pictures in {path}",
-                                 hint="Queue a smaller folder.")  # fmt: skip
+                raise InputError(
+                    f"There are more than {MAX_PICTURES:,} pictures in {path}",
+                    hint="Queue a smaller folder.",
+                )
     return found
 
 

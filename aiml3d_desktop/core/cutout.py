@@ -40,9 +40,10 @@ def segment(rgba: np.ndarray) -> np.ndarray:
     mask = ndimage.binary_fill_holes(mask)
     labels, count = ndimage.label(mask)
     if count == 0:
-        raise InputError("No object found in the picture",
-                         hint="Use a picture of one object on a plain or transparent "
-                         "background.")  # fmt: skip
+        raise InputError(
+            "No object found in the picture",
+            hint="Use a picture of one object on a plain or transparent background.",
+        )
     sizes = ndimage.sum_labels(mask, labels, range(1, count + 1))
     return labels == (int(np.argmax(sizes)) + 1)  # the main object only
 
@@ -73,12 +74,15 @@ def frame(image: Image.Image, fill: float, max_side: int) -> Framing:
     top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
     h, w = mask.shape
     if top <= 1 or left <= 1 or bottom >= h - 1 or right >= w - 1:
-        notes.append("The object touches the edge of the picture: it may come out cut off. "
-                     "A photo with space around the object works better.")  # fmt: skip
+        notes.append(
+            "The object touches the edge of the picture: it may come out cut off. "
+            "A photo with space around the object works better."
+        )
     transparent = bool((rgba[..., 3] < 250).mean() > 0.01)
     if not transparent and _spread(rgba[~mask]) > BUSY_SPREAD:
-        notes.append("The background is busy: image-to-3D works best with one object on a "
-                     "plain background.")  # fmt: skip
+        notes.append(
+            "The background is busy: image-to-3D works best with one object on a plain background."
+        )
     if transparent:
         background = (0, 0, 0, 0)
     else:
@@ -86,14 +90,20 @@ def frame(image: Image.Image, fill: float, max_side: int) -> Framing:
         red, green, blue, alpha = (int(v) for v in np.median(border, axis=0))
         background = (red, green, blue, alpha)
     sx, sy = image.width / w, image.height / h  # the object's box, in the full picture
-    box = (int(left * sx), int(top * sy), min(image.width, int(np.ceil(right * sx))),
-           min(image.height, int(np.ceil(bottom * sy))))  # fmt: skip
+    box = (
+        int(left * sx),
+        int(top * sy),
+        min(image.width, int(np.ceil(right * sx))),
+        min(image.height, int(np.ceil(bottom * sy))),
+    )
     crop = image.crop(box).convert("RGBA")
     side = max(1, round(max(crop.size) / fill))
     if side > max_side:  # scaled before padding: the padded square can be huge
         scale = max_side / side
-        crop = crop.resize((max(1, round(crop.width * scale)), max(1, round(crop.height * scale))),
-                           Image.Resampling.LANCZOS)  # fmt: skip
+        crop = crop.resize(
+            (max(1, round(crop.width * scale)), max(1, round(crop.height * scale))),
+            Image.Resampling.LANCZOS,
+        )
         side = max_side
     square = Image.new("RGBA", (side, side), background)
     square.paste(crop, ((side - crop.width) // 2, (side - crop.height) // 2))

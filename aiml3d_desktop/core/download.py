@@ -53,8 +53,9 @@ def fetch(
             size = len(link.inline)
             progress(size, size)
         else:
-            size = _stream(link.url or "", tmp, max_bytes, progress, cancel, timeouts, retry,
-                           local_ok)  # fmt: skip
+            size = _stream(
+                link.url or "", tmp, max_bytes, progress, cancel, timeouts, retry, local_ok
+            )
         _check_header(tmp, fmt, size)
         result = check(tmp)
         cancel.check()
@@ -67,9 +68,16 @@ def _stream(url, tmp: Path, max_bytes, progress, cancel, timeouts, retry, local_
     done, total = 0, None
     watch = Watch(session, stall=timeouts.stall)
     try:
-        with watch, get(session, url, "mesh download address",
-                        timeout=(timeouts.connect, timeouts.download_read),
-                        local_ok=local_ok) as r:  # fmt: skip
+        with (
+            watch,
+            get(
+                session,
+                url,
+                "mesh download address",
+                timeout=(timeouts.connect, timeouts.download_read),
+                local_ok=local_ok,
+            ) as r,
+        ):
             if r.status_code != 200:
                 raise DownloadError(
                     f"The mesh download failed (HTTP {r.status_code})",
@@ -102,8 +110,7 @@ def _stream(url, tmp: Path, max_bytes, progress, cancel, timeouts, retry, local_
             raise DownloadError(
                 f"The mesh download stalled: less than {STALL_BYTES // 1024} KiB arrived in "
                 f"{timeouts.stall:.0f} seconds ({done:,} bytes in all)",
-                hint="The connection or the file host is too slow right now: generate again "
-                "later.",
+                hint="The connection or the file host is too slow right now: generate again later.",
             ) from None
         if done or isinstance(exc, requests.exceptions.ChunkedEncodingError):
             raise _truncated(done, total) from None
@@ -129,8 +136,10 @@ def _write(out, chunk: bytes, tmp: Path) -> None:
 
 
 def _cannot_write(tmp: Path, exc: OSError) -> DownloadError:
-    return DownloadError(f"Could not write the mesh to {tmp.parent}: {exc.strerror or exc}",
-                         hint="Free some disk space or choose another output folder.")  # fmt: skip
+    return DownloadError(
+        f"Could not write the mesh to {tmp.parent}: {exc.strerror or exc}",
+        hint="Free some disk space or choose another output folder.",
+    )
 
 
 def _content_length(response: requests.Response) -> int | None:

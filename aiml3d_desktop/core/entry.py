@@ -133,8 +133,12 @@ def _fits(value: object, types: tuple) -> bool:
 
 def _plain_name(value: object) -> bool:
     """A file name alone: no folders, no NUL, not only dots, short enough for any disk."""
-    return (isinstance(value, str) and bool(value.strip(". ")) and len(value.encode()) <= 255
-            and not re.search(r"[\\/\0]", value))  # fmt: skip
+    return (
+        isinstance(value, str)
+        and bool(value.strip(". "))
+        and len(value.encode()) <= 255
+        and not re.search(r"[\\/\0]", value)
+    )
 
 
 def _checked(data: object) -> tuple[Entry, list[str]]:
@@ -172,8 +176,11 @@ def _checked(data: object) -> tuple[Entry, list[str]]:
     if not isinstance(created, str) or not _CREATED.match(created):
         problems.append(f"created is {_json_type(created)}, expected a date")
         stamp = re.match(r"^(\d{4})(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)", data["id"])
-        created = ("{}-{}-{}T{}:{}:{}+00:00".format(*stamp.groups()) if stamp
-                   else "1970-01-01T00:00:00+00:00")  # fmt: skip
+        created = (
+            "{}-{}-{}T{}:{}:{}+00:00".format(*stamp.groups())
+            if stamp
+            else "1970-01-01T00:00:00+00:00"
+        )
     return Entry(created=created, title=title, **values), problems
 
 
@@ -188,6 +195,13 @@ def _json_type(value: object) -> str:
 
 
 def _type_names(types: tuple) -> str:
-    names = {str: "text", dict: "an object", list: "a list", bool: "true/false", int: "a number",
-             float: "a number", None: "null"}  # fmt: skip
+    names = {
+        str: "text",
+        dict: "an object",
+        list: "a list",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        None: "null",
+    }
     return " or ".join(dict.fromkeys(names[t] for t in types))

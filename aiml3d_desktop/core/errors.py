@@ -105,18 +105,25 @@ def as_error(exc: BaseException) -> Aiml3DError:
         where = f" ({str(exc.filename)[:200]})" if exc.filename else ""
         reason = exc.strerror or str(exc) or type(exc).__name__
         full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-        return Aiml3DError(f"{'The disk is full' if full else 'A file could not be used'}: "
-                           f"{reason}{where}", hint=storage_hint(exc), details=details)  # fmt: skip
+        return Aiml3DError(
+            f"{'The disk is full' if full else 'A file could not be used'}: {reason}{where}",
+            hint=storage_hint(exc),
+            details=details,
+        )
     if isinstance(exc, MemoryError):
-        return Aiml3DError("There is not enough memory for this",
-                           hint="Close other programs, or try something smaller.",
-                           details=details)  # fmt: skip
+        return Aiml3DError(
+            "There is not enough memory for this",
+            hint="Close other programs, or try something smaller.",
+            details=details,
+        )
     if isinstance(exc, RecursionError):
         return Aiml3DError(
             "The data is nested too deeply to be read",
             hint="It is damaged, or made to trip up programs that read it.",
             details=details,
         )
-    return Aiml3DError(f"Something went wrong inside the app: {type(exc).__name__}: {exc}",
-                       hint="Please report it with the log file (Help > Open log folder).",
-                       details=details)  # fmt: skip
+    return Aiml3DError(
+        f"Something went wrong inside the app: {type(exc).__name__}: {exc}",
+        hint="Please report it with the log file (Help > Open log folder).",
+        details=details,
+    )

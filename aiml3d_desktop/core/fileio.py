@@ -153,7 +153,7 @@ def atomic_path(dest: str | os.PathLike, make_parents: bool = True) -> Iterator[
 
 
 def path_kind(path: str | os.PathLike) -> str | None:
-    """"file", "dir", or None for nothing there, or for a name no file can have (too long,
+    """ "file", "dir", or None for nothing there, or for a name no file can have (too long,
     a NUL in it): what a person typed or a server sent must not raise."""
     try:
         mode = os.stat(path).st_mode

@@ -114,8 +114,7 @@ def _mesh(doc: dict, binary: memoryview) -> Arrays | None:
     if len(indices) % 3:
         raise GlbError(f"its triangle list has {len(indices):,} corners, not a multiple of 3")
     if len(indices) and int(indices.max()) >= len(positions):
-        raise GlbError(f"a triangle refers to vertex {int(indices.max()):,} of "
-                       f"{len(positions):,}")  # fmt: skip
+        raise GlbError(f"a triangle refers to vertex {int(indices.max()):,} of {len(positions):,}")
     colours = None
     if "COLOR_0" in attributes:
         colours = _colours(doc, binary, attributes["COLOR_0"], len(positions))
@@ -187,11 +186,13 @@ def _local(node: dict, i: int) -> np.ndarray | None:
     s = _numbers(node.get("scale", [1, 1, 1]), 3, f"node {i}'s scale")
     norm = math.sqrt(x * x + y * y + z * z + w * w) or 1.0
     x, y, z, w = x / norm, y / norm, z / norm, w / norm
-    rotation = np.array([
-        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-    ])  # fmt: skip
+    rotation = np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+    )
     matrix = np.eye(4)
     matrix[:3, :3] = rotation * np.array(s)
     matrix[:3, 3] = t
@@ -203,8 +204,13 @@ def _apply(transform: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return moved.astype(np.float32)
 
 
-def _accessor(doc: dict, binary: memoryview, index: object, types: tuple[str, ...],
-              components: tuple[int, ...]) -> np.ndarray | None:  # fmt: skip
+def _accessor(
+    doc: dict,
+    binary: memoryview,
+    index: object,
+    types: tuple[str, ...],
+    components: tuple[int, ...],
+) -> np.ndarray | None:
     """The accessor's elements as an (count, width) array (count, for scalars), read only
     after every offset and length is proven to lie inside the binary chunk."""
     accessor = _item(doc, "accessors", index)
@@ -215,16 +221,18 @@ def _accessor(doc: dict, binary: memoryview, index: object, types: tuple[str, ..
         return None
     kind, component = accessor["type"], accessor["componentType"]
     if kind not in types or component not in components:
-        raise GlbError(f"accessor {index} holds {kind} of type {component}, which does not "
-                       "fit its use")  # fmt: skip
+        raise GlbError(
+            f"accessor {index} holds {kind} of type {component}, which does not fit its use"
+        )
     dtype, width, count, start, offset, stride, end = layout
     element = dtype.itemsize * width
     block = np.frombuffer(binary, np.uint8, end - offset, start + offset)
     if stride == element:
         flat = block.view(dtype)
     else:
-        rows = np.lib.stride_tricks.as_strided(block, shape=(count, element),
-                                               strides=(stride, 1), writeable=False)  # fmt: skip
+        rows = np.lib.stride_tricks.as_strided(
+            block, shape=(count, element), strides=(stride, 1), writeable=False
+        )
         flat = np.ascontiguousarray(rows).view(dtype)
     return flat.reshape(count, width) if width > 1 else flat.reshape(count)
 
@@ -250,25 +258,35 @@ def _layout(doc: dict, binary: memoryview, index: object) -> tuple | None:
     view_index = accessor["bufferView"]
     view = _item(doc, "bufferViews", view_index)
     buffers = doc.get("buffers", [])
-    external = isinstance(buffers, list) and buffers and isinstance(buffers[0], dict) \
-        and "uri" in buffers[0]  # fmt: skip
+    external = (
+        isinstance(buffers, list)
+        and buffers
+        and isinstance(buffers[0], dict)
+        and "uri" in buffers[0]
+    )
     if view.get("buffer", 0) != 0 or not binary or external:
         return None  # an external buffer: the general reader resolves those
     start = _whole(view.get("byteOffset", 0), f"buffer view {view_index}'s offset")
     length = _whole(view.get("byteLength"), f"buffer view {view_index}'s length", low=1)
     if start + length > len(binary):
-        raise GlbError(f"buffer view {view_index} reaches past the end of the binary data "
-                       f"({start + length:,} > {len(binary):,} bytes)")  # fmt: skip
+        raise GlbError(
+            f"buffer view {view_index} reaches past the end of the binary data "
+            f"({start + length:,} > {len(binary):,} bytes)"
+        )
     stride = element
     if "byteStride" in view:
         stride = _whole(view["byteStride"], f"buffer view {view_index}'s stride", low=4)
         if stride > 252 or stride % 4 or stride < element:
-            raise GlbError(f"buffer view {view_index} has a stride of {stride} bytes for "
-                           f"{element}-byte elements")  # fmt: skip
+            raise GlbError(
+                f"buffer view {view_index} has a stride of {stride} bytes for "
+                f"{element}-byte elements"
+            )
     end = offset + (count - 1) * stride + element
     if end > length:
-        raise GlbError(f"accessor {index} reads past the end of buffer view {view_index} "
-                       f"({end:,} > {length:,} bytes)")  # fmt: skip
+        raise GlbError(
+            f"accessor {index} reads past the end of buffer view {view_index} "
+            f"({end:,} > {length:,} bytes)"
+        )
     return dtype, width, count, start, offset, stride, end
 
 
@@ -285,12 +303,12 @@ def check_accessors(doc: dict, binary: memoryview, size: int) -> None:
         width = COMPONENTS.get(accessor["type"]) or MATRICES[accessor["type"]]
         values = accessor["count"] * width
         if layout is None and "bufferView" not in accessor and values > MAX_EMPTY_VALUES:
-            raise GlbError(f"accessor {index} claims {values:,} values with no data behind "
-                           "them")  # fmt: skip
+            raise GlbError(f"accessor {index} claims {values:,} values with no data behind them")
         claimed += values * np.dtype(COMPONENT_TYPES[accessor["componentType"]]).itemsize
     if claimed > 8 * size + 2**28:
-        raise GlbError(f"its accessors claim {claimed / 2**30:.1f} GB from a file of "
-                       f"{size / 2**20:.1f} MB")  # fmt: skip
+        raise GlbError(
+            f"its accessors claim {claimed / 2**30:.1f} GB from a file of {size / 2**20:.1f} MB"
+        )
 
 
 def _colours(doc: dict, binary: memoryview, index: object, vertices: int) -> np.ndarray | None:
@@ -306,8 +324,12 @@ def _colours(doc: dict, binary: memoryview, index: object, vertices: int) -> np.
     return np.ascontiguousarray(np.clip(np.nan_to_num(colours), 0.0, 1.0))
 
 
-NAMES = {"accessors": "accessor", "bufferViews": "buffer view", "materials": "material",
-         "scenes": "scene"}  # fmt: skip
+NAMES = {
+    "accessors": "accessor",
+    "bufferViews": "buffer view",
+    "materials": "material",
+    "scenes": "scene",
+}
 
 
 def _item(doc: dict, key: str, index: object) -> dict:
@@ -333,7 +355,10 @@ def _whole(value: object, what: str, low: int = 0) -> int:
 
 
 def _numbers(value: object, size: int, what: str) -> list[float]:
-    if (not isinstance(value, list) or len(value) != size
-            or not all(type(v) in (int, float) and math.isfinite(v) for v in value)):  # fmt: skip
+    if (
+        not isinstance(value, list)
+        or len(value) != size
+        or not all(type(v) in (int, float) and math.isfinite(v) for v in value)
+    ):
         raise GlbError(f"{what} is not {size} finite numbers")
     return [float(v) for v in value]

@@ -49,8 +49,9 @@ class PreparedImage:
         return name or "model"
 
 
-def prepare(source: str, max_side: int = DEFAULT_MAX_SIDE,
-            fill: float | None = None) -> PreparedImage:  # fmt: skip
+def prepare(
+    source: str, max_side: int = DEFAULT_MAX_SIDE, fill: float | None = None
+) -> PreparedImage:
     """A http(s) URL passes through; a local file is checked, downscaled and sent as a data URI.
     With ``fill``, a local picture is first framed: cropped to the object and padded to a
     square in which the object fills that share (core/cutout.py)."""
@@ -150,8 +151,7 @@ def decode(raw: bytes, name: str, target: int | None = None) -> Image.Image:
                 )
             if max(width, height) > MAX_ASPECT * min(width, height):
                 raise InputError(
-                    f"{name} is {width}x{height} pixels: too long and narrow to make a model "
-                    "from",
+                    f"{name} is {width}x{height} pixels: too long and narrow to make a model from",
                     hint="Crop it to the object.",
                 )
             if target and fmt == "JPEG":

@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.library import Library
 
 
-
 @dataclass
 class JobOptions:
     api_key: str | None
@@ -53,8 +52,15 @@ class JobOptions:
     prepare: bool = True  # frame a local picture before upload (core/cutout.py)
 
     @classmethod
-    def from_settings(cls, conf: Settings, api_key: str | None, *, api_base: str | None = None,
-                      max_side: int | None = None, **overrides) -> JobOptions:  # fmt: skip
+    def from_settings(
+        cls,
+        conf: Settings,
+        api_key: str | None,
+        *,
+        api_base: str | None = None,
+        max_side: int | None = None,
+        **overrides,
+    ) -> JobOptions:
         """Options as the saved settings say, with the caller's overrides (CLI flags)."""
         return cls(
             api_key=api_key,
@@ -83,8 +89,10 @@ def generate(
     cancel = cancel or CancelToken()
     problem = writable(Path(out_dir))
     if problem:  # before a paid generation, not after
-        raise InputError(f"Cannot write to {out_dir}: {problem}",
-                         hint="Choose a folder you can write to. Nothing was sent.")
+        raise InputError(
+            f"Cannot write to {out_dir}: {problem}",
+            hint="Choose a folder you can write to. Nothing was sent.",
+        )
     sweep_partials(Path(out_dir))  # what a killed earlier run left there
     if options.backend == "local":
         return generate_local(source, out_dir, progress=progress, cancel=cancel)
@@ -176,9 +184,13 @@ def generate_local(
     progress(Stage.LOADING, None, None)
     height, width = picture.rgba.shape[:2]
     image = images.PreparedImage(
-        image_url="", source=source, is_url=picture.is_url, width=width, height=height,
+        image_url="",
+        source=source,
+        is_url=picture.is_url,
+        width=width,
+        height=height,
         original_size=picture.size,
-    )  # fmt: skip
+    )
     dest = unique_path(Path(out_dir), safe_stem(image.stem), ".glb")
     tm = trimesh.Trimesh(made.vertices, made.faces, vertex_colors=made.colors, process=False)
     try:
@@ -222,28 +234,51 @@ def draw(
         raise InputError("Type what to make first", hint="For example: a red armchair.")
     image_model = image_model.strip() or TEXT_TO_IMAGE_MODEL
     progress(Stage.PICTURING, None, None)
-    client = AimlClient(options.api_key, options.base_url, timeouts=options.timeouts,
-                        retry=options.retry, cancel=cancel)  # fmt: skip
+    client = AimlClient(
+        options.api_key,
+        options.base_url,
+        timeouts=options.timeouts,
+        retry=options.retry,
+        cancel=cancel,
+    )
     link = client.text_to_image(prompt + suffix, image_model)
     picture = fetch_picture(link.url, cancel, local_ok=client.local_links_ok)
-    return Drawing(prompt, suffix, image_model, link.url, link.request_id, link.credits_used,
-                   picture)  # fmt: skip
+    return Drawing(
+        prompt, suffix, image_model, link.url, link.request_id, link.credits_used, picture
+    )
 
 
-def generate_any(source: str, prompt: str | Drawing | None, params: TriposrParams,
-                 out_dir: Path, options: JobOptions, *,
-                 progress: Progress = no_progress,
-                 cancel: CancelToken | None = None, **draw_options) -> JobResult:  # fmt: skip
+def generate_any(
+    source: str,
+    prompt: str | Drawing | None,
+    params: TriposrParams,
+    out_dir: Path,
+    options: JobOptions,
+    *,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+    **draw_options,
+) -> JobResult:
     """A picture (``source``); or text to 3D from a ``prompt`` (drawn first, with
     ``draw_options``) or from a Drawing already made and shown: TripoSR builds from the
     drawing's link, and the result keeps the prompt, the picture and both requests."""
     if prompt is None:
         return generate(source, params, out_dir, options, progress=progress, cancel=cancel)
     started = time.monotonic()
-    drawing = prompt if isinstance(prompt, Drawing) else draw(
-        prompt, options, progress=progress, cancel=cancel, **draw_options)  # fmt: skip
-    result = generate(drawing.url, params, out_dir, options, progress=progress, cancel=cancel,
-                      name=drawing.prompt[:40])  # fmt: skip
+    drawing = (
+        prompt
+        if isinstance(prompt, Drawing)
+        else draw(prompt, options, progress=progress, cancel=cancel, **draw_options)
+    )
+    result = generate(
+        drawing.url,
+        params,
+        out_dir,
+        options,
+        progress=progress,
+        cancel=cancel,
+        name=drawing.prompt[:40],
+    )
     result.picture = drawing.picture
     made = result.generation
     made.title, made.source, made.source_kind = drawing.prompt[:60], drawing.prompt, "prompt"
@@ -274,8 +309,16 @@ def generate_to_library(
     """generate() into a new library entry: saved whole before anyone sees it; on any
     error or cancel, nothing is left in the library."""
     with library.draft() as draft:
-        result = generate_any(source, prompt, params, draft.folder, options,
-                              progress=progress, cancel=cancel, **draw_options)  # fmt: skip
+        result = generate_any(
+            source,
+            prompt,
+            params,
+            draft.folder,
+            options,
+            progress=progress,
+            cancel=cancel,
+            **draw_options,
+        )
         entry = draft.commit_generation(result)
     result.mesh_path = result.loaded.path = entry.mesh_path
     return entry, result
@@ -298,8 +341,10 @@ def generate_item(
     try:
         params = TriposrParams(**item.params).validate()
     except TypeError:
-        raise InputError("This queue item's parameters are from another version",
-                         hint="Remove it and add the picture again.") from None  # fmt: skip
+        raise InputError(
+            "This queue item's parameters are from another version",
+            hint="Remove it and add the picture again.",
+        ) from None
     prompt = item.source if item.kind == PROMPT else None
     how = {"progress": progress, "cancel": cancel, **item.draw_options}
     if library is None:

@@ -96,8 +96,10 @@ def delete_key() -> str:
     except (PasswordDeleteError, NoKeyringError):
         return where
     except KeyringError as exc:
-        raise ConfigError(f"The OS keychain refused to remove the key ({type(exc).__name__})",
-                          hint="Unlock the keychain and try again.") from None  # fmt: skip
+        raise ConfigError(
+            f"The OS keychain refused to remove the key ({type(exc).__name__})",
+            hint="Unlock the keychain and try again.",
+        ) from None
     return "keychain"
 
 

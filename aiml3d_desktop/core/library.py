@@ -57,8 +57,12 @@ ENV_VAR = "AIML3D_LIBRARY"
 SCHEMA = 1
 TRASH_DAYS = 30
 DELETED = ".deleted"  # in a trash folder: when it was deleted
-SORTS = {"created": "created", "title": "title COLLATE NOCASE", "triangles": "triangles",
-         "size": "file_size"}  # fmt: skip
+SORTS = {
+    "created": "created",
+    "title": "title COLLATE NOCASE",
+    "triangles": "triangles",
+    "size": "file_size",
+}
 
 _COLUMNS = """
     id TEXT PRIMARY KEY, created TEXT NOT NULL, title TEXT NOT NULL, source TEXT NOT NULL,
@@ -161,8 +165,10 @@ class Library:
         try:
             self._open_index()
         except LibraryError as exc:
-            self._warn(f"The library index cannot be used ({exc.message}); the library is read "
-                       "from its folders for now.")  # fmt: skip
+            self._warn(
+                f"The library index cannot be used ({exc.message}); the library is read "
+                "from its folders for now."
+            )
             self._index_in_memory()
 
     # The index
@@ -276,10 +282,20 @@ class Library:
         search = "\n".join([entry.title, " ".join(entry.tags), entry.notes, entry.source]).lower()
         db.execute(
             "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (entry.id, entry.created, entry.title, entry.source, entry.format,
-             stats.get("triangles"), stats.get("file_size"), int(entry.favourite), search,
-             _stamp(entry.folder), json.dumps(entry.to_json())),
-        )  # fmt: skip
+            (
+                entry.id,
+                entry.created,
+                entry.title,
+                entry.source,
+                entry.format,
+                stats.get("triangles"),
+                stats.get("file_size"),
+                int(entry.favourite),
+                search,
+                _stamp(entry.folder),
+                json.dumps(entry.to_json()),
+            ),
+        )
 
     def _folders(self) -> Iterator[os.DirEntry]:
         with os.scandir(self.entries_dir) as it:
@@ -292,11 +308,15 @@ class Library:
         that had to fall back to defaults are warned about too."""
         entry, problem = _entry_in(folder)
         if entry is None:
-            self._warn(f"Skipped library folder {folder.name}: {problem}. "
-                       "`aiml3d library check` lists what is wrong.")  # fmt: skip
+            self._warn(
+                f"Skipped library folder {folder.name}: {problem}. "
+                "`aiml3d library check` lists what is wrong."
+            )
         elif entry.problems:
-            self._warn(f"Library folder {folder.name}: {'; '.join(entry.problems)} (shown with "
-                       "defaults; `aiml3d library check --repair` rewrites it).")  # fmt: skip
+            self._warn(
+                f"Library folder {folder.name}: {'; '.join(entry.problems)} (shown with "
+                "defaults; `aiml3d library check --repair` rewrites it)."
+            )
         return entry
 
     def check(self, repair: bool = False) -> list[tuple[str, str, list[str]]]:
@@ -314,8 +334,7 @@ class Library:
                 state = "repairable"
                 if repair:
                     with storage_errors(f"Could not repair {item.name}"):
-                        shutil.copyfile(folder / ENTRY_FILE,
-                                        folder / f"{ENTRY_FILE}.before-repair")  # fmt: skip
+                        shutil.copyfile(folder / ENTRY_FILE, folder / f"{ENTRY_FILE}.before-repair")
                         write_json(folder / ENTRY_FILE, entry.to_json())
                     state = "repaired"
                 found.append((item.name, state, entry.problems))
@@ -349,13 +368,20 @@ class Library:
         row = self._db().execute("SELECT doc FROM entries WHERE id = ?", (entry_id,)).fetchone()
         if row is None:
             # A unique start of the id (compared as text: no LIKE wildcards to smuggle in).
-            matches = self._db().execute(
-                "SELECT doc FROM entries WHERE substr(id, 1, ?) = ? LIMIT 2",
-                (len(entry_id), entry_id),
-            ).fetchall() if entry_id.strip() else []
+            matches = (
+                self._db()
+                .execute(
+                    "SELECT doc FROM entries WHERE substr(id, 1, ?) = ? LIMIT 2",
+                    (len(entry_id), entry_id),
+                )
+                .fetchall()
+                if entry_id.strip()
+                else []
+            )
             if len(matches) != 1:
-                raise InputError(f"No library entry {entry_id!r}",
-                                 hint="`aiml3d library list` shows the ids.")  # fmt: skip
+                raise InputError(
+                    f"No library entry {entry_id!r}", hint="`aiml3d library list` shows the ids."
+                )
             row = matches[0]
         return _from_index(row[0], f"{self.entries_dir}{os.sep}")
 
@@ -460,8 +486,13 @@ class Library:
                 name = mesh.export(loaded.mesh, draft.folder / f"{safe_stem(path.stem)}.glb").name
             else:
                 name = draft.copy_file(path, safe_filename(path.name, path.suffix.lower()[1:]))
-            return draft.commit(title=title or path.stem, mesh_file=name, source_kind="import",
-                                source=str(path.resolve()), stats=stats)  # fmt: skip
+            return draft.commit(
+                title=title or path.stem,
+                mesh_file=name,
+                source_kind="import",
+                source=str(path.resolve()),
+                stats=stats,
+            )
 
     # Housekeeping
 
@@ -546,9 +577,12 @@ def _select(
     for word in query.lower().split():
         where.append("instr(search, ?) > 0")
         args.append(word)
-    for test, value in (("favourite = ?", None if favourite is None else int(favourite)),
-                        ("format = ?", fmt.lower().lstrip(".") if fmt else None),
-                        ("created >= ?", since), ("created < ?", until)):  # fmt: skip
+    for test, value in (
+        ("favourite = ?", None if favourite is None else int(favourite)),
+        ("format = ?", fmt.lower().lstrip(".") if fmt else None),
+        ("created >= ?", since),
+        ("created < ?", until),
+    ):
         if value is not None:
             where.append(test)
             args.append(value)

@@ -118,8 +118,9 @@ class LoadedMesh:
             colours = None
             if arrays.colors is not None:
                 colours = np.round(arrays.colors * 255).astype(np.uint8)
-            self._mesh = trimesh.Trimesh(arrays.positions, arrays.indices,
-                                         vertex_colors=colours, process=False)  # fmt: skip
+            self._mesh = trimesh.Trimesh(
+                arrays.positions, arrays.indices, vertex_colors=colours, process=False
+            )
         return self._mesh
 
     @property
@@ -178,13 +179,13 @@ def load(path: str | Path, file_type: str | None = None, name: str | None = None
     arrays = loaded.arrays
     meshcheck.after_reading(arrays.positions, arrays.indices, name)
     if not len(arrays.indices):
-        raise MeshLoadError(f"{name} contains no triangles",
-                            hint="Open a file with a surface mesh.")
+        raise MeshLoadError(
+            f"{name} contains no triangles", hint="Open a file with a surface mesh."
+        )
     return loaded
 
 
-def _load_with_trimesh(path: Path, file_type: str, name: str) -> tuple[trimesh.Trimesh,
-                                                                        MeshArrays]:  # fmt: skip
+def _load_with_trimesh(path: Path, file_type: str, name: str) -> tuple[trimesh.Trimesh, MeshArrays]:
     """trimesh's reading, with its failures turned into messages that say what is wrong.
 
     Read unprocessed first: processing silently drops faces with NaN corners, and a file
@@ -194,8 +195,7 @@ def _load_with_trimesh(path: Path, file_type: str, name: str) -> tuple[trimesh.T
     try:
         with meshcheck.pictures_refused_past_bomb_size():
             loaded = trimesh.load(str(path), file_type=file_type, process=False)
-            geometries = loaded.geometry.values() if isinstance(loaded, trimesh.Scene) \
-                else [loaded]  # fmt: skip
+            geometries = loaded.geometry.values() if isinstance(loaded, trimesh.Scene) else [loaded]
             for geometry in geometries:
                 if isinstance(geometry, trimesh.Trimesh):
                     meshcheck.after_reading(geometry.vertices, geometry.faces, name)
@@ -206,10 +206,13 @@ def _load_with_trimesh(path: Path, file_type: str, name: str) -> tuple[trimesh.T
         if "no triangles" in exc.message and file_type == "ply":
             vertices, faces = meshcheck.ply_counts(path)
             if faces:
-                raise meshcheck.damaged(name, f"its header promises "
-                                        f"{meshcheck.plural(vertices, 'vertex')} and "
-                                        f"{meshcheck.plural(faces, 'face')}, which could not "
-                                        "be read") from None  # fmt: skip
+                raise meshcheck.damaged(
+                    name,
+                    f"its header promises "
+                    f"{meshcheck.plural(vertices, 'vertex')} and "
+                    f"{meshcheck.plural(faces, 'face')}, which could not "
+                    "be read",
+                ) from None
         raise
     except MemoryError:
         raise
@@ -284,8 +287,9 @@ def lighter(arrays: MeshArrays, cells: int, above: int) -> MeshArrays:
     _, first, cluster = np.unique(keys, return_index=True, return_inverse=True)
     count = len(first)
     sizes = np.bincount(cluster, minlength=count)
-    positions = np.column_stack([np.bincount(cluster, arrays.positions[:, axis], count) / sizes
-                                 for axis in range(3)]).astype(np.float32)  # fmt: skip
+    positions = np.column_stack(
+        [np.bincount(cluster, arrays.positions[:, axis], count) / sizes for axis in range(3)]
+    ).astype(np.float32)
     faces = cluster.reshape(-1)[arrays.indices]
     a, b, c = faces.T
     faces = np.ascontiguousarray(faces[(a != b) & (b != c) & (a != c)], dtype=np.uint32)
@@ -356,8 +360,9 @@ def mesh_stats(
     starts = np.flatnonzero(np.concatenate(([True], edges[1:] != edges[:-1])))
     counts = np.diff(np.append(starts, len(edges)))  # how many faces share each edge
     labels = _components(merged, faces[:, :2].ravel(), faces[:, 1:].ravel())
-    width, height, depth = (round(float(x), 6) for x in
-                            positions.max(axis=0) - positions.min(axis=0))  # fmt: skip
+    width, height, depth = (
+        round(float(x), 6) for x in positions.max(axis=0) - positions.min(axis=0)
+    )
     return MeshStats(
         vertices=len(positions) if vertices is None else vertices,
         triangles=len(indices),
@@ -392,9 +397,11 @@ def _components(count: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
 def _merge_by_position(positions: np.ndarray) -> tuple[int, np.ndarray]:
     """(number of distinct positions, index of each vertex's distinct position)."""
     bits = np.ascontiguousarray(positions, dtype=np.float32).view(np.uint32).astype(np.uint64)
-    key = ((bits[:, 0] * np.uint64(0x9E3779B97F4A7C15))
-           ^ (bits[:, 1] * np.uint64(0xC2B2AE3D27D4EB4F))
-           ^ (bits[:, 2] * np.uint64(0x165667B19E3779F9)))  # fmt: skip
+    key = (
+        (bits[:, 0] * np.uint64(0x9E3779B97F4A7C15))
+        ^ (bits[:, 1] * np.uint64(0xC2B2AE3D27D4EB4F))
+        ^ (bits[:, 2] * np.uint64(0x165667B19E3779F9))
+    )
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     if not np.array_equal(positions[first][inverse], positions):  # a hash collision: be exact
         rows = np.ascontiguousarray(positions, dtype=np.float32).view(np.dtype((np.void, 12)))

@@ -36,8 +36,10 @@ def damaged(name: str, what: str) -> MeshLoadError:
 def before_reading(path: Path, file_type: str, name: str, size: int) -> None:
     """Refuse what cannot be read safely, before any reader sees it."""
     if size > MAX_FILE_BYTES:
-        raise MeshLoadError(f"{name} is {size / 2**30:.1f} GB; the largest mesh file opened "
-                            f"here is {MAX_FILE_BYTES // 2**30} GB")  # fmt: skip
+        raise MeshLoadError(
+            f"{name} is {size / 2**30:.1f} GB; the largest mesh file opened "
+            f"here is {MAX_FILE_BYTES // 2**30} GB"
+        )
     check = {"obj": _obj, "stl": _stl, "3mf": _3mf, "gltf": _gltf}.get(file_type)
     if check is not None:
         check(path, name, size)
@@ -45,8 +47,10 @@ def before_reading(path: Path, file_type: str, name: str, size: int) -> None:
 
 def _obj(path: Path, name: str, size: int) -> None:
     if _SHORT_OBJ_FACE.search(path.read_bytes()):
-        raise MeshLoadError(f"{name} is damaged: it has a face with fewer than three vertices",
-                            hint="Re-export it from the program that made it.")  # fmt: skip
+        raise MeshLoadError(
+            f"{name} is damaged: it has a face with fewer than three vertices",
+            hint="Re-export it from the program that made it.",
+        )
 
 
 def _stl(path: Path, name: str, size: int) -> None:
@@ -60,8 +64,11 @@ def _stl(path: Path, name: str, size: int) -> None:
     if len(head) < 84:
         raise damaged(name, "it is too short to be an STL file")
     count = struct.unpack_from("<I", head, 80)[0]
-    raise damaged(name, f"its header says {count:,} triangles, but the file has room for "
-                        f"{max(0, size - 84) // 50:,}")  # fmt: skip
+    raise damaged(
+        name,
+        f"its header says {count:,} triangles, but the file has room for "
+        f"{max(0, size - 84) // 50:,}",
+    )
 
 
 def _3mf(path: Path, name: str, size: int) -> None:
@@ -71,9 +78,11 @@ def _3mf(path: Path, name: str, size: int) -> None:
     except (zipfile.BadZipFile, OSError, ValueError):
         raise damaged(name, "it is not a 3MF package (a zip file)") from None
     if unpacked > MAX_UNPACKED_BYTES:
-        raise MeshLoadError(f"{name} unpacks to {unpacked / 2**30:.1f} GB; at most "
-                            f"{MAX_UNPACKED_BYTES // 2**30} GB is unpacked here",
-                            hint="It may be made to exhaust memory: it is not opened.")  # fmt: skip
+        raise MeshLoadError(
+            f"{name} unpacks to {unpacked / 2**30:.1f} GB; at most "
+            f"{MAX_UNPACKED_BYTES // 2**30} GB is unpacked here",
+            hint="It may be made to exhaust memory: it is not opened.",
+        )
 
 
 def _gltf(path: Path, name: str, size: int) -> None:
@@ -97,12 +106,15 @@ def _gltf(path: Path, name: str, size: int) -> None:
                 continue
             target = (folder / unquote(uri)).resolve()
             if not target.is_relative_to(folder):
-                raise MeshLoadError(f"{name} refers to {uri[:80]!r}, outside its folder",
-                                    hint="Files outside a model's folder are not read: "
-                                    "keep them beside it.")  # fmt: skip
+                raise MeshLoadError(
+                    f"{name} refers to {uri[:80]!r}, outside its folder",
+                    hint="Files outside a model's folder are not read: keep them beside it.",
+                )
             if not target.is_file():
-                raise MeshLoadError(f"{name} refers to {uri[:80]!r}, which is not beside it",
-                                    hint="Copy the model with all its files.")  # fmt: skip
+                raise MeshLoadError(
+                    f"{name} refers to {uri[:80]!r}, which is not beside it",
+                    hint="Copy the model with all its files.",
+                )
             total += target.stat().st_size
     try:
         glb.check_accessors(doc, memoryview(b""), total)
@@ -131,8 +143,9 @@ def after_reading(positions: np.ndarray, indices: np.ndarray, name: str) -> None
     if len(positions) and float(np.abs(positions).max()) > MAX_COORDINATE:
         raise damaged(name, f"it has coordinates as large as {float(np.abs(positions).max()):.3g}")
     if len(indices) > MAX_TRIANGLES:
-        raise MeshLoadError(f"{name} has {len(indices):,} triangles; at most "
-                            f"{MAX_TRIANGLES:,} are opened here")  # fmt: skip
+        raise MeshLoadError(
+            f"{name} has {len(indices):,} triangles; at most {MAX_TRIANGLES:,} are opened here"
+        )
 
 
 def reason(exc: BaseException) -> str:

@@ -77,8 +77,12 @@ class _Retry(Retry):
         # connection, whatever its size. Not a big or endless one.
         if response is not None and _large_or_unknown(response):
             response.close()
-        log.info("retrying %s %s after %s", method, _short(url),
-                 error.__class__.__name__ if error else f"HTTP {response.status}")  # fmt: skip
+        log.info(
+            "retrying %s %s after %s",
+            method,
+            _short(url),
+            error.__class__.__name__ if error else f"HTTP {response.status}",
+        )
         return retry
 
     def parse_retry_after(self, retry_after: str) -> float:
@@ -142,8 +146,10 @@ def _pool_classes(sockets: _Sockets, local_ok: bool) -> dict:
                 refusal = address_refusal(sock.getpeername()[0], local_ok)
                 if refusal:
                     sock.close()
-                    raise ConfigError(f"The connection to {self.host} was refused: {refusal}",
-                                      hint="Nothing was sent there.")  # fmt: skip
+                    raise ConfigError(
+                        f"The connection to {self.host} was refused: {refusal}",
+                        hint="Nothing was sent there.",
+                    )
                 return sock
 
             def connect(self):
@@ -182,8 +188,9 @@ class Session(requests.Session):
     watched: _Watched
 
 
-def make_session(policy: RetryPolicy, cancel: CancelToken, *, retry_post: bool,
-                 local_ok: bool = True) -> Session:  # fmt: skip
+def make_session(
+    policy: RetryPolicy, cancel: CancelToken, *, retry_post: bool, local_ok: bool = True
+) -> Session:
     """A session whose every request retries by ``policy``; cancelling shuts its sockets.
     ``local_ok=False``: it may not connect into this machine or its network (for links
     a server gave)."""
@@ -221,8 +228,9 @@ class Watch:
 
     TICK = 0.25  # seconds between checks
 
-    def __init__(self, session: Session, *, total: float | None = None,
-                 stall: float | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, session: Session, *, total: float | None = None, stall: float | None = None
+    ) -> None:
         self.session, self.total, self.stall = session, total, stall
         self.expired: str | None = None
         self.received = 0
@@ -260,32 +268,45 @@ class Watch:
             elif self.stall is not None and now - mark_time > self.stall:
                 self.expired = "stall"  # headers that drip count as no progress too
             if self.expired:
-                log.info("%s limit passed after %.1f s, %d bytes", self.expired,
-                         now - started, self.received)  # fmt: skip
+                log.info(
+                    "%s limit passed after %.1f s, %d bytes",
+                    self.expired,
+                    now - started,
+                    self.received,
+                )
                 self.session.sockets.shutdown()
                 return
 
 
-def get(session: Session, url: str, what: str, *, timeout: tuple[float, float],
-        local_ok: bool = True) -> requests.Response:  # fmt: skip
+def get(
+    session: Session, url: str, what: str, *, timeout: tuple[float, float], local_ok: bool = True
+) -> requests.Response:
     """A streamed GET that follows redirects itself, checking each address before anything
     is sent to it (requests would follow first and let us check after)."""
     for _ in range(MAX_REDIRECTS + 1):
         check_url(url, what, local_ok)
         started = time.monotonic()
         response = session.get(url, stream=True, timeout=timeout, allow_redirects=False)
-        log.info("GET %s: HTTP %s in %.2f s", _short(url), response.status_code,
-                 time.monotonic() - started)  # fmt: skip
+        log.info(
+            "GET %s: HTTP %s in %.2f s",
+            _short(url),
+            response.status_code,
+            time.monotonic() - started,
+        )
         if not response.is_redirect:
             return response
         response.close()
         try:
             url = urljoin(url, response.headers["location"])
         except ValueError:
-            raise ConfigError(f"The {what} redirected to an address that is not valid",
-                              hint="The link may be broken: try it in a browser.") from None
-    raise NetworkError(f"The {what} redirected more than {MAX_REDIRECTS} times",
-                       hint="The link may be broken: try it in a browser.")  # fmt: skip
+            raise ConfigError(
+                f"The {what} redirected to an address that is not valid",
+                hint="The link may be broken: try it in a browser.",
+            ) from None
+    raise NetworkError(
+        f"The {what} redirected more than {MAX_REDIRECTS} times",
+        hint="The link may be broken: try it in a browser.",
+    )
 
 
 def chunks(response: requests.Response, size: int, watch: Watch | None = None) -> Iterator[bytes]:
@@ -307,8 +328,9 @@ def chunks(response: requests.Response, size: int, watch: Watch | None = None) -
         yield chunk
 
 
-def read_capped(response: requests.Response, limit: int, watch: Watch | None = None, *,
-                truncate: bool = False) -> bytes:  # fmt: skip
+def read_capped(
+    response: requests.Response, limit: int, watch: Watch | None = None, *, truncate: bool = False
+) -> bytes:
     """The whole body, or TooLarge past ``limit`` bytes (read that far, and no further);
     with ``truncate``, its first ``limit`` bytes instead (an error's message is at the
     start)."""

@@ -86,8 +86,10 @@ def is_loopback(host: str | None) -> bool:
 # Link-local addresses and the cloud providers' metadata services: a request there from a
 # cloud machine can hand out its credentials, so no link, redirect or DNS answer may lead
 # there, even over https.
-_FORBIDDEN_NETS = tuple(ipaddress.ip_network(n) for n in (
-    "169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "100.100.100.200/32"))  # fmt: skip
+_FORBIDDEN_NETS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "100.100.100.200/32")
+)
 _FORBIDDEN_NAMES = frozenset({"metadata", "metadata.google.internal", "instance-data"})
 
 
@@ -129,9 +131,10 @@ def check_url(url: str, what: str, local_ok: bool = True) -> str:
     if scheme in ("http", "https") and parts.hostname:
         refusal = address_refusal(parts.hostname, local_ok)
         if refusal:
-            raise ConfigError(f"The {what} {url[:120]!r} was refused: {refusal}",
-                              hint="Nothing was sent there. Check the link, or the API "
-                              "base URL in Settings.")  # fmt: skip
+            raise ConfigError(
+                f"The {what} {url[:120]!r} was refused: {refusal}",
+                hint="Nothing was sent there. Check the link, or the API base URL in Settings.",
+            )
     if scheme == "https" and parts.hostname:
         return url
     if scheme == "http" and is_loopback(parts.hostname):

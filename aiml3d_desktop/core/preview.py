@@ -78,8 +78,12 @@ def _fetch(url: str, cancel: CancelToken, local_ok: bool = True) -> bytes:
     timeouts = Timeouts()
     watch = Watch(session, total=FETCH_SECONDS, stall=timeouts.stall)
     try:
-        with watch, get(session, url, "image address", timeout=(timeouts.connect, 30),
-                        local_ok=local_ok) as response:  # fmt: skip
+        with (
+            watch,
+            get(
+                session, url, "image address", timeout=(timeouts.connect, 30), local_ok=local_ok
+            ) as response,
+        ):
             if response.status_code != 200:
                 raise InputError(
                     f"The link answered HTTP {response.status_code}",
@@ -91,9 +95,10 @@ def _fetch(url: str, cancel: CancelToken, local_ok: bool = True) -> bytes:
     except requests.RequestException as exc:
         cancel.check()
         if watch.expired:
-            raise NetworkError("The picture's download took too long or stalled",
-                               hint="Try again later, or save the picture and open the "
-                               "file.") from None  # fmt: skip
+            raise NetworkError(
+                "The picture's download took too long or stalled",
+                hint="Try again later, or save the picture and open the file.",
+            ) from None
         raise NetworkError(
             f"Could not download the picture: {type(exc).__name__}",
             hint="Check your connection and the link.",

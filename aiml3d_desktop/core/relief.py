@@ -98,8 +98,9 @@ def _heights(mask: np.ndarray, params: ReliefParams) -> np.ndarray:
     return profile
 
 
-def _solid(mask: np.ndarray, heights: np.ndarray, colours: np.ndarray, share: float,
-           params: ReliefParams) -> Relief:  # fmt: skip
+def _solid(
+    mask: np.ndarray, heights: np.ndarray, colours: np.ndarray, share: float, params: ReliefParams
+) -> Relief:
     h, w = mask.shape
     unit = 1.0 / h  # the object's (padded) height becomes 1
     size = max(h, w) * unit
@@ -169,8 +170,9 @@ def _walls(mask: np.ndarray, index: np.ndarray, count: int) -> np.ndarray:
     edges = np.array(quads, np.int64).reshape(-1, 2)
     u, v = edges[:, 0], edges[:, 1]
     # The front face on this edge runs v -> u; the wall runs u -> v on the front, then down.
-    return np.concatenate([np.column_stack([u, v, v + count]),
-                           np.column_stack([u, v + count, u + count])])  # fmt: skip
+    return np.concatenate(
+        [np.column_stack([u, v, v + count]), np.column_stack([u, v + count, u + count])]
+    )
 
 
 def _corner_colours(mask: np.ndarray, colours: np.ndarray) -> np.ndarray:

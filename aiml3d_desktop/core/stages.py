@@ -49,8 +49,9 @@ def no_progress(stage: Stage, done: int | None, total: int | None) -> None:
     """The progress hook of a job nobody watches."""
 
 
-def describe(stage: Stage, seconds: float, done: int | None, total: int | None,
-             short: bool = False) -> str:  # fmt: skip
+def describe(
+    stage: Stage, seconds: float, done: int | None, total: int | None, short: bool = False
+) -> str:
     """What a stage reads as: with the seconds of a generation (the API gives no fraction:
     the seconds show it is alive), and how much of a transfer is done."""
     stage = Stage(stage)

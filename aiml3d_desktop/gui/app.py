@@ -55,10 +55,14 @@ def main(argv: list[str] | None = None) -> int:
         "folders of pictures, links); if the app is already running, they open in its window.",
     )
     parser.add_argument("files", nargs="*", metavar="FILE")
-    parser.add_argument("--new-window", action="store_true",
-                        help="start a window of its own even if one is running")
-    parser.add_argument("--self-test", action="store_true",
-                        help="check that this installation works, then exit 0 (or 1)")
+    parser.add_argument(
+        "--new-window", action="store_true", help="start a window of its own even if one is running"
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check that this installation works, then exit 0 (or 1)",
+    )
     parser.add_argument("--version", action="version", version=f"aiml3d-desktop {__version__}")
     args = parser.parse_args(argv)
     if args.self_test:

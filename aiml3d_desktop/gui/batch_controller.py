@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.settings import Settings
     from aiml3d_desktop.gui.workers import Runner, Worker
 
+
 def _stage_text(stage: Stage, since: float, done: int | None, total: int | None) -> str:
     return describe(stage, time.monotonic() - since, done, total, short=True)
 
@@ -36,8 +37,14 @@ class BatchController(QObject):
     status = Signal(str)
     error = Signal(object, str)  # an Aiml3DError that stops the whole queue, and a title
 
-    def __init__(self, runner: Runner, conf: Settings, retry: Callable[[], RetryPolicy],
-                 panel: QueuePanel, parent: QObject | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        runner: Runner,
+        conf: Settings,
+        retry: Callable[[], RetryPolicy],
+        panel: QueuePanel,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.runner, self.conf, self.retry, self.panel = runner, conf, retry, panel
         self.queue: batch.BatchQueue | None = None  # once the library is open
@@ -67,8 +74,10 @@ class BatchController(QObject):
         self._queue_claim = Claim.take(library.root / ".queue.lock")
         if self._queue_claim is None:
             self.queue = batch.BatchQueue()
-            self.status.emit("Another window uses this library's batch queue: what is queued "
-                             "here is not kept after this window closes")  # fmt: skip
+            self.status.emit(
+                "Another window uses this library's batch queue: what is queued "
+                "here is not kept after this window closes"
+            )
         else:
             self.queue = batch.BatchQueue(library.root / batch.QUEUE_FILE)
         for warning in self.queue.warnings:
@@ -76,8 +85,10 @@ class BatchController(QObject):
         left = self.queue.count(batch.WAITING)
         if left:
             self.panel.set_paused(True)
-            self.status.emit(f"{left} item{'s' * (left > 1)} wait in the queue from last time: "
-                             "press Resume in the queue to make them")  # fmt: skip
+            self.status.emit(
+                f"{left} item{'s' * (left > 1)} wait in the queue from last time: "
+                "press Resume in the queue to make them"
+            )
         for sources, kind, settings in self._waiting_adds:
             self.add(sources, kind, settings)
         self._waiting_adds.clear()
@@ -104,15 +115,26 @@ class BatchController(QObject):
     @Slot()
     def pump(self) -> None:
         """Start waiting items while there is room."""
-        while (self.queue is not None and not self.paused and not self._closing
-               and len(self._workers) < self.panel.jobs.value()):  # fmt: skip
+        while (
+            self.queue is not None
+            and not self.paused
+            and not self._closing
+            and len(self._workers) < self.panel.jobs.value()
+        ):
             item = self.queue.take()
             if item is None:
                 break
             worker = self.runner.start(
-                tasks.generate_item, self.library, item, self.conf, keys.get_key(), self.retry(),
-                succeeded=self._item_done, failed=self._item_failed, progress=self._item_progress,
-            )  # fmt: skip
+                tasks.generate_item,
+                self.library,
+                item,
+                self.conf,
+                keys.get_key(),
+                self.retry(),
+                succeeded=self._item_done,
+                failed=self._item_failed,
+                progress=self._item_progress,
+            )
             self._workers[worker] = item.id
             self._stages[item.id] = (Stage.PREPARING, time.monotonic(), None, None)
         if self._workers:
@@ -171,8 +193,9 @@ class BatchController(QObject):
             elif isinstance(error, Cancelled):
                 self.queue.finish(item_id, batch.CANCELLED, "cancelled")
             else:
-                self.queue.finish(item_id, batch.FAILED, error.message
-                                  + (f" {error.hint}" if error.hint else ""))  # fmt: skip
+                self.queue.finish(
+                    item_id, batch.FAILED, error.message + (f" {error.hint}" if error.hint else "")
+                )
         self.pump()
         self._say_when_idle()
 

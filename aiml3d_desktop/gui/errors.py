@@ -20,8 +20,13 @@ def show_error(parent: QWidget | None, error: Aiml3DError, title: str = "Somethi
     log.warning("%s: %s", title, error)
     if error.details:
         log.debug("details: %s", error.details)
-    box = QMessageBox(QMessageBox.Icon.Warning, title, error.message.rstrip(".") + ".",
-                      QMessageBox.StandardButton.Ok, parent)  # fmt: skip
+    box = QMessageBox(
+        QMessageBox.Icon.Warning,
+        title,
+        error.message.rstrip(".") + ".",
+        QMessageBox.StandardButton.Ok,
+        parent,
+    )
     box.setObjectName("errorBox")
     info = error.hint
     if error.request_id:

@@ -17,7 +17,8 @@ from aiml3d_desktop import paths
 from aiml3d_desktop.core import images
 from aiml3d_desktop.core.fileio import path_kind
 from aiml3d_desktop.core.mesh import READ_FORMATS, LoadedMesh
-from aiml3d_desktop.gui import offscreen, state, tasks
+from aiml3d_desktop.gui import state, tasks
+from aiml3d_desktop.gui.widgets import offscreen
 from aiml3d_desktop.gui.widgets.settings_dialog import SettingsDialog
 
 if TYPE_CHECKING:
@@ -37,12 +38,25 @@ class FileActions(QObject):
     settings_changed = Signal()
     status = Signal(str)
 
-    def __init__(self, dialogs: QWidget, runner: Runner, status: StatusLine, conf: Settings,
-                 ui: QSettings, viewer: Viewer, picture: ImagePanel,
-                 thumbnails: offscreen.ThumbnailMaker) -> None:  # fmt: skip
+    def __init__(
+        self,
+        dialogs: QWidget,
+        runner: Runner,
+        status: StatusLine,
+        conf: Settings,
+        ui: QSettings,
+        viewer: Viewer,
+        picture: ImagePanel,
+        thumbnails: offscreen.ThumbnailMaker,
+    ) -> None:
         super().__init__(dialogs)
         self.dialogs, self.runner, self.status_line, self.conf, self.ui = (
-            dialogs, runner, status, conf, ui)  # fmt: skip
+            dialogs,
+            runner,
+            status,
+            conf,
+            ui,
+        )
         self.viewer, self.picture, self.thumbnails = viewer, picture, thumbnails
         self.loaded: LoadedMesh | None = None  # on screen, and its entry if it is one
         self.entry: Entry | None = None
@@ -53,16 +67,18 @@ class FileActions(QObject):
 
     @Slot()
     def choose_picture(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.dialogs, "Open picture", self._last_folder(),
-                                              _picture_filter())  # fmt: skip
+        path, _ = QFileDialog.getOpenFileName(
+            self.dialogs, "Open picture", self._last_folder(), _picture_filter()
+        )
         if path:
             self.open_requested.emit(path)
 
     @Slot()
     def choose_mesh(self) -> None:
         patterns = " ".join(f"*{ext}" for ext in READ_FORMATS)
-        path, _ = QFileDialog.getOpenFileName(self.dialogs, "Open 3D model", self._last_folder(),
-                                              f"3D models ({patterns})")  # fmt: skip
+        path, _ = QFileDialog.getOpenFileName(
+            self.dialogs, "Open 3D model", self._last_folder(), f"3D models ({patterns})"
+        )
         if path:
             self.open_requested.emit(path)
 
@@ -76,8 +92,9 @@ class FileActions(QObject):
 
     @Slot()
     def choose_folder_for_queue(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.dialogs, "Add a folder of pictures to the "
-                                                  "queue", self._last_folder())  # fmt: skip
+        folder = QFileDialog.getExistingDirectory(
+            self.dialogs, "Add a folder of pictures to the queue", self._last_folder()
+        )
         if folder:
             self.queue_requested.emit([folder])
 

@@ -41,9 +41,17 @@ class GenerationController(QObject):
     error = Signal(object, str)  # (Aiml3DError, a title)
     status = Signal(str)
 
-    def __init__(self, runner: Runner, status: StatusLine, conf: Settings, picture: ImagePanel,
-                 prompt: PromptBox, params: ParamsPanel, queue: BatchController,
-                 parent: QObject | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        runner: Runner,
+        status: StatusLine,
+        conf: Settings,
+        picture: ImagePanel,
+        prompt: PromptBox,
+        params: ParamsPanel,
+        queue: BatchController,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.runner, self.status_line, self.conf = runner, status, conf
         self.picture, self.prompt, self.params, self.queue = picture, prompt, params, queue
@@ -64,18 +72,32 @@ class GenerationController(QObject):
             self._generate_when_drawn = True  # text to 3D in one go: draw, show, then build
             return self.draw()
         if preview is None:
-            self.error.emit(InputError("Open a picture first, or describe an object",
-                                       hint="Drop one on the window, paste one, use File > "
-                                       "Open picture, or type under Text to 3D."),
-                            "No picture")  # fmt: skip
+            self.error.emit(
+                InputError(
+                    "Open a picture first, or describe an object",
+                    hint="Drop one on the window, paste one, use File > "
+                    "Open picture, or type under Text to 3D.",
+                ),
+                "No picture",
+            )
             return
         settings = self._settings()
         if settings is None or not self._library_ready():
             return
         params, backend = settings
         drawing = preview.drawing if backend == "aiml" else None  # offline: from the picture
-        self._start(tasks.generate, self.library, preview.source, params, backend, self.conf,
-                    keys.get_key(), self.retry, drawing, succeeded=self._generated)  # fmt: skip
+        self._start(
+            tasks.generate,
+            self.library,
+            preview.source,
+            params,
+            backend,
+            self.conf,
+            keys.get_key(),
+            self.retry,
+            drawing,
+            succeeded=self._generated,
+        )
         self.status_line.progress(Stage.PREPARING, None, None)
 
     @Slot()
@@ -85,12 +107,21 @@ class GenerationController(QObject):
             return
         if not self.prompt.prompt():
             self._generate_when_drawn = False
-            self.error.emit(InputError("Type what to make first",
-                                       hint="For example: a red armchair."), "Nothing to draw")
+            self.error.emit(
+                InputError("Type what to make first", hint="For example: a red armchair."),
+                "Nothing to draw",
+            )
             return
         self._remember_prompt_options()
-        self._start(tasks.draw, self.prompt.prompt(), self.prompt.options(), self.conf,
-                    keys.get_key(), self.retry, succeeded=self._drawn)  # fmt: skip
+        self._start(
+            tasks.draw,
+            self.prompt.prompt(),
+            self.prompt.options(),
+            self.conf,
+            keys.get_key(),
+            self.retry,
+            succeeded=self._drawn,
+        )
         self.status_line.progress(Stage.PICTURING, None, None)
 
     @Slot()
@@ -104,17 +135,25 @@ class GenerationController(QObject):
     def queue_paths(self, paths: list[str]) -> None:
         """Picture files and folders of them into the batch queue: the folders are searched
         on a worker (a big one takes seconds)."""
-        self.runner.start(tasks.find_pictures, paths, succeeded=self._pictures_found,
-                          progress=self.status_line.progress)  # fmt: skip
+        self.runner.start(
+            tasks.find_pictures,
+            paths,
+            succeeded=self._pictures_found,
+            progress=self.status_line.progress,
+        )
 
     @Slot(object)
     def _pictures_found(self, pictures: list[str]) -> None:
         if pictures:
             self.queue_sources(pictures)
         else:
-            self.error.emit(InputError("No pictures there",
-                                       hint="The batch queue takes PNG, JPEG and WEBP files, "
-                                       "or folders of them."), "Nothing to queue")  # fmt: skip
+            self.error.emit(
+                InputError(
+                    "No pictures there",
+                    hint="The batch queue takes PNG, JPEG and WEBP files, or folders of them.",
+                ),
+                "Nothing to queue",
+            )
 
     def queue_sources(self, sources: list[str], kind: str = batch.PICTURE) -> None:
         """Pictures (or prompts) into the batch queue, with the parameters on screen."""
@@ -148,8 +187,11 @@ class GenerationController(QObject):
             self.error.emit(exc, "Check the parameters")
             return None
         conf = self.conf
-        chosen = (self.params.backend_key(), self.params.prepare.isChecked(),
-                  self.params.max_side.value())  # fmt: skip
+        chosen = (
+            self.params.backend_key(),
+            self.params.prepare.isChecked(),
+            self.params.max_side.value(),
+        )
         if chosen != (conf.backend, conf.prepare, conf.max_side):
             conf.backend, conf.prepare, conf.max_side = chosen
             self._save_settings()
@@ -168,17 +210,21 @@ class GenerationController(QObject):
 
     def _library_ready(self) -> bool:
         if self.library is None:
-            error = LibraryError("The library is not open, so the model would have nowhere to go",
-                                 hint="Check the library folder in File > Settings, then "
-                                 "restart.")  # fmt: skip
+            error = LibraryError(
+                "The library is not open, so the model would have nowhere to go",
+                hint="Check the library folder in File > Settings, then restart.",
+            )
             self.error.emit(error, "No library")
         return self.library is not None
 
     def _start(self, fn, *args, succeeded) -> None:
         self.job = self.status_line.owner = self.runner.start(
-            fn, *args, succeeded=succeeded, failed=self._failed,
+            fn,
+            *args,
+            succeeded=succeeded,
+            failed=self._failed,
             progress=self.status_line.progress,
-        )  # fmt: skip
+        )
         self.busy_changed.emit(True)
 
     def _done(self) -> None:
@@ -201,8 +247,10 @@ class GenerationController(QObject):
         self._done()
         self.generated.emit(entry, result)
         kind = " (a quick relief preview, not TripoSR)" if entry.model == LOCAL_MODEL else ""
-        self.status.emit(f"Done in {result.generation.elapsed_s:.1f} s{kind} — kept in the "
-                         f"library as {entry.title}")  # fmt: skip
+        self.status.emit(
+            f"Done in {result.generation.elapsed_s:.1f} s{kind} — kept in the "
+            f"library as {entry.title}"
+        )
 
     @Slot(object)
     def _failed(self, error: Aiml3DError) -> None:

@@ -78,7 +78,8 @@ def _hand_over_qt(data: bytes) -> bool:
         return False
     sock.write(data)
     sock.waitForBytesWritten(int(TIMEOUT * 1000))
-    ok = sock.waitForReadyRead(int(TIMEOUT * 1000)) and bytes(sock.readAll().data()).startswith(b"ok")
+    answered = sock.waitForReadyRead(int(TIMEOUT * 1000))
+    ok = answered and bytes(sock.readAll().data()).startswith(b"ok")
     sock.disconnectFromServer()
     return ok
 

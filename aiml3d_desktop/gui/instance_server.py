@@ -29,8 +29,10 @@ class InstanceServer(QObject):
     def listen(self) -> bool:
         name = instance.address()
         if _answers(name):  # a live window that was too busy to take our files: its socket
-            log.warning("another window of this library is running; this one will not take "
-                        "files from later copies")  # fmt: skip
+            log.warning(
+                "another window of this library is running; this one will not take "
+                "files from later copies"
+            )
             return False
         if not self.server.listen(name):
             QLocalServer.removeServer(name)  # what a copy that crashed left behind

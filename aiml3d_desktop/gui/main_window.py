@@ -30,13 +30,14 @@ from aiml3d_desktop.core.fileio import path_kind
 from aiml3d_desktop.core.library import Entry, Library
 from aiml3d_desktop.core.mesh import READ_FORMATS, LoadedMesh
 from aiml3d_desktop.core.params import TriposrParams
-from aiml3d_desktop.gui import offscreen, state, tasks
+from aiml3d_desktop.gui import state, tasks
 from aiml3d_desktop.gui.batch_controller import BatchController
 from aiml3d_desktop.gui.errors import show_error
 from aiml3d_desktop.gui.file_actions import FileActions
 from aiml3d_desktop.gui.generation import GenerationController
 from aiml3d_desktop.gui.menus import build_menus
 from aiml3d_desktop.gui.status_line import StatusLine
+from aiml3d_desktop.gui.widgets import offscreen
 from aiml3d_desktop.gui.widgets.image_panel import ImagePanel
 from aiml3d_desktop.gui.widgets.library_panel import LibraryPanel
 from aiml3d_desktop.gui.widgets.params_panel import ParamsPanel
@@ -99,27 +100,7 @@ class MainWindow(QMainWindow):
         self.params.backend.currentIndexChanged.connect(self._reframe)
         self.prompt = PromptBox()
         self.prompt.set_options(self.conf.image_model, self.conf.prompt_suffix)
-        self.thumbnails = offscreen.ThumbnailMaker(self.runner, self)
-        self.queue_panel = QueuePanel()
-        self.batch = BatchController(self.runner, self.conf, lambda: self.generation.retry,
-                                     self.queue_panel, self)  # fmt: skip
-        self.batch.open_requested.connect(self.open_entry_id)
-        self.batch.status.connect(self.status.show)
-        self.batch.error.connect(self.report_error)
-        self.generation = GenerationController(self.runner, self.status, self.conf,
-                                               self.image_panel, self.prompt, self.params,
-                                               self.batch, self)  # fmt: skip
-        self.generation.generated.connect(self._generated)
-        self.generation.queued.connect(self._queued)
-        self.generation.busy_changed.connect(self._set_busy)
-        self.generation.error.connect(self.report_error)
-        self.generation.status.connect(self.status.show)
-        self.files = FileActions(self, self.runner, self.status, self.conf, self.ui, self.viewer,
-                                 self.image_panel, self.thumbnails)  # fmt: skip
-        self.files.open_requested.connect(self.open_path)
-        self.files.queue_requested.connect(self.generation.queue_paths)
-        self.files.settings_changed.connect(self._settings_changed)
-        self.files.status.connect(self.status.show)
+        self._build_controllers()
         self.generate_button = QPushButton("Generate 3D model")
         self.generate_button.setDefault(True)
         self.generate_button.clicked.connect(self.generation.generate)
@@ -144,6 +125,46 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(warning, 10000)
         if files and not early:
             self.open_sources(list(files))
+
+    def _build_controllers(self) -> None:
+        """The controllers, given what they work with; the window listens to them."""
+        self.thumbnails = offscreen.ThumbnailMaker(self.runner, self)
+        self.queue_panel = QueuePanel()
+        self.batch = BatchController(
+            self.runner, self.conf, lambda: self.generation.retry, self.queue_panel, self
+        )
+        self.batch.open_requested.connect(self.open_entry_id)
+        self.batch.status.connect(self.status.show)
+        self.batch.error.connect(self.report_error)
+        self.generation = GenerationController(
+            self.runner,
+            self.status,
+            self.conf,
+            self.image_panel,
+            self.prompt,
+            self.params,
+            self.batch,
+            self,
+        )
+        self.generation.generated.connect(self._generated)
+        self.generation.queued.connect(self._queued)
+        self.generation.busy_changed.connect(self._set_busy)
+        self.generation.error.connect(self.report_error)
+        self.generation.status.connect(self.status.show)
+        self.files = FileActions(
+            self,
+            self.runner,
+            self.status,
+            self.conf,
+            self.ui,
+            self.viewer,
+            self.image_panel,
+            self.thumbnails,
+        )
+        self.files.open_requested.connect(self.open_path)
+        self.files.queue_requested.connect(self.generation.queue_paths)
+        self.files.settings_changed.connect(self._settings_changed)
+        self.files.status.connect(self.status.show)
 
     @Slot(bool)
     def _set_busy(self, busy: bool) -> None:
@@ -187,8 +208,10 @@ class MainWindow(QMainWindow):
         self.side_dock = QDockWidget("Generate and inspect", self)
         self.side_dock.setObjectName("sideDock")
         self.side_dock.setWidget(side)
-        self.side_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                                   | QDockWidget.DockWidgetFeature.DockWidgetFloatable)  # fmt: skip
+        self.side_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.side_dock)
 
     def _build_library_dock(self) -> None:
@@ -202,8 +225,9 @@ class MainWindow(QMainWindow):
         self.library_dock.setObjectName("libraryDock")
         self.library_dock.setWidget(panel)
         features = QDockWidget.DockWidgetFeature
-        self.library_dock.setFeatures(features.DockWidgetMovable | features.DockWidgetFloatable
-                                      | features.DockWidgetClosable)  # fmt: skip
+        self.library_dock.setFeatures(
+            features.DockWidgetMovable | features.DockWidgetFloatable | features.DockWidgetClosable
+        )
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.library_dock)
 
     def _build_queue_dock(self) -> None:
@@ -211,8 +235,9 @@ class MainWindow(QMainWindow):
         self.queue_dock.setObjectName("queueDock")
         self.queue_dock.setWidget(self.queue_panel)
         features = QDockWidget.DockWidgetFeature
-        self.queue_dock.setFeatures(features.DockWidgetMovable | features.DockWidgetFloatable
-                                    | features.DockWidgetClosable)  # fmt: skip
+        self.queue_dock.setFeatures(
+            features.DockWidgetMovable | features.DockWidgetFloatable | features.DockWidgetClosable
+        )
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.queue_dock)
         self.queue_dock.hide()  # until something is queued
 
@@ -273,8 +298,13 @@ class MainWindow(QMainWindow):
         if _is_mesh_file(source):
             self.start(tasks.open_mesh, source, succeeded=self._mesh_opened)
         else:
-            self.start(tasks.open_picture, source, self.params.fill(),
-                        self.params.max_side.value(), succeeded=self._picture_opened)  # fmt: skip
+            self.start(
+                tasks.open_picture,
+                source,
+                self.params.fill(),
+                self.params.max_side.value(),
+                succeeded=self._picture_opened,
+            )
 
     def open_image_data(self, image: QImage) -> None:
         self.start(tasks.save_pasted_image, image.copy(), succeeded=self._picture_opened)
@@ -289,8 +319,13 @@ class MainWindow(QMainWindow):
         """Show the picture as it will now be sent (framing on or off, another ratio)."""
         preview = self.image_panel.preview
         if preview is not None and not preview.is_url and preview.drawing is None:
-            self.start(tasks.open_picture, preview.source, self.params.fill(),
-                        self.params.max_side.value(), succeeded=self._picture_opened)  # fmt: skip
+            self.start(
+                tasks.open_picture,
+                preview.source,
+                self.params.fill(),
+                self.params.max_side.value(),
+                succeeded=self._picture_opened,
+            )
 
     @Slot(object)
     def _picture_opened(self, preview) -> None:
@@ -315,8 +350,7 @@ class MainWindow(QMainWindow):
         the library is not what the window's first second is for."""
         if self._library_wanted and self._shown and not self.runner.busy:
             self._library_wanted = False
-            self.start(tasks.open_library, self.conf.library_path,
-                        succeeded=self._library_opened)  # fmt: skip
+            self.start(tasks.open_library, self.conf.library_path, succeeded=self._library_opened)
 
     @Slot(object)
     def _library_opened(self, result) -> None:
@@ -334,14 +368,19 @@ class MainWindow(QMainWindow):
         """The entry's mesh in the viewer, its picture beside it, its parameters restored:
         "generate again with these settings" is then one click."""
         if entry.missing:
-            self.report_error(LibraryError(f"The mesh file of {entry.title} is missing",
-                                           hint=f"It should be {entry.mesh_path}."),
-                              "Cannot open")  # fmt: skip
+            self.report_error(
+                LibraryError(
+                    f"The mesh file of {entry.title} is missing",
+                    hint=f"It should be {entry.mesh_path}.",
+                ),
+                "Cannot open",
+            )
             return
         self._opening_entry = entry
         self.start(tasks.open_mesh, str(entry.mesh_path), succeeded=self._mesh_opened)
-        picture = entry.source_path or (entry.folder / entry.uploaded_file
-                                        if entry.uploaded_file else None)  # fmt: skip
+        picture = entry.source_path or (
+            entry.folder / entry.uploaded_file if entry.uploaded_file else None
+        )
         if picture is not None and picture.is_file():
             self.start(tasks.open_picture, str(picture), succeeded=self._picture_opened)
         else:
@@ -363,8 +402,9 @@ class MainWindow(QMainWindow):
     def add_to_library(self) -> None:
         if self.loaded is None or self.entry is not None or self.library is None:
             return
-        self.start(tasks.import_to_library, self.library, self.loaded.path,
-                    succeeded=self._imported)  # fmt: skip
+        self.start(
+            tasks.import_to_library, self.library, self.loaded.path, succeeded=self._imported
+        )
 
     @Slot(object)
     def _imported(self, entry: Entry) -> None:
@@ -470,8 +510,11 @@ class MainWindow(QMainWindow):
     def take_mime(self, mime) -> None:
         """Files, links and image data, from a drop or the clipboard."""
         urls = mime.urls() if mime.hasUrls() else []
-        sources = [url.toLocalFile() if url.isLocalFile() else url.toString() for url in urls
-                   if url.isLocalFile() or url.scheme() in ("http", "https")]  # fmt: skip
+        sources = [
+            url.toLocalFile() if url.isLocalFile() else url.toString()
+            for url in urls
+            if url.isLocalFile() or url.scheme() in ("http", "https")
+        ]
         if sources:
             return self.open_sources(sources)
         if mime.hasImage():
@@ -481,9 +524,14 @@ class MainWindow(QMainWindow):
         text = mime.text().strip() if mime.hasText() else ""
         if images.is_url(text) or (text and path_kind(Path(text).expanduser()) == "file"):
             return self.open_path(text if images.is_url(text) else str(Path(text).expanduser()))
-        self.report_error(InputError("That is not a picture, a link or a mesh file",
-                                     hint="Drop or paste a PNG, JPEG or WEBP picture, a link "
-                                     "to one, or a 3D model file."), "Nothing to open")  # fmt: skip
+        self.report_error(
+            InputError(
+                "That is not a picture, a link or a mesh file",
+                hint="Drop or paste a PNG, JPEG or WEBP picture, a link "
+                "to one, or a 3D model file.",
+            ),
+            "Nothing to open",
+        )
 
 
 def _is_mesh_file(source: str) -> bool:

@@ -12,8 +12,13 @@ from aiml3d_desktop import APP_NAME, __version__
 from aiml3d_desktop.core import images
 from aiml3d_desktop.gui import state
 
-VIEW_SHORTCUTS = [("front", "Front", "1"), ("back", "Back", "Ctrl+1"), ("right", "Right", "3"),
-                  ("left", "Left", "Ctrl+3"), ("top", "Top", "7")]  # fmt: skip
+VIEW_SHORTCUTS = [
+    ("front", "Front", "1"),
+    ("back", "Back", "Ctrl+1"),
+    ("right", "Right", "3"),
+    ("left", "Left", "Ctrl+3"),
+    ("top", "Top", "7"),
+]
 MOUSE_HELP = [
     ("Left drag", "Orbit"),
     ("Middle drag, or Shift + left drag", "Pan"),
@@ -37,25 +42,28 @@ class Actions(QObject):
         self._add(file, "Paste picture or link", window.paste, QKeySequence.StandardKey.Paste)
         self.recent_menu = file.addMenu("Recent files")
         file.addSeparator()
-        self._add(file, "Add pictures to the queue…", files.choose_pictures_for_queue,
-                  "Ctrl+Shift+A")  # fmt: skip
+        self._add(
+            file, "Add pictures to the queue…", files.choose_pictures_for_queue, "Ctrl+Shift+A"
+        )
         self._add(file, "Add a folder to the queue…", files.choose_folder_for_queue)
         file.addSeparator()
         self.export = self._add(file, "Export 3D model…", files.export_mesh, "Ctrl+E")
-        self.add_to_library = self._add(file, "Add to library", window.add_to_library,
-                                        "Ctrl+Shift+L")  # fmt: skip
-        self.screenshot = self._add(file, "Save screenshot…", files.save_screenshot,
-                                    "Ctrl+Shift+S")  # fmt: skip
-        self.sheet = self._add(file, "Save snapshot sheet…", files.save_snapshot_sheet,
-                               "Ctrl+Shift+P")  # fmt: skip
+        self.add_to_library = self._add(
+            file, "Add to library", window.add_to_library, "Ctrl+Shift+L"
+        )
+        self.screenshot = self._add(file, "Save screenshot…", files.save_screenshot, "Ctrl+Shift+S")
+        self.sheet = self._add(
+            file, "Save snapshot sheet…", files.save_snapshot_sheet, "Ctrl+Shift+P"
+        )
         file.addSeparator()
         self._add(file, "Settings…", files.open_settings, QKeySequence.StandardKey.Preferences)
         file.addSeparator()
         self._add(file, "Quit", window.close, QKeySequence.StandardKey.Quit)
 
         edit = bar.addMenu("&Edit")
-        self._add(edit, "Undo delete", window.library_panel.undo_delete,
-                  QKeySequence.StandardKey.Undo)  # fmt: skip
+        self._add(
+            edit, "Undo delete", window.library_panel.undo_delete, QKeySequence.StandardKey.Undo
+        )
         self._add(edit, "Find in library", self._find, QKeySequence.StandardKey.Find)
 
         model = bar.addMenu("&Model")
@@ -178,16 +186,18 @@ class Actions(QObject):
             self.window.ui.setValue("background", color.name())
 
     def _shortcuts(self) -> None:
-        rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>"
-                       for k, v in self.shortcut_rows())  # fmt: skip
+        rows = "".join(
+            f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in self.shortcut_rows()
+        )
         QMessageBox.information(self.window, "Keyboard and mouse", f"<table>{rows}</table>")
 
     def _about(self) -> None:
         QMessageBox.about(
-            self.window, f"About {APP_NAME}",
+            self.window,
+            f"About {APP_NAME}",
             f"<h3>{APP_NAME} {__version__}</h3><p>Pictures in, 3D models out: TripoSR through "
             "the AIML API, viewed with pyqtgraph, kept on your computer.</p>",
-        )  # fmt: skip
+        )
 
 
 def build_menus(window) -> Actions:

@@ -38,13 +38,20 @@ def apply_dark_theme(app: QApplication) -> None:
     palette = QPalette()
     role = QPalette.ColorRole
     for r, color in (
-        (role.Window, "#2b2f36"), (role.WindowText, "#e4e6eb"), (role.Base, "#1f2228"),
-        (role.AlternateBase, "#2b2f36"), (role.ToolTipBase, "#1f2228"),
-        (role.ToolTipText, "#e4e6eb"), (role.Text, "#e4e6eb"), (role.Button, "#363b44"),
-        (role.ButtonText, "#e4e6eb"), (role.Highlight, "#4a90e2"),
-        (role.HighlightedText, "#ffffff"), (role.Link, "#8ec5ff"),
+        (role.Window, "#2b2f36"),
+        (role.WindowText, "#e4e6eb"),
+        (role.Base, "#1f2228"),
+        (role.AlternateBase, "#2b2f36"),
+        (role.ToolTipBase, "#1f2228"),
+        (role.ToolTipText, "#e4e6eb"),
+        (role.Text, "#e4e6eb"),
+        (role.Button, "#363b44"),
+        (role.ButtonText, "#e4e6eb"),
+        (role.Highlight, "#4a90e2"),
+        (role.HighlightedText, "#ffffff"),
+        (role.Link, "#8ec5ff"),
         (role.PlaceholderText, "#8a909c"),
-    ):  # fmt: skip
+    ):
         palette.setColor(r, QColor(color))
     for r in (role.WindowText, role.Text, role.ButtonText):
         palette.setColor(QPalette.ColorGroup.Disabled, r, QColor("#6b717d"))
@@ -58,8 +65,12 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     else:
         # The viewer's modules (pyqtgraph, PyOpenGL: 0.3 s) start importing now, beside the
         # application's set-up, whose C++ parts let them run: the window is up 50 ms sooner.
-        threading.Thread(target=importlib.import_module, args=("pyqtgraph.opengl",),
-                         name="import-viewer", daemon=True).start()  # fmt: skip
+        threading.Thread(
+            target=importlib.import_module,
+            args=("pyqtgraph.opengl",),
+            name="import-viewer",
+            daemon=True,
+        ).start()
         setup_surface_format()
         app = QApplication(argv or sys.argv[:1])
     app.setApplicationName(APP_NAME)

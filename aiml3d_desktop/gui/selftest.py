@@ -18,9 +18,20 @@ from pathlib import Path
 from aiml3d_desktop import APP_NAME, __version__, paths
 
 # Loaded lazily by the app (inside tasks, on first use), so a bundle can miss them silently.
-LAZY_MODULES = ("trimesh", "requests", "urllib3", "keyring", "sqlite3", "PIL.Image", "tqdm",
-                "platformdirs", "OpenGL.GL", "OpenGL.platform.egl",
-                "aiml3d_desktop.core.jobs", "aiml3d_desktop.core.library")  # fmt: skip
+LAZY_MODULES = (
+    "trimesh",
+    "requests",
+    "urllib3",
+    "keyring",
+    "sqlite3",
+    "PIL.Image",
+    "tqdm",
+    "platformdirs",
+    "OpenGL.GL",
+    "OpenGL.platform.egl",
+    "aiml3d_desktop.core.jobs",
+    "aiml3d_desktop.core.library",
+)
 TIMEOUT_S = 60
 
 
@@ -30,8 +41,10 @@ def run() -> int:
     with tempfile.TemporaryDirectory(prefix="aiml3d-self-test-") as home:
         os.environ["AIML3D_HOME"] = home  # the user's settings and library stay untouched
         ok = _imports() and _mesh_files() and _window()
-    print(f"self-test {'passed' if ok else 'FAILED'} in {time.monotonic() - started:.1f} s",
-          flush=True)  # fmt: skip
+    print(
+        f"self-test {'passed' if ok else 'FAILED'} in {time.monotonic() - started:.1f} s",
+        flush=True,
+    )
     return 0 if ok else 1
 
 
@@ -62,8 +75,11 @@ def _mesh_files() -> bool:
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         return _report("mesh files", False, f"{type(exc).__name__}: {exc}")
     counts = {len(m.arrays.indices) for m in (fast, general, again)}
-    return _report("mesh files", len(counts) == 1 and fast.arrays.colors is not None,
-                   f"GLB, PLY and OBJ read, {counts.pop():,} triangles")  # fmt: skip
+    return _report(
+        "mesh files",
+        len(counts) == 1 and fast.arrays.colors is not None,
+        f"GLB, PLY and OBJ read, {counts.pop():,} triangles",
+    )
 
 
 def _window() -> bool:
@@ -88,8 +104,13 @@ def _window() -> bool:
         rows = np.frombuffer(image.constBits(), np.uint8).reshape(h, image.bytesPerLine())
         rgb = rows[:, : w * 3].reshape(h, w, 3).astype(int)
         coloured = float((rgb.max(axis=2) - rgb.min(axis=2) > 60).mean())
-        result.append(_report("first frame", coloured > 0.02,
-                              f"{w}x{h}, {coloured:.0%} of it the sample's colours"))  # fmt: skip
+        result.append(
+            _report(
+                "first frame",
+                coloured > 0.02,
+                f"{w}x{h}, {coloured:.0%} of it the sample's colours",
+            )
+        )
         app.quit()
 
     def give_up() -> None:

@@ -30,21 +30,40 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.settings import Settings
 
 
-def generate(library: Library, source: str, params: TriposrParams, backend: str,
-             conf: Settings, api_key: str | None, retry: RetryPolicy, drawing=None, *,
-             progress, cancel) -> tuple[Entry, JobResult]:  # fmt: skip
+def generate(
+    library: Library,
+    source: str,
+    params: TriposrParams,
+    backend: str,
+    conf: Settings,
+    api_key: str | None,
+    retry: RetryPolicy,
+    drawing=None,
+    *,
+    progress,
+    cancel,
+) -> tuple[Entry, JobResult]:
     """One model into the library: from a picture, or from a drawing (text to 3D)."""
     from aiml3d_desktop.core import jobs
 
     options = jobs.JobOptions.from_settings(conf, api_key, retry=retry, backend=backend)
-    entry, result = jobs.generate_to_library(library, source, params, options, prompt=drawing,
-                                             progress=progress, cancel=cancel)  # fmt: skip
+    entry, result = jobs.generate_to_library(
+        library, source, params, options, prompt=drawing, progress=progress, cancel=cancel
+    )
     result.loaded.arrays.prepare()  # here, not on the GUI thread
     return entry, result
 
 
-def generate_item(library: Library, item: QueueItem, conf: Settings, api_key: str | None,
-                  retry: RetryPolicy, *, progress, cancel) -> Entry:  # fmt: skip
+def generate_item(
+    library: Library,
+    item: QueueItem,
+    conf: Settings,
+    api_key: str | None,
+    retry: RetryPolicy,
+    *,
+    progress,
+    cancel,
+) -> Entry:
     """One batch queue item into the library."""
     from aiml3d_desktop.core import jobs
 
@@ -55,8 +74,16 @@ def generate_item(library: Library, item: QueueItem, conf: Settings, api_key: st
     return entry
 
 
-def draw(prompt: str, draw_options: dict, conf: Settings, api_key: str | None,
-         retry: RetryPolicy, *, progress, cancel) -> Preview:  # fmt: skip
+def draw(
+    prompt: str,
+    draw_options: dict,
+    conf: Settings,
+    api_key: str | None,
+    retry: RetryPolicy,
+    *,
+    progress,
+    cancel,
+) -> Preview:
     """Text to 3D, first half: the picture model draws the prompt; the picture is kept in the
     cache and shown, and Generate then sends its link to TripoSR."""
     from dataclasses import replace
@@ -74,8 +101,10 @@ def draw(prompt: str, draw_options: dict, conf: Settings, api_key: str | None,
     try:
         write_bytes(path, drawing.picture)
     except OSError as exc:
-        raise InputError(f"Could not keep the drawn picture in {path.parent}: {exc.strerror}",
-                         hint="Free some disk space and draw again.") from None  # fmt: skip
+        raise InputError(
+            f"Could not keep the drawn picture in {path.parent}: {exc.strerror}",
+            hint="Free some disk space and draw again.",
+        ) from None
     return replace(preview.load_preview(str(path), cancel=cancel), drawing=drawing)
 
 
@@ -108,8 +137,9 @@ def drawable_mesh(path: Path, *, progress, cancel):
     return arrays
 
 
-def lighter_mesh(source: Path | MeshArrays, cells: int, above: int, *, progress,
-                 cancel) -> MeshArrays:  # fmt: skip
+def lighter_mesh(
+    source: Path | MeshArrays, cells: int, above: int, *, progress, cancel
+) -> MeshArrays:
     """A mesh file's arrays, or arrays already in memory, made lighter for a small picture
     (see core.mesh.lighter): drawing them, which must happen on the GUI thread, is quick."""
     from aiml3d_desktop.core import mesh
@@ -140,12 +170,18 @@ def mesh_stats(loaded: LoadedMesh, *, progress, cancel) -> LoadedMesh:
     return loaded
 
 
-def open_picture(source: str, fill: float | None = None, max_side: int | None = None, *,
-                 progress, cancel) -> Preview:  # fmt: skip
+def open_picture(
+    source: str, fill: float | None = None, max_side: int | None = None, *, progress, cancel
+) -> Preview:
     from aiml3d_desktop.core import images, preview
 
-    return preview.load_preview(source, fill=fill, max_side=max_side or images.DEFAULT_MAX_SIDE,
-                                progress=progress, cancel=cancel)  # fmt: skip
+    return preview.load_preview(
+        source,
+        fill=fill,
+        max_side=max_side or images.DEFAULT_MAX_SIDE,
+        progress=progress,
+        cancel=cancel,
+    )
 
 
 def save_pasted_image(image: QImage, *, progress, cancel) -> Preview:
@@ -154,8 +190,10 @@ def save_pasted_image(image: QImage, *, progress, cancel) -> Preview:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"pasted-{time.strftime('%Y%m%d-%H%M%S')}.png"
     if not image.save(str(path), "PNG"):  # type: ignore[call-overload]  # see save_thumbnail
-        raise InputError(f"Could not save the pasted picture to {folder}",
-                         hint="Free some disk space and paste again.")  # fmt: skip
+        raise InputError(
+            f"Could not save the pasted picture to {folder}",
+            hint="Free some disk space and paste again.",
+        )
     return open_picture(str(path), progress=progress, cancel=cancel)
 
 
@@ -175,8 +213,9 @@ def save_image(image: QImage, dest: str, *, progress, cancel) -> Path:
 
     with atomic_path(dest) as tmp:
         if not image.save(str(tmp), "PNG"):  # type: ignore[call-overload]  # see save_thumbnail
-            raise InputError(f"Could not write {dest}",
-                             hint="Choose a folder you can write to, with free space.")  # fmt: skip
+            raise InputError(
+                f"Could not write {dest}", hint="Choose a folder you can write to, with free space."
+            )
     return Path(dest)
 
 

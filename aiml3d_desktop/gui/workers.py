@@ -41,8 +41,9 @@ class Worker(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            result = self.fn(*self.args, progress=self._report, cancel=self.cancel_token,
-                             **self.kwargs)  # fmt: skip
+            result = self.fn(
+                *self.args, progress=self._report, cancel=self.cancel_token, **self.kwargs
+            )
         except Aiml3DError as exc:
             self.failed.emit(exc)
         except Exception as exc:  # noqa: BLE001 - a bug must reach the user, not kill the thread
@@ -76,8 +77,9 @@ class Runner(QObject):
 
     idle = Signal()  # the last running job has finished
 
-    def __init__(self, report: Callable[[Aiml3DError], object],
-                 parent: QObject | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, report: Callable[[Aiml3DError], object], parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._report = report
         self._running: dict[Worker, QThread] = {}

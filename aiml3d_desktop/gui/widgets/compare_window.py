@@ -40,8 +40,9 @@ class ComparePane(QWidget):
         self.entry = entry
         self._caption("loading…")
         self.viewer.show_mesh(None)
-        self.runner.start(tasks.drawable_mesh, entry.mesh_path, succeeded=self._loaded,
-                          failed=self._failed)  # fmt: skip
+        self.runner.start(
+            tasks.drawable_mesh, entry.mesh_path, succeeded=self._loaded, failed=self._failed
+        )
 
     @Slot(object)
     def _loaded(self, arrays) -> None:

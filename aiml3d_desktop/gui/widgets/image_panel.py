@@ -14,8 +14,10 @@ from aiml3d_desktop.gui.widgets.labels import width_from_layout
 if TYPE_CHECKING:
     from aiml3d_desktop.core.preview import Preview
 
-PLACEHOLDER = ("Drop a picture here\n(a file, or an image or link from your browser)\n\n"
-               "or paste one with Ctrl+V, or open one with Ctrl+O")  # fmt: skip
+PLACEHOLDER = (
+    "Drop a picture here\n(a file, or an image or link from your browser)\n\n"
+    "or paste one with Ctrl+V, or open one with Ctrl+O"
+)
 
 
 class _Canvas(QWidget):
@@ -47,8 +49,11 @@ class _Canvas(QWidget):
             painter.drawRect(inset.adjusted(-1, -1, 0, 0))
             # Under the inset, right-aligned to it: wider than a small inset, it runs left.
             caption = QRect(10, inset.bottom() + 1, inset.right() - 10, 22)
-            painter.drawText(caption, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             "as it will be sent")  # fmt: skip
+            painter.drawText(
+                caption,
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                "as it will be sent",
+            )
 
     def _target(self) -> QRect:
         if self.pixmap is None:
@@ -107,8 +112,9 @@ class ImagePanel(QWidget):
             self.caption.setToolTip(preview.source)
             if preview.drawing is not None:  # text to 3D: say what drew it, and from what
                 drawing = preview.drawing
-                self.caption.setText(f"Drawn by {drawing.model} from “{_elide(drawing.prompt)}”"
-                                     f"  —  {size}")  # fmt: skip
+                self.caption.setText(
+                    f"Drawn by {drawing.model} from “{_elide(drawing.prompt)}”  —  {size}"
+                )
                 self.caption.setToolTip(drawing.prompt + drawing.suffix)
             if preview.prepared is not None:
                 self.canvas.prepared = QPixmap.fromImage(_image(preview.prepared))

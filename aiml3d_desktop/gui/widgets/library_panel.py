@@ -27,13 +27,17 @@ from PySide6.QtWidgets import (
 
 from aiml3d_desktop.core.errors import Aiml3DError
 from aiml3d_desktop.core.library import Entry, Library
-from aiml3d_desktop.gui.offscreen import ThumbnailMaker
+from aiml3d_desktop.gui.widgets.offscreen import ThumbnailMaker
 
 ICON = 148
 DATES = (("Any time", None), ("Today", 0), ("Last 7 days", 7), ("Last 30 days", 30))
 FORMATS = (("All formats", None), ("GLB", "glb"), ("OBJ", "obj"), ("STL", "stl"), ("PLY", "ply"))
-SORTS = (("Newest first", "created", True), ("Oldest first", "created", False),
-         ("Title A–Z", "title", False), ("Most triangles", "triangles", True))  # fmt: skip
+SORTS = (
+    ("Newest first", "created", True),
+    ("Oldest first", "created", False),
+    ("Title A–Z", "title", False),
+    ("Most triangles", "triangles", True),
+)
 EntryRole = Qt.ItemDataRole.UserRole
 
 
@@ -203,18 +207,27 @@ class LibraryPanel(QWidget):
         _, sort, descending = SORTS[self.sorts.currentIndex()]
         try:
             favourite = self.favourites.isChecked() or None
-            ids = self.library.ids(self.search.text(), favourite=favourite, since=since,
-                                   fmt=self.formats.currentData()[0], sort=sort,
-                                   descending=descending)  # fmt: skip
+            ids = self.library.ids(
+                self.search.text(),
+                favourite=favourite,
+                since=since,
+                fmt=self.formats.currentData()[0],
+                sort=sort,
+                descending=descending,
+            )
         except Aiml3DError as exc:
             self.error.emit(exc)
             return
         self.model.set_rows(ids)
         total = len(self.model.entries)
         noun = "model" if total == 1 else "models"
-        self.count.setText(f"{len(ids):,} of {total:,} {noun}" if len(ids) != total
-                           else f"{total:,} {noun}" if total
-                           else "No models yet: each one you make or add is kept here")  # fmt: skip
+        self.count.setText(
+            f"{len(ids):,} of {total:,} {noun}"
+            if len(ids) != total
+            else f"{total:,} {noun}"
+            if total
+            else "No models yet: each one you make or add is kept here"
+        )
 
     def selected(self) -> list[Entry]:
         return [self.model.entry_at(i) for i in self.view.selectionModel().selectedIndexes()]
@@ -235,8 +248,9 @@ class LibraryPanel(QWidget):
         entry = self.model.entry_at(index)
         menu = QMenu(self)
         menu.addAction("Open", lambda: self.open_requested.emit(entry))
-        compare = menu.addAction("Compare the two selected",
-                                 lambda: self.compare_requested.emit(*chosen[:2]))  # fmt: skip
+        compare = menu.addAction(
+            "Compare the two selected", lambda: self.compare_requested.emit(*chosen[:2])
+        )
         compare.setEnabled(len(chosen) == 2)
         menu.addSeparator()
         menu.addAction("Rename…", lambda: self.rename(entry))
@@ -248,12 +262,16 @@ class LibraryPanel(QWidget):
         favourite.toggled.connect(lambda on: self._update(entry, favourite=on))
         menu.addAction(favourite)
         menu.addSeparator()
-        menu.addAction("Show in file manager", lambda: QDesktopServices.openUrl(
-            QUrl.fromLocalFile(str(entry.folder))))  # fmt: skip
+        menu.addAction(
+            "Show in file manager",
+            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(entry.folder))),
+        )
         menu.addAction("Export or convert…", lambda: self.export_requested.emit(entry))
         menu.addSeparator()
-        menu.addAction(f"Delete {len(chosen)} models" if len(chosen) > 1 else "Delete",
-                       lambda: self.delete(chosen))  # fmt: skip
+        menu.addAction(
+            f"Delete {len(chosen)} models" if len(chosen) > 1 else "Delete",
+            lambda: self.delete(chosen),
+        )
         menu.exec(self.view.viewport().mapToGlobal(pos))
         menu.deleteLater()  # its actions' lambdas hold entries: let them go
 
@@ -263,14 +281,16 @@ class LibraryPanel(QWidget):
             self._update(entry, title=title)
 
     def edit_tags(self, entry: Entry) -> None:
-        tags, ok = QInputDialog.getText(self, "Tags", "Tags, separated by spaces or commas:",
-                                        text=" ".join(entry.tags))  # fmt: skip
+        tags, ok = QInputDialog.getText(
+            self, "Tags", "Tags, separated by spaces or commas:", text=" ".join(entry.tags)
+        )
         if ok:
             self._update(entry, tags=tags)
 
     def edit_notes(self, entry: Entry) -> None:
-        notes, ok = QInputDialog.getMultiLineText(self, "Notes", f"Notes on {entry.title}:",
-                                                  entry.notes)  # fmt: skip
+        notes, ok = QInputDialog.getMultiLineText(
+            self, "Notes", f"Notes on {entry.title}:", entry.notes
+        )
         if ok:
             self._update(entry, notes=notes)
 

@@ -135,8 +135,9 @@ class MeshItem(GLGraphicsItem.GLGraphicsItem):
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._vbo)
         GL.glBufferData(GL.GL_ARRAY_BUFFER, data.nbytes, data, GL.GL_STATIC_DRAW)
         GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, self._ibo)
-        GL.glBufferData(GL.GL_ELEMENT_ARRAY_BUFFER, arrays.indices.nbytes, arrays.indices,
-                        GL.GL_STATIC_DRAW)  # fmt: skip
+        GL.glBufferData(
+            GL.GL_ELEMENT_ARRAY_BUFFER, arrays.indices.nbytes, arrays.indices, GL.GL_STATIC_DRAW
+        )
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
         GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, 0)
         self._count = arrays.indices.size
@@ -164,9 +165,10 @@ class MeshItem(GLGraphicsItem.GLGraphicsItem):
         key = (smooth, textured)
         if key not in self._programs:
             defines = "#version 120\n" + "".join(
-                f"#define {name}\n" for name, on in (("SMOOTH", smooth), ("TEXTURED", textured))
+                f"#define {name}\n"
+                for name, on in (("SMOOTH", smooth), ("TEXTURED", textured))
                 if on
-            )  # fmt: skip
+            )
             self._programs[key] = shaders.compileProgram(
                 shaders.compileShader(defines + VERTEX_SHADER, GL.GL_VERTEX_SHADER),
                 shaders.compileShader(defines + FRAGMENT_SHADER, GL.GL_FRAGMENT_SHADER),
@@ -196,8 +198,9 @@ class MeshItem(GLGraphicsItem.GLGraphicsItem):
         def attribute(name: str, size: int, offset: int, stride: int = stride) -> None:
             loc = GL.glGetAttribLocation(program, name)
             if loc != -1:
-                GL.glVertexAttribPointer(loc, size, GL.GL_FLOAT, False, stride * 4,
-                                         ctypes.c_void_p(offset * 4))  # fmt: skip
+                GL.glVertexAttribPointer(
+                    loc, size, GL.GL_FLOAT, False, stride * 4, ctypes.c_void_p(offset * 4)
+                )
                 GL.glEnableVertexAttribArray(loc)
                 enabled.append(loc)
 
@@ -213,8 +216,7 @@ class MeshItem(GLGraphicsItem.GLGraphicsItem):
             GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._nbo)
             attribute("a_normal", 3, 0, stride=3)
         GL.glUniformMatrix4fv(GL.glGetUniformLocation(program, "u_mvp"), 1, False, mvp)
-        GL.glUniformMatrix4fv(GL.glGetUniformLocation(program, "u_modelview"), 1, False,
-                              modelview)  # fmt: skip
+        GL.glUniformMatrix4fv(GL.glGetUniformLocation(program, "u_modelview"), 1, False, modelview)
         GL.glUniformMatrix3fv(GL.glGetUniformLocation(program, "u_normal"), 1, False, normal)
         GL.glUniform1i(GL.glGetUniformLocation(program, "u_lit"), int(self.lit))
         GL.glUniform1i(GL.glGetUniformLocation(program, "u_wire"), 0)
@@ -249,8 +251,9 @@ def _upload_texture(texture: np.ndarray) -> int:
     GL.glBindTexture(GL.GL_TEXTURE_2D, handle)
     GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
     height, width = texture.shape[:2]
-    GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, GL.GL_RGBA, width, height, 0, GL.GL_RGBA,
-                    GL.GL_UNSIGNED_BYTE, texture)  # fmt: skip
+    GL.glTexImage2D(
+        GL.GL_TEXTURE_2D, 0, GL.GL_RGBA, width, height, 0, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE, texture
+    )
     GL.glGenerateMipmap(GL.GL_TEXTURE_2D)
     GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_LINEAR_MIPMAP_LINEAR)
     GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_LINEAR)

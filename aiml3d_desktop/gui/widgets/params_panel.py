@@ -17,8 +17,10 @@ from aiml3d_desktop.core import params as p
 from aiml3d_desktop.core.images import DEFAULT_MAX_SIDE, MAX_SIDE_RANGE
 
 BACKENDS = (("aiml", "TripoSR (AIML API)"), ("local", "Quick relief preview (offline)"))
-LOCAL_NOTE = ("Made on this computer from the picture's outline: no key, no network, a few "
-              "seconds. A rough relief to preview with, not TripoSR.")  # fmt: skip
+LOCAL_NOTE = (
+    "Made on this computer from the picture's outline: no key, no network, a few "
+    "seconds. A rough relief to preview with, not TripoSR."
+)
 
 
 class ParamsPanel(QWidget):
@@ -27,8 +29,10 @@ class ParamsPanel(QWidget):
         self.backend = QComboBox()
         for key, label in BACKENDS:
             self.backend.addItem(label, key)
-        self.backend.setToolTip("TripoSR makes the real model (it needs your API key). The "
-                                "offline preview needs nothing and is much rougher.")  # fmt: skip
+        self.backend.setToolTip(
+            "TripoSR makes the real model (it needs your API key). The "
+            "offline preview needs nothing and is much rougher."
+        )
         self.local_note = QLabel(LOCAL_NOTE)
         self.local_note.setWordWrap(True)
         self.local_note.setStyleSheet("color: #e0b060")
@@ -110,8 +114,14 @@ class ParamsPanel(QWidget):
     def _backend_changed(self) -> None:
         local = self.backend_key() == "local"
         self.local_note.setVisible(local)
-        fields = (self.prepare, self.max_side, self.remove_bg, self.ratio, self.resolution,
-                  self.format)  # fmt: skip
+        fields = (
+            self.prepare,
+            self.max_side,
+            self.remove_bg,
+            self.ratio,
+            self.resolution,
+            self.format,
+        )
         for field in fields:
             field.setEnabled(not local)  # TripoSR's own parameters
 

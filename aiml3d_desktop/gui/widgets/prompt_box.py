@@ -16,8 +16,13 @@ from PySide6.QtWidgets import (
 from aiml3d_desktop.core.params import PROMPT_SUFFIX, TEXT_TO_IMAGE_MODEL
 
 # Text-to-image models on the AIML API; the box is editable, for any other.
-PICTURE_MODELS = (TEXT_TO_IMAGE_MODEL, "flux/dev", "flux-pro", "stable-diffusion-v35-large",
-                  "dall-e-3")  # fmt: skip
+PICTURE_MODELS = (
+    TEXT_TO_IMAGE_MODEL,
+    "flux/dev",
+    "flux-pro",
+    "stable-diffusion-v35-large",
+    "dall-e-3",
+)
 
 
 class PromptBox(QWidget):
@@ -29,8 +34,10 @@ class PromptBox(QWidget):
         self.text = QLineEdit()
         self.text.setPlaceholderText("Describe an object, e.g. a red armchair")
         self.text.setClearButtonEnabled(True)
-        self.text.setToolTip("Text to 3D: a picture model draws this, you see the picture, "
-                             "then Generate makes it 3D. Enter draws.")  # fmt: skip
+        self.text.setToolTip(
+            "Text to 3D: a picture model draws this, you see the picture, "
+            "then Generate makes it 3D. Enter draws."
+        )
         self.text.returnPressed.connect(self.draw_requested)
         self.draw_button = QPushButton("Draw the picture")
         self.draw_button.setToolTip("Ask the picture model for a picture of it (uses credits)")
@@ -69,8 +76,10 @@ class PromptBox(QWidget):
 
     def options(self) -> dict:
         """The keyword arguments of jobs.draw(): picture model and suffix."""
-        return {"image_model": self.model.currentText().strip() or TEXT_TO_IMAGE_MODEL,
-                "suffix": self.suffix.text()}  # fmt: skip
+        return {
+            "image_model": self.model.currentText().strip() or TEXT_TO_IMAGE_MODEL,
+            "suffix": self.suffix.text(),
+        }
 
     def set_options(self, image_model: str, suffix: str) -> None:
         self.model.setCurrentText(image_model)

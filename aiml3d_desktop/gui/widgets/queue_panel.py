@@ -64,19 +64,23 @@ class QueuePanel(QWidget):
         self.list.itemSelectionChanged.connect(self._selection_changed)
         self.list.itemDoubleClicked.connect(self._double_clicked)
         self.summary = QLabel()
-        self.retry = self._button("Retry", "Run the selected failed or cancelled items again",
-                                  self.retry_requested)  # fmt: skip
+        self.retry = self._button(
+            "Retry", "Run the selected failed or cancelled items again", self.retry_requested
+        )
         self.cancel = self._button("Cancel", "Stop the selected items", self.cancel_requested)
-        self.remove = self._button("Remove", "Take the selected items off the list",
-                                   self.remove_requested)  # fmt: skip
+        self.remove = self._button(
+            "Remove", "Take the selected items off the list", self.remove_requested
+        )
         self.clear = QPushButton("Clear finished")
         self.clear.setToolTip("Take every done, failed and cancelled item off the list")
         self.clear.clicked.connect(self.clear_requested)
         self.jobs = QSpinBox()
         self.jobs.setRange(1, MAX_JOBS)
         self.jobs.setPrefix("At once: ")
-        self.jobs.setToolTip("How many models are made at the same time. They share the "
-                             "API's rate limit: when it says wait, all of them wait.")  # fmt: skip
+        self.jobs.setToolTip(
+            "How many models are made at the same time. They share the "
+            "API's rate limit: when it says wait, all of them wait."
+        )
         self.jobs.valueChanged.connect(self.jobs_changed)
         self.pause = QPushButton("Pause")
         self.pause.setCheckable(True)
@@ -103,8 +107,10 @@ class QueuePanel(QWidget):
 
     def show_items(self, items: list[QueueItem], stages: dict[str, str]) -> None:
         """The whole list, in queue order; ``stages`` tells what each running item is doing."""
-        rows = {self.list.topLevelItem(i).data(0, ID_ROLE): self.list.topLevelItem(i)
-                for i in range(self.list.topLevelItemCount())}  # fmt: skip
+        rows = {
+            self.list.topLevelItem(i).data(0, ID_ROLE): self.list.topLevelItem(i)
+            for i in range(self.list.topLevelItemCount())
+        }
         wanted = {item.id for item in items}
         for item_id, row in rows.items():
             if item_id not in wanted:
@@ -117,8 +123,9 @@ class QueuePanel(QWidget):
                 self.list.insertTopLevelItem(index, row)
             self._fill(row, item, stages.get(item.id, ""))
         counts = {s: sum(i.status == s for i in items) for s in STATUS_LOOK}
-        self.summary.setText("  ·  ".join(f"{n} {STATUS_LOOK[s][0].lower()}"
-                                          for s, n in counts.items() if n))  # fmt: skip
+        self.summary.setText(
+            "  ·  ".join(f"{n} {STATUS_LOOK[s][0].lower()}" for s, n in counts.items() if n)
+        )
         self._selection_changed()
 
     def show_stage(self, item_id: str, text: str) -> None:
@@ -154,8 +161,12 @@ class QueuePanel(QWidget):
         self.retry.setEnabled(bool(statuses & {FAILED, CANCELLED}))
         self.cancel.setEnabled(bool(statuses & {WAITING, RUNNING}))
         self.remove.setEnabled(bool(statuses))
-        self.clear.setEnabled(any(self.list.topLevelItem(i).data(1, ID_ROLE) in FINISHED
-                                  for i in range(self.list.topLevelItemCount())))  # fmt: skip
+        self.clear.setEnabled(
+            any(
+                self.list.topLevelItem(i).data(1, ID_ROLE) in FINISHED
+                for i in range(self.list.topLevelItemCount())
+            )
+        )
 
     def _double_clicked(self, row: QTreeWidgetItem) -> None:
         if row.data(2, ID_ROLE):

@@ -93,8 +93,10 @@ class SettingsDialog(QDialog):
             check_url(base, "API base URL")
             key = self.key.text().strip()
             if key and keys.set_key(key) == "session":
-                self.key_note.setText("This system has no keychain: the key is kept until you "
-                                      f"quit. Set {keys.ENV_VAR} to keep it.")  # fmt: skip
+                self.key_note.setText(
+                    "This system has no keychain: the key is kept until you "
+                    f"quit. Set {keys.ENV_VAR} to keep it."
+                )
             self.conf.api_base = base
             self.conf.output_dir = self.output_dir.text().strip()
             self.conf.library_dir = self.library_dir.text().strip()

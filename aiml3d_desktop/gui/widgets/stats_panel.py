@@ -9,8 +9,18 @@ from aiml3d_desktop.core.entry import Entry
 from aiml3d_desktop.core.mesh import MeshStats
 from aiml3d_desktop.gui.widgets.labels import width_from_layout
 
-ROWS = ("File", "Vertices", "Triangles", "Size", "Watertight", "Parts", "File size",
-        "Timings", "Credits", "Request")  # fmt: skip
+ROWS = (
+    "File",
+    "Vertices",
+    "Triangles",
+    "Size",
+    "Watertight",
+    "Parts",
+    "File size",
+    "Timings",
+    "Credits",
+    "Request",
+)
 
 
 class StatsPanel(QWidget):
@@ -54,7 +64,7 @@ class StatsPanel(QWidget):
                 for k, v in timings.items()
                 if isinstance(v, int | float)
             )
-            or "—",  # fmt: skip
+            or "—",
             "Credits": f"{credits:,}" if isinstance(credits, int | float) else "—",
             "Request": (entry.request_id if entry else None) or "—",
         }

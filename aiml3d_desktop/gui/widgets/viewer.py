@@ -178,13 +178,21 @@ class Viewer(gl.GLViewWidget):
         """The camera relative to the mesh's own size and centre: two meshes of any scale
         seen the same way share this."""
         camera, (center, radius) = self.camera(), self._sphere()
-        return {**camera, "center": tuple((np.array(camera["center"]) - center) / radius),
-                "distance": camera["distance"] / radius}  # fmt: skip
+        return {
+            **camera,
+            "center": tuple((np.array(camera["center"]) - center) / radius),
+            "distance": camera["distance"] / radius,
+        }
 
     def set_framing(self, framing: dict) -> None:
         center, radius = self._sphere()
-        self.set_camera({**framing, "center": tuple(center + np.array(framing["center"]) * radius),
-                         "distance": framing["distance"] * radius})  # fmt: skip
+        self.set_camera(
+            {
+                **framing,
+                "center": tuple(center + np.array(framing["center"]) * radius),
+                "distance": framing["distance"] * radius,
+            }
+        )
 
     def _sphere(self) -> tuple[np.ndarray, float]:
         low, high = self._bounds.astype(np.float64)
@@ -216,8 +224,11 @@ class Viewer(gl.GLViewWidget):
         diff = pos - last
         self.mousePos = pos
         buttons, mods = ev.buttons(), ev.modifiers()
-        left, middle, right = (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton,
-                               Qt.MouseButton.RightButton)  # fmt: skip
+        left, middle, right = (
+            Qt.MouseButton.LeftButton,
+            Qt.MouseButton.MiddleButton,
+            Qt.MouseButton.RightButton,
+        )
         shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
         if buttons == middle or (buttons == left and shift):
             self.pan(diff.x(), diff.y(), 0, relative="view")
@@ -260,8 +271,7 @@ def software_gl() -> bool:
 def _remember_renderer() -> bool:
     """Read the current context's renderer, keep the answer, and return it."""
     renderer = (GL.glGetString(GL.GL_RENDERER) or b"").decode(errors="replace").lower()
-    software = any(name in renderer for name in ("llvmpipe", "softpipe", "swiftshader",
-                                                   "software"))  # fmt: skip
+    software = any(name in renderer for name in ("llvmpipe", "softpipe", "swiftshader", "software"))
     state.window_state().setValue(SOFTWARE_GL_KEY, "true" if software else "false")
     return software
 

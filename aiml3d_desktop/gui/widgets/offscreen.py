@@ -37,8 +37,14 @@ class OffscreenRenderer:
         self.viewer.set_grid_visible(False)
         self.viewer.set_axes_visible(False)
 
-    def render(self, arrays: MeshArrays, views: tuple[str, ...], size: int, up_axis: str = "y",
-               background: QColor | None = None) -> list[QImage]:  # fmt: skip
+    def render(
+        self,
+        arrays: MeshArrays,
+        views: tuple[str, ...],
+        size: int,
+        up_axis: str = "y",
+        background: QColor | None = None,
+    ) -> list[QImage]:
         viewer = self.viewer
         viewer.resize(size, size)
         viewer.show()
@@ -102,10 +108,14 @@ class ThumbnailMaker(QObject):
         if self._current is not None or not self._queue or self.library is None or self._closed:
             return
         self._current, arrays = self._queue.pop(0)
-        self.runner.start(tasks.lighter_mesh,
-                          self._current.mesh_path if arrays is None else arrays,
-                          THUMBNAIL_CELLS, THUMBNAIL_TRIANGLES,
-                          succeeded=self._loaded, failed=self._failed)  # fmt: skip
+        self.runner.start(
+            tasks.lighter_mesh,
+            self._current.mesh_path if arrays is None else arrays,
+            THUMBNAIL_CELLS,
+            THUMBNAIL_TRIANGLES,
+            succeeded=self._loaded,
+            failed=self._failed,
+        )
 
     @Slot(object)
     def _loaded(self, arrays: MeshArrays) -> None:
@@ -114,8 +124,7 @@ class ThumbnailMaker(QObject):
             return
         (image,) = self.renderer().render(arrays, ("home",), THUMBNAIL_SIZE, self.up_axis)
         # Encoded and written on a worker (a file write can take longer than a frame).
-        self.runner.start(tasks.save_thumbnail, self.library, entry, image,
-                          failed=self._not_saved)  # fmt: skip
+        self.runner.start(tasks.save_thumbnail, self.library, entry, image, failed=self._not_saved)
         self.made.emit(entry.id, image)
         self._next()
 
@@ -138,8 +147,9 @@ class ThumbnailMaker(QObject):
             self._renderer = None
 
 
-def compose_sheet(title: str, reference: QImage | None, views: list[QImage],
-                  names: tuple[str, ...] = SHEET_VIEWS) -> QImage:  # fmt: skip
+def compose_sheet(
+    title: str, reference: QImage | None, views: list[QImage], names: tuple[str, ...] = SHEET_VIEWS
+) -> QImage:
     """The reference picture and the views in a grid of 3 x 2 tiles, each labelled."""
     tile = views[0].width()
     pad, caption = 16, 28
@@ -167,13 +177,19 @@ def compose_sheet(title: str, reference: QImage | None, views: list[QImage],
         box = QRect(x, y, tile, tile)
         painter.fillRect(box, QColor(46, 50, 58))
         if image is not None and not image.isNull():
-            fitted = image.scaled(tile, tile, Qt.AspectRatioMode.KeepAspectRatio,
-                                  Qt.TransformationMode.SmoothTransformation)  # fmt: skip
-            painter.drawImage(x + (tile - fitted.width()) // 2, y + (tile - fitted.height()) // 2,
-                              fitted)  # fmt: skip
+            fitted = image.scaled(
+                tile,
+                tile,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+            painter.drawImage(
+                x + (tile - fitted.width()) // 2, y + (tile - fitted.height()) // 2, fitted
+            )
         else:
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "no reference picture")
-        painter.drawText(QRect(x, y + tile, tile, caption), Qt.AlignmentFlag.AlignCenter,
-                         name.capitalize())  # fmt: skip
+        painter.drawText(
+            QRect(x, y + tile, tile, caption), Qt.AlignmentFlag.AlignCenter, name.capitalize()
+        )
     painter.end()
     return sheet

@@ -1,0 +1,398 @@
+"""``aiml3d generate``: pictures, folders, links and prompts through the batch queue, a few
+at a time, each kept in the library (and copied to ``-o DIR``) as it is made."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aiml3d_desktop.cli_output import (
+    EPILOG,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    error,
+    mib,
+    warn_all,
+)
+from aiml3d_desktop.core.stages import Stage
+
+if TYPE_CHECKING:  # the rest of core is imported where it is used: see run()
+    from aiml3d_desktop.core import batch, jobs
+    from aiml3d_desktop.core.cancel import CancelToken
+    from aiml3d_desktop.core.params import TriposrParams
+    from aiml3d_desktop.core.settings import Settings
+
+
+def add_parser(sub) -> None:
+    gen = sub.add_parser(
+        "generate",
+        help="make 3D models from pictures through the AIML API",
+        description="Send each picture (a PNG/JPEG/WEBP file, a folder of them, or an http(s) "
+        "link) to TripoSR through the batch queue, and keep each mesh with what the API "
+        "reported. A failed item does not stop the others.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    gen.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="IMAGE_OR_URL",
+        help="picture files, links, or folders of pictures",
+    )
+    gen.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=2,
+        metavar="N",
+        help="make N models at once (1 to 8, default 2); a rate-limit answer to one slows them all",
+    )
+    gen.add_argument(
+        "--prompt",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="text to 3D: a picture model draws TEXT, then TripoSR makes the mesh (repeatable)",
+    )
+    gen.add_argument(
+        "--prompt-suffix",
+        metavar="TEXT",
+        help="added to each prompt (default: as in the settings, which ask for one "
+        "object on a plain background)",
+    )
+    gen.add_argument(
+        "--image-model",
+        metavar="MODEL",
+        help="the text-to-image model (default: as in the settings, flux/schnell)",
+    )
+    gen.add_argument(
+        "-o",
+        "--output-dir",
+        type=Path,
+        help="also write each mesh, with a .json of its metadata, to this folder "
+        "(every result is kept in the library in any case)",
+    )
+    gen.add_argument(
+        "--no-library",
+        action="store_true",
+        help="do not keep the results in the library; write them to --output-dir (default: "
+        "the output folder from the settings)",
+    )
+    gen.add_argument(
+        "--backend",
+        choices=("aiml", "local"),
+        help="aiml: TripoSR through the AIML API (the default); local: a quick relief preview "
+        "made on this computer, with no key and no network (not TripoSR)",
+    )
+    gen.add_argument("--format", choices=("glb", "obj"), help="mesh format (default glb)")
+    gen.add_argument(
+        "--no-remove-bg", action="store_true", help="keep the background (the default removes it)"
+    )
+    gen.add_argument(
+        "--foreground-ratio",
+        type=float,
+        metavar="F",
+        help="share of the picture the object fills, 0.5 to 1 (default 0.9)",
+    )
+    gen.add_argument(
+        "--mc-resolution",
+        type=int,
+        metavar="N",
+        help="marching-cubes resolution, 32 to 1024 (default 256; above 512 is "
+        "slow and not recommended)",
+    )
+    gen.add_argument(
+        "--no-prepare",
+        action="store_true",
+        help="send pictures as they are (by default a local picture is cropped to the object "
+        "and padded to a square the object fills to the foreground ratio)",
+    )
+    gen.add_argument(
+        "--max-side",
+        type=int,
+        metavar="PX",
+        help="downscale local pictures so the longest side is at most PX (default 1024)",
+    )
+    gen.add_argument(
+        "--api-base", metavar="URL", help="API base URL (default https://api.aimlapi.com)"
+    )
+    gen.add_argument(
+        "--retries",
+        type=int,
+        default=4,
+        metavar="N",
+        help="retries on network errors, 429 and 5xx answers (default 4)",
+    )
+    gen.add_argument(
+        "--timeout",
+        type=float,
+        default=180.0,
+        metavar="S",
+        help="seconds to wait for the API to answer (default 180)",
+    )
+    gen.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+
+
+def run(args: argparse.Namespace) -> int:
+    # Imported here: `aiml3d --help` and `aiml3d FILE` need none of requests, numpy, Pillow.
+    from aiml3d_desktop.core import batch, fileio, settings
+    from aiml3d_desktop.core.cancel import CancelToken
+    from aiml3d_desktop.core.library import Library
+
+    conf, warnings = settings.load()
+    warn_all(warnings)
+    problem = _usage_problem(args)
+    if problem:
+        error(problem)
+        return EXIT_USAGE
+    params = _params(args, conf)
+    options = _options(args, conf)
+    out_dir = args.output_dir or (conf.output_path if args.no_library else None)
+    if out_dir is not None:
+        problem = fileio.writable(Path(out_dir))
+        if problem:
+            error(f"cannot write to {out_dir}: {problem}")
+            return EXIT_FAILED
+        fileio.sweep_partials(Path(out_dir))  # what a killed earlier run left there
+    lib = None if args.no_library else Library(conf.library_path)
+    warn_all(lib.warnings if lib else [])
+    queue, folders = _queue(args, conf, params, options)
+    if folders and not queue.count(batch.WAITING):
+        error(f"no pictures (PNG, JPEG, WEBP) in {', '.join(folders)}")
+        return EXIT_FAILED
+    cancel = CancelToken()
+    _cancel_on_sigterm(cancel)
+    maker = _Maker(lib, out_dir, options, args)
+    stopped = batch.run(
+        queue, maker.execute, jobs=args.jobs, cancel=cancel, on_change=maker.on_change
+    )
+    if cancel.cancelled or queue.count(batch.CANCELLED):
+        raise KeyboardInterrupt  # SIGTERM: reported and exited like Ctrl-C
+    return _summary(queue, stopped)
+
+
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    from aiml3d_desktop.core import batch, images
+
+    low, high = images.MAX_SIDE_RANGE
+    if not args.inputs and not args.prompt:
+        return "give pictures, links, folders or --prompt TEXT"
+    if not 1 <= args.jobs <= batch.MAX_JOBS:
+        return f"--jobs must be 1 to {batch.MAX_JOBS}"
+    if args.max_side is not None and not low <= args.max_side <= high:
+        return f"--max-side must be {low} to {high} pixels"
+    return None
+
+
+def _params(args: argparse.Namespace, conf: Settings) -> TriposrParams:
+    """TripoSR's parameters: the flags, else the saved defaults; checked."""
+    from aiml3d_desktop.core.params import TriposrParams
+
+    defaults = conf.params
+    params = TriposrParams(
+        output_format=args.format or defaults.output_format,
+        do_remove_background=False if args.no_remove_bg else defaults.do_remove_background,
+        foreground_ratio=_pick(args.foreground_ratio, defaults.foreground_ratio),
+        mc_resolution=_pick(args.mc_resolution, defaults.mc_resolution),
+    ).validate()
+    for warning in params.warnings:
+        print(f"aiml3d: note: {warning}", file=sys.stderr)
+    return params
+
+
+def _options(args: argparse.Namespace, conf: Settings) -> jobs.JobOptions:
+    from aiml3d_desktop.core import jobs, keys
+    from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
+
+    return jobs.JobOptions.from_settings(
+        conf,
+        keys.get_key(),
+        api_base=args.api_base,
+        max_side=args.max_side,
+        timeouts=Timeouts(read=args.timeout),
+        retry=RetryPolicy(attempts=max(0, args.retries)),
+        backend=args.backend or conf.backend,
+        **({"prepare": False} if args.no_prepare else {}),
+    )
+
+
+def _queue(
+    args: argparse.Namespace, conf: Settings, params: TriposrParams, options: jobs.JobOptions
+) -> tuple[batch.BatchQueue, list[str]]:
+    """The window's queue, in memory: a command's batch is its arguments, run again to
+    resume. Returns it and the folders that were searched."""
+    from aiml3d_desktop.core import batch, fileio, images
+
+    queue = batch.BatchQueue()
+    queued: dict = {
+        "params": params.as_dict(),
+        "backend": options.backend,
+        "prepare": options.prepare,
+        "max_side": options.max_side,
+    }
+    pictures = [s for s in args.inputs if images.is_url(s) or fileio.path_kind(s) != "dir"]
+    folders = [s for s in args.inputs if s not in pictures]
+    queue.add(pictures + batch.pictures_in(folders), **queued)
+    draw_options = {
+        "suffix": _pick(args.prompt_suffix, conf.prompt_suffix),
+        "image_model": _pick(args.image_model, conf.image_model),
+    }
+    queue.add(args.prompt, batch.PROMPT, draw_options=draw_options, **queued)
+    return queue, folders
+
+
+class _Maker:
+    """Makes one queue item, and says how it went in whole lines (items run in parallel)."""
+
+    def __init__(
+        self, lib, out_dir: Path | None, options: jobs.JobOptions, args: argparse.Namespace
+    ) -> None:
+        self.lib, self.out_dir, self.options, self.args = lib, out_dir, options, args
+        self.lock = threading.Lock()
+
+    def execute(self, item: batch.QueueItem, cancel: CancelToken) -> tuple[str | None, str]:
+        from aiml3d_desktop.core import jobs
+
+        name = _item_name(item)
+        reporter = _Reporter(name, quiet=self.args.quiet, bars=self.args.jobs == 1)
+        try:
+            entry, result = jobs.generate_item(
+                item, self.lib, self.out_dir, self.options, progress=reporter, cancel=cancel
+            )
+        finally:
+            reporter.close()
+        where: Path | str = result.mesh_path
+        if entry is None:
+            _write_sidecar(result.mesh_path, result.generation.as_dict(), name)
+        elif self.out_dir is not None:
+            where = _copy_out(result, self.out_dir, entry.id)
+        else:
+            where = f"{entry.mesh_path} (library entry {entry.id})"
+        stats = result.loaded.stats
+        with self.lock:
+            for note in result.image.notes:
+                print(f"aiml3d: note: {name}: {note}", file=sys.stderr)
+            seconds = result.generation.elapsed_s
+            print(
+                f"{name} -> {where}  ({stats.triangles:,} triangles, "
+                f"{mib(stats.file_size)}, {seconds:.1f} s)",
+                flush=True,
+            )
+        return (entry.id if entry else None), str(where)
+
+    def on_change(self, item: batch.QueueItem) -> None:
+        from aiml3d_desktop.core.batch import FAILED
+
+        if item.status == FAILED:
+            with self.lock:
+                error(f"{_item_name(item)}: {item.message}")
+
+
+def _summary(queue: batch.BatchQueue, stopped) -> int:
+    from aiml3d_desktop.core import batch
+
+    done, failed = queue.count(batch.DONE), queue.count(batch.FAILED)
+    left = queue.count(batch.WAITING)
+    if stopped is not None:  # a key or account problem: one message, not one per picture
+        error(f"{stopped} ({left} not made)")
+    summary = f"{done} of {done + failed + left} done" + (f", {failed} failed" if failed else "")
+    print(summary + (f", {left} not started" if left else ""))
+    return EXIT_FAILED if failed or left else EXIT_OK
+
+
+def _item_name(item) -> str:
+    from aiml3d_desktop.core.batch import PROMPT
+
+    return f"prompt {item.source!r}" if item.kind == PROMPT else item.source
+
+
+def _copy_out(result, out_dir: Path, entry_id: str) -> Path:
+    """A copy of a library result in ``out_dir``, never overwriting, with its .json."""
+    from aiml3d_desktop.core.errors import STORAGE_HINT, InputError
+    from aiml3d_desktop.core.fileio import atomic_path, unique_path
+
+    out_dir = Path(out_dir)
+    src = result.mesh_path
+    dest = unique_path(out_dir, src.stem, src.suffix)
+    try:
+        with atomic_path(dest) as tmp:
+            shutil.copyfile(src, tmp)
+    except OSError as exc:
+        raise InputError(
+            f"The model is kept in the library (entry {entry_id}) but could not "
+            f"be copied to {out_dir}: {exc.strerror or exc}",
+            hint=STORAGE_HINT,
+        ) from None
+    _write_sidecar(dest, result.generation.as_dict(), str(src))
+    return dest
+
+
+def _write_sidecar(mesh_path: Path, metadata: dict, source: str) -> None:
+    from aiml3d_desktop.core.fileio import write_json
+
+    try:
+        write_json(mesh_path.with_name(mesh_path.name + ".json"), metadata)
+    except OSError as exc:
+        error(f"{source}: the mesh is saved, but not its metadata: {exc.strerror or exc}")
+
+
+def _pick(value, default):
+    return default if value is None else value
+
+
+def _cancel_on_sigterm(cancel) -> None:
+    """A scheduler's SIGTERM cancels like Ctrl-C: the partial download is removed."""
+    if threading.current_thread() is threading.main_thread():
+
+        def handler(signum, frame):
+            cancel.cancel()
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, handler)
+
+
+class _Reporter:
+    """Prints each stage once, and a progress bar while downloading (one job at a time only:
+    the bars of parallel jobs would overwrite each other)."""
+
+    def __init__(self, source: str, quiet: bool, bars: bool = True) -> None:
+        self.source, self.quiet, self.bars = source, quiet, bars
+        self.stage: str | None = None
+        self.bar: Any = None  # a tqdm bar while downloading
+
+    def __call__(self, stage: Stage, done: int | None, total: int | None) -> None:
+        if self.quiet:
+            return
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            if stage is Stage.DOWNLOADING and self.bars:
+                from tqdm import tqdm
+
+                self.bar = tqdm(
+                    total=total,
+                    unit="B",
+                    unit_scale=True,
+                    unit_divisor=1024,
+                    desc=f"{Path(self.source).name}: downloading",
+                    leave=False,
+                    file=sys.stderr,
+                    disable=None,
+                )
+            elif stage is not Stage.UPLOADING:
+                print(f"{self.source}: {stage}...", file=sys.stderr)
+        if self.bar is not None and done is not None:
+            if total and self.bar.total != total:
+                self.bar.total = total
+            self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
