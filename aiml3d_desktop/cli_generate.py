@@ -4,10 +4,12 @@ at a time, each kept in the library (and copied to ``-o DIR``) as it is made."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -167,11 +169,15 @@ def run(args: argparse.Namespace) -> int:
         error(f"no pictures (PNG, JPEG, WEBP) in {', '.join(folders)}")
         return EXIT_FAILED
     cancel = CancelToken()
-    _cancel_on_sigterm(cancel)
     maker = _Maker(lib, out_dir, options, args)
-    stopped = batch.run(
-        queue, maker.execute, jobs=args.jobs, cancel=cancel, on_change=maker.on_change
-    )
+    try:
+        with _cancel_on_sigterm(cancel):
+            stopped = batch.run(
+                queue, maker.execute, jobs=args.jobs, cancel=cancel, on_change=maker.on_change
+            )
+    finally:
+        if lib is not None:
+            lib.close()
     if cancel.cancelled or queue.count(batch.CANCELLED):
         raise KeyboardInterrupt  # SIGTERM: reported and exited like Ctrl-C
     return _summary(queue, stopped)
@@ -346,15 +352,23 @@ def _pick(value, default):
     return default if value is None else value
 
 
-def _cancel_on_sigterm(cancel) -> None:
-    """A scheduler's SIGTERM cancels like Ctrl-C: the partial download is removed."""
-    if threading.current_thread() is threading.main_thread():
+@contextlib.contextmanager
+def _cancel_on_sigterm(cancel: CancelToken) -> Iterator[None]:
+    """While the batch runs, a scheduler's SIGTERM cancels like Ctrl-C: the partial download
+    is removed. The handler before is put back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
-        def handler(signum, frame):
-            cancel.cancel()
-            raise KeyboardInterrupt
+    def handler(signum, frame):
+        cancel.cancel()
+        raise KeyboardInterrupt
 
-        signal.signal(signal.SIGTERM, handler)
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class _Reporter:

@@ -72,7 +72,10 @@ def run(args) -> int:
     if args.action != "check":  # check says all that is wrong in its own words
         for warning in warnings + lib.warnings:
             print(f"aiml3d: warning: {warning}", file=sys.stderr)
-    return ACTIONS[args.action](lib, args)
+    try:
+        return ACTIONS[args.action](lib, args)
+    finally:
+        lib.close()
 
 
 def _list(lib, args) -> int:

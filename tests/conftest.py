@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import keyring
@@ -47,6 +48,19 @@ class MemoryKeyring(KeyringBackend):
 
     def delete_password(self, service, username):
         self.store.pop((service, username), None)
+
+
+@pytest.fixture(autouse=True)
+def garbage_collected():
+    """A window turns Python's automatic garbage collection off for as long as it lives
+    (qt_setup.collect_garbage_on_gui_thread); after each test, it is back on."""
+    yield
+    import sys
+
+    if "aiml3d_desktop.gui.qt_setup" in sys.modules:
+        from aiml3d_desktop.gui.qt_setup import collect_garbage_automatically
+
+        collect_garbage_automatically()
 
 
 @pytest.fixture(autouse=True)
@@ -149,6 +163,15 @@ def library_files(home: Path) -> list[str]:
     queue) under an AIML3D_HOME."""
     root = home / "data" / "library"
     return [f for f in files_in(root) if not f.startswith(("index.sqlite", ".queue.lock"))]
+
+
+def wait_for(condition, timeout: float = 20.0, what: str = "the condition") -> None:
+    """Poll ``condition`` (outside Qt: qtbot.waitUntil is for the window) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not come true within {timeout} s")
+        time.sleep(0.01)
 
 
 def corpus_file(*parts: str) -> Path:

@@ -187,6 +187,8 @@ class AimlClient:
                         raw = read_capped(response, ERROR_BODY_LIMIT, watch, truncate=True)
                     else:
                         raw = read_capped(response, API_ANSWER_LIMIT, watch)
+                if watch.expired:  # cut off mid-answer: what arrived is not the answer
+                    raise requests.exceptions.ReadTimeout("the answer took too long")
             except TooLarge as exc:
                 raise BadResponseError(
                     f"The AIML API's answer is larger than {API_ANSWER_LIMIT // 1024:,} KiB "

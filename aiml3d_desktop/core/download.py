@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import struct
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -20,6 +22,7 @@ from aiml3d_desktop.core.netpolicy import STALL_BYTES, RetryPolicy, Timeouts
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 CHUNK = 256 * 1024
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 _OBJ_LINE = re.compile(rb"^[ \t]*(v|vt|vn|f|o|g|s|mtllib|usemtl)[ \t]", re.M)
 
@@ -65,7 +68,7 @@ def fetch(
 def _stream(url, tmp: Path, max_bytes, progress, cancel, timeouts, retry, local_ok) -> int:
     # A session of its own, with no Authorization header: the key never leaves for the CDN.
     session = make_session(retry, cancel, retry_post=False, local_ok=local_ok)
-    done, total = 0, None
+    done, total, started = 0, None, time.monotonic()
     watch = Watch(session, stall=timeouts.stall)
     try:
         with (
@@ -102,8 +105,11 @@ def _stream(url, tmp: Path, max_bytes, progress, cancel, timeouts, retry, local_
                         raise _too_big(done, max_bytes)
                     _write(out, chunk, tmp)
                     progress(done, total)
+            if watch.expired:  # shut mid-headers, a reply can still look whole and empty
+                raise requests.exceptions.ReadTimeout("stalled")
             if total is not None and done != total:
                 raise _truncated(done, total)
+            log.info("downloaded %s bytes in %.2f s", f"{done:,}", time.monotonic() - started)
     except requests.RequestException as exc:
         cancel.check()
         if watch.expired:

@@ -89,7 +89,10 @@ def _fetch(url: str, cancel: CancelToken, local_ok: bool = True) -> bytes:
                     f"The link answered HTTP {response.status_code}",
                     hint="Check that the link opens a picture in your browser.",
                 )
-            return read_capped(response, images.MAX_FILE_BYTES, watch)
+            raw = read_capped(response, images.MAX_FILE_BYTES, watch)
+            if watch.expired:  # cut off: what arrived is not the picture
+                raise requests.exceptions.ReadTimeout("the download took too long")
+            return raw
     except TooLarge:
         raise InputError("The linked picture is larger than 50 MiB") from None
     except requests.RequestException as exc:

@@ -10,7 +10,7 @@ import logging
 
 from aiml3d_desktop import APP_NAME, __version__
 
-log = logging.getLogger("aiml3d_desktop")
+log = logging.getLogger(__name__)
 
 
 def run(files: list[str], new_window: bool = False) -> int:

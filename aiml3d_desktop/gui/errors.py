@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from aiml3d_desktop.core.errors import Aiml3DError
 
-log = logging.getLogger("aiml3d_desktop")
+log = logging.getLogger(__name__)
 
 
 def show_error(parent: QWidget | None, error: Aiml3DError, title: str = "Something went wrong"):

@@ -4,6 +4,7 @@ The entry point that uses it is gui/app.py."""
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import signal
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import QApplication
 from aiml3d_desktop import APP_ID, APP_NAME, __version__, logfile, paths
 from aiml3d_desktop.core.errors import as_error
 
-log = logging.getLogger("aiml3d_desktop")
+log = logging.getLogger(__name__)
 
 
 def setup_surface_format() -> None:
@@ -94,6 +95,16 @@ def collect_garbage_on_gui_thread() -> None:
         from pyqtgraph.util.garbage_collector import GarbageCollector
 
         _collector = GarbageCollector(interval=1.0)
+    else:  # again, after collect_garbage_automatically()
+        gc.disable()
+        _collector.timer.start()
+
+
+def collect_garbage_automatically() -> None:
+    """Python's own collection back, once no window is left (tests, between windows)."""
+    if _collector is not None:
+        _collector.timer.stop()
+    gc.enable()
 
 
 def install_excepthook(window) -> None:

@@ -1,31 +1,39 @@
-"""The ``aiml3d`` command, run as a real process against the fake API."""
+"""The ``aiml3d`` command against the fake API: run in this process (what it prints, its
+exit status), and as a real process where signals or limits are involved."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
-from tests.conftest import corpus_file, files_in, library_files, make_photo
+from aiml3d_desktop import cli
+from tests.conftest import corpus_file, files_in, library_files, make_photo, wait_for
 
 
-def run(*args, key=None, stdin=None, timeout=60, env=None):
-    environ = {**os.environ, **(env or {})}
-    if key:
-        environ["AIMLAPI_KEY"] = key
-    return subprocess.run(
-        [sys.executable, "-m", "aiml3d_desktop", *map(str, args)],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=timeout,
-        env=environ,
-    )
+def run(*args, key=None, stdin=None, env=None) -> subprocess.CompletedProcess:
+    """``aiml3d ARGS`` in this process, with ``stdin``, the key and ``env`` as given."""
+    saved_env, saved_stdin = dict(os.environ), sys.stdin
+    os.environ.update({**(env or {}), **({"AIMLAPI_KEY": key} if key else {})})
+    sys.stdin = io.StringIO(stdin or "")
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.main([str(a) for a in args])
+            except SystemExit as exc:  # argparse: --help, --version, usage errors
+                code = exc.code if isinstance(exc.code, int) else 0
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        sys.stdin = saved_stdin
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def generate(fake, *inputs, out, extra=(), key=None):
@@ -198,11 +206,8 @@ def test_interrupt_during_download_removes_the_partial_file(fake_api, photo, tmp
         text=True,
         env=env,
     )
-    deadline = time.monotonic() + 20
-    while not fake_api.calls("cdn") and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(0.3)  # well inside the 2.5-second trickle
-    assert any(f.endswith(".part") for f in library_files(isolated))  # mid-download
+    wait_for(lambda: any(f.endswith(".part") for f in library_files(isolated)),
+             what="the download to start")  # fmt: skip
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=10)
     assert proc.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from aiml3d_desktop.core import batch
 from tests.conftest import FAST, library_files, make_photo
-from tests.test_gui import coloured_fraction, drop, pixels, wait_idle
+from tests.gui.test_gui import coloured_fraction, drop, pixels, wait_idle
 
 pytestmark = pytest.mark.gui
 
@@ -63,7 +63,6 @@ def test_prompt_is_drawn_shown_then_built(qtbot, window, fake_api):
     assert stored["source_kind"] == "prompt" and stored["extra"]["prompt_suffix"] == ", on white"
     assert stored["extra"]["text_to_image"]["model"] == "flux/dev"
     assert (entry.folder / stored["source_file"]).read_bytes() == fake_api.photo
-    qtbot.wait(200)
     assert coloured_fraction(pixels(window.viewer)) > 0.05
     assert (window.conf.image_model, window.conf.prompt_suffix) == ("flux/dev", ", on white")
 
@@ -77,7 +76,7 @@ def test_generate_with_only_a_prompt_draws_then_builds(qtbot, window, fake_api):
 
 
 def test_prompt_errors_reach_the_user_and_keep_nothing(qtbot, window, fake_api, isolated):
-    from tests.test_gui import error_box
+    from tests.gui.test_gui import error_box
 
     window.generation.draw()  # nothing typed
     box = error_box(qtbot, window)
@@ -162,7 +161,7 @@ def test_cancel_and_remove_from_the_queue(qtbot, window, fake_api, tmp_path):
 def test_no_credits_pauses_the_queue_instead_of_failing_every_item(
     qtbot, window, fake_api, tmp_path
 ):
-    from tests.test_gui import error_box
+    from tests.gui.test_gui import error_box
 
     fake_api.queue("403")
     window.generation.queue_sources([str(make_photo(tmp_path / f"p{n}.png")) for n in range(4)])

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFileDialog
 from aiml3d_desktop.core.library import Library
 from aiml3d_desktop.core.params import TriposrParams
 from tests.conftest import corpus_file, make_photo
-from tests.test_gui import caption_text, error_box, pixels
+from tests.gui.test_gui import caption_text, error_box, pixels
 
 pytestmark = pytest.mark.gui
 
@@ -159,7 +159,6 @@ def test_open_entry_restores_mesh_picture_and_parameters(qtbot, window):
     assert "300 × 200" in caption_text(window)
     assert window.params.params().mc_resolution == 320  # "generate again" is one click
     assert chair.title in window.windowTitle()
-    qtbot.wait(100)
     assert drawn_fraction(pixels(window.viewer), window.viewer.background().getRgb()[:3]) > 0.05
     assert not window.menu_actions.add_to_library.isEnabled()  # it is in the library already
 
@@ -195,7 +194,6 @@ def test_compare_two_entries_with_cameras_moving_together(qtbot, window):
     qtbot.waitExposed(compare)
     left, right = (pane.viewer for pane in compare.panes)
     qtbot.waitUntil(lambda: left.arrays is not None and right.arrays is not None, timeout=10000)
-    qtbot.wait(100)
     for viewer in (left, right):
         assert drawn_fraction(pixels(viewer), viewer.background().getRgb()[:3]) > 0.03
     left.orbit(40, 15)

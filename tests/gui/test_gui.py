@@ -106,7 +106,6 @@ def test_drop_picture_generate_and_see_the_coloured_mesh(qtbot, window, fake_api
     ]
     assert [e.id for e in window.library.list()] == [entry.id]
     assert window.library_panel.model.rows == [entry.id]
-    qtbot.wait(200)
     rgb = pixels(window.viewer)
     assert coloured_fraction(rgb) > 0.05  # the sphere's vertex colours are drawn
     # Several distinct hues, as the fake mesh is coloured by position, not one flat colour.
@@ -177,7 +176,6 @@ def test_open_mesh_then_a_broken_one_keeps_the_view(qtbot, window, fake_api, tmp
     good.write_bytes(fake_api.glb)
     drop_file(window, good)
     qtbot.waitUntil(lambda: window.loaded is not None, timeout=5000)
-    qtbot.wait(100)
     shown = pixels(window.viewer)
     bad = tmp_path / "broken.obj"
     bad.write_text("v 0 0 0\nv 1 0 0\nf 1 2\n")
@@ -185,7 +183,6 @@ def test_open_mesh_then_a_broken_one_keeps_the_view(qtbot, window, fake_api, tmp
     box = error_box(qtbot, window)
     assert "fewer than three vertices" in box.text()
     assert window.loaded.path == good
-    qtbot.wait(100)
     assert np.abs(pixels(window.viewer).astype(int) - shown).mean() < 1
 
 
@@ -209,7 +206,6 @@ def test_big_mesh_draws_flat_at_once_then_smooth(qtbot, window, fake_api, tmp_pa
     window.viewer.item._dirty = True
     window.loaded.arrays.normals = None
     window.viewer.update()
-    qtbot.wait(100)
     flat = pixels(window.viewer)
     drawn = np.abs(flat.astype(int) - background).sum(axis=2) > 40
     assert drawn.mean() > 0.05
@@ -232,7 +228,6 @@ def test_corpus_meshes_open_and_draw(qtbot, window, name):
     path = corpus_file("meshes", name)
     window.open_path(str(path))
     qtbot.waitUntil(lambda: window.loaded is not None, timeout=10000)
-    qtbot.wait(100)
     rgb = pixels(window.viewer)
     background = np.array(window.viewer.background().getRgb()[:3])
     drawn = np.abs(rgb.astype(int) - background).sum(axis=2) > 40
@@ -252,7 +247,8 @@ def test_long_names_in_the_statistics_do_not_resize_the_viewer(qtbot, window, fa
     before = window.viewer.size()
     window.open_path(str(path))
     qtbot.waitUntil(lambda: window.stats.text("Vertices") not in ("—", "counting…"), timeout=5000)
-    qtbot.wait(50)  # a layout change would have happened by now
+    QApplication.sendPostedEvents()  # a layout change, if any, happens here
+    QApplication.processEvents()
     assert window.viewer.size() == before
     label = window.stats.values["File"]
     assert label.text() == name and label.toolTip() == name  # clipped on screen, whole here
@@ -264,10 +260,8 @@ def test_view_controls_change_the_picture(qtbot, window, fake_api, tmp_path):
     window.open_path(str(path))
     qtbot.waitUntil(lambda: window.loaded is not None, timeout=5000)
     viewer = window.viewer
-    qtbot.wait(50)
     lit = pixels(viewer)
     viewer.set_wireframe(True)
-    qtbot.wait(50)
     wire = pixels(viewer)
     assert (wire.sum(axis=2) < 60).mean() > (lit.sum(axis=2) < 60).mean() + 0.01  # dark lines
     viewer.set_wireframe(False)
@@ -275,7 +269,6 @@ def test_view_controls_change_the_picture(qtbot, window, fake_api, tmp_path):
     assert viewer.opts["elevation"] == 90
     viewer.set_up_axis("z")
     viewer.setBackgroundColor((255, 255, 255))
-    qtbot.wait(50)
     assert (pixels(viewer)[0, 0] == 255).all()
 
 
@@ -562,7 +555,8 @@ def test_opening_a_picture_mid_generation_keeps_the_generation_status(
     start_generation(qtbot, window, tmp_path, "generating")
     drop_file(window, make_photo(tmp_path / "other.png", size=(64, 48)))
     qtbot.waitUntil(lambda: "64 × 48" in caption_text(window), timeout=5000)
-    qtbot.wait(600)  # the elapsed-seconds timer ticks on
+    with qtbot.waitSignal(window.status._clock.timeout, timeout=2000):
+        pass  # the elapsed-seconds timer ticks on
     assert window.status.label.text().startswith("Generating the model")
     window.generation.cancel()
     wait_idle(qtbot, window)
@@ -582,7 +576,6 @@ def test_offline_relief_preview_without_a_key(qtbot, window, tmp_path, monkeypat
     assert window.entry is not None and window.entry.model == "local-relief"
     assert "not TripoSR" in window.status.label.text()
     assert window.conf.backend == "local"  # remembered for next time
-    qtbot.wait(100)
     assert coloured_fraction(pixels(window.viewer)) > 0.03  # the red relief is drawn
 
 
@@ -622,3 +615,19 @@ def test_chosen_picture_size_is_previewed_sent_and_remembered(qtbot, window, fak
     from aiml3d_desktop.core import settings
 
     assert settings.load()[0].max_side == 384
+
+
+def test_garbage_collection_is_off_while_a_window_lives_and_back_on_after(qtbot, isolated):
+    import gc
+
+    from aiml3d_desktop.gui.main_window import MainWindow
+    from aiml3d_desktop.gui.qt_setup import collect_garbage_automatically, create_app
+
+    create_app()
+    for _ in range(2):  # and again for a second window
+        window = MainWindow()
+        qtbot.addWidget(window)
+        assert not gc.isenabled()  # collected on the GUI thread's timer instead
+        window.close()
+        collect_garbage_automatically()
+        assert gc.isenabled()

@@ -164,7 +164,7 @@ def _all_closed(socks) -> bool:
 def test_names_no_disk_allows_do_not_stop_the_window(qtbot, window):
     from PySide6.QtCore import QMimeData
 
-    from tests.test_gui import error_box
+    from tests.gui.test_gui import error_box
 
     window.open_sources(["a" * 300 + ".png"])
     assert "No image file" in error_box(qtbot, window).text()

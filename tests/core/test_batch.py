@@ -19,7 +19,7 @@ from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.library import Library
 from aiml3d_desktop.core.netpolicy import RateGate
 from aiml3d_desktop.core.params import TriposrParams
-from tests.conftest import ROOT, make_photo
+from tests.conftest import ROOT, make_photo, wait_for
 
 QUEUED = {"params": TriposrParams().as_dict(), "backend": "aiml", "prepare": True}
 
@@ -182,7 +182,8 @@ def test_restart_in_the_middle_resumes_without_duplicates(fake_api, job_options,
             time.sleep(0.05)
         else:
             pytest.fail(f"the queue never got going: {items}")
-        time.sleep(0.3)  # both running items are inside their requests now
+        # Both running items are inside their requests (the first item's, and two slow ones).
+        wait_for(lambda: len(fake_api.calls("api")) >= 3, what="the slow requests")
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -209,8 +210,8 @@ def test_cancel_stops_the_run_and_marks_running_items(fake_api, job_options, tmp
     cancel = CancelToken()
 
     def execute(item, token):
-        if queue.count(RUNNING) == 2:
-            time.sleep(0.2)
+        if queue.count(RUNNING) == 2:  # the first item is inside its 30 s request: cancel
+            wait_for(lambda: len(fake_api.calls("api")) >= 1, what="the first request")
             cancel.cancel()
         return into_library(Library(tmp_path / "lib"), job_options)(item, token)
 
