@@ -29,6 +29,6 @@ constraints=()
 if .venv/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
   constraints=(-c constraints.txt)
 fi
-.venv/bin/python -m pip install -q "${constraints[@]}" -e ".[dev]"
+.venv/bin/python -m pip install -q ${constraints[@]+"${constraints[@]}"} -e ".[dev]"
 export PYOPENGL_PLATFORM=glx QT_QPA_PLATFORM=xcb
 exec .venv/bin/python -m pytest "$@"
