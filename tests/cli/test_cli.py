@@ -206,8 +206,10 @@ def test_interrupt_during_download_removes_the_partial_file(fake_api, photo, tmp
         text=True,
         env=env,
     )
-    wait_for(lambda: any(f.endswith(".part") for f in library_files(isolated)),
-             what="the download to start")  # fmt: skip
+    wait_for(
+        lambda: any(f.endswith(".part") for f in library_files(isolated)),
+        what="the download to start",
+    )
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=10)
     assert proc.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr

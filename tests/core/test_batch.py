@@ -11,8 +11,6 @@ import sys
 import time
 from dataclasses import replace
 
-import pytest
-
 from aiml3d_desktop.core import batch, jobs
 from aiml3d_desktop.core.batch import DONE, FAILED, RUNNING, WAITING, BatchQueue
 from aiml3d_desktop.core.cancel import CancelToken
@@ -173,15 +171,14 @@ def test_restart_in_the_middle_resumes_without_duplicates(fake_api, job_options,
         [sys.executable, "-c", KILLED_RUNNER, str(root), fake_api.base_url, fake_api.KEY], env=env
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            items = json.loads((root / batch.QUEUE_FILE).read_text())["items"]
-            statuses = [i["status"] for i in items]
-            if statuses.count(RUNNING) == 2 and statuses.count(DONE) == 1:
-                break
-            time.sleep(0.05)
-        else:
-            pytest.fail(f"the queue never got going: {items}")
+
+        def going() -> bool:
+            statuses = [
+                i["status"] for i in json.loads((root / batch.QUEUE_FILE).read_text())["items"]
+            ]
+            return statuses.count(RUNNING) == 2 and statuses.count(DONE) == 1
+
+        wait_for(going, timeout=60, what="two running items after one done")
         # Both running items are inside their requests (the first item's, and two slow ones).
         wait_for(lambda: len(fake_api.calls("api")) >= 3, what="the slow requests")
     finally:

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from aiml3d_desktop import cli
 from aiml3d_desktop.core import batch, fileio
 from aiml3d_desktop.core.batch import BatchQueue
 from aiml3d_desktop.core.library import Library
-from tests.conftest import ROOT, files_in, make_photo
+from tests.conftest import ROOT, files_in, make_photo, wait_for
 
 CHILD_DRAFT = """
 import sys, time
@@ -96,9 +95,7 @@ def test_a_cli_batch_survives_library_commands_and_a_second_generate(fake_api, t
         stderr=subprocess.PIPE,
     )
     staging = Path(os.environ["AIML3D_HOME"]) / "data" / "library" / ".staging"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and len(list(staging.glob("*.lock"))) < 2:
-        time.sleep(0.05)
+    wait_for(lambda: len(list(staging.glob("*.lock"))) == 2, what="both drafts")
     assert cli.main(["library", "list"]) == 0  # opens the library mid-batch
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
@@ -265,9 +262,7 @@ def test_generate_into_a_folder_sweeps_what_a_killed_run_left(fake_api, tmp_path
         cwd=ROOT,
         env=env,
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not files_in(out):
-        time.sleep(0.05)
+    wait_for(lambda: files_in(out), what="the download to start")
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     (leftover,) = files_in(out)
