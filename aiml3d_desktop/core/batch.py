@@ -15,7 +15,6 @@ import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -307,14 +306,39 @@ def run(
                 queue.finish(item.id, DONE, message, entry_id)
             on_change(queue.get(item.id) or item)
 
-    with ThreadPoolExecutor(max(1, min(jobs, MAX_JOBS)), thread_name_prefix="batch") as pool:
-        lanes = [pool.submit(lane) for _ in range(max(1, min(jobs, MAX_JOBS)))]
+    failures: list[BaseException] = []
+    count = max(1, min(jobs, MAX_JOBS))
+    finished = [threading.Event() for _ in range(count)]
+
+    def guarded_lane(done: threading.Event) -> None:
         try:
-            for done in lanes:
-                done.result()
-        except BaseException:  # Ctrl-C: stop every lane before leaving
-            cancel.cancel()
-            raise
+            lane()
+        except BaseException as exc:  # a fault of the queue itself: raised in the caller
+            failures.append(exc)
+        finally:
+            done.set()
+
+    threads = [
+        threading.Thread(target=guarded_lane, args=(done,), name=f"batch-{n}")
+        for n, done in enumerate(finished)
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        # Waited on a fifth of a second at a time: Ctrl-C may be delivered to a lane's
+        # thread, and Python acts on it only when the main thread runs. (Events, not
+        # Thread.join: an interrupted join can take a running thread for finished.)
+        for done in finished:
+            while not done.wait(0.2):
+                pass
+    except BaseException:  # Ctrl-C: stop every lane before leaving
+        cancel.cancel()
+        for thread, done in zip(threads, finished, strict=True):
+            if thread.ident is not None:  # started (even if start() itself was interrupted)
+                done.wait()
+        raise
+    if failures:
+        raise failures[0]
     return stopped[0] if stopped else None
 
 

@@ -51,6 +51,11 @@ class JobOptions:
     backend: str = "aiml"  # or "local": the offline relief preview (core/relief.py)
     prepare: bool = True  # frame a local picture before upload (core/cutout.py)
 
+    def client(self, cancel: CancelToken) -> AimlClient:
+        return AimlClient(
+            self.api_key, self.base_url, timeouts=self.timeouts, retry=self.retry, cancel=cancel
+        )
+
     @classmethod
     def from_settings(
         cls,
@@ -104,13 +109,7 @@ def generate(
     fill = params.foreground_ratio if options.prepare else None
     image = images.prepare(source, options.max_side, fill)
     cancel.check()
-    client = AimlClient(
-        options.api_key,
-        options.base_url,
-        timeouts=options.timeouts,
-        retry=options.retry,
-        cancel=cancel,
-    )
+    client = options.client(cancel)
 
     def on_sent(done: int, total: int) -> None:
         progress(Stage.UPLOADING, done, total)
@@ -234,13 +233,7 @@ def draw(
         raise InputError("Type what to make first", hint="For example: a red armchair.")
     image_model = image_model.strip() or TEXT_TO_IMAGE_MODEL
     progress(Stage.PICTURING, None, None)
-    client = AimlClient(
-        options.api_key,
-        options.base_url,
-        timeouts=options.timeouts,
-        retry=options.retry,
-        cancel=cancel,
-    )
+    client = options.client(cancel)
     link = client.text_to_image(prompt + suffix, image_model)
     picture = fetch_picture(link.url, cancel, local_ok=client.local_links_ok)
     return Drawing(

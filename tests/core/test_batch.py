@@ -11,6 +11,8 @@ import sys
 import time
 from dataclasses import replace
 
+import pytest
+
 from aiml3d_desktop.core import batch, jobs
 from aiml3d_desktop.core.batch import DONE, FAILED, RUNNING, WAITING, BatchQueue
 from aiml3d_desktop.core.cancel import CancelToken
@@ -144,6 +146,8 @@ def test_parallel_jobs_share_the_rate_limit_wait(fake_api, job_options, tmp_path
 
 KILLED_RUNNER = """
 import sys
+import pytest
+
 from aiml3d_desktop.core import batch, jobs
 from aiml3d_desktop.core.library import Library
 from aiml3d_desktop.core.netpolicy import RetryPolicy
@@ -249,3 +253,31 @@ def test_the_command_line_stops_at_a_wrong_key_with_one_message(
     assert "HTTP 401" in err.err and "(3 not made)" in err.err
     assert "0 of 3 done, 3 not started" in err.out
     assert len(fake_api.calls("api")) == 1
+
+
+def test_ctrl_c_that_reaches_a_lane_thread_still_stops_the_batch_at_once():
+    """The kernel may hand SIGINT to any thread; Python acts on it only when the main thread
+    runs. A main thread blocked on the lanes would let the running item finish (and be paid
+    for, and copied out) before Ctrl-C took effect."""
+    import threading
+
+    queue = BatchQueue()
+    queue.add(["a.png", "b.png"])
+    inside = threading.Event()
+
+    def execute(item, cancel):
+        inside.set()
+        cancel.wait(30)  # a long request; cancelling cuts it short
+        return None, "made"
+
+    def interrupt_a_lane():
+        inside.wait(5)
+        lane = next(t for t in threading.enumerate() if t.name.startswith("batch"))
+        signal.pthread_kill(lane.ident, signal.SIGINT)
+
+    threading.Thread(target=interrupt_a_lane).start()
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        batch.run(queue, execute, jobs=1)
+    assert time.monotonic() - started < 3
+    assert [i.status for i in queue.items()] == ["cancelled", WAITING]

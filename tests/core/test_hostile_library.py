@@ -240,7 +240,9 @@ def test_leftovers_of_a_killed_writer_are_swept_and_a_live_ones_kept(tmp_path):
     assert fileio.sweep_partials(out) == 1 and files_in(out) == []
 
 
-def test_generate_into_a_folder_sweeps_what_a_killed_run_left(fake_api, tmp_path, photo):
+def test_generate_into_a_folder_sweeps_what_a_killed_run_left(
+    fake_api, tmp_path, photo, monkeypatch
+):
     out = tmp_path / "out"
     fake_api.slow_seconds = 30
     fake_api.queue("slow-download")
@@ -267,7 +269,7 @@ def test_generate_into_a_folder_sweeps_what_a_killed_run_left(fake_api, tmp_path
     proc.wait()
     (leftover,) = files_in(out)
     assert leftover.endswith(".part")
-    os.environ["AIMLAPI_KEY"] = fake_api.KEY
+    monkeypatch.setenv("AIMLAPI_KEY", fake_api.KEY)
     assert (
         cli.main(
             [
