@@ -4,7 +4,12 @@
 venv=packaging/build/venv
 [ -x $venv/bin/python ] || "${PYTHON:-python3}" -m venv $venv
 $venv/bin/python -m pip install -q --upgrade pip
-$venv/bin/python -m pip install -q -e ".[build]"
+# The versions CI tests (constraints.txt, made on Python 3.11): the bundle ships them.
+constraints=()
+if $venv/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  constraints=(-c constraints.txt)
+fi
+$venv/bin/python -m pip install -q ${constraints[@]+"${constraints[@]}"} -e ".[build]"
 version=$($venv/bin/python -c "import aiml3d_desktop; print(aiml3d_desktop.__version__)")
 $venv/bin/python packaging/make_icons.py packaging/build/icons
 cp packaging/build/icons/aiml3d.icns packaging/build/icons/aiml3d.ico packaging/build/

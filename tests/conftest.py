@@ -78,6 +78,15 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setattr(keys, "_seen_key", None)
     keyring.set_keyring(fail.Keyring())
     yield home
+    # The app's log file (logfile.setup(), by a window or an in-process command) was this
+    # test's: close it, and let the package's records reach pytest again.
+    import logging
+
+    package = logging.getLogger("aiml3d_desktop")
+    for handler in list(package.handlers):
+        package.removeHandler(handler)
+        handler.close()
+    package.propagate = True
 
 
 @pytest.fixture
@@ -92,7 +101,7 @@ def window(qtbot, fake_api, monkeypatch, isolated):
     monkeypatch.setenv("AIML_API_BASE", fake_api.base_url)
     before = {t for t in threading.enumerate()}
     win = MainWindow()
-    win.generation.retry = FAST
+    win.generation.retry = win.batch.retry = FAST  # quick retries for the tests
     qtbot.addWidget(win)
     win.resize(1200, 760)
     win.show()
@@ -172,6 +181,20 @@ def wait_for(condition, timeout: float = 20.0, what: str = "the condition") -> N
         if time.monotonic() > deadline:
             pytest.fail(f"{what} did not come true within {timeout} s")
         time.sleep(0.01)
+
+
+def cancel_when(condition, token) -> dict:
+    """Cancel ``token`` from another thread as soon as ``condition`` holds; the dict returned
+    gets the moment of the cancel as "at" (time.monotonic()), to measure from."""
+    when: dict = {}
+
+    def watch() -> None:
+        wait_for(condition, what="the moment to cancel")
+        when["at"] = time.monotonic()
+        token.cancel()
+
+    threading.Thread(target=watch, daemon=True).start()
+    return when
 
 
 def corpus_file(*parts: str) -> Path:

@@ -7,11 +7,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"${PYTHON:-python3}" -m venv "$tmp/venv"
+python="${PYTHON:-python3}"
+if ! "$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  echo "constraints.txt is made on Python 3.11 (CI's); set PYTHON to a python3.11" >&2
+  exit 2
+fi
+"$python" -m venv "$tmp/venv"
 "$tmp/venv/bin/python" -m pip install -q --upgrade pip
-"$tmp/venv/bin/python" -m pip install -q ".[dev]"
+"$tmp/venv/bin/python" -m pip install -q ".[dev,build]"  # the tests' and the bundle's
 {
-  echo "# What CI installs (tools/test.sh: pip install -c constraints.txt). Refreshed by"
+  echo "# What CI installs (tools/test.sh and packaging/bundle.sh: pip install -c"
+  echo "# constraints.txt). Refreshed by"
   echo "# tools/refresh-constraints.sh on $(date -u +%Y-%m-%d) with $("$tmp/venv/bin/python" --version)."
   "$tmp/venv/bin/python" -m pip freeze --exclude aiml3d-desktop
 } > constraints.txt

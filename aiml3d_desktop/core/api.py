@@ -197,6 +197,12 @@ class AimlClient:
                     status=response.status_code,
                 ) from None
             except requests.RequestException as exc:
+                log.info(
+                    "POST %s failed after %.2f s: %s",
+                    path,
+                    time.monotonic() - started,
+                    type(exc).__name__,
+                )
                 self._cancel.check()
                 if watch.expired:
                     raise _too_slow(self._timeouts) from None

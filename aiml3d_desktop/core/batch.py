@@ -199,6 +199,18 @@ class BatchQueue:
                 item.status, item.message, item.entry_id = status, message, entry_id
                 self._save()
 
+    def settle(self, item_id: str, error: Aiml3DError) -> bool:
+        """What a running item that failed becomes: cancelled, failed (with the error's one
+        line), or waiting again when the error stops the whole queue (then True)."""
+        if stops_the_queue(error):
+            self.requeue(item_id)
+            return True
+        if isinstance(error, Cancelled):
+            self.finish(item_id, CANCELLED, "cancelled")
+        else:
+            self.finish(item_id, FAILED, str(error))
+        return False
+
     def requeue(self, item_id: str) -> None:
         """Back to waiting: a retry, or a running item stopped by closing the app."""
         with self._lock:
@@ -291,35 +303,37 @@ def run(
             on_change(item)
             try:
                 entry_id, message = execute(item, cancel)
-            except Cancelled:
-                queue.finish(item.id, CANCELLED, "cancelled")
             except Exception as exc:  # noqa: BLE001 - one item's failure, of any kind, is its own
                 if not isinstance(exc, Aiml3DError):  # the traceback, for the log file
                     log.warning("batch item %s failed", item.label, exc_info=exc)
                 error = as_error(exc)
-                if stops_the_queue(error):
-                    queue.requeue(item.id)
+                if queue.settle(item.id, error):
                     stopped.append(error)
-                else:
-                    queue.finish(item.id, FAILED, str(error))
             else:
                 queue.finish(item.id, DONE, message, entry_id)
             on_change(queue.get(item.id) or item)
 
+    _run_lanes(lane, max(1, min(jobs, MAX_JOBS)), cancel)
+    return stopped[0] if stopped else None
+
+
+def _run_lanes(lane: Callable[[], None], count: int, cancel: CancelToken) -> None:
+    """``lane`` on ``count`` threads until each returns. A fault of the queue itself in one
+    lane stops the others and is raised here; so is Ctrl-C, once every lane has stopped."""
     failures: list[BaseException] = []
-    count = max(1, min(jobs, MAX_JOBS))
     finished = [threading.Event() for _ in range(count)]
 
-    def guarded_lane(done: threading.Event) -> None:
+    def guarded(done: threading.Event) -> None:
         try:
             lane()
-        except BaseException as exc:  # a fault of the queue itself: raised in the caller
+        except BaseException as exc:
             failures.append(exc)
+            cancel.cancel()  # no more items spent after a fault
         finally:
             done.set()
 
     threads = [
-        threading.Thread(target=guarded_lane, args=(done,), name=f"batch-{n}")
+        threading.Thread(target=guarded, args=(done,), name=f"batch-{n}")
         for n, done in enumerate(finished)
     ]
     try:
@@ -339,7 +353,6 @@ def run(
         raise
     if failures:
         raise failures[0]
-    return stopped[0] if stopped else None
 
 
 def _now() -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from aiml3d_desktop.core import download, images, mesh
+from aiml3d_desktop.core import batch, download, images, mesh
 from aiml3d_desktop.core.api import AimlClient
 from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.errors import InputError
@@ -35,7 +35,6 @@ from aiml3d_desktop.core.settings import Settings
 from aiml3d_desktop.core.stages import Progress, Stage, no_progress
 
 if TYPE_CHECKING:
-    from aiml3d_desktop.core.batch import QueueItem
     from aiml3d_desktop.core.entry import Entry
     from aiml3d_desktop.core.library import Library
 
@@ -318,7 +317,7 @@ def generate_to_library(
 
 
 def generate_item(
-    item: QueueItem,
+    item: batch.QueueItem,
     library: Library | None,
     out_dir: Path | None,
     options: JobOptions,
@@ -328,8 +327,6 @@ def generate_item(
 ) -> tuple[Entry | None, JobResult]:
     """One batch queue item, made with the settings it was queued with: into the library, or
     (without one) into ``out_dir``."""
-    from aiml3d_desktop.core.batch import PROMPT
-
     options = replace(options, backend=item.backend, prepare=item.prepare, max_side=item.max_side)
     try:
         params = TriposrParams(**item.params).validate()
@@ -338,7 +335,7 @@ def generate_item(
             "This queue item's parameters are from another version",
             hint="Remove it and add the picture again.",
         ) from None
-    prompt = item.source if item.kind == PROMPT else None
+    prompt = item.source if item.kind == batch.PROMPT else None
     how = {"progress": progress, "cancel": cancel, **item.draw_options}
     if library is None:
         if out_dir is None:

@@ -171,8 +171,10 @@ def ply_counts(path: Path) -> tuple[int, int]:
     """How many vertices and faces a PLY file's header promises (0 where it cannot tell)."""
     with open(path, "rb") as fh:
         head = fh.read(4096)
-    counts = [re.search(rb"^element %s (\d+)" % kind, head, re.M) for kind in (b"vertex", b"face")]
-    return tuple(int(m.group(1)) if m else 0 for m in counts)  # type: ignore[return-value]
+    vertices, faces = (
+        re.search(rb"^element %s (\d+)" % kind, head, re.M) for kind in (b"vertex", b"face")
+    )
+    return (int(vertices.group(1)) if vertices else 0, int(faces.group(1)) if faces else 0)
 
 
 def plural(count: int, word: str) -> str:

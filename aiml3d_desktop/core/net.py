@@ -17,6 +17,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urljoin
 
 import requests
@@ -137,7 +138,7 @@ class _Sockets:
 
 
 def _pool_classes(sockets: _Sockets, local_ok: bool) -> dict:
-    def tracked(connection_cls):
+    def tracked(connection_cls: Any) -> Any:  # HTTP or HTTPS: the same checks on both
         class Tracked(connection_cls):
             def _new_conn(self):
                 sock = super()._new_conn()

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from aiml3d_desktop.core import batch, keys
 from aiml3d_desktop.core import settings as settings_mod
-from aiml3d_desktop.core.errors import Aiml3DError, Cancelled
+from aiml3d_desktop.core.errors import Aiml3DError
 from aiml3d_desktop.core.fileio import Claim
 from aiml3d_desktop.core.stages import Stage, describe
 from aiml3d_desktop.gui import tasks
@@ -41,12 +40,13 @@ class BatchController(QObject):
         self,
         runner: Runner,
         conf: Settings,
-        retry: Callable[[], RetryPolicy],
+        retry: RetryPolicy,
         panel: QueuePanel,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.runner, self.conf, self.retry, self.panel = runner, conf, retry, panel
+        panel.set_jobs(conf.batch_jobs)
         self.queue: batch.BatchQueue | None = None  # once the library is open
         self.library: Library | None = None
         self._queue_claim: Claim | None = None  # this window keeps the library's queue
@@ -58,7 +58,6 @@ class BatchController(QObject):
         self._clock = QTimer(self)  # the seconds of a running generation tick on
         self._clock.setInterval(1000)
         self._clock.timeout.connect(self._show_stages)
-        panel.jobs.setValue(conf.batch_jobs)
         panel.jobs_changed.connect(self._set_jobs)
         panel.paused_changed.connect(self.pump)
         panel.retry_requested.connect(self.retry_items)
@@ -106,7 +105,7 @@ class BatchController(QObject):
 
     @property
     def paused(self) -> bool:
-        return self.panel.pause.isChecked()
+        return self.panel.paused()
 
     @property
     def active(self) -> bool:
@@ -119,7 +118,7 @@ class BatchController(QObject):
             self.queue is not None
             and not self.paused
             and not self._closing
-            and len(self._workers) < self.panel.jobs.value()
+            and len(self._workers) < self.panel.jobs_wanted()
         ):
             item = self.queue.take()
             if item is None:
@@ -130,7 +129,7 @@ class BatchController(QObject):
                 item,
                 self.conf,
                 keys.get_key(),
-                self.retry(),
+                self.retry,
                 succeeded=self._item_done,
                 failed=self._item_failed,
                 progress=self._item_progress,
@@ -155,13 +154,14 @@ class BatchController(QObject):
             self.panel.show_items(self.queue.items(), texts)
 
     def _finished_item(self) -> str | None:
-        item_id = self._workers.pop(self.sender(), None)
-        self._stages.pop(item_id, None)
+        item_id = self._workers.pop(cast("Worker", self.sender()), None)
+        if item_id is not None:
+            self._stages.pop(item_id, None)
         return item_id
 
     @Slot(object, object, object)
     def _item_progress(self, stage: Stage, done, total) -> None:
-        item_id = self._workers.get(self.sender())
+        item_id = self._workers.get(cast("Worker", self.sender()))
         if item_id is None:
             return
         previous = self._stages.get(item_id)
@@ -185,17 +185,11 @@ class BatchController(QObject):
             if item_id in self._remove_when_stopped:
                 self._remove_when_stopped.discard(item_id)
                 self.queue.remove([item_id])
-            elif batch.stops_the_queue(error):  # no key, a wrong key, no credits: pause
-                self.queue.requeue(item_id)
-                if not self.paused:  # one message, not one per running item
-                    self.panel.set_paused(True)
-                    self.error.emit(error, "The queue is paused")
-            elif isinstance(error, Cancelled):
-                self.queue.finish(item_id, batch.CANCELLED, "cancelled")
-            else:
-                self.queue.finish(
-                    item_id, batch.FAILED, error.message + (f" {error.hint}" if error.hint else "")
-                )
+            elif self.queue.settle(item_id, error) and not self.paused:
+                # No key, a wrong key, no credits: paused, with one message (not one per
+                # running item).
+                self.panel.set_paused(True)
+                self.error.emit(error, "The queue is paused")
         self.pump()
         self._say_when_idle()
 
@@ -209,6 +203,8 @@ class BatchController(QObject):
 
     @Slot(list)
     def retry_items(self, ids: list[str]) -> None:
+        if self.queue is None:  # nothing is listed before the library opens
+            return
         for item_id in ids:
             item = self.queue.get(item_id)
             if item is not None and item.status in (batch.FAILED, batch.CANCELLED):
@@ -217,6 +213,8 @@ class BatchController(QObject):
 
     @Slot(list)
     def cancel_items(self, ids: list[str]) -> None:
+        if self.queue is None:
+            return
         for item_id in ids:
             if not self.queue.cancel_waiting(item_id):
                 for worker, running in self._workers.items():
@@ -229,12 +227,14 @@ class BatchController(QObject):
     def remove_items(self, ids: list[str]) -> None:
         self.cancel_items(ids)
         self._remove_when_stopped.update(set(ids) & set(self._workers.values()))  # once stopped
-        self.queue.remove(ids)
+        if self.queue is not None:
+            self.queue.remove(ids)
         self._refresh()
 
     @Slot()
     def clear_finished(self) -> None:
-        self.queue.clear_finished()
+        if self.queue is not None:
+            self.queue.clear_finished()
         self._refresh()
 
     @Slot(int)

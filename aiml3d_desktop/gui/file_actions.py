@@ -1,11 +1,12 @@
 """What the File menu's dialogs do: open, queue, export, screenshots, the snapshot sheet,
 settings. Files are written on workers, whole or not at all.
 
-Given what it works with, it speaks through signals; the window tells it what is on screen
-(``showing``)."""
+Given what it works with, it speaks through signals; it asks the window what is on screen
+(``on_screen``) when it needs to know."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,6 @@ from aiml3d_desktop.gui.widgets.settings_dialog import SettingsDialog
 if TYPE_CHECKING:
     from aiml3d_desktop.core.entry import Entry
     from aiml3d_desktop.core.settings import Settings
-    from aiml3d_desktop.gui.status_line import StatusLine
     from aiml3d_desktop.gui.widgets.image_panel import ImagePanel
     from aiml3d_desktop.gui.widgets.viewer import Viewer
     from aiml3d_desktop.gui.workers import Runner
@@ -42,28 +42,17 @@ class FileActions(QObject):
         self,
         dialogs: QWidget,
         runner: Runner,
-        status: StatusLine,
         conf: Settings,
         ui: QSettings,
         viewer: Viewer,
         picture: ImagePanel,
         thumbnails: offscreen.ThumbnailMaker,
+        on_screen: Callable[[], tuple[LoadedMesh | None, Entry | None]],
     ) -> None:
         super().__init__(dialogs)
-        self.dialogs, self.runner, self.status_line, self.conf, self.ui = (
-            dialogs,
-            runner,
-            status,
-            conf,
-            ui,
-        )
+        self.dialogs, self.runner, self.conf, self.ui = dialogs, runner, conf, ui
         self.viewer, self.picture, self.thumbnails = viewer, picture, thumbnails
-        self.loaded: LoadedMesh | None = None  # on screen, and its entry if it is one
-        self.entry: Entry | None = None
-        self._sheet_path = ""  # where the snapshot sheet being made goes
-
-    def showing(self, loaded: LoadedMesh | None, entry: Entry | None) -> None:
-        self.loaded, self.entry = loaded, entry
+        self.on_screen = on_screen  # the mesh shown, and its library entry if it is one
 
     @Slot()
     def choose_picture(self) -> None:
@@ -98,13 +87,11 @@ class FileActions(QObject):
         if folder:
             self.queue_requested.emit([folder])
 
-    def _start(self, fn, *args, succeeded) -> None:
-        self.runner.start(fn, *args, succeeded=succeeded, progress=self.status_line.progress)
-
     @Slot()
     def export_mesh(self) -> None:
-        if self.loaded is not None:
-            self._export(self.loaded, self.entry.title if self.entry else self.loaded.path.stem)
+        loaded, entry = self.on_screen()
+        if loaded is not None:
+            self._export(loaded, entry.title if entry else loaded.path.stem)
 
     @Slot(object)
     def export_entry(self, entry: Entry) -> None:
@@ -117,36 +104,38 @@ class FileActions(QObject):
         if path:
             if not Path(path).suffix:
                 path += "." + chosen.split("*.")[1].rstrip(")")
-            self._start(tasks.export_mesh, what, path, succeeded=self._saved)
+            self.runner.start(tasks.export_mesh, what, path, succeeded=self._saved)
 
     @Slot()
     def save_screenshot(self) -> None:
-        name = (self.loaded.path.stem if self.loaded else "view") + ".png"
+        loaded, _ = self.on_screen()
+        name = (loaded.path.stem if loaded else "view") + ".png"
         path = self._save_path("Save screenshot", name)
         if path:
             frame = self.viewer.grabFramebuffer()
-            self._start(tasks.save_image, frame, path, succeeded=self._saved)
+            self.runner.start(tasks.save_image, frame, path, succeeded=self._saved)
 
     @Slot()
     def save_snapshot_sheet(self) -> None:
         """Front, back, left, right and top views beside the reference picture, in one PNG."""
-        if self.loaded is None:
+        loaded, entry = self.on_screen()
+        if loaded is None:
             return
-        name = (self.entry.title if self.entry else self.loaded.path.stem) + "-sheet.png"
+        title = entry.title if entry else loaded.path.stem
+        name = title + "-sheet.png"
         path = self._save_path("Save snapshot sheet", name)
         if path:
-            self._sheet_path = path
-            self._start(tasks.mesh_normals, self.loaded, succeeded=self._render_sheet)
+            self.runner.start(tasks.sheet_ready, loaded, title, path, succeeded=self._render_sheet)
 
     @Slot(object)
-    def _render_sheet(self, loaded: LoadedMesh) -> None:
+    def _render_sheet(self, ready: tuple[LoadedMesh, str, str]) -> None:
+        loaded, title, path = ready
         viewer = self.viewer
         views = self.thumbnails.renderer().render(
             loaded.arrays, offscreen.SHEET_VIEWS, 512, viewer.up_axis, viewer.background()
         )
-        title = self.entry.title if self.entry else loaded.path.name
         sheet = offscreen.compose_sheet(title, self.picture.image(), views)
-        self._start(tasks.save_image, sheet, self._sheet_path, succeeded=self._saved)
+        self.runner.start(tasks.save_image, sheet, path, succeeded=self._saved)
 
     @Slot(object)
     def _saved(self, path) -> None:

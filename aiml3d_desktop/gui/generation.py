@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from aiml3d_desktop.core import batch, keys
 from aiml3d_desktop.core import settings as settings_mod
 from aiml3d_desktop.core.errors import Aiml3DError, InputError, LibraryError
-from aiml3d_desktop.core.netpolicy import RetryPolicy
 from aiml3d_desktop.core.params import LOCAL_MODEL, TriposrParams
 from aiml3d_desktop.core.stages import Stage
 from aiml3d_desktop.gui import tasks
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.library import Library
+    from aiml3d_desktop.core.netpolicy import RetryPolicy
     from aiml3d_desktop.core.settings import Settings
     from aiml3d_desktop.gui.batch_controller import BatchController
     from aiml3d_desktop.gui.status_line import StatusLine
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from aiml3d_desktop.gui.workers import Runner, Worker
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class GenerationController(QObject):
@@ -50,6 +52,7 @@ class GenerationController(QObject):
         prompt: PromptBox,
         params: ParamsPanel,
         queue: BatchController,
+        retry: RetryPolicy,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -57,9 +60,7 @@ class GenerationController(QObject):
         self.picture, self.prompt, self.params, self.queue = picture, prompt, params, queue
         self.library: Library | None = None  # once it is open
         self.job: Worker | None = None  # the generation (or drawing) in progress, if any
-        # One rate-limit wait for all the window's requests, queue included; tests shorten
-        # its retries.
-        self.retry = RetryPolicy()
+        self.retry = retry  # the window's: one rate-limit wait for all its requests
         self._generate_when_drawn = False  # Generate pressed with a prompt and no picture
 
     @Slot()
@@ -164,8 +165,8 @@ class GenerationController(QObject):
         queued = {
             "params": params.as_dict(),
             "backend": backend,
-            "prepare": self.params.prepare.isChecked(),
-            "max_side": self.params.max_side.value(),
+            "prepare": self.params.prepares(),
+            "max_side": self.params.max_side_px(),
             "draw_options": self.prompt.options() if kind == batch.PROMPT else {},
         }
         count = self.queue.add(sources, kind, queued)
@@ -189,8 +190,8 @@ class GenerationController(QObject):
         conf = self.conf
         chosen = (
             self.params.backend_key(),
-            self.params.prepare.isChecked(),
-            self.params.max_side.value(),
+            self.params.prepares(),
+            self.params.max_side_px(),
         )
         if chosen != (conf.backend, conf.prepare, conf.max_side):
             conf.backend, conf.prepare, conf.max_side = chosen
@@ -217,14 +218,10 @@ class GenerationController(QObject):
             self.error.emit(error, "No library")
         return self.library is not None
 
-    def _start(self, fn, *args, succeeded) -> None:
-        self.job = self.status_line.owner = self.runner.start(
-            fn,
-            *args,
-            succeeded=succeeded,
-            failed=self._failed,
-            progress=self.status_line.progress,
-        )
+    def _start(self, fn: Callable[..., T], *args: object, succeeded: Callable[[T], object]) -> None:
+        """The one job of this controller: while it runs, the status bar is its own."""
+        job = self.runner.start(fn, *args, succeeded=succeeded, failed=self._failed)
+        self.job = self.status_line.owner = job
         self.busy_changed.emit(True)
 
     def _done(self) -> None:

@@ -29,6 +29,7 @@ from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, InputError, Libra
 from aiml3d_desktop.core.fileio import path_kind
 from aiml3d_desktop.core.library import Entry, Library
 from aiml3d_desktop.core.mesh import READ_FORMATS, LoadedMesh
+from aiml3d_desktop.core.netpolicy import RetryPolicy
 from aiml3d_desktop.core.params import TriposrParams
 from aiml3d_desktop.gui import state, tasks
 from aiml3d_desktop.gui.batch_controller import BatchController
@@ -44,7 +45,7 @@ from aiml3d_desktop.gui.widgets.params_panel import ParamsPanel
 from aiml3d_desktop.gui.widgets.prompt_box import PromptBox
 from aiml3d_desktop.gui.widgets.queue_panel import QueuePanel
 from aiml3d_desktop.gui.widgets.stats_panel import StatsPanel
-from aiml3d_desktop.gui.workers import Runner, Worker
+from aiml3d_desktop.gui.workers import Runner
 
 if TYPE_CHECKING:
     from aiml3d_desktop.gui.widgets.compare_window import CompareWindow
@@ -63,9 +64,10 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.conf, warnings = settings_mod.load()
         self.ui = state.window_state()
-        self.runner = Runner(self.report_error, self)
-        self.runner.idle.connect(self._idle)
         self.status = StatusLine(self.statusBar(), self)
+        # Every job's errors go to the one route, its progress to the status bar.
+        self.runner = Runner(self.report_error, self.status.progress, self)
+        self.runner.idle.connect(self._idle)
         early = list(files) if len(files) == 1 and _is_mesh_file(files[0]) else []
         for source in early:
             self._start_open(source)
@@ -130,9 +132,9 @@ class MainWindow(QMainWindow):
         """The controllers, given what they work with; the window listens to them."""
         self.thumbnails = offscreen.ThumbnailMaker(self.runner, self)
         self.queue_panel = QueuePanel()
-        self.batch = BatchController(
-            self.runner, self.conf, lambda: self.generation.retry, self.queue_panel, self
-        )
+        # One retry policy, and so one rate-limit wait, for all the window's requests.
+        self.retry = RetryPolicy()
+        self.batch = BatchController(self.runner, self.conf, self.retry, self.queue_panel, self)
         self.batch.open_requested.connect(self.open_entry_id)
         self.batch.status.connect(self.status.show)
         self.batch.error.connect(self.report_error)
@@ -144,6 +146,7 @@ class MainWindow(QMainWindow):
             self.prompt,
             self.params,
             self.batch,
+            self.retry,
             self,
         )
         self.generation.generated.connect(self._generated)
@@ -154,17 +157,25 @@ class MainWindow(QMainWindow):
         self.files = FileActions(
             self,
             self.runner,
-            self.status,
             self.conf,
             self.ui,
             self.viewer,
             self.image_panel,
             self.thumbnails,
+            self.on_screen,
         )
         self.files.open_requested.connect(self.open_path)
         self.files.queue_requested.connect(self.generation.queue_paths)
         self.files.settings_changed.connect(self._settings_changed)
         self.files.status.connect(self.status.show)
+
+    def set_up_axis(self, axis: str) -> None:
+        """The view and the thumbnails made from now on turn the model the same way."""
+        self.viewer.set_up_axis(axis if axis in ("y", "z") else "y")
+        self.thumbnails.up_axis = self.viewer.up_axis
+
+    def on_screen(self) -> tuple[LoadedMesh | None, Entry | None]:
+        return self.loaded, self.entry
 
     @Slot(bool)
     def _set_busy(self, busy: bool) -> None:
@@ -257,8 +268,7 @@ class MainWindow(QMainWindow):
         if not (isinstance(splitter, QByteArray) and self.splitter.restoreState(splitter)):
             self.splitter.setSizes([420, 600])
             self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal)
-        self.viewer.set_up_axis(str(ui.value("upAxis", "y")))
-        self.thumbnails.up_axis = self.viewer.up_axis
+        self.set_up_axis(str(ui.value("upAxis", "y")))
         self.menu_actions.sync_view_options()
 
     def _save_ui(self) -> None:
@@ -280,6 +290,7 @@ class MainWindow(QMainWindow):
     # Errors: the one route
 
     @Slot(object)
+    @Slot(object, str)
     def report_error(self, error: Aiml3DError, title: str = "Something went wrong") -> None:
         if isinstance(error, Cancelled):
             self.status.show("Cancelled — nothing was kept")
@@ -296,34 +307,29 @@ class MainWindow(QMainWindow):
 
     def _start_open(self, source: str) -> None:
         if _is_mesh_file(source):
-            self.start(tasks.open_mesh, source, succeeded=self._mesh_opened)
+            self.runner.start(tasks.open_mesh, source, succeeded=self._mesh_opened)
         else:
-            self.start(
+            self.runner.start(
                 tasks.open_picture,
                 source,
                 self.params.fill(),
-                self.params.max_side.value(),
+                self.params.max_side_px(),
                 succeeded=self._picture_opened,
             )
 
     def open_image_data(self, image: QImage) -> None:
-        self.start(tasks.save_pasted_image, image.copy(), succeeded=self._picture_opened)
-
-    def start(self, fn, *args, succeeded) -> Worker:
-        """A small job for the window (opening, exporting), its progress in the status bar;
-        its errors go the runner's one route."""
-        return self.runner.start(fn, *args, succeeded=succeeded, progress=self.status.progress)
+        self.runner.start(tasks.save_pasted_image, image.copy(), succeeded=self._picture_opened)
 
     @Slot()
     def _reframe(self) -> None:
         """Show the picture as it will now be sent (framing on or off, another ratio)."""
         preview = self.image_panel.preview
         if preview is not None and not preview.is_url and preview.drawing is None:
-            self.start(
+            self.runner.start(
                 tasks.open_picture,
                 preview.source,
                 self.params.fill(),
-                self.params.max_side.value(),
+                self.params.max_side_px(),
                 succeeded=self._picture_opened,
             )
 
@@ -350,7 +356,9 @@ class MainWindow(QMainWindow):
         the library is not what the window's first second is for."""
         if self._library_wanted and self._shown and not self.runner.busy:
             self._library_wanted = False
-            self.start(tasks.open_library, self.conf.library_path, succeeded=self._library_opened)
+            self.runner.start(
+                tasks.open_library, self.conf.library_path, succeeded=self._library_opened
+            )
 
     @Slot(object)
     def _library_opened(self, result) -> None:
@@ -377,12 +385,12 @@ class MainWindow(QMainWindow):
             )
             return
         self._opening_entry = entry
-        self.start(tasks.open_mesh, str(entry.mesh_path), succeeded=self._mesh_opened)
+        self.runner.start(tasks.open_mesh, str(entry.mesh_path), succeeded=self._mesh_opened)
         picture = entry.source_path or (
             entry.folder / entry.uploaded_file if entry.uploaded_file else None
         )
         if picture is not None and picture.is_file():
-            self.start(tasks.open_picture, str(picture), succeeded=self._picture_opened)
+            self.runner.start(tasks.open_picture, str(picture), succeeded=self._picture_opened)
         else:
             self.image_panel.set_preview(None)
         if entry.params:
@@ -402,7 +410,7 @@ class MainWindow(QMainWindow):
     def add_to_library(self) -> None:
         if self.loaded is None or self.entry is not None or self.library is None:
             return
-        self.start(
+        self.runner.start(
             tasks.import_to_library, self.library, self.loaded.path, succeeded=self._imported
         )
 
@@ -411,7 +419,6 @@ class MainWindow(QMainWindow):
         self.library_panel.add_entry(entry)
         if self.loaded is not None and self.entry is None:
             self.entry = entry
-            self.files.showing(self.loaded, entry)
         self.menu_actions.set_mesh_available(True, in_library=True)
         self.status.show(f"Added {entry.title} to the library")
 
@@ -429,7 +436,6 @@ class MainWindow(QMainWindow):
     def show_mesh(self, loaded: LoadedMesh, entry: Entry | None) -> None:
         """Draw first; smooth normals and statistics of a large mesh follow from workers."""
         self.loaded, self.entry = loaded, entry
-        self.files.showing(loaded, entry)
         self.viewer.show_mesh(loaded.arrays)
         if entry is not None:
             self.thumbnails.expect(entry)
@@ -453,9 +459,9 @@ class MainWindow(QMainWindow):
             return
         log.info("mesh on screen: %s", loaded.path)
         if loaded.arrays.normals is None:
-            self.start(tasks.mesh_normals, loaded, succeeded=self._normals_ready)
+            self.runner.start(tasks.mesh_normals, loaded, succeeded=self._normals_ready)
         if not loaded.has_stats:
-            self.start(tasks.mesh_stats, loaded, succeeded=self._stats_ready)
+            self.runner.start(tasks.mesh_stats, loaded, succeeded=self._stats_ready)
 
     @Slot(object)
     def _normals_ready(self, loaded: LoadedMesh) -> None:

@@ -94,7 +94,7 @@ class Actions(QObject):
         group = QActionGroup(self)
         self.up_actions = {}
         for axis, label in (("y", "Y is up (glTF, TripoSR exports)"), ("z", "Z is up")):
-            action = self._add(up, label, partial(viewer.set_up_axis, axis))
+            action = self._add(up, label, partial(self.window.set_up_axis, axis))
             action.setCheckable(True)  # checked state is the group's; triggered still fires
             group.addAction(action)
             self.up_actions[axis] = action

@@ -165,6 +165,14 @@ def mesh_normals(loaded: LoadedMesh, *, progress, cancel) -> LoadedMesh:
     return loaded
 
 
+def sheet_ready(
+    loaded: LoadedMesh, title: str, dest: str, *, progress, cancel
+) -> tuple[LoadedMesh, str, str]:
+    """A snapshot sheet's mesh with smooth normals, with its title and where it goes."""
+    loaded.arrays.smooth_normals()
+    return loaded, title, dest
+
+
 def mesh_stats(loaded: LoadedMesh, *, progress, cancel) -> LoadedMesh:
     loaded.stats  # noqa: B018 - computed here, once; the GUI reads the cached value
     return loaded

@@ -36,7 +36,7 @@ class Worker(QObject):
         super().__init__()
         self.fn, self.args, self.kwargs = fn, args, kwargs
         self.cancel_token = CancelToken()
-        self._last_report = ("", 0.0)  # stage, when
+        self._last_report: tuple[Stage | None, float] = (None, 0.0)  # stage, when
 
     @Slot()
     def run(self) -> None:
@@ -57,7 +57,7 @@ class Worker(QObject):
         finally:
             self.finished.emit()
 
-    def _report(self, stage: str, done=None, total=None) -> None:
+    def _report(self, stage: Stage, done: int | None = None, total: int | None = None) -> None:
         now = time.monotonic()
         last_stage, last_time = self._last_report
         news = stage != last_stage or (total is not None and done == total)
@@ -78,10 +78,13 @@ class Runner(QObject):
     idle = Signal()  # the last running job has finished
 
     def __init__(
-        self, report: Callable[[Aiml3DError], object], parent: QObject | None = None
+        self,
+        report: Callable[[Aiml3DError], object],
+        progress: Callable[[Stage, int | None, int | None], object] | None = None,
+        parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self._report = report
+        self._report, self._progress = report, progress  # the defaults for every job
         self._running: dict[Worker, QThread] = {}
 
     def start(
@@ -94,12 +97,14 @@ class Runner(QObject):
         **kwargs: object,
     ) -> Worker:
         """Run ``fn`` on a new thread; the callbacks (bound slots of GUI objects) get its
-        result, its failure (the error route by default) and its progress."""
+        result, its failure (the error route by default) and its progress (the runner's
+        progress sink, the status bar, by default)."""
         worker = Worker(fn, *args, **kwargs)
         thread = QThread()
         thread.setObjectName(getattr(fn, "__name__", "job"))
         worker.moveToThread(thread)
         worker.failed.connect(failed or self._report)
+        progress = progress or self._progress
         for signal, slot in ((worker.succeeded, succeeded), (worker.progress, progress)):
             if slot is not None:
                 signal.connect(slot)

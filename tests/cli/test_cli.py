@@ -61,7 +61,7 @@ def test_generate_then_info(fake_api, photo, tmp_path):
     out = tmp_path / "out"
     result = run("generate", photo, "-o", out, "--api-base", fake_api.base_url, key=fake_api.KEY)
     assert result.returncode == 0, result.stderr
-    assert "chair.png: generating..." in result.stderr
+    assert "chair.png: generating the model…" in result.stderr
     assert f"-> {out / 'chair.glb'}" in result.stdout and "1 of 1 done" in result.stdout
     assert files_in(out) == ["chair.glb", "chair.glb.json"]
     meta = json.loads((out / "chair.glb.json").read_text())
@@ -452,3 +452,16 @@ def test_folder_and_prompt_through_the_queue_in_parallel(fake_api, tmp_path):
     empty.mkdir()
     nothing = run("generate", empty, key=fake_api.KEY)
     assert nothing.returncode == 1 and "no pictures" in one_error_line(nothing)
+
+
+def test_the_command_line_stops_at_a_wrong_key_with_one_message(
+    fake_api, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("AIMLAPI_KEY", "wrong-key")
+    inputs = [str(p) for p in [make_photo(tmp_path / f"p{n}.png") for n in range(3)]]
+    code = cli.main(["generate", *inputs, "-q", "--jobs", "1", "--api-base", fake_api.base_url])
+    err = capsys.readouterr()
+    assert code == 1 and err.err.count("aiml3d: error:") == 1
+    assert "HTTP 401" in err.err and "(3 not made)" in err.err
+    assert "0 of 3 done, 3 not started" in err.out
+    assert len(fake_api.calls("api")) == 1

@@ -18,6 +18,7 @@ from aiml3d_desktop.core.errors import (
 )
 from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
 from aiml3d_desktop.core.params import TriposrParams
+from tests.conftest import cancel_when
 
 FAST = RetryPolicy(attempts=2, backoff=0.01, jitter=0.01)
 URL_IMAGE = images.prepare("https://example.com/chair.png")
@@ -206,27 +207,22 @@ def test_refused_data_uri_suggests_a_url(fake_api, photo):
 
 
 def test_cancel_interrupts_a_request_in_flight(fake_api):
-    import threading
-
     fake_api.queue("slow")
     token = CancelToken()
-    threading.Timer(0.3, token.cancel).start()
-    start = time.monotonic()
+    when = cancel_when(lambda: fake_api.calls("api"), token)  # the server has the request
     with pytest.raises(Cancelled):
         client(fake_api, read=30, cancel=token).generate_3d(TriposrParams(), URL_IMAGE)
-    assert time.monotonic() - start < 2
+    assert time.monotonic() - when["at"] < 1
 
 
 def test_cancel_interrupts_a_retry_wait(fake_api):
-    import threading
-
     fake_api.queue("429-wait", "429-wait")
     token = CancelToken()
-    threading.Timer(0.3, token.cancel).start()
-    start = time.monotonic()
+    when = cancel_when(lambda: fake_api.calls("api"), token)  # answered: now it waits 1 s
     with pytest.raises(Cancelled):
         client(fake_api, cancel=token).generate_3d(TriposrParams(), URL_IMAGE)
-    assert time.monotonic() - start < 0.9
+    assert time.monotonic() - when["at"] < 0.5
+    assert len(fake_api.calls("api")) == 1  # the retry was never sent
 
 
 def test_invalid_params_never_reach_the_server(fake_api):

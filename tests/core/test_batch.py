@@ -240,21 +240,6 @@ def test_a_key_or_credit_error_stops_the_queue_instead_of_failing_every_item():
     assert [i.status for i in queue.items()] == [WAITING] * 3  # all still to make
 
 
-def test_the_command_line_stops_at_a_wrong_key_with_one_message(
-    fake_api, tmp_path, capsys, monkeypatch
-):
-    from aiml3d_desktop import cli
-
-    monkeypatch.setenv("AIMLAPI_KEY", "wrong-key")
-    inputs = [str(p) for p in pictures(tmp_path / "in", 3)]
-    code = cli.main(["generate", *inputs, "-q", "--jobs", "1", "--api-base", fake_api.base_url])
-    err = capsys.readouterr()
-    assert code == 1 and err.err.count("aiml3d: error:") == 1
-    assert "HTTP 401" in err.err and "(3 not made)" in err.err
-    assert "0 of 3 done, 3 not started" in err.out
-    assert len(fake_api.calls("api")) == 1
-
-
 def test_ctrl_c_that_reaches_a_lane_thread_still_stops_the_batch_at_once():
     """The kernel may hand SIGINT to any thread; Python acts on it only when the main thread
     runs. A main thread blocked on the lanes would let the running item finish (and be paid
@@ -281,3 +266,23 @@ def test_ctrl_c_that_reaches_a_lane_thread_still_stops_the_batch_at_once():
         batch.run(queue, execute, jobs=1)
     assert time.monotonic() - started < 3
     assert [i.status for i in queue.items()] == ["cancelled", WAITING]
+
+
+def test_a_fault_of_the_queue_itself_stops_every_lane():
+    """Not an item's failure (those are the item's own) but the runner's: nothing more is
+    started, and so nothing more is paid for, before it is raised."""
+    queue = BatchQueue()
+    queue.add([f"{n}.png" for n in range(6)])
+    made = []
+
+    def execute(item, cancel):
+        made.append(item.source)
+        return None, "made"
+
+    def on_change(item):
+        if item.source == "0.png" and item.status == RUNNING:
+            raise RuntimeError("the queue's own bug")
+
+    with pytest.raises(RuntimeError, match="own bug"):
+        batch.run(queue, execute, jobs=2, on_change=on_change)
+    assert len(made) <= 1  # at most what the other lane had already started

@@ -13,6 +13,7 @@ from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, DownloadError
 from aiml3d_desktop.core.fileio import safe_filename
 from aiml3d_desktop.core.params import TriposrParams
+from aiml3d_desktop.core.stages import Stage
 from tests.conftest import files_in
 
 
@@ -28,7 +29,13 @@ def test_generate_from_file_writes_a_loaded_mesh(fake_api, job_options, photo, t
     assert result.loaded.stats.triangles == len(fake_api.mesh.faces)
     assert result.loaded.arrays.colors is not None  # the vertex colours survived
     order = [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s]
-    assert order == ["preparing", "uploading", "generating", "downloading", "loading"]
+    assert order == [
+        Stage.PREPARING,
+        Stage.UPLOADING,
+        Stage.GENERATING,
+        Stage.DOWNLOADING,
+        Stage.LOADING,
+    ]
     meta = result.generation.as_dict()
     assert meta["request_id"] and meta["credits_used"] == 182000
     assert meta["params"] == TriposrParams().as_dict()
@@ -123,7 +130,7 @@ def test_cancel_during_download_is_prompt_and_clean(fake_api, job_options, photo
     seen = threading.Event()
 
     def progress(stage, done, total):
-        if stage == "downloading" and done:
+        if stage is Stage.DOWNLOADING and done:
             seen.set()
             token.cancel()
 

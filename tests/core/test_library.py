@@ -20,6 +20,7 @@ from aiml3d_desktop.core import jobs, mesh
 from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, LibraryError, MeshLoadError
 from aiml3d_desktop.core.library import Library
 from aiml3d_desktop.core.params import TriposrParams
+from aiml3d_desktop.core.stages import Stage
 from tests.conftest import ROOT, corpus_file, files_in
 
 
@@ -76,7 +77,7 @@ def test_cancelled_generation_leaves_nothing(fake_api, job_options, photo, tmp_p
     cancel = CancelToken()
 
     def progress(stage, done, total):
-        if stage == "downloading":
+        if stage is Stage.DOWNLOADING:
             cancel.cancel()
 
     with pytest.raises(Cancelled):

@@ -12,6 +12,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from aiml3d_desktop.core.stages import Stage
 from tests.conftest import corpus_file, files_in, library_files, make_photo
 
 pytestmark = pytest.mark.gui
@@ -116,7 +117,7 @@ def test_drop_picture_generate_and_see_the_coloured_mesh(qtbot, window, fake_api
 
 def test_cancel_during_download_leaves_nothing(qtbot, window, fake_api, tmp_path, isolated):
     fake_api.queue("slow-download")
-    start_generation(qtbot, window, tmp_path, "downloading")
+    start_generation(qtbot, window, tmp_path, Stage.DOWNLOADING)
     assert "Downloading" in window.status.label.text()
     qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, window, timeout=3000)  # prompt: well before the 2.5 s trickle ends
@@ -327,7 +328,7 @@ def test_worker_run_directly_reports_result_and_errors(qtbot):
     from aiml3d_desktop.gui.workers import Worker
 
     def job(x, *, progress, cancel):
-        progress("step", 1, 2)
+        progress(Stage.DOWNLOADING, 1, 2)
         if x == "bad":
             raise InputError("bad input")
         if x == "bug":
@@ -341,7 +342,7 @@ def test_worker_run_directly_reports_result_and_errors(qtbot):
         worker.failed.connect(got.append)
         worker.progress.connect(lambda *a, got=got: got.append(a))
         worker.run()
-        assert got[0] == ("step", 1, 2)
+        assert got[0] == (Stage.DOWNLOADING, 1, 2)
         result = got[1]
         if isinstance(result, Aiml3DError):
             assert expect in str(result)
@@ -356,23 +357,23 @@ def test_worker_progress_reaches_the_gui_ten_times_a_second_at_most(qtbot):
     from aiml3d_desktop.gui.workers import PROGRESS_INTERVAL, Worker
 
     def job(*, progress, cancel):
-        progress("generating")
+        progress(Stage.GENERATING)
         for done in range(0, 1001, 1):  # 1,000 reports within a few milliseconds
-            progress("downloading", done, 1000)
-        time.sleep(PROGRESS_INTERVAL * 1.5)
-        progress("downloading", 1000, None)  # a late report within the stage passes
-        progress("loading")
+            progress(Stage.DOWNLOADING, done, 1000)
+        time.sleep(PROGRESS_INTERVAL * 1.5)  # the clock is what is tested: the interval
+        progress(Stage.DOWNLOADING, 1000, None)  # a late report within the stage passes
+        progress(Stage.LOADING)
 
     worker = Worker(job)
     got = []
     worker.progress.connect(lambda *a: got.append(a))
     worker.run()
     assert got == [
-        ("generating", None, None),
-        ("downloading", 0, 1000),
-        ("downloading", 1000, 1000),
-        ("downloading", 1000, None),
-        ("loading", None, None),
+        (Stage.GENERATING, None, None),
+        (Stage.DOWNLOADING, 0, 1000),
+        (Stage.DOWNLOADING, 1000, 1000),
+        (Stage.DOWNLOADING, 1000, None),
+        (Stage.LOADING, None, None),
     ]
 
 
@@ -432,7 +433,7 @@ def test_closing_during_a_generation_stops_cleanly(qtbot, window, fake_api, tmp_
     import time
 
     fake_api.queue("slow")
-    start_generation(qtbot, window, tmp_path, "generating")
+    start_generation(qtbot, window, tmp_path, Stage.GENERATING)
     start = time.monotonic()
     window.close()  # cancels the request in flight and waits for the thread
     assert time.monotonic() - start < 2
@@ -552,7 +553,7 @@ def test_opening_a_picture_mid_generation_keeps_the_generation_status(
     qtbot, window, fake_api, tmp_path
 ):
     fake_api.queue("slow")
-    start_generation(qtbot, window, tmp_path, "generating")
+    start_generation(qtbot, window, tmp_path, Stage.GENERATING)
     drop_file(window, make_photo(tmp_path / "other.png", size=(64, 48)))
     qtbot.waitUntil(lambda: "64 × 48" in caption_text(window), timeout=5000)
     with qtbot.waitSignal(window.status._clock.timeout, timeout=2000):

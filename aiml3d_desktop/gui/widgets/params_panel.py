@@ -99,6 +99,14 @@ class ParamsPanel(QWidget):
         self.prepare.setChecked(conf.prepare)
         self.max_side.setValue(conf.max_side)
 
+    def prepares(self) -> bool:
+        """Whether local pictures are framed before they are sent."""
+        return self.prepare.isChecked()
+
+    def max_side_px(self) -> int:
+        """The longest side a local picture is sent at."""
+        return self.max_side.value()
+
     def fill(self) -> float | None:
         """The share of the framed square the object fills, or None for no framing."""
         if self.backend_key() != "aiml" or not self.prepare.isChecked():

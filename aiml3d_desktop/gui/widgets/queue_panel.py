@@ -178,3 +178,13 @@ class QueuePanel(QWidget):
 
     def set_paused(self, paused: bool) -> None:
         self.pause.setChecked(paused)
+
+    def paused(self) -> bool:
+        return self.pause.isChecked()
+
+    def jobs_wanted(self) -> int:
+        """How many items may run at once."""
+        return self.jobs.value()
+
+    def set_jobs(self, count: int) -> None:
+        self.jobs.setValue(count)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from aiml3d_desktop.cli_output import print_json
+from aiml3d_desktop.cli.output import EXIT_FAILED, EXIT_OK, print_json, warn_all
 
 
 def add_parser(sub) -> None:
@@ -70,8 +70,7 @@ def run(args) -> int:
     conf, warnings = settings.load()
     lib = Library(args.library or conf.library_path)
     if args.action != "check":  # check says all that is wrong in its own words
-        for warning in warnings + lib.warnings:
-            print(f"aiml3d: warning: {warning}", file=sys.stderr)
+        warn_all(warnings + lib.warnings)
     try:
         return ACTIONS[args.action](lib, args)
     finally:
@@ -90,7 +89,7 @@ def _list(lib, args) -> int:
     )
     if args.json:
         print_json([_entry_json(e) for e in entries])
-        return 0
+        return EXIT_OK
     for e in entries:
         stats = e.stats or {}
         flags = ("*" if e.favourite else " ") + ("!" if e.missing else " ")
@@ -99,7 +98,7 @@ def _list(lib, args) -> int:
             f"{stats.get('triangles') or 0:>10,} tris  {e.format:<4} {e.title}"
         )
     print(f"{len(entries)} of {lib.count()} entries", file=sys.stderr)
-    return 0
+    return EXIT_OK
 
 
 def _show(lib, args) -> int:
@@ -109,7 +108,7 @@ def _show(lib, args) -> int:
     for key, value in [] if args.json else entry.items():
         if value not in (None, "", [], {}):
             print(f"{key:<14} {value}")
-    return 0
+    return EXIT_OK
 
 
 def _export(lib, args) -> int:
@@ -117,7 +116,7 @@ def _export(lib, args) -> int:
 
     out = mesh.export(mesh.load(lib.get(args.id).mesh_path).mesh, args.out)
     print(f"wrote {out}")
-    return 0
+    return EXIT_OK
 
 
 def _delete(lib, args) -> int:
@@ -125,19 +124,19 @@ def _delete(lib, args) -> int:
         entry = lib.delete(entry_id)
         print(f"deleted {entry.id} {entry.title}")
     print("restore with: aiml3d library restore ID", file=sys.stderr)
-    return 0
+    return EXIT_OK
 
 
 def _restore(lib, args) -> int:
     for entry_id in args.ids:
         entry = lib.restore(entry_id)
         print(f"restored {entry.id} {entry.title}")
-    return 0
+    return EXIT_OK
 
 
 def _rebuild(lib, args) -> int:
     print(f"the index holds {lib.rebuild()} entries")
-    return 0
+    return EXIT_OK
 
 
 def _import(lib, args) -> int:
@@ -146,7 +145,7 @@ def _import(lib, args) -> int:
         print_json([_entry_json(e) for e in entries])
     for e in [] if args.json else entries:
         print(f"imported {e.id} {e.title}")
-    return 0
+    return EXIT_OK
 
 
 def _check(lib, args) -> int:
@@ -169,7 +168,7 @@ def _check(lib, args) -> int:
         )
         if any(state == "repairable" for _, state, _ in found):
             print("repair with: aiml3d library check --repair", file=sys.stderr)
-    return 0 if all(state == "repaired" for _, state, _ in found) else 1
+    return EXIT_OK if all(state == "repaired" for _, state, _ in found) else EXIT_FAILED
 
 
 ACTIONS = {

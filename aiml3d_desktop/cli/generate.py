@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aiml3d_desktop.cli_output import (
+from aiml3d_desktop.cli.output import (
     EPILOG,
     EXIT_FAILED,
     EXIT_OK,
@@ -22,7 +22,7 @@ from aiml3d_desktop.cli_output import (
     mib,
     warn_all,
 )
-from aiml3d_desktop.core.stages import Stage
+from aiml3d_desktop.core.stages import LABELS, Stage
 
 if TYPE_CHECKING:  # the rest of core is imported where it is used: see run()
     from aiml3d_desktop.core import batch, jobs
@@ -377,7 +377,7 @@ class _Reporter:
 
     def __init__(self, source: str, quiet: bool, bars: bool = True) -> None:
         self.source, self.quiet, self.bars = source, quiet, bars
-        self.stage: str | None = None
+        self.stage: Stage | None = None
         self.bar: Any = None  # a tqdm bar while downloading
 
     def __call__(self, stage: Stage, done: int | None, total: int | None) -> None:
@@ -400,7 +400,7 @@ class _Reporter:
                     disable=None,
                 )
             elif stage is not Stage.UPLOADING:
-                print(f"{self.source}: {stage}...", file=sys.stderr)
+                print(f"{self.source}: {LABELS[stage][0].lower()}…", file=sys.stderr)
         if self.bar is not None and done is not None:
             if total and self.bar.total != total:
                 self.bar.total = total

@@ -8,8 +8,10 @@ import os
 import sys
 from pathlib import Path
 
-from aiml3d_desktop import APP_NAME, __version__, cli_generate, cli_library
-from aiml3d_desktop.cli_output import (
+from aiml3d_desktop import APP_NAME, __version__
+from aiml3d_desktop.cli import generate as cli_generate
+from aiml3d_desktop.cli import library as cli_library
+from aiml3d_desktop.cli.output import (
     EPILOG,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
