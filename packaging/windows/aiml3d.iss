@@ -14,12 +14,16 @@ AppVersion={#AppVersion}
 AppPublisher=AIML 3D Desktop developers
 DefaultDirName={autopf}\AIML 3D Desktop
 DefaultGroupName={#AppName}
+DisableProgramGroupPage=yes
+WizardStyle=modern
 OutputDir=..\..\dist
-OutputBaseFilename=aiml3d-desktop-{#AppVersion}-windows-setup
+OutputBaseFilename=aiml3d-desktop-{#AppVersion}-windows-x64-setup
 SetupIconFile=..\build\icons\aiml3d.ico
 UninstallDisplayIcon={app}\{#AppExe}
 Compression=lzma2
 SolidCompression=yes
+; The bundle is x64 (PyInstaller builds for the Python it runs on): refuse 32-bit Windows.
+ArchitecturesAllowed=x64compatible
 ArchitecturesInstallIn64BitMode=x64compatible
 ChangesAssociations=yes
 PrivilegesRequiredOverridesAllowed=dialog

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -245,7 +244,7 @@ def test_killed_while_saving_leaves_whole_entries_or_none(tmp_path):
         )
         assert proc.stdout.readline().strip() == "READY"
         time.sleep(rng.uniform(0.0, 0.4))
-        proc.send_signal(signal.SIGKILL)
+        proc.kill()  # SIGKILL; TerminateProcess on Windows
         proc.wait()
         proc.stdout.close()
         mid_save += any((root / ".staging").iterdir())  # killed with a draft half made
@@ -267,6 +266,7 @@ def test_killed_while_saving_leaves_whole_entries_or_none(tmp_path):
     assert mid_save >= 3  # and the kills did land in the middle of saves
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes; Windows has ACLs")
 def test_saved_files_get_the_users_usual_permissions(lib, glb):
     """Atomic writes must not leave files private to the owner, as mkstemp would."""
     umask = os.umask(0o022)
