@@ -4,10 +4,11 @@
 # to /Applications to drag it onto). ARCH is this Mac's: arm64 or x86_64.
 #
 # Signing, when MACOS_SIGN_IDENTITY names a "Developer ID Application" identity in a keychain
-# (packaging/macos/import_certificate.sh puts one there in CI): the app with the hardened
-# runtime, then the .dmg. Notarisation, when MACOS_NOTARY_APPLE_ID, MACOS_NOTARY_TEAM_ID and
-# MACOS_NOTARY_PASSWORD (an app-specific password) are set too: the .dmg goes to Apple's
-# notary service and the ticket is stapled to it. Without them the app is ad-hoc signed only.
+# (packaging/macos/import_certificate.sh puts one there in CI): PyInstaller signs every binary
+# and then the app with the hardened runtime (packaging/aiml3d.spec), and this script the .dmg.
+# Notarisation, when MACOS_NOTARY_APPLE_ID, MACOS_NOTARY_TEAM_ID and MACOS_NOTARY_PASSWORD
+# (an app-specific password) are set too: the .dmg goes to Apple's notary service and, once
+# accepted, the ticket is stapled to it. Without them the app is signed ad hoc only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,13 +19,10 @@ dmg="dist/aiml3d-desktop-$version-macos-$(uname -m).dmg"
 identity="${MACOS_SIGN_IDENTITY:-}"
 
 if [ -n "$identity" ]; then
-  # --deep signs every library PyInstaller collected, then the app around them.
-  codesign --force --deep --timestamp --options runtime \
-    --entitlements packaging/macos/entitlements.plist --sign "$identity" "$app"
   codesign --verify --deep --strict "$app"
   echo "signed $app as $identity"
 else
-  echo "MACOS_SIGN_IDENTITY not set: the app is not signed for distribution (ad-hoc only)"
+  echo "MACOS_SIGN_IDENTITY not set: the app is not signed for distribution (ad hoc only)"
 fi
 
 stage=packaging/build/dmg
@@ -43,8 +41,18 @@ if [ -n "$identity" ]; then
   codesign --force --timestamp --sign "$identity" "$dmg"
 fi
 if [ -n "$identity" ] && [ -n "${MACOS_NOTARY_APPLE_ID:-}" ]; then
-  xcrun notarytool submit "$dmg" --wait --apple-id "$MACOS_NOTARY_APPLE_ID" \
-    --team-id "$MACOS_NOTARY_TEAM_ID" --password "$MACOS_NOTARY_PASSWORD"
+  # notarytool exits 0 even when Apple rejects the file: the verdict is in its answer.
+  answer=$(xcrun notarytool submit "$dmg" --wait --timeout 30m --output-format json \
+    --apple-id "$MACOS_NOTARY_APPLE_ID" --team-id "$MACOS_NOTARY_TEAM_ID" \
+    --password "$MACOS_NOTARY_PASSWORD")
+  echo "$answer"
+  field() { python3 -c "import json, sys; print(json.loads(sys.argv[1]).get('$1', ''))" "$answer"; }
+  if [ "$(field status)" != "Accepted" ]; then
+    xcrun notarytool log "$(field id)" --apple-id "$MACOS_NOTARY_APPLE_ID" \
+      --team-id "$MACOS_NOTARY_TEAM_ID" --password "$MACOS_NOTARY_PASSWORD" || true
+    echo "notarisation: $(field status)" >&2
+    exit 1
+  fi
   xcrun stapler staple "$dmg"
   echo "notarised and stapled $dmg"
 elif [ -n "$identity" ]; then

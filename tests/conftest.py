@@ -4,6 +4,7 @@ ones are never touched, and no request leaves 127.0.0.1."""
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -158,6 +159,17 @@ def make_photo(path: Path, size=(256, 256), mode="RGBA", fmt=None) -> Path:
 @pytest.fixture
 def photo(tmp_path) -> Path:
     return make_photo(tmp_path / "chair.png")
+
+
+def generate_args(fake_api, *inputs, out=None, extra=()) -> list[str]:
+    """``aiml3d generate`` of ``inputs`` against the fake API, quietly, into ``out`` if given."""
+    where = ["-o", str(out)] if out else []
+    return ["generate", *map(str, inputs), *where, *extra, "-q", "--api-base", fake_api.base_url]
+
+
+def aiml3d_command(*args: str) -> list[str]:
+    """``aiml3d ARGS`` as a child process: for kills, signals and limits meant for it alone."""
+    return [sys.executable, "-m", "aiml3d_desktop", *args]
 
 
 def files_in(folder: Path) -> list[str]:

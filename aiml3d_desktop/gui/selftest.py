@@ -13,6 +13,7 @@ import os
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 from aiml3d_desktop import APP_NAME, __version__, paths
@@ -40,7 +41,11 @@ def run() -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="aiml3d-self-test-") as home:
         os.environ["AIML3D_HOME"] = home  # the user's settings and library stay untouched
-        ok = _imports() and _mesh_files() and _window()
+        try:
+            ok = _imports() and _mesh_files() and _window()
+        except Exception:  # noqa: BLE001 - printed here: a windowed program would show a dialog
+            traceback.print_exc(file=sys.stdout)
+            ok = False
     print(
         f"self-test {'passed' if ok else 'FAILED'} in {time.monotonic() - started:.1f} s",
         flush=True,
@@ -100,6 +105,7 @@ def _window() -> bool:
         if result or not viewer.item._count:
             return
         image = viewer.grabFramebuffer().convertToFormat(QImage.Format.Format_RGB888)
+        _report("OpenGL", True, _renderer(viewer))
         w, h = image.width(), image.height()
         rows = np.frombuffer(image.constBits(), np.uint8).reshape(h, image.bytesPerLine())
         rgb = rows[:, : w * 3].reshape(h, w, 3).astype(int)
@@ -124,6 +130,18 @@ def _window() -> bool:
     app.exec()
     window.close()
     return bool(result and result[0])
+
+
+def _renderer(viewer) -> str:
+    """Which OpenGL drew the frame: what to look at first when the check fails."""
+    from OpenGL import GL
+
+    viewer.makeCurrent()
+    try:
+        names = (GL.glGetString(n) for n in (GL.GL_RENDERER, GL.GL_VERSION))
+        return ", ".join((name or b"?").decode(errors="replace") for name in names)
+    finally:
+        viewer.doneCurrent()
 
 
 if __name__ == "__main__":

@@ -30,6 +30,19 @@ plutil -extract CFBundleDocumentTypes xml1 -o - "$plist" | grep -q "<string>glb<
   { echo "the app does not declare .glb documents"; exit 1; }
 echo "== version $shown; opens .glb and .gltf documents"
 
+# No binary inside may need a newer macOS than the app says it runs on (pip picks wheels
+# built for the newest macOS the build machine allows).
+declared=$(plutil -extract LSMinimumSystemVersion raw "$plist")
+needed=$(find "$app/Contents" -type f \( -name "*.so" -o -name "*.dylib" -o -perm -u+x \) \
+    -exec otool -l {} + 2>/dev/null |
+  awk '/cmd LC_BUILD_VERSION/ {b = 1} b && $1 == "minos" {print $2; b = 0}
+       /cmd LC_VERSION_MIN_MACOSX/ {v = 1} v && $1 == "version" {print $2; v = 0}' |
+  python3 -c 'import sys; print(max(sys.stdin.read().split(), key=lambda v: tuple(map(int, v.split(".")))))')
+python3 -c 'import sys; a, b = (tuple(map(int, v.split("."))) for v in sys.argv[1:]); sys.exit(a > b)' \
+  "$needed" "$declared" ||
+  { echo "a binary in the app needs macOS $needed; Info.plist says $declared"; exit 1; }
+echo "== binaries need macOS $needed at most; the app asks for $declared"
+
 cli="$app/Contents/MacOS/aiml3d"
 echo "== aiml3d --version: $("$cli" --version)"
 sample=$(find "$app/Contents" -path "*resources/samples/sample.glb" | head -1)
@@ -51,5 +64,5 @@ if [ -n "${MACOS_SIGN_IDENTITY:-}" ] && [ -n "${MACOS_NOTARY_APPLE_ID:-}" ]; the
 fi
 
 echo "== self-test"
-"$app/Contents/MacOS/aiml3d-desktop" --self-test
+perl -e 'alarm shift; exec @ARGV' 300 "$app/Contents/MacOS/aiml3d-desktop" --self-test
 echo "installed app checked"

@@ -1,6 +1,6 @@
 ; Inno Setup script for the Windows installer: Start-menu and desktop shortcuts, .glb/.gltf
 ; opening in the app, and an uninstaller. packaging/build_windows.ps1 passes the version and
-; runs it (iscc) after PyInstaller has made dist\aiml3d-desktop\.
+; runs it (iscc) after PyInstaller has made dist\aiml3d-desktop\, and signs through it.
 #ifndef AppVersion
   #define AppVersion "0.0.0"
 #endif
@@ -27,6 +27,12 @@ ArchitecturesAllowed=x64compatible
 ArchitecturesInstallIn64BitMode=x64compatible
 ChangesAssociations=yes
 PrivilegesRequiredOverridesAllowed=dialog
+#ifdef Sign
+; build_windows.ps1 defines the sign tool "aiml3d" (signtool with the certificate given); the
+; installer, its temporary copies and the uninstaller are all signed with it.
+SignTool=aiml3d
+SignedUninstaller=yes
+#endif
 
 [Tasks]
 Name: "desktopicon"; Description: "{cm:CreateDesktopIcon}"; GroupDescription: "{cm:AdditionalIcons}"

@@ -18,19 +18,19 @@ function Invoke-Checked([string]$Program, [string[]]$Arguments) {
   if ($LASTEXITCODE -ne 0) { throw "$(Split-Path -Leaf $Program) $($Arguments -join ' ') failed (exit code $LASTEXITCODE)" }
 }
 
-# Runs a program to its end (at most $Seconds) and returns its exit code; its output, if it
-# writes any, is shown. Start-Process also waits for windowed programs, which & does not.
+# Runs a program to its end (at most $Seconds) and returns its exit code and what it wrote.
+# Start-Process also waits for windowed programs, which & does not.
 function Invoke-Waiting([string]$Program, [string[]]$Arguments, [int]$Seconds) {
   $out = New-TemporaryFile
   $process = Start-Process $Program -ArgumentList $Arguments -PassThru -NoNewWindow -RedirectStandardOutput $out
   $null = $process.Handle  # keeps the exit code readable after the process ends
-  if (-not $process.WaitForExit($Seconds * 1000)) {
-    Stop-Process -Id $process.Id -Force
-    throw "$(Split-Path -Leaf $Program) did not finish in $Seconds s"
-  }
-  Get-Content $out | Write-Host
+  $finished = $process.WaitForExit($Seconds * 1000)
+  if (-not $finished) { Stop-Process -Id $process.Id -Force }
+  $text = (Get-Content $out -Raw) -as [string]
   Remove-Item $out
-  return $process.ExitCode
+  Write-Host $text
+  if (-not $finished) { throw "$(Split-Path -Leaf $Program) did not finish in $Seconds s" }
+  return @{ Code = $process.ExitCode; Output = $text }
 }
 
 function Install-SoftwareOpenGL([string]$Folder) {
@@ -48,6 +48,10 @@ function Install-SoftwareOpenGL([string]$Folder) {
   $dlls = Get-ChildItem "$work\unpacked\x64\*.dll"
   if (-not ($dlls | Where-Object Name -eq "opengl32.dll")) { throw "no x64\opengl32.dll in the Mesa archive" }
   $dlls | Copy-Item -Destination $Folder
+  # PyOpenGL finds opengl32 on the PATH, and Qt then gets the module already loaded: both
+  # must see this one. QT_OPENGL=desktop: no silent fallback to another OpenGL.
+  $env:PATH = "$Folder;$env:PATH"
+  $env:QT_OPENGL = "desktop"
   $env:GALLIUM_DRIVER = "llvmpipe"
   Write-Host "software OpenGL (Mesa $MesaVersion llvmpipe) next to the programs: $($dlls.Name -join ', ')"
   return $dlls.Name
@@ -55,7 +59,8 @@ function Install-SoftwareOpenGL([string]$Folder) {
 
 if (-not $Installer) { $Installer = (Get-Item dist\aiml3d-desktop-*-windows-x64-setup.exe | Select-Object -First 1).FullName }
 $Installer = (Resolve-Path $Installer).Path
-$version = [regex]::Match($Installer, "aiml3d-desktop-(.+)-windows-x64-setup\.exe$").Groups[1].Value
+$version = [regex]::Match((Split-Path -Leaf $Installer), "^aiml3d-desktop-(.+)-windows-x64-setup\.exe$").Groups[1].Value
+if (-not $version) { throw "not an installer's name: $Installer" }
 # Under LOCALAPPDATA, where a per-user install goes anyway (TEMP may be an 8.3 short path,
 # which the registry would then hold instead of the long one compared below).
 $dir = Join-Path $env:LOCALAPPDATA "Programs\aiml3d-check-install"
@@ -63,9 +68,9 @@ $log = Join-Path $env:LOCALAPPDATA "aiml3d-check-install.log"
 if (Test-Path $dir) { Remove-Item -Recurse -Force $dir }
 
 Write-Host "== install $Installer (version $version) into $dir"
-$code = Invoke-Waiting $Installer @("/VERYSILENT", "/SUPPRESSMSGBOXES", "/NORESTART", "/CURRENTUSER",
+$run = Invoke-Waiting $Installer @("/VERYSILENT", "/SUPPRESSMSGBOXES", "/NORESTART", "/CURRENTUSER",
     "/TASKS=associate", "/DIR=`"$dir`"", "/LOG=`"$log`"") 600
-if ($code -ne 0) { Get-Content $log -Tail 30 | Write-Host; throw "the installer failed (exit code $code)" }
+if ($run.Code -ne 0) { Get-Content $log -Tail 30 | Write-Host; throw "the installer failed (exit code $($run.Code))" }
 $gui = Join-Path $dir "aiml3d-desktop.exe"
 $cli = Join-Path $dir "aiml3d.exe"
 foreach ($program in @($gui, $cli, (Join-Path $dir "unins000.exe"))) {
@@ -94,13 +99,14 @@ Write-Host ".glb opens with $command; Start-menu shortcut present"
 Write-Host "== self-test of the windowed app"
 $added = @()
 if ($SoftwareOpenGL) { $added = Install-SoftwareOpenGL $dir }
-$code = Invoke-Waiting $gui @("--self-test") 300
-if ($code -ne 0) { throw "aiml3d-desktop --self-test failed (exit code $code)" }
+$run = Invoke-Waiting $gui @("--self-test") 300
+if ($run.Code -ne 0) { throw "aiml3d-desktop --self-test failed (exit code $($run.Code))" }
+if ($run.Output -notmatch "OpenGL: ") { Write-Host "::warning::no output captured from the windowed program" }
 foreach ($name in $added) { Remove-Item (Join-Path $dir $name) }
 
 Write-Host "== uninstall"
-$code = Invoke-Waiting (Join-Path $dir "unins000.exe") @("/VERYSILENT", "/SUPPRESSMSGBOXES", "/NORESTART") 300
-if ($code -ne 0) { throw "the uninstaller failed (exit code $code)" }
+$run = Invoke-Waiting (Join-Path $dir "unins000.exe") @("/VERYSILENT", "/SUPPRESSMSGBOXES", "/NORESTART") 300
+if ($run.Code -ne 0) { throw "the uninstaller failed (exit code $($run.Code))" }
 # The uninstaller hands over to a copy of itself in TEMP and may end before the files go.
 $deadline = (Get-Date).AddSeconds(120)
 while ((Test-Path $gui) -and (Get-Date) -lt $deadline) { Start-Sleep -Seconds 1 }

@@ -14,7 +14,15 @@ import sys
 import pytest
 
 from aiml3d_desktop import cli
-from tests.conftest import corpus_file, files_in, library_files, make_photo, wait_for
+from tests.conftest import (
+    aiml3d_command,
+    corpus_file,
+    files_in,
+    generate_args,
+    library_files,
+    make_photo,
+    wait_for,
+)
 
 
 def run(*args, key=None, stdin=None, env=None) -> subprocess.CompletedProcess:
@@ -37,17 +45,7 @@ def run(*args, key=None, stdin=None, env=None) -> subprocess.CompletedProcess:
 
 
 def generate(fake, *inputs, out, extra=(), key=None):
-    return run(
-        "generate",
-        *inputs,
-        "-o",
-        out,
-        "--api-base",
-        fake.base_url,
-        "-q",
-        *extra,
-        key=key or fake.KEY,
-    )
+    return run(*generate_args(fake, *inputs, out=out, extra=extra), key=key or fake.KEY)
 
 
 def one_error_line(result) -> str:
@@ -189,22 +187,14 @@ def test_interrupt_during_download_removes_the_partial_file(fake_api, photo, tmp
     out = tmp_path / "out"
     env = {**os.environ, "AIMLAPI_KEY": fake_api.KEY}
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "aiml3d_desktop",
-            "generate",
-            str(photo),
-            "-o",
-            str(out),
-            "--api-base",
-            fake_api.base_url,
-            "-q",
-        ],
+        aiml3d_command(*generate_args(fake_api, photo, out=out)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # Ctrl-C as a terminal delivers it, even if these tests run with SIGINT ignored (as a
+        # shell's background job does; the child would inherit that).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     wait_for(
         lambda: any(f.endswith(".part") for f in library_files(isolated)),
@@ -302,18 +292,7 @@ def test_full_disk_is_a_clear_error_and_leaves_nothing(photo, tmp_path, isolated
     env = {**os.environ, "AIMLAPI_KEY": fake_api.KEY, "PYTHONDONTWRITEBYTECODE": "1"}
     try:
         result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "aiml3d_desktop",
-                "generate",
-                str(photo),
-                "-o",
-                str(out),
-                "-q",
-                "--api-base",
-                fake_api.base_url,
-            ],
+            aiml3d_command(*generate_args(fake_api, photo, out=out)),
             capture_output=True,
             text=True,
             env=env,

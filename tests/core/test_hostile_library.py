@@ -16,7 +16,7 @@ from aiml3d_desktop import cli
 from aiml3d_desktop.core import batch, fileio
 from aiml3d_desktop.core.batch import BatchQueue
 from aiml3d_desktop.core.library import Library
-from tests.conftest import ROOT, files_in, make_photo, wait_for
+from tests.conftest import ROOT, aiml3d_command, files_in, generate_args, make_photo, wait_for
 
 CHILD_DRAFT = """
 import sys, time
@@ -76,18 +76,7 @@ def test_a_cli_batch_survives_library_commands_and_a_second_generate(fake_api, t
     fake_api.queue("slow", "slow")
     env = {**os.environ, "AIMLAPI_KEY": fake_api.KEY}
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "aiml3d_desktop",
-            "generate",
-            *pictures,
-            "--jobs",
-            "2",
-            "-q",
-            "--api-base",
-            fake_api.base_url,
-        ],
+        aiml3d_command(*generate_args(fake_api, *pictures, extra=("--jobs", "2"))),
         cwd=ROOT,
         env=env,
         text=True,
@@ -245,21 +234,10 @@ def test_generate_into_a_folder_sweeps_what_a_killed_run_left(
     out = tmp_path / "out"
     fake_api.slow_seconds = 30
     fake_api.queue("slow-download")
+    to_folder = generate_args(fake_api, photo, out=out, extra=("--no-library",))
     env = {**os.environ, "AIMLAPI_KEY": fake_api.KEY}
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "aiml3d_desktop",
-            "generate",
-            str(photo),
-            "--no-library",
-            "-o",
-            str(out),
-            "-q",
-            "--api-base",
-            fake_api.base_url,
-        ],
+        aiml3d_command(*to_folder),
         cwd=ROOT,
         env=env,
     )
@@ -269,21 +247,7 @@ def test_generate_into_a_folder_sweeps_what_a_killed_run_left(
     (leftover,) = files_in(out)
     assert leftover.endswith(".part")
     monkeypatch.setenv("AIMLAPI_KEY", fake_api.KEY)
-    assert (
-        cli.main(
-            [
-                "generate",
-                str(photo),
-                "--no-library",
-                "-o",
-                str(out),
-                "-q",
-                "--api-base",
-                fake_api.base_url,
-            ]
-        )
-        == 0
-    )
+    assert cli.main(to_folder) == 0
     assert files_in(out) == ["chair.glb", "chair.glb.json"]
 
 

@@ -32,8 +32,23 @@ def test_self_test_mode_passes_from_source(isolated):
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("AIML 3D Desktop") and lines[-1].startswith("self-test passed")
-    assert sum(line.startswith("  ok") for line in lines) == 3
+    assert sum(line.startswith("  ok") for line in lines) == 4
+    assert any(line.startswith("  ok   OpenGL: ") for line in lines)  # which driver drew it
     assert not (isolated / "config").exists()  # the self-test leaves the user's folders alone
+
+
+def test_a_self_test_that_breaks_prints_why_and_fails(monkeypatch, capsys, isolated):
+    """An uncaught error would end a windowed program in a dialog nobody on CI can close."""
+    from aiml3d_desktop.gui import selftest
+
+    def broken():
+        raise RuntimeError("no such module in the bundle")
+
+    monkeypatch.setattr(selftest, "_imports", broken)
+    assert selftest.run() == 1
+    out = capsys.readouterr().out
+    assert "RuntimeError: no such module in the bundle" in out
+    assert out.splitlines()[-1].startswith("self-test FAILED")
 
 
 def test_a_file_given_to_aiml3d_opens_in_the_app(monkeypatch, tmp_path):
