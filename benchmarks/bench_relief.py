@@ -2,7 +2,7 @@
 file to a checked GLB (read, segment, build, write, load back), and what it made.
 
 Target: under 2 s per 1024 x 1024 picture; 50 to 100 thousand triangles, watertight.
-Run: python benchmarks/bench_relief.py [PHOTO ...]  (default: ../shared/corpus/images/*.png)
+Run: python benchmarks/bench_relief.py [PHOTO ...]  (default: tests/corpus/images/*.png)
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ RUNS = 3
 
 def main() -> int:
     photos = [Path(p) for p in sys.argv[1:]] or sorted(
-        (ROOT.parent / "shared" / "corpus" / "images").glob("*.png")
+        (ROOT / "tests" / "corpus" / "images").glob("*.png")
     )
     if not photos:
-        print("no photos: give some, or put the shared corpus beside this checkout")
+        print("no photos: give some")
         return 1
     work = Path(tempfile.mkdtemp(prefix="aiml3d-relief-"))
     ok = True

@@ -7,6 +7,10 @@ from pathlib import Path
 
 from aiml3d_desktop.cli.output import EXIT_FAILED, EXIT_OK, print_json, warn_all
 
+# core.library_index.SORTS's keys, not imported from there: that would load the library for
+# every command, the hand-over of a file to the running window too (tests/cli checks them).
+SORT_KEYS = ("created", "title", "triangles", "size")
+
 
 def add_parser(sub) -> None:
     lib = sub.add_parser(
@@ -32,7 +36,7 @@ def add_parser(sub) -> None:
         help="mesh format",
     )
     ls.add_argument("--since", metavar="DATE", help="made on or after DATE (YYYY-MM-DD)")
-    ls.add_argument("--sort", choices=("created", "title", "triangles", "size"), default="created")
+    ls.add_argument("--sort", choices=SORT_KEYS, default="created")
     ls.add_argument("--reverse", action="store_true", help="oldest (or smallest) first")
     ls.add_argument("--limit", type=int, metavar="N")
     ls.add_argument("--json", action="store_true", help="print JSON")

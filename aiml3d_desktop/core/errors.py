@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import sqlite3
 import traceback
+from collections.abc import Iterator
 
 
 class Aiml3DError(Exception):
@@ -92,6 +95,16 @@ def storage_hint(exc: BaseException) -> str:
     """What to do about a file system failure, by what it is."""
     code = getattr(exc, "errno", None)
     return _STORAGE_HINTS.get(code, STORAGE_HINT) if isinstance(code, int) else STORAGE_HINT
+
+
+@contextlib.contextmanager
+def storage_errors(what: str) -> Iterator[None]:
+    """A full disk, a read-only folder or a broken index, as one error a person can act on."""
+    try:
+        yield
+    except (OSError, sqlite3.Error) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise LibraryError(f"{what}: {reason}", hint=storage_hint(exc)) from exc
 
 
 def as_error(exc: BaseException) -> Aiml3DError:

@@ -24,8 +24,6 @@ import logging
 import os
 import secrets
 import shutil
-import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -36,7 +34,7 @@ from PIL import Image
 
 from aiml3d_desktop import paths
 from aiml3d_desktop.core.entry import ENTRY_FILE, Entry, EntryError
-from aiml3d_desktop.core.errors import InputError, LibraryError, storage_hint
+from aiml3d_desktop.core.errors import InputError, LibraryError, storage_errors
 from aiml3d_desktop.core.fileio import (
     Claim,
     path_kind,
@@ -47,6 +45,7 @@ from aiml3d_desktop.core.fileio import (
     write_bytes,
     write_json,
 )
+from aiml3d_desktop.core.library_index import Index, stamp
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.results import JobResult
@@ -54,21 +53,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ENV_VAR = "AIML3D_LIBRARY"
-SCHEMA = 1
 TRASH_DAYS = 30
 DELETED = ".deleted"  # in a trash folder: when it was deleted
-SORTS = {
-    "created": "created",
-    "title": "title COLLATE NOCASE",
-    "triangles": "triangles",
-    "size": "file_size",
-}
-
-_COLUMNS = """
-    id TEXT PRIMARY KEY, created TEXT NOT NULL, title TEXT NOT NULL, source TEXT NOT NULL,
-    format TEXT NOT NULL, triangles INTEGER, file_size INTEGER, favourite INTEGER NOT NULL,
-    search TEXT NOT NULL, stamp INTEGER NOT NULL, doc TEXT NOT NULL
-"""
 
 
 def default_root() -> Path:
@@ -137,7 +123,7 @@ class Draft:
             os.rename(self.folder, final)
             entry.folder = final
             self.entry = entry  # in the library now, whatever the index says: see _sync()
-            self.library._index(entry)
+            self.library.index.put(entry)
         return entry
 
 
@@ -150,9 +136,8 @@ class Library:
         self.staging_dir = self.root / ".staging"
         self.trash_dir = self.root / ".trash"
         self.index_path = self.root / "index.sqlite"
+        self.index = Index(self.index_path)
         self.warnings: list[str] = []
-        self._local = threading.local()
-        self._memory: sqlite3.Connection | None = None  # see _index_in_memory()
         with storage_errors(f"The library at {self.root} cannot be opened"):
             for folder in (self.entries_dir, self.staging_dir, self.trash_dir):
                 if not folder.is_dir():
@@ -171,48 +156,14 @@ class Library:
             )
             self._index_in_memory()
 
-    # The index
-
-    def _db(self) -> sqlite3.Connection:
-        """One connection per thread (the GUI reads while a worker saves)."""
-        db = getattr(self._local, "db", None)
-        if db is None:
-            if self._memory is not None:
-                db = sqlite3.connect(self._memory_uri, uri=True, isolation_level=None)
-            else:
-                db = sqlite3.connect(self.index_path, timeout=10, isolation_level=None)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
-        return db
+    # The index: kept in line with the folders
 
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        self.index.close()
 
     def _open_index(self) -> None:
-        """The index file, checked, set up by one process at a time, and synced with the
-        folders. Only a file SQLite calls corrupt is thrown away and rebuilt: a busy, locked
-        or unwritable one is another process's, or a full disk's, and stays."""
-        with storage_errors("The library index cannot be opened"):
-            try:
-                db = self._db()
-                ok = db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
-            except sqlite3.DatabaseError as exc:
-                if not _corrupt(exc):
-                    raise
-                ok = False
-            if not ok:
-                self.close()
-                for suffix in ("", "-wal", "-shm"):
-                    with contextlib.suppress(FileNotFoundError):
-                        Path(f"{self.index_path}{suffix}").unlink()
-                self._create_schema(self._db())
-                reason: str | None = "damaged"
-            else:
-                reason = self._create_schema(db)
+        """The index, synced with the folders, or rebuilt from them if it had to be made anew."""
+        reason = self.index.open()
         if reason is None:
             self._sync()
             return
@@ -220,82 +171,39 @@ class Library:
         if reason != "missing" or count:
             self._warn(f"The library index was {reason}; rebuilt it from {count} folder(s).")
 
-    def _create_schema(self, db: sqlite3.Connection) -> str | None:
-        """Make the table unless it is there at this version (checked inside the
-        transaction, so that two processes opening a new library do it once): "missing"
-        or "outdated" when it was made, None when it was there."""
-        with _transaction(db):
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version == SCHEMA:
-                return None
-            db.execute("DROP TABLE IF EXISTS entries")
-            db.execute(f"CREATE TABLE entries ({_COLUMNS})")
-            db.execute("CREATE INDEX entries_created ON entries (created)")
-            db.execute(f"PRAGMA user_version={SCHEMA}")
-        return "missing" if version == 0 else "outdated"
-
     def _index_in_memory(self) -> None:
         """An index of this process only, in memory, built from the folders: what lets a
         library on a full disk or a read-only medium (or with an index SQLite cannot open)
         be browsed, searched and opened all the same."""
-        self.close()
-        self._memory_uri = f"file:aiml3d-index-{id(self)}?mode=memory&cache=shared"
-        self._memory = sqlite3.connect(self._memory_uri, uri=True, isolation_level=None)
-        self._create_schema(self._memory)  # kept open: the database lives as long as it
+        self.index.use_memory()
         self.rebuild()
 
     def rebuild(self) -> int:
         """Recreate the index from the folders; returns how many entries it holds."""
-        db = self._db()
-        with storage_errors("Could not rebuild the library index"), _transaction(db):
-            db.execute("DELETE FROM entries")
-            for folder in self._folders():
-                entry = self._read_folder(Path(folder.path))
-                if entry is not None:
-                    self._index(entry, db)
-        return db.execute("SELECT count(*) FROM entries").fetchone()[0]
+        folders = (self._read_folder(Path(folder.path)) for folder in self._folders())
+        with storage_errors("Could not rebuild the library index"):
+            return self.index.replace_all(entry for entry in folders if entry is not None)
 
     def _sync(self) -> None:
         """Bring the index in line with the folders: entries added, changed or removed while
         the index did not see it (a crash between the two writes, or a hand edit)."""
-        db = self._db()
         with storage_errors("Could not read the library index"):
-            indexed = dict(db.execute("SELECT id, stamp FROM entries"))
-        on_disk = {folder.name: _stamp(folder.path) for folder in self._folders()}
-        stale = [i for i, stamp in on_disk.items() if indexed.get(i) != stamp]
+            indexed = self.index.stamps()
+        on_disk = {folder.name: stamp(folder.path) for folder in self._folders()}
+        stale = [i for i, when in on_disk.items() if indexed.get(i) != when]
         gone = [i for i in indexed if i not in on_disk]
         if not stale and not gone:
             return
-        with storage_errors("Could not update the library index"), _transaction(db):
-            db.executemany("DELETE FROM entries WHERE id = ?", [(i,) for i in gone])
-            for entry_id in stale:
-                entry = self._read_folder(self.entries_dir / entry_id)
-                if entry is not None:
-                    self._index(entry, db)
-                else:
-                    db.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
+        entries = []
+        for entry_id in stale:
+            entry = self._read_folder(self.entries_dir / entry_id)
+            if entry is not None:
+                entries.append(entry)
+            else:
+                gone.append(entry_id)
+        with storage_errors("Could not update the library index"):
+            self.index.update(entries, gone)
         log.info("library index synced: %d updated, %d removed", len(stale), len(gone))
-
-    def _index(self, entry: Entry, db: sqlite3.Connection | None = None) -> None:
-        db = db or self._db()
-        stats = entry.stats or {}
-        search = "\n".join([entry.title, " ".join(entry.tags), entry.notes, entry.source]).lower()
-        db.execute(
-            "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                entry.id,
-                entry.created,
-                entry.title,
-                entry.source,
-                entry.format,
-                stats.get("triangles"),
-                stats.get("file_size"),
-                int(entry.favourite),
-                search,
-                _stamp(entry.folder),
-                json.dumps(entry.to_json()),
-            ),
-        )
 
     def _folders(self) -> Iterator[os.DirEntry]:
         with os.scandir(self.entries_dir) as it:
@@ -349,41 +257,26 @@ class Library:
     def list(self, query: str = "", **filters) -> list[Entry]:
         """Entries matching every word of ``query`` (in title, tags, notes or source) and the
         filters of ``ids()``, in that order."""
-        sql, args = _select("doc", query, **filters)
-        rows = self._db().execute(sql, args).fetchall()
         root = f"{self.entries_dir}{os.sep}"
-        return [_from_index(doc, root) for (doc,) in rows]
+        return [_from_index(doc, root) for doc in self.index.select("doc", query, **filters)]
 
     def ids(self, query: str = "", **filters) -> builtins.list[str]:
         """Just the ids of list(): what a browser holding the entries needs to filter them
         (milliseconds for 10,000 entries). Filters: ``favourite``, ``fmt``, ``since`` and
         ``until`` (ISO dates or times), ``sort`` (a key of SORTS), ``descending``, ``limit``."""
-        sql, args = _select("id", query, **filters)
-        return [row[0] for row in self._db().execute(sql, args)]
+        return self.index.select("id", query, **filters)
 
     def count(self) -> int:
-        return self._db().execute("SELECT count(*) FROM entries").fetchone()[0]
+        return self.index.count()
 
     def get(self, entry_id: str) -> Entry:
-        row = self._db().execute("SELECT doc FROM entries WHERE id = ?", (entry_id,)).fetchone()
-        if row is None:
-            # A unique start of the id (compared as text: no LIKE wildcards to smuggle in).
-            matches = (
-                self._db()
-                .execute(
-                    "SELECT doc FROM entries WHERE substr(id, 1, ?) = ? LIMIT 2",
-                    (len(entry_id), entry_id),
-                )
-                .fetchall()
-                if entry_id.strip()
-                else []
+        """The entry ``entry_id``, or the one entry whose id starts with it."""
+        found = self.index.find(entry_id)
+        if len(found) != 1:
+            raise InputError(
+                f"No library entry {entry_id!r}", hint="`aiml3d library list` shows the ids."
             )
-            if len(matches) != 1:
-                raise InputError(
-                    f"No library entry {entry_id!r}", hint="`aiml3d library list` shows the ids."
-                )
-            row = matches[0]
-        return _from_index(row[0], f"{self.entries_dir}{os.sep}")
+        return _from_index(found[0], f"{self.entries_dir}{os.sep}")
 
     # Writing
 
@@ -431,7 +324,7 @@ class Library:
             sweep_partials(entry.folder)  # what a killed earlier write left
             # Not made anew if another process deleted the entry meanwhile: that fails.
             write_json(entry.folder / ENTRY_FILE, entry.to_json(), make_parents=False)
-            self._index(entry)
+            self.index.put(entry)
         return entry
 
     def save_thumbnail(self, entry: Entry, png: bytes) -> None:
@@ -454,7 +347,7 @@ class Library:
             except OSError:
                 marker.unlink(missing_ok=True)
                 raise
-            self._db().execute("DELETE FROM entries WHERE id = ?", (entry.id,))
+            self.index.remove(entry.id)
         entry.folder = dest
         return entry
 
@@ -470,7 +363,7 @@ class Library:
             entry = self._read_folder(final)
             if entry is None:
                 raise InputError(f"{entry_id!r} could not be restored: its {ENTRY_FILE} is damaged")
-            self._index(entry)
+            self.index.put(entry)
         return entry
 
     def import_mesh(self, path: str | Path, title: str | None = None) -> Entry:
@@ -524,15 +417,6 @@ class Library:
         self.warnings.append(message)
 
 
-def _corrupt(exc: sqlite3.DatabaseError) -> bool:
-    """SQLite says the file is not a database, or a damaged one (not: busy, locked, full)."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return code & 0xFF in (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB (named in 3.11)
-    text = str(exc).lower()
-    return "malformed" in text or "not a database" in text
-
-
 def _entry_in(folder: Path) -> tuple[Entry | None, str]:
     """(the entry in a folder, "") or (None, why there is none)."""
     try:
@@ -558,73 +442,6 @@ def _from_index(doc: str, root: str) -> Entry:
     entry = Entry(**json.loads(doc))
     entry.folder = root + entry.id
     return entry
-
-
-def _select(
-    columns: str,
-    query: str = "",
-    *,
-    favourite: bool | None = None,
-    fmt: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    sort: str = "created",
-    descending: bool = True,
-    limit: int | None = None,
-) -> tuple[str, list]:
-    where: list[str] = []
-    args: list[object] = []
-    for word in query.lower().split():
-        where.append("instr(search, ?) > 0")
-        args.append(word)
-    for test, value in (
-        ("favourite = ?", None if favourite is None else int(favourite)),
-        ("format = ?", fmt.lower().lstrip(".") if fmt else None),
-        ("created >= ?", since),
-        ("created < ?", until),
-    ):
-        if value is not None:
-            where.append(test)
-            args.append(value)
-    if sort not in SORTS:
-        raise InputError(f"Cannot sort by {sort!r}", hint=f"Use one of {', '.join(SORTS)}.")
-    sql = f"SELECT {columns} FROM entries"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    order = "DESC" if descending else "ASC"
-    sql += f" ORDER BY {SORTS[sort]} {order}, id {order}"  # ties (same millisecond) by id
-    if limit:
-        sql += f" LIMIT {int(limit)}"
-    return sql, args
-
-
-@contextlib.contextmanager
-def storage_errors(what: str) -> Iterator[None]:
-    """A full disk, a read-only folder or a broken index, as one error a person can act on."""
-    try:
-        yield
-    except (OSError, sqlite3.Error) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise LibraryError(f"{what}: {reason}", hint=storage_hint(exc)) from exc
-
-
-@contextlib.contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-
-
-def _stamp(folder: str | Path) -> int:
-    """When ``entry.json`` last changed: tells the index that it is out of date."""
-    try:
-        return os.stat(os.path.join(folder, ENTRY_FILE)).st_mtime_ns
-    except OSError:
-        return -1
 
 
 def _now() -> str:

@@ -9,17 +9,12 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, Qt, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import (
-    QDockWidget,
-    QGroupBox,
-    QHBoxLayout,
     QMainWindow,
     QPushButton,
     QSplitter,
-    QVBoxLayout,
-    QWidget,
 )
 
 from aiml3d_desktop import APP_NAME
@@ -31,7 +26,7 @@ from aiml3d_desktop.core.library import Entry, Library
 from aiml3d_desktop.core.mesh import READ_FORMATS, LoadedMesh
 from aiml3d_desktop.core.netpolicy import RetryPolicy
 from aiml3d_desktop.core.params import TriposrParams
-from aiml3d_desktop.gui import state, tasks
+from aiml3d_desktop.gui import state, tasks, window_layout
 from aiml3d_desktop.gui.batch_controller import BatchController
 from aiml3d_desktop.gui.errors import show_error
 from aiml3d_desktop.gui.file_actions import FileActions
@@ -111,17 +106,22 @@ class MainWindow(QMainWindow):
         self.prompt.draw_requested.connect(self.generation.draw)
         self.prompt.queue_requested.connect(self.generation.queue_prompt)
         self.stats = StatsPanel()
-        self._build_side_panel()
         self.library_panel = LibraryPanel(self.thumbnails)
-        self._build_library_dock()
+        self._connect_library_panel()
         self._library_wanted, self._shown = True, False  # opened once the window is up
-        self.batch.entry_made.connect(self.library_panel.add_entry)
-        self._build_queue_dock()
+        side = window_layout.side_panel(
+            self.prompt, self.params, self.generate_button, self.cancel_button, self.stats
+        )
+        self.side_dock, self.library_dock, self.queue_dock = window_layout.add_docks(
+            self, side, self.library_panel, self.queue_panel
+        )
 
         self.menu_actions = build_menus(self)
         for source in early:
             self.menu_actions.add_recent(source)
-        self._restore_ui()
+        window_layout.restore(self, self.ui, self.splitter, self.library_dock)
+        self.set_up_axis(str(self.ui.value("upAxis", "y")))
+        self.menu_actions.sync_view_options()
         self._set_busy(False)
         for warning in warnings:
             self.statusBar().showMessage(warning, 10000)
@@ -198,88 +198,19 @@ class MainWindow(QMainWindow):
     def _settings_changed(self) -> None:
         self.params.load_from(self.conf)
 
-    def _build_side_panel(self) -> None:
-        side = QWidget()
-        layout = QVBoxLayout(side)
-        text = QGroupBox("Text to 3D")
-        QVBoxLayout(text).addWidget(self.prompt)
-        layout.addWidget(text)
-        box = QGroupBox("Generate")
-        inner = QVBoxLayout(box)
-        inner.addWidget(self.params)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.generate_button, 1)
-        buttons.addWidget(self.cancel_button)
-        inner.addLayout(buttons)
-        model = QGroupBox("Model")
-        QVBoxLayout(model).addWidget(self.stats)
-        layout.addWidget(box)
-        layout.addWidget(model)
-        layout.addStretch(1)
-        self.side_dock = QDockWidget("Generate and inspect", self)
-        self.side_dock.setObjectName("sideDock")
-        self.side_dock.setWidget(side)
-        self.side_dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-        )
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.side_dock)
-
-    def _build_library_dock(self) -> None:
+    def _connect_library_panel(self) -> None:
         panel = self.library_panel
         panel.open_requested.connect(self.open_entry)
         panel.compare_requested.connect(self.compare)
         panel.export_requested.connect(self.files.export_entry)
         panel.status.connect(self.status.show)
         panel.error.connect(self.report_error)
-        self.library_dock = QDockWidget("Library", self)
-        self.library_dock.setObjectName("libraryDock")
-        self.library_dock.setWidget(panel)
-        features = QDockWidget.DockWidgetFeature
-        self.library_dock.setFeatures(
-            features.DockWidgetMovable | features.DockWidgetFloatable | features.DockWidgetClosable
-        )
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.library_dock)
-
-    def _build_queue_dock(self) -> None:
-        self.queue_dock = QDockWidget("Batch queue", self)
-        self.queue_dock.setObjectName("queueDock")
-        self.queue_dock.setWidget(self.queue_panel)
-        features = QDockWidget.DockWidgetFeature
-        self.queue_dock.setFeatures(
-            features.DockWidgetMovable | features.DockWidgetFloatable | features.DockWidgetClosable
-        )
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.queue_dock)
-        self.queue_dock.hide()  # until something is queued
-
-    # Window state
-
-    def _restore_ui(self) -> None:
-        ui = self.ui
-        geometry = ui.value("geometry")
-        layout = ui.value("windowState")
-        if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
-            self.restoreState(layout if isinstance(layout, QByteArray) else QByteArray())
-        else:
-            # First start: most of the screen (three panels want room), at most 1600 x 960.
-            screen = self.screen().availableGeometry()
-            self.resize(min(1600, int(screen.width() * 0.9)), min(960, int(screen.height() * 0.9)))
-        splitter = ui.value("splitter")
-        if not (isinstance(splitter, QByteArray) and self.splitter.restoreState(splitter)):
-            self.splitter.setSizes([420, 600])
-            self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal)
-        self.set_up_axis(str(ui.value("upAxis", "y")))
-        self.menu_actions.sync_view_options()
-
-    def _save_ui(self) -> None:
-        self.ui.setValue("geometry", self.saveGeometry())
-        self.ui.setValue("windowState", self.saveState())
-        self.ui.setValue("splitter", self.splitter.saveState())
-        self.ui.setValue("upAxis", self.viewer.up_axis)
-        self.ui.sync()
+        self.batch.entry_made.connect(panel.add_entry)
 
     def closeEvent(self, event) -> None:
-        self._save_ui()
+        window_layout.save(self, self.ui, self.splitter)
+        self.ui.setValue("upAxis", self.viewer.up_axis)
+        self.ui.sync()
         self.thumbnails.close()  # first: it would start work on the runner
         self.batch.shutdown()  # what runs goes back to waiting, for the next start
         self.runner.shutdown()

@@ -308,6 +308,13 @@ def test_full_disk_is_a_clear_error_and_leaves_nothing(photo, tmp_path, isolated
     assert files_in(out) == [] and library_files(isolated) == []
 
 
+def test_the_sort_choices_are_the_librarys_sorts():
+    from aiml3d_desktop.cli.library import SORT_KEYS
+    from aiml3d_desktop.core.library_index import SORTS
+
+    assert tuple(SORTS) == SORT_KEYS
+
+
 def test_library_commands(fake_api, photo, tmp_path):
     """Every library command, offline: no key, no server."""
     duck = corpus_file("meshes", "Duck.glb")
