@@ -135,8 +135,7 @@ class Library:
         self.entries_dir = self.root / "entries"
         self.staging_dir = self.root / ".staging"
         self.trash_dir = self.root / ".trash"
-        self.index_path = self.root / "index.sqlite"
-        self.index = Index(self.index_path)
+        self.index = Index(self.root / "index.sqlite")
         self.warnings: list[str] = []
         with storage_errors(f"The library at {self.root} cannot be opened"):
             for folder in (self.entries_dir, self.staging_dir, self.trash_dir):
@@ -157,6 +156,10 @@ class Library:
             self._index_in_memory()
 
     # The index: kept in line with the folders
+
+    @property
+    def index_path(self) -> Path:
+        return self.index.path
 
     def close(self) -> None:
         self.index.close()
@@ -263,7 +266,8 @@ class Library:
     def ids(self, query: str = "", **filters) -> builtins.list[str]:
         """Just the ids of list(): what a browser holding the entries needs to filter them
         (milliseconds for 10,000 entries). Filters: ``favourite``, ``fmt``, ``since`` and
-        ``until`` (ISO dates or times), ``sort`` (a key of SORTS), ``descending``, ``limit``."""
+        ``until`` (ISO dates or times), ``sort`` (a key of library_index.SORTS), ``descending``,
+        ``limit``."""
         return self.index.select("id", query, **filters)
 
     def count(self) -> int:
