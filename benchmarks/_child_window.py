@@ -33,7 +33,7 @@ def main() -> None:
         viewer = window.viewer
 
         def on_frame() -> None:
-            if viewer.item._count:  # the mesh has been drawn
+            if viewer.item.drawn:  # the mesh has been drawn
                 viewer.frameSwapped.disconnect(on_frame)
                 print("FIRST_FRAME", flush=True)
                 QTimer.singleShot(0, orbit)

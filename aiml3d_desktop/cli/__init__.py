@@ -102,7 +102,9 @@ def cmd_info(args) -> int:
         "file": str(args.mesh),
         "format": mesh.file_type_of(args.mesh),
         **loaded.stats.as_dict(),
-        "colours": _colour_kind(loaded.arrays),
+        "colours": _colour_kind(loaded.scene),
+        **loaded.scene.counts(),
+        "notes": loaded.scene.notes,
     }
     if args.json:
         print_json(info)
@@ -116,23 +118,32 @@ def cmd_info(args) -> int:
         ("Watertight", "yes" if info["watertight"] else "no"),
         ("Parts", str(info["parts"])),
         ("Colours", info["colours"]),
+        (
+            "Scene",
+            "{nodes} nodes, {primitives} primitives, {materials} materials, "
+            "{textures} textures".format(**info),
+        ),
+        *(("Note", note) for note in info["notes"]),
     ]
     for label, value in rows:
         print(f"{label:<11} {value}")
     return EXIT_OK
 
 
-def _colour_kind(arrays) -> str:
-    if arrays.texture is not None:
-        h, w = arrays.texture.shape[:2]
-        return f"texture {w}x{h}"
-    return "per-vertex" if arrays.colors is not None else "none"
+def _colour_kind(scene) -> str:
+    if scene.textures:
+        h, w = scene.textures[0].image.shape[:2]
+        more = f" and {len(scene.textures) - 1} more" if len(scene.textures) > 1 else ""
+        return f"texture {w}x{h}{more}"
+    if any(p.arrays.colors is not None for p in scene.primitives):
+        return "per-vertex"
+    return "material colours" if scene.materials else "none"
 
 
 def cmd_convert(args) -> int:
     from aiml3d_desktop.core import mesh
 
-    out = mesh.export(mesh.load(args.mesh).mesh, args.out)
+    out = mesh.export(mesh.load(args.mesh), args.out)
     print(f"wrote {out}")
     return EXIT_OK
 

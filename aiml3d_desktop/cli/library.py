@@ -118,7 +118,7 @@ def _show(lib, args) -> int:
 def _export(lib, args) -> int:
     from aiml3d_desktop.core import mesh
 
-    out = mesh.export(mesh.load(lib.get(args.id).mesh_path).mesh, args.out)
+    out = mesh.export(mesh.load(lib.get(args.id).mesh_path), args.out)
     print(f"wrote {out}")
     return EXIT_OK
 

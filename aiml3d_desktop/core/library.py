@@ -380,7 +380,7 @@ class Library:
         with self.draft() as draft:
             if path.suffix.lower() in (".obj", ".gltf"):
                 # These refer to side files (materials, textures, buffers): kept as one GLB.
-                name = mesh.export(loaded.mesh, draft.folder / f"{safe_stem(path.stem)}.glb").name
+                name = mesh.export(loaded, draft.folder / f"{safe_stem(path.stem)}.glb").name
             else:
                 name = draft.copy_file(path, safe_filename(path.name, path.suffix.lower()[1:]))
             return draft.commit(

@@ -7,18 +7,19 @@ and the app's window should not wait for it (loading runs on a worker thread).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aiml3d_desktop.core import glb, meshcheck
+from aiml3d_desktop.core import glb, gltf, meshcheck
+from aiml3d_desktop.core import scene as scene_module
 from aiml3d_desktop.core.errors import InputError, MeshLoadError
 from aiml3d_desktop.core.fileio import atomic_path, write_bytes
+from aiml3d_desktop.core.mesh_arrays import SMOOTH_AT_ONCE, MeshArrays, vertex_normals
+from aiml3d_desktop.core.scene import Primitive, Scene
 
-if TYPE_CHECKING:
-    import trimesh
+__all__ = ["SMOOTH_AT_ONCE", "MeshArrays", "vertex_normals"]  # re-exported: their old home
 
 READ_FORMATS = {
     ".glb": "glb",
@@ -30,54 +31,6 @@ READ_FORMATS = {
     ".3mf": "3mf",
 }
 EXPORT_FORMATS = ("glb", "obj", "stl", "ply")
-
-
-# Up to this size, prepare() computes smooth normals at once (under 50 ms); a bigger mesh is
-# drawn flat-shaded first and its normals follow from smooth_normals() on a worker.
-SMOOTH_AT_ONCE = 300_000  # triangles
-
-
-@dataclass
-class MeshArrays:
-    """What a renderer needs, as contiguous arrays."""
-
-    positions: np.ndarray  # (N, 3) float32
-    indices: np.ndarray  # (M, 3) uint32
-    colors: np.ndarray | None = None  # (N, 4) float32 in 0..1
-    uvs: np.ndarray | None = None  # (N, 2) float32, OpenGL convention (v up)
-    texture: np.ndarray | None = None  # (H, W, 4) uint8, first row is v = 0 as OpenGL samples
-    normals: np.ndarray | None = None  # (N, 3) float32, unit length; see smooth_normals()
-
-    @functools.cached_property
-    def bounds(self) -> np.ndarray:
-        """(2, 3): the lowest and highest corner (tens of ms on a big mesh: cached)."""
-        return np.stack([self.positions.min(axis=0), self.positions.max(axis=0)])
-
-    def prepare(self) -> MeshArrays:
-        """Compute, ahead of drawing (on a worker thread), what a renderer will ask for."""
-        self.interleaved  # noqa: B018
-        self.bounds  # noqa: B018
-        if len(self.indices) <= SMOOTH_AT_ONCE:
-            self.smooth_normals()
-        return self
-
-    def smooth_normals(self) -> np.ndarray:
-        """Area-weighted vertex normals, computed once (a third of a second at 1.4M
-        triangles, hence not before the first frame of a big mesh)."""
-        if self.normals is None:
-            self.normals = vertex_normals(self.positions, self.indices)
-        return self.normals
-
-    @functools.cached_property
-    def interleaved(self) -> np.ndarray:
-        """One (N, 3, 5 or 7) float32 block per vertex: position, then UV or RGBA, if any.
-
-        A renderer uploads it as a single buffer (normals go in a second one, as they may
-        come later); building it takes tens of milliseconds on a large mesh, hence prepare().
-        """
-        extra = self.uvs if self.uvs is not None else self.colors
-        parts = [self.positions] + ([extra] if extra is not None else [])
-        return np.ascontiguousarray(np.hstack(parts), dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -103,25 +56,13 @@ class MeshStats:
 @dataclass
 class LoadedMesh:
     path: Path
-    arrays: MeshArrays
+    scene: Scene
     file_size: int
-    _mesh: trimesh.Trimesh | None = field(default=None, repr=False)
 
     @property
-    def mesh(self) -> trimesh.Trimesh:
-        """One trimesh mesh, every part of the file with its transform applied: for statistics
-        and export. Made from the arrays when the fast GLB path skipped trimesh."""
-        if self._mesh is None:
-            import trimesh
-
-            arrays = self.arrays
-            colours = None
-            if arrays.colors is not None:
-                colours = np.round(arrays.colors * 255).astype(np.uint8)
-            self._mesh = trimesh.Trimesh(
-                arrays.positions, arrays.indices, vertex_colors=colours, process=False
-            )
-        return self._mesh
+    def arrays(self) -> MeshArrays:
+        """The whole shape as one mesh (the only primitive, for TripoSR's files)."""
+        return self.scene.merged
 
     @property
     def has_stats(self) -> bool:
@@ -130,8 +71,8 @@ class LoadedMesh:
     @functools.cached_property
     def stats(self) -> MeshStats:
         """Computed on first use (half a second at 1.4M triangles): a viewer can draw first."""
-        vertices = len(self._mesh.vertices) if self._mesh is not None else None
-        return mesh_stats(self.arrays.positions, self.arrays.indices, vertices, self.file_size)
+        arrays = self.arrays
+        return mesh_stats(arrays.positions, arrays.indices, file_size=self.file_size)
 
 
 def file_type_of(path: str | Path) -> str:
@@ -161,12 +102,9 @@ def load(path: str | Path, file_type: str | None = None, name: str | None = None
         raise MeshLoadError(f"{name} is empty (0 bytes)")
     try:
         meshcheck.before_reading(path, file_type, name, size)
-        simple = glb.read_simple(path) if file_type == "glb" else None
-        if simple is not None:
-            loaded = LoadedMesh(path, MeshArrays(*simple), size)
-        else:
-            tm, arrays = _load_with_trimesh(path, file_type, name)
-            loaded = LoadedMesh(path, arrays, size, tm)
+        scene = gltf.read(path, file_type) if file_type in ("glb", "gltf") else None
+        if scene is None:
+            scene = _load_with_trimesh(path, file_type, name)
     except glb.GlbError as exc:
         raise meshcheck.damaged(name, str(exc)) from None
     except OSError as exc:
@@ -176,16 +114,17 @@ def load(path: str | Path, file_type: str | None = None, name: str | None = None
             f"There is not enough memory to open {name} ({size / 2**20:,.0f} MB)",
             hint="Close other programs, or open a smaller file.",
         ) from None
-    arrays = loaded.arrays
-    meshcheck.after_reading(arrays.positions, arrays.indices, name)
-    if not len(arrays.indices):
+    for primitive in scene.primitives:
+        meshcheck.after_reading(primitive.arrays.positions, primitive.arrays.indices, name)
+    scene.primitives = [p for p in scene.primitives if len(p.arrays.indices)]
+    if not scene.primitives:
         raise MeshLoadError(
             f"{name} contains no triangles", hint="Open a file with a surface mesh."
         )
-    return loaded
+    return LoadedMesh(path, scene, size)
 
 
-def _load_with_trimesh(path: Path, file_type: str, name: str) -> tuple[trimesh.Trimesh, MeshArrays]:
+def _load_with_trimesh(path: Path, file_type: str, name: str) -> Scene:
     """trimesh's reading, with its failures turned into messages that say what is wrong.
 
     Read unprocessed first: processing silently drops faces with NaN corners, and a file
@@ -200,8 +139,12 @@ def _load_with_trimesh(path: Path, file_type: str, name: str) -> tuple[trimesh.T
                 if isinstance(geometry, trimesh.Trimesh):
                     meshcheck.after_reading(geometry.vertices, geometry.faces, name)
                     geometry.process()
-            tm = _flatten(loaded, name)
-            return tm, to_arrays(tm)  # textures are decoded here
+            scene = scene_module.from_trimesh(loaded)  # textures are decoded here
+            if not scene.primitives:
+                raise MeshLoadError(
+                    f"{name} contains no triangles", hint="Open a file with a surface mesh."
+                )
+            return scene
     except MeshLoadError as exc:
         if "no triangles" in exc.message and file_type == "ply":
             vertices, faces = meshcheck.ply_counts(path)
@@ -223,66 +166,27 @@ def _load_with_trimesh(path: Path, file_type: str, name: str) -> tuple[trimesh.T
         ) from None
 
 
-def _flatten(loaded: object, name: str) -> trimesh.Trimesh:
-    """One mesh from whatever trimesh returned, with every part's transform applied."""
-    import trimesh
-
-    if isinstance(loaded, trimesh.Scene):
-        nodes = loaded.graph.nodes_geometry
-        if len(nodes) == 1:  # the common case, TripoSR's included: skip dump()'s full copy
-            transform, geometry_name = loaded.graph[nodes[0]]
-            single = loaded.geometry[geometry_name]
-            if isinstance(single, trimesh.Trimesh) and not np.allclose(transform, np.eye(4)):
-                single = single.copy()
-                single.apply_transform(transform)
-            parts = [single] if isinstance(single, trimesh.Trimesh) and len(single.faces) else []
-        else:
-            parts = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh) and len(g.faces)]
-        if len(parts) > 1:
-            joined = trimesh.util.concatenate(parts)
-            if isinstance(joined, trimesh.Trimesh):
-                return joined
-        loaded = parts[0] if parts else None
-    if isinstance(loaded, trimesh.Trimesh) and len(loaded.faces):
-        return loaded
-    raise MeshLoadError(f"{name} contains no triangles", hint="Open a file with a surface mesh.")
-
-
-def vertex_normals(positions: np.ndarray, indices: np.ndarray) -> np.ndarray:
-    """Area-weighted vertex normals, vectorised: about 0.1 s for 1.4M triangles, where
-    pyqtgraph's MeshData loop takes seconds."""
-    v0, v1, v2 = (positions[indices[:, i]] for i in range(3))
-    e1, e2 = v1 - v0, v2 - v0
-    # The cross product written out: np.cross is several times slower on (N, 3) float32.
-    face_n = np.empty_like(e1)  # length = twice the triangle's area
-    face_n[:, 0] = e1[:, 1] * e2[:, 2] - e1[:, 2] * e2[:, 1]
-    face_n[:, 1] = e1[:, 2] * e2[:, 0] - e1[:, 0] * e2[:, 2]
-    face_n[:, 2] = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
-    n = len(positions)
-    normals = np.empty((n, 3), dtype=np.float64)
-    for axis in range(3):
-        weights = face_n[:, axis]
-        normals[:, axis] = sum(np.bincount(indices[:, i], weights, n) for i in range(3))
-    length = np.linalg.norm(normals, axis=1, keepdims=True)
-    # A vertex used by no face (or only degenerate ones) gets a harmless up normal.
-    np.divide(normals, length, out=normals, where=length > 0)
-    normals[length[:, 0] == 0] = (0.0, 0.0, 1.0)
-    return normals.astype(np.float32)
-
-
-def lighter(arrays: MeshArrays, cells: int, above: int) -> MeshArrays:
-    """For a small picture of a big mesh: vertices merged on a grid of ``cells`` along the
-    longest side (vertex clustering), with smooth normals. A mesh of at most ``above``
-    triangles comes back as it is, with its normals.
+def lighter(scene: Scene, cells: int, above: int) -> Scene:
+    """For a small picture of a big scene: vertices merged on a grid of ``cells`` along the
+    scene's longest side (vertex clustering), with smooth normals. A scene of at most
+    ``above`` triangles comes back as it is, with its normals.
 
     Each merged vertex sits at the mean of its cluster and keeps the colour and UV of one of
     them: invisible at thumbnail size, and a 1.4M-triangle mesh draws ten times faster."""
-    if len(arrays.indices) <= above:
-        arrays.smooth_normals()
-        return arrays
-    low, high = arrays.bounds
+    if scene.triangles <= above:
+        scene.smooth_normals()
+        return scene
+    low, high = scene.bounds
     scale = cells / max(float((high - low).max()), 1e-12)
-    grid = np.minimum(((arrays.positions - low) * scale).astype(np.int64), cells)
+    primitives = [
+        Primitive(_clustered(p.arrays, low, scale, cells), p.material, p.node)
+        for p in scene.primitives
+    ]
+    return replace(scene, primitives=[p for p in primitives if len(p.arrays.indices)])
+
+
+def _clustered(arrays: MeshArrays, low: np.ndarray, scale: float, cells: int) -> MeshArrays:
+    grid = np.clip(((arrays.positions - low) * scale).astype(np.int64), 0, cells)
     keys = (grid[:, 0] * (cells + 1) + grid[:, 1]) * (cells + 1) + grid[:, 2]
     _, first, cluster = np.unique(keys, return_index=True, return_inverse=True)
     count = len(first)
@@ -297,45 +201,10 @@ def lighter(arrays: MeshArrays, cells: int, above: int) -> MeshArrays:
     def pick(values: np.ndarray | None) -> np.ndarray | None:
         return None if values is None else np.ascontiguousarray(values[first])
 
-    result = MeshArrays(positions, faces, pick(arrays.colors), pick(arrays.uvs), arrays.texture)
+    result = MeshArrays(positions, faces, pick(arrays.colors), pick(arrays.uvs))
+    result.uvs1 = pick(arrays.uvs1)
     result.smooth_normals()
     return result
-
-
-def to_arrays(tm: trimesh.Trimesh) -> MeshArrays:
-    positions = np.ascontiguousarray(tm.vertices, dtype=np.float32)
-    indices = np.ascontiguousarray(tm.faces, dtype=np.uint32)
-    from trimesh.visual import ColorVisuals, TextureVisuals
-
-    visual = tm.visual
-    colors = uvs = texture = None
-    if isinstance(visual, ColorVisuals) and visual.kind == "face":
-        # Flat colours per face: give each corner its own vertex so colours do not bleed.
-        positions = np.ascontiguousarray(positions[indices].reshape(-1, 3))
-        colors = np.repeat(np.asarray(visual.face_colors, dtype=np.float32) / 255.0, 3, axis=0)
-        indices = np.arange(len(positions), dtype=np.uint32).reshape(-1, 3)
-    elif isinstance(visual, ColorVisuals) and visual.kind == "vertex":
-        colors = np.asarray(visual.vertex_colors, dtype=np.float32) / 255.0
-    elif isinstance(visual, TextureVisuals):
-        image = _texture_image(visual.material)
-        uv = getattr(visual, "uv", None)
-        if image is not None and uv is not None and len(uv) == len(positions):
-            uvs = np.ascontiguousarray(uv, dtype=np.float32)
-            texture = np.ascontiguousarray(np.asarray(image.convert("RGBA"))[::-1])
-        else:
-            color = np.asarray(visual.material.main_color, dtype=np.float32) / 255.0
-            colors = np.broadcast_to(color, (len(positions), 4))
-    if colors is not None:
-        colors = np.ascontiguousarray(colors, dtype=np.float32)
-    return MeshArrays(positions, indices, colors, uvs, texture)
-
-
-def _texture_image(material):
-    for attr in ("baseColorTexture", "image"):
-        image = getattr(material, attr, None)
-        if image is not None:
-            return image
-    return None
 
 
 def mesh_stats(
@@ -409,10 +278,12 @@ def _merge_by_position(positions: np.ndarray) -> tuple[int, np.ndarray]:
     return len(first), inverse.ravel()
 
 
-def export(tm: trimesh.Trimesh, dest: str | Path) -> Path:
-    """Write ``tm`` in the format of ``dest``'s extension (GLB, OBJ, STL or PLY), atomically.
+def export(loaded: LoadedMesh, dest: str | Path) -> Path:
+    """Write ``loaded`` in the format of ``dest``'s extension, atomically.
 
-    OBJ keeps its texture: the .mtl and image are written beside it.
+    A GLB to GLB is copied byte for byte: nothing of the file is lost. GLB from anything else
+    keeps one node per primitive with its material; OBJ keeps its textures (the .mtl and
+    pictures are written beside it); STL and PLY get the whole shape as one mesh.
     """
     dest = Path(dest)
     fmt = dest.suffix.lower().lstrip(".")
@@ -424,15 +295,21 @@ def export(tm: trimesh.Trimesh, dest: str | Path) -> Path:
     import trimesh
 
     try:
-        if fmt == "obj":
-            text, extra = trimesh.exchange.obj.export_obj(
-                tm, include_texture=True, return_texture=True, mtl_name=f"{dest.stem}.mtl"
-            )
-            for name, data in extra.items():
-                write_bytes(dest.parent / Path(name).name, data)
-            data = text.encode("utf-8")
+        if fmt == "glb" and loaded.path.suffix.lower() == ".glb":
+            data = loaded.path.read_bytes()
         else:
-            data = tm.export(file_type=fmt)
+            tm = scene_module.to_trimesh(loaded.scene)
+            if fmt == "obj":
+                text, extra = trimesh.exchange.obj.export_obj(
+                    tm, include_texture=True, return_texture=True, mtl_name=f"{dest.stem}.mtl"
+                )
+                for name, data in extra.items():
+                    write_bytes(dest.parent / Path(name).name, data)
+                data = text.encode("utf-8")
+            elif fmt == "glb":
+                data = tm.export(file_type="glb")
+            else:
+                data = tm.to_mesh().export(file_type=fmt)
         with atomic_path(dest) as tmp:
             tmp.write_bytes(data if isinstance(data, bytes) else str(data).encode("utf-8"))
     except OSError as exc:

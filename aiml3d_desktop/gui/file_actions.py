@@ -132,7 +132,7 @@ class FileActions(QObject):
         loaded, title, path = ready
         viewer = self.viewer
         views = self.thumbnails.renderer().render(
-            loaded.arrays, offscreen.SHEET_VIEWS, 512, viewer.up_axis, viewer.background()
+            loaded.scene, offscreen.SHEET_VIEWS, 512, viewer.up_axis, viewer.background()
         )
         sheet = offscreen.compose_sheet(title, self.picture.image(), views)
         self.runner.start(tasks.save_image, sheet, path, succeeded=self._saved)

@@ -278,7 +278,11 @@ class MainWindow(QMainWindow):
             entry = None  # another file finished loading first
         log.info("opened mesh %s", loaded.path)
         self.show_mesh(loaded, entry)
-        self.status.show(f"Opened {entry.title if entry else loaded.path.name}")
+        notes = "; ".join(loaded.scene.notes)
+        self.status.show(
+            f"Opened {entry.title if entry else loaded.path.name}"
+            + (f" ({notes})" if notes else "")
+        )
 
     # The library
 
@@ -367,7 +371,7 @@ class MainWindow(QMainWindow):
     def show_mesh(self, loaded: LoadedMesh, entry: Entry | None) -> None:
         """Draw first; smooth normals and statistics of a large mesh follow from workers."""
         self.loaded, self.entry = loaded, entry
-        self.viewer.show_mesh(loaded.arrays)
+        self.viewer.show_scene(loaded.scene)
         if entry is not None:
             self.thumbnails.expect(entry)
             self._offer_thumbnail()
@@ -389,7 +393,7 @@ class MainWindow(QMainWindow):
         if loaded is None or loaded is not self.loaded:
             return
         log.info("mesh on screen: %s", loaded.path)
-        if loaded.arrays.normals is None:
+        if not loaded.scene.has_normals:
             self.runner.start(tasks.mesh_normals, loaded, succeeded=self._normals_ready)
         if not loaded.has_stats:
             self.runner.start(tasks.mesh_stats, loaded, succeeded=self._stats_ready)
@@ -401,11 +405,11 @@ class MainWindow(QMainWindow):
             self._offer_thumbnail()
 
     def _offer_thumbnail(self) -> None:
-        """The entry on screen makes its own thumbnail from the arrays in memory, once they
-        have smooth normals."""
+        """The entry on screen makes its own thumbnail from the scene in memory, once it has
+        smooth normals."""
         loaded = self.loaded
-        if self.entry is not None and loaded is not None and loaded.arrays.normals is not None:
-            self.thumbnails.offer(self.entry, loaded.arrays)
+        if self.entry is not None and loaded is not None and loaded.scene.has_normals:
+            self.thumbnails.offer(self.entry, loaded.scene)
 
     @Slot(object)
     def _stats_ready(self, loaded: LoadedMesh) -> None:

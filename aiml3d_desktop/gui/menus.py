@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QColorDialog, QMessageBox
 from aiml3d_desktop import APP_NAME, __version__
 from aiml3d_desktop.core import images
 from aiml3d_desktop.gui import state
+from aiml3d_desktop.gui.widgets.scene_item import MODE_NAMES, MODES
 
 VIEW_SHORTCUTS = [
     ("front", "Front", "1"),
@@ -78,18 +79,9 @@ class Actions(QObject):
         for name, label, key in VIEW_SHORTCUTS:
             self._add(view, f"{label} view", partial(viewer.set_view, name), key)
         view.addSeparator()
-        ui = window.ui
-        self.toggles = {}
-        for key, label, shortcut, default, apply in (
-            ("wireframe", "Wireframe", "W", False, viewer.set_wireframe),
-            ("lighting", "Lighting", "L", True, viewer.set_lighting),
-            ("grid", "Grid", "G", True, viewer.set_grid_visible),
-            ("axes", "Axes", "A", True, viewer.set_axes_visible),
-        ):
-            action = self._add(view, label, partial(self._toggle, key, apply), shortcut, True)
-            action.setChecked(state.flag(ui, key, default))
-            self.toggles[key] = (action, apply)
+        self._view_toggles(view)
         self._add(view, "Background colour…", self._choose_background)
+        self._shading_menu(view.addMenu("Shading"))
         up = view.addMenu("Up axis")
         group = QActionGroup(self)
         self.up_actions = {}
@@ -169,6 +161,36 @@ class Actions(QObject):
         self.recent_menu.setEnabled(bool(recent))
 
     # Small dialogs
+
+    def _view_toggles(self, view) -> None:
+        viewer, ui = self.window.viewer, self.window.ui
+        self.toggles = {}
+        for key, label, shortcut, default, apply in (
+            ("wireframe", "Wireframe", "W", False, viewer.set_wireframe),
+            ("grid", "Grid", "G", True, viewer.set_grid_visible),
+            ("axes", "Axes", "A", True, viewer.set_axes_visible),
+        ):
+            action = self._add(view, label, partial(self._toggle, key, apply), shortcut, True)
+            action.setChecked(state.flag(ui, key, default))
+            self.toggles[key] = (action, apply)
+
+    def _shading_menu(self, shading) -> None:
+        group = QActionGroup(self)
+        self.shading_actions = {}
+        chosen = self.window.ui.value("shading", "studio")
+        for number, mode in enumerate(MODES, start=1):
+            action = self._add(
+                shading, MODE_NAMES[mode], partial(self._shade, mode), f"Alt+{number}"
+            )
+            action.setCheckable(True)
+            group.addAction(action)
+            self.shading_actions[mode] = action
+        self._shade(chosen if chosen in MODES else "studio")
+
+    def _shade(self, mode: str) -> None:
+        self.shading_actions[mode].setChecked(True)
+        self.window.viewer.set_shading(mode)
+        self.window.ui.setValue("shading", mode)
 
     def _toggle(self, key: str, apply, on: bool) -> None:
         apply(on)

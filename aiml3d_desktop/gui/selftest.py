@@ -75,7 +75,7 @@ def _mesh_files() -> bool:
         fast = mesh.load(paths.resource("samples/sample.glb"))  # numpy GLB reader
         general = mesh.load(paths.resource("samples/sample.ply"))  # trimesh
         with tempfile.TemporaryDirectory() as tmp:
-            out = mesh.export(general.mesh, Path(tmp) / "sample.obj")
+            out = mesh.export(general, Path(tmp) / "sample.obj")
             again = mesh.load(out)
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         return _report("mesh files", False, f"{type(exc).__name__}: {exc}")
@@ -102,7 +102,7 @@ def _window() -> bool:
     result: list[bool] = []
 
     def on_frame() -> None:
-        if result or not viewer.item._count:
+        if result or not viewer.item.drawn:
             return
         image = viewer.grabFramebuffer().convertToFormat(QImage.Format.Format_RGB888)
         _report("OpenGL", True, _renderer(viewer))

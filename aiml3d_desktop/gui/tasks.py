@@ -17,12 +17,13 @@ from PySide6.QtGui import QImage
 
 from aiml3d_desktop import paths
 from aiml3d_desktop.core.errors import InputError
+from aiml3d_desktop.core.scene import Scene
 from aiml3d_desktop.core.stages import Stage
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.batch import QueueItem
     from aiml3d_desktop.core.library import Entry, Library
-    from aiml3d_desktop.core.mesh import LoadedMesh, MeshArrays
+    from aiml3d_desktop.core.mesh import LoadedMesh
     from aiml3d_desktop.core.netpolicy import RetryPolicy
     from aiml3d_desktop.core.params import TriposrParams
     from aiml3d_desktop.core.preview import Preview
@@ -50,7 +51,7 @@ def generate(
     entry, result = jobs.generate_to_library(
         library, source, params, options, prompt=drawing, progress=progress, cancel=cancel
     )
-    result.loaded.arrays.prepare()  # here, not on the GUI thread
+    _ready_to_draw(result.loaded.scene)
     return entry, result
 
 
@@ -128,26 +129,32 @@ def import_to_library(library: Library, path: Path, *, progress, cancel) -> Entr
     return library.import_mesh(path)
 
 
-def drawable_mesh(path: Path, *, progress, cancel):
-    """A mesh's arrays ready to draw smooth in one go (the compare view)."""
+def _ready_to_draw(scene: Scene) -> Scene:
+    """What the renderer needs, computed here rather than on the GUI thread: the arrays'
+    buffers and bounds, and the studio's light (once per process)."""
+    from aiml3d_desktop.core import studio
+
+    studio.irradiance_sh()
+    studio.specular_atlas()
+    return scene.prepare()
+
+
+def drawable_mesh(path: Path, *, progress, cancel) -> Scene:
+    """A mesh's scene ready to draw smooth in one go (the compare view)."""
     from aiml3d_desktop.core import mesh
 
-    arrays = mesh.load(path).arrays.prepare()
-    arrays.smooth_normals()
-    return arrays
+    scene = _ready_to_draw(mesh.load(path).scene)
+    scene.smooth_normals()
+    return scene
 
 
-def lighter_mesh(
-    source: Path | MeshArrays, cells: int, above: int, *, progress, cancel
-) -> MeshArrays:
-    """A mesh file's arrays, or arrays already in memory, made lighter for a small picture
-    (see core.mesh.lighter): drawing them, which must happen on the GUI thread, is quick."""
+def lighter_mesh(source: Path | Scene, cells: int, above: int, *, progress, cancel) -> Scene:
+    """A mesh file's scene, or a scene already in memory, made lighter for a small picture
+    (see core.mesh.lighter): drawing it, which must happen on the GUI thread, is quick."""
     from aiml3d_desktop.core import mesh
 
-    arrays = source if isinstance(source, mesh.MeshArrays) else mesh.load(source).arrays
-    arrays = mesh.lighter(arrays, cells, above)
-    arrays.interleaved  # noqa: B018 - built here, not on the GUI thread
-    return arrays
+    scene = source if isinstance(source, Scene) else mesh.load(source).scene
+    return _ready_to_draw(mesh.lighter(scene, cells, above))
 
 
 def open_mesh(path: str, *, progress, cancel) -> LoadedMesh:
@@ -156,12 +163,12 @@ def open_mesh(path: str, *, progress, cancel) -> LoadedMesh:
     progress(Stage.LOADING, None, None)
     loaded = mesh.load(path)
     cancel.check()
-    loaded.arrays.prepare()
+    _ready_to_draw(loaded.scene)
     return loaded
 
 
 def mesh_normals(loaded: LoadedMesh, *, progress, cancel) -> LoadedMesh:
-    loaded.arrays.smooth_normals()
+    loaded.scene.smooth_normals()
     return loaded
 
 
@@ -169,7 +176,7 @@ def sheet_ready(
     loaded: LoadedMesh, title: str, dest: str, *, progress, cancel
 ) -> tuple[LoadedMesh, str, str]:
     """A snapshot sheet's mesh with smooth normals, with its title and where it goes."""
-    loaded.arrays.smooth_normals()
+    loaded.scene.smooth_normals()
     return loaded, title, dest
 
 
@@ -212,7 +219,7 @@ def export_mesh(loaded: LoadedMesh | Path, dest: str, *, progress, cancel) -> Pa
     progress(Stage.EXPORTING, None, None)
     if isinstance(loaded, Path):
         loaded = mesh.load(loaded)
-    return mesh.export(loaded.mesh, dest)
+    return mesh.export(loaded, dest)
 
 
 def save_image(image: QImage, dest: str, *, progress, cancel) -> Path:

@@ -47,7 +47,7 @@ def test_an_accessor_with_no_data_cannot_claim_gigabytes(tmp_path, claim, words)
     refused(path, words)
 
 
-def test_a_texture_cut_short_is_one_line(tmp_path):
+def test_a_texture_cut_short_is_left_out_with_a_note(tmp_path):
     buf = io.BytesIO()
     Image.new("RGB", (600, 600), (200, 30, 30)).save(buf, "PNG")
     png = buf.getvalue()[:300]  # the header is whole, the pixels are not there
@@ -67,7 +67,11 @@ def test_a_texture_cut_short_is_one_line(tmp_path):
     )
     path = tmp_path / "tex.glb"
     path.write_bytes(pack(doc, binary + uv + png))
-    refused(path, "tex.glb could not be read as GLB: a picture inside it is cut short")
+    loaded = mesh.load(path)  # the shape is shown; the texture is left out, with a note
+    assert loaded.scene.textures == [] and loaded.stats.triangles == 1
+    assert loaded.scene.notes == [
+        "texture 0 is left out: picture 0 cannot be decoded: a picture inside it is cut short"
+    ]
 
 
 def test_a_texture_past_the_bomb_size_is_not_decoded(tmp_path, monkeypatch):
@@ -79,7 +83,11 @@ def test_a_texture_past_the_bomb_size_is_not_decoded(tmp_path, monkeypatch):
     path.write_bytes(box.export(file_type="glb"))
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 30_000)  # as if it were 13,000 square
     loaded = mesh.load(path)  # the shape, without the texture it cannot afford
-    assert loaded.arrays.texture is None and loaded.stats.triangles == 12
+    assert loaded.scene.textures == [] and loaded.stats.triangles == 12
+    assert loaded.scene.notes == [
+        "texture 0 is left out: picture 0 cannot be decoded: "
+        "its texture is too large to decode safely"
+    ]
 
 
 def test_a_3mf_that_unpacks_to_too_much_is_not_opened(tmp_path, monkeypatch):

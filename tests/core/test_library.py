@@ -193,7 +193,7 @@ def test_import_copies_checks_and_keeps_textures(lib, tmp_path):
     assert duck.stats["triangles"] == 4212 and duck.source_kind == "import"
     fuze = lib.import_mesh(corpus_file("meshes", "fuze.obj"))  # OBJ + MTL + texture: one GLB
     assert fuze.mesh_file == "fuze.glb"
-    assert mesh.load(fuze.mesh_path).arrays.texture is not None
+    assert len(mesh.load(fuze.mesh_path).scene.textures) == 1
     bad = tmp_path / "broken.stl"
     bad.write_bytes(b"solid x\nendsolid x\n")
     with pytest.raises(MeshLoadError):

@@ -13,6 +13,12 @@ from tests.conftest import corpus_file
 from tests.fake_api import make_mesh
 
 
+def scene_of(tm: trimesh.Trimesh):
+    from aiml3d_desktop.core import scene
+
+    return scene.from_trimesh(tm)
+
+
 def textured_box() -> trimesh.Trimesh:
     box = trimesh.creation.box()
     uv = (box.vertices[:, :2] + 0.5).clip(0, 1)
@@ -54,7 +60,7 @@ def test_vertex_colours_reach_the_arrays(tmp_path):
     # Colour follows position (see make_mesh): match them up whatever order the file kept.
     expected = (arrays.positions + 1) / 2
     assert np.allclose(arrays.colors[:, :3], expected, atol=1 / 255 + 1e-3)
-    assert arrays.uvs is None and arrays.texture is None
+    assert arrays.uvs is None and mesh.load(path).scene.textures == []
 
 
 def test_normals_point_outwards_and_are_vectorised():
@@ -74,8 +80,8 @@ def test_unused_vertex_gets_a_unit_normal():
 
 def test_lighter_copy_for_thumbnails_keeps_shape_and_colours():
     sphere = make_mesh(6)  # 81,920 triangles
-    arrays = mesh.to_arrays(sphere)
-    light = mesh.lighter(arrays, cells=32, above=1000)
+    arrays = scene_of(sphere).merged
+    (light,) = (p.arrays for p in mesh.lighter(scene_of(sphere), cells=32, above=1000).primitives)
     assert 1000 < len(light.indices) < len(arrays.indices) / 8
     check_arrays(light, len(light.positions), len(light.indices))
     # The same ball: every merged vertex within one grid cell of the surface, same bounds.
@@ -88,27 +94,32 @@ def test_lighter_copy_for_thumbnails_keeps_shape_and_colours():
     # Smooth normals point outwards.
     assert (np.einsum("ij,ij->i", light.normals, light.positions) > 0.9).all()
     # A mesh under the limit comes back as it is, with its normals.
-    small = mesh.to_arrays(make_mesh(2))
-    assert mesh.lighter(small, cells=32, above=1000) is small and small.normals is not None
+    small = scene_of(make_mesh(2))
+    assert mesh.lighter(small, cells=32, above=1000) is small and small.has_normals
 
 
-def test_lighter_copy_keeps_uvs_and_texture():
-    box = mesh.to_arrays(textured_box().subdivide().subdivide())
-    light = mesh.lighter(box, cells=2, above=10)
+def test_lighter_copy_keeps_uvs_and_materials():
+    scene = scene_of(textured_box().subdivide().subdivide())
+    lighter = mesh.lighter(scene, cells=2, above=10)
+    box, light = scene.primitives[0].arrays, lighter.primitives[0].arrays
     assert len(light.indices) < len(box.indices)
-    assert light.texture is box.texture and light.uvs.shape == (len(light.positions), 2)
+    assert lighter.textures is scene.textures and lighter.materials is scene.materials
+    assert light.uvs.shape == (len(light.positions), 2)
     assert set(map(tuple, light.uvs)) <= set(map(tuple, box.uvs))
 
 
 def test_textured_glb_keeps_uvs_and_texture(tmp_path):
     path = tmp_path / "box.glb"
     path.write_bytes(textured_box().export(file_type="glb"))
-    arrays = mesh.load(path).arrays
-    assert arrays.texture.shape == (8, 8, 4) and arrays.texture.dtype == np.uint8
+    scene = mesh.load(path).scene
+    arrays, (texture,) = scene.primitives[0].arrays, scene.textures
+    assert texture.image.shape == (8, 8, 4) and texture.image.dtype == np.uint8
     assert arrays.uvs.shape == (len(arrays.positions), 2)
-    # Rows run bottom-up as OpenGL samples: v = 0 (first row) is the image's bottom, blue.
-    assert tuple(arrays.texture[0, 0, :3]) == (0, 0, 255)
-    assert tuple(arrays.texture[-1, 0, :3]) == (255, 0, 0)
+    # As glTF has them: the first row is the picture's top (red), and v = 0 samples it.
+    assert tuple(texture.image[0, 0, :3]) == (255, 0, 0)
+    assert tuple(texture.image[-1, 0, :3]) == (0, 0, 255)
+    top = arrays.positions[arrays.uvs[:, 1] < 0.01]  # the box's +y side is the picture's top
+    assert len(top) and np.allclose(top[:, 1], 0.5)
 
 
 def test_obj_with_mtl_and_texture_name_with_space(tmp_path):
@@ -118,8 +129,8 @@ def test_obj_with_mtl_and_texture_name_with_space(tmp_path):
         "mtllib m.mtl\nv 0 0 0\nv 1 0 0\nv 0 1 0\nvt 0 0\nvt 1 0\nvt 0 1\n"
         "usemtl skin\nf 1/1 2/2 3/3\n"
     )
-    arrays = mesh.load(tmp_path / "m.obj").arrays
-    assert arrays.texture is not None and tuple(arrays.texture[0, 0, :3]) == (0, 255, 0)
+    (texture,) = mesh.load(tmp_path / "m.obj").scene.textures
+    assert tuple(texture.image[0, 0, :3]) == (0, 255, 0)
 
 
 def test_scene_parts_are_flattened_with_their_transforms(tmp_path):
@@ -187,7 +198,7 @@ def test_missing_file(tmp_path):
 def test_export_round_trip(tmp_path, fmt):
     source = tmp_path / "src.glb"
     source.write_bytes(make_mesh(2).export(file_type="glb"))
-    out = mesh.export(mesh.load(source).mesh, tmp_path / "out" / f"copy.{fmt}")
+    out = mesh.export(mesh.load(source), tmp_path / "out" / f"copy.{fmt}")
     again = mesh.load(out)
     assert again.stats.triangles == 320 and again.stats.watertight
     if fmt in ("glb", "ply"):
@@ -197,14 +208,14 @@ def test_export_round_trip(tmp_path, fmt):
 def test_obj_export_keeps_the_texture(tmp_path):
     source = tmp_path / "box.glb"
     source.write_bytes(textured_box().export(file_type="glb"))
-    out = mesh.export(mesh.load(source).mesh, tmp_path / "out" / "box.obj")
+    out = mesh.export(mesh.load(source), tmp_path / "out" / "box.obj")
     assert (out.parent / "box.mtl").exists()
-    assert mesh.load(out).arrays.texture is not None
+    assert len(mesh.load(out).scene.textures) == 1
 
 
 def test_export_refuses_unknown_format(tmp_path):
     with pytest.raises(InputError, match="Cannot export to .fbx"):
-        mesh.export(make_mesh(1), tmp_path / "x.fbx")
+        mesh.export(mesh.load(corpus_file("meshes", "cube.glb")), tmp_path / "x.fbx")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -212,7 +223,7 @@ CORPUS_COUNTS = {
     "BoxTextured.glb": (24, 12, "texture"),
     "Duck.glb": (2399, 4212, "texture"),
     "bunny.ply": (8146, 16301, None),
-    "cube.glb": (8, 12, "colour"),
+    "cube.glb": (8, 12, "material"),
     "cubevc.glb": (54, 48, "colour"),
     "featuretype.STL": (1722, 3476, None),
     "fuze.obj": (664, 1000, "texture"),
@@ -226,8 +237,11 @@ def test_corpus_meshes_load_with_correct_counts(name):
     check_arrays(loaded.arrays, vertices, triangles)
     assert (loaded.stats.vertices, loaded.stats.triangles) == (vertices, triangles)
     if look == "texture":
-        assert loaded.arrays.texture is not None and loaded.arrays.uvs is not None
-        assert loaded.arrays.texture.std() > 0  # a real picture, not a flat fill
+        (texture,) = loaded.scene.textures
+        assert loaded.scene.primitives[0].arrays.uvs is not None
+        assert texture.image.std() > 0  # a real picture, not a flat fill
+    elif look == "material":
+        assert loaded.scene.materials and loaded.arrays.colors is None
     elif look == "colour":
         assert loaded.arrays.colors is not None
 
@@ -242,35 +256,27 @@ def test_corpus_broken_meshes_fail_clearly(name, words):
 
 
 def test_fast_glb_path_matches_trimesh(tmp_path):
-    """TripoSR-style GLBs skip trimesh; what comes out must be what trimesh would give."""
-    from aiml3d_desktop.core import glb
-
+    """TripoSR-style GLBs are read with numpy alone; what comes out must be what trimesh
+    would give."""
     sphere = make_mesh(3)
     path = tmp_path / "s.glb"
     path.write_bytes(sphere.export(file_type="glb"))
-    positions, indices, colours = glb.read_simple(path)
-    scene = trimesh.load(path)
-    (reference,) = scene.geometry.values()
-    assert np.array_equal(positions, reference.vertices.astype(np.float32))
-    assert np.array_equal(indices, reference.faces)
-    assert np.allclose(colours, reference.visual.vertex_colors / 255.0, atol=1e-6)
     loaded = mesh.load(path)
-    assert loaded._mesh is None  # trimesh not involved until statistics or export need it
+    (primitive,) = loaded.scene.primitives
+    (reference,) = trimesh.load(path).geometry.values()
+    assert np.array_equal(primitive.arrays.positions, reference.vertices.astype(np.float32))
+    assert np.array_equal(primitive.arrays.indices, reference.faces)
+    assert np.allclose(primitive.arrays.colors, reference.visual.vertex_colors / 255.0, atol=1e-6)
+    assert primitive.material == -1  # no material: drawn with scene.PLAIN
     assert loaded.stats.triangles == 1280 and loaded.stats.watertight
-    assert mesh.load(mesh.export(loaded.mesh, tmp_path / "again.glb")).arrays.colors is not None
+    again = mesh.export(loaded, tmp_path / "again.glb")
+    assert again.read_bytes() == path.read_bytes()  # a GLB is exported as it is
 
 
-def test_fast_glb_path_declines_what_it_does_not_handle(tmp_path):
-    from aiml3d_desktop.core import glb
-
-    textured = tmp_path / "t.glb"
-    textured.write_bytes(textured_box().export(file_type="glb"))
-    assert glb.read_simple(textured) is None
+def test_a_truncated_glb_is_one_line(tmp_path):
     truncated = tmp_path / "cut.glb"
     truncated.write_bytes(make_mesh(2).export(file_type="glb")[:500])
-    with pytest.raises(glb.GlbError, match="cut short: 500 of"):
-        glb.read_simple(truncated)
-    with pytest.raises(MeshLoadError, match="cut.glb is damaged: it is cut short"):
+    with pytest.raises(MeshLoadError, match="cut.glb is damaged: it is cut short: 500 of"):
         mesh.load(truncated)
 
 

@@ -111,9 +111,9 @@ def test_thumbnail_of_a_big_mesh_is_drawn_from_a_lighter_copy(qtbot, window, mon
     drawn = []
     render = offscreen.OffscreenRenderer.render
 
-    def counting(self, arrays, *args, **kwargs):
-        drawn.append(len(arrays.indices))
-        return render(self, arrays, *args, **kwargs)
+    def counting(self, scene, *args, **kwargs):
+        drawn.append(scene.triangles)
+        return render(self, scene, *args, **kwargs)
 
     monkeypatch.setattr(offscreen.OffscreenRenderer, "render", counting)
     robot = entry_named(window, "Robot")
@@ -193,7 +193,7 @@ def test_compare_two_entries_with_cameras_moving_together(qtbot, window):
     compare = window.compare_window
     qtbot.waitExposed(compare)
     left, right = (pane.viewer for pane in compare.panes)
-    qtbot.waitUntil(lambda: left.arrays is not None and right.arrays is not None, timeout=10000)
+    qtbot.waitUntil(lambda: left.scene is not None and right.scene is not None, timeout=10000)
     for viewer in (left, right):
         assert drawn_fraction(pixels(viewer), viewer.background().getRgb()[:3]) > 0.03
     left.orbit(40, 15)

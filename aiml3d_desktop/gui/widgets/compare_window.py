@@ -39,14 +39,14 @@ class ComparePane(QWidget):
     def load(self, entry: Entry) -> None:
         self.entry = entry
         self._caption("loading…")
-        self.viewer.show_mesh(None)
+        self.viewer.show_scene(None)
         self.runner.start(
             tasks.drawable_mesh, entry.mesh_path, succeeded=self._loaded, failed=self._failed
         )
 
     @Slot(object)
-    def _loaded(self, arrays) -> None:
-        self.viewer.show_mesh(arrays)
+    def _loaded(self, scene) -> None:
+        self.viewer.show_scene(scene)
         stats = self.entry.stats or {}
         size = " × ".join(f"{v:.3g}" for v in stats.get("size") or [])
         self._caption(f"{stats.get('triangles') or 0:,} triangles" + (f", {size}" if size else ""))
@@ -96,7 +96,7 @@ class CompareWindow(QWidget):
     def _pane_shown(self) -> None:
         viewer = self.sender().viewer
         other = self._other(viewer)
-        if other.arrays is not None:  # both shown: seen the same way
+        if other.scene is not None:  # both shown: seen the same way
             viewer.set_framing(other.framing())
 
     @Slot()

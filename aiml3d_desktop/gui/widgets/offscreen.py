@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, QRect, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 
 from aiml3d_desktop.core.library import Entry, Library
-from aiml3d_desktop.core.mesh import MeshArrays
+from aiml3d_desktop.core.scene import Scene
 from aiml3d_desktop.gui import tasks
 from aiml3d_desktop.gui.workers import Runner
 
@@ -39,7 +39,7 @@ class OffscreenRenderer:
 
     def render(
         self,
-        arrays: MeshArrays,
+        scene: Scene,
         views: tuple[str, ...],
         size: int,
         up_axis: str = "y",
@@ -51,12 +51,12 @@ class OffscreenRenderer:
         if background is not None:
             viewer.setBackgroundColor(background)
         viewer.set_up_axis(up_axis)
-        viewer.show_mesh(arrays)
+        viewer.show_scene(scene)
         images = []
         for view in views:
             viewer.set_view(view)
             images.append(viewer.grabFramebuffer())
-        viewer.show_mesh(None)  # frees the GPU buffers
+        viewer.show_scene(None)  # frees the GPU buffers
         return images
 
     def close(self) -> None:
@@ -74,7 +74,7 @@ class ThumbnailMaker(QObject):
         super().__init__(parent)
         self.runner = runner
         self.library: Library | None = None
-        self._queue: list[tuple[Entry, MeshArrays | None]] = []  # arrays, if in memory
+        self._queue: list[tuple[Entry, Scene | None]] = []  # the scene, if in memory
         self._asked: set[str] = set()
         self._current: Entry | None = None
         self._renderer: OffscreenRenderer | None = None
@@ -98,19 +98,19 @@ class ThumbnailMaker(QObject):
         if not entry.thumbnail_path.exists():
             self._asked.add(entry.id)
 
-    def offer(self, entry: Entry, arrays: MeshArrays) -> None:
-        """Arrays already in memory, for an entry with no thumbnail: made next."""
+    def offer(self, entry: Entry, scene: Scene) -> None:
+        """A scene already in memory, for an entry with no thumbnail: made next."""
         if self.library is not None and not entry.thumbnail_path.exists():
-            self._queue.insert(0, (entry, arrays))
+            self._queue.insert(0, (entry, scene))
             self._next()
 
     def _next(self) -> None:
         if self._current is not None or not self._queue or self.library is None or self._closed:
             return
-        self._current, arrays = self._queue.pop(0)
+        self._current, scene = self._queue.pop(0)
         self.runner.start(
             tasks.lighter_mesh,
-            self._current.mesh_path if arrays is None else arrays,
+            self._current.mesh_path if scene is None else scene,
             THUMBNAIL_CELLS,
             THUMBNAIL_TRIANGLES,
             succeeded=self._loaded,
@@ -118,11 +118,11 @@ class ThumbnailMaker(QObject):
         )
 
     @Slot(object)
-    def _loaded(self, arrays: MeshArrays) -> None:
+    def _loaded(self, scene: Scene) -> None:
         entry, self._current = self._current, None
         if self._closed:
             return
-        (image,) = self.renderer().render(arrays, ("home",), THUMBNAIL_SIZE, self.up_axis)
+        (image,) = self.renderer().render(scene, ("home",), THUMBNAIL_SIZE, self.up_axis)
         # Encoded and written on a worker (a file write can take longer than a frame).
         self.runner.start(tasks.save_thumbnail, self.library, entry, image, failed=self._not_saved)
         self.made.emit(entry.id, image)

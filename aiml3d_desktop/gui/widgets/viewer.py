@@ -1,4 +1,4 @@
-"""The 3D viewer: a pyqtgraph GLViewWidget with the mesh item, a floor grid and axes.
+"""The 3D viewer: a pyqtgraph GLViewWidget with the scene item, a floor grid and axes.
 
 Mouse: left-drag orbits, middle-drag or Shift+left-drag pans, right-drag or the wheel zooms
 (as in f3d; Blender users find orbit/pan on the same buttons with the modifiers they know).
@@ -23,9 +23,9 @@ from PySide6.QtGui import (
     QVector3D,
 )
 
-from aiml3d_desktop.core.mesh import MeshArrays
+from aiml3d_desktop.core.scene import Scene
 from aiml3d_desktop.gui import state
-from aiml3d_desktop.gui.widgets.mesh_item import MeshItem
+from aiml3d_desktop.gui.widgets.scene_item import SceneItem
 
 # Camera (azimuth, elevation) for each named view, in the viewer's Z-up world where the model's
 # front faces -Y once its up axis is applied.
@@ -42,7 +42,7 @@ DEFAULT_BACKGROUND = QColor(46, 50, 58)
 
 
 class Viewer(gl.GLViewWidget):
-    """Shows one mesh. Holds view state only; what to show comes from the main window."""
+    """Shows one scene. Holds view state only; what to show comes from the main window."""
 
     camera_moved = Signal()  # by the user or a view command; not by set_camera()
 
@@ -59,7 +59,7 @@ class Viewer(gl.GLViewWidget):
         self.grid = gl.GLGridItem()
         self.grid.setColor((255, 255, 255, 40))
         self.axes = gl.GLAxisItem()
-        self.item = MeshItem()
+        self.item = SceneItem()
         for item in (self.grid, self.axes, self.item):
             self.addItem(item)
         self.setBackgroundColor(DEFAULT_BACKGROUND)
@@ -75,11 +75,11 @@ class Viewer(gl.GLViewWidget):
     # What is shown
 
     @property
-    def arrays(self) -> MeshArrays | None:
-        return self.item.arrays
+    def scene(self) -> Scene | None:
+        return self.item.scene
 
-    def show_mesh(self, arrays: MeshArrays | None, frame: bool = True) -> None:
-        self.item.set_arrays(arrays)
+    def show_scene(self, scene: Scene | None, frame: bool = True) -> None:
+        self.item.set_scene(scene)
         self._layout_scene()
         if frame:
             self.frame()
@@ -98,8 +98,9 @@ class Viewer(gl.GLViewWidget):
     def set_wireframe(self, on: bool) -> None:
         self.item.set_wireframe(on)
 
-    def set_lighting(self, on: bool) -> None:
-        self.item.set_lit(on)
+    def set_shading(self, mode: str) -> None:
+        """One of scene_item.MODES."""
+        self.item.set_mode(mode)
 
     def set_grid_visible(self, on: bool) -> None:
         self.grid.setVisible(on)
@@ -121,9 +122,9 @@ class Viewer(gl.GLViewWidget):
         transform = self._up_transform()
         self.item.setTransform(transform)
         self.axes.setTransform(transform)  # the model's own axes
-        arrays = self.item.arrays
-        if arrays is not None:
-            corners = np.array(np.meshgrid(*arrays.bounds.T)).T.reshape(-1, 3)
+        scene = self.item.scene
+        if scene is not None:
+            corners = np.array(np.meshgrid(*scene.bounds.T)).T.reshape(-1, 3)
             mapped = np.array([_map(transform, c) for c in corners])
             self._bounds = np.stack([mapped.min(axis=0), mapped.max(axis=0)])
         low, high = self._bounds

@@ -1,0 +1,662 @@
+"""A pyqtgraph GL item that draws a Scene: each primitive from one interleaved VBO and an index
+buffer, with its glTF material, in one of the shading modes.
+
+Studio is the glTF BRDF (GGX distribution, Smith visibility, Schlick Fresnel; after the Khronos
+glTF-Sample-Viewer) lit by core/studio.py's room: diffuse from 9 spherical harmonics, specular
+from the room prefiltered per roughness, and a key light; then Khronos PBR Neutral tone mapping
+and sRGB output. Flat shows the stored colours exactly, unlit. Lighting is in view space (the
+studio turns with the camera).
+
+Normals live in a buffer of their own: a big mesh is drawn flat-shaded (face normals from
+screen-space derivatives) as soon as it is read, and smooth once its normals are computed.
+Each shader is compiled with #defines for what its primitive has, so that none carries what it
+does not use: under software OpenGL every varying costs time at each of a million vertices.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import logging
+import re
+
+import numpy as np
+from OpenGL import GL
+from OpenGL.GL import shaders
+from pyqtgraph.opengl import GLGraphicsItem
+
+from aiml3d_desktop.core import studio
+from aiml3d_desktop.core.scene import (
+    BLEND,
+    MASK,
+    TEXTURE_SLOTS,
+    Material,
+    Primitive,
+    Scene,
+    Texture,
+)
+
+log = logging.getLogger(__name__)
+
+MODES = ("studio", "flat", "matcap", "normals", "checker")
+MODE_NAMES = {
+    "studio": "Studio",
+    "flat": "Flat (stored colours)",
+    "matcap": "Matcap",
+    "normals": "Normals",
+    "checker": "UV checker",
+}
+DEFAULT_COLOR = (0.72, 0.74, 0.78, 1.0)  # a primitive with neither material nor colours
+WIRE_COLOR = (0.92, 0.94, 1.0, 0.28)  # thin, light, see-through: readable on dense meshes
+ROOM_SHARE, KEY_SHARE = 0.7, 0.3  # of the light on a face turned to the viewer
+KEY_DIRECTION = np.array([-0.35, 0.45, 0.82]) / np.linalg.norm([-0.35, 0.45, 0.82])
+
+VERTEX_SHADER = """
+uniform mat4 u_mvp;
+uniform mat4 u_modelview;
+uniform mat3 u_normal;
+attribute vec3 a_position;
+#ifdef COLOR
+attribute vec4 a_color;
+#endif
+varying vec4 v_color;
+varying vec3 v_eye;
+#ifdef SMOOTH
+attribute vec3 a_normal;
+varying vec3 v_normal;
+#endif
+#ifdef UV
+attribute vec2 a_uv;
+varying vec2 v_uv;
+#endif
+#ifdef UV1
+attribute vec2 a_uv1;
+varying vec2 v_uv1;
+#endif
+#ifdef TANGENT
+attribute vec4 a_tangent;
+varying vec4 v_tangent;
+#endif
+void main() {
+    v_eye = (u_modelview * vec4(a_position, 1.0)).xyz;
+#ifdef SMOOTH
+    v_normal = u_normal * a_normal;
+#endif
+#ifdef UV
+    v_uv = a_uv;
+#endif
+#ifdef UV1
+    v_uv1 = a_uv1;
+#endif
+#ifdef TANGENT
+    v_tangent = vec4(u_normal * a_tangent.xyz, a_tangent.w);
+#endif
+#ifdef COLOR
+    v_color = a_color;
+#else
+    v_color = vec4(1.0);
+#endif
+    gl_Position = u_mvp * vec4(a_position, 1.0);
+}
+"""
+
+FRAGMENT_SHADER = """
+uniform bool u_wire;
+uniform vec4 u_wire_color;
+uniform vec4 u_base_color;
+uniform float u_metallic;
+uniform float u_roughness;
+uniform vec3 u_emissive;
+uniform float u_alpha_cutoff;
+uniform float u_normal_scale;
+uniform float u_occlusion_strength;
+uniform bool u_either_side;  // no material: light both sides alike (generated meshes)
+uniform mat3 u_view_to_model;
+uniform vec3 u_sh[9];
+uniform vec3 u_key;
+uniform vec3 u_key_color;
+uniform sampler2D u_env;
+varying vec4 v_color;
+varying vec3 v_eye;
+#ifdef SMOOTH
+varying vec3 v_normal;
+#endif
+#ifdef UV
+varying vec2 v_uv;
+#endif
+#ifdef UV1
+varying vec2 v_uv1;
+#endif
+#ifdef TANGENT
+varying vec4 v_tangent;
+#endif
+SLOTS
+
+const float PI = 3.14159265;
+const int LEVELS = LEVEL_COUNT;
+
+vec2 slot_uv(mat3 m, bool second) {
+#if defined(UV1)
+    vec2 uv = second ? v_uv1 : v_uv;
+#elif defined(UV)
+    vec2 uv = v_uv;
+#else
+    vec2 uv = vec2(0.0);
+#endif
+    return (m * vec3(uv, 1.0)).xy;
+}
+
+vec3 to_linear(vec3 c) { return pow(max(c, 0.0), vec3(2.2)); }
+
+vec3 neutral(vec3 color) {  // Khronos PBR Neutral
+    float x = min(color.r, min(color.g, color.b));
+    float offset = x < 0.08 ? x - 6.25 * x * x : 0.04;
+    color -= offset;
+    float peak = max(color.r, max(color.g, color.b));
+    const float start = 0.76;
+    if (peak < start) return color;
+    const float d = 1.0 - start;
+    float new_peak = 1.0 - d * d / (peak + d - start);
+    color *= new_peak / peak;
+    float g = 1.0 - 1.0 / (0.15 * (peak - new_peak) + 1.0);
+    return mix(color, vec3(new_peak), g);
+}
+
+vec3 irradiance(vec3 n) {
+    return u_sh[0] + u_sh[1] * n.y + u_sh[2] * n.z + u_sh[3] * n.x
+        + u_sh[4] * (n.x * n.y) + u_sh[5] * (n.y * n.z) + u_sh[6] * (3.0 * n.z * n.z - 1.0)
+        + u_sh[7] * (n.x * n.z) + u_sh[8] * (n.x * n.x - n.y * n.y);
+}
+
+vec3 room(vec3 d, float roughness) {  // the studio in direction d, prefiltered
+    float u = atan(d.x, -d.z) / (2.0 * PI);
+    float v = clamp(acos(clamp(d.y, -1.0, 1.0)) / PI, 0.5 / LEVEL_HEIGHT, 1.0 - 0.5 / LEVEL_HEIGHT);
+    float level = roughness * float(LEVELS - 1);
+    float low = floor(level);
+    float high = min(low + 1.0, float(LEVELS - 1));
+    vec3 a = texture2D(u_env, vec2(u, (low + v) / float(LEVELS))).rgb;
+    vec3 b = texture2D(u_env, vec2(u, (high + v) / float(LEVELS))).rgb;
+    return mix(a, b, level - low);
+}
+
+vec3 surface_normal() {
+#ifdef SMOOTH
+    vec3 n = normalize(v_normal);
+#else
+    vec3 n = normalize(cross(dFdx(v_eye), dFdy(v_eye)));  // flat, until normals come
+#endif
+    if (u_either_side) {
+        if (dot(n, v_eye) > 0.0) n = -n;
+    } else if (!gl_FrontFacing) {
+        n = -n;
+    }
+#if defined(NORMAL_TEX)
+    vec3 t;
+#if defined(TANGENT)
+    t = normalize(v_tangent.xyz);
+    vec3 b = cross(n, t) * v_tangent.w;
+#else
+    vec2 uv = slot_uv(u_normal_uvm, u_normal_uv1);
+    vec2 uv_dx = dFdx(uv), uv_dy = dFdy(uv);
+    float det = uv_dx.x * uv_dy.y - uv_dy.x * uv_dx.y;
+    vec3 t_ = (uv_dy.y * dFdx(v_eye) - uv_dx.y * dFdy(v_eye)) / (abs(det) > 1e-12 ? det : 1e-12);
+    t = normalize(t_ - n * dot(n, t_) + vec3(1e-6, 0.0, 0.0));
+    vec3 b = cross(n, t);
+#endif
+    vec3 m = SAMPLE(normal).rgb * 2.0 - 1.0;
+    m.xy *= u_normal_scale;
+    n = normalize(mat3(t, b, n) * m);
+#endif
+    return n;
+}
+
+void main() {
+    if (u_wire) { gl_FragColor = u_wire_color; return; }
+    vec4 base = u_base_color * v_color;
+#ifdef BASE_COLOR_TEX
+    base *= SAMPLE(base_color);
+#endif
+#ifdef MASKED
+    if (base.a < u_alpha_cutoff) discard;
+    base.a = 1.0;
+#endif
+#ifndef BLENDED
+    base.a = 1.0;
+#endif
+#if defined(FLAT)
+    gl_FragColor = base;  // stored colours, exactly
+#else
+    vec3 n = surface_normal();
+#if defined(NORMALS)
+    gl_FragColor = vec4(normalize(u_view_to_model * n) * 0.5 + 0.5, base.a);
+#elif defined(MATCAP)
+    vec3 r = reflect(normalize(v_eye), n);
+    float light = 0.18 + 0.62 * max(dot(n, normalize(vec3(-0.4, 0.5, 0.75))), 0.0)
+        + 0.22 * pow(max(r.y, 0.0), 2.0) + 0.35 * pow(1.0 - max(n.z, 0.0), 3.0);
+    gl_FragColor = vec4(vec3(0.80, 0.76, 0.72) * light, base.a);
+#elif defined(CHECKER)
+    vec2 cell = floor(slot_uv(mat3(1.0), false) * 16.0);
+    float check = mod(cell.x + cell.y, 2.0);
+    vec3 colour = mix(vec3(0.93, 0.93, 0.95), vec3(0.85, 0.15, 0.45), check);
+#ifndef UV
+    colour = vec3(0.5);
+#endif
+    float light = 0.35 + 0.65 * max(dot(n, normalize(vec3(-0.3, 0.4, 0.85))), 0.0);
+    gl_FragColor = vec4(colour * light, base.a);
+#else
+    vec3 albedo = to_linear(base.rgb);
+    float metallic = u_metallic, roughness = u_roughness;
+#ifdef METALLIC_ROUGHNESS_TEX
+    vec4 mr = SAMPLE(metallic_roughness);
+    roughness *= mr.g;
+    metallic *= mr.b;
+#endif
+    roughness = clamp(roughness, 0.03, 1.0);
+    vec3 v = normalize(-v_eye);
+    float nv = max(dot(n, v), 1e-4);
+    vec3 f0 = mix(vec3(0.04), albedo, metallic);
+    // The split-sum's scale and bias, in Karis's analytic fit (no lookup texture).
+    vec4 r4 = roughness * vec4(-1.0, -0.0275, -0.572, 0.022) + vec4(1.0, 0.0425, 1.04, -0.04);
+    float a004 = min(r4.x * r4.x, exp2(-9.28 * nv)) * r4.x + r4.y;
+    vec2 ab = vec2(-1.04, 1.04) * a004 + r4.zw;
+    vec3 diffuse = albedo * (1.0 - metallic);
+    vec3 colour = diffuse * irradiance(n) + room(reflect(-v, n), roughness) * (f0 * ab.x + ab.y);
+    // The key light: Lambert plus GGX with Smith's joint visibility and Schlick's Fresnel.
+    float nl = max(dot(n, u_key), 0.0);
+    if (nl > 0.0) {
+        vec3 h = normalize(u_key + v);
+        float nh = max(dot(n, h), 0.0), vh = max(dot(v, h), 0.0);
+        float a2 = roughness * roughness * roughness * roughness;
+        float dd = nh * nh * (a2 - 1.0) + 1.0;
+        float distribution = a2 / (PI * dd * dd);
+        float gv = nl * sqrt(nv * nv * (1.0 - a2) + a2), gl = nv * sqrt(nl * nl * (1.0 - a2) + a2);
+        float visibility = 0.5 / max(gv + gl, 1e-5);
+        vec3 fresnel = f0 + (1.0 - f0) * pow(1.0 - vh, 5.0);
+        vec3 specular = fresnel * distribution * visibility;
+        colour += u_key_color * nl * ((1.0 - fresnel) * diffuse + specular);
+    }
+#ifdef OCCLUSION_TEX
+    colour = mix(colour, colour * SAMPLE(occlusion).r, u_occlusion_strength);
+#endif
+    vec3 emissive = u_emissive;
+#ifdef EMISSIVE_TEX
+    emissive *= to_linear(SAMPLE(emissive).rgb);
+#endif
+    colour += emissive;
+#ifdef UNLIT
+    colour = albedo;
+#endif
+    gl_FragColor = vec4(pow(neutral(colour), vec3(1.0 / 2.2)), base.a);
+#endif
+#endif
+}
+"""
+
+
+class _Buffers:
+    """One primitive's buffers on the GPU."""
+
+    def __init__(self, primitive: Primitive) -> None:
+        arrays = primitive.arrays
+        data = arrays.interleaved
+        self.layout = arrays.layout
+        self.stride = data.shape[1] if data.ndim == 2 else 3
+        self.vbo, self.ibo = GL.glGenBuffers(2)
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self.vbo)
+        GL.glBufferData(GL.GL_ARRAY_BUFFER, data.nbytes, data, GL.GL_STATIC_DRAW)
+        GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, self.ibo)
+        GL.glBufferData(
+            GL.GL_ELEMENT_ARRAY_BUFFER, arrays.indices.nbytes, arrays.indices, GL.GL_STATIC_DRAW
+        )
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
+        GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, 0)
+        self.count = arrays.indices.size
+        self.nbo = None
+        self.centre = arrays.bounds.mean(axis=0)
+
+    def upload_normals(self, normals: np.ndarray) -> None:
+        self.nbo = GL.glGenBuffers(1)
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self.nbo)
+        GL.glBufferData(GL.GL_ARRAY_BUFFER, normals.nbytes, normals, GL.GL_STATIC_DRAW)
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
+
+    def release(self) -> None:
+        GL.glDeleteBuffers(2, [self.vbo, self.ibo])
+        if self.nbo is not None:
+            GL.glDeleteBuffers(1, [self.nbo])
+
+
+class SceneItem(GLGraphicsItem.GLGraphicsItem):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setGLOptions("opaque")
+        self.scene: Scene | None = None
+        self.mode = "studio"
+        self.wireframe = False
+        self._dirty = False
+        self._programs: dict[tuple, tuple[int, dict]] = {}
+        self._buffers: list[_Buffers] = []
+        self._textures: list[int | None] = []
+        self._env: int | None = None
+
+    @property
+    def drawn(self) -> bool:
+        return bool(self._buffers)
+
+    def set_scene(self, scene: Scene | None) -> None:
+        """Show ``scene`` (or nothing). Call ``scene.prepare()`` off the GUI thread first."""
+        self.scene = scene
+        self._dirty = True
+        self.update()
+
+    def normals_changed(self) -> None:
+        """Normals have been filled in: shade smoothly from the next frame."""
+        self.update()
+
+    def set_mode(self, mode: str) -> None:
+        if mode not in MODES:
+            raise ValueError(mode)
+        self.mode = mode
+        self.update()
+
+    def set_wireframe(self, on: bool) -> None:
+        self.wireframe = on
+        self.update()
+
+    # Everything below runs with the view's GL context current (from paint()).
+
+    def _upload(self) -> None:
+        self._release()
+        self._dirty = False
+        if self.scene is None:
+            return
+        self._buffers = [_Buffers(p) for p in self.scene.primitives]
+        limit = int(GL.glGetIntegerv(GL.GL_MAX_TEXTURE_SIZE))
+        self._textures = [_upload_texture(t, limit, self.scene) for t in self.scene.textures]
+
+    def _release(self) -> None:
+        for buffers in self._buffers:
+            buffers.release()
+        handles = [t for t in self._textures if t is not None]
+        if handles:
+            GL.glDeleteTextures(handles)
+        self._buffers, self._textures = [], []
+
+    def _program(self, key: tuple) -> tuple[int, dict]:
+        if key not in self._programs:
+            defines = "#version 120\n" + "".join(f"#define {name}\n" for name in key[1:])
+            defines += f"#define {key[0].upper()}\n"
+            fragment = _fragment_source()
+            program = GL.glCreateProgram()
+            GL.glAttachShader(
+                program, shaders.compileShader(defines + VERTEX_SHADER, GL.GL_VERTEX_SHADER)
+            )
+            GL.glAttachShader(
+                program, shaders.compileShader(defines + fragment, GL.GL_FRAGMENT_SHADER)
+            )
+            # Attribute 0 must be an array in the compatibility profile, or nothing is drawn:
+            # the position, which every primitive has.
+            GL.glBindAttribLocation(program, 0, "a_position")
+            GL.glLinkProgram(program)
+            if GL.glGetProgramiv(program, GL.GL_LINK_STATUS) != GL.GL_TRUE:
+                raise RuntimeError(f"shader link failed: {GL.glGetProgramInfoLog(program)!r}")
+            self._programs[key] = (program, {})
+        return self._programs[key]
+
+    def _environment(self) -> int:
+        if self._env is None:
+            atlas = studio.specular_atlas()
+            self._env = GL.glGenTextures(1)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, self._env)
+            GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
+            height, width = atlas.shape[:2]
+            GL.glTexImage2D(
+                GL.GL_TEXTURE_2D, 0, GL.GL_RGB16F, width, height, 0, GL.GL_RGB, GL.GL_FLOAT, atlas
+            )
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_LINEAR)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_LINEAR)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_S, GL.GL_REPEAT)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+        return self._env
+
+    def paint(self) -> None:
+        self.setupGLState()
+        if self._dirty:
+            self._upload()
+        scene = self.scene
+        if not self._buffers or scene is None:
+            return
+        modelview = self.modelViewMatrix()
+        mvp = np.array(self.mvpMatrix().data(), dtype=np.float32)
+        view = np.array(modelview.data(), dtype=np.float32)
+        normal = np.array(modelview.normalMatrix().data(), dtype=np.float32)
+        view_to_model = normal.reshape(3, 3).T.copy()  # a rotation's inverse
+        depth = {}
+        for i, buffers in enumerate(self._buffers):
+            x, y, z = buffers.centre
+            depth[i] = -(view[2] * x + view[6] * y + view[10] * z + view[14])
+        primitives = list(enumerate(scene.primitives))
+        blended = [pi for pi in primitives if scene.material(pi[1]).alpha_mode == BLEND]
+        solid = [pi for pi in primitives if scene.material(pi[1]).alpha_mode != BLEND]
+        solid.sort(key=lambda pi: scene.material(pi[1]).alpha_mode == MASK)  # opaque first
+        blended.sort(key=lambda pi: -depth[pi[0]])  # far to near
+        shared = (mvp, view, normal, view_to_model)
+        for i, primitive in solid:
+            self._draw(i, primitive, shared, blend=False)
+        if blended:
+            GL.glEnable(GL.GL_BLEND)
+            GL.glBlendFunc(GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)
+            GL.glDepthMask(GL.GL_FALSE)
+            for i, primitive in blended:
+                self._draw(i, primitive, shared, blend=True)
+            GL.glDepthMask(GL.GL_TRUE)
+            GL.glDisable(GL.GL_BLEND)
+
+    def _draw(self, i: int, primitive: Primitive, shared: tuple, blend: bool) -> None:
+        assert self.scene is not None  # paint() draws only a scene
+        buffers, material = self._buffers[i], self.scene.material(primitive)
+        if buffers.nbo is None and primitive.arrays.normals is not None:
+            buffers.upload_normals(primitive.arrays.normals)
+        names = {name for name, _, _ in buffers.layout}
+        slots = {
+            name: slot
+            for name, slot in material.slots().items()
+            if "uv" in names and self._textures[slot.texture] is not None
+        }
+        features = [
+            flag
+            for flag, on in (
+                ("SMOOTH", buffers.nbo is not None),
+                ("COLOR", "color" in names),
+                ("UV", "uv" in names),
+                ("UV1", "uv1" in names),
+                ("TANGENT", "tangent" in names and "normal" in slots),
+                ("MASKED", material.alpha_mode == MASK),
+                ("BLENDED", blend),
+                ("UNLIT", material.unlit),
+            )
+            if on
+        ] + [f"{name.upper()}_TEX" for name in TEXTURE_SLOTS if name in slots]
+        program = _Program(*self._program((self.mode, *features)))
+        GL.glUseProgram(program.handle)
+        enabled = self._bind_arrays(program, buffers)
+        plain = primitive.material < 0 and "color" not in names
+        self._set_material(program, shared, material, plain, either_side=primitive.material < 0)
+        units = self._bind_textures(program, slots, "uv1" in names)
+        cull = not material.double_sided and primitive.material >= 0
+        if cull:
+            GL.glEnable(GL.GL_CULL_FACE)
+            GL.glCullFace(GL.GL_BACK)
+        GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, buffers.ibo)
+        if self.wireframe:  # push the faces back a little so the lines win the depth test
+            GL.glEnable(GL.GL_POLYGON_OFFSET_FILL)
+            GL.glPolygonOffset(1.0, 1.0)
+        GL.glDrawElements(GL.GL_TRIANGLES, buffers.count, GL.GL_UNSIGNED_INT, None)
+        if self.wireframe:
+            GL.glDisable(GL.GL_POLYGON_OFFSET_FILL)
+            self._draw_wires(program, buffers, blend)
+        if cull:
+            GL.glDisable(GL.GL_CULL_FACE)
+        for location in enabled:
+            GL.glDisableVertexAttribArray(location)
+        for unit in range(units):
+            GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+        GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, 0)
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
+        GL.glUseProgram(0)
+
+    @staticmethod
+    def _bind_arrays(program: _Program, buffers: _Buffers) -> list[int]:
+        """Point the shader's attributes at the primitive's buffers; the ones enabled."""
+        enabled = []
+
+        def attribute(location: int, size: int, offset: int, stride: int) -> None:
+            if location != -1:
+                GL.glVertexAttribPointer(
+                    location, size, GL.GL_FLOAT, False, stride * 4, ctypes.c_void_p(offset * 4)
+                )
+                GL.glEnableVertexAttribArray(location)
+                enabled.append(location)
+
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, buffers.vbo)
+        for name, size, offset in buffers.layout:
+            attribute(program.attribute("a_" + name), size, offset, buffers.stride)
+        if buffers.nbo is not None:
+            GL.glBindBuffer(GL.GL_ARRAY_BUFFER, buffers.nbo)
+            attribute(program.attribute("a_normal"), 3, 0, 3)
+        return enabled
+
+    def _set_material(
+        self, program: _Program, shared: tuple, material: Material, plain: bool, either_side: bool
+    ) -> None:
+        loc = program.uniform
+        mvp, view, normal, view_to_model = shared
+        GL.glUniformMatrix4fv(loc("u_mvp"), 1, False, mvp)
+        GL.glUniformMatrix4fv(loc("u_modelview"), 1, False, view)
+        GL.glUniformMatrix3fv(loc("u_normal"), 1, False, normal)
+        GL.glUniformMatrix3fv(loc("u_view_to_model"), 1, False, view_to_model)
+        GL.glUniform4f(loc("u_base_color"), *(DEFAULT_COLOR if plain else material.base_color))
+        GL.glUniform1f(loc("u_metallic"), material.metallic)
+        GL.glUniform1f(loc("u_roughness"), material.roughness)
+        emissive = np.array(material.emissive) * material.emissive_strength
+        GL.glUniform3f(loc("u_emissive"), *emissive)
+        GL.glUniform1f(loc("u_alpha_cutoff"), material.alpha_cutoff)
+        GL.glUniform1i(loc("u_either_side"), int(either_side))
+        GL.glUniform1i(loc("u_wire"), 0)
+
+    def _bind_textures(self, program: _Program, slots: dict, has_uv1: bool) -> int:
+        """The studio's light and the material's textures, one unit each; how many units."""
+        loc, unit = program.uniform, 0
+        if self.mode == "studio":
+            GL.glUniform3fv(loc("u_sh"), 9, _room_light())
+            GL.glUniform3f(loc("u_key"), *KEY_DIRECTION)
+            GL.glUniform3f(loc("u_key_color"), *_KEY_COLOR)
+            GL.glActiveTexture(GL.GL_TEXTURE0)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, self._environment())
+            GL.glUniform1i(loc("u_env"), 0)
+            unit = 1
+        for name, slot in slots.items():
+            GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, self._textures[slot.texture])
+            GL.glUniform1i(loc(f"u_{name}_tex"), unit)
+            matrix = np.eye(3) if slot.transform is None else np.array(slot.transform).reshape(3, 3)
+            GL.glUniformMatrix3fv(loc(f"u_{name}_uvm"), 1, True, matrix.astype(np.float32))
+            GL.glUniform1i(loc(f"u_{name}_uv1"), int(slot.uv_set == 1 and has_uv1))
+            if name == "normal":
+                GL.glUniform1f(loc("u_normal_scale"), slot.scale)
+            elif name == "occlusion":
+                GL.glUniform1f(loc("u_occlusion_strength"), slot.scale)
+            unit += 1
+        return unit
+
+    @staticmethod
+    def _draw_wires(program: _Program, buffers: _Buffers, blend: bool) -> None:
+        """Thin, light, see-through lines over the faces: readable on a dense mesh."""
+        GL.glUniform1i(program.uniform("u_wire"), 1)
+        GL.glUniform4f(program.uniform("u_wire_color"), *WIRE_COLOR)
+        GL.glEnable(GL.GL_BLEND)
+        GL.glBlendFunc(GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)
+        GL.glDepthMask(GL.GL_FALSE)
+        GL.glPolygonMode(GL.GL_FRONT_AND_BACK, GL.GL_LINE)
+        GL.glDrawElements(GL.GL_TRIANGLES, buffers.count, GL.GL_UNSIGNED_INT, None)
+        GL.glPolygonMode(GL.GL_FRONT_AND_BACK, GL.GL_FILL)
+        GL.glDepthMask(GL.GL_FALSE if blend else GL.GL_TRUE)
+        if not blend:
+            GL.glDisable(GL.GL_BLEND)
+
+
+class _Program:
+    """A linked shader program, with its locations looked up once (PyOpenGL calls are slow)."""
+
+    def __init__(self, handle: int, locations: dict) -> None:
+        self.handle, self._locations = handle, locations
+
+    def uniform(self, name: str) -> int:
+        if name not in self._locations:
+            self._locations[name] = GL.glGetUniformLocation(self.handle, name)
+        return self._locations[name]
+
+    def attribute(self, name: str) -> int:
+        key = "attribute " + name
+        if key not in self._locations:
+            self._locations[key] = GL.glGetAttribLocation(self.handle, name)
+        return self._locations[key]
+
+
+_KEY_COLOR = np.full(3, KEY_SHARE / float(KEY_DIRECTION[2]), dtype=np.float32)  # KEY_SHARE head-on
+
+
+@functools.cache
+def _room_light() -> np.ndarray:
+    """The studio's SH coefficients with each basis function's constant folded in, as the
+    shader's polynomial in n expects."""
+    constants = studio.sh_constants()[:, None]
+    return np.ascontiguousarray(studio.irradiance_sh() * constants * ROOM_SHARE, dtype=np.float32)
+
+
+@functools.cache
+def _fragment_source() -> str:
+    """The fragment shader with each texture slot's uniforms and sampling written out (GLSL
+    1.20 has no token pasting)."""
+    declarations = "".join(
+        f"uniform sampler2D u_{n}_tex; uniform mat3 u_{n}_uvm; uniform bool u_{n}_uv1;\n"
+        for n in TEXTURE_SLOTS
+    )
+    source = FRAGMENT_SHADER.replace("SLOTS\n", declarations)
+    source = re.sub(r"SAMPLE\((\w+)\)", r"texture2D(u_\1_tex, slot_uv(u_\1_uvm, u_\1_uv1))", source)
+    return source.replace("LEVEL_COUNT", str(studio.LEVELS)).replace(
+        "LEVEL_HEIGHT", f"{float(studio.HEIGHT)}"
+    )
+
+
+def _upload_texture(texture: Texture, limit: int, scene: Scene) -> int:
+    """Rows top-down, as glTF samples them: uploaded as they are. A picture larger than the
+    GPU allows is shrunk (nearest pixel), with a note."""
+    image = texture.image
+    step = 1
+    while max(image.shape[:2]) // step > limit:
+        step *= 2
+    if step > 1:
+        image = np.ascontiguousarray(image[::step, ::step])
+        scene.notes.append(
+            f"a {texture.image.shape[1]}x{texture.image.shape[0]} texture was shrunk to "
+            f"{image.shape[1]}x{image.shape[0]}, the most this GPU takes"
+        )
+    handle = GL.glGenTextures(1)
+    GL.glBindTexture(GL.GL_TEXTURE_2D, handle)
+    GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
+    height, width = image.shape[:2]
+    GL.glTexImage2D(
+        GL.GL_TEXTURE_2D, 0, GL.GL_RGBA, width, height, 0, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE, image
+    )
+    GL.glGenerateMipmap(GL.GL_TEXTURE_2D)
+    GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_LINEAR_MIPMAP_LINEAR)
+    mag = GL.GL_LINEAR if texture.smooth else GL.GL_NEAREST
+    GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, mag)
+    for axis, wrap in zip((GL.GL_TEXTURE_WRAP_S, GL.GL_TEXTURE_WRAP_T), texture.wrap, strict=True):
+        GL.glTexParameteri(GL.GL_TEXTURE_2D, axis, wrap)
+    GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+    return handle

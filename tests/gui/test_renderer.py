@@ -1,0 +1,155 @@
+"""The viewer's renderer on scenes built here, judged by real OpenGL pixels: PBR materials,
+alpha modes, emission, normal maps, textures, node transforms, and exact stored colours in
+the Flat mode."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QColor, QImage
+
+from aiml3d_desktop.core import mesh
+from tests.scene_files import glb, picture, quad, sphere
+
+BACKGROUND = (40, 40, 40)
+
+
+@pytest.fixture
+def render(qtbot, tmp_path):
+    from aiml3d_desktop.gui.widgets.offscreen import OffscreenRenderer
+
+    renderer = OffscreenRenderer()
+
+    def draw(data: bytes, mode="studio", view="front", size=256) -> np.ndarray:
+        path = tmp_path / "scene.glb"
+        path.write_bytes(data)
+        scene = mesh.load(path).scene.prepare()
+        renderer.viewer.set_shading(mode)
+        (image,) = renderer.render(scene, (view,), size, "y", QColor(*BACKGROUND))
+        image = image.convertToFormat(QImage.Format.Format_RGB888)
+        rows = np.frombuffer(image.constBits(), np.uint8).reshape(size, image.bytesPerLine())
+        return rows[:, : size * 3].reshape(size, size, 3).astype(int)
+
+    yield draw
+    renderer.close()
+
+
+def drawn(rgb: np.ndarray) -> np.ndarray:
+    return np.abs(rgb - BACKGROUND).sum(axis=2) > 30
+
+
+def material(**fields) -> dict:
+    pbr = {
+        k: fields.pop(k)
+        for k in list(fields)
+        if k in ("baseColorFactor", "metallicFactor", "roughnessFactor", "baseColorTexture")
+    }
+    return {"pbrMetallicRoughness": pbr, **fields}
+
+
+def test_metal_and_rough_plastic_of_one_colour_look_different(render):
+    colour = [0.8, 0.5, 0.2, 1]
+    metal = render(
+        glb(
+            [{**sphere(), "material": 0}],
+            [material(baseColorFactor=colour, metallicFactor=1, roughnessFactor=0.2)],
+        )
+    )
+    plastic = render(
+        glb(
+            [{**sphere(), "material": 0}],
+            [material(baseColorFactor=colour, metallicFactor=0, roughnessFactor=0.9)],
+        )
+    )
+    both = drawn(metal) & drawn(plastic)
+    assert both.mean() > 0.1
+    assert np.abs(metal - plastic)[both].mean() > 20
+
+
+def test_a_blended_sphere_shows_the_box_behind_it(render):
+    parts = [{**quad(4, 4, (0, 0, -2)), "material": 0}, {**sphere(1, (0, 0, 1)), "material": 1}]
+    red = material(baseColorFactor=[1, 0, 0, 1], metallicFactor=0)
+    glass = material(baseColorFactor=[0.1, 0.2, 1, 0.3], metallicFactor=0, alphaMode="BLEND")
+    opaque = material(baseColorFactor=[0.1, 0.2, 1, 0.3], metallicFactor=0)
+    see_through = render(glb(parts, [red, glass]))
+    solid = render(glb(parts, [red, opaque]))
+    centre = (slice(118, 138), slice(118, 138))
+    assert see_through[centre][..., 0].mean() > solid[centre][..., 0].mean() + 40  # red shows
+    assert see_through[centre][..., 2].mean() > 60  # tinted by the blue glass
+
+
+def test_mask_cuts_out_where_alpha_is_below_the_cutoff(render):
+    half = np.zeros((8, 8, 4), np.uint8)
+    half[:, :, :3] = 200
+    half[:, 4:, 3] = 255  # the right half opaque, the left transparent
+    texture = material(baseColorTexture={"index": 0}, metallicFactor=0, alphaMode="MASK")
+    rgb = render(glb([{**quad(), "material": 0}], [texture], pictures=[picture(half)]), mode="flat")
+    rows = drawn(rgb)[100:156]
+    assert rows[:, 60:110].mean() < 0.02 and rows[:, 146:196].mean() > 0.9
+
+
+def test_emissive_is_bright_without_light(render):
+    dark = material(baseColorFactor=[0, 0, 0, 1], metallicFactor=0, roughnessFactor=1)
+    glowing = {
+        **dark,
+        "emissiveFactor": [1, 0.5, 0],
+        "extensions": {"KHR_materials_emissive_strength": {"emissiveStrength": 2}},
+    }
+    black = render(glb([{**sphere(), "material": 0}], [dark]))
+    lit = render(glb([{**sphere(), "material": 0}], [glowing]))
+    mask = drawn(lit)
+    assert lit[mask][:, 0].mean() > 200 and lit[mask][:, 0].mean() > black[mask][:, 0].mean() + 150
+
+
+def test_a_normal_map_changes_the_shading(render):
+    tilted = np.zeros((4, 4, 4), np.uint8)
+    tilted[...] = (230, 128, 180, 255)  # normals leaning towards +x
+    plain = material(baseColorFactor=[0.7, 0.7, 0.7, 1], metallicFactor=0, roughnessFactor=0.5)
+    mapped = {**plain, "normalTexture": {"index": 0}}
+    flat = render(glb([{**quad(), "material": 0}], [plain]))
+    bumped = render(glb([{**quad(), "material": 0}], [mapped], pictures=[picture(tilted)]))
+    centre = (slice(100, 156), slice(100, 156))
+    assert np.abs(flat[centre] - bumped[centre]).mean() > 10
+
+
+def test_two_textures_each_show_their_colours(render):
+    red = np.full((4, 4, 4), (220, 30, 30, 255), np.uint8)
+    green = np.full((4, 4, 4), (30, 200, 40, 255), np.uint8)
+    parts = [
+        {**quad(centre=(-1.1, 0, 0)), "material": 0},
+        {**quad(centre=(1.1, 0, 0)), "material": 1},
+    ]
+    materials = [material(baseColorTexture={"index": i}, metallicFactor=0) for i in (0, 1)]
+    rgb = render(glb(parts, materials, pictures=[picture(red), picture(green)]), mode="flat")
+    left, right = rgb[128, 70], rgb[128, 186]
+    assert tuple(left) == (220, 30, 30) and tuple(right) == (30, 200, 40)
+
+
+def test_a_parent_scaled_node_is_drawn_at_its_world_size(render):
+    nodes = [
+        {"children": [1], "scale": [3, 3, 3], "translation": [-3, 0, 0]},
+        {"mesh": 0},
+        {"mesh": 1, "translation": [3, 0, 0]},
+    ]
+    parts = [quad(1, 1), quad(1, 1)]
+    covered = drawn(render(glb(parts, nodes=nodes), mode="flat"))
+    columns = covered.any(axis=0)
+    runs = np.flatnonzero(np.diff(columns.astype(int)))  # where each square starts and ends
+    big, small = runs[1] - runs[0], runs[3] - runs[2]
+    assert big == pytest.approx(3 * small, rel=0.15)
+
+
+def test_flat_shows_a_vertex_colour_exactly_and_studio_within_a_few_percent(render):
+    colour = [0.3, 0.6, 0.45, 1]
+    data = glb([quad(colour=colour)])
+    flat = render(data, mode="flat")
+    assert tuple(flat[128, 128]) == tuple(round(c * 255) for c in colour[:3])
+    studio = render(data, mode="studio")
+    centre = studio[118:138, 118:138].reshape(-1, 3).mean(axis=0)
+    assert np.abs(centre - flat[128, 128]).max() < 0.05 * 255
+
+
+@pytest.mark.parametrize("mode", ["matcap", "normals", "checker"])
+def test_every_other_mode_draws(render, mode):
+    rgb = render(glb([sphere()]), mode=mode)
+    assert drawn(rgb).mean() > 0.1 and rgb[drawn(rgb)].std() > 5
