@@ -14,14 +14,16 @@ from tests.scene_files import glb, picture, quad, sphere
 BACKGROUND = (40, 40, 40)
 
 
-@pytest.fixture
-def render(qtbot, tmp_path):
+@pytest.fixture(scope="module")
+def render(qapp, tmp_path_factory):
+    """One off-screen view for the module, as the app keeps one for thumbnails."""
     from aiml3d_desktop.gui.widgets.offscreen import OffscreenRenderer
 
     renderer = OffscreenRenderer()
+    folder = tmp_path_factory.mktemp("scenes")
 
     def draw(data: bytes, mode="studio", view="front", size=256) -> np.ndarray:
-        path = tmp_path / "scene.glb"
+        path = folder / "scene.glb"
         path.write_bytes(data)
         scene = mesh.load(path).scene.prepare()
         renderer.viewer.set_shading(mode)

@@ -374,6 +374,16 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         limit = int(GL.glGetIntegerv(GL.GL_MAX_TEXTURE_SIZE))
         self._textures = [_upload_texture(t, limit, self.scene) for t in self.scene.textures]
 
+    def release_gl(self) -> None:
+        """Free everything this item holds on the GPU (the view's context must be current):
+        before its view, and the context, go away."""
+        self._release()
+        for program, _ in self._programs.values():
+            GL.glDeleteProgram(program)
+        if self._env is not None:
+            GL.glDeleteTextures([self._env])
+        self._programs, self._env = {}, None
+
     def _release(self) -> None:
         for buffers in self._buffers:
             buffers.release()
