@@ -16,6 +16,15 @@ import functools
 
 import numpy as np
 
+# The viewer's shading modes, and their names in menus.
+MODES = ("studio", "flat", "matcap", "normals", "checker")
+MODE_NAMES = {
+    "studio": "Studio",
+    "flat": "Flat (stored colours)",
+    "matcap": "Matcap",
+    "normals": "Normals",
+    "checker": "UV checker",
+}
 LEVELS = 5
 WIDTH, HEIGHT = 64, 32  # of each level; rough levels need no more
 # (direction towards the light, angular radius in radians, colour) of the studio's lights.
@@ -26,8 +35,12 @@ LIGHTS = (
 )
 
 
-def radiance(directions: np.ndarray) -> np.ndarray:
-    """(N, 3) unit directions -> (N, 3) linear RGB: the room's walls, then the lights."""
+def radiance(directions: np.ndarray, blur: float = 0.0) -> np.ndarray:
+    """(N, 3) unit directions -> (N, 3) linear RGB: the room's walls, then the lights.
+
+    ``blur`` (radians) is the room seen in a rough mirror: each light widened by the mirror's
+    lobe, its energy kept. Being discs, the lights blur in closed form, which is what makes
+    the prefiltered reflections cost a millisecond instead of a convolution."""
     y = directions[:, 1:2]
     # Ceiling a little brighter than the walls, a darker floor, soft in between.
     room = 0.16 + 0.10 * np.clip(y, 0, 1) - 0.08 * np.clip(-y, 0, 1)
@@ -35,8 +48,9 @@ def radiance(directions: np.ndarray) -> np.ndarray:
     for direction, size, light in LIGHTS:
         d = np.asarray(direction) / np.linalg.norm(direction)
         angle = np.arccos(np.clip(directions @ d, -1, 1))
-        falloff = np.clip((size - angle) / (size * 0.35), 0, 1)[:, None]  # soft edges
-        colour = colour + falloff * np.asarray(light)
+        wide = min(np.hypot(size, blur), np.pi)
+        falloff = np.clip((wide - angle) / (wide * 0.35), 0, 1)[:, None]  # soft edges
+        colour = colour + falloff * np.asarray(light) * (size / wide) ** 2
     return colour
 
 
@@ -94,19 +108,15 @@ def irradiance_sh() -> np.ndarray:
 def specular_atlas() -> np.ndarray:
     """(LEVELS * HEIGHT, WIDTH, 3) float32: level i (rows i*HEIGHT ...) is the room seen
     in a mirror of roughness i / (LEVELS - 1), on the same scale as irradiance_sh()."""
-    scale = 1.0 / _raw_sh()[1]
-    out_dirs, _ = _grid(WIDTH, HEIGHT)
-    src_dirs, solid = _grid(64, 32)
-    src = radiance(src_dirs) * solid[:, None]
-    levels = [radiance(out_dirs)]  # a mirror: the room itself
-    for level in range(1, LEVELS):
-        roughness = level / (LEVELS - 1)
-        alpha = max(roughness * roughness, 1e-3)
-        # A Phong lobe as wide as GGX's at this roughness: light from around the mirror
-        # direction, weighted by how far it is from it.
+    directions, _ = _grid(WIDTH, HEIGHT)
+    levels = []
+    for level in range(LEVELS):
+        alpha = max((level / (LEVELS - 1)) ** 2, 1e-3)
+        # The angle at which a Phong lobe as wide as GGX's at this roughness falls to half,
+        # widened a little: against a brute-force convolution of the same room it gives
+        # the closest levels (mean difference 0.1 on a mean of 0.6).
         power = max(2.0 / (alpha * alpha) - 2.0, 0.5)
-        cosine = np.clip(out_dirs @ src_dirs.T, 0, 1)
-        weights = cosine**power * solid
-        levels.append((weights @ (src / solid[:, None])) / weights.sum(axis=1, keepdims=True))
-    atlas = np.concatenate([lvl.reshape(HEIGHT, WIDTH, 3) for lvl in levels]) * scale
+        blur = 1.4 * np.sqrt(2 * np.log(2) / power) if level else 0.0
+        levels.append(radiance(directions, blur).reshape(HEIGHT, WIDTH, 3))
+    atlas = np.concatenate(levels) / _raw_sh()[1]
     return np.ascontiguousarray(atlas, dtype=np.float32)

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QColorDialog, QMessageBox
 
 from aiml3d_desktop import APP_NAME, __version__
 from aiml3d_desktop.core import images
+from aiml3d_desktop.core.studio import MODE_NAMES, MODES
 from aiml3d_desktop.gui import state
-from aiml3d_desktop.gui.widgets.scene_item import MODE_NAMES, MODES
 
 VIEW_SHORTCUTS = [
     ("front", "Front", "1"),

@@ -35,17 +35,10 @@ from aiml3d_desktop.core.scene import (
     Scene,
     Texture,
 )
+from aiml3d_desktop.core.studio import MODES
 
 log = logging.getLogger(__name__)
 
-MODES = ("studio", "flat", "matcap", "normals", "checker")
-MODE_NAMES = {
-    "studio": "Studio",
-    "flat": "Flat (stored colours)",
-    "matcap": "Matcap",
-    "normals": "Normals",
-    "checker": "UV checker",
-}
 DEFAULT_COLOR = (0.72, 0.74, 0.78, 1.0)  # a primitive with neither material nor colours
 WIRE_COLOR = (0.92, 0.94, 1.0, 0.28)  # thin, light, see-through: readable on dense meshes
 ROOM_SHARE, KEY_SHARE = 0.7, 0.3  # of the light on a face turned to the viewer
