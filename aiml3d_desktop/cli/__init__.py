@@ -11,6 +11,7 @@ from pathlib import Path
 from aiml3d_desktop import APP_NAME, __version__
 from aiml3d_desktop.cli import generate as cli_generate
 from aiml3d_desktop.cli import library as cli_library
+from aiml3d_desktop.cli import render as cli_render
 from aiml3d_desktop.cli.output import (
     EPILOG,
     EXIT_FAILED,
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     key = sub.add_parser("key", help="save, check or remove the API key in the OS keychain")
     key.add_argument("action", choices=("set", "status", "delete"))
     cli_library.add_parser(sub)
+    cli_render.add_parser(sub)
     return parser
 
 
@@ -192,4 +194,5 @@ COMMANDS = {
     "convert": cmd_convert,
     "key": cmd_key,
     "library": cli_library.run,
+    "render": cli_render.cmd_render,
 }

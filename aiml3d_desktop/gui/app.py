@@ -46,6 +46,13 @@ def start_window(files: list[str]) -> int:
         qt_setup.restore_terminate(previous)
 
 
+def render(*args, **kwargs):
+    """``aiml3d render``: see gui/render.py (the command line reaches Qt through here)."""
+    from aiml3d_desktop.gui.render import render_file
+
+    return render_file(*args, **kwargs)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``aiml3d-desktop``: the windowed app's own entry point, and what a double-click on a
     model file runs (with the file as its argument)."""

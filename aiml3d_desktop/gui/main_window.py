@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Slot
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
-    QSplitter,
 )
 
 from aiml3d_desktop import APP_NAME
@@ -82,12 +82,15 @@ class MainWindow(QMainWindow):
         self.image_panel = ImagePanel()
         self.viewer = Viewer()
         self.viewer.frameSwapped.connect(self._frame_shown)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.image_panel)
-        self.splitter.addWidget(self.viewer)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
+        self.viewer.set_hint(
+            "Drop a picture here to make a 3D model of it, or a mesh file to look at it.\n\n"
+            "Paste one with Ctrl+V, or open one with Ctrl+O."
+        )
+        self.splitter = window_layout.centre(self.image_panel, self.viewer)
         self.setCentralWidget(self.splitter)
+        self.image_panel.has_picture.connect(
+            lambda shown: window_layout.picture_shown(self.splitter, self.ui, shown)
+        )
 
         self.params = ParamsPanel()
         self.params.load_from(self.conf)
@@ -119,7 +122,7 @@ class MainWindow(QMainWindow):
         self.menu_actions = build_menus(self)
         for source in early:
             self.menu_actions.add_recent(source)
-        window_layout.restore(self, self.ui, self.splitter, self.library_dock)
+        window_layout.restore(self, self.ui, self.splitter, (self.library_dock, self.side_dock))
         self.set_up_axis(str(self.ui.value("upAxis", "y")))
         self.menu_actions.sync_view_options()
         self._set_busy(False)
@@ -232,7 +235,10 @@ class MainWindow(QMainWindow):
     # Opening things
 
     def open_path(self, source: str) -> None:
-        """A picture (file or link) becomes the reference; a mesh file opens in the viewer."""
+        """A picture (file or link) becomes the reference; a mesh file opens in the viewer,
+        without the picture of whatever was there before."""
+        if _is_mesh_file(source) and self.generation.job is None:
+            self.image_panel.set_preview(None)
         self._start_open(source)
         self.menu_actions.add_recent(source)
 
@@ -270,6 +276,12 @@ class MainWindow(QMainWindow):
         self.image_panel.set_preview(preview)
         if self.generation.job is None:
             self.status.show("Picture ready: press Generate")
+
+    def _entry_picture_opened(self, entry: Entry, preview) -> None:
+        """An entry's picture, under the name it came with (it is kept as source.png)."""
+        original = entry.source if entry.source_kind in ("file", "url") else ""
+        name = original.split("?")[0].replace("\\", "/").rsplit("/", 1)[-1] if original else None
+        self.image_panel.set_preview(preview, name=name)
 
     @Slot(object)
     def _mesh_opened(self, loaded: LoadedMesh) -> None:
@@ -325,7 +337,11 @@ class MainWindow(QMainWindow):
             entry.folder / entry.uploaded_file if entry.uploaded_file else None
         )
         if picture is not None and picture.is_file():
-            self.runner.start(tasks.open_picture, str(picture), succeeded=self._picture_opened)
+            self.runner.start(
+                tasks.open_picture,
+                str(picture),
+                succeeded=partial(self._entry_picture_opened, entry),
+            )
         else:
             self.image_panel.set_preview(None)
         if entry.params:

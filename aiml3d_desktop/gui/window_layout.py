@@ -7,23 +7,35 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtWidgets import (
     QDockWidget,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QMainWindow,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 _Feature = QDockWidget.DockWidgetFeature
+DOCK_WIDTHS = (290, 320)  # library (two columns of tiles), side panel: first start
+PICTURE_SHARE = 0.32  # of the centre, for the picture, when it first opens
 
 
 def add_docks(
     window: QMainWindow, side: QWidget, library: QWidget, queue: QWidget
 ) -> tuple[QDockWidget, QDockWidget, QDockWidget]:
-    """The side panel on the right, the library on the left, the queue below (hidden until
-    something is queued)."""
-    side_dock = _dock(window, "Generate and inspect", "sideDock", side)
+    """The side panel on the right, the library on the left, both full height; the queue
+    below the picture and the 3D view (hidden until something is queued), so that it never
+    squeezes the side panel."""
+    window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+    window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+    scroll = QScrollArea()  # a short window scrolls the panel rather than clipping it
+    scroll.setWidget(side)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    side_dock = _dock(window, "Generate and inspect", "sideDock", scroll)
     side_dock.setFeatures(_Feature.DockWidgetMovable | _Feature.DockWidgetFloatable)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, side_dock)
     library_dock = _dock(window, "Library", "libraryDock", library)
@@ -32,6 +44,17 @@ def add_docks(
     window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, queue_dock)
     queue_dock.hide()
     return side_dock, library_dock, queue_dock
+
+
+def centre(picture: QWidget, viewer: QWidget) -> QSplitter:
+    """The picture beside the 3D view; the picture can close, the 3D view cannot."""
+    splitter = QSplitter(Qt.Orientation.Horizontal)
+    splitter.addWidget(picture)
+    splitter.addWidget(viewer)
+    splitter.setStretchFactor(0, 2)
+    splitter.setStretchFactor(1, 3)
+    splitter.setCollapsible(1, False)
+    return splitter
 
 
 def side_panel(
@@ -58,9 +81,12 @@ def side_panel(
     return side
 
 
-def restore(window: QMainWindow, ui: QSettings, splitter: QSplitter, library: QDockWidget) -> None:
-    """The geometry, docks and splitter of the last run; on a first start, most of the
-    screen (three panels want room), at most 1600 x 960."""
+def restore(
+    window: QMainWindow, ui: QSettings, splitter: QSplitter, docks: tuple[QDockWidget, ...]
+) -> None:
+    """The geometry and docks of the last run; on a first start, most of the screen, at
+    most 1600 x 960, with the library and side panel narrow enough to leave the 3D view more
+    than half of it. The picture panel starts closed: it opens when there is a picture."""
     geometry = ui.value("geometry")
     layout = ui.value("windowState")
     if isinstance(geometry, QByteArray) and window.restoreGeometry(geometry):
@@ -68,16 +94,36 @@ def restore(window: QMainWindow, ui: QSettings, splitter: QSplitter, library: QD
     else:
         screen = window.screen().availableGeometry()
         window.resize(min(1600, int(screen.width() * 0.9)), min(960, int(screen.height() * 0.9)))
-    sizes = ui.value("splitter")
-    if not (isinstance(sizes, QByteArray) and splitter.restoreState(sizes)):
-        splitter.setSizes([420, 600])
-        window.resizeDocks([library], [320], Qt.Orientation.Horizontal)
+        window.resizeDocks(list(docks), list(DOCK_WIDTHS), Qt.Orientation.Horizontal)
+    splitter.setSizes([0, max(splitter.width(), 1)])
+
+
+def picture_shown(splitter: QSplitter, ui: QSettings, shown: bool) -> None:
+    """Open the picture panel (at the share of the centre it had last) or close it."""
+    sizes = splitter.sizes()
+    total = max(sum(sizes), 1000)  # before the window is shown: proportions only
+    if sizes[0] and not shown:
+        ui.setValue("pictureShare", sizes[0] / total)
+    if shown and not sizes[0]:
+        share = min(max(_number(ui.value("pictureShare"), PICTURE_SHARE), 0.15), 0.7)
+        splitter.setSizes([round(total * share), total - round(total * share)])
+    elif not shown:
+        splitter.setSizes([0, total])
+
+
+def _number(value: object, default: float) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
 
 
 def save(window: QMainWindow, ui: QSettings, splitter: QSplitter) -> None:
     ui.setValue("geometry", window.saveGeometry())
     ui.setValue("windowState", window.saveState())
-    ui.setValue("splitter", splitter.saveState())
+    sizes = splitter.sizes()
+    if sizes[0]:
+        ui.setValue("pictureShare", sizes[0] / max(sum(sizes), 1))
 
 
 def _dock(window: QMainWindow, title: str, name: str, widget: QWidget) -> QDockWidget:

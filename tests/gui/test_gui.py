@@ -199,7 +199,8 @@ def test_big_mesh_draws_flat_at_once_then_smooth(qtbot, window, fake_api, tmp_pa
     arrays = window.loaded.arrays
     background = np.array(window.viewer.background().getRgb()[:3])
     # Flat shading first (no normals yet); the normals follow from a worker, then smooth.
-    qtbot.waitUntil(lambda: window.viewer.item._buffers[0].nbo is not None, timeout=10000)
+    item = window.viewer.item
+    qtbot.waitUntil(lambda: bool(item._buffers) and item._buffers[0].nbo is not None, timeout=10000)
     assert arrays.normals is not None and arrays.normals.shape == arrays.positions.shape
     smooth = pixels(window.viewer)
     assert (np.abs(smooth.astype(int) - background).sum(axis=2) > 40).mean() > 0.05
@@ -632,3 +633,37 @@ def test_garbage_collection_is_off_while_a_window_lives_and_back_on_after(qtbot,
         window.close()
         collect_garbage_automatically()
         assert gc.isenabled()
+
+
+def test_the_model_gets_the_room(qtbot, window, tmp_path):
+    """At the first start's size the 3D view has more than half the width; the picture
+    panel opens for a picture and closes for a mesh opened on its own."""
+    from aiml3d_desktop.gui import window_layout
+
+    window.resize(1440, 900)
+    window.resizeDocks(
+        [window.library_dock, window.side_dock],
+        list(window_layout.DOCK_WIDTHS),
+        Qt.Orientation.Horizontal,
+    )
+    qtbot.waitUntil(lambda: window.viewer.width() >= 0.55 * window.width(), timeout=3000)
+    assert window.splitter.sizes()[0] == 0  # no picture: no picture panel
+    assert window.viewer.hint.isVisible()  # what to do instead
+    window.open_path(str(make_photo(tmp_path / "robot.png")))
+    qtbot.waitUntil(lambda: window.splitter.sizes()[0] > 150, timeout=5000)
+    assert caption_text(window).startswith("robot.png")
+    duck = corpus_file("meshes", "Duck.glb")
+    window.open_path(str(duck))
+    qtbot.waitUntil(lambda: window.loaded is not None and window.loaded.path == duck, timeout=5000)
+    assert window.image_panel.preview is None and window.splitter.sizes()[0] == 0
+    assert not window.viewer.hint.isVisible()
+    assert window.viewer.width() >= 0.55 * window.width()
+
+
+def test_the_queue_leaves_the_side_panel_its_height(qtbot, window):
+    side = window.side_dock
+    before = side.height()
+    window.queue_dock.show()
+    QApplication.processEvents()
+    assert side.height() == before  # the queue sits under the centre, not under the panel
+    assert window.queue_dock.geometry().right() < side.geometry().left()

@@ -8,6 +8,7 @@ import threading
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
 
@@ -156,7 +157,8 @@ def test_open_entry_restores_mesh_picture_and_parameters(qtbot, window):
         lambda: window.entry is not None and window.image_panel.preview is not None, timeout=5000
     )
     assert window.entry.id == chair.id and window.loaded.path == chair.mesh_path
-    assert "300 × 200" in caption_text(window)
+    assert caption_text(window).startswith("Red chair.png  —  300 × 200")  # its own name
+    qtbot.waitUntil(lambda: window.image_panel.width() > 100, timeout=3000)  # opened for it
     assert window.params.params().mc_resolution == 320  # "generate again" is one click
     assert chair.title in window.windowTitle()
     assert drawn_fraction(pixels(window.viewer), window.viewer.background().getRgb()[:3]) > 0.05
@@ -264,3 +266,18 @@ def test_add_an_opened_file_to_the_library(qtbot, window):
     assert titles(window)[0] == "bunny" and window.entry.title == "bunny"
     assert window.entry.mesh_path.read_bytes() == corpus_file("meshes", "bunny.ply").read_bytes()
     assert not action.isEnabled()
+
+
+def test_tiles_share_the_docks_width_and_name_their_generator(qtbot, window):
+    panel = window.library_panel
+    window.resize(1440, 900)
+    window.resizeDocks([window.library_dock], [290], Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: panel.view.gridSize().width() * 2 <= panel.view.viewport().width())
+    rects = [panel.view.visualRect(panel.model.index(row)) for row in range(3)]
+    assert rects[0].top() == rects[1].top() and rects[1].left() > rects[0].left()  # 2 columns
+    assert rects[2].top() > rects[0].top()
+    labels = {
+        panel.model.entry_at(panel.model.index(r)).title: panel.model.index(r).data()
+        for r in range(3)
+    }
+    assert labels["Robot"].endswith("\nTripoSR") and labels["Duck"].endswith("\nImported")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -75,6 +75,8 @@ def _checkerboard(painter: QPainter, rect: QRect, cell: int = 12) -> None:
 
 
 class ImagePanel(QWidget):
+    has_picture = Signal(bool)  # a picture came (True) or went (False)
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.preview: Preview | None = None
@@ -96,7 +98,9 @@ class ImagePanel(QWidget):
         layout.addWidget(self.caption)
         layout.addWidget(self.notes)
 
-    def set_preview(self, preview: Preview | None) -> None:
+    def set_preview(self, preview: Preview | None, name: str | None = None) -> None:
+        """Show ``preview`` (or nothing), captioned ``name`` if given (a library entry's
+        picture is kept under another name than the one it came with)."""
         self.preview = preview
         self.canvas.prepared = None
         self.notes.setVisible(bool(preview and preview.notes))
@@ -105,7 +109,7 @@ class ImagePanel(QWidget):
             self.caption.setText("No picture yet")
         else:
             self.canvas.pixmap = QPixmap.fromImage(_image(preview.rgba))
-            name = preview.source if preview.is_url else Path(preview.source).name
+            name = name or (preview.source if preview.is_url else Path(preview.source).name)
             width, height = preview.size
             size = f"{width}\u00a0×\u00a0{height}\u00a0px"  # kept on one line
             self.caption.setText(f"{_elide(name)}  —  {size}")
@@ -120,6 +124,7 @@ class ImagePanel(QWidget):
                 self.canvas.prepared = QPixmap.fromImage(_image(preview.prepared))
             self.notes.setText("\n".join(preview.notes))
         self.canvas.update()
+        self.has_picture.emit(preview is not None)
 
     def image(self) -> QImage | None:
         return self.canvas.pixmap.toImage() if self.canvas.pixmap is not None else None

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListView,
     QMenu,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -27,9 +28,12 @@ from PySide6.QtWidgets import (
 
 from aiml3d_desktop.core.errors import Aiml3DError
 from aiml3d_desktop.core.library import Entry, Library
+from aiml3d_desktop.core.params import LOCAL_MODEL
 from aiml3d_desktop.gui.widgets.offscreen import ThumbnailMaker
 
-ICON = 148
+ICON = 148  # placeholders' size; tiles are as wide as the dock allows (see _Grid)
+MIN_TILE = 120  # no column narrower than this
+GENERATORS = {"triposr": "TripoSR", LOCAL_MODEL: "Relief preview"}
 DATES = (("Any time", None), ("Today", 0), ("Last 7 days", 7), ("Last 30 days", 30))
 FORMATS = (("All formats", None), ("GLB", "glb"), ("OBJ", "obj"), ("STL", "stl"), ("PLY", "ply"))
 SORTS = (
@@ -70,7 +74,7 @@ class LibraryModel(QAbstractListModel):
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         entry = self.entries[self.rows[index.row()]]
         if role == Qt.ItemDataRole.DisplayRole:
-            return ("★ " if entry.favourite else "") + entry.title
+            return ("★ " if entry.favourite else "") + entry.title + "\n" + generator(entry)
         if role == Qt.ItemDataRole.DecorationRole:
             return self._icon(entry)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -141,10 +145,11 @@ class LibraryPanel(QWidget):
             for label, *data in items:
                 combo.addItem(label, data)
             combo.currentIndexChanged.connect(self.refresh)
-        # The sort order takes the room left, and may shrink: the dock leaves the viewer room.
+        # The filters share the room and may shrink: the dock leaves the 3D view room.
         shrinks = QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        self.sorts.setSizeAdjustPolicy(shrinks)
-        self.sorts.setMinimumContentsLength(6)
+        for combo in (self.dates, self.formats, self.sorts):
+            combo.setSizeAdjustPolicy(shrinks)
+            combo.setMinimumContentsLength(5)
         self.favourites = QToolButton()
         self.favourites.setText("★")
         self.favourites.setToolTip("Favourites only")
@@ -153,16 +158,14 @@ class LibraryPanel(QWidget):
         self.search.textChanged.connect(self.refresh)
 
         self.model = LibraryModel(thumbnails, self)
-        self.view = QListView()
+        self.view = _Grid()
         self.view.setObjectName("libraryGrid")
         self.view.setModel(self.model)
         self.view.setViewMode(QListView.ViewMode.IconMode)
-        self.view.setIconSize(QSize(ICON, ICON))
-        self.view.setGridSize(QSize(ICON + 14, ICON + 38))
         self.view.setResizeMode(QListView.ResizeMode.Adjust)
         self.view.setMovement(QListView.Movement.Static)
         self.view.setUniformItemSizes(True)
-        self.view.setWordWrap(True)
+        self.view.setWordWrap(False)  # each line, title and generator, elided on its own
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -328,9 +331,32 @@ class LibraryPanel(QWidget):
         self.status.emit(f"Restored {restored.title}")
 
 
+def generator(entry: Entry) -> str:
+    """Which generator made the entry, in a word."""
+    if entry.model:
+        return GENERATORS.get(entry.model, entry.model)
+    return "Imported" if entry.source_kind == "import" else "Unknown generator"
+
+
+class _Grid(QListView):
+    """Icon-mode tiles that share the dock's width: as many columns as fit MIN_TILE."""
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # Room for a scroll bar is kept whether or not one shows: no layout loop.
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+        width = self.width() - 2 * self.frameWidth() - bar - 4  # 4: the layout's own margin
+        columns = max(1, width // MIN_TILE)
+        cell = max(width // columns, 60)
+        if self.gridSize().width() != cell:
+            icon = cell - 14
+            self.setIconSize(QSize(icon, icon))
+            self.setGridSize(QSize(cell, icon + 44))
+
+
 def _tooltip(entry: Entry) -> str:
     stats = entry.stats or {}
-    lines = [entry.title, entry.created.replace("T", " ")[:16] + " UTC"]
+    lines = [entry.title, entry.created.replace("T", " ")[:16] + " UTC", generator(entry)]
     if stats.get("triangles"):
         lines.append(f"{stats['triangles']:,} triangles · {entry.format.upper()}")
     if entry.tags:

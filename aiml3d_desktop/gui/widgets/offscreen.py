@@ -41,12 +41,15 @@ class OffscreenRenderer:
         self,
         scene: Scene,
         views: tuple[str, ...],
-        size: int,
+        size: int | tuple[int, int],
         up_axis: str = "y",
         background: QColor | None = None,
     ) -> list[QImage]:
+        """One picture of ``scene`` per view, ``size`` pixels square or (width, height)."""
         viewer = self.viewer
-        viewer.resize(size, size)
+        width, height = (size, size) if isinstance(size, int) else size
+        viewer.setMinimumSize(1, 1)
+        viewer.resize(width, height)
         viewer.show()
         if background is not None:
             viewer.setBackgroundColor(background)

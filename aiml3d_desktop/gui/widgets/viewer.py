@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QSurfaceFormat,
     QVector3D,
 )
+from PySide6.QtWidgets import QLabel
 
 from aiml3d_desktop.core.scene import Scene
 from aiml3d_desktop.gui import state
@@ -35,6 +36,7 @@ VIEWS = {
     "right": (0.0, 0.0),
     "left": (180.0, 0.0),
     "top": (-90.0, 90.0),
+    "iso": (-45.0, 35.264),  # the true isometric: each axis at the same angle to the screen
     "home": (-60.0, 20.0),
 }
 UP_AXES = ("y", "z")
@@ -66,6 +68,20 @@ class Viewer(gl.GLViewWidget):
         self._bounds = np.array([[-1, -1, -1], [1, 1, 1]], dtype=np.float32)
         self._layout_scene()
         self.set_view("home")
+        self.hint = QLabel(self)  # what to do, while nothing is shown
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #9aa0ab; background: transparent; font-size: 15px")
+        self.hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.hint.hide()
+
+    def set_hint(self, text: str) -> None:
+        self.hint.setText(text)
+        self.hint.setVisible(bool(text) and self.item.scene is None)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.hint.setGeometry(self.rect().adjusted(24, 24, -24, -24))
 
     def initializeGL(self) -> None:
         super().initializeGL()
@@ -80,6 +96,7 @@ class Viewer(gl.GLViewWidget):
 
     def show_scene(self, scene: Scene | None, frame: bool = True) -> None:
         self.item.set_scene(scene)
+        self.hint.setVisible(bool(self.hint.text()) and scene is None)
         self._layout_scene()
         if frame:
             self.frame()

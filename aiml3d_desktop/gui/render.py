@@ -1,0 +1,59 @@
+"""Pictures of a model drawn off screen with the viewer's own renderer, for ``aiml3d render``
+(scripts, docs, tests). It needs what the viewer needs: an OpenGL display (on a server,
+run it under xvfb-run)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from aiml3d_desktop.core.errors import InputError
+from aiml3d_desktop.core.scene import Scene
+
+
+def render_file(
+    scene: Scene,
+    out: Path,
+    view: str,
+    size: tuple[int, int],
+    mode: str,
+    background: tuple[int, int, int],
+    grid: bool,
+    up_axis: str = "y",
+) -> Path:
+    """Draw ``scene`` and write it to ``out`` (PNG), whole or not at all."""
+    _check_display()
+    from PySide6.QtGui import QColor
+
+    from aiml3d_desktop.core.fileio import atomic_path
+    from aiml3d_desktop.gui import qt_setup
+    from aiml3d_desktop.gui.widgets.offscreen import OffscreenRenderer
+
+    qt_setup.create_app()
+    scene.prepare()
+    scene.smooth_normals()
+    renderer = OffscreenRenderer()
+    try:
+        renderer.viewer.set_shading(mode)
+        renderer.viewer.set_grid_visible(grid)
+        (image,) = renderer.render(scene, (view,), size, up_axis, QColor(*background))
+    finally:
+        renderer.close()
+    with atomic_path(out) as tmp:
+        if not image.save(str(tmp), "PNG"):  # type: ignore[call-overload]  # PySide6's stubs
+            raise InputError(f"Could not write {out}", hint="Check the folder and free space.")
+    return out
+
+
+def _check_display() -> None:
+    """Qt aborts the process when it finds no display: say so first, in words."""
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+        or os.environ.get("QT_QPA_PLATFORM", "").startswith(("xcb", "wayland", "eglfs"))
+    ):
+        raise InputError(
+            "aiml3d render draws with OpenGL and needs a display, and there is none",
+            hint="On a server, run it under Xvfb: xvfb-run -a aiml3d render ...",
+        )
