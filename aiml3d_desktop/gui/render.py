@@ -37,6 +37,8 @@ def render_file(
     try:
         renderer.viewer.set_shading(mode)
         renderer.viewer.set_grid_visible(grid)
+        renderer.viewer.set_axes_visible(grid)
+        renderer.viewer.set_shadow_visible(True)
         (image,) = renderer.render(scene, (view,), size, up_axis, QColor(*background))
     finally:
         renderer.close()

@@ -9,9 +9,11 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 
 from aiml3d_desktop.core import mesh
+from aiml3d_desktop.gui.widgets.scene_item import DEFAULT_COLOR
 from tests.scene_files import glb, picture, quad, sphere
 
 BACKGROUND = (40, 40, 40)
+DEFAULT_GREY = np.round(np.array(DEFAULT_COLOR[:3]) * 255)  # a surface with no material
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +34,7 @@ def render(qapp, tmp_path_factory):
         rows = np.frombuffer(image.constBits(), np.uint8).reshape(size, image.bytesPerLine())
         return rows[:, : size * 3].reshape(size, size, 3).astype(int)
 
+    draw.viewer = renderer.viewer  # type: ignore[attr-defined]
     yield draw
     renderer.close()
 
@@ -155,3 +158,35 @@ def test_flat_shows_a_vertex_colour_exactly_and_studio_within_a_few_percent(rend
 def test_every_other_mode_draws(render, mode):
     rgb = render(glb([sphere()]), mode=mode)
     assert drawn(rgb).mean() > 0.1 and rgb[drawn(rgb)].std() > 5
+
+
+def test_the_floor_shows_its_axes_and_a_soft_shadow_under_the_model(render):
+    viewer = render.viewer
+    ball = glb([sphere(1, (0, 1, 0))])  # resting on the floor
+    try:
+        viewer.set_grid_visible(True)
+        viewer.set_axes_visible(True)
+        bare = render(ball, mode="flat", view="iso")
+        viewer.set_shadow_visible(True)
+        shaded = render(ball, mode="flat", view="iso")
+    finally:
+        for switch in (viewer.set_grid_visible, viewer.set_axes_visible, viewer.set_shadow_visible):
+            switch(False)
+    red = (bare[..., 0] > 150) & (bare[..., 1] < 110) & (bare[..., 2] < 110)
+    blue = (bare[..., 2] > 150) & (bare[..., 0] < 110)
+    assert red.sum() > 40 and blue.sum() > 40  # X and Z (the file is Y-up) along the floor
+    ball_pixels = np.abs(bare - DEFAULT_GREY).sum(axis=2) < 60
+    assert not (red & ball_pixels).any()  # nothing of the axes is drawn over the model
+    darker = (shaded.sum(axis=2) < bare.sum(axis=2) - 30) & ~ball_pixels
+    assert darker.sum() > 300  # the contact shadow, around the ball's foot
+    rows = np.flatnonzero(darker.any(axis=1))
+    assert rows.min() > 256 * 0.45  # under the ball, not above it
+
+
+def test_framing_fills_three_quarters_of_the_view(render):
+    rgb = render(glb([sphere()]), mode="flat", view="front")
+    covered = drawn(rgb)
+    rows, columns = np.flatnonzero(covered.any(axis=1)), np.flatnonzero(covered.any(axis=0))
+    height = (rows.max() - rows.min() + 1) / 256
+    width = (columns.max() - columns.min() + 1) / 256
+    assert 0.68 < max(height, width) < 0.8

@@ -36,6 +36,8 @@ class OffscreenRenderer:
         self.viewer.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
         self.viewer.set_grid_visible(False)
         self.viewer.set_axes_visible(False)
+        self.viewer.set_shadow_visible(False)
+        self.viewer.triad = False
 
     def render(
         self,

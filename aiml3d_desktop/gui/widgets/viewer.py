@@ -1,4 +1,5 @@
-"""The 3D viewer: a pyqtgraph GLViewWidget with the scene item, a floor grid and axes.
+"""The 3D viewer: a pyqtgraph GLViewWidget with the scene item on a floor (grid, axes and
+contact shadow), and a small axis triad in the corner.
 
 Mouse: left-drag orbits, middle-drag or Shift+left-drag pans, right-drag or the wheel zooms
 (as in f3d; Blender users find orbit/pan on the same buttons with the modifiers they know).
@@ -13,12 +14,14 @@ import math
 import numpy as np
 import pyqtgraph.opengl as gl
 from OpenGL import GL
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QMatrix4x4,
     QOffscreenSurface,
     QOpenGLContext,
+    QPainter,
+    QPen,
     QSurfaceFormat,
     QVector3D,
 )
@@ -26,6 +29,7 @@ from PySide6.QtWidgets import QLabel
 
 from aiml3d_desktop.core.scene import Scene
 from aiml3d_desktop.gui import state
+from aiml3d_desktop.gui.widgets.floor_item import AXIS_COLOURS, FloorItem
 from aiml3d_desktop.gui.widgets.scene_item import SceneItem
 
 # Camera (azimuth, elevation) for each named view, in the viewer's Z-up world where the model's
@@ -40,6 +44,8 @@ VIEWS = {
     "home": (-60.0, 20.0),
 }
 UP_AXES = ("y", "z")
+FILL = 0.75  # of the view that a framed model spans, across its wider direction
+SHADOW = 0.45  # the contact shadow's darkness under the model
 DEFAULT_BACKGROUND = QColor(46, 50, 58)
 
 
@@ -58,16 +64,17 @@ class Viewer(gl.GLViewWidget):
         self.setMinimumSize(240, 200)
         self.opts["fov"] = 40
         self.up_axis = "y"
-        self.grid = gl.GLGridItem()
-        self.grid.setColor((255, 255, 255, 40))
-        self.axes = gl.GLAxisItem()
+        self.floor = FloorItem()
         self.item = SceneItem()
-        for item in (self.grid, self.axes, self.item):
+        for item in (self.floor, self.item):
             self.addItem(item)
+        self._floor_parts = {"lines": True, "axes": True, "shadow": SHADOW}
         self.setBackgroundColor(DEFAULT_BACKGROUND)
         self._bounds = np.array([[-1, -1, -1], [1, 1, 1]], dtype=np.float32)
+        self._outline = np.array(np.meshgrid(*self._bounds.T)).T.reshape(-1, 3)
         self._layout_scene()
         self.set_view("home")
+        self.triad = True  # the corner's axes (off for pictures made off screen)
         self.hint = QLabel(self)  # what to do, while nothing is shown
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setWordWrap(True)
@@ -78,6 +85,40 @@ class Viewer(gl.GLViewWidget):
     def set_hint(self, text: str) -> None:
         self.hint.setText(text)
         self.hint.setVisible(bool(text) and self.item.scene is None)
+
+    def paintGL(self, *args, **kwargs) -> None:
+        super().paintGL(*args, **kwargs)
+        if self.triad and self.item.scene is not None:
+            self._paint_triad()
+
+    def _paint_triad(self) -> None:
+        """The model's axes, small, in the lower left corner: which way is which, whatever
+        the floor shows."""
+        azimuth, elevation = (math.radians(self.opts[k]) for k in ("azimuth", "elevation"))
+        right = np.array([-math.sin(azimuth), math.cos(azimuth), 0.0])
+        back = np.array(
+            [
+                math.cos(elevation) * math.cos(azimuth),
+                math.cos(elevation) * math.sin(azimuth),
+                math.sin(elevation),
+            ]
+        )
+        up = np.cross(right, -back)
+        world = {"x": (1, 0, 0), "y": (0, 0, 1), "z": (0, -1, 0)}
+        if self.up_axis == "z":
+            world = {"x": (1, 0, 0), "y": (0, 1, 0), "z": (0, 0, 1)}
+        origin, length = QPointF(34, self.height() - 34), 24.0
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        # Farthest first, so that the axis pointing at the viewer is drawn on top.
+        for name in sorted(world, key=lambda n: float(np.dot(world[n], back))):
+            direction = np.array(world[name], dtype=float)
+            tip = origin + QPointF(direction @ right * length, -(direction @ up) * length)
+            colour = QColor.fromRgbF(*AXIS_COLOURS[name])
+            painter.setPen(QPen(colour, 2))
+            painter.drawLine(origin, tip)
+            painter.drawText(tip + (tip - origin) * 0.35 + QPointF(-4, 5), name.upper())
+        painter.end()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -120,10 +161,18 @@ class Viewer(gl.GLViewWidget):
         self.item.set_mode(mode)
 
     def set_grid_visible(self, on: bool) -> None:
-        self.grid.setVisible(on)
+        self._set_floor(lines=on)
 
     def set_axes_visible(self, on: bool) -> None:
-        self.axes.setVisible(on)
+        self._set_floor(axes=on)
+
+    def set_shadow_visible(self, on: bool) -> None:
+        self._set_floor(shadow=SHADOW if on else 0.0)
+
+    def _set_floor(self, **parts) -> None:
+        self._floor_parts.update(parts)
+        self.floor.set_parts(**self._floor_parts)
+        self.update()
 
     def background(self) -> QColor:
         return QColor.fromRgbF(*self.opts["bgcolor"])
@@ -135,40 +184,60 @@ class Viewer(gl.GLViewWidget):
         return transform
 
     def _layout_scene(self) -> None:
-        """Orient the mesh, then size the grid and axes to it and put the grid underneath."""
+        """Orient the mesh, then lay the floor under it: at its lowest point, its grid sized to
+        it, its axes through the model's origin."""
         transform = self._up_transform()
         self.item.setTransform(transform)
-        self.axes.setTransform(transform)  # the model's own axes
         scene = self.item.scene
         if scene is not None:
             corners = np.array(np.meshgrid(*scene.bounds.T)).T.reshape(-1, 3)
             mapped = np.array([_map(transform, c) for c in corners])
             self._bounds = np.stack([mapped.min(axis=0), mapped.max(axis=0)])
-        low, high = self._bounds
+            self._outline = _sample(scene, transform)
+        low, high = self._bounds.astype(np.float64)
         extent = float(max(high[0] - low[0], high[1] - low[1], 1e-6))
-        spacing = 10 ** math.floor(math.log10(extent / 4))
-        cells = max(4, math.ceil(extent * 2 / spacing))
-        self.grid.setSpacing(spacing, spacing)
-        self.grid.setSize(cells * spacing, cells * spacing)
-        grid = QMatrix4x4()
-        grid.translate((low[0] + high[0]) / 2, (low[1] + high[1]) / 2, float(low[2]))
-        self.grid.setTransform(grid)
-        size = float(np.max(high - low)) * 0.6
-        self.axes.setSize(size, size, size)
+        centre, half = (low[:2] + high[:2]) / 2, (high[:2] - low[:2]) / 2
+        floor = QMatrix4x4()
+        floor.translate(0.0, 0.0, float(low[2]))
+        self.floor.setTransform(floor)
+        reach = float(np.abs(centre).max()) + 2.5 * extent  # the grid fades out before its edge
+        axes = ("x", "z") if self.up_axis == "y" else ("x", "y")
+        self.floor.set_layout(
+            reach,
+            10 ** math.floor(math.log10(extent / 4)),
+            (float(centre[0]), float(centre[1]), float(half[0]), float(half[1])),
+            axes,
+        )
         self.update()
 
     # Camera
 
     def frame(self) -> None:
-        """Fit the whole mesh in view, keeping the direction the camera looks from."""
-        low, high = self._bounds
+        """Fit the whole mesh in view, keeping the direction the camera looks from: the
+        camera comes as close as lets the model's outline (a sample of its vertices) fit in
+        FILL of the view."""
+        low, high = self._bounds.astype(np.float64)
         center = (low + high) / 2
-        radius = max(float(np.linalg.norm(high - low)) / 2, 1e-6)
+        corners = self._outline - center
+        azimuth, elevation = (math.radians(self.opts[k]) for k in ("azimuth", "elevation"))
+        back = np.array(  # from the centre towards the camera, as pyqtgraph places it
+            [
+                math.cos(elevation) * math.cos(azimuth),
+                math.cos(elevation) * math.sin(azimuth),
+                math.sin(elevation),
+            ]
+        )
+        right = np.array([-math.sin(azimuth), math.cos(azimuth), 0.0])
+        up = np.cross(right, -back)
         aspect = max(self.width(), 1) / max(self.height(), 1)
-        half_fov = math.radians(self.opts["fov"]) / 2  # pyqtgraph's fov is horizontal
-        fit = min(half_fov, math.atan(math.tan(half_fov) / aspect))
+        across = FILL * math.tan(math.radians(self.opts["fov"]) / 2)  # pyqtgraph's fov: horizontal
+        depth = corners @ back
+        needed = np.maximum(
+            np.abs(corners @ right) / across, np.abs(corners @ up) / (across / aspect)
+        )
+        radius = max(float(np.linalg.norm(high - low)) / 2, 1e-6)
         self.opts["center"] = QVector3D(*map(float, center))
-        self.opts["distance"] = radius / math.sin(fit) * 1.1
+        self.opts["distance"] = max(float((depth + needed).max()), radius * 1.05)
         self.update()
         self.camera_moved.emit()
 
@@ -292,6 +361,15 @@ def _remember_renderer() -> bool:
     software = any(name in renderer for name in ("llvmpipe", "softpipe", "swiftshader", "software"))
     state.window_state().setValue(SOFTWARE_GL_KEY, "true" if software else "false")
     return software
+
+
+def _sample(scene: Scene, transform: QMatrix4x4, count: int = 4096) -> np.ndarray:
+    """About ``count`` of the scene's vertices, spread over all of it, in the view's world."""
+    total = max(scene.vertices, 1)
+    points = [p.arrays.positions[:: max(1, total // count)] for p in scene.primitives]
+    matrix = np.array(transform.data(), dtype=np.float64).reshape(4, 4).T  # column-major
+    sample = np.concatenate(points).astype(np.float64)
+    return sample @ matrix[:3, :3].T + matrix[:3, 3]
 
 
 def _map(matrix: QMatrix4x4, point) -> np.ndarray:
