@@ -113,7 +113,8 @@ class Viewer(gl.GLViewWidget):
         # Farthest first, so that the axis pointing at the viewer is drawn on top.
         for name in sorted(world, key=lambda n: float(np.dot(world[n], back))):
             direction = np.array(world[name], dtype=float)
-            tip = origin + QPointF(direction @ right * length, -(direction @ up) * length)
+            across, upward = float(direction @ right), float(direction @ up)
+            tip = origin + QPointF(across * length, -upward * length)
             colour = QColor.fromRgbF(*AXIS_COLOURS[name])
             painter.setPen(QPen(colour, 2))
             painter.drawLine(origin, tip)
