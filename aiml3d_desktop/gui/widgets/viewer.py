@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+from typing import Any
 
 import numpy as np
 import pyqtgraph.opengl as gl
@@ -68,7 +69,7 @@ class Viewer(gl.GLViewWidget):
         self.item = SceneItem()
         for item in (self.floor, self.item):
             self.addItem(item)
-        self._floor_parts = {"lines": True, "axes": True, "shadow": SHADOW}
+        self._floor_parts: dict[str, Any] = {"lines": True, "axes": True, "shadow": SHADOW}
         self.setBackgroundColor(DEFAULT_BACKGROUND)
         self._bounds = np.array([[-1, -1, -1], [1, 1, 1]], dtype=np.float32)
         self._outline = np.array(np.meshgrid(*self._bounds.T)).T.reshape(-1, 3)
