@@ -669,3 +669,19 @@ def test_the_queue_leaves_the_side_panel_its_height(qtbot, window):
     QApplication.processEvents()
     assert side.height() == before  # the queue sits under the centre, not under the panel
     assert window.queue_dock.geometry().right() < side.geometry().left()
+
+
+def test_edges_are_smoothed_once_the_camera_stops(qtbot, window, fake_api, tmp_path):
+    path = tmp_path / "ball.glb"
+    path.write_bytes(fake_api.glb)
+    window.open_path(str(path))
+    qtbot.waitUntil(lambda: window.loaded is not None, timeout=5000)
+    viewer = window.viewer
+    viewer.orbit(0, 0)  # as a drag does: the camera is moving
+    moving = pixels(viewer).astype(int)
+    qtbot.waitUntil(lambda: not viewer._still.isActive(), timeout=2000)
+    still = pixels(viewer).astype(int)
+    changed = np.abs(still - moving).sum(axis=2) > 6
+    assert changed.mean() > 0.001  # edges (the outline, the grid) blended once still
+    viewer.orbit(0, 0)  # moving again: the frame comes as drawn, exactly
+    assert np.array_equal(pixels(viewer).astype(int), moving)

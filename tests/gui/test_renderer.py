@@ -190,3 +190,24 @@ def test_framing_fills_three_quarters_of_the_view(render):
     height = (rows.max() - rows.min() + 1) / 256
     width = (columns.max() - columns.min() + 1) / 256
     assert 0.68 < max(height, width) < 0.8
+
+
+def test_software_opengl_smooths_edges_and_leaves_flat_colours_alone(render):
+    from aiml3d_desktop.gui.widgets.viewer import software_gl
+
+    assert software_gl()  # the test machine draws with Mesa llvmpipe: FXAA is on
+    viewer, ball = render.viewer, glb([sphere()])
+    smoothed = render(ball, mode="matcap")
+    fxaa, viewer._fxaa = viewer._fxaa, None
+    try:
+        jagged = render(ball, mode="matcap")
+    finally:
+        viewer._fxaa = fxaa
+    changed = np.abs(smoothed - jagged).sum(axis=2) > 6
+    edge = drawn(jagged) != drawn(np.roll(jagged, 1, axis=1))  # where the outline runs
+    near_edge = np.zeros_like(edge)
+    for dx in (-2, -1, 0, 1, 2):
+        for dy in (-2, -1, 0, 1, 2):
+            near_edge |= np.roll(np.roll(edge, dx, axis=0), dy, axis=1)
+    assert changed.sum() > 50  # the outline is blended
+    assert (changed & ~near_edge).mean() < 0.002  # and little else is touched

@@ -13,6 +13,8 @@ from OpenGL import GL
 from OpenGL.GL import shaders
 from pyqtgraph.opengl import GLGraphicsItem
 
+from aiml3d_desktop.gui.widgets.gl_state import Quad
+
 LINE_COLOUR = (0.85, 0.87, 0.92)
 AXIS_COLOURS = {"x": (0.90, 0.25, 0.25), "y": (0.35, 0.80, 0.30), "z": (0.30, 0.50, 0.95)}
 
@@ -81,6 +83,7 @@ class FloorItem(GLGraphicsItem.GLGraphicsItem):
         self.shadow = 0.0
         self._program: int | None = None
         self._locations: dict[str, int] = {}
+        self._quad = Quad()
 
     def set_layout(
         self,
@@ -128,13 +131,14 @@ class FloorItem(GLGraphicsItem.GLGraphicsItem):
         GL.glUniform3f(loc("u_axis_y"), *self.axis_colours[1])
         GL.glUniform4f(loc("u_footprint"), *self.footprint)
         GL.glUniform1f(loc("u_shadow"), self.shadow)
-        corner = GL.glGetAttribLocation(program, "a_corner")
-        quad = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], dtype=np.float32)
-        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
-        GL.glEnableVertexAttribArray(corner)
-        GL.glVertexAttribPointer(corner, 2, GL.GL_FLOAT, False, 0, quad)
         GL.glDepthMask(GL.GL_FALSE)  # never hides the model
-        GL.glDrawArrays(GL.GL_TRIANGLE_FAN, 0, 4)
+        self._quad.draw(GL.glGetAttribLocation(program, "a_corner"))
         GL.glDepthMask(GL.GL_TRUE)
-        GL.glDisableVertexAttribArray(corner)
         GL.glUseProgram(0)
+
+    def release_gl(self) -> None:
+        if self._program is not None:
+            GL.glDeleteProgram(self._program)
+            self._program = None
+        self._locations = {}
+        self._quad.release()

@@ -67,7 +67,7 @@ class OffscreenRenderer:
     def close(self) -> None:
         if self.viewer.isValid():  # it has drawn, so it has a context
             self.viewer.makeCurrent()
-            self.viewer.item.release_gl()
+            self.viewer.release_gl()
             self.viewer.doneCurrent()
         self.viewer.close()
         self.viewer.deleteLater()

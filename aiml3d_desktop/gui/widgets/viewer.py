@@ -7,15 +7,18 @@ Mouse: left-drag orbits, middle-drag or Shift+left-drag pans, right-drag or the 
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import logging
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pyqtgraph.opengl as gl
 from OpenGL import GL
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QMatrix4x4,
@@ -31,6 +34,8 @@ from PySide6.QtWidgets import QLabel
 from aiml3d_desktop.core.scene import Scene
 from aiml3d_desktop.gui import state
 from aiml3d_desktop.gui.widgets.floor_item import AXIS_COLOURS, FloorItem
+from aiml3d_desktop.gui.widgets.fxaa import Fxaa
+from aiml3d_desktop.gui.widgets.gl_state import clean_vertex_state
 from aiml3d_desktop.gui.widgets.scene_item import SceneItem
 
 # Camera (azimuth, elevation) for each named view, in the viewer's Z-up world where the model's
@@ -76,6 +81,13 @@ class Viewer(gl.GLViewWidget):
         self._layout_scene()
         self.set_view("home")
         self.triad = True  # the corner's axes (off for pictures made off screen)
+        self._fxaa: Fxaa | None = None  # software OpenGL's edge smoothing (see initializeGL)
+        # Smoothing costs 8% of a big mesh's frame: frames skip it while the camera moves,
+        # and the one after the camera stops has it.
+        self._still = QTimer(self)
+        self._still.setSingleShot(True)
+        self._still.setInterval(150)
+        self._still.timeout.connect(self.update)
         self.hint = QLabel(self)  # what to do, while nothing is shown
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setWordWrap(True)
@@ -88,9 +100,32 @@ class Viewer(gl.GLViewWidget):
         self.hint.setVisible(bool(text) and self.item.scene is None)
 
     def paintGL(self, *args, **kwargs) -> None:
-        super().paintGL(*args, **kwargs)
+        with no_collection():
+            self._paint(*args, **kwargs)
+
+    def _paint(self, *args, **kwargs) -> None:
+        clean_vertex_state()
+        if (
+            self._fxaa is not None
+            and self.item.scene is not None
+            and self.item.mode != "flat"  # Flat shows stored colours exactly: no filter
+            and not self._still.isActive()  # while the camera moves, frames come first
+        ):
+            _, _, width, height = self.getViewport()
+            self._fxaa.begin(width, height)
+            super().paintGL(*args, **kwargs)
+            self._fxaa.finish(self.defaultFramebufferObject(), width, height)
+        else:
+            super().paintGL(*args, **kwargs)
         if self.triad and self.item.scene is not None:
             self._paint_triad()
+
+    def release_gl(self) -> None:
+        """Free what the view holds on the GPU (its context current), before it goes."""
+        self.item.release_gl()
+        self.floor.release_gl()
+        if self._fxaa is not None:
+            self._fxaa.release()
 
     def _paint_triad(self) -> None:
         """The model's axes, small, in the lower left corner: which way is which, whatever
@@ -127,9 +162,11 @@ class Viewer(gl.GLViewWidget):
         self.hint.setGeometry(self.rect().adjusted(24, 24, -24, -24))
 
     def initializeGL(self) -> None:
-        super().initializeGL()
-        if _remember_renderer() != software_gl():  # another GPU or driver since last time
-            log.info("OpenGL renderer changed; multisampling follows from the next start")
+        with no_collection():
+            super().initializeGL()
+            self._fxaa = Fxaa() if software_gl() else None
+            if _remember_renderer() != software_gl():  # another GPU or driver since last time
+                log.info("OpenGL renderer changed; multisampling follows from the next start")
 
     # What is shown
 
@@ -326,11 +363,18 @@ class Viewer(gl.GLViewWidget):
         elif buttons == right:
             self.opts["distance"] *= 1.01 ** diff.y()
             self.update()
+        if buttons != Qt.MouseButton.NoButton:
+            self._still.start()
         self.camera_moved.emit()
+
+    def orbit(self, *args, **kwargs) -> None:
+        self._still.start()
+        super().orbit(*args, **kwargs)
 
     def wheelEvent(self, ev) -> None:
         delta = ev.angleDelta().y() or ev.angleDelta().x()
         self.opts["distance"] *= 0.999**delta
+        self._still.start()
         self.update()
         self.camera_moved.emit()
 
@@ -363,6 +407,19 @@ def _remember_renderer() -> bool:
     software = any(name in renderer for name in ("llvmpipe", "softpipe", "swiftshader", "software"))
     state.window_state().setValue(SOFTWARE_GL_KEY, "true" if software else "false")
     return software
+
+
+@contextlib.contextmanager
+def no_collection() -> Iterator[None]:
+    """No garbage collection while GL calls run: collecting another GL widget makes its
+    context current, and the next call would go to that one (a crash in the driver)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _sample(scene: Scene, transform: QMatrix4x4, count: int = 4096) -> np.ndarray:
