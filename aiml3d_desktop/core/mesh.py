@@ -58,6 +58,7 @@ class LoadedMesh:
     path: Path
     scene: Scene
     file_size: int
+    vertices: int | None = None  # as the file has them (drawing may split some)
 
     @property
     def arrays(self) -> MeshArrays:
@@ -72,7 +73,7 @@ class LoadedMesh:
     def stats(self) -> MeshStats:
         """Computed on first use (half a second at 1.4M triangles): a viewer can draw first."""
         arrays = self.arrays
-        return mesh_stats(arrays.positions, arrays.indices, file_size=self.file_size)
+        return mesh_stats(arrays.positions, arrays.indices, self.vertices, self.file_size)
 
 
 def file_type_of(path: str | Path) -> str:
@@ -117,11 +118,15 @@ def load(path: str | Path, file_type: str | None = None, name: str | None = None
     for primitive in scene.primitives:
         meshcheck.after_reading(primitive.arrays.positions, primitive.arrays.indices, name)
     scene.primitives = [p for p in scene.primitives if len(p.arrays.indices)]
+    vertices = scene.vertices
+    if file_type == "stl":  # facets are the design: crisp edges, not smoothed ones
+        for primitive in scene.primitives:
+            primitive.arrays = primitive.arrays.faceted()
     if not scene.primitives:
         raise MeshLoadError(
             f"{name} contains no triangles", hint="Open a file with a surface mesh."
         )
-    return LoadedMesh(path, scene, size)
+    return LoadedMesh(path, scene, size, vertices)
 
 
 def _load_with_trimesh(path: Path, file_type: str, name: str) -> Scene:

@@ -44,6 +44,23 @@ class MeshArrays:
             self.normals = vertex_normals(self.positions, self.indices)
         return self.normals
 
+    def faceted(self) -> MeshArrays:
+        """Each triangle with corners of its own and its face's normal: how a CAD or print
+        file (STL) is meant to look, its edges crisp, where smooth normals would smear them."""
+        corners = self.indices.reshape(-1)
+
+        def split(values: np.ndarray | None) -> np.ndarray | None:
+            return None if values is None else np.ascontiguousarray(values[corners])
+
+        positions = np.ascontiguousarray(self.positions[corners])
+        indices = np.arange(len(corners), dtype=np.uint32).reshape(-1, 3)
+        v0, v1, v2 = (positions[i::3] for i in range(3))
+        faces = np.cross(v1 - v0, v2 - v0)
+        length = np.linalg.norm(faces, axis=1, keepdims=True)
+        faces = np.divide(faces, length, out=np.zeros_like(faces), where=length > 0)
+        normals = np.ascontiguousarray(np.repeat(faces, 3, axis=0), dtype=np.float32)
+        return MeshArrays(positions, indices, split(self.colors), split(self.uvs), normals)
+
     @property
     def layout(self) -> list[tuple[str, int, int]]:
         """(attribute, floats, offset in floats) of each part of ``interleaved``."""

@@ -45,7 +45,9 @@ def test_every_promised_format_loads(tmp_path, fmt):
     data = sphere.export(file_type=fmt)
     path.write_bytes(data.encode() if isinstance(data, str) else data)
     loaded = mesh.load(path)
-    check_arrays(loaded.arrays, len(sphere.vertices), len(sphere.faces))
+    drawn = 3 * len(sphere.faces) if fmt == "stl" else len(sphere.vertices)  # STL: faceted
+    check_arrays(loaded.arrays, drawn, len(sphere.faces))
+    assert loaded.stats.vertices == len(sphere.vertices)
     assert loaded.stats.triangles == 320 and loaded.stats.watertight and loaded.stats.parts == 1
     assert np.allclose(loaded.stats.size, sphere.extents, atol=1e-5)
     assert loaded.stats.file_size == path.stat().st_size
@@ -234,7 +236,7 @@ CORPUS_COUNTS = {
 def test_corpus_meshes_load_with_correct_counts(name):
     vertices, triangles, look = CORPUS_COUNTS[name]
     loaded = mesh.load(corpus_file("meshes", name))
-    check_arrays(loaded.arrays, vertices, triangles)
+    check_arrays(loaded.arrays, 3 * triangles if name.endswith("STL") else vertices, triangles)
     assert (loaded.stats.vertices, loaded.stats.triangles) == (vertices, triangles)
     if look == "texture":
         (texture,) = loaded.scene.textures
@@ -294,3 +296,13 @@ def test_stats_count_parts_and_holes():
     split = closed.vertices[closed.faces[:12]].reshape(-1, 3).astype(np.float32)
     seams = mesh.mesh_stats(split, np.arange(36).reshape(-1, 3))
     assert (seams.parts, seams.watertight, seams.vertices) == (1, True, 36)
+
+
+def test_stl_facets_stay_crisp():
+    """A CAD or print file is drawn faceted: each triangle's corners carry its own normal."""
+    arrays = mesh.load(corpus_file("meshes", "featuretype.STL")).scene.primitives[0].arrays
+    v0, v1, v2 = (arrays.positions[arrays.indices[:, i]] for i in range(3))
+    faces = np.cross(v1 - v0, v2 - v0)
+    faces /= np.linalg.norm(faces, axis=1, keepdims=True)
+    for corner in range(3):
+        assert np.allclose(arrays.normals[arrays.indices[:, corner]], faces, atol=1e-5)
