@@ -23,7 +23,9 @@ from aiml3d_desktop.core.mesh_arrays import MeshArrays
 from aiml3d_desktop.core.meshcheck import MAX_TRIANGLES, pictures_refused_past_bomb_size, reason
 from aiml3d_desktop.core.scene import (
     BLEND,
+    CLAMP,
     MASK,
+    MIRROR,
     OPAQUE,
     REPEAT,
     Material,
@@ -44,6 +46,11 @@ NEAREST = 9728
 # the viewer shrinks further if its GPU allows less).
 MAX_TEXTURE_SIDE = 8192
 UV_TYPES = (5121, 5123, 5126)
+# What one file may make once its nodes have placed its meshes (each placement is a copy):
+# primitives, vertices, triangles. A few hundred megabytes of arrays at most.
+PLACED_LIMITS = (100_000, 30_000_000, MAX_TRIANGLES)
+MAX_TEXTURE_PIXELS = 2**28  # decoded, in all: 1 GB of RGBA
+PICTURE_FORMATS = ("PNG", "JPEG", "WEBP")  # what glTF pictures are; never EPS and the like
 
 
 class NeedsTrimesh(Exception):
@@ -99,6 +106,8 @@ def _fetch(uri: str, folder: Path, what: str) -> bytes:
             return base64.b64decode(payload, validate=True)
         except ValueError:
             raise GlbError(f"{what} is an embedded file that is not valid base64") from None
+    if "\0" in unquote(uri):
+        raise GlbError(f"{what}'s file name holds a NUL character")
     target = (folder / unquote(uri)).resolve()
     if not target.is_relative_to(folder.resolve()) or not target.is_file():
         raise GlbError(f"{what} refers to {uri[:80]!r}, which is not beside it")
@@ -111,18 +120,22 @@ class _Reader:
         self.out = Scene([], nodes=len(doc.get("nodes") or []))
         self.materials: dict[object, int] = {}  # file's index: scene's index
         self.textures: dict[object, int | None] = {}
+        self.pictures: dict[object, np.ndarray | None] = {}  # by picture; None: unreadable
+        self.pixels = 0  # decoded so far
 
     def scene(self) -> Scene:
         placed = list(self._placed_meshes())
-        triangles = sum(
-            self._triangle_estimate(glb.get_item(self.doc, "meshes", mesh_index))
-            for _, mesh_index, _ in placed
-        )
-        if triangles > MAX_TRIANGLES:
-            raise GlbError(
-                f"it places its meshes to make {triangles:,} triangles; at most "
-                f"{MAX_TRIANGLES:,} are opened here"
-            )
+        totals = np.zeros(3, dtype=np.int64)  # primitives, vertices, triangles
+        for _, mesh_index, _ in placed:
+            totals += self._size(glb.get_item(self.doc, "meshes", mesh_index))
+        for total, limit, what in zip(
+            totals, PLACED_LIMITS, ("primitives", "vertices", "triangles"), strict=True
+        ):
+            if total > limit:
+                raise GlbError(
+                    f"it places its meshes to make {int(total):,} {what}; at most "
+                    f"{limit:,} are opened here"
+                )
         for node, mesh_index, world in placed:
             for primitive in glb.get_item(self.doc, "meshes", mesh_index)["primitives"]:
                 made = self._primitive(primitive, world)
@@ -165,12 +178,18 @@ class _Reader:
             for child in reversed(node.get("children", [])):
                 stack.append((glb.checked_index(child, len(nodes), "node"), world))
 
-    def _triangle_estimate(self, mesh: dict) -> int:
-        total = 0
+    def _size(self, mesh: dict) -> tuple[int, int, int]:
+        """(primitives, vertices, triangles) one placement of ``mesh`` makes."""
+        vertices = triangles = 0
         for primitive in mesh["primitives"]:
-            key = primitive.get("indices", primitive["attributes"]["POSITION"])
-            total += glb.get_item(self.doc, "accessors", key)["count"] // 3
-        return total
+            position = glb.get_item(self.doc, "accessors", primitive["attributes"]["POSITION"])
+            vertices += position["count"]
+            corners = position["count"]
+            if "indices" in primitive:
+                corners = glb.get_item(self.doc, "accessors", primitive["indices"])["count"]
+            strip = primitive.get("mode", TRIANGLES) in (STRIP, FAN)
+            triangles += max(corners - 2, 0) if strip else corners // 3
+        return len(mesh["primitives"]), vertices, triangles
 
     def _accessor(self, index: object, types: tuple[str, ...], components: tuple[int, ...]):
         values = glb.accessor(self.doc, self.buffers, index, types, components)
@@ -201,8 +220,8 @@ class _Reader:
                 raise GlbError(f"it has {len(values):,} values of {name} for {count:,} vertices")
             return values
 
-        normals = per_vertex("NORMAL", ("VEC3",), (5126,))
-        tangents = per_vertex("TANGENT", ("VEC4",), (5126,))
+        normals = _finite(per_vertex("NORMAL", ("VEC3",), (5126,)))
+        tangents = _finite(per_vertex("TANGENT", ("VEC4",), (5126,)))
         uvs = [_unit(per_vertex(f"TEXCOORD_{i}", ("VEC2",), UV_TYPES)) for i in (0, 1)]
         colours = None
         if "COLOR_0" in attributes:
@@ -212,15 +231,20 @@ class _Reader:
         linear = world[:3, :3]
         if not np.allclose(world, np.eye(4)):
             positions = positions.astype(np.float64) @ linear.T + world[:3, 3]
-            if normals is not None:
-                normals = _unit_rows(normals @ np.linalg.inv(linear))  # inverse transpose
+            if normals is not None:  # inverse transpose (pinv: a node scaled to 0 is allowed)
+                normals = normals @ np.linalg.pinv(linear)
             if tangents is not None:
-                tangents = tangents.astype(np.float32)
-                tangents[:, :3] = _unit_rows(tangents[:, :3] @ linear.T)
+                tangents[:, :3] = tangents[:, :3] @ linear.T
             if np.linalg.det(linear) < 0:  # a mirror: keep triangles facing out
                 faces = faces[:, ::-1]
                 if tangents is not None:
                     tangents[:, 3] *= -1
+        if normals is not None:  # unit length, whatever the file held
+            normals = _unit_rows(normals)
+            normals[~normals.any(axis=1)] = (0.0, 0.0, 1.0)
+        if tangents is not None:
+            tangents[:, :3] = _unit_rows(tangents[:, :3])
+            tangents[:, 3] = np.where(tangents[:, 3] < 0, -1.0, 1.0)
         arrays = MeshArrays(
             _f32(positions),
             np.ascontiguousarray(faces, dtype=np.uint32),
@@ -282,8 +306,13 @@ class _Reader:
         if isinstance(change, dict):
             uv_set = glb.whole(change.get("texCoord", uv_set), "a texture's UV set")
             transform = _uv_transform(change)
-        scale = _number(info, scale_key, 1.0, -1e3, 1e3) if scale_key else 1.0
-        return TextureSlot(texture, min(uv_set, 1), transform, scale)
+        if uv_set > 1:
+            self.out.notes.append(f"texture {info['index']} uses UV set {uv_set}: left out")
+            return None
+        low = 0.0 if scale_key == "strength" else -100.0  # occlusion's strength is 0..1
+        high = 1.0 if scale_key == "strength" else 100.0
+        scale = _number(info, scale_key, 1.0, low, high) if scale_key else 1.0
+        return TextureSlot(texture, uv_set, transform, scale)
 
     def _texture(self, index: object) -> int | None:
         """The texture's index in the scene; None (with a note) when its picture cannot be
@@ -298,16 +327,25 @@ class _Reader:
         sampler = {}
         if "sampler" in texture:
             sampler = glb.get_item(self.doc, "samplers", texture["sampler"])
-        wrap = (sampler.get("wrapS", REPEAT), sampler.get("wrapT", REPEAT))
-        try:
-            image = self._image(glb.get_item(self.doc, "images", source), source)
-        except GlbError as exc:
-            self.out.notes.append(f"texture {index} is left out: {exc}")  # the shape is shown
+        modes = (sampler.get("wrapS", REPEAT), sampler.get("wrapT", REPEAT))
+        wrap_s, wrap_t = (m if m in (REPEAT, CLAMP, MIRROR) else REPEAT for m in modes)
+        if source not in self.pictures:  # a picture shared by textures is decoded once
+            try:
+                picture = glb.get_item(self.doc, "images", source)
+                self.pictures[source] = self._image(picture, source)
+            except GlbError as exc:
+                self.pictures[source] = None
+                self.out.notes.append(f"texture {index} is left out: {exc}")  # the shape shows
+        image = self.pictures[source]
+        if image is None:
             self.textures[index] = None
             return None
         self.out.textures.append(
             Texture(
-                image, wrap, sampler.get("magFilter") != NEAREST, str(texture.get("name") or "")
+                image,
+                (wrap_s, wrap_t),
+                sampler.get("magFilter") != NEAREST,
+                str(texture.get("name") or ""),
             )
         )
         self.textures[index] = len(self.out.textures) - 1
@@ -331,7 +369,13 @@ class _Reader:
         else:
             raise GlbError(f"picture {index} has no data")
         try:
-            with pictures_refused_past_bomb_size(), Image.open(io.BytesIO(raw)) as picture:
+            with (
+                pictures_refused_past_bomb_size(),
+                Image.open(io.BytesIO(raw), formats=PICTURE_FORMATS) as picture,
+            ):
+                self.pixels += picture.size[0] * picture.size[1]
+                if self.pixels > MAX_TEXTURE_PIXELS:
+                    raise GlbError("its pictures add up to more than 268 million pixels")
                 picture.load()
                 if max(picture.size) > MAX_TEXTURE_SIDE:
                     before = picture.size
@@ -369,6 +413,13 @@ def _unit(values: np.ndarray | None) -> np.ndarray | None:
         return None
     scale = {np.dtype("<u1"): 255.0, np.dtype("<u2"): 65535.0}.get(values.dtype, 1.0)
     return np.ascontiguousarray(np.nan_to_num(values.astype(np.float32) / scale))
+
+
+def _finite(values: np.ndarray | None) -> np.ndarray | None:
+    """A copy with NaN and infinities as 0 (normals and tangents: made whole later)."""
+    if values is None:
+        return None
+    return np.nan_to_num(values.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def _unit_rows(values: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ what is wrong; mesh.load() runs them."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import struct
@@ -104,6 +105,8 @@ def _gltf(path: Path, name: str, size: int) -> None:
             uri = item.get("uri") if isinstance(item, dict) else None
             if not isinstance(uri, str) or uri.startswith("data:"):
                 continue
+            if "\0" in unquote(uri):
+                raise damaged(name, "a file name in it holds a NUL character")
             target = (folder / unquote(uri)).resolve()
             if not target.is_relative_to(folder):
                 raise MeshLoadError(
@@ -128,9 +131,22 @@ def pictures_refused_past_bomb_size() -> Iterator[None]:
     error, not a warning and gigabytes of memory."""
     from PIL import Image
 
+    _without_postscript()
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         yield
+
+
+@functools.cache
+def _without_postscript() -> None:
+    """Pillow opens EPS by running Ghostscript on it: a picture inside a model (an OBJ's
+    texture, which trimesh opens) must never run a program."""
+    from PIL import Image
+
+    Image.init()
+    Image.OPEN.pop("EPS", None)
+    if "EPS" in Image.ID:
+        Image.ID.remove("EPS")
 
 
 def after_reading(positions: np.ndarray, indices: np.ndarray, name: str) -> None:

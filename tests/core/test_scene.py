@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from aiml3d_desktop.core import mesh
+from aiml3d_desktop.core.errors import MeshLoadError
 from aiml3d_desktop.core.scene import BLEND, MASK, PLAIN
 from tests.conftest import corpus_file
 from tests.glb_files import unpack
@@ -127,3 +128,78 @@ def test_info_json_counts_the_scene(tmp_path, capsys):
     info = json.loads(capsys.readouterr().out)
     assert (info["nodes"], info["primitives"], info["materials"], info["textures"]) == (2, 2, 1, 0)
     assert info["triangles"] == 4 and info["colours"] == "material colours"
+
+
+def doc_of(data: bytes) -> tuple[dict, bytes]:
+    return unpack(data)
+
+
+def test_placing_one_mesh_many_times_is_refused_past_the_limits(tmp_path):
+    """A small file whose nodes place a mesh of many primitives thousands of times must not
+    become gigabytes of arrays."""
+    from tests.glb_files import pack
+
+    doc, binary = doc_of(glb([quad()]))
+    doc["meshes"][0]["primitives"] *= 500
+    doc["nodes"] = [{"mesh": 0, "translation": [i, 0, 0]} for i in range(400)]
+    doc["scenes"] = [{"nodes": list(range(400))}]
+    path = write(tmp_path, pack(doc, binary))
+    with pytest.raises(MeshLoadError, match=r"places its meshes to make 200,000 primitives"):
+        mesh.load(path)
+
+
+def test_hostile_pictures_and_samplers(tmp_path):
+    from tests.glb_files import pack
+
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
+    material = {
+        "pbrMetallicRoughness": {"baseColorTexture": {"index": 0}},
+        "occlusionTexture": {"index": 1, "strength": 1000},
+        "normalTexture": {"index": 1, "texCoord": 2},
+    }
+    data = glb([{**quad(), "material": 0}], [material], pictures=[eps, picture(RED)])
+    doc, binary = doc_of(data)
+    doc["textures"] = [{"source": 0}, {"source": 1, "sampler": 0}]
+    doc["samplers"] = [{"wrapS": 1234, "wrapT": "REPEAT"}]
+    scene = mesh.load(write(tmp_path, pack(doc, binary))).scene
+    (m,) = scene.materials
+    assert m.base_color_texture is None  # not decoded: Pillow is only asked for PNG/JPEG/WebP
+    assert any("texture 0 is left out" in note for note in scene.notes)
+    assert m.occlusion_texture.scale == 1.0  # strength is 0..1
+    assert m.normal_texture is None and any("UV set 2" in note for note in scene.notes)
+    assert scene.textures[m.occlusion_texture.texture].wrap == (10497, 10497)
+
+
+def test_one_picture_for_many_textures_is_decoded_once(tmp_path):
+    from tests.glb_files import pack
+
+    doc, binary = doc_of(glb([{**quad(), "material": 0}], [{}], pictures=[picture(RED)]))
+    doc["textures"] = [{"source": 0}] * 3
+    doc["materials"] = [
+        {
+            "pbrMetallicRoughness": {"baseColorTexture": {"index": 0}},
+            "emissiveTexture": {"index": 1},
+            "occlusionTexture": {"index": 2},
+        }
+    ]
+    scene = mesh.load(write(tmp_path, pack(doc, binary))).scene
+    assert len({id(t.image) for t in scene.textures}) == 1
+
+
+def test_bad_normals_a_zero_scale_and_a_nul_in_a_name(tmp_path):
+    from tests.glb_files import pack
+
+    part = quad()
+    part["normals"] = [[np.nan, 0, 1], [0, 0, np.inf], [0, 0, 0], [0, 0, 1]]
+    doc, binary = doc_of(glb([part]))
+    arrays = mesh.load(write(tmp_path, pack(doc, binary))).scene.primitives[0].arrays
+    assert np.isfinite(arrays.normals).all()
+    assert np.allclose(np.linalg.norm(arrays.normals, axis=1), 1)
+    doc["nodes"] = [{"mesh": 0, "scale": [0, 1, 1]}]  # hidden by scaling: valid glTF
+    assert mesh.load(write(tmp_path, pack(doc, binary), "flat.glb")).stats.triangles == 2
+    gltf = tmp_path / "nul.gltf"
+    gltf.write_text(
+        json.dumps({"asset": {"version": "2.0"}, "buffers": [{"byteLength": 1, "uri": "a%00b"}]})
+    )
+    with pytest.raises(MeshLoadError, match="nul.gltf is damaged: a file name in it holds a NUL"):
+        mesh.load(gltf)

@@ -97,6 +97,7 @@ FRAGMENT_SHADER = """
 uniform bool u_wire;
 uniform vec4 u_wire_color;
 uniform vec4 u_base_color;
+uniform vec4 u_tint;  // a stored colour for surfaces that have none (no material, no colours)
 uniform float u_metallic;
 uniform float u_roughness;
 uniform vec3 u_emissive;
@@ -129,10 +130,12 @@ const float PI = 3.14159265;
 const int LEVELS = LEVEL_COUNT;
 
 vec2 slot_uv(mat3 m, bool second) {
-#if defined(UV1)
+#if defined(UV1) && defined(UV)
     vec2 uv = second ? v_uv1 : v_uv;
 #elif defined(UV)
     vec2 uv = v_uv;
+#elif defined(UV1)
+    vec2 uv = v_uv1;
 #else
     vec2 uv = vec2(0.0);
 #endif
@@ -178,23 +181,25 @@ vec3 surface_normal() {
 #else
     vec3 n = normalize(cross(dFdx(v_eye), dFdy(v_eye)));  // flat, until normals come
 #endif
+    float side = 1.0;  // -1 on the back of a double-sided surface: the whole frame turns
     if (u_either_side) {
         if (dot(n, v_eye) > 0.0) n = -n;
     } else if (!gl_FrontFacing) {
+        side = -1.0;
         n = -n;
     }
 #if defined(NORMAL_TEX)
     vec3 t;
 #if defined(TANGENT)
-    t = normalize(v_tangent.xyz);
-    vec3 b = cross(n, t) * v_tangent.w;
+    t = side * normalize(v_tangent.xyz);
+    vec3 b = cross(n, t) * v_tangent.w * side;
 #else
     vec2 uv = slot_uv(u_normal_uvm, u_normal_uv1);
     vec2 uv_dx = dFdx(uv), uv_dy = dFdy(uv);
     float det = uv_dx.x * uv_dy.y - uv_dy.x * uv_dx.y;
     vec3 t_ = (uv_dy.y * dFdx(v_eye) - uv_dx.y * dFdy(v_eye)) / (abs(det) > 1e-12 ? det : 1e-12);
-    t = normalize(t_ - n * dot(n, t_) + vec3(1e-6, 0.0, 0.0));
-    vec3 b = cross(n, t);
+    t = side * normalize(t_ - n * dot(n, t_) + vec3(1e-6, 0.0, 0.0));
+    vec3 b = cross(n, t) * side;
 #endif
     vec3 m = SAMPLE(normal).rgb * 2.0 - 1.0;
     m.xy *= u_normal_scale;
@@ -205,10 +210,13 @@ vec3 surface_normal() {
 
 void main() {
     if (u_wire) { gl_FragColor = u_wire_color; return; }
-    vec4 base = u_base_color * v_color;
+    // As stored: vertex colours and the base colour texture hold display (sRGB) values;
+    // the base colour factor is linear, as glTF says.
+    vec4 stored = u_tint * v_color;
 #ifdef BASE_COLOR_TEX
-    base *= SAMPLE(base_color);
+    stored *= SAMPLE(base_color);
 #endif
+    vec4 base = u_base_color * stored;
 #ifdef MASKED
     if (base.a < u_alpha_cutoff) discard;
     base.a = 1.0;
@@ -217,7 +225,8 @@ void main() {
     base.a = 1.0;
 #endif
 #if defined(FLAT)
-    gl_FragColor = base;  // stored colours, exactly
+    // Stored colours exactly; a linear factor shown as the colour it stands for.
+    gl_FragColor = vec4(stored.rgb * pow(u_base_color.rgb, vec3(1.0 / 2.2)), base.a);
 #else
     vec3 n = surface_normal();
 #if defined(NORMALS)
@@ -237,7 +246,7 @@ void main() {
     float light = 0.35 + 0.65 * max(dot(n, normalize(vec3(-0.3, 0.4, 0.85))), 0.0);
     gl_FragColor = vec4(colour * light, base.a);
 #else
-    vec3 albedo = to_linear(base.rgb);
+    vec3 albedo = to_linear(stored.rgb) * u_base_color.rgb;
     float metallic = u_metallic, roughness = u_roughness;
 #ifdef METALLIC_ROUGHNESS_TEX
     vec4 mr = SAMPLE(metallic_roughness);
@@ -254,6 +263,9 @@ void main() {
     vec2 ab = vec2(-1.04, 1.04) * a004 + r4.zw;
     vec3 diffuse = albedo * (1.0 - metallic);
     vec3 colour = diffuse * irradiance(n) + room(reflect(-v, n), roughness) * (f0 * ab.x + ab.y);
+#ifdef OCCLUSION_TEX
+    colour = mix(colour, colour * SAMPLE(occlusion).r, u_occlusion_strength);  // indirect only
+#endif
     // The key light: Lambert plus GGX with Smith's joint visibility and Schlick's Fresnel.
     float nl = max(dot(n, u_key), 0.0);
     if (nl > 0.0) {
@@ -266,11 +278,8 @@ void main() {
         float visibility = 0.5 / max(gv + gl, 1e-5);
         vec3 fresnel = f0 + (1.0 - f0) * pow(1.0 - vh, 5.0);
         vec3 specular = fresnel * distribution * visibility;
-        colour += u_key_color * nl * ((1.0 - fresnel) * diffuse + specular);
+        colour += u_key_color * nl * ((1.0 - fresnel) * diffuse / PI + specular);
     }
-#ifdef OCCLUSION_TEX
-    colour = mix(colour, colour * SAMPLE(occlusion).r, u_occlusion_strength);
-#endif
     vec3 emissive = u_emissive;
 #ifdef EMISSIVE_TEX
     emissive *= to_linear(SAMPLE(emissive).rgb);
@@ -541,7 +550,8 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         GL.glUniformMatrix4fv(loc("u_modelview"), 1, False, view)
         GL.glUniformMatrix3fv(loc("u_normal"), 1, False, normal)
         GL.glUniformMatrix3fv(loc("u_view_to_model"), 1, False, view_to_model)
-        GL.glUniform4f(loc("u_base_color"), *(DEFAULT_COLOR if plain else material.base_color))
+        GL.glUniform4f(loc("u_base_color"), *material.base_color)
+        GL.glUniform4f(loc("u_tint"), *(DEFAULT_COLOR if plain else (1.0, 1.0, 1.0, 1.0)))
         GL.glUniform1f(loc("u_metallic"), material.metallic)
         GL.glUniform1f(loc("u_roughness"), material.roughness)
         emissive = np.array(material.emissive) * material.emissive_strength
@@ -609,7 +619,8 @@ class _Program:
         return self._locations[key]
 
 
-_KEY_COLOR = np.full(3, KEY_SHARE / float(KEY_DIRECTION[2]), dtype=np.float32)  # KEY_SHARE head-on
+# KEY_SHARE of the light on a face turned to the viewer (Lambert's 1/pi undone).
+_KEY_COLOR = np.full(3, KEY_SHARE * np.pi / float(KEY_DIRECTION[2]), dtype=np.float32)
 
 
 @functools.cache
