@@ -28,6 +28,14 @@ def pixels(viewer) -> np.ndarray:
     return rows.reshape(height, width, 3).copy()  # copy while the QImage still owns the bytes
 
 
+def show_ball(qtbot, window, data: bytes, tmp_path) -> None:
+    """Open a mesh file of ``data`` in the window and wait until it is loaded."""
+    path = tmp_path / "ball.glb"
+    path.write_bytes(data)
+    window.open_path(str(path))
+    qtbot.waitUntil(lambda: window.loaded is not None, timeout=5000)
+
+
 def caption_text(window) -> str:
     """The picture's caption as read (its size is held together by no-break spaces)."""
     return window.image_panel.caption.text().replace("\xa0", " ")
@@ -193,10 +201,7 @@ def test_big_mesh_draws_flat_at_once_then_smooth(qtbot, window, fake_api, tmp_pa
     from tests.fake_api import make_mesh
 
     monkeypatch.setattr(mesh, "SMOOTH_AT_ONCE", 0)  # as for a mesh of millions of triangles
-    path = tmp_path / "ball.glb"
-    path.write_bytes(make_mesh(1).export(file_type="glb"))  # large facets: flat shows plainly
-    window.open_path(str(path))
-    qtbot.waitUntil(lambda: window.loaded is not None, timeout=5000)
+    show_ball(qtbot, window, make_mesh(1).export(file_type="glb"), tmp_path)  # large facets
     arrays = window.loaded.arrays
     background = np.array(window.viewer.background().getRgb()[:3])
     # Flat shading first (no normals yet); the normals follow from a worker, then smooth.
@@ -257,10 +262,7 @@ def test_long_names_in_the_statistics_do_not_resize_the_viewer(qtbot, window, fa
 
 
 def test_view_controls_change_the_picture(qtbot, window, fake_api, tmp_path):
-    path = tmp_path / "ball.glb"
-    path.write_bytes(fake_api.glb)
-    window.open_path(str(path))
-    qtbot.waitUntil(lambda: window.loaded is not None, timeout=5000)
+    show_ball(qtbot, window, fake_api.glb, tmp_path)
     viewer = window.viewer
     lit = pixels(viewer).astype(int)
     viewer.set_wireframe(True)
@@ -382,10 +384,7 @@ def test_worker_progress_reaches_the_gui_ten_times_a_second_at_most(qtbot):
 def test_soak_redraws_do_not_leak_none(qtbot, window, fake_api, tmp_path):
     """PySide6 6.12.0 drops a reference to None on every void Qt call and aborts after
     ~50 s at 60 fps. Thousands of real redraws must leave None's count where it was."""
-    path = tmp_path / "ball.glb"
-    path.write_bytes(fake_api.glb)
-    window.open_path(str(path))
-    qtbot.waitUntil(lambda: window.loaded is not None, timeout=5000)
+    show_ball(qtbot, window, fake_api.glb, tmp_path)
     window.resize(640, 420)  # small frames: thousands of them in seconds
     viewer = window.viewer
     app = QApplication.instance()
@@ -672,10 +671,7 @@ def test_the_queue_leaves_the_side_panel_its_height(qtbot, window):
 
 
 def test_edges_are_smoothed_once_the_camera_stops(qtbot, window, fake_api, tmp_path):
-    path = tmp_path / "ball.glb"
-    path.write_bytes(fake_api.glb)
-    window.open_path(str(path))
-    qtbot.waitUntil(lambda: window.loaded is not None, timeout=5000)
+    show_ball(qtbot, window, fake_api.glb, tmp_path)
     viewer = window.viewer
     viewer.orbit(0, 0)  # as a drag does: the camera is moving
     moving = pixels(viewer).astype(int)
