@@ -23,11 +23,13 @@ def add_parser(sub) -> None:
     )
     render.add_argument("mesh", type=Path, metavar="FILE")
     render.add_argument("-o", "--out", type=Path, required=True, metavar="OUT.png")
-    render.add_argument("--view", choices=VIEWS, default="iso")
-    render.add_argument("--size", default="1024x1024", metavar="WxH")
-    render.add_argument("--mode", choices=MODES, default="studio", help="shading")
-    render.add_argument("--background", default="2e323a", metavar="RRGGBB")
-    render.add_argument("--no-grid", action="store_true", help="leave the floor grid out")
+    render.add_argument("--view", choices=VIEWS, default="iso", help="default: iso")
+    render.add_argument("--size", default="1024x1024", metavar="WxH", help="default: 1024x1024")
+    render.add_argument("--mode", choices=MODES, default="studio", help="shading; default: studio")
+    render.add_argument("--background", default="2e323a", metavar="RRGGBB", help="default: 2e323a")
+    render.add_argument(
+        "--no-grid", action="store_true", help="no grid lines or axes (the soft shadow stays)"
+    )
     render.add_argument("--z-up", action="store_true", help="the file's up axis is Z")
 
 
@@ -35,6 +37,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     size, background = parse_size(args.size), parse_colour(args.background)
     if args.out.suffix.lower() != ".png":
         raise InputError(f"{args.out.name} is not a .png file", hint="Name the output OUT.png.")
+    folder = args.out.parent if str(args.out.parent) else Path(".")
+    if not folder.is_dir():  # a typo must not make folders anywhere
+        raise InputError(f"There is no folder {folder}", hint="Make it first, or fix the path.")
     from aiml3d_desktop.core import mesh
     from aiml3d_desktop.gui.app import render
 
@@ -54,13 +59,15 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    match = re.fullmatch(r"\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*", text)
+    match = re.fullmatch(r"\s*(\d{1,9})\s*[xX×]\s*(\d{1,9})\s*", text)
     low, high = SIZES
-    if not match or not all(low <= int(n) <= high for n in match.groups()):
+    if not match:
         raise InputError(
             f"--size {text!r} is not WIDTHxHEIGHT in pixels",
             hint=f"For example 1024x768; each side from {low} to {high}.",
         )
+    if not all(low <= int(n) <= high for n in match.groups()):
+        raise InputError(f"--size {text}: each side must be from {low} to {high} pixels")
     width, height = (int(n) for n in match.groups())
     return width, height
 

@@ -119,9 +119,15 @@ def load(path: str | Path, file_type: str | None = None, name: str | None = None
         meshcheck.after_reading(primitive.arrays.positions, primitive.arrays.indices, name)
     scene.primitives = [p for p in scene.primitives if len(p.arrays.indices)]
     vertices = scene.vertices
-    if file_type == "stl":  # facets are the design: crisp edges, not smoothed ones
-        for primitive in scene.primitives:
-            primitive.arrays = primitive.arrays.faceted()
+    for primitive in scene.primitives:
+        # Without normals, glTF asks for flat shading; scans and generated surfaces (TripoSR's)
+        # look right smooth, while a box or a CAD part (STL's facets are the design) keeps
+        # its edges crisp.
+        arrays = primitive.arrays
+        if file_type == "stl" or (
+            arrays.normals is None and len(arrays.indices) <= SMOOTH_AT_ONCE and arrays.hard_edged()
+        ):
+            primitive.arrays = arrays.faceted()
     if not scene.primitives:
         raise MeshLoadError(
             f"{name} contains no triangles", hint="Open a file with a surface mesh."

@@ -44,6 +44,18 @@ class MeshArrays:
             self.normals = vertex_normals(self.positions, self.indices)
         return self.normals
 
+    def hard_edged(self, angle: float = 40.0) -> bool:
+        """Whether smooth normals would round off what is meant to be sharp: many corners
+        whose face turns more than ``angle`` degrees from the smoothed normal (a box, a CAD
+        part), unlike a scan or a generated surface. Keeps the smooth normals it computed."""
+        normals = self.smooth_normals()
+        v0, v1, v2 = (self.positions[self.indices[:, i]] for i in range(3))
+        faces = np.cross(v1 - v0, v2 - v0)
+        length = np.linalg.norm(faces, axis=1, keepdims=True)
+        faces = np.divide(faces, length, out=np.zeros_like(faces), where=length > 0)
+        turn = np.einsum("fj,fcj->fc", faces, normals[self.indices])
+        return bool((turn < np.cos(np.radians(angle))).mean() > 0.1)
+
     def faceted(self) -> MeshArrays:
         """Each triangle with corners of its own and its face's normal: how a CAD or print
         file (STL) is meant to look, its edges crisp, where smooth normals would smear them."""

@@ -25,7 +25,7 @@ from aiml3d_desktop.core.fileio import path_kind
 from aiml3d_desktop.core.library import Entry, Library
 from aiml3d_desktop.core.mesh import READ_FORMATS, LoadedMesh
 from aiml3d_desktop.core.netpolicy import RetryPolicy
-from aiml3d_desktop.core.params import TriposrParams
+from aiml3d_desktop.core.params import LOCAL_MODEL, TriposrParams
 from aiml3d_desktop.gui import state, tasks, window_layout
 from aiml3d_desktop.gui.batch_controller import BatchController
 from aiml3d_desktop.gui.errors import show_error
@@ -344,6 +344,8 @@ class MainWindow(QMainWindow):
             )
         else:
             self.image_panel.set_preview(None)
+        if entry.model in (LOCAL_MODEL, "triposr"):  # the generator that made it, again
+            self.params.set_backend("local" if entry.model == LOCAL_MODEL else "aiml")
         if entry.params:
             # Parameters from another version that no longer fit: keep the current ones.
             with contextlib.suppress(Aiml3DError, TypeError):

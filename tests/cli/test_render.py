@@ -82,7 +82,7 @@ def test_every_view_and_mode_draws_the_sample(tmp_path):
 @pytest.mark.parametrize(
     "args, words",
     [
-        (["--size", "10x10"], "--size '10x10' is not WIDTHxHEIGHT in pixels"),
+        (["--size", "10x10"], "--size 10x10: each side must be from 16 to 8192 pixels"),
         (["--size", "big"], "--size 'big' is not WIDTHxHEIGHT"),
         (["--background", "zz0000"], "--background 'zz0000' is not a colour"),
     ],
@@ -112,3 +112,10 @@ def test_a_broken_mesh_and_a_missing_display_are_said_in_words(tmp_path):
     )
     assert headless.returncode == 1 and "needs a display" in headless.stderr
     assert not out.exists()
+
+
+def test_an_output_folder_that_does_not_exist_is_not_made(tmp_path):
+    out = tmp_path / "no" / "such" / "x.png"
+    done = render(str(corpus_file("meshes", "cube.glb")), "-o", str(out))
+    assert done.returncode == 1 and f"There is no folder {out.parent}" in done.stderr
+    assert not (tmp_path / "no").exists()

@@ -236,7 +236,8 @@ CORPUS_COUNTS = {
 def test_corpus_meshes_load_with_correct_counts(name):
     vertices, triangles, look = CORPUS_COUNTS[name]
     loaded = mesh.load(corpus_file("meshes", name))
-    check_arrays(loaded.arrays, 3 * triangles if name.endswith("STL") else vertices, triangles)
+    faceted = name.endswith("STL") or name == "cube.glb"  # a box without normals: crisp
+    check_arrays(loaded.arrays, 3 * triangles if faceted else vertices, triangles)
     assert (loaded.stats.vertices, loaded.stats.triangles) == (vertices, triangles)
     if look == "texture":
         (texture,) = loaded.scene.textures
@@ -306,3 +307,12 @@ def test_stl_facets_stay_crisp():
     faces /= np.linalg.norm(faces, axis=1, keepdims=True)
     for corner in range(3):
         assert np.allclose(arrays.normals[arrays.indices[:, corner]], faces, atol=1e-5)
+
+
+def test_a_box_without_normals_is_flat_and_a_generated_surface_smooth(tmp_path):
+    box = mesh.load(corpus_file("meshes", "cube.glb")).scene.primitives[0].arrays
+    assert len(box.positions) == 36  # each face its own corners and normal
+    path = tmp_path / "ball.glb"
+    path.write_bytes(make_mesh(3).export(file_type="glb"))  # TripoSR-like: no normals
+    ball = mesh.load(path).scene.primitives[0].arrays
+    assert len(ball.positions) == len(make_mesh(3).vertices)  # kept smooth, shared corners

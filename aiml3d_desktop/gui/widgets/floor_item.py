@@ -59,10 +59,9 @@ void main() {
     vec3 colour = along_x >= along_y ? u_axis_x : u_axis_y;
     colour = mix(u_line_colour, colour, axis > 0.0 ? 1.0 : 0.0);
     float line = max(grid * u_lines, 0.9 * axis) * fade;
-    // The contact shadow: dark under the footprint, softening away from its edges.
-    vec2 outside = max(abs(v_pos - u_footprint.xy) - u_footprint.zw, 0.0);
-    float soft = max(length(u_footprint.zw), 1e-6) * 0.35;
-    float shadow = u_shadow * exp(-dot(outside, outside) / (soft * soft));
+    // The contact shadow: darkest under the model's middle, gone a little past its edges.
+    vec2 q = (v_pos - u_footprint.xy) / max(u_footprint.zw, vec2(1e-6));
+    float shadow = u_shadow * exp(-1.6 * dot(q, q));
     float alpha = line + shadow * (1.0 - line);
     if (alpha < 0.004) discard;
     gl_FragColor = vec4(colour * line / alpha, alpha);

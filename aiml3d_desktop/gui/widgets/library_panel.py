@@ -37,10 +37,10 @@ GENERATORS = {"triposr": "TripoSR", LOCAL_MODEL: "Relief preview"}
 DATES = (("Any time", None), ("Today", 0), ("Last 7 days", 7), ("Last 30 days", 30))
 FORMATS = (("All formats", None), ("GLB", "glb"), ("OBJ", "obj"), ("STL", "stl"), ("PLY", "ply"))
 SORTS = (
-    ("Newest first", "created", True),
-    ("Oldest first", "created", False),
-    ("Title A–Z", "title", False),
-    ("Most triangles", "triangles", True),
+    ("Newest", "created", True),
+    ("Oldest", "created", False),
+    ("A–Z", "title", False),
+    ("Largest", "triangles", True),
 )
 EntryRole = Qt.ItemDataRole.UserRole
 
@@ -147,9 +147,9 @@ class LibraryPanel(QWidget):
             combo.currentIndexChanged.connect(self.refresh)
         # The filters share the room and may shrink: the dock leaves the 3D view room.
         shrinks = QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        for combo in (self.dates, self.formats, self.sorts):
+        for combo, letters in ((self.dates, 5), (self.formats, 6), (self.sorts, 5)):
             combo.setSizeAdjustPolicy(shrinks)
-            combo.setMinimumContentsLength(5)
+            combo.setMinimumContentsLength(letters)  # their labels whole, and no wider
         self.favourites = QToolButton()
         self.favourites.setText("★")
         self.favourites.setToolTip("Favourites only")

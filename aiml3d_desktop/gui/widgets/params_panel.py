@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 from aiml3d_desktop.core import params as p
 from aiml3d_desktop.core.images import DEFAULT_MAX_SIDE, MAX_SIDE_RANGE
 
-BACKENDS = (("aiml", "TripoSR (AIML API)"), ("local", "Quick relief preview (offline)"))
+BACKENDS = (("aiml", "TripoSR (AIML API)"), ("local", "Relief preview (offline)"))
 LOCAL_NOTE = (
     "Made on this computer from the picture's outline: no key, no network, a few "
     "seconds. A rough relief to preview with, not TripoSR."

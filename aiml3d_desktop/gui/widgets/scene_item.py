@@ -233,7 +233,7 @@ void main() {
     gl_FragColor = vec4(normalize(u_view_to_model * n) * 0.5 + 0.5, base.a);
 #elif defined(MATCAP)
     vec3 r = reflect(normalize(v_eye), n);
-    float light = 0.18 + 0.62 * max(dot(n, normalize(vec3(-0.4, 0.5, 0.75))), 0.0)
+    float light = 0.34 + 0.52 * max(dot(n, normalize(vec3(-0.4, 0.5, 0.75))), 0.0)
         + 0.22 * pow(max(r.y, 0.0), 2.0) + 0.35 * pow(1.0 - max(n.z, 0.0), 3.0);
     gl_FragColor = vec4(vec3(0.80, 0.76, 0.72) * light, base.a);
 #elif defined(CHECKER)

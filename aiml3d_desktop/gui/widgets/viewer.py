@@ -74,6 +74,7 @@ class Viewer(gl.GLViewWidget):
         self.item = SceneItem()
         for item in (self.floor, self.item):
             self.addItem(item)
+        self.floor.setVisible(False)  # until there is a model to stand on it
         self._floor_parts: dict[str, Any] = {"lines": True, "axes": True, "shadow": SHADOW}
         self.setBackgroundColor(DEFAULT_BACKGROUND)
         self._bounds = np.array([[-1, -1, -1], [1, 1, 1]], dtype=np.float32)
@@ -143,9 +144,13 @@ class Viewer(gl.GLViewWidget):
         world = {"x": (1, 0, 0), "y": (0, 0, 1), "z": (0, -1, 0)}
         if self.up_axis == "z":
             world = {"x": (1, 0, 0), "y": (0, 1, 0), "z": (0, 0, 1)}
-        origin, length = QPointF(34, self.height() - 34), 24.0
+        origin, length = QPointF(40, self.height() - 40), 24.0
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = painter.font()
+        font.setBold(True)
+        font.setPixelSize(11)
+        painter.setFont(font)
         # Farthest first, so that the axis pointing at the viewer is drawn on top.
         for name in sorted(world, key=lambda n: float(np.dot(world[n], back))):
             direction = np.array(world[name], dtype=float)
@@ -154,7 +159,9 @@ class Viewer(gl.GLViewWidget):
             colour = QColor.fromRgbF(*AXIS_COLOURS[name])
             painter.setPen(QPen(colour, 2))
             painter.drawLine(origin, tip)
-            painter.drawText(tip + (tip - origin) * 0.35 + QPointF(-4, 5), name.upper())
+            if math.hypot(across, upward) > 0.3:  # an axis seen end-on gets no label
+                label = origin + (tip - origin) * 1.45 + QPointF(-4, 4)
+                painter.drawText(label, name.upper())
         painter.end()
 
     def resizeEvent(self, event) -> None:
@@ -176,6 +183,7 @@ class Viewer(gl.GLViewWidget):
 
     def show_scene(self, scene: Scene | None, frame: bool = True) -> None:
         self.item.set_scene(scene)
+        self.floor.setVisible(scene is not None)  # no shadow, and no grid under the hint
         self.hint.setVisible(bool(self.hint.text()) and scene is None)
         self._layout_scene()
         if frame:
