@@ -1,0 +1,99 @@
+"""Placing a model: quarter turns about an axis, "the file is Z-up", the pivot at the bottom
+centre or the centre, and a real-world size. Each returns a new scene (the original is never
+changed), positions in glTF's metres with +Y up."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from aiml3d_desktop.core.errors import InputError
+from aiml3d_desktop.core.mesh_arrays import MeshArrays
+from aiml3d_desktop.core.scene import Primitive, Scene
+
+AXES = {"x": 0, "y": 1, "z": 2}
+DIMENSIONS = {"width": 0, "height": 1, "depth": 2}  # along x, y and z
+UNITS = {"mm": 0.001, "cm": 0.01, "m": 1.0, "in": 0.0254}  # in metres
+
+
+def transformed(scene: Scene, matrix: np.ndarray) -> Scene:
+    """``scene`` moved by the 4x4 ``matrix``: positions, normals (by the inverse transpose)
+    and tangents; a mirroring matrix also turns the triangles, so that they face out."""
+    linear = matrix[:3, :3]
+    inverse_t = np.linalg.pinv(linear).T
+    mirror = np.linalg.det(linear) < 0
+    primitives = []
+    for primitive in scene.primitives:
+        a = primitive.arrays
+        positions = (a.positions.astype(np.float64) @ linear.T + matrix[:3, 3]).astype(np.float32)
+        normals = tangents = None
+        if a.normals is not None:
+            normals = _unit(a.normals.astype(np.float64) @ inverse_t.T)
+        if a.tangents is not None:
+            tangents = a.tangents.copy()
+            tangents[:, :3] = _unit(a.tangents[:, :3].astype(np.float64) @ linear.T)
+            if mirror:
+                tangents[:, 3] *= -1
+        indices = np.ascontiguousarray(a.indices[:, ::-1]) if mirror else a.indices
+        arrays = MeshArrays(positions, indices, a.colors, a.uvs, normals, a.uvs1, tangents)
+        primitives.append(Primitive(arrays, primitive.material, primitive.node))
+    return replace(scene, primitives=primitives, notes=list(scene.notes))
+
+
+def turn(scene: Scene, axis: str, quarters: int = 1) -> Scene:
+    """Quarter turns about ``axis`` (x, y or z), counter-clockwise seen from its tip (the
+    right-hand rule); -1 turns the other way."""
+    if axis not in AXES:
+        raise InputError(f"There is no axis {axis!r}", hint="Turn about x, y or z.")
+    angle = np.pi / 2 * quarters
+    c, s = round(np.cos(angle)), round(np.sin(angle))  # exact for quarter turns
+    i, j = [k for k in range(3) if k != AXES[axis]]
+    if axis == "y":  # the right-hand order about y is z to x
+        i, j = j, i
+    matrix = np.eye(4)
+    matrix[i, i], matrix[i, j], matrix[j, i], matrix[j, j] = c, -s, s, c
+    return transformed(scene, matrix)
+
+
+def from_z_up(scene: Scene) -> Scene:
+    """A model made with +Z up (CAD, 3D printing, Blender's own axes) with glTF's +Y up."""
+    return turn(scene, "x", -1)
+
+
+def pivot(scene: Scene, where: str = "bottom") -> Scene:
+    """The origin at the bottom centre (the model resting on y = 0) or at the centre."""
+    low, high = scene.bounds.astype(np.float64)
+    centre = (low + high) / 2
+    if where == "bottom":
+        centre[1] = low[1]
+    elif where != "center":
+        raise InputError(f"There is no pivot {where!r}", hint="Use bottom or center.")
+    matrix = np.eye(4)
+    matrix[:3, 3] = -centre
+    return transformed(scene, matrix)
+
+
+def real_size(scene: Scene, length: float, unit: str = "mm", along: str = "height") -> Scene:
+    """Scaled alike in every direction so that its ``along`` (width, height or depth) is
+    ``length`` ``unit`` (mm, cm, m or in); kept in metres, as glTF is."""
+    if unit not in UNITS or along not in DIMENSIONS:
+        raise InputError(
+            f"Cannot size the {along} in {unit!r}",
+            hint="Give the width, height or depth in mm, cm, m or in.",
+        )
+    if not np.isfinite(length) or length <= 0:
+        raise InputError(f"A size of {length} {unit} is not a size", hint="Give a length above 0.")
+    low, high = scene.bounds.astype(np.float64)
+    now = float(high[DIMENSIONS[along]] - low[DIMENSIONS[along]])
+    if now <= 0:
+        raise InputError(f"The model is flat: it has no {along} to scale")
+    matrix = np.eye(4)
+    matrix[:3, :3] *= length * UNITS[unit] / now
+    return transformed(scene, matrix)
+
+
+def _unit(values: np.ndarray) -> np.ndarray:
+    length = np.linalg.norm(values, axis=1, keepdims=True)
+    out = np.divide(values, length, out=np.zeros_like(values), where=length > 0)
+    return out.astype(np.float32)
