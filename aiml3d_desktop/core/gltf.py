@@ -19,7 +19,7 @@ import numpy as np
 
 from aiml3d_desktop.core import glb
 from aiml3d_desktop.core.glb import GlbError
-from aiml3d_desktop.core.mesh_arrays import MeshArrays
+from aiml3d_desktop.core.mesh_arrays import MeshArrays, unit_rows
 from aiml3d_desktop.core.meshcheck import MAX_TRIANGLES, pictures_refused_past_bomb_size, reason
 from aiml3d_desktop.core.scene import (
     BLEND,
@@ -222,29 +222,14 @@ class _Reader:
 
         normals = _finite(per_vertex("NORMAL", ("VEC3",), (5126,)))
         tangents = _finite(per_vertex("TANGENT", ("VEC4",), (5126,)))
-        uvs = [_unit(per_vertex(f"TEXCOORD_{i}", ("VEC2",), UV_TYPES)) for i in (0, 1)]
+        uvs = [_uv_floats(per_vertex(f"TEXCOORD_{i}", ("VEC2",), UV_TYPES)) for i in (0, 1)]
         colours = None
         if "COLOR_0" in attributes:
             colours = glb.colours_of(self.doc, self.buffers, attributes["COLOR_0"], count)
             if colours is None:
                 raise NeedsTrimesh
-        linear = world[:3, :3]
-        if not np.allclose(world, np.eye(4)):
-            positions = positions.astype(np.float64) @ linear.T + world[:3, 3]
-            if normals is not None:  # inverse transpose (pinv: a node scaled to 0 is allowed)
-                normals = normals @ np.linalg.pinv(linear)
-            if tangents is not None:
-                tangents[:, :3] = tangents[:, :3] @ linear.T
-            if np.linalg.det(linear) < 0:  # a mirror: keep triangles facing out
-                faces = faces[:, ::-1]
-                if tangents is not None:
-                    tangents[:, 3] *= -1
-        if normals is not None:  # unit length, whatever the file held
-            normals = _unit_rows(normals)
-            normals[~normals.any(axis=1)] = (0.0, 0.0, 1.0)
         if tangents is not None:
-            tangents[:, :3] = _unit_rows(tangents[:, :3])
-            tangents[:, 3] = np.where(tangents[:, 3] < 0, -1.0, 1.0)
+            tangents[:, 3] = np.where(tangents[:, 3] < 0, -1.0, 1.0)  # handedness: a sign
         arrays = MeshArrays(
             _f32(positions),
             np.ascontiguousarray(faces, dtype=np.uint32),
@@ -254,6 +239,13 @@ class _Reader:
             uvs[1],
             None if tangents is None else _f32(tangents),
         )
+        if not np.allclose(world, np.eye(4)):
+            arrays = arrays.transformed(world)
+        if arrays.normals is not None:  # unit length, whatever the file held
+            arrays.normals = _f32(unit_rows(arrays.normals))
+            arrays.normals[~arrays.normals.any(axis=1)] = (0.0, 0.0, 1.0)
+        if arrays.tangents is not None:
+            arrays.tangents[:, :3] = unit_rows(arrays.tangents[:, :3])
         material = -1
         if "material" in primitive:
             material = self._material(primitive["material"])
@@ -407,7 +399,7 @@ def _triangles(corners: np.ndarray, mode: int) -> np.ndarray:
     return np.column_stack([a, b, corners[i + 2]])
 
 
-def _unit(values: np.ndarray | None) -> np.ndarray | None:
+def _uv_floats(values: np.ndarray | None) -> np.ndarray | None:
     """UVs as floats: normalised integers divided by their range."""
     if values is None:
         return None
@@ -420,11 +412,6 @@ def _finite(values: np.ndarray | None) -> np.ndarray | None:
     if values is None:
         return None
     return np.nan_to_num(values.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-
-
-def _unit_rows(values: np.ndarray) -> np.ndarray:
-    length = np.linalg.norm(values, axis=1, keepdims=True)
-    return np.divide(values, length, out=np.zeros_like(values), where=length > 0)
 
 
 def _f32(values: np.ndarray) -> np.ndarray:

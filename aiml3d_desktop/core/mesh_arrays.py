@@ -49,10 +49,7 @@ class MeshArrays:
         whose face turns more than ``angle`` degrees from the smoothed normal (a box, a CAD
         part), unlike a scan or a generated surface. Keeps the smooth normals it computed."""
         normals = self.smooth_normals()
-        v0, v1, v2 = (self.positions[self.indices[:, i]] for i in range(3))
-        faces = np.cross(v1 - v0, v2 - v0)
-        length = np.linalg.norm(faces, axis=1, keepdims=True)
-        faces = np.divide(faces, length, out=np.zeros_like(faces), where=length > 0)
+        faces = face_normals(self.positions, self.indices)
         turn = np.einsum("fj,fcj->fc", faces, normals[self.indices])
         return bool((turn < np.cos(np.radians(angle))).mean() > 0.1)
 
@@ -64,14 +61,42 @@ class MeshArrays:
         def split(values: np.ndarray | None) -> np.ndarray | None:
             return None if values is None else np.ascontiguousarray(values[corners])
 
-        positions = np.ascontiguousarray(self.positions[corners])
-        indices = np.arange(len(corners), dtype=np.uint32).reshape(-1, 3)
-        v0, v1, v2 = (positions[i::3] for i in range(3))
-        faces = np.cross(v1 - v0, v2 - v0)
-        length = np.linalg.norm(faces, axis=1, keepdims=True)
-        faces = np.divide(faces, length, out=np.zeros_like(faces), where=length > 0)
+        faces = face_normals(self.positions, self.indices)
         normals = np.ascontiguousarray(np.repeat(faces, 3, axis=0), dtype=np.float32)
-        return MeshArrays(positions, indices, split(self.colors), split(self.uvs), normals)
+        indices = np.arange(len(corners), dtype=np.uint32).reshape(-1, 3)
+        return MeshArrays(
+            np.ascontiguousarray(self.positions[corners]),
+            indices,
+            split(self.colors),
+            split(self.uvs),
+            normals,
+            split(self.uvs1),
+        )
+
+    def transformed(self, matrix: np.ndarray) -> MeshArrays:
+        """These arrays moved by the 4x4 ``matrix``: positions, normals (by the inverse
+        transpose; pinv, as a node scaled to zero is allowed) and tangents; a mirroring
+        matrix also turns the triangles, so that they face out."""
+        linear = matrix[:3, :3]
+        mirror = np.linalg.det(linear) < 0
+        positions = self.positions.astype(np.float64) @ linear.T + matrix[:3, 3]
+        normals = tangents = None
+        if self.normals is not None:
+            normals = unit_rows(self.normals.astype(np.float64) @ np.linalg.pinv(linear))
+        if self.tangents is not None:
+            tangents = self.tangents.copy()
+            tangents[:, :3] = unit_rows(self.tangents[:, :3].astype(np.float64) @ linear.T)
+            if mirror:
+                tangents[:, 3] *= -1
+        return MeshArrays(
+            np.ascontiguousarray(positions, dtype=np.float32),
+            np.ascontiguousarray(self.indices[:, ::-1]) if mirror else self.indices,
+            self.colors,
+            self.uvs,
+            None if normals is None else np.ascontiguousarray(normals, dtype=np.float32),
+            self.uvs1,
+            None if tangents is None else np.ascontiguousarray(tangents, dtype=np.float32),
+        )
 
     @property
     def layout(self) -> list[tuple[str, int, int]]:
@@ -126,3 +151,15 @@ def vertex_normals(positions: np.ndarray, indices: np.ndarray) -> np.ndarray:
     np.divide(normals, length, out=normals, where=length > 0)
     normals[length[:, 0] == 0] = (0.0, 0.0, 1.0)
     return normals.astype(np.float32)
+
+
+def unit_rows(values: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (a row of zeros stays zeros)."""
+    length = np.linalg.norm(values, axis=1, keepdims=True)
+    return np.divide(values, length, out=np.zeros_like(values), where=length > 0)
+
+
+def face_normals(positions: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """(M, 3) unit normal of each triangle (zeros for a degenerate one)."""
+    v0, v1, v2 = (positions[indices[:, i]] for i in range(3))
+    return unit_rows(np.cross(v1 - v0, v2 - v0))

@@ -9,7 +9,6 @@ from dataclasses import replace
 import numpy as np
 
 from aiml3d_desktop.core.errors import InputError
-from aiml3d_desktop.core.mesh_arrays import MeshArrays
 from aiml3d_desktop.core.scene import Primitive, Scene
 
 AXES = {"x": 0, "y": 1, "z": 2}
@@ -18,26 +17,10 @@ UNITS = {"mm": 0.001, "cm": 0.01, "m": 1.0, "in": 0.0254}  # in metres
 
 
 def transformed(scene: Scene, matrix: np.ndarray) -> Scene:
-    """``scene`` moved by the 4x4 ``matrix``: positions, normals (by the inverse transpose)
-    and tangents; a mirroring matrix also turns the triangles, so that they face out."""
-    linear = matrix[:3, :3]
-    inverse_t = np.linalg.pinv(linear).T
-    mirror = np.linalg.det(linear) < 0
-    primitives = []
-    for primitive in scene.primitives:
-        a = primitive.arrays
-        positions = (a.positions.astype(np.float64) @ linear.T + matrix[:3, 3]).astype(np.float32)
-        normals = tangents = None
-        if a.normals is not None:
-            normals = _unit(a.normals.astype(np.float64) @ inverse_t.T)
-        if a.tangents is not None:
-            tangents = a.tangents.copy()
-            tangents[:, :3] = _unit(a.tangents[:, :3].astype(np.float64) @ linear.T)
-            if mirror:
-                tangents[:, 3] *= -1
-        indices = np.ascontiguousarray(a.indices[:, ::-1]) if mirror else a.indices
-        arrays = MeshArrays(positions, indices, a.colors, a.uvs, normals, a.uvs1, tangents)
-        primitives.append(Primitive(arrays, primitive.material, primitive.node))
+    """``scene`` moved by the 4x4 ``matrix`` (see MeshArrays.transformed)."""
+    primitives = [
+        Primitive(p.arrays.transformed(matrix), p.material, p.node) for p in scene.primitives
+    ]
     return replace(scene, primitives=primitives, notes=list(scene.notes))
 
 
@@ -91,9 +74,3 @@ def real_size(scene: Scene, length: float, unit: str = "mm", along: str = "heigh
     matrix = np.eye(4)
     matrix[:3, :3] *= length * UNITS[unit] / now
     return transformed(scene, matrix)
-
-
-def _unit(values: np.ndarray) -> np.ndarray:
-    length = np.linalg.norm(values, axis=1, keepdims=True)
-    out = np.divide(values, length, out=np.zeros_like(values), where=length > 0)
-    return out.astype(np.float32)

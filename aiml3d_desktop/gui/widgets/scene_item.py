@@ -9,8 +9,7 @@ studio turns with the camera).
 
 Normals live in a buffer of their own: a big mesh is drawn flat-shaded (face normals from
 screen-space derivatives) as soon as it is read, and smooth once its normals are computed.
-Each shader is compiled with #defines for what its primitive has, so that none carries what it
-does not use: under software OpenGL every varying costs time at each of a million vertices.
+The GLSL is in pbr_shaders.py.
 """
 
 from __future__ import annotations
@@ -18,11 +17,9 @@ from __future__ import annotations
 import ctypes
 import functools
 import logging
-import re
 
 import numpy as np
 from OpenGL import GL
-from OpenGL.GL import shaders
 from pyqtgraph.opengl import GLGraphicsItem
 
 from aiml3d_desktop.core import studio
@@ -36,6 +33,7 @@ from aiml3d_desktop.core.scene import (
     Texture,
 )
 from aiml3d_desktop.core.studio import MODES
+from aiml3d_desktop.gui.widgets import pbr_shaders
 
 log = logging.getLogger(__name__)
 
@@ -43,256 +41,6 @@ DEFAULT_COLOR = (0.72, 0.74, 0.78, 1.0)  # a primitive with neither material nor
 WIRE_COLOR = (0.92, 0.94, 1.0, 0.28)  # thin, light, see-through: readable on dense meshes
 ROOM_SHARE, KEY_SHARE = 0.7, 0.3  # of the light on a face turned to the viewer
 KEY_DIRECTION = np.array([-0.35, 0.45, 0.82]) / np.linalg.norm([-0.35, 0.45, 0.82])
-
-VERTEX_SHADER = """
-uniform mat4 u_mvp;
-uniform mat4 u_modelview;
-uniform mat3 u_normal;
-attribute vec3 a_position;
-#ifdef COLOR
-attribute vec4 a_color;
-#endif
-varying vec4 v_color;
-varying vec3 v_eye;
-#ifdef SMOOTH
-attribute vec3 a_normal;
-varying vec3 v_normal;
-#endif
-#ifdef UV
-attribute vec2 a_uv;
-varying vec2 v_uv;
-#endif
-#ifdef UV1
-attribute vec2 a_uv1;
-varying vec2 v_uv1;
-#endif
-#ifdef TANGENT
-attribute vec4 a_tangent;
-varying vec4 v_tangent;
-#endif
-void main() {
-    v_eye = (u_modelview * vec4(a_position, 1.0)).xyz;
-#ifdef SMOOTH
-    v_normal = u_normal * a_normal;
-#endif
-#ifdef UV
-    v_uv = a_uv;
-#endif
-#ifdef UV1
-    v_uv1 = a_uv1;
-#endif
-#ifdef TANGENT
-    v_tangent = vec4(u_normal * a_tangent.xyz, a_tangent.w);
-#endif
-#ifdef COLOR
-    v_color = a_color;
-#else
-    v_color = vec4(1.0);
-#endif
-    gl_Position = u_mvp * vec4(a_position, 1.0);
-}
-"""
-
-FRAGMENT_SHADER = """
-uniform bool u_wire;
-uniform vec4 u_wire_color;
-uniform vec4 u_base_color;
-uniform vec4 u_tint;  // a stored colour for surfaces that have none (no material, no colours)
-uniform float u_metallic;
-uniform float u_roughness;
-uniform vec3 u_emissive;
-uniform float u_alpha_cutoff;
-uniform float u_normal_scale;
-uniform float u_occlusion_strength;
-uniform bool u_either_side;  // no material: light both sides alike (generated meshes)
-uniform mat3 u_view_to_model;
-uniform vec3 u_sh[9];
-uniform vec3 u_key;
-uniform vec3 u_key_color;
-uniform sampler2D u_env;
-varying vec4 v_color;
-varying vec3 v_eye;
-#ifdef SMOOTH
-varying vec3 v_normal;
-#endif
-#ifdef UV
-varying vec2 v_uv;
-#endif
-#ifdef UV1
-varying vec2 v_uv1;
-#endif
-#ifdef TANGENT
-varying vec4 v_tangent;
-#endif
-SLOTS
-
-const float PI = 3.14159265;
-const int LEVELS = LEVEL_COUNT;
-
-vec2 slot_uv(mat3 m, bool second) {
-#if defined(UV1) && defined(UV)
-    vec2 uv = second ? v_uv1 : v_uv;
-#elif defined(UV)
-    vec2 uv = v_uv;
-#elif defined(UV1)
-    vec2 uv = v_uv1;
-#else
-    vec2 uv = vec2(0.0);
-#endif
-    return (m * vec3(uv, 1.0)).xy;
-}
-
-vec3 to_linear(vec3 c) { return pow(max(c, 0.0), vec3(2.2)); }
-
-vec3 neutral(vec3 color) {  // Khronos PBR Neutral
-    float x = min(color.r, min(color.g, color.b));
-    float offset = x < 0.08 ? x - 6.25 * x * x : 0.04;
-    color -= offset;
-    float peak = max(color.r, max(color.g, color.b));
-    const float start = 0.76;
-    if (peak < start) return color;
-    const float d = 1.0 - start;
-    float new_peak = 1.0 - d * d / (peak + d - start);
-    color *= new_peak / peak;
-    float g = 1.0 - 1.0 / (0.15 * (peak - new_peak) + 1.0);
-    return mix(color, vec3(new_peak), g);
-}
-
-vec3 irradiance(vec3 n) {
-    return u_sh[0] + u_sh[1] * n.y + u_sh[2] * n.z + u_sh[3] * n.x
-        + u_sh[4] * (n.x * n.y) + u_sh[5] * (n.y * n.z) + u_sh[6] * (3.0 * n.z * n.z - 1.0)
-        + u_sh[7] * (n.x * n.z) + u_sh[8] * (n.x * n.x - n.y * n.y);
-}
-
-vec3 room(vec3 d, float roughness) {  // the studio in direction d, prefiltered
-    float u = atan(d.x, -d.z) / (2.0 * PI);
-    float v = clamp(acos(clamp(d.y, -1.0, 1.0)) / PI, 0.5 / LEVEL_HEIGHT, 1.0 - 0.5 / LEVEL_HEIGHT);
-    float level = roughness * float(LEVELS - 1);
-    float low = floor(level);
-    float high = min(low + 1.0, float(LEVELS - 1));
-    vec3 a = texture2D(u_env, vec2(u, (low + v) / float(LEVELS))).rgb;
-    vec3 b = texture2D(u_env, vec2(u, (high + v) / float(LEVELS))).rgb;
-    return mix(a, b, level - low);
-}
-
-vec3 surface_normal() {
-#ifdef SMOOTH
-    vec3 n = normalize(v_normal);
-#else
-    vec3 n = normalize(cross(dFdx(v_eye), dFdy(v_eye)));  // flat, until normals come
-#endif
-    float side = 1.0;  // -1 on the back of a double-sided surface: the whole frame turns
-    if (u_either_side) {
-        if (dot(n, v_eye) > 0.0) n = -n;
-    } else if (!gl_FrontFacing) {
-        side = -1.0;
-        n = -n;
-    }
-#if defined(NORMAL_TEX)
-    vec3 t;
-#if defined(TANGENT)
-    t = side * normalize(v_tangent.xyz);
-    vec3 b = cross(n, t) * v_tangent.w * side;
-#else
-    vec2 uv = slot_uv(u_normal_uvm, u_normal_uv1);
-    vec2 uv_dx = dFdx(uv), uv_dy = dFdy(uv);
-    float det = uv_dx.x * uv_dy.y - uv_dy.x * uv_dx.y;
-    vec3 t_ = (uv_dy.y * dFdx(v_eye) - uv_dx.y * dFdy(v_eye)) / (abs(det) > 1e-12 ? det : 1e-12);
-    t = side * normalize(t_ - n * dot(n, t_) + vec3(1e-6, 0.0, 0.0));
-    vec3 b = cross(n, t) * side;
-#endif
-    vec3 m = SAMPLE(normal).rgb * 2.0 - 1.0;
-    m.xy *= u_normal_scale;
-    n = normalize(mat3(t, b, n) * m);
-#endif
-    return n;
-}
-
-void main() {
-    if (u_wire) { gl_FragColor = u_wire_color; return; }
-    // As stored: vertex colours and the base colour texture hold display (sRGB) values;
-    // the base colour factor is linear, as glTF says.
-    vec4 stored = u_tint * v_color;
-#ifdef BASE_COLOR_TEX
-    stored *= SAMPLE(base_color);
-#endif
-    vec4 base = u_base_color * stored;
-#ifdef MASKED
-    if (base.a < u_alpha_cutoff) discard;
-    base.a = 1.0;
-#endif
-#ifndef BLENDED
-    base.a = 1.0;
-#endif
-#if defined(FLAT)
-    // Stored colours exactly; a linear factor shown as the colour it stands for.
-    gl_FragColor = vec4(stored.rgb * pow(u_base_color.rgb, vec3(1.0 / 2.2)), base.a);
-#else
-    vec3 n = surface_normal();
-#if defined(NORMALS)
-    gl_FragColor = vec4(normalize(u_view_to_model * n) * 0.5 + 0.5, base.a);
-#elif defined(MATCAP)
-    vec3 r = reflect(normalize(v_eye), n);
-    float light = 0.34 + 0.52 * max(dot(n, normalize(vec3(-0.4, 0.5, 0.75))), 0.0)
-        + 0.22 * pow(max(r.y, 0.0), 2.0) + 0.35 * pow(1.0 - max(n.z, 0.0), 3.0);
-    gl_FragColor = vec4(vec3(0.80, 0.76, 0.72) * light, base.a);
-#elif defined(CHECKER)
-    vec2 cell = floor(slot_uv(mat3(1.0), false) * 16.0);
-    float check = mod(cell.x + cell.y, 2.0);
-    vec3 colour = mix(vec3(0.93, 0.93, 0.95), vec3(0.85, 0.15, 0.45), check);
-#ifndef UV
-    colour = vec3(0.5);
-#endif
-    float light = 0.35 + 0.65 * max(dot(n, normalize(vec3(-0.3, 0.4, 0.85))), 0.0);
-    gl_FragColor = vec4(colour * light, base.a);
-#else
-    vec3 albedo = to_linear(stored.rgb) * u_base_color.rgb;
-    float metallic = u_metallic, roughness = u_roughness;
-#ifdef METALLIC_ROUGHNESS_TEX
-    vec4 mr = SAMPLE(metallic_roughness);
-    roughness *= mr.g;
-    metallic *= mr.b;
-#endif
-    roughness = clamp(roughness, 0.03, 1.0);
-    vec3 v = normalize(-v_eye);
-    float nv = max(dot(n, v), 1e-4);
-    vec3 f0 = mix(vec3(0.04), albedo, metallic);
-    // The split-sum's scale and bias, in Karis's analytic fit (no lookup texture).
-    vec4 r4 = roughness * vec4(-1.0, -0.0275, -0.572, 0.022) + vec4(1.0, 0.0425, 1.04, -0.04);
-    float a004 = min(r4.x * r4.x, exp2(-9.28 * nv)) * r4.x + r4.y;
-    vec2 ab = vec2(-1.04, 1.04) * a004 + r4.zw;
-    vec3 diffuse = albedo * (1.0 - metallic);
-    vec3 colour = diffuse * irradiance(n) + room(reflect(-v, n), roughness) * (f0 * ab.x + ab.y);
-#ifdef OCCLUSION_TEX
-    colour = mix(colour, colour * SAMPLE(occlusion).r, u_occlusion_strength);  // indirect only
-#endif
-    // The key light: Lambert plus GGX with Smith's joint visibility and Schlick's Fresnel.
-    float nl = max(dot(n, u_key), 0.0);
-    if (nl > 0.0) {
-        vec3 h = normalize(u_key + v);
-        float nh = max(dot(n, h), 0.0), vh = max(dot(v, h), 0.0);
-        float a2 = roughness * roughness * roughness * roughness;
-        float dd = nh * nh * (a2 - 1.0) + 1.0;
-        float distribution = a2 / (PI * dd * dd);
-        float gv = nl * sqrt(nv * nv * (1.0 - a2) + a2), gl = nv * sqrt(nl * nl * (1.0 - a2) + a2);
-        float visibility = 0.5 / max(gv + gl, 1e-5);
-        vec3 fresnel = f0 + (1.0 - f0) * pow(1.0 - vh, 5.0);
-        vec3 specular = fresnel * distribution * visibility;
-        colour += u_key_color * nl * ((1.0 - fresnel) * diffuse / PI + specular);
-    }
-    vec3 emissive = u_emissive;
-#ifdef EMISSIVE_TEX
-    emissive *= to_linear(SAMPLE(emissive).rgb);
-#endif
-    colour += emissive;
-#ifdef UNLIT
-    colour = albedo;
-#endif
-    gl_FragColor = vec4(pow(neutral(colour), vec3(1.0 / 2.2)), base.a);
-#endif
-#endif
-}
-"""
 
 
 class _Buffers:
@@ -395,24 +143,9 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         self._buffers, self._textures = [], []
 
     def _program(self, key: tuple) -> tuple[int, dict]:
+        """The program for (mode, *features), compiled on first use."""
         if key not in self._programs:
-            defines = "#version 120\n" + "".join(f"#define {name}\n" for name in key[1:])
-            defines += f"#define {key[0].upper()}\n"
-            fragment = _fragment_source()
-            program = GL.glCreateProgram()
-            GL.glAttachShader(
-                program, shaders.compileShader(defines + VERTEX_SHADER, GL.GL_VERTEX_SHADER)
-            )
-            GL.glAttachShader(
-                program, shaders.compileShader(defines + fragment, GL.GL_FRAGMENT_SHADER)
-            )
-            # Attribute 0 must be an array in the compatibility profile, or nothing is drawn:
-            # the position, which every primitive has.
-            GL.glBindAttribLocation(program, 0, "a_position")
-            GL.glLinkProgram(program)
-            if GL.glGetProgramiv(program, GL.GL_LINK_STATUS) != GL.GL_TRUE:
-                raise RuntimeError(f"shader link failed: {GL.glGetProgramInfoLog(program)!r}")
-            self._programs[key] = (program, {})
+            self._programs[key] = (pbr_shaders.link(key[0], key[1:]), {})
         return self._programs[key]
 
     def _environment(self) -> int:
@@ -420,7 +153,6 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
             atlas = studio.specular_atlas()
             self._env = GL.glGenTextures(1)
             GL.glBindTexture(GL.GL_TEXTURE_2D, self._env)
-            GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
             height, width = atlas.shape[:2]
             GL.glTexImage2D(
                 GL.GL_TEXTURE_2D, 0, GL.GL_RGB16F, width, height, 0, GL.GL_RGB, GL.GL_FLOAT, atlas
@@ -631,24 +363,10 @@ def _room_light() -> np.ndarray:
     return np.ascontiguousarray(studio.irradiance_sh() * constants * ROOM_SHARE, dtype=np.float32)
 
 
-@functools.cache
-def _fragment_source() -> str:
-    """The fragment shader with each texture slot's uniforms and sampling written out (GLSL
-    1.20 has no token pasting)."""
-    declarations = "".join(
-        f"uniform sampler2D u_{n}_tex; uniform mat3 u_{n}_uvm; uniform bool u_{n}_uv1;\n"
-        for n in TEXTURE_SLOTS
-    )
-    source = FRAGMENT_SHADER.replace("SLOTS\n", declarations)
-    source = re.sub(r"SAMPLE\((\w+)\)", r"texture2D(u_\1_tex, slot_uv(u_\1_uvm, u_\1_uv1))", source)
-    return source.replace("LEVEL_COUNT", str(studio.LEVELS)).replace(
-        "LEVEL_HEIGHT", f"{float(studio.HEIGHT)}"
-    )
-
-
 def _upload_texture(texture: Texture, limit: int, scene: Scene) -> int:
-    """Rows top-down, as glTF samples them: uploaded as they are. A picture larger than the
-    GPU allows is shrunk (nearest pixel), with a note."""
+    """Rows top-down, as glTF samples them: uploaded as they are. RGBA rows are whole words,
+    so the default unpack alignment (which Qt's own painting expects) holds. A picture larger
+    than the GPU allows is shrunk (nearest pixel), with a note."""
     image = texture.image
     step = 1
     while max(image.shape[:2]) // step > limit:
@@ -661,7 +379,6 @@ def _upload_texture(texture: Texture, limit: int, scene: Scene) -> int:
         )
     handle = GL.glGenTextures(1)
     GL.glBindTexture(GL.GL_TEXTURE_2D, handle)
-    GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
     height, width = image.shape[:2]
     GL.glTexImage2D(
         GL.GL_TEXTURE_2D, 0, GL.GL_RGBA, width, height, 0, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE, image

@@ -25,6 +25,7 @@ from PySide6.QtGui import (
     QOffscreenSurface,
     QOpenGLContext,
     QPainter,
+    QPainterPath,
     QPen,
     QSurfaceFormat,
     QVector3D,
@@ -161,7 +162,11 @@ class Viewer(gl.GLViewWidget):
             painter.drawLine(origin, tip)
             if math.hypot(across, upward) > 0.3:  # an axis seen end-on gets no label
                 label = origin + (tip - origin) * 1.45 + QPointF(-4, 4)
-                painter.drawText(label, name.upper())
+                # As a path: text through the GL paint engine's glyph cache came out
+                # speckled on software OpenGL.
+                path = QPainterPath()
+                path.addText(label, font, name.upper())
+                painter.fillPath(path, colour)
         painter.end()
 
     def resizeEvent(self, event) -> None:
