@@ -18,12 +18,18 @@ BIG_MESH = CACHE / "blob-512.glb"
 def big_mesh(path: Path = BIG_MESH) -> Path:
     """A TripoSR-like mesh: marching cubes at 512³ over a lumpy blob, coloured per vertex,
     about 1.37 million triangles. Made once and cached."""
+    return blob_mesh(512, path)
+
+
+def blob_mesh(n: int, path: Path, pattern: bool = False) -> Path:
+    """Marching cubes at n³ over a lumpy blob (n=128: about 86k triangles, TripoSR's usual
+    size; 512: 1.37M), coloured by position, or with ``pattern`` by stripes and spots whose
+    detail a bake has to keep. Made once and cached."""
     if path.exists():
         return path
     import trimesh
     from skimage.measure import marching_cubes
 
-    n = 512
     axis = np.linspace(-1, 1, n, dtype=np.float32)
     x, y, z = np.meshgrid(axis, axis, axis, indexing="ij", sparse=True)
     r = np.sqrt(x * x + y * y + z * z)
@@ -31,6 +37,13 @@ def big_mesh(path: Path = BIG_MESH) -> Path:
     vertices, faces, _, _ = marching_cubes(field, 0.0, spacing=(2 / (n - 1),) * 3)
     vertices -= 1.0
     colours = np.column_stack([(vertices + 1) / 2 * 255, np.full(len(vertices), 255)])
+    if pattern:
+        x, y, z = vertices.T
+        stripes = (np.sin(18 * y) > 0).astype(np.float64)
+        spots = (np.sin(11 * x) * np.sin(13 * z) > 0.4).astype(np.float64)
+        colours[:, 0] = 40 + 200 * stripes
+        colours[:, 1] = 60 + 150 * spots
+        colours[:, 2] = 90 + 120 * (y + 1) / 2
     mesh = trimesh.Trimesh(
         vertices, faces[:, ::-1], vertex_colors=colours.astype(np.uint8), process=False
     )

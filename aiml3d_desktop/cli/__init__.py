@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from aiml3d_desktop import APP_NAME, __version__
+from aiml3d_desktop.cli import assets as cli_assets
 from aiml3d_desktop.cli import generate as cli_generate
 from aiml3d_desktop.cli import library as cli_library
 from aiml3d_desktop.cli import render as cli_render
@@ -41,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("mesh", type=Path, metavar="MESH")
     info.add_argument("--json", action="store_true", help="print JSON")
 
-    conv = sub.add_parser("convert", help="convert a mesh to GLB, OBJ, STL or PLY")
+    conv = sub.add_parser(
+        "convert", help="convert a mesh to GLB, glTF, OBJ, STL (mm), PLY, 3MF (mm) or USDZ"
+    )
     conv.add_argument("mesh", type=Path, metavar="MESH")
     conv.add_argument(
         "out", type=Path, metavar="OUT", help="output file; its extension picks the format"
@@ -54,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("action", choices=("set", "status", "delete"))
     cli_library.add_parser(sub)
     cli_render.add_parser(sub)
+    cli_assets.add_parsers(sub)
     return parser
 
 
@@ -195,4 +199,7 @@ COMMANDS = {
     "key": cmd_key,
     "library": cli_library.run,
     "render": cli_render.cmd_render,
+    "process": cli_assets.cmd_process,
+    "check": cli_assets.cmd_check,
+    "turntable": cli_assets.cmd_turntable,
 }

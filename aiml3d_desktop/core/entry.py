@@ -40,6 +40,8 @@ class Entry:
     notes: str = ""
     favourite: bool = False
     extra: dict = field(default_factory=dict)  # the rest of the generation's metadata
+    # Prepared versions (core/assets), oldest first; the original mesh is never changed.
+    versions: list[dict] = field(default_factory=list)
     # Kept as a string: making 10,000 Path objects is a good part of opening the browser.
     _folder: str = field(default="", compare=False, repr=False)
     # What was wrong in entry.json when it was read (fields that fell back to defaults).
@@ -74,6 +76,15 @@ class Entry:
         """The mesh file has gone (deleted by hand): shown as missing, never a crash."""
         return path_kind(self.mesh_path) != "file"
 
+    def version_list(self) -> list[Version]:
+        return [Version.of(v, self.folder) for v in self.versions]
+
+    def version(self, version_id: str) -> Version:
+        for version in self.version_list():
+            if version.id == version_id:
+                return version
+        raise KeyError(version_id)
+
     def to_json(self) -> dict:
         data = asdict(self)
         del data["_folder"], data["problems"]
@@ -88,6 +99,66 @@ class Entry:
         entry.folder = folder
         entry.problems = problems
         return entry
+
+
+VERSIONS = "versions"  # the entry's sub-folder holding one folder per version
+
+
+@dataclass
+class Version:
+    """A prepared copy of an entry's model: its files in ``versions/<id>/``."""
+
+    id: str
+    created: str
+    label: str  # what was done: the preset's name or the steps
+    mesh_file: str  # the file shown and compared (GLB, or the first file written)
+    files: list[str]
+    triangles: int | None = None
+    report: list[str] = field(default_factory=list)
+    recipe: dict = field(default_factory=dict)
+    folder: Path = Path()
+
+    @property
+    def mesh_path(self) -> Path:
+        return self.folder / self.mesh_file
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        del data["folder"]
+        return data
+
+    @classmethod
+    def of(cls, data: dict, entry_folder: Path) -> Version:
+        return cls(**data, folder=entry_folder / VERSIONS / data["id"])
+
+
+def _checked_versions(values: list) -> tuple[list[dict], list[str]]:
+    """The versions that can be used: each an object naming plain files inside its own
+    folder (a hand-edited ``../`` cannot reach outside the entry)."""
+    kept, problems = [], []
+    for data in values:
+        ok = (
+            isinstance(data, dict)
+            and all(_plain_name(data.get(k)) for k in ("id", "mesh_file"))
+            and isinstance(data.get("files", []), list)
+            and all(_plain_name(f) for f in data.get("files", []))
+        )
+        if not ok:
+            problems.append("a version that names no usable files was left out")
+            continue
+        kept.append(
+            {
+                "id": data["id"],
+                "created": str(data.get("created", "")),
+                "label": str(data.get("label", "")),
+                "mesh_file": data["mesh_file"],
+                "files": list(data.get("files", [])),
+                "triangles": data["triangles"] if _fits(data.get("triangles"), (int,)) else None,
+                "report": [str(x) for x in data.get("report", []) if isinstance(x, str)],
+                "recipe": data["recipe"] if isinstance(data.get("recipe"), dict) else {},
+            }
+        )
+    return kept, problems
 
 
 class EntryError(ValueError):
@@ -111,6 +182,7 @@ _SCHEMA: dict[str, tuple[tuple, object]] = {
     "notes": ((str,), ""),
     "favourite": ((bool,), False),
     "extra": ((dict,), {}),
+    "versions": ((list,), []),
 }
 _STATS: dict[str, tuple] = {
     "vertices": (int,),
@@ -160,6 +232,8 @@ def _checked(data: object) -> tuple[Entry, list[str]]:
         if values[name] is not None and not _plain_name(values[name]):
             problems.append(f"{name} {values[name]!r} is not a file name")
             values[name] = None
+    values["versions"], version_problems = _checked_versions(values["versions"])
+    problems += version_problems
     if not all(isinstance(tag, str) for tag in values["tags"]):
         problems.append("tags holds something other than words")
         values["tags"] = [tag for tag in values["tags"] if isinstance(tag, str)]

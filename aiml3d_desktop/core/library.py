@@ -25,7 +25,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from PIL import Image
 
 from aiml3d_desktop import paths
-from aiml3d_desktop.core.entry import ENTRY_FILE, Entry, EntryError
+from aiml3d_desktop.core.entry import ENTRY_FILE, VERSIONS, Entry, EntryError, Version
 from aiml3d_desktop.core.errors import InputError, LibraryError, storage_errors
 from aiml3d_desktop.core.fileio import (
     Claim,
@@ -330,6 +330,57 @@ class Library:
             write_json(entry.folder / ENTRY_FILE, entry.to_json(), make_parents=False)
             self.index.put(entry)
         return entry
+
+    def add_version(
+        self,
+        entry_id: str,
+        write: Callable[[Path], builtins.list[Path]],
+        label: str,
+        *,
+        triangles: int | None = None,
+        report: builtins.list[str] | None = None,
+        recipe: dict | None = None,
+    ) -> Version:
+        """A new version of an entry: ``write(folder)`` puts its files in a staging folder
+        (the first GLB among them is the one shown), which moves into the entry's
+        ``versions/`` in one rename; then ``entry.json`` lists it. The original mesh is
+        never touched; on any failure nothing of the version is left."""
+        entry = self.get(entry_id)
+        with self.draft() as draft:
+            with storage_errors("Could not save the new version"):
+                names = [Path(f).name for f in write(draft.folder)]
+            if not names:
+                raise InputError("Nothing was written for the new version")
+            version = Version(
+                id=draft.id,
+                created=_now(),
+                label=label,
+                mesh_file=next((n for n in names if n.endswith(".glb")), names[0]),
+                files=names,
+                triangles=triangles,
+                report=list(report or []),
+                recipe=recipe or {},
+                folder=entry.folder / VERSIONS / draft.id,
+            )
+            with storage_errors(f"Could not add a version to {entry.title}"):
+                version.folder.parent.mkdir(exist_ok=True)
+                # One writer of entry.json at a time: another process may add a version too.
+                claim = Claim(version.folder.parent / ".lock")
+                try:
+                    os.rename(draft.folder, version.folder)
+                    try:
+                        current, problem = _entry_in(entry.folder)
+                        if current is None:
+                            raise InputError(f"{entry.title} cannot be read: {problem}")
+                        current.versions.append(version.as_json())
+                        write_json(entry.folder / ENTRY_FILE, current.to_json(), make_parents=False)
+                    except BaseException:
+                        shutil.rmtree(version.folder, ignore_errors=True)
+                        raise
+                    self.index.put(current)
+                finally:
+                    claim.release(remove=False)
+        return version
 
     def save_thumbnail(self, entry: Entry, png: bytes) -> None:
         with storage_errors(f"Could not save the thumbnail of {entry.title}"):

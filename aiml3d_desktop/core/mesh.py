@@ -12,11 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-from aiml3d_desktop.core import glb, gltf, meshcheck
+from aiml3d_desktop.core import glb, gltf, meshcheck, writers
 from aiml3d_desktop.core import scene as scene_module
 from aiml3d_desktop.core.errors import InputError, MeshLoadError
-from aiml3d_desktop.core.fileio import atomic_path, write_bytes
-from aiml3d_desktop.core.mesh_arrays import SMOOTH_AT_ONCE, MeshArrays, vertex_normals
+from aiml3d_desktop.core.fileio import write_bytes
+from aiml3d_desktop.core.mesh_arrays import (
+    SMOOTH_AT_ONCE,
+    MeshArrays,
+    distinct_rows,
+    vertex_normals,
+)
 from aiml3d_desktop.core.scene import Primitive, Scene
 
 __all__ = ["SMOOTH_AT_ONCE", "MeshArrays", "vertex_normals"]  # re-exported: their old home
@@ -30,7 +35,6 @@ READ_FORMATS = {
     ".off": "off",
     ".3mf": "3mf",
 }
-EXPORT_FORMATS = ("glb", "obj", "stl", "ply")
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,26 @@ def load(path: str | Path, file_type: str | None = None, name: str | None = None
     return LoadedMesh(path, scene, size, vertices)
 
 
+# What a 3MF's model may say its unit is (the 3MF core specification), in metres.
+_3MF_UNITS = {
+    "micron": 1e-6,
+    "millimeter": 1e-3,
+    "centimeter": 1e-2,
+    "inch": 0.0254,
+    "foot": 0.3048,
+    "meter": 1.0,
+}
+
+
+def _unit(file_type: str, loaded) -> float:
+    if file_type == "stl":
+        return 0.001
+    if file_type == "3mf":
+        units = getattr(loaded, "units", None) or loaded.metadata.get("units") or "millimeter"
+        return _3MF_UNITS.get(str(units).rstrip("s"), 1e-3)
+    return 1.0
+
+
 def _load_with_trimesh(path: Path, file_type: str, name: str) -> Scene:
     """trimesh's reading, with its failures turned into messages that say what is wrong.
 
@@ -151,6 +175,7 @@ def _load_with_trimesh(path: Path, file_type: str, name: str) -> Scene:
                     meshcheck.after_reading(geometry.vertices, geometry.faces, name)
                     geometry.process()
             scene = scene_module.from_trimesh(loaded)  # textures are decoded here
+            scene.unit = _unit(file_type, loaded)
             if not scene.primitives:
                 raise MeshLoadError(
                     f"{name} contains no triangles", hint="Open a file with a surface mesh."
@@ -232,7 +257,8 @@ def mesh_stats(
     GIL for 100 ms and more at a time, which stalls the GUI thread while a worker computes
     them. Every step here is a short numpy call.
     """
-    merged, inverse = _merge_by_position(positions)
+    first, inverse = distinct_rows(positions)
+    merged = len(first)
     faces = inverse[indices]
     a, b = faces.ravel(), np.roll(faces, -1, axis=1).ravel()
     edges = np.minimum(a, b).astype(np.int64) * merged + np.maximum(a, b)
@@ -274,55 +300,14 @@ def _components(count: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
             parent = grand
 
 
-def _merge_by_position(positions: np.ndarray) -> tuple[int, np.ndarray]:
-    """(number of distinct positions, index of each vertex's distinct position)."""
-    bits = np.ascontiguousarray(positions, dtype=np.float32).view(np.uint32).astype(np.uint64)
-    key = (
-        (bits[:, 0] * np.uint64(0x9E3779B97F4A7C15))
-        ^ (bits[:, 1] * np.uint64(0xC2B2AE3D27D4EB4F))
-        ^ (bits[:, 2] * np.uint64(0x165667B19E3779F9))
-    )
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    if not np.array_equal(positions[first][inverse], positions):  # a hash collision: be exact
-        rows = np.ascontiguousarray(positions, dtype=np.float32).view(np.dtype((np.void, 12)))
-        _, first, inverse = np.unique(rows.ravel(), return_index=True, return_inverse=True)
-    return len(first), inverse.ravel()
-
-
 def export(loaded: LoadedMesh, dest: str | Path) -> Path:
-    """Write ``loaded`` in the format of ``dest``'s extension, atomically.
-
-    A GLB to GLB is copied byte for byte: nothing of the file is lost. GLB from anything else
-    keeps one node per primitive with its material; OBJ keeps its textures (the .mtl and
-    pictures are written beside it); STL and PLY get the whole shape as one mesh.
-    """
+    """Write ``loaded`` in the format of ``dest``'s extension (see core/writers.py),
+    atomically. A GLB to GLB is copied byte for byte: nothing of the file is lost."""
     dest = Path(dest)
-    fmt = dest.suffix.lower().lstrip(".")
-    if fmt not in EXPORT_FORMATS:
-        raise InputError(
-            f"Cannot export to {dest.suffix or 'a file without extension'}",
-            hint=f"Use one of: {', '.join('.' + f for f in EXPORT_FORMATS)}.",
-        )
-    import trimesh
-
-    try:
-        if fmt == "glb" and loaded.path.suffix.lower() == ".glb":
-            data = loaded.path.read_bytes()
-        else:
-            tm = scene_module.to_trimesh(loaded.scene)
-            if fmt == "obj":
-                text, extra = trimesh.exchange.obj.export_obj(
-                    tm, include_texture=True, return_texture=True, mtl_name=f"{dest.stem}.mtl"
-                )
-                for name, data in extra.items():
-                    write_bytes(dest.parent / Path(name).name, data)
-                data = text.encode("utf-8")
-            elif fmt == "glb":
-                data = tm.export(file_type="glb")
-            else:
-                data = tm.to_mesh().export(file_type=fmt)
-        with atomic_path(dest) as tmp:
-            tmp.write_bytes(data if isinstance(data, bytes) else str(data).encode("utf-8"))
-    except OSError as exc:
-        raise InputError(f"Could not write {dest}: {exc.strerror or exc}") from None
-    return dest
+    if writers.format_of(dest) == "glb" and loaded.path.suffix.lower() == ".glb":
+        try:
+            write_bytes(dest, loaded.path.read_bytes())
+        except OSError as exc:
+            raise InputError(f"Could not write {dest}: {exc.strerror or exc}") from None
+        return dest
+    return writers.write(loaded.scene, dest)[-1]

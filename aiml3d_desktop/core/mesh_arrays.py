@@ -163,3 +163,35 @@ def face_normals(positions: np.ndarray, indices: np.ndarray) -> np.ndarray:
     """(M, 3) unit normal of each triangle (zeros for a degenerate one)."""
     v0, v1, v2 = (positions[indices[:, i]] for i in range(3))
     return unit_rows(np.cross(v1 - v0, v2 - v0))
+
+
+_MIXERS = np.array(
+    [
+        0x9E3779B97F4A7C15,
+        0xC2B2AE3D27D4EB4F,
+        0x165667B19E3779F9,
+        0x27D4EB2F165667C5,
+        0x85EBCA77C2B2AE63,
+        0xFF51AFD7ED558CCD,
+        0xC4CEB9FE1A85EC53,
+    ],
+    dtype=np.uint64,
+)
+
+
+def distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first index of each distinct row, the distinct row of every row), for rows of up to
+    seven 4-byte values (float32 positions and UVs, uint32 triangles), bit for bit.
+
+    Through a 64-bit hash of each row, several times faster than np.unique(axis=0) on a
+    big mesh; a hash collision (checked for) falls back to the exact way."""
+    rows = np.ascontiguousarray(rows)
+    bits = rows.view(np.uint32).reshape(len(rows), -1).astype(np.uint64)
+    key = np.bitwise_xor.reduce(bits * _MIXERS[: bits.shape[1]], axis=1)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    if not np.array_equal(rows[first][inverse], rows):
+        exact = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+        _, first, inverse = np.unique(exact, return_index=True, return_inverse=True)
+        inverse = inverse.ravel()
+    return first, inverse

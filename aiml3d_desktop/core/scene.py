@@ -88,6 +88,9 @@ class Scene:
     textures: list[Texture] = field(default_factory=list)
     nodes: int = 1  # how many nodes the file has (1 for formats without a node tree)
     notes: list[str] = field(default_factory=list)  # what was changed to show it (for people)
+    # Metres per unit of the positions: 1 for glTF; 0.001 for STL (millimetres by custom)
+    # and for a 3MF in millimetres. Formats without units (OBJ, PLY, OFF) count as metres.
+    unit: float = 1.0
 
     def material(self, primitive: Primitive) -> Material:
         return PLAIN if primitive.material < 0 else self.materials[primitive.material]
@@ -248,7 +251,13 @@ def to_trimesh(scene: Scene) -> trimesh.Scene:
     for i, primitive in enumerate(scene.primitives):
         arrays, material = primitive.arrays, scene.material(primitive)
         colours = None if arrays.colors is None else np.round(arrays.colors * 255).astype(np.uint8)
-        tm = trimesh.Trimesh(arrays.positions, arrays.indices, vertex_colors=colours, process=False)
+        tm = trimesh.Trimesh(
+            arrays.positions,
+            arrays.indices,
+            vertex_normals=arrays.normals,
+            vertex_colors=colours,
+            process=False,
+        )
         if primitive.material >= 0:
 
             def image(slot: TextureSlot | None) -> Image.Image | None:

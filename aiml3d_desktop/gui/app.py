@@ -53,6 +53,13 @@ def render(*args, **kwargs):
     return render_file(*args, **kwargs)
 
 
+def turntable(*args, **kwargs):
+    """``aiml3d turntable``: see gui/render.py."""
+    from aiml3d_desktop.gui.render import turntable_file
+
+    return turntable_file(*args, **kwargs)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``aiml3d-desktop``: the windowed app's own entry point, and what a double-click on a
     model file runs (with the file as its argument)."""

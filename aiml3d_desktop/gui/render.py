@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from aiml3d_desktop.core.errors import InputError
 from aiml3d_desktop.core.scene import Scene
 
@@ -59,3 +61,43 @@ def _check_display() -> None:
             "aiml3d render draws with OpenGL and needs a display, and there is none",
             hint="On a server, run it under Xvfb: xvfb-run -a aiml3d render ...",
         )
+
+
+def turntable_file(
+    scene: Scene,
+    out: Path,
+    frames: int,
+    size: tuple[int, int],
+    fps: int,
+    up_axis: str = "y",
+    background: tuple[int, int, int] = (46, 50, 58),
+) -> Path:
+    """A turntable of ``scene`` in the studio shading, written to ``out`` (see
+    core/turntable.py for the formats)."""
+    _check_display()
+    from PySide6.QtGui import QColor
+
+    from aiml3d_desktop.core.turntable import write_animation
+    from aiml3d_desktop.gui import qt_setup
+    from aiml3d_desktop.gui.widgets.offscreen import OffscreenRenderer
+
+    qt_setup.create_app()
+    scene.prepare()
+    scene.smooth_normals()
+    renderer = OffscreenRenderer()
+    try:
+        renderer.viewer.set_shadow_visible(True)
+        images = renderer.turntable(scene, frames, size, up_axis, QColor(*background))
+    finally:
+        renderer.close()
+    return write_animation([rgb_array(image) for image in images], out, fps)
+
+
+def rgb_array(image) -> np.ndarray:
+    """A QImage as an (H, W, 3) uint8 array."""
+    from PySide6.QtGui import QImage
+
+    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
+    width, height, stride = rgb.width(), rgb.height(), rgb.bytesPerLine()
+    rows = np.frombuffer(rgb.constBits(), dtype=np.uint8, count=stride * height)
+    return rows.reshape(height, stride)[:, : width * 3].reshape(height, width, 3).copy()

@@ -216,7 +216,7 @@ def test_convert(tmp_path, fake_api):
             json.loads(run("info", tmp_path / f"out.{fmt}", "--json").stdout)["triangles"] == 1280
         )
     result = run("convert", src, tmp_path / "out.fbx")
-    assert result.returncode == 1 and "Cannot export to .fbx" in one_error_line(result)
+    assert result.returncode == 1 and "Cannot write .fbx" in one_error_line(result)
 
 
 def test_info_on_broken_file(tmp_path):

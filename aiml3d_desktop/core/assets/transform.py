@@ -46,6 +46,11 @@ def from_z_up(scene: Scene) -> Scene:
 
 def pivot(scene: Scene, where: str = "bottom") -> Scene:
     """The origin at the bottom centre (the model resting on y = 0) or at the centre."""
+    return transformed(scene, pivot_matrix(scene, where))
+
+
+def pivot_matrix(scene: Scene, where: str = "bottom") -> np.ndarray:
+    """The 4x4 move that ``pivot`` makes."""
     low, high = scene.bounds.astype(np.float64)
     centre = (low + high) / 2
     if where == "bottom":
@@ -54,12 +59,17 @@ def pivot(scene: Scene, where: str = "bottom") -> Scene:
         raise InputError(f"There is no pivot {where!r}", hint="Use bottom or center.")
     matrix = np.eye(4)
     matrix[:3, 3] = -centre
-    return transformed(scene, matrix)
+    return matrix
 
 
 def real_size(scene: Scene, length: float, unit: str = "mm", along: str = "height") -> Scene:
     """Scaled alike in every direction so that its ``along`` (width, height or depth) is
-    ``length`` ``unit`` (mm, cm, m or in); kept in metres, as glTF is."""
+    ``length`` ``unit`` (mm, cm, m or in), in the scene's own unit (metres for glTF)."""
+    return transformed(scene, size_matrix(scene, length, unit, along))
+
+
+def size_matrix(scene: Scene, length: float, unit: str = "mm", along: str = "height"):
+    """The 4x4 scaling that ``real_size`` makes (about the origin)."""
     if unit not in UNITS or along not in DIMENSIONS:
         raise InputError(
             f"Cannot size the {along} in {unit!r}",
@@ -72,5 +82,5 @@ def real_size(scene: Scene, length: float, unit: str = "mm", along: str = "heigh
     if now <= 0:
         raise InputError(f"The model is flat: it has no {along} to scale")
     matrix = np.eye(4)
-    matrix[:3, :3] *= length * UNITS[unit] / now
-    return transformed(scene, matrix)
+    matrix[:3, :3] *= length * UNITS[unit] / (now * scene.unit)
+    return matrix

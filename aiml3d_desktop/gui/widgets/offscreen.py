@@ -64,6 +64,42 @@ class OffscreenRenderer:
         viewer.show_scene(None)  # frees the GPU buffers
         return images
 
+    def turntable(
+        self,
+        scene: Scene,
+        frames: int,
+        size: tuple[int, int],
+        up_axis: str = "y",
+        background: QColor | None = None,
+        elevation: float = 20.0,
+    ) -> list[QImage]:
+        """A full turn in ``frames`` pictures, from the front round to the left, at one
+        distance that fits the model from every side (no pumping)."""
+        viewer = self.viewer
+        viewer.setMinimumSize(1, 1)
+        viewer.resize(*size)
+        viewer.show()
+        if background is not None:
+            viewer.setBackgroundColor(background)
+        viewer.set_up_axis(up_axis)
+        viewer.show_scene(scene)
+        from aiml3d_desktop.gui.widgets.viewer import VIEWS
+
+        start = VIEWS["front"][0]
+        distance = 0.0
+        for k in range(8):
+            viewer.opts["azimuth"], viewer.opts["elevation"] = start + 45.0 * k, elevation
+            viewer.frame()
+            distance = max(distance, viewer.opts["distance"])
+        images = []
+        for k in range(frames):
+            viewer.opts["azimuth"] = start + 360.0 * k / frames
+            viewer.opts["distance"] = distance
+            viewer.update()
+            images.append(viewer.grabFramebuffer())
+        viewer.show_scene(None)
+        return images
+
     def close(self) -> None:
         if self.viewer.isValid():  # it has drawn, so it has a context
             self.viewer.makeCurrent()

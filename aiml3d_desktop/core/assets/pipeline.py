@@ -1,0 +1,158 @@
+"""A recipe run on a scene: the steps in order, with progress, cancel, timings and a report;
+then the results written in the recipe's formats."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from aiml3d_desktop.core.assets import bake, clean, decimate, printing, transform, upright
+from aiml3d_desktop.core.assets.recipe import Recipe
+from aiml3d_desktop.core.cancel import CancelToken
+from aiml3d_desktop.core.scene import Scene
+from aiml3d_desktop.core.writers import write
+
+# progress(what is being done, fraction of the whole recipe done)
+StepProgress = Callable[[str, float], None]
+
+
+@dataclass
+class Prepared:
+    """The results: the main scene first, then each further level of detail."""
+
+    levels: list[Scene]
+    budgets: list[int | None]
+    timings: dict[str, float] = field(default_factory=dict)
+    cleaned: clean.Cleaned | None = None
+    fidelity: bake.Fidelity | None = None  # of the main level's bake
+    print_report: printing.PrintReport | None = None
+
+    @property
+    def scene(self) -> Scene:
+        return self.levels[0]
+
+    def lines(self) -> list[str]:
+        """What was done, for a person: counts, timings, bake fidelity, the print report."""
+        out = [
+            f"{s.triangles:,} triangles, {s.vertices:,} vertices"
+            + (f" (level {i})" if len(self.levels) > 1 else "")
+            for i, s in enumerate(self.levels)
+        ]
+        if self.cleaned:
+            out += self.cleaned.lines()
+        if self.fidelity:
+            out.append(
+                f"Bake fidelity: {self.fidelity.mean:.1f} RGB levels on average,"
+                f" {self.fidelity.p95:.1f} at the 95th percentile"
+            )
+        out.append("Times: " + ", ".join(f"{k} {v:.2f} s" for k, v in self.timings.items()))
+        if self.print_report:
+            out += self.print_report.lines()
+        return out
+
+
+# Rough shares of the time each step takes, for a progress bar that moves evenly.
+_WEIGHTS = {"place": 1, "clean": 2, "repair": 3, "decimate": 4, "bake": 12, "check": 2}
+
+
+def prepare(
+    source: Scene,
+    recipe: Recipe,
+    progress: StepProgress | None = None,
+    cancel: CancelToken | None = None,
+) -> Prepared:
+    """Run ``recipe`` on ``source`` (which is left as it is)."""
+    recipe.validated()
+    budgets: list[int | None] = list(recipe.budgets) or [None]
+    plan = [s for s in ("clean", "repair") if getattr(recipe, s)] + ["place"]
+    for budget in budgets:
+        plan += (["decimate"] if budget else []) + (["bake"] if recipe.bake else [])
+    if recipe.check or recipe.repair:
+        plan.append("check")
+    total = sum(_WEIGHTS[s] for s in plan)
+    done = 0.0
+    timings: dict[str, float] = {}
+
+    def run(name: str, label: str, work: Callable[..., object], *args, **kwargs):
+        nonlocal done
+        if cancel:
+            cancel.check()
+        report = progress or (lambda label, fraction: None)
+        report(label, done / total)
+        start = time.perf_counter()
+        if name == "bake":
+            kwargs["progress"] = lambda f: report(label, (done + f * _WEIGHTS[name]) / total)
+        result = work(*args, **kwargs)
+        timings[label] = timings.get(label, 0.0) + time.perf_counter() - start
+        done += _WEIGHTS[name]
+        return result
+
+    scene, cleaned = source, None
+    if recipe.clean:  # first: floating specks would sway the upright pose and the bounds
+        cleaned = clean.Cleaned()
+        scene = run("clean", "Cleaning", clean.clean, scene, report=cleaned)
+    if recipe.repair:
+        scene = run("repair", "Repairing", printing.repair, scene)
+    scene = run("place", "Orienting", _orient, scene, recipe)
+    levels, fidelity = [], None
+    for level, budget in enumerate(budgets):
+        low = scene
+        if budget:
+            low = run("decimate", f"Decimating to {budget:,}", decimate.decimate, scene, budget)
+        if recipe.bake:
+            size = max(bake.SIZES[0], recipe.bake >> level)  # each level half the last
+            low = run("bake", f"Baking {size} px", bake.bake, low, scene, size=size, cancel=cancel)
+            if level == 0:
+                fidelity = bake.fidelity(low, scene)
+        levels.append(low)
+    levels = _placed(levels, recipe)
+    report = None
+    if recipe.check or recipe.repair:
+        report = run("check", "Checking for print", printing.check, levels[0])
+    if progress:
+        progress("Done", 1.0)
+    return Prepared(levels, budgets, timings, cleaned, fidelity, report)
+
+
+def _orient(scene: Scene, recipe: Recipe) -> Scene:
+    if recipe.z_up:
+        scene = transform.from_z_up(scene)
+    for turn in recipe.turns:
+        scene = transform.turn(scene, turn[0], int(turn[1:]) // 90)
+    if recipe.upright:
+        scene = upright.upright(scene)
+    return scene
+
+
+def _placed(levels: list[Scene], recipe: Recipe) -> list[Scene]:
+    """Size and pivot, last (decimating moves the bounds a little): measured on the main
+    level, so that it is exactly the size asked, and the same move for every level, so
+    that they swap without a jump."""
+    matrix = np.eye(4)
+    if recipe.size:
+        length, unit, along = recipe.size
+        matrix = transform.size_matrix(levels[0], length, unit, along)
+    if recipe.pivot:
+        matrix = (
+            transform.pivot_matrix(transform.transformed(levels[0], matrix), recipe.pivot) @ matrix
+        )
+    if np.array_equal(matrix, np.eye(4)):
+        return levels
+    return [transform.transformed(level, matrix) for level in levels]
+
+
+def save(prepared: Prepared, dest: Path, formats: tuple[str, ...] | None = None) -> list[Path]:
+    """Each level in each format: ``dest`` (its extension replaced by each format's) for the
+    main level, ``<stem>_lod<N>`` beside it for the others. Every file written, in order."""
+    dest = Path(dest)
+    formats = formats or (dest.suffix.lower().lstrip("."),)
+    files: list[Path] = []
+    for level, scene in enumerate(prepared.levels):
+        stem = dest.stem if level == 0 else f"{dest.stem}_lod{level}"
+        for fmt in formats:
+            files += write(scene, dest.with_name(f"{stem}.{fmt}"))
+    return files
