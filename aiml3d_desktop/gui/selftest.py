@@ -42,7 +42,7 @@ def run() -> int:
     with tempfile.TemporaryDirectory(prefix="aiml3d-self-test-") as home:
         os.environ["AIML3D_HOME"] = home  # the user's settings and library stay untouched
         try:
-            ok = _imports() and _mesh_files() and _window()
+            ok = _imports() and _mesh_files() and _asset_pipeline() and _window()
         except Exception:  # noqa: BLE001 - printed here: a windowed program would show a dialog
             traceback.print_exc(file=sys.stdout)
             ok = False
@@ -84,6 +84,34 @@ def _mesh_files() -> bool:
         "mesh files",
         len(counts) == 1 and fast.arrays.colors is not None,
         f"GLB, PLY and OBJ read, {counts.pop():,} triangles",
+    )
+
+
+def _asset_pipeline() -> bool:
+    """The compiled libraries of core/assets, each used once: decimate, unwrap and bake,
+    a watertight check, and USDZ (USD's plugins are data files a bundle can miss)."""
+    from aiml3d_desktop.core import mesh
+    from aiml3d_desktop.core.assets import pipeline, printing
+    from aiml3d_desktop.core.assets.recipe import Recipe
+
+    try:
+        scene = mesh.load(paths.resource("samples/sample.glb")).scene
+        recipe = Recipe(clean=True, decimate=500, bake=512, formats=("glb", "usdz"))
+        prepared = pipeline.prepare(scene, recipe)
+        with tempfile.TemporaryDirectory() as tmp:
+            files = pipeline.save(prepared, Path(tmp) / "asset.glb", recipe.formats)
+            again = mesh.load(files[0]).scene
+            from pxr import Usd
+
+            usd_ok = Usd.Stage.Open(str(files[1])) is not None
+        watertight = printing.check(prepared.scene).watertight
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        return _report("asset pipeline", False, f"{type(exc).__name__}: {exc}")
+    return _report(
+        "asset pipeline",
+        usd_ok and len(again.textures) == 1 and again.triangles == prepared.scene.triangles,
+        f"{again.triangles:,} triangles baked, GLB and USDZ written,"
+        f" {'watertight' if watertight else 'open'}",
     )
 
 
