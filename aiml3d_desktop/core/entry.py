@@ -9,7 +9,7 @@ file name is refused (``EntryError``).
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from aiml3d_desktop.core.fileio import path_kind
@@ -78,6 +78,21 @@ class Entry:
 
     def version_list(self) -> list[Version]:
         return [Version.of(v, self.folder) for v in self.versions]
+
+    @property
+    def is_version(self) -> bool:
+        return self.mesh_file.startswith(VERSIONS + "/")
+
+    def as_version(self, version: Version) -> Entry:
+        """This entry seen through one of its versions: its mesh file and title, so that
+        opening, comparing and exporting take a version as they take an entry."""
+        return replace(
+            self,
+            title=f"{self.title} · {version.label}",
+            mesh_file=f"{VERSIONS}/{version.id}/{version.mesh_file}",
+            stats={"triangles": version.triangles} if version.triangles else None,
+            versions=[],
+        )
 
     def version(self, version_id: str) -> Version:
         for version in self.version_list():

@@ -21,6 +21,7 @@ class Stage(str, Enum):
     SEARCHING = "searching"  # folders, for pictures to queue
     IMPORTING = "importing"
     EXPORTING = "exporting"
+    PROCESSING = "processing"  # a recipe of core/assets
     CANCELLING = "cancelling"
 
     def __str__(self) -> str:
@@ -41,6 +42,7 @@ LABELS = {
     Stage.SEARCHING: ("Looking for pictures", "Looking"),
     Stage.IMPORTING: ("Adding to the library", "Adding"),
     Stage.EXPORTING: ("Exporting", "Exporting"),
+    Stage.PROCESSING: ("Preparing the asset", "Preparing"),
     Stage.CANCELLING: ("Cancelling", "Cancelling"),
 }
 
@@ -65,4 +67,6 @@ def describe(
             return f"{short_label} {100 * done // total}%" if total else f"{short_label}…"
         amount = f" of {total / 2**20:.1f} MB" if total else " MB"
         return f"{long_label} {done / 2**20:.1f}{amount}"
+    if stage is Stage.PROCESSING and done is not None and total:
+        return f"{short_label if short else long_label}… {100 * done // total}%"
     return (short_label if short else long_label) + "…"

@@ -18,6 +18,7 @@ from aiml3d_desktop import paths
 from aiml3d_desktop.core import images
 from aiml3d_desktop.core.fileio import path_kind
 from aiml3d_desktop.core.mesh import READ_FORMATS, LoadedMesh
+from aiml3d_desktop.core.writers import FORMATS
 from aiml3d_desktop.gui import state, tasks
 from aiml3d_desktop.gui.widgets import offscreen
 from aiml3d_desktop.gui.widgets.settings_dialog import SettingsDialog
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from aiml3d_desktop.gui.widgets.viewer import Viewer
     from aiml3d_desktop.gui.workers import Runner
 
-MESH_FILTERS = "GLB (*.glb);;OBJ (*.obj);;STL (*.stl);;PLY (*.ply)"
+MESH_FILTERS = ";;".join(f"{text} (*.{fmt})" for fmt, text in FORMATS.items())
 
 
 class FileActions(QObject):

@@ -27,6 +27,7 @@ from aiml3d_desktop.core.mesh import READ_FORMATS, LoadedMesh
 from aiml3d_desktop.core.netpolicy import RetryPolicy
 from aiml3d_desktop.core.params import LOCAL_MODEL, TriposrParams
 from aiml3d_desktop.gui import state, tasks, window_layout
+from aiml3d_desktop.gui.asset_controller import AssetController
 from aiml3d_desktop.gui.batch_controller import BatchController
 from aiml3d_desktop.gui.errors import show_error
 from aiml3d_desktop.gui.file_actions import FileActions
@@ -119,6 +120,9 @@ class MainWindow(QMainWindow):
             self, side, self.library_panel, self.queue_panel
         )
 
+        self.assets = AssetController(self)
+        self.assets.status.connect(self.status.show)
+        self.prepare_dock = window_layout.prepare_dock(self, self.assets.panel, self.side_dock)
         self.menu_actions = build_menus(self)
         for source in early:
             self.menu_actions.add_recent(source)
@@ -390,7 +394,8 @@ class MainWindow(QMainWindow):
         """Draw first; smooth normals and statistics of a large mesh follow from workers."""
         self.loaded, self.entry = loaded, entry
         self.viewer.show_scene(loaded.scene)
-        if entry is not None:
+        self.assets.model_changed(loaded, entry)
+        if entry is not None and not entry.is_version:  # a version leaves the tile as it is
             self.thumbnails.expect(entry)
             self._offer_thumbnail()
         self.setWindowTitle(f"{entry.title if entry else loaded.path.name} — {APP_NAME}")
@@ -425,9 +430,9 @@ class MainWindow(QMainWindow):
     def _offer_thumbnail(self) -> None:
         """The entry on screen makes its own thumbnail from the scene in memory, once it has
         smooth normals."""
-        loaded = self.loaded
-        if self.entry is not None and loaded is not None and loaded.scene.has_normals:
-            self.thumbnails.offer(self.entry, loaded.scene)
+        loaded, entry = self.loaded, self.entry
+        if entry is not None and not entry.is_version and loaded and loaded.scene.has_normals:
+            self.thumbnails.offer(entry, loaded.scene)
 
     @Slot(object)
     def _stats_ready(self, loaded: LoadedMesh) -> None:

@@ -35,31 +35,8 @@ class Actions(QObject):
         self.window = window
         viewer = window.viewer
         bar = window.menuBar()
-
-        file = bar.addMenu("&File")
         files = window.files
-        self._add(file, "Open picture…", files.choose_picture, QKeySequence.StandardKey.Open)
-        self._add(file, "Open 3D model…", files.choose_mesh, "Ctrl+Shift+O")
-        self._add(file, "Paste picture or link", window.paste, QKeySequence.StandardKey.Paste)
-        self.recent_menu = file.addMenu("Recent files")
-        file.addSeparator()
-        self._add(
-            file, "Add pictures to the queue…", files.choose_pictures_for_queue, "Ctrl+Shift+A"
-        )
-        self._add(file, "Add a folder to the queue…", files.choose_folder_for_queue)
-        file.addSeparator()
-        self.export = self._add(file, "Export 3D model…", files.export_mesh, "Ctrl+E")
-        self.add_to_library = self._add(
-            file, "Add to library", window.add_to_library, "Ctrl+Shift+L"
-        )
-        self.screenshot = self._add(file, "Save screenshot…", files.save_screenshot, "Ctrl+Shift+S")
-        self.sheet = self._add(
-            file, "Save snapshot sheet…", files.save_snapshot_sheet, "Ctrl+Shift+P"
-        )
-        file.addSeparator()
-        self._add(file, "Settings…", files.open_settings, QKeySequence.StandardKey.Preferences)
-        file.addSeparator()
-        self._add(file, "Quit", window.close, QKeySequence.StandardKey.Quit)
+        self._file_menu(bar.addMenu("&File"), files)
 
         edit = bar.addMenu("&Edit")
         self._add(
@@ -72,6 +49,8 @@ class Actions(QObject):
         self._add(model, "Generate 3D model", generation.generate, "Ctrl+Return")
         self._add(model, "Draw a picture from the text", generation.draw, "Ctrl+D")
         self._add(model, "Cancel", generation.cancel, "Esc")
+        model.addSeparator()
+        self.prepare = self._add(model, "Prepare asset…", self._prepare, "Ctrl+Shift+R")
 
         view = bar.addMenu("&View")
         self._add(view, "Frame model", viewer.frame, "F")
@@ -92,6 +71,7 @@ class Actions(QObject):
             self.up_actions[axis] = action
         view.addSeparator()
         view.addAction(window.side_dock.toggleViewAction())
+        view.addAction(window.prepare_dock.toggleViewAction())
         library = window.library_dock.toggleViewAction()
         library.setShortcut(QKeySequence("Ctrl+B"))
         view.addAction(library)
@@ -107,6 +87,32 @@ class Actions(QObject):
         self._add(help_menu, f"About {APP_NAME}", self._about)
         self.rebuild_recent()
         self.set_mesh_available(False)
+
+    def _file_menu(self, file, files) -> None:
+        window = self.window
+        self._add(file, "Open picture…", files.choose_picture, QKeySequence.StandardKey.Open)
+        self._add(file, "Open 3D model…", files.choose_mesh, "Ctrl+Shift+O")
+        self._add(file, "Paste picture or link", window.paste, QKeySequence.StandardKey.Paste)
+        self.recent_menu = file.addMenu("Recent files")
+        file.addSeparator()
+        self._add(
+            file, "Add pictures to the queue…", files.choose_pictures_for_queue, "Ctrl+Shift+A"
+        )
+        self._add(file, "Add a folder to the queue…", files.choose_folder_for_queue)
+        file.addSeparator()
+        self.export = self._add(file, "Export 3D model…", files.export_mesh, "Ctrl+E")
+        self.add_to_library = self._add(
+            file, "Add to library", window.add_to_library, "Ctrl+Shift+L"
+        )
+        self.screenshot = self._add(file, "Save screenshot…", files.save_screenshot, "Ctrl+Shift+S")
+        self.sheet = self._add(
+            file, "Save snapshot sheet…", files.save_snapshot_sheet, "Ctrl+Shift+P"
+        )
+        self.turntable = self._add(file, "Export turntable…", window.assets.export_turntable)
+        file.addSeparator()
+        self._add(file, "Settings…", files.open_settings, QKeySequence.StandardKey.Preferences)
+        file.addSeparator()
+        self._add(file, "Quit", window.close, QKeySequence.StandardKey.Quit)
 
     def _add(self, menu, text, slot, shortcut=None, checkable=False) -> QAction:
         """A menu entry; a checkable one calls ``slot(checked)``, others ``slot()``."""
@@ -142,7 +148,7 @@ class Actions(QObject):
         self.up_actions[self.window.viewer.up_axis].setChecked(True)
 
     def set_mesh_available(self, available: bool, in_library: bool = False) -> None:
-        for action in (self.export, self.screenshot, self.sheet):
+        for action in (self.export, self.screenshot, self.sheet, self.turntable):
             action.setEnabled(available)
         self.add_to_library.setEnabled(available and not in_library)
 
@@ -195,6 +201,11 @@ class Actions(QObject):
     def _toggle(self, key: str, apply, on: bool) -> None:
         apply(on)
         self.window.ui.setValue(key, on)
+
+    def _prepare(self) -> None:
+        dock = self.window.prepare_dock
+        dock.show()
+        dock.raise_()
 
     def _find(self) -> None:
         self.window.library_dock.show()

@@ -21,7 +21,10 @@ from aiml3d_desktop.core.scene import Scene
 from aiml3d_desktop.core.stages import Stage
 
 if TYPE_CHECKING:
+    from aiml3d_desktop.core.assets.pipeline import Prepared
+    from aiml3d_desktop.core.assets.recipe import Recipe
     from aiml3d_desktop.core.batch import QueueItem
+    from aiml3d_desktop.core.entry import Version
     from aiml3d_desktop.core.library import Entry, Library
     from aiml3d_desktop.core.mesh import LoadedMesh
     from aiml3d_desktop.core.netpolicy import RetryPolicy
@@ -240,3 +243,98 @@ def save_thumbnail(library: Library, entry: Entry, image: QImage, *, progress, c
     # PySide6's stubs ask for the format as bytes, its runtime refuses bytes: str it is.
     image.save(buffer, "PNG")  # type: ignore[call-overload]
     library.save_thumbnail(entry, bytes(buffer.data().data()))
+
+
+class StepLabel:
+    """What a recipe is doing now, for the panel that shows it (set on the worker, read on
+    the GUI thread when the progress signal arrives: one attribute, no lock needed)."""
+
+    text = ""
+
+
+def _recipe_progress(progress, label: StepLabel | None):
+    def report(step: str, fraction: float) -> None:
+        if label is not None:
+            label.text = step
+        progress(Stage.PROCESSING, round(fraction * 1000), 1000)
+
+    return report
+
+
+def prepare_asset(
+    scene: Scene, recipe: Recipe, label: StepLabel | None = None, *, progress, cancel
+) -> Prepared:
+    """Run a recipe (core/assets) on what is on screen, for a preview."""
+    from aiml3d_desktop.core.assets import pipeline
+
+    prepared = pipeline.prepare(scene, recipe, _recipe_progress(progress, label), cancel)
+    for level in prepared.levels:
+        level.prepare()
+        level.smooth_normals()
+    return prepared
+
+
+def keep_version(
+    library: Library,
+    entry: Entry,
+    recipe: Recipe,
+    title: str,
+    source: Scene | Prepared,
+    label: StepLabel | None = None,
+    *,
+    progress,
+    cancel,
+) -> tuple[Entry, Version]:
+    """A recipe's result (previewed already, or made now from ``source``) kept as a new
+    version of ``entry``: a GLB to view, and the recipe's formats."""
+    from aiml3d_desktop.core.assets import pipeline
+
+    prepared = source
+    if isinstance(source, Scene):
+        prepared = prepare_asset(source, recipe, label, progress=progress, cancel=cancel)
+    assert isinstance(prepared, pipeline.Prepared)
+    cancel.check()
+    progress(Stage.EXPORTING, None, None)
+    formats = ("glb", *[f for f in recipe.formats if f != "glb"])
+    version = library.add_version(
+        entry.id,
+        lambda folder: pipeline.save(prepared, folder / "model.glb", formats),
+        title,
+        triangles=prepared.scene.triangles,
+        report=prepared.lines(),
+        recipe=recipe.as_dict(),
+    )
+    return library.get(entry.id), version
+
+
+def save_prepared(prepared: Prepared, dest: str, formats: tuple[str, ...], *, progress, cancel):
+    """A previewed result written to files the user chose (a model not in the library)."""
+    from aiml3d_desktop.core.assets import pipeline
+
+    progress(Stage.EXPORTING, None, None)
+    return pipeline.save(prepared, Path(dest), formats)
+
+
+def version_file(entry: Entry, version: Version, dest: str, *, progress, cancel) -> Path:
+    """Export a version: its own file when it holds the format asked for, else converted."""
+    import shutil
+
+    from aiml3d_desktop.core import mesh
+    from aiml3d_desktop.core.fileio import atomic_path
+
+    progress(Stage.EXPORTING, None, None)
+    target = Path(dest)
+    suffix = target.suffix.lower()
+    own = [f for f in version.files if Path(f).suffix.lower() == suffix and "_lod" not in f]
+    if own and suffix not in (".gltf", ".obj"):  # those have side files: written anew
+        with atomic_path(target) as tmp:
+            shutil.copyfile(version.folder / own[0], tmp)
+        return target
+    return mesh.export(mesh.load(version.mesh_path), target)
+
+
+def write_turntable(frames: list, dest: Path, fps: int, *, progress, cancel) -> Path:
+    from aiml3d_desktop.core.turntable import write_animation
+
+    progress(Stage.EXPORTING, None, None)
+    return write_animation(frames, dest, fps)

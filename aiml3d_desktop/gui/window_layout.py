@@ -30,12 +30,7 @@ def add_docks(
     squeezes the side panel."""
     window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
     window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-    scroll = QScrollArea()  # a short window scrolls the panel rather than clipping it
-    scroll.setWidget(side)
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QFrame.Shape.NoFrame)
-    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    side_dock = _dock(window, "Generate and inspect", "sideDock", scroll)
+    side_dock = _dock(window, "Generate and inspect", "sideDock", _scrolled(side))
     side_dock.setFeatures(_Feature.DockWidgetMovable | _Feature.DockWidgetFloatable)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, side_dock)
     library_dock = _dock(window, "Library", "libraryDock", library)
@@ -124,6 +119,25 @@ def save(window: QMainWindow, ui: QSettings, splitter: QSplitter) -> None:
     sizes = splitter.sizes()
     if sizes[0]:
         ui.setValue("pictureShare", sizes[0] / max(sum(sizes), 1))
+
+
+def prepare_dock(window: QMainWindow, panel: QWidget, side_dock: QDockWidget) -> QDockWidget:
+    """Prepare asset: a tab beside the side panel (the generation's tab stays in front)."""
+    dock = _dock(window, "Prepare asset", "prepareDock", _scrolled(panel))
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    window.tabifyDockWidget(side_dock, dock)
+    side_dock.raise_()
+    return dock
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    """A short window scrolls a panel rather than clipping it."""
+    scroll = QScrollArea()
+    scroll.setWidget(widget)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return scroll
 
 
 def _dock(window: QMainWindow, title: str, name: str, widget: QWidget) -> QDockWidget:

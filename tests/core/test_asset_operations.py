@@ -132,6 +132,19 @@ def test_upright_stands_a_pyramid_on_its_base_not_its_tip():
     assert bottom.sum() >= 4  # the base's corners, not one tip
 
 
+def test_upright_leaves_a_round_model_the_way_it_came():
+    """A generated model is often round at the base (a TripoSR blob): no side of it is a
+    side to stand on, and turning it would only lose the way it was made to stand."""
+    lumpy = striped_ball(4)
+    arrays = lumpy.primitives[0].arrays
+    bumps = 1 + 0.05 * np.sin(7 * arrays.positions[:, :1]) * np.sin(5 * arrays.positions[:, 2:])
+    ball = single(MeshArrays((arrays.positions * bumps).astype(np.float32), arrays.indices))
+    again = upright.upright(ball)
+    assert np.allclose(
+        again.primitives[0].arrays.positions, ball.primitives[0].arrays.positions, atol=1e-5
+    )
+
+
 def test_upright_keeps_a_model_that_already_stands_well():
     flat = box_scene((3.0, 0.5, 1.0))
     again = upright.upright(flat)

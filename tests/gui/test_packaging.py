@@ -32,7 +32,8 @@ def test_self_test_mode_passes_from_source(isolated):
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("AIML 3D Desktop") and lines[-1].startswith("self-test passed")
-    assert sum(line.startswith("  ok") for line in lines) == 4
+    assert sum(line.startswith("  ok") for line in lines) == 5
+    assert any(line.startswith("  ok   asset pipeline: ") for line in lines)
     assert any(line.startswith("  ok   OpenGL: ") for line in lines)  # which driver drew it
     assert not (isolated / "config").exists()  # the self-test leaves the user's folders alone
 

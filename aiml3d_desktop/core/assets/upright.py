@@ -1,6 +1,10 @@
-"""Automatic upright: the model turned to rest on the face of its convex hull it most likely
+"""Automatic upright: the model turned to rest on the side of its convex hull it most likely
 lands on when dropped (the largest solid angle seen from its centre of mass, among the faces
-it can stand on), and on the face it stands on now when that is nearly as likely."""
+it can stand on), unless the side it rests on now is nearly as likely.
+
+Sides are judged with their neighbours within SPREAD degrees, so that a round bottom (a
+generated model's usual base: many small hull faces) counts as one side, and a ball keeps
+the way it is turned."""
 
 from __future__ import annotations
 
@@ -13,7 +17,11 @@ from aiml3d_desktop.core.scene import Scene
 
 HULL_POINTS = 50_000  # a sample is enough for the hull's large faces, in a fifth of a second
 MERGE = 1e-3  # of the size: hull faces this close to a plane count as one face
-KEEP = 0.75  # the current resting face is kept when it is this likely against the best
+KEEP = 0.75  # the current resting side is kept when it is this likely against the best
+SPREAD = 15.0  # degrees: hull faces this close in direction count as one side
+# A side less likely than this is no side to stand on: the model is round all over (a ball,
+# a head), and any way up is as good as the one it came in.
+LEAST_SIDE = 0.08
 DOWN = np.array([0.0, -1.0, 0.0])
 
 
@@ -40,10 +48,11 @@ def resting_face(scene: Scene) -> np.ndarray:
     faces, chances, stable = _faces(hull, centre)
     if not stable.any():
         stable[:] = True
-    chances = np.where(stable, chances, 0.0)
-    best = int(np.argmax(chances))
-    now = np.flatnonzero(faces @ DOWN > np.cos(np.radians(3)))
-    if len(now) and chances[now].max() >= KEEP * chances[best]:
+    near = np.cos(np.radians(SPREAD))
+    sides = (faces @ faces.T > near) @ chances  # each face with its neighbours
+    best = int(np.argmax(np.where(stable, sides, 0.0)))
+    now = float(chances[faces @ DOWN > near].sum())
+    if now >= KEEP * sides[best] or sides[best] < LEAST_SIDE:
         return DOWN
     return faces[best]
 

@@ -73,8 +73,24 @@ class OffscreenRenderer:
         background: QColor | None = None,
         elevation: float = 20.0,
     ) -> list[QImage]:
-        """A full turn in ``frames`` pictures, from the front round to the left, at one
-        distance that fits the model from every side (no pumping)."""
+        """A full turn in ``frames`` pictures (see start_turntable)."""
+        self.start_turntable(scene, size, up_axis, background, elevation)
+        images = [self.turntable_frame(k / frames) for k in range(frames)]
+        self.viewer.show_scene(None)
+        return images
+
+    def start_turntable(
+        self,
+        scene: Scene,
+        size: tuple[int, int],
+        up_axis: str = "y",
+        background: QColor | None = None,
+        elevation: float = 20.0,
+    ) -> None:
+        """Ready to draw a turn from the front round to the left, at one distance that fits
+        the model from every side (no pumping); then turntable_frame() per picture."""
+        from aiml3d_desktop.gui.widgets.viewer import VIEWS
+
         viewer = self.viewer
         viewer.setMinimumSize(1, 1)
         viewer.resize(*size)
@@ -83,22 +99,19 @@ class OffscreenRenderer:
             viewer.setBackgroundColor(background)
         viewer.set_up_axis(up_axis)
         viewer.show_scene(scene)
-        from aiml3d_desktop.gui.widgets.viewer import VIEWS
-
-        start = VIEWS["front"][0]
-        distance = 0.0
+        self._start = VIEWS["front"][0]
+        self._distance = 0.0
         for k in range(8):
-            viewer.opts["azimuth"], viewer.opts["elevation"] = start + 45.0 * k, elevation
+            viewer.opts["azimuth"], viewer.opts["elevation"] = self._start + 45.0 * k, elevation
             viewer.frame()
-            distance = max(distance, viewer.opts["distance"])
-        images = []
-        for k in range(frames):
-            viewer.opts["azimuth"] = start + 360.0 * k / frames
-            viewer.opts["distance"] = distance
-            viewer.update()
-            images.append(viewer.grabFramebuffer())
-        viewer.show_scene(None)
-        return images
+            self._distance = max(self._distance, viewer.opts["distance"])
+
+    def turntable_frame(self, turned: float) -> QImage:
+        """The picture ``turned`` of the way round (0 to 1)."""
+        self.viewer.opts["azimuth"] = self._start + 360.0 * turned
+        self.viewer.opts["distance"] = self._distance
+        self.viewer.update()
+        return self.viewer.grabFramebuffer()
 
     def close(self) -> None:
         if self.viewer.isValid():  # it has drawn, so it has a context

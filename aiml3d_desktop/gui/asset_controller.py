@@ -1,0 +1,334 @@
+"""Prepare asset (issue 16) in the window: the panel's recipe run on a worker for a preview
+in the 3D view, kept as a new version of the library entry (or saved as files for a model
+opened from disk), the entry's versions opened, compared and exported; presets; and the
+turntable export, drawn a frame per event-loop turn so the window never stalls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+from aiml3d_desktop import paths
+from aiml3d_desktop.core.assets.recipe import Presets, Recipe
+from aiml3d_desktop.core.errors import Aiml3DError, InputError
+from aiml3d_desktop.core.turntable import check_destination
+from aiml3d_desktop.gui import tasks
+from aiml3d_desktop.gui.widgets.prepare_panel import PreparePanel
+
+if TYPE_CHECKING:
+    from aiml3d_desktop.core.assets.pipeline import Prepared
+    from aiml3d_desktop.core.entry import Entry, Version
+    from aiml3d_desktop.core.mesh import LoadedMesh
+    from aiml3d_desktop.gui.workers import Worker
+
+TURNTABLE_FRAMES = 72
+TURNTABLE_SIZE = (640, 640)
+TURNTABLE_FPS = 24
+
+
+class AssetController(QObject):
+    status = Signal(str)
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.runner = window.runner
+        self.panel = PreparePanel()
+        self.presets = Presets(paths.config_dir() / "presets.json")
+        self.panel.set_presets(self.presets.all())
+        self.label = tasks.StepLabel()
+        self.loaded: LoadedMesh | None = None
+        self.entry: Entry | None = None  # the library entry whose versions are listed
+        self.prepared: Prepared | None = None
+        self.prepared_recipe: Recipe | None = None
+        self.worker: Worker | None = None
+        self._running_recipe: Recipe | None = None
+        self._apply_after_preview = False
+        self._turntable: QTimer | None = None
+        panel = self.panel
+        panel.preview.connect(self.preview)
+        panel.apply.connect(self.apply)
+        panel.cancel.connect(self.cancel)
+        panel.show_original.connect(self.show_original)
+        panel.save_preset.connect(self.save_preset)
+        panel.delete_preset.connect(self.delete_preset)
+        panel.open_version.connect(self.open_version)
+        panel.compare_versions.connect(self.compare_versions)
+        panel.export_version.connect(self.export_version)
+
+    # What is on screen
+
+    def model_changed(self, loaded: LoadedMesh | None, entry: Entry | None) -> None:
+        """A new model in the window (a version of the listed entry keeps the list)."""
+        self.loaded, self.prepared, self.prepared_recipe = loaded, None, None
+        title = None if loaded is None else entry.title if entry else loaded.path.name
+        same = entry is not None and self.entry is not None and entry.id == self.entry.id
+        if entry is not None and entry.is_version:
+            entry = self.entry if same else self._base(entry)
+        self.entry = entry
+        self.panel.set_target(title, in_library=entry is not None)
+        if not same:  # the same entry's list keeps its selection
+            self.panel.set_versions(entry.version_list() if entry is not None else None)
+
+    def _base(self, entry: Entry) -> Entry | None:
+        library = self.window.library
+        try:
+            return library.get(entry.id) if library is not None else None
+        except Aiml3DError:
+            return None
+
+    # The work
+
+    def _recipe(self) -> Recipe | None:
+        try:
+            return self.panel.recipe()
+        except InputError as exc:
+            self.window.report_error(exc, "Cannot prepare the asset")
+            return None
+
+    @Slot()
+    def preview(self) -> None:
+        recipe = self._recipe()
+        if recipe is None or self.loaded is None or self.worker is not None:
+            return
+        self._running_recipe = recipe
+        self._start(
+            tasks.prepare_asset, self.loaded.scene, recipe, self.label, succeeded=self._previewed
+        )
+
+    @Slot(object)
+    def _previewed(self, prepared: Prepared) -> None:
+        # A bound slot (not a lambda): Qt then calls it on the GUI thread.
+        self.prepared, self.prepared_recipe = prepared, self._running_recipe
+        self.window.viewer.show_scene(prepared.scene)
+        texture = ""
+        if prepared.scene.textures:
+            side = prepared.scene.textures[0].image.shape[0]
+            texture = f", a {side} px texture"
+        first = f"Preview: {prepared.scene.triangles:,} triangles{texture}."
+        self.panel.show_report([first, *prepared.lines()])
+        self.status.emit(first + " Apply keeps it; Show original goes back.")
+
+    @Slot()
+    def apply(self) -> None:
+        recipe = self._recipe()
+        if recipe is None or self.loaded is None or self.worker is not None:
+            return
+        fresh = self.prepared is not None and self.prepared_recipe == recipe
+        if self.entry is None:  # a file from disk: the result goes to files the user names
+            if not fresh:
+                self._apply_after_preview = True
+                self.preview()
+                return
+            self._save_as(recipe)
+            return
+        title = self._title(recipe)
+        source = self.prepared if fresh else self.loaded.scene
+        self._start(
+            tasks.keep_version, self.window.library, self.entry, recipe, title, source,
+            self.label, succeeded=self._kept,
+        )  # fmt: skip
+
+    def _title(self, recipe: Recipe) -> str:
+        for preset in self.presets.all().values():
+            if preset.recipe == recipe:
+                return preset.title
+        return "custom"
+
+    @Slot(object)
+    def _kept(self, result: tuple[Entry, Version]) -> None:
+        entry, version = result
+        self.entry = entry
+        self.panel.set_versions(entry.version_list())
+        self.panel.show_report(
+            [f"Kept as version {len(entry.versions)}: {', '.join(version.files)}", *version.report]
+        )
+        self.status.emit(f"Kept {entry.title} · {version.label} as a new version")
+
+    def _save_as(self, recipe: Recipe) -> None:
+        assert self.loaded is not None and self.prepared is not None
+        first = recipe.formats[0]
+        suggested = self.window.conf.output_path / f"{self.loaded.path.stem}.{first}"
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Save the prepared asset", str(suggested), f"{first.upper()} (*.{first})"
+        )
+        if path:
+            self.runner.start(
+                tasks.save_prepared, self.prepared, path, recipe.formats, succeeded=self._saved
+            )
+
+    @Slot(object)
+    def _saved(self, files: list[Path]) -> None:
+        self.panel.show_report(["Saved:", *map(str, files)])
+        self.status.emit(f"Saved {len(files)} file{'s' if len(files) != 1 else ''}")
+
+    def _start(self, fn, *args, succeeded) -> None:
+        self.panel.set_busy(True)
+        worker = self.runner.start(
+            fn, *args, succeeded=succeeded, failed=self._failed, progress=self._progress
+        )
+        worker.finished.connect(self._finished)
+        self.worker = worker
+
+    @Slot(object, object, object)
+    def _progress(self, stage, done, total) -> None:
+        if done is not None and total:
+            self.panel.set_progress(self.label.text, round(1000 * done / total))
+        else:
+            self.panel.set_progress("Writing the files", self.panel.progress.value())
+
+    @Slot(object)
+    def _failed(self, error: Aiml3DError) -> None:
+        self._apply_after_preview = False
+        if error.message != "Cancelled":
+            self.window.report_error(error, "Cannot prepare the asset")
+        else:
+            self.panel.show_report(["Cancelled: nothing was kept."])
+            self.status.emit("Cancelled: nothing was kept")
+
+    @Slot()
+    def _finished(self) -> None:
+        self.worker = None
+        self.panel.set_busy(False)
+        if self._apply_after_preview and self.prepared is not None:
+            self._apply_after_preview = False
+            self.apply()  # a model from disk: previewed first, now asked where to save
+
+    @Slot()
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+
+    @Slot()
+    def show_original(self) -> None:
+        if self.loaded is not None:
+            self.window.viewer.show_scene(self.loaded.scene)
+            self.status.emit("Showing the model as it was")
+
+    # Presets
+
+    @Slot()
+    def save_preset(self) -> None:
+        recipe = self._recipe()
+        if recipe is None:
+            return
+        name, ok = QInputDialog.getText(self.window, "Save as preset", "Name of the preset:")
+        if not ok:
+            return
+        try:
+            preset = self.presets.save(name, recipe)
+        except Aiml3DError as exc:
+            self.window.report_error(exc, "Cannot save the preset")
+            return
+        self.panel.set_presets(self.presets.all(), preset.name)
+        self.status.emit(f"Saved the preset {preset.name}")
+
+    @Slot(str)
+    def delete_preset(self, name: str) -> None:
+        try:
+            self.presets.delete(name)
+        except Aiml3DError as exc:
+            self.window.report_error(exc, "Cannot delete the preset")
+            return
+        self.panel.set_presets(self.presets.all())
+
+    # Versions
+
+    def _as_entry(self, version: Version | None) -> Entry | None:
+        if self.entry is None:
+            return None
+        return self.entry if version is None else self.entry.as_version(version)
+
+    @Slot(object)
+    def open_version(self, version: Version | None) -> None:
+        entry = self._as_entry(version)
+        if entry is not None:
+            self.window.open_entry(entry)
+
+    @Slot(object, object)
+    def compare_versions(self, first: Version | None, second: Version | None) -> None:
+        a, b = self._as_entry(first), self._as_entry(second)
+        if a is not None and b is not None:
+            self.window.compare(a, b)
+
+    @Slot(object)
+    def export_version(self, version: Version | None) -> None:
+        if self.entry is None:
+            return
+        if version is None:
+            self.window.files.export_entry(self.entry)
+            return
+        from aiml3d_desktop.gui.file_actions import MESH_FILTERS
+
+        stem = f"{self.entry.title} {version.label}"
+        path, chosen = QFileDialog.getSaveFileName(
+            self.window, "Export version", str(self.window.conf.output_path / stem), MESH_FILTERS
+        )
+        if path:
+            if not Path(path).suffix:
+                path += "." + chosen.split("*.")[1].rstrip(")")
+            self.runner.start(
+                tasks.version_file, self.entry, version, path, succeeded=self._saved_one
+            )
+
+    @Slot(object)
+    def _saved_one(self, path: Path) -> None:
+        self.status.emit(f"Saved {path}")
+
+    # Turntable
+
+    @Slot()
+    def export_turntable(self) -> None:
+        if self.loaded is None or self._turntable is not None:
+            return
+        suggested = self.window.conf.output_path / f"{self.loaded.path.stem}.gif"
+        path, _ = QFileDialog.getSaveFileName(
+            self.window,
+            "Export turntable",
+            str(suggested),
+            "GIF (*.gif);;WebP (*.webp);;MP4, with ffmpeg (*.mp4)",
+        )
+        if not path:
+            return
+        try:
+            check_destination(Path(path))
+        except InputError as exc:
+            self.window.report_error(exc, "Cannot export the turntable")
+            return
+        self.record_turntable(Path(path))
+
+    def record_turntable(self, dest: Path, frames: int | None = None) -> None:
+        """Draw the turn one frame per event-loop turn, then encode it on a worker."""
+        frames = frames or TURNTABLE_FRAMES
+        from aiml3d_desktop.gui.render import rgb_array
+        from aiml3d_desktop.gui.widgets.offscreen import OffscreenRenderer
+
+        assert self.loaded is not None
+        renderer = OffscreenRenderer()
+        viewer = self.window.viewer
+        renderer.viewer.set_shading(viewer.item.mode)
+        renderer.viewer.set_shadow_visible(True)
+        renderer.start_turntable(
+            self.loaded.scene, TURNTABLE_SIZE, viewer.up_axis, viewer.background()
+        )
+        pictures: list = []
+        timer = QTimer(self)
+        self._turntable = timer
+
+        def step() -> None:
+            pictures.append(rgb_array(renderer.turntable_frame(len(pictures) / frames)))
+            self.status.emit(f"Drawing the turntable… {len(pictures)} of {frames}")
+            if len(pictures) == frames:
+                timer.stop()
+                renderer.viewer.show_scene(None)
+                renderer.close()
+                self._turntable = None
+                self.runner.start(
+                    tasks.write_turntable, pictures, dest, TURNTABLE_FPS, succeeded=self._saved_one
+                )
+
+        timer.timeout.connect(step)
+        timer.start(0)

@@ -1,0 +1,165 @@
+"""Prepare asset in a real window under Xvfb: a preview drawn with its baked texture, a result
+kept as a version of the entry (the original untouched), versions opened and compared,
+presets, cancel, a file from disk saved as files, and the turntable export."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+from aiml3d_desktop.core import mesh
+from aiml3d_desktop.core.assets.recipe import Recipe
+from tests.conftest import corpus_file
+from tests.gui.test_gui import error_box, pixels
+from tests.gui.test_library_gui import entry_named, library, window  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.gui
+SMALL = Recipe(clean=True, decimate=800, bake=512, pivot="bottom")
+
+
+def open_duck(qtbot, window):
+    duck = entry_named(window, "Duck")
+    window.open_entry(duck)
+    qtbot.waitUntil(
+        lambda: window.entry is not None and window.viewer.scene is not None, timeout=10000
+    )
+    window.menu_actions.prepare.trigger()
+    qtbot.waitUntil(lambda: window.prepare_dock.isVisible(), timeout=3000)
+    return duck
+
+
+def yellow_share(viewer) -> float:
+    rgb = pixels(viewer).astype(int)
+    return float(((rgb[..., 0] > 150) & (rgb[..., 1] > 120) & (rgb[..., 2] < 90)).mean())
+
+
+def wait_done(qtbot, controller, timeout=60000):
+    qtbot.waitUntil(
+        lambda: controller.worker is None and not controller.panel._busy, timeout=timeout
+    )
+
+
+def test_preview_shows_the_baked_model_and_the_original_comes_back(qtbot, window):
+    duck = open_duck(qtbot, window)
+    original_bytes = duck.mesh_path.read_bytes()
+    panel, controller = window.assets.panel, window.assets
+    assert "Duck" in panel.target.text() and panel.apply_button.text() == "Keep as version"
+    panel.set_recipe(SMALL)
+    assert panel.preset_name() is None  # the steps are no preset's: Custom
+    panel.preview_button.click()
+    qtbot.waitUntil(lambda: panel.cancel_button.isEnabled(), timeout=5000)
+    wait_done(qtbot, controller)
+    prepared = controller.prepared
+    assert prepared is not None and window.viewer.scene is prepared.scene
+    assert prepared.scene.triangles <= 800 and len(prepared.scene.textures) == 1
+    assert panel.report.toPlainText().startswith("Preview: ")
+    qtbot.waitUntil(lambda: yellow_share(window.viewer) > 0.03, timeout=5000)  # the texture shows
+    panel.original_button.click()
+    assert window.viewer.scene is window.loaded.scene
+    assert duck.mesh_path.read_bytes() == original_bytes
+
+
+def test_apply_keeps_a_version_that_opens_and_compares(qtbot, window):
+    duck = open_duck(qtbot, window)
+    thumbnail = duck.thumbnail_path.read_bytes() if duck.thumbnail_path.exists() else None
+    panel, controller = window.assets.panel, window.assets
+    panel.set_recipe(SMALL)
+    panel.apply_button.click()  # no preview first: it prepares and keeps in one go
+    wait_done(qtbot, controller)
+    entry = window.library.get(duck.id)
+    (version,) = entry.version_list()
+    assert version.triangles <= 800 and version.files == ["model.glb"]
+    assert panel.versions.count() == 2 and panel.versions.item(1).text().startswith("v1 · custom")
+    # Open it: the window shows the version, the list stays the entry's.
+    panel.versions.setCurrentRow(1)
+    panel.open_button.click()
+    qtbot.waitUntil(lambda: window.entry is not None and window.entry.is_version, timeout=10000)
+    qtbot.waitUntil(lambda: window.loaded.scene.triangles == version.triangles, timeout=10000)
+    assert window.windowTitle().startswith("Duck · custom")
+    assert panel.versions.count() == 2
+    if thumbnail is not None:
+        assert duck.thumbnail_path.read_bytes() == thumbnail  # the tile is the original's
+    # Compare with the original.
+    panel.compare_button.click()
+    compare = window.compare_window
+    qtbot.waitExposed(compare)
+    left, right = (pane.viewer for pane in compare.panes)
+    qtbot.waitUntil(lambda: left.scene is not None and right.scene is not None, timeout=10000)
+    assert left.scene.triangles == 4212 and right.scene.triangles == version.triangles
+
+
+def test_cancel_leaves_no_version(qtbot, window):
+    duck = open_duck(qtbot, window)
+    panel, controller = window.assets.panel, window.assets
+    panel.set_recipe(Recipe(decimate=1000, bake=4096))
+    panel.apply_button.click()
+    qtbot.waitUntil(lambda: controller.label.text.startswith("Baking"), timeout=20000)
+    panel.cancel_button.click()
+    wait_done(qtbot, controller)
+    assert window.library.get(duck.id).versions == []
+    assert panel.report.toPlainText() == "Cancelled: nothing was kept."
+    assert not panel.progress.isVisible() and panel.preview_button.isEnabled()
+
+
+def test_presets_are_chosen_saved_and_deleted(qtbot, window, monkeypatch):
+    open_duck(qtbot, window)
+    panel = window.assets.panel
+    panel.preset.setCurrentIndex(panel.preset.findData("print"))
+    assert panel.repair.isChecked() and panel.formats["stl"].isChecked()
+    assert panel.size_value.value() == 100 and panel.recipe().size == (100.0, "mm", "height")
+    panel.set_recipe(SMALL)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Tiny", True))
+    panel.save_button.click()
+    assert panel.preset_name() == "Tiny" and panel.delete_button.isEnabled()
+    assert window.assets.presets.get("Tiny").recipe == SMALL.validated()
+    panel.delete_button.click()
+    assert "Tiny" not in window.assets.presets.all() and panel.preset.findData("Tiny") == -1
+
+
+def test_a_wrong_step_is_said_in_words(qtbot, window):
+    open_duck(qtbot, window)
+    panel = window.assets.panel
+    panel.turns.setText("x45")
+    panel.preview_button.click()
+    box = error_box(qtbot, window)
+    assert "There is no turn 'x45'" in box.text()
+    box.close()
+
+
+def test_a_file_from_disk_is_saved_as_files(qtbot, window, tmp_path, monkeypatch):
+    window.open_path(str(corpus_file("meshes", "bunny.ply")))
+    qtbot.waitUntil(
+        lambda: window.loaded is not None and window.viewer.scene is not None, timeout=10000
+    )
+    panel, controller = window.assets.panel, window.assets
+    assert panel.apply_button.text() == "Save as…" and not panel.versions.isEnabled()
+    panel.preset.setCurrentIndex(panel.preset.findData("print"))
+    target = tmp_path / "bunny.stl"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    panel.apply_button.click()  # previews first, then asks where
+    qtbot.waitUntil(lambda: target.exists() and (tmp_path / "bunny.3mf").exists(), timeout=60000)
+    wait_done(qtbot, controller)
+    low, high = mesh.load(target).scene.bounds
+    assert high[1] - low[1] == pytest.approx(100, abs=0.01)  # millimetres
+    assert "Ready to print" in panel.report.toPlainText() or "Saved" in panel.report.toPlainText()
+
+
+def test_turntable_export_from_the_window(qtbot, window, tmp_path, monkeypatch):
+    from aiml3d_desktop.gui import asset_controller
+
+    open_duck(qtbot, window)
+    target = tmp_path / "duck.gif"
+    monkeypatch.setattr(asset_controller, "TURNTABLE_FRAMES", 6)
+    monkeypatch.setattr(asset_controller, "TURNTABLE_SIZE", (160, 120))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    heartbeat = []
+    window.menu_actions.turntable.trigger()
+    qtbot.waitUntil(lambda: (heartbeat.append(1) or True) and target.exists(), timeout=30000)
+    assert len(heartbeat) > 3  # the event loop kept turning while it drew
+    image = Image.open(target)
+    assert image.n_frames == 6 and image.size == (160, 120)
+    image.seek(3)
+    rgb = np.asarray(image.convert("RGB")).astype(int)
+    assert ((rgb[..., 0] > 150) & (rgb[..., 1] > 120) & (rgb[..., 2] < 90)).mean() > 0.03
