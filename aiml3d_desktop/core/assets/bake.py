@@ -18,7 +18,9 @@ from aiml3d_desktop.core.scene import Material, Primitive, Scene, Texture, Textu
 SIZES = (512, 1024, 2048, 4096)
 PADDING = 4  # texels between charts, so bilinear filtering and mipmaps do not mix them
 RASTER_CHUNK = 4_000_000
-CLUSTER = 1000  # triangles per patch handed to xatlas  # candidate texels per vectorised step
+CLUSTER = 1000  # triangles per patch handed to xatlas
+SAMPLES_PER_VERTEX = 8  # texels sampled per source vertex (about three across each spacing)
+USED_SHARE = 0.7  # of an atlas that xatlas's charts cover  # candidate texels per vectorised step
 
 Fraction = Callable[[float], None]
 
@@ -46,14 +48,20 @@ def bake(
             f"Cannot bake a {size} px texture", hint=f"Use one of {', '.join(map(str, SIZES))}."
         )
     step = progress or (lambda fraction: None)
+    source = source or scene
     low = scene.merged
     normals = low.smooth_normals() if low.normals is None else low.normals
-    mapping, indices, uvs = _unwrap(low, normals, size)
+    sampled = sampling_size(source, size)
+    mapping, indices, uvs = _unwrap(low, normals, sampled)
     step(0.35)
     if cancel:
         cancel.check()
-    colours = _Colours(source or scene)
-    image = _raster(low.positions[mapping], indices, uvs, size, colours, step, cancel)
+    colours = _Colours(source)
+    image = _raster(low.positions[mapping], indices, uvs, sampled, colours, step, cancel)
+    if sampled < size:
+        from PIL import Image
+
+        image = np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BILINEAR))
     arrays = MeshArrays(
         np.ascontiguousarray(low.positions[mapping]),
         np.ascontiguousarray(indices, dtype=np.uint32),
@@ -75,6 +83,17 @@ def bake(
         notes=notes,
         unit=scene.unit,
     )
+
+
+def sampling_size(source: Scene, size: int) -> int:
+    """How many texels are worth sampling: a vertex-coloured surface holds no detail finer
+    than its vertices, so it is sampled at about SAMPLES_PER_VERTEX texels per vertex and
+    the texture filled bilinearly from that (exact where colours vary linearly across a
+    triangle, as they do); a textured source is sampled at the full size."""
+    if source.textures:
+        return size
+    wanted = np.sqrt(SAMPLES_PER_VERTEX * source.vertices / USED_SHARE)
+    return int(min(size, max(SIZES[0], 2 ** np.ceil(np.log2(max(wanted, 1))))))
 
 
 def fidelity(baked: Scene, source: Scene, samples: int = 20_000, seed: int = 0) -> Fidelity:

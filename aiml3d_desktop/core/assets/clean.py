@@ -196,10 +196,12 @@ def boundary_loops(indices: np.ndarray) -> list[list[int]]:
 def compact(arrays: MeshArrays) -> MeshArrays:
     """Without the vertices no triangle uses (left by dropped triangles: they would still
     count in the bounds)."""
-    used, faces = np.unique(arrays.indices, return_inverse=True)
-    if len(used) == len(arrays.positions):
+    count = len(arrays.positions)
+    used = np.bincount(arrays.indices.ravel(), minlength=count) > 0
+    if used.all():
         return arrays
-    return _subset(arrays, used, faces.reshape(-1, 3))
+    renumber = np.cumsum(used) - 1
+    return _subset(arrays, np.flatnonzero(used), renumber[arrays.indices])
 
 
 def _subset(arrays: MeshArrays, keep: np.ndarray, faces: np.ndarray) -> MeshArrays:

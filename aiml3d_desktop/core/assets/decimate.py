@@ -15,10 +15,11 @@ from aiml3d_desktop.core.scene import Material, Primitive, Scene
 MIN_TRIANGLES = 4
 
 
-def decimate(scene: Scene, target: int) -> Scene:
+def decimate(scene: Scene, target: int, colours: bool = True) -> Scene:
     """``scene`` with about ``target`` triangles in all, shared among its primitives by their
     size. Colours become vertex colours (a texture's UVs do not survive the collapse): bake
-    afterwards for a texture. A scene already within ``target`` comes back unchanged."""
+    afterwards for a texture; without ``colours`` (a bake follows anyway) the shape alone.
+    A scene already within ``target`` comes back unchanged."""
     if target < MIN_TRIANGLES:
         raise InputError(
             f"Cannot decimate to {target} triangles", hint=f"Ask for {MIN_TRIANGLES} or more."
@@ -30,7 +31,7 @@ def decimate(scene: Scene, target: int) -> Scene:
     lost = False
     for primitive in scene.primitives:
         share = max(MIN_TRIANGLES, round(target * len(primitive.arrays.indices) / total))
-        arrays, textured = _decimated(scene, primitive, share)
+        arrays, textured = _decimated(scene, primitive, share, colours)
         if textured:
             lost = True
             out.materials[primitive.material] = _untextured(scene.material(primitive))
@@ -40,7 +41,9 @@ def decimate(scene: Scene, target: int) -> Scene:
     return out
 
 
-def _decimated(scene: Scene, primitive: Primitive, target: int) -> tuple[MeshArrays, bool]:
+def _decimated(
+    scene: Scene, primitive: Primitive, target: int, with_colours: bool
+) -> tuple[MeshArrays, bool]:
     import fast_simplification
 
     arrays = primitive.arrays
@@ -55,7 +58,7 @@ def _decimated(scene: Scene, primitive: Primitive, target: int) -> tuple[MeshArr
     # stay as they are, under the same material.
     source = vertex_colours(scene, primitive) if textured else arrays.colors
     colours = None
-    if source is not None:
+    if source is not None and with_colours:
         surface = Surface(arrays)
         where, weights, _ = surface.closest(positions)
         colours = surface.interpolate(source, where, weights)

@@ -102,7 +102,14 @@ def prepare(
     for level, budget in enumerate(budgets):
         low = scene
         if budget:
-            low = run("decimate", f"Decimating to {budget:,}", decimate.decimate, scene, budget)
+            low = run(
+                "decimate",
+                f"Decimating to {budget:,}",
+                decimate.decimate,
+                scene,
+                budget,
+                colours=not recipe.bake,  # the bake colours it from the original
+            )
         if recipe.bake:
             size = max(bake.SIZES[0], recipe.bake >> level)  # each level half the last
             low = run("bake", f"Baking {size} px", bake.bake, low, scene, size=size, cancel=cancel)

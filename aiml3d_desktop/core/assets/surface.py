@@ -4,7 +4,6 @@ the closest point of a mesh's surface to any point (for baking and for measuring
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from aiml3d_desktop.core.mesh_arrays import MeshArrays
 from aiml3d_desktop.core.scene import Primitive, Scene
@@ -50,6 +49,8 @@ class Surface:
     """A mesh, ready for closest-point queries (the index over its triangles is built once)."""
 
     def __init__(self, arrays: MeshArrays) -> None:
+        from scipy.spatial import cKDTree  # here: the window imports this module at start
+
         self.positions = arrays.positions.astype(np.float32)
         self.indices = arrays.indices.astype(np.int64)
         corners = self.positions[self.indices]
