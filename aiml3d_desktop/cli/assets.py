@@ -243,12 +243,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_turntable(args: argparse.Namespace) -> int:
     from aiml3d_desktop.cli.render import parse_size
-    from aiml3d_desktop.core.turntable import check_destination
+    from aiml3d_desktop.core.turntable import check_destination, check_size
     from aiml3d_desktop.gui.app import turntable
 
     size = parse_size(args.size)
     if not 2 <= args.frames <= 720 or not 1 <= args.fps <= 60:
         raise InputError("--frames takes 2 to 720 and --fps 1 to 60")
+    check_size(args.frames, size)
     check_destination(args.out)
     scene, library, _ = _source(args.source)
     if library is not None:

@@ -152,28 +152,36 @@ def _checked_versions(values: list) -> tuple[list[dict], list[str]]:
     folder (a hand-edited ``../`` cannot reach outside the entry)."""
     kept, problems = [], []
     for data in values:
+        files = data.get("files") if isinstance(data, dict) else None
         ok = (
             isinstance(data, dict)
             and all(_plain_name(data.get(k)) for k in ("id", "mesh_file"))
-            and isinstance(data.get("files", []), list)
-            and all(_plain_name(f) for f in data.get("files", []))
+            and isinstance(files, list)
+            and all(_plain_name(f) for f in files)
         )
-        if not ok:
+        if not ok or not isinstance(files, list):  # (the second for mypy)
             problems.append("a version that names no usable files was left out")
             continue
+        report = data.get("report")
         kept.append(
             {
                 "id": data["id"],
-                "created": str(data.get("created", "")),
-                "label": str(data.get("label", "")),
+                "created": _text(data.get("created")),
+                "label": _text(data.get("label")),
                 "mesh_file": data["mesh_file"],
-                "files": list(data.get("files", [])),
+                "files": list(files),
                 "triangles": data["triangles"] if _fits(data.get("triangles"), (int,)) else None,
-                "report": [str(x) for x in data.get("report", []) if isinstance(x, str)],
+                "report": [x for x in report if isinstance(x, str)]
+                if isinstance(report, list)
+                else [],
                 "recipe": data["recipe"] if isinstance(data.get("recipe"), dict) else {},
             }
         )
     return kept, problems
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 class EntryError(ValueError):

@@ -50,6 +50,7 @@ from aiml3d_desktop.core.library_index import Index, stamp
 if TYPE_CHECKING:
     from aiml3d_desktop.core.results import JobResult
 
+ENTRY_LOCK = ".entry.lock"  # in each entry folder: see _entry_lock
 log = logging.getLogger(__name__)
 
 ENV_VAR = "AIML3D_LIBRARY"
@@ -322,10 +323,13 @@ class Library:
             changes["tags"] = _clean_tags(changes["tags"])
         if "title" in changes and not str(changes["title"]).strip():
             raise InputError("A title cannot be empty")
-        for name, value in changes.items():
-            setattr(entry, name, value)
-        with storage_errors(f"Could not change {entry.title}"):
+        with storage_errors(f"Could not change {entry.title}"), _entry_lock(entry.folder):
             sweep_partials(entry.folder)  # what a killed earlier write left
+            # Changed as it is on disk now: another process may have added a version.
+            current, _ = _entry_in(entry.folder)
+            entry = current or entry
+            for name, value in changes.items():
+                setattr(entry, name, value)
             # Not made anew if another process deleted the entry meanwhile: that fails.
             write_json(entry.folder / ENTRY_FILE, entry.to_json(), make_parents=False)
             self.index.put(entry)
@@ -362,24 +366,22 @@ class Library:
                 recipe=recipe or {},
                 folder=entry.folder / VERSIONS / draft.id,
             )
-            with storage_errors(f"Could not add a version to {entry.title}"):
+            with (
+                storage_errors(f"Could not add a version to {entry.title}"),
+                _entry_lock(entry.folder),
+            ):
                 version.folder.parent.mkdir(exist_ok=True)
-                # One writer of entry.json at a time: another process may add a version too.
-                claim = Claim(version.folder.parent / ".lock")
+                os.rename(draft.folder, version.folder)
                 try:
-                    os.rename(draft.folder, version.folder)
-                    try:
-                        current, problem = _entry_in(entry.folder)
-                        if current is None:
-                            raise InputError(f"{entry.title} cannot be read: {problem}")
-                        current.versions.append(version.as_json())
-                        write_json(entry.folder / ENTRY_FILE, current.to_json(), make_parents=False)
-                    except BaseException:
-                        shutil.rmtree(version.folder, ignore_errors=True)
-                        raise
-                    self.index.put(current)
-                finally:
-                    claim.release(remove=False)
+                    current, problem = _entry_in(entry.folder)
+                    if current is None:
+                        raise InputError(f"{entry.title} cannot be read: {problem}")
+                    current.versions.append(version.as_json())
+                    write_json(entry.folder / ENTRY_FILE, current.to_json(), make_parents=False)
+                except BaseException:
+                    shutil.rmtree(version.folder, ignore_errors=True)
+                    raise
+                self.index.put(current)
         return version
 
     def save_thumbnail(self, entry: Entry, png: bytes) -> None:
@@ -470,6 +472,17 @@ class Library:
     def _warn(self, message: str) -> None:
         log.warning(message)
         self.warnings.append(message)
+
+
+@contextlib.contextmanager
+def _entry_lock(folder: Path) -> Iterator[None]:
+    """One writer of an entry's entry.json at a time, across processes: a version being
+    added and a title being changed must both land."""
+    claim = Claim(folder / ENTRY_LOCK)
+    try:
+        yield
+    finally:
+        claim.release(remove=False)  # removing it would let a third writer lock a new file
 
 
 def _entry_in(folder: Path) -> tuple[Entry | None, str]:

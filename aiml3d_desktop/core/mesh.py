@@ -150,6 +150,11 @@ _3MF_UNITS = {
 }
 
 
+# Printers' formats stand on the XY plane, +Z up; the scene (and glTF) is +Y up.
+Z_UP_FORMATS = ("stl", "3mf")
+Z_UP_TO_Y_UP = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0], [0, 0, 0, 1]], dtype=float)
+
+
 def _unit(file_type: str, loaded) -> float:
     if file_type == "stl":
         return 0.001
@@ -176,6 +181,8 @@ def _load_with_trimesh(path: Path, file_type: str, name: str) -> Scene:
                     geometry.process()
             scene = scene_module.from_trimesh(loaded)  # textures are decoded here
             scene.unit = _unit(file_type, loaded)
+            if file_type in Z_UP_FORMATS:
+                scene = scene_module.transformed(scene, Z_UP_TO_Y_UP)
             if not scene.primitives:
                 raise MeshLoadError(
                     f"{name} contains no triangles", hint="Open a file with a surface mesh."

@@ -186,6 +186,8 @@ def distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Through a 64-bit hash of each row, several times faster than np.unique(axis=0) on a
     big mesh; a hash collision (checked for) falls back to the exact way."""
     rows = np.ascontiguousarray(rows)
+    if not len(rows):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     bits = rows.view(np.uint32).reshape(len(rows), -1).astype(np.uint64)
     key = np.bitwise_xor.reduce(bits * _MIXERS[: bits.shape[1]], axis=1)
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)

@@ -149,6 +149,16 @@ class Scene:
         }
 
 
+def transformed(scene: Scene, matrix: np.ndarray) -> Scene:
+    """``scene`` moved by the 4x4 ``matrix`` (see MeshArrays.transformed), as a new scene."""
+    from dataclasses import replace
+
+    primitives = [
+        Primitive(p.arrays.transformed(matrix), p.material, p.node) for p in scene.primitives
+    ]
+    return replace(scene, primitives=primitives, notes=list(scene.notes))
+
+
 def single(arrays: MeshArrays) -> Scene:
     """A scene of one primitive without a material (TripoSR's files, through the fast path)."""
     return Scene([Primitive(arrays)])
@@ -240,9 +250,11 @@ def _factor(value: float | None, default: float) -> float:
     return default if value is None else float(value)
 
 
-def to_trimesh(scene: Scene) -> trimesh.Scene:
+def to_trimesh(scene: Scene, plain: bool = False) -> trimesh.Scene:
     """A trimesh scene with one node per primitive and its material (factors and textures):
-    what export writes from."""
+    what export writes from. ``plain``: for formats without materials (PLY, OBJ's vertex
+    colours, STL, 3MF), an untextured primitive carries its colour per vertex instead, its
+    material's colour in it (trimesh would drop it with the material)."""
     import trimesh
     from PIL import Image
     from trimesh.visual.material import PBRMaterial
@@ -250,22 +262,28 @@ def to_trimesh(scene: Scene) -> trimesh.Scene:
     out = trimesh.Scene()
     for i, primitive in enumerate(scene.primitives):
         arrays, material = primitive.arrays, scene.material(primitive)
-        colours = None if arrays.colors is None else np.round(arrays.colors * 255).astype(np.uint8)
+        colours = arrays.colors
+        textured = arrays.uvs is not None and bool(material.slots())
+        if plain and not textured and primitive.material >= 0:
+            factor = np.asarray(material.base_color, dtype=np.float32)
+            colours = (
+                np.tile(factor, (len(arrays.positions), 1)) if colours is None else colours * factor
+            )
         tm = trimesh.Trimesh(
             arrays.positions,
             arrays.indices,
             vertex_normals=arrays.normals,
-            vertex_colors=colours,
+            vertex_colors=None if colours is None else _bytes(colours),
             process=False,
         )
-        if primitive.material >= 0:
+        if primitive.material >= 0 and not (plain and not textured):
 
             def image(slot: TextureSlot | None) -> Image.Image | None:
                 return None if slot is None else Image.fromarray(scene.textures[slot.texture].image)
 
             pbr = PBRMaterial(
                 name=material.name or None,
-                baseColorFactor=np.array(material.base_color) * 255,
+                baseColorFactor=_bytes(np.array(material.base_color)),  # floats count as 0..1
                 metallicFactor=material.metallic,
                 roughnessFactor=material.roughness,
                 emissiveFactor=material.emissive,
@@ -287,3 +305,7 @@ def to_trimesh(scene: Scene) -> trimesh.Scene:
                 tm.visual.vertex_attributes["color"] = colours
         out.add_geometry(tm, node_name=primitive.node or f"primitive {i}", geom_name=f"mesh {i}")
     return out
+
+
+def _bytes(colours: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(colours, 0, 1) * 255).astype(np.uint8)

@@ -35,6 +35,18 @@ def check_destination(dest: Path) -> None:
         )
 
 
+MAX_FRAME_BYTES = 2 * 2**30  # every frame is held until the file is written
+
+
+def check_size(frames: int, size: tuple[int, int]) -> None:
+    width, height = size
+    if frames * width * height * 3 > MAX_FRAME_BYTES:
+        raise InputError(
+            f"{frames} frames of {width}x{height} would need more than 2 GB of memory",
+            hint="Use fewer frames or a smaller size.",
+        )
+
+
 def ffmpeg() -> str | None:
     return shutil.which("ffmpeg")
 

@@ -2,8 +2,9 @@
 textures), OBJ (+ .mtl and textures), STL, PLY, 3MF and USDZ. Every file is written atomically;
 a format with side files writes them first and its main file last.
 
-Units: the scene is in metres (glTF's unit). STL and 3MF are written in millimetres, as
-printers expect (3MF says so in its model; an STL cannot, so its header does); PLY keeps metres.
+Units: the scene is in metres (glTF's unit) with +Y up. STL and 3MF are written in millimetres
+with +Z up, as printers' software expects (3MF says so in its model; an STL cannot, so its
+header does). Everything else is written in metres.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 
 from aiml3d_desktop.core.errors import InputError
 from aiml3d_desktop.core.fileio import atomic_path, write_bytes
-from aiml3d_desktop.core.scene import Material, Primitive, Scene, TextureSlot, to_trimesh
+from aiml3d_desktop.core.scene import Material, Scene, TextureSlot, to_trimesh, transformed
 
 FORMATS = {
     "glb": "GLB (binary glTF)",
@@ -27,7 +28,8 @@ FORMATS = {
     "3mf": "3MF (millimetres)",
     "usdz": "USDZ (AR Quick Look)",
 }
-MM_FORMATS = ("stl", "3mf")
+MM_FORMATS = ("stl", "3mf")  # in millimetres, and +Z up, as printers' software expects
+Y_UP_TO_Z_UP = np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=float)
 STL_HEADER = b"aiml3d-desktop STL, units: millimetres"
 
 
@@ -58,11 +60,7 @@ def in_metres(scene: Scene) -> Scene:
     """glTF's unit is the metre: a scene read from millimetres (STL) is scaled."""
     if scene.unit == 1.0:
         return scene
-    scale = np.diag([scene.unit] * 3 + [1.0])
-    primitives = [
-        Primitive(p.arrays.transformed(scale), p.material, p.node) for p in scene.primitives
-    ]
-    return replace(scene, primitives=primitives, unit=1.0)
+    return replace(transformed(scene, np.diag([scene.unit] * 3 + [1.0])), unit=1.0)
 
 
 def _glb(scene: Scene, dest: Path) -> list[Path]:
@@ -94,38 +92,60 @@ def _gltf(scene: Scene, dest: Path) -> list[Path]:
 def _obj(scene: Scene, dest: Path) -> list[Path]:
     import trimesh
 
+    mtl = f"{dest.stem}.mtl"
     text, extra = trimesh.exchange.obj.export_obj(
-        to_trimesh(scene), include_texture=True, return_texture=True, mtl_name=f"{dest.stem}.mtl"
+        to_trimesh(in_metres(scene), plain=True),
+        include_texture=True,
+        return_texture=True,
+        mtl_name=mtl,
     )
+    # The pictures are named after the model, not its materials ("baked.png"): two models, or
+    # a model's levels of detail, written to one folder must not share them.
+    # Spaces go too: many OBJ readers take "map_Kd material 0.png" as an option and a file.
+    renamed = {
+        name: f"{dest.stem}_{Path(name).name}".replace(" ", "_") for name in extra if name != mtl
+    }
     written = []
     for name, data in extra.items():
-        write_bytes(dest.parent / Path(name).name, data)
-        written.append(dest.parent / Path(name).name)
+        if name == mtl:
+            lines = data.decode("utf-8").splitlines()
+            for i, line in enumerate(lines):
+                key, _, picture = line.partition(" ")
+                if key.startswith("map_") and picture.strip() in renamed:
+                    lines[i] = f"{key} {renamed[picture.strip()]}"
+            data = ("\n".join(lines) + "\n").encode("utf-8")
+        target = dest.parent / renamed.get(name, Path(name).name)
+        write_bytes(target, data)
+        written.append(target)
     write_bytes(dest, text.encode("utf-8"))
     return [*written, dest]
 
 
-def _one_mesh(scene: Scene, scale: float = 1.0):
-    mesh = to_trimesh(scene).to_mesh()
-    if scale != 1.0:
-        mesh.apply_scale(scale)
+def _one_mesh(scene: Scene, scale: float = 1.0, z_up: bool = False):
+    """The whole scene as one trimesh, scaled, and for a printer stood on XY with +Z up."""
+    mesh = to_trimesh(scene, plain=True).to_mesh()
+    matrix = np.diag([scale] * 3 + [1.0])
+    if z_up:
+        matrix = Y_UP_TO_Z_UP @ matrix
+    if not np.array_equal(matrix, np.eye(4)):
+        mesh.apply_transform(matrix)
     return mesh
 
 
 def _stl(scene: Scene, dest: Path) -> list[Path]:
-    data = bytearray(_one_mesh(scene, scene.unit * 1000).export(file_type="stl"))
+    data = bytearray(_one_mesh(scene, scene.unit * 1000, z_up=True).export(file_type="stl"))
     data[:80] = STL_HEADER.ljust(80, b" ")
     write_bytes(dest, bytes(data))
     return [dest]
 
 
 def _ply(scene: Scene, dest: Path) -> list[Path]:
-    write_bytes(dest, _one_mesh(scene).export(file_type="ply"))
+    write_bytes(dest, _one_mesh(scene, scene.unit).export(file_type="ply"))
     return [dest]
 
 
 def _3mf(scene: Scene, dest: Path) -> list[Path]:
-    write_bytes(dest, _one_mesh(scene, scene.unit * 1000).export(file_type="3mf"))
+    write_bytes(dest, _one_mesh(scene, scene.unit * 1000, z_up=True).export(file_type="3mf"))
     return [dest]
 
 

@@ -46,6 +46,7 @@ class AssetController(QObject):
         self.prepared_recipe: Recipe | None = None
         self.worker: Worker | None = None
         self._running_recipe: Recipe | None = None
+        self._running_for: LoadedMesh | None = None  # the model a preview is made from
         self._apply_after_preview = False
         self._turntable: QTimer | None = None
         panel = self.panel
@@ -62,7 +63,10 @@ class AssetController(QObject):
     # What is on screen
 
     def model_changed(self, loaded: LoadedMesh | None, entry: Entry | None) -> None:
-        """A new model in the window (a version of the listed entry keeps the list)."""
+        """A new model in the window (a version of the listed entry keeps the list). Work
+        still running on the last model is cancelled; its result would belong to it."""
+        self.cancel()
+        self._apply_after_preview = False
         self.loaded, self.prepared, self.prepared_recipe = loaded, None, None
         title = None if loaded is None else entry.title if entry else loaded.path.name
         same = entry is not None and self.entry is not None and entry.id == self.entry.id
@@ -94,7 +98,7 @@ class AssetController(QObject):
         recipe = self._recipe()
         if recipe is None or self.loaded is None or self.worker is not None:
             return
-        self._running_recipe = recipe
+        self._running_recipe, self._running_for = recipe, self.loaded
         self._start(
             tasks.prepare_asset, self.loaded.scene, recipe, self.label, succeeded=self._previewed
         )
@@ -102,6 +106,8 @@ class AssetController(QObject):
     @Slot(object)
     def _previewed(self, prepared: Prepared) -> None:
         # A bound slot (not a lambda): Qt then calls it on the GUI thread.
+        if self._running_for is not self.loaded:
+            return  # made from a model no longer on screen
         self.prepared, self.prepared_recipe = prepared, self._running_recipe
         self.window.viewer.show_scene(prepared.scene)
         texture = ""
@@ -141,6 +147,9 @@ class AssetController(QObject):
     @Slot(object)
     def _kept(self, result: tuple[Entry, Version]) -> None:
         entry, version = result
+        if self.entry is None or entry.id != self.entry.id:
+            self.status.emit(f"Kept {entry.title} · {version.label} as a new version")
+            return  # another model is on screen now: its list stays
         self.entry = entry
         self.panel.set_versions(entry.version_list())
         self.panel.show_report(

@@ -25,7 +25,7 @@ def render_file(
     up_axis: str = "y",
 ) -> Path:
     """Draw ``scene`` and write it to ``out`` (PNG), whole or not at all."""
-    _check_display()
+    _check_display("render")
     from PySide6.QtGui import QColor
 
     from aiml3d_desktop.core.fileio import atomic_path
@@ -50,7 +50,7 @@ def render_file(
     return out
 
 
-def _check_display() -> None:
+def _check_display(command: str) -> None:
     """Qt aborts the process when it finds no display: say so first, in words."""
     if sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY")
@@ -58,8 +58,8 @@ def _check_display() -> None:
         or os.environ.get("QT_QPA_PLATFORM", "").startswith(("xcb", "wayland", "eglfs"))
     ):
         raise InputError(
-            "aiml3d render draws with OpenGL and needs a display, and there is none",
-            hint="On a server, run it under Xvfb: xvfb-run -a aiml3d render ...",
+            f"aiml3d {command} draws with OpenGL and needs a display, and there is none",
+            hint=f"On a server, run it under Xvfb: xvfb-run -a aiml3d {command} ...",
         )
 
 
@@ -74,7 +74,7 @@ def turntable_file(
 ) -> Path:
     """A turntable of ``scene`` in the studio shading, written to ``out`` (see
     core/turntable.py for the formats)."""
-    _check_display()
+    _check_display("turntable")
     from PySide6.QtGui import QColor
 
     from aiml3d_desktop.core.turntable import write_animation

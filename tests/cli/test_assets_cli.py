@@ -49,10 +49,11 @@ def test_process_with_the_print_preset_writes_millimetres_and_a_report(tmp_path)
         "80",
     )
     assert done.returncode == 0, done.stderr
-    assert "Ready to print" in done.stdout and f"wrote {out}" in done.stdout
+    assert "Watertight: yes" in done.stdout and f"wrote {out}" in done.stdout
     low, high = mesh.load(out).scene.bounds
     assert high[1] - low[1] == pytest.approx(80, abs=1e-3)  # millimetres in the file
-    assert run("check", out).returncode == 0
+    check = run("check", out)
+    assert "Watertight: yes" in check.stdout and "Manifold solid: yes" in check.stdout
 
 
 def test_process_an_entry_keeps_a_new_version(isolated):
@@ -102,8 +103,8 @@ def test_check_exit_status_and_json():
     assert good.returncode == 0 and good.stdout.startswith("Ready to print")
     assert "Size: 2000.0 x 2000.0 x 2000.0 mm" in good.stdout  # glTF is in metres
     small = run("check", corpus_file("meshes", "featuretype.STL"))
-    assert "Size: 5.0 x 2.5 x 1.4 mm" in small.stdout  # an STL is in millimetres already
-    assert small.returncode == 1 and "thinner than 0.8 mm" in small.stdout
+    assert "Size: 5.0 x 1.4 x 2.5 mm" in small.stdout  # millimetres, and its Z is the height
+    assert small.returncode == 1 and "under 0.8 mm): scale it up" in small.stdout
 
 
 def turntable(*args) -> subprocess.CompletedProcess:
@@ -140,6 +141,12 @@ def test_turntable_webp_and_refusals(tmp_path):
     assert Image.open(out).n_frames == 4
     bad = turntable(corpus_file("meshes", "Duck.glb"), "-o", tmp_path / "duck.avi")
     assert bad.returncode == 1 and "Name it .gif, .webp or .mp4" in bad.stderr
+    huge = turntable(
+        corpus_file("meshes", "Duck.glb"), "-o", tmp_path / "big.gif", "--frames", "720",
+        "--size", "8192x8192",
+    )  # fmt: skip
+    assert huge.returncode == 1 and "more than 2 GB of memory" in huge.stderr
+    assert not (tmp_path / "duck.avi").exists() and not (tmp_path / "big.gif").exists()
 
 
 @pytest.mark.skipif(

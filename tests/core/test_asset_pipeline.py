@@ -209,7 +209,8 @@ def test_the_print_preset_gives_a_sized_watertight_report():
     bunny = mesh.load(corpus_file("meshes", "bunny.ply")).scene
     prepared = pipeline.prepare(bunny, BUILTIN["print"].recipe)
     report = prepared.print_report
-    assert report.ready and report.size_mm[1] == pytest.approx(100, abs=0.01)
+    assert report.watertight and report.manifold and not report.inside_out
+    assert report.size_mm[1] == pytest.approx(100, abs=0.01)
     assert prepared.scene.bounds[0][1] == pytest.approx(0, abs=1e-6)
 
 
@@ -272,9 +273,123 @@ def test_a_hand_edited_version_cannot_reach_outside_its_entry(tmp_path):
             {"id": "v1", "mesh_file": "../../secret", "files": []},
             {"id": "v2", "mesh_file": "model.glb", "files": ["model.glb", "/etc/passwd"]},
             {"id": "v3", "mesh_file": "model.glb", "files": ["model.glb"], "triangles": "many"},
+            {"id": "v4", "mesh_file": "model.glb", "files": "model.glb"},
+            {"id": "v5", "mesh_file": "model.glb", "files": [], "report": 5, "label": None},
+            {"id": "v6", "mesh_file": "model.glb", "files": [], "report": None, "created": 7},
+            "v7",
         ],
     }
     entry = Entry.from_json(data, tmp_path)
-    assert [v.id for v in entry.version_list()] == ["v3"]
+    assert [v.id for v in entry.version_list()] == ["v3", "v5", "v6"]
     assert entry.version("v3").triangles is None
-    assert len(entry.problems) == 3
+    assert entry.version("v5").report == [] and entry.version("v5").label == ""
+    assert len(entry.problems) == 5
+
+
+def test_a_library_with_a_damaged_version_still_opens(tmp_path):
+    library = Library(tmp_path / "lib")
+    entry = library.import_mesh(corpus_file("meshes", "cube.glb"))
+    library.close()
+    data = json.loads((entry.folder / ENTRY_FILE).read_text())
+    data["versions"] = [{"id": "v1", "mesh_file": "m.glb", "files": ["m.glb"], "report": 5}]
+    (entry.folder / ENTRY_FILE).write_text(json.dumps(data))
+    again = Library(tmp_path / "lib")
+    try:
+        again.rebuild()
+        assert [v.report for v in again.get(entry.id).version_list()] == [[]]
+    finally:
+        again.close()
+
+
+# What an attacker's and a 3D artist's review found
+
+
+@pytest.mark.parametrize("fmt", ["stl", "3mf"])
+def test_print_files_stand_on_the_bed_with_z_up(tmp_path, fmt):
+    """Slicers take +Z as up: the scene's height (Y) is the file's Z, and reading the file
+    back stands it up again."""
+    import trimesh
+
+    tall = striped_ball(2)
+    tall = pipeline.transform.transformed(tall, np.diag([0.01, 0.05, 0.02, 1.0]))  # 10x50x20 mm
+    path = writers.write(tall, tmp_path / f"tall.{fmt}")[-1]
+    raw = trimesh.load(path, force="mesh")
+    assert np.allclose(sorted(raw.extents), [10, 20, 50], atol=0.01)
+    assert raw.extents[2] == pytest.approx(50, abs=0.01)
+    back = mesh.load(path).scene
+    assert np.allclose(np.ptp(back.bounds, axis=0), [10, 50, 20], atol=0.01)
+
+
+def test_obj_and_ply_of_a_millimetre_model_are_in_metres(tmp_path):
+    part = mesh.load(corpus_file("meshes", "featuretype.STL")).scene  # millimetres
+    for fmt in ("obj", "ply", "glb"):
+        back = mesh.load(writers.write(part, tmp_path / f"part.{fmt}")[-1]).scene
+        assert np.allclose(
+            np.ptp(back.bounds, axis=0), np.ptp(part.bounds, axis=0) / 1000, rtol=1e-5
+        )
+
+
+def test_material_colours_survive_every_format(tmp_path):
+    from tests.scene_files import glb, sphere
+
+    colours = [[1, 0, 0, 1], [0, 0.5, 1, 1]]
+    parts = [{**sphere(0.3, centre=(i, 0, 0), subdivisions=2), "material": i} for i in range(2)]
+    materials = [{"pbrMetallicRoughness": {"baseColorFactor": c}} for c in colours]
+    source = tmp_path / "two.glb"
+    source.write_bytes(glb(parts, materials=materials))
+    scene = mesh.load(source).scene
+    for fmt in ("glb", "gltf"):
+        back = mesh.load(writers.write(scene, tmp_path / f"out.{fmt}")[-1]).scene
+        found = [back.material(p).base_color for p in back.primitives]
+        assert np.allclose(found, colours, atol=1 / 255)  # kept to a byte per channel
+    for fmt in ("ply", "obj"):  # no materials: the colour goes per vertex
+        back = mesh.load(writers.write(scene, tmp_path / f"out.{fmt}")[-1]).scene
+        found = np.concatenate([p.arrays.colors for p in back.primitives])
+        assert {tuple(np.round(c, 2)) for c in found[:, :3]} == {(1.0, 0.0, 0.0), (0.0, 0.5, 1.0)}
+
+
+def test_obj_levels_keep_their_own_textures(tmp_path):
+    prepared = pipeline.prepare(striped_ball(), Recipe(lods=(2000, 500), bake=512))
+    files = pipeline.save(prepared, tmp_path / "ball.obj", ("obj",))
+    pictures = [f for f in files if f.suffix == ".png"]
+    assert len(pictures) == 2 and len({p.name for p in pictures}) == 2
+    for level, name in enumerate(("ball.obj", "ball_lod1.obj")):
+        back = mesh.load(tmp_path / name).scene
+        expected = prepared.levels[level].textures[0].image[..., :3]
+        assert np.array_equal(back.textures[0].image[..., :3], expected)
+
+
+def test_an_edit_from_another_window_keeps_the_new_versions(library, baked):
+    entry = library.import_mesh(corpus_file("meshes", "cube.glb"))
+    other = Library(library.root)  # another process's view, from before the version
+    try:
+        stale = other.get(entry.id)
+        library.add_version(
+            entry.id, lambda folder: pipeline.save(baked, folder / "m.glb", ("glb",)), "game"
+        )
+        assert stale.versions == []
+        other.update(entry.id, title="Renamed")
+        again = Library(library.root)
+        kept = again.get(entry.id)
+        again.close()
+        assert kept.title == "Renamed" and [v.label for v in kept.version_list()] == ["game"]
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"bake": 512.0}, "Cannot bake a 512.0 px"),
+        ({"decimate": True}, "Cannot decimate"),
+        ({"size": [1e40, "m", "height"]}, "Cannot size"),
+        ({"upright": "yes"}, "A step is neither on nor off"),
+    ],
+)
+def test_a_saved_preset_with_wrong_values_says_why(tmp_path, values, message):
+    path = tmp_path / "presets.json"
+    path.write_text(json.dumps({"mine": values}))
+    presets = Presets(path)
+    with pytest.raises(InputError, match=f"The preset 'mine' cannot be used: {message}"):
+        presets.get("mine")
+    assert set(presets.all()) == {"game", "print", "ar"}

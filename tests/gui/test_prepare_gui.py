@@ -134,7 +134,7 @@ def test_a_file_from_disk_is_saved_as_files(qtbot, window, tmp_path, monkeypatch
         lambda: window.loaded is not None and window.viewer.scene is not None, timeout=10000
     )
     panel, controller = window.assets.panel, window.assets
-    assert panel.apply_button.text() == "Save as…" and not panel.versions.isEnabled()
+    assert panel.apply_button.text() == "Save as…" and not panel.versions_box.isVisible()
     panel.preset.setCurrentIndex(panel.preset.findData("print"))
     target = tmp_path / "bunny.stl"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
@@ -143,7 +143,7 @@ def test_a_file_from_disk_is_saved_as_files(qtbot, window, tmp_path, monkeypatch
     wait_done(qtbot, controller)
     low, high = mesh.load(target).scene.bounds
     assert high[1] - low[1] == pytest.approx(100, abs=0.01)  # millimetres
-    assert "Ready to print" in panel.report.toPlainText() or "Saved" in panel.report.toPlainText()
+    assert panel.report.toPlainText().startswith("Saved:")
 
 
 def test_turntable_export_from_the_window(qtbot, window, tmp_path, monkeypatch):
@@ -163,3 +163,42 @@ def test_turntable_export_from_the_window(qtbot, window, tmp_path, monkeypatch):
     image.seek(3)
     rgb = np.asarray(image.convert("RGB")).astype(int)
     assert ((rgb[..., 0] > 150) & (rgb[..., 1] > 120) & (rgb[..., 2] < 90)).mean() > 0.03
+
+
+def test_a_version_is_exported_in_the_format_asked(qtbot, window, tmp_path, monkeypatch):
+    duck = open_duck(qtbot, window)
+    panel, controller = window.assets.panel, window.assets
+    panel.set_recipe(Recipe(decimate=600, formats=("glb", "usdz")))
+    panel.apply_button.click()
+    wait_done(qtbot, controller)
+    (version,) = window.library.get(duck.id).version_list()
+    panel.versions.setCurrentRow(1)
+    for name in ("duck.usdz", "duck.stl"):
+        target = tmp_path / name
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, t=target, **k: (str(t), ""))
+        panel.export_button.click()
+        qtbot.waitUntil(lambda t=target: t.exists(), timeout=20000)
+    # The USDZ is the version's own file; the STL is converted, in millimetres.
+    assert (tmp_path / "duck.usdz").read_bytes() == (version.folder / "model.usdz").read_bytes()
+    low, high = mesh.load(tmp_path / "duck.stl").scene.bounds
+    glb_low, glb_high = mesh.load(version.mesh_path).scene.bounds
+    assert np.allclose(high - low, (glb_high - glb_low) * 1000, rtol=1e-4)
+
+
+def test_switching_models_drops_the_last_models_preview(qtbot, window):
+    open_duck(qtbot, window)
+    panel, controller = window.assets.panel, window.assets
+    panel.set_recipe(Recipe(decimate=3000, bake=4096))
+    panel.preview_button.click()
+    qtbot.waitUntil(lambda: controller.worker is not None, timeout=5000)
+    robot = entry_named(window, "Robot")
+    window.open_entry(robot)
+    qtbot.waitUntil(lambda: window.entry is not None and window.entry.id == robot.id, timeout=10000)
+    wait_done(qtbot, controller)
+    assert controller.prepared is None and window.viewer.scene is window.loaded.scene
+    panel.set_recipe(Recipe(decimate=500))
+    panel.apply_button.click()
+    wait_done(qtbot, controller)
+    (version,) = window.library.get(robot.id).version_list()
+    assert version.triangles <= 500
+    assert window.library.get(entry_named(window, "Duck").id).versions == []

@@ -75,6 +75,12 @@ def bake(
         roughness=0.6,
         double_sided=not _closed(low.indices),
     )
+    # Cut-outs (leaves, fences) stay cut out: the texture's alpha is the source's.
+    modes = {source.material(p).alpha_mode for p in source.primitives}
+    if "MASK" in modes or "BLEND" in modes:
+        material.alpha_mode = "MASK" if "MASK" in modes else "BLEND"
+        material.alpha_cutoff = min(source.material(p).alpha_cutoff for p in source.primitives)
+        material.double_sided = True
     notes = [n for n in scene.notes if "bake" not in n]  # the advice to bake is taken
     return Scene(
         [Primitive(arrays, 0, "baked")],
@@ -129,6 +135,10 @@ def _unwrap(low: MeshArrays, normals: np.ndarray, size: int):
     if count > 1:
         centres = low.positions[low.indices].mean(axis=1).astype(np.float64)
         _, labels = kmeans2(centres, count, seed=0, minit="++", iter=5)
+    # xatlas works in absolute units (a 3 mm model came back with NaN UVs): a unit size.
+    low_corner, high_corner = low.bounds.astype(np.float64)
+    scale = 1.0 / max(float(np.linalg.norm(high_corner - low_corner)), 1e-30)
+    positions = ((low.positions - low_corner) * scale).astype(np.float32)
     atlas = xatlas.Atlas()
     patches = []
     for label in range(count):
@@ -136,7 +146,7 @@ def _unwrap(low: MeshArrays, normals: np.ndarray, size: int):
         if not len(faces):
             continue
         used, local = np.unique(faces, return_inverse=True)
-        atlas.add_mesh(low.positions[used], local.reshape(-1, 3).astype(np.uint32), normals[used])
+        atlas.add_mesh(positions[used], local.reshape(-1, 3).astype(np.uint32), normals[used])
         patches.append(used)
     pack = xatlas.PackOptions()
     pack.resolution = size

@@ -10,6 +10,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from aiml3d_desktop.core.errors import InputError
 from aiml3d_desktop.core.mesh_arrays import MeshArrays, distinct_rows
 from aiml3d_desktop.core.scene import Primitive, Scene
 
@@ -47,15 +48,20 @@ def clean(
     total_area = sum(_areas(p.arrays).sum() for p in scene.primitives)
     primitives = []
     for primitive in scene.primitives:
-        arrays = _merge(primitive.arrays, report)
-        arrays = drop_degenerate(arrays, report)
+        arrays = drop_degenerate(_merge(primitive.arrays, report), report)
+        if not len(arrays.indices):
+            continue  # nothing but degenerate triangles: the primitive goes
         if floaters > 0:
             arrays = _drop_floaters(arrays, floaters * total_area, report)
         arrays = compact(arrays)
         if hole_edges is None or hole_edges >= 3:
             arrays = fill_holes(arrays, hole_edges, report)
-        if len(arrays.indices):
-            primitives.append(Primitive(arrays, primitive.material, primitive.node))
+        primitives.append(Primitive(arrays, primitive.material, primitive.node))
+    if not primitives:
+        raise InputError(
+            "Nothing is left after cleaning: every triangle has no area",
+            hint="The model is flat or broken; open another one.",
+        )
     return replace(scene, primitives=primitives, notes=list(scene.notes))
 
 
@@ -101,7 +107,9 @@ def welded(arrays: MeshArrays) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _drop_floaters(arrays: MeshArrays, least_area: float, report: Cleaned) -> MeshArrays:
-    """Parts (triangles joined by a shared position) smaller than ``least_area``."""
+    """Parts (triangles joined by a shared position) smaller than ``least_area``, beside a
+    part that is not: floaters are specks around a main body. A primitive of small parts
+    only (a pair of eyes, buttons) is kept whole."""
     faces, first = welded(arrays)
     n = len(first)
     edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]]])
@@ -113,7 +121,7 @@ def _drop_floaters(arrays: MeshArrays, least_area: float, report: Cleaned) -> Me
     area = np.bincount(part, _areas(arrays), count)
     keep_parts = area >= least_area
     if not keep_parts.any():
-        keep_parts[np.argmax(area)] = True  # never drop everything: keep the largest
+        return arrays
     used = np.unique(part)
     report.floaters += int((~keep_parts[used]).sum())
     return replace(arrays, indices=np.ascontiguousarray(arrays.indices[keep_parts[part]]))

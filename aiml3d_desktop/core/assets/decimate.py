@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from aiml3d_desktop.core.assets.clean import welded
 from aiml3d_desktop.core.assets.surface import Surface, vertex_colours
 from aiml3d_desktop.core.errors import InputError
 from aiml3d_desktop.core.mesh_arrays import MeshArrays
@@ -49,8 +50,10 @@ def _decimated(
     arrays = primitive.arrays
     if len(arrays.indices) <= target:
         return arrays, False
+    # Welded first: vertices split at texture or colour seams would come apart as cracks.
+    faces, first = welded(arrays)
     positions, faces = fast_simplification.simplify(
-        arrays.positions, arrays.indices.astype(np.int64), target_count=target
+        np.ascontiguousarray(arrays.positions[first]), faces.astype(np.int64), target_count=target
     )
     positions = np.ascontiguousarray(positions, dtype=np.float32)
     textured = bool(scene.material(primitive).slots())

@@ -36,8 +36,10 @@ class Prepared:
         return self.levels[0]
 
     def lines(self) -> list[str]:
-        """What was done, for a person: counts, timings, bake fidelity, the print report."""
-        out = [
+        """What was done, for a person: the print report first (what a printer's user came
+        for), then counts, cleaning, bake fidelity and timings."""
+        out = self.print_report.lines() if self.print_report else []
+        out += [
             f"{s.triangles:,} triangles, {s.vertices:,} vertices"
             + (f" (level {i})" if len(self.levels) > 1 else "")
             for i, s in enumerate(self.levels)
@@ -50,8 +52,6 @@ class Prepared:
                 f" {self.fidelity.p95:.1f} at the 95th percentile"
             )
         out.append("Times: " + ", ".join(f"{k} {v:.2f} s" for k, v in self.timings.items()))
-        if self.print_report:
-            out += self.print_report.lines()
         return out
 
 

@@ -14,6 +14,15 @@ from aiml3d_desktop.core.writers import FORMATS
 
 TURNS = ("90", "-90", "180")
 MAX_TRIANGLES = 10_000_000
+MAX_METRES = 10_000.0  # the largest real size asked for
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
 
 
 @dataclass(frozen=True)
@@ -47,24 +56,31 @@ class Recipe:
                 )
         if self.size is not None:
             length, unit, along = self.size
-            if unit not in UNITS or along not in DIMENSIONS or not length > 0:
+            sensible = _number(length) and 0 < length * UNITS.get(unit, 1.0) <= MAX_METRES
+            if unit not in UNITS or along not in DIMENSIONS or not sensible:
                 raise InputError(
                     f"Cannot size the model to {length} {unit} ({along})",
-                    hint="Give a length above 0 in mm, cm, m or in, for width, height or depth.",
+                    hint="Give a length above 0 (up to 10 km) in mm, cm, m or in, for width, "
+                    "height or depth.",
                 )
         if self.pivot not in (None, "bottom", "center"):
             raise InputError(f"There is no pivot {self.pivot!r}", hint="Use bottom or center.")
         for budget in self.budgets:
-            if not 4 <= budget <= MAX_TRIANGLES:
+            if not _whole(budget) or not 4 <= budget <= MAX_TRIANGLES:
                 raise InputError(
                     f"Cannot decimate to {budget:,} triangles",
                     hint=f"Ask for 4 to {MAX_TRIANGLES:,}.",
                 )
-        if self.bake is not None and self.bake not in SIZES:
+        if self.bake is not None and (not _whole(self.bake) or self.bake not in SIZES):
             raise InputError(
                 f"Cannot bake a {self.bake} px texture",
                 hint=f"Use one of {', '.join(map(str, SIZES))}.",
             )
+        if not all(
+            isinstance(b, bool)
+            for b in (self.z_up, self.upright, self.clean, self.repair, self.check)
+        ):
+            raise InputError("A step is neither on nor off", hint="Use true or false.")
         unknown = [f for f in self.formats if f not in FORMATS]
         if unknown or not self.formats:
             raise InputError(
@@ -169,12 +185,18 @@ class Presets:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.problems: dict[str, str] = {}  # saved presets that cannot be used, and why
 
     def all(self) -> dict[str, Preset]:
         return {**BUILTIN, **self._saved()}
 
     def get(self, name: str) -> Preset:
         presets = self.all()
+        if name in self.problems:
+            raise InputError(
+                f"The preset {name!r} cannot be used: {self.problems[name]}",
+                hint=f"Save it again from the window, or fix it in {self.path}.",
+            )
         if name not in presets:
             raise InputError(
                 f"There is no preset {name!r}", hint=f"Use one of: {', '.join(presets)}."
@@ -205,11 +227,14 @@ class Presets:
         except (OSError, ValueError):
             return {}
         out = {}
+        self.problems = {}
         for name, values in data.items() if isinstance(data, dict) else ():
             try:
+                if not isinstance(values, dict):
+                    raise InputError("it is not a set of steps")
                 out[str(name)] = Preset(str(name), str(name), Recipe.from_dict(values))
-            except (InputError, AttributeError):
-                continue
+            except InputError as exc:
+                self.problems[str(name)] = exc.message
         return out
 
 

@@ -4,24 +4,14 @@ changed), positions in glTF's metres with +Y up."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from aiml3d_desktop.core.errors import InputError
-from aiml3d_desktop.core.scene import Primitive, Scene
+from aiml3d_desktop.core.scene import Scene, transformed
 
 AXES = {"x": 0, "y": 1, "z": 2}
 DIMENSIONS = {"width": 0, "height": 1, "depth": 2}  # along x, y and z
 UNITS = {"mm": 0.001, "cm": 0.01, "m": 1.0, "in": 0.0254}  # in metres
-
-
-def transformed(scene: Scene, matrix: np.ndarray) -> Scene:
-    """``scene`` moved by the 4x4 ``matrix`` (see MeshArrays.transformed)."""
-    primitives = [
-        Primitive(p.arrays.transformed(matrix), p.material, p.node) for p in scene.primitives
-    ]
-    return replace(scene, primitives=primitives, notes=list(scene.notes))
 
 
 def turn(scene: Scene, axis: str, quarters: int = 1) -> Scene:
@@ -81,6 +71,14 @@ def size_matrix(scene: Scene, length: float, unit: str = "mm", along: str = "hei
     now = float(high[DIMENSIONS[along]] - low[DIMENSIONS[along]])
     if now <= 0:
         raise InputError(f"The model is flat: it has no {along} to scale")
+    factor = length * UNITS[unit] / (now * scene.unit)
+    reach = float(np.abs(np.stack([low, high])).max()) * factor
+    if not np.isfinite(factor) or reach > 1e30:  # float32 positions end at 3.4e38
+        raise InputError(
+            f"Cannot scale the model to {length:g} {unit}",
+            hint="The numbers would be too large to store: move it near the origin, or ask "
+            "for a smaller size.",
+        )
     matrix = np.eye(4)
-    matrix[:3, :3] *= length * UNITS[unit] / (now * scene.unit)
+    matrix[:3, :3] *= factor
     return matrix

@@ -8,6 +8,8 @@ the way it is turned."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from scipy.spatial import ConvexHull
 
@@ -26,8 +28,12 @@ DOWN = np.array([0.0, -1.0, 0.0])
 
 
 def upright(scene: Scene) -> Scene:
-    """``scene`` turned (about its centre) to rest on its most stable face, with +Y up."""
-    normal = resting_face(scene)
+    """``scene`` turned (about its centre) to rest on its most stable face, with +Y up. A
+    flat model (a plane, one triangle) has no side to stand on: it stays as it is."""
+    try:
+        normal = resting_face(scene)
+    except InputError:
+        return replace(scene, notes=[*scene.notes, "Stand upright left it as it was: it is flat."])
     return transformed(scene, _turning(normal, DOWN, scene.bounds.mean(axis=0)))
 
 

@@ -182,7 +182,7 @@ class PreparePanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
 
-        versions = QGroupBox("Versions of this model")
+        versions = self.versions_box = QGroupBox("Versions of this model")
         column = QVBoxLayout(versions)
         column.addWidget(self.versions)
         row = QHBoxLayout()
@@ -370,11 +370,9 @@ class PreparePanel(QWidget):
 
     def set_versions(self, versions: list[Version] | None) -> None:
         self.versions.clear()
-        if versions is None:
-            self.versions.addItem("(only models in the library have versions)")
-            self.versions.setEnabled(False)
-        else:
-            self.versions.setEnabled(True)
+        # Only library entries have versions: for a file from disk the report takes the room.
+        self.versions_box.setVisible(versions is not None)
+        if versions is not None:
             original = QListWidgetItem("Original")
             original.setData(Qt.ItemDataRole.UserRole, None)
             self.versions.addItem(original)
