@@ -51,11 +51,14 @@ def clean(
         arrays = drop_degenerate(_merge(primitive.arrays, report), report)
         if not len(arrays.indices):
             continue  # nothing but degenerate triangles: the primitive goes
+        # Merged on position alone (no UVs), every position is one vertex: welding again
+        # would find nothing (and takes a second on a TripoSR mesh).
+        weld = welded if arrays.uvs is not None or arrays.uvs1 is not None else _as_welded
         if floaters > 0:
-            arrays = _drop_floaters(arrays, floaters * total_area, report)
+            arrays = _drop_floaters(arrays, floaters * total_area, report, weld)
         arrays = compact(arrays)
         if hole_edges is None or hole_edges >= 3:
-            arrays = fill_holes(arrays, hole_edges, report)
+            arrays = fill_holes(arrays, hole_edges, report, weld)
         primitives.append(Primitive(arrays, primitive.material, primitive.node))
     if not primitives:
         raise InputError(
@@ -106,11 +109,17 @@ def welded(arrays: MeshArrays) -> tuple[np.ndarray, np.ndarray]:
     return inverse[arrays.indices], first
 
 
-def _drop_floaters(arrays: MeshArrays, least_area: float, report: Cleaned) -> MeshArrays:
+def _as_welded(arrays: MeshArrays) -> tuple[np.ndarray, np.ndarray]:
+    return arrays.indices, np.arange(len(arrays.positions))
+
+
+def _drop_floaters(
+    arrays: MeshArrays, least_area: float, report: Cleaned, weld=welded
+) -> MeshArrays:
     """Parts (triangles joined by a shared position) smaller than ``least_area``, beside a
     part that is not: floaters are specks around a main body. A primitive of small parts
     only (a pair of eyes, buttons) is kept whole."""
-    faces, first = welded(arrays)
+    faces, first = weld(arrays)
     n = len(first)
     edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]]])
     graph = coo_matrix((np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), (n, n))
@@ -127,11 +136,13 @@ def _drop_floaters(arrays: MeshArrays, least_area: float, report: Cleaned) -> Me
     return replace(arrays, indices=np.ascontiguousarray(arrays.indices[keep_parts[part]]))
 
 
-def fill_holes(arrays: MeshArrays, max_edges: int | None, report: Cleaned) -> MeshArrays:
+def fill_holes(
+    arrays: MeshArrays, max_edges: int | None, report: Cleaned, weld=welded
+) -> MeshArrays:
     """Each hole (a loop of edges used by one triangle) of up to ``max_edges`` edges closed
     by a fan around a new vertex at its centre, with the loop's mean colour and UV, wound
     like its neighbours."""
-    faces, first = welded(arrays)
+    faces, first = weld(arrays)
     loops = [
         first[loop].tolist()
         for loop in boundary_loops(faces)
