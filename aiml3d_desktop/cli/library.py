@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from aiml3d_desktop.cli.output import EXIT_FAILED, EXIT_OK, print_json, warn_all
+from aiml3d_desktop.core.errors import InputError
 
 # core.library_index.SORTS's keys, not imported from there: that would load the library for
 # every command, the hand-over of a file to the running window too (tests/cli checks them).
@@ -43,9 +44,14 @@ def add_parser(sub) -> None:
     show = act.add_parser("show", help="everything known about one entry")
     show.add_argument("id", help="entry id (a unique prefix is enough)")
     show.add_argument("--json", action="store_true", help="print JSON")
-    exp = act.add_parser("export", help="write an entry's mesh as GLB, OBJ, STL or PLY")
+    exp = act.add_parser(
+        "export", help="write an entry's mesh as GLB, glTF, OBJ, STL, PLY, 3MF or USDZ"
+    )
     exp.add_argument("id")
     exp.add_argument("out", type=Path, help="output file; its extension picks the format")
+    exp.add_argument(
+        "--version", type=int, metavar="N", help="a version of it (1 is the first; see show)"
+    )
     rm = act.add_parser("delete", help="move entries to the trash (restorable for 30 days)")
     rm.add_argument("ids", nargs="+", metavar="ID")
     rs = act.add_parser("restore", help="bring deleted entries back from the trash")
@@ -110,7 +116,12 @@ def _show(lib, args) -> int:
     if args.json:
         print_json(entry)
     for key, value in [] if args.json else entry.items():
-        if value not in (None, "", [], {}):
+        if key == "versions":
+            for number, version in enumerate(value, 1):
+                count = f"{version['triangles']:,} triangles, " if version["triangles"] else ""
+                print(f"{'version ' + str(number):<14} {version['label']}: {count}"
+                      f"{', '.join(version['files'])} ({version['created'][:16]})")  # fmt: skip
+        elif value not in (None, "", [], {}):
             print(f"{key:<14} {value}")
     return EXIT_OK
 
@@ -118,7 +129,17 @@ def _show(lib, args) -> int:
 def _export(lib, args) -> int:
     from aiml3d_desktop.core import mesh
 
-    out = mesh.export(mesh.load(lib.get(args.id).mesh_path), args.out)
+    entry = lib.get(args.id)
+    path = entry.mesh_path
+    if args.version is not None:
+        versions = entry.version_list()
+        if not 1 <= args.version <= len(versions):
+            raise InputError(
+                f"{entry.title} has no version {args.version}",
+                hint=f"It has {len(versions)}: `aiml3d library show {entry.id}` lists them.",
+            )
+        path = versions[args.version - 1].mesh_path
+    out = mesh.export(mesh.load(path), args.out)
     print(f"wrote {out}")
     return EXIT_OK
 

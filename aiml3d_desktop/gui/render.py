@@ -4,14 +4,20 @@ run it under xvfb-run)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from aiml3d_desktop.core.errors import InputError
 from aiml3d_desktop.core.scene import Scene
+
+if TYPE_CHECKING:
+    from aiml3d_desktop.gui.widgets.offscreen import OffscreenRenderer
 
 
 def render_file(
@@ -25,42 +31,16 @@ def render_file(
     up_axis: str = "y",
 ) -> Path:
     """Draw ``scene`` and write it to ``out`` (PNG), whole or not at all."""
-    _check_display("render")
     from PySide6.QtGui import QColor
 
     from aiml3d_desktop.core.fileio import atomic_path
-    from aiml3d_desktop.gui import qt_setup
-    from aiml3d_desktop.gui.widgets.offscreen import OffscreenRenderer
 
-    qt_setup.create_app()
-    scene.prepare()
-    scene.smooth_normals()
-    renderer = OffscreenRenderer()
-    try:
-        renderer.viewer.set_shading(mode)
-        renderer.viewer.set_grid_visible(grid)
-        renderer.viewer.set_axes_visible(grid)
-        renderer.viewer.set_shadow_visible(True)
+    with _renderer("render", scene, mode, grid) as renderer:
         (image,) = renderer.render(scene, (view,), size, up_axis, QColor(*background))
-    finally:
-        renderer.close()
     with atomic_path(out) as tmp:
         if not image.save(str(tmp), "PNG"):  # type: ignore[call-overload]  # PySide6's stubs
             raise InputError(f"Could not write {out}", hint="Check the folder and free space.")
     return out
-
-
-def _check_display(command: str) -> None:
-    """Qt aborts the process when it finds no display: say so first, in words."""
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY")
-        or os.environ.get("WAYLAND_DISPLAY")
-        or os.environ.get("QT_QPA_PLATFORM", "").startswith(("xcb", "wayland", "eglfs"))
-    ):
-        raise InputError(
-            f"aiml3d {command} draws with OpenGL and needs a display, and there is none",
-            hint=f"On a server, run it under Xvfb: xvfb-run -a aiml3d {command} ...",
-        )
 
 
 def turntable_file(
@@ -74,10 +54,19 @@ def turntable_file(
 ) -> Path:
     """A turntable of ``scene`` in the studio shading, written to ``out`` (see
     core/turntable.py for the formats)."""
-    _check_display("turntable")
     from PySide6.QtGui import QColor
 
     from aiml3d_desktop.core.turntable import write_animation
+
+    with _renderer("turntable", scene, "studio", grid=False) as renderer:
+        images = renderer.turntable(scene, frames, size, up_axis, QColor(*background))
+    return write_animation([rgb_array(image) for image in images], out, fps)
+
+
+@contextlib.contextmanager
+def _renderer(command: str, scene: Scene, mode: str, grid: bool) -> Iterator[OffscreenRenderer]:
+    """An off-screen viewer for ``command``, ready to draw ``scene``; closed afterwards."""
+    _check_display(command)
     from aiml3d_desktop.gui import qt_setup
     from aiml3d_desktop.gui.widgets.offscreen import OffscreenRenderer
 
@@ -86,11 +75,26 @@ def turntable_file(
     scene.smooth_normals()
     renderer = OffscreenRenderer()
     try:
+        renderer.viewer.set_shading(mode)
+        renderer.viewer.set_grid_visible(grid)
+        renderer.viewer.set_axes_visible(grid)
         renderer.viewer.set_shadow_visible(True)
-        images = renderer.turntable(scene, frames, size, up_axis, QColor(*background))
+        yield renderer
     finally:
         renderer.close()
-    return write_animation([rgb_array(image) for image in images], out, fps)
+
+
+def _check_display(command: str) -> None:
+    """Qt aborts the process when it finds no display: say so first, in words."""
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+        or os.environ.get("QT_QPA_PLATFORM", "").startswith(("xcb", "wayland", "eglfs"))
+    ):
+        raise InputError(
+            f"aiml3d {command} draws with OpenGL and needs a display, and there is none",
+            hint=f"On a server, run it under Xvfb: xvfb-run -a aiml3d {command} ...",
+        )
 
 
 def rgb_array(image) -> np.ndarray:

@@ -68,6 +68,14 @@ def test_process_an_entry_keeps_a_new_version(isolated):
     library.close()
     assert version.label == "ar" and version.files == ["model.glb", "model.usdz"]
     assert mesh.load(version.mesh_path).scene.triangles <= 800
+    # Listed by `library show`, exported by `library export --version`.
+    shown = run("library", "show", entry.id)
+    assert "version 1      ar: " in shown.stdout and "model.glb, model.usdz" in shown.stdout
+    out = isolated / "v1.stl"
+    assert run("library", "export", entry.id, out, "--version", "1").returncode == 0
+    assert mesh.load(out).scene.triangles == mesh.load(version.mesh_path).scene.triangles
+    missing = run("library", "export", entry.id, out, "--version", "2")
+    assert missing.returncode == 1 and "has no version 2" in one_error_line(missing)
 
 
 def test_process_says_what_is_wrong_before_working(tmp_path):
