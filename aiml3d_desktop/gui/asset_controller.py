@@ -332,7 +332,9 @@ class AssetController(QObject):
             self.status.emit(f"Drawing the turntable… {len(pictures)} of {frames}")
             if len(pictures) == frames:
                 timer.stop()
-                renderer.viewer.show_scene(None)
+                timer.timeout.disconnect()  # no cycle of timer and closure left to collect
+                timer.deleteLater()
+                renderer.finish_turntable()
                 renderer.close()
                 self._turntable = None
                 self.runner.start(
