@@ -49,7 +49,8 @@ class PreparePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._presets: dict[str, Preset] = {}
-        self._setting = False
+        self._setting = False  # the controls are being set from a recipe, not by hand
+        self._busy = self._has_target = False
         self.target = QLabel("Open or generate a model first.")
         self.target.setWordWrap(True)
         self.preset = QComboBox()
@@ -346,11 +347,11 @@ class PreparePanel(QWidget):
             self.target.setText(f"<b>{title}</b><br>Apply: {where}.")
         self.apply_button.setText("Keep as version" if in_library else "Save as…")
         self._has_target = title is not None
-        self.set_busy(self._busy if hasattr(self, "_busy") else False)
+        self.set_busy(self._busy)
 
     def set_busy(self, busy: bool) -> None:
         self._busy = busy
-        ready = getattr(self, "_has_target", False) and not busy
+        ready = self._has_target and not busy
         for widget in (self.preview_button, self.apply_button, self.original_button):
             widget.setEnabled(ready)
         self.cancel_button.setEnabled(busy)
