@@ -165,7 +165,7 @@ class AssetController(QObject):
             self.window, "Save the prepared asset", str(suggested), f"{first.upper()} (*.{first})"
         )
         if path:
-            self.runner.start(
+            self._start(
                 tasks.save_prepared, self.prepared, path, recipe.formats, succeeded=self._saved
             )
 

@@ -139,8 +139,9 @@ def test_a_file_from_disk_is_saved_as_files(qtbot, window, tmp_path, monkeypatch
     target = tmp_path / "bunny.stl"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     panel.apply_button.click()  # previews first, then asks where
-    qtbot.waitUntil(lambda: target.exists() and (tmp_path / "bunny.3mf").exists(), timeout=60000)
+    qtbot.waitUntil(lambda: panel.report.toPlainText().startswith("Saved:"), timeout=60000)
     wait_done(qtbot, controller)
+    assert target.exists() and (tmp_path / "bunny.3mf").exists()
     low, high = mesh.load(target).scene.bounds
     assert high[1] - low[1] == pytest.approx(100, abs=0.01)  # millimetres
     assert panel.report.toPlainText().startswith("Saved:")
