@@ -48,12 +48,6 @@ class OffscreenRenderer:
         background: QColor | None = None,
     ) -> list[QImage]:
         """One picture of ``scene`` per view, ``size`` pixels square or (width, height)."""
-        from aiml3d_desktop.gui.widgets.viewer import no_collection
-
-        with no_collection():  # GL work outside paintGL too: see viewer.no_collection
-            return self._render(scene, views, size, up_axis, background)
-
-    def _render(self, scene, views, size, up_axis, background) -> list[QImage]:
         viewer = self.viewer
         width, height = (size, size) if isinstance(size, int) else size
         viewer.setMinimumSize(1, 1)
@@ -96,12 +90,8 @@ class OffscreenRenderer:
         """Ready to draw a turn from the front round to the left, at one distance that fits
         the model from every side (no pumping); then turntable_frame() per picture, and
         finish_turntable()."""
-        from aiml3d_desktop.gui.widgets.viewer import VIEWS, no_collection
+        from aiml3d_desktop.gui.widgets.viewer import VIEWS
 
-        with no_collection():
-            self._start_turntable(scene, size, up_axis, background, elevation, VIEWS)
-
-    def _start_turntable(self, scene, size, up_axis, background, elevation, VIEWS) -> None:  # noqa: N803
         viewer = self.viewer
         viewer.setMinimumSize(1, 1)
         viewer.resize(*size)
@@ -120,27 +110,15 @@ class OffscreenRenderer:
     def turntable_frame(self, turned: float) -> QImage:
         """The picture ``turned`` of the way round (0 to 1)."""
         self.viewer.opts["azimuth"] = self._start + 360.0 * turned
-        from aiml3d_desktop.gui.widgets.viewer import no_collection
-
         self.viewer.opts["distance"] = self._distance
         self.viewer.update()
-        with no_collection():
-            return self.viewer.grabFramebuffer()
+        return self.viewer.grabFramebuffer()
 
     def finish_turntable(self) -> None:
-        from aiml3d_desktop.gui.widgets.viewer import no_collection
-
-        with no_collection():
-            self.viewer.show_scene(None)
+        self.viewer.show_scene(None)
 
     def close(self) -> None:
-        from aiml3d_desktop.gui.widgets.viewer import no_collection
-
-        with no_collection():
-            if self.viewer.isValid():  # it has drawn, so it has a context
-                self.viewer.makeCurrent()
-                self.viewer.release_gl()
-                self.viewer.doneCurrent()
+        self.viewer.release_gl()
         self.viewer.close()
         self.viewer.deleteLater()
 

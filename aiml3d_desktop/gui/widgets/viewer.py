@@ -21,6 +21,7 @@ from OpenGL import GL
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
+    QImage,
     QMatrix4x4,
     QOffscreenSurface,
     QOpenGLContext,
@@ -123,11 +124,22 @@ class Viewer(gl.GLViewWidget):
             self._paint_triad()
 
     def release_gl(self) -> None:
-        """Free what the view holds on the GPU (its context current), before it goes."""
-        self.item.release_gl()
-        self.floor.release_gl()
-        if self._fxaa is not None:
-            self._fxaa.release()
+        """Free what the view holds on the GPU, before it goes (nothing if it never drew)."""
+        if not self.isValid():
+            return
+        with no_collection():  # its context current throughout
+            self.makeCurrent()
+            self.item.release_gl()
+            self.floor.release_gl()
+            if self._fxaa is not None:
+                self._fxaa.release()
+            self.doneCurrent()
+
+    def grabFramebuffer(self) -> QImage:  # noqa: N802 - Qt's name
+        """Qt's grab, which calls back into Python (resize, paint) between its own GL calls:
+        no collection anywhere in it, for the reason paintGL has none."""
+        with no_collection():
+            return super().grabFramebuffer()
 
     def _paint_triad(self) -> None:
         """The model's axes, small, in the lower left corner: which way is which, whatever
