@@ -105,6 +105,9 @@ class FakeAimlApi:
         self.oversize_bytes = 3 * 2**20
         self.slow_seconds = 5.0
         self.faults: deque[str] = deque()
+        self.unavailable: set[str] = set()  # models the account "cannot use" (a 404)
+        self.model_seconds: dict[str, float] = {}  # how long each model takes to answer
+        self.parts_glb: bytes = make_parts().export(file_type="glb")
         self.records: list[Record] = []
         self.sent: list[int] = []  # bytes of each huge answer written before the client left
         self.closing = threading.Event()
@@ -273,7 +276,12 @@ class _ApiHandler(_Handler):
         if fault in ("huge", "huge-500"):
             fake.faults.appendleft(fault)  # every retry gets the same
             return self.huge(200 if fault == "huge" else 500)
-        if isinstance(body, dict) and body.get("model") not in (None, "triposr"):
+        model = body.get("model") if isinstance(body, dict) else None
+        if model in fake.unavailable:
+            return self.error(404, f"Model {model} is not available for your account")
+        if model in OTHER_MODELS:
+            return self.other_model(body, fault)
+        if isinstance(body, dict) and model not in (None, "triposr"):
             return self.text_to_image(body, fault)
         problems = _validate(body)
         if problems:
@@ -336,6 +344,78 @@ class _ApiHandler(_Handler):
                 "remeshing_dir": None,
                 "requestId": self.rid,
                 "meta": {"usage": {"credits_used": 182000}},
+            },
+        )
+
+    def other_model(self, body: dict, fault: str) -> None:
+        """magic/image-to-3d, meshy-6 and hunyuan-part: checked against their documented
+        schemas, answered in their documented shapes after ``model_seconds``."""
+        fake, model = self.fake, body["model"]
+        problems = _validate_other(body)
+        if problems:
+            return self.error(400, "Body validation error!", details=problems)
+        if fault == "bad-shape":
+            return self.send_json(200, {"requestId": self.rid, "status": "done"})
+        fake.closing.wait(fake.model_seconds.get(model, 0.0))
+        files = f"{fake.cdn_url}/files/{fault if fault.startswith('cdn-') else 'ok'}"
+
+        def link(name: str, size: int | None = None) -> dict:
+            url = f"{files}/{uuid.uuid4().hex[:8]}/{name}"
+            return {
+                "url": url,
+                "content_type": "application/octet-stream",
+                "file_name": name,
+                "file_size": size,
+            }
+
+        if model == "magic/image-to-3d":
+            return self.send_json(
+                200,
+                {
+                    "model_mesh": link("model.glb", len(fake.glb)),
+                    "requestId": self.rid,
+                    "meta": {"usage": {"credits_used": 210000}},
+                    "future_field": {"kept": True},
+                },
+            )
+        if model == "tencent/hunyuan-part":
+            masks = {f"mask_{n}_mesh": link(f"mask_{n}.glb") for n in (1, 2, 3)}
+            return self.send_json(
+                200,
+                {
+                    "segmented_mesh": link("segmented.glb", len(fake.parts_glb)),
+                    **masks,
+                    "best_mask_index": 2,
+                    "iou_scores": [0.71, 0.93, 0.55],
+                    "seed": body.get("seed", 42),
+                    "requestId": self.rid,
+                    "meta": {"usage": {"credits_used": 50000}},
+                },
+            )
+        names = {
+            "fbx": "model.fbx",
+            "obj": "model.obj",
+            "usdz": "model.usdz",
+            "stl": "model.stl",
+            "blend": "model.blend",
+        }
+        urls = {k: link(v) for k, v in names.items()}
+        if fault == "meshy-hostile":
+            urls["fbx"] = {**link("page.fbx"), "url": f"{fake.cdn_url}/files/wrong-type/x/m.fbx"}
+            urls["usdz"] = {**link("big.usdz"), "url": f"{fake.cdn_url}/files/oversize/x/b.usdz"}
+            urls["stl"] = {**link("model.stl"), "file_name": "../../../evil.stl"}
+            urls["blend"] = "file:///etc/passwd"
+        texture = {m: link(f"{m}.png") for m in ("base_color", "metallic", "roughness", "normal")}
+        self.send_json(
+            200,
+            {
+                "model_glb": link("model.glb", len(fake.glb)),
+                "model_urls": {"glb": link("model.glb"), **urls},
+                "texture_urls": [texture],
+                "thumbnail": link("preview.png"),
+                "seed": 1234,
+                "requestId": self.rid,
+                "meta": {"usage": {"usd_spent": 0.4}, "metrics": {"duration_ms": 61000}},
             },
         )
 
@@ -405,6 +485,95 @@ def _validate(body: object) -> list[str]:
     return problems
 
 
+OTHER_MODELS = (
+    "magic/image-to-3d",
+    "meshy/meshy-6-image-to-3d",
+    "meshy/v6/image-to-3d",
+    "tencent/hunyuan-part",
+)
+_URL = ("http://", "https://")
+_DATA_OR_URL = (*_URL, "data:image/")
+
+
+def _validate_other(body: dict) -> list[str]:
+    """The documented bodies of the other 3D models, checked as the service would."""
+    model = body["model"]
+    problems: list[str] = []
+
+    def need(key, ok, says):
+        if key in body and not ok(body[key]):
+            problems.append(f"{key} {says}")
+
+    def number(low, high, whole=False):
+        kinds = int if whole else (int, float)
+        return lambda v: isinstance(v, kinds) and not isinstance(v, bool) and low <= v <= high
+
+    boolean = lambda v: isinstance(v, bool)  # noqa: E731
+    link = lambda starts: lambda v: isinstance(v, str) and v.startswith(starts)  # noqa: E731
+    if model == "magic/image-to-3d":
+        keys = {"model", "front_image_url", "left_image_url", "back_image_url", "right_image_url"}
+        if "front_image_url" not in body:
+            problems.append("front_image_url is required")
+        for key in keys - {"model"}:
+            need(key, link(_DATA_OR_URL), "must be a URL or a Base64 data URI")
+    elif model == "tencent/hunyuan-part":
+        keys = {"model", "mesh_url", "point_num", "use_normal", "noise_std", "seed"}
+        keys |= {f"point_prompt_{a}" for a in "xyz"}
+        if "mesh_url" not in body:
+            problems.append("mesh_url is required")
+        need("mesh_url", link(_URL), "must be a URL")
+        for axis in "xyz":
+            need(f"point_prompt_{axis}", number(-1, 1), "must be between -1 and 1")
+        need("point_num", number(1, 10**7, True), "must be a positive integer")
+        need("use_normal", boolean, "must be a boolean")
+        need("noise_std", number(0, 10), "must be a non-negative number")
+        need("seed", number(1, 2**63, True), "must be an integer >= 1")
+    else:
+        keys = {"model", "image_url", "model_type", "topology", "target_polycount"}
+        keys |= {"symmetry_mode", "should_remesh", "should_texture", "enable_pbr"}
+        keys |= {"pose_mode", "texture_prompt"}
+        if "image_url" not in body:
+            problems.append("image_url is required")
+        need("image_url", link(_DATA_OR_URL), "must be a URL or a Base64 data URI")
+        choices = {
+            "model_type": ("standard", "lowpoly", "smart-topology"),
+            "topology": ("triangle", "quad"),
+            "symmetry_mode": ("off", "auto", "on"),
+            "pose_mode": ("a-pose", "t-pose", ""),
+        }
+        for key, allowed in choices.items():
+            need(key, lambda v, allowed=allowed: v in allowed, f"must be one of {allowed}")
+        need("target_polycount", number(100, 300000, True), "must be 100 to 300000")
+        for key in ("should_remesh", "should_texture", "enable_pbr"):
+            need(key, boolean, "must be a boolean")
+        need("texture_prompt", lambda v: isinstance(v, str) and len(v) <= 600, "too long")
+    problems += [f"property {k} should not exist" for k in body if k not in keys]
+    return problems
+
+
+def make_parts() -> trimesh.Trimesh:
+    """A segmented mesh as hunyuan-part returns it: one mesh, each part in its own colour
+    (three boxes side by side)."""
+    boxes = []
+    for number, colour in enumerate([(230, 60, 60), (60, 200, 80), (70, 90, 230)]):
+        box = trimesh.creation.box((0.5, 0.5, 0.5))
+        box.apply_translation((number * 0.6 - 0.6, 0, 0))
+        box.visual = trimesh.visual.ColorVisuals(
+            box, vertex_colors=np.tile([*colour, 255], (len(box.vertices), 1))
+        )
+        boxes.append(box)
+    return trimesh.util.concatenate(boxes)
+
+
+# What the CDN serves for the other models' files, by extension.
+_FILES = {
+    "fbx": b"Kaydara FBX Binary  \x00\x1a\x00" + bytes(200),
+    "usdz": b"PK\x03\x04" + bytes(200),
+    "stl": b"solid fake\nendsolid fake\n",
+    "blend": b"BLENDER-v300" + bytes(200),
+}
+
+
 class _CdnHandler(_Handler):
     server_name = "cdn"
 
@@ -431,6 +600,12 @@ class _CdnHandler(_Handler):
             self.end_headers()
             return self._trickle(fake.glb, 1, 1.0)
         data = fake.glb if name.endswith(".glb") else fake.obj
+        if name.startswith(("segmented", "mask_")):
+            data = fake.parts_glb
+        ext = name.rsplit(".", 1)[-1]
+        if ext == "png":
+            data = fake.photo
+        data = _FILES.get(ext, data)
         octet = "application/octet-stream"
         if variant in ("ok", "hostile-name"):
             return self.send_bytes(200, data, octet)

@@ -12,6 +12,7 @@ from aiml3d_desktop import APP_NAME, __version__
 from aiml3d_desktop.cli import assets as cli_assets
 from aiml3d_desktop.cli import generate as cli_generate
 from aiml3d_desktop.cli import library as cli_library
+from aiml3d_desktop.cli import models as cli_models
 from aiml3d_desktop.cli import render as cli_render
 from aiml3d_desktop.cli.output import (
     EPILOG,
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_library.add_parser(sub)
     cli_render.add_parser(sub)
     cli_assets.add_parsers(sub)
+    cli_models.add_parsers(sub)
     return parser
 
 
@@ -202,4 +204,6 @@ COMMANDS = {
     "process": cli_assets.cmd_process,
     "check": cli_assets.cmd_check,
     "turntable": cli_assets.cmd_turntable,
+    "models": cli_models.cmd_models,
+    "parts": cli_models.cmd_parts,
 }

@@ -27,7 +27,7 @@ from aiml3d_desktop.core.stages import LABELS, Stage
 if TYPE_CHECKING:  # the rest of core is imported where it is used: see run()
     from aiml3d_desktop.core import batch, jobs
     from aiml3d_desktop.core.cancel import CancelToken
-    from aiml3d_desktop.core.params import TriposrParams
+    from aiml3d_desktop.core.models import ModelParams
     from aiml3d_desktop.core.settings import Settings
 
 
@@ -36,8 +36,8 @@ def add_parser(sub) -> None:
         "generate",
         help="make 3D models from pictures through the AIML API",
         description="Send each picture (a PNG/JPEG/WEBP file, a folder of them, or an http(s) "
-        "link) to TripoSR through the batch queue, and keep each mesh with what the API "
-        "reported. A failed item does not stop the others.",
+        "link) to TripoSR (or the --model chosen) through the batch queue, and keep each "
+        "mesh with what the API reported. A failed item does not stop the others.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -91,6 +91,27 @@ def add_parser(sub) -> None:
         choices=("aiml", "local"),
         help="aiml: TripoSR through the AIML API (the default); local: a quick relief preview "
         "made on this computer, with no key and no network (not TripoSR)",
+    )
+    gen.add_argument(
+        "--model",
+        metavar="ID",
+        help="the 3D model (default triposr); `aiml3d models` lists them and their parameters",
+    )
+    gen.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a parameter of the model, checked against its documented type and range "
+        "(repeatable), e.g. --param target_polycount=5000",
+    )
+    gen.add_argument(
+        "--view",
+        action="append",
+        default=[],
+        metavar="SIDE=PATH",
+        help="a multi-view model's other views of the one picture given (its front): "
+        "left=, back= or right= a file or link (repeatable)",
     )
     gen.add_argument("--format", choices=("glb", "obj"), help="mesh format (default glb)")
     gen.add_argument(
@@ -154,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
         error(problem)
         return EXIT_USAGE
     params = _params(args, conf)
+    views = _views(args, params)
     options = _options(args, conf)
     out_dir = args.output_dir or (conf.output_path if args.no_library else None)
     if out_dir is not None:
@@ -164,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
         fileio.sweep_partials(Path(out_dir))  # what a killed earlier run left there
     lib = None if args.no_library else Library(conf.library_path)
     warn_all(lib.warnings if lib else [])
-    queue, folders = _queue(args, conf, params, options)
+    queue, folders = _queue(args, conf, params, options, views)
     if folders and not queue.count(batch.WAITING):
         error(f"no pictures (PNG, JPEG, WEBP) in {', '.join(folders)}")
         return EXIT_FAILED
@@ -196,20 +218,64 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _params(args: argparse.Namespace, conf: Settings) -> TriposrParams:
-    """TripoSR's parameters: the flags, else the saved defaults; checked."""
+def _params(args: argparse.Namespace, conf: Settings) -> ModelParams:
+    """The model's parameters: for TripoSR its flags, else the saved defaults; then each
+    --param; all checked against the registry before anything is sent."""
+    from aiml3d_desktop.core import models
+    from aiml3d_desktop.core.errors import InputError
     from aiml3d_desktop.core.params import TriposrParams
 
-    defaults = conf.params
-    params = TriposrParams(
-        output_format=args.format or defaults.output_format,
-        do_remove_background=False if args.no_remove_bg else defaults.do_remove_background,
-        foreground_ratio=_pick(args.foreground_ratio, defaults.foreground_ratio),
-        mc_resolution=_pick(args.mc_resolution, defaults.mc_resolution),
-    ).validate()
+    model = models.get(args.model or models.TRIPOSR.id)
+    if model.takes == models.MESH:
+        raise InputError(f"{model.id} splits a mesh: use `aiml3d parts SOURCE`")
+    values: dict = {}
+    triposr_flags = [args.format, args.no_remove_bg or None, args.foreground_ratio]
+    if model is models.TRIPOSR:
+        defaults = conf.params
+        values = TriposrParams(
+            output_format=args.format or defaults.output_format,
+            do_remove_background=False if args.no_remove_bg else defaults.do_remove_background,
+            foreground_ratio=_pick(args.foreground_ratio, defaults.foreground_ratio),
+            mc_resolution=_pick(args.mc_resolution, defaults.mc_resolution),
+        ).as_dict()
+    elif any(flag is not None for flag in [*triposr_flags, args.mc_resolution]):
+        raise InputError(
+            f"--format, --no-remove-bg, --foreground-ratio and --mc-resolution are TripoSR's; "
+            f"give {model.title}'s parameters with --param KEY=VALUE"
+        )
+    for given in args.param:
+        name, sep, text = given.partition("=")
+        if not sep:
+            raise InputError(f"--param {given!r} is not KEY=VALUE")
+        values[name.strip()] = model.param(name.strip()).parse(text)
+    params = models.ModelParams(model.id, values).validate()
     for warning in params.warnings:
         print(f"aiml3d: note: {warning}", file=sys.stderr)
     return params
+
+
+def _views(args: argparse.Namespace, params: ModelParams) -> dict[str, str]:
+    """--view SIDE=PATH: the other views of a multi-view model's one front picture."""
+    from aiml3d_desktop.core import models
+    from aiml3d_desktop.core.errors import InputError
+
+    if not args.view:
+        return {}
+    if params.spec.takes != models.VIEWS:
+        multi = [m.id for m in models.MODELS.values() if m.takes == models.VIEWS]
+        raise InputError(f"{params.model} takes one picture; --view is for {', '.join(multi)}")
+    if len(args.inputs) != 1 or args.prompt:
+        raise InputError("--view goes with exactly one picture, the front view")
+    views: dict[str, str] = {}
+    for given in args.view:
+        side, sep, where = given.partition("=")
+        side = side.strip().lower()
+        if not sep or side not in models.VIEW_NAMES[1:] or not where:
+            raise InputError(f"--view {given!r} is not left=, back= or right= a picture")
+        if side in views:
+            raise InputError(f"the {side} view is given twice")
+        views[side] = where
+    return views
 
 
 def _options(args: argparse.Namespace, conf: Settings) -> jobs.JobOptions:
@@ -229,7 +295,11 @@ def _options(args: argparse.Namespace, conf: Settings) -> jobs.JobOptions:
 
 
 def _queue(
-    args: argparse.Namespace, conf: Settings, params: TriposrParams, options: jobs.JobOptions
+    args: argparse.Namespace,
+    conf: Settings,
+    params: ModelParams,
+    options: jobs.JobOptions,
+    views: dict[str, str],
 ) -> tuple[batch.BatchQueue, list[str]]:
     """The window's queue, in memory: a command's batch is its arguments, run again to
     resume. Returns it and the folders that were searched."""
@@ -238,6 +308,8 @@ def _queue(
     queue = batch.BatchQueue()
     queued: dict = {
         "params": params.as_dict(),
+        "model": params.model,
+        "views": views,
         "backend": options.backend,
         "prepare": options.prepare,
         "max_side": options.max_side,
@@ -282,12 +354,14 @@ class _Maker:
             where = f"{entry.mesh_path} (library entry {entry.id})"
         stats = result.loaded.stats
         with self.lock:
-            for note in result.image.notes:
+            notes = result.generation.details.get("output_notes") or []
+            for note in [*result.image.notes, *notes]:
                 print(f"aiml3d: note: {name}: {note}", file=sys.stderr)
             seconds = result.generation.elapsed_s
+            more = f", {len(result.outputs)} more files" if result.outputs else ""
             print(
                 f"{name} -> {where}  ({stats.triangles:,} triangles, "
-                f"{mib(stats.file_size)}, {seconds:.1f} s)",
+                f"{mib(stats.file_size)}, {seconds:.1f} s{more})",
                 flush=True,
             )
         return (entry.id if entry else None), str(where)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from aiml3d_desktop.cli.output import EXIT_FAILED, EXIT_OK, print_json, warn_all
+from aiml3d_desktop.cli.output import EXIT_FAILED, EXIT_OK, mib, print_json, warn_all
 from aiml3d_desktop.core.errors import InputError
 
 # core.library_index.SORTS's keys, not imported from there: that would load the library for
@@ -52,6 +54,13 @@ def add_parser(sub) -> None:
     exp.add_argument(
         "--version", type=int, metavar="N", help="a version of it (1 is the first; see show)"
     )
+    exp.add_argument(
+        "--file",
+        metavar="NAME",
+        help='copy one of the files the model came with as it is (fbx, usdz, "texture '
+        "base_color 1\", thumbnail... or a version's file name; see show)",
+    )
+    exp.add_argument("--part", type=int, metavar="N", help="only part N (1 is the first)")
     rm = act.add_parser("delete", help="move entries to the trash (restorable for 30 days)")
     rm.add_argument("ids", nargs="+", metavar="ID")
     rs = act.add_parser("restore", help="bring deleted entries back from the trash")
@@ -121,6 +130,9 @@ def _show(lib, args) -> int:
                 count = f"{version['triangles']:,} triangles, " if version["triangles"] else ""
                 print(f"{'version ' + str(number):<14} {version['label']}: {count}"
                       f"{', '.join(version['files'])} ({version['created'][:16]})")  # fmt: skip
+        elif key == "outputs":
+            for out in value:
+                print(f"{'file ' + out['role']:<22} {out['file']} ({mib(out['size'])})")
         elif value not in (None, "", [], {}):
             print(f"{key:<14} {value}")
     return EXIT_OK
@@ -130,7 +142,7 @@ def _export(lib, args) -> int:
     from aiml3d_desktop.core import mesh
 
     entry = lib.get(args.id)
-    path = entry.mesh_path
+    path, version = entry.mesh_path, None
     if args.version is not None:
         versions = entry.version_list()
         if not 1 <= args.version <= len(versions):
@@ -138,9 +150,44 @@ def _export(lib, args) -> int:
                 f"{entry.title} has no version {args.version}",
                 hint=f"It has {len(versions)}: `aiml3d library show {entry.id}` lists them.",
             )
-        path = versions[args.version - 1].mesh_path
-    out = mesh.export(mesh.load(path), args.out)
+        version = versions[args.version - 1]
+        path = version.mesh_path
+    if args.file is not None:
+        return _export_file(entry, version if args.version else None, args)
+    loaded = mesh.load(path)
+    if args.part is not None:
+        shapes = loaded.scene.primitives
+        if not 1 <= args.part <= len(shapes):
+            raise InputError(f"{path.name} has {len(shapes)} parts, not {args.part}")
+        loaded.scene = replace(loaded.scene, primitives=[shapes[args.part - 1]])
+    out = mesh.export(loaded, args.out)
     print(f"wrote {out}")
+    return EXIT_OK
+
+
+def _export_file(entry, version, args) -> int:
+    """One of the files a model came with (Meshy's FBX...) or a version holds, copied."""
+    from aiml3d_desktop.core.fileio import atomic_path
+
+    try:
+        if version is not None:
+            if args.file not in version.files:
+                raise KeyError(args.file)
+            path = version.folder / args.file
+        else:
+            path = entry.output(args.file)
+    except KeyError:
+        kept = list(version.files) if version else [o["role"] for o in entry.outputs]
+        raise InputError(
+            f"{entry.title} has no file {args.file!r}",
+            hint=f"It has: {', '.join(kept) or 'none'}.",
+        ) from None
+    try:
+        with atomic_path(args.out) as tmp:
+            shutil.copyfile(path, tmp)
+    except OSError as exc:
+        raise InputError(f"Could not write {args.out}: {exc.strerror or exc}") from None
+    print(f"wrote {args.out}")
     return EXIT_OK
 
 

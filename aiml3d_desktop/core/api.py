@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
-import math
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import ReadTimeoutError
 
-from aiml3d_desktop.core import keys
+from aiml3d_desktop.core import answers, keys
+from aiml3d_desktop.core.answers import MeshLink
 from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.errors import (
     ApiError,
@@ -26,6 +24,7 @@ from aiml3d_desktop.core.errors import (
     NetworkError,
 )
 from aiml3d_desktop.core.images import PreparedImage
+from aiml3d_desktop.core.models import Model, ModelParams
 from aiml3d_desktop.core.net import TooLarge, Watch, make_session, read_capped, root_cause
 from aiml3d_desktop.core.netpolicy import (
     API_ANSWER_LIMIT,
@@ -64,20 +63,6 @@ class PictureLink:
 
     url: str
     request_id: str | None
-    credits_used: float | None = None
-
-
-@dataclass(frozen=True)
-class MeshLink:
-    """Where the generated mesh is, and what the API said about making it."""
-
-    url: str | None
-    inline: bytes | None  # the generic shape may carry the file as b64_json instead of a URL
-    file_name: str | None
-    content_type: str | None
-    file_size: int | None
-    request_id: str | None
-    timings: dict = field(default_factory=dict)
     credits_used: float | None = None
 
 
@@ -133,17 +118,39 @@ class AimlClient:
 
     def generate_3d(
         self,
-        params: TriposrParams,
+        params: TriposrParams | ModelParams,
         image: PreparedImage,
         on_sent: Callable[[int, int], None] = lambda done, total: None,
     ) -> MeshLink:
+        """One picture to a mesh link (TripoSR's call)."""
+        return self.generate(params, {"image": image}, on_sent).mesh
+
+    def generate(
+        self,
+        params: TriposrParams | ModelParams,
+        inputs: dict[str, PreparedImage | str],
+        on_sent: Callable[[int, int], None] = lambda done, total: None,
+    ) -> answers.Answer:
+        """Any registered model: its inputs (pictures by slot, or a mesh link), its checked
+        parameters; the answer read by the model's own reader."""
+        request = ModelParams.of(params).validate()
+        spec = request.spec
+        urls = {k: v if isinstance(v, str) else v.image_url for k, v in inputs.items()}
+        # The long-running models get their documented time, or the user's if longer.
+        read = max(self._timeouts.read, spec.minutes * 60) if spec.minutes else None
         try:
-            body = self.post(ENDPOINT, params.body(image.image_url), on_sent)
+            body = self.post(ENDPOINT, request.body(urls), on_sent, read=read)
         except ApiError as exc:
-            if exc.status in (400, 422) and not image.is_url and _mentions_image(exc.message):
+            inline = any(isinstance(v, PreparedImage) and not v.is_url for v in inputs.values())
+            if exc.status in (400, 422) and inline and _mentions_image(exc.message):
                 exc.hint = DATA_URI_HINT
+            elif _not_for_this_account(exc, spec):
+                exc.hint = (
+                    f"Your account may not have {spec.title} ({spec.id}). {spec.note} "
+                    "Choose another model, or check your AIML plan."
+                ).replace("  ", " ")
             raise
-        return _mesh_link(body)
+        return answers.read(spec.answer, body)
 
     def text_to_image(self, prompt: str, model: str = TEXT_TO_IMAGE_MODEL) -> PictureLink:
         """A picture from a text-to-image model (same endpoint); its URL is on the CDN."""
@@ -159,8 +166,12 @@ class AimlClient:
         path: str,
         body: dict,
         on_sent: Callable[[int, int], None] = lambda done, total: None,
+        *,
+        read: float | None = None,
     ) -> dict:
-        """POST JSON with the key, retrying as the policy says; returns the answer's JSON."""
+        """POST JSON with the key, retrying as the policy says; returns the answer's JSON.
+        ``read``: seconds the whole answer may take (default: the client's timeouts)."""
+        timeouts = replace(self._timeouts, read=read) if read else self._timeouts
         payload = json.dumps(body).encode("utf-8")
         headers = {
             "Authorization": f"Bearer {self._key}",
@@ -172,13 +183,13 @@ class AimlClient:
         started = time.monotonic()
         # The whole answer within the read timeout, retries included: a server that drips
         # a byte at a time never trips the socket's own timeout.
-        with Watch(self._session, total=self._timeouts.read) as watch:
+        with Watch(self._session, total=timeouts.read) as watch:
             try:
                 response = self._session.post(
                     self.base_url + path,
                     data=_Upload(payload, on_sent, self._cancel),
                     headers=headers,
-                    timeout=(self._timeouts.connect, self._timeouts.read),
+                    timeout=(timeouts.connect, timeouts.read),
                     allow_redirects=False,  # the key goes to the API host and nowhere else
                     stream=True,  # read below, with a cap
                 )
@@ -205,8 +216,8 @@ class AimlClient:
                 )
                 self._cancel.check()
                 if watch.expired:
-                    raise _too_slow(self._timeouts) from None
-                raise _network_error(exc, self.base_url, self._timeouts, self._key) from None
+                    raise _too_slow(timeouts) from None
+                raise _network_error(exc, self.base_url, timeouts, self._key) from None
             except ValueError:  # requests reads a redirect's Location even when not following
                 raise BadResponseError(
                     "The AIML API answered with a redirect to an address that is not valid",
@@ -349,7 +360,7 @@ def _picture_link(body: dict) -> PictureLink:
         if isinstance(items, list) and items and isinstance(items[0], dict):
             url = items[0].get("url")
             if isinstance(url, str) and url.startswith(("http://", "https://")):
-                return PictureLink(url, str(rid) if rid else None, _credits(body))
+                return PictureLink(url, str(rid) if rid else None, answers.credits(body))
     raise BadResponseError(
         "The AIML API's answer holds no picture (neither images[0].url nor data[0].url)",
         hint="The service may have changed; try again later.",
@@ -358,48 +369,8 @@ def _picture_link(body: dict) -> PictureLink:
     )
 
 
-def _mesh_link(body: dict) -> MeshLink:
-    """Accept the documented ``model_mesh`` shape first, then the generic ``data[0]``."""
-    rid = body.get("requestId") or body.get("request_id")
-    rid = str(rid) if rid is not None else None
-    said = MeshLink(None, None, None, None, None, rid, _dict(body.get("timings")), _credits(body))
-    mesh = body.get("model_mesh")
-    if isinstance(mesh, dict) and isinstance(mesh.get("url"), str):
-        size, name, kind = mesh.get("file_size"), mesh.get("file_name"), mesh.get("content_type")
-        return replace(
-            said,
-            url=mesh["url"],
-            file_name=name if isinstance(name, str) else None,
-            content_type=kind if isinstance(kind, str) else None,
-            file_size=size if isinstance(size, int) and size >= 0 else None,
-        )
-    data = body.get("data")
-    if isinstance(data, list) and data and isinstance(data[0], dict):
-        first = data[0]
-        if isinstance(first.get("url"), str):
-            return replace(said, url=first["url"])
-        if isinstance(first.get("b64_json"), str):
-            try:
-                raw = base64.b64decode(first["b64_json"], validate=True)
-            except (binascii.Error, ValueError):
-                raw = b""
-            if raw:
-                return replace(said, inline=raw, file_size=len(raw))
-    raise BadResponseError(
-        "The AIML API's answer holds no mesh (neither model_mesh.url nor data[0])",
-        hint="The service may have changed; try again later.",
-        request_id=rid,
-        details=json.dumps(body)[:4000],
-    )
-
-
-def _dict(value: object) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def _credits(body: dict) -> float | None:
-    """What the answer says the call cost (a number, or nothing)."""
-    value = _dict(_dict(body.get("meta")).get("usage")).get("credits_used")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return value if math.isfinite(value) else None
+def _not_for_this_account(exc: ApiError, spec: Model) -> bool:
+    """A refusal that speaks of the model (the service's words for a model an account
+    lacks): not TripoSR, which every account has."""
+    said = exc.message.lower()
+    return spec.id != "triposr" and exc.status in (400, 403, 404) and "model" in said

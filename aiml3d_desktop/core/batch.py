@@ -46,7 +46,9 @@ MAX_PICTURES = 10_000  # in one folder given to the queue
 class QueueItem:
     source: str  # a picture's path or link; for a prompt, its text
     kind: str = PICTURE
-    params: dict = field(default_factory=dict)  # TriposrParams.as_dict() when queued
+    params: dict = field(default_factory=dict)  # the model's parameter values when queued
+    model: str = "triposr"  # a models.MODELS id
+    views: dict = field(default_factory=dict)  # a multi-view model's other views: name -> path
     backend: str = "aiml"
     prepare: bool = True
     max_side: int = images.DEFAULT_MAX_SIDE  # local pictures are downscaled to this
@@ -85,6 +87,8 @@ _ITEM_TYPES: dict[str, type | tuple[type, ...]] = {
     "source": str,
     "kind": str,
     "params": dict,
+    "model": str,
+    "views": dict,
     "backend": str,
     "prepare": bool,
     "max_side": int,

@@ -6,16 +6,17 @@ import logging
 import re
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import requests
 
-from aiml3d_desktop.core.api import MeshLink
+from aiml3d_desktop.core.answers import FileLink, MeshLink
 from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.errors import Cancelled, DownloadError
-from aiml3d_desktop.core.fileio import atomic_path
+from aiml3d_desktop.core.fileio import atomic_path, unique_path
 from aiml3d_desktop.core.net import Watch, chunks, get, make_session, root_cause
 from aiml3d_desktop.core.netpolicy import STALL_BYTES, RetryPolicy, Timeouts
 
@@ -63,6 +64,62 @@ def fetch(
         result = check(tmp)
         cancel.check()
     return size, result
+
+
+def fetch_files(
+    files: Iterable[FileLink], beside: Path, **fetching
+) -> tuple[list[dict], list[str]]:
+    """The further files an answer lists, each fetched as the mesh is (capped, checked,
+    atomic, no key) and named after ``beside`` and its role, never after what the server
+    says. Returns what was kept ({role, file, size}) and a note for each file that was not:
+    a missing extra never costs the model. Cancel stops it, and removes what it kept."""
+    kept: list[dict] = []
+    notes: list[str] = []
+    try:
+        for link in files:
+            fmt = _extension(link)
+            stem = beside.stem if link.role == fmt else f"{beside.stem}.{_slug(link.role)}"
+            dest = unique_path(beside.parent, stem, f".{fmt}")
+            try:
+                size, _ = fetch(
+                    MeshLink(link.url, None, None, None, None, None),
+                    dest,
+                    fmt,
+                    check=lambda tmp: None,
+                    **fetching,
+                )
+            except DownloadError as exc:
+                # fetch() speaks of "the mesh"; this is one of the files beside it
+                said = exc.message.replace("The mesh", "The file", 1)
+                notes.append(f"{link.role}: not kept. {said}")
+                continue
+            kept.append(
+                {"role": link.role, "file": dest.name, "size": size, "server_name": link.file_name}
+            )
+    except BaseException:
+        for done in kept:
+            (beside.parent / done["file"]).unlink(missing_ok=True)
+        raise
+    return kept, notes
+
+
+_PICTURES = ("png", "jpg", "webp")
+
+
+def _extension(link: FileLink) -> str:
+    """The kind a further file is kept as: its role says for the model formats; a picture or
+    a part mesh goes by the extension of its name (or link)."""
+    if link.role in SIGNATURES or link.role in ("obj", "glb"):
+        return link.role
+    named = (link.file_name or urlsplit(link.url).path).rsplit(".", 1)[-1].lower()
+    named = "jpg" if named == "jpeg" else named
+    if link.role.startswith(("texture", "thumbnail")):
+        return named if named in _PICTURES else "png"
+    return named if named in ("glb", "obj") else "glb"
+
+
+def _slug(role: str) -> str:
+    return re.sub(r"[^a-z0-9_]+", "-", role.lower()).strip("-") or "file"
 
 
 def _stream(url, tmp: Path, max_bytes, progress, cancel, timeouts, retry, local_ok) -> int:
@@ -191,3 +248,26 @@ def _check_header(path: Path, fmt: str, size: int) -> None:
             "The server sent something that is not an OBJ file",
             hint="Generate again; if it persists, try output format GLB.",
         )
+    elif fmt in SIGNATURES and not any(sign(head) for sign in SIGNATURES[fmt]):
+        raise DownloadError(
+            f"The server sent something that is not a {fmt.upper()} file",
+            hint="Generate again; if it persists, the service may be having trouble.",
+        )
+
+
+def _starts(*magic: bytes) -> Callable[[bytes], bool]:
+    return lambda head: head.startswith(magic)
+
+
+# The first bytes of each further file a model may list (core/answers.py): a file that does
+# not start as its kind does (a sign-in page, an error) is not kept under that kind's name.
+SIGNATURES: dict[str, tuple[Callable[[bytes], bool], ...]] = {
+    "png": (_starts(b"\x89PNG\r\n\x1a\n"),),
+    "jpg": (_starts(b"\xff\xd8\xff"),),
+    "webp": (lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP",),
+    "usdz": (_starts(b"PK\x03\x04"),),  # a zip
+    "fbx": (_starts(b"Kaydara FBX Binary"), _starts(b"; FBX")),
+    "blend": (_starts(b"BLENDER"),),
+    # Binary STL has no signature: an 80-byte header and a count; ASCII starts "solid".
+    "stl": (lambda head: len(head) >= 84 and b"<" not in head[:1], _starts(b"solid")),
+}

@@ -42,6 +42,9 @@ class Entry:
     extra: dict = field(default_factory=dict)  # the rest of the generation's metadata
     # Prepared versions (core/assets), oldest first; the original mesh is never changed.
     versions: list[dict] = field(default_factory=list)
+    # Further files the model's answer listed ({role, file, size, server_name}): Meshy's FBX,
+    # USDZ, textures...; exported as they are.
+    outputs: list[dict] = field(default_factory=list)
     # Kept as a string: making 10,000 Path objects is a good part of opening the browser.
     _folder: str = field(default="", compare=False, repr=False)
     # What was wrong in entry.json when it was read (fields that fell back to defaults).
@@ -75,6 +78,13 @@ class Entry:
     def missing(self) -> bool:
         """The mesh file has gone (deleted by hand): shown as missing, never a crash."""
         return path_kind(self.mesh_path) != "file"
+
+    def output(self, role: str) -> Path:
+        """One of the further files, by its role (or file name)."""
+        for out in self.outputs:
+            if role in (out["role"], out["file"]):
+                return self.folder / out["file"]
+        raise KeyError(role)
 
     def version_list(self) -> list[Version]:
         return [Version.of(v, self.folder) for v in self.versions]
@@ -206,6 +216,7 @@ _SCHEMA: dict[str, tuple[tuple, object]] = {
     "favourite": ((bool,), False),
     "extra": ((dict,), {}),
     "versions": ((list,), []),
+    "outputs": ((list,), []),
 }
 _STATS: dict[str, tuple] = {
     "vertices": (int,),
@@ -257,6 +268,18 @@ def _checked(data: object) -> tuple[Entry, list[str]]:
             values[name] = None
     values["versions"], version_problems = _checked_versions(values["versions"])
     problems += version_problems
+    values["outputs"] = [
+        {
+            "role": _text(o.get("role")) or o["file"],
+            "file": o["file"],
+            "size": o["size"] if _fits(o.get("size"), (int,)) else None,
+            "server_name": o["server_name"] if isinstance(o.get("server_name"), str) else None,
+        }
+        for o in values["outputs"]
+        if isinstance(o, dict) and _plain_name(o.get("file"))
+    ]
+    if len(values["outputs"]) != len(data.get("outputs") or []):
+        problems.append("a further file that names no usable file was left out")
     if not all(isinstance(tag, str) for tag in values["tags"]):
         problems.append("tags holds something other than words")
         values["tags"] = [tag for tag in values["tags"] if isinstance(tag, str)]

@@ -8,9 +8,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from aiml3d_desktop.core import batch, download, images, mesh
+from aiml3d_desktop.core import batch, download, images, mesh, models
 from aiml3d_desktop.core.api import AimlClient
 from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.errors import InputError
@@ -22,6 +22,7 @@ from aiml3d_desktop.core.fileio import (
     writable,
     write_bytes,
 )
+from aiml3d_desktop.core.models import ModelParams
 from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
 from aiml3d_desktop.core.params import (
     DEFAULT_BASE,
@@ -77,16 +78,19 @@ class JobOptions:
 
 def generate(
     source: str,
-    params: TriposrParams,
+    params: TriposrParams | ModelParams,
     out_dir: Path,
     options: JobOptions,
     *,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
     name: str | None = None,
+    views: dict[str, str] | None = None,
 ) -> JobResult:
     """Picture (path or URL) in, a checked mesh file in ``out_dir`` out, or an exception.
-    The file is named after the picture, or ``name``.
+    The file is named after the picture, or ``name``. A multi-view model takes ``source``
+    as its front view and ``views`` (left, back, right) beside it. Further files the answer
+    lists (Meshy's FBX, USDZ, textures...) are downloaded beside the mesh.
 
     On any error or cancel nothing is left in ``out_dir``.
     """
@@ -103,10 +107,19 @@ def generate(
     if options.backend != "aiml":
         raise ValueError(f"unknown backend {options.backend!r}")
     started = time.monotonic()
-    params.validate()
+    request = ModelParams.of(params).validate()
+    spec = request.spec
+    if spec.takes == models.MESH:
+        raise InputError(f"{spec.title} takes a mesh, not a picture", hint="Use Split into parts.")
+    if views and spec.takes != models.VIEWS:
+        raise InputError(f"{spec.title} takes one picture, not several views")
     progress(Stage.PREPARING, None, None)
-    fill = params.foreground_ratio if options.prepare else None
+    fill = request.fill if options.prepare else None
     image = images.prepare(source, options.max_side, fill)
+    inputs = {"front" if spec.takes == models.VIEWS else "image": image}
+    for view, where in (views or {}).items():
+        inputs[view] = images.prepare(where, options.max_side, fill)
+        cancel.check()
     cancel.check()
     client = options.client(cancel)
 
@@ -115,32 +128,35 @@ def generate(
         if done >= total:
             progress(Stage.GENERATING, None, None)
 
-    link = client.generate_3d(params, image, on_sent)
-    fmt = params.output_format
+    answer = client.generate(request, inputs, on_sent)  # type: ignore[arg-type]
+    link = answer.mesh
+    fmt = request.output_format
     dest = unique_path(Path(out_dir), safe_stem(name or image.stem), f".{fmt}")
 
     def load_part(tmp: Path) -> mesh.LoadedMesh:
         progress(Stage.LOADING, None, None)
         return mesh.load(tmp, file_type=fmt, name=dest.name)
 
-    size, loaded = download.fetch(
-        link,
-        dest,
-        fmt,
-        max_bytes=options.max_download,
-        progress=lambda done, total: progress(Stage.DOWNLOADING, done, total),
-        cancel=cancel,
-        timeouts=options.timeouts,
-        retry=options.retry,
-        check=load_part,
-        local_ok=client.local_links_ok,
-    )
+    fetching: dict[str, Any] = {
+        "max_bytes": options.max_download,
+        "progress": lambda done, total: progress(Stage.DOWNLOADING, done, total),
+        "cancel": cancel,
+        "timeouts": options.timeouts,
+        "retry": options.retry,
+        "local_ok": client.local_links_ok,
+    }
+    size, loaded = download.fetch(link, dest, fmt, check=load_part, **fetching)
     loaded.path = dest
+    try:
+        outputs, notes = download.fetch_files(answer.files, dest, **fetching)
+    except BaseException:  # cancelled: nothing of this job is left behind
+        dest.unlink(missing_ok=True)
+        raise
     generation = Generation(
         source=image.source,
         source_kind="url" if image.is_url else "file",
-        model="triposr",
-        params=params.as_dict(),
+        model=spec.id,
+        params=request.as_dict(),
         request_id=link.request_id,
         timings=link.timings,
         credits_used=link.credits_used,
@@ -152,10 +168,20 @@ def generate(
         uploaded_size=[image.width, image.height] if image.width else None,
         prepared=fill is not None and not image.is_url,
         preparation_notes=list(image.notes),
+        output_notes=notes,
         api_base=client.base_url,
         server_file_name=safe_filename(link.file_name, fmt) if link.file_name else None,
+        mesh_url=link.url,  # what Split into parts sends (the service needs a link)
     )
-    return JobResult(dest, loaded, image, generation)
+    if link.usd_spent is not None:
+        generation.details["usd_spent"] = link.usd_spent
+    if views:
+        generation.details["views"] = {v: inputs[v].source for v in views}
+    if answer.info:
+        generation.details["answer"] = answer.info
+    if answer.unknown:
+        generation.details["answer_unknown"] = answer.unknown
+    return JobResult(dest, loaded, image, generation, outputs=outputs)
 
 
 def generate_local(
@@ -243,19 +269,22 @@ def draw(
 def generate_any(
     source: str,
     prompt: str | Drawing | None,
-    params: TriposrParams,
+    params: TriposrParams | ModelParams,
     out_dir: Path,
     options: JobOptions,
     *,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
+    views: dict[str, str] | None = None,
     **draw_options,
 ) -> JobResult:
     """A picture (``source``); or text to 3D from a ``prompt`` (drawn first, with
     ``draw_options``) or from a Drawing already made and shown: TripoSR builds from the
     drawing's link, and the result keeps the prompt, the picture and both requests."""
     if prompt is None:
-        return generate(source, params, out_dir, options, progress=progress, cancel=cancel)
+        return generate(
+            source, params, out_dir, options, progress=progress, cancel=cancel, views=views
+        )
     started = time.monotonic()
     drawing = (
         prompt
@@ -290,12 +319,13 @@ def generate_any(
 def generate_to_library(
     library: Library,
     source: str,
-    params: TriposrParams,
+    params: TriposrParams | ModelParams,
     options: JobOptions,
     *,
     prompt: str | Drawing | None = None,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
+    views: dict[str, str] | None = None,
     **draw_options,
 ) -> tuple[Entry, JobResult]:
     """generate() into a new library entry: saved whole before anyone sees it; on any
@@ -309,6 +339,7 @@ def generate_to_library(
             options,
             progress=progress,
             cancel=cancel,
+            views=views,
             **draw_options,
         )
         entry = draft.commit_generation(result)
@@ -329,14 +360,16 @@ def generate_item(
     (without one) into ``out_dir``."""
     options = replace(options, backend=item.backend, prepare=item.prepare, max_side=item.max_side)
     try:
-        params = TriposrParams(**item.params).validate()
-    except TypeError:
+        params = ModelParams(item.model, item.params).validate()
+    except InputError as exc:
         raise InputError(
-            "This queue item's parameters are from another version",
+            f"This queue item's parameters are not usable: {exc.message}",
             hint="Remove it and add the picture again.",
         ) from None
     prompt = item.source if item.kind == batch.PROMPT else None
     how = {"progress": progress, "cancel": cancel, **item.draw_options}
+    if item.views:
+        how["views"] = item.views
     if library is None:
         if out_dir is None:
             raise ValueError("generate_item needs a library or an output folder")

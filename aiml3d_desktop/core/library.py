@@ -110,6 +110,7 @@ class Draft:
             credits=made.credits_used,
             stats={**made.mesh, "file_size": made.file_size},
             extra={**made.details, "elapsed_s": made.elapsed_s},
+            outputs=result.outputs,
         )
 
     def commit(self, **fields_) -> Entry:
@@ -344,11 +345,13 @@ class Library:
         triangles: int | None = None,
         report: builtins.list[str] | None = None,
         recipe: dict | None = None,
+        finish: Callable[[Version], None] | None = None,
     ) -> Version:
         """A new version of an entry: ``write(folder)`` puts its files in a staging folder
         (the first GLB among them is the one shown), which moves into the entry's
         ``versions/`` in one rename; then ``entry.json`` lists it. The original mesh is
-        never touched; on any failure nothing of the version is left."""
+        never touched; on any failure nothing of the version is left. ``finish(version)``
+        may complete the record from what ``write`` learnt, before it is listed."""
         entry = self.get(entry_id)
         with self.draft() as draft:
             with storage_errors("Could not save the new version"):
@@ -366,6 +369,8 @@ class Library:
                 recipe=recipe or {},
                 folder=entry.folder / VERSIONS / draft.id,
             )
+            if finish is not None:
+                finish(version)
             with (
                 storage_errors(f"Could not add a version to {entry.title}"),
                 _entry_lock(entry.folder),

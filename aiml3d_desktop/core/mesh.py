@@ -272,7 +272,7 @@ def mesh_stats(
     edges.sort()
     starts = np.flatnonzero(np.concatenate(([True], edges[1:] != edges[:-1])))
     counts = np.diff(np.append(starts, len(edges)))  # how many faces share each edge
-    labels = _components(merged, faces[:, :2].ravel(), faces[:, 1:].ravel())
+    labels = components(merged, faces[:, :2].ravel(), faces[:, 1:].ravel())
     width, height, depth = (
         round(float(x), 6) for x in positions.max(axis=0) - positions.min(axis=0)
     )
@@ -286,7 +286,7 @@ def mesh_stats(
     )
 
 
-def _components(count: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+def components(count: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Connected components of the graph with edges (u, v): each vertex's root label.
 
     Union-find done wholesale: hook every edge's larger root onto its smaller one, then jump

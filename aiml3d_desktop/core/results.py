@@ -55,6 +55,8 @@ class JobResult:
     image: PreparedImage
     generation: Generation
     picture: bytes | None = None  # the picture a text prompt became, kept with the model
+    # Further files the answer listed, downloaded beside the mesh: {"role", "file", "size"}.
+    outputs: list[dict] = field(default_factory=list)
 
 
 @dataclass

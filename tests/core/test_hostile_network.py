@@ -85,7 +85,7 @@ def test_redact():
 
 
 def download(fake, variant, tmp_path, stall=30.0, local_ok=True):
-    from aiml3d_desktop.core.api import MeshLink
+    from aiml3d_desktop.core.answers import MeshLink
     from aiml3d_desktop.core.download import fetch
 
     link = MeshLink(f"{fake.cdn_url}/files/{variant}/x/model.glb", None, None, None, None, None)
