@@ -24,6 +24,15 @@ redirects there; bad-mesh-url (a mesh link that is not a valid address), redirec
 the year 99999); key-in-reason, key-in-request-id, key-escaped (the key quoted back in the
 status line, a header, or JSON with escaped letters). ``sent`` counts the bytes each huge answer got
 out.
+
+The other 3D models (magic/image-to-3d, meshy-6 and its alias, tencent/hunyuan-part) are
+checked against their documented schemas (a wrong type, range or unknown field gets the
+API's 400 "Body validation error!") and answered in their documented shapes, after
+``model_seconds[model]`` (a slow answer for the long-running model). ``unavailable`` holds
+models the account "cannot use" (a 404 naming the model). Their files are on the CDN by
+extension (GLB, FBX, USDZ, STL, Blender, PNG; part meshes of three coloured boxes).
+meshy-hostile lists a web page as its FBX, an oversized USDZ, an STL named ../../../evil.stl
+and a file:// link. The shared error faults apply to every model.
 """
 
 from __future__ import annotations

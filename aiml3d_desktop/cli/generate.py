@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import shutil
 import signal
 import sys
 import threading
@@ -232,12 +231,16 @@ def _params(args: argparse.Namespace, conf: Settings) -> ModelParams:
     triposr_flags = [args.format, args.no_remove_bg or None, args.foreground_ratio]
     if model is models.TRIPOSR:
         defaults = conf.params
-        values = TriposrParams(
-            output_format=args.format or defaults.output_format,
-            do_remove_background=False if args.no_remove_bg else defaults.do_remove_background,
-            foreground_ratio=_pick(args.foreground_ratio, defaults.foreground_ratio),
-            mc_resolution=_pick(args.mc_resolution, defaults.mc_resolution),
-        ).as_dict()
+        values = (
+            TriposrParams(
+                output_format=args.format or defaults.output_format,
+                do_remove_background=False if args.no_remove_bg else defaults.do_remove_background,
+                foreground_ratio=_pick(args.foreground_ratio, defaults.foreground_ratio),
+                mc_resolution=_pick(args.mc_resolution, defaults.mc_resolution),
+            )
+            .validate()
+            .as_dict()
+        )
     elif any(flag is not None for flag in [*triposr_flags, args.mc_resolution]):
         raise InputError(
             f"--format, --no-remove-bg, --foreground-ratio and --mc-resolution are TripoSR's; "
@@ -395,14 +398,13 @@ def _item_name(item) -> str:
 def _copy_out(result, out_dir: Path, entry_id: str) -> Path:
     """A copy of a library result in ``out_dir``, never overwriting, with its .json."""
     from aiml3d_desktop.core.errors import STORAGE_HINT, InputError
-    from aiml3d_desktop.core.fileio import atomic_path, unique_path
+    from aiml3d_desktop.core.fileio import copy_atomic, unique_path
 
     out_dir = Path(out_dir)
     src = result.mesh_path
     dest = unique_path(out_dir, src.stem, src.suffix)
     try:
-        with atomic_path(dest) as tmp:
-            shutil.copyfile(src, tmp)
+        copy_atomic(src, dest)
     except OSError as exc:
         raise InputError(
             f"The model is kept in the library (entry {entry_id}) but could not "

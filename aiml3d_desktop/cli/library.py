@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -167,7 +166,7 @@ def _export(lib, args) -> int:
 
 def _export_file(entry, version, args) -> int:
     """One of the files a model came with (Meshy's FBX...) or a version holds, copied."""
-    from aiml3d_desktop.core.fileio import atomic_path
+    from aiml3d_desktop.core.fileio import copy_atomic
 
     try:
         if version is not None:
@@ -183,8 +182,7 @@ def _export_file(entry, version, args) -> int:
             hint=f"It has: {', '.join(kept) or 'none'}.",
         ) from None
     try:
-        with atomic_path(args.out) as tmp:
-            shutil.copyfile(path, tmp)
+        copy_atomic(path, args.out)
     except OSError as exc:
         raise InputError(f"Could not write {args.out}: {exc.strerror or exc}") from None
     print(f"wrote {args.out}")

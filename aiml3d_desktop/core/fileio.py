@@ -10,6 +10,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import stat
 import sys
 import tempfile
@@ -150,6 +151,12 @@ def atomic_path(dest: str | os.PathLike, make_parents: bool = True) -> Iterator[
         claim.release()
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+
+
+def copy_atomic(src: str | os.PathLike, dest: str | os.PathLike) -> None:
+    """A copy of ``src`` at ``dest``, whole or not at all."""
+    with atomic_path(dest) as tmp:
+        shutil.copyfile(src, tmp)
 
 
 def path_kind(path: str | os.PathLike) -> str | None:

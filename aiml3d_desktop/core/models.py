@@ -41,7 +41,8 @@ class Param:
 
     def check(self, value: object) -> object:
         """``value`` if it is one this parameter takes, else one clear InputError."""
-        kind, name = self.kind, self.name
+        kind = self.kind
+        name = f"{self.title} ({self.name})" if self.label else self.name
         if kind == "bool":
             if not isinstance(value, bool):
                 raise InputError(f"{name} must be true or false, not {value!r}")

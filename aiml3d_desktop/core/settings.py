@@ -9,14 +9,19 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from aiml3d_desktop import paths
+from aiml3d_desktop.core import models
 from aiml3d_desktop.core.errors import InputError
 from aiml3d_desktop.core.fileio import write_json
 from aiml3d_desktop.core.images import DEFAULT_MAX_SIDE, MAX_SIDE_RANGE
+from aiml3d_desktop.core.models import ModelParams
 from aiml3d_desktop.core.params import (
     DEFAULT_BASE,
     PROMPT_SUFFIX,
     TEXT_TO_IMAGE_MODEL,
     TriposrParams,
+)
+from aiml3d_desktop.core.params import (
+    MODEL as TRIPOSR,
 )
 
 log = logging.getLogger(__name__)
@@ -36,6 +41,23 @@ class Settings:
     image_model: str = TEXT_TO_IMAGE_MODEL  # text to 3D: the model that draws the prompt
     prompt_suffix: str = PROMPT_SUFFIX  # added to each prompt
     batch_jobs: int = 2  # batch queue items made at once (core.batch.DEFAULT_JOBS)
+    model: str = TRIPOSR  # the 3D model picked (core/models.py); TripoSR's values are params
+    model_values: dict = field(default_factory=dict)  # the other models' values, by model id
+
+    def model_params(self, model: str | None = None) -> ModelParams:
+        """The saved values of ``model`` (default: the one picked)."""
+        model = model or self.model
+        if model == TRIPOSR:
+            return ModelParams(TRIPOSR, self.params.as_dict())
+        return ModelParams(model, dict(self.model_values.get(model, {})))
+
+    def remember(self, params: ModelParams) -> None:
+        """``params`` as the picked model and its values, for next time."""
+        self.model = params.model
+        if params.model == TRIPOSR:
+            self.params = TriposrParams(**params.values)
+        else:
+            self.model_values = {**self.model_values, params.model: dict(params.values)}
 
     @property
     def output_path(self) -> Path:
@@ -75,7 +97,7 @@ def load(path: Path | None = None) -> tuple[Settings, list[str]]:
         warning = f"The settings file {path} is damaged ({reason}); using the defaults."
         log.warning(warning)
         return Settings(), [warning]
-    settings, warnings = Settings(), []
+    settings, warnings = Settings(), list[str]()
     known = {f.name for f in fields(Settings)}
     for name, value in raw.items():
         if name not in known:
@@ -92,6 +114,12 @@ def load(path: Path | None = None) -> tuple[Settings, list[str]]:
                 raise InputError(f"expected one of {', '.join(CHOICES[name])}")
             elif name in RANGES and not RANGES[name][0] <= value <= RANGES[name][1]:
                 raise InputError("expected {} to {}".format(*RANGES[name]))
+            elif name == "model":
+                value = models.get(value).id
+                if models.get(value).takes == models.MESH:
+                    raise InputError("it splits a mesh, it does not make one")
+            elif name == "model_values":
+                value = _model_values(value, warnings)
             setattr(settings, name, value)
         except (InputError, TypeError) as exc:
             why = exc.message if isinstance(exc, InputError) else str(exc)
@@ -99,6 +127,17 @@ def load(path: Path | None = None) -> tuple[Settings, list[str]]:
     for warning in warnings:
         log.warning(warning)
     return settings, warnings
+
+
+def _model_values(saved: dict, warnings: list[str]) -> dict:
+    """Each model's saved values that still fit its schema; the rest are warned about."""
+    kept = {}
+    for model, values in saved.items():
+        try:
+            kept[model] = ModelParams(model, values).validate().values
+        except (InputError, AttributeError):  # AttributeError: values is not a dict
+            warnings.append(f"The saved values of {model!r} do not fit it; using its defaults.")
+    return kept
 
 
 def save(settings: Settings, path: Path | None = None) -> None:

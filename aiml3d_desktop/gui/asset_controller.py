@@ -77,6 +77,12 @@ class AssetController(QObject):
         if not same:  # the same entry's list keeps its selection
             self.panel.set_versions(entry.version_list() if entry is not None else None)
 
+    def versions_changed(self, entry: Entry) -> None:
+        """A version was added to ``entry`` elsewhere (Split into parts): its list, if shown."""
+        if self.entry is not None and self.entry.id == entry.id:
+            self.entry = entry
+            self.panel.set_versions(entry.version_list())
+
     def _base(self, entry: Entry) -> Entry | None:
         library = self.window.library
         try:

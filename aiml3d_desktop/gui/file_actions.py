@@ -98,6 +98,18 @@ class FileActions(QObject):
     def export_entry(self, entry: Entry) -> None:
         self._export(entry.mesh_path, entry.title)
 
+    def export_file(self, path: Path) -> None:
+        """A file as it came (an FBX, a texture...), copied where the user says."""
+        kind = path.suffix.lstrip(".").upper()
+        dest, _ = QFileDialog.getSaveFileName(
+            self.dialogs,
+            f"Export {kind}",
+            str(self.conf.output_path / path.name),
+            f"{kind} (*{path.suffix})",
+        )
+        if dest:
+            self.runner.start(tasks.copy_file, path, dest, succeeded=self._saved)
+
     def _export(self, what: LoadedMesh | Path, stem: str) -> None:
         path, chosen = QFileDialog.getSaveFileName(
             self.dialogs, "Export 3D model", str(self.conf.output_path / stem), MESH_FILTERS

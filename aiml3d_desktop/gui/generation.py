@@ -14,22 +14,25 @@ from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from aiml3d_desktop.core import batch, keys
+from aiml3d_desktop.core import batch, keys, models
 from aiml3d_desktop.core import settings as settings_mod
 from aiml3d_desktop.core.errors import Aiml3DError, InputError, LibraryError
-from aiml3d_desktop.core.params import LOCAL_MODEL, TriposrParams
+from aiml3d_desktop.core.models import ModelParams
+from aiml3d_desktop.core.params import LOCAL_MODEL
 from aiml3d_desktop.core.stages import Stage
 from aiml3d_desktop.gui import tasks
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.library import Library
     from aiml3d_desktop.core.netpolicy import RetryPolicy
+    from aiml3d_desktop.core.preview import Preview
     from aiml3d_desktop.core.settings import Settings
     from aiml3d_desktop.gui.batch_controller import BatchController
     from aiml3d_desktop.gui.status_line import StatusLine
     from aiml3d_desktop.gui.widgets.image_panel import ImagePanel
     from aiml3d_desktop.gui.widgets.params_panel import ParamsPanel
     from aiml3d_desktop.gui.widgets.prompt_box import PromptBox
+    from aiml3d_desktop.gui.widgets.view_slots import ViewSlots
     from aiml3d_desktop.gui.workers import Runner, Worker
 
 log = logging.getLogger(__name__)
@@ -38,6 +41,7 @@ T = TypeVar("T")
 
 class GenerationController(QObject):
     generated = Signal(object, object)  # (library Entry, core.results.JobResult)
+    front_wanted = Signal(object)  # a path, link or QImage for the main picture
     queued = Signal(int)  # how many items went into the batch queue
     busy_changed = Signal(bool)  # a generation or drawing runs (or no longer does)
     error = Signal(object, str)  # (Aiml3DError, a title)
@@ -51,6 +55,7 @@ class GenerationController(QObject):
         picture: ImagePanel,
         prompt: PromptBox,
         params: ParamsPanel,
+        views: ViewSlots,
         queue: BatchController,
         retry: RetryPolicy,
         parent: QObject | None = None,
@@ -58,6 +63,14 @@ class GenerationController(QObject):
         super().__init__(parent)
         self.runner, self.status_line, self.conf = runner, status, conf
         self.picture, self.prompt, self.params, self.queue = picture, prompt, params, queue
+        self.views = views
+        views.wanted.connect(self.open_view)
+        views.pasted.connect(self.open_view)
+        views.cleared.connect(self._clear_view)
+        views.unusable.connect(self._unusable_view)
+        picture.has_picture.connect(self._front_changed)
+        params.changed.connect(self._model_changed)
+        self._model_changed()
         self.library: Library | None = None  # once it is open
         self.job: Worker | None = None  # the generation (or drawing) in progress, if any
         self.retry = retry  # the window's: one rate-limit wait for all its requests
@@ -97,6 +110,7 @@ class GenerationController(QObject):
             keys.get_key(),
             self.retry,
             drawing,
+            self._views(params, backend),
             succeeded=self._generated,
         )
         self.status_line.progress(Stage.PREPARING, None, None)
@@ -164,6 +178,8 @@ class GenerationController(QObject):
         params, backend = settings
         queued = {
             "params": params.as_dict(),
+            "model": params.model,
+            "views": self._views(params, backend) if kind == batch.PICTURE else {},
             "backend": backend,
             "prepare": self.params.prepares(),
             "max_side": self.params.max_side_px(),
@@ -174,13 +190,65 @@ class GenerationController(QObject):
         self.queued.emit(count)
         self.status.emit(f"Queued {count} item{'s' * (count != 1)}")
 
+    # A multi-view model's slots
+
+    def _views(self, params: ModelParams, backend: str) -> dict[str, str]:
+        takes_views = backend == "aiml" and params.spec.takes == models.VIEWS
+        return self.views.sources() if takes_views else {}
+
+    @Slot()
+    def _model_changed(self) -> None:
+        model = self.params.model()
+        self.views.setVisible(self.params.backend_key() == "aiml" and model.takes == models.VIEWS)
+
+    @Slot(bool)
+    def _front_changed(self, shown: bool) -> None:
+        self.views.set_preview("front", self.picture.preview if shown else None)
+
+    @Slot(str, object)
+    def open_view(self, view: str, source: object) -> None:
+        """A picture for one slot, checked and prepared on a worker as the main one is."""
+        if view == "front":
+            return self.front_wanted.emit(source)
+        self.runner.start(
+            tasks.open_view,
+            view,
+            source,
+            self.params.fill(),
+            self.params.max_side_px(),
+            succeeded=self._view_opened,
+        )
+
+    @Slot(object)
+    def _view_opened(self, opened: tuple[str, Preview]) -> None:
+        view, preview = opened
+        self.views.set_preview(view, preview)
+        self.status.emit(f"The {view} view is ready")
+
+    @Slot(str)
+    def _clear_view(self, view: str) -> None:
+        if view == "front":
+            self.picture.set_preview(None)
+        else:
+            self.views.set_preview(view, None)
+
+    @Slot(str)
+    def _unusable_view(self, view: str) -> None:
+        self.error.emit(
+            InputError(
+                "That is not a picture or a link to one",
+                hint=f"Drop or paste a PNG, JPEG or WEBP picture of the {view}.",
+            ),
+            "Nothing to use",
+        )
+
     @Slot()
     def cancel(self) -> None:
         if self.job is not None:
             self.job.cancel()
             self.status.emit("Cancelling…")
 
-    def _settings(self) -> tuple[TriposrParams, str] | None:
+    def _settings(self) -> tuple[ModelParams, str] | None:
         """Checked parameters and the generator; remembered as the next defaults."""
         try:
             params = self.params.params().validate()
@@ -190,11 +258,13 @@ class GenerationController(QObject):
         conf = self.conf
         chosen = (
             self.params.backend_key(),
+            params.model,
             self.params.prepares(),
             self.params.max_side_px(),
         )
-        if chosen != (conf.backend, conf.prepare, conf.max_side):
-            conf.backend, conf.prepare, conf.max_side = chosen
+        # The choices are remembered; the values stay the Settings dialog's defaults.
+        if chosen != (conf.backend, conf.model, conf.prepare, conf.max_side):
+            conf.backend, conf.model, conf.prepare, conf.max_side = chosen
             self._save_settings()
         return params, chosen[0]
 

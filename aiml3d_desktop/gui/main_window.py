@@ -24,8 +24,9 @@ from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, InputError, Libra
 from aiml3d_desktop.core.fileio import path_kind
 from aiml3d_desktop.core.library import Entry, Library
 from aiml3d_desktop.core.mesh import READ_FORMATS, LoadedMesh
+from aiml3d_desktop.core.models import ModelParams
 from aiml3d_desktop.core.netpolicy import RetryPolicy
-from aiml3d_desktop.core.params import LOCAL_MODEL, TriposrParams
+from aiml3d_desktop.core.params import LOCAL_MODEL
 from aiml3d_desktop.gui import state, tasks, window_layout
 from aiml3d_desktop.gui.asset_controller import AssetController
 from aiml3d_desktop.gui.batch_controller import BatchController
@@ -33,6 +34,7 @@ from aiml3d_desktop.gui.errors import show_error
 from aiml3d_desktop.gui.file_actions import FileActions
 from aiml3d_desktop.gui.generation import GenerationController
 from aiml3d_desktop.gui.menus import build_menus
+from aiml3d_desktop.gui.parts_controller import PartsController
 from aiml3d_desktop.gui.status_line import StatusLine
 from aiml3d_desktop.gui.widgets import offscreen
 from aiml3d_desktop.gui.widgets.image_panel import ImagePanel
@@ -41,6 +43,7 @@ from aiml3d_desktop.gui.widgets.params_panel import ParamsPanel
 from aiml3d_desktop.gui.widgets.prompt_box import PromptBox
 from aiml3d_desktop.gui.widgets.queue_panel import QueuePanel
 from aiml3d_desktop.gui.widgets.stats_panel import StatsPanel
+from aiml3d_desktop.gui.widgets.view_slots import ViewSlots, mime_sources
 from aiml3d_desktop.gui.workers import Runner
 
 if TYPE_CHECKING:
@@ -95,10 +98,8 @@ class MainWindow(QMainWindow):
 
         self.params = ParamsPanel()
         self.params.load_from(self.conf)
-        self.params.prepare.toggled.connect(self._reframe)
-        self.params.max_side.editingFinished.connect(self._reframe)
-        self.params.ratio.editingFinished.connect(self._reframe)
-        self.params.backend.currentIndexChanged.connect(self._reframe)
+        self.params.changed.connect(self._reframe)
+        self.views = ViewSlots()
         self.prompt = PromptBox()
         self.prompt.set_options(self.conf.image_model, self.conf.prompt_suffix)
         self._build_controllers()
@@ -114,7 +115,12 @@ class MainWindow(QMainWindow):
         self._connect_library_panel()
         self._library_wanted, self._shown = True, False  # opened once the window is up
         side = window_layout.side_panel(
-            self.prompt, self.params, self.generate_button, self.cancel_button, self.stats
+            self.prompt,
+            self.params,
+            self.views,
+            self.generate_button,
+            self.cancel_button,
+            self.stats,
         )
         self.side_dock, self.library_dock, self.queue_dock = window_layout.add_docks(
             self, side, self.library_panel, self.queue_panel
@@ -122,7 +128,14 @@ class MainWindow(QMainWindow):
 
         self.assets = AssetController(self)
         self.assets.status.connect(self.status.show)
-        self.prepare_dock = window_layout.prepare_dock(self, self.assets.panel, self.side_dock)
+        self.prepare_dock = window_layout.tab_dock(
+            self, self.assets.panel, self.side_dock, "Prepare asset", "prepareDock"
+        )
+        self.parts = PartsController(self)
+        self.parts.status.connect(self.status.show)
+        self.parts_dock = window_layout.tab_dock(
+            self, self.parts.panel, self.side_dock, "Parts", "partsDock"
+        )
         self.menu_actions = build_menus(self)
         for source in early:
             self.menu_actions.add_recent(source)
@@ -152,10 +165,12 @@ class MainWindow(QMainWindow):
             self.image_panel,
             self.prompt,
             self.params,
+            self.views,
             self.batch,
             self.retry,
             self,
         )
+        self.generation.front_wanted.connect(self._open_front)
         self.generation.generated.connect(self._generated)
         self.generation.queued.connect(self._queued)
         self.generation.busy_changed.connect(self._set_busy)
@@ -192,6 +207,14 @@ class MainWindow(QMainWindow):
         self.params.setEnabled(not busy)
         self.prompt.draw_button.setEnabled(not busy)
 
+    @Slot(object)
+    def _open_front(self, source: str | QImage) -> None:
+        """Something for a multi-view model's front slot: the picture on screen."""
+        if isinstance(source, QImage):
+            self.open_image_data(source)
+        else:
+            self.open_path(source)
+
     @Slot(object, object)
     def _generated(self, entry: Entry, result) -> None:
         self.library_panel.add_entry(entry)
@@ -210,6 +233,7 @@ class MainWindow(QMainWindow):
         panel.open_requested.connect(self.open_entry)
         panel.compare_requested.connect(self.compare)
         panel.export_requested.connect(self.files.export_entry)
+        panel.file_export_requested.connect(self.files.export_file)
         panel.status.connect(self.status.show)
         panel.error.connect(self.report_error)
         self.batch.entry_made.connect(panel.add_entry)
@@ -348,12 +372,12 @@ class MainWindow(QMainWindow):
             )
         else:
             self.image_panel.set_preview(None)
-        if entry.model in (LOCAL_MODEL, "triposr"):  # the generator that made it, again
-            self.params.set_backend("local" if entry.model == LOCAL_MODEL else "aiml")
-        if entry.params:
-            # Parameters from another version that no longer fit: keep the current ones.
+        if entry.model == LOCAL_MODEL:  # the generator that made it, again
+            self.params.set_backend("local")
+        elif entry.model and entry.params is not None:
+            # Parameters from another version (or a model no longer known): keep the current.
             with contextlib.suppress(Aiml3DError, TypeError):
-                self.params.set_params(TriposrParams(**entry.params).validate())
+                self.params.set_params(ModelParams(entry.model, entry.params).validate())
 
     @Slot(str)
     def open_entry_id(self, entry_id: str) -> None:
@@ -395,6 +419,7 @@ class MainWindow(QMainWindow):
         self.loaded, self.entry = loaded, entry
         self.viewer.show_scene(loaded.scene)
         self.assets.model_changed(loaded, entry)
+        self.parts.model_changed(loaded, entry)
         if entry is not None and not entry.is_version:  # a version leaves the tile as it is
             self.thumbnails.expect(entry)
             self._offer_thumbnail()
@@ -473,18 +498,11 @@ class MainWindow(QMainWindow):
 
     def take_mime(self, mime) -> None:
         """Files, links and image data, from a drop or the clipboard."""
-        urls = mime.urls() if mime.hasUrls() else []
-        sources = [
-            url.toLocalFile() if url.isLocalFile() else url.toString()
-            for url in urls
-            if url.isLocalFile() or url.scheme() in ("http", "https")
-        ]
+        sources, image = mime_sources(mime)
         if sources:
             return self.open_sources(sources)
-        if mime.hasImage():
-            image = QImage(mime.imageData())
-            if not image.isNull():
-                return self.open_image_data(image)
+        if image is not None:
+            return self.open_image_data(image)
         text = mime.text().strip() if mime.hasText() else ""
         if images.is_url(text) or (text and path_kind(Path(text).expanduser()) == "file"):
             return self.open_path(text if images.is_url(text) else str(Path(text).expanduser()))

@@ -50,7 +50,12 @@ class Actions(QObject):
         self._add(model, "Draw a picture from the text", generation.draw, "Ctrl+D")
         self._add(model, "Cancel", generation.cancel, "Esc")
         model.addSeparator()
-        self.prepare = self._add(model, "Prepare asset…", self._prepare, "Ctrl+Shift+R")
+        self.prepare = self._add(
+            model, "Prepare asset…", partial(self._raise, window.prepare_dock), "Ctrl+Shift+R"
+        )
+        self._add(
+            model, "Split into parts…", partial(self._raise, window.parts_dock), "Ctrl+Shift+P"
+        )
 
         view = bar.addMenu("&View")
         self._add(view, "Frame model", viewer.frame, "F")
@@ -72,6 +77,7 @@ class Actions(QObject):
         view.addSeparator()
         view.addAction(window.side_dock.toggleViewAction())
         view.addAction(window.prepare_dock.toggleViewAction())
+        view.addAction(window.parts_dock.toggleViewAction())
         library = window.library_dock.toggleViewAction()
         library.setShortcut(QKeySequence("Ctrl+B"))
         view.addAction(library)
@@ -202,8 +208,7 @@ class Actions(QObject):
         apply(on)
         self.window.ui.setValue(key, on)
 
-    def _prepare(self) -> None:
-        dock = self.window.prepare_dock
+    def _raise(self, dock) -> None:
         dock.show()
         dock.raise_()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import time
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,8 +28,9 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.entry import Version
     from aiml3d_desktop.core.library import Entry, Library
     from aiml3d_desktop.core.mesh import LoadedMesh
+    from aiml3d_desktop.core.models import ModelParams
     from aiml3d_desktop.core.netpolicy import RetryPolicy
-    from aiml3d_desktop.core.params import TriposrParams
+    from aiml3d_desktop.core.parts import Split
     from aiml3d_desktop.core.preview import Preview
     from aiml3d_desktop.core.results import JobResult
     from aiml3d_desktop.core.settings import Settings
@@ -37,22 +39,31 @@ if TYPE_CHECKING:
 def generate(
     library: Library,
     source: str,
-    params: TriposrParams,
+    params: ModelParams,
     backend: str,
     conf: Settings,
     api_key: str | None,
     retry: RetryPolicy,
     drawing=None,
+    views: dict[str, str] | None = None,
     *,
     progress,
     cancel,
 ) -> tuple[Entry, JobResult]:
-    """One model into the library: from a picture, or from a drawing (text to 3D)."""
+    """One model into the library: from a picture (and a multi-view model's other views),
+    or from a drawing (text to 3D)."""
     from aiml3d_desktop.core import jobs
 
     options = jobs.JobOptions.from_settings(conf, api_key, retry=retry, backend=backend)
     entry, result = jobs.generate_to_library(
-        library, source, params, options, prompt=drawing, progress=progress, cancel=cancel
+        library,
+        source,
+        params,
+        options,
+        prompt=drawing,
+        progress=progress,
+        cancel=cancel,
+        views=views or None,
     )
     _ready_to_draw(result.loaded.scene)
     return entry, result
@@ -202,17 +213,36 @@ def open_picture(
     )
 
 
-def save_pasted_image(image: QImage, *, progress, cancel) -> Preview:
+def open_view(
+    view: str,
+    source: str | QImage,
+    fill: float | None,
+    max_side: int,
+    *,
+    progress,
+    cancel,
+) -> tuple[str, Preview]:
+    """One view of a multi-view model (a path, a link or pasted image data), checked and
+    prepared as the main picture is; returned with the view it is for."""
+    if isinstance(source, QImage):
+        return view, save_pasted_image(source, fill, max_side, progress=progress, cancel=cancel)
+    return view, open_picture(source, fill, max_side, progress=progress, cancel=cancel)
+
+
+def save_pasted_image(
+    image: QImage, fill: float | None = None, max_side: int | None = None, *, progress, cancel
+) -> Preview:
     """A picture from the clipboard or a browser has no file: give it one, then open it."""
     folder = paths.cache_dir() / "pasted"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"pasted-{time.strftime('%Y%m%d-%H%M%S')}.png"
+    # Two pastes in one second (views of one object, on two workers) never share a file.
+    path = folder / f"pasted-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}.png"
     if not image.save(str(path), "PNG"):  # type: ignore[call-overload]  # see save_thumbnail
         raise InputError(
             f"Could not save the pasted picture to {folder}",
             hint="Free some disk space and paste again.",
         )
-    return open_picture(str(path), progress=progress, cancel=cancel)
+    return open_picture(str(path), fill, max_side, progress=progress, cancel=cancel)
 
 
 def export_mesh(loaded: LoadedMesh | Path, dest: str, *, progress, cancel) -> Path:
@@ -223,6 +253,17 @@ def export_mesh(loaded: LoadedMesh | Path, dest: str, *, progress, cancel) -> Pa
     if isinstance(loaded, Path):
         loaded = mesh.load(loaded)
     return mesh.export(loaded, dest)
+
+
+def copy_file(src: Path, dest: str, *, progress, cancel) -> Path:
+    from aiml3d_desktop.core.fileio import copy_atomic
+
+    progress(Stage.EXPORTING, None, None)
+    try:
+        copy_atomic(src, dest)
+    except OSError as exc:
+        raise InputError(f"Could not write {dest}: {exc.strerror or exc}") from None
+    return Path(dest)
 
 
 def save_image(image: QImage, dest: str, *, progress, cancel) -> Path:
@@ -338,3 +379,32 @@ def write_turntable(frames: list, dest: Path, fps: int, *, progress, cancel) -> 
 
     progress(Stage.EXPORTING, None, None)
     return write_animation(frames, dest, fps)
+
+
+def pick_point(scene: Scene, origin, direction, *, progress, cancel):
+    """Where a click's ray meets the model (None: it missed), in the model's coordinates."""
+    from aiml3d_desktop.core.picking import first_hit
+
+    return first_hit(scene, origin, direction)
+
+
+def split_parts(
+    library: Library,
+    entry_id: str,
+    conf: Settings,
+    api_key: str | None,
+    retry: RetryPolicy,
+    point: tuple[float, float, float] | None,
+    seed: int | None,
+    *,
+    progress,
+    cancel,
+) -> tuple[Entry, Split]:
+    """Split into parts (tencent/hunyuan-part): kept as a new version of the entry."""
+    from aiml3d_desktop.core import jobs, parts
+
+    options = jobs.JobOptions.from_settings(conf, api_key, retry=retry)
+    done = parts.split(
+        entry_id, library, options, point=point, seed=seed, progress=progress, cancel=cancel
+    )
+    return library.get(entry_id), done

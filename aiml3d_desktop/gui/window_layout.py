@@ -53,9 +53,15 @@ def centre(picture: QWidget, viewer: QWidget) -> QSplitter:
 
 
 def side_panel(
-    prompt: QWidget, params: QWidget, generate: QWidget, cancel: QWidget, stats: QWidget
+    prompt: QWidget,
+    params: QWidget,
+    views: QWidget,
+    generate: QWidget,
+    cancel: QWidget,
+    stats: QWidget,
 ) -> QWidget:
-    """Text to 3D, the generation's parameters and buttons, and the model's statistics."""
+    """Text to 3D, the generation's parameters (and a multi-view model's picture slots) and
+    buttons, and the model's statistics."""
     side = QWidget()
     layout = QVBoxLayout(side)
     text = QGroupBox("Text to 3D")
@@ -64,6 +70,7 @@ def side_panel(
     box = QGroupBox("Generate")
     inner = QVBoxLayout(box)
     inner.addWidget(params)
+    inner.addWidget(views)
     buttons = QHBoxLayout()
     buttons.addWidget(generate, 1)
     buttons.addWidget(cancel)
@@ -121,9 +128,12 @@ def save(window: QMainWindow, ui: QSettings, splitter: QSplitter) -> None:
         ui.setValue("pictureShare", sizes[0] / max(sum(sizes), 1))
 
 
-def prepare_dock(window: QMainWindow, panel: QWidget, side_dock: QDockWidget) -> QDockWidget:
-    """Prepare asset: a tab beside the side panel (the generation's tab stays in front)."""
-    dock = _dock(window, "Prepare asset", "prepareDock", _scrolled(panel))
+def tab_dock(
+    window: QMainWindow, panel: QWidget, side_dock: QDockWidget, title: str, name: str
+) -> QDockWidget:
+    """Prepare asset, Split into parts: tabs beside the side panel (the generation's tab
+    stays in front)."""
+    dock = _dock(window, title, name, _scrolled(panel))
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     window.tabifyDockWidget(side_dock, dock)
     side_dock.raise_()

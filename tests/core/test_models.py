@@ -46,14 +46,19 @@ def test_every_model_is_described_and_found_by_id_and_alias():
 @pytest.mark.parametrize(
     ("model", "name", "value", "says"),
     [
-        ("meshy/v6/image-to-3d", "target_polycount", 99, "from 100 to 300000"),
+        ("meshy/v6/image-to-3d", "target_polycount", 99, "from 100 to 300,000"),
         ("meshy/v6/image-to-3d", "target_polycount", 1.5, "a whole number"),
         ("meshy/v6/image-to-3d", "topology", "hex", "one of triangle, quad"),
         ("meshy/v6/image-to-3d", "should_texture", "yes", "true or false"),
         ("meshy/v6/image-to-3d", "texture_prompt", "x" * 601, "at most 600"),
         ("tencent/hunyuan-part", "point_prompt_x", 1.5, "from -1 to 1"),
         ("tencent/hunyuan-part", "seed", 0, "from 1 to"),
-        ("triposr", "mc_resolution", 2000, "from 32 to 1024"),
+        (
+            "triposr",
+            "mc_resolution",
+            2000,
+            "Mesh resolution \\(mc_resolution\\) must be from 32 to 1,024",
+        ),
         ("triposr", "colour", 1, "has no parameter 'colour'"),
     ],
 )

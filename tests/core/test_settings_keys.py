@@ -46,6 +46,27 @@ def test_one_bad_value_falls_back_alone(isolated):
     assert loaded.max_side == settings.Settings().max_side and "256 to 4096" in warnings[0]
 
 
+def test_the_model_and_its_values_are_kept_and_checked(isolated):
+    from aiml3d_desktop.core.models import ModelParams
+
+    conf = settings.Settings()
+    conf.remember(ModelParams("meshy/v6/image-to-3d", {"topology": "quad"}).validate())
+    settings.save(conf)
+    loaded, warnings = settings.load()
+    assert warnings == [] and loaded.model == "meshy/meshy-6-image-to-3d"
+    assert loaded.model_params().values == {"topology": "quad"}
+    assert loaded.model_params("triposr").values == TriposrParams().as_dict()
+    path = settings.settings_file()
+    path.write_text(
+        '{"model": "tencent/hunyuan-part", "model_values": {"magic/image-to-3d": {"x": 1},'
+        ' "meshy/meshy-6-image-to-3d": {"target_polycount": 500}, "gone/model": {}}}'
+    )
+    loaded, warnings = settings.load()
+    assert loaded.model == "triposr" and "does not make one" in warnings[0]
+    assert loaded.model_values == {"meshy/meshy-6-image-to-3d": {"target_polycount": 500}}
+    assert sum("do not fit" in w for w in warnings) == 2
+
+
 def test_api_base_precedence(monkeypatch):
     conf = settings.Settings(api_base="https://saved")
     assert conf.api_base_for() == "https://saved"

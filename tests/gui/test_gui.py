@@ -102,7 +102,7 @@ def test_drop_picture_generate_and_see_the_coloured_mesh(qtbot, window, fake_api
     assert window.loaded is not None, window.status.label.text()
     assert "Done in" in window.status.label.text()
     assert window.stats.text("Triangles") == f"{len(fake_api.mesh.faces):,}"
-    assert window.stats.text("Credits") == "182,000"
+    assert window.stats.text("Cost") == "182,000 credits"
     # Kept in the library before it was shown, with its pictures, and listed in the browser.
     entry = window.entry
     assert entry is not None and window.loaded.path == entry.mesh_path
@@ -305,7 +305,7 @@ def test_settings_dialog_saves_key_to_keychain_only(
     assert "plain http" in dialog.error.text()
     assert keys.get_key() is None and not settings.settings_file().exists()  # nothing saved
     dialog.api_base.setText("https://api.example.com")
-    dialog.params.resolution.setValue(384)
+    dialog.params.field("mc_resolution").setValue(384)
     dialog.accept()
     assert keys.get_key() == "sk-new-key-31337"
     saved, _ = settings.load()
@@ -324,7 +324,7 @@ def test_damaged_settings_file_warns_and_uses_defaults(qtbot, isolated):
     win = MainWindow()
     qtbot.addWidget(win)
     assert "damaged" in win.statusBar().currentMessage()
-    assert win.params.params().mc_resolution == 256
+    assert win.params.params().values["mc_resolution"] == 256
 
 
 def test_worker_run_directly_reports_result_and_errors(qtbot):
@@ -568,10 +568,8 @@ def test_opening_a_picture_mid_generation_keeps_the_generation_status(
 def test_offline_relief_preview_without_a_key(qtbot, window, tmp_path, monkeypatch):
     monkeypatch.delenv("AIMLAPI_KEY")
     window.params.set_backend("local")
-    assert not window.params.ratio.isEnabled()  # TripoSR's own parameters do not apply
-    assert window.params.local_note.isVisibleTo(window) and "not TripoSR" in (
-        window.params.local_note.text()
-    )
+    assert not window.params.field("foreground_ratio").isEnabled()  # the API's parameters
+    assert window.params.about.isVisibleTo(window) and "not TripoSR" in (window.params.about.text())
     drop_file(window, make_photo(tmp_path / "cup.png", size=(300, 300)))
     qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
     window.generation.generate()

@@ -159,7 +159,7 @@ def test_open_entry_restores_mesh_picture_and_parameters(qtbot, window):
     assert window.entry.id == chair.id and window.loaded.path == chair.mesh_path
     assert caption_text(window).startswith("Red chair.png  —  300 × 200")  # its own name
     qtbot.waitUntil(lambda: window.image_panel.width() > 100, timeout=3000)  # opened for it
-    assert window.params.params().mc_resolution == 320  # "generate again" is one click
+    assert window.params.params().values["mc_resolution"] == 320  # "generate again" is one click
     assert chair.title in window.windowTitle()
     assert drawn_fraction(pixels(window.viewer), window.viewer.background().getRgb()[:3]) > 0.05
     assert not window.menu_actions.add_to_library.isEnabled()  # it is in the library already

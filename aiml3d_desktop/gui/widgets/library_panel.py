@@ -130,6 +130,7 @@ class LibraryPanel(QWidget):
     open_requested = Signal(object)  # Entry
     compare_requested = Signal(object, object)  # two entries
     export_requested = Signal(object)  # Entry
+    file_export_requested = Signal(object)  # Path: a file a model came with (Meshy's FBX...)
     status = Signal(str)
     error = Signal(object)  # Aiml3DError
 
@@ -270,6 +271,12 @@ class LibraryPanel(QWidget):
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(entry.folder))),
         )
         menu.addAction("Export or convert…", lambda: self.export_requested.emit(entry))
+        if entry.outputs:
+            files = menu.addMenu("Export a file it came with")
+            for out in entry.outputs:
+                path = entry.folder / out["file"]
+                label = f"{out['role'].capitalize()} ({path.suffix.lstrip('.').upper()})…"
+                files.addAction(label, lambda p=path: self.file_export_requested.emit(p))
         menu.addSeparator()
         menu.addAction(
             f"Delete {len(chosen)} models" if len(chosen) > 1 else "Delete",

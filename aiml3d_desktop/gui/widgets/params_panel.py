@@ -1,51 +1,53 @@
-"""The generator (TripoSR through the AIML API, or the offline relief preview) and TripoSR's
-parameters as form fields, with the documented ranges and defaults."""
+"""The model picker and the chosen model's parameters as form fields, built from the registry
+(core/models.py): each parameter's type gives its field, its range the field's limits, its
+docs line the tooltip. The offline relief preview is one more choice in the picker."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
     QSpinBox,
     QWidget,
 )
 
-from aiml3d_desktop.core import params as p
+from aiml3d_desktop.core import models
 from aiml3d_desktop.core.images import DEFAULT_MAX_SIDE, MAX_SIDE_RANGE
+from aiml3d_desktop.core.models import Model, ModelParams, Param
 
-BACKENDS = (("aiml", "TripoSR (AIML API)"), ("local", "Relief preview (offline)"))
+LOCAL = "local"  # the picker's key for the offline relief preview
 LOCAL_NOTE = (
     "Made on this computer from the picture's outline: no key, no network, a few "
     "seconds. A rough relief to preview with, not TripoSR."
 )
+CHOICE_LABELS = {"": "(none)"}  # how an empty choice reads (Meshy's pose: as pictured)
 
 
 class ParamsPanel(QWidget):
+    changed = Signal()  # the model, or a value the picture's framing depends on
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.backend = QComboBox()
-        for key, label in BACKENDS:
-            self.backend.addItem(label, key)
+        for model in models.GENERATORS:
+            self.backend.addItem(f"{model.title} (AIML API)", model.id)
+        self.backend.addItem("Relief preview (offline)", LOCAL)
         self.backend.setToolTip(
-            "TripoSR makes the real model (it needs your API key). The "
-            "offline preview needs nothing and is much rougher."
+            "The model that makes the mesh. The AIML models need your API key; the offline "
+            "preview needs nothing and is much rougher."
         )
-        self.local_note = QLabel(LOCAL_NOTE)
-        self.local_note.setWordWrap(True)
-        self.local_note.setStyleSheet("color: #e0b060")
         self.backend.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.backend.setMinimumContentsLength(14)  # the side panel stays narrow
-        self.backend.currentIndexChanged.connect(self._backend_changed)
-        self.remove_bg = QCheckBox("Remove background")
-        self.remove_bg.setToolTip(
-            "Cut the object out of its background before building the model. Turn it off for "
-            "pictures that already have a transparent or plain background."
-        )
+        self.about = QLabel()
+        self.about.setWordWrap(True)
+        self.about.setStyleSheet("color: #9aa4b0")
         self.prepare = QCheckBox("Prepare the picture")
         self.prepare.setToolTip(
             "Crop to the object and pad to a square in which it fills the foreground ratio, "
@@ -61,43 +63,40 @@ class ParamsPanel(QWidget):
             "Pictures are downscaled so that their longest side is at most this before they are "
             "sent (default 1024). Larger is slower to upload and rarely better."
         )
-        self.ratio = QDoubleSpinBox()
-        self.ratio.setRange(*p.FOREGROUND_RATIO_RANGE)
-        self.ratio.setSingleStep(0.05)
-        self.ratio.setDecimals(2)
-        self.ratio.setToolTip(
-            "How much of the frame the object fills once centred (0.5 to 1, default 0.9). "
-            "Lower it if the model comes out cut off at the edges."
-        )
-        self.resolution = QSpinBox()
-        self.resolution.setRange(*p.MC_RESOLUTION_RANGE)
-        self.resolution.setSingleStep(32)
-        self.resolution.setToolTip(
-            "Marching-cubes resolution: the detail of the mesh (32 to 1024, default 256). "
-            "Higher is finer but slower and larger; above 512 is not recommended and may time out."
-        )
-        self.format = QComboBox()
-        self.format.addItems([f.upper() for f in p.OUTPUT_FORMATS])
-        self.format.setToolTip("GLB keeps the vertex colours in one file; OBJ is plain text.")
+        self.fields_box = QWidget()
+        self.fields_form = QFormLayout(self.fields_box)
+        self.fields_form.setContentsMargins(0, 0, 0, 0)
+        self.fields: dict[str, QWidget] = {}  # the shown model's parameters by name
+        self._values: dict[str, dict] = {}  # each model's values this session, by id
+        self._shown: str | None = None
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Generator", self.backend)
-        form.addRow(self.local_note)
+        form.addRow("Model", self.backend)
+        form.addRow(self.about)
         form.addRow(self.prepare)
         form.addRow("Picture size", self.max_side)
-        form.addRow(self.remove_bg)
-        form.addRow("Foreground ratio", self.ratio)
-        form.addRow("Mesh resolution", self.resolution)
-        form.addRow("Output format", self.format)
-        self.set_params(p.TriposrParams())
-        self._backend_changed()
+        form.addRow(self.fields_box)
+        self.backend.currentIndexChanged.connect(self._model_changed)
+        self.prepare.toggled.connect(self.changed)
+        self.max_side.editingFinished.connect(self.changed)
+        self._model_changed()
 
-    def load_from(self, conf) -> None:
-        """Show the saved defaults (a core.settings.Settings)."""
-        self.set_params(conf.params)
-        self.set_backend(conf.backend)
-        self.prepare.setChecked(conf.prepare)
-        self.max_side.setValue(conf.max_side)
+    # What is chosen
+
+    def backend_key(self) -> str:
+        """``aiml`` (one of the API's models) or ``local``."""
+        return LOCAL if self.backend.currentData() == LOCAL else "aiml"
+
+    def model(self) -> Model:
+        """The API model picked (TripoSR while the offline preview is)."""
+        key = self.backend.currentData()
+        return models.TRIPOSR if key == LOCAL else models.get(key)
+
+    def params(self) -> ModelParams:
+        """The picked model and the values in its fields (not yet checked)."""
+        self._keep_values()
+        model = self.model()
+        return ModelParams(model.id, dict(self._values.get(model.id, model.defaults())))
 
     def prepares(self) -> bool:
         """Whether local pictures are framed before they are sent."""
@@ -111,38 +110,132 @@ class ParamsPanel(QWidget):
         """The share of the framed square the object fills, or None for no framing."""
         if self.backend_key() != "aiml" or not self.prepare.isChecked():
             return None
-        return round(self.ratio.value(), 2)
+        return round(self.params().fill, 2)
 
-    def backend_key(self) -> str:
-        return self.backend.currentData()
+    def field(self, name: str) -> QWidget:
+        return self.fields[name]
+
+    # Setting it
+
+    def load_from(self, conf) -> None:
+        """Show the saved choices (a core.settings.Settings)."""
+        self._values = {m.id: conf.model_params(m.id).values for m in models.GENERATORS}
+        self._shown = None  # the fields are filled anew from the saved values
+        self.set_backend(LOCAL if conf.backend == LOCAL else conf.model)
+        self._model_changed()
+        self.prepare.setChecked(conf.prepare)
+        self.max_side.setValue(conf.max_side)
 
     def set_backend(self, key: str) -> None:
+        """``local``, ``aiml`` (keeps the model picked, or TripoSR) or a model id."""
+        if key == "aiml":
+            key = self.backend.currentData() if self.backend_key() == "aiml" else "triposr"
         self.backend.setCurrentIndex(max(0, self.backend.findData(key)))
 
-    def _backend_changed(self) -> None:
-        local = self.backend_key() == "local"
-        self.local_note.setVisible(local)
-        fields = (
-            self.prepare,
-            self.max_side,
-            self.remove_bg,
-            self.ratio,
-            self.resolution,
-            self.format,
-        )
-        for field in fields:
-            field.setEnabled(not local)  # TripoSR's own parameters
+    def set_params(self, params: ModelParams) -> None:
+        """Pick ``params``'s model and show its values (a library entry made again)."""
+        self._keep_values()
+        self._values[params.model] = {**params.spec.defaults(), **params.values}
+        self._shown = None
+        if self.backend_key() == "aiml" or params.model != "triposr":
+            self.set_backend(params.model)
+        self._model_changed()
 
-    def params(self) -> p.TriposrParams:
-        return p.TriposrParams(
-            output_format=p.OUTPUT_FORMATS[self.format.currentIndex()],
-            do_remove_background=self.remove_bg.isChecked(),
-            foreground_ratio=round(self.ratio.value(), 2),
-            mc_resolution=self.resolution.value(),
-        )
+    # The fields
 
-    def set_params(self, params: p.TriposrParams) -> None:
-        self.remove_bg.setChecked(params.do_remove_background)
-        self.ratio.setValue(params.foreground_ratio)
-        self.resolution.setValue(params.mc_resolution)
-        self.format.setCurrentIndex(p.OUTPUT_FORMATS.index(params.output_format))
+    def _model_changed(self) -> None:
+        key = self.backend.currentData()
+        local = key == LOCAL
+        model = self.model()
+        self.about.setText(LOCAL_NOTE if local else _about(model))
+        self.about.setStyleSheet(f"color: {'#e0b060' if local or model.note else '#9aa4b0'}")
+        if model.id != self._shown:
+            self._keep_values()
+            self._build(model)
+        for widget in (self.prepare, self.max_side, self.fields_box):
+            widget.setEnabled(not local)  # the API's own parameters
+        self.changed.emit()
+
+    def _keep_values(self) -> None:
+        if self._shown is not None:
+            values = {n: _value(w) for n, w in self.fields.items()}
+            self._values[self._shown] = {n: v for n, v in values.items() if v is not None}
+
+    def _build(self, model: Model) -> None:
+        while self.fields_form.rowCount():
+            self.fields_form.removeRow(0)
+        self.fields = {}
+        values = {**model.defaults(), **self._values.get(model.id, {})}
+        for param in model.params:
+            widget = _field(param, values.get(param.name))
+            widget.setToolTip(param.tip)
+            self.fields[param.name] = widget
+            if isinstance(widget, QCheckBox):
+                self.fields_form.addRow(widget)
+            else:
+                self.fields_form.addRow(param.title, widget)
+        self._shown = model.id
+        ratio = self.fields.get("foreground_ratio")
+        if isinstance(ratio, QDoubleSpinBox):
+            ratio.editingFinished.connect(self.changed)
+
+
+def _about(model: Model) -> str:
+    text = model.summary
+    if model.takes == models.VIEWS:
+        text += " Give the other views in the slots below."
+    return f"{text} {model.note}".strip()
+
+
+def _field(param: Param, value: object) -> QWidget:
+    """The form field for one parameter, showing ``value`` (None: the service's default)."""
+    if param.kind == "bool":
+        box = QCheckBox(param.title)
+        box.setChecked(bool(value))
+        return box
+    if param.kind == "choice":
+        combo = QComboBox()
+        for choice in param.choices:
+            combo.addItem(CHOICE_LABELS.get(choice, choice), choice)
+        combo.setCurrentIndex(max(0, combo.findData(value)))
+        return combo
+    if param.kind == "text":
+        line = QLineEdit(str(value or ""))
+        line.setMaxLength(param.max_len or 32767)
+        return line
+    spin: QSpinBox | QDoubleSpinBox
+    low = param.low if param.low is not None else -1e9
+    high = param.high if param.high is not None else 1e9
+    if param.kind == "int":
+        spin = QSpinBox()
+        spin.setRange(int(low), int(min(high, 2**31 - 1)))
+        spin.setSingleStep(max(1, int((high - low) // 64) if high - low < 1e6 else 1000))
+        if param.name == "mc_resolution":
+            spin.setSingleStep(32)
+    else:
+        spin = QDoubleSpinBox()
+        spin.setRange(low, high)
+        spin.setDecimals(2)
+        spin.setSingleStep(0.05)
+    if param.default is None:  # optional: the lowest value reads "auto" and is not sent
+        spin.setMinimum(spin.minimum() - (1 if param.kind == "int" else 0.01))  # type: ignore[arg-type]
+        spin.setSpecialValueText("auto")
+        spin.setValue(spin.minimum() if value is None else value)  # type: ignore[arg-type]
+    else:
+        spin.setValue(value)  # type: ignore[arg-type]
+    return spin
+
+
+def _value(widget: QWidget) -> object:
+    if isinstance(widget, QCheckBox):
+        return widget.isChecked()
+    if isinstance(widget, QComboBox):
+        return widget.currentData()
+    if isinstance(widget, QLineEdit):
+        return widget.text()
+    if isinstance(widget, QSpinBox | QDoubleSpinBox):
+        if widget.specialValueText() and widget.value() == widget.minimum():
+            return None
+        value = widget.value()
+        return round(value, 2) if isinstance(widget, QDoubleSpinBox) else value
+    raise TypeError(type(widget).__name__)

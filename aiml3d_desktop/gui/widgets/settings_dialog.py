@@ -100,7 +100,7 @@ class SettingsDialog(QDialog):
             self.conf.api_base = base
             self.conf.output_dir = self.output_dir.text().strip()
             self.conf.library_dir = self.library_dir.text().strip()
-            self.conf.params = self.params.params().validate()
+            self.conf.remember(self.params.params().validate())
             self.conf.backend = self.params.backend_key()
             self.conf.prepare = self.params.prepare.isChecked()
             self.conf.max_side = self.params.max_side.value()

@@ -18,7 +18,7 @@ ROWS = (
     "Parts",
     "File size",
     "Timings",
-    "Credits",
+    "Cost",
     "Request",
 )
 
@@ -65,7 +65,7 @@ class StatsPanel(QWidget):
                 if isinstance(v, int | float)
             )
             or "—",
-            "Credits": f"{credits:,}" if isinstance(credits, int | float) else "—",
+            "Cost": _cost(credits, entry.extra.get("usd_spent") if entry else None),
             "Request": (entry.request_id if entry else None) or "—",
         }
         for row, text in values.items():
@@ -77,6 +77,15 @@ class StatsPanel(QWidget):
 
     def text(self, row: str) -> str:
         return self.values[row].text()
+
+
+def _cost(credits: object, dollars: object) -> str:
+    """What the call cost as the API reported it: credits, or US dollars (Meshy)."""
+    if isinstance(credits, int | float):
+        return f"{credits:,} credits"
+    if isinstance(dollars, int | float) and not isinstance(dollars, bool):
+        return f"US${dollars:,.2f}"
+    return "—"
 
 
 def _size(size: int | None) -> str:

@@ -30,6 +30,7 @@ from PySide6.QtGui import (
     QPen,
     QSurfaceFormat,
     QVector3D,
+    QVector4D,
 )
 from PySide6.QtWidgets import QLabel
 
@@ -61,6 +62,7 @@ class Viewer(gl.GLViewWidget):
     """Shows one scene. Holds view state only; what to show comes from the main window."""
 
     camera_moved = Signal()  # by the user or a view command; not by set_camera()
+    clicked = Signal(object, object)  # a click (not a drag): the ray's origin and direction
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -395,6 +397,32 @@ class Viewer(gl.GLViewWidget):
     def orbit(self, *args, **kwargs) -> None:
         self._still.start()
         super().orbit(*args, **kwargs)
+
+    def mousePressEvent(self, ev) -> None:
+        self._pressed_at = ev.position()
+        super().mousePressEvent(ev)
+
+    def mouseReleaseEvent(self, ev) -> None:
+        super().mouseReleaseEvent(ev)
+        pressed = getattr(self, "_pressed_at", None)
+        if ev.button() == Qt.MouseButton.LeftButton and pressed is not None:
+            moved = ev.position() - pressed
+            if abs(moved.x()) + abs(moved.y()) < 4:  # a click, not the end of an orbit
+                self.clicked.emit(*self.ray_at(ev.position().x(), ev.position().y()))
+
+    def ray_at(self, x: float, y: float) -> tuple[np.ndarray, np.ndarray]:
+        """The ray through the widget's point (x, y), in the shown scene's own coordinates
+        (before the view turns it Z-up): what a click on the model points at."""
+        w, h = max(self.width(), 1), max(self.height(), 1)
+        whole = (0, 0, w, h)
+        matrix = self.projectionMatrix(whole, whole) * self.viewMatrix() * self.item.transform()
+        inverse, _ = matrix.inverted()
+        ndc_x, ndc_y = 2 * x / w - 1, 1 - 2 * y / h
+        ends = []
+        for depth in (-1.0, 1.0):
+            point = inverse.map(QVector4D(ndc_x, ndc_y, depth, 1.0))
+            ends.append(np.array([point.x(), point.y(), point.z()]) / point.w())
+        return ends[0], ends[1] - ends[0]
 
     def wheelEvent(self, ev) -> None:
         delta = ev.angleDelta().y() or ev.angleDelta().x()

@@ -1,0 +1,248 @@
+"""Split into parts in the window: a point picked by clicking the model, the call run on a
+worker, the parts kept as a new version of the entry and shown, each in its colour, to be
+shown, hidden and exported one by one; the masks shown on request."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QFileDialog
+
+from aiml3d_desktop.core import keys, parts
+from aiml3d_desktop.core.entry import VERSIONS
+from aiml3d_desktop.core.errors import Aiml3DError, InputError
+from aiml3d_desktop.core.stages import Stage
+from aiml3d_desktop.gui import tasks
+from aiml3d_desktop.gui.widgets.parts_panel import PartsPanel
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from aiml3d_desktop.core.entry import Entry, Version
+    from aiml3d_desktop.core.mesh import LoadedMesh
+    from aiml3d_desktop.core.scene import Scene
+    from aiml3d_desktop.gui.workers import Worker
+
+MESH_FILTER = "GLB (*.glb);;glTF (*.gltf);;OBJ (*.obj);;STL (*.stl);;PLY (*.ply);;3MF (*.3mf)"
+
+
+class PartsController(QObject):
+    status = Signal(str)
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.panel = PartsPanel()
+        self.loaded: LoadedMesh | None = None
+        self.entry: Entry | None = None  # the library entry (not the version) on screen
+        self.version: Version | None = None  # a parts version on screen
+        self.shown: list[bool] = []  # each part's visibility
+        self.worker: Worker | None = None
+        panel = self.panel
+        panel.pick.connect(self._picking)
+        panel.split.connect(self.split)
+        panel.cancel.connect(self.cancel)
+        panel.part_toggled.connect(self._part_toggled)
+        panel.export_part.connect(self.export_part)
+        panel.show_mask.connect(self.show_mask)
+        panel.show_parts.connect(self._show_parts)
+        window.viewer.clicked.connect(self._clicked)
+
+    def model_changed(self, loaded: LoadedMesh | None, entry: Entry | None) -> None:
+        self.loaded, self.version = loaded, None
+        self.panel.set_point(None)
+        base = self._base(entry)
+        self.entry = base
+        problem = None
+        if loaded is not None and base is None:
+            problem = (
+                "Only a model in the library made through the API can be split: the "
+                "service takes the mesh by the link the API gave for it."
+            )
+        elif base is not None:
+            try:
+                parts.mesh_url_of(base)
+            except InputError as exc:
+                problem = exc.message
+        title = None if loaded is None else (base.title if base else loaded.path.name)
+        self.panel.set_target(title, problem)
+        if self.worker is not None:
+            self.panel.set_busy(True, "Splitting…")
+        version = self._find_version(entry)
+        recipe = version.recipe.get("parts") if version is not None else None
+        if recipe and loaded is not None:
+            self.shown = [True] * len(loaded.scene.primitives)
+            self.panel.show_result(recipe.get("parts", []), recipe.get("masks", []))
+            self.panel.target.setText(_made_with(recipe, title))
+        else:
+            self.shown = []
+            self.panel.show_result([], [])
+
+    def _base(self, entry: Entry | None) -> Entry | None:
+        if entry is None or not entry.is_version:
+            return entry
+        try:
+            return self.window.library.get(entry.id)
+        except (Aiml3DError, AttributeError):
+            return None
+
+    def _find_version(self, entry: Entry | None) -> Version | None:
+        """The version ``entry`` shows (an entry seen through one of its versions)."""
+        if entry is None or not entry.is_version or self.entry is None:
+            return None
+        version_id = entry.mesh_file.split("/")[1] if entry.mesh_file.startswith(VERSIONS) else ""
+        try:
+            self.version = self.entry.version(version_id)
+        except KeyError:
+            return None
+        return self.version
+
+    # Picking a point
+
+    @Slot(bool)
+    def _picking(self, on: bool) -> None:
+        if on:
+            self.status.emit("Click the part you want on the model")
+
+    @Slot(object, object)
+    def _clicked(self, origin: np.ndarray, direction: np.ndarray) -> None:
+        if not self.panel.pick_button.isChecked() or self.loaded is None:
+            return
+        self.window.runner.start(
+            tasks.pick_point, self.loaded.scene, origin, direction, succeeded=self._picked
+        )
+
+    @Slot(object)
+    def _picked(self, point: np.ndarray | None) -> None:
+        if self.loaded is None:
+            return
+        if point is None:
+            self.status.emit("That missed the model: click on it")
+            return
+        self.panel.set_point(parts.point_prompt(point, self.loaded.scene.bounds))
+        self.status.emit("Point picked: press Split into parts")
+
+    # The call
+
+    @Slot()
+    def split(self) -> None:
+        window = self.window
+        if self.entry is None or self.worker is not None or window.library is None:
+            return
+        self.worker = window.runner.start(
+            tasks.split_parts,
+            window.library,
+            self.entry.id,
+            window.conf,
+            keys.get_key(),
+            window.retry,
+            self.panel.picked,
+            self.panel.seed_value(),
+            succeeded=self._split,
+            failed=self._failed,
+            progress=self._progress,
+        )
+        self.panel.set_busy(True, "Sending the mesh link…")
+
+    @Slot()
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.status.emit("Cancelling… (a call already made may still be charged)")
+
+    @Slot(object, object, object)
+    def _progress(self, stage: Stage, done, total) -> None:
+        text = {Stage.GENERATING: "Splitting on the service…"}.get(stage, "Downloading the parts…")
+        self.panel.set_busy(True, text)
+
+    @Slot(object)
+    def _split(self, result: tuple[Entry, parts.Split]) -> None:
+        entry, done = result
+        self.worker = None
+        self.panel.set_busy(False)
+        self.window.assets.versions_changed(entry)
+        assert done.version is not None  # an entry's split is always a version
+        if self.entry is not None and self.entry.id == entry.id:
+            self.window.open_entry(entry.as_version(done.version))
+        self.status.emit(f"{entry.title}: {len(done.parts)} parts, kept as a new version")
+
+    @Slot(object)
+    def _failed(self, error: Aiml3DError) -> None:
+        self.worker = None
+        self.panel.set_busy(False)
+        self.window.report_error(error, "Could not split the model")
+
+    # The parts on screen
+
+    def _parts_scene(self) -> Scene | None:
+        if self.loaded is None or not self.shown:
+            return None
+        scene = self.loaded.scene
+        kept = [p for p, on in zip(scene.primitives, self.shown, strict=True) if on]
+        return replace(scene, primitives=kept)
+
+    @Slot(int, bool)
+    def _part_toggled(self, index: int, on: bool) -> None:
+        if not 0 <= index < len(self.shown):
+            return
+        self.shown[index] = on
+        if not any(self.shown):  # an empty view says nothing: the last part stays
+            self.shown[index] = True
+            self.panel.set_part_shown(index, True)
+            self.status.emit("At least one part stays shown")
+            return
+        self._show_parts()
+
+    def _listed(self) -> tuple[list, list]:
+        recipe = self.version.recipe.get("parts", {}) if self.version else {}
+        return recipe.get("parts", []), recipe.get("masks", [])
+
+    @Slot()
+    def _show_parts(self) -> None:
+        scene = self._parts_scene()
+        if scene is not None:
+            self.window.viewer.show_scene(scene, frame=False)
+
+    @Slot(int)
+    def export_part(self, index: int) -> None:
+        if self.loaded is None or not 0 <= index < len(self.loaded.scene.primitives):
+            return
+        title = self.entry.title if self.entry else self.loaded.path.stem
+        suggested = self.window.conf.output_path / f"{title}-part{index + 1}.glb"
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, f"Export part {index + 1}", str(suggested), MESH_FILTER
+        )
+        if path:
+            one = replace(self.loaded.scene, primitives=[self.loaded.scene.primitives[index]])
+            loaded = replace(self.loaded, scene=one)
+            self.window.runner.start(tasks.export_mesh, loaded, path, succeeded=self._exported)
+
+    @Slot(object)
+    def _exported(self, path) -> None:
+        self.status.emit(f"Saved {path}")
+
+    @Slot(int)
+    def show_mask(self, number: int) -> None:
+        if self.version is None:
+            return
+        masks = {m["number"]: m for m in self._listed()[1]}
+        if number in masks:
+            path = self.version.folder / masks[number]["file"]
+            self.window.runner.start(tasks.open_mesh, str(path), succeeded=self._mask_opened)
+
+    @Slot(object)
+    def _mask_opened(self, loaded: LoadedMesh) -> None:
+        self.window.viewer.show_scene(loaded.scene, frame=False)
+        item = self.panel.masks.currentItem()
+        shown = item.text() if item is not None else loaded.path.name
+        self.status.emit(f"{shown} shown: Show parts goes back")
+
+
+def _made_with(recipe: dict, title: str | None) -> str:
+    """What a parts version was split with, for the panel's heading."""
+    point = recipe.get("point")
+    where = "x {:+.2f}, y {:+.2f}, z {:+.2f}".format(*point) if point else "no point"
+    seed = f", seed {recipe['seed']}" if recipe.get("seed") else ""
+    return f"{title}: {len(recipe.get('parts', []))} parts ({where}{seed})."

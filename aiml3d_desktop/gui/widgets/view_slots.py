@@ -1,0 +1,156 @@
+"""Four picture slots for a multi-view model: front (the picture on screen), left, back and
+right. Each takes a drop, a paste or a file; the window checks and prepares what it is
+given as it does the main picture, and shows it here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QMimeData, QSize, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aiml3d_desktop.core import images
+from aiml3d_desktop.core.models import VIEW_NAMES
+
+if TYPE_CHECKING:
+    from aiml3d_desktop.core.preview import Preview
+
+THUMB = 84
+EMPTY = "click, drop\nor paste"
+PICTURE_FILTER = "Pictures (*.png *.jpg *.jpeg *.webp)"
+
+
+def mime_sources(mime: QMimeData) -> tuple[list[str], QImage | None]:
+    """Local files and http(s) links in a drop or the clipboard, else its image data."""
+    urls = mime.urls() if mime.hasUrls() else []
+    sources = [
+        url.toLocalFile() if url.isLocalFile() else url.toString()
+        for url in urls
+        if url.isLocalFile() or url.scheme() in ("http", "https")
+    ]
+    if not sources and mime.hasText() and images.is_url(mime.text().strip()):
+        sources = [mime.text().strip()]
+    image = None
+    if not sources and mime.hasImage():
+        image = QImage(mime.imageData())
+        image = None if image.isNull() else image
+    return sources, image
+
+
+class _Slot(QFrame):
+    def __init__(self, view: str, owner: ViewSlots) -> None:
+        super().__init__()
+        self.view, self.owner = view, owner
+        self.setAcceptDrops(True)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setObjectName(f"view_{view}")
+        self.title = QLabel(view.capitalize() + (" (required)" if view == "front" else ""))
+        # The picture is its own Open button: the slot stays narrow enough for two abreast.
+        self.thumb = QToolButton()
+        self.thumb.setFixedSize(THUMB, THUMB)
+        self.thumb.setIconSize(QSize(THUMB - 6, THUMB - 6))
+        self.thumb.setText(EMPTY)
+        self.thumb.setToolTip(f"Open a picture of the {view} (or drop or paste one here)")
+        self.thumb.setStyleSheet("background: #22252b; color: #8a909c; border-radius: 4px")
+        self.thumb.clicked.connect(self._open)
+        self.paste_button = _button("Paste", f"Paste a picture of the {view}")
+        self.clear_button = _button("✕", f"Clear the {view} view")
+        self.paste_button.clicked.connect(self._paste)
+        self.clear_button.clicked.connect(lambda: owner.cleared.emit(view))
+        buttons = QHBoxLayout()
+        buttons.setSpacing(2)
+        buttons.addStretch(1)
+        for button in (self.paste_button, self.clear_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
+        layout.addWidget(self.title)
+        layout.addWidget(self.thumb, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(buttons)
+
+    def show_preview(self, preview: Preview | None) -> None:
+        if preview is None:
+            self.thumb.setIcon(QIcon())
+            self.thumb.setText(EMPTY)
+            return
+        rgba = preview.prepared if preview.prepared is not None else preview.rgba
+        h, w = rgba.shape[:2]
+        image = QImage(rgba.data, w, h, w * 4, QImage.Format.Format_RGBA8888).copy()
+        self.thumb.setText("")
+        self.thumb.setIcon(QIcon(QPixmap.fromImage(image)))
+        self.thumb.setToolTip("\n".join([preview.source, *preview.notes, "Click for another"]))
+
+    def dragEnterEvent(self, event) -> None:
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage() or mime.hasText():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        self._take(event.mimeData())
+        event.acceptProposedAction()
+
+    def _paste(self) -> None:
+        self._take(QGuiApplication.clipboard().mimeData())
+
+    def _open(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, f"The {self.view} view", "", PICTURE_FILTER)
+        if path:
+            self.owner.wanted.emit(self.view, path)
+
+    def _take(self, mime: QMimeData) -> None:
+        sources, image = mime_sources(mime)
+        if sources:
+            self.owner.wanted.emit(self.view, sources[0])
+        elif image is not None:
+            self.owner.pasted.emit(self.view, image)
+        else:
+            self.owner.unusable.emit(self.view)
+
+
+def _button(text: str, tip: str) -> QToolButton:
+    button = QToolButton()
+    button.setText(text)
+    button.setToolTip(tip)
+    button.setAutoRaise(True)
+    return button
+
+
+class ViewSlots(QWidget):
+    wanted = Signal(str, str)  # (view, a path or link) to check, prepare and show
+    pasted = Signal(str, object)  # (view, QImage) from a drop or the clipboard
+    cleared = Signal(str)
+    unusable = Signal(str)  # something dropped that is no picture
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.slots = {view: _Slot(view, self) for view in VIEW_NAMES}
+        self.previews: dict[str, Preview] = {}
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(4)
+        for number, view in enumerate(VIEW_NAMES):
+            grid.addWidget(self.slots[view], number // 2, number % 2)
+
+    def set_preview(self, view: str, preview: Preview | None) -> None:
+        if preview is None:
+            self.previews.pop(view, None)
+        else:
+            self.previews[view] = preview
+        self.slots[view].show_preview(preview)
+
+    def sources(self) -> dict[str, str]:
+        """The other views given (left, back, right): what the model is sent beside the
+        front picture."""
+        return {v: p.source for v, p in self.previews.items() if v != "front"}

@@ -1,0 +1,187 @@
+"""Every AIML 3D model from the window: the picker and its fields built from the registry,
+the four picture slots of a multi-view model, a model the account lacks, Meshy's further
+files, and Split into parts with a point picked on the model, under Xvfb with real pixels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, Qt, QUrl
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLineEdit, QSpinBox
+
+from aiml3d_desktop.core import mesh, models, parts
+from tests.conftest import make_photo
+from tests.gui.test_gui import drop_file, error_box, pixels, wait_idle
+
+pytestmark = pytest.mark.gui
+
+
+def pick_model(window, model_id: str) -> None:
+    combo = window.params.backend
+    combo.setCurrentIndex(combo.findData(model_id))
+    assert window.params.model().id == model_id
+
+
+def test_the_picker_offers_every_generator_and_builds_its_fields(qtbot, window):
+    combo = window.params.backend
+    offered = [combo.itemData(i) for i in range(combo.count())]
+    assert offered == [m.id for m in models.GENERATORS] + ["local"]
+    assert "tencent/hunyuan-part" not in offered  # it splits a mesh: its own panel
+    for model in models.GENERATORS:
+        pick_model(window, model.id)
+        assert list(window.params.fields) == [p.name for p in model.params]
+        for param in model.params:
+            field = window.params.field(param.name)
+            assert field.toolTip() == param.tip
+            kind = {"bool": QCheckBox, "choice": QComboBox, "text": QLineEdit}
+            if param.kind == "int":
+                assert isinstance(field, QSpinBox)
+                assert (field.minimum(), field.maximum()) == (param.low, param.high)
+            else:
+                assert isinstance(field, kind.get(param.kind, object))
+        assert window.views.isVisible() == (model.takes == models.VIEWS)
+    # Values are kept per model while switching.
+    pick_model(window, "meshy/meshy-6-image-to-3d")
+    window.params.field("target_polycount").setValue(5000)
+    pick_model(window, "triposr")
+    pick_model(window, "meshy/meshy-6-image-to-3d")
+    assert window.params.params().values["target_polycount"] == 5000
+
+
+def test_meshy_from_the_window_sends_the_fields_and_keeps_its_files(
+    qtbot, window, fake_api, tmp_path, monkeypatch
+):
+    pick_model(window, "meshy/meshy-6-image-to-3d")
+    window.params.field("topology").setCurrentIndex(1)  # quad
+    window.params.field("enable_pbr").setChecked(True)
+    window.params.field("texture_prompt").setText("worn brass")
+    drop_file(window, make_photo(tmp_path / "lamp.png"))
+    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
+    window.generation.generate()
+    wait_idle(qtbot, window)
+    (call,) = fake_api.calls("api")
+    body = {k: v for k, v in call.body.items() if k != "image_url"}
+    assert body == {
+        "model": "meshy/meshy-6-image-to-3d",
+        "topology": "quad",
+        "enable_pbr": True,
+        "texture_prompt": "worn brass",
+    }
+    entry = window.entry
+    assert entry.model == "meshy/meshy-6-image-to-3d" and len(entry.outputs) == 10
+    assert window.conf.model == "meshy/meshy-6-image-to-3d"  # picked again next time
+    qtbot.waitUntil(lambda: window.stats.text("Cost") == "US$0.40", timeout=5000)
+    # Exported as it came, from the library's menu action.
+    dest = tmp_path / "out.fbx"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(dest), ""))
+    window.library_panel.file_export_requested.emit(entry.output("fbx"))
+    qtbot.waitUntil(dest.exists, timeout=5000)
+    assert dest.read_bytes() == entry.output("fbx").read_bytes()
+
+
+def test_four_slots_send_four_views(qtbot, window, fake_api, tmp_path):
+    pick_model(window, "magic/image-to-3d")
+    assert window.views.isVisible()
+    drop_file(window, make_photo(tmp_path / "front.png"))
+    qtbot.waitUntil(lambda: "front" in window.views.previews, timeout=5000)
+    left = make_photo(tmp_path / "left.png", size=(200, 300))
+    window.views.wanted.emit("left", str(left))  # what Open… does once a file is chosen
+    back = QMimeData()
+    back.setUrls([QUrl.fromLocalFile(str(make_photo(tmp_path / "back.png")))])
+    window.views.slots["back"]._take(back)  # a drop on the slot
+    qtbot.waitUntil(lambda: set(window.views.previews) == {"front", "left", "back"}, timeout=5000)
+    assert not window.views.slots["left"].thumb.icon().isNull()
+    window.generation.generate()
+    wait_idle(qtbot, window)
+    (call,) = fake_api.calls("api")
+    assert sorted(call.body) == ["back_image_url", "front_image_url", "left_image_url", "model"]
+    assert all(call.body[k].startswith("data:image/png") for k in call.body if k != "model")
+    assert window.entry.extra["views"] == {"left": str(left), "back": str(tmp_path / "back.png")}
+    # A slot cleared is not sent; a drop of something that is not a picture says so.
+    qtbot.mouseClick(window.views.slots["back"].clear_button, Qt.MouseButton.LeftButton)
+    assert set(window.views.sources()) == {"left"}
+    nothing = QMimeData()
+    nothing.setText("just words")
+    window.views.slots["right"]._take(nothing)
+    assert "not a picture" in error_box(qtbot, window).text()
+
+
+def test_a_model_the_account_lacks_says_so_and_the_app_carries_on(
+    qtbot, window, fake_api, tmp_path
+):
+    fake_api.unavailable.add("meshy/meshy-6-image-to-3d")
+    pick_model(window, "meshy/meshy-6-image-to-3d")
+    drop_file(window, make_photo(tmp_path / "p.png"))
+    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
+    window.generation.generate()
+    box = error_box(qtbot, window)
+    assert "may not have Meshy 6" in box.informativeText()
+    box.close()
+    wait_idle(qtbot, window)
+    pick_model(window, "triposr")
+    window.generation.generate()
+    wait_idle(qtbot, window)
+    assert window.entry is not None and window.entry.model == "triposr"
+
+
+def test_split_into_parts_with_a_picked_point(qtbot, window, fake_api, tmp_path, monkeypatch):
+    drop_file(window, make_photo(tmp_path / "robot.png"))
+    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
+    window.generation.generate()
+    wait_idle(qtbot, window)
+    entry = window.entry
+    panel = window.parts.panel
+    assert panel.split_button.isEnabled() and not panel.problem.isVisible()
+    qtbot.waitUntil(lambda: window.viewer.item.drawn, timeout=5000)
+    # A click on the middle of the sphere picks a point on its near side.
+    panel.pick_button.setChecked(True)
+    viewer = window.viewer
+    centre = viewer.rect().center()
+    qtbot.mouseClick(viewer, Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.waitUntil(lambda: panel.picked is not None, timeout=5000)
+    hit = np.array(panel.picked)
+    assert np.all(np.abs(hit) <= 1) and abs(np.linalg.norm(hit) - 1) < 0.1  # on the sphere
+    panel.seed.setValue(11)
+    qtbot.mouseClick(panel.split_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.entry is not None and window.entry.is_version, timeout=10000)
+    wait_idle(qtbot, window)
+    body = fake_api.calls("api")[-1].body
+    assert body["model"] == "tencent/hunyuan-part" and body["seed"] == 11
+    assert body["mesh_url"] == entry.extra["mesh_url"]
+    assert [body[f"point_prompt_{a}"] for a in "xyz"] == list(hit)
+    assert panel.parts.count() == 3 and panel.masks.count() == 3
+    assert "best" in panel.masks.item(1).text() and "0.93" in panel.masks.item(1).text()
+    assert "seed 11" in panel.target.text()
+    qtbot.waitUntil(lambda: viewer.item.drawn, timeout=5000)
+    colours = [tuple(int(c) for c in parts.PALETTE[i]) for i in range(3)]
+
+    def present(rgb: np.ndarray, colour) -> bool:
+        close = np.abs(rgb.astype(int) - colour).max(axis=2) < 60
+        return close.mean() > 0.002
+
+    rgb = pixels(viewer)
+    assert all(present(rgb, c) for c in colours[:3]), "each part in its own colour"
+    panel.parts.item(1).setCheckState(Qt.CheckState.Unchecked)  # hide part 2
+    qtbot.waitUntil(lambda: not present(pixels(viewer), colours[1]), timeout=5000)
+    assert present(pixels(viewer), colours[0])
+    # Export one part.
+    dest = tmp_path / "part1.stl"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(dest), ""))
+    panel.parts.setCurrentRow(0)
+    qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dest.exists, timeout=5000)
+    assert mesh.load(dest).scene.triangles == 12
+    # The original is untouched and still listed; the version is in the entry.
+    assert window.library.get(entry.id).versions[0]["label"] == "Parts (3)"
+
+
+def test_a_model_from_a_file_cannot_be_split_and_the_panel_says_why(qtbot, window, tmp_path):
+    from tests.fake_api import make_mesh
+
+    path = tmp_path / "ball.glb"
+    path.write_bytes(make_mesh().export(file_type="glb"))
+    window.open_path(str(path))
+    qtbot.waitUntil(lambda: window.loaded is not None, timeout=5000)
+    panel = window.parts.panel
+    assert panel.problem.isVisibleTo(window.parts.panel) and "library" in panel.problem.text()
+    assert not panel.split_button.isEnabled()
