@@ -183,7 +183,11 @@ def library_files(home: Path) -> list[str]:
     """Files of library entries and drafts (not the index, nor the window's claim on the
     queue) under an AIML3D_HOME."""
     root = home / "data" / "library"
-    return [f for f in files_in(root) if not f.startswith(("index.sqlite", ".queue.lock"))]
+    return [
+        f
+        for f in files_in(root)
+        if not f.startswith(("index.sqlite", "usage.sqlite", ".queue.lock"))
+    ]
 
 
 def wait_for(condition, timeout: float = 20.0, what: str = "the condition") -> None:

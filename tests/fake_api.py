@@ -32,7 +32,8 @@ API's 400 "Body validation error!") and answered in their documented shapes, aft
 models the account "cannot use" (a 404 naming the model). Their files are on the CDN by
 extension (GLB, FBX, USDZ, STL, Blender, PNG; part meshes of three coloured boxes).
 meshy-hostile lists a web page as its FBX, an oversized USDZ, an STL named ../../../evil.stl
-and a file:// link. The shared error faults apply to every model.
+and a file:// link; meshy-flood an FBX link that redirects to the cloud metadata address
+and 40 sets of textures. The shared error faults apply to every model.
 """
 
 from __future__ import annotations
@@ -415,12 +416,16 @@ class _ApiHandler(_Handler):
             urls["stl"] = {**link("model.stl"), "file_name": "../../../evil.stl"}
             urls["blend"] = "file:///etc/passwd"
         texture = {m: link(f"{m}.png") for m in ("base_color", "metallic", "roughness", "normal")}
+        textures = [texture]
+        if fault == "meshy-flood":  # a link into the metadata service, and 40 texture sets
+            urls["fbx"] = f"{fake.cdn_url}/files/redirect-metadata/x/m.fbx"
+            textures = [texture] * 40
         self.send_json(
             200,
             {
                 "model_glb": link("model.glb", len(fake.glb)),
                 "model_urls": {"glb": link("model.glb"), **urls},
-                "texture_urls": [texture],
+                "texture_urls": textures,
                 "thumbnail": link("preview.png"),
                 "seed": 1234,
                 "requestId": self.rid,

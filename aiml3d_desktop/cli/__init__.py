@@ -14,6 +14,7 @@ from aiml3d_desktop.cli import generate as cli_generate
 from aiml3d_desktop.cli import library as cli_library
 from aiml3d_desktop.cli import models as cli_models
 from aiml3d_desktop.cli import render as cli_render
+from aiml3d_desktop.cli import usage as cli_usage
 from aiml3d_desktop.cli.output import (
     EPILOG,
     EXIT_FAILED,
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_render.add_parser(sub)
     cli_assets.add_parsers(sub)
     cli_models.add_parsers(sub)
+    cli_usage.add_parser(sub)
     return parser
 
 
@@ -206,4 +208,5 @@ COMMANDS = {
     "turntable": cli_assets.cmd_turntable,
     "models": cli_models.cmd_models,
     "parts": cli_models.cmd_parts,
+    "usage": cli_usage.cmd_usage,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import signal
 import sys
 import threading
@@ -24,7 +25,7 @@ from aiml3d_desktop.cli.output import (
 from aiml3d_desktop.core.stages import LABELS, Stage
 
 if TYPE_CHECKING:  # the rest of core is imported where it is used: see run()
-    from aiml3d_desktop.core import batch, jobs
+    from aiml3d_desktop.core import batch, jobs, usage
     from aiml3d_desktop.core.cancel import CancelToken
     from aiml3d_desktop.core.models import ModelParams
     from aiml3d_desktop.core.settings import Settings
@@ -158,6 +159,18 @@ def add_parser(sub) -> None:
         metavar="S",
         help="seconds to wait for the API to answer (default 180)",
     )
+    gen.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the cost estimate and what each request would send; send nothing",
+    )
+    gen.add_argument(
+        "--max-credits",
+        type=float,
+        metavar="N",
+        help="refuse to start when the estimate is above N credits, and start no new item "
+        "once the credits the API reports reach N",
+    )
     gen.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
 
 
@@ -189,6 +202,17 @@ def run(args: argparse.Namespace) -> int:
     if folders and not queue.count(batch.WAITING):
         error(f"no pictures (PNG, JPEG, WEBP) in {', '.join(folders)}")
         return EXIT_FAILED
+    cost = _estimate(queue, lib, options)
+    if args.dry_run:
+        return _dry_run(queue, cost)
+    if not args.quiet or args.max_credits is not None:
+        print(f"aiml3d: estimate: {cost.text}", file=sys.stderr)
+    if args.max_credits is not None and (cost.credits or 0) > args.max_credits:
+        error(
+            f"the estimate ({cost.credits:,.0f} credits) is above --max-credits "
+            f"{args.max_credits:,.0f}; nothing was sent"
+        )
+        return EXIT_FAILED
     cancel = CancelToken()
     maker = _Maker(lib, out_dir, options, args)
     try:
@@ -202,6 +226,47 @@ def run(args: argparse.Namespace) -> int:
     if cancel.cancelled or queue.count(batch.CANCELLED):
         raise KeyboardInterrupt  # SIGTERM: reported and exited like Ctrl-C
     return _summary(queue, stopped)
+
+
+def _estimate(queue: batch.BatchQueue, lib, options: jobs.JobOptions) -> usage.Estimate:
+    """What the queued items will probably cost (the offline preview costs nothing)."""
+    from aiml3d_desktop.core import batch, usage
+
+    if options.backend != "aiml":
+        return usage.Estimate(queue.count(batch.WAITING), 0.0, None, "docs")
+    planned = [
+        (
+            item.model,
+            item.params,
+            item.draw_options.get("image_model") if item.kind == batch.PROMPT else None,
+        )
+        for item in queue.items()
+    ]
+    return usage.estimate(lib.usage if lib is not None else None, planned)
+
+
+def _dry_run(queue: batch.BatchQueue, cost: usage.Estimate) -> int:
+    """The estimate, and each request as it would be sent (a local picture's inline data
+    stands for what preparing it would make): nothing leaves this computer."""
+    from aiml3d_desktop.core import batch, images, models
+
+    print(f"estimate: {cost.text}")
+    for item in queue.items():
+        spec = models.get(item.model)
+        if item.kind == batch.PROMPT:
+            drawer = item.draw_options.get("image_model")
+            print(f"# {item.source!r}: drawn by {drawer} first; its picture's link is sent")
+            picture = "<the drawn picture's link>"
+        elif images.is_url(item.source):
+            picture = item.source
+        else:
+            picture = f"<{item.source}, prepared and sent inline as a data: URI>"
+        inputs = {("front" if spec.takes == models.VIEWS else "image"): picture}
+        inputs |= {view: f"<{where}>" for view, where in item.views.items()}
+        body = models.ModelParams(item.model, item.params).body(inputs)
+        print(f"POST /v1/images/generations {json.dumps(body)}")
+    print("dry run: nothing was sent")
+    return EXIT_OK
 
 
 def _usage_problem(args: argparse.Namespace) -> str | None:
@@ -246,11 +311,7 @@ def _params(args: argparse.Namespace, conf: Settings) -> ModelParams:
             f"--format, --no-remove-bg, --foreground-ratio and --mc-resolution are TripoSR's; "
             f"give {model.title}'s parameters with --param KEY=VALUE"
         )
-    for given in args.param:
-        name, sep, text = given.partition("=")
-        if not sep:
-            raise InputError(f"--param {given!r} is not KEY=VALUE")
-        values[name.strip()] = model.param(name.strip()).parse(text)
+    values.update(model.parse(args.param))
     params = models.ModelParams(model.id, values).validate()
     for warning in params.warnings:
         print(f"aiml3d: note: {warning}", file=sys.stderr)
@@ -259,7 +320,7 @@ def _params(args: argparse.Namespace, conf: Settings) -> ModelParams:
 
 def _views(args: argparse.Namespace, params: ModelParams) -> dict[str, str]:
     """--view SIDE=PATH: the other views of a multi-view model's one front picture."""
-    from aiml3d_desktop.core import models
+    from aiml3d_desktop.core import fileio, models
     from aiml3d_desktop.core.errors import InputError
 
     if not args.view:
@@ -267,8 +328,8 @@ def _views(args: argparse.Namespace, params: ModelParams) -> dict[str, str]:
     if params.spec.takes != models.VIEWS:
         multi = [m.id for m in models.MODELS.values() if m.takes == models.VIEWS]
         raise InputError(f"{params.model} takes one picture; --view is for {', '.join(multi)}")
-    if len(args.inputs) != 1 or args.prompt:
-        raise InputError("--view goes with exactly one picture, the front view")
+    if len(args.inputs) != 1 or args.prompt or fileio.path_kind(args.inputs[0]) == "dir":
+        raise InputError("--view goes with exactly one picture (not a folder), the front view")
     views: dict[str, str] = {}
     for given in args.view:
         side, sep, where = given.partition("=")
@@ -336,10 +397,19 @@ class _Maker:
     ) -> None:
         self.lib, self.out_dir, self.options, self.args = lib, out_dir, options, args
         self.lock = threading.Lock()
+        self.spent = 0.0  # credits the API reported for the items made
 
     def execute(self, item: batch.QueueItem, cancel: CancelToken) -> tuple[str | None, str]:
         from aiml3d_desktop.core import jobs
+        from aiml3d_desktop.core.errors import ConfigError
 
+        limit = self.args.max_credits
+        with self.lock:
+            if limit is not None and self.spent >= limit:
+                raise ConfigError(  # stops the queue: no new item starts
+                    f"the credit limit is reached ({self.spent:,.0f} of {limit:,.0f} reported)",
+                    hint="Raise --max-credits to go on.",
+                )
         name = _item_name(item)
         reporter = _Reporter(name, quiet=self.args.quiet, bars=self.args.jobs == 1)
         try:
@@ -350,13 +420,16 @@ class _Maker:
             reporter.close()
         where: Path | str = result.mesh_path
         if entry is None:
-            _write_sidecar(result.mesh_path, result.generation.as_dict(), name)
+            _write_sidecar(result.mesh_path, _metadata(result, result.outputs), name)
         elif self.out_dir is not None:
             where = _copy_out(result, self.out_dir, entry.id)
         else:
             where = f"{entry.mesh_path} (library entry {entry.id})"
         stats = result.loaded.stats
+        made = result.generation
+        drawn = made.details.get("text_to_image") or {}
         with self.lock:
+            self.spent += (made.credits_used or 0) + (drawn.get("credits_used") or 0)
             notes = result.generation.details.get("output_notes") or []
             for note in [*result.image.notes, *notes]:
                 print(f"aiml3d: note: {name}: {note}", file=sys.stderr)
@@ -403,16 +476,32 @@ def _copy_out(result, out_dir: Path, entry_id: str) -> Path:
     out_dir = Path(out_dir)
     src = result.mesh_path
     dest = unique_path(out_dir, src.stem, src.suffix)
+    copied = []
     try:
         copy_atomic(src, dest)
+        for out in result.outputs:  # the further files, named after the copy
+            name = out["file"].replace(src.stem, dest.stem, 1)
+            there = unique_path(out_dir, *_split_name(name))
+            copy_atomic(src.parent / out["file"], there)
+            copied.append({**out, "file": there.name})
     except OSError as exc:
         raise InputError(
             f"The model is kept in the library (entry {entry_id}) but could not "
             f"be copied to {out_dir}: {exc.strerror or exc}",
             hint=STORAGE_HINT,
         ) from None
-    _write_sidecar(dest, result.generation.as_dict(), str(src))
+    _write_sidecar(dest, _metadata(result, copied), str(src))
     return dest
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    stem, dot, suffix = name.rpartition(".")
+    return (stem, f".{suffix}") if dot else (name, "")
+
+
+def _metadata(result, outputs: list[dict]) -> dict:
+    """What goes in the .json beside a mesh: the generation, and the further files."""
+    return {**result.generation.as_dict(), **({"outputs": outputs} if outputs else {})}
 
 
 def _write_sidecar(mesh_path: Path, metadata: dict, source: str) -> None:

@@ -131,7 +131,8 @@ def _show(lib, args) -> int:
                       f"{', '.join(version['files'])} ({version['created'][:16]})")  # fmt: skip
         elif key == "outputs":
             for out in value:
-                print(f"{'file ' + out['role']:<22} {out['file']} ({mib(out['size'])})")
+                size = f" ({mib(out['size'])})" if out["size"] is not None else ""
+                print(f"{'file ' + out['role']:<22} {out['file']}{size}")
         elif value not in (None, "", [], {}):
             print(f"{key:<14} {value}")
     return EXIT_OK
@@ -155,10 +156,15 @@ def _export(lib, args) -> int:
         return _export_file(entry, version if args.version else None, args)
     loaded = mesh.load(path)
     if args.part is not None:
+        from aiml3d_desktop.core import writers
+
         shapes = loaded.scene.primitives
         if not 1 <= args.part <= len(shapes):
             raise InputError(f"{path.name} has {len(shapes)} parts, not {args.part}")
-        loaded.scene = replace(loaded.scene, primitives=[shapes[args.part - 1]])
+        part = replace(loaded.scene, primitives=[shapes[args.part - 1]])
+        out = writers.write(part, args.out)[-1]  # the part, never the whole file copied
+        print(f"wrote {out}")
+        return EXIT_OK
     out = mesh.export(loaded, args.out)
     print(f"wrote {out}")
     return EXIT_OK
@@ -181,6 +187,11 @@ def _export_file(entry, version, args) -> int:
             f"{entry.title} has no file {args.file!r}",
             hint=f"It has: {', '.join(kept) or 'none'}.",
         ) from None
+    if not path.is_file():
+        raise InputError(
+            f"{path.name} is missing from {entry.title}'s folder",
+            hint="It was deleted by hand; `aiml3d library check` lists what is missing.",
+        )
     try:
         copy_atomic(path, args.out)
     except OSError as exc:

@@ -34,6 +34,13 @@ def add_parsers(sub) -> None:
         help="a point on the part to pick, each -1 to 1 across the model's bounds",
     )
     parts.add_argument("--seed", type=int, metavar="N", help="fix the result (1 or more)")
+    parts.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="another of its parameters: point_num, use_normal, noise_std (see `aiml3d models`)",
+    )
     parts.add_argument("--api-base", metavar="URL", help="API base URL")
     parts.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -116,6 +123,9 @@ def cmd_parts(args: argparse.Namespace) -> int:
             point = ()
         if len(point) != 3:
             raise InputError(f"--point {args.point!r} is not three numbers X,Y,Z")
+    from aiml3d_desktop.core.models import HUNYUAN_PART
+
+    values = HUNYUAN_PART.parse(args.param)
     conf, warnings = settings.load()
     warn_all(warnings)
     options = jobs.JobOptions.from_settings(conf, keys.get_key(), api_base=args.api_base)
@@ -128,8 +138,11 @@ def cmd_parts(args: argparse.Namespace) -> int:
             options,
             point=point,  # type: ignore[arg-type]
             seed=args.seed,
+            values=values,
         )
-        folder = done.version.folder if done.version else library.get(done.entry_id).folder
+        made = library.get(done.entry_id)
+        folder = done.version.folder if done.version else made.folder
+        notes = done.version.report if done.version else made.extra.get("output_notes", [])
     finally:
         library.close()
     result = {
@@ -149,8 +162,7 @@ def cmd_parts(args: argparse.Namespace) -> int:
     best = done.info.get("best_mask_index")
     for number, iou in enumerate(done.info.get("iou_scores") or [], 1):
         print(f"  mask {number}: IoU {iou:.2f}" + ("  (best)" if number == best else ""))
-    if done.version:
-        for note in done.version.report:
-            if ": not kept" in note:
-                print(f"aiml3d: note: {note}", file=sys.stderr)
+    for note in notes:
+        if ": not kept" in note or "one part only" in note:
+            print(f"aiml3d: note: {note}", file=sys.stderr)
     return EXIT_OK

@@ -108,8 +108,10 @@ def _meshy(body: dict) -> Answer:
     info = {k: body[k] for k in ("seed",) if _number(body.get(k)) is not None}
     usd = _number(_dict(_dict(body.get("meta")).get("usage")).get("usd_spent"))
     metrics = _dict(_dict(body.get("meta")).get("metrics"))
-    timings = said.timings or {
-        k: round(v / 1000, 3) for k, v in metrics.items() if _number(v) is not None
+    timings = said.timings or {  # milliseconds in the answer, seconds like the others
+        k.removesuffix("_ms"): round(v / 1000, 3)
+        for k, v in metrics.items()
+        if _number(v) is not None
     }
     mesh = replace(
         said,
@@ -134,7 +136,9 @@ def _parts(body: dict) -> Answer:
     scores = body.get("iou_scores")
     iou = (
         [float(s) for s in scores]
-        if isinstance(scores, list) and all(_number(s) is not None for s in scores)
+        if isinstance(scores, list)
+        and len(scores) == 3
+        and all(_number(s) is not None for s in scores)
         else []
     )
     best = body.get("best_mask_index")
@@ -186,7 +190,11 @@ def _no(what: str, body: dict, said: MeshLink) -> BadResponseError:
 def _unknown(body: dict, known: set[str]) -> dict:
     """Fields no reader knows, kept as they came when they are small enough to keep."""
     rest = {k: v for k, v in body.items() if k not in known | COMMON}
-    if len(json.dumps(rest, default=str)) > UNKNOWN_LIMIT:
+    try:
+        size = len(json.dumps(rest, default=str))
+    except (RecursionError, ValueError):
+        return {"note": f"{len(rest)} unknown fields, nested too deeply to keep"}
+    if size > UNKNOWN_LIMIT:
         return {"note": f"{len(rest)} unknown fields, too large to keep"}
     return rest
 

@@ -372,5 +372,5 @@ def _picture_link(body: dict) -> PictureLink:
 def _not_for_this_account(exc: ApiError, spec: Model) -> bool:
     """A refusal that speaks of the model (the service's words for a model an account
     lacks): not TripoSR, which every account has."""
-    said = exc.message.lower()
-    return spec.id != "triposr" and exc.status in (400, 403, 404) and "model" in said
+    names_model = re.search(r"\bmodel\b(?![_ ](type|file|mesh|url)\b)", exc.message.lower())
+    return spec.id != "triposr" and exc.status in (400, 403, 404) and bool(names_model)

@@ -15,7 +15,7 @@ import requests
 
 from aiml3d_desktop.core.answers import FileLink, MeshLink
 from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.errors import Cancelled, DownloadError
+from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, DownloadError
 from aiml3d_desktop.core.fileio import atomic_path, unique_path
 from aiml3d_desktop.core.net import Watch, chunks, get, make_session, root_cause
 from aiml3d_desktop.core.netpolicy import STALL_BYTES, RetryPolicy, Timeouts
@@ -75,8 +75,18 @@ def fetch_files(
     a missing extra never costs the model. Cancel stops it, and removes what it kept."""
     kept: list[dict] = []
     notes: list[str] = []
+    files = list(files)
+    if len(files) > MAX_FILES:
+        notes.append(
+            f"{len(files) - MAX_FILES} more files were listed; the first {MAX_FILES} were kept"
+        )
+        files = files[:MAX_FILES]
+    budget = MAX_FILES_TOTAL
     try:
         for link in files:
+            if budget <= 0:
+                notes.append(f"{link.role}: not kept. The files so far fill the space allowed")
+                continue
             fmt = _extension(link)
             stem = beside.stem if link.role == fmt else f"{beside.stem}.{_slug(link.role)}"
             dest = unique_path(beside.parent, stem, f".{fmt}")
@@ -86,13 +96,16 @@ def fetch_files(
                     dest,
                     fmt,
                     check=lambda tmp: None,
-                    **fetching,
+                    **{**fetching, "max_bytes": min(fetching.get("max_bytes", budget), budget)},
                 )
-            except DownloadError as exc:
+            except Cancelled:
+                raise
+            except Aiml3DError as exc:  # a bad link, a refused address, a short file...
                 # fetch() speaks of "the mesh"; this is one of the files beside it
-                said = exc.message.replace("The mesh", "The file", 1)
+                said = exc.message.replace("The mesh", "The file").replace("mesh", "file")
                 notes.append(f"{link.role}: not kept. {said}")
                 continue
+            budget -= size
             kept.append(
                 {"role": link.role, "file": dest.name, "size": size, "server_name": link.file_name}
             )
@@ -104,6 +117,8 @@ def fetch_files(
 
 
 _PICTURES = ("png", "jpg", "webp")
+MAX_FILES = 32  # further files of one answer (Meshy lists 14)
+MAX_FILES_TOTAL = 2 * 2**30  # bytes of further files of one answer
 
 
 def _extension(link: FileLink) -> str:

@@ -268,6 +268,7 @@ def _checked(data: object) -> tuple[Entry, list[str]]:
             values[name] = None
     values["versions"], version_problems = _checked_versions(values["versions"])
     problems += version_problems
+    listed = values["outputs"]  # a list here (a wrong type fell back to [] above)
     values["outputs"] = [
         {
             "role": _text(o.get("role")) or o["file"],
@@ -275,10 +276,10 @@ def _checked(data: object) -> tuple[Entry, list[str]]:
             "size": o["size"] if _fits(o.get("size"), (int,)) else None,
             "server_name": o["server_name"] if isinstance(o.get("server_name"), str) else None,
         }
-        for o in values["outputs"]
+        for o in listed
         if isinstance(o, dict) and _plain_name(o.get("file"))
     ]
-    if len(values["outputs"]) != len(data.get("outputs") or []):
+    if len(values["outputs"]) != len(listed):
         problems.append("a further file that names no usable file was left out")
     if not all(isinstance(tag, str) for tag in values["tags"]):
         problems.append("tags holds something other than words")

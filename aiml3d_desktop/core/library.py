@@ -24,6 +24,8 @@ import logging
 import os
 import secrets
 import shutil
+import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
@@ -46,6 +48,7 @@ from aiml3d_desktop.core.fileio import (
     write_json,
 )
 from aiml3d_desktop.core.library_index import Index, stamp
+from aiml3d_desktop.core.usage import LEDGER_FILE, Call, Ledger, from_entry
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.results import JobResult
@@ -139,6 +142,9 @@ class Library:
         self.trash_dir = self.root / ".trash"
         self.index = Index(self.root / "index.sqlite")
         self.warnings: list[str] = []
+        self._ledger: Ledger | None = None
+        self._ledger_failed = False
+        self._ledger_lock = threading.Lock()
         with storage_errors(f"The library at {self.root} cannot be opened"):
             for folder in (self.entries_dir, self.staging_dir, self.trash_dir):
                 if not folder.is_dir():
@@ -165,6 +171,36 @@ class Library:
 
     def close(self) -> None:
         self.index.close()
+        if self._ledger is not None:
+            self._ledger.close()
+
+    @property
+    def usage(self) -> Ledger | None:
+        """The usage ledger beside the index, opened on first use and filled from the
+        entries when it is new; None where it cannot be kept (a read-only library)."""
+        with self._ledger_lock:
+            if self._ledger is None and not self._ledger_failed:
+                try:
+                    ledger = Ledger(self.root / LEDGER_FILE)
+                    if ledger.fresh:
+                        ledger.add(c for e in self.list() for c in from_entry(e))
+                except (sqlite3.Error, OSError) as exc:
+                    self._ledger_failed = True
+                    self._warn(f"The usage ledger cannot be kept ({exc}); spending is not counted.")
+                    return None
+                if ledger.warning:
+                    self._warn(ledger.warning)
+                self._ledger = ledger
+            return self._ledger
+
+    def record(self, *calls: Call) -> None:
+        """API calls into the ledger: a ledger that cannot be written never costs a model."""
+        ledger = self.usage
+        if ledger is not None:
+            try:
+                ledger.add(calls)
+            except sqlite3.Error as exc:
+                log.warning("usage not recorded: %s", exc)
 
     def _open_index(self) -> None:
         """The index, synced with the folders, or rebuilt from them if it had to be made anew."""

@@ -60,7 +60,9 @@ class Param:
         number = isinstance(value, int) if whole else isinstance(value, int | float)
         if isinstance(value, bool) or not number or not math.isfinite(value):  # type: ignore[arg-type]
             what = "a whole number" if whole else "a number"
-            raise InputError(f"{name} must be {what}, not {value!r}", hint=self.range_text)
+            raise InputError(
+                f"{name} must be {what}, not {value!r}", hint=f"It must be {self.range_text}."
+            )
         if (self.low is not None and value < self.low) or (  # type: ignore[operator]
             self.high is not None and value > self.high  # type: ignore[operator]
         ):
@@ -121,6 +123,16 @@ class Model:
             f"{self.id} has no parameter {name!r}",
             hint=f"Its parameters: {known}. `aiml3d models` lists them all.",
         )
+
+    def parse(self, pairs: list[str]) -> dict:
+        """``KEY=VALUE`` texts (the command line's ``--param``), each checked."""
+        values = {}
+        for given in pairs:
+            name, sep, text = given.partition("=")
+            if not sep:
+                raise InputError(f"--param {given!r} is not KEY=VALUE")
+            values[name.strip()] = self.param(name.strip()).parse(text)
+        return values
 
     def defaults(self) -> dict:
         return {p.name: p.default for p in self.params if p.default is not None}
@@ -318,7 +330,8 @@ HUNYUAN_PART = Model(
             -1,
             1,
             label="Point x",
-            tip="A point on the part to pick, in the model's bounds scaled to -1..1.",
+            tip="A point on the part to pick: the model centred and scaled so its longest "
+            "side runs from -1 to 1.",
         ),
         Param("point_prompt_y", "float", None, -1, 1, label="Point y", tip="See point x."),
         Param("point_prompt_z", "float", None, -1, 1, label="Point z", tip="See point x."),
@@ -326,8 +339,7 @@ HUNYUAN_PART = Model(
             "point_num",
             "int",
             100_000,
-            1_000,
-            1_000_000,
+            1,
             label="Points",
             tip="How many surface points the segmenter samples (default 100,000).",
         ),
@@ -343,11 +355,11 @@ HUNYUAN_PART = Model(
             "float",
             0.0,
             0.0,
-            1.0,
             label="Noise",
             tip="Standard deviation of noise added to the points (0: none).",
         ),
-        Param("seed", "int", None, 1, 2**31 - 1, tip="Fixes the result (1 or more)."),
+        # No upper bound in the docs; their own example answer has seed 3285486654.
+        Param("seed", "int", None, 1, tip="Fixes the result (1 or more)."),
     ),
 )
 

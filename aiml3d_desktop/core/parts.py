@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from aiml3d_desktop.core import download, images, mesh, writers
+from aiml3d_desktop.core import download, images, jobs, mesh, usage, writers
 from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.errors import ApiError, InputError
+from aiml3d_desktop.core.errors import ApiError, Cancelled, InputError
 from aiml3d_desktop.core.mesh_arrays import MeshArrays, distinct_rows
 from aiml3d_desktop.core.models import HUNYUAN_PART, ModelParams
 from aiml3d_desktop.core.scene import Primitive, Scene
@@ -62,12 +62,12 @@ class Split:
 
 
 def point_prompt(point: np.ndarray, bounds: np.ndarray) -> tuple[float, float, float]:
-    """A point on the model as the service wants it: each axis scaled so the model's bounds
-    run from -1 to 1 (a flat axis gives 0)."""
+    """A point on the model in the frame the segmenter works in (P3-SAM's normalize_pc):
+    centred on the bounding box and divided by its largest half-extent, so the longest
+    axis runs from -1 to 1 and the shape keeps its proportions."""
     low, high = np.asarray(bounds, dtype=np.float64)
-    span = np.where(high - low > 1e-12, high - low, 1.0)
-    scaled = np.clip((np.asarray(point, dtype=np.float64) - low) / span * 2 - 1, -1, 1)
-    scaled[high - low <= 1e-12] = 0.0
+    half = max(float((high - low).max()) / 2, 1e-12)
+    scaled = np.clip((np.asarray(point, dtype=np.float64) - (low + high) / 2) / half, -1, 1)
     return (round(float(scaled[0]), 4), round(float(scaled[1]), 4), round(float(scaled[2]), 4))
 
 
@@ -120,7 +120,8 @@ def _face_labels(arrays: MeshArrays) -> np.ndarray:
             return labels
     faces = arrays.indices.astype(np.int64)
     # Vertices at the same place are one (a file may split them at seams).
-    _, where = distinct_rows(np.round(arrays.positions, 6).view(np.int32).reshape(-1, 3))
+    rounded = np.round(arrays.positions, 6) + np.float32(0.0)  # -0.0 becomes 0.0
+    _, where = distinct_rows(rounded.view(np.int32).reshape(-1, 3))
     ends = where[faces]
     u = np.concatenate([ends[:, 0], ends[:, 1]])
     v = np.concatenate([ends[:, 1], ends[:, 2]])
@@ -156,6 +157,7 @@ def split(
     *,
     point: tuple[float, float, float] | None = None,
     seed: int | None = None,
+    values: dict | None = None,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
 ) -> Split:
@@ -169,7 +171,7 @@ def split(
     else:
         entry = library.get(source)
         url = mesh_url_of(entry)
-    values: dict[str, Any] = {}
+    values = dict(values or {})  # the other parameters (points, normals, noise)
     if point is not None:
         values.update(
             zip(("point_prompt_x", "point_prompt_y", "point_prompt_z"), point, strict=True)
@@ -177,6 +179,16 @@ def split(
     if seed is not None:
         values["seed"] = seed
     request = ModelParams(HUNYUAN_PART.id, values).validate()
+    try:
+        return _split(url, entry, request, library, options, point, progress, cancel)
+    except Exception as exc:
+        if not isinstance(exc, Cancelled):
+            library.record(jobs.failed_call(request, exc, started))
+        raise
+
+
+def _split(url, entry, request, library, options, point, progress, cancel) -> Split:
+    started = time.monotonic()
     progress(Stage.GENERATING, None, None)
     client = options.client(cancel)
     try:
@@ -210,9 +222,11 @@ def split(
 
         _, loaded = download.fetch(answer.mesh, segmented, fmt, check=load, **fetching)
         coloured, made["parts"] = colour_parts(loaded.scene)
+        found = [] if len(made["parts"]) > 1 else ["The segmenter's answer holds one part only"]
         made["triangles"] = coloured.triangles
         shown = writers.write(coloured, folder / PARTS_FILE)
-        masks, made["notes"] = download.fetch_files(answer.files, shown[-1], **fetching)
+        masks, notes = download.fetch_files(answer.files, shown[-1], **fetching)
+        made["notes"], made["segmented"] = found + notes, segmented.name
         made["masks"] = masks
         return [*shown, segmented, *(folder / m["file"] for m in masks)]
 
@@ -237,6 +251,7 @@ def split(
             recipe={},
             finish=lambda v: _finish(v, made, recipe_of()),
         )
+        _record(library, request, answer, entry.id, started)
         return Split(entry.id, version, made["parts"], info)
     with library.draft() as draft:
         write(draft.folder)
@@ -250,9 +265,29 @@ def split(
             request_id=answer.mesh.request_id,
             credits=answer.mesh.credits_used,
             stats={"triangles": made["triangles"], "parts": len(made["parts"])},
-            extra={"parts": recipe_of()["parts"], "notes": made["notes"]},
+            # The link it was split from: Split into parts again sends it again.
+            extra={"parts": recipe_of()["parts"], "output_notes": made["notes"], "mesh_url": url},
+            outputs=[
+                {"role": "segmented", "file": made["segmented"], "size": None, "server_name": None},
+                *made["masks"],
+            ],
         )
+    _record(library, request, answer, new.id, started)
     return Split(new.id, None, made["parts"], info)
+
+
+def _record(library: Library, request: ModelParams, answer, entry_id: str, started) -> None:
+    library.record(
+        usage.Call(
+            at=usage.now(),
+            model=request.model,
+            ok=True,
+            credits=answer.mesh.credits_used,
+            seconds=round(time.monotonic() - started, 3),
+            entry_id=entry_id,
+            params=usage.params_key(request.model, request.values),
+        )
+    )
 
 
 def _finish(version: Version, made: dict, recipe: dict) -> None:

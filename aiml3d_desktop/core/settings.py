@@ -134,7 +134,8 @@ def _model_values(saved: dict, warnings: list[str]) -> dict:
     kept = {}
     for model, values in saved.items():
         try:
-            kept[model] = ModelParams(model, values).validate().values
+            checked = ModelParams(model, values).validate()
+            kept[checked.model] = checked.values  # an alias is kept under the model's id
         except (InputError, AttributeError):  # AttributeError: values is not a dict
             warnings.append(f"The saved values of {model!r} do not fit it; using its defaults.")
     return kept

@@ -24,7 +24,7 @@ from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, InputError, Libra
 from aiml3d_desktop.core.fileio import path_kind
 from aiml3d_desktop.core.library import Entry, Library
 from aiml3d_desktop.core.mesh import READ_FORMATS, LoadedMesh
-from aiml3d_desktop.core.models import ModelParams
+from aiml3d_desktop.core.models import GENERATORS, ModelParams
 from aiml3d_desktop.core.netpolicy import RetryPolicy
 from aiml3d_desktop.core.params import LOCAL_MODEL
 from aiml3d_desktop.gui import state, tasks, window_layout
@@ -374,7 +374,7 @@ class MainWindow(QMainWindow):
             self.image_panel.set_preview(None)
         if entry.model == LOCAL_MODEL:  # the generator that made it, again
             self.params.set_backend("local")
-        elif entry.model and entry.params is not None:
+        elif entry.model in {m.id for m in GENERATORS} and entry.params is not None:
             # Parameters from another version (or a model no longer known): keep the current.
             with contextlib.suppress(Aiml3DError, TypeError):
                 self.params.set_params(ModelParams(entry.model, entry.params).validate())

@@ -5,6 +5,7 @@ shown, hidden and exported one by one; the masks shown on request."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog
 from aiml3d_desktop.core import keys, parts
 from aiml3d_desktop.core.entry import VERSIONS
 from aiml3d_desktop.core.errors import Aiml3DError, InputError
+from aiml3d_desktop.core.models import HUNYUAN_PART
 from aiml3d_desktop.core.stages import Stage
 from aiml3d_desktop.gui import tasks
 from aiml3d_desktop.gui.widgets.parts_panel import PartsPanel
@@ -37,7 +39,9 @@ class PartsController(QObject):
         self.panel = PartsPanel()
         self.loaded: LoadedMesh | None = None
         self.entry: Entry | None = None  # the library entry (not the version) on screen
-        self.version: Version | None = None  # a parts version on screen
+        self.version: Version | None = None  # a version on screen
+        self.recipe: dict = {}  # what the parts on screen were split with, and found
+        self.folder: Path | None = None  # where their mask files are
         self.shown: list[bool] = []  # each part's visibility
         self.worker: Worker | None = None
         panel = self.panel
@@ -71,7 +75,12 @@ class PartsController(QObject):
         if self.worker is not None:
             self.panel.set_busy(True, "Splitting…")
         version = self._find_version(entry)
-        recipe = version.recipe.get("parts") if version is not None else None
+        recipe, self.folder = None, None
+        if version is not None:
+            recipe, self.folder = version.recipe.get("parts"), version.folder
+        elif base is not None and base.model == HUNYUAN_PART.id:  # a mesh link split
+            recipe, self.folder = base.extra.get("parts"), base.folder
+        self.recipe = recipe if isinstance(recipe, dict) else {}
         if recipe and loaded is not None:
             self.shown = [True] * len(loaded.scene.primitives)
             self.panel.show_result(recipe.get("parts", []), recipe.get("masks", []))
@@ -110,9 +119,12 @@ class PartsController(QObject):
     def _clicked(self, origin: np.ndarray, direction: np.ndarray) -> None:
         if not self.panel.pick_button.isChecked() or self.loaded is None:
             return
-        self.window.runner.start(
-            tasks.pick_point, self.loaded.scene, origin, direction, succeeded=self._picked
-        )
+        if self.version is not None and not self.recipe:
+            # The link sent is the original's: a turned or scaled version is another frame.
+            self.status.emit("Pick on the original model (or its parts), not a prepared version")
+            return
+        scene = self._parts_scene() or self.loaded.scene  # hidden parts catch no click
+        self.window.runner.start(tasks.pick_point, scene, origin, direction, succeeded=self._picked)
 
     @Slot(object)
     def _picked(self, point: np.ndarray | None) -> None:
@@ -140,6 +152,7 @@ class PartsController(QObject):
             window.retry,
             self.panel.picked,
             self.panel.seed_value(),
+            self.panel.values(),
             succeeded=self._split,
             failed=self._failed,
             progress=self._progress,
@@ -196,8 +209,7 @@ class PartsController(QObject):
         self._show_parts()
 
     def _listed(self) -> tuple[list, list]:
-        recipe = self.version.recipe.get("parts", {}) if self.version else {}
-        return recipe.get("parts", []), recipe.get("masks", [])
+        return self.recipe.get("parts", []), self.recipe.get("masks", [])
 
     @Slot()
     def _show_parts(self) -> None:
@@ -216,8 +228,7 @@ class PartsController(QObject):
         )
         if path:
             one = replace(self.loaded.scene, primitives=[self.loaded.scene.primitives[index]])
-            loaded = replace(self.loaded, scene=one)
-            self.window.runner.start(tasks.export_mesh, loaded, path, succeeded=self._exported)
+            self.window.runner.start(tasks.export_mesh, one, path, succeeded=self._exported)
 
     @Slot(object)
     def _exported(self, path) -> None:
@@ -225,11 +236,11 @@ class PartsController(QObject):
 
     @Slot(int)
     def show_mask(self, number: int) -> None:
-        if self.version is None:
+        if self.folder is None:
             return
         masks = {m["number"]: m for m in self._listed()[1]}
         if number in masks:
-            path = self.version.folder / masks[number]["file"]
+            path = self.folder / masks[number]["file"]
             self.window.runner.start(tasks.open_mesh, str(path), succeeded=self._mask_opened)
 
     @Slot(object)

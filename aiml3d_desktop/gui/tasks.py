@@ -245,11 +245,13 @@ def save_pasted_image(
     return open_picture(str(path), fill, max_side, progress=progress, cancel=cancel)
 
 
-def export_mesh(loaded: LoadedMesh | Path, dest: str, *, progress, cancel) -> Path:
-    """Export what is on screen, or a mesh file (a library entry's)."""
-    from aiml3d_desktop.core import mesh
+def export_mesh(loaded: LoadedMesh | Path | Scene, dest: str, *, progress, cancel) -> Path:
+    """Export what is on screen, a mesh file (a library entry's) or a scene (one part)."""
+    from aiml3d_desktop.core import mesh, writers
 
     progress(Stage.EXPORTING, None, None)
+    if isinstance(loaded, Scene):
+        return writers.write(loaded, dest)[-1]
     if isinstance(loaded, Path):
         loaded = mesh.load(loaded)
     return mesh.export(loaded, dest)
@@ -396,6 +398,7 @@ def split_parts(
     retry: RetryPolicy,
     point: tuple[float, float, float] | None,
     seed: int | None,
+    values: dict,
     *,
     progress,
     cancel,
@@ -405,6 +408,13 @@ def split_parts(
 
     options = jobs.JobOptions.from_settings(conf, api_key, retry=retry)
     done = parts.split(
-        entry_id, library, options, point=point, seed=seed, progress=progress, cancel=cancel
+        entry_id,
+        library,
+        options,
+        point=point,
+        seed=seed,
+        values=values,
+        progress=progress,
+        cancel=cancel,
     )
     return library.get(entry_id), done

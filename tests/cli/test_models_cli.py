@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from aiml3d_desktop.core import models
+from aiml3d_desktop.core import mesh, models
 from tests.cli.test_cli import one_error_line, run
 from tests.conftest import make_photo
 
@@ -65,6 +65,20 @@ def test_a_wrong_param_is_refused_before_anything_is_sent(fake_api, photo):
     assert not fake_api.calls("api")
 
 
+def test_a_copy_elsewhere_takes_the_further_files_and_lists_them(fake_api, photo, tmp_path):
+    out = tmp_path / "out"
+    done = run("generate", photo, "--model", "meshy/v6/image-to-3d", "-o", out, "-q",
+               "--api-base", fake_api.base_url, key=fake_api.KEY)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    meta = json.loads((out / "chair.glb.json").read_text())
+    listed = [o["file"] for o in meta["outputs"]]
+    assert "chair.fbx" in listed and len(listed) == 10
+    assert all((out / name).is_file() for name in listed)
+    again = run("generate", photo, "--model", "meshy/v6/image-to-3d", "-o", out, "-q",
+                "--api-base", fake_api.base_url, key=fake_api.KEY)  # fmt: skip
+    assert again.returncode == 0 and (out / "chair-2.fbx").is_file()  # never overwritten
+
+
 def test_generate_multi_view_sends_each_view(fake_api, photo, tmp_path):
     left, back = make_photo(tmp_path / "l.png"), make_photo(tmp_path / "b.png")
     done = run(
@@ -77,9 +91,11 @@ def test_generate_multi_view_sends_each_view(fake_api, photo, tmp_path):
     assert call.body["model"] == "magic/image-to-3d"
     bad = run("generate", photo, "--model", "magic/image-to-3d", "--view", "top=x.png")
     assert "is not left=, back= or right=" in one_error_line(bad)
+    folder = run("generate", tmp_path, "--model", "magic/image-to-3d", "--view", f"left={left}")
+    assert "exactly one picture (not a folder)" in one_error_line(folder)
 
 
-def test_parts_of_an_entry_and_of_a_link(fake_api, photo):
+def test_parts_of_an_entry_and_of_a_link(fake_api, photo, tmp_path):
     made = run("generate", photo, "-q", "--api-base", fake_api.base_url, key=fake_api.KEY)
     assert made.returncode == 0, made.stderr
     (entry,) = json.loads(run("library", "list", "--json").stdout)
@@ -104,8 +120,11 @@ def test_parts_of_an_entry_and_of_a_link(fake_api, photo):
     text = run("library", "show", entry["id"]).stdout
     assert "Parts (3)" in text
     # one part, and one mask, exported from the version
-    out = run("library", "export", entry["id"], "part2.stl", "--version", "1", "--part", "2")
-    assert out.returncode == 0, out.stderr
+    for ext in ("stl", "glb"):  # a GLB part is the part, not the whole file copied
+        part = tmp_path / f"part2.{ext}"
+        out = run("library", "export", entry["id"], part, "--version", "1", "--part", "2")
+        assert out.returncode == 0, out.stderr
+        assert mesh.load(part).scene.triangles == 12
     mask = run("library", "export", entry["id"], "m.glb", "--version", "1", "--file", "x.glb")
     assert "has no file 'x.glb'" in one_error_line(mask) and "parts.mask-2.glb" in mask.stderr
 

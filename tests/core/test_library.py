@@ -66,7 +66,9 @@ def test_failed_generation_leaves_nothing(fake_api, job_options, photo, tmp_path
     with pytest.raises(Aiml3DError):
         jobs.generate_to_library(lib, str(photo), TriposrParams(), job_options)
     assert lib.count() == 0
-    assert [f for f in files_in(lib.root) if not f.startswith("index.sqlite")] == []
+    assert [
+        f for f in files_in(lib.root) if not f.startswith(("index.sqlite", "usage.sqlite"))
+    ] == []
 
 
 def test_cancelled_generation_leaves_nothing(fake_api, job_options, photo, tmp_path):

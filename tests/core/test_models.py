@@ -52,7 +52,7 @@ def test_every_model_is_described_and_found_by_id_and_alias():
         ("meshy/v6/image-to-3d", "should_texture", "yes", "true or false"),
         ("meshy/v6/image-to-3d", "texture_prompt", "x" * 601, "at most 600"),
         ("tencent/hunyuan-part", "point_prompt_x", 1.5, "from -1 to 1"),
-        ("tencent/hunyuan-part", "seed", 0, "from 1 to"),
+        ("tencent/hunyuan-part", "seed", 0, "at least 1"),
         (
             "triposr",
             "mc_resolution",
@@ -154,7 +154,7 @@ def test_meshy_answer_lists_every_file_and_the_dollars():
     }
     answer = answers.read("meshy", body)
     assert answer.mesh.url == "https://cdn/x/model.glb" and answer.mesh.usd_spent == 0.25
-    assert answer.mesh.timings == {"duration_ms": 1.5}
+    assert answer.mesh.timings == {"duration": 1.5}
     assert [f.role for f in answer.files] == ["fbx", "usdz", "texture base_color 1", "thumbnail"]
     assert answer.info == {"seed": 5} and answer.unknown == {"brand_new": [1, 2]}
 
@@ -206,7 +206,7 @@ def test_meshy_into_the_library_keeps_every_file_and_never_sends_the_key_to_the_
     params = ModelParams("meshy/meshy-6-image-to-3d", {"enable_pbr": True})
     entry, result = jobs.generate_to_library(lib, str(photo), params, job_options)
     assert entry.model == "meshy/meshy-6-image-to-3d" and entry.params == {"enable_pbr": True}
-    assert entry.extra["usd_spent"] == 0.4 and entry.timings == {"duration_ms": 61.0}
+    assert entry.extra["usd_spent"] == 0.4 and entry.timings == {"duration": 61.0}
     assert entry.extra["answer"] == {"seed": 1234}
     roles = [o["role"] for o in entry.outputs]
     assert roles == ["fbx", "obj", "usdz", "stl", "blend"] + [
@@ -241,6 +241,53 @@ def test_a_hostile_further_file_is_a_note_and_costs_nothing_else(
     assert "stl" in roles and entry.output("stl").name == "chair.stl"  # never ../../../evil
     assert not any(".part" in f for f in files_in(tmp_path / "lib"))
     assert all("evil" not in f for f in files_in(tmp_path))
+
+
+def test_a_refused_address_or_a_flood_of_files_costs_nothing_else(
+    fake_api, job_options, photo, tmp_path
+):
+    fake_api.queue("meshy-flood")
+    lib = Library(tmp_path / "lib")
+    entry, _ = jobs.generate_to_library(lib, str(photo), ModelParams(models.MESHY.id), job_options)
+    notes = entry.extra["output_notes"]
+    assert any(n.startswith("fbx: not kept") for n in notes), notes
+    assert f"{5 + 161 - 32} more files were listed; the first 32 were kept" in notes
+    assert len(entry.outputs) == 31 and entry.mesh_path.is_file()  # 32 tried, the FBX refused
+    assert not any("169.254" in c.path for c in fake_api.calls("cdn"))
+
+
+def test_a_hand_edited_outputs_field_never_stops_the_library(
+    tmp_path, fake_api, job_options, photo
+):
+    lib = Library(tmp_path / "lib")
+    entry, _ = jobs.generate_to_library(lib, str(photo), ModelParams(models.MESHY.id), job_options)
+    raw = json.loads((entry.folder / "entry.json").read_text())
+    for hostile in (5, True, [{"file": "../../etc/passwd"}, "x", {"file": "chair.fbx"}]):
+        (entry.folder / "entry.json").write_text(json.dumps({**raw, "outputs": hostile}))
+        lib = Library(tmp_path / "lib")
+        again = lib.get(entry.id)
+        assert [o["file"] for o in again.outputs] == (
+            ["chair.fbx"] if isinstance(hostile, list) else []
+        )
+        assert any("outputs" in w or "further file" in w for w in lib.warnings)
+
+
+def test_odd_answers_keep_the_model():
+    iou = answers.read(
+        "parts", {"segmented_mesh": "https://cdn/s.glb", "iou_scores": [1, 2, 3, 4, 9]}
+    )
+    assert iou.info == {"iou_scores": [], "best_mask_index": None}
+    deep: dict = {}
+    inner = deep
+    for _ in range(3000):
+        inner["x"] = {}
+        inner = inner["x"]
+    kept = answers.read("mesh", {"model_mesh": {"url": "https://cdn/m.glb"}, "deep": deep})
+    assert kept.mesh.url == "https://cdn/m.glb" and "nested too deeply" in kept.unknown["note"]
+
+
+def test_the_docs_seed_is_accepted():
+    assert ModelParams(models.HUNYUAN_PART.id, {"seed": 3285486654}).validate()
 
 
 def test_multi_view_job_prepares_each_local_view(fake_api, job_options, tmp_path):
@@ -326,6 +373,9 @@ def test_split_a_link_makes_a_new_entry(fake_api, job_options, tmp_path):
     entry = lib.get(done.entry_id)
     assert entry.mesh_file == "parts.glb" and entry.model == "tencent/hunyuan-part"
     assert entry.stats["parts"] == 3 and entry.extra["parts"]["best_mask_index"] == 2
+    assert entry.extra["mesh_url"] == url  # split again: the same link
+    assert [o["role"] for o in entry.outputs] == ["segmented", "mask 1", "mask 2", "mask 3"]
+    assert entry.output("mask 2").is_file()
 
 
 def test_an_expired_link_gets_a_hint(fake_api, job_options, tmp_path):
@@ -336,12 +386,12 @@ def test_an_expired_link_gets_a_hint(fake_api, job_options, tmp_path):
     assert not files_in(tmp_path / "lib" / "entries")
 
 
-def test_point_prompt_is_scaled_to_the_bounds():
-    bounds = np.array([[0, 0, -2], [2, 4, 2]])
-    assert parts.point_prompt(np.array([1, 4, -2]), bounds) == (0.0, 1.0, -1.0)
-    assert parts.point_prompt(np.array([5, 0, 0]), np.array([[0, 0, 0], [1, 0, 1]])) == (
-        1.0, 0.0, -1.0,
-    )  # fmt: skip
+def test_point_prompt_keeps_the_proportions_as_the_segmenter_does():
+    plank = np.array([[-1, -0.25, -0.1], [1, 0.25, 0.1]])  # 2 x 0.5 x 0.2
+    assert parts.point_prompt(np.array([0.5, 0.25, 0]), plank) == (0.5, 0.25, 0.0)
+    box = np.array([[0, 0, -2], [2, 4, 2]])  # centre (1, 2, 0), largest half-extent 2
+    assert parts.point_prompt(np.array([1, 4, -2]), box) == (0.0, 1.0, -1.0)
+    assert parts.point_prompt(np.array([9, 0, 0]), box) == (1.0, -1.0, 0.0)  # kept inside
 
 
 def test_parts_fall_back_to_pieces_that_do_not_touch():

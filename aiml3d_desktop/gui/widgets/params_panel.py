@@ -158,7 +158,7 @@ class ParamsPanel(QWidget):
 
     def _keep_values(self) -> None:
         if self._shown is not None:
-            values = {n: _value(w) for n, w in self.fields.items()}
+            values = {n: value_of(w) for n, w in self.fields.items()}
             self._values[self._shown] = {n: v for n, v in values.items() if v is not None}
 
     def _build(self, model: Model) -> None:
@@ -167,7 +167,7 @@ class ParamsPanel(QWidget):
         self.fields = {}
         values = {**model.defaults(), **self._values.get(model.id, {})}
         for param in model.params:
-            widget = _field(param, values.get(param.name))
+            widget = field_for(param, values.get(param.name))
             widget.setToolTip(param.tip)
             self.fields[param.name] = widget
             if isinstance(widget, QCheckBox):
@@ -187,7 +187,7 @@ def _about(model: Model) -> str:
     return f"{text} {model.note}".strip()
 
 
-def _field(param: Param, value: object) -> QWidget:
+def field_for(param: Param, value: object) -> QWidget:
     """The form field for one parameter, showing ``value`` (None: the service's default)."""
     if param.kind == "bool":
         box = QCheckBox(param.title)
@@ -208,7 +208,7 @@ def _field(param: Param, value: object) -> QWidget:
     high = param.high if param.high is not None else 1e9
     if param.kind == "int":
         spin = QSpinBox()
-        spin.setRange(int(low), int(min(high, 2**31 - 1)))
+        spin.setRange(int(max(low, -(2**31))), int(min(high, 2**31 - 1)))  # Qt's int range
         spin.setSingleStep(max(1, int((high - low) // 64) if high - low < 1e6 else 1000))
         if param.name == "mc_resolution":
             spin.setSingleStep(32)
@@ -226,7 +226,7 @@ def _field(param: Param, value: object) -> QWidget:
     return spin
 
 
-def _value(widget: QWidget) -> object:
+def value_of(widget: QWidget) -> object:
     if isinstance(widget, QCheckBox):
         return widget.isChecked()
     if isinstance(widget, QComboBox):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -19,6 +20,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from aiml3d_desktop.core.models import HUNYUAN_PART
+from aiml3d_desktop.gui.widgets.params_panel import field_for, value_of
 
 NO_POINT = "none: the parts of the whole model"
 
@@ -55,6 +59,14 @@ class PartsPanel(QWidget):
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setSpecialValueText("random")
         self.seed.setToolTip("The same seed, point and model give the same parts (1 or more).")
+        # The segmenter's other parameters, as the registry describes them.
+        self.fields = {
+            p.name: field_for(p, p.default)
+            for p in HUNYUAN_PART.params
+            if p.name in ("point_num", "use_normal", "noise_std")
+        }
+        for name, widget in self.fields.items():
+            widget.setToolTip(HUNYUAN_PART.param(name).tip)
         self.split_button = QPushButton("Split into parts")
         self.split_button.setDefault(True)
         self.split_button.clicked.connect(self.split)
@@ -89,6 +101,11 @@ class PartsPanel(QWidget):
         point_row.addWidget(self.clear_point)
         form.addRow("Point", point_row)
         form.addRow("Seed", self.seed)
+        for name, widget in self.fields.items():
+            if isinstance(widget, QCheckBox):
+                form.addRow(widget)
+            else:
+                form.addRow(HUNYUAN_PART.param(name).title, widget)
         buttons = QHBoxLayout()
         buttons.addWidget(self.split_button, 1)
         buttons.addWidget(self.cancel_button)
@@ -134,11 +151,16 @@ class PartsPanel(QWidget):
     def seed_value(self) -> int | None:
         return self.seed.value() or None
 
+    def values(self) -> dict:
+        """The other parameters, where they differ from the service's defaults."""
+        chosen = {name: value_of(widget) for name, widget in self.fields.items()}
+        return {k: v for k, v in chosen.items() if v != HUNYUAN_PART.param(k).default}
+
     def set_busy(self, busy: bool, text: str = "") -> None:
         self.progress.setVisible(busy)
         self.progress.setFormat(text)
         can = getattr(self, "_can_split", False)
-        for widget in (self.split_button, self.pick_button, self.seed):
+        for widget in (self.split_button, self.pick_button, self.seed, *self.fields.values()):
             widget.setEnabled(can and not busy)
         self.cancel_button.setEnabled(busy)
 

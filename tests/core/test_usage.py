@@ -1,0 +1,211 @@
+"""The usage ledger: calls of known costs (made and failed) summed and grouped by the user's
+local day and by model, failures by kind, estimates, and the ledger kept through damage."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from aiml3d_desktop.core import jobs, usage
+from aiml3d_desktop.core.errors import ApiError, BadResponseError, ConfigError, NetworkError
+from aiml3d_desktop.core.library import Library
+from aiml3d_desktop.core.models import ModelParams
+from tests.cli.test_cli import run
+
+AUCKLAND = ZoneInfo("Pacific/Auckland")  # UTC+13 in December: late UTC is the next day there
+TRIPOSR = usage.params_key("triposr", {})
+
+
+def call(at: str, model="triposr", ok=True, credits=None, usd=None, seconds=None, kind=""):
+    return usage.Call(at, model, ok, kind, credits, usd, seconds, params=TRIPOSR)
+
+
+HISTORY = [
+    call("2026-11-02T09:00:00+00:00", credits=182000, seconds=8.0),
+    call("2026-11-02T20:30:00+00:00", credits=182000, seconds=12.0),  # 3 Nov in Auckland
+    call("2026-11-03T10:00:00+00:00", "meshy/meshy-6-image-to-3d", usd=0.4, seconds=300.0),
+    call("2026-11-03T11:00:00+00:00", ok=False, kind="rate limit", seconds=0.2),
+    call("2026-11-05T23:59:00+00:00", ok=False, kind="credits"),
+    call("2026-11-06T00:01:00+00:00", "flux/schnell", credits=6000, seconds=2.0),
+]
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    ledger = usage.Ledger(tmp_path / "usage.sqlite")
+    ledger.add(HISTORY)
+    yield ledger
+    ledger.close()
+
+
+def test_sums_by_day_follow_the_users_time_zone(ledger):
+    calls = ledger.calls()
+    utc = {r.key: r for r in usage.summarise(calls, "day", timezone.utc)}
+    assert list(utc) == ["2026-11-02", "2026-11-03", "2026-11-05", "2026-11-06"]
+    assert utc["2026-11-02"].credits == 364000 and utc["2026-11-02"].made == 2
+    assert utc["2026-11-03"].usd == pytest.approx(0.4) and utc["2026-11-03"].failed == 1
+    there = {r.key: r for r in usage.summarise(calls, "day", AUCKLAND)}
+    assert list(there) == ["2026-11-02", "2026-11-03", "2026-11-04", "2026-11-06"]
+    assert there["2026-11-02"].credits == 182000 and there["2026-11-03"].credits == 182000
+    assert there["2026-11-06"].failures == {"credits": 1} and there["2026-11-06"].credits == 6000
+
+
+def test_sums_by_model_and_failures_by_kind(ledger):
+    rows = {r.key: r.as_dict() for r in usage.summarise(ledger.calls(), "model")}
+    assert rows["triposr"]["credits"] == 364000 and rows["triposr"]["failed"] == 2
+    assert rows["triposr"]["median_seconds"] == 10.0
+    assert rows["triposr"]["failures"] == {"rate limit": 1, "credits": 1}
+    assert rows["meshy/meshy-6-image-to-3d"]["usd"] == pytest.approx(0.4)
+    (total,) = usage.summarise(ledger.calls(), "all")
+    assert total.calls == 6 and total.credits == 370000
+
+
+def test_days_between_and_stacked_series(ledger):
+    days, series = usage.per_day(ledger.calls(), "credits", timezone.utc)
+    assert days[0] == date(2026, 11, 2) and days[-1] == date(2026, 11, 6) and len(days) == 5
+    assert series["triposr"] == [364000, 0, 0, 0, 0] and series["flux/schnell"][-1] == 6000
+    _, failures = usage.per_day(ledger.calls(), "failures", timezone.utc)
+    assert failures == {"credits": [0, 0, 0, 1, 0], "rate limit": [0, 1, 0, 0, 0]}
+
+
+def test_a_date_range_is_in_local_days(ledger):
+    low, high = usage.day_bounds(date(2026, 11, 3), date(2026, 11, 3), AUCKLAND)
+    assert low == "2026-11-02T11:00:00.000+00:00" and high == "2026-11-03T11:00:00.000+00:00"
+    assert [c.at[:16] for c in ledger.calls(low, high)] == ["2026-11-02T20:30", "2026-11-03T10:00"]
+
+
+def test_estimates_come_from_recent_calls_then_the_docs(ledger, tmp_path):
+    triposr = ("triposr", ModelParams().spec.defaults(), None)
+    cost = usage.estimate(ledger, [triposr] * 3)
+    assert cost.credits == 3 * 182000 and cost.basis == "recent" and cost.samples == 2
+    assert "546,000 credits" in cost.text and "from the last 2" in cost.text
+    meshy = usage.estimate(ledger, [("meshy/meshy-6-image-to-3d", {"topology": "quad"}, None)])
+    assert meshy.usd == pytest.approx(0.4) and meshy.credits is None  # same model, any params
+    empty = usage.Ledger(tmp_path / "empty.sqlite")
+    docs = usage.estimate(empty, [triposr, ("triposr", {}, "flux/schnell")])
+    assert docs.credits == 2 * 182000 and docs.basis == "unknown"  # flux has no docs figure
+    assert usage.estimate(empty, [triposr]).basis == "docs"
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (ConfigError("No AIML API key is set"), "key"),
+        (ApiError("x", status=401), "key"),
+        (ApiError("x", status=403), "credits"),
+        (ApiError("x", status=429), "rate limit"),
+        (ApiError("x", status=502), "server"),
+        (NetworkError("The AIML API did not answer within 180 seconds"), "timeout"),
+        (NetworkError("Could not reach"), "network"),
+        (BadResponseError("holds no mesh"), "bad answer"),
+    ],
+)
+def test_failures_are_counted_by_kind(error, kind):
+    assert usage.kind_of(error) == kind
+
+
+def test_the_library_records_made_and_failed_calls_without_the_key(
+    fake_api, job_options, photo, tmp_path
+):
+    lib = Library(tmp_path / "lib")
+    jobs.generate_to_library(lib, str(photo), ModelParams(), job_options)
+    fake_api.queue("echo-key")  # a 401 that quotes the Authorization header back
+    with pytest.raises(ApiError):
+        jobs.generate_to_library(lib, str(photo), ModelParams(), job_options)
+    made, failed = lib.usage.calls()
+    assert made.ok and made.credits == 182000 and made.entry_id and made.seconds is not None
+    assert made.params == TRIPOSR
+    assert not failed.ok and failed.kind == "key" and "[key]" in failed.message
+    raw = (tmp_path / "lib" / "usage.sqlite").read_bytes()
+    assert fake_api.KEY.encode() not in raw
+    # Deleting the model does not unspend it.
+    lib.delete(made.entry_id)
+    assert len(Library(tmp_path / "lib").usage.calls()) == 2
+
+
+def test_a_new_ledger_is_filled_from_the_entries_and_a_damaged_one_is_set_aside(
+    fake_api, job_options, photo, tmp_path
+):
+    lib = Library(tmp_path / "lib")
+    jobs.generate_to_library(lib, str(photo), ModelParams(), job_options)
+    lib.close()
+    path = tmp_path / "lib" / "usage.sqlite"
+    path.unlink()
+    lib = Library(tmp_path / "lib")
+    (kept,) = lib.usage.calls()
+    assert kept.credits == 182000 and kept.model == "triposr"
+    lib.close()
+    path.write_bytes(b"not a database at all" * 100)
+    for extra in ("-wal", "-shm"):
+        (tmp_path / "lib" / f"usage.sqlite{extra}").unlink(missing_ok=True)
+    lib = Library(tmp_path / "lib")
+    assert len(lib.usage.calls()) == 1
+    assert any("usage ledger was damaged" in w for w in lib.warnings)
+    assert (tmp_path / "lib" / "usage.sqlite.damaged").exists()
+
+
+def test_ten_thousand_calls_are_summed_at_once(tmp_path):
+    ledger = usage.Ledger(tmp_path / "big.sqlite")
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    ledger.add(
+        call((start + timedelta(hours=n)).isoformat(), credits=1000, seconds=5.0)
+        for n in range(10_000)
+    )
+    calls = ledger.calls()
+    rows = usage.summarise(calls, "day", timezone.utc)
+    assert sum(r.credits for r in rows) == 10_000_000 and len(rows) == 417
+
+
+# ---- the command line -------------------------------------------------------------------
+
+
+def seed_library(isolated):
+    lib = Library()
+    lib.usage.add(HISTORY)
+    lib.close()
+
+
+def test_usage_command_by_day_and_model(isolated):
+    seed_library(isolated)
+    text = run("usage", "--by", "model")
+    assert text.returncode == 0
+    assert "triposr" in text.stdout and "364,000" in text.stdout
+    assert "failed: credits 1, rate limit 1" in text.stdout
+    data = json.loads(run("usage", "--since", "2026-11-03", "--json").stdout)
+    assert data["total"]["credits"] >= 6000
+    assert all(row["key"] >= "2026-11-03" for row in data["rows"])
+    bad = run("usage", "--since", "yesterday")
+    assert bad.returncode == 1 and "is not a date" in bad.stderr
+
+
+def test_dry_run_sends_nothing(fake_api, photo, isolated):
+    done = run(
+        "generate", photo, "--prompt", "a lamp", "--dry-run", "--api-base", fake_api.base_url,
+        key=fake_api.KEY,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "estimate: 2 items" in done.stdout and "dry run: nothing was sent" in done.stdout
+    bodies = [json.loads(line.split(" ", 2)[2]) for line in done.stdout.splitlines()
+              if line.startswith("POST ")]  # fmt: skip
+    assert bodies[0]["model"] == "triposr" and bodies[0]["mc_resolution"] == 256
+    assert fake_api.records == []  # not one request, to the API or the CDN
+
+
+def test_max_credits_refuses_then_stops_the_batch(fake_api, photo, isolated):
+    three = [photo, photo, photo]
+    refused = run("generate", *three, "--max-credits", "400000", "-q", "--api-base",
+                  fake_api.base_url, key=fake_api.KEY)  # fmt: skip
+    assert refused.returncode == 1 and "nothing was sent" in refused.stderr
+    assert fake_api.records == []
+    lib = Library()  # a cheap history: the estimate is low, what is reported is not
+    lib.usage.add([call("2026-11-01T00:00:00+00:00", credits=1000)] * 3)
+    lib.close()
+    done = run("generate", *three, "--max-credits", "300000", "-q", "--jobs", "1",
+               "--api-base", fake_api.base_url, key=fake_api.KEY)  # fmt: skip
+    assert done.returncode == 1
+    assert "credit limit is reached (364,000 of 300,000 reported)" in done.stderr
+    assert "2 of 3 done, 1 not started" in done.stdout
+    assert len(fake_api.calls("api")) == 2
