@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from aiml3d_desktop.core import batch, download, images, mesh, models, usage
 from aiml3d_desktop.core.api import AimlClient
@@ -50,6 +50,17 @@ class JobOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     backend: str = "aiml"  # or "local": the offline relief preview (core/relief.py)
     prepare: bool = True  # frame a local picture before upload (core/cutout.py)
+
+    def fetching(self, client: AimlClient, progress: Progress, cancel: CancelToken) -> dict:
+        """download.fetch()'s options for the links ``client``'s answers hand out."""
+        return {
+            "max_bytes": self.max_download,
+            "progress": lambda done, total: progress(Stage.DOWNLOADING, done, total),
+            "cancel": cancel,
+            "timeouts": self.timeouts,
+            "retry": self.retry,
+            "local_ok": client.local_links_ok,
+        }
 
     def client(self, cancel: CancelToken) -> AimlClient:
         return AimlClient(
@@ -137,14 +148,7 @@ def generate(
         progress(Stage.LOADING, None, None)
         return mesh.load(tmp, file_type=fmt, name=dest.name)
 
-    fetching: dict[str, Any] = {
-        "max_bytes": options.max_download,
-        "progress": lambda done, total: progress(Stage.DOWNLOADING, done, total),
-        "cancel": cancel,
-        "timeouts": options.timeouts,
-        "retry": options.retry,
-        "local_ok": client.local_links_ok,
-    }
+    fetching = options.fetching(client, progress, cancel)
     size, loaded = download.fetch(link, dest, fmt, check=load_part, **fetching)
     loaded.path = dest
     try:

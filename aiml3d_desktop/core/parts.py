@@ -200,14 +200,7 @@ def _split(url, entry, request, library, options, point, progress, cancel) -> Sp
                 "after a while. Generate the model again, then split it."
             )
         raise
-    fetching: dict[str, Any] = {
-        "max_bytes": options.max_download,
-        "progress": lambda done, total: progress(Stage.DOWNLOADING, done, total),
-        "cancel": cancel,
-        "timeouts": options.timeouts,
-        "retry": options.retry,
-        "local_ok": client.local_links_ok,
-    }
+    fetching = options.fetching(client, progress, cancel)
     made: dict[str, Any] = {}
 
     def write(folder: Path) -> list[Path]:

@@ -43,6 +43,9 @@ class Settings:
     batch_jobs: int = 2  # batch queue items made at once (core.batch.DEFAULT_JOBS)
     model: str = TRIPOSR  # the 3D model picked (core/models.py); TripoSR's values are params
     model_values: dict = field(default_factory=dict)  # the other models' values, by model id
+    # A batch estimated above either asks first (0: never asks).
+    confirm_above_credits: int = 1_000_000
+    confirm_above_usd: float = 5.0
 
     def model_params(self, model: str | None = None) -> ModelParams:
         """The saved values of ``model`` (default: the one picked)."""
@@ -76,7 +79,12 @@ class Settings:
 
 
 CHOICES = {"backend": ("aiml", "local")}
-RANGES = {"batch_jobs": (1, 8), "max_download_mib": (1, 65536)}
+RANGES = {
+    "batch_jobs": (1, 8),
+    "max_download_mib": (1, 65536),
+    "confirm_above_credits": (0, 10**12),
+    "confirm_above_usd": (0.0, 10.0**6),
+}
 
 
 def settings_file() -> Path:
@@ -102,31 +110,37 @@ def load(path: Path | None = None) -> tuple[Settings, list[str]]:
     for name, value in raw.items():
         if name not in known:
             continue
-        default = getattr(settings, name)
         try:
-            if name == "params":
-                value = TriposrParams(**{**default.as_dict(), **value}).validate()
-            elif type(value) is not type(default):
-                raise InputError(f"expected {type(default).__name__}")
-            elif name == "max_side" and not MAX_SIDE_RANGE[0] <= value <= MAX_SIDE_RANGE[1]:
-                raise InputError("expected {} to {} pixels".format(*MAX_SIDE_RANGE))
-            elif name in CHOICES and value not in CHOICES[name]:
-                raise InputError(f"expected one of {', '.join(CHOICES[name])}")
-            elif name in RANGES and not RANGES[name][0] <= value <= RANGES[name][1]:
-                raise InputError("expected {} to {}".format(*RANGES[name]))
-            elif name == "model":
-                value = models.get(value).id
-                if models.get(value).takes == models.MESH:
-                    raise InputError("it splits a mesh, it does not make one")
-            elif name == "model_values":
-                value = _model_values(value, warnings)
-            setattr(settings, name, value)
+            setattr(settings, name, _checked(name, value, getattr(settings, name), warnings))
         except (InputError, TypeError) as exc:
             why = exc.message if isinstance(exc, InputError) else str(exc)
             warnings.append(f"Setting {name!r} is invalid ({why}); using the default.")
     for warning in warnings:
         log.warning(warning)
     return settings, warnings
+
+
+def _checked(name: str, value, default, warnings: list[str]):
+    """One saved value as it may be used, or InputError/TypeError saying why not."""
+    if name == "params":
+        return TriposrParams(**{**default.as_dict(), **value}).validate()
+    if isinstance(default, float) and type(value) is int:
+        value = float(value)  # 5.0 written by hand as 5
+    if type(value) is not type(default):
+        raise InputError(f"expected {type(default).__name__}")
+    if name == "max_side" and not MAX_SIDE_RANGE[0] <= value <= MAX_SIDE_RANGE[1]:
+        raise InputError("expected {} to {} pixels".format(*MAX_SIDE_RANGE))
+    if name in CHOICES and value not in CHOICES[name]:
+        raise InputError(f"expected one of {', '.join(CHOICES[name])}")
+    if name in RANGES and not RANGES[name][0] <= value <= RANGES[name][1]:
+        raise InputError("expected {} to {}".format(*RANGES[name]))
+    if name == "model":
+        value = models.get(value).id
+        if models.get(value).takes == models.MESH:
+            raise InputError("it splits a mesh, it does not make one")
+    if name == "model_values":
+        value = _model_values(value, warnings)
+    return value
 
 
 def _model_values(saved: dict, warnings: list[str]) -> dict:

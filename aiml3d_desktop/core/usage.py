@@ -256,6 +256,13 @@ class Estimate:
     samples: int = 0
     per_model: dict = field(default_factory=dict)  # model -> credits per item
 
+    def above(self, credits: float, usd: float) -> bool:
+        """Whether it is above a limit (0: no limit)."""
+        return bool(
+            (credits and self.credits is not None and self.credits > credits)
+            or (usd and self.usd is not None and self.usd > usd)
+        )
+
     @property
     def text(self) -> str:
         if self.credits is None and self.usd is None:
@@ -280,11 +287,15 @@ def estimate(ledger: Ledger | None, jobs: list[tuple[str, dict, str | None]]) ->
     known_credits = known_usd = False
     bases: set[str] = set()
     samples, per_model = 0, {}
+    known: dict[tuple[str, str], tuple] = {}  # a folder of 10,000 asks a few questions
     for model, values, drawer in jobs:
         for name, params in ((model, values), (drawer, {})):
             if not name:
                 continue
-            (c, u), basis, count = _one(ledger, name, params)
+            key = (name, params_key(name, params))
+            if key not in known:
+                known[key] = _one(ledger, name, params)
+            (c, u), basis, count = known[key]
             per_model[name] = {"credits": c, "usd": u, "basis": basis}
             bases.add(basis)
             samples = max(samples, count)
@@ -367,19 +378,17 @@ def summarise(calls: Iterable[Call], by: str = "day", tz: tzinfo | None = None) 
 
 
 def per_day(
-    calls: list[Call], value: str, tz: tzinfo | None = None
+    calls: list[Call], days: list[date], first: date, last: date, value: str
 ) -> tuple[list[date], dict[str, list[float]]]:
-    """Every day from the first call to the last, and per model (``value`` "credits" or
-    "usd") or per failure kind (``value`` "failures") the day's total: what the stacked
-    plots draw."""
-    if not calls:
-        return [], {}
-    days = [c.local_day(tz) for c in calls]
-    first, last = min(days), max(days)
-    span = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    """Every day from ``first`` to ``last``, and per model (``value`` "credits" or "usd")
+    or per failure kind (``value`` "failures") the day's total: what the stacked plots draw.
+    ``days`` are the calls' local days (Call.local_day), worked out once by the caller."""
+    span = [first + timedelta(days=n) for n in range(max(0, (last - first).days) + 1)]
     where = {day: n for n, day in enumerate(span)}
     series: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(span))
     for call, day in zip(calls, days, strict=True):
+        if day not in where:
+            continue
         if value == "failures":
             if not call.ok:
                 series[call.kind][where[day]] += 1

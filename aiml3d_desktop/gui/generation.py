@@ -13,8 +13,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QMessageBox, QWidget
 
-from aiml3d_desktop.core import batch, keys, models
+from aiml3d_desktop.core import batch, keys, models, usage
 from aiml3d_desktop.core import settings as settings_mod
 from aiml3d_desktop.core.errors import Aiml3DError, InputError, LibraryError
 from aiml3d_desktop.core.models import ModelParams
@@ -185,10 +186,42 @@ class GenerationController(QObject):
             "max_side": self.params.max_side_px(),
             "draw_options": self.prompt.options() if kind == batch.PROMPT else {},
         }
+        drawer = self.prompt.options()["image_model"] if kind == batch.PROMPT else None
+        cost = self._estimate(len(sources), params, backend, drawer)
+        if cost is not None and not self._spend_ok(cost):
+            self.status.emit("Nothing was queued")
+            return
         count = self.queue.add(sources, kind, queued)
         log.info("queued %d item(s)", count)
         self.queued.emit(count)
-        self.status.emit(f"Queued {count} item{'s' * (count != 1)}")
+        said = f" — {cost.text.split(': ', 1)[1]}" if cost is not None else ""
+        self.status.emit(f"Queued {count} item{'s' * (count != 1)}{said}")
+
+    def _estimate(
+        self, count: int, params: ModelParams, backend: str, drawer: str | None
+    ) -> usage.Estimate | None:
+        """What ``count`` items will probably cost (None: offline, free)."""
+        if backend != "aiml":
+            return None
+        ledger = self.library.usage if self.library is not None else None
+        return usage.estimate(ledger, [(params.model, params.values, drawer)] * count)
+
+    def _spend_ok(self, cost: usage.Estimate) -> bool:
+        """Above the limits in Settings, the user says whether to go on."""
+        conf = self.conf
+        if not cost.above(conf.confirm_above_credits, conf.confirm_above_usd):
+            return True
+        limit = f"{conf.confirm_above_credits:,} credits" if conf.confirm_above_credits else ""
+        if conf.confirm_above_usd:
+            limit += (" or " if limit else "") + f"US${conf.confirm_above_usd:,.2f}"
+        window = self.parent()
+        answer = QMessageBox.question(
+            window if isinstance(window, QWidget) else None,
+            "Start this batch?",
+            f"{cost.text}.\n\nThat is above {limit}, the limit set in File > Settings. "
+            "Queue it anyway?",
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     # A multi-view model's slots
 

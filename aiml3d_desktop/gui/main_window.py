@@ -36,6 +36,7 @@ from aiml3d_desktop.gui.generation import GenerationController
 from aiml3d_desktop.gui.menus import build_menus
 from aiml3d_desktop.gui.parts_controller import PartsController
 from aiml3d_desktop.gui.status_line import StatusLine
+from aiml3d_desktop.gui.usage_controller import UsageController
 from aiml3d_desktop.gui.widgets import offscreen
 from aiml3d_desktop.gui.widgets.image_panel import ImagePanel
 from aiml3d_desktop.gui.widgets.library_panel import LibraryPanel
@@ -125,17 +126,7 @@ class MainWindow(QMainWindow):
         self.side_dock, self.library_dock, self.queue_dock = window_layout.add_docks(
             self, side, self.library_panel, self.queue_panel
         )
-
-        self.assets = AssetController(self)
-        self.assets.status.connect(self.status.show)
-        self.prepare_dock = window_layout.tab_dock(
-            self, self.assets.panel, self.side_dock, "Prepare asset", "prepareDock"
-        )
-        self.parts = PartsController(self)
-        self.parts.status.connect(self.status.show)
-        self.parts_dock = window_layout.tab_dock(
-            self, self.parts.panel, self.side_dock, "Parts", "partsDock"
-        )
+        self._build_tools()
         self.menu_actions = build_menus(self)
         for source in early:
             self.menu_actions.add_recent(source)
@@ -190,6 +181,20 @@ class MainWindow(QMainWindow):
         self.files.queue_requested.connect(self.generation.queue_paths)
         self.files.settings_changed.connect(self._settings_changed)
         self.files.status.connect(self.status.show)
+
+    def _build_tools(self) -> None:
+        """Prepare asset and Split into parts (tabs beside the side panel), and Usage."""
+        self.assets = AssetController(self)
+        self.prepare_dock = window_layout.tab_dock(
+            self, self.assets.panel, self.side_dock, "Prepare asset", "prepareDock"
+        )
+        self.parts = PartsController(self)
+        self.parts_dock = window_layout.tab_dock(
+            self, self.parts.panel, self.side_dock, "Parts", "partsDock"
+        )
+        self.usage = UsageController(self)
+        for tool in (self.assets, self.parts, self.usage):
+            tool.status.connect(self.status.show)
 
     def set_up_axis(self, axis: str) -> None:
         """The view and the thumbnails made from now on turn the model the same way."""

@@ -78,6 +78,7 @@ class Actions(QObject):
         view.addAction(window.side_dock.toggleViewAction())
         view.addAction(window.prepare_dock.toggleViewAction())
         view.addAction(window.parts_dock.toggleViewAction())
+        self._add(view, "Usage…", window.usage.show, "Ctrl+U")
         library = window.library_dock.toggleViewAction()
         library.setShortcut(QKeySequence("Ctrl+B"))
         view.addAction(library)

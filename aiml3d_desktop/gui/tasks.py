@@ -418,3 +418,25 @@ def split_parts(
         cancel=cancel,
     )
     return library.get(entry_id), done
+
+
+def read_usage(library: Library, *, progress, cancel) -> tuple[list, list]:
+    """Every call in the usage ledger, and each one's local day (for the usage view)."""
+    ledger = library.usage
+    calls = ledger.calls() if ledger is not None else []
+    return calls, [call.local_day() for call in calls]
+
+
+def write_csv(rows, dest: str, *, progress, cancel) -> Path:
+    """Rows (the first the header) as a CSV file, whole or not at all."""
+    import csv
+
+    from aiml3d_desktop.core.fileio import atomic_path
+
+    progress(Stage.EXPORTING, None, None)
+    try:
+        with atomic_path(dest) as tmp, open(tmp, "w", newline="", encoding="utf-8") as out:
+            csv.writer(out).writerows(rows)
+    except OSError as exc:
+        raise InputError(f"Could not write {dest}: {exc.strerror or exc}") from None
+    return Path(dest)

@@ -64,11 +64,16 @@ def test_sums_by_model_and_failures_by_kind(ledger):
 
 
 def test_days_between_and_stacked_series(ledger):
-    days, series = usage.per_day(ledger.calls(), "credits", timezone.utc)
-    assert days[0] == date(2026, 11, 2) and days[-1] == date(2026, 11, 6) and len(days) == 5
+    calls = ledger.calls()
+    local = [c.local_day(timezone.utc) for c in calls]
+    first, last = date(2026, 11, 2), date(2026, 11, 6)
+    days, series = usage.per_day(calls, local, first, last, "credits")
+    assert days[0] == first and days[-1] == last and len(days) == 5
     assert series["triposr"] == [364000, 0, 0, 0, 0] and series["flux/schnell"][-1] == 6000
-    _, failures = usage.per_day(ledger.calls(), "failures", timezone.utc)
+    _, failures = usage.per_day(calls, local, first, last, "failures")
     assert failures == {"credits": [0, 0, 0, 1, 0], "rate limit": [0, 1, 0, 0, 0]}
+    _, usd = usage.per_day(calls, local, date(2026, 11, 4), last, "usd")
+    assert usd == {}  # Meshy's dollars were on the 3rd: outside the range
 
 
 def test_a_date_range_is_in_local_days(ledger):

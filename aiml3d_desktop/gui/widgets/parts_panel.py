@@ -109,20 +109,8 @@ class PartsPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.split_button, 1)
         buttons.addWidget(self.cancel_button)
-        found = QGroupBox("Parts")
-        inner = QVBoxLayout(found)
-        inner.addWidget(self.parts)
-        row = QHBoxLayout()
-        row.addWidget(self.export_button)
-        row.addWidget(self.all_button)
-        inner.addLayout(row)
-        masks = QGroupBox("Masks")
-        inner = QVBoxLayout(masks)
-        inner.addWidget(self.masks)
-        row = QHBoxLayout()
-        row.addWidget(self.mask_button)
-        row.addWidget(self.back_button)
-        inner.addLayout(row)
+        found = _group("Parts", self.parts, self.export_button, self.all_button)
+        masks = _group("Masks", self.masks, self.mask_button, self.back_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.target)
         layout.addWidget(self.problem)
@@ -220,3 +208,15 @@ class PartsPanel(QWidget):
         item = self.masks.currentItem()
         if item is not None:
             self.show_mask.emit(item.data(Qt.ItemDataRole.UserRole))
+
+
+def _group(title: str, listed: QWidget, *buttons: QPushButton) -> QGroupBox:
+    """A list with its buttons in a row under it."""
+    group = QGroupBox(title)
+    inner = QVBoxLayout(group)
+    inner.addWidget(listed)
+    row = QHBoxLayout()
+    for button in buttons:
+        row.addWidget(button)
+    inner.addLayout(row)
+    return group

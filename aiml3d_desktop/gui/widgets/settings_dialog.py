@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -58,6 +60,7 @@ class SettingsDialog(QDialog):
         self.library_dir.setPlaceholderText("the default folder (takes effect on the next start)")
         self.params = ParamsPanel()
         self.params.load_from(conf)
+        spending = self._spending(conf)
         self.error = QLabel()
         self.error.setObjectName("settingsError")
         self.error.setStyleSheet("color: #e06c6c")
@@ -78,8 +81,33 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        for widget in (api, defaults, self.error, buttons):
+        for widget in (api, defaults, spending, self.error, buttons):
             layout.addWidget(widget)
+
+    def _spending(self, conf: settings_mod.Settings) -> QGroupBox:
+        """When a batch asks before it starts: above an estimate in credits or dollars."""
+        self.confirm_credits = QSpinBox()
+        self.confirm_credits.setRange(0, 2_000_000_000)
+        self.confirm_credits.setSingleStep(100_000)
+        self.confirm_credits.setGroupSeparatorShown(True)
+        self.confirm_credits.setSpecialValueText("never ask")
+        self.confirm_credits.setSuffix(" credits")
+        self.confirm_credits.setValue(min(conf.confirm_above_credits, 2_000_000_000))
+        self.confirm_usd = QDoubleSpinBox()
+        self.confirm_usd.setRange(0, 1_000_000)
+        self.confirm_usd.setPrefix("US$")
+        self.confirm_usd.setSpecialValueText("never ask")
+        self.confirm_usd.setValue(conf.confirm_above_usd)
+        for box in (self.confirm_credits, self.confirm_usd):
+            box.setToolTip(
+                "Before a batch starts, the app estimates its cost from your recent calls "
+                "of the same model (or the docs' figure) and asks first above this."
+            )
+        group = QGroupBox("Spending")
+        form = QFormLayout(group)
+        form.addRow("Ask before a batch above", self.confirm_credits)
+        form.addRow("or above", self.confirm_usd)
+        return group
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Output folder", str(self.conf.output_path))
@@ -104,6 +132,8 @@ class SettingsDialog(QDialog):
             self.conf.backend = self.params.backend_key()
             self.conf.prepare = self.params.prepare.isChecked()
             self.conf.max_side = self.params.max_side.value()
+            self.conf.confirm_above_credits = self.confirm_credits.value()
+            self.conf.confirm_above_usd = round(self.confirm_usd.value(), 2)
             settings_mod.save(self.conf)
         except (Aiml3DError, OSError) as exc:
             self.error.setText(str(exc))

@@ -1,0 +1,60 @@
+"""View > Usage: the ledger read on a worker, shown in the usage window, exported as CSV."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QFileDialog
+
+from aiml3d_desktop.core import usage
+from aiml3d_desktop.core.errors import LibraryError
+from aiml3d_desktop.gui import tasks
+from aiml3d_desktop.gui.widgets.usage_window import UsageWindow
+
+
+class UsageController(QObject):
+    status = Signal(str)
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.view: UsageWindow | None = None
+
+    @Slot()
+    def show(self) -> None:
+        if self.window.library is None:
+            self.window.report_error(
+                LibraryError("The library is not open, and the usage is kept in it"),
+                "No usage to show",
+            )
+            return
+        if self.view is None:
+            self.view = UsageWindow(self.window)
+            self.view.refresh_requested.connect(self.refresh)
+            self.view.export_requested.connect(self.export)
+        self.view.show()
+        self.view.raise_()
+        self.refresh()
+
+    @Slot()
+    def refresh(self) -> None:
+        if self.window.library is not None:
+            self.window.runner.start(tasks.read_usage, self.window.library, succeeded=self._read)
+
+    @Slot(object)
+    def _read(self, read: tuple[list, list]) -> None:
+        if self.view is not None:
+            self.view.set_calls(*read)
+
+    @Slot(list)
+    def export(self, calls: list) -> None:
+        folder = self.window.conf.output_path
+        path, _ = QFileDialog.getSaveFileName(
+            self.view, "Export usage", str(folder / "aiml3d-usage.csv"), "CSV (*.csv)"
+        )
+        if path:
+            rows = list(usage.iter_csv(calls))
+            self.window.runner.start(tasks.write_csv, rows, path, succeeded=self._saved)
+
+    @Slot(object)
+    def _saved(self, path) -> None:
+        self.status.emit(f"Saved {path}")
