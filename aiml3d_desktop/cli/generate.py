@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -171,6 +172,12 @@ def add_parser(sub) -> None:
         help="refuse to start when the estimate is above N credits, and start no new item "
         "once the credits the API reports reach N",
     )
+    gen.add_argument(
+        "--max-usd",
+        type=float,
+        metavar="N",
+        help="the same in US dollars, for the models that report dollars (Meshy)",
+    )
     gen.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
 
 
@@ -203,15 +210,13 @@ def run(args: argparse.Namespace) -> int:
         error(f"no pictures (PNG, JPEG, WEBP) in {', '.join(folders)}")
         return EXIT_FAILED
     cost = _estimate(queue, lib, options)
+    refused = _over_budget(cost, args)
     if args.dry_run:
-        return _dry_run(queue, cost)
-    if not args.quiet or args.max_credits is not None:
+        return _dry_run(queue, cost, refused)
+    if not args.quiet or args.max_credits is not None or args.max_usd is not None:
         print(f"aiml3d: estimate: {cost.text}", file=sys.stderr)
-    if args.max_credits is not None and (cost.credits or 0) > args.max_credits:
-        error(
-            f"the estimate ({cost.credits:,.0f} credits) is above --max-credits "
-            f"{args.max_credits:,.0f}; nothing was sent"
-        )
+    if refused:
+        error(f"{refused}; nothing was sent")
         return EXIT_FAILED
     cancel = CancelToken()
     maker = _Maker(lib, out_dir, options, args)
@@ -245,17 +250,46 @@ def _estimate(queue: batch.BatchQueue, lib, options: jobs.JobOptions) -> usage.E
     return usage.estimate(lib.usage if lib is not None else None, planned)
 
 
-def _dry_run(queue: batch.BatchQueue, cost: usage.Estimate) -> int:
+def _over_budget(cost: usage.Estimate, args: argparse.Namespace) -> str | None:
+    """Why the batch may not start under --max-credits / --max-usd, or None."""
+    from aiml3d_desktop.core import models
+
+    for limit, spent, unit in ((args.max_credits, cost.credits, "credits"),
+                               (args.max_usd, cost.usd, "usd")):  # fmt: skip
+        if limit is not None and spent is not None and spent > limit:
+            return (
+                f"the estimate ({_amount(spent, unit)}) is above the limit of "
+                f"{_amount(limit, unit)}"
+            )
+    if args.max_credits is not None and args.max_usd is None:
+        billed = [m.title for m in models.MODELS.values() if m.reports == models.USD]
+        if cost.usd is not None:
+            return (
+                f"{', '.join(billed)} reports US dollars, not credits: --max-credits cannot "
+                "bound it; give --max-usd"
+            )
+    return None
+
+
+def _amount(value: float, unit: str) -> str:
+    return f"US${value:,.2f}" if unit == "usd" else f"{value:,.0f} credits"
+
+
+def _dry_run(queue: batch.BatchQueue, cost: usage.Estimate, refused: str | None) -> int:
     """The estimate, and each request as it would be sent (a local picture's inline data
     stands for what preparing it would make): nothing leaves this computer."""
     from aiml3d_desktop.core import batch, images, models
+    from aiml3d_desktop.core.api import drawing_body
 
     print(f"estimate: {cost.text}")
+    if refused:
+        print(f"the limit would refuse this run: {refused}")
     for item in queue.items():
         spec = models.get(item.model)
         if item.kind == batch.PROMPT:
-            drawer = item.draw_options.get("image_model")
-            print(f"# {item.source!r}: drawn by {drawer} first; its picture's link is sent")
+            drawer = item.draw_options.get("image_model") or ""
+            asked = item.source + item.draw_options.get("suffix", "")
+            print(f"POST /v1/images/generations {json.dumps(drawing_body(asked, drawer))}")
             picture = "<the drawn picture's link>"
         elif images.is_url(item.source):
             picture = item.source
@@ -397,19 +431,32 @@ class _Maker:
     ) -> None:
         self.lib, self.out_dir, self.options, self.args = lib, out_dir, options, args
         self.lock = threading.Lock()
-        self.spent = 0.0  # credits the API reported for the items made
+        self.spent = {"credits": 0.0, "usd": 0.0}  # what the API reported, every call
+        self.options = replace(options, record=self._note)
+
+    def _note(self, call) -> None:
+        """Every call, made or failed: into the library's ledger, and the spend so far."""
+        if self.lib is not None:
+            self.lib.record(call)
+        with self.lock:
+            self.spent["credits"] += call.credits or 0
+            self.spent["usd"] += call.usd or 0
 
     def execute(self, item: batch.QueueItem, cancel: CancelToken) -> tuple[str | None, str]:
         from aiml3d_desktop.core import jobs
         from aiml3d_desktop.core.errors import ConfigError
 
-        limit = self.args.max_credits
         with self.lock:
-            if limit is not None and self.spent >= limit:
-                raise ConfigError(  # stops the queue: no new item starts
-                    f"the credit limit is reached ({self.spent:,.0f} of {limit:,.0f} reported)",
-                    hint="Raise --max-credits to go on.",
-                )
+            for unit, limit, flag in (
+                ("credits", self.args.max_credits, "--max-credits"),
+                ("usd", self.args.max_usd, "--max-usd"),
+            ):
+                if limit is not None and self.spent[unit] >= limit:
+                    said = _amount(self.spent[unit], unit) + " of " + _amount(limit, unit)
+                    raise ConfigError(  # stops the queue: no new item starts
+                        f"the limit is reached ({said} reported)",
+                        hint=f"Raise {flag} to go on.",
+                    )
         name = _item_name(item)
         reporter = _Reporter(name, quiet=self.args.quiet, bars=self.args.jobs == 1)
         try:
@@ -426,10 +473,7 @@ class _Maker:
         else:
             where = f"{entry.mesh_path} (library entry {entry.id})"
         stats = result.loaded.stats
-        made = result.generation
-        drawn = made.details.get("text_to_image") or {}
         with self.lock:
-            self.spent += (made.credits_used or 0) + (drawn.get("credits_used") or 0)
             notes = result.generation.details.get("output_notes") or []
             for note in [*result.image.notes, *notes]:
                 print(f"aiml3d: note: {name}: {note}", file=sys.stderr)

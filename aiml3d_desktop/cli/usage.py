@@ -71,10 +71,6 @@ def cmd_usage(args: argparse.Namespace) -> int:
             f"{row.key:<{width}}  {row.calls:>5}  {row.failed:>6}  {row.credits:>12,.0f}  "
             f"{row.usd:>8,.2f}  {'' if median is None else f'{median:.1f}'}"
         )
-    failures: dict[str, int] = {}
-    for row in rows:
-        for kind, count in row.failures.items():
-            failures[kind] = failures.get(kind, 0) + count
-    if failures:
-        print("failed: " + ", ".join(f"{k} {n}" for k, n in sorted(failures.items())))
+    if total and total[0].failures:
+        print("failed: " + ", ".join(f"{k} {n}" for k, n in sorted(total[0].failures.items())))
     return EXIT_OK

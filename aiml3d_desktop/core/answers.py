@@ -101,17 +101,17 @@ def _meshy(body: dict) -> Answer:
         raise _no("GLB (neither model_glb nor model_urls.glb)", body, said)
     files = [_file(urls.get(fmt), fmt) for fmt in MESHY_FORMATS if fmt != "glb"]
     textures = body.get("texture_urls")
-    for number, maps in enumerate(textures if isinstance(textures, list) else [], 1):
+    for set_number, maps in enumerate(textures if isinstance(textures, list) else [], 1):
         if isinstance(maps, dict):
-            files += [_file(maps.get(m), f"texture {m} {number}") for m in MESHY_MAPS]
+            files += [_file(maps.get(m), f"texture {m} {set_number}") for m in MESHY_MAPS]
     files.append(_file(body.get("thumbnail"), "thumbnail"))
-    info = {k: body[k] for k in ("seed",) if _number(body.get(k)) is not None}
-    usd = _number(_dict(_dict(body.get("meta")).get("usage")).get("usd_spent"))
+    info = {k: body[k] for k in ("seed",) if number(body.get(k)) is not None}
+    usd = dollars(body)
     metrics = _dict(_dict(body.get("meta")).get("metrics"))
     timings = said.timings or {  # milliseconds in the answer, seconds like the others
         k.removesuffix("_ms"): round(v / 1000, 3)
         for k, v in metrics.items()
-        if _number(v) is not None
+        if number(v) is not None
     }
     mesh = replace(
         said,
@@ -138,14 +138,14 @@ def _parts(body: dict) -> Answer:
         [float(s) for s in scores]
         if isinstance(scores, list)
         and len(scores) == 3
-        and all(_number(s) is not None for s in scores)
+        and all(number(s) is not None for s in scores)
         else []
     )
     best = body.get("best_mask_index")
     if not (isinstance(best, int) and not isinstance(best, bool) and 1 <= best <= 3):
         best = 1 + iou.index(max(iou)) if iou else None  # the server did not say: the top IoU
     info: dict = {"iou_scores": iou, "best_mask_index": best}
-    if _number(body.get("seed")) is not None:
+    if number(body.get("seed")) is not None:
         info["seed"] = body["seed"]
     mesh = replace(said, url=segmented.url, file_name=segmented.file_name)
     known = {"segmented_mesh", "mask_1_mesh", "mask_2_mesh", "mask_3_mesh"}
@@ -203,16 +203,21 @@ def _dict(value: object) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _number(value: object) -> float | None:
+def number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return value if math.isfinite(value) else None
 
 
 def _timings(body: dict) -> dict:
-    return {k: v for k, v in _dict(body.get("timings")).items() if _number(v) is not None}
+    return {k: v for k, v in _dict(body.get("timings")).items() if number(v) is not None}
+
+
+def dollars(body: dict) -> float | None:
+    """What the answer says the call cost in US dollars (Meshy), or nothing."""
+    return number(_dict(_dict(body.get("meta")).get("usage")).get("usd_spent"))
 
 
 def credits(body: dict) -> float | None:
     """What the answer says the call cost in credits (a number, or nothing)."""
-    return _number(_dict(_dict(body.get("meta")).get("usage")).get("credits_used"))
+    return number(_dict(_dict(body.get("meta")).get("usage")).get("credits_used"))

@@ -8,17 +8,20 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import ReadTimeoutError
 
-from aiml3d_desktop.core import answers, keys
+from aiml3d_desktop.core import answers, keys, usage
 from aiml3d_desktop.core.answers import MeshLink
 from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.errors import (
+    Aiml3DError,
     ApiError,
     BadResponseError,
+    Cancelled,
     ConfigError,
     InputError,
     NetworkError,
@@ -37,6 +40,7 @@ from aiml3d_desktop.core.netpolicy import (
 from aiml3d_desktop.core.params import DEFAULT_BASE, ENDPOINT, TEXT_TO_IMAGE_MODEL, TriposrParams
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 UPLOAD_CHUNK = 64 * 1024
 
 HINTS = {
@@ -96,7 +100,9 @@ class AimlClient:
         timeouts: Timeouts = Timeouts(),
         retry: RetryPolicy = RetryPolicy(),
         cancel: CancelToken | None = None,
+        record: Callable[[usage.Call], object] | None = None,
     ) -> None:
+        """``record`` hears of every model call, made or failed (the usage ledger)."""
         if not api_key:
             raise ConfigError(
                 "No AIML API key is set",
@@ -112,6 +118,11 @@ class AimlClient:
         self._cancel = cancel or CancelToken()
         self._session = make_session(retry, self._cancel, retry_post=True)
         self._gate = retry.gate
+        self._on_call = record
+
+    def _record(self, call: usage.Call) -> None:
+        if self._on_call is not None:
+            self._on_call(call)
 
     def __repr__(self) -> str:  # never show the key
         return f"AimlClient({self.base_url!r})"
@@ -139,7 +150,12 @@ class AimlClient:
         # The long-running models get their documented time, or the user's if longer.
         read = max(self._timeouts.read, spec.minutes * 60) if spec.minutes else None
         try:
-            body = self.post(ENDPOINT, request.body(urls), on_sent, read=read)
+            return self.call(
+                request.body(urls),
+                lambda body: answers.read(spec.answer, body),
+                on_sent,
+                read=read,
+            )
         except ApiError as exc:
             inline = any(isinstance(v, PreparedImage) and not v.is_url for v in inputs.values())
             if exc.status in (400, 422) and inline and _mentions_image(exc.message):
@@ -150,16 +166,60 @@ class AimlClient:
                     "Choose another model, or check your AIML plan."
                 ).replace("  ", " ")
             raise
-        return answers.read(spec.answer, body)
 
     def text_to_image(self, prompt: str, model: str = TEXT_TO_IMAGE_MODEL) -> PictureLink:
         """A picture from a text-to-image model (same endpoint); its URL is on the CDN."""
         if not 0 < len(prompt) <= 4000:
             raise InputError("A prompt must be 1 to 4000 characters long")
-        body = self.post(
-            ENDPOINT, {"model": model, "prompt": prompt, "image_size": "square_hd", "num_images": 1}
-        )
-        return _picture_link(body)
+        return self.call(drawing_body(prompt, model), _picture_link)
+
+    def call(
+        self,
+        body: dict,
+        read_answer: Callable[[dict], T],
+        on_sent: Callable[[int, int], None] = lambda done, total: None,
+        *,
+        read: float | None = None,
+    ) -> T:
+        """One model call: ``post()`` the body, read the answer with ``read_answer``; the
+        call goes to the usage ledger (``record``), made or failed, with what the answer
+        said it cost (a charged call whose answer cannot be used still cost that)."""
+        model = str(body.get("model"))
+        params = usage.params_key(model, _values(body))
+        started = time.monotonic()
+
+        def note(ok: bool, error: Aiml3DError | None = None, answer: dict | None = None):
+            said = answer or {}
+            rid = said.get("requestId") or (error.request_id if error else None)
+            self._record(
+                usage.Call(
+                    at=usage.now(),
+                    model=model,
+                    ok=ok,
+                    kind="" if ok else usage.kind_of(error or Aiml3DError("")),
+                    credits=answers.credits(said),
+                    usd=answers.dollars(said),
+                    seconds=round(time.monotonic() - started, 3),
+                    params=params,
+                    message=error.message if error else "",
+                    request_id=str(rid) if isinstance(rid, str | int) else None,
+                )
+            )
+
+        try:
+            answer = self.post(ENDPOINT, body, on_sent, read=read)
+        except Cancelled:
+            raise
+        except Aiml3DError as exc:
+            note(False, exc)
+            raise
+        try:
+            result = read_answer(answer)
+        except Aiml3DError as exc:
+            note(False, exc, answer)
+            raise
+        note(True, answer=answer)
+        return result
 
     def post(
         self,
@@ -367,6 +427,18 @@ def _picture_link(body: dict) -> PictureLink:
         request_id=str(rid) if rid else None,
         details=json.dumps(body)[:4000],
     )
+
+
+def drawing_body(prompt: str, model: str = TEXT_TO_IMAGE_MODEL) -> dict:
+    """The body that asks a text-to-image model for one picture of ``prompt``."""
+    return {"model": model, "prompt": prompt, "image_size": "square_hd", "num_images": 1}
+
+
+def _values(body: dict) -> dict:
+    """A body's parameter values: not the model, nor its pictures, mesh link or prompt."""
+    return {
+        k: v for k, v in body.items() if k not in ("model", "prompt") and not k.endswith("_url")
+    }
 
 
 def _not_for_this_account(exc: ApiError, spec: Model) -> bool:

@@ -6,6 +6,7 @@ The GUI runs it in a worker thread, the CLI in the foreground; neither holds any
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, cast
 from aiml3d_desktop.core import batch, download, images, mesh, models, usage
 from aiml3d_desktop.core.api import AimlClient
 from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, InputError
+from aiml3d_desktop.core.errors import InputError
 from aiml3d_desktop.core.fileio import (
     safe_filename,
     safe_stem,
@@ -50,6 +51,7 @@ class JobOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     backend: str = "aiml"  # or "local": the offline relief preview (core/relief.py)
     prepare: bool = True  # frame a local picture before upload (core/cutout.py)
+    record: Callable[[usage.Call], object] | None = None  # hears of every model call
 
     def fetching(self, client: AimlClient, progress: Progress, cancel: CancelToken) -> dict:
         """download.fetch()'s options for the links ``client``'s answers hand out."""
@@ -64,7 +66,12 @@ class JobOptions:
 
     def client(self, cancel: CancelToken) -> AimlClient:
         return AimlClient(
-            self.api_key, self.base_url, timeouts=self.timeouts, retry=self.retry, cancel=cancel
+            self.api_key,
+            self.base_url,
+            timeouts=self.timeouts,
+            retry=self.retry,
+            cancel=cancel,
+            record=self.record,
         )
 
     @classmethod
@@ -333,44 +340,24 @@ def generate_to_library(
     **draw_options,
 ) -> tuple[Entry, JobResult]:
     """generate() into a new library entry: saved whole before anyone sees it; on any
-    error or cancel, nothing is left in the library. The call goes into the usage ledger,
-    made or failed."""
-    started = time.monotonic()
-    try:
-        with library.draft() as draft:
-            result = generate_any(
-                source,
-                prompt,
-                params,
-                draft.folder,
-                options,
-                progress=progress,
-                cancel=cancel,
-                views=views,
-                **draw_options,
-            )
-            entry = draft.commit_generation(result)
-    except Exception as exc:
-        if options.backend == "aiml" and not isinstance(exc, Cancelled):
-            library.record(failed_call(ModelParams.of(params), exc, started))
-        raise
-    library.record(*usage.from_entry(entry))
+    error or cancel, nothing is left in the library. Every call it makes goes into the
+    library's usage ledger."""
+    options = replace(options, record=options.record or library.record)
+    with library.draft() as draft:
+        result = generate_any(
+            source,
+            prompt,
+            params,
+            draft.folder,
+            options,
+            progress=progress,
+            cancel=cancel,
+            views=views,
+            **draw_options,
+        )
+        entry = draft.commit_generation(result)
     result.mesh_path = result.loaded.path = entry.mesh_path
     return entry, result
-
-
-def failed_call(params: ModelParams, error: Exception, started: float) -> usage.Call:
-    """A failed call as the usage ledger keeps it (its message has no key: core/api.py
-    blanks the key out of whatever a server says)."""
-    return usage.Call(
-        at=usage.now(),
-        model=params.model,
-        ok=False,
-        kind=usage.kind_of(error),
-        seconds=round(time.monotonic() - started, 3),
-        params=usage.params_key(params.model, params.values),
-        message=str(error) if isinstance(error, Aiml3DError) else type(error).__name__,
-    )
 
 
 def generate_item(

@@ -48,7 +48,7 @@ from aiml3d_desktop.core.fileio import (
     write_json,
 )
 from aiml3d_desktop.core.library_index import Index, stamp
-from aiml3d_desktop.core.usage import LEDGER_FILE, Call, Ledger, from_entry
+from aiml3d_desktop.core.usage import LEDGER_FILE, Call, Ledger, LedgerError, from_entries
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.results import JobResult
@@ -133,6 +133,8 @@ class Draft:
 
 
 class Library:
+    ledger_wait = 10.0  # seconds to wait for another process that holds the usage ledger
+
     def __init__(self, root: Path | None = None) -> None:
         """Open (or create) the library at ``root``; ``warnings`` says what had to be
         repaired. A missing, damaged or outdated index is rebuilt from the folders."""
@@ -181,11 +183,14 @@ class Library:
         with self._ledger_lock:
             if self._ledger is None and not self._ledger_failed:
                 try:
-                    ledger = Ledger(self.root / LEDGER_FILE)
-                    if ledger.fresh:
-                        ledger.add(c for e in self.list() for c in from_entry(e))
-                except (sqlite3.Error, OSError) as exc:
-                    self._ledger_failed = True
+                    ledger = Ledger(
+                        self.root / LEDGER_FILE,
+                        lambda: from_entries(self.list()),
+                        self.ledger_wait,
+                    )
+                except (sqlite3.Error, OSError, LedgerError) as exc:
+                    # Busy or locked by another process: tried again at the next call.
+                    self._ledger_failed = not isinstance(exc, sqlite3.OperationalError)
                     self._warn(f"The usage ledger cannot be kept ({exc}); spending is not counted.")
                     return None
                 if ledger.warning:

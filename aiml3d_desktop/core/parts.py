@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from aiml3d_desktop.core import download, images, jobs, mesh, usage, writers
+from aiml3d_desktop.core import download, images, mesh, writers
 from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.errors import ApiError, Cancelled, InputError
+from aiml3d_desktop.core.errors import ApiError, InputError
 from aiml3d_desktop.core.mesh_arrays import MeshArrays, distinct_rows
 from aiml3d_desktop.core.models import HUNYUAN_PART, ModelParams
 from aiml3d_desktop.core.scene import Primitive, Scene
@@ -179,18 +179,8 @@ def split(
     if seed is not None:
         values["seed"] = seed
     request = ModelParams(HUNYUAN_PART.id, values).validate()
-    try:
-        return _split(url, entry, request, library, options, point, progress, cancel)
-    except Exception as exc:
-        if not isinstance(exc, Cancelled):
-            library.record(jobs.failed_call(request, exc, started))
-        raise
-
-
-def _split(url, entry, request, library, options, point, progress, cancel) -> Split:
-    started = time.monotonic()
     progress(Stage.GENERATING, None, None)
-    client = options.client(cancel)
+    client = replace(options, record=options.record or library.record).client(cancel)
     try:
         answer = client.generate(request, {"mesh": url})
     except ApiError as exc:
@@ -244,7 +234,6 @@ def _split(url, entry, request, library, options, point, progress, cancel) -> Sp
             recipe={},
             finish=lambda v: _finish(v, made, recipe_of()),
         )
-        _record(library, request, answer, entry.id, started)
         return Split(entry.id, version, made["parts"], info)
     with library.draft() as draft:
         write(draft.folder)
@@ -265,22 +254,7 @@ def _split(url, entry, request, library, options, point, progress, cancel) -> Sp
                 *made["masks"],
             ],
         )
-    _record(library, request, answer, new.id, started)
     return Split(new.id, None, made["parts"], info)
-
-
-def _record(library: Library, request: ModelParams, answer, entry_id: str, started) -> None:
-    library.record(
-        usage.Call(
-            at=usage.now(),
-            model=request.model,
-            ok=True,
-            credits=answer.mesh.credits_used,
-            seconds=round(time.monotonic() - started, 3),
-            entry_id=entry_id,
-            params=usage.params_key(request.model, request.values),
-        )
-    )
 
 
 def _finish(version: Version, made: dict, recipe: dict) -> None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import sqlite3
 import statistics
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
@@ -33,16 +34,19 @@ from aiml3d_desktop.core.errors import (
 
 log = logging.getLogger(__name__)
 LEDGER_FILE = "usage.sqlite"
-SCHEMA = 1
+SCHEMA = 2
 # What a failed call is counted as: the kinds a person acts on differently.
 KINDS = ("key", "credits", "rate limit", "timeout", "bad answer", "network", "server", "other")
 RECENT = 10  # calls of the same model and parameters an estimate is made from
 MESSAGE_LIMIT = 300
+MOST = 1e15  # a cost above this is no cost anyone was charged: a damaged record
 
+_NAMES = ("at", "model", "ok", "kind", "credits", "usd", "seconds", "entry_id", "params",
+          "message", "request_id")  # fmt: skip
 _COLUMNS = """
     id INTEGER PRIMARY KEY, at TEXT NOT NULL, model TEXT NOT NULL, ok INTEGER NOT NULL,
     kind TEXT NOT NULL, credits REAL, usd REAL, seconds REAL, entry_id TEXT,
-    params TEXT NOT NULL, message TEXT NOT NULL
+    params TEXT NOT NULL, message TEXT NOT NULL, request_id TEXT
 """
 
 
@@ -57,9 +61,10 @@ class Call:
     credits: float | None = None
     usd: float | None = None
     seconds: float | None = None
-    entry_id: str | None = None
-    params: str = ""  # canonical JSON of the parameter values
+    entry_id: str | None = None  # only for calls filled in from an existing entry
+    params: str = ""  # params_key() of the parameter values
     message: str = ""  # a failure's one line (the key was blanked out of it already)
+    request_id: str | None = None
 
     def local_day(self, tz: tzinfo | None = None) -> date:
         """The day it was made on in ``tz`` (default: this computer's time zone)."""
@@ -98,15 +103,24 @@ def now() -> str:
 
 
 class Ledger:
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    """``usage.sqlite``. Made with the calls ``fill()`` gives (the library's existing
+    entries) in the same transaction, so that a fill that fails leaves no half ledger. A
+    damaged file is set aside (``.damaged``) and made anew; a busy or locked one, or one of
+    a newer version of the app, is left alone (LedgerError)."""
+
+    def __init__(
+        self, path: Path, fill: Callable[[], Iterable[Call]] = lambda: (), wait: float = 10.0
+    ) -> None:
+        """``wait``: seconds to wait for another process that holds the ledger."""
+        self.path, self.wait = path, wait
         self._local = threading.local()
-        self.fresh = False  # made anew when opened: the caller fills it from the entries
         self.warning: str | None = None
         try:
-            self._open()
+            self._open(fill)
         except sqlite3.DatabaseError as exc:
-            # A damaged ledger is moved aside (not deleted) and started again.
+            if not _damaged(exc):
+                self.close()
+                raise
             self.close()
             aside = path.with_name(path.name + ".damaged")
             with contextlib.suppress(OSError):
@@ -115,28 +129,32 @@ class Ledger:
                 with contextlib.suppress(OSError):
                     Path(f"{path}{suffix}").unlink()
             self.warning = f"The usage ledger was damaged ({exc}); kept it as {aside.name}."
-            self._open()
+            self._open(fill)
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            db = sqlite3.connect(self.path, timeout=self.wait, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             self._local.db = db
         return db
 
-    def _open(self) -> None:
+    def _open(self, fill: Callable[[], Iterable[Call]]) -> None:
         db = self._db()
         db.execute("BEGIN IMMEDIATE")  # two processes opening a new library make it once
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version != SCHEMA:
-                db.execute("DROP TABLE IF EXISTS calls")
+            names = tuple(r[1] for r in db.execute("PRAGMA table_info(calls)"))[1:]
+            if version > SCHEMA:
+                raise LedgerError("it was made by a newer version of the app")
+            if version != SCHEMA or names != _NAMES:
+                if names and version == SCHEMA:  # the right version, the wrong table
+                    raise sqlite3.DatabaseError("file is not a database (the wrong table)")
+                db.execute("DROP TABLE IF EXISTS calls")  # an older version's: made again
                 db.execute(f"CREATE TABLE calls ({_COLUMNS})")
                 db.execute("CREATE INDEX calls_at ON calls (at)")
-                db.execute("CREATE INDEX calls_entry ON calls (entry_id)")
+                _insert(db, fill())
                 db.execute(f"PRAGMA user_version={SCHEMA}")
-                self.fresh = True
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -149,25 +167,10 @@ class Ledger:
             self._local.db = None
 
     def add(self, calls: Iterable[Call]) -> None:
-        """Keep ``calls``; a made call of an entry already kept (the ledger was just filled
-        from the entries, by this process or another) is not counted twice."""
-        rows = [
-            (_canonical(c.at), c.model, int(c.ok), c.kind, c.credits, c.usd, c.seconds, c.entry_id,
-             c.params, c.message[:MESSAGE_LIMIT])
-            for c in calls
-        ]  # fmt: skip
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
-            kept = "SELECT 1 FROM calls WHERE ok = 1 AND entry_id = ? AND model = ?"
-            for row in rows:
-                if row[2] and row[7] and db.execute(kept, (row[7], row[1])).fetchone():
-                    continue
-                db.execute(
-                    "INSERT INTO calls (at, model, ok, kind, credits, usd, seconds, entry_id,"
-                    " params, message) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    row,
-                )
+            _insert(db, calls)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -182,53 +185,117 @@ class Ledger:
             if value is not None:
                 where.append(clause)
                 args.append(value)
-        sql = "SELECT at, model, ok, kind, credits, usd, seconds, entry_id, params, message"
-        sql += " FROM calls" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY at"
-        rows = self._db().execute(sql, args).fetchall()
-        return [Call(r[0], r[1], bool(r[2]), *r[3:]) for r in rows]
+        return self._select(" AND ".join(where) or "1", args, "at")
 
     def recent(self, model: str, params: str, limit: int = RECENT) -> list[Call]:
         """The latest made calls of ``model`` (with ``params`` first, if there are any)."""
-        sql = (
-            "SELECT at, model, ok, kind, credits, usd, seconds, entry_id, params, message"
-            " FROM calls WHERE ok = 1 AND model = ? {} ORDER BY at DESC LIMIT ?"
+        order = f"at DESC LIMIT {int(limit)}"
+        return self._select("ok = 1 AND model = ? AND params = ?", [model, params], order) or (
+            self._select("ok = 1 AND model = ?", [model], order)
         )
-        db = self._db()
-        rows = db.execute(sql.format("AND params = ?"), (model, params, limit)).fetchall()
-        if not rows:
-            rows = db.execute(sql.format(""), (model, limit)).fetchall()
-        return [Call(r[0], r[1], bool(r[2]), *r[3:]) for r in rows]
+
+    def _select(self, where: str, args: list, order: str) -> list[Call]:
+        sql = f"SELECT {', '.join(_NAMES)} FROM calls WHERE {where} ORDER BY {order}"
+        return [c for c in map(_row_call, self._db().execute(sql, args)) if c is not None]
+
+
+class LedgerError(Exception):
+    """A ledger this process must leave alone (busy, locked, or a newer version's)."""
+
+
+def _insert(db: sqlite3.Connection, calls: Iterable[Call]) -> None:
+    rows = []
+    for c in calls:
+        try:
+            at = _canonical(c.at)
+        except (ValueError, TypeError, OverflowError):
+            continue  # a call without a usable date (a hand-edited entry): not counted
+        rows.append(
+            (at, c.model, int(c.ok), c.kind, _cost(c.credits), _cost(c.usd), _cost(c.seconds),
+             c.entry_id, c.params, c.message[:MESSAGE_LIMIT], c.request_id)
+        )  # fmt: skip
+    names = ", ".join(_NAMES)
+    db.executemany(f"INSERT INTO calls ({names}) VALUES ({', '.join('?' * len(_NAMES))})", rows)
+
+
+def _row_call(row: tuple) -> Call | None:
+    """A row as a Call; a row another program wrote wrongly is left out, never a crash."""
+    at, model, ok, kind, credits, usd, seconds, entry_id, params, message, request_id = row
+    try:
+        at = _canonical(at)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return Call(
+        at, str(model), bool(ok), str(kind), _cost(credits), _cost(usd), _cost(seconds),
+        entry_id if isinstance(entry_id, str) else None, str(params), str(message),
+        request_id if isinstance(request_id, str) else None,
+    )  # fmt: skip
+
+
+def _cost(value: object) -> float | None:
+    """A number that can be a cost, a price or a duration; else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and 0 <= value <= MOST else None
+
+
+def _damaged(exc: sqlite3.DatabaseError) -> bool:
+    """Not a database, or a damaged one (not: busy, locked, a full disk)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in (11, 26):  # SQLITE_CORRUPT, SQLITE_NOTADB
+        return True
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text
 
 
 def from_entry(entry) -> list[Call]:
-    """The calls an existing library entry stands for (the ledger filled from the library):
-    its model's, and the drawing's of text to 3D."""
-    if not entry.model or entry.model == "local-relief":
-        return []
+    """The calls an existing library entry stands for (the ledger filled from the library
+    when it is made): its model's, the drawing's of text to 3D, and each split into parts."""
     extra = entry.extra or {}
-    usd = extra.get("usd_spent")
-    calls = [
-        Call(
-            at=entry.created,
-            model=entry.model,
-            ok=True,
-            credits=entry.credits,
-            usd=usd if isinstance(usd, int | float) and not isinstance(usd, bool) else None,
-            seconds=_number(extra.get("elapsed_s")),
-            entry_id=entry.id,
-            params=params_key(entry.model, entry.params or {}),
+    calls = []
+    if entry.model and entry.model != "local-relief":
+        calls.append(
+            Call(
+                at=entry.created,
+                model=entry.model,
+                ok=True,
+                credits=_cost(entry.credits),
+                usd=_cost(extra.get("usd_spent")),
+                seconds=_cost(extra.get("elapsed_s")),
+                entry_id=entry.id,
+                params=params_key(entry.model, entry.params or {}),
+                request_id=entry.request_id,
+            )
         )
-    ]
     drawn = extra.get("text_to_image")
     if isinstance(drawn, dict) and isinstance(drawn.get("model"), str):
+        rid = drawn.get("request_id")
         calls.append(
-            Call(entry.created, drawn["model"], True, credits=_number(drawn.get("credits_used")))
-        )
+            Call(entry.created, drawn["model"], True, credits=_cost(drawn.get("credits_used")),
+                 request_id=rid if isinstance(rid, str) else None)
+        )  # fmt: skip
+    for version in entry.versions:
+        split = version.get("recipe", {}).get("parts")
+        if isinstance(split, dict):
+            rid = split.get("request_id")
+            calls.append(
+                Call(version.get("created") or entry.created, models.HUNYUAN_PART.id, True,
+                     credits=_cost(split.get("credits_used")), entry_id=entry.id,
+                     request_id=rid if isinstance(rid, str) else None)
+            )  # fmt: skip
     return calls
 
 
-def _number(value: object) -> float | None:
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+def from_entries(entries: Iterable) -> Iterator[Call]:
+    """Every entry's calls, each request once (one drawing made several models)."""
+    seen: set[tuple[str, str]] = set()
+    for entry in entries:
+        for call in from_entry(entry):
+            if call.request_id:
+                if (call.model, call.request_id) in seen:
+                    continue
+                seen.add((call.model, call.request_id))
+            yield call
 
 
 def _canonical(at: str) -> str:
@@ -254,7 +321,6 @@ class Estimate:
     usd: float | None
     basis: str  # "recent" (N calls like it), "docs" (the docs' figure) or "unknown"
     samples: int = 0
-    per_model: dict = field(default_factory=dict)  # model -> credits per item
 
     def above(self, credits: float, usd: float) -> bool:
         """Whether it is above a limit (0: no limit)."""
@@ -264,9 +330,10 @@ class Estimate:
         )
 
     @property
-    def text(self) -> str:
+    def amount(self) -> str:
+        """What it will cost, and on what that is based."""
         if self.credits is None and self.usd is None:
-            return f"{self.items} item{'s' * (self.items != 1)}: no cost known yet"
+            return "no cost known yet"
         parts = []
         if self.credits is not None:
             parts.append(f"{self.credits:,.0f} credits")
@@ -276,7 +343,11 @@ class Estimate:
             "recent": f"from the last {self.samples} like it",
             "docs": "from the docs' figure",
         }.get(self.basis, "some of it not known yet")
-        return f"{self.items} item{'s' * (self.items != 1)}: about {' + '.join(parts)} ({basis})"
+        return f"about {' + '.join(parts)} ({basis})"
+
+    @property
+    def text(self) -> str:
+        return f"{self.items} item{'s' * (self.items != 1)}: {self.amount}"
 
 
 def estimate(ledger: Ledger | None, jobs: list[tuple[str, dict, str | None]]) -> Estimate:
@@ -286,7 +357,7 @@ def estimate(ledger: Ledger | None, jobs: list[tuple[str, dict, str | None]]) ->
     credits = usd = 0.0
     known_credits = known_usd = False
     bases: set[str] = set()
-    samples, per_model = 0, {}
+    samples = 0
     known: dict[tuple[str, str], tuple] = {}  # a folder of 10,000 asks a few questions
     for model, values, drawer in jobs:
         for name, params in ((model, values), (drawer, {})):
@@ -296,7 +367,6 @@ def estimate(ledger: Ledger | None, jobs: list[tuple[str, dict, str | None]]) ->
             if key not in known:
                 known[key] = _one(ledger, name, params)
             (c, u), basis, count = known[key]
-            per_model[name] = {"credits": c, "usd": u, "basis": basis}
             bases.add(basis)
             samples = max(samples, count)
             if c is not None:
@@ -312,7 +382,6 @@ def estimate(ledger: Ledger | None, jobs: list[tuple[str, dict, str | None]]) ->
         usd if known_usd else None,
         basis,
         samples,
-        per_model,
     )
 
 
@@ -403,7 +472,12 @@ def day_bounds(first: date | None, last: date | None, tz: tzinfo | None = None) 
     def start(day: date) -> str:
         midnight = datetime(day.year, day.month, day.day)
         local = midnight.replace(tzinfo=tz) if tz is not None else midnight.astimezone()
-        return local.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+        moment = local.astimezone(timezone.utc)
+        # Where the clocks jump forward at midnight, that midnight never happens: the day
+        # starts at the first moment that is on it.
+        while moment.astimezone(tz).date() < day:
+            moment += timedelta(minutes=30)
+        return moment.isoformat(timespec="milliseconds")
 
     return (
         start(first) if first else None,

@@ -136,6 +136,7 @@ class GenerationController(QObject):
             self.conf,
             keys.get_key(),
             self.retry,
+            self.library,
             succeeded=self._drawn,
         )
         self.status_line.progress(Stage.PICTURING, None, None)
@@ -194,7 +195,7 @@ class GenerationController(QObject):
         count = self.queue.add(sources, kind, queued)
         log.info("queued %d item(s)", count)
         self.queued.emit(count)
-        said = f" — {cost.text.split(': ', 1)[1]}" if cost is not None else ""
+        said = f" — {cost.amount}" if cost is not None else ""
         self.status.emit(f"Queued {count} item{'s' * (count != 1)}{said}")
 
     def _estimate(

@@ -95,12 +95,14 @@ def draw(
     conf: Settings,
     api_key: str | None,
     retry: RetryPolicy,
+    library: Library | None = None,
     *,
     progress,
     cancel,
 ) -> Preview:
     """Text to 3D, first half: the picture model draws the prompt; the picture is kept in the
-    cache and shown, and Generate then sends its link to TripoSR."""
+    cache and shown, and Generate then sends its link to TripoSR. The call goes into the
+    library's usage ledger (a drawing thrown away cost as much as one used)."""
     from dataclasses import replace
 
     from PIL import Image
@@ -108,7 +110,8 @@ def draw(
     from aiml3d_desktop.core import jobs, preview
     from aiml3d_desktop.core.fileio import safe_stem, write_bytes
 
-    options = jobs.JobOptions.from_settings(conf, api_key, retry=retry)
+    record = library.record if library is not None else None
+    options = jobs.JobOptions.from_settings(conf, api_key, retry=retry, record=record)
     drawing = jobs.draw(prompt, options, progress=progress, cancel=cancel, **draw_options)
     kind = (Image.open(io.BytesIO(drawing.picture)).format or "png").lower()
     name = f"{safe_stem(prompt[:40])}-{time.strftime('%Y%m%d-%H%M%S')}.{kind}"
@@ -135,6 +138,7 @@ def open_library(root: Path | None, *, progress, cancel) -> tuple[Library, list[
     from aiml3d_desktop.core.library import Library
 
     library = Library(root)
+    library.usage  # noqa: B018 - opened (and, the first time, filled from the entries) here
     return library, library.list()
 
 

@@ -4,6 +4,7 @@ local day and by model, failures by kind, estimates, and the ledger kept through
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -76,6 +77,13 @@ def test_days_between_and_stacked_series(ledger):
     assert usd == {}  # Meshy's dollars were on the 3rd: outside the range
 
 
+def test_a_day_that_starts_at_one_in_the_morning():
+    santiago = ZoneInfo("America/Santiago")  # clocks go from 00:00 to 01:00 on 6 Sept 2026
+    low, high = usage.day_bounds(date(2026, 9, 6), date(2026, 9, 6), santiago)
+    assert datetime.fromisoformat(low).astimezone(santiago).hour == 1
+    assert datetime.fromisoformat(high).astimezone(santiago).date() == date(2026, 9, 7)
+
+
 def test_a_date_range_is_in_local_days(ledger):
     low, high = usage.day_bounds(date(2026, 11, 3), date(2026, 11, 3), AUCKLAND)
     assert low == "2026-11-02T11:00:00.000+00:00" and high == "2026-11-03T11:00:00.000+00:00"
@@ -121,14 +129,90 @@ def test_the_library_records_made_and_failed_calls_without_the_key(
     with pytest.raises(ApiError):
         jobs.generate_to_library(lib, str(photo), ModelParams(), job_options)
     made, failed = lib.usage.calls()
-    assert made.ok and made.credits == 182000 and made.entry_id and made.seconds is not None
+    assert made.ok and made.credits == 182000 and made.request_id and made.seconds is not None
     assert made.params == TRIPOSR
     assert not failed.ok and failed.kind == "key" and "[key]" in failed.message
-    raw = (tmp_path / "lib" / "usage.sqlite").read_bytes()
+    raw = b"".join(p.read_bytes() for p in (tmp_path / "lib").glob("usage.sqlite*"))
     assert fake_api.KEY.encode() not in raw
     # Deleting the model does not unspend it.
-    lib.delete(made.entry_id)
+    lib.delete(lib.list()[0].id)
     assert len(Library(tmp_path / "lib").usage.calls()) == 2
+
+
+def test_what_was_charged_is_counted_once_whatever_happens_after(
+    fake_api, job_options, photo, tmp_path
+):
+    from aiml3d_desktop.core import parts
+    from aiml3d_desktop.core.errors import DownloadError, InputError
+
+    lib = Library(tmp_path / "lib")
+    fake_api.queue("cdn-404")  # made and charged, then the download fails
+    with pytest.raises(DownloadError):
+        jobs.generate_to_library(lib, str(photo), ModelParams(), job_options)
+    with pytest.raises(InputError):  # a picture that cannot be read: nothing is sent
+        jobs.generate_to_library(lib, str(tmp_path / "none.png"), ModelParams(), job_options)
+    entry, _ = jobs.generate_to_library(lib, str(photo), ModelParams(), job_options)
+    drawing = jobs.draw("a lamp", replace(job_options, record=lib.record))
+    for _ in range(2):  # one drawing, two models made from it
+        jobs.generate_to_library(lib, str(photo), ModelParams(), job_options, prompt=drawing)
+    for _ in range(2):  # the same entry split twice
+        parts.split(entry.id, lib, job_options)
+    by_model = {r.key: r for r in usage.summarise(lib.usage.calls(), "model")}
+    assert by_model["triposr"].calls == 4 and by_model["triposr"].credits == 4 * 182000
+    assert by_model["flux/schnell"].calls == 1 and by_model["flux/schnell"].credits == 6000
+    assert by_model["tencent/hunyuan-part"].credits == 2 * 50000
+    assert len(fake_api.calls("api")) == 7  # every call the server saw, and no other
+    # Made anew from the entries (the two made from one drawing name it once).
+    lib.close()
+    (tmp_path / "lib" / "usage.sqlite").unlink()
+    again = {r.key: r for r in usage.summarise(Library(tmp_path / "lib").usage.calls(), "model")}
+    assert again["flux/schnell"].calls == 1 and again["tencent/hunyuan-part"].calls == 2
+    assert again["triposr"].calls == 3  # the one lost in the download never became an entry
+
+
+def test_a_hostile_or_busy_ledger_never_costs_a_model(fake_api, job_options, photo, tmp_path):
+    import sqlite3
+
+    lib = Library(tmp_path / "lib")
+    lib.record(call("2026-11-01T00:00:00+00:00", credits=1e300), call("not a date"))
+    db = sqlite3.connect(tmp_path / "lib" / "usage.sqlite")
+    insert = "INSERT INTO calls (at, model, ok, kind, credits, usd, seconds, params, message)"
+    for at in ("garbage", "2026-11-02T00:00:00"):  # written wrongly by another program
+        db.execute(insert + " VALUES (?, 'x', 1, '', 'lots', NULL, 'long', '', '')", (at,))
+    db.commit()
+    calls = lib.usage.calls()
+    assert [(c.at[:10], c.credits, c.seconds) for c in calls] == [
+        ("2026-11-01", None, None), ("2026-11-02", None, None),
+    ]  # fmt: skip
+    assert usage.summarise(calls, "all")[0].credits == 0
+    lib.close()
+    # Locked by another process: left alone, and this process carries on without it.
+    db.execute("BEGIN EXCLUSIVE")
+    busy = Library(tmp_path / "lib")
+    busy.ledger_wait = 0.2
+    entry, _ = jobs.generate_to_library(busy, str(photo), ModelParams(), job_options)
+    assert entry.mesh_path.is_file()
+    assert not (tmp_path / "lib" / "usage.sqlite.damaged").exists()
+    db.rollback()
+    db.execute("PRAGMA user_version=9")  # a newer app's ledger: not touched
+    db.commit()
+    newer = Library(tmp_path / "lib")
+    assert newer.usage is None and any("newer version" in w for w in newer.warnings)
+    db.execute("PRAGMA user_version=2")
+    db.commit()
+    assert len(Library(tmp_path / "lib").usage.calls()) == 2
+
+
+def test_a_bad_date_in_an_entry_is_left_out_of_the_fill(fake_api, job_options, photo, tmp_path):
+    lib = Library(tmp_path / "lib")
+    entry, _ = jobs.generate_to_library(lib, str(photo), ModelParams(), job_options)
+    raw = json.loads((entry.folder / "entry.json").read_text())
+    raw.update(created="2026-13-45T99:00:00", credits=1e308)
+    (entry.folder / "entry.json").write_text(json.dumps(raw))
+    lib.close()
+    (tmp_path / "lib" / "usage.sqlite").unlink()
+    fresh = Library(tmp_path / "lib")
+    assert fresh.usage is not None and fresh.usage.calls() == []
 
 
 def test_a_new_ledger_is_filled_from_the_entries_and_a_damaged_one_is_set_aside(
@@ -211,6 +295,29 @@ def test_max_credits_refuses_then_stops_the_batch(fake_api, photo, isolated):
     done = run("generate", *three, "--max-credits", "300000", "-q", "--jobs", "1",
                "--api-base", fake_api.base_url, key=fake_api.KEY)  # fmt: skip
     assert done.returncode == 1
-    assert "credit limit is reached (364,000 of 300,000 reported)" in done.stderr
+    assert "limit is reached (364,000 credits of 300,000 credits reported)" in done.stderr
     assert "2 of 3 done, 1 not started" in done.stdout
     assert len(fake_api.calls("api")) == 2
+
+
+def test_dollar_billed_models_need_a_dollar_limit(fake_api, photo, isolated):
+    meshy = ["--model", "meshy/meshy-6-image-to-3d", "--api-base", fake_api.base_url]
+    lib = Library()  # Meshy's last calls cost 40 cents each
+    lib.usage.add([call("2026-11-01T00:00:00+00:00", "meshy/meshy-6-image-to-3d", usd=0.4)])
+    lib.close()
+    credits_only = run("generate", photo, *meshy, "--max-credits", "1", key=fake_api.KEY)
+    assert credits_only.returncode == 1 and "give --max-usd" in credits_only.stderr
+    above = run("generate", photo, photo, *meshy, "--max-usd", "0.5", key=fake_api.KEY)
+    assert "above the limit of US$0.50" in above.stderr and fake_api.records == []
+    within = run("generate", photo, *meshy, "--max-usd", "1", "-q", key=fake_api.KEY)
+    assert within.returncode == 0, within.stderr
+
+
+def test_dry_run_shows_the_drawing_request_and_the_limit(fake_api, isolated):
+    done = run("generate", "--prompt", "a lamp", "--dry-run", "--max-credits", "1000",
+               "--api-base", fake_api.base_url, key=fake_api.KEY)  # fmt: skip
+    assert done.returncode == 0
+    first = next(line for line in done.stdout.splitlines() if line.startswith("POST "))
+    drawn = json.loads(first.split(" ", 2)[2])
+    assert drawn["model"] == "flux/schnell" and drawn["prompt"].startswith("a lamp, a single")
+    assert "the limit would refuse this run" in done.stdout and fake_api.records == []
