@@ -25,7 +25,8 @@ LOCAL_NOTE = (
     "Made on this computer from the picture's outline: no key, no network, a few "
     "seconds. A rough relief to preview with, not TripoSR."
 )
-CHOICE_LABELS = {"": "(none)"}  # how an empty choice reads (Meshy's pose: as pictured)
+# How some choices read: an empty one (Meshy's pose: as pictured), file formats.
+CHOICE_LABELS = {"": "(none)", "glb": "GLB", "obj": "OBJ"}
 
 
 class ParamsPanel(QWidget):
