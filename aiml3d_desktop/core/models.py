@@ -226,7 +226,7 @@ MAGIC = Model(
     required=("front",),
     answer="mesh",
     summary="A mesh from one to four views of the object: front, and left, back, right.",
-    note="Documented, but its page is hidden from the public list.",
+    note="Its documentation page is not public: it may change.",
 )
 
 MESHY = Model(
@@ -311,7 +311,7 @@ MESHY = Model(
     ),
     minutes=15,  # the docs warn a call can take up to 15 minutes
     reports=USD,
-    note="In the docs' history, not on the public list: an account may not have it.",
+    note="Not on the public model list: your account may not have it.",
 )
 
 HUNYUAN_PART = Model(

@@ -488,4 +488,5 @@ def day_bounds(first: date | None, last: date | None, tz: tzinfo | None = None) 
 def iter_csv(calls: list[Call]) -> Iterator[list]:
     yield ["at", "model", "ok", "kind", "credits", "usd", "seconds", "entry_id", "message"]
     for c in calls:
-        yield [c.at, c.model, c.ok, c.kind, c.credits, c.usd, c.seconds, c.entry_id, c.message]
+        seconds = None if c.seconds is None else round(c.seconds, 3)
+        yield [c.at, c.model, c.ok, c.kind, c.credits, c.usd, seconds, c.entry_id, c.message]

@@ -32,6 +32,7 @@ def _stage_text(stage: Stage, since: float, done: int | None, total: int | None)
 
 class BatchController(QObject):
     entry_made = Signal(object)  # a library Entry
+    item_done = Signal()  # an item finished, made or failed
     open_requested = Signal(str)  # an entry id
     status = Signal(str)
     error = Signal(object, str)  # an Aiml3DError that stops the whole queue, and a title
@@ -175,6 +176,7 @@ class BatchController(QObject):
         if item_id is not None and self.queue is not None:
             self.queue.finish(item_id, batch.DONE, f"In the library as {entry.title}", entry.id)
             self.entry_made.emit(entry)
+        self.item_done.emit()
         self.pump()
         self._say_when_idle()
 
@@ -190,6 +192,7 @@ class BatchController(QObject):
                 # running item).
                 self.panel.set_paused(True)
                 self.error.emit(error, "The queue is paused")
+        self.item_done.emit()
         self.pump()
         self._say_when_idle()
 

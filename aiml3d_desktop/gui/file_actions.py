@@ -98,8 +98,18 @@ class FileActions(QObject):
     def export_entry(self, entry: Entry) -> None:
         self._export(entry.mesh_path, entry.title)
 
-    def export_file(self, path: Path) -> None:
-        """A file as it came (an FBX, a texture...), copied where the user says."""
+    def export_files(self, paths: list[Path]) -> None:
+        """Files as they came (an FBX, a texture...), copied where the user says: one to a
+        file name, several to a folder."""
+        if len(paths) > 1:
+            folder = QFileDialog.getExistingDirectory(
+                self.dialogs, "Export the files into", str(self.conf.output_path)
+            )
+            for path in paths if folder else []:
+                dest = str(Path(folder) / path.name)
+                self.runner.start(tasks.copy_file, path, dest, succeeded=self._saved)
+            return
+        (path,) = paths
         kind = path.suffix.lstrip(".").upper()
         dest, _ = QFileDialog.getSaveFileName(
             self.dialogs,

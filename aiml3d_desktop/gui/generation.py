@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from aiml3d_desktop.core import batch, keys, models, usage
+from aiml3d_desktop.core import batch, images, keys, models, usage
 from aiml3d_desktop.core import settings as settings_mod
 from aiml3d_desktop.core.errors import Aiml3DError, InputError, LibraryError
 from aiml3d_desktop.core.models import ModelParams
@@ -71,6 +73,7 @@ class GenerationController(QObject):
         views.unusable.connect(self._unusable_view)
         picture.has_picture.connect(self._front_changed)
         params.changed.connect(self._model_changed)
+        params.framing_changed.connect(self._reframe_views)
         self._model_changed()
         self.library: Library | None = None  # once it is open
         self.job: Worker | None = None  # the generation (or drawing) in progress, if any
@@ -189,7 +192,7 @@ class GenerationController(QObject):
         }
         drawer = self.prompt.options()["image_model"] if kind == batch.PROMPT else None
         cost = self._estimate(len(sources), params, backend, drawer)
-        if cost is not None and not self._spend_ok(cost):
+        if cost is not None and not self._spend_ok(cost, self._waiting_cost(cost)):
             self.status.emit("Nothing was queued")
             return
         count = self.queue.add(sources, kind, queued)
@@ -207,20 +210,59 @@ class GenerationController(QObject):
         ledger = self.library.usage if self.library is not None else None
         return usage.estimate(ledger, [(params.model, params.values, drawer)] * count)
 
-    def _spend_ok(self, cost: usage.Estimate) -> bool:
-        """Above the limits in Settings, the user says whether to go on."""
+    def _waiting_cost(self, adding: usage.Estimate) -> usage.Estimate:
+        """What the queue will then hold, waiting: the items added and those already there."""
+        waiting = [
+            (
+                i.model,
+                i.params,
+                i.draw_options.get("image_model") if i.kind == batch.PROMPT else None,
+            )
+            for i in (self.queue.queue.items() if self.queue.queue is not None else [])
+            if i.status == batch.WAITING and i.backend == "aiml"
+        ]
+        if not waiting:
+            return adding
+        ledger = self.library.usage if self.library is not None else None
+        before = usage.estimate(ledger, waiting)
+
+        def plus(a: float | None, b: float | None) -> float | None:
+            return None if a is None and b is None else (a or 0) + (b or 0)
+
+        basis = adding.basis if adding.basis == before.basis else "unknown"
+        return usage.Estimate(
+            adding.items + before.items,
+            plus(adding.credits, before.credits),
+            plus(adding.usd, before.usd),
+            basis,
+            max(adding.samples, before.samples),
+        )
+
+    def _spend_ok(self, adding: usage.Estimate, queued: usage.Estimate) -> bool:
+        """Above the limits in Settings (the whole queue waiting counts), or of a cost not
+        known yet, the user says whether to go on."""
         conf = self.conf
-        if not cost.above(conf.confirm_above_credits, conf.confirm_above_usd):
+        if not (conf.confirm_above_credits or conf.confirm_above_usd):
+            return True  # never ask
+        unknown = queued.credits is None and queued.usd is None
+        if not unknown and not queued.above(conf.confirm_above_credits, conf.confirm_above_usd):
             return True
         limit = f"{conf.confirm_above_credits:,} credits" if conf.confirm_above_credits else ""
         if conf.confirm_above_usd:
             limit += (" or " if limit else "") + f"US${conf.confirm_above_usd:,.2f}"
+        said = f"Adding {adding.text}."
+        if queued.items != adding.items:
+            said += f"\nThe queue would then hold {queued.text}."
+        why = (
+            "Its cost is not known yet (no call of this model so far, and no figure in the docs)."
+            if unknown
+            else f"That is above {limit}, the limit set in File > Settings."
+        )
         window = self.parent()
         answer = QMessageBox.question(
             window if isinstance(window, QWidget) else None,
             "Start this batch?",
-            f"{cost.text}.\n\nThat is above {limit}, the limit set in File > Settings. "
-            "Queue it anyway?",
+            f"{said}\n\n{why} Queue it anyway?",
         )
         return answer == QMessageBox.StandardButton.Yes
 
@@ -238,6 +280,28 @@ class GenerationController(QObject):
     @Slot(bool)
     def _front_changed(self, shown: bool) -> None:
         self.views.set_preview("front", self.picture.preview if shown else None)
+        others = list(self.views.sources()) if self.views.isVisible() else []
+        if shown and others:
+            self.status.emit(
+                f"The {' and '.join(others)} view{'s' * (len(others) > 1)} from before "
+                "stay: clear them with ✕ if they show another object"
+            )
+
+    @Slot()
+    def _reframe_views(self) -> None:
+        """The other views prepared again as they will now be sent, like the front."""
+        for view, source in self.views.sources().items():
+            self.open_view(view, source)
+
+    def show_views(self, entry) -> None:
+        """A library entry's other views in the slots (those still on this computer or
+        online), in place of the ones before."""
+        kept = entry.extra.get("views") if isinstance(entry.extra.get("views"), dict) else {}
+        for view in models.VIEW_NAMES[1:]:
+            self.views.set_preview(view, None)
+            source = kept.get(view)
+            if isinstance(source, str) and (images.is_url(source) or Path(source).is_file()):
+                self.open_view(view, source)
 
     @Slot(str, object)
     def open_view(self, view: str, source: object) -> None:
@@ -251,7 +315,13 @@ class GenerationController(QObject):
             self.params.fill(),
             self.params.max_side_px(),
             succeeded=self._view_opened,
+            failed=partial(self._view_failed, view),
         )
+
+    def _view_failed(self, view: str, error: Aiml3DError) -> None:
+        if not error.hint:
+            error.hint = f"Give a PNG, JPEG or WEBP picture of the {view} view."
+        self.error.emit(error, f"Cannot use that as the {view} view")
 
     @Slot(object)
     def _view_opened(self, opened: tuple[str, Preview]) -> None:
@@ -271,7 +341,7 @@ class GenerationController(QObject):
         self.error.emit(
             InputError(
                 "That is not a picture or a link to one",
-                hint=f"Drop or paste a PNG, JPEG or WEBP picture of the {view}.",
+                hint=f"Drop or paste a PNG, JPEG or WEBP picture of the {view} view.",
             ),
             "Nothing to use",
         )

@@ -99,7 +99,7 @@ class MainWindow(QMainWindow):
 
         self.params = ParamsPanel()
         self.params.load_from(self.conf)
-        self.params.changed.connect(self._reframe)
+        self.params.framing_changed.connect(self._reframe)
         self.views = ViewSlots()
         self.prompt = PromptBox()
         self.prompt.set_options(self.conf.image_model, self.conf.prompt_suffix)
@@ -195,6 +195,9 @@ class MainWindow(QMainWindow):
         self.usage = UsageController(self)
         for tool in (self.assets, self.parts, self.usage):
             tool.status.connect(self.status.show)
+        # Whenever calls may have been made, an open usage view shows them.
+        for done in (self.generation.busy_changed, self.batch.item_done, self.parts.done):
+            done.connect(self.usage.refresh_if_shown)
 
     def set_up_axis(self, axis: str) -> None:
         """The view and the thumbnails made from now on turn the model the same way."""
@@ -232,13 +235,14 @@ class MainWindow(QMainWindow):
     @Slot()
     def _settings_changed(self) -> None:
         self.params.load_from(self.conf)
+        self._reframe()  # new defaults may frame the picture on screen otherwise
 
     def _connect_library_panel(self) -> None:
         panel = self.library_panel
         panel.open_requested.connect(self.open_entry)
         panel.compare_requested.connect(self.compare)
         panel.export_requested.connect(self.files.export_entry)
-        panel.file_export_requested.connect(self.files.export_file)
+        panel.file_export_requested.connect(self.files.export_files)
         panel.status.connect(self.status.show)
         panel.error.connect(self.report_error)
         self.batch.entry_made.connect(panel.add_entry)
@@ -377,6 +381,7 @@ class MainWindow(QMainWindow):
             )
         else:
             self.image_panel.set_preview(None)
+        self.generation.show_views(entry)
         if entry.model == LOCAL_MODEL:  # the generator that made it, again
             self.params.set_backend("local")
         elif entry.model in {m.id for m in GENERATORS} and entry.params is not None:

@@ -32,6 +32,7 @@ MESH_FILTER = "GLB (*.glb);;glTF (*.gltf);;OBJ (*.obj);;STL (*.stl);;PLY (*.ply)
 
 class PartsController(QObject):
     status = Signal(str)
+    done = Signal()  # a split finished, made or failed
 
     def __init__(self, window) -> None:
         super().__init__(window)
@@ -44,6 +45,7 @@ class PartsController(QObject):
         self.folder: Path | None = None  # where their mask files are
         self.shown: list[bool] = []  # each part's visibility
         self.worker: Worker | None = None
+        self.splitting: Entry | None = None  # the entry the running split is for
         panel = self.panel
         panel.pick.connect(self._picking)
         panel.split.connect(self.split)
@@ -52,6 +54,7 @@ class PartsController(QObject):
         panel.export_part.connect(self.export_part)
         panel.show_mask.connect(self.show_mask)
         panel.show_parts.connect(self._show_parts)
+        panel.show_all.connect(self._show_all)
         window.viewer.clicked.connect(self._clicked)
 
     def model_changed(self, loaded: LoadedMesh | None, entry: Entry | None) -> None:
@@ -63,7 +66,8 @@ class PartsController(QObject):
         if loaded is not None and base is None:
             problem = (
                 "Only a model in the library made through the API can be split: the "
-                "service takes the mesh by the link the API gave for it."
+                "service takes the mesh by the link the API gave for it. A mesh that is "
+                "online can be split from the command line: aiml3d parts https://…"
             )
         elif base is not None:
             try:
@@ -71,8 +75,11 @@ class PartsController(QObject):
             except InputError as exc:
                 problem = exc.message
         title = None if loaded is None else (base.title if base else loaded.path.name)
+        running = self.splitting
+        if running is not None and (base is None or base.id != running.id):
+            problem = f"{running.title} is being split: one split at a time."
         self.panel.set_target(title, problem)
-        if self.worker is not None:
+        if running is not None and problem is None:
             self.panel.set_busy(True, "Splitting…")
         version = self._find_version(entry)
         recipe, self.folder = None, None
@@ -157,6 +164,7 @@ class PartsController(QObject):
             failed=self._failed,
             progress=self._progress,
         )
+        self.splitting = self.entry
         self.panel.set_busy(True, "Sending the mesh link…")
 
     @Slot()
@@ -167,14 +175,17 @@ class PartsController(QObject):
 
     @Slot(object, object, object)
     def _progress(self, stage: Stage, done, total) -> None:
+        if self.entry is None or self.splitting is None or self.entry.id != self.splitting.id:
+            return  # another model is on screen: its panel is not this split's
         text = {Stage.GENERATING: "Splitting on the service…"}.get(stage, "Downloading the parts…")
         self.panel.set_busy(True, text)
 
     @Slot(object)
     def _split(self, result: tuple[Entry, parts.Split]) -> None:
         entry, done = result
-        self.worker = None
+        self.worker = self.splitting = None
         self.panel.set_busy(False)
+        self.done.emit()
         self.window.assets.versions_changed(entry)
         assert done.version is not None  # an entry's split is always a version
         if self.entry is not None and self.entry.id == entry.id:
@@ -183,8 +194,9 @@ class PartsController(QObject):
 
     @Slot(object)
     def _failed(self, error: Aiml3DError) -> None:
-        self.worker = None
+        self.worker = self.splitting = None
         self.panel.set_busy(False)
+        self.done.emit()
         self.window.report_error(error, "Could not split the model")
 
     # The parts on screen
@@ -212,6 +224,11 @@ class PartsController(QObject):
         return self.recipe.get("parts", []), self.recipe.get("masks", [])
 
     @Slot()
+    def _show_all(self) -> None:
+        self.shown = [True] * len(self.shown)
+        self._show_parts()
+
+    @Slot()
     def _show_parts(self) -> None:
         scene = self._parts_scene()
         if scene is not None:
@@ -223,9 +240,11 @@ class PartsController(QObject):
             return
         title = self.entry.title if self.entry else self.loaded.path.stem
         suggested = self.window.conf.output_path / f"{title}-part{index + 1}.glb"
-        path, _ = QFileDialog.getSaveFileName(
+        path, chosen = QFileDialog.getSaveFileName(
             self.window, f"Export part {index + 1}", str(suggested), MESH_FILTER
         )
+        if path and not Path(path).suffix:  # the format the filter chosen names
+            path += "." + chosen.split("*.")[1].rstrip(")") if "*." in chosen else ".glb"
         if path:
             one = replace(self.loaded.scene, primitives=[self.loaded.scene.primitives[index]])
             self.window.runner.start(tasks.export_mesh, one, path, succeeded=self._exported)

@@ -40,6 +40,12 @@ class UsageController(QObject):
         if self.window.library is not None:
             self.window.runner.start(tasks.read_usage, self.window.library, succeeded=self._read)
 
+    @Slot()
+    def refresh_if_shown(self) -> None:
+        """A call was made or failed: the view, if open, shows it."""
+        if self.view is not None and self.view.isVisible():
+            self.refresh()
+
     @Slot(object)
     def _read(self, read: tuple[list, list]) -> None:
         if self.view is not None:

@@ -125,7 +125,7 @@ def test_a_model_the_account_cannot_use_says_so(fake_api):
         client(fake_api).generate(ModelParams("meshy/meshy-6-image-to-3d"), {"image": URL_IMAGE})
     assert caught.value.status == 404
     assert "may not have Meshy 6" in caught.value.hint
-    assert "public list" in caught.value.hint
+    assert "public model list" in caught.value.hint
 
 
 def test_the_long_running_model_is_given_its_fifteen_minutes(fake_api):

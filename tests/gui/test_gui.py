@@ -592,7 +592,7 @@ def test_picture_preparation_is_previewed_and_can_be_switched_off(qtbot, window,
     assert window.image_panel.canvas.prepared is not None
     assert "touches the edge" in window.image_panel.notes.text()
     assert window.image_panel.notes.isVisibleTo(window)
-    window.params.prepare.setChecked(False)
+    window.params.prepare.click()  # as a person unticks it
     qtbot.waitUntil(lambda: window.image_panel.preview.prepared is None, timeout=5000)
     assert window.image_panel.canvas.prepared is None
     assert not window.image_panel.notes.isVisibleTo(window)

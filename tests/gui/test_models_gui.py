@@ -74,7 +74,7 @@ def test_meshy_from_the_window_sends_the_fields_and_keeps_its_files(
     # Exported as it came, from the library's menu action.
     dest = tmp_path / "out.fbx"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(dest), ""))
-    window.library_panel.file_export_requested.emit(entry.output("fbx"))
+    window.library_panel.file_export_requested.emit([entry.output("fbx")])
     qtbot.waitUntil(dest.exists, timeout=5000)
     assert dest.read_bytes() == entry.output("fbx").read_bytes()
 
@@ -185,3 +185,36 @@ def test_a_model_from_a_file_cannot_be_split_and_the_panel_says_why(qtbot, windo
     panel = window.parts.panel
     assert panel.problem.isVisibleTo(window.parts.panel) and "library" in panel.problem.text()
     assert not panel.split_button.isEnabled()
+
+
+def test_an_entry_opened_shows_its_own_picture_not_the_one_before(qtbot, window, tmp_path):
+    drop_file(window, make_photo(tmp_path / "robot.png", size=(300, 200)))
+    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
+    window.generation.generate()
+    wait_idle(qtbot, window)
+    entry = window.entry
+    drop_file(window, make_photo(tmp_path / "chair.png", size=(200, 320)))
+    qtbot.waitUntil(lambda: "chair" in window.image_panel.preview.source, timeout=5000)
+    window.open_entry(entry)
+    qtbot.waitUntil(lambda: window.loaded is not None and window.entry is entry, timeout=5000)
+    wait_idle(qtbot, window)
+    assert window.image_panel.preview.source == str(entry.source_path)
+    assert window.image_panel.preview.size == (300, 200)
+
+
+def test_views_follow_the_framing_and_come_back_with_their_entry(qtbot, window, tmp_path):
+    pick_model(window, "magic/image-to-3d")
+    drop_file(window, make_photo(tmp_path / "front.png"))
+    left = make_photo(tmp_path / "left.png", size=(400, 200))
+    window.views.wanted.emit("left", str(left))
+    qtbot.waitUntil(lambda: "left" in window.views.previews, timeout=5000)
+    assert window.views.previews["left"].prepared is not None  # framed, as sent
+    window.params.prepare.click()  # framing off: the view too is shown as it will be sent
+    qtbot.waitUntil(lambda: window.views.previews["left"].prepared is None, timeout=5000)
+    window.generation.generate()
+    wait_idle(qtbot, window)
+    made = window.entry
+    window.views.slots["left"].clear_button.click()
+    assert window.views.sources() == {}
+    window.open_entry(made)
+    qtbot.waitUntil(lambda: window.views.sources() == {"left": str(left)}, timeout=5000)

@@ -110,3 +110,25 @@ def test_a_batch_above_the_limit_asks_first(qtbot, window, tmp_path, monkeypatch
     )
     wait_idle(qtbot, window)
     assert sum(c.ok for c in window.library.usage.calls()) == 2  # each kept in the ledger
+
+
+def test_the_whole_waiting_queue_counts_and_an_unknown_cost_asks(
+    qtbot, window, tmp_path, monkeypatch
+):
+    window.conf.confirm_above_credits = 500_000
+    window.batch.panel.set_paused(True)  # the items wait: the queue is what they add up to
+    asked: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes,
+    )
+    two = [str(make_photo(tmp_path / f"p{n}.png")) for n in range(2)]
+    window.generation.queue_sources(two)  # 364,000: under the limit, no question
+    assert asked == []
+    window.generation.queue_sources(two)  # 728,000 waiting then: above it
+    assert "The queue would then hold 4 items: about 728,000 credits" in asked[0]
+    window.params.backend.setCurrentIndex(window.params.backend.findData("magic/image-to-3d"))
+    window.generation.queue_sources(two[:1])  # no history, no figure in the docs
+    assert "not known yet" in asked[1]
+    assert len(window.batch.queue.items()) == 5

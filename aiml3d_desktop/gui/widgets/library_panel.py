@@ -130,7 +130,7 @@ class LibraryPanel(QWidget):
     open_requested = Signal(object)  # Entry
     compare_requested = Signal(object, object)  # two entries
     export_requested = Signal(object)  # Entry
-    file_export_requested = Signal(object)  # Path: a file a model came with (Meshy's FBX...)
+    file_export_requested = Signal(list)  # Paths: files a model came with (Meshy's FBX...)
     status = Signal(str)
     error = Signal(object)  # Aiml3DError
 
@@ -273,10 +273,12 @@ class LibraryPanel(QWidget):
         menu.addAction("Export or convert…", lambda: self.export_requested.emit(entry))
         if entry.outputs:
             files = menu.addMenu("Export a file it came with")
-            for out in entry.outputs:
-                path = entry.folder / out["file"]
-                label = f"{out['role'].capitalize()} ({path.suffix.lstrip('.').upper()})…"
-                files.addAction(label, lambda p=path: self.file_export_requested.emit(p))
+            paths = [entry.folder / out["file"] for out in entry.outputs]
+            for out, path in zip(entry.outputs, paths, strict=True):
+                label = f"{role_label(out['role'])} ({path.suffix.lstrip('.').upper()})…"
+                files.addAction(label, lambda p=path: self.file_export_requested.emit([p]))
+            files.addSeparator()
+            files.addAction("All of them…", lambda: self.file_export_requested.emit(paths))
         menu.addSeparator()
         menu.addAction(
             f"Delete {len(chosen)} models" if len(chosen) > 1 else "Delete",
@@ -336,6 +338,19 @@ class LibraryPanel(QWidget):
             return
         self.add_entry(restored)
         self.status.emit(f"Restored {restored.title}")
+
+
+FORMAT_NAMES = {"fbx": "FBX", "obj": "OBJ", "usdz": "USDZ", "stl": "STL", "blend": "Blender"}
+
+
+def role_label(role: str) -> str:
+    """A further file's role as a person reads it: "FBX", "Base colour texture 1"."""
+    if role in FORMAT_NAMES:
+        return FORMAT_NAMES[role]
+    if role.startswith("texture "):
+        _, kind, number = role.split(" ", 2)
+        return f"{kind.replace('_', ' ').replace('color', 'colour').capitalize()} texture {number}"
+    return role.capitalize()
 
 
 def generator(entry: Entry) -> str:

@@ -30,17 +30,21 @@ CHOICE_LABELS = {"": "(none)", "glb": "GLB", "obj": "OBJ"}
 
 
 class ParamsPanel(QWidget):
-    changed = Signal()  # the model, or a value the picture's framing depends on
+    changed = Signal()  # the model shown changed (by the user or by the window)
+    # The user changed what the picture's framing depends on (the model, preparing, the
+    # size, the ratio): never when the window sets values (an entry opened again), whose
+    # own picture would otherwise be replaced by a re-framing of the one before.
+    framing_changed = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.backend = QComboBox()
         for model in models.GENERATORS:
-            self.backend.addItem(f"{model.title} (AIML API)", model.id)
+            self.backend.addItem(model.title, model.id)
         self.backend.addItem("Relief preview (offline)", LOCAL)
         self.backend.setToolTip(
-            "The model that makes the mesh. The AIML models need your API key; the offline "
-            "preview needs nothing and is much rougher."
+            "The model that makes the mesh. All but the offline preview run on the AIML API "
+            "and need your API key; the offline preview needs nothing and is much rougher."
         )
         self.backend.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
@@ -78,8 +82,9 @@ class ParamsPanel(QWidget):
         form.addRow("Picture size", self.max_side)
         form.addRow(self.fields_box)
         self.backend.currentIndexChanged.connect(self._model_changed)
-        self.prepare.toggled.connect(self.changed)
-        self.max_side.editingFinished.connect(self.changed)
+        self.backend.activated.connect(self.framing_changed)
+        self.prepare.clicked.connect(self.framing_changed)
+        self.max_side.editingFinished.connect(self.framing_changed)
         self._model_changed()
 
     # What is chosen
@@ -178,7 +183,7 @@ class ParamsPanel(QWidget):
         self._shown = model.id
         ratio = self.fields.get("foreground_ratio")
         if isinstance(ratio, QDoubleSpinBox):
-            ratio.editingFinished.connect(self.changed)
+            ratio.editingFinished.connect(self.framing_changed)
 
 
 def _about(model: Model) -> str:

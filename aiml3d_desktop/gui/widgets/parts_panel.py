@@ -35,6 +35,7 @@ class PartsPanel(QWidget):
     export_part = Signal(int)
     show_mask = Signal(int)  # a mask's number (1 to 3)
     show_parts = Signal()
+    show_all = Signal()  # every part ticked, and the parts on screen (not a mask)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -84,6 +85,7 @@ class PartsPanel(QWidget):
         self.all_button = QPushButton("Show all")
         self.all_button.clicked.connect(self._show_all)
         self.masks = QListWidget()
+        self.masks.setMaximumHeight(78)  # three rows: its buttons stay in view
         self.masks.setToolTip("The segmenter's three candidates for the picked part.")
         self.mask_button = QPushButton("Show mask")
         self.mask_button.clicked.connect(self._mask)
@@ -122,7 +124,12 @@ class PartsPanel(QWidget):
 
     def set_target(self, title: str | None, problem: str | None) -> None:
         """The model on screen, and why it cannot be split (None: it can)."""
-        self.target.setText(f"Split {title} into parts." if title else "No model is open.")
+        if title is None:
+            self.target.setText("No model is open.")
+        else:
+            self.target.setText(
+                f"{title} cannot be split." if problem else f"Split {title} into parts."
+            )
         self.problem.setText(problem or "")
         self.problem.setVisible(bool(problem))
         self._can_split = title is not None and not problem
@@ -198,7 +205,8 @@ class PartsPanel(QWidget):
 
     def _show_all(self) -> None:
         for row in range(self.parts.count()):
-            self.parts.item(row).setCheckState(Qt.CheckState.Checked)
+            self.set_part_shown(row, True)
+        self.show_all.emit()
 
     def _export(self) -> None:
         if self.parts.currentRow() >= 0:

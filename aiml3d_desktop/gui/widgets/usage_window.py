@@ -5,6 +5,7 @@ the numbers export as CSV."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -27,7 +28,8 @@ from aiml3d_desktop.core import usage
 from aiml3d_desktop.core.usage import Call
 
 ALL = "All models"
-PERIODS = (("All time", None), ("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90))
+PERIODS = (("All time", None), ("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90),
+           ("Dates chosen", "chosen"))  # fmt: skip
 # Tableau 10: distinct on the dark plots, and the same model keeps its colour in each plot.
 COLOURS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
            "#ff9da7", "#9c755f", "#bab0ac")  # fmt: skip
@@ -53,7 +55,7 @@ class UsageWindow(QWidget):
         for edit in (self.first, self.last):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
-            edit.dateChanged.connect(self._filters_changed)
+            edit.dateChanged.connect(self._dates_chosen)
         self.model = QComboBox()
         self.model.addItem(ALL, None)
         self.export_button = QPushButton("Export CSV…")
@@ -123,17 +125,32 @@ class UsageWindow(QWidget):
         self.model.blockSignals(False)
         self._period_chosen()
 
+    def _dates_chosen(self) -> None:
+        """Dates set by hand: the period says so; From after To is swapped, not empty."""
+        first, last = self._range()
+        if first > last:
+            self._set_dates(last, first)
+        self.period.blockSignals(True)
+        self.period.setCurrentIndex(self.period.findData("chosen"))
+        self.period.blockSignals(False)
+        self._filters_changed()
+
+    def _set_dates(self, first: date, last: date) -> None:
+        for edit, value in ((self.first, first), (self.last, last)):
+            edit.blockSignals(True)
+            edit.setDate(QDate(value.year, value.month, value.day))
+            edit.blockSignals(False)
+
     def _period_chosen(self) -> None:
         days = self.period.currentData()
+        if days == "chosen":
+            return self._filters_changed()
         last = max(self.days) if self.days else date.today()
         first = min(self.days) if self.days else last
         if days is not None:
             last = date.today()
             first = last - timedelta(days=days - 1)
-        for edit, value in ((self.first, first), (self.last, last)):
-            edit.blockSignals(True)
-            edit.setDate(QDate(value.year, value.month, value.day))
-            edit.blockSignals(False)
+        self._set_dates(first, last)
         self._filters_changed()
 
     def _range(self) -> tuple[date, date]:
@@ -172,10 +189,11 @@ class UsageWindow(QWidget):
         self.hover.setText(" ")  # what it said was about the plots as they were
         (total,) = usage.summarise(calls, "all") or [usage.Row("total")]
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(total.failures.items()))
+        spent = [f"{total.credits:,.0f} credits"] if total.credits or not total.usd else []
+        spent += [f"US${total.usd:,.2f}"] if total.usd else []
         self.summary.setText(
             f"{first:%d %b %Y} to {last:%d %b %Y}: {total.made:,} made, {total.failed:,} failed"
-            f"{f' ({kinds})' if kinds else ''} · {total.credits:,.0f} credits"
-            + (f" · US${total.usd:,.2f}" if total.usd else "")
+            f"{f' ({kinds})' if kinds else ''} · {' · '.join(spent)}"
         )
 
     def _stack(
@@ -195,7 +213,11 @@ class UsageWindow(QWidget):
             )
             bottom = bottom + heights
         plot.setXRange(-0.6, max(len(span) - 0.4, 0.6), padding=0)
-        plot.setYRange(0, max(float(bottom.max()) if len(bottom) else 0, 1) * 1.1, padding=0)
+        top = max(float(bottom.max()) if len(bottom) else 0, 1)
+        plot.setYRange(0, top * 1.35, padding=0)  # room for the legend above the bars
+        if fmt.endswith("failed"):  # whole failures: whole ticks
+            step = max(1, math.ceil(top / 5))
+            plot.getAxis("left").setTickSpacing(step, step)
 
         def said(x_at: float, y_at: float) -> str:
             n = int(round(x_at))
@@ -234,6 +256,11 @@ class UsageWindow(QWidget):
                 f"90% under {float(np.percentile(seconds, 90)):.1f} s"
             )
         plot.setXRange(-0.6, max(len(models) - 0.4, 0.6), padding=0)
+        everything = [c.seconds for c in calls if c.ok and c.seconds]
+        if everything:  # whole decades: a narrow range still has its labels
+            low = math.floor(math.log10(min(everything)))
+            high = max(math.ceil(math.log10(max(everything))), low + 1)
+            plot.setYRange(low, high, padding=0.02)
 
         def said(x_at: float, y_at: float) -> str:
             n = int(round(x_at))
@@ -250,6 +277,7 @@ class UsageWindow(QWidget):
                 if text:
                     QToolTip.showText(QCursor.pos(), text, self.plots)
                 return
+        self.hover.setText(" ")  # between the plots: nothing is pointed at
 
 
 class _AmountAxis(pg.AxisItem):
@@ -279,7 +307,8 @@ class _DayAxis(pg.AxisItem):
         self.days: list[date] = []
 
     def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph's names
-        step = max(1, -(-len(self.days) // 8))
+        labels = max(2, min(8, int(size // 70)))  # about 70 px a date: never run together
+        step = max(1, -(-len(self.days) // labels))
         return [(step, list(range(0, len(self.days), step)))]
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
