@@ -58,6 +58,8 @@ class UsageWindow(QWidget):
             edit.dateChanged.connect(self._dates_chosen)
         self.model = QComboBox()
         self.model.addItem(ALL, None)
+        self.model.setMinimumContentsLength(24)  # "meshy/meshy-6-image-to-3d" whole
+        self.model.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.export_button = QPushButton("Export CSV…")
         self.export_button.clicked.connect(lambda: self.export_requested.emit(self._kept()))
         self.refresh_button = QPushButton("Refresh")
