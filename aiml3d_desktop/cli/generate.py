@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import signal
 import sys
 import threading
@@ -14,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aiml3d_desktop.cli import copies, spend
 from aiml3d_desktop.cli.output import (
     EPILOG,
     EXIT_FAILED,
@@ -26,7 +26,7 @@ from aiml3d_desktop.cli.output import (
 from aiml3d_desktop.core.stages import LABELS, Stage
 
 if TYPE_CHECKING:  # the rest of core is imported where it is used: see run()
-    from aiml3d_desktop.core import batch, jobs, usage
+    from aiml3d_desktop.core import batch, jobs
     from aiml3d_desktop.core.cancel import CancelToken
     from aiml3d_desktop.core.models import ModelParams
     from aiml3d_desktop.core.settings import Settings
@@ -209,10 +209,10 @@ def run(args: argparse.Namespace) -> int:
     if folders and not queue.count(batch.WAITING):
         error(f"no pictures (PNG, JPEG, WEBP) in {', '.join(folders)}")
         return EXIT_FAILED
-    cost = _estimate(queue, lib, options)
-    refused = _over_budget(cost, args)
+    cost = spend.estimate(queue, lib, options)
+    refused = spend.over_budget(cost, args)
     if args.dry_run:
-        return _dry_run(queue, cost, refused)
+        return spend.dry_run(queue, cost, refused)
     if not args.quiet or args.max_credits is not None or args.max_usd is not None:
         print(f"aiml3d: estimate: {cost.text}", file=sys.stderr)
     if refused:
@@ -231,76 +231,6 @@ def run(args: argparse.Namespace) -> int:
     if cancel.cancelled or queue.count(batch.CANCELLED):
         raise KeyboardInterrupt  # SIGTERM: reported and exited like Ctrl-C
     return _summary(queue, stopped)
-
-
-def _estimate(queue: batch.BatchQueue, lib, options: jobs.JobOptions) -> usage.Estimate:
-    """What the queued items will probably cost (the offline preview costs nothing)."""
-    from aiml3d_desktop.core import batch, usage
-
-    if options.backend != "aiml":
-        return usage.Estimate(queue.count(batch.WAITING), 0.0, None, "docs")
-    planned = [
-        (
-            item.model,
-            item.params,
-            item.draw_options.get("image_model") if item.kind == batch.PROMPT else None,
-        )
-        for item in queue.items()
-    ]
-    return usage.estimate(lib.usage if lib is not None else None, planned)
-
-
-def _over_budget(cost: usage.Estimate, args: argparse.Namespace) -> str | None:
-    """Why the batch may not start under --max-credits / --max-usd, or None."""
-    from aiml3d_desktop.core import models
-
-    for limit, spent, unit in ((args.max_credits, cost.credits, "credits"),
-                               (args.max_usd, cost.usd, "usd")):  # fmt: skip
-        if limit is not None and spent is not None and spent > limit:
-            return (
-                f"the estimate ({_amount(spent, unit)}) is above the limit of "
-                f"{_amount(limit, unit)}"
-            )
-    if args.max_credits is not None and args.max_usd is None:
-        billed = [m.title for m in models.MODELS.values() if m.reports == models.USD]
-        if cost.usd is not None:
-            return (
-                f"{', '.join(billed)} reports US dollars, not credits: --max-credits cannot "
-                "bound it; give --max-usd"
-            )
-    return None
-
-
-def _amount(value: float, unit: str) -> str:
-    return f"US${value:,.2f}" if unit == "usd" else f"{value:,.0f} credits"
-
-
-def _dry_run(queue: batch.BatchQueue, cost: usage.Estimate, refused: str | None) -> int:
-    """The estimate, and each request as it would be sent (a local picture's inline data
-    stands for what preparing it would make): nothing leaves this computer."""
-    from aiml3d_desktop.core import batch, images, models
-    from aiml3d_desktop.core.api import drawing_body
-
-    print(f"estimate: {cost.text}")
-    if refused:
-        print(f"the limit would refuse this run: {refused}")
-    for item in queue.items():
-        spec = models.get(item.model)
-        if item.kind == batch.PROMPT:
-            drawer = item.draw_options.get("image_model") or ""
-            asked = item.source + item.draw_options.get("suffix", "")
-            print(f"POST /v1/images/generations {json.dumps(drawing_body(asked, drawer))}")
-            picture = "<the drawn picture's link>"
-        elif images.is_url(item.source):
-            picture = item.source
-        else:
-            picture = f"<{item.source}, prepared and sent inline as a data: URI>"
-        inputs = {("front" if spec.takes == models.VIEWS else "image"): picture}
-        inputs |= {view: f"<{where}>" for view, where in item.views.items()}
-        body = models.ModelParams(item.model, item.params).body(inputs)
-        print(f"POST /v1/images/generations {json.dumps(body)}")
-    print("dry run: nothing was sent")
-    return EXIT_OK
 
 
 def _usage_problem(args: argparse.Namespace) -> str | None:
@@ -431,32 +361,19 @@ class _Maker:
     ) -> None:
         self.lib, self.out_dir, self.options, self.args = lib, out_dir, options, args
         self.lock = threading.Lock()
-        self.spent = {"credits": 0.0, "usd": 0.0}  # what the API reported, every call
+        self.budget = spend.Budget(args)
         self.options = replace(options, record=self._note)
 
     def _note(self, call) -> None:
         """Every call, made or failed: into the library's ledger, and the spend so far."""
         if self.lib is not None:
             self.lib.record(call)
-        with self.lock:
-            self.spent["credits"] += call.credits or 0
-            self.spent["usd"] += call.usd or 0
+        self.budget.note(call)
 
     def execute(self, item: batch.QueueItem, cancel: CancelToken) -> tuple[str | None, str]:
         from aiml3d_desktop.core import jobs
-        from aiml3d_desktop.core.errors import ConfigError
 
-        with self.lock:
-            for unit, limit, flag in (
-                ("credits", self.args.max_credits, "--max-credits"),
-                ("usd", self.args.max_usd, "--max-usd"),
-            ):
-                if limit is not None and self.spent[unit] >= limit:
-                    said = _amount(self.spent[unit], unit) + " of " + _amount(limit, unit)
-                    raise ConfigError(  # stops the queue: no new item starts
-                        f"the limit is reached ({said} reported)",
-                        hint=f"Raise {flag} to go on.",
-                    )
+        self.budget.check()
         name = _item_name(item)
         reporter = _Reporter(name, quiet=self.args.quiet, bars=self.args.jobs == 1)
         try:
@@ -467,9 +384,9 @@ class _Maker:
             reporter.close()
         where: Path | str = result.mesh_path
         if entry is None:
-            _write_sidecar(result.mesh_path, _metadata(result, result.outputs), name)
+            copies.write_sidecar(result.mesh_path, copies.metadata(result, result.outputs), name)
         elif self.out_dir is not None:
-            where = _copy_out(result, self.out_dir, entry.id)
+            where = copies.copy_out(result, self.out_dir, entry.id)
         else:
             where = f"{entry.mesh_path} (library entry {entry.id})"
         stats = result.loaded.stats
@@ -510,51 +427,6 @@ def _item_name(item) -> str:
     from aiml3d_desktop.core.batch import PROMPT
 
     return f"prompt {item.source!r}" if item.kind == PROMPT else item.source
-
-
-def _copy_out(result, out_dir: Path, entry_id: str) -> Path:
-    """A copy of a library result in ``out_dir``, never overwriting, with its .json."""
-    from aiml3d_desktop.core.errors import STORAGE_HINT, InputError
-    from aiml3d_desktop.core.fileio import copy_atomic, unique_path
-
-    out_dir = Path(out_dir)
-    src = result.mesh_path
-    dest = unique_path(out_dir, src.stem, src.suffix)
-    copied = []
-    try:
-        copy_atomic(src, dest)
-        for out in result.outputs:  # the further files, named after the copy
-            name = out["file"].replace(src.stem, dest.stem, 1)
-            there = unique_path(out_dir, *_split_name(name))
-            copy_atomic(src.parent / out["file"], there)
-            copied.append({**out, "file": there.name})
-    except OSError as exc:
-        raise InputError(
-            f"The model is kept in the library (entry {entry_id}) but could not "
-            f"be copied to {out_dir}: {exc.strerror or exc}",
-            hint=STORAGE_HINT,
-        ) from None
-    _write_sidecar(dest, _metadata(result, copied), str(src))
-    return dest
-
-
-def _split_name(name: str) -> tuple[str, str]:
-    stem, dot, suffix = name.rpartition(".")
-    return (stem, f".{suffix}") if dot else (name, "")
-
-
-def _metadata(result, outputs: list[dict]) -> dict:
-    """What goes in the .json beside a mesh: the generation, and the further files."""
-    return {**result.generation.as_dict(), **({"outputs": outputs} if outputs else {})}
-
-
-def _write_sidecar(mesh_path: Path, metadata: dict, source: str) -> None:
-    from aiml3d_desktop.core.fileio import write_json
-
-    try:
-        write_json(mesh_path.with_name(mesh_path.name + ".json"), metadata)
-    except OSError as exc:
-        error(f"{source}: the mesh is saved, but not its metadata: {exc.strerror or exc}")
 
 
 def _pick(value, default):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import io
 import json
 import logging
 import os
@@ -28,13 +27,11 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PIL import Image
-
 from aiml3d_desktop import paths
+from aiml3d_desktop.core.draft import Draft
 from aiml3d_desktop.core.entry import ENTRY_FILE, VERSIONS, Entry, EntryError, Version
 from aiml3d_desktop.core.errors import InputError, LibraryError, storage_errors
 from aiml3d_desktop.core.fileio import (
@@ -48,10 +45,10 @@ from aiml3d_desktop.core.fileio import (
     write_json,
 )
 from aiml3d_desktop.core.library_index import Index, stamp
-from aiml3d_desktop.core.usage import LEDGER_FILE, Call, Ledger, LedgerError, from_entries
+from aiml3d_desktop.core.usage import LEDGER_FILE, Call, Ledger, LedgerError, from_entries, now
 
 if TYPE_CHECKING:
-    from aiml3d_desktop.core.results import JobResult
+    pass
 
 ENTRY_LOCK = ".entry.lock"  # in each entry folder: see _entry_lock
 log = logging.getLogger(__name__)
@@ -64,72 +61,6 @@ DELETED = ".deleted"  # in a trash folder: when it was deleted
 def default_root() -> Path:
     override = os.environ.get(ENV_VAR)
     return Path(override).expanduser() if override else paths.data_dir() / "library"
-
-
-class Draft:
-    """A new entry being assembled in ``.staging/``; see Library.draft()."""
-
-    def __init__(self, library: Library, folder: Path, entry_id: str) -> None:
-        self.library, self.folder, self.id = library, folder, entry_id
-        self.entry: Entry | None = None
-
-    def add_file(self, name: str, data: bytes) -> str:
-        with storage_errors("Could not save to the library"):
-            write_bytes(self.folder / name, data)
-        return name
-
-    def copy_file(self, src: Path, name: str) -> str:
-        with storage_errors("Could not save to the library"):
-            shutil.copyfile(src, self.folder / name)
-        return name
-
-    def commit_generation(self, result: JobResult) -> Entry:
-        """A finished generation (its mesh already in this folder) becomes an entry, with the
-        picture as given and as uploaded."""
-        image, made = result.image, result.generation
-        source_file = uploaded_file = None
-        if result.picture is not None:  # text to 3D: the picture the prompt became
-            kind = Image.open(io.BytesIO(result.picture)).format or "PNG"
-            suffix = {"JPEG": ".jpg", "WEBP": ".webp"}.get(kind, ".png")
-            source_file = self.add_file(f"source{suffix}", result.picture)
-        elif not image.is_url and path_kind(image.source) == "file":
-            suffix = Path(image.source).suffix.lower() or ".png"
-            source_file = self.copy_file(Path(image.source), f"source{suffix}")
-        if image.data is not None:
-            suffix = {"image/jpeg": ".jpg", "image/webp": ".webp"}.get(image.mime or "", ".png")
-            uploaded_file = self.add_file(f"uploaded{suffix}", image.data)
-        return self.commit(
-            title=made.title or image.stem,
-            created=made.created,
-            mesh_file=result.mesh_path.name,
-            source_kind=made.source_kind,
-            source=made.source,
-            source_file=source_file,
-            uploaded_file=uploaded_file,
-            model=made.model,
-            params=made.params,
-            request_id=made.request_id,
-            timings=made.timings,
-            credits=made.credits_used,
-            stats={**made.mesh, "file_size": made.file_size},
-            extra={**made.details, "elapsed_s": made.elapsed_s},
-            outputs=result.outputs,
-        )
-
-    def commit(self, **fields_) -> Entry:
-        """Write ``entry.json`` and move the folder into the library in one rename."""
-        fields_.setdefault("created", _now())
-        entry = Entry(id=self.id, **fields_)
-        if not (self.folder / entry.mesh_file).is_file():
-            raise InputError(f"the draft holds no {entry.mesh_file}")
-        with storage_errors("Could not save to the library"):
-            write_json(self.folder / ENTRY_FILE, entry.to_json())
-            final = self.library.entries_dir / self.id
-            os.rename(self.folder, final)
-            entry.folder = final
-            self.entry = entry  # in the library now, whatever the index says: see _sync()
-            self.library.index.put(entry)
-        return entry
 
 
 class Library:
@@ -347,7 +278,7 @@ class Library:
                     claim.release()
                     raise
                 break
-        draft = Draft(self, folder, entry_id)
+        draft = Draft(self.entries_dir, self.index, folder, entry_id)
         try:
             yield draft
         finally:
@@ -401,7 +332,7 @@ class Library:
                 raise InputError("Nothing was written for the new version")
             version = Version(
                 id=draft.id,
-                created=_now(),
+                created=now(),
                 label=label,
                 mesh_file=next((n for n in names if n.endswith(".glb")), names[0]),
                 files=names,
@@ -444,7 +375,7 @@ class Library:
             if dest.exists():
                 shutil.rmtree(dest)
             # Marked first: a folder in the trash always says since when (see _purge_trash).
-            marker.write_text(_now())
+            marker.write_text(now())
             try:
                 os.rename(entry.folder, dest)
             except OSError:
@@ -511,7 +442,7 @@ class Library:
         for item in self.trash_dir.iterdir():
             marker = item / DELETED
             if path_kind(marker) != "file":
-                marker.write_text(_now())
+                marker.write_text(now())
             elif marker.stat().st_mtime < limit:
                 shutil.rmtree(item, ignore_errors=True)
 
@@ -556,10 +487,6 @@ def _from_index(doc: str, root: str) -> Entry:
     entry = Entry(**json.loads(doc))
     entry.folder = root + entry.id
     return entry
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def _clean_tags(tags) -> list[str]:

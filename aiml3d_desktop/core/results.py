@@ -5,17 +5,12 @@ importing it (and it, them)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from aiml3d_desktop import __version__
 from aiml3d_desktop.core.images import PreparedImage
 from aiml3d_desktop.core.mesh import LoadedMesh
-
-
-def now() -> str:
-    """The time as the library writes it: ISO 8601, UTC, to the millisecond."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+from aiml3d_desktop.core.usage import now
 
 
 @dataclass

@@ -99,6 +99,7 @@ def kind_of(error: BaseException) -> str:
 
 
 def now() -> str:
+    """The time as the library writes it: ISO 8601, UTC, to the millisecond."""
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 

@@ -11,17 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Slot
-from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
-    QMainWindow,
     QPushButton,
 )
 
 from aiml3d_desktop import APP_NAME
 from aiml3d_desktop.core import images
 from aiml3d_desktop.core import settings as settings_mod
-from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, InputError, LibraryError
-from aiml3d_desktop.core.fileio import path_kind
+from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, LibraryError
 from aiml3d_desktop.core.library import Entry, Library
 from aiml3d_desktop.core.mesh import READ_FORMATS, LoadedMesh
 from aiml3d_desktop.core.models import GENERATORS, ModelParams
@@ -44,7 +42,8 @@ from aiml3d_desktop.gui.widgets.params_panel import ParamsPanel
 from aiml3d_desktop.gui.widgets.prompt_box import PromptBox
 from aiml3d_desktop.gui.widgets.queue_panel import QueuePanel
 from aiml3d_desktop.gui.widgets.stats_panel import StatsPanel
-from aiml3d_desktop.gui.widgets.view_slots import ViewSlots, mime_sources
+from aiml3d_desktop.gui.widgets.view_slots import ViewSlots
+from aiml3d_desktop.gui.window_input import DropsAndPaste
 from aiml3d_desktop.gui.workers import Runner
 
 if TYPE_CHECKING:
@@ -53,7 +52,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(DropsAndPaste):
     def __init__(self, files: tuple[str, ...] | list[str] = ()) -> None:
         """``files`` come from the command line (a file manager's "Open with"): pictures,
         meshes, folders or links, opened as a drop of them would be. A lone mesh starts
@@ -478,52 +477,6 @@ class MainWindow(QMainWindow):
     def _idle(self) -> None:
         self.status.idle()
         self._open_library_when_free()
-
-    # Input: drag and drop, paste
-
-    def dragEnterEvent(self, event) -> None:
-        mime = event.mimeData()
-        if mime.hasUrls() or mime.hasImage() or mime.hasText():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:
-        self.take_mime(event.mimeData())
-        event.acceptProposedAction()
-
-    @Slot()
-    def paste(self) -> None:
-        self.take_mime(QGuiApplication.clipboard().mimeData())
-
-    def open_sources(self, sources: list[str]) -> None:
-        """Files, folders and links from a drop, the command line or a second copy of the
-        app: several files, or a folder, go to the batch queue; one picture, link or mesh
-        opens (a missing one says so)."""
-        local = [s for s in sources if not images.is_url(s)]
-        if len(local) > 1 or any(path_kind(p) == "dir" for p in local):
-            self.generation.queue_paths(local)
-        elif sources:
-            self.open_path(sources[0])
-        self.raise_()
-        self.activateWindow()
-
-    def take_mime(self, mime) -> None:
-        """Files, links and image data, from a drop or the clipboard."""
-        sources, image = mime_sources(mime)
-        if sources:
-            return self.open_sources(sources)
-        if image is not None:
-            return self.open_image_data(image)
-        text = mime.text().strip() if mime.hasText() else ""
-        if images.is_url(text) or (text and path_kind(Path(text).expanduser()) == "file"):
-            return self.open_path(text if images.is_url(text) else str(Path(text).expanduser()))
-        self.report_error(
-            InputError(
-                "That is not a picture, a link or a mesh file",
-                hint="Drop or paste a PNG, JPEG or WEBP picture, a link "
-                "to one, or a 3D model file.",
-            ),
-            "Nothing to open",
-        )
 
 
 def _is_mesh_file(source: str) -> bool:

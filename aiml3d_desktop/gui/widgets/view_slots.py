@@ -47,6 +47,11 @@ def mime_sources(mime: QMimeData) -> tuple[list[str], QImage | None]:
     return sources, image
 
 
+def accepts(mime: QMimeData) -> bool:
+    """Whether a drag holds anything a drop could use (files, links, image data, text)."""
+    return mime.hasUrls() or mime.hasImage() or mime.hasText()
+
+
 class _Slot(QFrame):
     def __init__(self, view: str, owner: ViewSlots) -> None:
         super().__init__()
@@ -93,8 +98,7 @@ class _Slot(QFrame):
         self.thumb.setToolTip("\n".join([preview.source, *preview.notes, "Click for another"]))
 
     def dragEnterEvent(self, event) -> None:
-        mime = event.mimeData()
-        if mime.hasUrls() or mime.hasImage() or mime.hasText():
+        if accepts(event.mimeData()):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:

@@ -1,0 +1,70 @@
+"""What the main window takes in: drops, pastes, and the files, folders and links a second
+copy of the app hands over. MainWindow's base class, kept apart; it relies on the window's
+``generation``, ``open_path``, ``open_image_data`` and ``report_error``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtWidgets import QMainWindow
+
+from aiml3d_desktop.core import images
+from aiml3d_desktop.core.errors import Aiml3DError, InputError
+from aiml3d_desktop.core.fileio import path_kind
+from aiml3d_desktop.gui.widgets.view_slots import accepts, mime_sources
+
+if TYPE_CHECKING:
+    from aiml3d_desktop.gui.generation import GenerationController
+
+
+class DropsAndPaste(QMainWindow):
+    if TYPE_CHECKING:  # what the window (MainWindow) provides
+        generation: GenerationController
+
+        def open_path(self, source: str) -> None: ...
+        def open_image_data(self, image: QImage) -> None: ...
+        def report_error(self, error: Aiml3DError, title: str = "") -> None: ...
+
+    def dragEnterEvent(self, event) -> None:
+        if accepts(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        self.take_mime(event.mimeData())
+        event.acceptProposedAction()
+
+    def paste(self) -> None:
+        self.take_mime(QGuiApplication.clipboard().mimeData())
+
+    def open_sources(self, sources: list[str]) -> None:
+        """Files, folders and links from a drop, the command line or a second copy of the
+        app: several files, or a folder, go to the batch queue; one picture, link or mesh
+        opens (a missing one says so)."""
+        local = [s for s in sources if not images.is_url(s)]
+        if len(local) > 1 or any(path_kind(p) == "dir" for p in local):
+            self.generation.queue_paths(local)
+        elif sources:
+            self.open_path(sources[0])
+        self.raise_()
+        self.activateWindow()
+
+    def take_mime(self, mime) -> None:
+        """Files, links and image data, from a drop or the clipboard."""
+        sources, image = mime_sources(mime)
+        if sources:
+            return self.open_sources(sources)
+        if image is not None:
+            return self.open_image_data(image)
+        text = mime.text().strip() if mime.hasText() else ""
+        if images.is_url(text) or (text and path_kind(Path(text).expanduser()) == "file"):
+            return self.open_path(text if images.is_url(text) else str(Path(text).expanduser()))
+        self.report_error(
+            InputError(
+                "That is not a picture, a link or a mesh file",
+                hint="Drop or paste a PNG, JPEG or WEBP picture, a link "
+                "to one, or a 3D model file.",
+            ),
+            "Nothing to open",
+        )
