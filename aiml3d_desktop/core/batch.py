@@ -27,6 +27,7 @@ from aiml3d_desktop.core.errors import (
     Cancelled,
     ConfigError,
     InputError,
+    LibraryError,
     as_error,
 )
 from aiml3d_desktop.core.fileio import path_kind, write_bytes
@@ -276,9 +277,10 @@ def pictures_in(paths: Iterable[str | Path], cancel: CancelToken | None = None) 
 
 
 def stops_the_queue(error: Aiml3DError) -> bool:
-    """Failures of the account or the set-up (no key, a wrong key, no credits), not of the
-    picture: every other item would fail the same way, so they wait instead."""
-    return isinstance(error, ConfigError) or (
+    """Failures of the account or the set-up (no key, a wrong key, no credits, a full or
+    unwritable library), not of the picture: every other item would fail the same way, and
+    pay for it first, so they wait instead."""
+    return isinstance(error, ConfigError | LibraryError) or (
         isinstance(error, ApiError) and error.status in (401, 403)
     )
 

@@ -8,9 +8,12 @@ file name is refused (``EntryError``).
 
 from __future__ import annotations
 
+import math
+import os
 import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from aiml3d_desktop.core.fileio import path_kind
 
@@ -78,6 +81,22 @@ class Entry:
     def missing(self) -> bool:
         """The mesh file has gone (deleted by hand): shown as missing, never a crash."""
         return path_kind(self.mesh_path) != "file"
+
+    def links(self) -> list[str]:
+        """What of the entry's own files and folders is a symbolic link ("mesh.glb -> /x").
+        The library follows none: a link in a synced or unpacked library could make an
+        export copy out a private file, or a new version be written anywhere."""
+        names = [ENTRY_FILE, THUMBNAIL, self.mesh_file, VERSIONS]
+        names += [n for n in (self.source_file, self.uploaded_file) if n]
+        names += [out["file"] for out in self.outputs]
+        for version in self.versions:
+            names.append(f"{VERSIONS}/{version['id']}")
+            names += [f"{VERSIONS}/{version['id']}/{name}" for name in version["files"]]
+        found = [""] if os.path.islink(self._folder) else []  # the folder itself
+        found += [name for name in dict.fromkeys(names) if os.path.islink(self.folder / name)]
+        return [
+            f"{name or self.folder.name} -> {_link_target(self.folder / name)}" for name in found
+        ]
 
     def output(self, role: str) -> Path:
         """One of the further files, by its role (or file name)."""
@@ -190,6 +209,13 @@ def _checked_versions(values: list) -> tuple[list[dict], list[str]]:
     return kept, problems
 
 
+def _link_target(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "?"
+
+
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
@@ -226,15 +252,37 @@ _STATS: dict[str, tuple] = {
     "watertight": (bool,),
     "size": (list,),
 }
+_SURROGATE = re.compile("[\ud800-\udfff]")  # json joins pairs: any left is alone
 _CREATED = re.compile(r"^\d{4}-\d\d-\d\d")
+
+
+# The integers SQLite can hold: a bigger one in a hand-edited file would stop the index.
+_INT_RANGE = (-(2**63), 2**63 - 1)
 
 
 def _fits(value: object, types: tuple) -> bool:
     if value is None:
         return None in types
-    if isinstance(value, bool) and bool not in types:
-        return False  # JSON true is not a number here
+    if isinstance(value, bool):
+        return bool in types  # JSON true is not a number here
+    if isinstance(value, int) and not _INT_RANGE[0] <= value <= _INT_RANGE[1]:
+        return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return False  # NaN and Infinity: Python's json reads them, nothing can use them
     return isinstance(value, tuple(t for t in types if t is not None))
+
+
+def without_surrogates(data: Any) -> Any:
+    """``data`` with every lone surrogate (a JSON escape such as \\ud800, which no UTF-8
+    file or SQLite text can hold) replaced by U+FFFD. Called only when the text has such
+    an escape: walking every entry would slow a rebuild of 10,000 entries."""
+    if isinstance(data, str):
+        return _SURROGATE.sub("\ufffd", data)
+    if isinstance(data, list):
+        return [without_surrogates(v) for v in data]
+    if isinstance(data, dict):
+        return {without_surrogates(k): without_surrogates(v) for k, v in data.items()}
+    return data
 
 
 def _plain_name(value: object) -> bool:
@@ -308,6 +356,8 @@ def _checked(data: object) -> tuple[Entry, list[str]]:
 def _json_type(value: object) -> str:
     if value is None:
         return "null"
+    if isinstance(value, int | float) and not _fits(value, (int, float, bool)):
+        return "a number out of range"
     kinds = {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list"}
     kind = {**kinds, dict: "an object"}.get(type(value), type(value).__name__)
     if isinstance(value, str | bool) and len(repr(value)) < 30:

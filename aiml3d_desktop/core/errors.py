@@ -66,7 +66,8 @@ class MeshLoadError(Aiml3DError):
 
 
 class LibraryError(Aiml3DError):
-    """The library folder or its index cannot be read or written."""
+    """Where models are kept (the library, its index, an output folder) cannot be read or
+    written: a full disk, a read-only folder."""
 
 
 class Cancelled(Aiml3DError):
@@ -118,7 +119,9 @@ def as_error(exc: BaseException) -> Aiml3DError:
         where = f" ({str(exc.filename)[:200]})" if exc.filename else ""
         reason = exc.strerror or str(exc) or type(exc).__name__
         full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-        return Aiml3DError(
+        # A disk that takes nothing is the set-up's failure, not one file's: it stops a batch.
+        kind = LibraryError if full or exc.errno == errno.EROFS else Aiml3DError
+        return kind(
             f"{'The disk is full' if full else 'A file could not be used'}: {reason}{where}",
             hint=storage_hint(exc),
             details=details,

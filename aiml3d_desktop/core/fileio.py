@@ -169,6 +169,25 @@ def path_kind(path: str | os.PathLike) -> str | None:
     return "dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else None
 
 
+MIN_FREE = 64 << 20  # bytes: what a model's files may need (Meshy's run to tens of MB)
+
+
+def space_problem(folder: Path, need: int | None = None) -> str | None:
+    """Why ``folder``'s disk cannot take ``need`` more bytes (default MIN_FREE), or None
+    (also when it cannot be told). Asked before a paid call: a full disk must not cost a
+    model it cannot keep."""
+    need = MIN_FREE if need is None else need
+    try:
+        free = shutil.disk_usage(folder).free
+    except (OSError, ValueError):
+        return None
+    if free >= need:
+        return None
+    return (
+        f"its disk has {free / 2**20:,.1f} MB free, and a new model needs up to {need / 2**20:g} MB"
+    )
+
+
 def writable(folder: Path) -> str | None:
     """None if files can be written in ``folder`` (made if need be), else why not; asked
     before anything costly (a paid generation) is done for a file to go there."""

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, cast
 from aiml3d_desktop.core import batch, download, images, mesh, models, usage
 from aiml3d_desktop.core.api import AimlClient
 from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.errors import InputError
+from aiml3d_desktop.core.errors import InputError, LibraryError
 from aiml3d_desktop.core.fileio import (
     safe_filename,
     safe_stem,
+    space_problem,
     sweep_partials,
     unique_path,
     writable,
@@ -343,6 +344,8 @@ def generate_to_library(
     error or cancel, nothing is left in the library. Every call it makes goes into the
     library's usage ledger."""
     options = replace(options, record=options.record or library.record)
+    if options.backend == "aiml":
+        _room_for_a_model(library.root, "the library")
     with library.draft() as draft:
         result = generate_any(
             source,
@@ -386,5 +389,17 @@ def generate_item(
     if library is None:
         if out_dir is None:
             raise ValueError("generate_item needs a library or an output folder")
+        if options.backend == "aiml":
+            _room_for_a_model(out_dir, "the output folder")
         return None, generate_any(item.source, prompt, params, out_dir, options, **how)
     return generate_to_library(library, item.source, params, options, prompt=prompt, **how)
+
+
+def _room_for_a_model(folder: Path, what: str) -> None:
+    """LibraryError (which stops a batch) before a paid call whose model could not be kept."""
+    problem = space_problem(folder)
+    if problem:
+        raise LibraryError(
+            f"Nothing was sent: {what} ({folder}) is too full to keep a new model; {problem}",
+            hint="Free some space on that disk, then try again.",
+        )

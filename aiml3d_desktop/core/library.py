@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import errno
 import json
 import logging
 import os
 import secrets
 import shutil
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +34,14 @@ from typing import TYPE_CHECKING
 
 from aiml3d_desktop import paths
 from aiml3d_desktop.core.draft import Draft
-from aiml3d_desktop.core.entry import ENTRY_FILE, VERSIONS, Entry, EntryError, Version
+from aiml3d_desktop.core.entry import (
+    ENTRY_FILE,
+    VERSIONS,
+    Entry,
+    EntryError,
+    Version,
+    without_surrogates,
+)
 from aiml3d_desktop.core.errors import InputError, LibraryError, storage_errors
 from aiml3d_desktop.core.fileio import (
     Claim,
@@ -45,11 +54,21 @@ from aiml3d_desktop.core.fileio import (
     write_json,
 )
 from aiml3d_desktop.core.library_index import Index, stamp
-from aiml3d_desktop.core.usage import LEDGER_FILE, Call, Ledger, LedgerError, from_entries, now
+from aiml3d_desktop.core.usage import (
+    JOURNAL_FILE,
+    LEDGER_FILE,
+    Call,
+    Ledger,
+    LedgerError,
+    from_entries,
+    journal,
+    now,
+)
 
 if TYPE_CHECKING:
     pass
 
+MAX_ENTRY_JSON = 4 << 20  # bytes: versions and answers keep an entry.json to a few kB
 ENTRY_LOCK = ".entry.lock"  # in each entry folder: see _entry_lock
 log = logging.getLogger(__name__)
 
@@ -110,7 +129,8 @@ class Library:
     @property
     def usage(self) -> Ledger | None:
         """The usage ledger beside the index, opened on first use and filled from the
-        entries when it is new; None where it cannot be kept (a read-only library)."""
+        entries when it is new, with the calls journalled while it was held merged in;
+        None where it cannot be kept (a read-only library) or is held for now."""
         with self._ledger_lock:
             if self._ledger is None and not self._ledger_failed:
                 try:
@@ -120,23 +140,59 @@ class Library:
                         self.ledger_wait,
                     )
                 except (sqlite3.Error, OSError, LedgerError) as exc:
-                    # Busy or locked by another process: tried again at the next call.
+                    # Busy or locked by another process: tried again at the next call, and
+                    # record() keeps the calls meanwhile.
                     self._ledger_failed = not isinstance(exc, sqlite3.OperationalError)
-                    self._warn(f"The usage ledger cannot be kept ({exc}); spending is not counted.")
+                    if self._ledger_failed:
+                        self._warn(f"The usage ledger cannot be kept ({exc}).")
                     return None
                 if ledger.warning:
                     self._warn(ledger.warning)
                 self._ledger = ledger
+                self._merge_journal()
             return self._ledger
 
-    def record(self, *calls: Call) -> None:
-        """API calls into the ledger: a ledger that cannot be written never costs a model."""
+    def record(self, *calls: Call) -> str | None:
+        """API calls into the ledger. A ledger held by another process past ``ledger_wait``
+        (or that cannot be written) never loses a call: it goes to a journal beside it,
+        merged at the next open. Returns what a person should hear of that, if anything."""
         ledger = self.usage
         if ledger is not None:
             try:
                 ledger.add(calls)
             except sqlite3.Error as exc:
-                log.warning("usage not recorded: %s", exc)
+                problem = str(exc)
+            else:
+                if (self.root / JOURNAL_FILE).exists():
+                    with self._ledger_lock:
+                        self._merge_journal()
+                return None
+        else:
+            problem = "it is held by another program" if not self._ledger_failed else "it failed"
+        what = ", ".join(_cost_text(c) for c in calls)
+        try:
+            kept = journal(self.root, calls)
+        except OSError as exc:
+            message = f"The call ({what}) could not be recorded: {exc.strerror or exc}"
+        else:
+            message = (
+                f"The usage ledger cannot be written now ({problem}): the call ({what}) is kept "
+                f"in {kept.name} and added to the ledger the next time it can be"
+            )
+        self._warn(message)
+        return message
+
+    def _merge_journal(self) -> None:
+        """Calls journalled while the ledger was held, into it (under _ledger_lock)."""
+        if self._ledger is None:
+            return
+        try:
+            added = self._ledger.merge(self.root)
+        except (sqlite3.Error, OSError) as exc:  # still held: the journal stays for later
+            log.info("usage journal not merged yet: %s", exc)
+            return
+        if added:
+            log.info("usage journal: %d call(s) added to the ledger", added)
 
     def _open_index(self) -> None:
         """The index, synced with the folders, or rebuilt from them if it had to be made anew."""
@@ -159,7 +215,9 @@ class Library:
         """Recreate the index from the folders; returns how many entries it holds."""
         folders = (self._read_folder(Path(folder.path)) for folder in self._folders())
         with storage_errors("Could not rebuild the library index"):
-            return self.index.replace_all(entry for entry in folders if entry is not None)
+            count, skipped = self.index.replace_all(e for e in folders if e is not None)
+        self._skipped(skipped)
+        return count
 
     def _sync(self) -> None:
         """Bring the index in line with the folders: entries added, changed or removed while
@@ -179,14 +237,22 @@ class Library:
             else:
                 gone.append(entry_id)
         with storage_errors("Could not update the library index"):
-            self.index.update(entries, gone)
+            self._skipped(self.index.update(entries, gone))
         log.info("library index synced: %d updated, %d removed", len(stale), len(gone))
 
     def _folders(self) -> Iterator[os.DirEntry]:
         with os.scandir(self.entries_dir) as it:
             for item in it:
+                # A link is listed (check reports it), never followed: see Entry.links().
                 if item.is_dir() and not item.name.startswith("."):
                     yield item
+
+    def _skipped(self, unindexed: dict[str, str]) -> None:
+        for entry_id, problem in unindexed.items():
+            self._warn(
+                f"Skipped library folder {entry_id}: it cannot be indexed ({problem}). "
+                "`aiml3d library check` lists what is wrong."
+            )
 
     def _read_folder(self, folder: Path) -> Entry | None:
         """The entry a folder holds, or None (with a warning) when it holds none; fields
@@ -249,6 +315,16 @@ class Library:
 
     def get(self, entry_id: str) -> Entry:
         """The entry ``entry_id``, or the one entry whose id starts with it."""
+        entry = self._find(entry_id)
+        links = entry.links()  # made since it was indexed: its files are not used
+        if links:
+            raise InputError(
+                f"{entry.title} cannot be used: {_links_problem(links)}",
+                hint="`aiml3d library check` lists such entries.",
+            )
+        return entry
+
+    def _find(self, entry_id: str) -> Entry:
         found = self.index.find(entry_id)
         if len(found) != 1:
             raise InputError(
@@ -294,6 +370,7 @@ class Library:
         entry = self.get(entry_id)
         if "tags" in changes:
             changes["tags"] = _clean_tags(changes["tags"])
+        changes = without_surrogates(changes)  # a command line's undecodable bytes
         if "title" in changes and not str(changes["title"]).strip():
             raise InputError("A title cannot be empty")
         with storage_errors(f"Could not change {entry.title}"), _entry_lock(entry.folder):
@@ -367,8 +444,9 @@ class Library:
             write_bytes(entry.thumbnail_path, png, make_parents=False)
 
     def delete(self, entry_id: str) -> Entry:
-        """Move the entry to the trash (restore() brings it back for 30 days)."""
-        entry = self.get(entry_id)
+        """Move the entry to the trash (restore() brings it back for 30 days); one holding
+        a link too (the folder moves, nothing is followed)."""
+        entry = self._find(entry_id)
         dest = self.trash_dir / entry.id
         marker = entry.folder / DELETED
         with storage_errors(f"Could not delete {entry.title}"):
@@ -465,7 +543,13 @@ def _entry_lock(folder: Path) -> Iterator[None]:
 def _entry_in(folder: Path) -> tuple[Entry | None, str]:
     """(the entry in a folder, "") or (None, why there is none)."""
     try:
-        data = json.loads((folder / ENTRY_FILE).read_text("utf-8"))
+        text = _read_entry_json(folder / ENTRY_FILE)
+        data = json.loads(text)
+        if "\\ud" in text.lower():  # a surrogate escape: maybe a lone one no file can hold
+            cleaned = without_surrogates(data)
+            data, changed = cleaned, cleaned != data
+        else:
+            changed = False
         entry = Entry.from_json(data, folder)
     except FileNotFoundError:
         return None, f"it has no {ENTRY_FILE}"
@@ -478,7 +562,46 @@ def _entry_in(folder: Path) -> tuple[Entry | None, str]:
         return None, f"its {ENTRY_FILE} is {kind} ({exc})"
     if entry.id != folder.name:
         return None, f"its {ENTRY_FILE} names another entry ({entry.id!r})"
+    links = entry.links()
+    if links:
+        return None, f"{_links_problem(links)}"
+    if changed:
+        entry.problems.append("some text held characters no file can store (now \ufffd)")
     return entry, ""
+
+
+def _read_entry_json(path: Path) -> str:
+    """The text of an entry.json: never through a link, and never more than MAX_ENTRY_JSON
+    (a 100 MB file would cost half a gigabyte at each listing)."""
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)  # not a link, not a pipe
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OSError(
+                exc.errno, "it is a symbolic link, which the library never follows"
+            ) from exc
+        raise
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "it is not a file")
+        if info.st_size > MAX_ENTRY_JSON:
+            limit = MAX_ENTRY_JSON >> 20
+            raise OSError(
+                errno.EFBIG,
+                f"it is {info.st_size / 2**20:,.0f} MB, more than the {limit} MB allowed",
+            )
+        data = file.read(MAX_ENTRY_JSON + 1)  # (a file growing meanwhile: cut, then not JSON)
+    return data.decode("utf-8")
+
+
+def _links_problem(links: list[str]) -> str:
+    return (
+        f"it holds a symbolic link ({', '.join(links[:3])}), which the library never follows; "
+        "put the file itself there"
+    )
 
 
 def _from_index(doc: str, root: str) -> Entry:
@@ -487,6 +610,12 @@ def _from_index(doc: str, root: str) -> Entry:
     entry = Entry(**json.loads(doc))
     entry.folder = root + entry.id
     return entry
+
+
+def _cost_text(call: Call) -> str:
+    cost = [f"{call.credits:,.0f} credits" if call.credits is not None else "",
+            f"US${call.usd:,.2f}" if call.usd is not None else ""]  # fmt: skip
+    return " ".join([call.model, *filter(None, cost)])
 
 
 def _clean_tags(tags) -> list[str]:

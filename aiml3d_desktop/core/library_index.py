@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from aiml3d_desktop.core.entry import ENTRY_FILE, Entry
-from aiml3d_desktop.core.errors import InputError, storage_errors
+from aiml3d_desktop.core.errors import InputError, LibraryError, storage_errors
 
 SCHEMA = 1
 SORTS = {
@@ -104,27 +104,29 @@ class Index:
     # Writing
 
     def put(self, entry: Entry) -> None:
-        _put(self.db(), entry)
+        problem = _put(self.db(), entry)
+        if problem:
+            raise LibraryError(f"{entry.title} cannot be indexed: {problem}")
 
     def remove(self, entry_id: str) -> None:
         self.db().execute("DELETE FROM entries WHERE id = ?", (entry_id,))
 
-    def replace_all(self, entries: Iterable[Entry]) -> int:
-        """The index holds ``entries`` and nothing else; returns how many."""
+    def replace_all(self, entries: Iterable[Entry]) -> tuple[int, dict[str, str]]:
+        """The index holds ``entries`` and nothing else. Returns how many, and the entries
+        that could not be indexed, with why (id: problem)."""
         db = self.db()
         with _transaction(db):
             db.execute("DELETE FROM entries")
-            for entry in entries:
-                _put(db, entry)
-        return self.count()
+            skipped = _put_all(db, entries)
+        return self.count(), skipped
 
-    def update(self, entries: Iterable[Entry], gone: Iterable[str]) -> None:
-        """In one transaction: ``entries`` (re)indexed, the ids ``gone`` removed."""
+    def update(self, entries: Iterable[Entry], gone: Iterable[str]) -> dict[str, str]:
+        """In one transaction: ``entries`` (re)indexed, the ids ``gone`` removed. Returns
+        the entries that could not be indexed (id: problem); those are out of the index."""
         db = self.db()
         with _transaction(db):
             db.executemany("DELETE FROM entries WHERE id = ?", [(i,) for i in gone])
-            for entry in entries:
-                _put(db, entry)
+            return _put_all(db, entries)
 
     # Reading
 
@@ -166,25 +168,42 @@ def stamp(folder: str | Path) -> int:
         return -1
 
 
-def _put(db: sqlite3.Connection, entry: Entry) -> None:
+def _put_all(db: sqlite3.Connection, entries: Iterable[Entry]) -> dict[str, str]:
+    skipped = {}
+    for entry in entries:
+        problem = _put(db, entry)
+        if problem:
+            db.execute("DELETE FROM entries WHERE id = ?", (entry.id,))  # not an old copy
+            skipped[entry.id] = problem
+    return skipped
+
+
+def _put(db: sqlite3.Connection, entry: Entry) -> str | None:
+    """The entry into the index, or why it cannot go there. Entries are checked when read
+    (core/entry.py); this is the last guard, so that one odd value found there skips its
+    entry rather than stopping the whole library."""
     stats = entry.stats or {}
     search = "\n".join([entry.title, " ".join(entry.tags), entry.notes, entry.source]).lower()
-    db.execute(
-        "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            entry.id,
-            entry.created,
-            entry.title,
-            entry.source,
-            entry.format,
-            stats.get("triangles"),
-            stats.get("file_size"),
-            int(entry.favourite),
-            search,
-            stamp(entry.folder),
-            json.dumps(entry.to_json()),
-        ),
-    )
+    try:
+        db.execute(
+            "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                entry.id,
+                entry.created,
+                entry.title,
+                entry.source,
+                entry.format,
+                stats.get("triangles"),
+                stats.get("file_size"),
+                int(entry.favourite),
+                search,
+                stamp(entry.folder),
+                json.dumps(entry.to_json()),
+            ),
+        )
+    except (OverflowError, ValueError, TypeError, sqlite3.InterfaceError) as exc:
+        return f"a value SQLite cannot hold ({exc})"  # UnicodeEncodeError is a ValueError
+    return None
 
 
 def _corrupt(exc: sqlite3.DatabaseError) -> bool:

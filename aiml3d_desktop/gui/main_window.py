@@ -358,14 +358,21 @@ class MainWindow(DropsAndPaste):
     def open_entry(self, entry: Entry) -> None:
         """The entry's mesh in the viewer, its picture beside it, its parameters restored:
         "generate again with these settings" is then one click."""
-        if entry.missing:
-            self.report_error(
-                LibraryError(
-                    f"The mesh file of {entry.title} is missing",
-                    hint=f"It should be {entry.mesh_path}.",
-                ),
-                "Cannot open",
+        problem = (
+            LibraryError(
+                f"The mesh file of {entry.title} is missing",
+                hint=f"It should be {entry.mesh_path}.",
             )
+            if entry.missing
+            else None
+        )
+        if problem is None and entry.links():  # made since the library was opened
+            problem = LibraryError(
+                f"{entry.title} holds a symbolic link, which the library never follows",
+                hint="`aiml3d library check` lists what is wrong.",
+            )
+        if problem is not None:
+            self.report_error(problem, "Cannot open")
             return
         self._opening_entry = entry
         self.runner.start(tasks.open_mesh, str(entry.mesh_path), succeeded=self._mesh_opened)

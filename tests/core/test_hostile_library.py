@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from aiml3d_desktop.core import batch, fileio
 from aiml3d_desktop.core.batch import BatchQueue
 from aiml3d_desktop.core.library import Library
 from tests.conftest import ROOT, aiml3d_command, files_in, generate_args, make_photo, wait_for
+from tests.fake_api import make_mesh
 
 CHILD_DRAFT = """
 import sys, time
@@ -105,6 +107,19 @@ def test_a_cli_batch_survives_library_commands_and_a_second_generate(fake_api, t
         ({"mesh_file": None}, False, "its mesh_file None is not a file name"),
         ({"id": "someone-else"}, False, "names another entry"),
         ({"mesh_file": "a" * 300 + ".glb"}, False, "is not a file name"),
+        ({"stats": {"triangles": 10**30}}, True, "stats.triangles is a number out of range"),
+        ({"stats": {"file_size": -(10**30)}}, True, "stats.file_size is a number out of range"),
+        ({"credits": float("nan")}, True, "credits is a number out of range"),
+        (
+            '{"id": "ID", "mesh_file": "m.stl", "title": "\\ud800 chair"}',
+            True,
+            "some text held characters no file can store",
+        ),  # fmt: skip
+        (
+            '{"id": "ID", "mesh_file": "m.stl", "pad": "' + "x" * (5 << 20) + '"}',
+            False,
+            "more than the 4 MB allowed",
+        ),  # fmt: skip
         ("{not json", False, "not valid JSON"),
         ("[" * 50_000 + "]" * 50_000, False, "nested too deeply"),
     ],
@@ -118,7 +133,9 @@ def test_a_mistyped_entry_json_does_not_brick_the_library(tmp_path, capsys, edit
         edited = {**json.loads(entry_json.read_text()), **edit}
         entry_json.write_text(json.dumps(edited))
     else:
-        entry_json.write_text(edit if isinstance(edit, str) else json.dumps(edit))
+        text = edit if isinstance(edit, str) else json.dumps(edit)
+        entry_json.write_text(text.replace("ID", ids[1]).replace("m.stl", "bad.stl"))
+    (root / "index.sqlite").unlink()  # so that opening the library indexes it again
     for args in (["list"], ["rebuild"], ["show", ids[0]]):
         assert cli.main(["library", "--library", str(root), *args]) == 0
     err = capsys.readouterr().err
@@ -166,7 +183,6 @@ def test_a_queue_file_of_the_wrong_shape_is_moved_aside(tmp_path, content, kept)
     "error, words",
     [
         (RecursionError("maximum recursion depth exceeded"), "nested too deeply"),
-        (OSError(errno.ENOSPC, "No space left on device", "/lib/x"), "The disk is full"),
         (KeyError("boom"), "Something went wrong inside the app: KeyError"),
     ],
 )
@@ -187,6 +203,25 @@ def test_one_item_failing_in_any_way_does_not_stop_the_batch(error, words):
     ]
     message = queue.items()[1].message
     assert words in message and "\n" not in message
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT, errno.EROFS])
+def test_a_full_disk_stops_the_batch_before_the_next_item(code):
+    """Every item after it would pay for a model and fail to keep it the same way."""
+    queue = BatchQueue()
+    queue.add(["a.png", "b.png", "c.png"])
+    started = []
+
+    def execute(item, cancel):
+        started.append(item.source)
+        if item.source == "b.png":
+            raise OSError(code, os.strerror(code), "/lib/x")
+        return None, "made"
+
+    stopped = batch.run(queue, execute, jobs=1)
+    assert started == ["a.png", "b.png"]
+    assert [i.status for i in queue.items()] == ["done", "waiting", "waiting"]
+    assert stopped is not None and os.strerror(code) in stopped.message
 
 
 KILLED_WRITER = """
@@ -288,21 +323,53 @@ def fill(folder: Path, leave: int) -> None:
     (folder / "ballast").write_bytes(b"\0" * max(0, stat.f_bavail * stat.f_frsize - leave))
 
 
-def test_a_full_disk_is_one_clear_message_and_the_library_still_reads(
+def test_a_full_disk_costs_nothing_and_the_library_still_reads(
     fake_api, full_disk, photo, capsys, monkeypatch
 ):
+    """Three pictures on a full disk: no paid call at all (each would make a model that
+    cannot be kept), one clear message, and the library still reads."""
     root = full_disk / "lib"
     kept = Library(root).import_mesh(_stl(full_disk, "kept"))
     monkeypatch.setenv("AIML3D_LIBRARY", str(root))
     monkeypatch.setenv("AIMLAPI_KEY", fake_api.KEY)
+    pictures = [str(shutil.copy(photo, full_disk / f"p{n}.png")) for n in range(3)]
     fill(full_disk, leave=0)
-    assert cli.main(["generate", str(photo), "-q", "--api-base", fake_api.base_url]) == 1
+    args = ["generate", *pictures, "-j", "1", "-q", "--api-base", fake_api.base_url]
+    assert cli.main(args) == 1
     err = capsys.readouterr().err
     (error,) = [line for line in err.splitlines() if line.startswith("aiml3d: error:")]
-    assert "No space left on device" in error and "Traceback" not in err
+    assert "Nothing was sent" in error and "MB free" in error and "Traceback" not in err
+    assert "3 not made" in error
+    assert fake_api.calls("api") == []
     assert list((root / ".staging").iterdir()) == []  # nothing half-made left behind
     assert cli.main(["library", "list"]) == 0  # a full disk still reads
     assert kept.id in capsys.readouterr().out
+
+
+def test_a_disk_that_fills_during_a_batch_stops_it_and_the_call_is_counted(
+    fake_api, full_disk, photo, capsys, monkeypatch
+):
+    """Room for the ledger's line but not for the model: the paid call is recorded, the
+    batch stops before the next one."""
+    root = full_disk / "lib"
+    library = Library(root)
+    assert library.usage is not None and library.usage.calls() == []
+    library.close()
+    monkeypatch.setenv("AIML3D_LIBRARY", str(root))
+    monkeypatch.setenv("AIMLAPI_KEY", fake_api.KEY)
+    monkeypatch.setattr(fileio, "MIN_FREE", 1)  # let the first call through
+    pictures = [str(shutil.copy(photo, full_disk / f"p{n}.png")) for n in range(3)]
+    fake_api.glb = make_mesh(5).export(file_type="glb")  # 0.8 MB: more than is left
+    fill(full_disk, leave=256 << 10)  # for the index's and the ledger's files
+    args = ["generate", *pictures, "-j", "1", "-q", "--api-base", fake_api.base_url]
+    assert cli.main(args) == 1
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "Traceback" not in err
+    assert len(fake_api.calls("api")) == 1, err  # the next two never paid
+    (full_disk / "ballast").unlink()
+    (call,) = Library(root).usage.calls()
+    assert call.model == "triposr" and call.credits == 182_000
+    assert Library(root).list() == [] and list((root / ".staging").iterdir()) == []
 
 
 def test_no_space_for_the_picture_copy_is_a_storage_error(
@@ -444,3 +511,73 @@ def test_a_read_only_library_still_lists(full_disk, capsys, monkeypatch):
     assert cli.main(["library", "list"]) == 0
     captured = capsys.readouterr()
     assert kept.id in captured.out and "read from its folders" in captured.err
+
+
+def test_one_number_too_big_for_sqlite_leaves_every_command_working(tmp_path, capsys, monkeypatch):
+    """The audit's case: triangles of 1e30 (as an integer) in one entry.json, the index
+    deleted; list, show, export, rebuild, usage and check all run, the rest is shown."""
+    root = tmp_path / "lib"
+    library = Library(root)
+    good, bad = (library.import_mesh(_stl(tmp_path, name)) for name in ("good", "bad"))
+    library.close()
+    data = json.loads((bad.folder / "entry.json").read_text())
+    data["stats"]["triangles"] = data["stats"]["file_size"] = 10**30
+    (bad.folder / "entry.json").write_text(json.dumps(data))
+    (root / "index.sqlite").unlink()
+    lib = ["library", "--library", str(root)]
+    for args in (["list"], ["show", good.id], ["export", good.id, str(tmp_path / "o.stl")],
+                 ["rebuild"], ["show", bad.id]):  # fmt: skip
+        assert cli.main([*lib, *args]) == 0, args
+    assert (tmp_path / "o.stl").is_file()
+    assert cli.main([*lib, "check"]) == 1
+    assert "stats.triangles is a number out of range" in capsys.readouterr().out
+    monkeypatch.setenv("AIML3D_LIBRARY", str(root))
+    assert cli.main(["usage"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def _link(path: Path, target: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+    path.symlink_to(target)
+
+
+@pytest.mark.parametrize("what", ["mesh", "entry.json", "versions", "folder", "later"])
+def test_a_symbolic_link_inside_the_library_is_never_followed(tmp_path, capsys, monkeypatch, what):
+    """A library synced or unpacked with links in it: an export must not copy out a private
+    file, a new version must not be written outside; check names the entry."""
+    root = tmp_path / "lib"
+    library = Library(root)
+    entry = library.import_mesh(_stl(tmp_path, "chair"))
+    secret = tmp_path / "outside" / "secret.stl"
+    secret.parent.mkdir()
+    shutil.copy(entry.mesh_path, secret)
+    library.close()
+    if what in ("mesh", "later"):
+        _link(entry.mesh_path, secret)
+    elif what == "entry.json":
+        shutil.copy(entry.folder / "entry.json", secret.parent / "entry.json")
+        _link(entry.folder / "entry.json", secret.parent / "entry.json")
+    elif what == "versions":
+        _link(entry.folder / "versions", secret.parent)
+    else:
+        moved = tmp_path / "outside" / entry.id
+        shutil.move(entry.folder, moved)
+        _link(entry.folder, moved)
+    if what != "later":
+        (root / "index.sqlite").unlink()  # else the index still holds the entry as it was
+    before = sorted(p.name for p in secret.parent.iterdir())
+    lib = ["library", "--library", str(root)]
+    assert cli.main([*lib, "export", entry.id, str(tmp_path / "out.stl")]) == 1
+    monkeypatch.setenv("AIML3D_LIBRARY", str(root))
+    assert cli.main(["process", "--clean", entry.id]) != 0
+    err = capsys.readouterr().err
+    assert "symbolic link" in err and "Traceback" not in err
+    assert not (tmp_path / "out.stl").exists()
+    assert sorted(p.name for p in secret.parent.iterdir()) == before  # nothing written there
+    assert cli.main([*lib, "check"]) == 1
+    out = capsys.readouterr().out
+    assert f"{entry.id}  skipped: " in out and "symbolic link" in out
+    assert cli.main([*lib, "delete", entry.id]) == 0 or what != "later"

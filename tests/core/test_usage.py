@@ -4,17 +4,21 @@ local day and by model, failures by kind, estimates, and the ledger kept through
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from aiml3d_desktop import cli
 from aiml3d_desktop.core import jobs, usage
 from aiml3d_desktop.core.errors import ApiError, BadResponseError, ConfigError, NetworkError
 from aiml3d_desktop.core.library import Library
 from aiml3d_desktop.core.models import ModelParams
 from tests.cli.test_cli import run
+from tests.conftest import generate_args
 
 AUCKLAND = ZoneInfo("Pacific/Auckland")  # UTC+13 in December: late UTC is the next day there
 TRIPOSR = usage.params_key("triposr", {})
@@ -200,7 +204,48 @@ def test_a_hostile_or_busy_ledger_never_costs_a_model(fake_api, job_options, pho
     assert newer.usage is None and any("newer version" in w for w in newer.warnings)
     db.execute("PRAGMA user_version=2")
     db.commit()
-    assert len(Library(tmp_path / "lib").usage.calls()) == 2
+    # The call made while the ledger was locked was kept in the journal, merged now.
+    assert [c.model for c in Library(tmp_path / "lib").usage.calls()][2:] == ["triposr"]
+    assert not list((tmp_path / "lib").glob("usage.journal*"))
+
+
+HOLD_THE_LEDGER = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+print("holding", flush=True)
+sys.stdin.readline()
+db.execute("ROLLBACK")
+"""
+
+
+def test_a_call_made_while_another_process_holds_the_ledger_is_kept_and_merged(
+    fake_api, photo, isolated, capsys, monkeypatch
+):
+    """Waited for (a bounded time), then kept in a journal, said on the console, and
+    added to the ledger the next time it opens: a paid call is never lost to a lock."""
+    root = isolated / "library"
+    monkeypatch.setenv("AIML3D_LIBRARY", str(root))
+    monkeypatch.setenv("AIMLAPI_KEY", fake_api.KEY)
+    Library(root).usage.close()  # the ledger exists, with nothing in it
+    monkeypatch.setattr(Library, "ledger_wait", 0.3)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_LEDGER, str(root / "usage.sqlite")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        assert cli.main(generate_args(fake_api, photo)) == 0
+        err = capsys.readouterr().err
+        assert "kept in usage.journal" in err and "triposr 182,000 credits" in err
+        assert (root / "usage.journal").is_file()
+    finally:
+        holder.communicate("go\n", timeout=30)
+    # A second lock-free call merges the journal too, each call once.
+    assert cli.main(generate_args(fake_api, photo)) == 0
+    calls = Library(root).usage.calls()
+    assert [(c.model, c.credits) for c in calls] == [("triposr", 182_000.0)] * 2
+    assert not list(root.glob("usage.journal*"))
 
 
 def test_a_bad_date_in_an_entry_is_left_out_of_the_fill(fake_api, job_options, photo, tmp_path):
@@ -295,9 +340,10 @@ def test_max_credits_refuses_then_stops_the_batch(fake_api, photo, isolated):
     done = run("generate", *three, "--max-credits", "300000", "-q", "--jobs", "1",
                "--api-base", fake_api.base_url, key=fake_api.KEY)  # fmt: skip
     assert done.returncode == 1
-    assert "limit is reached (364,000 credits of 300,000 credits reported)" in done.stderr
-    assert "2 of 3 done, 1 not started" in done.stdout
-    assert len(fake_api.calls("api")) == 2
+    # The first call reported 182,000: a second would pass the limit, so it never starts.
+    assert "the next item (about 182,000 credits) would pass the limit" in done.stderr
+    assert "1 of 3 done, 2 not started" in done.stdout
+    assert len(fake_api.calls("api")) == 1
 
 
 def test_dollar_billed_models_need_a_dollar_limit(fake_api, photo, isolated):
