@@ -28,12 +28,17 @@ out.
 The other 3D models (magic/image-to-3d, meshy-6 and its alias, tencent/hunyuan-part) are
 checked against their documented schemas (a wrong type, range or unknown field gets the
 API's 400 "Body validation error!") and answered in their documented shapes, after
-``model_seconds[model]`` (a slow answer for the long-running model). ``unavailable`` holds
+``model_seconds[model]`` (a slow answer for the long-running model; the fault "slow" adds
+``slow_seconds`` to one answer). ``unavailable`` holds
 models the account "cannot use" (a 404 naming the model). Their files are on the CDN by
 extension (GLB, FBX, USDZ, STL, Blender, PNG; part meshes of three coloured boxes).
 meshy-hostile lists a web page as its FBX, an oversized USDZ, an STL named ../../../evil.stl
 and a file:// link; meshy-flood an FBX link that redirects to the cloud metadata address
 and 40 sets of textures. The shared error faults apply to every model.
+
+What each answer says the call cost (``meta.usage``) is its model's usual figure, unless
+``usage[model]`` says otherwise: another figure (``{"usd_spent": 1.04}``), None for an
+answer that reports no cost at all, or a list of those, one per answer (the last then stays).
 """
 
 from __future__ import annotations
@@ -117,6 +122,7 @@ class FakeAimlApi:
         self.faults: deque[str] = deque()
         self.unavailable: set[str] = set()  # models the account "cannot use" (a 404)
         self.model_seconds: dict[str, float] = {}  # how long each model takes to answer
+        self.usage: dict[str, dict | list | None] = {}  # model -> its answers' meta.usage
         self.parts_glb: bytes = make_parts().export(file_type="glb")
         self.records: list[Record] = []
         self.sent: list[int] = []  # bytes of each huge answer written before the client left
@@ -143,6 +149,14 @@ class FakeAimlApi:
     def record(self, rec: Record) -> None:
         with self._lock:
             self.records.append(rec)
+
+    def meta(self, model: str, usual: dict, **more) -> dict:
+        """An answer's ``meta``: the cost ``usage`` gives ``model`` (else ``usual``)."""
+        with self._lock:
+            said = self.usage.get(model, usual)
+            if isinstance(said, list):  # one per answer, the last for every answer after
+                said = said.pop(0) if len(said) > 1 else said[0]
+        return {**({"usage": said} if said is not None else {}), **more}
 
     def next_fault(self) -> str:
         try:
@@ -353,7 +367,7 @@ class _ApiHandler(_Handler):
                 "timings": {"prepare": 0.01, "generation": 0.02, "export": 0.01},
                 "remeshing_dir": None,
                 "requestId": self.rid,
-                "meta": {"usage": {"credits_used": 182000}},
+                "meta": fake.meta("triposr", {"credits_used": 182000}),
             },
         )
 
@@ -367,6 +381,8 @@ class _ApiHandler(_Handler):
         if fault == "bad-shape":
             return self.send_json(200, {"requestId": self.rid, "status": "done"})
         fake.closing.wait(fake.model_seconds.get(model, 0.0))
+        if fault == "slow":
+            fake.closing.wait(fake.slow_seconds)
         files = f"{fake.cdn_url}/files/{fault if fault.startswith('cdn-') else 'ok'}"
 
         def link(name: str, size: int | None = None) -> dict:
@@ -384,7 +400,7 @@ class _ApiHandler(_Handler):
                 {
                     "model_mesh": link("model.glb", len(fake.glb)),
                     "requestId": self.rid,
-                    "meta": {"usage": {"credits_used": 210000}},
+                    "meta": fake.meta(model, {"credits_used": 210000}),
                     "future_field": {"kept": True},
                 },
             )
@@ -399,7 +415,7 @@ class _ApiHandler(_Handler):
                     "iou_scores": [0.71, 0.93, 0.55],
                     "seed": body.get("seed", 42),
                     "requestId": self.rid,
-                    "meta": {"usage": {"credits_used": 50000}},
+                    "meta": fake.meta(model, {"credits_used": 50000}),
                 },
             )
         names = {
@@ -429,7 +445,7 @@ class _ApiHandler(_Handler):
                 "thumbnail": link("preview.png"),
                 "seed": 1234,
                 "requestId": self.rid,
-                "meta": {"usage": {"usd_spent": 0.4}, "metrics": {"duration_ms": 61000}},
+                "meta": fake.meta(model, {"usd_spent": 0.4}, metrics={"duration_ms": 61000}),
             },
         )
 
@@ -471,7 +487,7 @@ class _ApiHandler(_Handler):
                     {"url": url, "width": 1024, "height": 1024, "content_type": "image/png"}
                 ],
                 "requestId": self.rid,
-                "meta": {"usage": {"credits_used": 6000}},
+                "meta": self.fake.meta(body["model"], {"credits_used": 6000}),
             },
         )
 

@@ -111,6 +111,52 @@ def _source(text: str):
     return mesh.load(entry.mesh_path).scene, library, entry
 
 
+def library_root() -> Path:
+    """The library folder the settings name, without opening the library."""
+    from aiml3d_desktop.core import settings
+    from aiml3d_desktop.core.library import default_root
+
+    return settings.load()[0].library_path or default_root()
+
+
+# What to do instead of writing an output over its input or into the library's folder.
+_KEEP_A_VERSION = (
+    "To keep it in the library, leave out -o: `aiml3d process ID ...` keeps the result as a "
+    "new version of entry ID (`aiml3d library import FILE` makes a file an entry)."
+)
+_INSTEAD = {
+    "process": "Write it outside the library. " + _KEEP_A_VERSION,
+    "turntable": "Write it outside the library.",
+    "export": "Export it to a folder outside the library.",
+}
+
+
+def check_outputs(
+    outputs: list[Path], source: str | Path, command: str, root: Path | None = None
+) -> None:
+    """Refuse to write over the input, or into what the library keeps in its folder
+    (``root``, by default the settings'): an entry's files are written by the library
+    alone (an original replaced behind its back no longer matches its entry, and a paid
+    model cannot be made again)."""
+    from aiml3d_desktop.core.fileio import path_kind, same_or_inside
+    from aiml3d_desktop.core.library import own_paths
+
+    root = root or library_root()
+    inputs = [source] if path_kind(source) == "file" else []
+    for out in outputs:
+        if same_or_inside(out, own_paths(root)) is not None:
+            raise InputError(
+                f"{out} is inside the library ({root}), whose files only the library writes",
+                hint=_INSTEAD[command],
+            )
+        if same_or_inside(out, inputs) is not None:
+            raise InputError(
+                f"{out} is the input itself: writing it would replace the original",
+                hint="Write to another file."
+                + (" " + _KEEP_A_VERSION if command == "process" else ""),
+            )
+
+
 def _recipe(args):
     from aiml3d_desktop import paths
     from aiml3d_desktop.core.assets.recipe import Presets, Recipe, with_options
@@ -169,6 +215,11 @@ def cmd_process(args: argparse.Namespace) -> int:
         if not folder.is_dir():
             raise InputError(f"There is no folder {folder}", hint="Make it first, or fix the path.")
     recipe = _recipe(args)
+    if args.out is not None:
+        from aiml3d_desktop.core.assets.pipeline import destinations
+
+        levels = len(recipe.budgets) or 1
+        check_outputs(destinations(args.out, recipe.formats, 0, levels), args.source, "process")
     scene, library, entry = _source(args.source)
     if entry is None and args.out is None:
         raise InputError(
@@ -249,8 +300,9 @@ def cmd_turntable(args: argparse.Namespace) -> int:
     size = parse_size(args.size)
     if not 2 <= args.frames <= 720 or not 1 <= args.fps <= 60:
         raise InputError("--frames takes 2 to 720 and --fps 1 to 60")
-    check_size(args.frames, size)
     check_destination(args.out)
+    check_size(args.frames, size, args.out.suffix)
+    check_outputs([args.out], args.source, "turntable")
     scene, library, _ = _source(args.source)
     if library is not None:
         library.close()

@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -361,27 +362,31 @@ class _Maker:
     ) -> None:
         self.lib, self.out_dir, self.options, self.args = lib, out_dir, options, args
         self.lock = threading.Lock()
-        self.budget = spend.Budget(args)
-        self.options = replace(options, record=self._note)
+        self.budget = spend.Budget(args, lib)
 
-    def _note(self, call) -> None:
-        """Every call, made or failed: into the library's ledger, and the spend so far."""
-        if self.lib is not None:
-            self.lib.record(call)
-        self.budget.note(call)
+    def _note(self, held, call) -> None:
+        """Every call, made or failed: against the limits (in place of what its item held),
+        and into the library's ledger."""
+        self.budget.settle(held, call)
+        said = self.lib.record(call) if self.lib is not None else None
+        if said:  # the ledger is held by another program: where the call went instead
+            with self.lock:
+                print(f"aiml3d: warning: {said}", file=sys.stderr)
 
     def execute(self, item: batch.QueueItem, cancel: CancelToken) -> tuple[str | None, str]:
         from aiml3d_desktop.core import jobs
 
-        self.budget.check()
+        held = self.budget.hold(item)  # before anything is sent: the calls in flight count
+        options = replace(self.options, record=partial(self._note, held))
         name = _item_name(item)
         reporter = _Reporter(name, quiet=self.args.quiet, bars=self.args.jobs == 1)
         try:
             entry, result = jobs.generate_item(
-                item, self.lib, self.out_dir, self.options, progress=reporter, cancel=cancel
+                item, self.lib, self.out_dir, options, progress=reporter, cancel=cancel
             )
         finally:
             reporter.close()
+            self.budget.release(held)
         where: Path | str = result.mesh_path
         if entry is None:
             copies.write_sidecar(result.mesh_path, copies.metadata(result, result.outputs), name)

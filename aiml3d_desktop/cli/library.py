@@ -139,9 +139,11 @@ def _show(lib, args) -> int:
 
 
 def _export(lib, args) -> int:
+    from aiml3d_desktop.cli.assets import check_outputs
     from aiml3d_desktop.core import mesh
 
     entry = lib.get(args.id)
+    check_outputs([args.out], entry.mesh_path, "export", lib.root)
     path, version = entry.mesh_path, None
     if args.version is not None:
         versions = entry.version_list()

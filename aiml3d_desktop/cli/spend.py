@@ -5,54 +5,56 @@ from __future__ import annotations
 
 import argparse
 import json
-import threading
 from typing import TYPE_CHECKING
 
 from aiml3d_desktop.cli.output import EXIT_OK
 
 if TYPE_CHECKING:
-    from aiml3d_desktop.core import batch, jobs, usage
+    from aiml3d_desktop.core import batch, budget, jobs, usage
+
+FLAGS = {"credits": "--max-credits", "usd": "--max-usd"}
 
 
 def estimate(queue: batch.BatchQueue, lib, options: jobs.JobOptions) -> usage.Estimate:
     """What the queued items will probably cost (the offline preview costs nothing)."""
-    from aiml3d_desktop.core import batch, usage
+    from aiml3d_desktop.core import batch, budget, usage
 
     if options.backend != "aiml":
         return usage.Estimate(queue.count(batch.WAITING), 0.0, None, "docs")
-    planned = [
-        (
-            item.model,
-            item.params,
-            item.draw_options.get("image_model") if item.kind == batch.PROMPT else None,
-        )
-        for item in queue.items()
-    ]
+    planned = [budget.planned(item) for item in queue.items()]
     return usage.estimate(lib.usage if lib is not None else None, planned)
+
+
+def limits(args: argparse.Namespace) -> budget.Limits:
+    from aiml3d_desktop.core import budget
+
+    return budget.Limits(args.max_credits, args.max_usd)
 
 
 def over_budget(cost: usage.Estimate, args: argparse.Namespace) -> str | None:
     """Why the batch may not start under --max-credits / --max-usd, or None."""
-    from aiml3d_desktop.core import models
+    from aiml3d_desktop.core import budget
 
-    for limit, spent, unit in ((args.max_credits, cost.credits, "credits"),
-                               (args.max_usd, cost.usd, "usd")):  # fmt: skip
-        if limit is not None and spent is not None and spent > limit:
-            return (
-                f"the estimate ({amount(spent, unit)}) is above the limit of {amount(limit, unit)}"
-            )
-    if args.max_credits is not None and args.max_usd is None:
-        billed = [m.title for m in models.MODELS.values() if m.reports == models.USD]
-        if cost.usd is not None:
-            return (
-                f"{', '.join(billed)} reports US dollars, not credits: --max-credits cannot "
-                "bound it; give --max-usd"
-            )
-    return None
+    refused = budget.refusal(limits(args), cost)
+    if refused is None:
+        return None
+    return refused.text if refused.kind == budget.ABOVE else f"{refused.text}; {advice(refused)}"
+
+
+def advice(refused: budget.Refusal) -> str:
+    """What to do about a refusal, in the command line's words."""
+    from aiml3d_desktop.core import budget
+
+    flag = FLAGS[refused.unit]
+    if refused.kind == budget.UNKNOWN:
+        return "run one without a limit first to learn it"
+    return f"give {flag}" if refused.kind == budget.UNBOUNDED else f"raise {flag} to go on"
 
 
 def amount(value: float, unit: str) -> str:
-    return f"US${value:,.2f}" if unit == "usd" else f"{value:,.0f} credits"
+    from aiml3d_desktop.core import budget
+
+    return budget.amount(value, unit)
 
 
 def dry_run(queue: batch.BatchQueue, cost: usage.Estimate, refused: str | None) -> int:
@@ -84,28 +86,33 @@ def dry_run(queue: batch.BatchQueue, cost: usage.Estimate, refused: str | None) 
 
 
 class Budget:
-    """The spend the API reports for every call of a run (made or failed), and the
-    limits it may not reach before an item starts."""
+    """--max-credits and --max-usd while the batch runs (core.budget.Budget): each item
+    holds its probable cost before it starts, and one that would pass a limit is refused
+    with a ConfigError, which stops the queue (no new item starts)."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.limits = {"credits": args.max_credits, "usd": args.max_usd}
-        self.spent = {"credits": 0.0, "usd": 0.0}
-        self.lock = threading.Lock()
+    def __init__(self, args: argparse.Namespace, lib) -> None:
+        from aiml3d_desktop.core import budget, usage
 
-    def note(self, call: usage.Call) -> None:
-        with self.lock:
-            self.spent["credits"] += call.credits or 0
-            self.spent["usd"] += call.usd or 0
+        def price_of(model: str, values: dict) -> usage.Price:
+            return usage.price(lib.usage if lib is not None else None, model, values)
 
-    def check(self) -> None:
-        """ConfigError (which stops the queue: no new item starts) once a limit is reached."""
+        self.rule = budget.Budget(limits(args), price_of)
+
+    def hold(self, item: batch.QueueItem) -> budget.Reservation | None:
+        from aiml3d_desktop.core import budget
         from aiml3d_desktop.core.errors import ConfigError
 
-        with self.lock:
-            for unit, limit in self.limits.items():
-                if limit is not None and self.spent[unit] >= limit:
-                    said = amount(self.spent[unit], unit) + " of " + amount(limit, unit)
-                    flag = "--max-credits" if unit == "credits" else "--max-usd"
-                    raise ConfigError(
-                        f"the limit is reached ({said} reported)", hint=f"Raise {flag} to go on."
-                    )
+        if item.backend != "aiml":
+            return None  # the offline preview calls nothing
+        held = self.rule.reserve(budget.calls_of(item))
+        if isinstance(held, budget.Refusal):
+            said = advice(held)
+            raise ConfigError(held.text, hint=f"{said[0].upper()}{said[1:]}.")
+        return held
+
+    def settle(self, held: budget.Reservation | None, call: usage.Call) -> None:
+        self.rule.settle(held, call)
+
+    def release(self, held: budget.Reservation | None) -> None:
+        if held is not None:
+            self.rule.release(held)

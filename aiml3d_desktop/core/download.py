@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import struct
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -13,9 +12,10 @@ from urllib.parse import urlsplit
 
 import requests
 
+from aiml3d_desktop.core import meshcheck
 from aiml3d_desktop.core.answers import FileLink, MeshLink
 from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, DownloadError
+from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, DownloadError, LibraryError
 from aiml3d_desktop.core.fileio import atomic_path, unique_path
 from aiml3d_desktop.core.net import Watch, chunks, get, make_session, root_cause
 from aiml3d_desktop.core.netpolicy import STALL_BYTES, RetryPolicy, Timeouts
@@ -24,8 +24,6 @@ DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 CHUNK = 256 * 1024
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-_OBJ_LINE = re.compile(rb"^[ \t]*(v|vt|vn|f|o|g|s|mtllib|usemtl)[ \t]", re.M)
 
 
 def fetch(
@@ -124,7 +122,7 @@ MAX_FILES_TOTAL = 2 * 2**30  # bytes of further files of one answer
 def _extension(link: FileLink) -> str:
     """The kind a further file is kept as: its role says for the model formats; a picture or
     a part mesh goes by the extension of its name (or link)."""
-    if link.role in SIGNATURES or link.role in ("obj", "glb"):
+    if link.role in SIGNATURES or link.role in _MESHES:
         return link.role
     named = (link.file_name or urlsplit(link.url).path).rsplit(".", 1)[-1].lower()
     named = "jpg" if named == "jpeg" else named
@@ -213,8 +211,9 @@ def _write(out, chunk: bytes, tmp: Path) -> None:
         raise _cannot_write(tmp, exc) from None
 
 
-def _cannot_write(tmp: Path, exc: OSError) -> DownloadError:
-    return DownloadError(
+def _cannot_write(tmp: Path, exc: OSError) -> LibraryError:
+    """A storage error (it stops a batch: the next paid call could not be kept either)."""
+    return LibraryError(
         f"Could not write the mesh to {tmp.parent}: {exc.strerror or exc}",
         hint="Free some disk space or choose another output folder.",
     )
@@ -247,27 +246,25 @@ def _truncated(done: int, total: int | None) -> DownloadError:
 def _check_header(path: Path, fmt: str, size: int) -> None:
     """Prove the bytes are the format asked for before they are given a mesh's name."""
     with open(path, "rb") as fh:
-        head = fh.read(4096)
+        head = fh.read(meshcheck.HEAD_BYTES)
+    if meshcheck.looks_like(fmt, head, size) and (
+        fmt not in SIGNATURES or any(sign(head) for sign in SIGNATURES[fmt])
+    ):
+        return
     if fmt == "glb":
-        ok = len(head) >= 12 and head[:4] == b"glTF"
-        if ok:
-            version, length = struct.unpack_from("<II", head, 4)
-            ok = version == 2 and length == size
-        if not ok:
-            raise DownloadError(
-                "The server sent something that is not a whole GLB file",
-                hint="Generate again; if it persists, try output format OBJ.",
-            )
-    elif fmt == "obj" and (b"\0" in head or not _OBJ_LINE.search(head)):
+        raise DownloadError(
+            "The server sent something that is not a whole GLB file",
+            hint="Generate again; if it persists, try output format OBJ.",
+        )
+    if fmt == "obj":
         raise DownloadError(
             "The server sent something that is not an OBJ file",
             hint="Generate again; if it persists, try output format GLB.",
         )
-    elif fmt in SIGNATURES and not any(sign(head) for sign in SIGNATURES[fmt]):
-        raise DownloadError(
-            f"The server sent something that is not a {fmt.upper()} file",
-            hint="Generate again; if it persists, the service may be having trouble.",
-        )
+    raise DownloadError(
+        f"The server sent something that is not a {fmt.upper()} file",
+        hint="Generate again; if it persists, the service may be having trouble.",
+    )
 
 
 def _starts(*magic: bytes) -> Callable[[bytes], bool]:
@@ -283,6 +280,6 @@ SIGNATURES: dict[str, tuple[Callable[[bytes], bool], ...]] = {
     "usdz": (_starts(b"PK\x03\x04"),),  # a zip
     "fbx": (_starts(b"Kaydara FBX Binary"), _starts(b"; FBX")),
     "blend": (_starts(b"BLENDER"),),
-    # Binary STL has no signature: an 80-byte header and a count; ASCII starts "solid".
-    "stl": (lambda head: len(head) >= 84 and b"<" not in head[:1], _starts(b"solid")),
 }
+# Mesh formats kept under their role's name; meshcheck.looks_like() checks their structure.
+_MESHES = ("obj", "glb", "stl")

@@ -15,7 +15,7 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 if sys.platform == "win32":
@@ -232,3 +232,28 @@ def safe_stem(name: str | None, fallback: str = "model") -> str:
 def safe_filename(name: str | None, fmt: str) -> str:
     """``safe_stem`` with the extension of the format actually asked for."""
     return f"{safe_stem(name)}.{fmt}"
+
+
+def same_or_inside(path: str | os.PathLike, others: Iterable[str | os.PathLike]) -> Path | None:
+    """The first of ``others`` that ``path`` is (the same file, through symbolic or hard links
+    too) or lies inside (a folder, its links resolved), else None. Neither need exist: asked
+    of an output before it is written, so that it cannot replace its own input or a file the
+    library keeps."""
+    target = _real(path)
+    for other in others:
+        real = _real(other)
+        if target is not None and real is not None and target.is_relative_to(real):
+            return Path(other)  # the same path, or one inside it
+        with contextlib.suppress(OSError, ValueError):
+            if os.path.samefile(path, other):  # a hard link has a name of its own
+                return Path(other)
+    return None
+
+
+def _real(path: str | os.PathLike) -> Path | None:
+    """``path`` with every link resolved, in the file system's case; None if it is no name
+    a file can have."""
+    try:
+        return Path(os.path.normcase(os.path.realpath(path)))
+    except (OSError, ValueError):
+        return None

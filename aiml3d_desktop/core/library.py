@@ -82,6 +82,15 @@ def default_root() -> Path:
     return Path(override).expanduser() if override else paths.data_dir() / "library"
 
 
+def own_paths(root: Path) -> list[Path]:
+    """What in a library folder the library alone writes: its entry folders, drafts, trash,
+    index, ledger and queue. (A library folder may be a broad one, such as a home folder:
+    what else is in it is the user's.)"""
+    files = ["index.sqlite", LEDGER_FILE, JOURNAL_FILE, "queue.json"]
+    files += [f"{name}{end}" for name in ("index.sqlite", LEDGER_FILE) for end in ("-wal", "-shm")]
+    return [root / name for name in ("entries", ".staging", ".trash", *files)]
+
+
 class Library:
     ledger_wait = 10.0  # seconds to wait for another process that holds the usage ledger
 

@@ -55,13 +55,16 @@ def _obj(path: Path, name: str, size: int) -> None:
 
 
 def _stl(path: Path, name: str, size: int) -> None:
-    """A binary STL's triangle count must fit its size; an ASCII one starts with "solid"."""
+    """A binary STL's triangle count must fit its size; an ASCII one starts with "solid";
+    text that does not (a web page) is said to be text."""
     with open(path, "rb") as fh:
-        head = fh.read(84)
-    if len(head) == 84 and 84 + 50 * struct.unpack_from("<I", head, 80)[0] == size:
+        head = fh.read(HEAD_BYTES)
+    if len(head) >= 84 and 84 + 50 * struct.unpack_from("<I", head, 80)[0] == size:
         return  # binary, and whole (some binary files start with "solid" too)
-    if head[:5].lower() == b"solid":
+    if head.removeprefix(_BOM).lstrip()[:5].lower() == b"solid":
         return  # ASCII: read as text
+    if b"\0" not in head:  # a binary STL's numbers hold zero bytes; text, a web page, none
+        raise damaged(name, 'it is text, but not an STL file (those start with "solid")')
     if len(head) < 84:
         raise damaged(name, "it is too short to be an STL file")
     count = struct.unpack_from("<I", head, 80)[0]
@@ -181,6 +184,60 @@ def reason(exc: BaseException) -> str:
     if isinstance(exc, TypeError | KeyError | IndexError | AttributeError):
         return f"its contents are malformed ({type(exc).__name__}: {text})"
     return text or type(exc).__name__
+
+
+# What the sniffers read of a file: its first bytes (all of a small file).
+HEAD_BYTES = 4096
+_OBJ_LINE = re.compile(rb"^[ \t]*(v|vt|vn|f|o|g|s|mtllib|usemtl)[ \t]", re.M)
+_BOM = b"\xef\xbb\xbf"
+
+
+def looks_like(fmt: str, head: bytes, size: int) -> bool:
+    """Whether a file of ``size`` bytes that starts with ``head`` (its first HEAD_BYTES) has
+    the structure of a ``fmt`` file, not only a first byte that could be one (a sign-in page
+    was once kept as chair.stl). True for formats not sniffed here; never raises."""
+    sniff = _SNIFFERS.get(fmt)
+    return sniff is None or sniff(head, size)
+
+
+def _sniff_glb(head: bytes, size: int) -> bool:
+    """The magic, version 2, and the file's own length (what is inside, the reader checks
+    and words better: gltf.py)."""
+    if len(head) < 12 or head[:4] != b"glTF":
+        return False
+    version, length = struct.unpack_from("<II", head, 4)
+    return version == 2 and length == size
+
+
+def _sniff_stl(head: bytes, size: int) -> bool:
+    """Binary: 84 bytes, then 50 for each triangle the header counts, exactly (trimesh reads
+    no other size, and padding is not a thing writers do). ASCII: ``solid`` first, then
+    facets of vertices; a file read whole must end with ``endsolid``."""
+    if len(head) >= 84 and size == 84 + 50 * struct.unpack_from("<I", head, 80)[0] > 84:
+        return True  # binary (some start with "solid" too)
+    text = head.removeprefix(_BOM).lstrip().lower()
+    if not text.startswith(b"solid") or b"\0" in head:
+        return False
+    if len(head) < size:  # a part: facets and vertices must be in it
+        return b"facet" in text and b"vertex" in text
+    ends = text.rfind(b"endsolid") > max(text.rfind(b"endfacet"), 0)  # after the last facet
+    return ends and (b"facet" not in text or b"vertex" in text)
+
+
+def _sniff_obj(head: bytes, size: int) -> bool:
+    """Text with lines an OBJ has (v, f, o, usemtl...), not a web page or a JSON error."""
+    text = head.removeprefix(_BOM).lstrip()
+    return b"\0" not in head and text[:1] not in (b"<", b"{") and bool(_OBJ_LINE.search(head))
+
+
+def _sniff_ply(head: bytes, size: int) -> bool:
+    """``ply`` on a line of its own, then a format line (the header says how the rest reads)."""
+    return head.startswith((b"ply\n", b"ply\r\n")) and bool(
+        re.search(rb"^format (ascii|binary_little_endian|binary_big_endian) ", head, re.M)
+    )
+
+
+_SNIFFERS = {"glb": _sniff_glb, "stl": _sniff_stl, "obj": _sniff_obj, "ply": _sniff_ply}
 
 
 def ply_counts(path: Path) -> tuple[int, int]:

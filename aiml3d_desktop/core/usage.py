@@ -13,6 +13,8 @@ import contextlib
 import json
 import logging
 import math
+import os
+import secrets
 import sqlite3
 import statistics
 import threading
@@ -34,6 +36,8 @@ from aiml3d_desktop.core.errors import (
 
 log = logging.getLogger(__name__)
 LEDGER_FILE = "usage.sqlite"
+JOURNAL_FILE = "usage.journal"  # calls made while the ledger was held: see journal()
+JOURNAL_LIMIT = 16 << 20  # bytes of a journal read: months of calls
 SCHEMA = 2
 # What a failed call is counted as: the kinds a person acts on differently.
 KINDS = ("key", "credits", "rate limit", "timeout", "bad answer", "network", "server", "other")
@@ -199,6 +203,97 @@ class Ledger:
         sql = f"SELECT {', '.join(_NAMES)} FROM calls WHERE {where} ORDER BY {order}"
         return [c for c in map(_row_call, self._db().execute(sql, args)) if c is not None]
 
+    def merge(self, folder: Path) -> int:
+        """The calls kept in journals in ``folder`` (see journal()) added, each once, and
+        the journals removed; returns how many were added. Each journal is claimed by a
+        rename first, so that a call appended meanwhile goes to a new journal, not lost."""
+        files = []
+        for path in sorted(folder.glob(JOURNAL_FILE + "*")):
+            if path.name == JOURNAL_FILE:
+                claimed = path.with_name(f"{JOURNAL_FILE}.{secrets.token_hex(4)}")
+                try:
+                    os.rename(path, claimed)
+                except FileNotFoundError:  # another process claimed it
+                    continue
+                path = claimed
+            files.append(path)
+        calls = [call for path in files for call in _journal_calls(path)]
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")  # one merger at a time: the check below holds
+        try:
+            new = [c for c in calls if not _recorded(db, c)]
+            _insert(db, new)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        for path in files:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        return len(new)
+
+
+def journal(folder: Path, calls: Iterable[Call]) -> Path:
+    """The calls appended to ``folder``'s journal, one JSON line each, in one write: where a
+    call goes while the ledger is held by another process (merged at the next open)."""
+    path = folder / JOURNAL_FILE
+    data = "".join(json.dumps(asdict(c)) + "\n" for c in calls).encode()
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return path
+
+
+def _journal_calls(path: Path) -> list[Call]:
+    """The calls in one journal; a line cut short or written by someone else is left out."""
+    try:
+        with open(path, "rb") as file:
+            lines = file.read(JOURNAL_LIMIT).splitlines()
+    except OSError:
+        return []
+    calls = []
+    for line in lines:
+        try:
+            data = json.loads(line)
+            call = Call(**{k: data[k] for k in _NAMES if k in data})
+            _canonical(call.at)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError):
+            continue
+        if _usable(call):
+            calls.append(call)
+    return calls
+
+
+def _usable(call: Call) -> bool:
+    """Every field of the type the ledger stores, and text that SQLite can hold."""
+    texts = [call.model, call.kind, call.params, call.message]
+    optional = [call.entry_id, call.request_id]
+    if not isinstance(call.ok, bool) or not all(isinstance(t, str) for t in texts):
+        return False
+    if not all(t is None or isinstance(t, str) for t in optional):
+        return False
+    try:
+        "".join(t for t in texts + optional if t).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a \\ud800 escape
+        return False
+    return True
+
+
+def _recorded(db: sqlite3.Connection, call: Call) -> bool:
+    """Whether the ledger has this call already (a merge cut short after its commit)."""
+    row = db.execute(
+        "SELECT 1 FROM calls WHERE at = ? AND model = ? AND ok = ? AND kind = ? AND "
+        "request_id IS ? LIMIT 1",
+        (_canonical(call.at), call.model, int(bool(call.ok)), call.kind, call.request_id),
+    )
+    return row.fetchone() is not None
+
 
 class LedgerError(Exception):
     """A ledger this process must leave alone (busy, locked, or a newer version's)."""
@@ -313,6 +408,9 @@ def _parse(at: str) -> datetime:
 # ---- the numbers ------------------------------------------------------------------------
 
 
+Price = tuple[float | None, float | None]  # one call's (credits, US dollars); None: not known
+
+
 @dataclass
 class Estimate:
     """What a batch will probably cost, and what that is based on."""
@@ -322,12 +420,26 @@ class Estimate:
     usd: float | None
     basis: str  # "recent" (N calls like it), "docs" (the docs' figure) or "unknown"
     samples: int = 0
+    # One call of each model: a sum hides a model of unknown cost, or one billed in the
+    # other unit, and the spending limits must see both (core/budget.py).
+    prices: dict[str, Price] = field(default_factory=dict)
 
-    def above(self, credits: float, usd: float) -> bool:
-        """Whether it is above a limit (0: no limit)."""
-        return bool(
-            (credits and self.credits is not None and self.credits > credits)
-            or (usd and self.usd is not None and self.usd > usd)
+    def plus(self, other: Estimate) -> Estimate:
+        """Both batches together."""
+
+        def add(a: float | None, b: float | None) -> float | None:
+            return None if a is None and b is None else (a or 0) + (b or 0)
+
+        prices = dict(self.prices)
+        for model, price in other.prices.items():
+            prices[model] = _worse(prices.get(model), price)
+        return Estimate(
+            self.items + other.items,
+            add(self.credits, other.credits),
+            add(self.usd, other.usd),
+            _basis({self.basis, other.basis}),
+            max(self.samples, other.samples),
+            prices,
         )
 
     @property
@@ -360,6 +472,7 @@ def estimate(ledger: Ledger | None, jobs: list[tuple[str, dict, str | None]]) ->
     bases: set[str] = set()
     samples = 0
     known: dict[tuple[str, str], tuple] = {}  # a folder of 10,000 asks a few questions
+    prices: dict[str, Price] = {}
     for model, values, drawer in jobs:
         for name, params in ((model, values), (drawer, {})):
             if not name:
@@ -367,6 +480,7 @@ def estimate(ledger: Ledger | None, jobs: list[tuple[str, dict, str | None]]) ->
             key = (name, params_key(name, params))
             if key not in known:
                 known[key] = _one(ledger, name, params)
+                prices[name] = _worse(prices.get(name), known[key][0])
             (c, u), basis, count = known[key]
             bases.add(basis)
             samples = max(samples, count)
@@ -374,21 +488,40 @@ def estimate(ledger: Ledger | None, jobs: list[tuple[str, dict, str | None]]) ->
                 credits, known_credits = credits + c, True
             if u is not None:
                 usd, known_usd = usd + u, True
-    basis = (
-        "unknown" if "unknown" in bases or not bases else "docs" if "docs" in bases else "recent"
-    )
     return Estimate(
         len(jobs),
         credits if known_credits else None,
         usd if known_usd else None,
-        basis,
+        _basis(bases),
         samples,
+        prices,
     )
 
 
-def _one(
-    ledger: Ledger | None, model: str, values: dict | None
-) -> tuple[tuple[float | None, float | None], str, int]:
+def price(ledger: Ledger | None, model: str, values: dict | None) -> Price:
+    """What one call of ``model`` will probably cost, as estimate() counts it."""
+    return _one(ledger, model, values)[0]
+
+
+def _basis(bases: set[str]) -> str:
+    return "unknown" if "unknown" in bases or not bases else "docs" if "docs" in bases else "recent"
+
+
+def _worse(a: Price | None, b: Price) -> Price:
+    """Two prices of one model (other parameters) as one: unknown if either is, else the
+    higher in each unit."""
+    if a is None:
+        return b
+    if a == (None, None) or b == (None, None):
+        return (None, None)
+    return _higher(a[0], b[0]), _higher(a[1], b[1])
+
+
+def _higher(x: float | None, y: float | None) -> float | None:
+    return y if x is None else x if y is None else max(x, y)
+
+
+def _one(ledger: Ledger | None, model: str, values: dict | None) -> tuple[Price, str, int]:
     recent = ledger.recent(model, params_key(model, values or {})) if ledger is not None else []
     paid = [c for c in recent if c.credits is not None or c.usd is not None]
     if paid:
@@ -468,9 +601,18 @@ def per_day(
 
 
 def day_bounds(first: date | None, last: date | None, tz: tzinfo | None = None) -> tuple:
-    """UTC ISO bounds for the local days ``first`` to ``last`` (both included)."""
+    """UTC ISO bounds for the local days ``first`` to ``last`` (both included); None: that
+    side is open. Any date a person can type gives a bound: one a datetime cannot hold (the
+    start of 1 January of the year 1 east of Greenwich, the day after 31 December 9999) is
+    the first or last moment there is, so every call is on the right side of it."""
+    low = _day_start(first, tz) if first else None
+    high = _day_start(last + timedelta(days=1), tz) if last and last < date.max else None
+    return low, high
 
-    def start(day: date) -> str:
+
+def _day_start(day: date, tz: tzinfo | None) -> str:
+    """When the local ``day`` starts, as the ledger writes a moment."""
+    try:
         midnight = datetime(day.year, day.month, day.day)
         local = midnight.replace(tzinfo=tz) if tz is not None else midnight.astimezone()
         moment = local.astimezone(timezone.utc)
@@ -478,12 +620,9 @@ def day_bounds(first: date | None, last: date | None, tz: tzinfo | None = None) 
         # starts at the first moment that is on it.
         while moment.astimezone(tz).date() < day:
             moment += timedelta(minutes=30)
-        return moment.isoformat(timespec="milliseconds")
-
-    return (
-        start(first) if first else None,
-        start(last + timedelta(days=1)) if last else None,
-    )
+    except (OverflowError, ValueError):  # the year 0 or 10000, in UTC or in local time
+        moment = (datetime.max if day.year > 5000 else datetime.min).replace(tzinfo=timezone.utc)
+    return moment.isoformat(timespec="milliseconds")
 
 
 def iter_csv(calls: list[Call]) -> Iterator[list]:

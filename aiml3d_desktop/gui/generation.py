@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from aiml3d_desktop.core import batch, images, keys, models, usage
+from aiml3d_desktop.core import batch, budget, images, keys, models, usage
 from aiml3d_desktop.core import settings as settings_mod
 from aiml3d_desktop.core.errors import Aiml3DError, InputError, LibraryError
 from aiml3d_desktop.core.models import ModelParams
@@ -213,51 +213,30 @@ class GenerationController(QObject):
     def _waiting_cost(self, adding: usage.Estimate) -> usage.Estimate:
         """What the queue will then hold, waiting: the items added and those already there."""
         waiting = [
-            (
-                i.model,
-                i.params,
-                i.draw_options.get("image_model") if i.kind == batch.PROMPT else None,
-            )
+            budget.planned(i)
             for i in (self.queue.queue.items() if self.queue.queue is not None else [])
             if i.status == batch.WAITING and i.backend == "aiml"
         ]
         if not waiting:
             return adding
         ledger = self.library.usage if self.library is not None else None
-        before = usage.estimate(ledger, waiting)
-
-        def plus(a: float | None, b: float | None) -> float | None:
-            return None if a is None and b is None else (a or 0) + (b or 0)
-
-        basis = adding.basis if adding.basis == before.basis else "unknown"
-        return usage.Estimate(
-            adding.items + before.items,
-            plus(adding.credits, before.credits),
-            plus(adding.usd, before.usd),
-            basis,
-            max(adding.samples, before.samples),
-        )
+        return adding.plus(usage.estimate(ledger, waiting))
 
     def _spend_ok(self, adding: usage.Estimate, queued: usage.Estimate) -> bool:
-        """Above the limits in Settings (the whole queue waiting counts), or of a cost not
-        known yet, the user says whether to go on."""
+        """The command line's rule (core/budget.py) with the limits in Settings, which ask
+        rather than refuse: above them (the whole queue waiting counts), of a cost not known
+        yet, or billed in a unit no limit is set in, the user says whether to go on."""
         conf = self.conf
-        if not (conf.confirm_above_credits or conf.confirm_above_usd):
-            return True  # never ask
-        unknown = queued.credits is None and queued.usd is None
-        if not unknown and not queued.above(conf.confirm_above_credits, conf.confirm_above_usd):
-            return True
-        limit = f"{conf.confirm_above_credits:,} credits" if conf.confirm_above_credits else ""
-        if conf.confirm_above_usd:
-            limit += (" or " if limit else "") + f"US${conf.confirm_above_usd:,.2f}"
+        limits = budget.Limits(conf.confirm_above_credits or None, conf.confirm_above_usd or None)
+        refused = budget.refusal(limits, queued, adding)
+        if refused is None:
+            return True  # within the limits, or never ask
         said = f"Adding {adding.text}."
         if queued.items != adding.items:
             said += f"\nThe queue would then hold {queued.text}."
-        why = (
-            "Its cost is not known yet (no call of this model so far, and no figure in the docs)."
-            if unknown
-            else f"That is above {limit}, the limit set in File > Settings."
-        )
+        why = f"{refused.text[0].upper()}{refused.text[1:]}."
+        if refused.kind != budget.UNKNOWN:
+            why += " The limits are set in File > Settings."
         window = self.parent()
         answer = QMessageBox.question(
             window if isinstance(window, QWidget) else None,

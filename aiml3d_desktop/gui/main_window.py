@@ -351,8 +351,10 @@ class MainWindow(DropsAndPaste):
         self.batch.set_library(self.library)
         if self.batch.queue is not None and self.batch.queue.items():
             self.queue_dock.show()
-        for warning in self.library.warnings:
-            self.statusBar().showMessage(warning, 15000)
+        warnings = self.library.warnings
+        if warnings:  # one line holds one: the first, and how many more
+            more = f" (and {len(warnings) - 1} more in the log)" if len(warnings) > 1 else ""
+            self.statusBar().showMessage(warnings[0] + more, 15000)
 
     @Slot(object)
     def open_entry(self, entry: Entry) -> None:

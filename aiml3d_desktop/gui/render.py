@@ -7,9 +7,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 
@@ -59,8 +59,33 @@ def turntable_file(
     from aiml3d_desktop.core.turntable import write_animation
 
     with _renderer("turntable", scene, "studio", grid=False) as renderer:
-        images = renderer.turntable(scene, frames, size, up_axis, QColor(*background))
-    return write_animation([rgb_array(image) for image in images], out, fps)
+        renderer.start_turntable(scene, size, up_axis, QColor(*background))
+        try:
+            # Drawn as the encoder asks: never every frame in memory at once.
+            return write_animation(_Turn(renderer, frames), out, fps)
+        finally:
+            renderer.finish_turntable()
+
+
+class _Turn(Sequence[np.ndarray]):
+    """The frames of a turntable, each drawn when asked for (see core/turntable.py)."""
+
+    def __init__(self, renderer: OffscreenRenderer, frames: int) -> None:
+        self.renderer, self.frames = renderer, frames
+
+    def __len__(self) -> int:
+        return self.frames
+
+    @overload
+    def __getitem__(self, k: int) -> np.ndarray: ...
+    @overload
+    def __getitem__(self, k: slice) -> Sequence[np.ndarray]: ...
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(self.frames))]
+        if not -self.frames <= k < self.frames:
+            raise IndexError(k)
+        return rgb_array(self.renderer.turntable_frame((k % self.frames) / self.frames))
 
 
 @contextlib.contextmanager

@@ -153,7 +153,7 @@ def test_turntable_webp_and_refusals(tmp_path):
         corpus_file("meshes", "Duck.glb"), "-o", tmp_path / "big.gif", "--frames", "720",
         "--size", "8192x8192",
     )  # fmt: skip
-    assert huge.returncode == 1 and "more than 2 GB of memory" in huge.stderr
+    assert huge.returncode == 1 and "more than the 2 GB allowed" in huge.stderr
     assert not (tmp_path / "duck.avi").exists() and not (tmp_path / "big.gif").exists()
 
 

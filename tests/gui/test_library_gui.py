@@ -281,3 +281,26 @@ def test_tiles_share_the_docks_width_and_name_their_generator(qtbot, window):
         for r in range(3)
     }
     assert labels["Robot"].endswith("\nTripoSR") and labels["Duck"].endswith("\nImported")
+
+
+def test_odd_numbers_and_links_in_the_library_leave_the_window_working(qtbot, library, request):
+    """An entry.json with a number SQLite cannot hold (the index deleted) once kept the
+    window on "Opening the library…"; a mesh replaced by a link is not opened."""
+    import json
+
+    lib = Library()
+    robot = next(e for e in lib.list() if e.title == "Robot")
+    lib.close()
+    data = json.loads((robot.folder / "entry.json").read_text())
+    data["stats"]["triangles"] = 10**30
+    (robot.folder / "entry.json").write_text(json.dumps(data))
+    (lib.root / "index.sqlite").unlink()
+    window = request.getfixturevalue("window")  # waits for all three entries
+    assert any("stats.triangles is a number out of range" in w for w in window.library.warnings)
+    duck = entry_named(window, "Duck")
+    outside = lib.root.parent / "outside.glb"
+    duck.mesh_path.rename(outside)
+    duck.mesh_path.symlink_to(outside)
+    window.open_entry(duck)
+    assert "symbolic link" in error_box(qtbot, window).text()
+    assert window.loaded is None

@@ -17,7 +17,7 @@ from aiml3d_desktop.core.scene import Material, Primitive, Scene, Texture, Textu
 
 SIZES = (512, 1024, 2048, 4096)
 PADDING = 4  # texels between charts, so bilinear filtering and mipmaps do not mix them
-RASTER_CHUNK = 4_000_000
+RASTER_CHUNK = 1_000_000  # candidate texels per vectorised step: about 100 MB of temporaries
 CLUSTER = 1000  # triangles per patch handed to xatlas
 SAMPLES_PER_VERTEX = 8  # texels sampled per source vertex (about three across each spacing)
 USED_SHARE = 0.7  # of an atlas that xatlas's charts cover  # candidate texels per vectorised step
@@ -221,24 +221,31 @@ def _raster(positions, indices, uvs, size, colours: _Colours, step: Fraction, ca
         offset = np.arange(n.sum(), dtype=np.int32) - np.repeat(np.cumsum(n) - n, n).astype(
             np.int32
         )
-        width = np.repeat(spans[group, 0], n)
-        x = np.repeat(low[group, 0], n) + offset % width
-        y = np.repeat(low[group, 1], n) + offset // width
-        plane = np.repeat(planes[group], n, axis=0)  # (Q, 6): v and w as planes in x, y
-        v = plane[:, 0] * x + plane[:, 1] * y + plane[:, 2]
-        w = plane[:, 3] * x + plane[:, 4] * y + plane[:, 5]
+        tri = np.repeat(group, n)  # each candidate's triangle
+        width = spans[tri, 0]
+        x = low[tri, 0] + offset % width
+        y = low[tri, 1] + offset // width
+        v = planes[tri, 0] * x + planes[tri, 1] * y + planes[tri, 2]  # v and w as planes in x, y
+        w = planes[tri, 3] * x + planes[tri, 4] * y + planes[tri, 5]
         inside = (v >= -1e-6) & (w >= -1e-6) & (v + w <= 1 + 1e-6)
-        tri = np.repeat(group, n)[inside]
+        tri = tri[inside]
         x, y, v, w = x[inside], y[inside], v[inside, None], w[inside, None]
         a, b, c = (positions[indices[tri, i]] for i in range(3))
         points = (a + v * (b - a) + w * (c - a)).astype(np.float32)
         image[y, x] = colours.at(points)
         covered[y, x] = True
         step(0.35 + 0.6 * (done + 1) / (len(bounds) + 1))
+    # To bytes in place, then filled: no float copies of the whole texture.
+    np.clip(image, 0, 1, out=image)
+    image *= 255
+    texture = np.rint(image, out=image).astype(np.uint8)
+    del image
     if covered.any():
-        _, (rows, cols) = ndimage.distance_transform_edt(~covered, return_indices=True)
-        image = image[rows, cols]
-    return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+        rows, cols = ndimage.distance_transform_edt(
+            ~covered, return_distances=False, return_indices=True
+        )
+        texture = texture[rows, cols]
+    return texture
 
 
 def _barycentric_planes(corners: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ from dataclasses import replace
 import numpy as np
 from scipy.spatial import ConvexHull
 
+from aiml3d_desktop.core.assets.clean import TRIANGLE_CHUNK
 from aiml3d_desktop.core.assets.transform import transformed
 from aiml3d_desktop.core.errors import InputError
 from aiml3d_desktop.core.scene import Scene
@@ -113,13 +114,17 @@ def _centre_of_mass(scene: Scene) -> np.ndarray:
     """The centre of the solid (signed tetrahedra from the origin); the centre of the bounds
     where the surface encloses no volume to speak of (an open or flat mesh)."""
     merged = scene.merged
-    v0, v1, v2 = (merged.positions[merged.indices[:, i]].astype(np.float64) for i in range(3))
-    volumes = np.einsum("ij,ij->i", v0, np.cross(v1, v2)) / 6
-    total = volumes.sum()
+    total, moment = 0.0, np.zeros(3)
+    for start in range(0, len(merged.indices), TRIANGLE_CHUNK):  # float64 a chunk at a time
+        faces = merged.indices[start : start + TRIANGLE_CHUNK]
+        v0, v1, v2 = (merged.positions[faces[:, i]].astype(np.float64) for i in range(3))
+        volumes = np.einsum("ij,ij->i", v0, np.cross(v1, v2)) / 6
+        total += volumes.sum()
+        moment += ((v0 + v1 + v2) / 4 * volumes[:, None]).sum(axis=0)
     low, high = scene.bounds.astype(np.float64)
     if abs(total) < 1e-6 * float(np.prod(np.maximum(high - low, 1e-12))):
         return (low + high) / 2
-    return ((v0 + v1 + v2) / 4 * volumes[:, None]).sum(axis=0) / total
+    return moment / total
 
 
 def _turning(start: np.ndarray, end: np.ndarray, about: np.ndarray) -> np.ndarray:

@@ -35,6 +35,9 @@ COLOURS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b
            "#ff9da7", "#9c755f", "#bab0ac")  # fmt: skip
 DOTS = 300  # calls drawn as dots per model in the time plot
 KIND_COLOURS = dict(zip(usage.KINDS, COLOURS[2:] + COLOURS[:2], strict=False))
+# The days the pickers reach: QDateEdit's own range (1752 to 9999) is three million bars a
+# plot, seconds of a frozen window; this is 36,500 at most.
+FIRST_DAY, LAST_DAY = QDate(2000, 1, 1), QDate(2099, 12, 31)
 
 
 class UsageWindow(QWidget):
@@ -55,6 +58,7 @@ class UsageWindow(QWidget):
         for edit in (self.first, self.last):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setDateRange(FIRST_DAY, LAST_DAY)
             edit.dateChanged.connect(self._dates_chosen)
         self.model = QComboBox()
         self.model.addItem(ALL, None)
