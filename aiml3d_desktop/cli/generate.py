@@ -24,7 +24,7 @@ from aiml3d_desktop.cli.output import (
     mib,
     warn_all,
 )
-from aiml3d_desktop.core.stages import LABELS, Stage
+from aiml3d_desktop.core.stages import LABELS, RetryNote, Stage
 
 if TYPE_CHECKING:  # the rest of core is imported where it is used: see run()
     from aiml3d_desktop.core import batch, jobs
@@ -466,8 +466,13 @@ class _Reporter:
         self.stage: Stage | None = None
         self.bar: Any = None  # a tqdm bar while downloading
 
-    def __call__(self, stage: Stage, done: int | None, total: int | None) -> None:
+    def __call__(self, stage: Stage | RetryNote, done: int | None, total: int | None) -> None:
         if self.quiet:
+            return
+        if isinstance(stage, RetryNote):  # a wait is never silent
+            self.close()
+            self.stage = None  # the stage it goes back to is said again
+            print(f"{self.source}: {stage.text()}", file=sys.stderr)
             return
         if stage != self.stage:
             self.close()

@@ -28,7 +28,14 @@ from aiml3d_desktop.core.errors import (
 )
 from aiml3d_desktop.core.images import PreparedImage
 from aiml3d_desktop.core.models import Model, ModelParams
-from aiml3d_desktop.core.net import TooLarge, Watch, make_session, read_capped, root_cause
+from aiml3d_desktop.core.net import (
+    TooLarge,
+    Watch,
+    make_session,
+    no_route,
+    read_capped,
+    root_cause,
+)
 from aiml3d_desktop.core.netpolicy import (
     API_ANSWER_LIMIT,
     ERROR_BODY_LIMIT,
@@ -313,8 +320,15 @@ def _network_error(
             f"Could not connect to {base_url} within {timeouts.connect:.0f} seconds",
             hint="Check your internet connection and the API base URL.",
         )
+    cause = redact(root_cause(exc), key)
+    if no_route(exc):
+        return NetworkError(
+            f"This computer has no network connection ({cause}): {base_url} cannot be reached",
+            hint="Connect to a network, then try again. Nothing was sent; the Relief preview "
+            "works offline.",
+        )
     return NetworkError(
-        f"Could not reach {base_url}: {redact(root_cause(exc), key)}",
+        f"Could not reach {base_url}: {cause}",
         hint="Check your internet connection and the API base URL, then try again.",
     )
 

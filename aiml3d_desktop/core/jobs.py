@@ -61,16 +61,17 @@ class JobOptions:
             "progress": lambda done, total: progress(Stage.DOWNLOADING, done, total),
             "cancel": cancel,
             "timeouts": self.timeouts,
-            "retry": self.retry,
+            "retry": self.retry.heard_by(progress),
             "local_ok": client.local_links_ok,
         }
 
-    def client(self, cancel: CancelToken) -> AimlClient:
+    def client(self, cancel: CancelToken, progress: Progress = no_progress) -> AimlClient:
+        """A client whose waits before a retry are told to ``progress``."""
         return AimlClient(
             self.api_key,
             self.base_url,
             timeouts=self.timeouts,
-            retry=self.retry,
+            retry=self.retry.heard_by(progress),
             cancel=cancel,
             record=self.record,
         )
@@ -140,7 +141,7 @@ def generate(
         inputs[view] = images.prepare(where, options.max_side, fill)
         cancel.check()
     cancel.check()
-    client = options.client(cancel)
+    client = options.client(cancel, progress)
 
     def on_sent(done: int, total: int) -> None:
         progress(Stage.UPLOADING, done, total)
@@ -270,7 +271,7 @@ def draw(
         raise InputError("Type what to make first", hint="For example: a red armchair.")
     image_model = image_model.strip() or TEXT_TO_IMAGE_MODEL
     progress(Stage.PICTURING, None, None)
-    client = options.client(cancel)
+    client = options.client(cancel, progress)
     link = client.text_to_image(prompt + suffix, image_model)
     picture = fetch_picture(link.url, cancel, local_ok=client.local_links_ok)
     return Drawing(

@@ -10,22 +10,23 @@ may not."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import random
 import socket
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ReadTimeoutError
+from urllib3.exceptions import MaxRetryError, NameResolutionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from aiml3d_desktop import __version__
@@ -40,6 +41,7 @@ from aiml3d_desktop.core.netpolicy import (
     address_refusal,
     check_url,
 )
+from aiml3d_desktop.core.stages import RetryNote
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +58,14 @@ class _Retry(Retry):
     base_backoff: float = 1.0
     gate: RateGate | None = None
     watched: _Watched | None = None
+    notify: Callable[[RetryNote], object] | None = None
+    attempts: int = 0
+    why: tuple[str, str] = ("No answer from", "the server")  # what the next wait is for
 
     def new(self, **kw):
         retry = super().new(**kw)
         retry.cancel, retry.base_backoff, retry.gate = self.cancel, self.base_backoff, self.gate
-        retry.watched = self.watched
+        retry.watched, retry.notify, retry.attempts = self.watched, self.notify, self.attempts
         return retry
 
     def increment(
@@ -73,7 +78,12 @@ class _Retry(Retry):
         # A generation that timed out once will time out again, and every try costs credits.
         if isinstance(error, ReadTimeoutError) and method == "POST":
             raise error
+        # No route at all (no network): no retry can help, so the answer comes at once. A
+        # name that cannot be looked up gets one more try (a resolver's hiccup).
+        if no_route(error) or (isinstance(error, NameResolutionError) and self.history):
+            raise MaxRetryError(_pool, url, error)
         retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        retry.why = _why(response, error, _pool, url)
         # A retry follows: urllib3 would read this answer's body whole to reuse the
         # connection, whatever its size. Not a big or endless one.
         if response is not None and _large_or_unknown(response):
@@ -104,6 +114,9 @@ class _Retry(Retry):
         if self.gate is not None and response is not None and response.status == 429:
             self.gate.hold(delay)  # the other jobs wait too
         watch = self.watched.watch if self.watched is not None else None
+        if self.notify is not None and (watch is None or watch.remaining() >= delay):
+            reason, host = self.why
+            self.notify(RetryNote(host, reason, delay, len(self.history), self.attempts))
         if watch is not None and watch.remaining() < delay:
             # The answer is due before this wait would end: waiting is pointless.
             cancel.wait(watch.remaining())
@@ -210,7 +223,7 @@ def make_session(
         raise_on_redirect=False,
     )
     retry.cancel, retry.base_backoff, retry.gate = cancel, policy.backoff, policy.gate
-    retry.watched = _Watched()
+    retry.watched, retry.notify, retry.attempts = _Watched(), policy.notify, policy.attempts
     session = Session()
     session.headers["User-Agent"] = USER_AGENT
     session.sockets, session.watched = _Sockets(), retry.watched
@@ -360,6 +373,29 @@ def root_cause(exc: BaseException) -> str:
         seen = inner
     text = " ".join(str(seen).split())
     return text.split(": ", 1)[-1][:160] or type(seen).__name__
+
+
+def no_route(error: BaseException | None) -> bool:
+    """A connection that failed because this computer has no way there at all."""
+    while error is not None:
+        if isinstance(error, OSError) and error.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _why(response, error, pool, url: str | None) -> tuple[str, str]:
+    """(what happened, at which host) for a retry's note."""
+    host = getattr(pool, "host", None) or urlsplit(url or "").hostname or "the server"
+    if isinstance(error, NameResolutionError):
+        return "Cannot look up", host
+    if isinstance(getattr(error, "__cause__", None), ConnectionRefusedError):
+        return "Connection refused by", host
+    if response is None:
+        return "No answer from", host
+    if response.status == 429:
+        return "Too many requests, said", host
+    return f"Server error {response.status} at", host
 
 
 def _large_or_unknown(response) -> bool:

@@ -8,10 +8,12 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from aiml3d_desktop.core.errors import ConfigError
+from aiml3d_desktop.core.stages import Progress, RetryNote
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,12 @@ class RetryPolicy:
     jitter: float = 0.5  # up to this many seconds added at random
     # Shared by every request made under this policy (the GUI's jobs, a CLI batch).
     gate: RateGate = field(default_factory=RateGate, compare=False, repr=False)
+    # Who hears of each wait before a retry (a job's progress hook: see heard_by()).
+    notify: Callable[[RetryNote], object] | None = field(default=None, compare=False, repr=False)
+
+    def heard_by(self, progress: Progress) -> RetryPolicy:
+        """This policy (its rate gate shared), with each retry told to ``progress``."""
+        return replace(self, notify=lambda note: progress(note, None, None))
 
 
 def is_url(text: str) -> bool:

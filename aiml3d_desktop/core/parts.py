@@ -180,7 +180,7 @@ def split(
         values["seed"] = seed
     request = ModelParams(HUNYUAN_PART.id, values).validate()
     progress(Stage.GENERATING, None, None)
-    client = replace(options, record=options.record or library.record).client(cancel)
+    client = replace(options, record=options.record or library.record).client(cancel, progress)
     try:
         answer = client.generate(request, {"mesh": url})
     except ApiError as exc:

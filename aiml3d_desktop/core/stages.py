@@ -4,6 +4,7 @@ person: one table for the status bar, the queue and anything else that shows the
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 
 
@@ -28,7 +29,29 @@ class Stage(str, Enum):
         return self.value
 
 
-Progress = Callable[[Stage, "int | None", "int | None"], None]
+@dataclass(frozen=True)
+class RetryNote:
+    """Told to a job's progress hook in place of a stage while a request waits to be tried
+    again: a wait is never silent (it was 16 s of "Preparing the picture…" with no
+    network)."""
+
+    host: str
+    reason: str  # "No answer from", "Too many requests at", "No service at"
+    wait: float  # seconds until the next try
+    attempt: int  # the try that follows (1 for the first retry)
+    attempts: int  # retries in all
+
+    def text(self, waited: float = 0.0, short: bool = False) -> str:
+        left = max(0, round(self.wait - waited))
+        if short:
+            return f"Retrying in {left} s ({self.attempt}/{self.attempts})"
+        return (
+            f"{self.reason} {self.host}, trying again in {left} s "
+            f"({self.attempt} of {self.attempts})"
+        )
+
+
+Progress = Callable[["Stage | RetryNote", "int | None", "int | None"], None]
 
 # (in the status bar, in a queue row)
 LABELS = {
@@ -52,10 +75,17 @@ def no_progress(stage: Stage, done: int | None, total: int | None) -> None:
 
 
 def describe(
-    stage: Stage, seconds: float, done: int | None, total: int | None, short: bool = False
+    stage: Stage | RetryNote,
+    seconds: float,
+    done: int | None,
+    total: int | None,
+    short: bool = False,
 ) -> str:
     """What a stage reads as: with the seconds of a generation (the API gives no fraction:
-    the seconds show it is alive), and how much of a transfer is done."""
+    the seconds show it is alive), and how much of a transfer is done; a retry, with its
+    countdown (``seconds`` since it was told)."""
+    if isinstance(stage, RetryNote):
+        return stage.text(seconds, short)
     stage = Stage(stage)
     long_label, short_label = LABELS[stage]
     if stage is Stage.GENERATING:

@@ -15,7 +15,7 @@ from aiml3d_desktop.core import keys, parts
 from aiml3d_desktop.core.entry import VERSIONS
 from aiml3d_desktop.core.errors import Aiml3DError, InputError
 from aiml3d_desktop.core.models import HUNYUAN_PART
-from aiml3d_desktop.core.stages import Stage
+from aiml3d_desktop.core.stages import RetryNote, Stage
 from aiml3d_desktop.gui import tasks
 from aiml3d_desktop.gui.widgets.parts_panel import PartsPanel
 
@@ -177,7 +177,11 @@ class PartsController(QObject):
     def _progress(self, stage: Stage, done, total) -> None:
         if self.entry is None or self.splitting is None or self.entry.id != self.splitting.id:
             return  # another model is on screen: its panel is not this split's
-        text = {Stage.GENERATING: "Splitting on the service…"}.get(stage, "Downloading the parts…")
+        text = (
+            "Splitting on the service…" if stage is Stage.GENERATING else "Downloading the parts…"
+        )
+        if isinstance(stage, RetryNote):
+            text = stage.text()
         self.panel.set_busy(True, text)
 
     @Slot(object)

@@ -8,7 +8,7 @@ import time
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
-from aiml3d_desktop.core.stages import Stage, describe
+from aiml3d_desktop.core.stages import RetryNote, Stage, describe
 from aiml3d_desktop.gui.widgets.labels import width_from_layout
 from aiml3d_desktop.gui.workers import Worker
 
@@ -17,7 +17,7 @@ class StatusLine(QObject):
     def __init__(self, bar: QStatusBar, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.owner: Worker | None = None  # while set, only this job's news show
-        self.stage: Stage | None = None
+        self.stage: Stage | RetryNote | None = None
         self._stage_started = 0.0
         self.label = width_from_layout(QLabel("Ready"))
         self.bar = QProgressBar()
@@ -31,13 +31,13 @@ class StatusLine(QObject):
         self._clock.timeout.connect(self._tick)
 
     @Slot(object, object, object)
-    def progress(self, stage: Stage, done, total) -> None:
+    def progress(self, stage: Stage | RetryNote, done, total) -> None:
         sender = self.sender()
         if self.owner is not None and isinstance(sender, Worker) and sender is not self.owner:
             return  # while a generation runs, the status bar is its own
         if stage != self.stage:
             self.stage, self._stage_started = stage, time.monotonic()
-        if stage is Stage.GENERATING:
+        if stage is Stage.GENERATING or isinstance(stage, RetryNote):  # seconds, a countdown
             self._clock.start()
         else:
             self._clock.stop()

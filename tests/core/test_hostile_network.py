@@ -295,3 +295,97 @@ def test_an_unusable_output_folder_is_found_before_paying(fake_api, job_options,
     with pytest.raises(Exception, match="Cannot write to .*Nothing was sent"):
         jobs.generate(str(photo), TriposrParams(), blocker / "sub", job_options)
     assert fake_api.calls("api") == []
+
+
+# ---- waits a person is told of (issue 26, item 5) -----------------------------------------
+
+
+def test_each_wait_before_a_retry_is_told_with_its_reason(fake_api, job_options, photo, tmp_path):
+    from dataclasses import replace
+
+    from aiml3d_desktop.core.stages import RetryNote, describe
+
+    fake_api.queue("503", "429")
+    heard = []
+    jobs.generate(str(photo), TriposrParams(), tmp_path, replace(job_options, retry=FAST),
+                  progress=lambda stage, done, total: heard.append(stage))  # fmt: skip
+    notes = [s for s in heard if isinstance(s, RetryNote)]
+    assert [(n.reason, n.host, n.attempt, n.attempts) for n in notes] == [
+        ("Server error 503 at", "127.0.0.1", 1, 2),
+        ("Too many requests, said", "127.0.0.1", 2, 2),
+    ]
+    note = RetryNote("api.aimlapi.com", "No answer from", 4.2, 2, 4)
+    assert describe(note, 0.1, None, None) == (
+        "No answer from api.aimlapi.com, trying again in 4 s (2 of 4)"
+    )
+    assert describe(note, 3.0, None, None, short=True) == "Retrying in 1 s (2/4)"
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_cancel_cuts_a_wait_for_the_network_short(photo, tmp_path):
+    """Nobody answers: the first retry is told, and Cancel then ends the job at once,
+    however long the wait would have been."""
+    from aiml3d_desktop.core.stages import RetryNote
+
+    options = jobs.JobOptions(
+        api_key="test-key-0123456789abcdef",
+        base_url=f"http://127.0.0.1:{closed_port()}",
+        retry=RetryPolicy(attempts=4, backoff=30.0, jitter=0.0),
+    )
+    token = CancelToken()
+    told = {}
+
+    def progress(stage, done, total):
+        if isinstance(stage, RetryNote):
+            told["note"], told["at"] = stage, time.monotonic()
+            token.cancel()
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(Cancelled):
+        jobs.generate(str(photo), TriposrParams(), out, options, progress=progress, cancel=token)
+    assert told["note"].reason == "Connection refused by" and told["note"].wait >= 30
+    assert time.monotonic() - told["at"] < 1
+    assert files_in(out) == []
+
+
+NO_NETWORK = """
+import sys, time
+from aiml3d_desktop import cli
+started = time.monotonic()
+code = cli.main(sys.argv[1:])
+print(f"{time.monotonic() - started:.2f}", flush=True)
+sys.exit(code)
+"""
+
+
+def test_no_network_at_all_fails_at_once(photo, tmp_path):
+    """A machine with no route anywhere (here: a network namespace of its own, with not
+    even a loopback up): no retry can help, so the answer is immediate and says so."""
+    import os
+    import subprocess
+    import sys
+    import shutil
+
+    if sys.platform != "linux" or shutil.which("unshare") is None:
+        pytest.skip("a network namespace of its own needs Linux's unshare")
+    command = ["unshare", "-n", sys.executable, "-c", NO_NETWORK, "generate", str(photo),
+               "--api-base", "http://127.0.0.1:9", "--retries", "4"]  # fmt: skip
+    if os.geteuid() != 0:
+        command = ["sudo", "-n", "-E", *command]
+    env = {**os.environ, "AIMLAPI_KEY": "test-key-0123456789abcdef",
+           "AIML3D_LIBRARY": str(tmp_path / "lib")}  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+    if "unshare failed" in done.stderr or "Operation not permitted" in done.stderr:
+        if os.environ.get("CI"):
+            pytest.fail(done.stderr)
+        pytest.skip(done.stderr.strip())
+    assert done.returncode == 1, done.stderr
+    assert float(done.stdout.split()[-1]) < 5
+    assert "This computer has no network connection" in done.stderr
+    assert "trying again" not in done.stderr and "Traceback" not in done.stderr
