@@ -70,7 +70,7 @@ LABELS = {
 }
 
 
-def no_progress(stage: Stage, done: int | None, total: int | None) -> None:
+def no_progress(stage: Stage | RetryNote, done: int | None, total: int | None) -> None:
     """The progress hook of a job nobody watches."""
 
 
