@@ -35,8 +35,11 @@ def add_parser(sub) -> None:
 
 def cmd_render(args: argparse.Namespace) -> int:
     size, background = parse_size(args.size), parse_colour(args.background)
+    from aiml3d_desktop.cli.assets import check_outputs
+
     if args.out.suffix.lower() != ".png":
         raise InputError(f"{args.out.name} is not a .png file", hint="Name the output OUT.png.")
+    check_outputs([args.out], args.mesh, "render")
     folder = args.out.parent if str(args.out.parent) else Path(".")
     if not folder.is_dir():  # a typo must not make folders anywhere
         raise InputError(f"There is no folder {folder}", hint="Make it first, or fix the path.")

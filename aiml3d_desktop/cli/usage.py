@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from aiml3d_desktop.cli.output import EXIT_OK, print_json, warn_all
+from aiml3d_desktop.cli.output import EXIT_FAILED, EXIT_OK, error, print_json, warn_all
 from aiml3d_desktop.core.errors import InputError
 
 
@@ -44,8 +44,11 @@ def cmd_usage(args: argparse.Namespace) -> int:
     try:
         ledger = library.usage
         warn_all(library.warnings)
+        if ledger is None:
+            error("the usage ledger cannot be read now (held by another program?); try again")
+            return EXIT_FAILED
         low, high = usage.day_bounds(since, until)
-        calls = ledger.calls(low, high, args.model) if ledger is not None else []
+        calls = ledger.calls(low, high, args.model)
     finally:
         library.close()
     rows = usage.summarise(calls, args.by)

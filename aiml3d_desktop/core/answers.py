@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 from aiml3d_desktop.core.errors import BadResponseError
+from aiml3d_desktop.core.nesting import deeper_than
 
 # Answer fields every reader understands; the rest are kept in the entry as they came.
 COMMON = {"requestId", "request_id", "meta", "timings"}
@@ -190,6 +191,8 @@ def _no(what: str, body: dict, said: MeshLink) -> BadResponseError:
 def _unknown(body: dict, known: set[str]) -> dict:
     """Fields no reader knows, kept as they came when they are small enough to keep."""
     rest = {k: v for k, v in body.items() if k not in known | COMMON}
+    if deeper_than(rest):  # kept, it would stop every later reading of its entry
+        return {"note": f"{len(rest)} unknown fields, nested too deeply to keep"}
     try:
         size = len(json.dumps(rest, default=str))
     except (RecursionError, ValueError):
@@ -215,9 +218,15 @@ def _timings(body: dict) -> dict:
 
 def dollars(body: dict) -> float | None:
     """What the answer says the call cost in US dollars (Meshy), or nothing."""
-    return number(_dict(_dict(body.get("meta")).get("usage")).get("usd_spent"))
+    return _cost(_dict(_dict(body.get("meta")).get("usage")).get("usd_spent"))
 
 
 def credits(body: dict) -> float | None:
     """What the answer says the call cost in credits (a number, or nothing)."""
-    return number(_dict(_dict(body.get("meta")).get("usage")).get("credits_used"))
+    return _cost(_dict(_dict(body.get("meta")).get("usage")).get("credits_used"))
+
+
+def _cost(value: object) -> float | None:
+    """A cost as said: a negative one is no cost (it would give a spending limit room)."""
+    found = number(value)
+    return found if found is not None and found >= 0 else None

@@ -162,7 +162,7 @@ class Budget:
     def _cost(self, call: usage.Call, key: str) -> Price:
         reported = (call.credits, call.usd)
         if reported != (None, None):
-            if call.ok:
+            if call.ok and any(reported):  # a price: a said 0 is none (see usage._one)
                 self._reported[call.model] = reported
             return reported
         if not call.ok:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import errno
+import hashlib
 import json
 import logging
 import os
@@ -54,6 +55,7 @@ from aiml3d_desktop.core.fileio import (
     write_json,
 )
 from aiml3d_desktop.core.library_index import Index, stamp
+from aiml3d_desktop.core.nesting import deeper_than
 from aiml3d_desktop.core.usage import (
     JOURNAL_FILE,
     LEDGER_FILE,
@@ -172,31 +174,41 @@ class Library:
             except sqlite3.Error as exc:
                 problem = str(exc)
             else:
-                if (self.root / JOURNAL_FILE).exists():
+                if any((f / JOURNAL_FILE).exists() for f in self._journal_folders()):
                     with self._ledger_lock:
                         self._merge_journal()
                 return None
         else:
             problem = "it is held by another program" if not self._ledger_failed else "it failed"
         what = ", ".join(_cost_text(c) for c in calls)
-        try:
-            kept = journal(self.root, calls)
-        except OSError as exc:
-            message = f"The call ({what}) could not be recorded: {exc.strerror or exc}"
-        else:
+        message = f"The call ({what}) could not be recorded"
+        for folder in self._journal_folders():  # beside the ledger, else on another disk
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                kept = journal(folder, calls)
+            except OSError as exc:
+                message += f"; {folder}: {exc.strerror or exc}"
+                continue
             message = (
                 f"The usage ledger cannot be written now ({problem}): the call ({what}) is kept "
-                f"in {kept.name} and added to the ledger the next time it can be"
+                f"in {kept} and added to the ledger the next time it can be"
             )
+            break
         self._warn(message)
         return message
+
+    def _journal_folders(self) -> list[Path]:
+        """Where calls wait for the ledger: beside it, or (its disk full) in the app's data
+        folder, under a name of this library's own."""
+        name = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:16]
+        return [self.root, paths.data_dir() / "usage-journals" / name]
 
     def _merge_journal(self) -> None:
         """Calls journalled while the ledger was held, into it (under _ledger_lock)."""
         if self._ledger is None:
             return
         try:
-            added = self._ledger.merge(self.root)
+            added = sum(self._ledger.merge(folder) for folder in self._journal_folders())
         except (sqlite3.Error, OSError) as exc:  # still held: the journal stays for later
             log.info("usage journal not merged yet: %s", exc)
             return
@@ -554,6 +566,8 @@ def _entry_in(folder: Path) -> tuple[Entry | None, str]:
     try:
         text = _read_entry_json(folder / ENTRY_FILE)
         data = json.loads(text)
+        if deeper_than(data):
+            raise RecursionError  # read, it could not be written or indexed
         if "\\ud" in text.lower():  # a surrogate escape: maybe a lone one no file can hold
             cleaned = without_surrogates(data)
             data, changed = cleaned, cleaned != data

@@ -201,6 +201,8 @@ def _put(db: sqlite3.Connection, entry: Entry) -> str | None:
                 json.dumps(entry.to_json()),
             ),
         )
+    except RecursionError:
+        return "it is nested too deeply"
     except (OverflowError, ValueError, TypeError, sqlite3.InterfaceError) as exc:
         return f"a value SQLite cannot hold ({exc})"  # UnicodeEncodeError is a ValueError
     return None

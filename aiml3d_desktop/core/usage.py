@@ -16,6 +16,7 @@ import math
 import os
 import secrets
 import sqlite3
+import stat
 import statistics
 import threading
 from collections import defaultdict
@@ -146,6 +147,8 @@ class Ledger:
 
     def _open(self, fill: Callable[[], Iterable[Call]]) -> None:
         db = self._db()
+        if self._ready(db):
+            return  # read without a write lock: another process writing does not stop it
         db.execute("BEGIN IMMEDIATE")  # two processes opening a new library make it once
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -164,6 +167,13 @@ class Ledger:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    @staticmethod
+    def _ready(db: sqlite3.Connection) -> bool:
+        """The ledger is there at this version, with its table as it should be."""
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        names = tuple(r[1] for r in db.execute("PRAGMA table_info(calls)"))[1:]
+        return version == SCHEMA and names == _NAMES
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)
@@ -209,6 +219,8 @@ class Ledger:
         rename first, so that a call appended meanwhile goes to a new journal, not lost."""
         files = []
         for path in sorted(folder.glob(JOURNAL_FILE + "*")):
+            if not path.is_file() or path.is_symlink():
+                continue  # a pipe would hang the reading, a link lead anywhere
             if path.name == JOURNAL_FILE:
                 claimed = path.with_name(f"{JOURNAL_FILE}.{secrets.token_hex(4)}")
                 try:
@@ -239,6 +251,7 @@ def journal(folder: Path, calls: Iterable[Call]) -> Path:
     path = folder / JOURNAL_FILE
     data = "".join(json.dumps(asdict(c)) + "\n" for c in calls).encode()
     flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    flags |= getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)  # a pipe: fails, never waits
     fd = os.open(path, flags, 0o600)
     try:
         view = memoryview(data)
@@ -252,8 +265,11 @@ def journal(folder: Path, calls: Iterable[Call]) -> Path:
 
 def _journal_calls(path: Path) -> list[Call]:
     """The calls in one journal; a line cut short or written by someone else is left out."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        with open(path, "rb") as file:
+        with os.fdopen(os.open(path, flags | getattr(os, "O_BINARY", 0)), "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                return []  # swapped for something else since it was claimed
             lines = file.read(JOURNAL_LIMIT).splitlines()
     except OSError:
         return []
@@ -402,6 +418,8 @@ def _canonical(at: str) -> str:
 
 def _parse(at: str) -> datetime:
     stamp = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    if not 1 < stamp.year < 9999:  # a day that no time zone can be moved into or out of
+        raise ValueError(f"{at!r} is out of range")
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
 
 
@@ -523,10 +541,11 @@ def _higher(x: float | None, y: float | None) -> float | None:
 
 def _one(ledger: Ledger | None, model: str, values: dict | None) -> tuple[Price, str, int]:
     recent = ledger.recent(model, params_key(model, values or {})) if ledger is not None else []
-    paid = [c for c in recent if c.credits is not None or c.usd is not None]
+    # A call said to cost nothing is no price: counting it so would let a limit through.
+    paid = [c for c in recent if c.credits or c.usd]
     if paid:
-        c = [x.credits for x in paid if x.credits is not None]
-        u = [x.usd for x in paid if x.usd is not None]
+        c = [x.credits for x in paid if x.credits]
+        u = [x.usd for x in paid if x.usd]
         cost = (statistics.median(c) if c else None, statistics.median(u) if u else None)
         return cost, "recent", len(paid)
     with contextlib.suppress(Aiml3DError):

@@ -181,3 +181,16 @@ def test_processing_stays_within_its_memory_estimate(tmp_path, preset, out):
     peak = int(done.stdout.split()[-1])
     estimate = pipeline.memory_estimate(327_680, BUILTIN[preset].recipe)
     assert peak <= estimate, (peak / 2**20, estimate / 2**20)
+
+
+def test_convert_and_render_never_write_into_the_library(isolated, tmp_path):
+    """From the attacker's review of issue 25: `convert cube.glb <lib>/entries/ID/Duck.glb`
+    replaced a paid original; `render -o` wrote into an entry."""
+    root, entry = _duck_entry(isolated)
+    entries = _unchanged(root / "entries")
+    other = corpus_file("meshes", "cube.glb")
+    render = ["render", other, "-o", entry.folder / "thumbnail.png", "--size", "64x64"]
+    for args in (["convert", other, entry.mesh_path], render):
+        done = run(*args)
+        assert done.returncode == 1 and "is inside the library" in one_error_line(done), args
+    assert _unchanged(root / "entries") == entries

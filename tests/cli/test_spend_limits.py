@@ -114,3 +114,19 @@ def test_a_call_in_flight_holds_its_share_of_the_limit(fake_api, tmp_path, isola
     assert model_calls(fake_api) == 2
     assert "2 of 3 done, 1 not started" in done.stdout
     assert "in flight" in one_error_line(done)
+
+
+def test_a_negative_or_zero_cost_gives_a_limit_no_room(fake_api, tmp_path, isolated):
+    """From the attacker's review: a server saying -5,000,000 credits, then 900,000 a call,
+    under --max-credits 1,000,000, let five calls (3.6 M credits) through; and one earlier
+    call said to cost 0 made the next four look free."""
+    fake_api.usage["triposr"] = [{"credits_used": -5_000_000}] + [{"credits_used": 900_000}] * 4
+    args = ["generate", *pictures(tmp_path, 5), "-j", "1", "-q", "--max-credits", "1000000"]
+    done = run(*args, "--api-base", fake_api.base_url, key=fake_api.KEY)
+    assert done.returncode == 1 and model_calls(fake_api) <= 2, done.stderr
+    calls = Library().usage.calls()
+    assert calls[0].credits is None  # no cost is negative
+    remember("triposr", 1, credits=0.0)
+    zero = run("generate", *pictures(tmp_path, 4), "-j", "4", "-q", "--max-credits", "1",
+               "--api-base", fake_api.base_url, key=fake_api.KEY)  # fmt: skip
+    assert zero.returncode == 1 and model_calls(fake_api) <= 2  # refused before any call

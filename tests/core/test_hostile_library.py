@@ -120,6 +120,11 @@ def test_a_cli_batch_survives_library_commands_and_a_second_generate(fake_api, t
             False,
             "more than the 4 MB allowed",
         ),  # fmt: skip
+        (
+            '{"id": "ID", "mesh_file": "m.stl", "extra": {"k": ' + "[" * 500 + "]" * 500 + "}}",
+            False,
+            "nested too deeply",
+        ),  # fmt: skip
         ("{not json", False, "not valid JSON"),
         ("[" * 50_000 + "]" * 50_000, False, "nested too deeply"),
     ],
@@ -581,3 +586,18 @@ def test_a_symbolic_link_inside_the_library_is_never_followed(tmp_path, capsys, 
     out = capsys.readouterr().out
     assert f"{entry.id}  skipped: " in out and "symbolic link" in out
     assert cli.main([*lib, "delete", entry.id]) == 0 or what != "later"
+
+
+def test_an_answer_nested_too_deeply_is_not_kept_in_an_entry():
+    """Kept whole, 500 levels in an answer's unknown fields (json reads them) would make the
+    entry impossible to write or index later (asdict takes two frames a level)."""
+    from aiml3d_desktop.core import answers
+    from aiml3d_desktop.core.entry import Entry
+
+    deep: list = []
+    for _ in range(500):
+        deep = [deep]
+    kept = answers._unknown({"weird": deep, "fine": {"a": [1, 2]}}, set())
+    assert "nested too deeply" in kept["note"]
+    entry = Entry("x", "2026-11-01T00:00:00+00:00", "t", "m.glb", extra={"answer_unknown": kept})
+    json.dumps(entry.to_json())  # writable
