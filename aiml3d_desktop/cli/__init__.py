@@ -151,7 +151,7 @@ def _colour_kind(scene) -> str:
 
 
 def cmd_convert(args) -> int:
-    from aiml3d_desktop.cli.assets import check_outputs
+    from aiml3d_desktop.cli.destinations import check_outputs
     from aiml3d_desktop.core import mesh
 
     check_outputs([Path(args.out)], args.mesh, "convert")

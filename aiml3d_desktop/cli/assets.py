@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from aiml3d_desktop.cli.destinations import check_outputs
 from aiml3d_desktop.cli.output import EXIT_FAILED, EXIT_OK, print_json, warn_all
 from aiml3d_desktop.core.errors import InputError
 
@@ -33,7 +34,12 @@ def add_parsers(sub) -> None:
         help="game (GLB, 20k, 2K texture), print (STL+3MF, watertight, 100 mm), "
         "ar (USDZ, 50k, 2K texture), or one saved in the app; options below change it",
     )
-    process.add_argument("--upright", action="store_true", help="rest it on its most stable side")
+    process.add_argument(
+        "--upright",
+        action="store_true",
+        help="stand it up if it is lying or upside down (one that stands stays as it is); "
+        "the report says which turn and why, and --json lists the other ways",
+    )
     process.add_argument("--z-up", action="store_true", help="the file is Z-up: make it Y-up")
     process.add_argument(
         "--turn",
@@ -109,52 +115,6 @@ def _source(text: str):
             hint="Give a mesh file, or an id from `aiml3d library list`.",
         ) from None
     return mesh.load(entry.mesh_path).scene, library, entry
-
-
-def library_root() -> Path:
-    """The library folder the settings name, without opening the library."""
-    from aiml3d_desktop.core import settings
-    from aiml3d_desktop.core.library import default_root
-
-    return settings.load()[0].library_path or default_root()
-
-
-# What to do instead of writing an output over its input or into the library's folder.
-_KEEP_A_VERSION = (
-    "To keep it in the library, leave out -o: `aiml3d process ID ...` keeps the result as a "
-    "new version of entry ID (`aiml3d library import FILE` makes a file an entry)."
-)
-_INSTEAD = {
-    "process": "Write it outside the library. " + _KEEP_A_VERSION,
-    "turntable": "Write it outside the library.",
-    "export": "Export it to a folder outside the library.",
-}
-
-
-def check_outputs(
-    outputs: list[Path], source: str | Path, command: str, root: Path | None = None
-) -> None:
-    """Refuse to write over the input, or into what the library keeps in its folder
-    (``root``, by default the settings'): an entry's files are written by the library
-    alone (an original replaced behind its back no longer matches its entry, and a paid
-    model cannot be made again)."""
-    from aiml3d_desktop.core.fileio import path_kind, same_or_inside
-    from aiml3d_desktop.core.library import own_paths
-
-    root = root or library_root()
-    inputs = [source] if path_kind(source) == "file" else []
-    for out in outputs:
-        if same_or_inside(out, own_paths(root)) is not None:
-            raise InputError(
-                f"{out} is inside the library ({root}), whose files only the library writes",
-                hint=_INSTEAD[command],
-            )
-        if same_or_inside(out, inputs) is not None:
-            raise InputError(
-                f"{out} is the input itself: writing it would replace the original",
-                hint="Write to another file."
-                + (" " + _KEEP_A_VERSION if command == "process" else ""),
-            )
 
 
 def _recipe(args):
@@ -261,6 +221,7 @@ def cmd_process(args: argparse.Namespace) -> int:
                 "timings": prepared.timings,
                 "fidelity": None if prepared.fidelity is None else vars(prepared.fidelity),
                 "print": None if prepared.print_report is None else prepared.print_report.as_dict(),
+                "upright": None if prepared.upright is None else prepared.upright.as_dict(),
                 "notes": prepared.scene.notes,
             }
         )

@@ -139,7 +139,7 @@ def _show(lib, args) -> int:
 
 
 def _export(lib, args) -> int:
-    from aiml3d_desktop.cli.assets import check_outputs
+    from aiml3d_desktop.cli.destinations import check_outputs
     from aiml3d_desktop.core import mesh
 
     entry = lib.get(args.id)

@@ -35,7 +35,7 @@ def add_parser(sub) -> None:
 
 def cmd_render(args: argparse.Namespace) -> int:
     size, background = parse_size(args.size), parse_colour(args.background)
-    from aiml3d_desktop.cli.assets import check_outputs
+    from aiml3d_desktop.cli.destinations import check_outputs
 
     if args.out.suffix.lower() != ".png":
         raise InputError(f"{args.out.name} is not a .png file", hint="Name the output OUT.png.")

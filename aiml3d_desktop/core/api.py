@@ -178,7 +178,12 @@ class AimlClient:
         """A picture from a text-to-image model (same endpoint); its URL is on the CDN."""
         if not 0 < len(prompt) <= 4000:
             raise InputError("A prompt must be 1 to 4000 characters long")
-        return self.call(drawing_body(prompt, model), _picture_link)
+        try:
+            return self.call(drawing_body(prompt, model), _picture_link)
+        except ApiError as exc:
+            if exc.status in (400, 422):  # no picture was sent: HINTS' words do not fit
+                exc.hint = f"Check the prompt, and that {model} is a text-to-image model."
+            raise
 
     def call(
         self,

@@ -163,11 +163,83 @@ def decode(raw: bytes, name: str, target: int | None = None) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise InputError(f"{name} claims a size too large to decode safely ({exc})") from exc
     except UnidentifiedImageError as exc:
-        raise InputError(f"{name} is not an image Pillow can read") from exc
+        raise not_a_picture(raw, name) from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"{name} is damaged or truncated: {exc}") from exc
     image.format = fmt  # load() can drop it for some plugins
     return image
+
+
+TAKEN = "The app takes PNG, JPEG and WEBP pictures"
+# The ISO media ("ftyp") brands of HEIF photos (an iPhone's HEIC) and AVIF pictures; any
+# other brand is a video (MP4, MOV, 3GP).
+HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+AVIF_BRANDS = {b"avif", b"avis"}
+
+
+def not_a_picture(raw: bytes, name: str) -> InputError:
+    """What to say of a file no picture reader recognises: what it seems to be instead (by
+    its first bytes, not its name), and what to give."""
+    what, todo = sniff(raw)
+    if what == "empty":
+        return InputError(f"{name} is empty (0 bytes)", hint=f"{TAKEN}.")
+    said = f"{name} is not an image: it is {what}" if what else f"{name} is not an image"
+    return InputError(said, hint=f"{TAKEN}{'; ' + todo if todo else ''}.")
+
+
+def sniff(raw: bytes) -> tuple[str | None, str]:
+    """(what the bytes look like, what to do about it); (None, "") when they look like
+    nothing known."""
+    head = raw[:4096]
+    if not head:
+        return "empty", ""
+    if head[4:8] == b"ftyp":
+        return _iso_media(head[8:12])
+    for magic, what, todo in MAGIC:
+        if head.startswith(magic):
+            return what, todo
+    if head[:4] == b"RIFF" and head[8:12] in (b"AVI ", b"WAVE"):
+        return ("a video (AVI)", "") if head[8:12] == b"AVI " else ("a sound file (WAV)", "")
+    return _text_kind(head)
+
+
+MAGIC = (
+    (b"%PDF", "a PDF document", "export the page as PNG, or take a screenshot of it"),
+    (b"\x1a\x45\xdf\xa3", "a video (WebM or Matroska)", "save one frame of it as PNG"),
+    (b"PK\x03\x04", "a ZIP archive (or an Office document)", "take the picture out of it"),
+    (b"glTF", "a 3D model (GLB)", "open it with File > Open 3D model"),
+    (b"ID3", "a sound file (MP3)", ""),
+)
+
+
+def _iso_media(brand: bytes) -> tuple[str, str]:
+    if brand in HEIF_BRANDS:
+        return "an HEIC photo (an iPhone's format)", "save it as JPEG first"
+    if brand in AVIF_BRANDS:
+        return "an AVIF picture", "save it as PNG or JPEG first"
+    return "a video (MP4 or MOV)", "save one frame of it as PNG"
+
+
+def _text_kind(head: bytes) -> tuple[str | None, str]:
+    """A web page, an SVG drawing, or other text; None for bytes that are not text."""
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:  # cut mid-character at 4 KiB, or another encoding
+        cut = exc.start >= len(head) - 3
+        text = head[: exc.start].decode() if cut else head.decode("cp1252", errors="replace")
+    # Text has next to no control characters; data has one byte in eight or more.
+    odd = sum(c == "\ufffd" or (c < " " and c not in "\t\r\n\f") for c in text)
+    if odd > len(text) // 50:
+        return None, ""
+    text = text.lstrip("\ufeff \t\r\n").lower()
+    if "<svg" in text[:1024]:
+        return "an SVG drawing", "export it as PNG"
+    if text.startswith(("<!doctype html", "<html")) or "<html" in text[:1024]:
+        return (
+            "a web page (HTML)",
+            "in the browser, right-click the picture itself and save it, or drag it here",
+        )
+    return "a text file", ""
 
 
 def full_size(image: Image.Image) -> tuple[int, int]:

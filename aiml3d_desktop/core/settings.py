@@ -77,6 +77,13 @@ class Settings:
         """``--api-base`` wins, then ``AIML_API_BASE``, then the saved setting."""
         return override or os.environ.get(BASE_ENV_VAR) or self.api_base
 
+    def api_base_source(self) -> tuple[str, str]:
+        """The base URL requests go to, and where it comes from: ``environment``
+        (``AIML_API_BASE``), ``settings`` (saved) or ``default``."""
+        if os.environ.get(BASE_ENV_VAR):
+            return os.environ[BASE_ENV_VAR], "environment"
+        return self.api_base, "default" if self.api_base == DEFAULT_BASE else "settings"
+
 
 CHOICES = {"backend": ("aiml", "local")}
 RANGES = {

@@ -229,6 +229,8 @@ class Ledger:
                     continue
                 path = claimed
             files.append(path)
+        if not files:
+            return 0  # nothing to merge: no write lock asked for (another may hold it)
         calls = [call for path in files for call in _journal_calls(path)]
         db = self._db()
         db.execute("BEGIN IMMEDIATE")  # one merger at a time: the check below holds

@@ -11,6 +11,7 @@ import logging
 from aiml3d_desktop import APP_NAME, __version__
 
 log = logging.getLogger(__name__)
+EXIT_INTERRUPTED = 130  # closed by Ctrl+C, as the command line's commands say it too
 
 
 def run(files: list[str], new_window: bool = False) -> int:
@@ -33,17 +34,19 @@ def start_window(files: list[str]) -> int:
     window = MainWindow(files)
     qt_setup.install_excepthook(window)
     app.aboutToQuit.connect(window.runner.shutdown)
-    previous = qt_setup.close_on_terminate(window)
+    closer = qt_setup.close_on_signals(window)
     server = InstanceServer(window)
     server.sources_received.connect(window.open_sources)
     server.listen()
     window.show()
     log.info("started %s %s", APP_NAME, __version__)
     try:
-        return app.exec()
+        status = app.exec()
     finally:
         server.close()
-        qt_setup.restore_terminate(previous)
+        if closer is not None:
+            closer.restore()
+    return EXIT_INTERRUPTED if closer is not None and closer.interrupted else status
 
 
 def render(*args, **kwargs):
@@ -83,4 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         from aiml3d_desktop.gui import selftest
 
         return selftest.run()
-    return run(args.files, args.new_window)
+    try:
+        return run(args.files, args.new_window)
+    except KeyboardInterrupt:  # Ctrl+C before the window was up to close on it
+        return EXIT_INTERRUPTED

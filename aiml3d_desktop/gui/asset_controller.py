@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from aiml3d_desktop import paths
-from aiml3d_desktop.core.assets.recipe import Presets, Recipe
+from aiml3d_desktop.core.assets.recipe import Presets, Recipe, same_steps
 from aiml3d_desktop.core.errors import Aiml3DError, InputError
 from aiml3d_desktop.core.turntable import check_destination
 from aiml3d_desktop.gui import tasks
@@ -59,6 +59,7 @@ class AssetController(QObject):
         panel.open_version.connect(self.open_version)
         panel.compare_versions.connect(self.compare_versions)
         panel.export_version.connect(self.export_version)
+        panel.pose_chosen.connect(self._pose_chosen)
 
     # What is on screen
 
@@ -73,6 +74,7 @@ class AssetController(QObject):
         if entry is not None and entry.is_version:
             entry = self.entry if same else self._base(entry)
         self.entry = entry
+        self.panel.set_upright(None)  # the last model's ways to stand
         self.panel.set_target(title, in_library=entry is not None)
         if not same:  # the same entry's list keeps its selection
             self.panel.set_versions(entry.version_list() if entry is not None else None)
@@ -115,6 +117,7 @@ class AssetController(QObject):
         if self._running_for is not self.loaded:
             return  # made from a model no longer on screen
         self.prepared, self.prepared_recipe = prepared, self._running_recipe
+        self.panel.set_upright(prepared.upright)
         self.window.viewer.show_scene(prepared.scene)
         texture = ""
         if prepared.scene.textures:
@@ -123,6 +126,12 @@ class AssetController(QObject):
         first = f"Preview: {prepared.scene.triangles:,} triangles{texture}."
         self.panel.show_report([first, *prepared.lines()])
         self.status.emit(first + " Apply keeps it; Show original goes back.")
+
+    @Slot()
+    def _pose_chosen(self) -> None:
+        """Another way to stand it, picked while a preview is shown: the preview follows."""
+        if self.prepared is not None:
+            self.preview()
 
     @Slot()
     def apply(self) -> None:
@@ -146,7 +155,7 @@ class AssetController(QObject):
 
     def _title(self, recipe: Recipe) -> str:
         for preset in self.presets.all().values():
-            if preset.recipe == recipe:
+            if same_steps(preset.recipe, recipe):
                 return preset.title
         return "custom"
 

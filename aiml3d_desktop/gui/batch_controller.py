@@ -55,6 +55,9 @@ class BatchController(QObject):
         self._workers: dict[Worker, str] = {}  # running worker -> item id
         self._stages: dict[str, tuple[Stage, float, int | None, int | None]] = {}  # by item id
         self._remove_when_stopped: set[str] = set()
+        # Items that finished in an earlier run: kept in queue.json (Clear finished drops
+        # them), not listed; the list shows this run's work and what still waits.
+        self._earlier: set[str] = set()
         self._closing = False
         self._clock = QTimer(self)  # the seconds of a running generation tick on
         self._clock.setInterval(1000)
@@ -82,6 +85,7 @@ class BatchController(QObject):
             self.queue = batch.BatchQueue(library.root / batch.QUEUE_FILE)
         for warning in self.queue.warnings:
             self.status.emit(warning)
+        self._earlier = {i.id for i in self.queue.items() if i.status in batch.FINISHED}
         left = self.queue.count(batch.WAITING)
         if left:
             self.panel.set_paused(True)
@@ -111,6 +115,14 @@ class BatchController(QObject):
     @property
     def active(self) -> bool:
         return bool(self._workers)
+
+    def has_work(self) -> bool:
+        """Whether items wait or run: then the queue is worth showing at start."""
+        return self.queue is not None and self.queue.count(batch.WAITING, batch.RUNNING) > 0
+
+    def _listed(self) -> list[batch.QueueItem]:
+        assert self.queue is not None
+        return [item for item in self.queue.items() if item.id not in self._earlier]
 
     @Slot()
     def pump(self) -> None:
@@ -152,7 +164,7 @@ class BatchController(QObject):
     def _refresh(self) -> None:
         if self.queue is not None:
             texts = {item_id: _stage_text(*stage) for item_id, stage in self._stages.items()}
-            self.panel.show_items(self.queue.items(), texts)
+            self.panel.show_items(self._listed(), texts)
 
     def _finished_item(self) -> str | None:
         item_id = self._workers.pop(cast("Worker", self.sender()), None)
@@ -198,7 +210,8 @@ class BatchController(QObject):
 
     def _say_when_idle(self) -> None:
         if self.queue is not None and not self._workers and not self.queue.count(batch.WAITING):
-            done, failed = self.queue.count(batch.DONE), self.queue.count(batch.FAILED)
+            statuses = [item.status for item in self._listed()]  # this run's, as listed
+            done, failed = statuses.count(batch.DONE), statuses.count(batch.FAILED)
             self.status.emit(
                 f"Queue finished: {done} done"
                 + (f", {failed} failed (select and Retry)" if failed else "")

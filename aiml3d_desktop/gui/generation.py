@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from aiml3d_desktop.core import batch, budget, images, keys, models, usage
@@ -40,6 +40,24 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Generate's tooltip, which says why it cannot be pressed or what it will do.
+NOTHING_TO_MAKE = (
+    "Open a picture first (drop one on the window, paste one, or File > Open picture), "
+    "or describe an object under Text to 3D"
+)
+MAKES_PICTURE = "Make a 3D model of the picture (Ctrl+Return)"
+MAKES_PROMPT = "Draw the described object, then make a 3D model of it (Ctrl+Return)"
+BUSY = "A model is being made: Cancel (Esc) stops it"
+# What the empty 3D view says to do next.
+HINT_EMPTY = (
+    "Drop a picture here to make a 3D model of it, or a mesh file to look at it.\n\n"
+    "Paste one with Ctrl+V, or open one with Ctrl+O."
+)
+HINT_PICTURE = (
+    "Press Generate 3D model (Ctrl+Return) to make a 3D model of the picture.\n\n"
+    "Or drop a mesh file here to look at it."
+)
+HINT_MAKING = "Making the 3D model: it will show here."
 
 
 class GenerationController(QObject):
@@ -49,6 +67,9 @@ class GenerationController(QObject):
     busy_changed = Signal(bool)  # a generation or drawing runs (or no longer does)
     error = Signal(object, str)  # (Aiml3DError, a title)
     status = Signal(str)
+    ready_changed = Signal(bool, str)  # Generate can be pressed; its tooltip
+    hint_changed = Signal(str)  # what the empty 3D view says to do next
+    settings_wanted = Signal()  # the user asked for Settings (to give the key)
 
     def __init__(
         self,
@@ -72,6 +93,8 @@ class GenerationController(QObject):
         views.cleared.connect(self._clear_view)
         views.unusable.connect(self._unusable_view)
         picture.has_picture.connect(self._front_changed)
+        picture.has_picture.connect(self.refresh_ready)
+        prompt.text.textChanged.connect(self.refresh_ready)
         params.changed.connect(self._model_changed)
         params.framing_changed.connect(self._reframe_views)
         self._model_changed()
@@ -79,6 +102,24 @@ class GenerationController(QObject):
         self.job: Worker | None = None  # the generation (or drawing) in progress, if any
         self.retry = retry  # the window's: one rate-limit wait for all its requests
         self._generate_when_drawn = False  # Generate pressed with a prompt and no picture
+        self._making = False  # the job is a generation (not a drawing)
+
+    @Slot()
+    def refresh_ready(self) -> None:
+        """Generate can be pressed only with something to make, and its tooltip says what
+        it will do or what to do first; the empty 3D view says the next step."""
+        has_picture = self.picture.preview is not None
+        if self.job is not None:
+            ready, tip = False, BUSY
+        elif has_picture or self.prompt.prompt():
+            ready, tip = True, MAKES_PICTURE if has_picture else MAKES_PROMPT
+        else:
+            ready, tip = False, NOTHING_TO_MAKE
+        self.ready_changed.emit(ready, tip)
+        making = self.job is not None and self._making
+        self.hint_changed.emit(
+            HINT_MAKING if making else HINT_PICTURE if has_picture else HINT_EMPTY
+        )
 
     @Slot()
     def generate(self) -> None:
@@ -89,20 +130,18 @@ class GenerationController(QObject):
         if preview is None and self.prompt.prompt():
             self._generate_when_drawn = True  # text to 3D in one go: draw, show, then build
             return self.draw()
-        if preview is None:
-            self.error.emit(
-                InputError(
-                    "Open a picture first, or describe an object",
-                    hint="Drop one on the window, paste one, use File > "
-                    "Open picture, or type under Text to 3D.",
-                ),
-                "No picture",
-            )
+        if preview is None:  # Generate is disabled then: a key press or a script got here
+            self.status.emit(NOTHING_TO_MAKE)
             return
         settings = self._settings()
         if settings is None or not self._library_ready():
             return
         params, backend = settings
+        if backend == "aiml" and self._key_missing(offline=True):
+            return
+        self._make(preview, params, backend)
+
+    def _make(self, preview: Preview, params: ModelParams, backend: str) -> None:
         drawing = preview.drawing if backend == "aiml" else None  # offline: from the picture
         self._start(
             tasks.generate,
@@ -111,13 +150,61 @@ class GenerationController(QObject):
             params,
             backend,
             self.conf,
-            keys.get_key(),
+            keys.get_key() if backend == "aiml" else None,
             self.retry,
             drawing,
             self._views(params, backend),
             succeeded=self._generated,
         )
         self.status_line.progress(Stage.PREPARING, None, None)
+
+    def _key_missing(self, offline: bool) -> bool:
+        """No key for the API's models: a box with the ways on (Settings; with a picture,
+        the offline relief preview), instead of a request that cannot be sent."""
+        if keys.get_key():
+            return False
+        window = self.parent()
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "No AIML API key",
+            "No AIML API key is set.",
+            QMessageBox.StandardButton.NoButton,
+            window if isinstance(window, QWidget) else None,
+        )
+        box.setObjectName("keyBox")
+        box.setInformativeText(
+            "The AIML models need your key: save it in Settings (or set AIMLAPI_KEY)."
+            + (
+                " Without one, the offline relief preview makes a rough model of the picture "
+                "on this computer, in a few seconds."
+                if offline
+                else ""
+            )
+        )
+        settings = box.addButton("Open Settings…", QMessageBox.ButtonRole.AcceptRole)
+        relief = (
+            box.addButton("Make a relief preview (offline)", QMessageBox.ButtonRole.ActionRole)
+            if offline
+            else None
+        )
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(settings)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.buttonClicked.connect(partial(self._key_answered, settings, relief, offline))
+        box.open()  # not exec'd: the window carries on behind it, as with the error boxes
+        return True
+
+    def _key_answered(self, settings, relief, offline: bool, clicked) -> None:
+        """Settings, then on with what was asked if a key was saved; or the relief."""
+        if clicked is settings:
+            self.settings_wanted.emit()  # the dialog is modal: the key is saved, or not, now
+            if keys.get_key():
+                return self.generate() if offline else self.draw()
+        self._generate_when_drawn = False
+        if clicked is relief and self.picture.preview is not None and self.job is None:
+            chosen = self._settings()
+            if chosen is not None and self._library_ready():
+                self._make(self.picture.preview, chosen[0], "local")
 
     @Slot()
     def draw(self) -> None:
@@ -131,6 +218,8 @@ class GenerationController(QObject):
                 "Nothing to draw",
             )
             return
+        if self._key_missing(offline=False):
+            return  # and Generate's wish to build after drawing waits on the answer
         self._remember_prompt_options()
         self._start(
             tasks.draw,
@@ -375,11 +464,14 @@ class GenerationController(QObject):
         """The one job of this controller: while it runs, the status bar is its own."""
         job = self.runner.start(fn, *args, succeeded=succeeded, failed=self._failed)
         self.job = self.status_line.owner = job
+        self._making = fn is tasks.generate
         self.busy_changed.emit(True)
+        self.refresh_ready()
 
     def _done(self) -> None:
         self.job = self.status_line.owner = None
         self.busy_changed.emit(False)
+        self.refresh_ready()
 
     @Slot(object)
     def _drawn(self, preview) -> None:

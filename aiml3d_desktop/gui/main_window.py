@@ -37,6 +37,7 @@ from aiml3d_desktop.gui.status_line import StatusLine
 from aiml3d_desktop.gui.usage_controller import UsageController
 from aiml3d_desktop.gui.widgets import offscreen
 from aiml3d_desktop.gui.widgets.image_panel import ImagePanel
+from aiml3d_desktop.gui.widgets.labels import FormColumns
 from aiml3d_desktop.gui.widgets.library_panel import LibraryPanel
 from aiml3d_desktop.gui.widgets.params_panel import ParamsPanel
 from aiml3d_desktop.gui.widgets.prompt_box import PromptBox
@@ -86,10 +87,6 @@ class MainWindow(DropsAndPaste):
         self.image_panel = ImagePanel()
         self.viewer = Viewer()
         self.viewer.frameSwapped.connect(self._frame_shown)
-        self.viewer.set_hint(
-            "Drop a picture here to make a 3D model of it, or a mesh file to look at it.\n\n"
-            "Paste one with Ctrl+V, or open one with Ctrl+O."
-        )
         self.splitter = window_layout.centre(self.image_panel, self.viewer)
         self.setCentralWidget(self.splitter)
         self.image_panel.has_picture.connect(
@@ -122,6 +119,7 @@ class MainWindow(DropsAndPaste):
             self.cancel_button,
             self.stats,
         )
+        FormColumns(side)  # its forms' fields in one column
         self.side_dock, self.library_dock, self.queue_dock = window_layout.add_docks(
             self, side, self.library_panel, self.queue_panel
         )
@@ -133,6 +131,11 @@ class MainWindow(DropsAndPaste):
         self.set_up_axis(str(self.ui.value("upAxis", "y")))
         self.menu_actions.sync_view_options()
         self._set_busy(False)
+        # Generate, its menu entry and the empty view's hint follow what there is to make.
+        self.generation.ready_changed.connect(self._generate_ready)
+        self.generation.hint_changed.connect(self.viewer.set_hint)
+        self.generation.settings_wanted.connect(self.files.open_settings)
+        self.generation.refresh_ready()
         for warning in warnings:
             self.statusBar().showMessage(warning, 10000)
         if files and not early:
@@ -209,10 +212,15 @@ class MainWindow(DropsAndPaste):
     @Slot(bool)
     def _set_busy(self, busy: bool) -> None:
         """While a generation or drawing runs, its buttons and parameters rest."""
-        self.generate_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
         self.params.setEnabled(not busy)
         self.prompt.draw_button.setEnabled(not busy)
+
+    @Slot(bool, str)
+    def _generate_ready(self, ready: bool, why: str) -> None:
+        self.generate_button.setEnabled(ready)
+        self.generate_button.setToolTip(why)
+        self.menu_actions.generate.setEnabled(ready)
 
     @Slot(object)
     def _open_front(self, source: str | QImage) -> None:
@@ -349,7 +357,7 @@ class MainWindow(DropsAndPaste):
         self.generation.library = self.thumbnails.library = self.library
         self.library_panel.set_library(self.library, entries)
         self.batch.set_library(self.library)
-        if self.batch.queue is not None and self.batch.queue.items():
+        if self.batch.has_work():  # not for the last run's finished items alone
             self.queue_dock.show()
         warnings = self.library.warnings
         if warnings:  # one line holds one: the first, and how many more
@@ -433,9 +441,12 @@ class MainWindow(DropsAndPaste):
         window.raise_()
 
     def show_mesh(self, loaded: LoadedMesh, entry: Entry | None) -> None:
-        """Draw first; smooth normals and statistics of a large mesh follow from workers."""
+        """Draw first; smooth normals and statistics of a large mesh follow from workers.
+        A new model is framed from the home view, not from wherever the last one was
+        turned; the same one again (a version of the entry, the file reopened) keeps it."""
+        home = None if self._same_model(loaded, entry) else "home"
         self.loaded, self.entry = loaded, entry
-        self.viewer.show_scene(loaded.scene)
+        self.viewer.show_scene(loaded.scene, view=home)
         self.assets.model_changed(loaded, entry)
         self.parts.model_changed(loaded, entry)
         if entry is not None and not entry.is_version:  # a version leaves the tile as it is
@@ -448,6 +459,11 @@ class MainWindow(DropsAndPaste):
         else:
             self.stats.show_pending(loaded.path.name)
         self._details_wanted = loaded  # started once the mesh is on screen: see below
+
+    def _same_model(self, loaded: LoadedMesh, entry: Entry | None) -> bool:
+        if entry is not None or self.entry is not None:  # versions share their entry's id
+            return entry is not None and self.entry is not None and entry.id == self.entry.id
+        return self.loaded is not None and loaded.path == self.loaded.path
 
     @Slot()
     def _frame_shown(self) -> None:
@@ -480,7 +496,7 @@ class MainWindow(DropsAndPaste):
     @Slot(object)
     def _stats_ready(self, loaded: LoadedMesh) -> None:
         if loaded is self.loaded:
-            self.stats.show_stats(loaded.path.name, loaded.stats, self.entry)
+            self.stats.show_stats(loaded.path.name, loaded.stats, self.entry, loaded.scene.unit)
 
     @Slot()
     def _idle(self) -> None:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import html
 from functools import partial
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence
-from PySide6.QtWidgets import QColorDialog, QMessageBox
+from PySide6.QtWidgets import (
+    QColorDialog,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QMessageBox,
+    QVBoxLayout,
+)
 
 from aiml3d_desktop import APP_NAME, __version__
 from aiml3d_desktop.core import images
@@ -25,6 +33,9 @@ MOUSE_HELP = [
     ("Middle drag, or Shift + left drag", "Pan"),
     ("Right drag, or wheel", "Zoom"),
 ]
+# Keys the 3D view takes itself once clicked (pyqtgraph's GLViewWidget): no action may be
+# bound to them, and Help lists them with the actions.
+VIEWER_KEYS = [(("Left", "Right", "Up", "Down"), "Orbit (click the 3D view first)")]
 
 
 class Actions(QObject):
@@ -46,7 +57,7 @@ class Actions(QObject):
 
         model = bar.addMenu("&Model")
         generation = window.generation
-        self._add(model, "Generate 3D model", generation.generate, "Ctrl+Return")
+        self.generate = self._add(model, "Generate 3D model", generation.generate, "Ctrl+Return")
         self._add(model, "Draw a picture from the text", generation.draw, "Ctrl+D")
         self._add(model, "Cancel", generation.cancel, "Esc")
         model.addSeparator()
@@ -54,7 +65,7 @@ class Actions(QObject):
             model, "Prepare asset…", partial(self._raise, window.prepare_dock), "Ctrl+Shift+R"
         )
         self._add(
-            model, "Split into parts…", partial(self._raise, window.parts_dock), "Ctrl+Shift+P"
+            model, "Split into parts…", partial(self._raise, window.parts_dock), "Ctrl+Shift+T"
         )
 
         view = bar.addMenu("&View")
@@ -134,14 +145,23 @@ class Actions(QObject):
         menu.addAction(action)
         return action
 
-    def shortcut_rows(self) -> list[tuple[str, str]]:
-        rows = []
+    def shortcut_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """What Help > Keyboard and mouse lists, read from the menus themselves (submenus
+        included), then the 3D view's own keys and the mouse: (title, [(key, what)])."""
+        sections = []
         for menu_action in self.window.menuBar().actions():
-            for action in menu_action.menu().actions():
-                if not action.shortcut().isEmpty():
-                    key = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-                    rows.append((key, action.text().rstrip("…")))
-        return rows + MOUSE_HELP
+            rows = _menu_rows(menu_action.menu())
+            if rows:
+                sections.append((menu_action.text().replace("&", ""), rows))
+        native = QKeySequence.SequenceFormat.NativeText
+        viewer = [
+            (", ".join(QKeySequence(k).toString(native) for k in keys), what)
+            for keys, what in VIEWER_KEYS
+        ]
+        return [*sections, ("3D view", viewer), ("Mouse", MOUSE_HELP)]
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        return [row for _, rows in self.shortcut_sections() for row in rows]
 
     # Kept in step by the window
 
@@ -225,10 +245,26 @@ class Actions(QObject):
             self.window.ui.setValue("background", color.name())
 
     def _shortcuts(self) -> None:
-        rows = "".join(
-            f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in self.shortcut_rows()
+        """The list in two columns of sections: one column would be taller than a laptop's
+        screen. A dialog, not a message box, which would wrap every line; opened, not exec'd,
+        like the error boxes."""
+        sections = self.shortcut_sections()
+        split = _balanced_split([len(rows) + 2 for _, rows in sections])  # a title: 2 rows
+        columns = "".join(
+            f"<td valign='top' style='padding-right: 24px'>"
+            f"{''.join(_section_html(*section) for section in part)}</td>"
+            for part in (sections[:split], sections[split:])
         )
-        QMessageBox.information(self.window, "Keyboard and mouse", f"<table>{rows}</table>")
+        box = QDialog(self.window)
+        box.setWindowTitle("Keyboard and mouse")
+        box.setObjectName("shortcutsBox")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(box.close)
+        layout = QVBoxLayout(box)
+        layout.addWidget(QLabel(f"<table><tr>{columns}</tr></table>"))
+        layout.addWidget(buttons)
+        box.open()
 
     def _about(self) -> None:
         QMessageBox.about(
@@ -241,3 +277,29 @@ class Actions(QObject):
 
 def build_menus(window) -> Actions:
     return Actions(window)
+
+
+def _menu_rows(menu, prefix: str = "") -> list[tuple[str, str]]:
+    """(key, what) for each action of ``menu`` with a shortcut, its submenus' included."""
+    rows = []
+    for action in menu.actions():
+        if action.menu() is not None:
+            rows += _menu_rows(action.menu(), f"{prefix}{action.text()}: ")
+        elif not action.shortcut().isEmpty():
+            key = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            rows.append((key, prefix + action.text().rstrip("…")))
+    return rows
+
+
+def _balanced_split(heights: list[int]) -> int:
+    """Where to cut the sections, in order, into two columns of the closest heights."""
+    total = sum(heights)
+    return min(range(len(heights) + 1), key=lambda n: abs(total - 2 * sum(heights[:n])))
+
+
+def _section_html(title: str, rows: list[tuple[str, str]]) -> str:
+    cells = "".join(
+        f"<tr><td><b>{html.escape(k)}</b>&nbsp;&nbsp;</td><td>{html.escape(v)}</td></tr>"
+        for k, v in rows
+    )
+    return f"<p><b>{html.escape(title)}</b></p><table>{cells}</table>"

@@ -1,18 +1,21 @@
 """QApplication set-up: the OpenGL surface format, logging, the theme, the excepthook, and
-what makes a window safe to run (garbage collected on the GUI thread, closed on SIGTERM).
+what makes a window safe to run (garbage collected on the GUI thread, closed on SIGINT and
+SIGTERM).
 The entry point that uses it is gui/app.py."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import logging
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, QSocketNotifier, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPalette, QSurfaceFormat
 from PySide6.QtWidgets import QApplication
 
@@ -117,20 +120,69 @@ def install_excepthook(window) -> None:
     sys.excepthook = hook
 
 
-def close_on_terminate(window) -> signal.Handlers | int | Callable | None:
-    """SIGTERM (a session ending, ``kill``) closes the window as its close button would:
-    layout saved, running queue items back to waiting. Python sees a signal only when it
-    runs, hence the timer that lets it run while Qt waits; and the handler may run inside
-    any Python slot, a paint included, so the close waits for the event loop.
-    Returns the handler it replaced, for restore_terminate()."""
-    if not hasattr(signal, "SIGTERM") or threading.current_thread() is not threading.main_thread():
+class SignalCloser(QObject):
+    """SIGINT (Ctrl+C in the terminal that started the app) and SIGTERM (a session ending,
+    ``kill``) close the window as its Quit action does: layout saved, running queue items
+    back to waiting; then the application quits, whatever other window is open.
+
+    Python runs a signal's handler only when the interpreter next runs, which Qt's event
+    loop alone never makes it do: the signal's byte, written to a socket by
+    ``signal.set_wakeup_fd``, wakes a QSocketNotifier, whose slot is Python. The handler
+    may run inside any slot, a paint included, so the close waits for the event loop.
+    A second Ctrl+C ends the process at once, as in any terminal program."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.interrupted = False  # closed by SIGINT: the exit status says so (130)
+        self._previous: dict[int, Callable | int | None] = {}
+        self._reader, self._writer = socket.socketpair()
+        for end in (self._reader, self._writer):
+            end.setblocking(False)
+        self._old_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
+        self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._drain)
+        for number in _CLOSING_SIGNALS:
+            # Started with Ctrl+C ignored (nohup, a shell's background job): it stays so.
+            if number == signal.SIGINT and signal.getsignal(number) is signal.SIG_IGN:
+                continue
+            self._previous[number] = signal.signal(number, self._received)
+
+    def _drain(self) -> None:
+        """Python has run the handlers by the time this slot runs: only empty the socket."""
+        with contextlib.suppress(OSError):
+            self._reader.recv(512)
+
+    def _received(self, number: int, frame) -> None:
+        if number == signal.SIGINT:
+            self.interrupted = True
+            signal.signal(number, signal.SIG_DFL)  # the next Ctrl+C ends it at once
+        log.info("closing the window on signal %d", number)
+        QTimer.singleShot(0, self._close)
+
+    def _close(self) -> None:
+        if self.window.close():
+            QApplication.quit()  # the usage and compare windows too
+        elif self.interrupted:  # the close was refused: Ctrl+C is ours again
+            self.interrupted = False
+            signal.signal(signal.SIGINT, self._received)
+
+    def restore(self) -> None:
+        """The handlers and wakeup descriptor from before (a test's, pytest's)."""
+        for number, previous in self._previous.items():
+            signal.signal(number, previous if previous is not None else signal.SIG_DFL)
+        signal.set_wakeup_fd(self._old_fd)
+        self._notifier.setEnabled(False)
+        self._reader.close()
+        self._writer.close()
+
+
+_CLOSING_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM") if hasattr(signal, n))
+
+
+def close_on_signals(window) -> SignalCloser | None:
+    """A SignalCloser for ``window``; None off the main thread, where Python takes no
+    signal handlers."""
+    if threading.current_thread() is not threading.main_thread():
         return None
-    timer = QTimer(window)
-    timer.timeout.connect(lambda: None)
-    timer.start(250)
-    return signal.signal(signal.SIGTERM, lambda signum, frame: QTimer.singleShot(0, window.close))
-
-
-def restore_terminate(previous: signal.Handlers | int | Callable | None) -> None:
-    if previous is not None:
-        signal.signal(signal.SIGTERM, previous)
+    return SignalCloser(window)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 _Feature = QDockWidget.DockWidgetFeature
 DOCK_WIDTHS = (290, 320)  # library (two columns of tiles), side panel: first start
 PICTURE_SHARE = 0.32  # of the centre, for the picture, when it first opens
+QUEUE_DOCK = "queueDock"
 
 
 def add_docks(
@@ -35,7 +36,7 @@ def add_docks(
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, side_dock)
     library_dock = _dock(window, "Library", "libraryDock", library)
     window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, library_dock)
-    queue_dock = _dock(window, "Batch queue", "queueDock", queue)
+    queue_dock = _dock(window, "Batch queue", QUEUE_DOCK, queue)
     window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, queue_dock)
     queue_dock.hide()
     return side_dock, library_dock, queue_dock
@@ -93,6 +94,10 @@ def restore(
     layout = ui.value("windowState")
     if isinstance(geometry, QByteArray) and window.restoreGeometry(geometry):
         window.restoreState(layout if isinstance(layout, QByteArray) else QByteArray())
+        # In its place, but closed: the queue opens when it has work (the window asks),
+        # not because it was open when the last run ended.
+        for dock in window.findChildren(QDockWidget, QUEUE_DOCK):
+            dock.hide()
     else:
         screen = window.screen().availableGeometry()
         window.resize(min(1600, int(screen.width() * 0.9)), min(960, int(screen.height() * 0.9)))

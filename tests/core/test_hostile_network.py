@@ -368,9 +368,9 @@ def test_no_network_at_all_fails_at_once(photo, tmp_path):
     """A machine with no route anywhere (here: a network namespace of its own, with not
     even a loopback up): no retry can help, so the answer is immediate and says so."""
     import os
+    import shutil
     import subprocess
     import sys
-    import shutil
 
     if sys.platform != "linux" or shutil.which("unshare") is None:
         pytest.skip("a network namespace of its own needs Linux's unshare")

@@ -3,6 +3,7 @@ local day and by model, failures by kind, estimates, and the ledger kept through
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import subprocess
@@ -220,6 +221,20 @@ db.execute("ROLLBACK")
 """
 
 
+@contextlib.contextmanager
+def holding_the_ledger(root):
+    """Another process holding ``root``'s ledger (BEGIN EXCLUSIVE) for the block."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_LEDGER, str(root / "usage.sqlite")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        yield
+    finally:
+        holder.communicate("go\n", timeout=30)
+
+
 def test_a_call_made_while_another_process_holds_the_ledger_is_kept_and_merged(
     fake_api, photo, isolated, capsys, monkeypatch
 ):
@@ -230,18 +245,11 @@ def test_a_call_made_while_another_process_holds_the_ledger_is_kept_and_merged(
     monkeypatch.setenv("AIMLAPI_KEY", fake_api.KEY)
     Library(root).usage.close()  # the ledger exists, with nothing in it
     monkeypatch.setattr(Library, "ledger_wait", 0.3)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_THE_LEDGER, str(root / "usage.sqlite")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout.readline().strip() == "holding"
+    with holding_the_ledger(root):
         assert cli.main(generate_args(fake_api, photo)) == 0
         err = capsys.readouterr().err
         assert f"kept in {root / 'usage.journal'}" in err and "triposr 182,000 credits" in err
         assert (root / "usage.journal").is_file()
-    finally:
-        holder.communicate("go\n", timeout=30)
     # A second lock-free call merges the journal too, each call once.
     assert cli.main(generate_args(fake_api, photo)) == 0
     calls = Library(root).usage.calls()
@@ -405,18 +413,12 @@ def test_the_usage_command_says_when_the_ledger_cannot_be_read(tmp_path, capsys,
     lib.close()
     monkeypatch.setenv("AIML3D_LIBRARY", str(root))
     # Another process writing: still read (no write lock is needed to read it).
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_THE_LEDGER, str(root / "usage.sqlite")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout.readline().strip() == "holding"
+    with holding_the_ledger(root):
         assert cli.main(["usage", "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["total"]["credits"] == 7
-    finally:
-        holder.communicate("go\n", timeout=30)
-    with sqlite3.connect(root / "usage.sqlite") as db:
-        db.execute("PRAGMA user_version=9")  # a newer app's: left alone, and said
+    db = sqlite3.connect(root / "usage.sqlite")
+    db.execute("PRAGMA user_version=9")  # a newer app's: left alone, and said
+    db.close()
     assert cli.main(["usage"]) == 1
     assert "cannot be read now" in capsys.readouterr().err
 

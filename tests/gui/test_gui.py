@@ -679,3 +679,26 @@ def test_edges_are_smoothed_once_the_camera_stops(qtbot, window, fake_api, tmp_p
     assert changed.mean() > 0.001  # edges (the outline, the grid) blended once still
     viewer.orbit(0, 0)  # moving again: the frame comes as drawn, exactly
     assert np.array_equal(pixels(viewer).astype(int), moving)
+
+
+def test_a_wait_for_the_network_is_said_with_a_countdown_and_cancel_ends_it(
+    qtbot, window, fake_api, tmp_path
+):
+    """Issue 26, item 5: the wait before a retry reads in the status bar ("… trying again in
+    N s (1 of 1)"), not as a silent "Preparing the picture…", and Cancel ends it at once."""
+    import time
+
+    from aiml3d_desktop.core.netpolicy import RetryPolicy
+    from aiml3d_desktop.core.stages import RetryNote
+
+    window.generation.retry = RetryPolicy(attempts=1, backoff=30.0, jitter=0.0)
+    fake_api.queue("503")
+    start_generation(qtbot, window, tmp_path)
+    qtbot.waitUntil(lambda: isinstance(window.status.stage, RetryNote), timeout=10000)
+    text = window.status.label.text()
+    assert "Server error 503 at 127.0.0.1, trying again in" in text and "(1 of 1)" in text
+    started = time.monotonic()
+    window.generation.cancel()
+    wait_idle(qtbot, window, timeout=3000)
+    assert time.monotonic() - started < 2
+    assert window.loaded is None and len(fake_api.calls("api")) == 1

@@ -203,3 +203,30 @@ def test_switching_models_drops_the_last_models_preview(qtbot, window):
     (version,) = window.library.get(robot.id).version_list()
     assert version.triangles <= 500
     assert window.library.get(entry_named(window, "Duck").id).versions == []
+
+
+def test_the_panel_fits_the_first_start_window_unscrolled(qtbot, window):
+    """Issue 26, item 9: at the first-start size (1600 x 960) Prepare asset needed scrolling
+    and its version buttons were cut; with an entry's versions listed it all shows."""
+    import shutil
+
+    from PySide6.QtWidgets import QScrollArea
+
+    duck = entry_named(window, "Duck")
+    window.library.add_version(
+        duck.id, lambda folder: [shutil.copy(duck.mesh_path, folder / "Duck.glb")], "Game-ready"
+    )
+    window.resize(1600, 960)
+    window.open_entry(window.library.get(duck.id))  # as it is now, with its version
+    qtbot.waitUntil(lambda: window.entry is not None, timeout=10000)
+    window.menu_actions.prepare.trigger()
+    panel = window.assets.panel
+    qtbot.waitUntil(lambda: panel.versions.count() == 2, timeout=5000)
+    area = next(a for a in window.prepare_dock.findChildren(QScrollArea) if a.widget() is panel)
+    qtbot.waitUntil(lambda: area.viewport().height() > 700, timeout=3000)
+    qtbot.waitUntil(lambda: panel.width() <= area.viewport().width(), timeout=3000)
+    assert area.verticalScrollBar().maximum() == 0
+    for widget in (panel.export_button, panel.cancel_button, panel.report, panel.pose):
+        corner = widget.mapTo(area.viewport(), widget.rect().bottomRight())
+        assert area.viewport().rect().contains(corner), widget
+    assert panel.report.height() >= 56

@@ -48,14 +48,19 @@ def share_of(pixels: np.ndarray, colour: str) -> float:
     return float((np.abs(pixels.astype(int) - target).max(axis=2) < 12).mean())
 
 
-@pytest.fixture
-def usage_view(qtbot, window):
-    window.library.usage.add(history())
+def open_usage_view(qtbot, window, calls):
+    """View > Usage over ``calls``, drawn."""
+    window.library.usage.add(calls)
     window.usage.show()
     qtbot.waitUntil(lambda: bool(window.usage.view and window.usage.view.calls), timeout=5000)
     view = window.usage.view
     qtbot.waitExposed(view)
     return view
+
+
+@pytest.fixture
+def usage_view(qtbot, window):
+    return open_usage_view(qtbot, window, history())
 
 
 def test_the_usage_view_draws_the_ledger(qtbot, usage_view):

@@ -14,6 +14,7 @@ import numpy as np
 
 from aiml3d_desktop.core.assets import bake, clean, decimate, printing, transform, upright
 from aiml3d_desktop.core.assets.recipe import Recipe
+from aiml3d_desktop.core.assets.upright import Upright
 from aiml3d_desktop.core.cancel import CancelToken
 from aiml3d_desktop.core.errors import InputError
 from aiml3d_desktop.core.scene import Scene
@@ -33,6 +34,7 @@ class Prepared:
     cleaned: clean.Cleaned | None = None
     fidelity: bake.Fidelity | None = None  # of the main level's bake
     print_report: printing.PrintReport | None = None
+    upright: Upright | None = None  # how Stand upright turned it, and the other ways
 
     @property
     def scene(self) -> Scene:
@@ -40,8 +42,10 @@ class Prepared:
 
     def lines(self) -> list[str]:
         """What was done, for a person: the print report first (what a printer's user came
-        for), then counts, cleaning, bake fidelity and timings."""
+        for), then how it was stood upright, counts, cleaning, bake fidelity and timings."""
         out = self.print_report.lines() if self.print_report else []
+        if self.upright:
+            out.append(self.upright.line())
         out += [
             f"{s.triangles:,} triangles, {s.vertices:,} vertices"
             + (f" (level {i})" if len(self.levels) > 1 else "")
@@ -166,7 +170,7 @@ def prepare(
         scene = run("clean", "Cleaning", clean.clean, scene, report=cleaned)
     if recipe.repair:
         scene = run("repair", "Repairing", printing.repair, scene)
-    scene = run("place", "Orienting", _orient, scene, recipe)
+    scene, turned = run("place", "Orienting", _orient, scene, recipe)
     levels, fidelity = [], None
     for level, budget in enumerate(budgets):
         low = scene
@@ -191,17 +195,19 @@ def prepare(
         report = run("check", "Checking for print", printing.check, levels[0])
     if progress:
         progress("Done", 1.0)
-    return Prepared(levels, budgets, timings, cleaned, fidelity, report)
+    return Prepared(levels, budgets, timings, cleaned, fidelity, report, turned)
 
 
-def _orient(scene: Scene, recipe: Recipe) -> Scene:
+def _orient(scene: Scene, recipe: Recipe) -> tuple[Scene, Upright | None]:
+    """The scene turned as ``recipe`` says, and how Stand upright did it (None: not asked)."""
     if recipe.z_up:
         scene = transform.from_z_up(scene)
     for turn in recipe.turns:
         scene = transform.turn(scene, turn[0], int(turn[1:]) // 90)
-    if recipe.upright:
-        scene = upright.upright(scene)
-    return scene
+    if not recipe.upright:
+        return scene, None
+    decision = upright.decide(scene, recipe.rest)
+    return upright.apply(scene, decision), decision
 
 
 def _placed(levels: list[Scene], recipe: Recipe) -> list[Scene]:

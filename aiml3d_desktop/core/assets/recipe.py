@@ -25,6 +25,13 @@ def _number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value == value
 
 
+def _direction(value: object) -> bool:
+    """Three finite numbers, not all 0."""
+    if not isinstance(value, tuple) or len(value) != 3 or not all(map(_number, value)):
+        return False
+    return 0 < sum(v * v for v in value) < float("inf")
+
+
 @dataclass(frozen=True)
 class Recipe:
     """Steps run in this order: clean, repair, z_up, turns, upright; for each triangle
@@ -33,6 +40,9 @@ class Recipe:
     z_up: bool = False
     turns: tuple[str, ...] = ()  # "x90", "y-90", "z180" ...
     upright: bool = False
+    # The side to stand it on, one of upright's choices for this model (the outward normal
+    # as the model is after the turns); None lets upright choose, (0, -1, 0) keeps the pose.
+    rest: tuple[float, float, float] | None = None
     clean: bool = False
     repair: bool = False  # one watertight solid, for printing
     size: tuple[float, str, str] | None = None  # (length, unit, along): (100, "mm", "height")
@@ -63,6 +73,10 @@ class Recipe:
                     hint="Give a length above 0 (up to 10 km) in mm, cm, m or in, for width, "
                     "height or depth.",
                 )
+        if self.rest is not None and not _direction(self.rest):
+            raise InputError(
+                f"Cannot stand the model on {self.rest!r}", hint="Give a direction: 3 numbers."
+            )
         if self.pivot not in (None, "bottom", "center"):
             raise InputError(f"There is no pivot {self.pivot!r}", hint="Use bottom or center.")
         for budget in self.budgets:
@@ -98,7 +112,7 @@ class Recipe:
         tuples, and the values are checked."""
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        for key in ("turns", "lods", "formats", "size"):
+        for key in ("turns", "lods", "formats", "size", "rest"):
             if isinstance(values.get(key), list):
                 values[key] = tuple(values[key])
         try:
@@ -113,7 +127,7 @@ class Recipe:
             out.append("Z-up to Y-up")
         out += [f"Turn {t[1:]}° about {t[0].upper()}" for t in self.turns]
         if self.upright:
-            out.append("Stand upright")
+            out.append("Stand upright" + (" on the side chosen" if self.rest else ""))
         if self.clean:
             out.append("Clean (floaters, duplicates, degenerate triangles, small holes)")
         if self.repair:
@@ -210,6 +224,7 @@ class Presets:
                 f"Cannot save a preset called {name!r}",
                 hint="Give it a name of its own (game, print and ar are built in).",
             )
+        recipe = replace(recipe, rest=None)  # a side chosen for one model is no step for all
         saved = {k: p.recipe.as_dict() for k, p in self._saved().items()}
         saved[name] = recipe.validated().as_dict()
         write_json(self.path, saved)
@@ -236,6 +251,14 @@ class Presets:
             except InputError as exc:
                 self.problems[str(name)] = exc.message
         return out
+
+
+def same_steps(a: Recipe | None, b: Recipe | None) -> bool:
+    """Whether ``a`` and ``b`` are the same steps, whichever side each stands its model on
+    (that is a choice for one model, not a step of a preset)."""
+    if a is None or b is None:
+        return a is b
+    return replace(a, rest=None) == replace(b, rest=None)
 
 
 def with_options(recipe: Recipe, **changes) -> Recipe:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from aiml3d_desktop import APP_NAME
@@ -82,6 +83,8 @@ class CompareWindow(QWidget):
         layout.addLayout(row, 1)
         layout.addWidget(self.linked)
         self.resize(1200, 640)
+        for key in ("Esc", "Ctrl+W"):  # closed as other windows are
+            QShortcut(QKeySequence(key), self, self.close)
 
     def compare(self, first: Entry, second: Entry) -> None:
         self.setWindowTitle(f"{first.title} and {second.title} — {APP_NAME}")

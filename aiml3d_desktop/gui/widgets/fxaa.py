@@ -62,14 +62,18 @@ class Fxaa:
         self._quad = Quad()
 
     def begin(self, width: int, height: int) -> None:
-        """Send the frame's drawing to the texture (made or resized to ``width`` x ``height``)."""
+        """Send the frame's drawing to the texture (made or resized to ``width`` x ``height``
+        device pixels, the size of the framebuffer it is copied to: at 2x scale a texture of
+        the widget's logical size holds only the frame's lower-left quarter)."""
         if (width, height) != self._size:
             self._free_target()
             self._make(width, height)
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self._fbo)
+        GL.glViewport(0, 0, width, height)
 
     def finish(self, target: int, width: int, height: int) -> None:
-        """Copy the texture through the filter into framebuffer ``target``."""
+        """Copy the texture through the filter into framebuffer ``target``, of the same
+        size in device pixels."""
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
         if self._program is None:
             self._program = shaders.compileProgram(

@@ -8,6 +8,7 @@ which needs the GL context, happens on the GUI thread.
 from __future__ import annotations
 
 import logging
+import math
 
 from PySide6.QtCore import QObject, QRect, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
@@ -38,6 +39,7 @@ class OffscreenRenderer:
         self.viewer.set_axes_visible(False)
         self.viewer.set_shadow_visible(False)
         self.viewer.triad = False
+        self._size = (1, 1)  # of the pictures being made, in pixels
 
     def render(
         self,
@@ -49,10 +51,8 @@ class OffscreenRenderer:
     ) -> list[QImage]:
         """One picture of ``scene`` per view, ``size`` pixels square or (width, height)."""
         viewer = self.viewer
-        width, height = (size, size) if isinstance(size, int) else size
-        viewer.setMinimumSize(1, 1)
-        viewer.resize(width, height)
-        viewer.show()
+        self._size = (size, size) if isinstance(size, int) else size
+        self._fit()
         if background is not None:
             viewer.setBackgroundColor(background)
         viewer.set_up_axis(up_axis)
@@ -60,7 +60,7 @@ class OffscreenRenderer:
         images = []
         for view in views:
             viewer.set_view(view)
-            images.append(viewer.grabFramebuffer())
+            images.append(self._grab())
         viewer.show_scene(None)  # frees the GPU buffers
         return images
 
@@ -93,9 +93,8 @@ class OffscreenRenderer:
         from aiml3d_desktop.gui.widgets.viewer import VIEWS
 
         viewer = self.viewer
-        viewer.setMinimumSize(1, 1)
-        viewer.resize(*size)
-        viewer.show()
+        self._size = size
+        self._fit()
         if background is not None:
             viewer.setBackgroundColor(background)
         viewer.set_up_axis(up_axis)
@@ -112,7 +111,28 @@ class OffscreenRenderer:
         self.viewer.opts["azimuth"] = self._start + 360.0 * turned
         self.viewer.opts["distance"] = self._distance
         self.viewer.update()
-        return self.viewer.grabFramebuffer()
+        return self._grab()
+
+    def _fit(self) -> None:
+        """Size the viewer so that its framebuffer, in device pixels, holds the picture asked
+        for: at 1.5x scale, 214 x 214 for a 320 px picture (321 px, one cropped)."""
+        viewer, (width, height) = self.viewer, self._size
+        viewer.setMinimumSize(1, 1)
+        ratio = viewer.devicePixelRatioF()
+        viewer.resize(math.ceil(width / ratio), math.ceil(height / ratio))
+        viewer.show()
+
+    def _grab(self) -> QImage:
+        """The frame at exactly the size asked for, whatever the screen's scale: a picture
+        written to a file or put in a sheet is counted in pixels, not in logical ones."""
+        frame = self.viewer.grabFramebuffer()
+        width, height = self._size
+        if (frame.width(), frame.height()) != (width, height):
+            frame = frame.copy(
+                (frame.width() - width) // 2, (frame.height() - height) // 2, width, height
+            )
+        frame.setDevicePixelRatio(1.0)
+        return frame
 
     def finish_turntable(self) -> None:
         self.viewer.show_scene(None)

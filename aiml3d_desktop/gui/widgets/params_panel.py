@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from aiml3d_desktop.core import models
 from aiml3d_desktop.core.images import DEFAULT_MAX_SIDE, MAX_SIDE_RANGE
 from aiml3d_desktop.core.models import Model, ModelParams, Param
+from aiml3d_desktop.gui.widgets.wheel_guard import guard_wheel
 
 LOCAL = "local"  # the picker's key for the offline relief preview
 LOCAL_NOTE = (
@@ -181,6 +182,7 @@ class ParamsPanel(QWidget):
             else:
                 self.fields_form.addRow(param.title, widget)
         self._shown = model.id
+        guard_wheel(self)  # the new fields too: the side panel scrolls
         ratio = self.fields.get("foreground_ratio")
         if isinstance(ratio, QDoubleSpinBox):
             ratio.editingFinished.connect(self.framing_changed)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from aiml3d_desktop.core.models import HUNYUAN_PART
 from aiml3d_desktop.gui.widgets.params_panel import field_for, value_of
+from aiml3d_desktop.gui.widgets.wheel_guard import guard_wheel
 
 NO_POINT = "none: the parts of the whole model"
 
@@ -94,6 +95,7 @@ class PartsPanel(QWidget):
         self._lay_out()
         self.set_busy(False)
         self.show_result([], [])
+        guard_wheel(self)  # the panel scrolls in its dock
 
     def _lay_out(self) -> None:
         form = QFormLayout()

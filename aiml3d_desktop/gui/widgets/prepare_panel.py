@@ -20,17 +20,21 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from aiml3d_desktop.core.assets.bake import SIZES
-from aiml3d_desktop.core.assets.recipe import Preset, Recipe
+from aiml3d_desktop.core.assets.recipe import Preset, Recipe, same_steps
+from aiml3d_desktop.core.assets.upright import Upright
 from aiml3d_desktop.core.entry import Version
 from aiml3d_desktop.core.writers import FORMATS
+from aiml3d_desktop.gui.widgets.wheel_guard import guard_wheel
 
 CUSTOM = "Custom"
+AUTOMATIC = "Automatic"
 UNITS = ("mm", "cm", "m", "in")
 ALONG = ("height", "width", "depth")
 
@@ -45,10 +49,12 @@ class PreparePanel(QWidget):
     open_version = Signal(object)  # a Version, or None for the original
     compare_versions = Signal(object, object)  # two of: Version or None (the original)
     export_version = Signal(object)
+    pose_chosen = Signal()  # another of Stand upright's choices, by hand
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._presets: dict[str, Preset] = {}
+        self._poses: list[tuple[float, float, float] | None] = [None]  # the pose list's rests
         self._setting = False  # the controls are being set from a recipe, not by hand
         self._busy = self._has_target = False
         self.target = QLabel("Open or generate a model first.")
@@ -68,14 +74,22 @@ class PreparePanel(QWidget):
         self._connect()
         self.set_busy(False)
         self.set_target(None, in_library=False)
+        guard_wheel(self)  # the panel scrolls in its dock: the wheel is for that
 
     def _make_steps(self) -> None:
         self.z_up = QCheckBox("The file is Z-up")
         self.z_up.setToolTip("Made with +Z up (CAD, printing, Blender): turn it to glTF's +Y up")
         self.upright = QCheckBox("Stand upright")
         self.upright.setToolTip(
-            "Rest it on its most stable side; a model that already stands well stays as it is"
+            "Stand it up if it is lying or upside down; a model that already stands stays as it "
+            "is. The report says which turn and why"
         )
+        self.pose = QComboBox()
+        self.pose.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.pose.setMinimumContentsLength(16)  # the panel stays narrow; the list shows all
+        self.set_upright(None)
         self.turns = QLineEdit()
         self.turns.setPlaceholderText("e.g. x90 y-90")
         self.turns.setToolTip("Quarter turns in order: x, y or z with 90, -90 or 180")
@@ -130,12 +144,16 @@ class PreparePanel(QWidget):
         self.report = QPlainTextEdit()
         self.report.setReadOnly(True)
         self.report.setPlaceholderText("What the steps did shows here.")
-        self.report.setMinimumHeight(150)
+        # Small enough that the whole panel fits the first-start window (960 px) unscrolled,
+        # versions and all; it takes whatever room is left.
+        self.report.setMinimumHeight(56)
+        # Its own wish (about 190 px) would make the scroll area scroll: it takes the rest.
+        self.report.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
 
         self.versions = QListWidget()
         self.versions.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
-        self.versions.setMinimumHeight(60)
-        self.versions.setMaximumHeight(120)
+        self.versions.setMinimumHeight(48)
+        self.versions.setMaximumHeight(64)  # three rows; it scrolls past them
         self.open_button = QPushButton("Open")
         self.compare_button = QPushButton("Compare")
         self.compare_button.setToolTip("Select two versions (or one, against the original)")
@@ -154,10 +172,12 @@ class PreparePanel(QWidget):
 
         steps = QGroupBox("Steps")
         form = QFormLayout(steps)
+        form.setVerticalSpacing(4)  # with the versions shown, it all fits 960 px unscrolled
         form.addRow(self.clean)
         form.addRow(self.repair)
         form.addRow(self.z_up)
         form.addRow(self.upright)
+        form.addRow(self.pose)  # the whole width: its choices are a few words each
         form.addRow("Turn", self.turns)
         form.addRow(self.decimate_on, self.decimate)
         form.addRow("Levels", self.lods)
@@ -204,6 +224,10 @@ class PreparePanel(QWidget):
             spin.valueChanged.connect(self._edited)
         for line in (self.turns, self.lods):
             line.textEdited.connect(self._edited)
+        # The choices are sides of the model as it was turned: turned otherwise, they are not.
+        self.z_up.toggled.connect(lambda: self.set_upright(None))
+        self.turns.textEdited.connect(lambda: self.set_upright(None))
+        self.pose.activated.connect(self._pose_activated)
         self.preview_button.clicked.connect(self.preview)
         self.apply_button.clicked.connect(self.apply)
         self.cancel_button.clicked.connect(self.cancel)
@@ -253,7 +277,7 @@ class PreparePanel(QWidget):
 
     def _match_preset(self) -> None:
         recipe = self._recipe_or_none()
-        name = next((n for n, p in self._presets.items() if p.recipe == recipe), None)
+        name = next((n for n, p in self._presets.items() if same_steps(p.recipe, recipe)), None)
         if name != self.preset_name():
             self._setting = True
             self.preset.setCurrentIndex(
@@ -290,6 +314,7 @@ class PreparePanel(QWidget):
             self.bake.setCurrentText(f"{recipe.bake} px")
         for fmt, box in self.formats.items():
             box.setChecked(fmt in recipe.formats)
+        self._choose_pose(recipe.rest)
         self._setting = False
         self._sync_enabled()
         self._match_preset()
@@ -306,6 +331,7 @@ class PreparePanel(QWidget):
             z_up=self.z_up.isChecked(),
             turns=turns,
             upright=self.upright.isChecked(),
+            rest=self._rest() if self.upright.isChecked() else None,
             clean=self.clean.isChecked(),
             repair=self.repair.isChecked(),
             size=(self.size_value.value(), self.unit.currentText(), self.along.currentText())
@@ -334,6 +360,42 @@ class PreparePanel(QWidget):
         self.decimate.setEnabled(self.decimate_on.isChecked())
         self.lods.setEnabled(self.decimate_on.isChecked())
         self.bake.setEnabled(self.bake_on.isChecked())
+        self.pose.setEnabled(self.upright.isChecked())
+
+    # Stand upright's choices
+
+    def set_upright(self, decision: Upright | None) -> None:
+        """List the ways ``decision`` offers to stand the model (None: not known until a
+        preview), the one chosen so far still chosen if it is among them."""
+        chosen = self._rest()
+        self.pose.clear()
+        if decision is None:
+            self._poses = [None]
+            self.pose.addItem(f"{AUTOMATIC} (Preview shows more)")
+            self.pose.setToolTip("Preview to see how it stands, and the other ways")
+            return
+        first, *others = decision.choices
+        self._poses = [None, *(c.rest for c in others)]
+        self.pose.addItem(f"{AUTOMATIC}: {first.words()}")
+        for choice in others:
+            self.pose.addItem(choice.option())
+        for row, choice in enumerate(decision.choices):
+            tip = f" It leans {choice.tip:.0f}° before it tips over." if choice.tip > 0 else ""
+            why = choice.reason[0].upper() + choice.reason[1:]
+            self.pose.setItemData(row, f"{why}.{tip}", Qt.ItemDataRole.ToolTipRole)
+        self.pose.setToolTip("How it stands: automatic, or one of the other ways")
+        self._choose_pose(chosen)
+
+    def _rest(self) -> tuple[float, float, float] | None:
+        """The side chosen to stand it on (None: automatic)."""
+        return self._poses[max(self.pose.currentIndex(), 0)]
+
+    def _choose_pose(self, rest: tuple[float, float, float] | None) -> None:
+        self.pose.setCurrentIndex(self._poses.index(rest) if rest in self._poses else 0)
+
+    def _pose_activated(self) -> None:
+        self._edited()
+        self.pose_chosen.emit()
 
     # What it applies to, and the work
 

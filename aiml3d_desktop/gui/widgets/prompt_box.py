@@ -3,17 +3,20 @@ prompt so that the picture is one object on a plain background (what TripoSR wan
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QWidget,
 )
 
 from aiml3d_desktop.core.params import PROMPT_SUFFIX, TEXT_TO_IMAGE_MODEL
+from aiml3d_desktop.gui.widgets.wheel_guard import guard_wheel
 
 # Text-to-image models on the AIML API; the box is editable, for any other.
 PICTURE_MODELS = (
@@ -23,6 +26,49 @@ PICTURE_MODELS = (
     "stable-diffusion-v35-large",
     "dall-e-3",
 )
+
+
+class WrappedLine(QPlainTextEdit):
+    """One line of text shown whole, wrapped over as many rows as it needs (up to four):
+    the words added to every prompt are read, not scrolled through. Enter adds no line
+    break; text() and setText() as a QLineEdit's."""
+
+    MAX_ROWS = 4
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setTabChangesFocus(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.document().documentLayout().documentSizeChanged.connect(self._fit)
+
+    def text(self) -> str:
+        return " ".join(self.toPlainText().splitlines())
+
+    def setText(self, text: str) -> None:  # noqa: N802 - QLineEdit's name
+        self.setPlainText(text)
+
+    def setCursorPosition(self, position: int) -> None:  # noqa: N802 - QLineEdit's name
+        cursor = self.textCursor()
+        cursor.setPosition(position)
+        self.setTextCursor(cursor)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.ignore()  # one line: Enter goes to the window
+            return
+        super().keyPressEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self, *_) -> None:
+        """As tall as its wrapped rows (the document's height counts rows here)."""
+        rows = max(1, min(self.MAX_ROWS, int(self.document().size().height())))
+        frame = 2 * self.frameWidth() + 2 * int(self.document().documentMargin())
+        height = rows * self.fontMetrics().lineSpacing() + frame + 1
+        if height != self.height():
+            self.setFixedHeight(height)
 
 
 class PromptBox(QWidget):
@@ -53,7 +99,7 @@ class PromptBox(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.model.setMinimumContentsLength(12)  # long model names must not widen the panel
-        self.suffix = QLineEdit()
+        self.suffix = WrappedLine()
         self.suffix.setToolTip(
             "Added to every prompt: it asks for one whole object on a plain "
             "background, which is what image-to-3D builds best from."
@@ -67,9 +113,13 @@ class PromptBox(QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Text", self.text)
         form.addRow("Picture model", self.model)
-        form.addRow("Added to it", self.suffix)
+        # Over the panel's whole width, under its label: two rows show it all, where the
+        # field column showed a third of it.
+        form.addRow(QLabel("Added to every prompt"))
+        form.addRow(self.suffix)
         form.addRow(buttons)
         self.set_options(TEXT_TO_IMAGE_MODEL, PROMPT_SUFFIX)
+        guard_wheel(self)  # it sits in the side panel, which scrolls
 
     def prompt(self) -> str:
         return self.text.text().strip()

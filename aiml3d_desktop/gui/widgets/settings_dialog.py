@@ -47,6 +47,10 @@ class SettingsDialog(QDialog):
             )
             self.key_note.setText("Kept in your system's keychain, never in a file.")
         self.api_base = QLineEdit(conf.api_base)
+        self.base_note = QLabel()
+        self.base_note.setObjectName("baseNote")
+        self.base_note.setWordWrap(True)
+        self._show_base_source(conf)
         self.output_dir = QLineEdit(conf.output_dir)
         self.output_dir.setPlaceholderText(str(conf.output_path))
         browse = QPushButton("Browse…")
@@ -70,6 +74,7 @@ class SettingsDialog(QDialog):
         form.addRow("API key", self.key)
         form.addRow("", self.key_note)
         form.addRow("Base URL", self.api_base)
+        form.addRow("", self.base_note)
         defaults = QGroupBox("Defaults for new models")
         form2 = QFormLayout(defaults)
         form2.addRow(self.params)
@@ -83,6 +88,21 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         for widget in (api, defaults, spending, self.error, buttons):
             layout.addWidget(widget)
+
+    def _show_base_source(self, conf: settings_mod.Settings) -> None:
+        """Under the saved URL (which stays editable), the one requests really go to and
+        where it comes from: AIML_API_BASE wins over the saved one."""
+        url, source = conf.api_base_source()
+        variable = settings_mod.BASE_ENV_VAR
+        if source == "environment":
+            self.base_note.setStyleSheet("color: #e0b060")
+            self.base_note.setText(
+                f"In use: {url}, from the {variable} environment variable, which wins over "
+                "the URL saved here."
+            )
+        else:
+            said = "the default" if source == "default" else "the URL saved here"
+            self.base_note.setText(f"In use: {said}. Setting {variable} would override it.")
 
     def _spending(self, conf: settings_mod.Settings) -> QGroupBox:
         """When a batch asks before it starts: above an estimate in credits or dollars."""

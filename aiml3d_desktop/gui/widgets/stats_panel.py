@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
@@ -9,6 +11,12 @@ from aiml3d_desktop.core.entry import Entry
 from aiml3d_desktop.core.mesh import MeshStats
 from aiml3d_desktop.gui.widgets.labels import width_from_layout
 
+# The names of the units files come in (metres per unit: core.scene.Scene.unit).
+UNIT_NAMES = ((1.0, "m"), (0.01, "cm"), (0.001, "mm"), (0.0254, "in"), (0.3048, "ft"))
+SIZE_TIP = (
+    "Width × height × depth in the file's unit: metres for glTF, millimetres for STL and "
+    "3MF (unless it says otherwise); OBJ, PLY and OFF have none and are read as metres."
+)
 ROWS = (
     "File",
     "Vertices",
@@ -46,16 +54,18 @@ class StatsPanel(QWidget):
         self._set("File", name)
         self._set("Vertices", "counting…")
 
-    def show_stats(self, name: str, stats: MeshStats, entry: Entry | None = None) -> None:
-        """The mesh's statistics, and how it was made if it is a library entry's."""
-        sx, sy, sz = stats.size
+    def show_stats(
+        self, name: str, stats: MeshStats, entry: Entry | None = None, unit: float = 1.0
+    ) -> None:
+        """The mesh's statistics, and how it was made if it is a library entry's; ``unit``
+        is the file's, in metres."""
         timings = entry.timings if entry and entry.timings else {}
         credits = entry.credits if entry else None
         values = {
             "File": name,
             "Vertices": f"{stats.vertices:,}",
             "Triangles": f"{stats.triangles:,}",
-            "Size": f"{sx:.3g} × {sy:.3g} × {sz:.3g}",
+            "Size": dimensions(stats.size, unit),
             "Watertight": "yes" if stats.watertight else "no",
             "Parts": f"{stats.parts:,}",
             "File size": _size(stats.file_size),
@@ -70,6 +80,7 @@ class StatsPanel(QWidget):
         }
         for row, text in values.items():
             self._set(row, text)
+        self.values["Size"].setToolTip(SIZE_TIP)
 
     def _set(self, row: str, text: str) -> None:
         self.values[row].setText(text)
@@ -77,6 +88,22 @@ class StatsPanel(QWidget):
 
     def text(self, row: str) -> str:
         return self.values[row].text()
+
+
+def dimensions(size: tuple[float, float, float], unit: float = 1.0) -> str:
+    """Such as "1.20 × 0.800 × 0.950 m": in the file's own unit when it has a name, else in
+    metres."""
+    name = next((n for metres, n in UNIT_NAMES if math.isclose(unit, metres)), None)
+    values = list(size) if name is not None else [v * unit for v in size]
+    return " × ".join(_figure(v) for v in values) + f"\u00a0{name or 'm'}"
+
+
+def _figure(value: float) -> str:
+    """Three significant figures, trailing zeros kept (1.20); no exponent."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    text = f"{value:#.3g}".rstrip(".")  # "500." is 500
+    return f"{value:.7f}".rstrip("0").rstrip(".") if "e" in text else text
 
 
 def _cost(credits: object, dollars: object) -> str:

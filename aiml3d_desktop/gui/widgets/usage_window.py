@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtGui import QColor, QCursor
+from PySide6.QtGui import QColor, QCursor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -48,6 +48,8 @@ class UsageWindow(QWidget):
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle("Usage")
         self.resize(1100, 760)
+        for key in ("Esc", "Ctrl+W"):  # closed as other windows are
+            QShortcut(QKeySequence(key), self, self.close)
         self.calls: list[Call] = []
         self.days: list[date] = []  # each call's local day, worked out once
         self.shown: list[int] = []  # the calls the filters keep, by index
@@ -85,6 +87,8 @@ class UsageWindow(QWidget):
         self.failures = self._plot("Failures per day", 1, 1, _DayAxis())
         self.plots.scene().sigMouseMoved.connect(self._pointer_moved)
         self._hovers: dict[pg.PlotItem, Callable[[float, float], str]] = {}
+        self._rows = ((self.credits, self.dollars), (self.times, self.failures))
+        self._arranged: tuple = self._rows  # the plots shown, row by row
 
         bar = QHBoxLayout()
         for label, widget in (("Period", self.period), ("From", self.first), ("to", self.last),
@@ -192,6 +196,14 @@ class UsageWindow(QWidget):
         self._stack(self.dollars, span, dollar, colour, "US${:,.2f}")
         self._stack(self.failures, span, failed, KIND_COLOURS, "{:.0f} failed")
         self._times(calls, models, colour)
+        self._arrange(
+            {
+                self.credits: _any(credit),
+                self.dollars: _any(dollar),
+                self.times: any(c.ok and c.seconds for c in calls),
+                self.failures: _any(failed),
+            }
+        )
         self.hover.setText(" ")  # what it said was about the plots as they were
         (total,) = usage.summarise(calls, "all") or [usage.Row("total")]
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(total.failures.items()))
@@ -274,9 +286,26 @@ class UsageWindow(QWidget):
 
         self._hovers[plot] = said
 
+    def _arrange(self, has_data: dict[pg.PlotItem, bool]) -> None:
+        """A plot with nothing to show is left out (an account billed in credits only has
+        no dollars); the other of its row takes the whole row. A row with nothing keeps its
+        first plot, empty, so the window is never blank."""
+        wanted = tuple(tuple(p for p in row if has_data[p]) or row[:1] for row in self._rows)
+        if wanted == self._arranged:
+            return
+        for row in self._rows:
+            for plot in row:
+                if plot in self.plots.ci.items:
+                    self.plots.removeItem(plot)
+                plot.setVisible(any(plot in kept for kept in wanted))
+        for number, kept in enumerate(wanted):
+            for column, plot in enumerate(kept):
+                self.plots.addItem(plot, row=number, col=column, colspan=2 // len(kept))
+        self._arranged = wanted
+
     def _pointer_moved(self, pos) -> None:
         for plot, said in self._hovers.items():
-            if plot.sceneBoundingRect().contains(pos):
+            if plot.isVisible() and plot.sceneBoundingRect().contains(pos):
                 point = plot.vb.mapSceneToView(pos)
                 text = said(point.x(), point.y())
                 self.hover.setText(text or " ")
@@ -294,8 +323,23 @@ class _AmountAxis(pg.AxisItem):
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
         if self.logMode:
-            return [_compact(10**v) for v in values]
+            return [_compact(10**v) if self._labelled(v) else "" for v in values]
         return [_compact(v) for v in values]
+
+    def _labelled(self, exponent: float) -> bool:
+        """On a log axis, 1, 2 and 5 of each decade carry a label (only 1 when a decade is
+        under 60 px high); the lines between stay, unlabelled: nine labels a decade run
+        together."""
+        first = 10 ** (exponent - math.floor(exponent + 1e-9))
+        low, high = self.range
+        decade = self.size().height() / max(high - low, 1e-9)
+        wanted = (1, 2, 5) if decade >= 60 else (1,)
+        return any(math.isclose(first, w, rel_tol=1e-6) for w in wanted)
+
+
+def _any(series: dict) -> bool:
+    """Whether any day of any series has a value."""
+    return any(any(values) for values in series.values())
 
 
 def _compact(value: float) -> str:

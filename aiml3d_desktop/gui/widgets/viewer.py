@@ -83,6 +83,9 @@ class Viewer(gl.GLViewWidget):
         self.setBackgroundColor(DEFAULT_BACKGROUND)
         self._bounds = np.array([[-1, -1, -1], [1, 1, 1]], dtype=np.float32)
         self._outline = np.array(np.meshgrid(*self._bounds.T)).T.reshape(-1, 3)
+        # Whether the camera still frames the model as frame() left it (orbiting keeps
+        # that; a pan or zoom of the user's does not): a resized view then frames it again.
+        self.framed = True
         self._layout_scene()
         self.set_view("home")
         self.triad = True  # the corner's axes (off for pictures made off screen)
@@ -110,13 +113,15 @@ class Viewer(gl.GLViewWidget):
 
     def _paint(self, *args, **kwargs) -> None:
         clean_vertex_state()
+        width, height = self.device_size()
+        # The whole framebuffer: Qt's own viewport truncates where its framebuffer rounds.
+        GL.glViewport(0, 0, width, height)
         if (
             self._fxaa is not None
             and self.item.scene is not None
             and self.item.mode != "flat"  # Flat shows stored colours exactly: no filter
             and not self._still.isActive()  # while the camera moves, frames come first
         ):
-            _, _, width, height = self.getViewport()
             self._fxaa.begin(width, height)
             super().paintGL(*args, **kwargs)
             self._fxaa.finish(self.defaultFramebufferObject(), width, height)
@@ -124,6 +129,12 @@ class Viewer(gl.GLViewWidget):
             super().paintGL(*args, **kwargs)
         if self.triad and self.item.scene is not None:
             self._paint_triad()
+
+    def device_size(self) -> tuple[int, int]:
+        """The framebuffer's size in device pixels (at 2x scale, twice the widget's size),
+        rounded as Qt rounds it when it makes the framebuffer."""
+        size = self.size() * self.devicePixelRatioF()
+        return size.width(), size.height()
 
     def release_gl(self) -> None:
         """Free what the view holds on the GPU, before it goes (nothing if it never drew)."""
@@ -186,6 +197,10 @@ class Viewer(gl.GLViewWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.hint.setGeometry(self.rect().adjusted(24, 24, -24, -24))
+        if self.framed and self.item.scene is not None:
+            # A dock opened or closed, the window was resized: the model stays in view
+            # (pyqtgraph's field of view is horizontal: a lower view cuts the model off).
+            self.frame()
 
     def initializeGL(self) -> None:
         with no_collection():
@@ -200,12 +215,16 @@ class Viewer(gl.GLViewWidget):
     def scene(self) -> Scene | None:
         return self.item.scene
 
-    def show_scene(self, scene: Scene | None, frame: bool = True) -> None:
+    def show_scene(self, scene: Scene | None, frame: bool = True, view: str | None = None) -> None:
+        """Show ``scene``, framed (unless ``frame`` is False) from the named ``view``, or
+        from the direction the camera looks now when ``view`` is None."""
         self.item.set_scene(scene)
         self.floor.setVisible(scene is not None)  # no shadow, and no grid under the hint
         self.hint.setVisible(bool(self.hint.text()) and scene is None)
         self._layout_scene()
-        if frame:
+        if view is not None:
+            self.set_view(view)
+        elif frame:
             self.frame()
 
     def normals_changed(self) -> None:
@@ -304,6 +323,7 @@ class Viewer(gl.GLViewWidget):
         radius = max(float(np.linalg.norm(high - low)) / 2, 1e-6)
         self.opts["center"] = QVector3D(*map(float, center))
         self.opts["distance"] = max(float((depth + needed).max()), radius * 1.05)
+        self.framed = True
         self.update()
         self.camera_moved.emit()
 
@@ -322,6 +342,7 @@ class Viewer(gl.GLViewWidget):
         }
 
     def set_camera(self, camera: dict) -> None:
+        self.framed = False  # a camera set on purpose stays as set
         self.opts["center"] = QVector3D(*camera["center"])
         for key in ("distance", "azimuth", "elevation"):
             self.opts[key] = camera[key]
@@ -385,10 +406,12 @@ class Viewer(gl.GLViewWidget):
         shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
         if buttons == middle or (buttons == left and shift):
             self.pan(diff.x(), diff.y(), 0, relative="view")
+            self.framed = False
         elif buttons == left:
             self.orbit(-diff.x(), diff.y())
         elif buttons == right:
             self.opts["distance"] *= 1.01 ** diff.y()
+            self.framed = False
             self.update()
         if buttons != Qt.MouseButton.NoButton:
             self._still.start()
@@ -427,6 +450,7 @@ class Viewer(gl.GLViewWidget):
     def wheelEvent(self, ev) -> None:
         delta = ev.angleDelta().y() or ev.angleDelta().x()
         self.opts["distance"] *= 0.999**delta
+        self.framed = False
         self._still.start()
         self.update()
         self.camera_moved.emit()
