@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import importlib
 import logging
 import signal
 import socket
@@ -67,14 +66,9 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     if isinstance(existing, QApplication):
         app = existing
     else:
-        # The viewer's modules (pyqtgraph, PyOpenGL: 0.3 s) start importing now, beside the
-        # application's set-up, whose C++ parts let them run: the window is up 50 ms sooner.
-        threading.Thread(
-            target=importlib.import_module,
-            args=("pyqtgraph.opengl",),
-            name="import-viewer",
-            daemon=True,
-        ).start()
+        # No import on another thread here: pyqtgraph imported beside the window's own
+        # modules made PySide6 build its enums in two threads at once, which crashed about
+        # one start in seven (SIGSEGV in shiboken, before the window was up).
         setup_surface_format()
         app = QApplication(argv or sys.argv[:1])
     app.setApplicationName(APP_NAME)
