@@ -8,9 +8,9 @@ from pathlib import Path
 
 from aiml3d_desktop.cli.output import EXIT_OK
 from aiml3d_desktop.core.errors import InputError
-from aiml3d_desktop.core.studio import MODES
+from aiml3d_desktop.core.studio import CHANNELS, MODES
 
-VIEWS = ("front", "back", "left", "right", "top", "iso")
+VIEWS = ("front", "back", "left", "right", "top", "bottom", "iso")
 SIZES = (16, 8192)  # the smallest and largest side drawn
 
 
@@ -31,6 +31,43 @@ def add_parser(sub) -> None:
         "--no-grid", action="store_true", help="no grid lines or axes (the soft shadow stays)"
     )
     render.add_argument("--z-up", action="store_true", help="the file's up axis is Z")
+    look = render.add_argument_group("look-dev (studio shading)")
+    look.add_argument(
+        "--light",
+        default="studio",
+        metavar="PRESET|FILE.hdr",
+        help="studio (default), outdoor, overcast, sunset, neutral, or an equirectangular "
+        ".hdr or .exr file",
+    )
+    look.add_argument(
+        "--exposure", type=float, default=0.0, metavar="EV", help="the light times 2**EV; default 0"
+    )
+    look.add_argument(
+        "--env-rotation",
+        type=float,
+        default=0.0,
+        metavar="DEG",
+        help="turn the environment about the up axis; default 0",
+    )
+    look.add_argument(
+        "--env-background",
+        action="store_true",
+        help="show the environment, blurred, behind the model (in place of --background)",
+    )
+    look.add_argument(
+        "--no-sun",
+        action="store_true",
+        help="no key light (the preset's sun, a file's brightest spot)",
+    )
+    look.add_argument(
+        "--channel",
+        choices=CHANNELS,
+        help="one input of the materials in place of the shading (as the Khronos sample "
+        "viewer's debug views): colours as sRGB, numbers as grey levels",
+    )
+    look.add_argument(
+        "--transparent", action="store_true", help="alpha 0 where nothing is drawn (no floor)"
+    )
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -46,6 +83,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from aiml3d_desktop.core import mesh
     from aiml3d_desktop.gui.app import render
 
+    light = parse_lighting(args)
     scene = mesh.load(args.mesh).scene
     out = render(
         scene,
@@ -54,8 +92,10 @@ def cmd_render(args: argparse.Namespace) -> int:
         size,
         args.mode,
         background,
-        grid=not args.no_grid,
+        grid=not args.no_grid and not args.transparent,
         up_axis="z" if args.z_up else "y",
+        lighting=light,
+        channel=args.channel,
     )
     print(f"wrote {out}")
     return EXIT_OK
@@ -83,3 +123,42 @@ def parse_colour(text: str) -> tuple[int, int, int]:
         )
     value = int(match.group(1), 16)
     return value >> 16, (value >> 8) & 255, value & 255
+
+
+def parse_lighting(args: argparse.Namespace):
+    """--light, --exposure, --env-rotation, --env-background, --no-sun, --transparent as a
+    core.lighting.Lighting; an HDR file is read and checked here, before the model."""
+    import math
+
+    from aiml3d_desktop.core.lighting import ENV_SUFFIXES, PRESETS, Lighting
+
+    for flag, value, low, high in (
+        ("--exposure", args.exposure, -10.0, 10.0),
+        ("--env-rotation", args.env_rotation, -3600.0, 3600.0),
+    ):
+        if not (math.isfinite(value) and low <= value <= high):
+            raise InputError(f"{flag} {value}: give a number from {low:g} to {high:g}")
+    if args.transparent and args.env_background:
+        raise InputError("--transparent and --env-background ask for two backgrounds: pick one")
+    background = (
+        "transparent" if args.transparent else "environment" if args.env_background else "colour"
+    )
+    common = {
+        "rotation": args.env_rotation % 360.0,
+        "exposure": args.exposure,
+        "background": background,
+        "sun": not args.no_sun,
+    }
+    if args.light in PRESETS:
+        light = Lighting(preset=args.light, **common)
+    elif Path(args.light).suffix.lower() in ENV_SUFFIXES:
+        if not Path(args.light).is_file():
+            raise InputError(f"There is no file {args.light}")
+        light = Lighting(file=Path(args.light), **common)
+    else:
+        raise InputError(
+            f"--light {args.light!r} is neither a preset nor an .hdr or .exr file",
+            hint=f"Use one of {', '.join(PRESETS)}, or FILE.hdr / FILE.exr.",
+        )
+    light.environment()
+    return light

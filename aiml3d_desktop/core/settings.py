@@ -46,6 +46,9 @@ class Settings:
     # A batch estimated above either asks first (0: never asks).
     confirm_above_credits: int = 1_000_000
     confirm_above_usd: float = 5.0
+    # Sizes are shown in the file's own unit ("file": an STL in mm, a GLB in m), or in one of
+    # SIZE_UNITS whatever the file's.
+    size_unit: str = "file"
 
     def model_params(self, model: str | None = None) -> ModelParams:
         """The saved values of ``model`` (default: the one picked)."""
@@ -85,7 +88,9 @@ class Settings:
         return self.api_base, "default" if self.api_base == DEFAULT_BASE else "settings"
 
 
-CHOICES = {"backend": ("aiml", "local")}
+# The units sizes can be shown in, in metres.
+SIZE_UNITS = {"mm": 0.001, "cm": 0.01, "m": 1.0, "in": 0.0254}
+CHOICES = {"backend": ("aiml", "local"), "size_unit": ("file", *SIZE_UNITS)}
 RANGES = {
     "batch_jobs": (1, 8),
     "max_download_mib": (1, 65536),

@@ -25,6 +25,27 @@ MODE_NAMES = {
     "normals": "Normals",
     "checker": "UV checker",
 }
+# The channel view: one input of the material at a time (View > Channel, --channel).
+CHANNELS = (
+    "base_color",
+    "metallic",
+    "roughness",
+    "normal",
+    "occlusion",
+    "emissive",
+    "alpha",
+    "uv_checker",
+)
+CHANNEL_NAMES = {
+    "base_color": "Base colour",
+    "metallic": "Metallic",
+    "roughness": "Roughness",
+    "normal": "Normal (with its map)",
+    "occlusion": "Occlusion",
+    "emissive": "Emissive",
+    "alpha": "Alpha",
+    "uv_checker": "UV checker",
+}
 LEVELS = 5
 WIDTH, HEIGHT = 64, 32  # of each level; rough levels need no more
 # (direction towards the light, angular radius in radians, colour) of the studio's lights.

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 from aiml3d_desktop import paths
 from aiml3d_desktop.core.assets.recipe import Presets, Recipe, same_steps
 from aiml3d_desktop.core.errors import Aiml3DError, InputError
-from aiml3d_desktop.core.turntable import check_destination
+from aiml3d_desktop.core.turntable import FORMATS
 from aiml3d_desktop.gui import tasks
 from aiml3d_desktop.gui.widgets.prepare_panel import PreparePanel
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.assets.pipeline import Prepared
     from aiml3d_desktop.core.entry import Entry, Version
     from aiml3d_desktop.core.mesh import LoadedMesh
+    from aiml3d_desktop.gui.widgets.turntable_dialog import TurntableChoice
     from aiml3d_desktop.gui.workers import Worker
 
 TURNTABLE_FRAMES = 72
@@ -306,27 +307,60 @@ class AssetController(QObject):
 
     @Slot()
     def export_turntable(self) -> None:
+        """Ask where, how many frames, what size and how fast (remembered for next time),
+        then draw and write it."""
         if self.loaded is None or self._turntable is not None:
             return
-        suggested = self.window.conf.output_path / f"{self.loaded.path.stem}.gif"
-        path, _ = QFileDialog.getSaveFileName(
-            self.window,
-            "Export turntable",
-            str(suggested),
-            "GIF (*.gif);;WebP (*.webp);;MP4, with ffmpeg (*.mp4)",
-        )
-        if not path:
-            return
-        try:
-            check_destination(Path(path))
-        except InputError as exc:
-            self.window.report_error(exc, "Cannot export the turntable")
-            return
-        self.record_turntable(Path(path))
+        from aiml3d_desktop.gui.widgets.turntable_dialog import TurntableDialog
 
-    def record_turntable(self, dest: Path, frames: int | None = None) -> None:
+        dialog = TurntableDialog(self._last_turntable(), self.window)
+        if dialog.exec() != TurntableDialog.DialogCode.Accepted:
+            return
+        choice = dialog.choice()
+        ui = self.window.ui
+        ui.setValue("turntable/folder", str(choice.path.parent))
+        ui.setValue("turntable/suffix", choice.path.suffix.lower())
+        ui.setValue("turntable/frames", choice.frames)
+        ui.setValue("turntable/width", choice.size[0])
+        ui.setValue("turntable/height", choice.size[1])
+        ui.setValue("turntable/fps", choice.fps)
+        self.record_turntable(choice.path, choice.frames, choice.size, choice.fps)
+
+    def _last_turntable(self) -> TurntableChoice:
+        """What was chosen last time (a name of the model on screen, in the folder and
+        format used then), or the defaults."""
+        from aiml3d_desktop.gui.widgets.turntable_dialog import TurntableChoice
+
+        ui = self.window.ui
+
+        def number(key: str, default: int) -> int:
+            try:
+                return int(ui.value(f"turntable/{key}", default))
+            except (TypeError, ValueError):
+                return default
+
+        folder = str(ui.value("turntable/folder", "") or self.window.conf.output_path)
+        suffix = str(ui.value("turntable/suffix", ".gif"))
+        suffix = suffix if suffix in FORMATS else ".gif"
+        stem = self.loaded.path.stem if self.loaded is not None else "turntable"
+        return TurntableChoice(
+            Path(folder) / f"{stem}{suffix}",
+            number("frames", TURNTABLE_FRAMES),
+            (number("width", TURNTABLE_SIZE[0]), number("height", TURNTABLE_SIZE[1])),
+            number("fps", TURNTABLE_FPS),
+        )
+
+    def record_turntable(
+        self,
+        dest: Path,
+        frames: int | None = None,
+        size: tuple[int, int] | None = None,
+        fps: int | None = None,
+    ) -> None:
         """Draw the turn one frame per event-loop turn, then encode it on a worker."""
         frames = frames or TURNTABLE_FRAMES
+        size = size or TURNTABLE_SIZE
+        fps = fps or TURNTABLE_FPS
         from aiml3d_desktop.gui.render import rgb_array
         from aiml3d_desktop.gui.widgets.offscreen import OffscreenRenderer
 
@@ -335,9 +369,7 @@ class AssetController(QObject):
         viewer = self.window.viewer
         renderer.viewer.set_shading(viewer.item.mode)
         renderer.viewer.set_shadow_visible(True)
-        renderer.start_turntable(
-            self.loaded.scene, TURNTABLE_SIZE, viewer.up_axis, viewer.background()
-        )
+        renderer.start_turntable(self.loaded.scene, size, viewer.up_axis, viewer.background())
         pictures: list = []
         timer = QTimer(self)
         self._turntable = timer
@@ -353,7 +385,7 @@ class AssetController(QObject):
                 renderer.close()
                 self._turntable = None
                 self.runner.start(
-                    tasks.write_turntable, pictures, dest, TURNTABLE_FPS, succeeded=self._saved_one
+                    tasks.write_turntable, pictures, dest, fps, succeeded=self._saved_one
                 )
 
         timer.timeout.connect(step)

@@ -32,6 +32,7 @@ from aiml3d_desktop.gui.errors import show_error
 from aiml3d_desktop.gui.file_actions import FileActions
 from aiml3d_desktop.gui.generation import GenerationController
 from aiml3d_desktop.gui.menus import build_menus
+from aiml3d_desktop.gui.outline_controller import OutlineController
 from aiml3d_desktop.gui.parts_controller import PartsController
 from aiml3d_desktop.gui.status_line import StatusLine
 from aiml3d_desktop.gui.usage_controller import UsageController
@@ -108,6 +109,7 @@ class MainWindow(DropsAndPaste):
         self.prompt.draw_requested.connect(self.generation.draw)
         self.prompt.queue_requested.connect(self.generation.queue_prompt)
         self.stats = StatsPanel()
+        self.stats.set_size_unit(self.conf.size_unit)
         self.library_panel = LibraryPanel(self.thumbnails)
         self._connect_library_panel()
         self._library_wanted, self._shown = True, False  # opened once the window is up
@@ -194,6 +196,11 @@ class MainWindow(DropsAndPaste):
         self.parts_dock = window_layout.tab_dock(
             self, self.parts.panel, self.side_dock, "Parts", "partsDock"
         )
+        self.outline = OutlineController(self)
+        self.outline_dock = window_layout.tab_dock(
+            self, self.outline.panel, self.side_dock, "Outline", "outlineDock", scrolled=False
+        )
+        self.outline.attach(self.outline_dock)
         self.usage = UsageController(self)
         for tool in (self.assets, self.parts, self.usage):
             tool.status.connect(self.status.show)
@@ -242,6 +249,7 @@ class MainWindow(DropsAndPaste):
     @Slot()
     def _settings_changed(self) -> None:
         self.params.load_from(self.conf)
+        self.stats.set_size_unit(self.conf.size_unit)
         self._reframe()  # new defaults may frame the picture on screen otherwise
 
     def _connect_library_panel(self) -> None:
@@ -436,7 +444,7 @@ class MainWindow(DropsAndPaste):
         if self.compare_window is None:
             self.compare_window = CompareWindow(self.runner, self.viewer.up_axis)
         window = self.compare_window
-        window.compare(first, second)
+        window.compare(first, second, self.conf.size_unit)
         window.show()
         window.raise_()
 
@@ -449,6 +457,7 @@ class MainWindow(DropsAndPaste):
         self.viewer.show_scene(loaded.scene, view=home)
         self.assets.model_changed(loaded, entry)
         self.parts.model_changed(loaded, entry)
+        self.outline.model_changed(loaded.scene)
         if entry is not None and not entry.is_version:  # a version leaves the tile as it is
             self.thumbnails.expect(entry)
             self._offer_thumbnail()

@@ -20,6 +20,7 @@ from aiml3d_desktop import APP_NAME, __version__
 from aiml3d_desktop.core import images
 from aiml3d_desktop.core.studio import MODE_NAMES, MODES
 from aiml3d_desktop.gui import state
+from aiml3d_desktop.gui.lookdev import Lookdev
 
 VIEW_SHORTCUTS = [
     ("front", "Front", "1"),
@@ -27,6 +28,7 @@ VIEW_SHORTCUTS = [
     ("right", "Right", "3"),
     ("left", "Left", "Ctrl+3"),
     ("top", "Top", "7"),
+    ("bottom", "Bottom", "Ctrl+7"),
 ]
 MOUSE_HELP = [
     ("Left drag", "Orbit"),
@@ -47,7 +49,8 @@ class Actions(QObject):
         viewer = window.viewer
         bar = window.menuBar()
         files = window.files
-        self._file_menu(bar.addMenu("&File"), files)
+        file_menu = bar.addMenu("&File")
+        self._file_menu(file_menu, files)
 
         edit = bar.addMenu("&Edit")
         self._add(
@@ -77,6 +80,7 @@ class Actions(QObject):
         self._view_toggles(view)
         self._add(view, "Background colour…", self._choose_background)
         self._shading_menu(view.addMenu("Shading"))
+        self.lookdev = Lookdev(window, view, file_menu, before=self.turntable)
         up = view.addMenu("Up axis")
         group = QActionGroup(self)
         self.up_actions = {}
@@ -96,6 +100,10 @@ class Actions(QObject):
         queue = window.queue_dock.toggleViewAction()
         queue.setShortcut(QKeySequence("Ctrl+J"))
         view.addAction(queue)
+        # Inspection (the outline and texture view: gui/outline_controller.py).
+        view.addSeparator()
+        view.addAction(window.outline_dock.toggleViewAction())
+        self._add(view, "Texture and UV layout…", window.outline.show_texture)
 
         help_menu = bar.addMenu("&Help")
         self._add(
@@ -175,7 +183,13 @@ class Actions(QObject):
         self.up_actions[self.window.viewer.up_axis].setChecked(True)
 
     def set_mesh_available(self, available: bool, in_library: bool = False) -> None:
-        for action in (self.export, self.screenshot, self.sheet, self.turntable):
+        for action in (
+            self.export,
+            self.screenshot,
+            self.sheet,
+            self.turntable,
+            self.lookdev.export_action,
+        ):
             action.setEnabled(available)
         self.add_to_library.setEnabled(available and not in_library)
 
@@ -286,7 +300,8 @@ def _menu_rows(menu, prefix: str = "") -> list[tuple[str, str]]:
         if action.menu() is not None:
             rows += _menu_rows(action.menu(), f"{prefix}{action.text()}: ")
         elif not action.shortcut().isEmpty():
-            key = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            native = QKeySequence.SequenceFormat.NativeText
+            key = ", ".join(k.toString(native) for k in action.shortcuts())  # 5, Num+5
             rows.append((key, prefix + action.text().rstrip("…")))
     return rows
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, overload
 import numpy as np
 
 from aiml3d_desktop.core.errors import InputError
+from aiml3d_desktop.core.lighting import Lighting
 from aiml3d_desktop.core.scene import Scene
 
 if TYPE_CHECKING:
@@ -29,14 +30,25 @@ def render_file(
     background: tuple[int, int, int],
     grid: bool,
     up_axis: str = "y",
+    lighting: Lighting | None = None,
+    channel: str | None = None,
 ) -> Path:
-    """Draw ``scene`` and write it to ``out`` (PNG), whole or not at all."""
+    """Draw ``scene`` and write it to ``out`` (PNG), whole or not at all. ``lighting``
+    (core/lighting.py) is checked and prefiltered before the model is read onto the GPU;
+    its background "transparent" gives a PNG with alpha 0 where nothing is drawn."""
     from PySide6.QtGui import QColor
 
     from aiml3d_desktop.core.fileio import atomic_path
 
+    light = lighting or Lighting()
+    light.environment()  # a bad HDR file is refused before anything is drawn
+    transparent = light.background == "transparent"
     with _renderer("render", scene, mode, grid) as renderer:
-        (image,) = renderer.render(scene, (view,), size, up_axis, QColor(*background))
+        renderer.viewer.set_lighting(light)
+        renderer.viewer.set_channel(channel)
+        (image,) = renderer.render(
+            scene, (view,), size, up_axis, QColor(*background), transparent=transparent
+        )
     with atomic_path(out) as tmp:
         if not image.save(str(tmp), "PNG"):  # type: ignore[call-overload]  # PySide6's stubs
             raise InputError(f"Could not write {out}", hint="Check the folder and free space.")

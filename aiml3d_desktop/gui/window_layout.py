@@ -134,11 +134,16 @@ def save(window: QMainWindow, ui: QSettings, splitter: QSplitter) -> None:
 
 
 def tab_dock(
-    window: QMainWindow, panel: QWidget, side_dock: QDockWidget, title: str, name: str
+    window: QMainWindow,
+    panel: QWidget,
+    side_dock: QDockWidget,
+    title: str,
+    name: str,
+    scrolled: bool = True,
 ) -> QDockWidget:
-    """Prepare asset, Split into parts: tabs beside the side panel (the generation's tab
-    stays in front)."""
-    dock = _dock(window, title, name, _scrolled(panel))
+    """Prepare asset, Split into parts, Outline: tabs beside the side panel (the generation's
+    tab stays in front). A panel that scrolls itself (the outline's tree) is not ``scrolled``."""
+    dock = _dock(window, title, name, _scrolled(panel) if scrolled else panel)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     window.tabifyDockWidget(side_dock, dock)
     side_dock.raise_()

@@ -154,7 +154,13 @@ def test_turntable_export_from_the_window(qtbot, window, tmp_path, monkeypatch):
     target = tmp_path / "duck.gif"
     monkeypatch.setattr(asset_controller, "TURNTABLE_FRAMES", 6)
     monkeypatch.setattr(asset_controller, "TURNTABLE_SIZE", (160, 120))
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    from aiml3d_desktop.gui.widgets.turntable_dialog import TurntableDialog
+
+    def accept(dialog) -> int:  # the dialog's defaults, saved where the test says
+        dialog.path.setText(str(target))
+        return TurntableDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(TurntableDialog, "exec", accept)
     heartbeat = []
     window.menu_actions.turntable.trigger()
     qtbot.waitUntil(lambda: (heartbeat.append(1) or True) and target.exists(), timeout=30000)

@@ -1,7 +1,8 @@
 """Two library entries side by side, in two viewers whose cameras move together.
 
 Each is framed to its own size (a model in centimetres beside one in metres would otherwise
-be a speck or fill the view); the captions give the real sizes."""
+be a speck or fill the view); the captions give the real sizes, in the unit chosen in
+Settings."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from aiml3d_desktop import APP_NAME
 from aiml3d_desktop.core.library import Entry
 from aiml3d_desktop.gui import tasks
 from aiml3d_desktop.gui.widgets.labels import width_from_layout
+from aiml3d_desktop.gui.widgets.stats_panel import dimensions
 from aiml3d_desktop.gui.workers import Runner
 
 
@@ -29,6 +31,7 @@ class ComparePane(QWidget):
         super().__init__(parent)
         self.runner = runner
         self.entry: Entry | None = None
+        self.size_unit = "file"  # sizes in the caption are shown in it (stats_panel.dimensions)
         self.caption = width_from_layout(QLabel())
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.viewer = Viewer()
@@ -49,7 +52,8 @@ class ComparePane(QWidget):
     def _loaded(self, scene) -> None:
         self.viewer.show_scene(scene)
         stats = self.entry.stats or {}
-        size = " × ".join(f"{v:.3g}" for v in stats.get("size") or [])
+        extent = stats.get("size") or (scene.bounds[1] - scene.bounds[0]).tolist()
+        size = dimensions(extent, scene.unit, self.size_unit) if len(extent) == 3 else ""
         self._caption(f"{stats.get('triangles') or 0:,} triangles" + (f", {size}" if size else ""))
         self.shown.emit()
 
@@ -86,9 +90,11 @@ class CompareWindow(QWidget):
         for key in ("Esc", "Ctrl+W"):  # closed as other windows are
             QShortcut(QKeySequence(key), self, self.close)
 
-    def compare(self, first: Entry, second: Entry) -> None:
+    def compare(self, first: Entry, second: Entry, size_unit: str = "file") -> None:
+        """``size_unit``: the captions' sizes are shown in it (settings.SIZE_UNITS)."""
         self.setWindowTitle(f"{first.title} and {second.title} — {APP_NAME}")
         for pane, entry in zip(self.panes, (first, second), strict=True):
+            pane.size_unit = size_unit
             pane.load(entry)
 
     def _other(self, viewer):

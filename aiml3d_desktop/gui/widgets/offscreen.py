@@ -26,6 +26,24 @@ THUMBNAIL_CELLS, THUMBNAIL_TRIANGLES = 128, 150_000
 SHEET_VIEWS = ("front", "back", "left", "right", "top")
 
 
+MAX_PICTURE = 8192  # the largest side of a picture drawn off screen
+
+
+def check_size(size: tuple[int, int]) -> None:
+    """Refuse a picture larger than MAX_PICTURE or than this GPU can draw (its largest
+    texture and renderbuffer), in words."""
+    from aiml3d_desktop.core.errors import InputError
+    from aiml3d_desktop.gui.widgets.viewer import picture_limit
+
+    limit = min(MAX_PICTURE, picture_limit() or MAX_PICTURE)
+    if max(size) > limit:
+        raise InputError(
+            f"A picture of {size[0]}x{size[1]} is too large: at most {limit} pixels a side"
+            + ("" if limit == MAX_PICTURE else " on this computer's OpenGL"),
+            hint=f"Ask for {limit} pixels or fewer a side.",
+        )
+
+
 class OffscreenRenderer:
     """A viewer that is never on screen, for drawing meshes into images."""
 
@@ -39,7 +57,12 @@ class OffscreenRenderer:
         self.viewer.set_axes_visible(False)
         self.viewer.set_shadow_visible(False)
         self.viewer.triad = False
+        # An alpha channel, for pictures with a transparent background (grabbed as ARGB).
+        fmt = self.viewer.format()
+        fmt.setAlphaBufferSize(8)
+        self.viewer.setFormat(fmt)
         self._size = (1, 1)  # of the pictures being made, in pixels
+        self._transparent = False
 
     def render(
         self,
@@ -48,17 +71,29 @@ class OffscreenRenderer:
         size: int | tuple[int, int],
         up_axis: str = "y",
         background: QColor | None = None,
+        transparent: bool = False,
+        camera: dict | None = None,
     ) -> list[QImage]:
-        """One picture of ``scene`` per view, ``size`` pixels square or (width, height)."""
+        """One picture of ``scene`` per view, ``size`` pixels square or (width, height);
+        ``transparent``: alpha 0 where nothing is drawn (ARGB pictures); ``camera`` (a
+        viewer's camera(), with its "fov"): one picture from there, in place of the views."""
         viewer = self.viewer
         self._size = (size, size) if isinstance(size, int) else size
+        check_size(self._size)
         self._fit()
-        if background is not None:
-            viewer.setBackgroundColor(background)
+        if background is not None or transparent:
+            colour = QColor(background if background is not None else viewer.background())
+            colour.setAlpha(0 if transparent else 255)
+            viewer.setBackgroundColor(colour)
+        self._transparent = transparent
         viewer.set_up_axis(up_axis)
         viewer.show_scene(scene)
         images = []
-        for view in views:
+        if camera is not None:
+            viewer.opts["fov"] = camera.get("fov", viewer.opts["fov"])
+            viewer.set_camera(camera)
+            images.append(self._grab())
+        for view in views if camera is None else ():
             viewer.set_view(view)
             images.append(self._grab())
         viewer.show_scene(None)  # frees the GPU buffers
@@ -132,6 +167,8 @@ class OffscreenRenderer:
                 (frame.width() - width) // 2, (frame.height() - height) // 2, width, height
             )
         frame.setDevicePixelRatio(1.0)
+        if not self._transparent and frame.hasAlphaChannel():
+            frame = frame.convertToFormat(QImage.Format.Format_RGB32)
         return frame
 
     def finish_turntable(self) -> None:

@@ -78,6 +78,8 @@ uniform float u_normal_scale;
 uniform float u_occlusion_strength;
 uniform bool u_either_side;  // no material: light both sides alike (generated meshes)
 uniform mat3 u_view_to_model;
+uniform mat3 u_env_from_view;  // the environment's space from view space (its rotation)
+uniform float u_exposure;  // 2**EV
 uniform vec3 u_sh[9];
 uniform vec3 u_key;
 uniform vec3 u_key_color;
@@ -189,6 +191,7 @@ void main() {
     stored *= SAMPLE(base_color);
 #endif
     vec4 base = u_base_color * stored;
+    float alpha = base.a;  // as the material has it, for the alpha channel view
 #ifdef MASKED
     if (base.a < u_alpha_cutoff) discard;
     base.a = 1.0;
@@ -203,6 +206,40 @@ void main() {
     vec3 n = surface_normal();
 #if defined(NORMALS)
     gl_FragColor = vec4(normalize(u_view_to_model * n) * 0.5 + 0.5, base.a);
+#elif defined(CHANNEL)
+    // One input of the material as stored (after the Khronos sample viewer's debug views):
+    // colours in display (sRGB) values, numbers as grey levels (0.5 is 128).
+    vec3 value = vec3(1.0);
+#if defined(CHANNEL_BASE_COLOR)
+    value = stored.rgb * pow(u_base_color.rgb, vec3(1.0 / 2.2));
+#elif defined(CHANNEL_METALLIC) || defined(CHANNEL_ROUGHNESS)
+    float metallic = u_metallic, roughness = u_roughness;
+#ifdef METALLIC_ROUGHNESS_TEX
+    vec4 mr = SAMPLE(metallic_roughness);
+    roughness *= mr.g;
+    metallic *= mr.b;
+#endif
+#ifdef CHANNEL_METALLIC
+    value = vec3(metallic);
+#else
+    value = vec3(roughness);
+#endif
+#elif defined(CHANNEL_NORMAL)
+    value = normalize(u_view_to_model * n) * 0.5 + 0.5;  // with its normal map
+#elif defined(CHANNEL_OCCLUSION)
+#ifdef OCCLUSION_TEX
+    value = vec3(mix(1.0, SAMPLE(occlusion).r, u_occlusion_strength));
+#endif
+#elif defined(CHANNEL_EMISSIVE)
+    vec3 emitted = u_emissive;
+#ifdef EMISSIVE_TEX
+    emitted *= to_linear(SAMPLE(emissive).rgb);
+#endif
+    value = pow(clamp(emitted, 0.0, 1.0), vec3(1.0 / 2.2));
+#elif defined(CHANNEL_ALPHA)
+    value = vec3(alpha);
+#endif
+    gl_FragColor = vec4(value, 1.0);
 #elif defined(MATCAP)
     vec3 r = reflect(normalize(v_eye), n);
     float light = 0.34 + 0.52 * max(dot(n, normalize(vec3(-0.4, 0.5, 0.75))), 0.0)
@@ -234,7 +271,8 @@ void main() {
     float a004 = min(r4.x * r4.x, exp2(-9.28 * nv)) * r4.x + r4.y;
     vec2 ab = vec2(-1.04, 1.04) * a004 + r4.zw;
     vec3 diffuse = albedo * (1.0 - metallic);
-    vec3 colour = diffuse * irradiance(n) + room(reflect(-v, n), roughness) * (f0 * ab.x + ab.y);
+    vec3 colour = diffuse * irradiance(u_env_from_view * n)
+        + room(u_env_from_view * reflect(-v, n), roughness) * (f0 * ab.x + ab.y);
 #ifdef OCCLUSION_TEX
     colour = mix(colour, colour * SAMPLE(occlusion).r, u_occlusion_strength);  // indirect only
 #endif
@@ -257,6 +295,7 @@ void main() {
     emissive *= to_linear(SAMPLE(emissive).rgb);
 #endif
     colour += emissive;
+    colour *= u_exposure;
 #ifdef UNLIT
     colour = albedo;
 #endif
@@ -265,6 +304,63 @@ void main() {
 #endif
 }
 """
+
+BACKGROUND_VERTEX = """
+attribute vec2 a_position;
+varying vec2 v_ndc;
+void main() {
+    v_ndc = a_position;
+    gl_Position = vec4(a_position, 1.0, 1.0);
+}
+"""
+
+# The environment behind the model, blurred (a rough level of the same atlas), exposed and
+# tone mapped as the model is.
+BACKGROUND_FRAGMENT = (
+    """
+uniform sampler2D u_env;
+uniform mat4 u_inverse_projection;
+uniform mat3 u_env_from_view;
+uniform float u_exposure;
+uniform float u_blur;
+varying vec2 v_ndc;
+const float PI = 3.14159265;
+const int LEVELS = LEVEL_COUNT;
+"""
+    + FRAGMENT_SHADER[
+        FRAGMENT_SHADER.index("vec3 neutral(") : FRAGMENT_SHADER.index("vec3 irradiance(")
+    ]
+    + FRAGMENT_SHADER[
+        FRAGMENT_SHADER.index("vec3 room(") : FRAGMENT_SHADER.index("vec3 surface_normal()")
+    ]
+    + """
+void main() {
+    vec4 near = u_inverse_projection * vec4(v_ndc, -1.0, 1.0);
+    vec4 far = u_inverse_projection * vec4(v_ndc, 1.0, 1.0);
+    vec3 d = normalize(far.xyz / far.w - near.xyz / near.w);
+    vec3 colour = room(u_env_from_view * d, u_blur) * u_exposure;
+    gl_FragColor = vec4(pow(neutral(colour), vec3(1.0 / 2.2)), 1.0);
+}
+"""
+)
+
+
+def link_background() -> int:
+    """The program that draws the environment behind the model."""
+    fragment = BACKGROUND_FRAGMENT.replace("LEVEL_COUNT", str(studio.LEVELS)).replace(
+        "LEVEL_HEIGHT", f"{float(studio.HEIGHT)}"
+    )
+    program = GL.glCreateProgram()
+    for source, kind in (
+        (BACKGROUND_VERTEX, GL.GL_VERTEX_SHADER),
+        (fragment, GL.GL_FRAGMENT_SHADER),
+    ):
+        GL.glAttachShader(program, shaders.compileShader("#version 120\n" + source, kind))
+    GL.glBindAttribLocation(program, 0, "a_position")
+    GL.glLinkProgram(program)
+    if GL.glGetProgramiv(program, GL.GL_LINK_STATUS) != GL.GL_TRUE:
+        raise RuntimeError(f"shader link failed: {GL.glGetProgramInfoLog(program)!r}")
+    return program
 
 
 def link(mode: str, features: tuple[str, ...]) -> int:

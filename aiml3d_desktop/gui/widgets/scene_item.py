@@ -4,8 +4,10 @@ buffer, with its glTF material, in one of the shading modes.
 Studio is the glTF BRDF (GGX distribution, Smith visibility, Schlick Fresnel; after the Khronos
 glTF-Sample-Viewer) lit by core/studio.py's room: diffuse from 9 spherical harmonics, specular
 from the room prefiltered per roughness, and a key light; then Khronos PBR Neutral tone mapping
-and sRGB output. Flat shows the stored colours exactly, unlit. Lighting is in view space (the
-studio turns with the camera).
+and sRGB output. Flat shows the stored colours exactly, unlit. The light is the item's
+``lighting`` (core/lighting.py): the studio is in view space (it turns with the camera), other
+presets and HDR files are fixed in the world; exposure scales the light before tone mapping.
+BackgroundItem shows the environment, blurred, behind the model.
 
 Normals live in a buffer of their own: a big mesh is drawn flat-shaded (face normals from
 screen-space derivatives) as soon as it is read, and smooth once its normals are computed.
@@ -15,13 +17,13 @@ The GLSL is in pbr_shaders.py.
 from __future__ import annotations
 
 import ctypes
-import functools
 import logging
 
 import numpy as np
 from OpenGL import GL
 from pyqtgraph.opengl import GLGraphicsItem
 
+from aiml3d_desktop.core import lighting as looks
 from aiml3d_desktop.core import studio
 from aiml3d_desktop.core.scene import (
     BLEND,
@@ -37,6 +39,7 @@ from aiml3d_desktop.gui.widgets import pbr_shaders
 
 log = logging.getLogger(__name__)
 
+BACK_FACES = ("material", "shown", "culled")
 DEFAULT_COLOR = (0.72, 0.74, 0.78, 1.0)  # a primitive with neither material nor colours
 WIRE_COLOR = (0.92, 0.94, 1.0, 0.28)  # thin, light, see-through: readable on dense meshes
 ROOM_SHARE, KEY_SHARE = 0.7, 0.3  # of the light on a face turned to the viewer
@@ -82,12 +85,20 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         self.setGLOptions("opaque")
         self.scene: Scene | None = None
         self.mode = "studio"
+        self.channel: str | None = None  # one input of the material, in place of the mode
+        self.vertex_colours = True  # off: each surface in its material's colour alone
+        self.back_faces = "material"  # or "shown" or "culled", whatever the material says
         self.wireframe = False
         self._dirty = False
         self._programs: dict[tuple, tuple[int, dict]] = {}
         self._buffers: list[_Buffers] = []
         self._textures: list[int | None] = []
         self._env: int | None = None
+        self._env_for: looks.Environment | None = None  # what the texture holds
+        self.lighting = looks.Lighting()
+        self.environment: looks.Environment | None = None  # prefiltered at the first frame
+        self._light: tuple = ()  # this frame's light uniforms (see frame_light)
+        self.hidden: frozenset[int] = frozenset()  # primitives not drawn (the outline's)
 
     @property
     def drawn(self) -> bool:
@@ -95,6 +106,8 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
 
     def set_scene(self, scene: Scene | None) -> None:
         """Show ``scene`` (or nothing). Call ``scene.prepare()`` off the GUI thread first."""
+        if scene is not self.scene:
+            self.hidden = frozenset()
         self.scene = scene
         self._dirty = True
         self.update()
@@ -109,8 +122,41 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         self.mode = mode
         self.update()
 
+    def set_channel(self, channel: str | None) -> None:
+        """Show one input of each material (studio.CHANNELS), or None: the mode again."""
+        if channel is not None and channel not in studio.CHANNELS:
+            raise ValueError(channel)
+        self.channel = channel
+        self.update()
+
+    @property
+    def shading(self) -> str:
+        """What the shader draws: the mode, or "channel" (or "checker") for a channel."""
+        if self.channel is None:
+            return self.mode
+        return "checker" if self.channel == "uv_checker" else "channel"
+
+    def set_vertex_colours(self, on: bool) -> None:
+        self.vertex_colours = on
+        self.update()
+
+    def set_back_faces(self, how: str) -> None:
+        """How back faces are drawn: as each material says (glTF's doubleSided), "shown"
+        or "culled" (BACK_FACES)."""
+        if how not in BACK_FACES:
+            raise ValueError(how)
+        self.back_faces = how
+        self.update()
+
     def set_wireframe(self, on: bool) -> None:
         self.wireframe = on
+        self.update()
+
+    def set_lighting(self, lighting: looks.Lighting) -> None:
+        """Light with ``lighting``; prefilter it first (``lighting.environment()``, cached),
+        which is where a bad file is refused."""
+        self.environment = lighting.environment()
+        self.lighting = lighting
         self.update()
 
     # Everything below runs with the view's GL context current (from paint()).
@@ -148,9 +194,21 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
             self._programs[key] = (pbr_shaders.link(key[0], key[1:]), {})
         return self._programs[key]
 
-    def _environment(self) -> int:
+    def light_environment(self) -> looks.Environment:
+        """The lighting prefiltered (the studio's on the first frame, not at start-up)."""
+        if self.environment is None:
+            self.environment = self.lighting.environment()
+        return self.environment
+
+    def environment_texture(self) -> int:
+        """The lighting's prefiltered environment on the GPU (uploaded when it changes)."""
+        environment = self.light_environment()
+        if self._env is not None and self._env_for is not environment:
+            GL.glDeleteTextures([self._env])
+            self._env = None
         if self._env is None:
-            atlas = studio.specular_atlas()
+            atlas = environment.atlas
+            self._env_for = environment
             self._env = GL.glGenTextures(1)
             GL.glBindTexture(GL.GL_TEXTURE_2D, self._env)
             height, width = atlas.shape[:2]
@@ -180,12 +238,13 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         for i, buffers in enumerate(self._buffers):
             x, y, z = buffers.centre
             depth[i] = -(view[2] * x + view[6] * y + view[10] * z + view[14])
-        primitives = list(enumerate(scene.primitives))
+        primitives = [pi for pi in enumerate(scene.primitives) if pi[0] not in self.hidden]
         blended = [pi for pi in primitives if scene.material(pi[1]).alpha_mode == BLEND]
         solid = [pi for pi in primitives if scene.material(pi[1]).alpha_mode != BLEND]
         solid.sort(key=lambda pi: scene.material(pi[1]).alpha_mode == MASK)  # opaque first
         blended.sort(key=lambda pi: -depth[pi[0]])  # far to near
         shared = (mvp, view, normal, view_to_model)
+        self._light = frame_light(self.lighting, self.light_environment(), self.view().viewMatrix())
         for i, primitive in solid:
             self._draw(i, primitive, shared, blend=False)
         if blended:
@@ -203,6 +262,7 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         if buffers.nbo is None and primitive.arrays.normals is not None:
             buffers.upload_normals(primitive.arrays.normals)
         names = {name for name, _, _ in buffers.layout}
+        coloured = "color" in names and self.vertex_colours
         slots = {
             name: slot
             for name, slot in material.slots().items()
@@ -212,7 +272,7 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
             flag
             for flag, on in (
                 ("SMOOTH", buffers.nbo is not None),
-                ("COLOR", "color" in names),
+                ("COLOR", coloured),
                 ("UV", "uv" in names),
                 ("UV1", "uv1" in names),
                 ("TANGENT", "tangent" in names and "normal" in slots),
@@ -222,13 +282,19 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
             )
             if on
         ] + [f"{name.upper()}_TEX" for name in TEXTURE_SLOTS if name in slots]
-        program = _Program(*self._program((self.mode, *features)))
+        if self.shading == "channel":
+            features.append(f"CHANNEL_{(self.channel or '').upper()}")
+        program = _Program(*self._program((self.shading, *features)))
         GL.glUseProgram(program.handle)
         enabled = self._bind_arrays(program, buffers)
-        plain = primitive.material < 0 and "color" not in names
+        plain = primitive.material < 0 and not coloured
         self._set_material(program, shared, material, plain, either_side=primitive.material < 0)
         units = self._bind_textures(program, slots, "uv1" in names)
-        cull = not material.double_sided and primitive.material >= 0
+        cull = {
+            "material": not material.double_sided and primitive.material >= 0,
+            "shown": False,
+            "culled": True,
+        }[self.back_faces]
         if cull:
             GL.glEnable(GL.GL_CULL_FACE)
             GL.glCullFace(GL.GL_BACK)
@@ -295,12 +361,15 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
     def _bind_textures(self, program: _Program, slots: dict, has_uv1: bool) -> int:
         """The studio's light and the material's textures, one unit each; how many units."""
         loc, unit = program.uniform, 0
-        if self.mode == "studio":
-            GL.glUniform3fv(loc("u_sh"), 9, _room_light())
-            GL.glUniform3f(loc("u_key"), *KEY_DIRECTION)
-            GL.glUniform3f(loc("u_key_color"), *_KEY_COLOR)
+        if self.shading == "studio":
+            env_from_view, sh, key, key_color, exposure = self._light
+            GL.glUniformMatrix3fv(loc("u_env_from_view"), 1, True, env_from_view)
+            GL.glUniform1f(loc("u_exposure"), exposure)
+            GL.glUniform3fv(loc("u_sh"), 9, sh)
+            GL.glUniform3f(loc("u_key"), *key)
+            GL.glUniform3f(loc("u_key_color"), *key_color)
             GL.glActiveTexture(GL.GL_TEXTURE0)
-            GL.glBindTexture(GL.GL_TEXTURE_2D, self._environment())
+            GL.glBindTexture(GL.GL_TEXTURE_2D, self.environment_texture())
             GL.glUniform1i(loc("u_env"), 0)
             unit = 1
         for name, slot in slots.items():
@@ -351,16 +420,116 @@ class _Program:
         return self._locations[key]
 
 
+class BackgroundItem(GLGraphicsItem.GLGraphicsItem):
+    """The lighting's environment, blurred, behind everything else, when its background is
+    "environment" (drawn first; it neither tests nor writes depth)."""
+
+    BLUR = 0.4  # the roughness whose prefiltered level is shown
+
+    def __init__(self, scene_item: SceneItem) -> None:
+        super().__init__()
+        self.setDepthValue(-1000)
+        self.scene_item = scene_item
+        self._program: _Program | None = None
+        self._vbo: int | None = None
+
+    def paint(self) -> None:
+        lighting = self.scene_item.lighting
+        if lighting.background != "environment":
+            return
+        if self._program is None:
+            self._program = _Program(pbr_shaders.link_background(), {})
+            self._vbo = GL.glGenBuffers(1)
+            quad = np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype=np.float32)
+            GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._vbo)
+            GL.glBufferData(GL.GL_ARRAY_BUFFER, quad.nbytes, quad, GL.GL_STATIC_DRAW)
+        program = self._program
+        GL.glDisable(GL.GL_DEPTH_TEST)
+        GL.glDepthMask(GL.GL_FALSE)
+        GL.glDisable(GL.GL_BLEND)
+        GL.glUseProgram(program.handle)
+        env_from_view, _, _, _, exposure = frame_light(
+            lighting, self.scene_item.light_environment(), self.view().viewMatrix()
+        )
+        inverse, _ = _perspective(self.view(), self.projectionMatrix()).inverted()
+        loc = program.uniform
+        GL.glUniformMatrix4fv(
+            loc("u_inverse_projection"), 1, False, np.array(inverse.data(), dtype=np.float32)
+        )
+        GL.glUniformMatrix3fv(loc("u_env_from_view"), 1, True, env_from_view)
+        GL.glUniform1f(loc("u_exposure"), exposure)
+        GL.glUniform1f(loc("u_blur"), self.BLUR)
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, self.scene_item.environment_texture())
+        GL.glUniform1i(loc("u_env"), 0)
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._vbo)
+        GL.glVertexAttribPointer(0, 2, GL.GL_FLOAT, False, 8, ctypes.c_void_p(0))
+        GL.glEnableVertexAttribArray(0)
+        GL.glDrawArrays(GL.GL_TRIANGLE_STRIP, 0, 4)
+        GL.glDisableVertexAttribArray(0)
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+        GL.glUseProgram(0)
+        GL.glDepthMask(GL.GL_TRUE)
+        GL.glEnable(GL.GL_DEPTH_TEST)
+
+    def release_gl(self) -> None:
+        if self._program is not None:
+            GL.glDeleteProgram(self._program.handle)
+            GL.glDeleteBuffers(1, [self._vbo])
+        self._program, self._vbo = None, None
+
+
+def _perspective(view, projection):
+    """The view's projection as a perspective one: a parallel view's background still shows
+    the surroundings spread out, as in perspective, not one colour."""
+    if not getattr(view, "orthographic", False):
+        return projection
+    view.orthographic = False
+    try:
+        viewport = view.getViewport()
+        return view.projectionMatrix(viewport, viewport)
+    finally:
+        view.orthographic = True
+
+
 # KEY_SHARE of the light on a face turned to the viewer (Lambert's 1/pi undone).
 _KEY_COLOR = np.full(3, KEY_SHARE * np.pi / float(KEY_DIRECTION[2]), dtype=np.float32)
+SUN_STRENGTH = 1.5  # a preset's sun on a face turned to it, over the studio key's share
+# The viewer's world (Z up, the model's front towards -Y) in the environment's (Y up, glTF's).
+WORLD_TO_ENV = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 
 
-@functools.cache
-def _room_light() -> np.ndarray:
-    """The studio's SH coefficients with each basis function's constant folded in, as the
-    shader's polynomial in n expects."""
+def frame_light(lighting: looks.Lighting, environment: looks.Environment, view_matrix) -> tuple:
+    """The light's uniforms for a frame: (env_from_view (3, 3), SH (9, 3) with the basis
+    constants folded in, key direction in view space, key colour, exposure multiplier).
+
+    The studio turns with the camera (env_from_view is the user's rotation alone); any
+    other environment is fixed in the world, so the camera's turn is undone first."""
+    turn = looks.rotation_matrix(lighting.rotation)
+    if lighting.world_fixed:
+        view_rotation = np.array(view_matrix.data(), dtype=np.float64).reshape(4, 4).T[:3, :3]
+        env_from_view = turn @ WORLD_TO_ENV @ view_rotation.T
+    else:
+        env_from_view = turn
+    sun = lighting.sun and (environment.sun is not None or not lighting.world_fixed)
     constants = studio.sh_constants()[:, None]
-    return np.ascontiguousarray(studio.irradiance_sh() * constants * ROOM_SHARE, dtype=np.float32)
+    sh = environment.sh * constants * (ROOM_SHARE if sun else 1.0)
+    key, key_color = np.zeros(3), np.zeros(3)
+    if sun and not lighting.world_fixed:
+        key, key_color = env_from_view.T @ KEY_DIRECTION, _KEY_COLOR.astype(np.float64)
+    elif sun and environment.sun is not None:
+        direction, tint = (np.asarray(v, dtype=np.float64) for v in environment.sun)
+        key = env_from_view.T @ (direction / np.linalg.norm(direction))
+        luminance = max(float(tint @ np.array([0.2126, 0.7152, 0.0722])), 1e-6)
+        key_color = tint / luminance * KEY_SHARE * SUN_STRENGTH * np.pi
+    return (
+        np.ascontiguousarray(env_from_view, dtype=np.float32),
+        np.ascontiguousarray(sh, dtype=np.float32),
+        key.astype(np.float32),
+        np.asarray(key_color, dtype=np.float32),
+        lighting.scale,
+    )
 
 
 def _upload_texture(texture: Texture, limit: int, scene: Scene) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -23,6 +24,14 @@ from aiml3d_desktop.core import settings as settings_mod
 from aiml3d_desktop.core.errors import Aiml3DError
 from aiml3d_desktop.core.netpolicy import check_url
 from aiml3d_desktop.gui.widgets.params_panel import ParamsPanel
+
+UNIT_LABELS = {
+    "file": "the file's own unit",
+    "mm": "millimetres (mm)",
+    "cm": "centimetres (cm)",
+    "m": "metres (m)",
+    "in": "inches (in)",
+}
 
 
 class SettingsDialog(QDialog):
@@ -65,6 +74,14 @@ class SettingsDialog(QDialog):
         self.params = ParamsPanel()
         self.params.load_from(conf)
         spending = self._spending(conf)
+        self.size_unit = QComboBox()
+        for name, label in UNIT_LABELS.items():
+            self.size_unit.addItem(label, name)
+        self.size_unit.setCurrentIndex(max(0, self.size_unit.findData(conf.size_unit)))
+        self.size_unit.setToolTip(
+            "The model's size and the compare window's captions are shown in this unit; "
+            "each file's own unit (STL and 3MF millimetres, glTF metres) is converted."
+        )
         self.error = QLabel()
         self.error.setObjectName("settingsError")
         self.error.setStyleSheet("color: #e06c6c")
@@ -80,6 +97,7 @@ class SettingsDialog(QDialog):
         form2.addRow(self.params)
         form2.addRow("Export folder", folder)
         form2.addRow("Library folder", self.library_dir)
+        form2.addRow("Show sizes in", self.size_unit)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -154,6 +172,7 @@ class SettingsDialog(QDialog):
             self.conf.max_side = self.params.max_side.value()
             self.conf.confirm_above_credits = self.confirm_credits.value()
             self.conf.confirm_above_usd = round(self.confirm_usd.value(), 2)
+            self.conf.size_unit = self.size_unit.currentData()
             settings_mod.save(self.conf)
         except (Aiml3DError, OSError) as exc:
             self.error.setText(str(exc))

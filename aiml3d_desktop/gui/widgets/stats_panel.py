@@ -9,13 +9,15 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
 from aiml3d_desktop.core.entry import Entry
 from aiml3d_desktop.core.mesh import MeshStats
+from aiml3d_desktop.core.settings import SIZE_UNITS
 from aiml3d_desktop.gui.widgets.labels import width_from_layout
 
 # The names of the units files come in (metres per unit: core.scene.Scene.unit).
 UNIT_NAMES = ((1.0, "m"), (0.01, "cm"), (0.001, "mm"), (0.0254, "in"), (0.3048, "ft"))
 SIZE_TIP = (
-    "Width × height × depth in the file's unit: metres for glTF, millimetres for STL and "
-    "3MF (unless it says otherwise); OBJ, PLY and OFF have none and are read as metres."
+    "Width × height × depth in the unit chosen in Settings (at first the file's own). {file} "
+    "(glTF is in metres, STL and 3MF in millimetres unless a 3MF says otherwise; OBJ, PLY "
+    "and OFF have no unit and are read as metres.)"
 )
 ROWS = (
     "File",
@@ -37,6 +39,8 @@ class StatsPanel(QWidget):
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         self.values: dict[str, QLabel] = {}
+        self.size_unit = "file"  # "file" or one of settings.SIZE_UNITS: sizes are shown in it
+        self._size: tuple[tuple[float, float, float], float] | None = None  # size, file unit
         for row in ROWS:
             label = QLabel("—")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -46,6 +50,7 @@ class StatsPanel(QWidget):
         self.clear()
 
     def clear(self) -> None:
+        self._size = None
         for row in ROWS:
             self._set(row, "—")
 
@@ -65,7 +70,7 @@ class StatsPanel(QWidget):
             "File": name,
             "Vertices": f"{stats.vertices:,}",
             "Triangles": f"{stats.triangles:,}",
-            "Size": dimensions(stats.size, unit),
+            "Size": dimensions(stats.size, unit, self.size_unit),
             "Watertight": "yes" if stats.watertight else "no",
             "Parts": f"{stats.parts:,}",
             "File size": _size(stats.file_size),
@@ -80,7 +85,23 @@ class StatsPanel(QWidget):
         }
         for row, text in values.items():
             self._set(row, text)
-        self.values["Size"].setToolTip(SIZE_TIP)
+        self._size = (stats.size, unit)
+        self._size_tip()
+
+    def set_size_unit(self, name: str) -> None:
+        """Show sizes in ``name`` (mm, cm, m, in) from now on, the one shown included."""
+        self.size_unit = name if name in SIZE_UNITS else "file"
+        if self._size is not None:
+            self.values["Size"].setText(dimensions(*self._size, self.size_unit))
+            self._size_tip()
+
+    def _size_tip(self) -> None:
+        if self._size is None:
+            return
+        unit = self._size[1]
+        name = next((n for metres, n in UNIT_NAMES if math.isclose(unit, metres)), None)
+        file = f"The file is in {name}." if name else f"The file's unit is {unit:g} m."
+        self.values["Size"].setToolTip(SIZE_TIP.format(file=file))
 
     def _set(self, row: str, text: str) -> None:
         self.values[row].setText(text)
@@ -90,12 +111,15 @@ class StatsPanel(QWidget):
         return self.values[row].text()
 
 
-def dimensions(size: tuple[float, float, float], unit: float = 1.0) -> str:
-    """Such as "1.20 × 0.800 × 0.950 m": in the file's own unit when it has a name, else in
-    metres."""
-    name = next((n for metres, n in UNIT_NAMES if math.isclose(unit, metres)), None)
-    values = list(size) if name is not None else [v * unit for v in size]
-    return " × ".join(_figure(v) for v in values) + f"\u00a0{name or 'm'}"
+def dimensions(size: tuple[float, float, float], unit: float = 1.0, shown: str = "file") -> str:
+    """Such as "1.20 × 0.800 × 0.950 m": ``size`` in a file whose unit is ``unit`` metres,
+    shown in the unit named ``shown`` (settings.SIZE_UNITS), or "file": the file's own
+    (an STL's millimetres; a unit with no name, in metres)."""
+    if shown not in SIZE_UNITS:
+        shown = next((n for metres, n in UNIT_NAMES if math.isclose(unit, metres)), "m")
+        shown = shown if shown in SIZE_UNITS else "m"
+    factor = unit / SIZE_UNITS[shown]
+    return " × ".join(_figure(v * factor) for v in size) + f"\u00a0{shown}"
 
 
 def _figure(value: float) -> str:

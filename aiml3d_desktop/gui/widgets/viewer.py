@@ -34,12 +34,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel
 
+from aiml3d_desktop.core.lighting import Lighting
 from aiml3d_desktop.core.scene import Scene
 from aiml3d_desktop.gui import state
 from aiml3d_desktop.gui.widgets.floor_item import AXIS_COLOURS, FloorItem
 from aiml3d_desktop.gui.widgets.fxaa import Fxaa
 from aiml3d_desktop.gui.widgets.gl_state import clean_vertex_state
-from aiml3d_desktop.gui.widgets.scene_item import SceneItem
+from aiml3d_desktop.gui.widgets.scene_item import BackgroundItem, SceneItem
 
 # Camera (azimuth, elevation) for each named view, in the viewer's Z-up world where the model's
 # front faces -Y once its up axis is applied.
@@ -49,6 +50,7 @@ VIEWS = {
     "right": (0.0, 0.0),
     "left": (180.0, 0.0),
     "top": (-90.0, 90.0),
+    "bottom": (-90.0, -90.0),
     "iso": (-45.0, 35.264),  # the true isometric: each axis at the same angle to the screen
     "home": (-60.0, 20.0),
 }
@@ -56,6 +58,7 @@ UP_AXES = ("y", "z")
 FILL = 0.75  # of the view that a framed model spans, across its wider direction
 SHADOW = 0.45  # the contact shadow's darkness under the model
 DEFAULT_BACKGROUND = QColor(46, 50, 58)
+DEFAULT_FOV, FOV_RANGE = 40, (10, 100)  # degrees, across the view (pyqtgraph's)
 
 
 class Viewer(gl.GLViewWidget):
@@ -72,11 +75,13 @@ class Viewer(gl.GLViewWidget):
         fmt.setSamples(0 if software_gl() else 4)
         self.setFormat(fmt)
         self.setMinimumSize(240, 200)
-        self.opts["fov"] = 40
+        self.opts["fov"] = DEFAULT_FOV
+        self.orthographic = False  # parallel projection: parallel edges stay parallel
         self.up_axis = "y"
         self.floor = FloorItem()
         self.item = SceneItem()
-        for item in (self.floor, self.item):
+        self.backdrop = BackgroundItem(self.item)  # the environment, when it is shown
+        for item in (self.backdrop, self.floor, self.item):
             self.addItem(item)
         self.floor.setVisible(False)  # until there is a model to stand on it
         self._floor_parts: dict[str, Any] = {"lines": True, "axes": True, "shadow": SHADOW}
@@ -119,7 +124,8 @@ class Viewer(gl.GLViewWidget):
         if (
             self._fxaa is not None
             and self.item.scene is not None
-            and self.item.mode != "flat"  # Flat shows stored colours exactly: no filter
+            and self.item.shading not in ("flat", "channel")  # exact values: no filter
+            and self.opts["bgcolor"][3] >= 1.0  # the filter's output is opaque
             and not self._still.isActive()  # while the camera moves, frames come first
         ):
             self._fxaa.begin(width, height)
@@ -143,6 +149,7 @@ class Viewer(gl.GLViewWidget):
         with no_collection():  # its context current throughout
             self.makeCurrent()
             self.item.release_gl()
+            self.backdrop.release_gl()
             self.floor.release_gl()
             if self._fxaa is not None:
                 self._fxaa.release()
@@ -230,6 +237,11 @@ class Viewer(gl.GLViewWidget):
     def normals_changed(self) -> None:
         self.item.normals_changed()
 
+    def set_hidden(self, indices: set[int]) -> None:
+        """Leave out these primitives of the scene shown (until another scene is shown)."""
+        self.item.hidden = frozenset(indices)
+        self.item.update()
+
     def set_up_axis(self, axis: str) -> None:
         """'y' for glTF-style Y-up files (TripoSR's exports), 'z' for Z-up ones."""
         if axis not in UP_AXES:
@@ -240,6 +252,42 @@ class Viewer(gl.GLViewWidget):
 
     def set_wireframe(self, on: bool) -> None:
         self.item.set_wireframe(on)
+
+    @property
+    def lighting(self) -> Lighting:
+        return self.item.lighting
+
+    def set_lighting(self, lighting: Lighting) -> None:
+        """Light the model with ``lighting`` (prefiltered here: a file that cannot be used
+        raises InputError and leaves the light as it was)."""
+        self.item.set_lighting(lighting)
+        self.update()
+
+    def set_orthographic(self, on: bool) -> None:
+        """A parallel (orthographic) view, or perspective; the model keeps its size."""
+        self.orthographic = on
+        self.update()
+        self.camera_moved.emit()
+
+    def set_fov(self, degrees: float) -> None:
+        """The field of view across the view, in degrees (FOV_RANGE); a framed model is
+        framed again, so it keeps its size on screen."""
+        low, high = FOV_RANGE
+        self.opts["fov"] = float(min(max(degrees, low), high))
+        if self.framed:
+            self.frame()
+        self.update()
+
+    def set_vertex_colours(self, on: bool) -> None:
+        self.item.set_vertex_colours(on)
+
+    def set_back_faces(self, how: str) -> None:
+        """As the material says ("material"), "shown" or "culled" (scene_item.BACK_FACES)."""
+        self.item.set_back_faces(how)
+
+    def set_channel(self, channel: str | None) -> None:
+        """Show one input of the materials (core.studio.CHANNELS), or None: shading again."""
+        self.item.set_channel(channel)
 
     def set_shading(self, mode: str) -> None:
         """One of scene_item.MODES."""
@@ -380,14 +428,20 @@ class Viewer(gl.GLViewWidget):
         radius = float(np.linalg.norm(self._bounds[1] - self._bounds[0])) / 2
         near = max(dist - radius * 4, dist * 0.01)
         far = dist + radius * 8
-        r = near * math.tan(0.5 * math.radians(self.opts["fov"]))
+        if self.orthographic:  # as wide as the perspective view is at the model's centre
+            near = dist - radius * 4  # a parallel view may show what is behind the eye
+        width = dist if self.orthographic else near
+        r = width * math.tan(0.5 * math.radians(self.opts["fov"]))
         t = r * h / w
         left = r * ((region[0] - x0) * (2.0 / w) - 1)
         right = r * ((region[0] + region[2] - x0) * (2.0 / w) - 1)
         bottom = t * ((region[1] - y0) * (2.0 / h) - 1)
         top = t * ((region[1] + region[3] - y0) * (2.0 / h) - 1)
         matrix = QMatrix4x4()
-        matrix.frustum(left, right, bottom, top, near, far)
+        if self.orthographic:
+            matrix.ortho(left, right, bottom, top, near, far)
+        else:
+            matrix.frustum(left, right, bottom, top, near, far)
         return matrix
 
     # Mouse
@@ -474,6 +528,22 @@ def software_gl() -> bool:
         return False
     try:
         return _remember_renderer()
+    finally:
+        context.doneCurrent()
+
+
+@functools.cache
+def picture_limit() -> int:
+    """The largest side of a picture this OpenGL draws off screen: its largest texture and
+    renderbuffer (asked once, on the shared context; 0 when it cannot be asked)."""
+    context = QOpenGLContext.globalShareContext()
+    surface = QOffscreenSurface()
+    surface.create()
+    if context is None or not context.makeCurrent(surface):
+        return 0
+    try:
+        limits = (GL.GL_MAX_TEXTURE_SIZE, GL.GL_MAX_RENDERBUFFER_SIZE)
+        return min(int(GL.glGetIntegerv(name)) for name in limits)
     finally:
         context.doneCurrent()
 

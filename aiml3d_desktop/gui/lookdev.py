@@ -1,0 +1,301 @@
+"""The window's look-dev controls, built into the menus by gui/menus.py: View > Lighting
+(presets, an HDR/EXR environment, exposure, rotation, background, sun), View > Channel (one
+input of the materials), View > Camera and faces (orthographic, field of view, vertex
+colours, back faces) and File > Export image… (any size up to 8192, transparent or not).
+The light itself is core/lighting.py's ``Lighting``; it is kept for the session only, so a
+start-up never waits on a prefilter."""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtCore import QKeyCombination, QObject, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QInputDialog,
+    QSpinBox,
+)
+
+from aiml3d_desktop.core import lighting as looks
+from aiml3d_desktop.core.errors import Aiml3DError, as_error
+from aiml3d_desktop.core.studio import CHANNEL_NAMES, CHANNELS
+
+EXPOSURE_STEP = 0.5  # EV
+ROTATION_STEP = 45.0  # degrees
+BACKGROUND_NAMES = {"colour": "Plain colour", "environment": "Environment (blurred)"}
+
+
+class Lookdev(QObject):
+    """The lighting submenu's actions, kept in step with the viewer's lighting."""
+
+    def __init__(self, window, view_menu, file_menu, before=None) -> None:
+        super().__init__(window)
+        self.window = window
+        menu = view_menu.addMenu("Lighting")
+        self.menu = menu
+        group = QActionGroup(self)
+        self.preset_actions: dict[str, QAction] = {}
+        for preset in looks.PRESETS:
+            action = menu.addAction(looks.PRESET_NAMES[preset])
+            action.setCheckable(True)
+            action.triggered.connect(partial(self.set_preset, preset))
+            group.addAction(action)
+            self.preset_actions[preset] = action
+        self.file_action = menu.addAction("Environment from file (HDR, EXR)…")
+        self.file_action.setCheckable(True)
+        self.file_action.triggered.connect(self.choose_file)
+        group.addAction(self.file_action)
+        menu.addSeparator()
+        for text, change in (
+            ("Brighter (+½ EV)", {"exposure": EXPOSURE_STEP}),
+            ("Darker (−½ EV)", {"exposure": -EXPOSURE_STEP}),
+            ("Turn the light left (45°)", {"rotation": ROTATION_STEP}),
+            ("Turn the light right (45°)", {"rotation": -ROTATION_STEP}),
+        ):
+            menu.addAction(text).triggered.connect(partial(self.step, change))
+        menu.addAction("Reset exposure and turn").triggered.connect(self.reset)
+        menu.addSeparator()
+        backgrounds = QActionGroup(self)
+        self.background_actions: dict[str, QAction] = {}
+        for key, text in BACKGROUND_NAMES.items():
+            action = menu.addAction(f"Background: {text}")
+            action.setCheckable(True)
+            action.triggered.connect(partial(self.change, background=key))
+            backgrounds.addAction(action)
+            self.background_actions[key] = action
+        self.sun_action = menu.addAction("Sun (key light)")
+        self.sun_action.setCheckable(True)
+        self.sun_action.triggered.connect(lambda on: self.change(sun=bool(on)))
+        self._channel_menu(view_menu.addMenu("Channel"))
+        self._camera_menu(view_menu.addMenu("Camera and faces"))
+        self.export_action = QAction("Export image…", window)
+        self.export_action.triggered.connect(lambda *_: self.export_image())
+        if before is not None:
+            file_menu.insertAction(before, self.export_action)
+        else:
+            file_menu.addAction(self.export_action)
+        self._sync()
+
+    def _channel_menu(self, menu) -> None:
+        group = QActionGroup(self)
+        self.channel_actions: dict[str | None, QAction] = {}
+        for channel in (None, *CHANNELS):
+            text = "Off (the shading)" if channel is None else CHANNEL_NAMES[channel]
+            action = menu.addAction(text)
+            action.setCheckable(True)
+            action.triggered.connect(partial(self.set_channel, channel))
+            group.addAction(action)
+            self.channel_actions[channel] = action
+            if channel is None:
+                menu.addSeparator()
+        self.channel_actions[None].setChecked(True)
+
+    def _camera_menu(self, menu) -> None:
+        viewer = self.window.viewer
+        self.ortho_action = menu.addAction("Orthographic")
+        self.ortho_action.setCheckable(True)
+        # 5 on the number row and on the keypad (Blender's key), whichever the keyboard has.
+        keypad = QKeyCombination(Qt.KeyboardModifier.KeypadModifier, Qt.Key.Key_5)
+        self.ortho_action.setShortcuts([QKeySequence("5"), QKeySequence(keypad)])
+        self.ortho_action.toggled.connect(viewer.set_orthographic)
+        menu.addAction("Field of view…").triggered.connect(lambda *_: self.ask_fov())
+        menu.addSeparator()
+        self.colours_action = menu.addAction("Vertex colours")
+        self.colours_action.setCheckable(True)
+        self.colours_action.setChecked(True)
+        self.colours_action.toggled.connect(viewer.set_vertex_colours)
+        group = QActionGroup(self)
+        self.back_face_actions: dict[str, QAction] = {}
+        for how, text in (
+            ("material", "Back faces as the material says"),
+            ("shown", "Back faces shown"),
+            ("culled", "Back faces culled"),
+        ):
+            action = menu.addAction(text)
+            action.setCheckable(True)
+            action.triggered.connect(partial(viewer.set_back_faces, how))
+            group.addAction(action)
+            self.back_face_actions[how] = action
+        self.back_face_actions["material"].setChecked(True)
+
+    def ask_fov(self) -> None:
+        from aiml3d_desktop.gui.widgets.viewer import FOV_RANGE
+
+        viewer = self.window.viewer
+        low, high = FOV_RANGE
+        degrees, ok = QInputDialog.getInt(
+            self.window,
+            "Field of view",
+            f"Degrees across the view ({low} to {high}):",
+            round(viewer.opts["fov"]),
+            low,
+            high,
+        )
+        if ok:
+            viewer.set_fov(degrees)
+
+    def set_channel(self, channel: str | None) -> None:
+        self.channel_actions[channel].setChecked(True)
+        self.window.viewer.set_channel(channel)
+        self.window.status.show(
+            "Showing the shading" if channel is None else f"Channel: {CHANNEL_NAMES[channel]}"
+        )
+
+    @property
+    def lighting(self) -> looks.Lighting:
+        return self.window.viewer.lighting
+
+    def change(self, **fields) -> bool:
+        """Light the viewer with the current lighting changed by ``fields``; a file that
+        cannot be used is said in words and changes nothing."""
+        try:
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                self.window.viewer.set_lighting(dataclasses.replace(self.lighting, **fields))
+            finally:
+                QApplication.restoreOverrideCursor()
+        except Exception as error:  # noqa: BLE001 - every failure is told, never dropped
+            self.window.report_error(
+                error if isinstance(error, Aiml3DError) else as_error(error),
+                "The environment cannot be used",
+            )
+            self._sync()
+            return False
+        self._sync()
+        light = self.lighting
+        source = light.file.name if light.file else looks.PRESET_NAMES[light.preset]
+        self.window.status.show(
+            f"Lighting: {source}, {light.exposure:+g} EV, turned {light.rotation:g}°"
+        )
+        return True
+
+    def set_preset(self, preset: str) -> None:
+        self.change(preset=preset, file=None)
+
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Environment", "", "Equirectangular HDR (*.hdr *.exr)"
+        )
+        if path:
+            self.change(file=Path(path))
+        else:
+            self._sync()
+
+    def step(self, change: dict) -> None:
+        light = self.lighting
+        if "exposure" in change:
+            self.change(exposure=max(-10.0, min(10.0, light.exposure + change["exposure"])))
+        else:
+            self.change(rotation=(light.rotation + change["rotation"]) % 360.0)
+
+    def reset(self) -> None:
+        self.change(exposure=0.0, rotation=0.0)
+
+    def _sync(self) -> None:
+        light = self.lighting
+        if light.file is not None:
+            self.file_action.setChecked(True)
+        else:
+            self.preset_actions[light.preset].setChecked(True)
+        background = light.background if light.background in BACKGROUND_NAMES else "colour"
+        self.background_actions[background].setChecked(True)
+        self.sun_action.setChecked(light.sun)
+
+    # File > Export image…
+
+    def export_image(self, path: str | None = None, size=None, transparent=None) -> Path | None:
+        """The view as it is, drawn off screen at any size up to 8192, with a transparent
+        background if asked; written as PNG (arguments given skip the dialogs: tests)."""
+        viewer = self.window.viewer
+        scene = viewer.item.scene
+        if scene is None:
+            return None
+        if size is None or transparent is None:
+            asked = _ask_size(self.window, viewer.device_size())
+            if asked is None:
+                return None
+            size, transparent = asked
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self.window, "Export image", "view.png", "PNG picture (*.png)"
+            )
+            if not path:
+                return None
+            if not path.lower().endswith(".png"):
+                path += ".png"
+        from aiml3d_desktop.gui import tasks
+        from aiml3d_desktop.gui.widgets.offscreen import OffscreenRenderer
+
+        # The picture shows at least what the window shows: the field of view is across,
+        # so a picture wider than the view steps back until the view's height fits.
+        camera = {**viewer.camera(), "fov": viewer.opts["fov"]}
+        tall = (max(viewer.height(), 1) / max(viewer.width(), 1)) / (size[1] / size[0])
+        camera["distance"] *= max(1.0, tall)
+        renderer = OffscreenRenderer()
+        try:
+            copy = renderer.viewer
+            copy.set_shading(viewer.item.mode)
+            copy.set_channel(viewer.item.channel)
+            copy.set_orthographic(viewer.orthographic)
+            copy.set_vertex_colours(viewer.item.vertex_colours)
+            copy.set_back_faces(viewer.item.back_faces)
+            copy.set_wireframe(viewer.item.wireframe)
+            copy.set_lighting(viewer.lighting)
+            copy.set_grid_visible(viewer._floor_parts["lines"] and not transparent)
+            copy.set_axes_visible(viewer._floor_parts["axes"] and not transparent)
+            copy.set_shadow_visible(bool(viewer._floor_parts["shadow"]))
+            (image,) = renderer.render(
+                scene,
+                (),
+                size,
+                viewer.up_axis,
+                viewer.background(),
+                transparent=transparent,
+                camera=camera,
+            )
+        except Aiml3DError as error:
+            self.window.report_error(error, "The image cannot be made")
+            return None
+        finally:
+            renderer.close()
+        self.window.runner.start(
+            tasks.save_image,
+            image,
+            path,
+            succeeded=lambda out: self.window.status.show(f"Saved {out}"),
+        )
+        return Path(path)
+
+
+def _ask_size(parent, current: tuple[int, int]) -> tuple[tuple[int, int], bool] | None:
+    from aiml3d_desktop.gui.widgets.offscreen import MAX_PICTURE
+
+    box = QDialog(parent)
+    box.setWindowTitle("Export image")
+    form = QFormLayout(box)
+    spins = []
+    for label, value in (("Width (px)", current[0]), ("Height (px)", current[1])):
+        spin = QSpinBox(box)
+        spin.setRange(16, MAX_PICTURE)
+        spin.setValue(max(16, min(MAX_PICTURE, value)))
+        form.addRow(label, spin)
+        spins.append(spin)
+    clear = QCheckBox("Transparent background (no grid)", box)
+    form.addRow(clear)
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+    )
+    buttons.accepted.connect(box.accept)
+    buttons.rejected.connect(box.reject)
+    form.addRow(buttons)
+    if box.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return (spins[0].value(), spins[1].value()), clear.isChecked()

@@ -1,0 +1,97 @@
+"""View > Lighting and File > Export image… in the real window: real pixels, real files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import corpus_file
+from tests.gui.test_gui import pixels
+
+frame_pixels = pixels
+
+pytestmark = pytest.mark.gui
+
+
+def open_duck(qtbot, window) -> None:
+    window.open_path(str(corpus_file("meshes", "Duck.glb")))
+    qtbot.waitUntil(lambda: window.loaded is not None, timeout=10000)
+    qtbot.waitUntil(lambda: window.viewer.item.drawn, timeout=10000)
+
+
+def test_the_lighting_menu_changes_the_light_and_the_background(qtbot, window, tmp_path):
+    open_duck(qtbot, window)
+    lookdev = window.menu_actions.lookdev
+    before = frame_pixels(window.viewer).astype(int)
+    lookdev.preset_actions["sunset"].trigger()
+    lookdev.background_actions["environment"].trigger()
+    assert window.viewer.lighting.preset == "sunset"
+    assert window.viewer.lighting.background == "environment"
+    after = frame_pixels(window.viewer).astype(int)
+    assert np.abs(after - before).mean() > 10
+    corner = after[3, 3]
+    assert corner[0] > corner[2]  # the warm sky behind, not the grey background
+    window.grab().save(str(tmp_path / "sunset.png"))
+    lookdev.step({"exposure": 0.5})
+    assert window.viewer.lighting.exposure == 0.5
+    assert frame_pixels(window.viewer).astype(int).mean() > after.mean()
+    assert "Lighting: Sunset, +0.5 EV" in window.status.label.text()
+
+
+def test_a_broken_environment_file_is_told_and_changes_nothing(qtbot, window, tmp_path):
+    shown = []
+    window.report_error = lambda error, title="": shown.append(str(error))
+    broken = tmp_path / "sky.hdr"
+    broken.write_bytes(b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 100 +X 40000\n")
+    from pathlib import Path
+
+    assert not window.menu_actions.lookdev.change(file=Path(broken))
+    assert "sky.hdr is 40000x100" in shown[0]
+    assert window.viewer.lighting.file is None
+    assert window.menu_actions.lookdev.preset_actions["studio"].isChecked()
+
+
+def test_export_image_writes_a_large_transparent_png(qtbot, window, tmp_path):
+    open_duck(qtbot, window)
+    out = tmp_path / "duck.png"
+    assert window.menu_actions.lookdev.export_action.isEnabled()
+    window.menu_actions.lookdev.export_image(str(out), (1500, 1000), True)
+    qtbot.waitUntil(out.exists, timeout=20000)
+    picture = Image.open(out)
+    assert picture.mode == "RGBA" and picture.size == (1500, 1000)
+    alpha = np.asarray(picture)[:, :, 3]
+    assert alpha[0, 0] == 0 and alpha[500, 750] == 255
+
+
+def test_the_channel_menu_shows_one_input_and_off_shows_the_shading(qtbot, window, tmp_path):
+    open_duck(qtbot, window)
+    lookdev = window.menu_actions.lookdev
+    shaded = pixels(window.viewer).astype(int)
+    lookdev.channel_actions["normal"].trigger()
+    assert window.viewer.item.channel == "normal"
+    normals = pixels(window.viewer).astype(int)
+    assert np.abs(normals - shaded).mean() > 5
+    window.grab().save(str(tmp_path / "normal.png"))
+    lookdev.channel_actions[None].trigger()
+    assert window.viewer.item.channel is None
+    assert np.abs(pixels(window.viewer).astype(int) - shaded).mean() < 2
+
+
+def test_numpad_5_toggles_orthographic_and_help_lists_the_camera_keys(qtbot, window, tmp_path):
+    from PySide6.QtCore import Qt
+
+    open_duck(qtbot, window)
+    before = pixels(window.viewer).astype(int)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.KeypadModifier)
+    qtbot.waitUntil(lambda: window.viewer.orthographic, timeout=3000)
+    assert window.menu_actions.lookdev.ortho_action.isChecked()
+    assert np.abs(pixels(window.viewer).astype(int) - before).mean() > 1
+    window.grab().save(str(tmp_path / "ortho.png"))
+    rows = dict(window.menu_actions.shortcut_rows())
+    assert rows["5, Num+5"] == "Camera and faces: Orthographic"
+    assert rows["Ctrl+7"] == "Bottom view"
+    window.menu_actions.lookdev.ortho_action.trigger()
+    assert not window.viewer.orthographic
