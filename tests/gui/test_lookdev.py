@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor
 
 from aiml3d_desktop.core import lighting, mesh
 from aiml3d_desktop.core.errors import InputError
 from aiml3d_desktop.core.lighting import Lighting
+from tests.gui.test_renderer import rgb_of
 from tests.scene_files import glb, quad, sphere
 
 BACKGROUND = (40, 40, 40)
@@ -34,9 +35,7 @@ def render(qapp, tmp_path_factory):
         renderer.viewer.set_lighting(light or Lighting())
         renderer.viewer.set_channel(channel)
         (image,) = renderer.render(scene, (view,), size, "y", QColor(*BACKGROUND))
-        image = image.convertToFormat(QImage.Format.Format_RGB888)
-        rows = np.frombuffer(image.constBits(), np.uint8).reshape(size, image.bytesPerLine())
-        return rows[:, : size * 3].reshape(size, size, 3).astype(int)
+        return rgb_of(image, size)
 
     draw.viewer = renderer.viewer  # type: ignore[attr-defined]
     yield draw

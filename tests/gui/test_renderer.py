@@ -16,6 +16,13 @@ BACKGROUND = (40, 40, 40)
 DEFAULT_GREY = np.round(np.array(DEFAULT_COLOR[:3]) * 255)  # a surface with no material
 
 
+def rgb_of(image: QImage, size: int) -> np.ndarray:
+    """A square picture the renderer made, as (size, size, 3) ints."""
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(size, image.bytesPerLine())
+    return rows[:, : size * 3].reshape(size, size, 3).astype(int)
+
+
 @pytest.fixture(scope="module")
 def render(qapp, tmp_path_factory):
     """One off-screen view for the module, as the app keeps one for thumbnails."""
@@ -30,9 +37,7 @@ def render(qapp, tmp_path_factory):
         scene = mesh.load(path).scene.prepare()
         renderer.viewer.set_shading(mode)
         (image,) = renderer.render(scene, (view,), size, "y", QColor(*BACKGROUND))
-        image = image.convertToFormat(QImage.Format.Format_RGB888)
-        rows = np.frombuffer(image.constBits(), np.uint8).reshape(size, image.bytesPerLine())
-        return rows[:, : size * 3].reshape(size, size, 3).astype(int)
+        return rgb_of(image, size)
 
     draw.viewer = renderer.viewer  # type: ignore[attr-defined]
     yield draw
