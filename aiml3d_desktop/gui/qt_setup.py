@@ -25,13 +25,15 @@ log = logging.getLogger(__name__)
 
 
 def setup_surface_format() -> None:
-    """A depth buffer for every GL widget, and one pool of GL resources shared by all of them
-    (pyqtgraph caches shader programs across views). Must run before the QApplication
-    exists. Multisampling is the viewer's own (see Viewer): asked for here, it applies to
-    the window's compositing context too and costs 0.3 s at start on software GL."""
+    """A depth and a stencil buffer (the sun's shadow) for every GL widget, and one pool of
+    GL resources shared by all of them (pyqtgraph caches shader programs across views).
+    Must run before the QApplication exists. Multisampling is the viewer's own (see
+    Viewer): asked for here, it applies to the window's compositing context too and costs
+    0.3 s at start on software GL."""
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     fmt = QSurfaceFormat()
     fmt.setDepthBufferSize(24)
+    fmt.setStencilBufferSize(8)  # the sun's shadow darkens each pixel of the floor once
     QSurfaceFormat.setDefaultFormat(fmt)
 
 

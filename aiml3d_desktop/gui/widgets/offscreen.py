@@ -60,6 +60,7 @@ class OffscreenRenderer:
         # An alpha channel, for pictures with a transparent background (grabbed as ARGB).
         fmt = self.viewer.format()
         fmt.setAlphaBufferSize(8)
+        fmt.setStencilBufferSize(8)  # the sun's shadow (scene_item), whatever the default
         self.viewer.setFormat(fmt)
         self._size = (1, 1)  # of the pictures being made, in pixels
         self._transparent = False

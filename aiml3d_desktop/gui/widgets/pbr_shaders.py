@@ -350,17 +350,7 @@ def link_background() -> int:
     fragment = BACKGROUND_FRAGMENT.replace("LEVEL_COUNT", str(studio.LEVELS)).replace(
         "LEVEL_HEIGHT", f"{float(studio.HEIGHT)}"
     )
-    program = GL.glCreateProgram()
-    for source, kind in (
-        (BACKGROUND_VERTEX, GL.GL_VERTEX_SHADER),
-        (fragment, GL.GL_FRAGMENT_SHADER),
-    ):
-        GL.glAttachShader(program, shaders.compileShader("#version 120\n" + source, kind))
-    GL.glBindAttribLocation(program, 0, "a_position")
-    GL.glLinkProgram(program)
-    if GL.glGetProgramiv(program, GL.GL_LINK_STATUS) != GL.GL_TRUE:
-        raise RuntimeError(f"shader link failed: {GL.glGetProgramInfoLog(program)!r}")
-    return program
+    return _link_positions(BACKGROUND_VERTEX, fragment)
 
 
 def link(mode: str, features: tuple[str, ...]) -> int:
@@ -394,3 +384,46 @@ def _fragment_source() -> str:
     return source.replace("LEVEL_COUNT", str(studio.LEVELS)).replace(
         "LEVEL_HEIGHT", f"{float(studio.HEIGHT)}"
     )
+
+
+# The sun's shadow on the floor: the model's triangles flattened onto the floor along the
+# sun's direction (the matrix does it), in one dark see-through colour; it fades where the
+# floor's grid fades. Position only: the cheapest pass of the buffers there is.
+SHADOW_VERTEX = """
+uniform mat4 u_mvp;  // the view's projection and camera, the flattening, the model's place
+uniform mat4 u_to_floor;  // the flattening and the model's place, about the floor's centre
+attribute vec3 a_position;
+varying vec2 v_floor;
+void main() {
+    vec4 p = vec4(a_position, 1.0);
+    v_floor = (u_to_floor * p).xy;
+    gl_Position = u_mvp * p;
+}
+"""
+
+SHADOW_FRAGMENT = """
+uniform float u_darkness;
+uniform float u_half;
+varying vec2 v_floor;
+void main() {
+    float fade = 1.0 - smoothstep(0.35 * u_half, u_half, length(v_floor));
+    gl_FragColor = vec4(0.0, 0.0, 0.0, u_darkness * fade);
+}
+"""
+
+
+def link_shadow() -> int:
+    """The program that draws the sun's shadow on the floor."""
+    return _link_positions(SHADOW_VERTEX, SHADOW_FRAGMENT)
+
+
+def _link_positions(vertex: str, fragment: str) -> int:
+    """A linked program of two GLSL 1.20 sources whose one attribute is ``a_position``."""
+    program = GL.glCreateProgram()
+    for source, kind in ((vertex, GL.GL_VERTEX_SHADER), (fragment, GL.GL_FRAGMENT_SHADER)):
+        GL.glAttachShader(program, shaders.compileShader("#version 120\n" + source, kind))
+    GL.glBindAttribLocation(program, 0, "a_position")
+    GL.glLinkProgram(program)
+    if GL.glGetProgramiv(program, GL.GL_LINK_STATUS) != GL.GL_TRUE:
+        raise RuntimeError(f"shader link failed: {GL.glGetProgramInfoLog(program)!r}")
+    return program

@@ -7,7 +7,10 @@ from the room prefiltered per roughness, and a key light; then Khronos PBR Neutr
 and sRGB output. Flat shows the stored colours exactly, unlit. The light is the item's
 ``lighting`` (core/lighting.py): the studio is in view space (it turns with the camera), other
 presets and HDR files are fixed in the world; exposure scales the light before tone mapping.
-BackgroundItem shows the environment, blurred, behind the model.
+BackgroundItem shows the environment, blurred, behind the model. With the sun (or the
+studio's key) on, Studio shading casts the model's shadow on the floor first: a planar
+projected shadow, the triangles drawn once more flattened along the sun, stencilled so each
+floor pixel is darkened once.
 
 Normals live in a buffer of their own: a big mesh is drawn flat-shaded (face normals from
 screen-space derivatives) as soon as it is read, and smooth once its normals are computed.
@@ -44,6 +47,11 @@ DEFAULT_COLOR = (0.72, 0.74, 0.78, 1.0)  # a primitive with neither material nor
 WIRE_COLOR = (0.92, 0.94, 1.0, 0.28)  # thin, light, see-through: readable on dense meshes
 ROOM_SHARE, KEY_SHARE = 0.7, 0.3  # of the light on a face turned to the viewer
 KEY_DIRECTION = np.array([-0.35, 0.45, 0.82]) / np.linalg.norm([-0.35, 0.45, 0.82])
+
+
+# Above this many triangles the sun's shadow waits for the still frame: at 1.3M it costs
+# llvmpipe 80 ms a frame (the projected triangles' set-up), which orbiting cannot spare.
+MOVING_SHADOW_MAX = 300_000
 
 
 class _Buffers:
@@ -99,6 +107,12 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         self.environment: looks.Environment | None = None  # prefiltered at the first frame
         self._light: tuple = ()  # this frame's light uniforms (see frame_light)
         self.hidden: frozenset[int] = frozenset()  # primitives not drawn (the outline's)
+        # The sun's shadow on the floor: its darkness (0: none), and the floor it falls on
+        # in the view's world (height, centre x and y, and the half size where it fades out).
+        self.sun_shadow = 0.0
+        self.moving = False  # the camera is moving (the viewer sets it for each frame)
+        self.floor = (0.0, 0.0, 0.0, 1.0)
+        self._shadow_program: _Program | None = None
 
     @property
     def drawn(self) -> bool:
@@ -159,6 +173,17 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         self.lighting = lighting
         self.update()
 
+    def set_floor(self, height: float, centre: tuple[float, float], half: float) -> None:
+        """The floor the sun's shadow falls on, in the view's world (Z up)."""
+        self.floor = (float(height), float(centre[0]), float(centre[1]), float(half))
+        self.update()
+
+    def set_sun_shadow(self, darkness: float) -> None:
+        """How dark the sun's shadow on the floor is (0: none). It shows only in the Studio
+        shading, with a lighting whose sun is on."""
+        self.sun_shadow = float(darkness)
+        self.update()
+
     # Everything below runs with the view's GL context current (from paint()).
 
     def _upload(self) -> None:
@@ -176,6 +201,9 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         self._release()
         for program, _ in self._programs.values():
             GL.glDeleteProgram(program)
+        if self._shadow_program is not None:
+            GL.glDeleteProgram(self._shadow_program.handle)
+            self._shadow_program = None
         if self._env is not None:
             GL.glDeleteTextures([self._env])
         self._programs, self._env = {}, None
@@ -245,6 +273,7 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         blended.sort(key=lambda pi: -depth[pi[0]])  # far to near
         shared = (mvp, view, normal, view_to_model)
         self._light = frame_light(self.lighting, self.light_environment(), self.view().viewMatrix())
+        self._draw_sun_shadow([i for i, _ in primitives])
         for i, primitive in solid:
             self._draw(i, primitive, shared, blend=False)
         if blended:
@@ -316,6 +345,69 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         GL.glActiveTexture(GL.GL_TEXTURE0)
         GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, 0)
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
+        GL.glUseProgram(0)
+
+    def _draw_sun_shadow(self, indices: list[int]) -> None:
+        """The model's shadow on the floor, cast by the sun: its triangles drawn once more,
+        flattened onto the floor along the sun's direction, before the model (which covers
+        what of it is behind). The stencil lets each pixel be darkened once, however many
+        triangles land on it."""
+        if not self.sun_shadow or self.shading != "studio" or not indices:
+            return
+        if self.moving and self.scene is not None and self.scene.triangles > MOVING_SHADOW_MAX:
+            return  # while the camera moves, frames come first: the still frame has it
+        view = _matrix(self.view().viewMatrix())
+        sun = view[:3, :3].T @ np.asarray(self._light[2], dtype=np.float64)  # to the world
+        height, cx, cy, half = self.floor
+        flatten = shadow_matrix(sun, height)
+        if flatten is None:  # no sun, or one at or below the horizon
+            return
+        to_floor = flatten @ _matrix(self.transform())
+        to_floor_about_centre = to_floor.copy()
+        to_floor_about_centre[0, 3] -= cx
+        to_floor_about_centre[1, 3] -= cy
+        mvp = _matrix(self.projectionMatrix()) @ view @ to_floor
+        if self._shadow_program is None:
+            self._shadow_program = _Program(pbr_shaders.link_shadow(), {})
+        program = self._shadow_program
+        GL.glUseProgram(program.handle)
+        loc = program.uniform
+        GL.glUniformMatrix4fv(loc("u_mvp"), 1, True, mvp.astype(np.float32))
+        GL.glUniformMatrix4fv(loc("u_to_floor"), 1, True, to_floor_about_centre.astype(np.float32))
+        GL.glUniform1f(loc("u_darkness"), self.sun_shadow)
+        GL.glUniform1f(loc("u_half"), half)
+        GL.glDisable(GL.GL_DEPTH_TEST)  # on the floor, which holds no depth; the model covers it
+        GL.glDepthMask(GL.GL_FALSE)
+        GL.glDisable(GL.GL_CULL_FACE)
+        GL.glEnable(GL.GL_BLEND)
+        # A picture with a transparent background keeps the shadow's own alpha.
+        GL.glBlendFuncSeparate(
+            GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA, GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA
+        )
+        GL.glEnable(GL.GL_STENCIL_TEST)
+        GL.glStencilMask(0xFF)
+        GL.glClearStencil(0)
+        GL.glClear(GL.GL_STENCIL_BUFFER_BIT)
+        GL.glStencilFunc(GL.GL_EQUAL, 0, 0xFF)
+        GL.glStencilOp(GL.GL_KEEP, GL.GL_KEEP, GL.GL_INCR)
+        location = program.attribute("a_position")
+        GL.glEnableVertexAttribArray(location)
+        for i in indices:
+            buffers = self._buffers[i]
+            GL.glBindBuffer(GL.GL_ARRAY_BUFFER, buffers.vbo)
+            GL.glVertexAttribPointer(
+                location, 3, GL.GL_FLOAT, False, buffers.stride * 4, ctypes.c_void_p(0)
+            )
+            GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, buffers.ibo)
+            GL.glDrawElements(GL.GL_TRIANGLES, buffers.count, GL.GL_UNSIGNED_INT, None)
+        GL.glDisableVertexAttribArray(location)
+        GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, 0)
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
+        GL.glDisable(GL.GL_STENCIL_TEST)
+        GL.glBlendFunc(GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)
+        GL.glDisable(GL.GL_BLEND)
+        GL.glDepthMask(GL.GL_TRUE)
+        GL.glEnable(GL.GL_DEPTH_TEST)
         GL.glUseProgram(0)
 
     @staticmethod
@@ -478,6 +570,31 @@ class BackgroundItem(GLGraphicsItem.GLGraphicsItem):
             GL.glDeleteProgram(self._program.handle)
             GL.glDeleteBuffers(1, [self._vbo])
         self._program, self._vbo = None, None
+
+
+SHADOW_LOWEST_SUN = 0.05  # sin of the lowest sun that casts a shadow (about 3 degrees up)
+
+
+def shadow_matrix(sun: np.ndarray, height: float) -> np.ndarray | None:
+    """(4, 4): each point moved along ``sun`` (towards the sun, in the view's Z-up world)
+    onto the floor z = ``height``; None when the sun is too low (or absent) to cast one."""
+    length = float(np.linalg.norm(sun))
+    if length < 1e-9 or sun[2] / length < SHADOW_LOWEST_SUN:
+        return None
+    sx, sy = sun[0] / sun[2], sun[1] / sun[2]
+    return np.array(
+        [
+            [1.0, 0.0, -sx, sx * height],
+            [0.0, 1.0, -sy, sy * height],
+            [0.0, 0.0, 0.0, height],
+            [0.0, 0.0, 0.0, 1.0],
+        ]
+    )
+
+
+def _matrix(matrix) -> np.ndarray:
+    """A QMatrix4x4 as a (4, 4) float64 array, rows as written (Qt keeps columns)."""
+    return np.array(matrix.data(), dtype=np.float64).reshape(4, 4).T
 
 
 def _perspective(view, projection):

@@ -1,5 +1,6 @@
 """The 3D viewer: a pyqtgraph GLViewWidget with the scene item on a floor (grid, axes and
-contact shadow), and a small axis triad in the corner.
+contact shadow, and the sun's shadow that the scene item casts), and a small axis triad in
+the corner.
 
 Mouse: left-drag orbits, middle-drag or Shift+left-drag pans, right-drag or the wheel zooms
 (as in f3d; Blender users find orbit/pan on the same buttons with the modifiers they know).
@@ -57,6 +58,7 @@ VIEWS = {
 UP_AXES = ("y", "z")
 FILL = 0.75  # of the view that a framed model spans, across its wider direction
 SHADOW = 0.45  # the contact shadow's darkness under the model
+SUN_SHADOW = 0.4  # the sun's shadow on the floor (shown with the contact shadow)
 DEFAULT_BACKGROUND = QColor(46, 50, 58)
 DEFAULT_FOV, FOV_RANGE = 40, (10, 100)  # degrees, across the view (pyqtgraph's)
 
@@ -85,6 +87,7 @@ class Viewer(gl.GLViewWidget):
             self.addItem(item)
         self.floor.setVisible(False)  # until there is a model to stand on it
         self._floor_parts: dict[str, Any] = {"lines": True, "axes": True, "shadow": SHADOW}
+        self.item.set_sun_shadow(SUN_SHADOW)
         self.setBackgroundColor(DEFAULT_BACKGROUND)
         self._bounds = np.array([[-1, -1, -1], [1, 1, 1]], dtype=np.float32)
         self._outline = np.array(np.meshgrid(*self._bounds.T)).T.reshape(-1, 3)
@@ -119,6 +122,7 @@ class Viewer(gl.GLViewWidget):
     def _paint(self, *args, **kwargs) -> None:
         clean_vertex_state()
         width, height = self.device_size()
+        self.item.moving = self._still.isActive()
         # The whole framebuffer: Qt's own viewport truncates where its framebuffer rounds.
         GL.glViewport(0, 0, width, height)
         if (
@@ -300,6 +304,7 @@ class Viewer(gl.GLViewWidget):
         self._set_floor(axes=on)
 
     def set_shadow_visible(self, on: bool) -> None:
+        self.item.set_sun_shadow(SUN_SHADOW if on else 0.0)
         self._set_floor(shadow=SHADOW if on else 0.0)
 
     def _set_floor(self, **parts) -> None:
@@ -341,6 +346,9 @@ class Viewer(gl.GLViewWidget):
             (float(centre[0]), float(centre[1]), float(half[0]), float(half[1])),
             axes,
         )
+        # The sun's shadow fades out where the grid does, or farther for a tall model.
+        fade = max(reach, 3.0 * float(high[2] - low[2]))
+        self.item.set_floor(float(low[2]), (float(centre[0]), float(centre[1])), fade)
         self.update()
 
     # Camera
