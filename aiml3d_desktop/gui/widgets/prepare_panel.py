@@ -4,6 +4,8 @@ controller (gui/asset_controller.py) runs the work."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -28,10 +30,12 @@ from PySide6.QtWidgets import (
 
 from aiml3d_desktop.core.assets.bake import SIZES
 from aiml3d_desktop.core.assets.recipe import Preset, Recipe, same_steps
-from aiml3d_desktop.core.assets.upright import Upright
 from aiml3d_desktop.core.entry import Version
 from aiml3d_desktop.core.writers import FORMATS
 from aiml3d_desktop.gui.widgets.wheel_guard import guard_wheel
+
+if TYPE_CHECKING:  # upright imports scipy (half a second): not with the window
+    from aiml3d_desktop.core.assets.upright import Upright
 
 CUSTOM = "Custom"
 AUTOMATIC = "Automatic"

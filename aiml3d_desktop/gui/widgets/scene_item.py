@@ -49,8 +49,9 @@ ROOM_SHARE, KEY_SHARE = 0.7, 0.3  # of the light on a face turned to the viewer
 KEY_DIRECTION = np.array([-0.35, 0.45, 0.82]) / np.linalg.norm([-0.35, 0.45, 0.82])
 
 
-# Above this many triangles the sun's shadow waits for the still frame: at 1.3M it costs
-# llvmpipe 80 ms a frame (the projected triangles' set-up), which orbiting cannot spare.
+# Above this many triangles the sun's shadow waits for the still frame, and for the frame
+# after a model's first: at 1.3M it costs llvmpipe 80 ms a frame (the projected triangles'
+# set-up), which orbiting and the first frame cannot spare.
 MOVING_SHADOW_MAX = 300_000
 
 
@@ -111,6 +112,10 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         # in the view's world (height, centre x and y, and the half size where it fades out).
         self.sun_shadow = 0.0
         self.moving = False  # the camera is moving (the viewer sets it for each frame)
+        self._first_frame = True  # the scene has not been drawn yet
+        # On screen a model's first frame comes before its sun's shadow; a picture drawn off
+        # screen is one frame, with everything (the off-screen renderer turns this off).
+        self.defer_first_shadow = True
         self.floor = (0.0, 0.0, 0.0, 1.0)
         self._shadow_program: _Program | None = None
 
@@ -122,6 +127,7 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         """Show ``scene`` (or nothing). Call ``scene.prepare()`` off the GUI thread first."""
         if scene is not self.scene:
             self.hidden = frozenset()
+            self._first_frame = True
         self.scene = scene
         self._dirty = True
         self.update()
@@ -354,8 +360,15 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         triangles land on it."""
         if not self.sun_shadow or self.shading != "studio" or not indices:
             return
-        if self.moving and self.scene is not None and self.scene.triangles > MOVING_SHADOW_MAX:
-            return  # while the camera moves, frames come first: the still frame has it
+        big = self.scene is not None and self.scene.triangles > MOVING_SHADOW_MAX
+        if big and (self.moving or (self._first_frame and self.defer_first_shadow)):
+            # While the camera moves, and for a model's first frame, frames come first: the
+            # next frame has the shadow.
+            if self._first_frame:
+                self._first_frame = False
+                self.update()
+            return
+        self._first_frame = False
         view = _matrix(self.view().viewMatrix())
         sun = view[:3, :3].T @ np.asarray(self._light[2], dtype=np.float64)  # to the world
         height, cx, cy, half = self.floor
