@@ -6,6 +6,7 @@ from the work in progress of another.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -167,6 +168,30 @@ def path_kind(path: str | os.PathLike) -> str | None:
     except (OSError, ValueError):
         return None
     return "dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else None
+
+
+def read_regular(path: str | os.PathLike, limit: int) -> bytes:
+    """At most ``limit`` + 1 bytes of a file the app keeps for itself (an entry.json, a
+    usage journal): never through a symbolic link, never from a pipe (which would hang the
+    reading), never anything but a regular file. OSError otherwise."""
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OSError(exc.errno, "it is a symbolic link, which is never followed") from exc
+        raise
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "it is not a file")
+        if info.st_size > limit:
+            raise OSError(
+                errno.EFBIG,
+                f"it is {info.st_size / 2**20:,.0f} MB, more than the {limit / 2**20:g} MB allowed",
+            )
+        return file.read(limit + 1)  # (a file growing meanwhile: cut, then not whole)
 
 
 MIN_FREE = 64 << 20  # bytes: what a model's files may need (Meshy's run to tens of MB)

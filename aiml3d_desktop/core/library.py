@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import errno
 import hashlib
 import json
 import logging
@@ -26,7 +25,6 @@ import os
 import secrets
 import shutil
 import sqlite3
-import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -47,6 +45,7 @@ from aiml3d_desktop.core.errors import InputError, LibraryError, storage_errors
 from aiml3d_desktop.core.fileio import (
     Claim,
     path_kind,
+    read_regular,
     reclaim,
     safe_filename,
     safe_stem,
@@ -596,28 +595,7 @@ def _entry_in(folder: Path) -> tuple[Entry | None, str]:
 def _read_entry_json(path: Path) -> str:
     """The text of an entry.json: never through a link, and never more than MAX_ENTRY_JSON
     (a 100 MB file would cost half a gigabyte at each listing)."""
-    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
-    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)  # not a link, not a pipe
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise OSError(
-                exc.errno, "it is a symbolic link, which the library never follows"
-            ) from exc
-        raise
-    with os.fdopen(fd, "rb") as file:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, "it is not a file")
-        if info.st_size > MAX_ENTRY_JSON:
-            limit = MAX_ENTRY_JSON >> 20
-            raise OSError(
-                errno.EFBIG,
-                f"it is {info.st_size / 2**20:,.0f} MB, more than the {limit} MB allowed",
-            )
-        data = file.read(MAX_ENTRY_JSON + 1)  # (a file growing meanwhile: cut, then not JSON)
-    return data.decode("utf-8")
+    return read_regular(path, MAX_ENTRY_JSON)[:MAX_ENTRY_JSON].decode("utf-8")
 
 
 def _links_problem(links: list[str]) -> str:

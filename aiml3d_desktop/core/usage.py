@@ -16,7 +16,6 @@ import math
 import os
 import secrets
 import sqlite3
-import stat
 import statistics
 import threading
 from collections import defaultdict
@@ -34,6 +33,7 @@ from aiml3d_desktop.core.errors import (
     DownloadError,
     NetworkError,
 )
+from aiml3d_desktop.core.fileio import read_regular
 
 log = logging.getLogger(__name__)
 LEDGER_FILE = "usage.sqlite"
@@ -267,13 +267,9 @@ def journal(folder: Path, calls: Iterable[Call]) -> Path:
 
 def _journal_calls(path: Path) -> list[Call]:
     """The calls in one journal; a line cut short or written by someone else is left out."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        with os.fdopen(os.open(path, flags | getattr(os, "O_BINARY", 0)), "rb") as file:
-            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-                return []  # swapped for something else since it was claimed
-            lines = file.read(JOURNAL_LIMIT).splitlines()
-    except OSError:
+        lines = read_regular(path, JOURNAL_LIMIT)[:JOURNAL_LIMIT].splitlines()
+    except OSError:  # swapped for a link or a pipe since it was claimed, or too big
         return []
     calls = []
     for line in lines:

@@ -89,7 +89,7 @@ class OutlineController(QObject):
         if self.texture_view is None:
             from aiml3d_desktop.gui.widgets.texture_view import TextureView
 
-            self.texture_view = TextureView(self.window)
+            self.texture_view = TextureView(self.window.runner, self.window)
         self.texture_view.show_texture(scene, texture)
         self.texture_view.show()
         self.texture_view.raise_()

@@ -24,9 +24,9 @@ def test_the_lighting_menu_changes_the_light_and_the_background(qtbot, window, t
     open_duck(qtbot, window)
     lookdev = window.menu_actions.lookdev
     before = frame_pixels(window.viewer).astype(int)
-    lookdev.preset_actions["sunset"].trigger()
+    lookdev.preset_actions["sunset"].trigger()  # prefiltered on a worker
+    qtbot.waitUntil(lambda: window.viewer.lighting.preset == "sunset", timeout=10000)
     lookdev.background_actions["environment"].trigger()
-    assert window.viewer.lighting.preset == "sunset"
     assert window.viewer.lighting.background == "environment"
     after = frame_pixels(window.viewer).astype(int)
     assert np.abs(after - before).mean() > 10
@@ -46,7 +46,8 @@ def test_a_broken_environment_file_is_told_and_changes_nothing(qtbot, window, tm
     broken.write_bytes(b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 100 +X 40000\n")
     from pathlib import Path
 
-    assert not window.menu_actions.lookdev.change(file=Path(broken))
+    window.menu_actions.lookdev.change(file=Path(broken))
+    qtbot.waitUntil(lambda: bool(shown), timeout=10000)
     assert "sky.hdr is 40000x100" in shown[0]
     assert window.viewer.lighting.file is None
     assert window.menu_actions.lookdev.preset_actions["studio"].isChecked()

@@ -125,6 +125,7 @@ def test_texture_view_draws_the_uv_layout_over_the_texture(opened, qtbot):
     panel.texture_button.click()
     view = window.outline.texture_view
     qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: len(view.canvas.edges) > 0, timeout=5000)  # worked out on a worker
     pixels = _rgb(view.image)
     size = pixels.shape[0]
     assert pixels.shape == (64, 64, 3)

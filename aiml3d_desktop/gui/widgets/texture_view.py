@@ -5,7 +5,7 @@ drawn over it: each triangle's edges in UV space, rasterised with numpy into the
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, Slot
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -190,8 +190,11 @@ class _Canvas(QWidget):
 class TextureView(QDialog):
     """A non-modal window: a chooser of the scene's textures, the picture, the layout toggle."""
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, runner, parent=None) -> None:
+        """``runner``: where the layout's edges are worked out (a second at 300k triangles:
+        not on the GUI thread)."""
         super().__init__(parent)
+        self.runner = runner
         self.setWindowTitle("Texture and UV layout")
         self.scene: Scene | None = None
         self.chooser = QComboBox()
@@ -238,11 +241,26 @@ class TextureView(QDialog):
             self.canvas.set_texture(QImage(), np.zeros((0, 2, 2)))
             self.note.setText("This model has no textures.")
             return
-        edges, total = np.zeros((0, 2, 2)), None
+        self.canvas.set_texture(plain_picture(scene, index), np.zeros((0, 2, 2)))
+        self.note.setText(describe(scene, index, None))
         if self.layout_box.isChecked():
-            edges, total = layout_edges(scene, index)
-        self.canvas.set_texture(plain_picture(scene, index), edges)
-        self.note.setText(describe(scene, index, total))
+            self.note.setText("Drawing the UV layout…")
+            self.runner.start(_edges, scene, index, succeeded=self._edges_ready)
+
+    @Slot(object)
+    def _edges_ready(self, found: tuple[Scene, int, np.ndarray, int]) -> None:
+        scene, index, edges, total = found
+        if scene is not self.scene or index != self.chooser.currentIndex():
+            return  # another texture was chosen meanwhile: its own edges are on their way
+        if self.layout_box.isChecked():
+            self.canvas.set_texture(self.canvas.texture, edges)
+            self.note.setText(describe(scene, index, total))
+
+
+def _edges(scene: Scene, index: int, *, progress, cancel) -> tuple[Scene, int, np.ndarray, int]:
+    """A worker's task: the layout's edges of texture ``index``."""
+    edges, total = layout_edges(scene, index)
+    return scene, index, edges, total
 
 
 def _users_named(scene: Scene, texture: int) -> list[tuple[str, int]]:
