@@ -7,7 +7,7 @@ import logging
 import logging.handlers
 
 from aiml3d_desktop import paths
-from aiml3d_desktop.core import keys
+from aiml3d_desktop.core.api import keys
 
 log = logging.getLogger("aiml3d_desktop")
 FILE_NAME = "aiml3d.log"

@@ -25,7 +25,7 @@ STEPS = ("load", "clean", "upright", "decimate", "bake", "check", "repair", "gam
 
 CHILD = r"""
 import json, resource, sys, time
-from aiml3d_desktop.core import mesh
+from aiml3d_desktop.core.meshes import mesh
 from aiml3d_desktop.core.assets import bake, clean, decimate, pipeline, printing, upright
 from aiml3d_desktop.core.assets.recipe import BUILTIN
 

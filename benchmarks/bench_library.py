@@ -44,8 +44,8 @@ WORDS = [
 def make_library() -> None:
     import trimesh
 
-    from aiml3d_desktop.core.library import Library
-    from aiml3d_desktop.core.params import TriposrParams
+    from aiml3d_desktop.core.api.params import TriposrParams
+    from aiml3d_desktop.core.library.store import Library
 
     lib = Library(ROOT)
     have = lib.count()

@@ -22,7 +22,9 @@ TARGET_MB = 400
 CHILD = """
 import resource, sys, time
 sys.path.insert(0, {root!r})
-from aiml3d_desktop.core import cutout, images, preview  # imports: not the picture's cost
+from aiml3d_desktop.core.pictures import cutout  # imports: not the picture's cost
+from aiml3d_desktop.core.pictures import images
+from aiml3d_desktop.core.generation import preview
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started = time.perf_counter()
 if {what!r} == "prepare":

@@ -25,7 +25,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=10_000)
     args = parser.parse_args()
 
-    from aiml3d_desktop.core import usage
+    from aiml3d_desktop.core.api.calls import Call
+    from aiml3d_desktop.core.spending import usage
     from aiml3d_desktop.gui.qt_setup import create_app
     from aiml3d_desktop.gui.widgets.usage_window import UsageWindow
 
@@ -35,7 +36,7 @@ def main() -> None:
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
     models = ("triposr", "flux/schnell", "meshy/meshy-6-image-to-3d", "tencent/hunyuan-part")
     ledger.add(
-        usage.Call(
+        Call(
             (start + timedelta(minutes=50 * n)).isoformat(),
             models[n % 4],
             n % 13 != 0,

@@ -14,7 +14,7 @@ import pytest
 from keyring.backend import KeyringBackend
 from PIL import Image, ImageDraw
 
-from aiml3d_desktop.core.netpolicy import RetryPolicy
+from aiml3d_desktop.core.net.policy import RetryPolicy
 from tests.fake_api import FakeAimlApi
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +69,7 @@ def isolated(tmp_path, monkeypatch):
     """A private AIML3D_HOME, no key in the environment, and no keychain."""
     from keyring.backends import fail
 
-    from aiml3d_desktop.core import keys
+    from aiml3d_desktop.core.api import keys
 
     home = tmp_path / "home"
     monkeypatch.setenv("AIML3D_HOME", str(home))
@@ -132,8 +132,8 @@ def fake_api():
 @pytest.fixture
 def job_options(fake_api):
     """Options for jobs.generate against the fake API, with short waits so faults are quick."""
-    from aiml3d_desktop.core.jobs import JobOptions
-    from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
+    from aiml3d_desktop.core.generation.jobs import JobOptions
+    from aiml3d_desktop.core.net.policy import RetryPolicy, Timeouts
 
     return JobOptions(
         api_key=fake_api.KEY,

@@ -11,8 +11,8 @@ import json
 import sys
 import warnings
 
-from aiml3d_desktop.core import mesh
-from aiml3d_desktop.core.errors import MeshLoadError
+from aiml3d_desktop.core.common.errors import MeshLoadError
+from aiml3d_desktop.core.meshes import mesh
 
 
 def answer(path: str) -> dict:

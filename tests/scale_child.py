@@ -19,7 +19,7 @@ from PySide6.QtCore import QElapsedTimer
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from aiml3d_desktop.core import mesh
+from aiml3d_desktop.core.meshes import mesh
 from aiml3d_desktop.gui.qt_setup import create_app
 
 VIEW = (483, 361)  # logical pixels; odd, so that 1.25x and 1.5x round. At 2x it fits the screen

@@ -69,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] not in (*COMMANDS, "view") and not argv[0].startswith("-"):
         # `aiml3d model.glb`, `aiml3d photo.png`, a folder or a link: open them in the app.
-        from aiml3d_desktop.core.fileio import path_kind
-        from aiml3d_desktop.core.netpolicy import is_url
+        from aiml3d_desktop.core.common.fileio import path_kind
+        from aiml3d_desktop.core.net.policy import is_url
 
         missing = [a for a in argv if not is_url(a) and path_kind(a) is None]
         if missing:
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     from aiml3d_desktop import logfile
 
     logfile.setup()
-    from aiml3d_desktop.core.errors import Aiml3DError
+    from aiml3d_desktop.core.common.errors import Aiml3DError
 
     try:
         if args.command is None or args.command == "view":
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_info(args) -> int:
-    from aiml3d_desktop.core import mesh
+    from aiml3d_desktop.core.meshes import mesh
 
     loaded = mesh.load(args.mesh)
     info = {
@@ -152,7 +152,7 @@ def _colour_kind(scene) -> str:
 
 def cmd_convert(args) -> int:
     from aiml3d_desktop.cli.destinations import check_outputs
-    from aiml3d_desktop.core import mesh
+    from aiml3d_desktop.core.meshes import mesh
 
     check_outputs([Path(args.out)], args.mesh, "convert")
     out = mesh.export(mesh.load(args.mesh), args.out)
@@ -161,7 +161,7 @@ def cmd_convert(args) -> int:
 
 
 def cmd_key(args) -> int:
-    from aiml3d_desktop.core import keys
+    from aiml3d_desktop.core.api import keys
 
     if args.action == "status":
         source = keys.key_source()

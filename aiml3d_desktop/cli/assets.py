@@ -11,14 +11,14 @@ from typing import Any
 
 from aiml3d_desktop.cli.destinations import check_outputs
 from aiml3d_desktop.cli.output import EXIT_FAILED, EXIT_OK, print_json, warn_all
-from aiml3d_desktop.core.errors import InputError
+from aiml3d_desktop.core.common.errors import InputError
 
 LENGTH = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*(mm|cm|m|in)?\s*")
 
 
 def add_parsers(sub) -> None:
     from aiml3d_desktop.core.assets.bake import SIZES
-    from aiml3d_desktop.core.writers import FORMATS
+    from aiml3d_desktop.core.meshes.writers import FORMATS
 
     process = sub.add_parser(
         "process",
@@ -95,9 +95,10 @@ def add_parsers(sub) -> None:
 
 def _source(text: str):
     """(scene, library, entry): a file's scene, or a library entry's (with the library)."""
-    from aiml3d_desktop.core import mesh, settings
-    from aiml3d_desktop.core.fileio import path_kind
-    from aiml3d_desktop.core.library import Library
+    from aiml3d_desktop.core import settings
+    from aiml3d_desktop.core.common.fileio import path_kind
+    from aiml3d_desktop.core.library.store import Library
+    from aiml3d_desktop.core.meshes import mesh
 
     if path_kind(text) == "file":
         return mesh.load(text).scene, None, None
@@ -168,7 +169,7 @@ def cmd_process(args: argparse.Namespace) -> int:
     from aiml3d_desktop.core.assets import pipeline
 
     if args.out is not None:
-        from aiml3d_desktop.core.writers import format_of
+        from aiml3d_desktop.core.meshes.writers import format_of
 
         format_of(args.out)
         folder = args.out.parent if str(args.out.parent) else Path(".")
@@ -255,7 +256,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_turntable(args: argparse.Namespace) -> int:
     from aiml3d_desktop.cli.render import parse_size
-    from aiml3d_desktop.core.turntable import check_destination, check_size
+    from aiml3d_desktop.core.look.turntable import check_destination, check_size
     from aiml3d_desktop.gui.app import turntable
 
     size = parse_size(args.size)

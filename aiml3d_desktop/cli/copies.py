@@ -10,8 +10,8 @@ from aiml3d_desktop.cli.output import error
 
 def copy_out(result, out_dir: Path, entry_id: str) -> Path:
     """A copy of a library result in ``out_dir``, never overwriting, with its .json."""
-    from aiml3d_desktop.core.errors import STORAGE_HINT, InputError
-    from aiml3d_desktop.core.fileio import copy_atomic, unique_path
+    from aiml3d_desktop.core.common.errors import STORAGE_HINT, InputError
+    from aiml3d_desktop.core.common.fileio import copy_atomic, unique_path
 
     out_dir = Path(out_dir)
     src = result.mesh_path
@@ -45,7 +45,7 @@ def metadata(result, outputs: list[dict]) -> dict:
 
 
 def write_sidecar(mesh_path: Path, metadata: dict, source: str) -> None:
-    from aiml3d_desktop.core.fileio import write_json
+    from aiml3d_desktop.core.common.fileio import write_json
 
     try:
         write_json(mesh_path.with_name(mesh_path.name + ".json"), metadata)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aiml3d_desktop.core.errors import InputError
+from aiml3d_desktop.core.common.errors import InputError
 
 
 def library_root() -> Path:
     """The library folder the settings name, without opening the library."""
     from aiml3d_desktop.core import settings
-    from aiml3d_desktop.core.library import default_root
+    from aiml3d_desktop.core.library.store import default_root
 
     return settings.load()[0].library_path or default_root()
 
@@ -37,8 +37,8 @@ def check_outputs(
     (``root``, by default the settings'): an entry's files are written by the library
     alone (an original replaced behind its back no longer matches its entry, and a paid
     model cannot be made again)."""
-    from aiml3d_desktop.core.fileio import path_kind, same_or_inside
-    from aiml3d_desktop.core.library import own_paths
+    from aiml3d_desktop.core.common.fileio import path_kind, same_or_inside
+    from aiml3d_desktop.core.library.store import own_paths
 
     root = root or library_root()
     inputs = [source] if path_kind(source) == "file" else []

@@ -24,12 +24,12 @@ from aiml3d_desktop.cli.output import (
     mib,
     warn_all,
 )
-from aiml3d_desktop.core.stages import LABELS, RetryNote, Stage
+from aiml3d_desktop.core.common.stages import LABELS, RetryNote, Stage
 
 if TYPE_CHECKING:  # the rest of core is imported where it is used: see run()
-    from aiml3d_desktop.core import batch, jobs
-    from aiml3d_desktop.core.cancel import CancelToken
-    from aiml3d_desktop.core.models import ModelParams
+    from aiml3d_desktop.core.api.models import ModelParams
+    from aiml3d_desktop.core.common.cancel import CancelToken
+    from aiml3d_desktop.core.generation import batch, jobs
     from aiml3d_desktop.core.settings import Settings
 
 
@@ -184,9 +184,11 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: `aiml3d --help` and `aiml3d FILE` need none of requests, numpy, Pillow.
-    from aiml3d_desktop.core import batch, fileio, settings
-    from aiml3d_desktop.core.cancel import CancelToken
-    from aiml3d_desktop.core.library import Library
+    from aiml3d_desktop.core import settings
+    from aiml3d_desktop.core.common import fileio
+    from aiml3d_desktop.core.common.cancel import CancelToken
+    from aiml3d_desktop.core.generation import batch
+    from aiml3d_desktop.core.library.store import Library
 
     conf, warnings = settings.load()
     warn_all(warnings)
@@ -235,7 +237,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _usage_problem(args: argparse.Namespace) -> str | None:
-    from aiml3d_desktop.core import batch, images
+    from aiml3d_desktop.core.generation import batch
+    from aiml3d_desktop.core.pictures import images
 
     low, high = images.MAX_SIDE_RANGE
     if not args.inputs and not args.prompt:
@@ -250,9 +253,9 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
 def _params(args: argparse.Namespace, conf: Settings) -> ModelParams:
     """The model's parameters: for TripoSR its flags, else the saved defaults; then each
     --param; all checked against the registry before anything is sent."""
-    from aiml3d_desktop.core import models
-    from aiml3d_desktop.core.errors import InputError
-    from aiml3d_desktop.core.params import TriposrParams
+    from aiml3d_desktop.core.api import models
+    from aiml3d_desktop.core.api.params import TriposrParams
+    from aiml3d_desktop.core.common.errors import InputError
 
     model = models.get(args.model or models.TRIPOSR.id)
     if model.takes == models.MESH:
@@ -285,8 +288,9 @@ def _params(args: argparse.Namespace, conf: Settings) -> ModelParams:
 
 def _views(args: argparse.Namespace, params: ModelParams) -> dict[str, str]:
     """--view SIDE=PATH: the other views of a multi-view model's one front picture."""
-    from aiml3d_desktop.core import fileio, models
-    from aiml3d_desktop.core.errors import InputError
+    from aiml3d_desktop.core.api import models
+    from aiml3d_desktop.core.common import fileio
+    from aiml3d_desktop.core.common.errors import InputError
 
     if not args.view:
         return {}
@@ -308,8 +312,9 @@ def _views(args: argparse.Namespace, params: ModelParams) -> dict[str, str]:
 
 
 def _options(args: argparse.Namespace, conf: Settings) -> jobs.JobOptions:
-    from aiml3d_desktop.core import jobs, keys
-    from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
+    from aiml3d_desktop.core.api import keys
+    from aiml3d_desktop.core.generation import jobs
+    from aiml3d_desktop.core.net.policy import RetryPolicy, Timeouts
 
     return jobs.JobOptions.from_settings(
         conf,
@@ -332,7 +337,9 @@ def _queue(
 ) -> tuple[batch.BatchQueue, list[str]]:
     """The window's queue, in memory: a command's batch is its arguments, run again to
     resume. Returns it and the folders that were searched."""
-    from aiml3d_desktop.core import batch, fileio, images
+    from aiml3d_desktop.core.common import fileio
+    from aiml3d_desktop.core.generation import batch
+    from aiml3d_desktop.core.pictures import images
 
     queue = batch.BatchQueue()
     queued: dict = {
@@ -374,7 +381,7 @@ class _Maker:
                 print(f"aiml3d: warning: {said}", file=sys.stderr)
 
     def execute(self, item: batch.QueueItem, cancel: CancelToken) -> tuple[str | None, str]:
-        from aiml3d_desktop.core import jobs
+        from aiml3d_desktop.core.generation import jobs
 
         held = self.budget.hold(item)  # before anything is sent: the calls in flight count
         options = replace(self.options, record=partial(self._note, held))
@@ -409,7 +416,7 @@ class _Maker:
         return (entry.id if entry else None), str(where)
 
     def on_change(self, item: batch.QueueItem) -> None:
-        from aiml3d_desktop.core.batch import FAILED
+        from aiml3d_desktop.core.generation.batch import FAILED
 
         if item.status == FAILED:
             with self.lock:
@@ -417,7 +424,7 @@ class _Maker:
 
 
 def _summary(queue: batch.BatchQueue, stopped) -> int:
-    from aiml3d_desktop.core import batch
+    from aiml3d_desktop.core.generation import batch
 
     done, failed = queue.count(batch.DONE), queue.count(batch.FAILED)
     left = queue.count(batch.WAITING)
@@ -429,7 +436,7 @@ def _summary(queue: batch.BatchQueue, stopped) -> int:
 
 
 def _item_name(item) -> str:
-    from aiml3d_desktop.core.batch import PROMPT
+    from aiml3d_desktop.core.generation.batch import PROMPT
 
     return f"prompt {item.source!r}" if item.kind == PROMPT else item.source
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from aiml3d_desktop.cli.output import EXIT_FAILED, EXIT_OK, mib, print_json, warn_all
-from aiml3d_desktop.core.errors import InputError
+from aiml3d_desktop.core.common.errors import InputError
 
 # core.library_index.SORTS's keys, not imported from there: that would load the library for
 # every command, the hand-over of a file to the running window too (tests/cli checks them).
@@ -83,7 +83,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from aiml3d_desktop.core import settings
-    from aiml3d_desktop.core.library import Library
+    from aiml3d_desktop.core.library.store import Library
 
     conf, warnings = settings.load()
     lib = Library(args.library or conf.library_path)
@@ -140,7 +140,7 @@ def _show(lib, args) -> int:
 
 def _export(lib, args) -> int:
     from aiml3d_desktop.cli.destinations import check_outputs
-    from aiml3d_desktop.core import mesh
+    from aiml3d_desktop.core.meshes import mesh
 
     entry = lib.get(args.id)
     check_outputs([args.out], entry.mesh_path, "export", lib.root)
@@ -158,7 +158,7 @@ def _export(lib, args) -> int:
         return _export_file(entry, version if args.version else None, args)
     loaded = mesh.load(path)
     if args.part is not None:
-        from aiml3d_desktop.core import writers
+        from aiml3d_desktop.core.meshes import writers
 
         shapes = loaded.scene.primitives
         if not 1 <= args.part <= len(shapes):
@@ -174,7 +174,7 @@ def _export(lib, args) -> int:
 
 def _export_file(entry, version, args) -> int:
     """One of the files a model came with (Meshy's FBX...) or a version holds, copied."""
-    from aiml3d_desktop.core.fileio import copy_atomic
+    from aiml3d_desktop.core.common.fileio import copy_atomic
 
     try:
         if version is not None:

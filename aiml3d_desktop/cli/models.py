@@ -46,7 +46,7 @@ def add_parsers(sub) -> None:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from aiml3d_desktop.core import models
+    from aiml3d_desktop.core.api import models
 
     described = [_describe(m) for m in models.MODELS.values()]
     if args.json:
@@ -70,7 +70,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def _describe(model) -> dict:
-    from aiml3d_desktop.core import models
+    from aiml3d_desktop.core.api import models
 
     takes = {
         models.IMAGE: "one picture",
@@ -111,9 +111,11 @@ def _describe(model) -> dict:
 
 
 def cmd_parts(args: argparse.Namespace) -> int:
-    from aiml3d_desktop.core import jobs, keys, parts, settings
-    from aiml3d_desktop.core.errors import InputError
-    from aiml3d_desktop.core.library import Library
+    from aiml3d_desktop.core import settings
+    from aiml3d_desktop.core.api import keys
+    from aiml3d_desktop.core.common.errors import InputError
+    from aiml3d_desktop.core.generation import jobs, parts
+    from aiml3d_desktop.core.library.store import Library
 
     point = None
     if args.point is not None:
@@ -123,7 +125,7 @@ def cmd_parts(args: argparse.Namespace) -> int:
             point = ()
         if len(point) != 3:
             raise InputError(f"--point {args.point!r} is not three numbers X,Y,Z")
-    from aiml3d_desktop.core.models import HUNYUAN_PART
+    from aiml3d_desktop.core.api.models import HUNYUAN_PART
 
     values = HUNYUAN_PART.parse(args.param)
     conf, warnings = settings.load()

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 from aiml3d_desktop.cli.output import EXIT_OK
-from aiml3d_desktop.core.errors import InputError
-from aiml3d_desktop.core.studio import CHANNELS, MODES
+from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.look.studio import CHANNELS, MODES
 
 VIEWS = ("front", "back", "left", "right", "top", "bottom", "iso")
 SIZES = (16, 8192)  # the smallest and largest side drawn
@@ -80,7 +80,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     folder = args.out.parent if str(args.out.parent) else Path(".")
     if not folder.is_dir():  # a typo must not make folders anywhere
         raise InputError(f"There is no folder {folder}", hint="Make it first, or fix the path.")
-    from aiml3d_desktop.core import mesh
+    from aiml3d_desktop.core.meshes import mesh
     from aiml3d_desktop.gui.app import render
 
     light = parse_lighting(args)
@@ -130,7 +130,7 @@ def parse_lighting(args: argparse.Namespace):
     core.lighting.Lighting; an HDR file is read and checked here, before the model."""
     import math
 
-    from aiml3d_desktop.core.lighting import ENV_SUFFIXES, PRESETS, Lighting
+    from aiml3d_desktop.core.look.lighting import ENV_SUFFIXES, PRESETS, Lighting
 
     for flag, value, low, high in (
         ("--exposure", args.exposure, -10.0, 10.0),

@@ -8,32 +8,34 @@ import json
 from typing import TYPE_CHECKING
 
 from aiml3d_desktop.cli.output import EXIT_OK
+from aiml3d_desktop.core.api.calls import Call
 
 if TYPE_CHECKING:
-    from aiml3d_desktop.core import batch, budget, jobs, usage
-
+    from aiml3d_desktop.core.generation import batch, jobs
+    from aiml3d_desktop.core.spending import budget, usage
 FLAGS = {"credits": "--max-credits", "usd": "--max-usd"}
 
 
 def estimate(queue: batch.BatchQueue, lib, options: jobs.JobOptions) -> usage.Estimate:
     """What the queued items will probably cost (the offline preview costs nothing)."""
-    from aiml3d_desktop.core import batch, budget, usage
+    from aiml3d_desktop.core.generation import batch
+    from aiml3d_desktop.core.spending import usage
 
     if options.backend != "aiml":
         return usage.Estimate(queue.count(batch.WAITING), 0.0, None, "docs")
-    planned = [budget.planned(item) for item in queue.items()]
+    planned = [item.planned() for item in queue.items()]
     return usage.estimate(lib.usage if lib is not None else None, planned)
 
 
 def limits(args: argparse.Namespace) -> budget.Limits:
-    from aiml3d_desktop.core import budget
+    from aiml3d_desktop.core.spending import budget
 
     return budget.Limits(args.max_credits, args.max_usd)
 
 
 def over_budget(cost: usage.Estimate, args: argparse.Namespace) -> str | None:
     """Why the batch may not start under --max-credits / --max-usd, or None."""
-    from aiml3d_desktop.core import budget
+    from aiml3d_desktop.core.spending import budget
 
     refused = budget.refusal(limits(args), cost)
     if refused is None:
@@ -43,7 +45,7 @@ def over_budget(cost: usage.Estimate, args: argparse.Namespace) -> str | None:
 
 def advice(refused: budget.Refusal) -> str:
     """What to do about a refusal, in the command line's words."""
-    from aiml3d_desktop.core import budget
+    from aiml3d_desktop.core.spending import budget
 
     flag = FLAGS[refused.unit]
     if refused.kind == budget.UNKNOWN:
@@ -52,7 +54,7 @@ def advice(refused: budget.Refusal) -> str:
 
 
 def amount(value: float, unit: str) -> str:
-    from aiml3d_desktop.core import budget
+    from aiml3d_desktop.core.spending import budget
 
     return budget.amount(value, unit)
 
@@ -60,8 +62,10 @@ def amount(value: float, unit: str) -> str:
 def dry_run(queue: batch.BatchQueue, cost: usage.Estimate, refused: str | None) -> int:
     """The estimate, and each request as it would be sent (a local picture's inline data
     stands for what preparing it would make): nothing leaves this computer."""
-    from aiml3d_desktop.core import batch, images, models
-    from aiml3d_desktop.core.api import drawing_body
+    from aiml3d_desktop.core.api import models
+    from aiml3d_desktop.core.api.client import drawing_body
+    from aiml3d_desktop.core.generation import batch
+    from aiml3d_desktop.core.pictures import images
 
     print(f"estimate: {cost.text}")
     if refused:
@@ -91,7 +95,7 @@ class Budget:
     with a ConfigError, which stops the queue (no new item starts)."""
 
     def __init__(self, args: argparse.Namespace, lib) -> None:
-        from aiml3d_desktop.core import budget, usage
+        from aiml3d_desktop.core.spending import budget, usage
 
         def price_of(model: str, values: dict) -> usage.Price:
             return usage.price(lib.usage if lib is not None else None, model, values)
@@ -99,18 +103,18 @@ class Budget:
         self.rule = budget.Budget(limits(args), price_of)
 
     def hold(self, item: batch.QueueItem) -> budget.Reservation | None:
-        from aiml3d_desktop.core import budget
-        from aiml3d_desktop.core.errors import ConfigError
+        from aiml3d_desktop.core.common.errors import ConfigError
+        from aiml3d_desktop.core.spending import budget
 
         if item.backend != "aiml":
             return None  # the offline preview calls nothing
-        held = self.rule.reserve(budget.calls_of(item))
+        held = self.rule.reserve(item.calls())
         if isinstance(held, budget.Refusal):
             said = advice(held)
             raise ConfigError(held.text, hint=f"{said[0].upper()}{said[1:]}.")
         return held
 
-    def settle(self, held: budget.Reservation | None, call: usage.Call) -> None:
+    def settle(self, held: budget.Reservation | None, call: Call) -> None:
         self.rule.settle(held, call)
 
     def release(self, held: budget.Reservation | None) -> None:

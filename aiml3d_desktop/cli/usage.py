@@ -7,7 +7,7 @@ import argparse
 from datetime import date
 
 from aiml3d_desktop.cli.output import EXIT_FAILED, EXIT_OK, error, print_json, warn_all
-from aiml3d_desktop.core.errors import InputError
+from aiml3d_desktop.core.common.errors import InputError
 
 
 def add_parser(sub) -> None:
@@ -34,8 +34,9 @@ def _day(text: str | None, flag: str) -> date | None:
 
 
 def cmd_usage(args: argparse.Namespace) -> int:
-    from aiml3d_desktop.core import settings, usage
-    from aiml3d_desktop.core.library import Library
+    from aiml3d_desktop.core import settings
+    from aiml3d_desktop.core.library.store import Library
+    from aiml3d_desktop.core.spending import usage
 
     since, until = _day(args.since, "--since"), _day(args.until, "--until")
     conf, warnings = settings.load()

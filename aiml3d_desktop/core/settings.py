@@ -9,20 +9,20 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from aiml3d_desktop import paths
-from aiml3d_desktop.core import models
-from aiml3d_desktop.core.errors import InputError
-from aiml3d_desktop.core.fileio import write_json
-from aiml3d_desktop.core.images import DEFAULT_MAX_SIDE, MAX_SIDE_RANGE
-from aiml3d_desktop.core.models import ModelParams
-from aiml3d_desktop.core.params import (
+from aiml3d_desktop.core.api import models
+from aiml3d_desktop.core.api.models import ModelParams
+from aiml3d_desktop.core.api.params import (
     DEFAULT_BASE,
     PROMPT_SUFFIX,
     TEXT_TO_IMAGE_MODEL,
     TriposrParams,
 )
-from aiml3d_desktop.core.params import (
+from aiml3d_desktop.core.api.params import (
     MODEL as TRIPOSR,
 )
+from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.common.fileio import write_json
+from aiml3d_desktop.core.pictures.images import DEFAULT_MAX_SIDE, MAX_SIDE_RANGE
 
 log = logging.getLogger(__name__)
 BASE_ENV_VAR = "AIML_API_BASE"
@@ -41,7 +41,7 @@ class Settings:
     image_model: str = TEXT_TO_IMAGE_MODEL  # text to 3D: the model that draws the prompt
     prompt_suffix: str = PROMPT_SUFFIX  # added to each prompt
     batch_jobs: int = 2  # batch queue items made at once (core.batch.DEFAULT_JOBS)
-    model: str = TRIPOSR  # the 3D model picked (core/models.py); TripoSR's values are params
+    model: str = TRIPOSR  # the 3D model picked (core/api/models.py); TripoSR's values are params
     model_values: dict = field(default_factory=dict)  # the other models' values, by model id
     # A batch estimated above either asks first (0: never asks).
     confirm_above_credits: int = 1_000_000

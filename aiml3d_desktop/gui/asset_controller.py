@@ -13,15 +13,15 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from aiml3d_desktop import paths
 from aiml3d_desktop.core.assets.recipe import Presets, Recipe, same_steps
-from aiml3d_desktop.core.errors import Aiml3DError, InputError
-from aiml3d_desktop.core.turntable import FORMATS
+from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
+from aiml3d_desktop.core.look.turntable import FORMATS
 from aiml3d_desktop.gui import tasks
 from aiml3d_desktop.gui.widgets.prepare_panel import PreparePanel
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.assets.pipeline import Prepared
-    from aiml3d_desktop.core.entry import Entry, Version
-    from aiml3d_desktop.core.mesh import LoadedMesh
+    from aiml3d_desktop.core.library.entry import Entry, Version
+    from aiml3d_desktop.core.meshes.mesh import LoadedMesh
     from aiml3d_desktop.gui.widgets.turntable_dialog import TurntableChoice
     from aiml3d_desktop.gui.workers import Worker
 

@@ -1,5 +1,5 @@
 """Runs the batch queue in the window: up to N items at once, each on a worker of the window's
-runner, results into the library. The queue itself (core/batch.py) lives in the library
+runner, results into the library. The queue itself (core/generation/batch.py) lives in the library
 folder, so pending items survive a restart; they come back paused, so that nothing is spent
 before the user says so."""
 
@@ -11,17 +11,18 @@ from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from aiml3d_desktop.core import batch, keys
 from aiml3d_desktop.core import settings as settings_mod
-from aiml3d_desktop.core.errors import Aiml3DError
-from aiml3d_desktop.core.fileio import Claim
-from aiml3d_desktop.core.stages import Stage, describe
+from aiml3d_desktop.core.api import keys
+from aiml3d_desktop.core.common.errors import Aiml3DError
+from aiml3d_desktop.core.common.fileio import Claim
+from aiml3d_desktop.core.common.stages import Stage, describe
+from aiml3d_desktop.core.generation import batch
 from aiml3d_desktop.gui import tasks
 from aiml3d_desktop.gui.widgets.queue_panel import QueuePanel
 
 if TYPE_CHECKING:
-    from aiml3d_desktop.core.library import Library
-    from aiml3d_desktop.core.netpolicy import RetryPolicy
+    from aiml3d_desktop.core.library.store import Library
+    from aiml3d_desktop.core.net.policy import RetryPolicy
     from aiml3d_desktop.core.settings import Settings
     from aiml3d_desktop.gui.workers import Runner, Worker
 

@@ -7,7 +7,7 @@ import logging
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from aiml3d_desktop.core.errors import Aiml3DError
+from aiml3d_desktop.core.common.errors import Aiml3DError
 
 log = logging.getLogger(__name__)
 

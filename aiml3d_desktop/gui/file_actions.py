@@ -15,16 +15,16 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from aiml3d_desktop import paths
-from aiml3d_desktop.core import images
-from aiml3d_desktop.core.fileio import path_kind
-from aiml3d_desktop.core.mesh import READ_FORMATS, LoadedMesh
-from aiml3d_desktop.core.writers import FORMATS
+from aiml3d_desktop.core.common.fileio import path_kind
+from aiml3d_desktop.core.meshes.mesh import READ_FORMATS, LoadedMesh
+from aiml3d_desktop.core.meshes.writers import FORMATS
+from aiml3d_desktop.core.pictures import images
 from aiml3d_desktop.gui import state, tasks
 from aiml3d_desktop.gui.widgets import offscreen
 from aiml3d_desktop.gui.widgets.settings_dialog import SettingsDialog
 
 if TYPE_CHECKING:
-    from aiml3d_desktop.core.entry import Entry
+    from aiml3d_desktop.core.library.entry import Entry
     from aiml3d_desktop.core.settings import Settings
     from aiml3d_desktop.gui.widgets.image_panel import ImagePanel
     from aiml3d_desktop.gui.widgets.viewer import Viewer

@@ -17,18 +17,21 @@ from typing import TYPE_CHECKING, TypeVar
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from aiml3d_desktop.core import batch, budget, images, keys, models, usage
 from aiml3d_desktop.core import settings as settings_mod
-from aiml3d_desktop.core.errors import Aiml3DError, InputError, LibraryError
-from aiml3d_desktop.core.models import ModelParams
-from aiml3d_desktop.core.params import LOCAL_MODEL
-from aiml3d_desktop.core.stages import Stage
+from aiml3d_desktop.core.api import keys, models
+from aiml3d_desktop.core.api.models import ModelParams
+from aiml3d_desktop.core.api.params import LOCAL_MODEL
+from aiml3d_desktop.core.common.errors import Aiml3DError, InputError, LibraryError
+from aiml3d_desktop.core.common.stages import Stage
+from aiml3d_desktop.core.generation import batch
+from aiml3d_desktop.core.pictures import images
+from aiml3d_desktop.core.spending import budget, usage
 from aiml3d_desktop.gui import tasks
 
 if TYPE_CHECKING:
-    from aiml3d_desktop.core.library import Library
-    from aiml3d_desktop.core.netpolicy import RetryPolicy
-    from aiml3d_desktop.core.preview import Preview
+    from aiml3d_desktop.core.generation.preview import Preview
+    from aiml3d_desktop.core.library.store import Library
+    from aiml3d_desktop.core.net.policy import RetryPolicy
     from aiml3d_desktop.core.settings import Settings
     from aiml3d_desktop.gui.batch_controller import BatchController
     from aiml3d_desktop.gui.status_line import StatusLine
@@ -302,7 +305,7 @@ class GenerationController(QObject):
     def _waiting_cost(self, adding: usage.Estimate) -> usage.Estimate:
         """What the queue will then hold, waiting: the items added and those already there."""
         waiting = [
-            budget.planned(i)
+            i.planned()
             for i in (self.queue.queue.items() if self.queue.queue is not None else [])
             if i.status == batch.WAITING and i.backend == "aiml"
         ]
@@ -312,7 +315,7 @@ class GenerationController(QObject):
         return adding.plus(usage.estimate(ledger, waiting))
 
     def _spend_ok(self, adding: usage.Estimate, queued: usage.Estimate) -> bool:
-        """The command line's rule (core/budget.py) with the limits in Settings, which ask
+        """The command line's rule (core/spending/budget.py) with the limits in Settings, which ask
         rather than refuse: above them (the whole queue waiting counts), of a cost not known
         yet, or billed in a unit no limit is set in, the user says whether to go on."""
         conf = self.conf

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from aiml3d_desktop import paths
-from aiml3d_desktop.core.netpolicy import is_url
+from aiml3d_desktop.core.net.policy import is_url
 
 TIMEOUT = 5.0  # seconds for the running window to take the files (it answers at once)
 MAX_MESSAGE = 1 << 20

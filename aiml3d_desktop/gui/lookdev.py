@@ -2,7 +2,7 @@
 (presets, an HDR/EXR environment, exposure, rotation, background, sun), View > Channel (one
 input of the materials), View > Camera and faces (orthographic, field of view, vertex
 colours, back faces) and File > Export image… (any size up to 8192, transparent or not).
-The light itself is core/lighting.py's ``Lighting``; it is kept for the session only, so a
+The light itself is core/look/lighting.py's ``Lighting``; it is kept for the session only, so a
 start-up never waits on a prefilter."""
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QSpinBox,
 )
 
-from aiml3d_desktop.core import lighting as looks
-from aiml3d_desktop.core.errors import Aiml3DError
-from aiml3d_desktop.core.studio import CHANNEL_NAMES, CHANNELS
+from aiml3d_desktop.core.common.errors import Aiml3DError
+from aiml3d_desktop.core.look import lighting as looks
+from aiml3d_desktop.core.look.studio import CHANNEL_NAMES, CHANNELS
 
 EXPOSURE_STEP = 0.5  # EV
 ROTATION_STEP = 45.0  # degrees

@@ -17,14 +17,14 @@ from PySide6.QtWidgets import (
 )
 
 from aiml3d_desktop import APP_NAME
-from aiml3d_desktop.core import images
 from aiml3d_desktop.core import settings as settings_mod
-from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, LibraryError
-from aiml3d_desktop.core.library import Entry, Library
-from aiml3d_desktop.core.mesh import READ_FORMATS, LoadedMesh
-from aiml3d_desktop.core.models import GENERATORS, ModelParams
-from aiml3d_desktop.core.netpolicy import RetryPolicy
-from aiml3d_desktop.core.params import LOCAL_MODEL
+from aiml3d_desktop.core.api.models import GENERATORS, ModelParams
+from aiml3d_desktop.core.api.params import LOCAL_MODEL
+from aiml3d_desktop.core.common.errors import Aiml3DError, Cancelled, LibraryError
+from aiml3d_desktop.core.library.store import Entry, Library
+from aiml3d_desktop.core.meshes.mesh import READ_FORMATS, LoadedMesh
+from aiml3d_desktop.core.net.policy import RetryPolicy
+from aiml3d_desktop.core.pictures import images
 from aiml3d_desktop.gui import state, tasks, window_layout
 from aiml3d_desktop.gui.asset_controller import AssetController
 from aiml3d_desktop.gui.batch_controller import BatchController

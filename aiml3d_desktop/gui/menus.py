@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from aiml3d_desktop import APP_NAME, __version__
-from aiml3d_desktop.core import images
-from aiml3d_desktop.core.studio import MODE_NAMES, MODES
+from aiml3d_desktop.core.look.studio import MODE_NAMES, MODES
+from aiml3d_desktop.core.pictures import images
 from aiml3d_desktop.gui import state
 from aiml3d_desktop.gui.lookdev import Lookdev
 

@@ -13,7 +13,7 @@ from aiml3d_desktop.gui.widgets.outline_panel import OutlinePanel
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QDockWidget
 
-    from aiml3d_desktop.core.scene import Scene
+    from aiml3d_desktop.core.meshes.scene import Scene
     from aiml3d_desktop.gui.widgets.texture_view import TextureView
 
 

@@ -11,20 +11,21 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QFileDialog
 
-from aiml3d_desktop.core import keys, parts
-from aiml3d_desktop.core.entry import VERSIONS
-from aiml3d_desktop.core.errors import Aiml3DError, InputError
-from aiml3d_desktop.core.models import HUNYUAN_PART
-from aiml3d_desktop.core.stages import RetryNote, Stage
+from aiml3d_desktop.core.api import keys
+from aiml3d_desktop.core.api.models import HUNYUAN_PART
+from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
+from aiml3d_desktop.core.common.stages import RetryNote, Stage
+from aiml3d_desktop.core.generation import parts
+from aiml3d_desktop.core.library.entry import VERSIONS
 from aiml3d_desktop.gui import tasks
 from aiml3d_desktop.gui.widgets.parts_panel import PartsPanel
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from aiml3d_desktop.core.entry import Entry, Version
-    from aiml3d_desktop.core.mesh import LoadedMesh
-    from aiml3d_desktop.core.scene import Scene
+    from aiml3d_desktop.core.library.entry import Entry, Version
+    from aiml3d_desktop.core.meshes.mesh import LoadedMesh
+    from aiml3d_desktop.core.meshes.scene import Scene
     from aiml3d_desktop.gui.workers import Worker
 
 MESH_FILTER = "GLB (*.glb);;glTF (*.gltf);;OBJ (*.obj);;STL (*.stl);;PLY (*.ply);;3MF (*.3mf)"

@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QIcon, QPalette, QSurfaceFormat
 from PySide6.QtWidgets import QApplication
 
 from aiml3d_desktop import APP_ID, APP_NAME, __version__, logfile, paths
-from aiml3d_desktop.core.errors import as_error
+from aiml3d_desktop.core.common.errors import as_error
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, overload
 
 import numpy as np
 
-from aiml3d_desktop.core.errors import InputError
-from aiml3d_desktop.core.lighting import Lighting
-from aiml3d_desktop.core.scene import Scene
+from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.look.lighting import Lighting
+from aiml3d_desktop.core.meshes.scene import Scene
 
 if TYPE_CHECKING:
     from aiml3d_desktop.gui.widgets.offscreen import OffscreenRenderer
@@ -34,11 +34,11 @@ def render_file(
     channel: str | None = None,
 ) -> Path:
     """Draw ``scene`` and write it to ``out`` (PNG), whole or not at all. ``lighting``
-    (core/lighting.py) is checked and prefiltered before the model is read onto the GPU;
+    (core/look/lighting.py) is checked and prefiltered before the model is read onto the GPU;
     its background "transparent" gives a PNG with alpha 0 where nothing is drawn."""
     from PySide6.QtGui import QColor
 
-    from aiml3d_desktop.core.fileio import atomic_path
+    from aiml3d_desktop.core.common.fileio import atomic_path
 
     light = lighting or Lighting()
     light.environment()  # a bad HDR file is refused before anything is drawn
@@ -65,10 +65,10 @@ def turntable_file(
     background: tuple[int, int, int] = (46, 50, 58),
 ) -> Path:
     """A turntable of ``scene`` in the studio shading, written to ``out`` (see
-    core/turntable.py for the formats)."""
+    core/look/turntable.py for the formats)."""
     from PySide6.QtGui import QColor
 
-    from aiml3d_desktop.core.turntable import write_animation
+    from aiml3d_desktop.core.look.turntable import write_animation
 
     with _renderer("turntable", scene, "studio", grid=False) as renderer:
         renderer.start_turntable(scene, size, up_axis, QColor(*background))
@@ -80,7 +80,7 @@ def turntable_file(
 
 
 class _Turn(Sequence[np.ndarray]):
-    """The frames of a turntable, each drawn when asked for (see core/turntable.py)."""
+    """The frames of a turntable, each drawn when asked for (see core/look/turntable.py)."""
 
     def __init__(self, renderer: OffscreenRenderer, frames: int) -> None:
         self.renderer, self.frames = renderer, frames

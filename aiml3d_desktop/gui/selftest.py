@@ -30,8 +30,8 @@ LAZY_MODULES = (
     "platformdirs",
     "OpenGL.GL",
     "OpenGL.platform.egl",
-    "aiml3d_desktop.core.jobs",
-    "aiml3d_desktop.core.library",
+    "aiml3d_desktop.core.generation.jobs",
+    "aiml3d_desktop.core.library.store",
 )
 TIMEOUT_S = 60
 
@@ -69,7 +69,7 @@ def _imports() -> bool:
 
 
 def _mesh_files() -> bool:
-    from aiml3d_desktop.core import mesh
+    from aiml3d_desktop.core.meshes import mesh
 
     try:
         fast = mesh.load(paths.resource("samples/sample.glb"))  # numpy GLB reader
@@ -90,9 +90,9 @@ def _mesh_files() -> bool:
 def _asset_pipeline() -> bool:
     """The compiled libraries of core/assets, each used once: decimate, unwrap and bake,
     a watertight check, and USDZ (USD's plugins are data files a bundle can miss)."""
-    from aiml3d_desktop.core import mesh
     from aiml3d_desktop.core.assets import pipeline, printing
     from aiml3d_desktop.core.assets.recipe import Recipe
+    from aiml3d_desktop.core.meshes import mesh
 
     try:
         scene = mesh.load(paths.resource("samples/sample.glb")).scene

@@ -8,7 +8,7 @@ import time
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
-from aiml3d_desktop.core.stages import RetryNote, Stage, describe
+from aiml3d_desktop.core.common.stages import RetryNote, Stage, describe
 from aiml3d_desktop.gui.widgets.labels import width_from_layout
 from aiml3d_desktop.gui.workers import Worker
 

@@ -17,22 +17,22 @@ from PySide6.QtCore import QBuffer, QIODevice
 from PySide6.QtGui import QImage
 
 from aiml3d_desktop import paths
-from aiml3d_desktop.core.errors import InputError
-from aiml3d_desktop.core.scene import Scene
-from aiml3d_desktop.core.stages import Stage
+from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.common.stages import Stage
+from aiml3d_desktop.core.meshes.scene import Scene
 
 if TYPE_CHECKING:
+    from aiml3d_desktop.core.api.models import ModelParams
     from aiml3d_desktop.core.assets.pipeline import Prepared
     from aiml3d_desktop.core.assets.recipe import Recipe
-    from aiml3d_desktop.core.batch import QueueItem
-    from aiml3d_desktop.core.entry import Version
-    from aiml3d_desktop.core.library import Entry, Library
-    from aiml3d_desktop.core.mesh import LoadedMesh
-    from aiml3d_desktop.core.models import ModelParams
-    from aiml3d_desktop.core.netpolicy import RetryPolicy
-    from aiml3d_desktop.core.parts import Split
-    from aiml3d_desktop.core.preview import Preview
-    from aiml3d_desktop.core.results import JobResult
+    from aiml3d_desktop.core.generation.batch import QueueItem
+    from aiml3d_desktop.core.generation.parts import Split
+    from aiml3d_desktop.core.generation.preview import Preview
+    from aiml3d_desktop.core.library.entry import Version
+    from aiml3d_desktop.core.library.results import JobResult
+    from aiml3d_desktop.core.library.store import Entry, Library
+    from aiml3d_desktop.core.meshes.mesh import LoadedMesh
+    from aiml3d_desktop.core.net.policy import RetryPolicy
     from aiml3d_desktop.core.settings import Settings
 
 
@@ -52,7 +52,7 @@ def generate(
 ) -> tuple[Entry, JobResult]:
     """One model into the library: from a picture (and a multi-view model's other views),
     or from a drawing (text to 3D)."""
-    from aiml3d_desktop.core import jobs
+    from aiml3d_desktop.core.generation import jobs
 
     options = jobs.JobOptions.from_settings(conf, api_key, retry=retry, backend=backend)
     entry, result = jobs.generate_to_library(
@@ -80,7 +80,7 @@ def generate_item(
     cancel,
 ) -> Entry:
     """One batch queue item into the library."""
-    from aiml3d_desktop.core import jobs
+    from aiml3d_desktop.core.generation import jobs
 
     options = jobs.JobOptions.from_settings(conf, api_key, retry=retry)
     entry, _ = jobs.generate_item(item, library, None, options, progress=progress, cancel=cancel)
@@ -107,8 +107,8 @@ def draw(
 
     from PIL import Image
 
-    from aiml3d_desktop.core import jobs, preview
-    from aiml3d_desktop.core.fileio import safe_stem, write_bytes
+    from aiml3d_desktop.core.common.fileio import safe_stem, write_bytes
+    from aiml3d_desktop.core.generation import jobs, preview
 
     record = library.record if library is not None else None
     options = jobs.JobOptions.from_settings(conf, api_key, retry=retry, record=record)
@@ -127,7 +127,7 @@ def draw(
 
 
 def find_pictures(paths: list[str], *, progress, cancel) -> list[str]:
-    from aiml3d_desktop.core import batch
+    from aiml3d_desktop.core.generation import batch
 
     progress(Stage.SEARCHING, None, None)
     return batch.pictures_in(paths, cancel=cancel)
@@ -135,7 +135,7 @@ def find_pictures(paths: list[str], *, progress, cancel) -> list[str]:
 
 def open_library(root: Path | None, *, progress, cancel) -> tuple[Library, list[Entry]]:
     """The library and all its entries (newest first): the browser filters them by id."""
-    from aiml3d_desktop.core.library import Library
+    from aiml3d_desktop.core.library.store import Library
 
     library = Library(root)
     library.usage  # noqa: B018 - opened (and, the first time, filled from the entries) here
@@ -150,7 +150,7 @@ def import_to_library(library: Library, path: Path, *, progress, cancel) -> Entr
 def _ready_to_draw(scene: Scene) -> Scene:
     """What the renderer needs, computed here rather than on the GUI thread: the arrays'
     buffers and bounds, and the studio's light (once per process)."""
-    from aiml3d_desktop.core import studio
+    from aiml3d_desktop.core.look import studio
 
     studio.irradiance_sh()
     studio.specular_atlas()
@@ -159,7 +159,7 @@ def _ready_to_draw(scene: Scene) -> Scene:
 
 def drawable_mesh(path: Path, *, progress, cancel) -> Scene:
     """A mesh's scene ready to draw smooth in one go (the compare view)."""
-    from aiml3d_desktop.core import mesh
+    from aiml3d_desktop.core.meshes import mesh
 
     scene = _ready_to_draw(mesh.load(path).scene)
     scene.smooth_normals()
@@ -169,14 +169,14 @@ def drawable_mesh(path: Path, *, progress, cancel) -> Scene:
 def lighter_mesh(source: Path | Scene, cells: int, above: int, *, progress, cancel) -> Scene:
     """A mesh file's scene, or a scene already in memory, made lighter for a small picture
     (see core.mesh.lighter): drawing it, which must happen on the GUI thread, is quick."""
-    from aiml3d_desktop.core import mesh
+    from aiml3d_desktop.core.meshes import mesh
 
     scene = source if isinstance(source, Scene) else mesh.load(source).scene
     return _ready_to_draw(mesh.lighter(scene, cells, above))
 
 
 def open_mesh(path: str, *, progress, cancel) -> LoadedMesh:
-    from aiml3d_desktop.core import mesh
+    from aiml3d_desktop.core.meshes import mesh
 
     progress(Stage.LOADING, None, None)
     loaded = mesh.load(path)
@@ -206,7 +206,8 @@ def mesh_stats(loaded: LoadedMesh, *, progress, cancel) -> LoadedMesh:
 def open_picture(
     source: str, fill: float | None = None, max_side: int | None = None, *, progress, cancel
 ) -> Preview:
-    from aiml3d_desktop.core import images, preview
+    from aiml3d_desktop.core.generation import preview
+    from aiml3d_desktop.core.pictures import images
 
     return preview.load_preview(
         source,
@@ -251,7 +252,7 @@ def save_pasted_image(
 
 def export_mesh(loaded: LoadedMesh | Path | Scene, dest: str, *, progress, cancel) -> Path:
     """Export what is on screen, a mesh file (a library entry's) or a scene (one part)."""
-    from aiml3d_desktop.core import mesh, writers
+    from aiml3d_desktop.core.meshes import mesh, writers
 
     progress(Stage.EXPORTING, None, None)
     if isinstance(loaded, Scene):
@@ -262,7 +263,7 @@ def export_mesh(loaded: LoadedMesh | Path | Scene, dest: str, *, progress, cance
 
 
 def copy_file(src: Path, dest: str, *, progress, cancel) -> Path:
-    from aiml3d_desktop.core.fileio import copy_atomic
+    from aiml3d_desktop.core.common.fileio import copy_atomic
 
     progress(Stage.EXPORTING, None, None)
     try:
@@ -274,7 +275,7 @@ def copy_file(src: Path, dest: str, *, progress, cancel) -> Path:
 
 def save_image(image: QImage, dest: str, *, progress, cancel) -> Path:
     """Write a PNG whole or not at all (encoding a large sheet takes a moment)."""
-    from aiml3d_desktop.core.fileio import atomic_path
+    from aiml3d_desktop.core.common.fileio import atomic_path
 
     with atomic_path(dest) as tmp:
         if not image.save(str(tmp), "PNG"):  # type: ignore[call-overload]  # see save_thumbnail
@@ -366,8 +367,8 @@ def version_file(entry: Entry, version: Version, dest: str, *, progress, cancel)
     """Export a version: its own file when it holds the format asked for, else converted."""
     import shutil
 
-    from aiml3d_desktop.core import mesh
-    from aiml3d_desktop.core.fileio import atomic_path
+    from aiml3d_desktop.core.common.fileio import atomic_path
+    from aiml3d_desktop.core.meshes import mesh
 
     progress(Stage.EXPORTING, None, None)
     target = Path(dest)
@@ -381,7 +382,7 @@ def version_file(entry: Entry, version: Version, dest: str, *, progress, cancel)
 
 
 def write_turntable(frames: list, dest: Path, fps: int, *, progress, cancel) -> Path:
-    from aiml3d_desktop.core.turntable import write_animation
+    from aiml3d_desktop.core.look.turntable import write_animation
 
     progress(Stage.EXPORTING, None, None)
     return write_animation(frames, dest, fps)
@@ -389,7 +390,7 @@ def write_turntable(frames: list, dest: Path, fps: int, *, progress, cancel) -> 
 
 def pick_point(scene: Scene, origin, direction, *, progress, cancel):
     """Where a click's ray meets the model (None: it missed), in the model's coordinates."""
-    from aiml3d_desktop.core.picking import first_hit
+    from aiml3d_desktop.core.meshes.picking import first_hit
 
     return first_hit(scene, origin, direction)
 
@@ -408,7 +409,7 @@ def split_parts(
     cancel,
 ) -> tuple[Entry, Split]:
     """Split into parts (tencent/hunyuan-part): kept as a new version of the entry."""
-    from aiml3d_desktop.core import jobs, parts
+    from aiml3d_desktop.core.generation import jobs, parts
 
     options = jobs.JobOptions.from_settings(conf, api_key, retry=retry)
     done = parts.split(
@@ -435,7 +436,7 @@ def write_csv(rows, dest: str, *, progress, cancel) -> Path:
     """Rows (the first the header) as a CSV file, whole or not at all."""
     import csv
 
-    from aiml3d_desktop.core.fileio import atomic_path
+    from aiml3d_desktop.core.common.fileio import atomic_path
 
     progress(Stage.EXPORTING, None, None)
     try:

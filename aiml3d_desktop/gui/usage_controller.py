@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QFileDialog
 
-from aiml3d_desktop.core import usage
-from aiml3d_desktop.core.errors import LibraryError
+from aiml3d_desktop.core.common.errors import LibraryError
+from aiml3d_desktop.core.spending import usage
 from aiml3d_desktop.gui import tasks
 from aiml3d_desktop.gui.widgets.usage_window import UsageWindow
 

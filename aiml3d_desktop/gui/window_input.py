@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QMainWindow
 
-from aiml3d_desktop.core import images
-from aiml3d_desktop.core.errors import Aiml3DError, InputError
-from aiml3d_desktop.core.fileio import path_kind
+from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
+from aiml3d_desktop.core.common.fileio import path_kind
+from aiml3d_desktop.core.pictures import images
 from aiml3d_desktop.gui.widgets.view_slots import accepts, mime_sources
 
 if TYPE_CHECKING:

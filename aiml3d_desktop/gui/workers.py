@@ -14,9 +14,9 @@ from typing import TypeVar
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, as_error
-from aiml3d_desktop.core.stages import Stage
+from aiml3d_desktop.core.common.cancel import CancelToken
+from aiml3d_desktop.core.common.errors import Aiml3DError, Cancelled, as_error
+from aiml3d_desktop.core.common.stages import Stage
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

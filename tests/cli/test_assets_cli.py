@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aiml3d_desktop.core import mesh
-from aiml3d_desktop.core.library import Library
+from aiml3d_desktop.core.library.store import Library
+from aiml3d_desktop.core.meshes import mesh
 from tests.cli.test_cli import one_error_line, run
 from tests.conftest import aiml3d_command, corpus_file, files_in
 

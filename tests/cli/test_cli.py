@@ -310,7 +310,7 @@ def test_full_disk_is_a_clear_error_and_leaves_nothing(photo, tmp_path, isolated
 
 def test_the_sort_choices_are_the_librarys_sorts():
     from aiml3d_desktop.cli.library import SORT_KEYS
-    from aiml3d_desktop.core.library_index import SORTS
+    from aiml3d_desktop.core.library.index import SORTS
 
     assert tuple(SORTS) == SORT_KEYS
 

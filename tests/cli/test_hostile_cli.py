@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 import trimesh
 
-from aiml3d_desktop.core import turntable
 from aiml3d_desktop.core.assets import pipeline
 from aiml3d_desktop.core.assets.recipe import BUILTIN
-from aiml3d_desktop.core.library import Library
+from aiml3d_desktop.core.library.store import Library
+from aiml3d_desktop.core.look import turntable
 from tests.cli.test_cli import one_error_line, run
 from tests.conftest import aiml3d_command, corpus_file, files_in
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from aiml3d_desktop.core import mesh, models
+from aiml3d_desktop.core.api import models
+from aiml3d_desktop.core.meshes import mesh
 from tests.cli.test_cli import one_error_line, run
 from tests.conftest import make_photo
 

@@ -4,8 +4,8 @@ in flight. Each test counts the calls the server received."""
 
 from __future__ import annotations
 
-from aiml3d_desktop.core import usage
-from aiml3d_desktop.core.library import Library
+from aiml3d_desktop.core.api.calls import Call, params_key
+from aiml3d_desktop.core.library.store import Library
 from tests.cli.test_cli import one_error_line, run
 from tests.conftest import make_photo
 
@@ -29,8 +29,8 @@ def remember(model: str, count: int, **cost) -> None:
     """``count`` earlier made calls of ``model`` (at its default parameters) in the ledger."""
     lib = Library()
     at = "2026-11-01T00:00:00+00:00"
-    key = usage.params_key(model, {})
-    lib.usage.add([usage.Call(at, model, True, params=key, **cost)] * count)
+    key = params_key(model, {})
+    lib.usage.add([Call(at, model, True, params=key, **cost)] * count)
     lib.close()
 
 

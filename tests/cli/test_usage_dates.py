@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aiml3d_desktop.core import usage
+from aiml3d_desktop.core.spending import usage
 from tests.cli.test_cli import one_error_line, run
 from tests.conftest import aiml3d_command
 from tests.core.test_usage import HISTORY, seed_library

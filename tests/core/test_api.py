@@ -6,18 +6,18 @@ import time
 
 import pytest
 
-from aiml3d_desktop.core import images
-from aiml3d_desktop.core.api import AimlClient
-from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.errors import (
+from aiml3d_desktop.core.api.client import AimlClient
+from aiml3d_desktop.core.api.params import TriposrParams
+from aiml3d_desktop.core.common.cancel import CancelToken
+from aiml3d_desktop.core.common.errors import (
     ApiError,
     BadResponseError,
     Cancelled,
     ConfigError,
     NetworkError,
 )
-from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts
-from aiml3d_desktop.core.params import TriposrParams
+from aiml3d_desktop.core.net.policy import RetryPolicy, Timeouts
+from aiml3d_desktop.core.pictures import images
 from tests.conftest import cancel_when
 
 FAST = RetryPolicy(attempts=2, backoff=0.01, jitter=0.01)
@@ -226,7 +226,7 @@ def test_cancel_interrupts_a_retry_wait(fake_api):
 
 
 def test_invalid_params_never_reach_the_server(fake_api):
-    from aiml3d_desktop.core.errors import InputError
+    from aiml3d_desktop.core.common.errors import InputError
 
     with pytest.raises(InputError):
         client(fake_api).generate_3d(TriposrParams(mc_resolution=2000), URL_IMAGE)

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import trimesh
 
-from aiml3d_desktop.core import mesh
 from aiml3d_desktop.core.assets import bake, clean, decimate, printing, transform, upright
 from aiml3d_desktop.core.assets.surface import Surface, vertex_colours
-from aiml3d_desktop.core.errors import InputError
-from aiml3d_desktop.core.mesh_arrays import MeshArrays
-from aiml3d_desktop.core.scene import Primitive, Scene, single
+from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.meshes import mesh
+from aiml3d_desktop.core.meshes.mesh_arrays import MeshArrays
+from aiml3d_desktop.core.meshes.scene import Primitive, Scene, single
 from tests.conftest import corpus_file
 
 
@@ -316,7 +316,7 @@ def test_bake_of_a_model_a_few_millimetres_across():
 
 
 def test_bake_keeps_a_cut_out_cut_out():
-    from aiml3d_desktop.core.scene import MASK, Material
+    from aiml3d_desktop.core.meshes.scene import MASK, Material
 
     leaf = striped_ball(2)
     leaf.materials = [Material("leaf", alpha_mode=MASK, alpha_cutoff=0.4, metallic=0.0)]

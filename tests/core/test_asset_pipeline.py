@@ -9,13 +9,13 @@ import zipfile
 import numpy as np
 import pytest
 
-from aiml3d_desktop.core import mesh, writers
 from aiml3d_desktop.core.assets import pipeline
 from aiml3d_desktop.core.assets.recipe import BUILTIN, Presets, Recipe, with_options
-from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.entry import ENTRY_FILE, Entry
-from aiml3d_desktop.core.errors import Cancelled, InputError
-from aiml3d_desktop.core.library import Library
+from aiml3d_desktop.core.common.cancel import CancelToken
+from aiml3d_desktop.core.common.errors import Cancelled, InputError
+from aiml3d_desktop.core.library.entry import ENTRY_FILE, Entry
+from aiml3d_desktop.core.library.store import Library
+from aiml3d_desktop.core.meshes import mesh, writers
 from tests.conftest import corpus_file, files_in
 from tests.core.test_asset_operations import striped_ball
 

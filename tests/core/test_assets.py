@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aiml3d_desktop.core import mesh
 from aiml3d_desktop.core.assets import transform
-from aiml3d_desktop.core.errors import InputError
-from aiml3d_desktop.core.scene import Scene
+from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.meshes import mesh
+from aiml3d_desktop.core.meshes.scene import Scene
 from tests.conftest import corpus_file
 
 

@@ -13,12 +13,12 @@ from dataclasses import replace
 
 import pytest
 
-from aiml3d_desktop.core import batch, jobs
-from aiml3d_desktop.core.batch import DONE, FAILED, RUNNING, WAITING, BatchQueue
-from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.library import Library
-from aiml3d_desktop.core.netpolicy import RateGate
-from aiml3d_desktop.core.params import TriposrParams
+from aiml3d_desktop.core.api.params import TriposrParams
+from aiml3d_desktop.core.common.cancel import CancelToken
+from aiml3d_desktop.core.generation import batch, jobs
+from aiml3d_desktop.core.generation.batch import DONE, FAILED, RUNNING, WAITING, BatchQueue
+from aiml3d_desktop.core.library.store import Library
+from aiml3d_desktop.core.net.policy import RateGate
 from tests.conftest import ROOT, make_photo, wait_for
 
 QUEUED = {"params": TriposrParams().as_dict(), "backend": "aiml", "prepare": True}
@@ -148,9 +148,11 @@ KILLED_RUNNER = """
 import sys
 import pytest
 
-from aiml3d_desktop.core import batch, jobs
-from aiml3d_desktop.core.library import Library
-from aiml3d_desktop.core.netpolicy import RetryPolicy
+from aiml3d_desktop.core.generation import batch
+
+from aiml3d_desktop.core.generation import jobs
+from aiml3d_desktop.core.library.store import Library
+from aiml3d_desktop.core.net.policy import RetryPolicy
 root, base, key = sys.argv[1:4]
 library = Library(root)
 queue = batch.BatchQueue(library.root / batch.QUEUE_FILE)
@@ -224,7 +226,7 @@ def test_cancel_stops_the_run_and_marks_running_items(fake_api, job_options, tmp
 
 
 def test_a_key_or_credit_error_stops_the_queue_instead_of_failing_every_item():
-    from aiml3d_desktop.core.errors import ApiError
+    from aiml3d_desktop.core.common.errors import ApiError
 
     queue = BatchQueue()
     queue.add(["a.png", "b.png", "c.png"])

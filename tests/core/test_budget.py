@@ -1,4 +1,4 @@
-"""The spending limits' one rule (core/budget.py): what a limit cannot count is refused,
+"""The spending limits' one rule (core/spending/budget.py): what a limit cannot count is refused,
 calls in flight hold their share before they are sent, and what a call reports takes the
 place of what it held."""
 
@@ -8,8 +8,9 @@ import threading
 
 import pytest
 
-from aiml3d_desktop.core import budget, usage
-from aiml3d_desktop.core.budget import Budget, Limits, Refusal, Reservation
+from aiml3d_desktop.core.api.calls import Call, now
+from aiml3d_desktop.core.spending import budget, usage
+from aiml3d_desktop.core.spending.budget import Budget, Limits, Refusal, Reservation
 
 MESHY = "meshy/meshy-6-image-to-3d"
 PRICES = {MESHY: (None, 0.3), "triposr": (182000.0, None), "magic/image-to-3d": (None, None)}
@@ -19,8 +20,8 @@ def price_of(model: str, values: dict) -> usage.Price:
     return PRICES.get(model, (None, None))
 
 
-def made(model=MESHY, usd=None, credits=None, ok=True) -> usage.Call:
-    return usage.Call(usage.now(), model, ok, "" if ok else "server", credits, usd)
+def made(model=MESHY, usd=None, credits=None, ok=True) -> Call:
+    return Call(now(), model, ok, "" if ok else "server", credits, usd)
 
 
 def test_threads_reserving_at_once_never_pass_the_limit():
@@ -117,11 +118,11 @@ def test_the_estimates_rule_is_the_same():
 
 
 def test_a_prompt_item_holds_its_drawing_too():
-    from aiml3d_desktop.core import batch
+    from aiml3d_desktop.core.generation import batch
 
     queue = batch.BatchQueue()
     queue.add(["a lamp"], batch.PROMPT, model="triposr", draw_options={"image_model": "x/y"})
     (item,) = queue.items()
-    assert budget.calls_of(item) == [("x/y", {}), ("triposr", {})]
-    refused = Budget(Limits(credits=10**9), price_of).reserve(budget.calls_of(item))
+    assert item.calls() == [("x/y", {}), ("triposr", {})]
+    refused = Budget(Limits(credits=10**9), price_of).reserve(item.calls())
     assert isinstance(refused, Refusal) and "x/y" in refused.text  # no price for the drawing

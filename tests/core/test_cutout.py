@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from aiml3d_desktop.core import cutout, images
+from aiml3d_desktop.core.pictures import cutout, images
 from tests.conftest import corpus_file, make_photo
 
 

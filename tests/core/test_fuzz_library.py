@@ -18,9 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aiml3d_desktop import cli
-from aiml3d_desktop.core import usage
-from aiml3d_desktop.core.entry import _SCHEMA, _STATS
-from aiml3d_desktop.core.library import Library
+from aiml3d_desktop.core.api.calls import Call
+from aiml3d_desktop.core.library.entry import _SCHEMA, _STATS
+from aiml3d_desktop.core.library.store import Library
+from aiml3d_desktop.core.spending import usage
 
 FUZZ = settings(
     max_examples=80,
@@ -142,7 +143,7 @@ def test_no_row_of_the_ledger_stops_the_usage_numbers(isolated, monkeypatch, row
 def test_no_journal_line_stops_the_merge(lines):
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch) / "lib"
-        good = usage.Call("2026-11-05T10:00:00.000+00:00", "triposr", True, credits=1.0)
+        good = Call("2026-11-05T10:00:00.000+00:00", "triposr", True, credits=1.0)
         library = Library(root)
         library.usage.close()
         library.close()

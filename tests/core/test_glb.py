@@ -16,8 +16,8 @@ import trimesh
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aiml3d_desktop.core import glb, gltf, mesh
-from aiml3d_desktop.core.errors import MeshLoadError
+from aiml3d_desktop.core.common.errors import MeshLoadError
+from aiml3d_desktop.core.meshes import glb, gltf, mesh
 from tests.conftest import CORPUS, ROOT
 from tests.fake_api import make_mesh
 from tests.glb_files import TRIANGLE, edited, interleaved, pack, unpack

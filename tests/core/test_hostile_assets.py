@@ -14,9 +14,11 @@ import trimesh
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aiml3d_desktop.core import download, mesh, meshcheck, turntable
-from aiml3d_desktop.core.answers import MeshLink
-from aiml3d_desktop.core.errors import DownloadError, MeshLoadError
+from aiml3d_desktop.core.api import download
+from aiml3d_desktop.core.api.answers import MeshLink
+from aiml3d_desktop.core.common.errors import DownloadError, MeshLoadError
+from aiml3d_desktop.core.look import turntable
+from aiml3d_desktop.core.meshes import mesh, meshcheck
 from tests.conftest import corpus_file, files_in
 
 # A child process writes a turntable of synthetic frames, made on demand as the renderer
@@ -25,7 +27,7 @@ _ENCODE = """
 import re, resource, sys
 from pathlib import Path
 import numpy as np
-from aiml3d_desktop.core.turntable import write_animation
+from aiml3d_desktop.core.look.turntable import write_animation
 
 class Frames:
     def __init__(self, count, side):
@@ -177,7 +179,7 @@ def test_sniffers_never_raise(fmt, prefix, data, extra):
 
 
 def test_same_or_inside_sees_through_links(tmp_path):
-    from aiml3d_desktop.core.fileio import same_or_inside
+    from aiml3d_desktop.core.common.fileio import same_or_inside
 
     library, original = tmp_path / "library", tmp_path / "library" / "entries" / "a" / "m.glb"
     original.parent.mkdir(parents=True)

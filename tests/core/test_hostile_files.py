@@ -12,8 +12,9 @@ import pytest
 import trimesh
 from PIL import Image
 
-from aiml3d_desktop.core import images, mesh, meshcheck
-from aiml3d_desktop.core.errors import InputError, MeshLoadError
+from aiml3d_desktop.core.common.errors import InputError, MeshLoadError
+from aiml3d_desktop.core.meshes import mesh, meshcheck
+from aiml3d_desktop.core.pictures import images
 from tests.glb_files import edited, interleaved, pack
 
 

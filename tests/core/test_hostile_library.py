@@ -14,16 +14,17 @@ from pathlib import Path
 import pytest
 
 from aiml3d_desktop import cli
-from aiml3d_desktop.core import batch, fileio
-from aiml3d_desktop.core.batch import BatchQueue
-from aiml3d_desktop.core.library import Library
+from aiml3d_desktop.core.common import fileio
+from aiml3d_desktop.core.generation import batch
+from aiml3d_desktop.core.generation.batch import BatchQueue
+from aiml3d_desktop.core.library.store import Library
 from tests.conftest import ROOT, aiml3d_command, files_in, generate_args, make_photo, wait_for
 from tests.fake_api import make_mesh
 
 CHILD_DRAFT = """
 import sys, time
 from pathlib import Path
-from aiml3d_desktop.core.library import Library
+from aiml3d_desktop.core.library.store import Library
 lib = Library(Path(sys.argv[1]))
 with lib.draft() as draft:
     draft.add_file("m.stl", b"solid x\\nendsolid x\\n")
@@ -231,7 +232,7 @@ def test_a_full_disk_stops_the_batch_before_the_next_item(code):
 
 KILLED_WRITER = """
 import sys, time
-from aiml3d_desktop.core.fileio import atomic_path
+from aiml3d_desktop.core.common.fileio import atomic_path
 with atomic_path(sys.argv[1]) as tmp:
     tmp.write_bytes(b"half a mesh")
     print("writing", flush=True)
@@ -384,9 +385,9 @@ def test_no_space_for_the_picture_copy_is_a_storage_error(
     beside it fails."""
     import shutil
 
-    from aiml3d_desktop.core import jobs
-    from aiml3d_desktop.core.errors import LibraryError
-    from aiml3d_desktop.core.params import TriposrParams
+    from aiml3d_desktop.core.api.params import TriposrParams
+    from aiml3d_desktop.core.common.errors import LibraryError
+    from aiml3d_desktop.core.generation import jobs
 
     def no_space(src, dst, *args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(dst))
@@ -440,7 +441,7 @@ def test_an_unmarked_folder_in_the_trash_is_kept(tmp_path):
 
 
 def test_a_thumbnail_after_another_process_deleted_the_entry(tmp_path):
-    from aiml3d_desktop.core.errors import InputError, LibraryError
+    from aiml3d_desktop.core.common.errors import InputError, LibraryError
 
     library = Library(tmp_path / "lib")
     entry = library.import_mesh(_stl(tmp_path, "box"))
@@ -455,7 +456,7 @@ def test_a_thumbnail_after_another_process_deleted_the_entry(tmp_path):
 
 @pytest.mark.parametrize("prefix", ["%", "_", "", " "])
 def test_wildcards_and_nothing_are_not_an_entry_id(tmp_path, prefix):
-    from aiml3d_desktop.core.errors import InputError
+    from aiml3d_desktop.core.common.errors import InputError
 
     library = Library(tmp_path / "lib")
     library.import_mesh(_stl(tmp_path, "box"))
@@ -493,7 +494,7 @@ def test_an_unexpected_failure_is_one_line_here_and_a_traceback_in_the_log(
     photo, capsys, monkeypatch
 ):
     from aiml3d_desktop import paths
-    from aiml3d_desktop.core import jobs
+    from aiml3d_desktop.core.generation import jobs
 
     def broken(*args, **kwargs):
         raise KeyError("a bug")
@@ -591,8 +592,8 @@ def test_a_symbolic_link_inside_the_library_is_never_followed(tmp_path, capsys, 
 def test_an_answer_nested_too_deeply_is_not_kept_in_an_entry():
     """Kept whole, 500 levels in an answer's unknown fields (json reads them) would make the
     entry impossible to write or index later (asdict takes two frames a level)."""
-    from aiml3d_desktop.core import answers
-    from aiml3d_desktop.core.entry import Entry
+    from aiml3d_desktop.core.api import answers
+    from aiml3d_desktop.core.library.entry import Entry
 
     deep: list = []
     for _ in range(500):

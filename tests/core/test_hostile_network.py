@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from aiml3d_desktop.core import images, jobs, net
-from aiml3d_desktop.core.api import AimlClient, redact
-from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.errors import (
+from aiml3d_desktop.core.api.client import AimlClient, redact
+from aiml3d_desktop.core.api.params import TriposrParams
+from aiml3d_desktop.core.common.cancel import CancelToken
+from aiml3d_desktop.core.common.errors import (
     ApiError,
     BadResponseError,
     Cancelled,
@@ -19,8 +19,10 @@ from aiml3d_desktop.core.errors import (
     DownloadError,
     NetworkError,
 )
-from aiml3d_desktop.core.netpolicy import RetryPolicy, Timeouts, address_refusal, check_url
-from aiml3d_desktop.core.params import TriposrParams
+from aiml3d_desktop.core.generation import jobs
+from aiml3d_desktop.core.net import http as net
+from aiml3d_desktop.core.net.policy import RetryPolicy, Timeouts, address_refusal, check_url
+from aiml3d_desktop.core.pictures import images
 from tests.conftest import cancel_when, files_in, wait_for
 
 URL_IMAGE = images.prepare("https://example.com/chair.png")
@@ -85,8 +87,8 @@ def test_redact():
 
 
 def download(fake, variant, tmp_path, stall=30.0, local_ok=True):
-    from aiml3d_desktop.core.answers import MeshLink
-    from aiml3d_desktop.core.download import fetch
+    from aiml3d_desktop.core.api.answers import MeshLink
+    from aiml3d_desktop.core.api.download import fetch
 
     link = MeshLink(f"{fake.cdn_url}/files/{variant}/x/model.glb", None, None, None, None, None)
     return fetch(
@@ -209,7 +211,7 @@ def test_a_job_refuses_a_mesh_link_into_the_local_network(
     fake_api, job_options, photo, tmp_path, monkeypatch
 ):
     """As if the API were public: the CDN link on 127.0.0.1 is then refused, unrequested."""
-    monkeypatch.setattr("aiml3d_desktop.core.api.is_loopback", lambda host: False)
+    monkeypatch.setattr("aiml3d_desktop.core.api.client.is_loopback", lambda host: False)
     with pytest.raises(ConfigError, match="into this machine"):
         jobs.generate(str(photo), TriposrParams(), tmp_path / "out", job_options)
     assert fake_api.calls("cdn") == []
@@ -303,7 +305,7 @@ def test_an_unusable_output_folder_is_found_before_paying(fake_api, job_options,
 def test_each_wait_before_a_retry_is_told_with_its_reason(fake_api, job_options, photo, tmp_path):
     from dataclasses import replace
 
-    from aiml3d_desktop.core.stages import RetryNote, describe
+    from aiml3d_desktop.core.common.stages import RetryNote, describe
 
     fake_api.queue("503", "429")
     heard = []
@@ -330,7 +332,7 @@ def closed_port() -> int:
 def test_cancel_cuts_a_wait_for_the_network_short(photo, tmp_path):
     """Nobody answers: the first retry is told, and Cancel then ends the job at once,
     however long the wait would have been."""
-    from aiml3d_desktop.core.stages import RetryNote
+    from aiml3d_desktop.core.common.stages import RetryNote
 
     options = jobs.JobOptions(
         api_key="test-key-0123456789abcdef",

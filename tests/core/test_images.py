@@ -10,8 +10,8 @@ import zlib
 import pytest
 from PIL import Image
 
-from aiml3d_desktop.core import images
-from aiml3d_desktop.core.errors import InputError
+from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.pictures import images
 from tests.conftest import corpus_file, make_photo
 
 

@@ -8,12 +8,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from aiml3d_desktop.core import jobs, mesh
-from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, DownloadError
-from aiml3d_desktop.core.fileio import safe_filename
-from aiml3d_desktop.core.params import TriposrParams
-from aiml3d_desktop.core.stages import Stage
+from aiml3d_desktop.core.api.params import TriposrParams
+from aiml3d_desktop.core.common.cancel import CancelToken
+from aiml3d_desktop.core.common.errors import Aiml3DError, Cancelled, DownloadError
+from aiml3d_desktop.core.common.fileio import safe_filename
+from aiml3d_desktop.core.common.stages import Stage
+from aiml3d_desktop.core.generation import jobs
+from aiml3d_desktop.core.meshes import mesh
 from tests.conftest import files_in
 
 
@@ -170,8 +171,8 @@ def test_downloaded_mesh_matches_what_the_server_made(fake_api, job_options, pho
 def test_text_to_3d_chain(fake_api, job_options, tmp_path, shape):
     """The prompt (with the suffix) goes to the picture model, the picture's link to TripoSR;
     the library keeps the prompt, the picture and both requests."""
-    from aiml3d_desktop.core.library import Library
-    from aiml3d_desktop.core.params import PROMPT_SUFFIX
+    from aiml3d_desktop.core.api.params import PROMPT_SUFFIX
+    from aiml3d_desktop.core.library.store import Library
 
     fake_api.queue(shape)
     lib = Library(tmp_path / "lib")
@@ -196,7 +197,7 @@ def test_text_to_3d_chain(fake_api, job_options, tmp_path, shape):
 
 
 def test_text_to_3d_errors_leave_nothing(fake_api, job_options, tmp_path):
-    from aiml3d_desktop.core.library import Library
+    from aiml3d_desktop.core.library.store import Library
 
     lib = Library(tmp_path / "lib")
     with pytest.raises(Aiml3DError, match="Type what to make"):

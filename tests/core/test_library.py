@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 import trimesh
 
-from aiml3d_desktop.core import jobs, mesh
-from aiml3d_desktop.core.errors import Aiml3DError, Cancelled, LibraryError, MeshLoadError
-from aiml3d_desktop.core.library import Library
-from aiml3d_desktop.core.params import TriposrParams
-from aiml3d_desktop.core.stages import Stage
+from aiml3d_desktop.core.api.params import TriposrParams
+from aiml3d_desktop.core.common.errors import Aiml3DError, Cancelled, LibraryError, MeshLoadError
+from aiml3d_desktop.core.common.stages import Stage
+from aiml3d_desktop.core.generation import jobs
+from aiml3d_desktop.core.library.store import Library
+from aiml3d_desktop.core.meshes import mesh
 from tests.conftest import ROOT, corpus_file, files_in
 
 
@@ -72,7 +73,7 @@ def test_failed_generation_leaves_nothing(fake_api, job_options, photo, tmp_path
 
 
 def test_cancelled_generation_leaves_nothing(fake_api, job_options, photo, tmp_path):
-    from aiml3d_desktop.core.cancel import CancelToken
+    from aiml3d_desktop.core.common.cancel import CancelToken
 
     lib = Library(tmp_path / "lib")
     cancel = CancelToken()
@@ -212,7 +213,7 @@ def test_unwritable_library_is_a_clear_error(tmp_path):
 
 SAVER = """
 import sys, time
-from aiml3d_desktop.core.library import Library
+from aiml3d_desktop.core.library.store import Library
 lib = Library(sys.argv[1])
 glb = open(sys.argv[2], "rb").read()
 print("READY", flush=True)

@@ -7,14 +7,14 @@ import pytest
 import trimesh
 from PIL import Image
 
-from aiml3d_desktop.core import mesh, writers
-from aiml3d_desktop.core.errors import InputError, MeshLoadError
+from aiml3d_desktop.core.common.errors import InputError, MeshLoadError
+from aiml3d_desktop.core.meshes import mesh, writers
 from tests.conftest import corpus_file
 from tests.fake_api import make_mesh
 
 
 def scene_of(tm: trimesh.Trimesh):
-    from aiml3d_desktop.core import scene
+    from aiml3d_desktop.core.meshes import scene
 
     return scene.from_trimesh(tm)
 

@@ -10,11 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aiml3d_desktop.core import answers, jobs, mesh, models, parts
-from aiml3d_desktop.core.errors import ApiError, BadResponseError, InputError
-from aiml3d_desktop.core.library import Library
-from aiml3d_desktop.core.models import ModelParams
-from aiml3d_desktop.core.netpolicy import Timeouts
+from aiml3d_desktop.core.api import answers, models
+from aiml3d_desktop.core.api.models import ModelParams
+from aiml3d_desktop.core.common.errors import ApiError, BadResponseError, InputError
+from aiml3d_desktop.core.generation import jobs, parts
+from aiml3d_desktop.core.library.store import Library
+from aiml3d_desktop.core.meshes import mesh
+from aiml3d_desktop.core.net.policy import Timeouts
 from tests.conftest import files_in, make_photo
 from tests.core.test_api import URL_IMAGE, client
 
@@ -310,7 +312,7 @@ def test_multi_view_job_prepares_each_local_view(fake_api, job_options, tmp_path
 
 
 def test_a_queue_item_remembers_its_model(fake_api, job_options, photo, tmp_path):
-    from aiml3d_desktop.core.batch import QueueItem
+    from aiml3d_desktop.core.generation.batch import QueueItem
 
     item = QueueItem(str(photo), model="meshy/v6/image-to-3d", params={"topology": "quad"})
     item = QueueItem.from_dict(json.loads(json.dumps(item.__dict__)))
@@ -395,8 +397,8 @@ def test_point_prompt_keeps_the_proportions_as_the_segmenter_does():
 
 
 def test_parts_fall_back_to_pieces_that_do_not_touch():
-    from aiml3d_desktop.core.mesh_arrays import MeshArrays
-    from aiml3d_desktop.core.scene import single
+    from aiml3d_desktop.core.meshes.mesh_arrays import MeshArrays
+    from aiml3d_desktop.core.meshes.scene import single
 
     tri = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0]], np.float32)
     positions = np.concatenate([tri, tri + 5, tri + 9])

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from aiml3d_desktop.core.errors import InputError
-from aiml3d_desktop.core.params import TriposrParams
+from aiml3d_desktop.core.api.params import TriposrParams
+from aiml3d_desktop.core.common.errors import InputError
 
 
 def test_defaults_are_the_documented_ones():

@@ -8,10 +8,11 @@ import pytest
 import trimesh
 from PIL import Image, ImageDraw
 
-from aiml3d_desktop.core import jobs, relief
-from aiml3d_desktop.core.errors import InputError
-from aiml3d_desktop.core.library import Library
-from aiml3d_desktop.core.params import LOCAL_MODEL, TriposrParams
+from aiml3d_desktop.core.api.params import LOCAL_MODEL, TriposrParams
+from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.generation import jobs
+from aiml3d_desktop.core.library.store import Library
+from aiml3d_desktop.core.pictures import relief
 from tests.conftest import corpus_file, make_photo
 
 

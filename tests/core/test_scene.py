@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from aiml3d_desktop.core import mesh
-from aiml3d_desktop.core.errors import MeshLoadError
-from aiml3d_desktop.core.scene import BLEND, MASK, PLAIN
+from aiml3d_desktop.core.common.errors import MeshLoadError
+from aiml3d_desktop.core.meshes import mesh
+from aiml3d_desktop.core.meshes.scene import BLEND, MASK, PLAIN
 from tests.conftest import corpus_file
 from tests.glb_files import unpack
 from tests.scene_files import glb, picture, quad, sphere

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from aiml3d_desktop import paths
-from aiml3d_desktop.core import keys, settings
-from aiml3d_desktop.core.params import TriposrParams
+from aiml3d_desktop.core import settings
+from aiml3d_desktop.core.api import keys
+from aiml3d_desktop.core.api.params import TriposrParams
 
 
 def test_settings_round_trip_under_aiml3d_home(isolated):
@@ -47,7 +48,7 @@ def test_one_bad_value_falls_back_alone(isolated):
 
 
 def test_the_model_and_its_values_are_kept_and_checked(isolated):
-    from aiml3d_desktop.core.models import ModelParams
+    from aiml3d_desktop.core.api.models import ModelParams
 
     conf = settings.Settings()
     conf.remember(ModelParams("meshy/v6/image-to-3d", {"topology": "quad"}).validate())

@@ -10,13 +10,13 @@ import pytest
 import trimesh
 from trimesh.transformations import rotation_matrix
 
-from aiml3d_desktop.core import mesh
 from aiml3d_desktop.core.assets import pipeline, upright
 from aiml3d_desktop.core.assets.recipe import Presets, Recipe, same_steps
-from aiml3d_desktop.core.errors import InputError
-from aiml3d_desktop.core.mesh_arrays import MeshArrays
-from aiml3d_desktop.core.scene import Scene, single, transformed
-from aiml3d_desktop.core.writers import Y_UP_TO_Z_UP, write
+from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.meshes import mesh
+from aiml3d_desktop.core.meshes.mesh_arrays import MeshArrays
+from aiml3d_desktop.core.meshes.scene import Scene, single, transformed
+from aiml3d_desktop.core.meshes.writers import Y_UP_TO_Z_UP, write
 
 # Each object stands on y = 0 with +Y up and its front towards +Z, as glTF has it.
 

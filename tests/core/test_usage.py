@@ -15,19 +15,21 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from aiml3d_desktop import cli
-from aiml3d_desktop.core import jobs, usage
-from aiml3d_desktop.core.errors import ApiError, BadResponseError, ConfigError, NetworkError
-from aiml3d_desktop.core.library import Library
-from aiml3d_desktop.core.models import ModelParams
+from aiml3d_desktop.core.api.calls import Call, kind_of, params_key
+from aiml3d_desktop.core.api.models import ModelParams
+from aiml3d_desktop.core.common.errors import ApiError, BadResponseError, ConfigError, NetworkError
+from aiml3d_desktop.core.generation import jobs
+from aiml3d_desktop.core.library.store import Library
+from aiml3d_desktop.core.spending import usage
 from tests.cli.test_cli import run
 from tests.conftest import generate_args
 
 AUCKLAND = ZoneInfo("Pacific/Auckland")  # UTC+13 in December: late UTC is the next day there
-TRIPOSR = usage.params_key("triposr", {})
+TRIPOSR = params_key("triposr", {})
 
 
 def call(at: str, model="triposr", ok=True, credits=None, usd=None, seconds=None, kind=""):
-    return usage.Call(at, model, ok, kind, credits, usd, seconds, params=TRIPOSR)
+    return Call(at, model, ok, kind, credits, usd, seconds, params=TRIPOSR)
 
 
 HISTORY = [
@@ -123,7 +125,7 @@ def test_estimates_come_from_recent_calls_then_the_docs(ledger, tmp_path):
     ],
 )
 def test_failures_are_counted_by_kind(error, kind):
-    assert usage.kind_of(error) == kind
+    assert kind_of(error) == kind
 
 
 def test_the_library_records_made_and_failed_calls_without_the_key(
@@ -148,8 +150,8 @@ def test_the_library_records_made_and_failed_calls_without_the_key(
 def test_what_was_charged_is_counted_once_whatever_happens_after(
     fake_api, job_options, photo, tmp_path
 ):
-    from aiml3d_desktop.core import parts
-    from aiml3d_desktop.core.errors import DownloadError, InputError
+    from aiml3d_desktop.core.common.errors import DownloadError, InputError
+    from aiml3d_desktop.core.generation import parts
 
     lib = Library(tmp_path / "lib")
     fake_api.queue("cdn-404")  # made and charged, then the download fails
@@ -442,10 +444,10 @@ def test_a_call_the_full_library_disk_cannot_keep_waits_in_the_app_folder(
         return real_journal(folder, calls)
 
     monkeypatch.setattr(ledger, "add", full)
-    monkeypatch.setattr("aiml3d_desktop.core.library.journal", journal)
+    monkeypatch.setattr("aiml3d_desktop.core.library.store.journal", journal)
     said = lib.record(call("2026-11-01T00:00:00+00:00", credits=182_000))
     assert "database or disk is full" in said and str(isolated) in said
     lib.close()
-    monkeypatch.setattr("aiml3d_desktop.core.library.journal", real_journal)
+    monkeypatch.setattr("aiml3d_desktop.core.library.store.journal", real_journal)
     assert [c.credits for c in Library(root).usage.calls()] == [182_000]
     assert not list(isolated.rglob("usage.journal*"))

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from aiml3d_desktop.core import images
-from aiml3d_desktop.core.api import AimlClient
-from aiml3d_desktop.core.errors import ApiError, InputError
-from aiml3d_desktop.core.params import DEFAULT_BASE
+from aiml3d_desktop.core.api.client import AimlClient
+from aiml3d_desktop.core.api.params import DEFAULT_BASE
+from aiml3d_desktop.core.common.errors import ApiError, InputError
+from aiml3d_desktop.core.pictures import images
 from aiml3d_desktop.core.settings import Settings
 from tests.conftest import FAST
 

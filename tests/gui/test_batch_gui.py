@@ -11,7 +11,7 @@ from PIL import Image
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtWidgets import QMessageBox
 
-from aiml3d_desktop.core import batch
+from aiml3d_desktop.core.generation import batch
 from tests.conftest import FAST, library_files, make_photo
 from tests.gui.test_gui import coloured_fraction, drop, pixels, wait_idle
 

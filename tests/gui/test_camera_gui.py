@@ -14,7 +14,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from aiml3d_desktop.core import batch
+from aiml3d_desktop.core.generation import batch
 from aiml3d_desktop.gui.widgets.viewer import VIEWS
 from tests.conftest import corpus_file
 from tests.gui.test_gui import pixels

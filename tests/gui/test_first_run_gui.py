@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from aiml3d_desktop.core.params import DEFAULT_BASE
+from aiml3d_desktop.core.api.params import DEFAULT_BASE
 from tests.conftest import make_photo
 from tests.core.test_words import refuse_drawings
 from tests.gui.test_gui import drop_file, error_box, wait_idle

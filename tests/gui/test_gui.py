@@ -13,7 +13,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from aiml3d_desktop.core.stages import Stage
+from aiml3d_desktop.core.common.stages import Stage
 from tests.conftest import corpus_file, files_in, library_files, make_photo
 
 pytestmark = pytest.mark.gui
@@ -197,7 +197,7 @@ def test_open_mesh_then_a_broken_one_keeps_the_view(qtbot, window, fake_api, tmp
 
 
 def test_big_mesh_draws_flat_at_once_then_smooth(qtbot, window, fake_api, tmp_path, monkeypatch):
-    from aiml3d_desktop.core import mesh
+    from aiml3d_desktop.core.meshes import mesh
     from tests.fake_api import make_mesh
 
     monkeypatch.setattr(mesh, "SMOOTH_AT_ONCE", 0)  # as for a mesh of millions of triangles
@@ -292,7 +292,8 @@ def test_window_state_is_remembered(qtbot, window, isolated):
 def test_settings_dialog_saves_key_to_keychain_only(
     qtbot, window, memory_keyring, isolated, monkeypatch
 ):
-    from aiml3d_desktop.core import keys, settings
+    from aiml3d_desktop.core import settings
+    from aiml3d_desktop.core.api import keys
     from aiml3d_desktop.gui.widgets.settings_dialog import SettingsDialog
 
     monkeypatch.delenv("AIMLAPI_KEY")
@@ -328,7 +329,7 @@ def test_damaged_settings_file_warns_and_uses_defaults(qtbot, isolated):
 
 
 def test_worker_run_directly_reports_result_and_errors(qtbot):
-    from aiml3d_desktop.core.errors import Aiml3DError, InputError
+    from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
     from aiml3d_desktop.gui.workers import Worker
 
     def job(x, *, progress, cancel):
@@ -515,7 +516,7 @@ def test_mouse_orbits_pans_and_zooms(qtbot, window):
 def test_export_screenshot_and_recent_files(qtbot, window, fake_api, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QFileDialog
 
-    from aiml3d_desktop.core import mesh
+    from aiml3d_desktop.core.meshes import mesh
 
     source = tmp_path / "ball.glb"
     source.write_bytes(fake_api.glb)
@@ -688,8 +689,8 @@ def test_a_wait_for_the_network_is_said_with_a_countdown_and_cancel_ends_it(
     N s (1 of 1)"), not as a silent "Preparing the picture…", and Cancel ends it at once."""
     import time
 
-    from aiml3d_desktop.core.netpolicy import RetryPolicy
-    from aiml3d_desktop.core.stages import RetryNote
+    from aiml3d_desktop.core.common.stages import RetryNote
+    from aiml3d_desktop.core.net.policy import RetryPolicy
 
     window.generation.retry = RetryPolicy(attempts=1, backoff=30.0, jitter=0.0)
     fake_api.queue("503")

@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
 
-from aiml3d_desktop.core.library import Library
-from aiml3d_desktop.core.params import TriposrParams
+from aiml3d_desktop.core.api.params import TriposrParams
+from aiml3d_desktop.core.library.store import Library
 from tests.conftest import corpus_file, make_photo
 from tests.gui.test_gui import caption_text, error_box, pixels
 

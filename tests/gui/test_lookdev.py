@@ -1,4 +1,4 @@
-"""Look-dev lighting (core/lighting.py) judged by real OpenGL pixels: exposure, rotation, the
+"""Look-dev lighting (core/look/lighting.py) judged by real OpenGL pixels: exposure, rotation, the
 presets, an HDR/EXR environment from a file (and bombs refused before their pixels are read),
 the environment as the background."""
 
@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QColor
 
-from aiml3d_desktop.core import lighting, mesh
-from aiml3d_desktop.core.errors import InputError
-from aiml3d_desktop.core.lighting import Lighting
+from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.look import lighting
+from aiml3d_desktop.core.look.lighting import Lighting
+from aiml3d_desktop.core.meshes import mesh
 from tests.gui.test_renderer import rgb_of
 from tests.scene_files import glb, quad, sphere
 
@@ -166,7 +167,7 @@ def test_a_preset_is_prefiltered_only_when_asked(monkeypatch):
     import sys
 
     code = (
-        "import aiml3d_desktop.gui.widgets.viewer, aiml3d_desktop.core.lighting as l, sys;"
+        "import aiml3d_desktop.gui.widgets.viewer, aiml3d_desktop.core.look.lighting as l, sys;"
         "print(l.preset_environment.cache_info().currsize, 'OpenImageIO' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -9,7 +9,9 @@ import pytest
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLineEdit, QSpinBox
 
-from aiml3d_desktop.core import mesh, models, parts
+from aiml3d_desktop.core.api import models
+from aiml3d_desktop.core.generation import parts
+from aiml3d_desktop.core.meshes import mesh
 from tests.conftest import make_photo
 from tests.gui.test_gui import drop_file, error_box, pixels, wait_idle
 

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from aiml3d_desktop.core.scene import single
+from aiml3d_desktop.core.meshes.scene import single
 from aiml3d_desktop.gui.widgets.texture_view import LINE, MAX_TRIANGLES, layout_edges
 from tests.scene_files import glb, picture, quad
 

@@ -88,7 +88,7 @@ def test_desktop_entry_and_file_types():
 
 def test_bundled_samples_are_what_the_self_test_expects():
     from aiml3d_desktop import paths
-    from aiml3d_desktop.core import mesh
+    from aiml3d_desktop.core.meshes import mesh
 
     glb, ply = (mesh.load(paths.resource(f"samples/sample.{ext}")) for ext in ("glb", "ply"))
     assert len(glb.arrays.indices) == len(ply.arrays.indices) == 3072

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
-from aiml3d_desktop.core import mesh
 from aiml3d_desktop.core.assets.recipe import Recipe
+from aiml3d_desktop.core.meshes import mesh
 from tests.conftest import corpus_file
 from tests.gui.test_gui import error_box, pixels
 from tests.gui.test_library_gui import entry_named, library, window  # noqa: F401 - fixtures

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage
 
-from aiml3d_desktop.core import mesh
+from aiml3d_desktop.core.meshes import mesh
 from aiml3d_desktop.gui.widgets.scene_item import DEFAULT_COLOR
 from tests.scene_files import glb, picture, quad, sphere
 

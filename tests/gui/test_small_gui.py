@@ -14,7 +14,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFormLayout
 
-from aiml3d_desktop.core import usage
+from aiml3d_desktop.core.api.calls import Call
 from tests.gui.test_usage_gui import open_usage_view
 
 pytestmark = pytest.mark.gui
@@ -77,11 +77,11 @@ def test_the_size_says_its_unit(qtbot, window, tmp_path, name, scale, size):
     assert window.stats.text("Size").replace("\xa0", " ") == size
 
 
-def calls_in_credits() -> list[usage.Call]:
+def calls_in_credits() -> list[Call]:
     """Three weeks of TripoSR calls, billed in credits only, a second to a minute each."""
     today = datetime.now(timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0)
     return [
-        usage.Call(
+        Call(
             (today - timedelta(days=n)).isoformat(),
             "triposr",
             True,

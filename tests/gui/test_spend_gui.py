@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from aiml3d_desktop.core import usage
+from aiml3d_desktop.core.api.calls import Call, now, params_key
 from tests.conftest import make_photo
 from tests.gui.test_usage_gui import history, usage_view  # noqa: F401 - a fixture
 
@@ -27,8 +27,8 @@ def test_a_limit_in_credits_asks_about_a_model_billed_in_dollars(
     qtbot, window, tmp_path, monkeypatch
 ):
     window.conf.confirm_above_credits, window.conf.confirm_above_usd = 1_000_000, 0
-    key = usage.params_key(MESHY, {})
-    window.library.usage.add([usage.Call(usage.now(), MESHY, True, usd=0.4, params=key)])
+    key = params_key(MESHY, {})
+    window.library.usage.add([Call(now(), MESHY, True, usd=0.4, params=key)])
     window.params.backend.setCurrentIndex(window.params.backend.findData(MESHY))
     asked = asking(monkeypatch)
     window.generation.queue_sources([str(make_photo(tmp_path / "p.png"))])

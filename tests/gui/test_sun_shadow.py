@@ -10,8 +10,8 @@ import pytest
 import trimesh
 from PySide6.QtGui import QColor
 
-from aiml3d_desktop.core import mesh
-from aiml3d_desktop.core.lighting import Lighting
+from aiml3d_desktop.core.look.lighting import Lighting
+from aiml3d_desktop.core.meshes import mesh
 from aiml3d_desktop.gui.widgets.scene_item import shadow_matrix
 from aiml3d_desktop.gui.widgets.viewer import SUN_SHADOW
 from tests.gui.test_renderer import rgb_of

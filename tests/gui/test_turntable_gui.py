@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from aiml3d_desktop.core import turntable
-from aiml3d_desktop.core.errors import InputError
+from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.look import turntable
 from aiml3d_desktop.gui.widgets.turntable_dialog import TurntableChoice, TurntableDialog
 from tests.conftest import corpus_file
 

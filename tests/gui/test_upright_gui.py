@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from aiml3d_desktop.core.assets.recipe import Recipe
-from aiml3d_desktop.core.writers import write
+from aiml3d_desktop.core.meshes.writers import write
 from tests.core.test_upright import SIDE, chair, mug, scene_of
 from tests.gui.test_library_gui import library, window  # noqa: F401 - fixtures
 from tests.gui.test_prepare_gui import wait_done

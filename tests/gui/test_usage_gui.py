@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from aiml3d_desktop.core import usage
+from aiml3d_desktop.core.api.calls import Call
 from aiml3d_desktop.gui.widgets.usage_window import COLOURS
 from tests.conftest import make_photo
 from tests.gui.test_gui import wait_idle
@@ -21,17 +21,17 @@ from tests.gui.test_gui import wait_idle
 pytestmark = pytest.mark.gui
 
 
-def history() -> list[usage.Call]:
+def history() -> list[Call]:
     """Three weeks up to today: TripoSR every day, Meshy twice, failures now and then."""
     today = datetime.now(timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0)
     calls = []
     for n in range(21):
         at = (today - timedelta(days=20 - n)).isoformat()
-        calls.append(usage.Call(at, "triposr", True, credits=182000.0, seconds=8.0 + n % 5))
+        calls.append(Call(at, "triposr", True, credits=182000.0, seconds=8.0 + n % 5))
         if n % 7 == 0:
-            calls.append(usage.Call(at, "meshy/meshy-6-image-to-3d", True, usd=0.4, seconds=300))
+            calls.append(Call(at, "meshy/meshy-6-image-to-3d", True, usd=0.4, seconds=300))
         if n % 5 == 0:
-            calls.append(usage.Call(at, "triposr", False, kind="rate limit"))
+            calls.append(Call(at, "triposr", False, kind="rate limit"))
     return calls
 
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from aiml3d_desktop.core.assets.surface import Surface, sample_texture, vertex_colours
-from aiml3d_desktop.core.cancel import CancelToken
-from aiml3d_desktop.core.errors import InputError
-from aiml3d_desktop.core.mesh_arrays import MeshArrays
-from aiml3d_desktop.core.scene import Material, Primitive, Scene, Texture, TextureSlot
+from aiml3d_desktop.core.common.cancel import CancelToken
+from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.meshes.mesh_arrays import MeshArrays
+from aiml3d_desktop.core.meshes.scene import Material, Primitive, Scene, Texture, TextureSlot
 
 SIZES = (512, 1024, 2048, 4096)
 PADDING = 4  # texels between charts, so bilinear filtering and mipmaps do not mix them

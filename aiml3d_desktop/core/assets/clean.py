@@ -10,9 +10,9 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from aiml3d_desktop.core.errors import InputError
-from aiml3d_desktop.core.mesh_arrays import MeshArrays, distinct_rows
-from aiml3d_desktop.core.scene import Primitive, Scene
+from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.meshes.mesh_arrays import MeshArrays, distinct_rows
+from aiml3d_desktop.core.meshes.scene import Primitive, Scene
 
 FLOATERS = 0.01  # parts with less than this share of the surface are dropped
 HOLE_EDGES = 32  # holes with up to this many edges are filled; None: every hole

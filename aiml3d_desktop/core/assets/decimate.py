@@ -9,9 +9,9 @@ import numpy as np
 
 from aiml3d_desktop.core.assets.clean import welded
 from aiml3d_desktop.core.assets.surface import Surface, vertex_colours
-from aiml3d_desktop.core.errors import InputError
-from aiml3d_desktop.core.mesh_arrays import MeshArrays
-from aiml3d_desktop.core.scene import Material, Primitive, Scene
+from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.meshes.mesh_arrays import MeshArrays
+from aiml3d_desktop.core.meshes.scene import Material, Primitive, Scene
 
 MIN_TRIANGLES = 4
 

@@ -13,9 +13,9 @@ from aiml3d_desktop.core.assets.clean import (
     fill_holes,
     welded,
 )
-from aiml3d_desktop.core.errors import InputError
-from aiml3d_desktop.core.mesh_arrays import MeshArrays, face_normals
-from aiml3d_desktop.core.scene import Primitive, Scene
+from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.meshes.mesh_arrays import MeshArrays, face_normals
+from aiml3d_desktop.core.meshes.scene import Primitive, Scene
 
 WALL_SAMPLES = 2000  # surface points whose wall is measured
 REPAIR_ROUNDS = 3

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from aiml3d_desktop.core.assets.bake import SIZES
 from aiml3d_desktop.core.assets.transform import AXES, DIMENSIONS, UNITS
-from aiml3d_desktop.core.errors import InputError
-from aiml3d_desktop.core.fileio import write_json
-from aiml3d_desktop.core.writers import FORMATS
+from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.common.fileio import write_json
+from aiml3d_desktop.core.meshes.writers import FORMATS
 
 TURNS = ("90", "-90", "180")
 MAX_TRIANGLES = 10_000_000

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from aiml3d_desktop.core.mesh_arrays import MeshArrays
-from aiml3d_desktop.core.scene import Primitive, Scene
+from aiml3d_desktop.core.meshes.mesh_arrays import MeshArrays
+from aiml3d_desktop.core.meshes.scene import Primitive, Scene
 
 # Nearest triangles (by centre) searched for each point: the one holding a point's closest
 # surface point is among them on any mesh whose neighbouring triangles are of similar size.

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from aiml3d_desktop.core.errors import InputError
-from aiml3d_desktop.core.scene import Scene, transformed
+from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.meshes.scene import Scene, transformed
 
 AXES = {"x": 0, "y": 1, "z": 2}
 DIMENSIONS = {"width": 0, "height": 1, "depth": 2}  # along x, y and z

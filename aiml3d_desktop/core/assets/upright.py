@@ -25,7 +25,7 @@ from scipy.spatial import ConvexHull
 
 from aiml3d_desktop.core.assets.clean import TRIANGLE_CHUNK
 from aiml3d_desktop.core.assets.transform import transformed
-from aiml3d_desktop.core.scene import Scene
+from aiml3d_desktop.core.meshes.scene import Scene
 
 HULL_POINTS = 50_000  # a sample is enough for the hull's large faces, in a fifth of a second
 MERGE = 1e-3  # of the size: hull faces this close to a plane count as one face

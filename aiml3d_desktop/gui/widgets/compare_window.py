@@ -13,7 +13,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from aiml3d_desktop import APP_NAME
-from aiml3d_desktop.core.library import Entry
+from aiml3d_desktop.core.library.store import Entry
 from aiml3d_desktop.gui import tasks
 from aiml3d_desktop.gui.widgets.labels import width_from_layout
 from aiml3d_desktop.gui.widgets.stats_panel import dimensions

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from aiml3d_desktop.gui.widgets.labels import width_from_layout
 
 if TYPE_CHECKING:
-    from aiml3d_desktop.core.preview import Preview
+    from aiml3d_desktop.core.generation.preview import Preview
 
 PLACEHOLDER = (
     "Drop a picture here\n(a file, or an image or link from your browser)\n\n"

@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aiml3d_desktop.core.errors import Aiml3DError
-from aiml3d_desktop.core.library import Entry, Library
-from aiml3d_desktop.core.params import LOCAL_MODEL
+from aiml3d_desktop.core.api.params import LOCAL_MODEL
+from aiml3d_desktop.core.common.errors import Aiml3DError
+from aiml3d_desktop.core.library.store import Entry, Library
 from aiml3d_desktop.gui.widgets.offscreen import ThumbnailMaker
 
 ICON = 148  # placeholders' size; tiles are as wide as the dock allows (see _Grid)

@@ -13,8 +13,8 @@ import math
 from PySide6.QtCore import QObject, QRect, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 
-from aiml3d_desktop.core.library import Entry, Library
-from aiml3d_desktop.core.scene import Scene
+from aiml3d_desktop.core.library.store import Entry, Library
+from aiml3d_desktop.core.meshes.scene import Scene
 from aiml3d_desktop.gui import tasks
 from aiml3d_desktop.gui.workers import Runner
 
@@ -32,7 +32,7 @@ MAX_PICTURE = 8192  # the largest side of a picture drawn off screen
 def check_size(size: tuple[int, int]) -> None:
     """Refuse a picture larger than MAX_PICTURE or than this GPU can draw (its largest
     texture and renderbuffer), in words."""
-    from aiml3d_desktop.core.errors import InputError
+    from aiml3d_desktop.core.common.errors import InputError
     from aiml3d_desktop.gui.widgets.viewer import picture_limit
 
     limit = min(MAX_PICTURE, picture_limit() or MAX_PICTURE)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aiml3d_desktop.core.scene import PLAIN, TEXTURE_SLOTS, Material, Scene
+from aiml3d_desktop.core.meshes.scene import PLAIN, TEXTURE_SLOTS, Material, Scene
 
 PRIMITIVE_ROLE = Qt.ItemDataRole.UserRole  # a primitive's index in Scene.primitives
 MATERIAL_ROLE = Qt.ItemDataRole.UserRole + 1  # a material's index; -1: the plain one

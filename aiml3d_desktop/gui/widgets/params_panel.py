@@ -1,5 +1,5 @@
 """The model picker and the chosen model's parameters as form fields, built from the registry
-(core/models.py): each parameter's type gives its field, its range the field's limits, its
+(core/api/models.py): each parameter's type gives its field, its range the field's limits, its
 docs line the tooltip. The offline relief preview is one more choice in the picker."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aiml3d_desktop.core import models
-from aiml3d_desktop.core.images import DEFAULT_MAX_SIDE, MAX_SIDE_RANGE
-from aiml3d_desktop.core.models import Model, ModelParams, Param
+from aiml3d_desktop.core.api import models
+from aiml3d_desktop.core.api.models import Model, ModelParams, Param
+from aiml3d_desktop.core.pictures.images import DEFAULT_MAX_SIDE, MAX_SIDE_RANGE
 from aiml3d_desktop.gui.widgets.wheel_guard import guard_wheel
 
 LOCAL = "local"  # the picker's key for the offline relief preview

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aiml3d_desktop.core.models import HUNYUAN_PART
+from aiml3d_desktop.core.api.models import HUNYUAN_PART
 from aiml3d_desktop.gui.widgets.params_panel import field_for, value_of
 from aiml3d_desktop.gui.widgets.wheel_guard import guard_wheel
 

@@ -13,8 +13,8 @@ import re
 from OpenGL import GL
 from OpenGL.GL import shaders
 
-from aiml3d_desktop.core import studio
-from aiml3d_desktop.core.scene import TEXTURE_SLOTS
+from aiml3d_desktop.core.look import studio
+from aiml3d_desktop.core.meshes.scene import TEXTURE_SLOTS
 
 VERTEX_SHADER = """
 uniform mat4 u_mvp;

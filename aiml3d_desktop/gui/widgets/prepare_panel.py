@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 
 from aiml3d_desktop.core.assets.bake import SIZES
 from aiml3d_desktop.core.assets.recipe import Preset, Recipe, same_steps
-from aiml3d_desktop.core.entry import Version
-from aiml3d_desktop.core.writers import FORMATS
+from aiml3d_desktop.core.library.entry import Version
+from aiml3d_desktop.core.meshes.writers import FORMATS
 from aiml3d_desktop.gui.widgets.wheel_guard import guard_wheel
 
 if TYPE_CHECKING:  # upright imports scipy (half a second): not with the window

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aiml3d_desktop.core.params import PROMPT_SUFFIX, TEXT_TO_IMAGE_MODEL
+from aiml3d_desktop.core.api.params import PROMPT_SUFFIX, TEXT_TO_IMAGE_MODEL
 from aiml3d_desktop.gui.widgets.wheel_guard import guard_wheel
 
 # Text-to-image models on the AIML API; the box is editable, for any other.

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aiml3d_desktop.core.batch import (
+from aiml3d_desktop.core.generation.batch import (
     CANCELLED,
     DONE,
     FAILED,

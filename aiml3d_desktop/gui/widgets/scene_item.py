@@ -2,10 +2,10 @@
 buffer, with its glTF material, in one of the shading modes.
 
 Studio is the glTF BRDF (GGX distribution, Smith visibility, Schlick Fresnel; after the Khronos
-glTF-Sample-Viewer) lit by core/studio.py's room: diffuse from 9 spherical harmonics, specular
+glTF-Sample-Viewer) lit by core/look/studio.py's room: diffuse from 9 spherical harmonics, specular
 from the room prefiltered per roughness, and a key light; then Khronos PBR Neutral tone mapping
 and sRGB output. Flat shows the stored colours exactly, unlit. The light is the item's
-``lighting`` (core/lighting.py): the studio is in view space (it turns with the camera), other
+``lighting`` (core/look/lighting.py): the studio is in view space (it turns with the camera), other
 presets and HDR files are fixed in the world; exposure scales the light before tone mapping.
 BackgroundItem shows the environment, blurred, behind the model. With the sun (or the
 studio's key) on, Studio shading casts the model's shadow on the floor first: a planar
@@ -26,9 +26,10 @@ import numpy as np
 from OpenGL import GL
 from pyqtgraph.opengl import GLGraphicsItem
 
-from aiml3d_desktop.core import lighting as looks
-from aiml3d_desktop.core import studio
-from aiml3d_desktop.core.scene import (
+from aiml3d_desktop.core.look import lighting as looks
+from aiml3d_desktop.core.look import studio
+from aiml3d_desktop.core.look.studio import MODES
+from aiml3d_desktop.core.meshes.scene import (
     BLEND,
     MASK,
     TEXTURE_SLOTS,
@@ -37,7 +38,6 @@ from aiml3d_desktop.core.scene import (
     Scene,
     Texture,
 )
-from aiml3d_desktop.core.studio import MODES
 from aiml3d_desktop.gui.widgets import pbr_shaders
 
 log = logging.getLogger(__name__)

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aiml3d_desktop.core import keys
 from aiml3d_desktop.core import settings as settings_mod
-from aiml3d_desktop.core.errors import Aiml3DError
-from aiml3d_desktop.core.netpolicy import check_url
+from aiml3d_desktop.core.api import keys
+from aiml3d_desktop.core.common.errors import Aiml3DError
+from aiml3d_desktop.core.net.policy import check_url
 from aiml3d_desktop.gui.widgets.params_panel import ParamsPanel
 
 UNIT_LABELS = {

@@ -7,8 +7,8 @@ import math
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
-from aiml3d_desktop.core.entry import Entry
-from aiml3d_desktop.core.mesh import MeshStats
+from aiml3d_desktop.core.library.entry import Entry
+from aiml3d_desktop.core.meshes.mesh import MeshStats
 from aiml3d_desktop.core.settings import SIZE_UNITS
 from aiml3d_desktop.gui.widgets.labels import width_from_layout
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aiml3d_desktop.core.scene import TEXTURE_SLOTS, Scene
+from aiml3d_desktop.core.meshes.scene import TEXTURE_SLOTS, Scene
 from aiml3d_desktop.gui.widgets.outline_panel import slot_label
 
 LINE = (255, 0, 255)  # the UV edges' colour: magenta, rare in textures

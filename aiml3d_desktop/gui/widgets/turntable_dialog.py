@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aiml3d_desktop.core import turntable
-from aiml3d_desktop.core.errors import InputError
+from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.look import turntable
 
 FRAMES = (2, 720)
 SIDE = (16, 8192)

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aiml3d_desktop.core import usage
-from aiml3d_desktop.core.usage import Call
+from aiml3d_desktop.core.api.calls import KINDS, Call
+from aiml3d_desktop.core.spending import usage
 
 ALL = "All models"
 PERIODS = (("All time", None), ("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90),
@@ -34,7 +34,7 @@ PERIODS = (("All time", None), ("Last 7 days", 7), ("Last 30 days", 30), ("Last 
 COLOURS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
            "#ff9da7", "#9c755f", "#bab0ac")  # fmt: skip
 DOTS = 300  # calls drawn as dots per model in the time plot
-KIND_COLOURS = dict(zip(usage.KINDS, COLOURS[2:] + COLOURS[:2], strict=False))
+KIND_COLOURS = dict(zip(KINDS, COLOURS[2:] + COLOURS[:2], strict=False))
 # The days the pickers reach: QDateEdit's own range (1752 to 9999) is three million bars a
 # plot, seconds of a frozen window; this is 36,500 at most.
 FIRST_DAY, LAST_DAY = QDate(2000, 1, 1), QDate(2099, 12, 31)

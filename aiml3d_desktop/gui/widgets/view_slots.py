@@ -19,11 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aiml3d_desktop.core import images
-from aiml3d_desktop.core.models import VIEW_NAMES
+from aiml3d_desktop.core.api.models import VIEW_NAMES
+from aiml3d_desktop.core.pictures import images
 
 if TYPE_CHECKING:
-    from aiml3d_desktop.core.preview import Preview
+    from aiml3d_desktop.core.generation.preview import Preview
 
 THUMB = 84
 EMPTY = "click, drop\nor paste"

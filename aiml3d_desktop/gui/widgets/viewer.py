@@ -35,8 +35,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel
 
-from aiml3d_desktop.core.lighting import Lighting
-from aiml3d_desktop.core.scene import Scene
+from aiml3d_desktop.core.look.lighting import Lighting
+from aiml3d_desktop.core.meshes.scene import Scene
 from aiml3d_desktop.gui import state
 from aiml3d_desktop.gui.widgets.floor_item import AXIS_COLOURS, FloorItem
 from aiml3d_desktop.gui.widgets.fxaa import Fxaa

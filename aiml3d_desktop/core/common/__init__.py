@@ -1,0 +1,1 @@
+"""What every part of core stands on: errors, files, cancelling, progress stages."""

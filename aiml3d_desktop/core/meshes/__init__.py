@@ -1,0 +1,1 @@
+"""Meshes in memory (Scene), read from files and written to them."""

@@ -1,0 +1,320 @@
+"""Mesh files in, plain numpy arrays out (ready for a GPU), plus statistics and export.
+
+trimesh is imported where it is used, not at the top: it takes over half a second to import,
+and the app's window should not wait for it (loading runs on a worker thread).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from aiml3d_desktop.core.common.errors import InputError, MeshLoadError
+from aiml3d_desktop.core.common.fileio import write_bytes
+from aiml3d_desktop.core.meshes import glb, gltf, meshcheck, writers
+from aiml3d_desktop.core.meshes import scene as scene_module
+from aiml3d_desktop.core.meshes.mesh_arrays import (
+    SMOOTH_AT_ONCE,
+    MeshArrays,
+    distinct_rows,
+    vertex_normals,
+)
+from aiml3d_desktop.core.meshes.scene import Primitive, Scene
+
+__all__ = ["SMOOTH_AT_ONCE", "MeshArrays", "vertex_normals"]  # re-exported: their old home
+
+READ_FORMATS = {
+    ".glb": "glb",
+    ".gltf": "gltf",
+    ".obj": "obj",
+    ".ply": "ply",
+    ".stl": "stl",
+    ".off": "off",
+    ".3mf": "3mf",
+}
+
+
+@dataclass(frozen=True)
+class MeshStats:
+    vertices: int
+    triangles: int
+    size: tuple[float, float, float]
+    watertight: bool
+    parts: int
+    file_size: int | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "vertices": self.vertices,
+            "triangles": self.triangles,
+            "size": list(self.size),
+            "watertight": self.watertight,
+            "parts": self.parts,
+            "file_size": self.file_size,
+        }
+
+
+@dataclass
+class LoadedMesh:
+    path: Path
+    scene: Scene
+    file_size: int
+    vertices: int | None = None  # as the file has them (drawing may split some)
+
+    @property
+    def arrays(self) -> MeshArrays:
+        """The whole shape as one mesh (the only primitive, for TripoSR's files)."""
+        return self.scene.merged
+
+    @property
+    def has_stats(self) -> bool:
+        return "stats" in self.__dict__
+
+    @functools.cached_property
+    def stats(self) -> MeshStats:
+        """Computed on first use (half a second at 1.4M triangles): a viewer can draw first."""
+        arrays = self.arrays
+        return mesh_stats(arrays.positions, arrays.indices, self.vertices, self.file_size)
+
+
+def file_type_of(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in READ_FORMATS:
+        raise MeshLoadError(
+            f"{Path(path).name} is not a mesh file we can open",
+            hint="Open a GLB, glTF, OBJ, PLY, STL, OFF or 3MF file.",
+        )
+    return READ_FORMATS[suffix]
+
+
+def load(path: str | Path, file_type: str | None = None, name: str | None = None) -> LoadedMesh:
+    """Read any format in ``READ_FORMATS``; a broken, empty, hostile or absurd file raises
+    ``MeshLoadError`` that calls the file ``name`` (a download's temporary file has a name
+    nobody knows)."""
+    path = Path(path)
+    file_type = file_type or file_type_of(path)
+    name = name or path.name
+    try:
+        if path.is_dir():
+            raise MeshLoadError(f"{name} is a folder, not a mesh file")
+        size = path.stat().st_size
+    except OSError as exc:
+        raise MeshLoadError(f"Cannot open {name}: {exc.strerror or exc}") from None
+    if size == 0:
+        raise MeshLoadError(f"{name} is empty (0 bytes)")
+    try:
+        meshcheck.before_reading(path, file_type, name, size)
+        scene = gltf.read(path, file_type) if file_type in ("glb", "gltf") else None
+        if scene is None:
+            scene = _load_with_trimesh(path, file_type, name)
+    except glb.GlbError as exc:
+        raise meshcheck.damaged(name, str(exc)) from None
+    except OSError as exc:
+        raise MeshLoadError(f"Cannot read {name}: {exc.strerror or exc}") from None
+    except MemoryError:
+        raise MeshLoadError(
+            f"There is not enough memory to open {name} ({size / 2**20:,.0f} MB)",
+            hint="Close other programs, or open a smaller file.",
+        ) from None
+    for primitive in scene.primitives:
+        meshcheck.after_reading(primitive.arrays.positions, primitive.arrays.indices, name)
+    scene.primitives = [p for p in scene.primitives if len(p.arrays.indices)]
+    vertices = scene.vertices
+    for primitive in scene.primitives:
+        # Without normals, glTF asks for flat shading; scans and generated surfaces (TripoSR's)
+        # look right smooth, while a box or a CAD part (STL's facets are the design) keeps
+        # its edges crisp.
+        arrays = primitive.arrays
+        if file_type == "stl" or (
+            arrays.normals is None and len(arrays.indices) <= SMOOTH_AT_ONCE and arrays.hard_edged()
+        ):
+            primitive.arrays = arrays.faceted()
+    if not scene.primitives:
+        raise MeshLoadError(
+            f"{name} contains no triangles", hint="Open a file with a surface mesh."
+        )
+    return LoadedMesh(path, scene, size, vertices)
+
+
+# What a 3MF's model may say its unit is (the 3MF core specification), in metres.
+_3MF_UNITS = {
+    "micron": 1e-6,
+    "millimeter": 1e-3,
+    "centimeter": 1e-2,
+    "inch": 0.0254,
+    "foot": 0.3048,
+    "meter": 1.0,
+}
+
+
+# Printers' formats stand on the XY plane, +Z up; the scene (and glTF) is +Y up.
+Z_UP_FORMATS = ("stl", "3mf")
+Z_UP_TO_Y_UP = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0], [0, 0, 0, 1]], dtype=float)
+
+
+def _unit(file_type: str, loaded) -> float:
+    if file_type == "stl":
+        return 0.001
+    if file_type == "3mf":
+        units = getattr(loaded, "units", None) or loaded.metadata.get("units") or "millimeter"
+        return _3MF_UNITS.get(str(units).rstrip("s"), 1e-3)
+    return 1.0
+
+
+def _load_with_trimesh(path: Path, file_type: str, name: str) -> Scene:
+    """trimesh's reading, with its failures turned into messages that say what is wrong.
+
+    Read unprocessed first: processing silently drops faces with NaN corners, and a file
+    holding those is damaged, not smaller."""
+    import trimesh
+
+    try:
+        with meshcheck.pictures_refused_past_bomb_size():
+            loaded = trimesh.load(str(path), file_type=file_type, process=False)
+            geometries = loaded.geometry.values() if isinstance(loaded, trimesh.Scene) else [loaded]
+            for geometry in geometries:
+                if isinstance(geometry, trimesh.Trimesh):
+                    meshcheck.after_reading(geometry.vertices, geometry.faces, name)
+                    geometry.process()
+            scene = scene_module.from_trimesh(loaded)  # textures are decoded here
+            scene.unit = _unit(file_type, loaded)
+            if file_type in Z_UP_FORMATS:
+                scene = scene_module.transformed(scene, Z_UP_TO_Y_UP)
+            if not scene.primitives:
+                raise MeshLoadError(
+                    f"{name} contains no triangles", hint="Open a file with a surface mesh."
+                )
+            return scene
+    except MeshLoadError as exc:
+        if "no triangles" in exc.message and file_type == "ply":
+            vertices, faces = meshcheck.ply_counts(path)
+            if faces:
+                raise meshcheck.damaged(
+                    name,
+                    f"its header promises "
+                    f"{meshcheck.plural(vertices, 'vertex')} and "
+                    f"{meshcheck.plural(faces, 'face')}, which could not "
+                    "be read",
+                ) from None
+        raise
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - trimesh raises anything at a broken file
+        raise MeshLoadError(
+            f"{name} could not be read as {file_type.upper()}: {meshcheck.reason(exc)}",
+            hint="The file may be damaged or incomplete: " + meshcheck.DAMAGED_HINT.lower(),
+        ) from None
+
+
+def lighter(scene: Scene, cells: int, above: int) -> Scene:
+    """For a small picture of a big scene: vertices merged on a grid of ``cells`` along the
+    scene's longest side (vertex clustering), with smooth normals. A scene of at most
+    ``above`` triangles comes back as it is, with its normals.
+
+    Each merged vertex sits at the mean of its cluster and keeps the colour and UV of one of
+    them: invisible at thumbnail size, and a 1.4M-triangle mesh draws ten times faster."""
+    if scene.triangles <= above:
+        scene.smooth_normals()
+        return scene
+    low, high = scene.bounds
+    scale = cells / max(float((high - low).max()), 1e-12)
+    primitives = [
+        Primitive(_clustered(p.arrays, low, scale, cells), p.material, p.node)
+        for p in scene.primitives
+    ]
+    return replace(scene, primitives=[p for p in primitives if len(p.arrays.indices)])
+
+
+def _clustered(arrays: MeshArrays, low: np.ndarray, scale: float, cells: int) -> MeshArrays:
+    grid = np.clip(((arrays.positions - low) * scale).astype(np.int64), 0, cells)
+    keys = (grid[:, 0] * (cells + 1) + grid[:, 1]) * (cells + 1) + grid[:, 2]
+    _, first, cluster = np.unique(keys, return_index=True, return_inverse=True)
+    count = len(first)
+    sizes = np.bincount(cluster, minlength=count)
+    positions = np.column_stack(
+        [np.bincount(cluster, arrays.positions[:, axis], count) / sizes for axis in range(3)]
+    ).astype(np.float32)
+    faces = cluster.reshape(-1)[arrays.indices]
+    a, b, c = faces.T
+    faces = np.ascontiguousarray(faces[(a != b) & (b != c) & (a != c)], dtype=np.uint32)
+
+    def pick(values: np.ndarray | None) -> np.ndarray | None:
+        return None if values is None else np.ascontiguousarray(values[first])
+
+    result = MeshArrays(positions, faces, pick(arrays.colors), pick(arrays.uvs))
+    result.uvs1 = pick(arrays.uvs1)
+    result.smooth_normals()
+    return result
+
+
+def mesh_stats(
+    positions: np.ndarray,
+    indices: np.ndarray,
+    vertices: int | None = None,
+    file_size: int | None = None,
+) -> MeshStats:
+    """Counts, size, watertightness and connected parts, with numpy alone.
+
+    Judged on positions alone: texture seams split vertices that share a position, and a
+    textured box must not count as six loose parts with holes. trimesh's equivalents take
+    longer (1.9 s at 1.4M triangles), and they and scipy's connected_components hold the
+    GIL for 100 ms and more at a time, which stalls the GUI thread while a worker computes
+    them. Every step here is a short numpy call.
+    """
+    first, inverse = distinct_rows(positions)
+    merged = len(first)
+    faces = inverse[indices]
+    a, b = faces.ravel(), np.roll(faces, -1, axis=1).ravel()
+    edges = np.minimum(a, b).astype(np.int64) * merged + np.maximum(a, b)
+    edges.sort()
+    starts = np.flatnonzero(np.concatenate(([True], edges[1:] != edges[:-1])))
+    counts = np.diff(np.append(starts, len(edges)))  # how many faces share each edge
+    labels = components(merged, faces[:, :2].ravel(), faces[:, 1:].ravel())
+    width, height, depth = (
+        round(float(x), 6) for x in positions.max(axis=0) - positions.min(axis=0)
+    )
+    return MeshStats(
+        vertices=len(positions) if vertices is None else vertices,
+        triangles=len(indices),
+        size=(width, height, depth),
+        watertight=bool(len(counts) and (counts == 2).all()),
+        parts=len(np.unique(labels[faces.ravel()])),
+        file_size=file_size,
+    )
+
+
+def components(count: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Connected components of the graph with edges (u, v): each vertex's root label.
+
+    Union-find done wholesale: hook every edge's larger root onto its smaller one, then jump
+    pointers until each vertex points at its root; repeat until no edge joins two roots.
+    """
+    parent = np.arange(count)
+    while True:
+        pu, pv = parent[u], parent[v]
+        differ = pu != pv
+        if not differ.any():
+            return parent
+        u, v, pu, pv = u[differ], v[differ], pu[differ], pv[differ]
+        np.minimum.at(parent, np.maximum(pu, pv), np.minimum(pu, pv))
+        while True:
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
+
+
+def export(loaded: LoadedMesh, dest: str | Path) -> Path:
+    """Write ``loaded`` in the format of ``dest``'s extension (see core/meshes/writers.py),
+    atomically. A GLB to GLB is copied byte for byte: nothing of the file is lost."""
+    dest = Path(dest)
+    if writers.format_of(dest) == "glb" and loaded.path.suffix.lower() == ".glb":
+        try:
+            write_bytes(dest, loaded.path.read_bytes())
+        except OSError as exc:
+            raise InputError(f"Could not write {dest}: {exc.strerror or exc}") from None
+        return dest
+    return writers.write(loaded.scene, dest)[-1]

@@ -1,0 +1,1 @@
+"""HTTP for every caller: retries, the shared rate-limit wait, timeouts, which hosts to reach."""

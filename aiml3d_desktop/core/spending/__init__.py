@@ -1,0 +1,1 @@
+"""What calls cost: the usage ledger and the spending limits."""
