@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import BIG_MESH, CACHE, big_mesh, blob_mesh, stats  # noqa: E402
+from benchmarks.common import BIG_MESH, CACHE, big_mesh, blob_mesh, stats
 
 SMALL_MESH = CACHE / "blob-128-pattern.glb"
 STEPS = ("load", "clean", "upright", "decimate", "bake", "check", "repair", "game", "print", "ar")

@@ -17,7 +17,7 @@ from common import ROOT
 from PIL import Image
 
 sys.path.insert(0, str(ROOT))
-from aiml3d_desktop.core.generation import jobs  # noqa: E402
+from aiml3d_desktop.core.generation import jobs
 
 RUNS = 3
 

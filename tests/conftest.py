@@ -91,31 +91,6 @@ def isolated(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def window(qtbot, fake_api, monkeypatch, isolated):
-    """The main window, shown, its library open, talking to the fake API; on teardown it
-    closes with no worker thread left behind."""
-    from aiml3d_desktop.gui.main_window import MainWindow
-    from aiml3d_desktop.gui.qt_setup import create_app
-
-    create_app()
-    monkeypatch.setenv("AIMLAPI_KEY", fake_api.KEY)
-    monkeypatch.setenv("AIML_API_BASE", fake_api.base_url)
-    before = {t for t in threading.enumerate()}
-    win = MainWindow()
-    win.generation.retry = win.batch.retry = FAST  # quick retries for the tests
-    qtbot.addWidget(win)
-    win.resize(1200, 760)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.library is not None, timeout=5000)
-    yield win
-    win.close()
-    assert not win.runner.busy  # no worker thread outlives the window
-    leftover = [t for t in threading.enumerate() if t not in before and not t.daemon]
-    assert leftover == []
-
-
-@pytest.fixture
 def memory_keyring():
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
@@ -127,20 +102,6 @@ def fake_api():
     fake = FakeAimlApi()
     yield fake
     fake.close()
-
-
-@pytest.fixture
-def job_options(fake_api):
-    """Options for jobs.generate against the fake API, with short waits so faults are quick."""
-    from aiml3d_desktop.core.generation.jobs import JobOptions
-    from aiml3d_desktop.core.net.policy import RetryPolicy, Timeouts
-
-    return JobOptions(
-        api_key=fake_api.KEY,
-        base_url=fake_api.base_url,
-        timeouts=Timeouts(connect=2, read=2, download_read=2),
-        retry=RetryPolicy(attempts=2, backoff=0.01, jitter=0.01),
-    )
 
 
 def make_photo(path: Path, size=(256, 256), mode="RGBA", fmt=None) -> Path:

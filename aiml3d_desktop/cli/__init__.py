@@ -28,6 +28,8 @@ from aiml3d_desktop.cli.output import (
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from aiml3d_desktop.core.meshes import formats
+
     parser = argparse.ArgumentParser(
         prog="aiml3d",
         description=f"{APP_NAME}: turn pictures into 3D models with the AIML API (TripoSR). "
@@ -45,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="print JSON")
 
     conv = sub.add_parser(
-        "convert", help="convert a mesh to GLB, glTF, OBJ, STL (mm), PLY, 3MF (mm) or USDZ"
+        "convert",
+        help=f"convert a mesh to {formats.names(formats.writable(), millimetres=True)}",
     )
     conv.add_argument("mesh", type=Path, metavar="MESH")
     conv.add_argument(
@@ -107,10 +110,11 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_info(args) -> int:
     from aiml3d_desktop.core.meshes import mesh
 
-    loaded = mesh.load(args.mesh)
+    fmt = mesh.file_type_of(args.mesh)  # the key of its record in core/meshes/formats.py
+    loaded = mesh.load(args.mesh, fmt)
     info = {
         "file": str(args.mesh),
-        "format": mesh.file_type_of(args.mesh),
+        "format": fmt,
         **loaded.stats.as_dict(),
         "colours": _colour_kind(loaded.scene),
         **loaded.scene.counts(),

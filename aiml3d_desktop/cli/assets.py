@@ -18,13 +18,15 @@ LENGTH = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*(mm|cm|m|in)?\s*")
 
 def add_parsers(sub) -> None:
     from aiml3d_desktop.core.assets.bake import SIZES
-    from aiml3d_desktop.core.meshes.writers import FORMATS
+    from aiml3d_desktop.core.meshes import formats
 
     process = sub.add_parser(
         "process",
         help="make an asset of a raw mesh: orient, size, clean, decimate, bake, export",
         description="Run steps (or a preset) on a mesh file or a library entry. The output "
-        "format comes from OUT's extension: " + ", ".join(FORMATS) + ". Given a library "
+        "format comes from OUT's extension: "
+        + ", ".join(f.key for f in formats.writable())
+        + ". Given a library "
         "entry id, the result is also kept in the library as a new version of the entry.",
     )
     process.add_argument("source", metavar="IN", help="a mesh file, or a library entry id")
@@ -169,9 +171,9 @@ def cmd_process(args: argparse.Namespace) -> int:
     from aiml3d_desktop.core.assets import pipeline
 
     if args.out is not None:
-        from aiml3d_desktop.core.meshes.writers import format_of
+        from aiml3d_desktop.core.meshes.formats import for_writing
 
-        format_of(args.out)
+        for_writing(args.out)
         folder = args.out.parent if str(args.out.parent) else Path(".")
         if not folder.is_dir():
             raise InputError(f"There is no folder {folder}", hint="Make it first, or fix the path.")

@@ -30,10 +30,14 @@ if TYPE_CHECKING:  # the rest of core is imported where it is used: see run()
     from aiml3d_desktop.core.api.models import ModelParams
     from aiml3d_desktop.core.common.cancel import CancelToken
     from aiml3d_desktop.core.generation import batch, jobs
+    from aiml3d_desktop.core.session import Session
     from aiml3d_desktop.core.settings import Settings
+    from aiml3d_desktop.core.spending.policy import SpendingPolicy
 
 
 def add_parser(sub) -> None:
+    from aiml3d_desktop.core.api.params import OUTPUT_FORMATS
+
     gen = sub.add_parser(
         "generate",
         help="make 3D models from pictures through the AIML API",
@@ -115,7 +119,7 @@ def add_parser(sub) -> None:
         help="a multi-view model's other views of the one picture given (its front): "
         "left=, back= or right= a file or link (repeatable)",
     )
-    gen.add_argument("--format", choices=("glb", "obj"), help="mesh format (default glb)")
+    gen.add_argument("--format", choices=OUTPUT_FORMATS, help="mesh format (default glb)")
     gen.add_argument(
         "--no-remove-bg", action="store_true", help="keep the background (the default removes it)"
     )
@@ -198,7 +202,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     params = _params(args, conf)
     views = _views(args, params)
-    options = _options(args, conf)
+    session = _session(args, conf)
+    options = _options(args, session)
     out_dir = args.output_dir or (conf.output_path if args.no_library else None)
     if out_dir is not None:
         problem = fileio.writable(Path(out_dir))
@@ -207,13 +212,15 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         fileio.sweep_partials(Path(out_dir))  # what a killed earlier run left there
     lib = None if args.no_library else Library(conf.library_path)
-    warn_all(lib.warnings if lib else [])
+    if lib is not None:
+        session.open_library(lib)
+        warn_all(lib.warnings)
     queue, folders = _queue(args, conf, params, options, views)
     if folders and not queue.count(batch.WAITING):
         error(f"no pictures (PNG, JPEG, WEBP) in {', '.join(folders)}")
         return EXIT_FAILED
-    cost = spend.estimate(queue, lib, options)
-    refused = spend.over_budget(cost, args)
+    cost = session.cost_of(queue.items())
+    refused = spend.over_budget(cost, session.spending)
     if args.dry_run:
         return spend.dry_run(queue, cost, refused)
     if not args.quiet or args.max_credits is not None or args.max_usd is not None:
@@ -222,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
         error(f"{refused}; nothing was sent")
         return EXIT_FAILED
     cancel = CancelToken()
-    maker = _Maker(lib, out_dir, options, args)
+    maker = _Maker(lib, out_dir, options, args, session.spending)
     try:
         with _cancel_on_sigterm(cancel):
             stopped = batch.run(
@@ -311,19 +318,25 @@ def _views(args: argparse.Namespace, params: ModelParams) -> dict[str, str]:
     return views
 
 
-def _options(args: argparse.Namespace, conf: Settings) -> jobs.JobOptions:
-    from aiml3d_desktop.core.api import keys
-    from aiml3d_desktop.core.generation import jobs
-    from aiml3d_desktop.core.net.policy import RetryPolicy, Timeouts
+def _session(args: argparse.Namespace, conf: Settings) -> Session:
+    """The run's session: its retry policy, and --max-credits / --max-usd as its limits."""
+    from aiml3d_desktop.core.net.policy import RetryPolicy
+    from aiml3d_desktop.core.session import Session
+    from aiml3d_desktop.core.spending import budget
 
-    return jobs.JobOptions.from_settings(
-        conf,
-        keys.get_key(),
+    session = Session(conf, RetryPolicy(attempts=max(0, args.retries)))
+    session.limits = budget.Limits(args.max_credits, args.max_usd)
+    return session
+
+
+def _options(args: argparse.Namespace, session: Session) -> jobs.JobOptions:
+    from aiml3d_desktop.core.net.policy import Timeouts
+
+    return session.job_options(
+        args.backend or session.conf.backend,
         api_base=args.api_base,
         max_side=args.max_side,
         timeouts=Timeouts(read=args.timeout),
-        retry=RetryPolicy(attempts=max(0, args.retries)),
-        backend=args.backend or conf.backend,
         **({"prepare": False} if args.no_prepare else {}),
     )
 
@@ -365,11 +378,16 @@ class _Maker:
     """Makes one queue item, and says how it went in whole lines (items run in parallel)."""
 
     def __init__(
-        self, lib, out_dir: Path | None, options: jobs.JobOptions, args: argparse.Namespace
+        self,
+        lib,
+        out_dir: Path | None,
+        options: jobs.JobOptions,
+        args: argparse.Namespace,
+        spending: SpendingPolicy,
     ) -> None:
         self.lib, self.out_dir, self.options, self.args = lib, out_dir, options, args
         self.lock = threading.Lock()
-        self.budget = spend.Budget(args, lib)
+        self.budget = spend.Budget(spending)
 
     def _note(self, held, call) -> None:
         """Every call, made or failed: against the limits (in place of what its item held),

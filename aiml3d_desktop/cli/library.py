@@ -15,6 +15,8 @@ SORT_KEYS = ("created", "title", "triangles", "size")
 
 
 def add_parser(sub) -> None:
+    from aiml3d_desktop.core.meshes import formats
+
     lib = sub.add_parser(
         "library",
         help="list, show, export, import or delete kept models",
@@ -34,7 +36,7 @@ def add_parser(sub) -> None:
     ls.add_argument(
         "--format",
         dest="fmt",
-        choices=("glb", "obj", "stl", "ply", "gltf", "off", "3mf"),
+        choices=[f.key for f in formats.readable()],
         help="mesh format",
     )
     ls.add_argument("--since", metavar="DATE", help="made on or after DATE (YYYY-MM-DD)")
@@ -46,7 +48,7 @@ def add_parser(sub) -> None:
     show.add_argument("id", help="entry id (a unique prefix is enough)")
     show.add_argument("--json", action="store_true", help="print JSON")
     exp = act.add_parser(
-        "export", help="write an entry's mesh as GLB, glTF, OBJ, STL, PLY, 3MF or USDZ"
+        "export", help=f"write an entry's mesh as {formats.names(formats.writable())}"
     )
     exp.add_argument("id")
     exp.add_argument("out", type=Path, help="output file; its extension picks the format")
@@ -158,13 +160,13 @@ def _export(lib, args) -> int:
         return _export_file(entry, version if args.version else None, args)
     loaded = mesh.load(path)
     if args.part is not None:
-        from aiml3d_desktop.core.meshes import writers
+        from aiml3d_desktop.core.meshes import formats
 
         shapes = loaded.scene.primitives
         if not 1 <= args.part <= len(shapes):
             raise InputError(f"{path.name} has {len(shapes)} parts, not {args.part}")
         part = replace(loaded.scene, primitives=[shapes[args.part - 1]])
-        out = writers.write(part, args.out)[-1]  # the part, never the whole file copied
+        out = formats.write(part, args.out)[-1]  # the part, never the whole file copied
         print(f"wrote {out}")
         return EXIT_OK
     out = mesh.export(loaded, args.out)

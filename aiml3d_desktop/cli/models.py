@@ -112,10 +112,10 @@ def _describe(model) -> dict:
 
 def cmd_parts(args: argparse.Namespace) -> int:
     from aiml3d_desktop.core import settings
-    from aiml3d_desktop.core.api import keys
     from aiml3d_desktop.core.common.errors import InputError
-    from aiml3d_desktop.core.generation import jobs, parts
+    from aiml3d_desktop.core.generation import parts
     from aiml3d_desktop.core.library.store import Library
+    from aiml3d_desktop.core.session import Session
 
     point = None
     if args.point is not None:
@@ -130,7 +130,7 @@ def cmd_parts(args: argparse.Namespace) -> int:
     values = HUNYUAN_PART.parse(args.param)
     conf, warnings = settings.load()
     warn_all(warnings)
-    options = jobs.JobOptions.from_settings(conf, keys.get_key(), api_base=args.api_base)
+    options = Session(conf).job_options(api_base=args.api_base)
     library = Library(conf.library_path)
     warn_all(library.warnings)
     try:

@@ -127,7 +127,7 @@ def parse_colour(text: str) -> tuple[int, int, int]:
 
 def parse_lighting(args: argparse.Namespace):
     """--light, --exposure, --env-rotation, --env-background, --no-sun, --transparent as a
-    core.lighting.Lighting; an HDR file is read and checked here, before the model."""
+    core.look.lighting.Lighting; an HDR file is read and checked here, before the model."""
     import math
 
     from aiml3d_desktop.core.look.lighting import ENV_SUFFIXES, PRESETS, Lighting

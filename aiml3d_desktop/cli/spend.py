@@ -3,7 +3,6 @@ it may not pass (``--dry-run``, ``--max-credits``, ``--max-usd``)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 from typing import TYPE_CHECKING
 
@@ -11,33 +10,18 @@ from aiml3d_desktop.cli.output import EXIT_OK
 from aiml3d_desktop.core.api.calls import Call
 
 if TYPE_CHECKING:
-    from aiml3d_desktop.core.generation import batch, jobs
+    from aiml3d_desktop.core.generation import batch
     from aiml3d_desktop.core.spending import budget, usage
+    from aiml3d_desktop.core.spending.policy import SpendingPolicy
+
 FLAGS = {"credits": "--max-credits", "usd": "--max-usd"}
 
 
-def estimate(queue: batch.BatchQueue, lib, options: jobs.JobOptions) -> usage.Estimate:
-    """What the queued items will probably cost (the offline preview costs nothing)."""
-    from aiml3d_desktop.core.generation import batch
-    from aiml3d_desktop.core.spending import usage
-
-    if options.backend != "aiml":
-        return usage.Estimate(queue.count(batch.WAITING), 0.0, None, "docs")
-    planned = [item.planned() for item in queue.items()]
-    return usage.estimate(lib.usage if lib is not None else None, planned)
-
-
-def limits(args: argparse.Namespace) -> budget.Limits:
-    from aiml3d_desktop.core.spending import budget
-
-    return budget.Limits(args.max_credits, args.max_usd)
-
-
-def over_budget(cost: usage.Estimate, args: argparse.Namespace) -> str | None:
+def over_budget(cost: usage.Estimate, policy: SpendingPolicy) -> str | None:
     """Why the batch may not start under --max-credits / --max-usd, or None."""
     from aiml3d_desktop.core.spending import budget
 
-    refused = budget.refusal(limits(args), cost)
+    refused = policy.refusal(cost)
     if refused is None:
         return None
     return refused.text if refused.kind == budget.ABOVE else f"{refused.text}; {advice(refused)}"
@@ -90,17 +74,12 @@ def dry_run(queue: batch.BatchQueue, cost: usage.Estimate, refused: str | None) 
 
 
 class Budget:
-    """--max-credits and --max-usd while the batch runs (core.budget.Budget): each item
+    """--max-credits and --max-usd while the batch runs (core.spending.budget.Budget): each item
     holds its probable cost before it starts, and one that would pass a limit is refused
     with a ConfigError, which stops the queue (no new item starts)."""
 
-    def __init__(self, args: argparse.Namespace, lib) -> None:
-        from aiml3d_desktop.core.spending import budget, usage
-
-        def price_of(model: str, values: dict) -> usage.Price:
-            return usage.price(lib.usage if lib is not None else None, model, values)
-
-        self.rule = budget.Budget(limits(args), price_of)
+    def __init__(self, policy: SpendingPolicy) -> None:
+        self.rule = policy.running()
 
     def hold(self, item: batch.QueueItem) -> budget.Reservation | None:
         from aiml3d_desktop.core.common.errors import ConfigError

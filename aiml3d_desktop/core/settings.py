@@ -40,7 +40,7 @@ class Settings:
     prepare: bool = True  # frame pictures before upload: crop to the object, pad to square
     image_model: str = TEXT_TO_IMAGE_MODEL  # text to 3D: the model that draws the prompt
     prompt_suffix: str = PROMPT_SUFFIX  # added to each prompt
-    batch_jobs: int = 2  # batch queue items made at once (core.batch.DEFAULT_JOBS)
+    batch_jobs: int = 2  # batch queue items made at once (core.generation.batch.DEFAULT_JOBS)
     model: str = TRIPOSR  # the 3D model picked (core/api/models.py); TripoSR's values are params
     model_values: dict = field(default_factory=dict)  # the other models' values, by model id
     # A batch estimated above either asks first (0: never asks).

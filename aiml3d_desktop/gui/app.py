@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import TYPE_CHECKING, Any
 
 from aiml3d_desktop import APP_NAME, __version__
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 log = logging.getLogger(__name__)
 EXIT_INTERRUPTED = 130  # closed by Ctrl+C, as the command line's commands say it too
@@ -49,14 +53,14 @@ def start_window(files: list[str]) -> int:
     return EXIT_INTERRUPTED if closer is not None and closer.interrupted else status
 
 
-def render(*args, **kwargs):
+def render(*args: Any, **kwargs: Any) -> Path:
     """``aiml3d render``: see gui/render.py (the command line reaches Qt through here)."""
     from aiml3d_desktop.gui.render import render_file
 
     return render_file(*args, **kwargs)
 
 
-def turntable(*args, **kwargs):
+def turntable(*args: Any, **kwargs: Any) -> Path:
     """``aiml3d turntable``: see gui/render.py."""
     from aiml3d_desktop.gui.render import turntable_file
 

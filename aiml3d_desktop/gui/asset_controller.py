@@ -6,7 +6,7 @@ turntable export, drawn a frame per event-loop turn so the window never stalls."
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QInputDialog
@@ -15,15 +15,22 @@ from aiml3d_desktop import paths
 from aiml3d_desktop.core.assets.recipe import Presets, Recipe, same_steps
 from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
 from aiml3d_desktop.core.look.turntable import FORMATS
+from aiml3d_desktop.core.session import DOCUMENT, VERSIONS
 from aiml3d_desktop.gui import tasks
+from aiml3d_desktop.gui.context import Context
 from aiml3d_desktop.gui.widgets.prepare_panel import PreparePanel
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from aiml3d_desktop.core.assets.pipeline import Prepared
+    from aiml3d_desktop.core.common.stages import RetryNote, Stage
     from aiml3d_desktop.core.library.entry import Entry, Version
     from aiml3d_desktop.core.meshes.mesh import LoadedMesh
     from aiml3d_desktop.gui.widgets.turntable_dialog import TurntableChoice
     from aiml3d_desktop.gui.workers import Worker
+
+T = TypeVar("T")
 
 TURNTABLE_FRAMES = 72
 TURNTABLE_SIZE = (640, 640)
@@ -33,10 +40,12 @@ TURNTABLE_FPS = 24
 class AssetController(QObject):
     status = Signal(str)
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
-        self.runner = window.runner
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx.parent)
+        self.ctx = ctx
+        self.runner = ctx.runner
+        ctx.session.listen(VERSIONS, self.versions_changed)
+        ctx.session.listen(DOCUMENT, self.model_changed)
         self.panel = PreparePanel()
         self.presets = Presets(paths.config_dir() / "presets.json")
         self.panel.set_presets(self.presets.all())
@@ -87,7 +96,7 @@ class AssetController(QObject):
             self.panel.set_versions(entry.version_list())
 
     def _base(self, entry: Entry) -> Entry | None:
-        library = self.window.library
+        library = self.ctx.session.library
         try:
             return library.get(entry.id) if library is not None else None
         except Aiml3DError:
@@ -99,7 +108,7 @@ class AssetController(QObject):
         try:
             return self.panel.recipe()
         except InputError as exc:
-            self.window.report_error(exc, "Cannot prepare the asset")
+            self.ctx.report_error(exc, "Cannot prepare the asset")
             return None
 
     @Slot()
@@ -119,7 +128,7 @@ class AssetController(QObject):
             return  # made from a model no longer on screen
         self.prepared, self.prepared_recipe = prepared, self._running_recipe
         self.panel.set_upright(prepared.upright)
-        self.window.viewer.show_scene(prepared.scene)
+        self.ctx.viewer.show_scene(prepared.scene)
         texture = ""
         if prepared.scene.textures:
             side = prepared.scene.textures[0].image.shape[0]
@@ -150,7 +159,7 @@ class AssetController(QObject):
         title = self._title(recipe)
         source = self.prepared if fresh else self.loaded.scene
         self._start(
-            tasks.keep_version, self.window.library, self.entry, recipe, title, source,
+            tasks.keep_version, self.ctx.session.library, self.entry, recipe, title, source,
             self.label, succeeded=self._kept,
         )  # fmt: skip
 
@@ -176,9 +185,12 @@ class AssetController(QObject):
     def _save_as(self, recipe: Recipe) -> None:
         assert self.loaded is not None and self.prepared is not None
         first = recipe.formats[0]
-        suggested = self.window.conf.output_path / f"{self.loaded.path.stem}.{first}"
+        suggested = self.ctx.session.conf.output_path / f"{self.loaded.path.stem}.{first}"
         path, _ = QFileDialog.getSaveFileName(
-            self.window, "Save the prepared asset", str(suggested), f"{first.upper()} (*.{first})"
+            self.ctx.parent,
+            "Save the prepared asset",
+            str(suggested),
+            f"{first.upper()} (*.{first})",
         )
         if path:
             self._start(
@@ -190,7 +202,7 @@ class AssetController(QObject):
         self.panel.show_report(["Saved:", *map(str, files)])
         self.status.emit(f"Saved {len(files)} file{'s' if len(files) != 1 else ''}")
 
-    def _start(self, fn, *args, succeeded) -> None:
+    def _start(self, fn: Callable[..., T], *args: object, succeeded: Callable[[T], object]) -> None:
         self.panel.set_busy(True)
         worker = self.runner.start(
             fn, *args, succeeded=succeeded, failed=self._failed, progress=self._progress
@@ -199,7 +211,7 @@ class AssetController(QObject):
         self.worker = worker
 
     @Slot(object, object, object)
-    def _progress(self, stage, done, total) -> None:
+    def _progress(self, stage: Stage | RetryNote, done: int | None, total: int | None) -> None:
         if done is not None and total:
             self.panel.set_progress(self.label.text, round(1000 * done / total))
         else:
@@ -209,7 +221,7 @@ class AssetController(QObject):
     def _failed(self, error: Aiml3DError) -> None:
         self._apply_after_preview = False
         if error.message != "Cancelled":
-            self.window.report_error(error, "Cannot prepare the asset")
+            self.ctx.report_error(error, "Cannot prepare the asset")
         else:
             self.panel.show_report(["Cancelled: nothing was kept."])
             self.status.emit("Cancelled: nothing was kept")
@@ -230,7 +242,7 @@ class AssetController(QObject):
     @Slot()
     def show_original(self) -> None:
         if self.loaded is not None:
-            self.window.viewer.show_scene(self.loaded.scene)
+            self.ctx.viewer.show_scene(self.loaded.scene)
             self.status.emit("Showing the model as it was")
 
     # Presets
@@ -240,13 +252,13 @@ class AssetController(QObject):
         recipe = self._recipe()
         if recipe is None:
             return
-        name, ok = QInputDialog.getText(self.window, "Save as preset", "Name of the preset:")
+        name, ok = QInputDialog.getText(self.ctx.parent, "Save as preset", "Name of the preset:")
         if not ok:
             return
         try:
             preset = self.presets.save(name, recipe)
         except Aiml3DError as exc:
-            self.window.report_error(exc, "Cannot save the preset")
+            self.ctx.report_error(exc, "Cannot save the preset")
             return
         self.panel.set_presets(self.presets.all(), preset.name)
         self.status.emit(f"Saved the preset {preset.name}")
@@ -256,7 +268,7 @@ class AssetController(QObject):
         try:
             self.presets.delete(name)
         except Aiml3DError as exc:
-            self.window.report_error(exc, "Cannot delete the preset")
+            self.ctx.report_error(exc, "Cannot delete the preset")
             return
         self.panel.set_presets(self.presets.all())
 
@@ -271,30 +283,32 @@ class AssetController(QObject):
     def open_version(self, version: Version | None) -> None:
         entry = self._as_entry(version)
         if entry is not None:
-            self.window.open_entry(entry)
+            self.ctx.requests.open_entry.emit(entry)
 
     @Slot(object, object)
     def compare_versions(self, first: Version | None, second: Version | None) -> None:
         a, b = self._as_entry(first), self._as_entry(second)
         if a is not None and b is not None:
-            self.window.compare(a, b)
+            self.ctx.requests.compare.emit(a, b)
 
     @Slot(object)
     def export_version(self, version: Version | None) -> None:
         if self.entry is None:
             return
         if version is None:
-            self.window.files.export_entry(self.entry)
+            self.ctx.requests.export_entry.emit(self.entry)
             return
-        from aiml3d_desktop.gui.file_actions import MESH_FILTERS
+        from aiml3d_desktop.core.meshes import formats
 
         stem = f"{self.entry.title} {version.label}"
         path, chosen = QFileDialog.getSaveFileName(
-            self.window, "Export version", str(self.window.conf.output_path / stem), MESH_FILTERS
+            self.ctx.parent,
+            "Export version",
+            str(self.ctx.session.conf.output_path / stem),
+            formats.dialog_filter("save"),
         )
         if path:
-            if not Path(path).suffix:
-                path += "." + chosen.split("*.")[1].rstrip(")")
+            path = formats.extension_for_filter(chosen, path)
             self.runner.start(
                 tasks.version_file, self.entry, version, path, succeeded=self._saved_one
             )
@@ -313,11 +327,11 @@ class AssetController(QObject):
             return
         from aiml3d_desktop.gui.widgets.turntable_dialog import TurntableDialog
 
-        dialog = TurntableDialog(self._last_turntable(), self.window)
+        dialog = TurntableDialog(self._last_turntable(), self.ctx.parent)
         if dialog.exec() != TurntableDialog.DialogCode.Accepted:
             return
         choice = dialog.choice()
-        ui = self.window.ui
+        ui = self.ctx.ui
         ui.setValue("turntable/folder", str(choice.path.parent))
         ui.setValue("turntable/suffix", choice.path.suffix.lower())
         ui.setValue("turntable/frames", choice.frames)
@@ -331,15 +345,15 @@ class AssetController(QObject):
         format used then), or the defaults."""
         from aiml3d_desktop.gui.widgets.turntable_dialog import TurntableChoice
 
-        ui = self.window.ui
+        ui = self.ctx.ui
 
         def number(key: str, default: int) -> int:
             try:
-                return int(ui.value(f"turntable/{key}", default))
+                return int(str(ui.value(f"turntable/{key}", default)))
             except (TypeError, ValueError):
                 return default
 
-        folder = str(ui.value("turntable/folder", "") or self.window.conf.output_path)
+        folder = str(ui.value("turntable/folder", "") or self.ctx.session.conf.output_path)
         suffix = str(ui.value("turntable/suffix", ".gif"))
         suffix = suffix if suffix in FORMATS else ".gif"
         stem = self.loaded.path.stem if self.loaded is not None else "turntable"
@@ -366,7 +380,7 @@ class AssetController(QObject):
 
         assert self.loaded is not None
         renderer = OffscreenRenderer()
-        viewer = self.window.viewer
+        viewer = self.ctx.viewer
         renderer.viewer.set_shading(viewer.item.mode)
         renderer.viewer.set_shadow_visible(True)
         renderer.start_turntable(self.loaded.scene, size, viewer.up_axis, viewer.background())

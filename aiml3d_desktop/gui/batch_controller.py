@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, cast
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from aiml3d_desktop.core import settings as settings_mod
-from aiml3d_desktop.core.api import keys
 from aiml3d_desktop.core.common.errors import Aiml3DError
 from aiml3d_desktop.core.common.fileio import Claim
 from aiml3d_desktop.core.common.stages import Stage, describe
@@ -21,13 +20,14 @@ from aiml3d_desktop.gui import tasks
 from aiml3d_desktop.gui.widgets.queue_panel import QueuePanel
 
 if TYPE_CHECKING:
+    from aiml3d_desktop.core.common.stages import RetryNote
+    from aiml3d_desktop.core.library.entry import Entry
     from aiml3d_desktop.core.library.store import Library
-    from aiml3d_desktop.core.net.policy import RetryPolicy
-    from aiml3d_desktop.core.settings import Settings
+    from aiml3d_desktop.core.session import Session
     from aiml3d_desktop.gui.workers import Runner, Worker
 
 
-def _stage_text(stage: Stage, since: float, done: int | None, total: int | None) -> str:
+def _stage_text(stage: Stage | RetryNote, since: float, done: int | None, total: int | None) -> str:
     return describe(stage, time.monotonic() - since, done, total, short=True)
 
 
@@ -39,22 +39,19 @@ class BatchController(QObject):
     error = Signal(object, str)  # an Aiml3DError that stops the whole queue, and a title
 
     def __init__(
-        self,
-        runner: Runner,
-        conf: Settings,
-        retry: RetryPolicy,
-        panel: QueuePanel,
-        parent: QObject | None = None,
+        self, session: Session, runner: Runner, panel: QueuePanel, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
-        self.runner, self.conf, self.retry, self.panel = runner, conf, retry, panel
-        panel.set_jobs(conf.batch_jobs)
+        self.session, self.runner, self.panel = session, runner, panel
+        self.conf = session.conf
+        panel.set_jobs(self.conf.batch_jobs)
         self.queue: batch.BatchQueue | None = None  # once the library is open
         self.library: Library | None = None
         self._queue_claim: Claim | None = None  # this window keeps the library's queue
         self._waiting_adds: list[tuple[list[str], str, dict]] = []  # before the library opened
         self._workers: dict[Worker, str] = {}  # running worker -> item id
-        self._stages: dict[str, tuple[Stage, float, int | None, int | None]] = {}  # by item id
+        # By item id: a running item's stage, since when, and how much of it is done.
+        self._stages: dict[str, tuple[Stage | RetryNote, float, int | None, int | None]] = {}
         self._remove_when_stopped: set[str] = set()
         # Items that finished in an earlier run: kept in queue.json (Clear finished drops
         # them), not listed; the list shows this run's work and what still waits.
@@ -139,11 +136,9 @@ class BatchController(QObject):
                 break
             worker = self.runner.start(
                 tasks.generate_item,
+                self.session,
                 self.library,
                 item,
-                self.conf,
-                keys.get_key(),
-                self.retry,
                 succeeded=self._item_done,
                 failed=self._item_failed,
                 progress=self._item_progress,
@@ -174,7 +169,7 @@ class BatchController(QObject):
         return item_id
 
     @Slot(object, object, object)
-    def _item_progress(self, stage: Stage, done, total) -> None:
+    def _item_progress(self, stage: Stage | RetryNote, done: int | None, total: int | None) -> None:
         item_id = self._workers.get(cast("Worker", self.sender()))
         if item_id is None:
             return
@@ -184,7 +179,7 @@ class BatchController(QObject):
         self.panel.show_stage(item_id, _stage_text(*self._stages[item_id]))
 
     @Slot(object)
-    def _item_done(self, entry) -> None:
+    def _item_done(self, entry: Entry) -> None:
         item_id = self._finished_item()
         if item_id is not None and self.queue is not None:
             self.queue.finish(item_id, batch.DONE, f"In the library as {entry.title}", entry.id)

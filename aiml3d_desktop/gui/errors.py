@@ -12,7 +12,9 @@ from aiml3d_desktop.core.common.errors import Aiml3DError
 log = logging.getLogger(__name__)
 
 
-def show_error(parent: QWidget | None, error: Aiml3DError, title: str = "Something went wrong"):
+def show_error(
+    parent: QWidget | None, error: Aiml3DError, title: str = "Something went wrong"
+) -> QMessageBox:
     """Say what happened and what to do; details (server body, traceback) on demand.
 
     The box is opened, not exec'd: the window (and any running job) carries on behind it.

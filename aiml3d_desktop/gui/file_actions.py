@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from aiml3d_desktop import paths
 from aiml3d_desktop.core.common.fileio import path_kind
-from aiml3d_desktop.core.meshes.mesh import READ_FORMATS, LoadedMesh
-from aiml3d_desktop.core.meshes.writers import FORMATS
+from aiml3d_desktop.core.meshes import formats
+from aiml3d_desktop.core.meshes.mesh import LoadedMesh
 from aiml3d_desktop.core.pictures import images
 from aiml3d_desktop.gui import state, tasks
 from aiml3d_desktop.gui.widgets import offscreen
@@ -30,13 +30,12 @@ if TYPE_CHECKING:
     from aiml3d_desktop.gui.widgets.viewer import Viewer
     from aiml3d_desktop.gui.workers import Runner
 
-MESH_FILTERS = ";;".join(f"{text} (*.{fmt})" for fmt, text in FORMATS.items())
-
 
 class FileActions(QObject):
     open_requested = Signal(str)  # a picture or mesh chosen
     queue_requested = Signal(list)  # pictures or folders chosen for the batch queue
     settings_changed = Signal()
+    key_saved = Signal(str)  # the API key Settings saved (never logged)
     status = Signal(str)
 
     def __init__(
@@ -65,9 +64,8 @@ class FileActions(QObject):
 
     @Slot()
     def choose_mesh(self) -> None:
-        patterns = " ".join(f"*{ext}" for ext in READ_FORMATS)
         path, _ = QFileDialog.getOpenFileName(
-            self.dialogs, "Open 3D model", self._last_folder(), f"3D models ({patterns})"
+            self.dialogs, "Open 3D model", self._last_folder(), formats.dialog_filter("open")
         )
         if path:
             self.open_requested.emit(path)
@@ -122,11 +120,13 @@ class FileActions(QObject):
 
     def _export(self, what: LoadedMesh | Path, stem: str) -> None:
         path, chosen = QFileDialog.getSaveFileName(
-            self.dialogs, "Export 3D model", str(self.conf.output_path / stem), MESH_FILTERS
+            self.dialogs,
+            "Export 3D model",
+            str(self.conf.output_path / stem),
+            formats.dialog_filter("save"),
         )
         if path:
-            if not Path(path).suffix:
-                path += "." + chosen.split("*.")[1].rstrip(")")
+            path = formats.extension_for_filter(chosen, path)
             self.runner.start(tasks.export_mesh, what, path, succeeded=self._saved)
 
     @Slot()
@@ -161,12 +161,15 @@ class FileActions(QObject):
         self.runner.start(tasks.save_image, sheet, path, succeeded=self._saved)
 
     @Slot(object)
-    def _saved(self, path) -> None:
+    def _saved(self, path: Path) -> None:
         self.status.emit(f"Saved {path}")
 
     @Slot()
     def open_settings(self) -> None:
-        if SettingsDialog(self.conf, self.dialogs).exec():
+        dialog = SettingsDialog(self.conf, self.dialogs)
+        if dialog.exec():
+            if dialog.saved_key:
+                self.key_saved.emit(dialog.saved_key)
             self.settings_changed.emit()
             self.status.emit("Settings saved")
 

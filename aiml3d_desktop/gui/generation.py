@@ -18,22 +18,25 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from aiml3d_desktop.core import settings as settings_mod
-from aiml3d_desktop.core.api import keys, models
+from aiml3d_desktop.core.api import models
 from aiml3d_desktop.core.api.models import ModelParams
 from aiml3d_desktop.core.api.params import LOCAL_MODEL
 from aiml3d_desktop.core.common.errors import Aiml3DError, InputError, LibraryError
 from aiml3d_desktop.core.common.stages import Stage
 from aiml3d_desktop.core.generation import batch
 from aiml3d_desktop.core.pictures import images
+from aiml3d_desktop.core.session import VIEWS
 from aiml3d_desktop.core.spending import budget, usage
 from aiml3d_desktop.gui import tasks
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QAbstractButton, QPushButton
+
     from aiml3d_desktop.core.generation.preview import Preview
+    from aiml3d_desktop.core.library.entry import Entry
+    from aiml3d_desktop.core.library.results import JobResult
     from aiml3d_desktop.core.library.store import Library
-    from aiml3d_desktop.core.net.policy import RetryPolicy
-    from aiml3d_desktop.core.settings import Settings
-    from aiml3d_desktop.gui.batch_controller import BatchController
+    from aiml3d_desktop.core.session import Session
     from aiml3d_desktop.gui.status_line import StatusLine
     from aiml3d_desktop.gui.widgets.image_panel import ImagePanel
     from aiml3d_desktop.gui.widgets.params_panel import ParamsPanel
@@ -64,8 +67,9 @@ HINT_MAKING = "Making the 3D model: it will show here."
 
 
 class GenerationController(QObject):
-    generated = Signal(object, object)  # (library Entry, core.results.JobResult)
+    generated = Signal(object, object)  # (library Entry, core.library.results.JobResult)
     front_wanted = Signal(object)  # a path, link or QImage for the main picture
+    enqueue = Signal(list, str, dict)  # sources, their kind and QueueItem fields: for the queue
     queued = Signal(int)  # how many items went into the batch queue
     busy_changed = Signal(bool)  # a generation or drawing runs (or no longer does)
     error = Signal(object, str)  # (Aiml3DError, a title)
@@ -76,21 +80,21 @@ class GenerationController(QObject):
 
     def __init__(
         self,
+        session: Session,
         runner: Runner,
         status: StatusLine,
-        conf: Settings,
         picture: ImagePanel,
         prompt: PromptBox,
         params: ParamsPanel,
         views: ViewSlots,
-        queue: BatchController,
-        retry: RetryPolicy,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self.runner, self.status_line, self.conf = runner, status, conf
-        self.picture, self.prompt, self.params, self.queue = picture, prompt, params, queue
+        self.session, self.runner, self.status_line = session, runner, status
+        self.conf = session.conf
+        self.picture, self.prompt, self.params = picture, prompt, params
         self.views = views
+        session.listen(VIEWS, self._views_changed)
         views.wanted.connect(self.open_view)
         views.pasted.connect(self.open_view)
         views.cleared.connect(self._clear_view)
@@ -101,17 +105,16 @@ class GenerationController(QObject):
         params.changed.connect(self._model_changed)
         params.framing_changed.connect(self._reframe_views)
         self._model_changed()
-        self.library: Library | None = None  # once it is open
         self.job: Worker | None = None  # the generation (or drawing) in progress, if any
-        self.retry = retry  # the window's: one rate-limit wait for all its requests
         self._generate_when_drawn = False  # Generate pressed with a prompt and no picture
         self._making = False  # the job is a generation (not a drawing)
+        self._after_key: Callable[[], None] | None = None  # asked for before the key was read
 
     @Slot()
     def refresh_ready(self) -> None:
         """Generate can be pressed only with something to make, and its tooltip says what
         it will do or what to do first; the empty 3D view says the next step."""
-        has_picture = self.picture.preview is not None
+        has_picture = self.session.picture is not None
         if self.job is not None:
             ready, tip = False, BUSY
         elif has_picture or self.prompt.prompt():
@@ -127,7 +130,7 @@ class GenerationController(QObject):
     @Slot()
     def generate(self) -> None:
         """The picture on screen (or a drawing of the prompt) to a model in the library."""
-        preview = self.picture.preview
+        preview = self.session.picture
         if self.job is not None:
             return
         if preview is None and self.prompt.prompt():
@@ -146,25 +149,33 @@ class GenerationController(QObject):
 
     def _make(self, preview: Preview, params: ModelParams, backend: str) -> None:
         drawing = preview.drawing if backend == "aiml" else None  # offline: from the picture
+        # What the previews prepared is sent as is (the job re-prepares any made otherwise).
+        shown = [preview, *self.session.views.values()]
+        pictures = [p.picture for p in shown if p.picture is not None]
         self._start(
             tasks.generate,
+            self.session,
             self.library,
             preview.source,
             params,
             backend,
-            self.conf,
-            keys.get_key() if backend == "aiml" else None,
-            self.retry,
             drawing,
             self._views(params, backend),
+            pictures,
             succeeded=self._generated,
         )
         self.status_line.progress(Stage.PREPARING, None, None)
 
     def _key_missing(self, offline: bool) -> bool:
         """No key for the API's models: a box with the ways on (Settings; with a picture,
-        the offline relief preview), instead of a request that cannot be sent."""
-        if keys.get_key():
+        the offline relief preview), instead of a request that cannot be sent. The key is
+        looked up on a worker the first time (the keychain may take a while, or ask to be
+        unlocked), and what was asked goes on when it answers."""
+        if not self.session.key_known:
+            self._after_key = self.generate if offline else self.draw
+            self.runner.start(tasks.read_key, self.session, succeeded=self._key_read)
+            return True
+        if self.session.read_key():  # from memory
             return False
         window = self.parent()
         box = QMessageBox(
@@ -197,17 +208,30 @@ class GenerationController(QObject):
         box.open()  # not exec'd: the window carries on behind it, as with the error boxes
         return True
 
-    def _key_answered(self, settings, relief, offline: bool, clicked) -> None:
+    def _key_answered(
+        self,
+        settings: QPushButton,
+        relief: QPushButton | None,
+        offline: bool,
+        clicked: QAbstractButton,
+    ) -> None:
         """Settings, then on with what was asked if a key was saved; or the relief."""
         if clicked is settings:
             self.settings_wanted.emit()  # the dialog is modal: the key is saved, or not, now
-            if keys.get_key():
+            if self.session.read_key():
                 return self.generate() if offline else self.draw()
         self._generate_when_drawn = False
-        if clicked is relief and self.picture.preview is not None and self.job is None:
+        picture = self.session.picture
+        if clicked is relief and picture is not None and self.job is None:
             chosen = self._settings()
             if chosen is not None and self._library_ready():
-                self._make(self.picture.preview, chosen[0], "local")
+                self._make(picture, chosen[0], "local")
+
+    @Slot(object)
+    def _key_read(self, found: bool) -> None:
+        again, self._after_key = self._after_key, None
+        if again is not None:
+            again()
 
     @Slot()
     def draw(self) -> None:
@@ -226,11 +250,9 @@ class GenerationController(QObject):
         self._remember_prompt_options()
         self._start(
             tasks.draw,
+            self.session,
             self.prompt.prompt(),
             self.prompt.options(),
-            self.conf,
-            keys.get_key(),
-            self.retry,
             self.library,
             succeeded=self._drawn,
         )
@@ -283,44 +305,23 @@ class GenerationController(QObject):
             "draw_options": self.prompt.options() if kind == batch.PROMPT else {},
         }
         drawer = self.prompt.options()["image_model"] if kind == batch.PROMPT else None
-        cost = self._estimate(len(sources), params, backend, drawer)
-        if cost is not None and not self._spend_ok(cost, self._waiting_cost(cost)):
+        planned = [(params.model, params.values, drawer)] * len(sources)
+        cost = self.session.spending.estimate(planned) if backend == "aiml" else None
+        if cost is not None and not self._spend_ok(cost, self.session.with_waiting(cost)):
             self.status.emit("Nothing was queued")
             return
-        count = self.queue.add(sources, kind, queued)
+        self.enqueue.emit(sources, kind, queued)
+        count = len(sources)
         log.info("queued %d item(s)", count)
         self.queued.emit(count)
         said = f" — {cost.amount}" if cost is not None else ""
         self.status.emit(f"Queued {count} item{'s' * (count != 1)}{said}")
 
-    def _estimate(
-        self, count: int, params: ModelParams, backend: str, drawer: str | None
-    ) -> usage.Estimate | None:
-        """What ``count`` items will probably cost (None: offline, free)."""
-        if backend != "aiml":
-            return None
-        ledger = self.library.usage if self.library is not None else None
-        return usage.estimate(ledger, [(params.model, params.values, drawer)] * count)
-
-    def _waiting_cost(self, adding: usage.Estimate) -> usage.Estimate:
-        """What the queue will then hold, waiting: the items added and those already there."""
-        waiting = [
-            i.planned()
-            for i in (self.queue.queue.items() if self.queue.queue is not None else [])
-            if i.status == batch.WAITING and i.backend == "aiml"
-        ]
-        if not waiting:
-            return adding
-        ledger = self.library.usage if self.library is not None else None
-        return adding.plus(usage.estimate(ledger, waiting))
-
     def _spend_ok(self, adding: usage.Estimate, queued: usage.Estimate) -> bool:
-        """The command line's rule (core/spending/budget.py) with the limits in Settings, which ask
-        rather than refuse: above them (the whole queue waiting counts), of a cost not known
-        yet, or billed in a unit no limit is set in, the user says whether to go on."""
-        conf = self.conf
-        limits = budget.Limits(conf.confirm_above_credits or None, conf.confirm_above_usd or None)
-        refused = budget.refusal(limits, queued, adding)
+        """The session's spending policy, the command line's, with the limits in Settings,
+        which ask rather than refuse: above them (the whole queue waiting counts), of a cost
+        not known yet, or billed in a unit no limit is set in, the user says whether to go on."""
+        refused = self.session.spending.refusal(queued, adding)
         if refused is None:
             return True  # within the limits, or never ask
         said = f"Adding {adding.text}."
@@ -341,7 +342,7 @@ class GenerationController(QObject):
 
     def _views(self, params: ModelParams, backend: str) -> dict[str, str]:
         takes_views = backend == "aiml" and params.spec.takes == models.VIEWS
-        return self.views.sources() if takes_views else {}
+        return self.session.view_sources() if takes_views else {}
 
     @Slot()
     def _model_changed(self) -> None:
@@ -350,8 +351,8 @@ class GenerationController(QObject):
 
     @Slot(bool)
     def _front_changed(self, shown: bool) -> None:
-        self.views.set_preview("front", self.picture.preview if shown else None)
-        others = list(self.views.sources()) if self.views.isVisible() else []
+        self.views.set_preview("front", self.session.picture if shown else None)
+        others = list(self.session.view_sources()) if self.views.isVisible() else []
         if shown and others:
             self.status.emit(
                 f"The {' and '.join(others)} view{'s' * (len(others) > 1)} from before "
@@ -361,15 +362,16 @@ class GenerationController(QObject):
     @Slot()
     def _reframe_views(self) -> None:
         """The other views prepared again as they will now be sent, like the front."""
-        for view, source in self.views.sources().items():
+        for view, source in self.session.view_sources().items():
             self.open_view(view, source)
 
-    def show_views(self, entry) -> None:
+    def show_views(self, entry: Entry) -> None:
         """A library entry's other views in the slots (those still on this computer or
         online), in place of the ones before."""
-        kept = entry.extra.get("views") if isinstance(entry.extra.get("views"), dict) else {}
+        views = entry.extra.get("views")
+        kept = views if isinstance(views, dict) else {}
         for view in models.VIEW_NAMES[1:]:
-            self.views.set_preview(view, None)
+            self.session.set_view(view, None)
             source = kept.get(view)
             if isinstance(source, str) and (images.is_url(source) or Path(source).is_file()):
                 self.open_view(view, source)
@@ -397,15 +399,20 @@ class GenerationController(QObject):
     @Slot(object)
     def _view_opened(self, opened: tuple[str, Preview]) -> None:
         view, preview = opened
-        self.views.set_preview(view, preview)
+        self.session.set_view(view, preview)
         self.status.emit(f"The {view} view is ready")
 
     @Slot(str)
     def _clear_view(self, view: str) -> None:
         if view == "front":
-            self.picture.set_preview(None)
+            self.session.set_picture(None)
         else:
-            self.views.set_preview(view, None)
+            self.session.set_view(view, None)
+
+    def _views_changed(self, views: dict[str, Preview]) -> None:
+        """The session's other views, shown in their slots."""
+        for view in models.VIEW_NAMES[1:]:
+            self.views.set_preview(view, views.get(view))
 
     @Slot(str)
     def _unusable_view(self, view: str) -> None:
@@ -454,6 +461,10 @@ class GenerationController(QObject):
         with contextlib.suppress(OSError):  # a read-only config folder: kept until exit
             settings_mod.save(self.conf)
 
+    @property
+    def library(self) -> Library | None:
+        return self.session.library
+
     def _library_ready(self) -> bool:
         if self.library is None:
             error = LibraryError(
@@ -477,9 +488,9 @@ class GenerationController(QObject):
         self.refresh_ready()
 
     @Slot(object)
-    def _drawn(self, preview) -> None:
+    def _drawn(self, preview: Preview) -> None:
         self._done()
-        self.picture.set_preview(preview)
+        self.session.set_picture(preview)
         if self._generate_when_drawn:
             self._generate_when_drawn = False
             self.generate()
@@ -487,7 +498,7 @@ class GenerationController(QObject):
             self.status.emit("Picture drawn: press Generate to make it 3D, or Draw again")
 
     @Slot(object)
-    def _generated(self, done) -> None:
+    def _generated(self, done: tuple[Entry, JobResult]) -> None:
         entry, result = done
         self._done()
         self.generated.emit(entry, result)

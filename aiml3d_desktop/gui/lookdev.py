@@ -1,4 +1,4 @@
-"""The window's look-dev controls, built into the menus by gui/menus.py: View > Lighting
+"""The window's look-dev controls, in the menus the window's table builds: View > Lighting
 (presets, an HDR/EXR environment, exposure, rotation, background, sun), View > Channel (one
 input of the materials), View > Camera and faces (orthographic, field of view, vertex
 colours, back faces) and File > Export image… (any size up to 8192, transparent or not).
@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QKeyCombination, QObject, Qt, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -20,12 +21,34 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QInputDialog,
+    QMenu,
     QSpinBox,
 )
 
 from aiml3d_desktop.core.common.errors import Aiml3DError
 from aiml3d_desktop.core.look import lighting as looks
 from aiml3d_desktop.core.look.studio import CHANNEL_NAMES, CHANNELS
+from aiml3d_desktop.gui.context import Context
+
+if TYPE_CHECKING:
+    from typing import TypedDict
+
+    from PySide6.QtWidgets import QWidget
+    from typing_extensions import Unpack
+
+    from aiml3d_desktop.core.common.cancel import CancelToken
+    from aiml3d_desktop.core.common.stages import Progress
+
+    class LightingChange(TypedDict, total=False):
+        """What Lookdev.change() may change in a Lighting: any of its fields."""
+
+        preset: str
+        file: Path | None
+        rotation: float
+        exposure: float
+        background: str
+        sun: bool
+
 
 EXPOSURE_STEP = 0.5  # EV
 ROTATION_STEP = 45.0  # degrees
@@ -35,9 +58,12 @@ BACKGROUND_NAMES = {"colour": "Plain colour", "environment": "Environment (blurr
 class Lookdev(QObject):
     """The lighting submenu's actions, kept in step with the viewer's lighting."""
 
-    def __init__(self, window, view_menu, file_menu, before=None) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx.parent)
+        self.ctx = ctx
+
+    def add_menus(self, view_menu: QMenu) -> None:
+        """Lighting, Channel and Camera and faces, as submenus of ``view_menu``."""
         menu = view_menu.addMenu("Lighting")
         self.menu = menu
         group = QActionGroup(self)
@@ -75,15 +101,9 @@ class Lookdev(QObject):
         self.sun_action.triggered.connect(lambda on: self.change(sun=bool(on)))
         self._channel_menu(view_menu.addMenu("Channel"))
         self._camera_menu(view_menu.addMenu("Camera and faces"))
-        self.export_action = QAction("Export image…", window)
-        self.export_action.triggered.connect(lambda *_: self.export_image())
-        if before is not None:
-            file_menu.insertAction(before, self.export_action)
-        else:
-            file_menu.addAction(self.export_action)
         self._sync()
 
-    def _channel_menu(self, menu) -> None:
+    def _channel_menu(self, menu: QMenu) -> None:
         group = QActionGroup(self)
         self.channel_actions: dict[str | None, QAction] = {}
         for channel in (None, *CHANNELS):
@@ -97,8 +117,8 @@ class Lookdev(QObject):
                 menu.addSeparator()
         self.channel_actions[None].setChecked(True)
 
-    def _camera_menu(self, menu) -> None:
-        viewer = self.window.viewer
+    def _camera_menu(self, menu: QMenu) -> None:
+        viewer = self.ctx.viewer
         self.ortho_action = menu.addAction("Orthographic")
         self.ortho_action.setCheckable(True)
         # 5 on the number row and on the keypad (Blender's key), whichever the keyboard has.
@@ -128,10 +148,10 @@ class Lookdev(QObject):
     def ask_fov(self) -> None:
         from aiml3d_desktop.gui.widgets.viewer import FOV_RANGE
 
-        viewer = self.window.viewer
+        viewer = self.ctx.viewer
         low, high = FOV_RANGE
         degrees, ok = QInputDialog.getInt(
-            self.window,
+            self.ctx.parent,
             "Field of view",
             f"Degrees across the view ({low} to {high}):",
             round(viewer.opts["fov"]),
@@ -143,22 +163,22 @@ class Lookdev(QObject):
 
     def set_channel(self, channel: str | None) -> None:
         self.channel_actions[channel].setChecked(True)
-        self.window.viewer.set_channel(channel)
-        self.window.status.show(
+        self.ctx.viewer.set_channel(channel)
+        self.ctx.show_status(
             "Showing the shading" if channel is None else f"Channel: {CHANNEL_NAMES[channel]}"
         )
 
     @property
     def lighting(self) -> looks.Lighting:
-        return self.window.viewer.lighting
+        return self.ctx.viewer.lighting
 
-    def change(self, **fields) -> None:
+    def change(self, **fields: Unpack[LightingChange]) -> None:
         """Light the viewer with the current lighting changed by ``fields``. A new preset or
         file is prefiltered on a worker first (a preset 0.35 s, a file more: not on the GUI
         thread); a file that cannot be used is said in words and changes nothing."""
         lighting = dataclasses.replace(self.lighting, **fields)
         if "preset" in fields or "file" in fields:
-            self.window.runner.start(
+            self.ctx.runner.start(
                 _prefiltered, lighting, succeeded=self._lit, failed=self._unusable
             )
         else:
@@ -167,19 +187,19 @@ class Lookdev(QObject):
     @Slot(object)
     def _lit(self, lighting: looks.Lighting) -> None:
         try:
-            self.window.viewer.set_lighting(lighting)  # prefiltered: from the cache
+            self.ctx.viewer.set_lighting(lighting)  # prefiltered: from the cache
         except Aiml3DError as error:  # a file changed since it was read
             self._unusable(error)
             return
         self._sync()
         source = lighting.file.name if lighting.file else looks.PRESET_NAMES[lighting.preset]
-        self.window.status.show(
+        self.ctx.show_status(
             f"Lighting: {source}, {lighting.exposure:+g} EV, turned {lighting.rotation:g}°"
         )
 
     @Slot(object)
     def _unusable(self, error: Aiml3DError) -> None:
-        self.window.report_error(error, "The environment cannot be used")
+        self.ctx.report_error(error, "The environment cannot be used")
         self._sync()
 
     def set_preset(self, preset: str) -> None:
@@ -187,7 +207,7 @@ class Lookdev(QObject):
 
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self.window, "Environment", "", "Equirectangular HDR (*.hdr *.exr)"
+            self.ctx.parent, "Environment", "", "Equirectangular HDR (*.hdr *.exr)"
         )
         if path:
             self.change(file=Path(path))
@@ -216,21 +236,26 @@ class Lookdev(QObject):
 
     # File > Export image…
 
-    def export_image(self, path: str | None = None, size=None, transparent=None) -> Path | None:
+    def export_image(
+        self,
+        path: str | None = None,
+        size: tuple[int, int] | None = None,
+        transparent: bool | None = None,
+    ) -> Path | None:
         """The view as it is, drawn off screen at any size up to 8192, with a transparent
         background if asked; written as PNG (arguments given skip the dialogs: tests)."""
-        viewer = self.window.viewer
+        viewer = self.ctx.viewer
         scene = viewer.item.scene
         if scene is None:
             return None
         if size is None or transparent is None:
-            asked = _ask_size(self.window, viewer.device_size())
+            asked = _ask_size(self.ctx.parent, viewer.device_size())
             if asked is None:
                 return None
             size, transparent = asked
         if path is None:
             path, _ = QFileDialog.getSaveFileName(
-                self.window, "Export image", "view.png", "PNG picture (*.png)"
+                self.ctx.parent, "Export image", "view.png", "PNG picture (*.png)"
             )
             if not path:
                 return None
@@ -267,20 +292,20 @@ class Lookdev(QObject):
                 camera=camera,
             )
         except Aiml3DError as error:
-            self.window.report_error(error, "The image cannot be made")
+            self.ctx.report_error(error, "The image cannot be made")
             return None
         finally:
             renderer.close()
-        self.window.runner.start(
+        self.ctx.runner.start(
             tasks.save_image,
             image,
             path,
-            succeeded=lambda out: self.window.status.show(f"Saved {out}"),
+            succeeded=lambda out: self.ctx.show_status(f"Saved {out}"),
         )
         return Path(path)
 
 
-def _ask_size(parent, current: tuple[int, int]) -> tuple[tuple[int, int], bool] | None:
+def _ask_size(parent: QWidget, current: tuple[int, int]) -> tuple[tuple[int, int], bool] | None:
     from aiml3d_desktop.gui.widgets.offscreen import MAX_PICTURE
 
     box = QDialog(parent)
@@ -306,7 +331,9 @@ def _ask_size(parent, current: tuple[int, int]) -> tuple[tuple[int, int], bool] 
     return (spins[0].value(), spins[1].value()), clear.isChecked()
 
 
-def _prefiltered(lighting: looks.Lighting, *, progress, cancel) -> looks.Lighting:
+def _prefiltered(
+    lighting: looks.Lighting, *, progress: Progress, cancel: CancelToken
+) -> looks.Lighting:
     """A worker's task: ``lighting`` with its environment read and prefiltered (cached, so
     that lighting the viewer with it on the GUI thread then costs nothing)."""
     lighting.environment()

@@ -22,16 +22,20 @@ from aiml3d_desktop.core.api.models import GENERATORS, ModelParams
 from aiml3d_desktop.core.api.params import LOCAL_MODEL
 from aiml3d_desktop.core.common.errors import Aiml3DError, Cancelled, LibraryError
 from aiml3d_desktop.core.library.store import Entry, Library
-from aiml3d_desktop.core.meshes.mesh import READ_FORMATS, LoadedMesh
-from aiml3d_desktop.core.net.policy import RetryPolicy
+from aiml3d_desktop.core.look.studio import MODES
+from aiml3d_desktop.core.meshes import formats
+from aiml3d_desktop.core.meshes.mesh import LoadedMesh
 from aiml3d_desktop.core.pictures import images
-from aiml3d_desktop.gui import state, tasks, window_layout
+from aiml3d_desktop.core.session import PICTURE, Session
+from aiml3d_desktop.gui import state, tasks, window_actions, window_layout
 from aiml3d_desktop.gui.asset_controller import AssetController
 from aiml3d_desktop.gui.batch_controller import BatchController
+from aiml3d_desktop.gui.context import Context, Requests
 from aiml3d_desktop.gui.errors import show_error
 from aiml3d_desktop.gui.file_actions import FileActions
 from aiml3d_desktop.gui.generation import GenerationController
-from aiml3d_desktop.gui.menus import build_menus
+from aiml3d_desktop.gui.lookdev import Lookdev
+from aiml3d_desktop.gui.menus import Menus
 from aiml3d_desktop.gui.outline_controller import OutlineController
 from aiml3d_desktop.gui.parts_controller import PartsController
 from aiml3d_desktop.gui.status_line import StatusLine
@@ -49,6 +53,10 @@ from aiml3d_desktop.gui.window_input import DropsAndPaste
 from aiml3d_desktop.gui.workers import Runner
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent
+
+    from aiml3d_desktop.core.generation.preview import Preview
+    from aiml3d_desktop.core.library.results import JobResult
     from aiml3d_desktop.gui.widgets.compare_window import CompareWindow
 
 log = logging.getLogger(__name__)
@@ -63,7 +71,9 @@ class MainWindow(DropsAndPaste):
         super().__init__()
         self.setWindowTitle(APP_NAME)
         self.setAcceptDrops(True)
-        self.conf, warnings = settings_mod.load()
+        conf, warnings = settings_mod.load()
+        self.session = Session(conf)
+        self.conf = conf
         self.ui = state.window_state()
         self.status = StatusLine(self.statusBar(), self)
         # Every job's errors go to the one route, its progress to the status bar.
@@ -78,9 +88,6 @@ class MainWindow(DropsAndPaste):
 
         collect_garbage_on_gui_thread()
 
-        self.loaded: LoadedMesh | None = None
-        self.library: Library | None = None
-        self.entry: Entry | None = None  # the library entry on screen, if it is one
         self._opening_entry: Entry | None = None
         self.compare_window: CompareWindow | None = None
 
@@ -93,6 +100,7 @@ class MainWindow(DropsAndPaste):
         self.image_panel.has_picture.connect(
             lambda shown: window_layout.picture_shown(self.splitter, self.ui, shown)
         )
+        self.session.listen(PICTURE, self.image_panel.set_preview)
 
         self.params = ParamsPanel()
         self.params.load_from(self.conf)
@@ -126,12 +134,12 @@ class MainWindow(DropsAndPaste):
             self, side, self.library_panel, self.queue_panel
         )
         self._build_tools()
-        self.menu_actions = build_menus(self)
+        self.recent = window_actions.RecentFiles(self)
+        self.menu_actions = Menus(self.menuBar(), window_actions.rows(self), self.session)
         for source in early:
-            self.menu_actions.add_recent(source)
+            self.recent.add(source)
         window_layout.restore(self, self.ui, self.splitter, (self.library_dock, self.side_dock))
-        self.set_up_axis(str(self.ui.value("upAxis", "y")))
-        self.menu_actions.sync_view_options()
+        self._restore_view()
         self._set_busy(False)
         # Generate, its menu entry and the empty view's hint follow what there is to make.
         self.generation.ready_changed.connect(self._generate_ready)
@@ -147,24 +155,21 @@ class MainWindow(DropsAndPaste):
         """The controllers, given what they work with; the window listens to them."""
         self.thumbnails = offscreen.ThumbnailMaker(self.runner, self)
         self.queue_panel = QueuePanel()
-        # One retry policy, and so one rate-limit wait, for all the window's requests.
-        self.retry = RetryPolicy()
-        self.batch = BatchController(self.runner, self.conf, self.retry, self.queue_panel, self)
+        self.batch = BatchController(self.session, self.runner, self.queue_panel, self)
         self.batch.open_requested.connect(self.open_entry_id)
         self.batch.status.connect(self.status.show)
         self.batch.error.connect(self.report_error)
         self.generation = GenerationController(
+            self.session,
             self.runner,
             self.status,
-            self.conf,
             self.image_panel,
             self.prompt,
             self.params,
             self.views,
-            self.batch,
-            self.retry,
             self,
         )
+        self.generation.enqueue.connect(self.batch.add)
         self.generation.front_wanted.connect(self._open_front)
         self.generation.generated.connect(self._generated)
         self.generation.queued.connect(self._queued)
@@ -184,37 +189,75 @@ class MainWindow(DropsAndPaste):
         self.files.open_requested.connect(self.open_path)
         self.files.queue_requested.connect(self.generation.queue_paths)
         self.files.settings_changed.connect(self._settings_changed)
+        self.files.key_saved.connect(self.session.key_saved)
         self.files.status.connect(self.status.show)
+        # What the tools (Prepare asset, Parts, Outline, Usage, look-dev) ask of the window.
+        self.requests = Requests(self)
+        self.requests.open_entry.connect(self.open_entry)
+        self.requests.open_path.connect(self.open_path)
+        self.requests.compare.connect(self.compare)
+        self.requests.export_entry.connect(self.files.export_entry)
+        self.requests.status.connect(self.status.show)
+        self.requests.error.connect(self.report_error)
+        self.tools = Context(self.session, self.runner, self.viewer, self.ui, self.requests, self)
 
     def _build_tools(self) -> None:
         """Prepare asset and Split into parts (tabs beside the side panel), and Usage."""
-        self.assets = AssetController(self)
+        self.assets = AssetController(self.tools)
         self.prepare_dock = window_layout.tab_dock(
             self, self.assets.panel, self.side_dock, "Prepare asset", "prepareDock"
         )
-        self.parts = PartsController(self)
+        self.parts = PartsController(self.tools)
         self.parts_dock = window_layout.tab_dock(
             self, self.parts.panel, self.side_dock, "Parts", "partsDock"
         )
-        self.outline = OutlineController(self)
+        self.outline = OutlineController(self.tools)
         self.outline_dock = window_layout.tab_dock(
             self, self.outline.panel, self.side_dock, "Outline", "outlineDock", scrolled=False
         )
         self.outline.attach(self.outline_dock)
-        self.usage = UsageController(self)
+        self.usage = UsageController(self.tools)
+        self.lookdev = Lookdev(self.tools)
         for tool in (self.assets, self.parts, self.usage):
             tool.status.connect(self.status.show)
         # Whenever calls may have been made, an open usage view shows them.
         for done in (self.generation.busy_changed, self.batch.item_done, self.parts.done):
             done.connect(self.usage.refresh_if_shown)
 
+    def _restore_view(self) -> None:
+        """The view as it was left: up axis, shading, grid and the like, background."""
+        self.set_up_axis(str(self.ui.value("upAxis", "y")))
+        shading = str(self.ui.value("shading", "studio"))
+        self.set_shading(shading if shading in MODES else "studio")
+        window_actions.apply_view_options(self)
+
     def set_up_axis(self, axis: str) -> None:
         """The view and the thumbnails made from now on turn the model the same way."""
         self.viewer.set_up_axis(axis if axis in ("y", "z") else "y")
         self.thumbnails.up_axis = self.viewer.up_axis
+        self.menu_actions[f"up_{self.viewer.up_axis}"].setChecked(True)
+
+    def set_shading(self, mode: str) -> None:
+        self.menu_actions[f"shading_{mode}"].setChecked(True)
+        self.viewer.set_shading(mode)
+        self.ui.setValue("shading", mode)
 
     def on_screen(self) -> tuple[LoadedMesh | None, Entry | None]:
         return self.loaded, self.entry
+
+    # What is on screen lives in the session; these read it.
+
+    @property
+    def loaded(self) -> LoadedMesh | None:
+        return self.session.loaded
+
+    @property
+    def entry(self) -> Entry | None:
+        return self.session.entry
+
+    @property
+    def library(self) -> Library | None:
+        return self.session.library
 
     @Slot(bool)
     def _set_busy(self, busy: bool) -> None:
@@ -227,7 +270,7 @@ class MainWindow(DropsAndPaste):
     def _generate_ready(self, ready: bool, why: str) -> None:
         self.generate_button.setEnabled(ready)
         self.generate_button.setToolTip(why)
-        self.menu_actions.generate.setEnabled(ready)
+        self.menu_actions["generate"].setEnabled(ready)
 
     @Slot(object)
     def _open_front(self, source: str | QImage) -> None:
@@ -238,7 +281,7 @@ class MainWindow(DropsAndPaste):
             self.open_path(source)
 
     @Slot(object, object)
-    def _generated(self, entry: Entry, result) -> None:
+    def _generated(self, entry: Entry, result: JobResult) -> None:
         self.library_panel.add_entry(entry)
         self.show_mesh(result.loaded, entry)
 
@@ -262,7 +305,7 @@ class MainWindow(DropsAndPaste):
         panel.error.connect(self.report_error)
         self.batch.entry_made.connect(panel.add_entry)
 
-    def closeEvent(self, event) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         window_layout.save(self, self.ui, self.splitter)
         self.ui.setValue("upAxis", self.viewer.up_axis)
         self.ui.sync()
@@ -290,9 +333,9 @@ class MainWindow(DropsAndPaste):
         """A picture (file or link) becomes the reference; a mesh file opens in the viewer,
         without the picture of whatever was there before."""
         if _is_mesh_file(source) and self.generation.job is None:
-            self.image_panel.set_preview(None)
+            self.session.set_picture(None)
         self._start_open(source)
-        self.menu_actions.add_recent(source)
+        self.recent.add(source)
 
     def _start_open(self, source: str) -> None:
         if _is_mesh_file(source):
@@ -323,17 +366,17 @@ class MainWindow(DropsAndPaste):
             )
 
     @Slot(object)
-    def _picture_opened(self, preview) -> None:
+    def _picture_opened(self, preview: Preview) -> None:
         log.info("opened picture %s", preview.source)
-        self.image_panel.set_preview(preview)
+        self.session.set_picture(preview)
         if self.generation.job is None:
             self.status.show("Picture ready: press Generate")
 
-    def _entry_picture_opened(self, entry: Entry, preview) -> None:
+    def _entry_picture_opened(self, entry: Entry, preview: Preview) -> None:
         """An entry's picture, under the name it came with (it is kept as source.png)."""
         original = entry.source if entry.source_kind in ("file", "url") else ""
         name = original.split("?")[0].replace("\\", "/").rsplit("/", 1)[-1] if original else None
-        self.image_panel.set_preview(preview, name=name)
+        self.session.set_picture(preview, name)
 
     @Slot(object)
     def _mesh_opened(self, loaded: LoadedMesh) -> None:
@@ -360,14 +403,15 @@ class MainWindow(DropsAndPaste):
             )
 
     @Slot(object)
-    def _library_opened(self, result) -> None:
-        self.library, entries = result
-        self.generation.library = self.thumbnails.library = self.library
-        self.library_panel.set_library(self.library, entries)
-        self.batch.set_library(self.library)
+    def _library_opened(self, result: tuple[Library, list[Entry]]) -> None:
+        library, entries = result
+        self.batch.set_library(library)
+        self.session.open_library(library, self.batch.queue)
+        self.thumbnails.library = library
+        self.library_panel.set_library(library, entries)
         if self.batch.has_work():  # not for the last run's finished items alone
             self.queue_dock.show()
-        warnings = self.library.warnings
+        warnings = library.warnings
         if warnings:  # one line holds one: the first, and how many more
             more = f" (and {len(warnings) - 1} more in the log)" if len(warnings) > 1 else ""
             self.statusBar().showMessage(warnings[0] + more, 15000)
@@ -398,13 +442,16 @@ class MainWindow(DropsAndPaste):
             entry.folder / entry.uploaded_file if entry.uploaded_file else None
         )
         if picture is not None and picture.is_file():
-            self.runner.start(
+            self.runner.start(  # shown as it was kept: Generate prepares it if asked
                 tasks.open_picture,
                 str(picture),
+                None,
+                None,
+                False,
                 succeeded=partial(self._entry_picture_opened, entry),
             )
         else:
-            self.image_panel.set_preview(None)
+            self.session.set_picture(None)
         self.generation.show_views(entry)
         if entry.model == LOCAL_MODEL:  # the generator that made it, again
             self.params.set_backend("local")
@@ -433,8 +480,7 @@ class MainWindow(DropsAndPaste):
     def _imported(self, entry: Entry) -> None:
         self.library_panel.add_entry(entry)
         if self.loaded is not None and self.entry is None:
-            self.entry = entry
-        self.menu_actions.set_mesh_available(True, in_library=True)
+            self.session.kept(entry)
         self.status.show(f"Added {entry.title} to the library")
 
     @Slot(object, object)
@@ -452,27 +498,18 @@ class MainWindow(DropsAndPaste):
         """Draw first; smooth normals and statistics of a large mesh follow from workers.
         A new model is framed from the home view, not from wherever the last one was
         turned; the same one again (a version of the entry, the file reopened) keeps it."""
-        home = None if self._same_model(loaded, entry) else "home"
-        self.loaded, self.entry = loaded, entry
+        home = None if self.session.same_model(loaded, entry) else "home"
         self.viewer.show_scene(loaded.scene, view=home)
-        self.assets.model_changed(loaded, entry)
-        self.parts.model_changed(loaded, entry)
-        self.outline.model_changed(loaded.scene)
+        self.session.show(loaded, entry)  # the tools follow (they listen to the session)
         if entry is not None and not entry.is_version:  # a version leaves the tile as it is
             self.thumbnails.expect(entry)
             self._offer_thumbnail()
         self.setWindowTitle(f"{entry.title if entry else loaded.path.name} — {APP_NAME}")
-        self.menu_actions.set_mesh_available(True, in_library=entry is not None)
         if loaded.has_stats:
             self._stats_ready(loaded)
         else:
             self.stats.show_pending(loaded.path.name)
         self._details_wanted = loaded  # started once the mesh is on screen: see below
-
-    def _same_model(self, loaded: LoadedMesh, entry: Entry | None) -> bool:
-        if entry is not None or self.entry is not None:  # versions share their entry's id
-            return entry is not None and self.entry is not None and entry.id == self.entry.id
-        return self.loaded is not None and loaded.path == self.loaded.path
 
     @Slot()
     def _frame_shown(self) -> None:
@@ -514,4 +551,5 @@ class MainWindow(DropsAndPaste):
 
 
 def _is_mesh_file(source: str) -> bool:
-    return not images.is_url(source) and Path(source).suffix.lower() in READ_FORMATS
+    found = formats.by_extension(Path(source).suffix)
+    return not images.is_url(source) and found is not None and found.read is not None

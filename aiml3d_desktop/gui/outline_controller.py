@@ -8,19 +8,23 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Slot
 
+from aiml3d_desktop.core.session import DOCUMENT
+from aiml3d_desktop.gui.context import Context
 from aiml3d_desktop.gui.widgets.outline_panel import OutlinePanel
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QDockWidget
 
+    from aiml3d_desktop.core.library.entry import Entry
+    from aiml3d_desktop.core.meshes.mesh import LoadedMesh
     from aiml3d_desktop.core.meshes.scene import Scene
     from aiml3d_desktop.gui.widgets.texture_view import TextureView
 
 
 class OutlineController(QObject):
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx.parent)
+        self.ctx = ctx
         self.panel = OutlinePanel()
         self.panel.hidden_changed.connect(self._hidden_changed)
         self.panel.texture_requested.connect(self.show_texture)
@@ -30,11 +34,15 @@ class OutlineController(QObject):
         self._hidden: frozenset[int] = frozenset()  # of the scene the panel lists
         # A preview (Prepare asset, Parts) shows another scene, and the viewer forgets what
         # was hidden: when the listed scene is back on screen, it is hidden again.
-        window.viewer.frameSwapped.connect(self._frame_shown)
+        ctx.viewer.frameSwapped.connect(self._frame_shown)
+        ctx.session.listen(DOCUMENT, self._document_changed)
 
     def attach(self, dock: QDockWidget) -> None:
         self.dock = dock
         dock.visibilityChanged.connect(self._visibility_changed)
+
+    def _document_changed(self, loaded: LoadedMesh | None, entry: Entry | None) -> None:
+        self.model_changed(loaded.scene if loaded is not None else None)
 
     def model_changed(self, scene: Scene | None) -> None:
         """A new model on screen (every part shown): listed now if the outline is in view,
@@ -63,14 +71,14 @@ class OutlineController(QObject):
 
     @Slot()
     def _frame_shown(self) -> None:
-        viewer = self.window.viewer
+        viewer = self.ctx.viewer
         if self._hidden and viewer.scene is self.panel.scene and viewer.item.hidden != self._hidden:
             viewer.set_hidden(self._hidden)
 
     @Slot(object)
     def _hidden_changed(self, hidden: set[int]) -> None:
         self._hidden = frozenset(hidden)
-        viewer = self.window.viewer
+        viewer = self.ctx.viewer
         if self.panel.scene is not None and viewer.scene is self.panel.scene:
             viewer.set_hidden(hidden)
 
@@ -84,12 +92,12 @@ class OutlineController(QObject):
         """The texture view, made on first use, showing ``texture`` of the model on screen."""
         scene = self._scene
         if scene is None or not scene.textures:
-            self.window.status.show("The model on screen has no textures")
+            self.ctx.show_status("The model on screen has no textures")
             return
         if self.texture_view is None:
             from aiml3d_desktop.gui.widgets.texture_view import TextureView
 
-            self.texture_view = TextureView(self.window.runner, self.window)
+            self.texture_view = TextureView(self.ctx.runner, self.ctx.parent)
         self.texture_view.show_texture(scene, texture)
         self.texture_view.show()
         self.texture_view.raise_()

@@ -11,13 +11,15 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QFileDialog
 
-from aiml3d_desktop.core.api import keys
 from aiml3d_desktop.core.api.models import HUNYUAN_PART
 from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
 from aiml3d_desktop.core.common.stages import RetryNote, Stage
 from aiml3d_desktop.core.generation import parts
 from aiml3d_desktop.core.library.entry import VERSIONS
+from aiml3d_desktop.core.meshes import formats
+from aiml3d_desktop.core.session import DOCUMENT
 from aiml3d_desktop.gui import tasks
+from aiml3d_desktop.gui.context import Context
 from aiml3d_desktop.gui.widgets.parts_panel import PartsPanel
 
 if TYPE_CHECKING:
@@ -28,16 +30,14 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.meshes.scene import Scene
     from aiml3d_desktop.gui.workers import Worker
 
-MESH_FILTER = "GLB (*.glb);;glTF (*.gltf);;OBJ (*.obj);;STL (*.stl);;PLY (*.ply);;3MF (*.3mf)"
-
 
 class PartsController(QObject):
     status = Signal(str)
     done = Signal()  # a split finished, made or failed
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx.parent)
+        self.ctx = ctx
         self.panel = PartsPanel()
         self.loaded: LoadedMesh | None = None
         self.entry: Entry | None = None  # the library entry (not the version) on screen
@@ -56,7 +56,8 @@ class PartsController(QObject):
         panel.show_mask.connect(self.show_mask)
         panel.show_parts.connect(self._show_parts)
         panel.show_all.connect(self._show_all)
-        window.viewer.clicked.connect(self._clicked)
+        ctx.viewer.clicked.connect(self._clicked)
+        ctx.session.listen(DOCUMENT, self.model_changed)
 
     def model_changed(self, loaded: LoadedMesh | None, entry: Entry | None) -> None:
         self.loaded, self.version = loaded, None
@@ -100,9 +101,10 @@ class PartsController(QObject):
     def _base(self, entry: Entry | None) -> Entry | None:
         if entry is None or not entry.is_version:
             return entry
+        library = self.ctx.session.library
         try:
-            return self.window.library.get(entry.id)
-        except (Aiml3DError, AttributeError):
+            return library.get(entry.id) if library is not None else None
+        except Aiml3DError:
             return None
 
     def _find_version(self, entry: Entry | None) -> Version | None:
@@ -132,7 +134,7 @@ class PartsController(QObject):
             self.status.emit("Pick on the original model (or its parts), not a prepared version")
             return
         scene = self._parts_scene() or self.loaded.scene  # hidden parts catch no click
-        self.window.runner.start(tasks.pick_point, scene, origin, direction, succeeded=self._picked)
+        self.ctx.runner.start(tasks.pick_point, scene, origin, direction, succeeded=self._picked)
 
     @Slot(object)
     def _picked(self, point: np.ndarray | None) -> None:
@@ -148,16 +150,14 @@ class PartsController(QObject):
 
     @Slot()
     def split(self) -> None:
-        window = self.window
-        if self.entry is None or self.worker is not None or window.library is None:
+        library = self.ctx.session.library
+        if self.entry is None or self.worker is not None or library is None:
             return
-        self.worker = window.runner.start(
+        self.worker = self.ctx.runner.start(
             tasks.split_parts,
-            window.library,
+            self.ctx.session,
+            library,
             self.entry.id,
-            window.conf,
-            keys.get_key(),
-            window.retry,
             self.panel.picked,
             self.panel.seed_value(),
             self.panel.values(),
@@ -175,7 +175,7 @@ class PartsController(QObject):
             self.status.emit("Cancelling… (a call already made may still be charged)")
 
     @Slot(object, object, object)
-    def _progress(self, stage: Stage, done, total) -> None:
+    def _progress(self, stage: Stage | RetryNote, done: int | None, total: int | None) -> None:
         if self.entry is None or self.splitting is None or self.entry.id != self.splitting.id:
             return  # another model is on screen: its panel is not this split's
         text = (
@@ -191,10 +191,10 @@ class PartsController(QObject):
         self.worker = self.splitting = None
         self.panel.set_busy(False)
         self.done.emit()
-        self.window.assets.versions_changed(entry)
+        self.ctx.session.versions_changed(entry)
         assert done.version is not None  # an entry's split is always a version
         if self.entry is not None and self.entry.id == entry.id:
-            self.window.open_entry(entry.as_version(done.version))
+            self.ctx.requests.open_entry.emit(entry.as_version(done.version))
         self.status.emit(f"{entry.title}: {len(done.parts)} parts, kept as a new version")
 
     @Slot(object)
@@ -202,7 +202,7 @@ class PartsController(QObject):
         self.worker = self.splitting = None
         self.panel.set_busy(False)
         self.done.emit()
-        self.window.report_error(error, "Could not split the model")
+        self.ctx.report_error(error, "Could not split the model")
 
     # The parts on screen
 
@@ -237,25 +237,27 @@ class PartsController(QObject):
     def _show_parts(self) -> None:
         scene = self._parts_scene()
         if scene is not None:
-            self.window.viewer.show_scene(scene, frame=False)
+            self.ctx.viewer.show_scene(scene, frame=False)
 
     @Slot(int)
     def export_part(self, index: int) -> None:
         if self.loaded is None or not 0 <= index < len(self.loaded.scene.primitives):
             return
         title = self.entry.title if self.entry else self.loaded.path.stem
-        suggested = self.window.conf.output_path / f"{title}-part{index + 1}.glb"
+        suggested = self.ctx.session.conf.output_path / f"{title}-part{index + 1}.glb"
         path, chosen = QFileDialog.getSaveFileName(
-            self.window, f"Export part {index + 1}", str(suggested), MESH_FILTER
+            self.ctx.parent,
+            f"Export part {index + 1}",
+            str(suggested),
+            formats.dialog_filter("save"),
         )
-        if path and not Path(path).suffix:  # the format the filter chosen names
-            path += "." + chosen.split("*.")[1].rstrip(")") if "*." in chosen else ".glb"
         if path:
+            path = formats.extension_for_filter(chosen, path)
             one = replace(self.loaded.scene, primitives=[self.loaded.scene.primitives[index]])
-            self.window.runner.start(tasks.export_mesh, one, path, succeeded=self._exported)
+            self.ctx.runner.start(tasks.export_mesh, one, path, succeeded=self._exported)
 
     @Slot(object)
-    def _exported(self, path) -> None:
+    def _exported(self, path: Path) -> None:
         self.status.emit(f"Saved {path}")
 
     @Slot(int)
@@ -265,11 +267,11 @@ class PartsController(QObject):
         masks = {m["number"]: m for m in self._listed()[1]}
         if number in masks:
             path = self.folder / masks[number]["file"]
-            self.window.runner.start(tasks.open_mesh, str(path), succeeded=self._mask_opened)
+            self.ctx.runner.start(tasks.open_mesh, str(path), succeeded=self._mask_opened)
 
     @Slot(object)
     def _mask_opened(self, loaded: LoadedMesh) -> None:
-        self.window.viewer.show_scene(loaded.scene, frame=False)
+        self.ctx.viewer.show_scene(loaded.scene, frame=False)
         item = self.panel.masks.currentItem()
         shown = item.text() if item is not None else loaded.path.name
         self.status.emit(f"{shown} shown: Show parts goes back")

@@ -13,13 +13,15 @@ import socket
 import sys
 import threading
 from collections.abc import Callable
+from types import FrameType, TracebackType
+from typing import Protocol
 
 from PySide6.QtCore import QCoreApplication, QObject, QSocketNotifier, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPalette, QSurfaceFormat
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from aiml3d_desktop import APP_ID, APP_NAME, __version__, logfile, paths
-from aiml3d_desktop.core.common.errors import as_error
+from aiml3d_desktop.core.common.errors import Aiml3DError, as_error
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +108,16 @@ def collect_garbage_automatically() -> None:
     gc.enable()
 
 
-def install_excepthook(window) -> None:
+class ReportsErrors(Protocol):
+    """What the excepthook needs of the window: its error route."""
+
+    def report_error(self, error: Aiml3DError, /) -> object: ...
+
+
+def install_excepthook(window: ReportsErrors) -> None:
     """An exception nobody caught on the GUI thread goes through the error route, not a crash."""
 
-    def hook(kind, value, tb):
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         log.error("uncaught exception", exc_info=(kind, value, tb))
         window.report_error(as_error(value))
 
@@ -127,7 +135,7 @@ class SignalCloser(QObject):
     may run inside any slot, a paint included, so the close waits for the event loop.
     A second Ctrl+C ends the process at once, as in any terminal program."""
 
-    def __init__(self, window) -> None:
+    def __init__(self, window: QWidget) -> None:
         super().__init__(window)
         self.window = window
         self.interrupted = False  # closed by SIGINT: the exit status says so (130)
@@ -149,7 +157,7 @@ class SignalCloser(QObject):
         with contextlib.suppress(OSError):
             self._reader.recv(512)
 
-    def _received(self, number: int, frame) -> None:
+    def _received(self, number: int, frame: FrameType | None) -> None:
         if number == signal.SIGINT:
             self.interrupted = True
             signal.signal(number, signal.SIG_DFL)  # the next Ctrl+C ends it at once
@@ -176,7 +184,7 @@ class SignalCloser(QObject):
 _CLOSING_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM") if hasattr(signal, n))
 
 
-def close_on_signals(window) -> SignalCloser | None:
+def close_on_signals(window: QWidget) -> SignalCloser | None:
     """A SignalCloser for ``window``; None off the main thread, where Python takes no
     signal handlers."""
     if threading.current_thread() is not threading.main_thread():

@@ -18,6 +18,8 @@ from aiml3d_desktop.core.look.lighting import Lighting
 from aiml3d_desktop.core.meshes.scene import Scene
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QImage
+
     from aiml3d_desktop.gui.widgets.offscreen import OffscreenRenderer
 
 
@@ -92,7 +94,7 @@ class _Turn(Sequence[np.ndarray]):
     def __getitem__(self, k: int) -> np.ndarray: ...
     @overload
     def __getitem__(self, k: slice) -> Sequence[np.ndarray]: ...
-    def __getitem__(self, k):
+    def __getitem__(self, k: int | slice) -> np.ndarray | Sequence[np.ndarray]:
         if isinstance(k, slice):
             return [self[i] for i in range(*k.indices(self.frames))]
         if not -self.frames <= k < self.frames:
@@ -134,7 +136,7 @@ def _check_display(command: str) -> None:
         )
 
 
-def rgb_array(image) -> np.ndarray:
+def rgb_array(image: QImage) -> np.ndarray:
     """A QImage as an (H, W, 3) uint8 array."""
     from PySide6.QtGui import QImage
 

@@ -15,8 +15,12 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiml3d_desktop import APP_NAME, __version__, paths
+
+if TYPE_CHECKING:
+    from aiml3d_desktop.gui.widgets.viewer import Viewer
 
 # Loaded lazily by the app (inside tasks, on first use), so a bundle can miss them silently.
 LAZY_MODULES = (
@@ -43,7 +47,7 @@ def run() -> int:
         os.environ["AIML3D_HOME"] = home  # the user's settings and library stay untouched
         try:
             ok = _imports() and _mesh_files() and _asset_pipeline() and _window()
-        except Exception:  # noqa: BLE001 - printed here: a windowed program would show a dialog
+        except Exception:  # printed here: a windowed program would show a dialog
             traceback.print_exc(file=sys.stdout)
             ok = False
     print(
@@ -63,7 +67,7 @@ def _imports() -> bool:
     for name in LAZY_MODULES:
         try:
             importlib.import_module(name)
-        except Exception as exc:  # noqa: BLE001 - any failure to import is the finding
+        except Exception as exc:  # any failure to import is the finding
             missing.append(f"{name} ({type(exc).__name__}: {exc})")
     return _report("modules", not missing, ", ".join(missing))
 
@@ -77,7 +81,7 @@ def _mesh_files() -> bool:
         with tempfile.TemporaryDirectory() as tmp:
             out = mesh.export(general, Path(tmp) / "sample.obj")
             again = mesh.load(out)
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
+    except Exception as exc:  # reported, not raised
         return _report("mesh files", False, f"{type(exc).__name__}: {exc}")
     counts = {len(m.arrays.indices) for m in (fast, general, again)}
     return _report(
@@ -105,7 +109,7 @@ def _asset_pipeline() -> bool:
 
             usd_ok = Usd.Stage.Open(str(files[1])) is not None
         watertight = printing.check(prepared.scene).watertight
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
+    except Exception as exc:  # reported, not raised
         return _report("asset pipeline", False, f"{type(exc).__name__}: {exc}")
     return _report(
         "asset pipeline",
@@ -160,7 +164,7 @@ def _window() -> bool:
     return bool(result and result[0])
 
 
-def _renderer(viewer) -> str:
+def _renderer(viewer: Viewer) -> str:
     """Which OpenGL drew the frame: what to look at first when the check fails."""
     from OpenGL import GL
 

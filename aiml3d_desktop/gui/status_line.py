@@ -31,7 +31,7 @@ class StatusLine(QObject):
         self._clock.timeout.connect(self._tick)
 
     @Slot(object, object, object)
-    def progress(self, stage: Stage | RetryNote, done, total) -> None:
+    def progress(self, stage: Stage | RetryNote, done: int | None, total: int | None) -> None:
         sender = self.sender()
         if self.owner is not None and isinstance(sender, Worker) and sender is not self.owner:
             return  # while a generation runs, the status bar is its own
@@ -50,7 +50,7 @@ class StatusLine(QObject):
         self._tick(done, total)
 
     @Slot()
-    def _tick(self, done=None, total=None) -> None:
+    def _tick(self, done: int | None = None, total: int | None = None) -> None:
         if self.stage is not None:
             seconds = time.monotonic() - self._stage_started
             self.label.setText(describe(self.stage, seconds, done, total))

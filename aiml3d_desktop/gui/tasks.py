@@ -22,39 +22,46 @@ from aiml3d_desktop.core.common.stages import Stage
 from aiml3d_desktop.core.meshes.scene import Scene
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import date
+
+    import numpy as np
+
+    from aiml3d_desktop.core.api.calls import Call
     from aiml3d_desktop.core.api.models import ModelParams
-    from aiml3d_desktop.core.assets.pipeline import Prepared
+    from aiml3d_desktop.core.assets.pipeline import Prepared, StepProgress
     from aiml3d_desktop.core.assets.recipe import Recipe
+    from aiml3d_desktop.core.common.cancel import CancelToken
+    from aiml3d_desktop.core.common.stages import Progress
     from aiml3d_desktop.core.generation.batch import QueueItem
     from aiml3d_desktop.core.generation.parts import Split
     from aiml3d_desktop.core.generation.preview import Preview
     from aiml3d_desktop.core.library.entry import Version
-    from aiml3d_desktop.core.library.results import JobResult
+    from aiml3d_desktop.core.library.results import Drawing, JobResult
     from aiml3d_desktop.core.library.store import Entry, Library
     from aiml3d_desktop.core.meshes.mesh import LoadedMesh
-    from aiml3d_desktop.core.net.policy import RetryPolicy
-    from aiml3d_desktop.core.settings import Settings
+    from aiml3d_desktop.core.pictures.images import PreparedImage
+    from aiml3d_desktop.core.session import Session
 
 
 def generate(
+    session: Session,
     library: Library,
     source: str,
     params: ModelParams,
     backend: str,
-    conf: Settings,
-    api_key: str | None,
-    retry: RetryPolicy,
-    drawing=None,
+    drawing: Drawing | None = None,
     views: dict[str, str] | None = None,
+    prepared: Sequence[PreparedImage] = (),
     *,
-    progress,
-    cancel,
+    progress: Progress,
+    cancel: CancelToken,
 ) -> tuple[Entry, JobResult]:
     """One model into the library: from a picture (and a multi-view model's other views),
     or from a drawing (text to 3D)."""
     from aiml3d_desktop.core.generation import jobs
 
-    options = jobs.JobOptions.from_settings(conf, api_key, retry=retry, backend=backend)
+    options = session.job_options(backend)
     entry, result = jobs.generate_to_library(
         library,
         source,
@@ -64,41 +71,39 @@ def generate(
         progress=progress,
         cancel=cancel,
         views=views or None,
+        prepared=prepared,
     )
     _ready_to_draw(result.loaded.scene)
     return entry, result
 
 
 def generate_item(
+    session: Session,
     library: Library,
     item: QueueItem,
-    conf: Settings,
-    api_key: str | None,
-    retry: RetryPolicy,
     *,
-    progress,
-    cancel,
+    progress: Progress,
+    cancel: CancelToken,
 ) -> Entry:
     """One batch queue item into the library."""
     from aiml3d_desktop.core.generation import jobs
 
-    options = jobs.JobOptions.from_settings(conf, api_key, retry=retry)
-    entry, _ = jobs.generate_item(item, library, None, options, progress=progress, cancel=cancel)
+    entry, _ = jobs.generate_item(
+        item, library, None, session.job_options(), progress=progress, cancel=cancel
+    )
     if entry is None:  # with a library there is always one
         raise ValueError("no library entry was made")
     return entry
 
 
 def draw(
+    session: Session,
     prompt: str,
     draw_options: dict,
-    conf: Settings,
-    api_key: str | None,
-    retry: RetryPolicy,
     library: Library | None = None,
     *,
-    progress,
-    cancel,
+    progress: Progress,
+    cancel: CancelToken,
 ) -> Preview:
     """Text to 3D, first half: the picture model draws the prompt; the picture is kept in the
     cache and shown, and Generate then sends its link to TripoSR. The call goes into the
@@ -111,7 +116,7 @@ def draw(
     from aiml3d_desktop.core.generation import jobs, preview
 
     record = library.record if library is not None else None
-    options = jobs.JobOptions.from_settings(conf, api_key, retry=retry, record=record)
+    options = session.job_options(record=record)
     drawing = jobs.draw(prompt, options, progress=progress, cancel=cancel, **draw_options)
     kind = (Image.open(io.BytesIO(drawing.picture)).format or "png").lower()
     name = f"{safe_stem(prompt[:40])}-{time.strftime('%Y%m%d-%H%M%S')}.{kind}"
@@ -126,14 +131,16 @@ def draw(
     return replace(preview.load_preview(str(path), cancel=cancel), drawing=drawing)
 
 
-def find_pictures(paths: list[str], *, progress, cancel) -> list[str]:
+def find_pictures(paths: list[str], *, progress: Progress, cancel: CancelToken) -> list[str]:
     from aiml3d_desktop.core.generation import batch
 
     progress(Stage.SEARCHING, None, None)
     return batch.pictures_in(paths, cancel=cancel)
 
 
-def open_library(root: Path | None, *, progress, cancel) -> tuple[Library, list[Entry]]:
+def open_library(
+    root: Path | None, *, progress: Progress, cancel: CancelToken
+) -> tuple[Library, list[Entry]]:
     """The library and all its entries (newest first): the browser filters them by id."""
     from aiml3d_desktop.core.library.store import Library
 
@@ -142,7 +149,9 @@ def open_library(root: Path | None, *, progress, cancel) -> tuple[Library, list[
     return library, library.list()
 
 
-def import_to_library(library: Library, path: Path, *, progress, cancel) -> Entry:
+def import_to_library(
+    library: Library, path: Path, *, progress: Progress, cancel: CancelToken
+) -> Entry:
     progress(Stage.IMPORTING, None, None)
     return library.import_mesh(path)
 
@@ -157,7 +166,7 @@ def _ready_to_draw(scene: Scene) -> Scene:
     return scene.prepare()
 
 
-def drawable_mesh(path: Path, *, progress, cancel) -> Scene:
+def drawable_mesh(path: Path, *, progress: Progress, cancel: CancelToken) -> Scene:
     """A mesh's scene ready to draw smooth in one go (the compare view)."""
     from aiml3d_desktop.core.meshes import mesh
 
@@ -166,16 +175,18 @@ def drawable_mesh(path: Path, *, progress, cancel) -> Scene:
     return scene
 
 
-def lighter_mesh(source: Path | Scene, cells: int, above: int, *, progress, cancel) -> Scene:
+def lighter_mesh(
+    source: Path | Scene, cells: int, above: int, *, progress: Progress, cancel: CancelToken
+) -> Scene:
     """A mesh file's scene, or a scene already in memory, made lighter for a small picture
-    (see core.mesh.lighter): drawing it, which must happen on the GUI thread, is quick."""
+    (see core.meshes.mesh.lighter): drawing it, which must happen on the GUI thread, is quick."""
     from aiml3d_desktop.core.meshes import mesh
 
     scene = source if isinstance(source, Scene) else mesh.load(source).scene
     return _ready_to_draw(mesh.lighter(scene, cells, above))
 
 
-def open_mesh(path: str, *, progress, cancel) -> LoadedMesh:
+def open_mesh(path: str, *, progress: Progress, cancel: CancelToken) -> LoadedMesh:
     from aiml3d_desktop.core.meshes import mesh
 
     progress(Stage.LOADING, None, None)
@@ -185,26 +196,32 @@ def open_mesh(path: str, *, progress, cancel) -> LoadedMesh:
     return loaded
 
 
-def mesh_normals(loaded: LoadedMesh, *, progress, cancel) -> LoadedMesh:
+def mesh_normals(loaded: LoadedMesh, *, progress: Progress, cancel: CancelToken) -> LoadedMesh:
     loaded.scene.smooth_normals()
     return loaded
 
 
 def sheet_ready(
-    loaded: LoadedMesh, title: str, dest: str, *, progress, cancel
+    loaded: LoadedMesh, title: str, dest: str, *, progress: Progress, cancel: CancelToken
 ) -> tuple[LoadedMesh, str, str]:
     """A snapshot sheet's mesh with smooth normals, with its title and where it goes."""
     loaded.scene.smooth_normals()
     return loaded, title, dest
 
 
-def mesh_stats(loaded: LoadedMesh, *, progress, cancel) -> LoadedMesh:
+def mesh_stats(loaded: LoadedMesh, *, progress: Progress, cancel: CancelToken) -> LoadedMesh:
     loaded.stats  # noqa: B018 - computed here, once; the GUI reads the cached value
     return loaded
 
 
 def open_picture(
-    source: str, fill: float | None = None, max_side: int | None = None, *, progress, cancel
+    source: str,
+    fill: float | None = None,
+    max_side: int | None = None,
+    upload: bool = True,
+    *,
+    progress: Progress,
+    cancel: CancelToken,
 ) -> Preview:
     from aiml3d_desktop.core.generation import preview
     from aiml3d_desktop.core.pictures import images
@@ -213,6 +230,7 @@ def open_picture(
         source,
         fill=fill,
         max_side=max_side or images.DEFAULT_MAX_SIDE,
+        upload=upload,  # prepared for sending too, once, from the same decoding
         progress=progress,
         cancel=cancel,
     )
@@ -224,8 +242,8 @@ def open_view(
     fill: float | None,
     max_side: int,
     *,
-    progress,
-    cancel,
+    progress: Progress,
+    cancel: CancelToken,
 ) -> tuple[str, Preview]:
     """One view of a multi-view model (a path, a link or pasted image data), checked and
     prepared as the main picture is; returned with the view it is for."""
@@ -235,7 +253,12 @@ def open_view(
 
 
 def save_pasted_image(
-    image: QImage, fill: float | None = None, max_side: int | None = None, *, progress, cancel
+    image: QImage,
+    fill: float | None = None,
+    max_side: int | None = None,
+    *,
+    progress: Progress,
+    cancel: CancelToken,
 ) -> Preview:
     """A picture from the clipboard or a browser has no file: give it one, then open it."""
     folder = paths.cache_dir() / "pasted"
@@ -250,19 +273,21 @@ def save_pasted_image(
     return open_picture(str(path), fill, max_side, progress=progress, cancel=cancel)
 
 
-def export_mesh(loaded: LoadedMesh | Path | Scene, dest: str, *, progress, cancel) -> Path:
+def export_mesh(
+    loaded: LoadedMesh | Path | Scene, dest: str, *, progress: Progress, cancel: CancelToken
+) -> Path:
     """Export what is on screen, a mesh file (a library entry's) or a scene (one part)."""
-    from aiml3d_desktop.core.meshes import mesh, writers
+    from aiml3d_desktop.core.meshes import formats, mesh
 
     progress(Stage.EXPORTING, None, None)
     if isinstance(loaded, Scene):
-        return writers.write(loaded, dest)[-1]
+        return formats.write(loaded, dest)[-1]
     if isinstance(loaded, Path):
         loaded = mesh.load(loaded)
     return mesh.export(loaded, dest)
 
 
-def copy_file(src: Path, dest: str, *, progress, cancel) -> Path:
+def copy_file(src: Path, dest: str, *, progress: Progress, cancel: CancelToken) -> Path:
     from aiml3d_desktop.core.common.fileio import copy_atomic
 
     progress(Stage.EXPORTING, None, None)
@@ -273,7 +298,7 @@ def copy_file(src: Path, dest: str, *, progress, cancel) -> Path:
     return Path(dest)
 
 
-def save_image(image: QImage, dest: str, *, progress, cancel) -> Path:
+def save_image(image: QImage, dest: str, *, progress: Progress, cancel: CancelToken) -> Path:
     """Write a PNG whole or not at all (encoding a large sheet takes a moment)."""
     from aiml3d_desktop.core.common.fileio import atomic_path
 
@@ -285,7 +310,9 @@ def save_image(image: QImage, dest: str, *, progress, cancel) -> Path:
     return Path(dest)
 
 
-def save_thumbnail(library: Library, entry: Entry, image: QImage, *, progress, cancel) -> None:
+def save_thumbnail(
+    library: Library, entry: Entry, image: QImage, *, progress: Progress, cancel: CancelToken
+) -> None:
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     # PySide6's stubs ask for the format as bytes, its runtime refuses bytes: str it is.
@@ -300,7 +327,7 @@ class StepLabel:
     text = ""
 
 
-def _recipe_progress(progress, label: StepLabel | None):
+def _recipe_progress(progress: Progress, label: StepLabel | None) -> StepProgress:
     def report(step: str, fraction: float) -> None:
         if label is not None:
             label.text = step
@@ -310,7 +337,12 @@ def _recipe_progress(progress, label: StepLabel | None):
 
 
 def prepare_asset(
-    scene: Scene, recipe: Recipe, label: StepLabel | None = None, *, progress, cancel
+    scene: Scene,
+    recipe: Recipe,
+    label: StepLabel | None = None,
+    *,
+    progress: Progress,
+    cancel: CancelToken,
 ) -> Prepared:
     """Run a recipe (core/assets) on what is on screen, for a preview."""
     from aiml3d_desktop.core.assets import pipeline
@@ -330,8 +362,8 @@ def keep_version(
     source: Scene | Prepared,
     label: StepLabel | None = None,
     *,
-    progress,
-    cancel,
+    progress: Progress,
+    cancel: CancelToken,
 ) -> tuple[Entry, Version]:
     """A recipe's result (previewed already, or made now from ``source``) kept as a new
     version of ``entry``: a GLB to view, and the recipe's formats."""
@@ -355,7 +387,14 @@ def keep_version(
     return library.get(entry.id), version
 
 
-def save_prepared(prepared: Prepared, dest: str, formats: tuple[str, ...], *, progress, cancel):
+def save_prepared(
+    prepared: Prepared,
+    dest: str,
+    formats: tuple[str, ...],
+    *,
+    progress: Progress,
+    cancel: CancelToken,
+) -> list[Path]:
     """A previewed result written to files the user chose (a model not in the library)."""
     from aiml3d_desktop.core.assets import pipeline
 
@@ -363,7 +402,9 @@ def save_prepared(prepared: Prepared, dest: str, formats: tuple[str, ...], *, pr
     return pipeline.save(prepared, Path(dest), formats)
 
 
-def version_file(entry: Entry, version: Version, dest: str, *, progress, cancel) -> Path:
+def version_file(
+    entry: Entry, version: Version, dest: str, *, progress: Progress, cancel: CancelToken
+) -> Path:
     """Export a version: its own file when it holds the format asked for, else converted."""
     import shutil
 
@@ -381,14 +422,23 @@ def version_file(entry: Entry, version: Version, dest: str, *, progress, cancel)
     return mesh.export(mesh.load(version.mesh_path), target)
 
 
-def write_turntable(frames: list, dest: Path, fps: int, *, progress, cancel) -> Path:
+def write_turntable(
+    frames: list, dest: Path, fps: int, *, progress: Progress, cancel: CancelToken
+) -> Path:
     from aiml3d_desktop.core.look.turntable import write_animation
 
     progress(Stage.EXPORTING, None, None)
     return write_animation(frames, dest, fps)
 
 
-def pick_point(scene: Scene, origin, direction, *, progress, cancel):
+def pick_point(
+    scene: Scene,
+    origin: np.ndarray,
+    direction: np.ndarray,
+    *,
+    progress: Progress,
+    cancel: CancelToken,
+) -> np.ndarray | None:
     """Where a click's ray meets the model (None: it missed), in the model's coordinates."""
     from aiml3d_desktop.core.meshes.picking import first_hit
 
@@ -396,26 +446,23 @@ def pick_point(scene: Scene, origin, direction, *, progress, cancel):
 
 
 def split_parts(
+    session: Session,
     library: Library,
     entry_id: str,
-    conf: Settings,
-    api_key: str | None,
-    retry: RetryPolicy,
     point: tuple[float, float, float] | None,
     seed: int | None,
     values: dict,
     *,
-    progress,
-    cancel,
+    progress: Progress,
+    cancel: CancelToken,
 ) -> tuple[Entry, Split]:
     """Split into parts (tencent/hunyuan-part): kept as a new version of the entry."""
-    from aiml3d_desktop.core.generation import jobs, parts
+    from aiml3d_desktop.core.generation import parts
 
-    options = jobs.JobOptions.from_settings(conf, api_key, retry=retry)
     done = parts.split(
         entry_id,
         library,
-        options,
+        session.job_options(),
         point=point,
         seed=seed,
         values=values,
@@ -425,14 +472,21 @@ def split_parts(
     return library.get(entry_id), done
 
 
-def read_usage(library: Library, *, progress, cancel) -> tuple[list, list]:
+def read_key(session: Session, *, progress: Progress, cancel: CancelToken) -> bool:
+    """The API key looked up once (the keychain may take a while): whether there is one."""
+    return session.read_key() is not None
+
+
+def read_usage(
+    library: Library, *, progress: Progress, cancel: CancelToken
+) -> tuple[list[Call], list[date]]:
     """Every call in the usage ledger, and each one's local day (for the usage view)."""
     ledger = library.usage
     calls = ledger.calls() if ledger is not None else []
     return calls, [call.local_day() for call in calls]
 
 
-def write_csv(rows, dest: str, *, progress, cancel) -> Path:
+def write_csv(rows: list[list], dest: str, *, progress: Progress, cancel: CancelToken) -> Path:
     """Rows (the first the header) as a CSV file, whole or not at all."""
     import csv
 

@@ -2,33 +2,39 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QFileDialog
 
 from aiml3d_desktop.core.common.errors import LibraryError
 from aiml3d_desktop.core.spending import usage
 from aiml3d_desktop.gui import tasks
+from aiml3d_desktop.gui.context import Context
 from aiml3d_desktop.gui.widgets.usage_window import UsageWindow
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class UsageController(QObject):
     status = Signal(str)
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx.parent)
+        self.ctx = ctx
         self.view: UsageWindow | None = None
 
     @Slot()
     def show(self) -> None:
-        if self.window.library is None:
-            self.window.report_error(
+        if self.ctx.session.library is None:
+            self.ctx.report_error(
                 LibraryError("The library is not open, and the usage is kept in it"),
                 "No usage to show",
             )
             return
         if self.view is None:
-            self.view = UsageWindow(self.window)
+            self.view = UsageWindow(self.ctx.parent)
             self.view.refresh_requested.connect(self.refresh)
             self.view.export_requested.connect(self.export)
         self.view.show()
@@ -37,8 +43,9 @@ class UsageController(QObject):
 
     @Slot()
     def refresh(self) -> None:
-        if self.window.library is not None:
-            self.window.runner.start(tasks.read_usage, self.window.library, succeeded=self._read)
+        library = self.ctx.session.library
+        if library is not None:
+            self.ctx.runner.start(tasks.read_usage, library, succeeded=self._read)
 
     @Slot()
     def refresh_if_shown(self) -> None:
@@ -53,14 +60,14 @@ class UsageController(QObject):
 
     @Slot(list)
     def export(self, calls: list) -> None:
-        folder = self.window.conf.output_path
+        folder = self.ctx.session.conf.output_path
         path, _ = QFileDialog.getSaveFileName(
             self.view, "Export usage", str(folder / "aiml3d-usage.csv"), "CSV (*.csv)"
         )
         if path:
             rows = list(usage.iter_csv(calls))
-            self.window.runner.start(tasks.write_csv, rows, path, succeeded=self._saved)
+            self.ctx.runner.start(tasks.write_csv, rows, path, succeeded=self._saved)
 
     @Slot(object)
-    def _saved(self, path) -> None:
+    def _saved(self, path: Path) -> None:
         self.status.emit(f"Saved {path}")

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtCore import QMimeData
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QMainWindow
 
 from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
@@ -27,11 +28,11 @@ class DropsAndPaste(QMainWindow):
         def open_image_data(self, image: QImage) -> None: ...
         def report_error(self, error: Aiml3DError, title: str = "") -> None: ...
 
-    def dragEnterEvent(self, event) -> None:
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if accepts(event.mimeData()):
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:
+    def dropEvent(self, event: QDropEvent) -> None:
         self.take_mime(event.mimeData())
         event.acceptProposedAction()
 
@@ -50,7 +51,7 @@ class DropsAndPaste(QMainWindow):
         self.raise_()
         self.activateWindow()
 
-    def take_mime(self, mime) -> None:
+    def take_mime(self, mime: QMimeData) -> None:
         """Files, links and image data, from a drop or the clipboard."""
         sources, image = mime_sources(mime)
         if sources:

@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from aiml3d_desktop.core.common.cancel import CancelToken
 from aiml3d_desktop.core.common.errors import Aiml3DError, Cancelled, as_error
-from aiml3d_desktop.core.common.stages import Stage
+from aiml3d_desktop.core.common.stages import RetryNote, Stage
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -27,16 +27,16 @@ PROGRESS_INTERVAL = 0.1  # seconds
 
 
 class Worker(QObject):
-    progress = Signal(object, object, object)  # a core.stages.Stage, done, total
+    progress = Signal(object, object, object)  # a Stage (or a RetryNote), done, total
     succeeded = Signal(object)
     failed = Signal(object)  # an Aiml3DError; Cancelled when the user cancelled
     finished = Signal()
 
-    def __init__(self, fn: Callable, *args, **kwargs) -> None:
+    def __init__(self, fn: Callable[..., object], *args: object, **kwargs: object) -> None:
         super().__init__()
         self.fn, self.args, self.kwargs = fn, args, kwargs
         self.cancel_token = CancelToken()
-        self._last_report: tuple[Stage | None, float] = (None, 0.0)  # stage, when
+        self._last_report: tuple[Stage | RetryNote | None, float] = (None, 0.0)  # stage, when
 
     @Slot()
     def run(self) -> None:
@@ -46,7 +46,7 @@ class Worker(QObject):
             )
         except Aiml3DError as exc:
             self.failed.emit(exc)
-        except Exception as exc:  # noqa: BLE001 - a bug must reach the user, not kill the thread
+        except Exception as exc:  # a bug must reach the user, not kill the thread
             log.exception("unexpected error in a background job")
             self.failed.emit(as_error(exc))
         else:
@@ -57,7 +57,9 @@ class Worker(QObject):
         finally:
             self.finished.emit()
 
-    def _report(self, stage: Stage, done: int | None = None, total: int | None = None) -> None:
+    def _report(
+        self, stage: Stage | RetryNote, done: int | None = None, total: int | None = None
+    ) -> None:
         now = time.monotonic()
         last_stage, last_time = self._last_report
         news = stage != last_stage or (total is not None and done == total)
@@ -80,7 +82,7 @@ class Runner(QObject):
     def __init__(
         self,
         report: Callable[[Aiml3DError], object],
-        progress: Callable[[Stage, int | None, int | None], object] | None = None,
+        progress: Callable[[Stage | RetryNote, int | None, int | None], object] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -93,7 +95,7 @@ class Runner(QObject):
         *args: object,
         succeeded: Callable[[T], object] | None = None,
         failed: Callable[[Aiml3DError], object] | None = None,
-        progress: Callable[[Stage, int | None, int | None], object] | None = None,
+        progress: Callable[[Stage | RetryNote, int | None, int | None], object] | None = None,
         **kwargs: object,
     ) -> Worker:
         """Run ``fn`` on a new thread; the callbacks (bound slots of GUI objects) get its

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from aiml3d_desktop.core.meshes import mesh
-from aiml3d_desktop.core.meshes.writers import write
+from aiml3d_desktop.core.meshes.formats import write
 from tests.cli.test_cli import run
 from tests.core.test_upright import BACK, chair, lamp, scene_of
 

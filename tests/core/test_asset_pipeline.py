@@ -15,7 +15,7 @@ from aiml3d_desktop.core.common.cancel import CancelToken
 from aiml3d_desktop.core.common.errors import Cancelled, InputError
 from aiml3d_desktop.core.library.entry import ENTRY_FILE, Entry
 from aiml3d_desktop.core.library.store import Library
-from aiml3d_desktop.core.meshes import mesh, writers
+from aiml3d_desktop.core.meshes import formats, mesh, writers
 from tests.conftest import corpus_file, files_in
 from tests.core.test_asset_operations import striped_ball
 
@@ -32,7 +32,7 @@ def baked():
 
 @pytest.mark.parametrize("fmt", ["glb", "gltf", "obj"])
 def test_textured_formats_read_back_with_their_texture(tmp_path, baked, fmt):
-    files = writers.write(baked.scene, tmp_path / f"ball.{fmt}")
+    files = formats.write(baked.scene, tmp_path / f"ball.{fmt}")
     back = mesh.load(files[-1]).scene
     assert back.triangles == baked.scene.triangles
     assert len(back.textures) == 1
@@ -42,8 +42,8 @@ def test_textured_formats_read_back_with_their_texture(tmp_path, baked, fmt):
 
 
 def test_gltf_side_files_are_named_after_the_model(tmp_path, baked):
-    one = writers.write(baked.scene, tmp_path / "one.gltf")
-    two = writers.write(striped_ball(2), tmp_path / "two.gltf")
+    one = formats.write(baked.scene, tmp_path / "one.gltf")
+    two = formats.write(striped_ball(2), tmp_path / "two.gltf")
     names = sorted(p.name for p in one + two)
     assert all(n.startswith(("one", "two")) for n in names)
     assert mesh.load(tmp_path / "one.gltf").scene.triangles == baked.scene.triangles
@@ -51,7 +51,7 @@ def test_gltf_side_files_are_named_after_the_model(tmp_path, baked):
 
 @pytest.mark.parametrize("fmt", ["stl", "3mf"])
 def test_print_formats_are_in_millimetres(tmp_path, baked, fmt):
-    path = writers.write(baked.scene, tmp_path / f"ball.{fmt}")[-1]
+    path = formats.write(baked.scene, tmp_path / f"ball.{fmt}")[-1]
     back = mesh.load(path).scene
     assert back.unit == 0.001
     low, high = baked.scene.bounds
@@ -64,7 +64,7 @@ def test_print_formats_are_in_millimetres(tmp_path, baked, fmt):
 
 def test_ply_keeps_vertex_colours(tmp_path):
     ball = striped_ball(3)
-    back = mesh.load(writers.write(ball, tmp_path / "ball.ply")[-1]).scene
+    back = mesh.load(formats.write(ball, tmp_path / "ball.ply")[-1]).scene
     assert np.allclose(
         back.primitives[0].arrays.colors, ball.primitives[0].arrays.colors, atol=1 / 255
     )
@@ -73,7 +73,7 @@ def test_ply_keeps_vertex_colours(tmp_path):
 def test_usdz_reads_back_with_pxr(tmp_path, baked):
     from pxr import Usd, UsdGeom, UsdShade
 
-    path = writers.write(baked.scene, tmp_path / "ball.usdz")[-1]
+    path = formats.write(baked.scene, tmp_path / "ball.usdz")[-1]
     names = zipfile.ZipFile(path).namelist()
     assert names[0].endswith(".usdc") and any(n.endswith(".png") for n in names)
     stage = Usd.Stage.Open(str(path))
@@ -92,7 +92,7 @@ def test_usdz_reads_back_with_pxr(tmp_path, baked):
 
 def test_an_unknown_format_is_refused_with_the_list(tmp_path):
     with pytest.raises(InputError, match="Cannot write .fbx.*usdz"):
-        writers.write(striped_ball(1), tmp_path / "x.fbx")
+        formats.write(striped_ball(1), tmp_path / "x.fbx")
     assert files_in(tmp_path) == []
 
 
@@ -217,13 +217,6 @@ def test_the_print_preset_gives_a_sized_watertight_report():
 # Versions in the library
 
 
-@pytest.fixture
-def library(tmp_path):
-    lib = Library(tmp_path / "lib")
-    yield lib
-    lib.close()
-
-
 def test_a_version_is_kept_beside_the_original(library, baked):
     entry = library.import_mesh(corpus_file("meshes", "Duck.glb"))
     original = entry.mesh_path.read_bytes()
@@ -312,7 +305,7 @@ def test_print_files_stand_on_the_bed_with_z_up(tmp_path, fmt):
 
     tall = striped_ball(2)
     tall = pipeline.transform.transformed(tall, np.diag([0.01, 0.05, 0.02, 1.0]))  # 10x50x20 mm
-    path = writers.write(tall, tmp_path / f"tall.{fmt}")[-1]
+    path = formats.write(tall, tmp_path / f"tall.{fmt}")[-1]
     raw = trimesh.load(path, force="mesh")
     assert np.allclose(sorted(raw.extents), [10, 20, 50], atol=0.01)
     assert raw.extents[2] == pytest.approx(50, abs=0.01)
@@ -323,7 +316,7 @@ def test_print_files_stand_on_the_bed_with_z_up(tmp_path, fmt):
 def test_obj_and_ply_of_a_millimetre_model_are_in_metres(tmp_path):
     part = mesh.load(corpus_file("meshes", "featuretype.STL")).scene  # millimetres
     for fmt in ("obj", "ply", "glb"):
-        back = mesh.load(writers.write(part, tmp_path / f"part.{fmt}")[-1]).scene
+        back = mesh.load(formats.write(part, tmp_path / f"part.{fmt}")[-1]).scene
         assert np.allclose(
             np.ptp(back.bounds, axis=0), np.ptp(part.bounds, axis=0) / 1000, rtol=1e-5
         )
@@ -339,11 +332,11 @@ def test_material_colours_survive_every_format(tmp_path):
     source.write_bytes(glb(parts, materials=materials))
     scene = mesh.load(source).scene
     for fmt in ("glb", "gltf"):
-        back = mesh.load(writers.write(scene, tmp_path / f"out.{fmt}")[-1]).scene
+        back = mesh.load(formats.write(scene, tmp_path / f"out.{fmt}")[-1]).scene
         found = [back.material(p).base_color for p in back.primitives]
         assert np.allclose(found, colours, atol=1 / 255)  # kept to a byte per channel
     for fmt in ("ply", "obj"):  # no materials: the colour goes per vertex
-        back = mesh.load(writers.write(scene, tmp_path / f"out.{fmt}")[-1]).scene
+        back = mesh.load(formats.write(scene, tmp_path / f"out.{fmt}")[-1]).scene
         found = np.concatenate([p.arrays.colors for p in back.primitives])
         assert {tuple(np.round(c, 2)) for c in found[:, :3]} == {(1.0, 0.0, 0.0), (0.0, 0.5, 1.0)}
 

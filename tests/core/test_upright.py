@@ -14,9 +14,10 @@ from aiml3d_desktop.core.assets import pipeline, upright
 from aiml3d_desktop.core.assets.recipe import Presets, Recipe, same_steps
 from aiml3d_desktop.core.common.errors import InputError
 from aiml3d_desktop.core.meshes import mesh
+from aiml3d_desktop.core.meshes.formats import write
 from aiml3d_desktop.core.meshes.mesh_arrays import MeshArrays
 from aiml3d_desktop.core.meshes.scene import Scene, single, transformed
-from aiml3d_desktop.core.meshes.writers import Y_UP_TO_Z_UP, write
+from aiml3d_desktop.core.meshes.writers import Y_UP_TO_Z_UP
 
 # Each object stands on y = 0 with +Y up and its front towards +Z, as glTF has it.
 
@@ -115,7 +116,8 @@ def _glb(scene, folder):
 
 
 def _printer(fmt):
-    """STL and 3MF are written and read +Z up, in millimetres (core/mesh.Z_UP_FORMATS)."""
+    """STL and 3MF are written and read +Z up, in millimetres (their records in
+    core/meshes/formats.py)."""
 
     def convention(scene, folder):
         write(scene, folder / f"model.{fmt}")

@@ -191,7 +191,7 @@ def test_pending_items_survive_a_restart(qtbot, window, fake_api, tmp_path, isol
     fake_api.faults.clear()
 
     again = MainWindow()
-    again.generation.retry = again.batch.retry = FAST
+    again.session.retry = FAST
     qtbot.addWidget(again)
     again.show()
     qtbot.waitUntil(lambda: again.batch.queue is not None, timeout=5000)

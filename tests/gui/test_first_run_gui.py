@@ -32,7 +32,7 @@ def button(box: QMessageBox, text: str):
 
 
 def test_generate_waits_for_something_to_make_and_says_what(qtbot, window, tmp_path):
-    generate, action = window.generate_button, window.menu_actions.generate
+    generate, action = window.generate_button, window.menu_actions["generate"]
     assert not generate.isEnabled() and not action.isEnabled()
     assert generate.toolTip().startswith("Open a picture first")
     assert window.viewer.hint.isVisible() and "Drop a picture" in window.viewer.hint.text()

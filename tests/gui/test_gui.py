@@ -382,6 +382,7 @@ def test_worker_progress_reaches_the_gui_ten_times_a_second_at_most(qtbot):
     ]
 
 
+@pytest.mark.soak  # a minute of frames: CI runs it in a step of its own
 def test_soak_redraws_do_not_leak_none(qtbot, window, fake_api, tmp_path):
     """PySide6 6.12.0 drops a reference to None on every void Qt call and aborts after
     ~50 s at 60 fps. Thousands of real redraws must leave None's count where it was."""
@@ -520,11 +521,11 @@ def test_export_screenshot_and_recent_files(qtbot, window, fake_api, tmp_path, m
 
     source = tmp_path / "ball.glb"
     source.write_bytes(fake_api.glb)
-    assert not window.menu_actions.export.isEnabled()
+    assert not window.menu_actions["export"].isEnabled()
     window.open_path(str(source))
     qtbot.waitUntil(lambda: window.loaded is not None, timeout=5000)
-    assert window.menu_actions.export.isEnabled()
-    assert [a.text() for a in window.menu_actions.recent_menu.actions()] == ["ball.glb"]
+    assert window.menu_actions["export"].isEnabled()
+    assert [a.text() for a in window.recent.menu.actions()] == ["ball.glb"]
 
     out = tmp_path / "exported"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "STL (*.stl)"))
@@ -692,7 +693,7 @@ def test_a_wait_for_the_network_is_said_with_a_countdown_and_cancel_ends_it(
     from aiml3d_desktop.core.common.stages import RetryNote
     from aiml3d_desktop.core.net.policy import RetryPolicy
 
-    window.generation.retry = RetryPolicy(attempts=1, backoff=30.0, jitter=0.0)
+    window.session.retry = RetryPolicy(attempts=1, backoff=30.0, jitter=0.0)
     fake_api.queue("503")
     start_generation(qtbot, window, tmp_path)
     qtbot.waitUntil(lambda: isinstance(window.status.stage, RetryNote), timeout=10000)
@@ -703,3 +704,21 @@ def test_a_wait_for_the_network_is_said_with_a_countdown_and_cancel_ends_it(
     wait_idle(qtbot, window, timeout=3000)
     assert time.monotonic() - started < 2
     assert window.loaded is None and len(fake_api.calls("api")) == 1
+
+
+def test_the_picture_previewed_is_the_one_sent_without_reading_it_again(
+    qtbot, window, fake_api, tmp_path, monkeypatch
+):
+    from aiml3d_desktop.core.pictures import images
+
+    path = make_photo(tmp_path / "big.png", size=(1600, 1200))
+    drop_file(window, path)
+    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
+    picture = window.session.picture.picture
+    assert picture is not None and picture.made_with.fill is not None
+    read = []
+    monkeypatch.setattr(images, "open_file", lambda *args: read.append(args))
+    window.generation.generate()
+    wait_idle(qtbot, window)
+    assert fake_api.calls("api")[0].body["image_url"] == picture.image_url
+    assert read == []  # the job did not open the picture again

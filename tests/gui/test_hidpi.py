@@ -15,7 +15,8 @@ import pytest
 from tests.conftest import ROOT, corpus_file
 from tests.scale_child import OFFSCREEN, VIEW
 
-pytestmark = pytest.mark.gui
+# One worker takes both tests (tools/test.sh: --dist loadgroup): `measures` starts four apps.
+pytestmark = [pytest.mark.gui, pytest.mark.xdist_group("hidpi")]
 
 SCALES = ("1", "1.25", "1.5", "2")
 

@@ -4,7 +4,6 @@ undo, compare, snapshot sheet; offline, with no key and no server."""
 from __future__ import annotations
 
 import dataclasses
-import threading
 
 import numpy as np
 import pytest
@@ -12,9 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog
 
-from aiml3d_desktop.core.api.params import TriposrParams
 from aiml3d_desktop.core.library.store import Library
-from tests.conftest import corpus_file, make_photo
+from tests.conftest import corpus_file
 from tests.gui.test_gui import caption_text, error_box, pixels
 
 pytestmark = pytest.mark.gui
@@ -25,51 +23,9 @@ def drawn_fraction(rgb: np.ndarray, background) -> float:
 
 
 @pytest.fixture
-def library(isolated, fake_api, tmp_path) -> Library:
-    """A library with three entries, made before the app starts: two generated (with their
-    pictures and parameters) and one imported."""
-    lib = Library()
-    for title, tags, params in (
-        ("Red chair", ["furniture"], TriposrParams(mc_resolution=320)),
-        ("Robot", ["toy"], TriposrParams()),
-    ):
-        with lib.draft() as draft:
-            draft.add_file("model.glb", fake_api.glb)
-            picture = make_photo(tmp_path / f"{title}.png", size=(300, 200))
-            draft.copy_file(picture, "source.png")
-            draft.commit(
-                title=title,
-                mesh_file="model.glb",
-                source=str(picture),
-                tags=tags,
-                source_file="source.png",
-                params=params.as_dict(),
-                model="triposr",
-                stats={"triangles": len(fake_api.mesh.faces)},
-            )
-    lib.import_mesh(corpus_file("meshes", "Duck.glb"))
-    lib.close()
-    return lib
-
-
-@pytest.fixture
-def window(qtbot, library):
-    """The app as a person starts it with no key and no network."""
-    from aiml3d_desktop.gui.main_window import MainWindow
-    from aiml3d_desktop.gui.qt_setup import create_app
-
-    create_app()
-    before = set(threading.enumerate())
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1400, 860)
-    win.show()
-    qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.library_panel.model.rowCount() == 3, timeout=5000)
-    yield win
-    win.close()
-    assert not win.runner.busy
-    assert [t for t in threading.enumerate() if t not in before and not t.daemon] == []
+def window(stocked_window):
+    """This module's tests run in the window over the three-entry library (conftest)."""
+    return stocked_window
 
 
 def titles(window) -> list[str]:
@@ -142,7 +98,7 @@ def test_search_filters_and_sort(qtbot, window):
     panel.favourites.setChecked(True)
     assert titles(window) == ["Robot"]
     panel.favourites.setChecked(False)
-    panel.formats.setCurrentIndex(3)  # STL
+    panel.formats.setCurrentIndex(panel.formats.findText("STL"))
     assert titles(window) == []
     panel.formats.setCurrentIndex(0)
     panel.dates.setCurrentIndex(1)  # today: all were made just now
@@ -162,7 +118,7 @@ def test_open_entry_restores_mesh_picture_and_parameters(qtbot, window):
     assert window.params.params().values["mc_resolution"] == 320  # "generate again" is one click
     assert chair.title in window.windowTitle()
     assert drawn_fraction(pixels(window.viewer), window.viewer.background().getRgb()[:3]) > 0.05
-    assert not window.menu_actions.add_to_library.isEnabled()  # it is in the library already
+    assert not window.menu_actions["add_to_library"].isEnabled()  # it is in the library already
 
 
 def test_edit_delete_and_undo(qtbot, window, monkeypatch):
@@ -259,7 +215,7 @@ def test_missing_mesh_is_shown_not_a_crash(qtbot, window):
 def test_add_an_opened_file_to_the_library(qtbot, window):
     window.open_path(str(corpus_file("meshes", "bunny.ply")))
     qtbot.waitUntil(lambda: window.loaded is not None, timeout=10000)
-    action = window.menu_actions.add_to_library
+    action = window.menu_actions["add_to_library"]
     assert action.isEnabled()
     action.trigger()
     qtbot.waitUntil(lambda: window.library_panel.model.rowCount() == 4, timeout=10000)
@@ -283,7 +239,9 @@ def test_tiles_share_the_docks_width_and_name_their_generator(qtbot, window):
     assert labels["Robot"].endswith("\nTripoSR") and labels["Duck"].endswith("\nImported")
 
 
-def test_odd_numbers_and_links_in_the_library_leave_the_window_working(qtbot, library, request):
+def test_odd_numbers_and_links_in_the_library_leave_the_window_working(
+    qtbot, stocked_library, request
+):
     """An entry.json with a number SQLite cannot hold (the index deleted) once kept the
     window on "Opening the library…"; a mesh replaced by a link is not opened."""
     import json

@@ -22,7 +22,7 @@ def open_duck(qtbot, window) -> None:
 
 def test_the_lighting_menu_changes_the_light_and_the_background(qtbot, window, tmp_path):
     open_duck(qtbot, window)
-    lookdev = window.menu_actions.lookdev
+    lookdev = window.lookdev
     before = frame_pixels(window.viewer).astype(int)
     lookdev.preset_actions["sunset"].trigger()  # prefiltered on a worker
     qtbot.waitUntil(lambda: window.viewer.lighting.preset == "sunset", timeout=10000)
@@ -46,18 +46,18 @@ def test_a_broken_environment_file_is_told_and_changes_nothing(qtbot, window, tm
     broken.write_bytes(b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 100 +X 40000\n")
     from pathlib import Path
 
-    window.menu_actions.lookdev.change(file=Path(broken))
+    window.lookdev.change(file=Path(broken))
     qtbot.waitUntil(lambda: bool(shown), timeout=10000)
     assert "sky.hdr is 40000x100" in shown[0]
     assert window.viewer.lighting.file is None
-    assert window.menu_actions.lookdev.preset_actions["studio"].isChecked()
+    assert window.lookdev.preset_actions["studio"].isChecked()
 
 
 def test_export_image_writes_a_large_transparent_png(qtbot, window, tmp_path):
     open_duck(qtbot, window)
     out = tmp_path / "duck.png"
-    assert window.menu_actions.lookdev.export_action.isEnabled()
-    window.menu_actions.lookdev.export_image(str(out), (1500, 1000), True)
+    assert window.menu_actions["export_image"].isEnabled()
+    window.lookdev.export_image(str(out), (1500, 1000), True)
     qtbot.waitUntil(out.exists, timeout=20000)
     picture = Image.open(out)
     assert picture.mode == "RGBA" and picture.size == (1500, 1000)
@@ -67,7 +67,7 @@ def test_export_image_writes_a_large_transparent_png(qtbot, window, tmp_path):
 
 def test_the_channel_menu_shows_one_input_and_off_shows_the_shading(qtbot, window, tmp_path):
     open_duck(qtbot, window)
-    lookdev = window.menu_actions.lookdev
+    lookdev = window.lookdev
     shaded = pixels(window.viewer).astype(int)
     lookdev.channel_actions["normal"].trigger()
     assert window.viewer.item.channel == "normal"
@@ -88,11 +88,11 @@ def test_numpad_5_toggles_orthographic_and_help_lists_the_camera_keys(qtbot, win
     qtbot.waitUntil(window.isActiveWindow)
     qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.KeypadModifier)
     qtbot.waitUntil(lambda: window.viewer.orthographic, timeout=3000)
-    assert window.menu_actions.lookdev.ortho_action.isChecked()
+    assert window.lookdev.ortho_action.isChecked()
     assert np.abs(pixels(window.viewer).astype(int) - before).mean() > 1
     window.grab().save(str(tmp_path / "ortho.png"))
     rows = dict(window.menu_actions.shortcut_rows())
     assert rows["5, Num+5"] == "Camera and faces: Orthographic"
     assert rows["Ctrl+7"] == "Bottom view"
-    window.menu_actions.lookdev.ortho_action.trigger()
+    window.lookdev.ortho_action.trigger()
     assert not window.viewer.orthographic

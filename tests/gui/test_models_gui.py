@@ -101,7 +101,7 @@ def test_four_slots_send_four_views(qtbot, window, fake_api, tmp_path):
     assert window.entry.extra["views"] == {"left": str(left), "back": str(tmp_path / "back.png")}
     # A slot cleared is not sent; a drop of something that is not a picture says so.
     qtbot.mouseClick(window.views.slots["back"].clear_button, Qt.MouseButton.LeftButton)
-    assert set(window.views.sources()) == {"left"}
+    assert set(window.session.view_sources()) == {"left"}
     nothing = QMimeData()
     nothing.setText("just words")
     window.views.slots["right"]._take(nothing)
@@ -217,6 +217,6 @@ def test_views_follow_the_framing_and_come_back_with_their_entry(qtbot, window, 
     wait_idle(qtbot, window)
     made = window.entry
     window.views.slots["left"].clear_button.click()
-    assert window.views.sources() == {}
+    assert window.session.view_sources() == {}
     window.open_entry(made)
-    qtbot.waitUntil(lambda: window.views.sources() == {"left": str(left)}, timeout=5000)
+    qtbot.waitUntil(lambda: window.session.view_sources() == {"left": str(left)}, timeout=5000)

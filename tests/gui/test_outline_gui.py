@@ -45,7 +45,7 @@ def opened(window, qtbot, tmp_path):
     path.write_bytes(two_quads())
     window.open_path(str(path))
     qtbot.waitUntil(lambda: window.loaded is not None and window.loaded.path == path, timeout=10000)
-    window.menu_actions.window.outline.show_outline()
+    window.outline.show_outline()
     qtbot.waitUntil(lambda: window.outline.panel.scene is window.loaded.scene, timeout=5000)
     return window
 

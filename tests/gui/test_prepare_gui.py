@@ -13,10 +13,16 @@ from aiml3d_desktop.core.assets.recipe import Recipe
 from aiml3d_desktop.core.meshes import mesh
 from tests.conftest import corpus_file
 from tests.gui.test_gui import error_box, pixels
-from tests.gui.test_library_gui import entry_named, library, window  # noqa: F401 - fixtures
+from tests.gui.test_library_gui import entry_named
 
 pytestmark = pytest.mark.gui
 SMALL = Recipe(clean=True, decimate=800, bake=512, pivot="bottom")
+
+
+@pytest.fixture
+def window(stocked_window):
+    """The window over the three-entry library (conftest)."""
+    return stocked_window
 
 
 def open_duck(qtbot, window):
@@ -25,7 +31,7 @@ def open_duck(qtbot, window):
     qtbot.waitUntil(
         lambda: window.entry is not None and window.viewer.scene is not None, timeout=10000
     )
-    window.menu_actions.prepare.trigger()
+    window.menu_actions["prepare"].trigger()
     qtbot.waitUntil(lambda: window.prepare_dock.isVisible(), timeout=3000)
     return duck
 
@@ -162,7 +168,7 @@ def test_turntable_export_from_the_window(qtbot, window, tmp_path, monkeypatch):
 
     monkeypatch.setattr(TurntableDialog, "exec", accept)
     heartbeat = []
-    window.menu_actions.turntable.trigger()
+    window.menu_actions["turntable"].trigger()
     qtbot.waitUntil(lambda: (heartbeat.append(1) or True) and target.exists(), timeout=30000)
     assert len(heartbeat) > 3  # the event loop kept turning while it drew
     image = Image.open(target)
@@ -225,7 +231,7 @@ def test_the_panel_fits_the_first_start_window_unscrolled(qtbot, window):
     window.resize(1600, 960)
     window.open_entry(window.library.get(duck.id))  # as it is now, with its version
     qtbot.waitUntil(lambda: window.entry is not None, timeout=10000)
-    window.menu_actions.prepare.trigger()
+    window.menu_actions["prepare"].trigger()
     panel = window.assets.panel
     qtbot.waitUntil(lambda: panel.versions.count() == 2, timeout=5000)
     area = next(a for a in window.prepare_dock.findChildren(QScrollArea) if a.widget() is panel)

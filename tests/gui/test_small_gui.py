@@ -15,7 +15,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFormLayout
 
 from aiml3d_desktop.core.api.calls import Call
-from tests.gui.test_usage_gui import open_usage_view
+from tests.gui.conftest import open_usage_view
 
 pytestmark = pytest.mark.gui
 
@@ -93,12 +93,12 @@ def calls_in_credits() -> list[Call]:
 
 
 @pytest.fixture
-def usage_view(qtbot, window):
+def credits_view(qtbot, window):
     return open_usage_view(qtbot, window, calls_in_credits())
 
 
-def test_usage_leaves_out_a_plot_with_nothing_and_thins_log_labels(qtbot, usage_view):
-    view = usage_view
+def test_usage_leaves_out_a_plot_with_nothing_and_thins_log_labels(qtbot, credits_view):
+    view = credits_view
     assert not view.dollars.isVisible()  # credits only: no dollars to draw
     qtbot.waitUntil(lambda: view.credits.width() > 0.8 * view.plots.width())
     assert view.times.isVisible() and view.failures.isVisible() is False  # nothing failed

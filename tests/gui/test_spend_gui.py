@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QMessageBox
 
 from aiml3d_desktop.core.api.calls import Call, now, params_key
 from tests.conftest import make_photo
-from tests.gui.test_usage_gui import history, usage_view  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.gui
 MESHY = "meshy/meshy-6-image-to-3d"
@@ -46,7 +45,7 @@ def test_a_limit_in_credits_asks_about_a_model_billed_in_dollars(
     assert len(asked) == 2 and len(window.batch.queue.items()) == 1
 
 
-def test_the_usage_view_takes_the_pickers_widest_range(qtbot, usage_view):  # noqa: F811
+def test_the_usage_view_takes_the_pickers_widest_range(qtbot, usage_view):
     view = usage_view
     view.first.setDate(view.first.minimumDate())
     view.last.setDate(view.last.maximumDate())

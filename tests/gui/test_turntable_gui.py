@@ -34,7 +34,7 @@ def test_the_dialog_says_what_cannot_be_written(qtbot, tmp_path):
     )
     dialog.path.setText(str(tmp_path / "turn.webp"))
     assert _export_enabled(dialog) and dialog.format.text() == "animated WebP"
-    # As large as the fields allow: refused by core.turntable.check_size, in its words.
+    # As large as the fields allow: refused by core.look.turntable.check_size, in its words.
     dialog.frames.setValue(10_000)
     dialog.width_box.setValue(10_000)
     dialog.height_box.setValue(10_000)
@@ -70,7 +70,7 @@ def test_turntable_takes_frames_size_and_fps(qtbot, window, tmp_path, monkeypatc
         return TurntableDialog.DialogCode.Accepted
 
     monkeypatch.setattr(TurntableDialog, "exec", accept)
-    window.menu_actions.turntable.trigger()
+    window.menu_actions["turntable"].trigger()
     qtbot.waitUntil(target.exists, timeout=30000)
     # The first time: the defaults, named after the model, in the export folder.
     assert seen[0].frames == 72 and seen[0].size == (640, 640) and seen[0].fps == 24
@@ -81,5 +81,5 @@ def test_turntable_takes_frames_size_and_fps(qtbot, window, tmp_path, monkeypatc
     qtbot.waitUntil(lambda: window.assets._turntable is None and not window.runner.busy)
     # The next time: what was chosen, in the same folder and format.
     monkeypatch.setattr(TurntableDialog, "exec", lambda dialog: seen.append(dialog.choice()) or 0)
-    window.menu_actions.turntable.trigger()
+    window.menu_actions["turntable"].trigger()
     assert seen[1] == TurntableChoice(Path(tmp_path) / "Duck.gif", 5, (96, 64), 4)

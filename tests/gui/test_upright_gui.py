@@ -7,18 +7,23 @@ import numpy as np
 import pytest
 
 from aiml3d_desktop.core.assets.recipe import Recipe
-from aiml3d_desktop.core.meshes.writers import write
+from aiml3d_desktop.core.meshes.formats import write
 from tests.core.test_upright import SIDE, chair, mug, scene_of
-from tests.gui.test_library_gui import library, window  # noqa: F401 - fixtures
 from tests.gui.test_prepare_gui import wait_done
 
 pytestmark = pytest.mark.gui
 
 
+@pytest.fixture
+def window(stocked_window):
+    """The window over the three-entry library (conftest)."""
+    return stocked_window
+
+
 def open_file(qtbot, main, path):
     main.open_path(str(path))
     qtbot.waitUntil(lambda: main.loaded is not None and main.loaded.path == path, timeout=10000)
-    main.menu_actions.prepare.trigger()
+    main.menu_actions["prepare"].trigger()
     qtbot.waitUntil(lambda: main.prepare_dock.isVisible(), timeout=3000)
     return main.assets.panel, main.assets
 
@@ -35,7 +40,7 @@ def items(combo) -> list[str]:
 
 def test_the_panel_shows_the_turn_offers_the_others_and_keeps_as_it_was(
     qtbot,
-    window,  # noqa: F811 - the fixture imported above
+    window,
     tmp_path,
 ):
     path = tmp_path / "mug.glb"
@@ -70,7 +75,7 @@ def test_the_panel_shows_the_turn_offers_the_others_and_keeps_as_it_was(
 
 def test_a_standing_model_is_kept_and_another_model_forgets_the_choices(
     qtbot,
-    window,  # noqa: F811 - the fixture imported above
+    window,
     tmp_path,
 ):
     path = tmp_path / "chair.glb"

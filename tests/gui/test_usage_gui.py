@@ -5,7 +5,7 @@ first."""
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
@@ -13,26 +13,11 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from aiml3d_desktop.core.api.calls import Call
 from aiml3d_desktop.gui.widgets.usage_window import COLOURS
 from tests.conftest import make_photo
 from tests.gui.test_gui import wait_idle
 
 pytestmark = pytest.mark.gui
-
-
-def history() -> list[Call]:
-    """Three weeks up to today: TripoSR every day, Meshy twice, failures now and then."""
-    today = datetime.now(timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0)
-    calls = []
-    for n in range(21):
-        at = (today - timedelta(days=20 - n)).isoformat()
-        calls.append(Call(at, "triposr", True, credits=182000.0, seconds=8.0 + n % 5))
-        if n % 7 == 0:
-            calls.append(Call(at, "meshy/meshy-6-image-to-3d", True, usd=0.4, seconds=300))
-        if n % 5 == 0:
-            calls.append(Call(at, "triposr", False, kind="rate limit"))
-    return calls
 
 
 def rgb(widget) -> np.ndarray:
@@ -46,21 +31,6 @@ def share_of(pixels: np.ndarray, colour: str) -> float:
     want = QColor(colour)
     target = np.array([want.red(), want.green(), want.blue()])
     return float((np.abs(pixels.astype(int) - target).max(axis=2) < 12).mean())
-
-
-def open_usage_view(qtbot, window, calls):
-    """View > Usage over ``calls``, drawn."""
-    window.library.usage.add(calls)
-    window.usage.show()
-    qtbot.waitUntil(lambda: bool(window.usage.view and window.usage.view.calls), timeout=5000)
-    view = window.usage.view
-    qtbot.waitExposed(view)
-    return view
-
-
-@pytest.fixture
-def usage_view(qtbot, window):
-    return open_usage_view(qtbot, window, history())
 
 
 def test_the_usage_view_draws_the_ledger(qtbot, usage_view):

@@ -9,9 +9,14 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QScrollArea, QScrollBar, QWidget
 
 from aiml3d_desktop.gui.widgets.wheel_guard import INPUTS
-from tests.gui.test_library_gui import library, window  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(stocked_window):
+    """The window over the three-entry library (conftest)."""
+    return stocked_window
 
 
 def wheel(widget: QWidget, notches: int) -> None:
@@ -40,10 +45,10 @@ def inputs(panel: QWidget) -> list[QWidget]:
 
 
 @pytest.fixture
-def prepare(qtbot, window):  # noqa: F811 - the fixture imported above
+def prepare(qtbot, window):
     """The Prepare asset tab with the Game-ready preset, in a window short enough to scroll."""
     window.resize(1100, 560)
-    window.menu_actions.prepare.trigger()
+    window.menu_actions["prepare"].trigger()
     panel = window.assets.panel
     qtbot.waitUntil(lambda: window.prepare_dock.isVisible(), timeout=3000)
     panel.preset.setCurrentIndex(panel.preset.findData("game"))
@@ -88,7 +93,7 @@ def test_the_wheel_changes_an_input_that_has_focus(qtbot, prepare):
         assert bar.value() == start  # the input took the wheel, the panel stayed
 
 
-def test_every_scrolled_panel_guards_its_inputs(qtbot, window):  # noqa: F811
+def test_every_scrolled_panel_guards_its_inputs(qtbot, window):
     """The side panel (model parameters, built anew for each model), Prepare asset and
     Parts: every combo box, spin box and slider in them is guarded."""
     panels = [window.side_dock.widget(), window.assets.panel, window.parts.panel]

@@ -23,12 +23,16 @@ _seen_key: str | None = None
 
 def get_key() -> str | None:
     """The key to use, or None. Reading the keychain may prompt the user on some systems."""
-    env = os.environ.get(ENV_VAR, "").strip()
-    if env:
-        return env
-    if _session_key:
-        return _session_key
-    return _keychain_key()
+    return env_key() or stored_key()
+
+
+def env_key() -> str | None:
+    return os.environ.get(ENV_VAR, "").strip() or None
+
+
+def stored_key() -> str | None:
+    """The key saved by Settings (or ``aiml3d key set``): this session's, or the keychain's."""
+    return _session_key or _keychain_key()
 
 
 def _keychain_key() -> str | None:
@@ -50,7 +54,7 @@ def known_secret() -> str | None:
 
 def key_source() -> str:
     """Where the key in use comes from, for Settings and ``aiml3d key status``."""
-    if os.environ.get(ENV_VAR, "").strip():
+    if env_key():
         return "environment"
     if _session_key:
         return "session"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.meshes import formats
 
 DEFAULT_BASE = "https://api.aimlapi.com"
 ENDPOINT = "/v1/images/generations"
@@ -13,7 +14,7 @@ TEXT_TO_IMAGE_MODEL = "flux/schnell"  # makes the picture for a text prompt
 PROMPT_SUFFIX = ", a single object, centred, whole, on a plain white background, studio light"
 LOCAL_MODEL = "local-relief"  # the offline backend's results, as the library names them
 MODEL = "triposr"
-OUTPUT_FORMATS = ("glb", "obj")
+OUTPUT_FORMATS = (formats.GLB.key, formats.OBJ.key)  # what TripoSR answers with
 FOREGROUND_RATIO_RANGE = (0.5, 1.0)
 MC_RESOLUTION_RANGE = (32, 1024)
 MC_RESOLUTION_RECOMMENDED_MAX = 512

@@ -17,8 +17,8 @@ from aiml3d_desktop.core.assets.recipe import Recipe
 from aiml3d_desktop.core.assets.upright import Upright
 from aiml3d_desktop.core.common.cancel import CancelToken
 from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.meshes.formats import write
 from aiml3d_desktop.core.meshes.scene import Scene
-from aiml3d_desktop.core.meshes.writers import write
 
 # progress(what is being done, fraction of the whole recipe done)
 StepProgress = Callable[[str, float], None]

@@ -10,7 +10,7 @@ from aiml3d_desktop.core.assets.bake import SIZES
 from aiml3d_desktop.core.assets.transform import AXES, DIMENSIONS, UNITS
 from aiml3d_desktop.core.common.errors import InputError
 from aiml3d_desktop.core.common.fileio import write_json
-from aiml3d_desktop.core.meshes.writers import FORMATS
+from aiml3d_desktop.core.meshes import formats as mesh_formats
 
 TURNS = ("90", "-90", "180")
 MAX_TRIANGLES = 10_000_000
@@ -95,11 +95,12 @@ class Recipe:
             for b in (self.z_up, self.upright, self.clean, self.repair, self.check)
         ):
             raise InputError("A step is neither on nor off", hint="Use true or false.")
-        unknown = [f for f in self.formats if f not in FORMATS]
+        written = [f.key for f in mesh_formats.writable()]
+        unknown = [f for f in self.formats if f not in written]
         if unknown or not self.formats:
             raise InputError(
                 f"Cannot write {', '.join(unknown) or 'no format'}",
-                hint=f"Use one or more of: {', '.join(FORMATS)}.",
+                hint=f"Use one or more of: {', '.join(written)}.",
             )
         return self
 

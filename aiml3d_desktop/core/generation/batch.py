@@ -322,7 +322,7 @@ def run(
             on_change(item)
             try:
                 entry_id, message = execute(item, cancel)
-            except Exception as exc:  # noqa: BLE001 - one item's failure, of any kind, is its own
+            except Exception as exc:  # one item's failure, of any kind, is its own
                 if not isinstance(exc, Aiml3DError):  # the traceback, for the log file
                     log.warning("batch item %s failed", item.label, exc_info=exc)
                 error = as_error(exc)

@@ -6,7 +6,7 @@ The GUI runs it in a worker thread, the CLI in the foreground; neither holds any
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class JobOptions:
-    api_key: str | None
+    api_key: str | None = field(repr=False)  # a secret: never in a log line
     base_url: str = DEFAULT_BASE
     max_side: int = images.DEFAULT_MAX_SIDE
     max_download: int = download.DEFAULT_MAX_BYTES
@@ -110,11 +110,18 @@ def generate(
     cancel: CancelToken | None = None,
     name: str | None = None,
     views: dict[str, str] | None = None,
+    prepared: Sequence[images.PreparedImage] = (),
 ) -> JobResult:
     """Picture (path or URL) in, a checked mesh file in ``out_dir`` out, or an exception.
     The file is named after the picture, or ``name``. A multi-view model takes ``source``
     as its front view and ``views`` (left, back, right) beside it. Further files the answer
     lists (Meshy's FBX, USDZ, textures...) are downloaded beside the mesh.
+
+    ``prepared``: pictures already made ready to send (the window's preview made them:
+    preview.load_preview(upload=True) gives Preview.picture). One made from ``source`` (or
+    a view) with this job's options (its max side; framed or not, with the model's fill)
+    is sent exactly as it is, and its file is not opened again; any other is ignored and
+    the picture prepared afresh (images.prepare, PreparedImage.made_as).
 
     On any error or cancel nothing is left in ``out_dir``.
     """
@@ -139,10 +146,10 @@ def generate(
         raise InputError(f"{spec.title} takes one picture, not several views")
     progress(Stage.PREPARING, None, None)
     fill = request.fill if options.prepare else None
-    image = images.prepare(source, options.max_side, fill)
+    image = images.prepare(source, options.max_side, fill, ready=prepared)
     inputs = {"front" if spec.takes == models.VIEWS else "image": image}
     for view, where in (views or {}).items():
-        inputs[view] = images.prepare(where, options.max_side, fill)
+        inputs[view] = images.prepare(where, options.max_side, fill, ready=prepared)
         cancel.check()
     cancel.check()
     client = options.client(cancel, progress)
@@ -294,14 +301,23 @@ def generate_any(
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
     views: dict[str, str] | None = None,
+    prepared: Sequence[images.PreparedImage] = (),
     **draw_options,
 ) -> JobResult:
-    """A picture (``source``); or text to 3D from a ``prompt`` (drawn first, with
-    ``draw_options``) or from a Drawing already made and shown: TripoSR builds from the
-    drawing's link, and the result keeps the prompt, the picture and both requests."""
+    """A picture (``source``; ``prepared``: see generate()); or text to 3D from a ``prompt``
+    (drawn first, with ``draw_options``) or from a Drawing already made and shown: TripoSR
+    builds from the drawing's link, and the result keeps the prompt, the picture and both
+    requests."""
     if prompt is None:
         return generate(
-            source, params, out_dir, options, progress=progress, cancel=cancel, views=views
+            source,
+            params,
+            out_dir,
+            options,
+            progress=progress,
+            cancel=cancel,
+            views=views,
+            prepared=prepared,
         )
     started = time.monotonic()
     drawing = (
@@ -344,11 +360,13 @@ def generate_to_library(
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
     views: dict[str, str] | None = None,
+    prepared: Sequence[images.PreparedImage] = (),
     **draw_options,
 ) -> tuple[Entry, JobResult]:
     """generate() into a new library entry: saved whole before anyone sees it; on any
     error or cancel, nothing is left in the library. Every call it makes goes into the
-    library's usage ledger."""
+    library's usage ledger. ``prepared``: pictures the window already prepared (see
+    generate())."""
     options = replace(options, record=options.record or library.record)
     if options.backend == "aiml":
         _room_for_a_model(library.root, "the library")
@@ -362,6 +380,7 @@ def generate_to_library(
             progress=progress,
             cancel=cancel,
             views=views,
+            prepared=prepared,
             **draw_options,
         )
         entry = draft.commit_generation(result)

@@ -20,7 +20,7 @@ from aiml3d_desktop.core.api.models import HUNYUAN_PART, ModelParams
 from aiml3d_desktop.core.common.cancel import CancelToken
 from aiml3d_desktop.core.common.errors import ApiError, InputError
 from aiml3d_desktop.core.common.stages import Progress, Stage, no_progress
-from aiml3d_desktop.core.meshes import mesh, writers
+from aiml3d_desktop.core.meshes import formats, mesh
 from aiml3d_desktop.core.meshes.mesh_arrays import MeshArrays, distinct_rows
 from aiml3d_desktop.core.meshes.scene import Primitive, Scene
 from aiml3d_desktop.core.pictures import images
@@ -209,7 +209,7 @@ def split(
         coloured, made["parts"] = colour_parts(loaded.scene)
         found = [] if len(made["parts"]) > 1 else ["The segmenter's answer holds one part only"]
         made["triangles"] = coloured.triangles
-        shown = writers.write(coloured, folder / PARTS_FILE)
+        shown = formats.write(coloured, folder / PARTS_FILE)
         masks, notes = download.fetch_files(answer.files, shown[-1], **fetching)
         made["notes"], made["segmented"] = found + notes, segmented.name
         made["masks"] = masks

@@ -8,19 +8,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import requests
-from PIL import Image
 
 from aiml3d_desktop.core.common.cancel import CancelToken
 from aiml3d_desktop.core.common.errors import InputError, NetworkError
 from aiml3d_desktop.core.common.stages import Stage, no_progress
 from aiml3d_desktop.core.net.http import TooLarge, Watch, get, make_session, read_capped
 from aiml3d_desktop.core.net.policy import RetryPolicy, Timeouts
-from aiml3d_desktop.core.pictures import images
+from aiml3d_desktop.core.pictures import images, scaling
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.library.results import Drawing
 
-DISPLAY_MAX_SIDE = 2048
+DISPLAY_MAX_SIDE = images.DISPLAY_MAX_SIDE
 FETCH_SECONDS = 60.0  # a picture link's whole download
 
 
@@ -33,6 +32,9 @@ class Preview:
     prepared: np.ndarray | None = None  # (S, S, 4): the picture as it will be sent, if framed
     notes: tuple[str, ...] = ()  # from framing it
     drawing: Drawing | None = None  # text to 3D: the prompt it was drawn from, and its link
+    # With upload: a local picture as it will be sent, made from this one decoding. Give it
+    # to jobs.generate (prepared=...) and the file is neither read nor framed again.
+    picture: images.PreparedImage | None = None
 
 
 def load_preview(
@@ -40,35 +42,46 @@ def load_preview(
     *,
     fill: float | None = None,
     max_side: int = images.DEFAULT_MAX_SIDE,
+    upload: bool = False,
     progress=no_progress,
     cancel: CancelToken | None = None,
 ) -> Preview:
     """Check and decode a picture the way generation will see it, for display; with
-    ``fill``, a local picture also framed as images.prepare() will send it."""
+    ``fill``, a local picture also framed as images.prepare() will send it. With
+    ``upload``, a local picture is also prepared for sending (``Preview.picture``: exactly
+    what images.prepare(source, max_side, fill) makes), from the same decoding."""
     cancel = cancel or CancelToken()
     progress(Stage.OPENING, None, None)
-    target = max(DISPLAY_MAX_SIDE, 2 * max_side)  # JPEGs decode reduced to this
-    if images.is_url(source):
-        raw = _fetch(source, cancel)
+    is_url = images.is_url(source)
+    raw: bytes | None = None
+    stamp: images.Stamp | None = None
+    if is_url:
+        fetched = _fetch(source, cancel)
         name = Path(source.split("?")[0]).name or "the linked image"
-        image = images.decode(raw, name, target)
+        decoded = images.decode(fetched, name, images.decode_target(max_side))
+        size = images.full_size(decoded)
+        image = images.upright(decoded)
     else:
-        path = Path(source)
-        images.check_file(path)
-        image = images.decode(path.read_bytes(), path.name, target)
+        image, raw, stamp = images.open_file(Path(source), max_side, fill)
+        size = images.full_size(image)
     cancel.check()
-    size = images.full_size(image)
-    image = images.upright(image)
     prepared: np.ndarray | None = None
     notes: tuple[str, ...] = ()
-    if fill is not None and not images.is_url(source):
+    picture: images.PreparedImage | None = None
+    if upload and not is_url:
+        picture, sent = images.prepare_decoded(image, source, max_side, fill, raw, stamp)
+        notes = picture.notes
+        if fill is not None:
+            prepared = np.ascontiguousarray(np.asarray(sent))
+    elif fill is not None and not is_url:
         from aiml3d_desktop.core.pictures import cutout
 
         framing = cutout.frame(image, fill, max_side)
         prepared, notes = np.ascontiguousarray(np.asarray(framing.image)), tuple(framing.notes)
-    image.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE), Image.Resampling.LANCZOS)
+    if max(image.size) > DISPLAY_MAX_SIDE:
+        image = scaling.shrunk(image, DISPLAY_MAX_SIDE)
     rgba = np.ascontiguousarray(np.asarray(image.convert("RGBA")))
-    return Preview(source, rgba, size, images.is_url(source), prepared, notes)
+    return Preview(source, rgba, size, is_url, prepared, notes, picture=picture)
 
 
 def _fetch(url: str, cancel: CancelToken, local_ok: bool = True) -> bytes:

@@ -384,7 +384,7 @@ class _Reader:
                 return np.ascontiguousarray(np.asarray(picture.convert("RGBA")))
         except MemoryError:
             raise
-        except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds at a bad picture
+        except Exception as exc:  # Pillow raises many kinds at a bad picture
             raise GlbError(f"picture {index} cannot be decoded: {reason(exc)}") from None
 
 

@@ -14,27 +14,13 @@ import numpy as np
 
 from aiml3d_desktop.core.common.errors import InputError, MeshLoadError
 from aiml3d_desktop.core.common.fileio import write_bytes
-from aiml3d_desktop.core.meshes import glb, gltf, meshcheck, writers
-from aiml3d_desktop.core.meshes import scene as scene_module
+from aiml3d_desktop.core.meshes import formats, glb, meshcheck
 from aiml3d_desktop.core.meshes.mesh_arrays import (
     SMOOTH_AT_ONCE,
     MeshArrays,
     distinct_rows,
-    vertex_normals,
 )
 from aiml3d_desktop.core.meshes.scene import Primitive, Scene
-
-__all__ = ["SMOOTH_AT_ONCE", "MeshArrays", "vertex_normals"]  # re-exported: their old home
-
-READ_FORMATS = {
-    ".glb": "glb",
-    ".gltf": "gltf",
-    ".obj": "obj",
-    ".ply": "ply",
-    ".stl": "stl",
-    ".off": "off",
-    ".3mf": "3mf",
-}
 
 
 @dataclass(frozen=True)
@@ -81,22 +67,26 @@ class LoadedMesh:
 
 
 def file_type_of(path: str | Path) -> str:
-    suffix = Path(path).suffix.lower()
-    if suffix not in READ_FORMATS:
+    """The key of the format ``path`` is read as (formats.py), or MeshLoadError."""
+    fmt = formats.by_extension(Path(path).suffix) if Path(path).suffix else None
+    if fmt is None or fmt.read is None:
         raise MeshLoadError(
             f"{Path(path).name} is not a mesh file we can open",
-            hint="Open a GLB, glTF, OBJ, PLY, STL, OFF or 3MF file.",
+            hint=f"Open a {formats.names(formats.readable())} file.",
         )
-    return READ_FORMATS[suffix]
+    return fmt.key
 
 
 def load(path: str | Path, file_type: str | None = None, name: str | None = None) -> LoadedMesh:
-    """Read any format in ``READ_FORMATS``; a broken, empty, hostile or absurd file raises
+    """Read any format ``formats.readable()`` lists; a broken, empty, hostile or absurd file raises
     ``MeshLoadError`` that calls the file ``name`` (a download's temporary file has a name
     nobody knows)."""
     path = Path(path)
     file_type = file_type or file_type_of(path)
     name = name or path.name
+    fmt = formats.by_key(file_type)
+    if fmt is None or fmt.read is None:
+        raise MeshLoadError(f"{name} cannot be read as {file_type.upper()}")
     try:
         if path.is_dir():
             raise MeshLoadError(f"{name} is a folder, not a mesh file")
@@ -107,9 +97,7 @@ def load(path: str | Path, file_type: str | None = None, name: str | None = None
         raise MeshLoadError(f"{name} is empty (0 bytes)")
     try:
         meshcheck.before_reading(path, file_type, name, size)
-        scene = gltf.read(path, file_type) if file_type in ("glb", "gltf") else None
-        if scene is None:
-            scene = _load_with_trimesh(path, file_type, name)
+        scene = fmt.read(path, fmt, name)
     except glb.GlbError as exc:
         raise meshcheck.damaged(name, str(exc)) from None
     except OSError as exc:
@@ -137,76 +125,6 @@ def load(path: str | Path, file_type: str | None = None, name: str | None = None
             f"{name} contains no triangles", hint="Open a file with a surface mesh."
         )
     return LoadedMesh(path, scene, size, vertices)
-
-
-# What a 3MF's model may say its unit is (the 3MF core specification), in metres.
-_3MF_UNITS = {
-    "micron": 1e-6,
-    "millimeter": 1e-3,
-    "centimeter": 1e-2,
-    "inch": 0.0254,
-    "foot": 0.3048,
-    "meter": 1.0,
-}
-
-
-# Printers' formats stand on the XY plane, +Z up; the scene (and glTF) is +Y up.
-Z_UP_FORMATS = ("stl", "3mf")
-Z_UP_TO_Y_UP = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, -1, 0, 0], [0, 0, 0, 1]], dtype=float)
-
-
-def _unit(file_type: str, loaded) -> float:
-    if file_type == "stl":
-        return 0.001
-    if file_type == "3mf":
-        units = getattr(loaded, "units", None) or loaded.metadata.get("units") or "millimeter"
-        return _3MF_UNITS.get(str(units).rstrip("s"), 1e-3)
-    return 1.0
-
-
-def _load_with_trimesh(path: Path, file_type: str, name: str) -> Scene:
-    """trimesh's reading, with its failures turned into messages that say what is wrong.
-
-    Read unprocessed first: processing silently drops faces with NaN corners, and a file
-    holding those is damaged, not smaller."""
-    import trimesh
-
-    try:
-        with meshcheck.pictures_refused_past_bomb_size():
-            loaded = trimesh.load(str(path), file_type=file_type, process=False)
-            geometries = loaded.geometry.values() if isinstance(loaded, trimesh.Scene) else [loaded]
-            for geometry in geometries:
-                if isinstance(geometry, trimesh.Trimesh):
-                    meshcheck.after_reading(geometry.vertices, geometry.faces, name)
-                    geometry.process()
-            scene = scene_module.from_trimesh(loaded)  # textures are decoded here
-            scene.unit = _unit(file_type, loaded)
-            if file_type in Z_UP_FORMATS:
-                scene = scene_module.transformed(scene, Z_UP_TO_Y_UP)
-            if not scene.primitives:
-                raise MeshLoadError(
-                    f"{name} contains no triangles", hint="Open a file with a surface mesh."
-                )
-            return scene
-    except MeshLoadError as exc:
-        if "no triangles" in exc.message and file_type == "ply":
-            vertices, faces = meshcheck.ply_counts(path)
-            if faces:
-                raise meshcheck.damaged(
-                    name,
-                    f"its header promises "
-                    f"{meshcheck.plural(vertices, 'vertex')} and "
-                    f"{meshcheck.plural(faces, 'face')}, which could not "
-                    "be read",
-                ) from None
-        raise
-    except MemoryError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - trimesh raises anything at a broken file
-        raise MeshLoadError(
-            f"{name} could not be read as {file_type.upper()}: {meshcheck.reason(exc)}",
-            hint="The file may be damaged or incomplete: " + meshcheck.DAMAGED_HINT.lower(),
-        ) from None
 
 
 def lighter(scene: Scene, cells: int, above: int) -> Scene:
@@ -308,13 +226,14 @@ def components(count: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 def export(loaded: LoadedMesh, dest: str | Path) -> Path:
-    """Write ``loaded`` in the format of ``dest``'s extension (see core/meshes/writers.py),
-    atomically. A GLB to GLB is copied byte for byte: nothing of the file is lost."""
+    """Write ``loaded`` in the format of ``dest``'s extension (``formats.write``), atomically.
+    A GLB to GLB is copied byte for byte: nothing of the file is lost."""
     dest = Path(dest)
-    if writers.format_of(dest) == "glb" and loaded.path.suffix.lower() == ".glb":
+    fmt = formats.for_writing(dest)
+    if fmt is formats.GLB and formats.by_extension(loaded.path.suffix) is fmt:
         try:
             write_bytes(dest, loaded.path.read_bytes())
         except OSError as exc:
             raise InputError(f"Could not write {dest}: {exc.strerror or exc}") from None
         return dest
-    return writers.write(loaded.scene, dest)[-1]
+    return formats.write(loaded.scene, dest)[-1]

@@ -1,6 +1,7 @@
 """A scene written as a file the user's engine, printer or phone takes: GLB, glTF (+ .bin and
-textures), OBJ (+ .mtl and textures), STL, PLY, 3MF and USDZ. Every file is written atomically;
-a format with side files writes them first and its main file last.
+textures), OBJ (+ .mtl and textures), STL, PLY, 3MF and USDZ, one function each, named by its
+format's record in ``formats.py`` (``formats.write`` picks one by the file's extension). Every
+file is written atomically; a format with side files writes them first and its main file last.
 
 Units: the scene is in metres (glTF's unit) with +Y up. STL and 3MF are written in millimetres
 with +Z up, as printers' software expects (3MF says so in its model; an STL cannot, so its
@@ -19,41 +20,8 @@ from aiml3d_desktop.core.common.errors import InputError
 from aiml3d_desktop.core.common.fileio import atomic_path, write_bytes
 from aiml3d_desktop.core.meshes.scene import Material, Scene, TextureSlot, to_trimesh, transformed
 
-FORMATS = {
-    "glb": "GLB (binary glTF)",
-    "gltf": "glTF (+ .bin and textures)",
-    "obj": "OBJ (+ .mtl and textures)",
-    "stl": "STL (millimetres)",
-    "ply": "PLY",
-    "3mf": "3MF (millimetres)",
-    "usdz": "USDZ (AR Quick Look)",
-}
-MM_FORMATS = ("stl", "3mf")  # in millimetres, and +Z up, as printers' software expects
 Y_UP_TO_Z_UP = np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=float)
 STL_HEADER = b"aiml3d-desktop STL, units: millimetres"
-
-
-def format_of(dest: str | Path) -> str:
-    """The format a file name asks for, or InputError naming the ones there are."""
-    fmt = Path(dest).suffix.lower().lstrip(".")
-    if fmt not in FORMATS:
-        raise InputError(
-            f"Cannot write {Path(dest).suffix or 'a file without extension'}",
-            hint=f"Use one of: {', '.join('.' + f for f in FORMATS)}.",
-        )
-    return fmt
-
-
-def write(scene: Scene, dest: str | Path) -> list[Path]:
-    """Write ``scene`` in the format of ``dest``'s extension; every file written, the main
-    one last."""
-    dest = Path(dest)
-    fmt = format_of(dest)
-    try:
-        files = _WRITERS[fmt](scene, dest)
-    except OSError as exc:
-        raise InputError(f"Could not write {dest}: {exc.strerror or exc}") from None
-    return files
 
 
 def in_metres(scene: Scene) -> Scene:
@@ -63,12 +31,12 @@ def in_metres(scene: Scene) -> Scene:
     return replace(transformed(scene, np.diag([scene.unit] * 3 + [1.0])), unit=1.0)
 
 
-def _glb(scene: Scene, dest: Path) -> list[Path]:
+def write_glb(scene: Scene, dest: Path) -> list[Path]:
     write_bytes(dest, to_trimesh(in_metres(scene)).export(file_type="glb"))
     return [dest]
 
 
-def _gltf(scene: Scene, dest: Path) -> list[Path]:
+def write_gltf(scene: Scene, dest: Path) -> list[Path]:
     """The .gltf names its buffer and textures after ``dest``, so that two models exported
     to one folder do not overwrite each other's side files."""
     import json
@@ -89,7 +57,7 @@ def _gltf(scene: Scene, dest: Path) -> list[Path]:
     return [*written, dest]
 
 
-def _obj(scene: Scene, dest: Path) -> list[Path]:
+def write_obj(scene: Scene, dest: Path) -> list[Path]:
     import trimesh
 
     mtl = f"{dest.stem}.mtl"
@@ -132,24 +100,24 @@ def _one_mesh(scene: Scene, scale: float = 1.0, z_up: bool = False):
     return mesh
 
 
-def _stl(scene: Scene, dest: Path) -> list[Path]:
+def write_stl(scene: Scene, dest: Path) -> list[Path]:
     data = bytearray(_one_mesh(scene, scene.unit * 1000, z_up=True).export(file_type="stl"))
     data[:80] = STL_HEADER.ljust(80, b" ")
     write_bytes(dest, bytes(data))
     return [dest]
 
 
-def _ply(scene: Scene, dest: Path) -> list[Path]:
+def write_ply(scene: Scene, dest: Path) -> list[Path]:
     write_bytes(dest, _one_mesh(scene, scene.unit).export(file_type="ply"))
     return [dest]
 
 
-def _3mf(scene: Scene, dest: Path) -> list[Path]:
+def write_3mf(scene: Scene, dest: Path) -> list[Path]:
     write_bytes(dest, _one_mesh(scene, scene.unit * 1000, z_up=True).export(file_type="3mf"))
     return [dest]
 
 
-def _usdz(scene: Scene, dest: Path) -> list[Path]:
+def write_usdz(scene: Scene, dest: Path) -> list[Path]:
     """USD with UsdPreviewSurface materials (what AR Quick Look reads), packaged by USD's own
     ARKit packager; +Y up, in the scene's unit (which the stage states)."""
     from pxr import Usd, UsdGeom, UsdShade, UsdUtils
@@ -292,14 +260,3 @@ def _usd_material(
         shader = texture(material.emissive_texture, "emissive", srgb=True)
         connect("emissiveColor", colour, shader, "rgb", float3)
     return usd_material
-
-
-_WRITERS = {
-    "glb": _glb,
-    "gltf": _gltf,
-    "obj": _obj,
-    "stl": _stl,
-    "ply": _ply,
-    "3mf": _3mf,
-    "usdz": _usdz,
-}

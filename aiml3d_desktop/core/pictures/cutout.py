@@ -13,6 +13,7 @@ from PIL import Image
 from scipy import ndimage
 
 from aiml3d_desktop.core.common.errors import InputError
+from aiml3d_desktop.core.pictures import scaling
 
 BACKGROUND_TOLERANCE = 40.0  # RGB distance from the border colour still called background
 BUSY_SPREAD = 45.0  # colour spread of the background above which it is "busy"
@@ -24,10 +25,7 @@ def segment(rgba: np.ndarray) -> np.ndarray:
     if (alpha < 250).mean() > 0.01:
         mask = alpha > 127
     else:
-        rgb = rgba[..., :3].astype(np.float32)
-        border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
-        colour = np.median(border, axis=0)
-        like = np.linalg.norm(rgb - colour, axis=2) < BACKGROUND_TOLERANCE
+        like = _near(rgba, _border_colour(rgba), BACKGROUND_TOLERANCE)
         labels, _ = ndimage.label(like)
         edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
         mask = ~np.isin(labels, edge[edge > 0])
@@ -48,6 +46,26 @@ def segment(rgba: np.ndarray) -> np.ndarray:
     return labels == (int(np.argmax(sizes)) + 1)  # the main object only
 
 
+def _border_colour(rgba: np.ndarray) -> np.ndarray:
+    """The median colour (R, G, B) of the picture's outermost pixels."""
+    rgb = rgba[..., :3]
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).astype(np.float32)
+    return np.median(border, axis=0)
+
+
+def _near(rgba: np.ndarray, colour: np.ndarray, distance: float) -> np.ndarray:
+    """Pixels less than ``distance`` from ``colour`` in RGB: the squared distance summed a
+    channel at a time (exact in float32, as ``norm(rgb - colour) < distance`` is), with no
+    float copy of the whole picture."""
+    total = np.zeros(rgba.shape[:2], np.float32)
+    for channel in range(3):
+        difference = rgba[..., channel].astype(np.float32)
+        difference -= colour[channel]
+        difference *= difference
+        total += difference
+    return total < distance * distance
+
+
 @dataclass
 class Framing:
     image: Image.Image  # RGBA, square, the object centred
@@ -58,16 +76,15 @@ def frame(image: Image.Image, fill: float, max_side: int) -> Framing:
     """Crop to the object, pad to a square in which it fills ``fill`` of the side, on its own
     background (transparent if the picture has transparency), at most ``max_side`` pixels.
 
-    The object is found on a copy at most WORK_SIDE pixels across, and only the object's
-    box of the full picture is cut out and scaled: a 40-megapixel photo costs a few hundred
-    megabytes, not gigabytes."""
+    The object is found on a copy at most WORK_SIDE pixels across, and the object's box is
+    scaled straight out of the full picture (_cut): framing a 40-megapixel photo makes no
+    copy of it at full size. ``image`` is not changed."""
     small = _working_copy(image)
     rgba = np.asarray(small.convert("RGBA"))
     try:
         mask = segment(rgba)
     except InputError:
-        whole = image.convert("RGBA")
-        whole.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+        whole = _whole(image, max_side)
         return Framing(whole, ["No clear object found: the picture is sent as it is."])
     notes = []
     rows, cols = np.nonzero(mask)
@@ -96,15 +113,14 @@ def frame(image: Image.Image, fill: float, max_side: int) -> Framing:
         min(image.width, int(np.ceil(right * sx))),
         min(image.height, int(np.ceil(bottom * sy))),
     )
-    crop = image.crop(box).convert("RGBA")
-    side = max(1, round(max(crop.size) / fill))
+    width, height = box[2] - box[0], box[3] - box[1]
+    side = max(1, round(max(width, height) / fill))
+    size = None
     if side > max_side:  # scaled before padding: the padded square can be huge
         scale = max_side / side
-        crop = crop.resize(
-            (max(1, round(crop.width * scale)), max(1, round(crop.height * scale))),
-            Image.Resampling.LANCZOS,
-        )
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
         side = max_side
+    crop = _cut(image, box, size)
     square = Image.new("RGBA", (side, side), background)
     square.paste(crop, ((side - crop.width) // 2, (side - crop.height) // 2))
     return Framing(square, notes)
@@ -121,6 +137,32 @@ def _working_copy(image: Image.Image) -> Image.Image:
     # BOX averages whole pixels (fast, no ringing); palette pictures are resized by nearest
     # neighbour anyway, which keeps their transparency exact.
     return image.resize(size, Image.Resampling.BOX)
+
+
+# Modes whose pixels scale the same before as after their conversion to RGBA (opaque, or
+# with their alpha already): these are scaled first, straight from the whole decoded picture
+# (Image.resize's box), and converted once small. A full-size crop and a full-size RGBA copy
+# would be 160 MB each for a 40-megapixel photo. Other modes (a palette's transparency,
+# 16-bit grey...) are converted first, as before.
+SCALED_AS_THEY_ARE = ("RGB", "RGBA", "L")
+
+
+def _whole(image: Image.Image, max_side: int) -> Image.Image:
+    """All of ``image`` in RGBA, at most ``max_side`` across (as Image.thumbnail makes it)."""
+    if image.mode in SCALED_AS_THEY_ARE:
+        return scaling.shrunk(image, max_side).convert("RGBA")
+    return scaling.shrunk(image.convert("RGBA"), max_side)
+
+
+def _cut(
+    image: Image.Image, box: tuple[int, int, int, int], size: tuple[int, int] | None
+) -> Image.Image:
+    """``box`` of ``image`` in RGBA, scaled to ``size`` (None: as it is, small)."""
+    if size is None:
+        return image.crop(box).convert("RGBA")
+    if image.mode in SCALED_AS_THEY_ARE:
+        return image.resize(size, Image.Resampling.LANCZOS, box=box).convert("RGBA")
+    return image.crop(box).convert("RGBA").resize(size, Image.Resampling.LANCZOS)
 
 
 def _spread(pixels: np.ndarray) -> float:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -14,9 +17,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from aiml3d_desktop.core.common.errors import InputError
 from aiml3d_desktop.core.common.fileio import path_kind
 from aiml3d_desktop.core.net.policy import check_url, is_url
+from aiml3d_desktop.core.pictures import scaling
 
 DEFAULT_MAX_SIDE = 1024
 MAX_SIDE_RANGE = (256, 4096)  # what may be chosen for the longest side sent
+DISPLAY_MAX_SIDE = 2048  # the longest side of a picture shown in the window
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo is the largest we accept before decoding
 MIN_SIDE = 16
@@ -24,6 +29,19 @@ MAX_ASPECT = 20  # a longer side more than this many times the shorter is not a 
 ORIENTATION = 0x0112  # the EXIF tag
 FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")  # what file dialogs and folders offer
+
+
+Stamp = tuple[int, int]  # a file's size and modification time (ns)
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """How a local picture is made ready to send: its longest side at most ``max_side``;
+    with ``fill``, framed first (cropped to the object, padded to a square in which it
+    fills that share: core/pictures/cutout.py); None: not framed."""
+
+    max_side: int = DEFAULT_MAX_SIDE
+    fill: float | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +57,21 @@ class PreparedImage:
     mime: str | None = None
     data: bytes | None = None  # the bytes sent, for a local file
     notes: tuple[str, ...] = ()  # from preparing the picture: worth telling the user
+    made_with: Preparation | None = None  # how a local file was prepared; None for a link
+    stamp: Stamp | None = None  # the file as it was read: a later change is another picture
+
+    def made_as(self, source: str, max_side: int, fill: float | None) -> bool:
+        """Whether this is what ``prepare(source, max_side, fill)`` makes: a local picture
+        prepared from that same path with the same options (the same longest side, framed
+        or not, with the same fill), which has not changed since. Anything else must be
+        prepared again, so that what is sent and what the library keeps are one picture."""
+        return (
+            not self.is_url
+            and self.source == source
+            and self.made_with == Preparation(max_side, fill)
+            and self.stamp is not None
+            and self.stamp == file_stamp(source)  # the file is still the one read
+        )
 
     @property
     def stem(self) -> str:
@@ -50,11 +83,23 @@ class PreparedImage:
 
 
 def prepare(
-    source: str, max_side: int = DEFAULT_MAX_SIDE, fill: float | None = None
+    source: str,
+    max_side: int = DEFAULT_MAX_SIDE,
+    fill: float | None = None,
+    *,
+    ready: Iterable[PreparedImage] = (),
 ) -> PreparedImage:
     """A http(s) URL passes through; a local file is checked, downscaled and sent as a data URI.
     With ``fill``, a local picture is first framed: cropped to the object and padded to a
-    square in which the object fills that share (core/pictures/cutout.py)."""
+    square in which the object fills that share (core/pictures/cutout.py).
+
+    A picture in ``ready`` made from ``source`` with these same options (the window's
+    preview made it: preview.load_preview(upload=True)) is returned as it is, and the file
+    is not read again; one made otherwise (another picture, max side, fill, or framing on
+    or off) is never used (PreparedImage.made_as)."""
+    for picture in ready:
+        if picture.made_as(source, max_side, fill):
+            return picture
     if is_url(source):
         check_url(source, "picture address")
         return PreparedImage(image_url=source, source=source, is_url=True)
@@ -63,7 +108,15 @@ def prepare(
             f"{source[:60]!r} is neither a local file nor an http(s) link",
             hint="Give a path to a PNG, JPEG or WEBP file, or a web address.",
         )
-    return _prepare_file(Path(source), max_side, fill)
+    image, raw, stamp = open_file(Path(source), max_side, fill)
+    return prepare_decoded(image, source, max_side, fill, raw, stamp)[0]
+
+
+def decode_target(max_side: int) -> int:
+    """The side a JPEG is decoded reduced to, at least (see decode()): twice the side sent,
+    and no less than the window shows. The window's preview and the upload use the same,
+    so the picture the preview prepared is the one a job would prepare."""
+    return max(DISPLAY_MAX_SIDE, 2 * max_side)
 
 
 def check_file(path: Path) -> None:
@@ -88,42 +141,85 @@ def upright(image: Image.Image) -> Image.Image:
     return image
 
 
-def _prepare_file(path: Path, max_side: int, fill: float | None) -> PreparedImage:
+def open_file(
+    path: Path, max_side: int, fill: float | None
+) -> tuple[Image.Image, bytes | None, Stamp]:
+    """A local picture checked, decoded (a JPEG reduced: decode_target) and turned upright;
+    with the file's bytes only when they are what will be sent unchanged (a picture small
+    enough, upright, not framed), so that a big picture's file is not held in memory while
+    it is decoded and framed; and the file's stamp as it was read."""
     check_file(path)
-    raw = path.read_bytes()
-    image = decode(raw, path.name, target=2 * max_side)
-    fmt, original = image.format or "PNG", full_size(image)
-    rotated = upright(image)
-    changed = rotated is not image or image.size != original
-    image = rotated
+    with path.open("rb") as file:
+        stamp = _stamp(os.fstat(file.fileno()))
+        image = decode(file, path.name, target=decode_target(max_side))
+        turned = upright(image)
+        if turned is not image or fill is not None or max(full_size(image)) > max_side:
+            return turned, None, stamp
+        file.seek(0)  # small enough to be decoded whole (decode_target): sent as it is
+        raw = file.read(MAX_FILE_BYTES + 1)
+        if len(raw) != stamp[0] or _stamp(os.fstat(file.fileno())) != stamp:
+            raise InputError(f"{path.name} changed while it was being read", hint="Open it again.")
+        return turned, raw, stamp
+
+
+def _stamp(stat: os.stat_result) -> Stamp:
+    return stat.st_size, stat.st_mtime_ns
+
+
+def file_stamp(source: str) -> Stamp | None:
+    """The file's stamp now, or None if it cannot be looked at."""
+    try:
+        return _stamp(os.stat(source))
+    except (OSError, ValueError):
+        return None
+
+
+def prepare_decoded(
+    image: Image.Image,
+    source: str,
+    max_side: int,
+    fill: float | None,
+    raw: bytes | None = None,
+    stamp: Stamp | None = None,
+) -> tuple[PreparedImage, Image.Image]:
+    """A picture as open_file() gave it (decoded, upright; ``raw``: the file's bytes if it
+    may be sent unchanged) made ready to send: framed with ``fill``, at most ``max_side``,
+    encoded once. Returns it with the picture sent, decoded. ``image`` is left as it is
+    (the window goes on to show it), and no copy of it at full size is made."""
+    original = full_size(image)
     notes: tuple[str, ...] = ()
+    sent = image
     if fill is not None:
         from aiml3d_desktop.core.pictures import cutout  # scipy: only when framing
 
         framing = cutout.frame(image, fill, max_side)
-        image, notes, changed = framing.image, tuple(framing.notes), True
-    if max(image.size) > max_side:
-        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-        changed = True
-    if changed:
-        raw, fmt = _encode(image)
+        sent, notes = framing.image, tuple(framing.notes)
+    if max(sent.size) > max_side:
+        sent = scaling.shrunk(sent, max_side)
+    if raw is not None and sent is image and image.size == original and image.format in FORMATS:
+        data, fmt = raw, image.format
+    else:
+        data, fmt = _encode(sent)
     mime = FORMATS[fmt]
-    uri = f"data:{mime};base64," + base64.b64encode(raw).decode("ascii")
-    return PreparedImage(
-        image_url=uri,
-        source=str(path),
+    prepared = PreparedImage(
+        image_url=f"data:{mime};base64," + base64.b64encode(data).decode("ascii"),
+        source=source,
         is_url=False,
-        width=image.width,
-        height=image.height,
+        width=sent.width,
+        height=sent.height,
         original_size=original,
         mime=mime,
-        data=raw,
+        data=data,
         notes=notes,
+        made_with=Preparation(max_side, fill),
+        stamp=stamp,
     )
+    return prepared, sent
 
 
-def decode(raw: bytes, name: str, target: int | None = None) -> Image.Image:
-    """Open and fully decode, refusing non-images, other formats, bombs and absurd sizes.
+def decode(raw: bytes | BinaryIO, name: str, target: int | None = None) -> Image.Image:
+    """Open and fully decode (bytes, or an open file: then only the picture decoded is
+    held, not the file's bytes), refusing non-images, other formats, bombs and absurd sizes.
 
     With ``target``, a JPEG much larger than that is decoded at a half, a quarter or an
     eighth of its size (still at least ``target`` on each side): a 40-megapixel photo then
@@ -131,7 +227,7 @@ def decode(raw: bytes, name: str, target: int | None = None) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(raw))
+            image = Image.open(io.BytesIO(raw) if isinstance(raw, bytes) else raw)
             fmt = image.format
             if fmt not in FORMATS:
                 raise InputError(
@@ -163,11 +259,19 @@ def decode(raw: bytes, name: str, target: int | None = None) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise InputError(f"{name} claims a size too large to decode safely ({exc})") from exc
     except UnidentifiedImageError as exc:
-        raise not_a_picture(raw, name) from exc
+        raise not_a_picture(_head(raw), name) from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"{name} is damaged or truncated: {exc}") from exc
     image.format = fmt  # load() can drop it for some plugins
     return image
+
+
+def _head(raw: bytes | BinaryIO) -> bytes:
+    """The first bytes, which sniff() reads."""
+    if isinstance(raw, bytes):
+        return raw[:4096]
+    raw.seek(0)
+    return raw.read(4096)
 
 
 TAKEN = "The app takes PNG, JPEG and WEBP pictures"

@@ -7,6 +7,7 @@ Settings."""
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -19,13 +20,18 @@ from aiml3d_desktop.gui.widgets.labels import width_from_layout
 from aiml3d_desktop.gui.widgets.stats_panel import dimensions
 from aiml3d_desktop.gui.workers import Runner
 
+if TYPE_CHECKING:
+    from aiml3d_desktop.core.common.errors import Aiml3DError
+    from aiml3d_desktop.core.meshes.scene import Scene
+    from aiml3d_desktop.gui.widgets.viewer import Viewer
+
 
 class ComparePane(QWidget):
     """One side: an entry's name and its mesh, loaded on a worker."""
 
     shown = Signal()  # the mesh is on screen
 
-    def __init__(self, runner: Runner, parent=None) -> None:
+    def __init__(self, runner: Runner, parent: QWidget | None = None) -> None:
         from aiml3d_desktop.gui.widgets.viewer import Viewer
 
         super().__init__(parent)
@@ -49,7 +55,8 @@ class ComparePane(QWidget):
         )
 
     @Slot(object)
-    def _loaded(self, scene) -> None:
+    def _loaded(self, scene: Scene) -> None:
+        assert self.entry is not None  # set by load()
         self.viewer.show_scene(scene)
         stats = self.entry.stats or {}
         extent = stats.get("size") or (scene.bounds[1] - scene.bounds[0]).tolist()
@@ -58,20 +65,21 @@ class ComparePane(QWidget):
         self.shown.emit()
 
     @Slot(object)
-    def _failed(self, error) -> None:
+    def _failed(self, error: Aiml3DError) -> None:
         self._caption(f"could not be read: {error.message}")
 
     def _caption(self, detail: str) -> None:
         """Title in bold, then ``detail``; the whole text in the tooltip, as a long title
         is clipped to the pane's width."""
         entry = self.entry
+        assert entry is not None  # set by load()
         plain = f"{entry.format.upper()}, {detail}"
         self.caption.setText(f"<b>{html.escape(entry.title)}</b> &nbsp; {html.escape(plain)}")
         self.caption.setToolTip(f"{entry.title}  {plain}")
 
 
 class CompareWindow(QWidget):
-    def __init__(self, runner: Runner, up_axis: str, parent=None) -> None:
+    def __init__(self, runner: Runner, up_axis: str, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("compareWindow")
         self.panes = (ComparePane(runner), ComparePane(runner))
@@ -97,13 +105,13 @@ class CompareWindow(QWidget):
             pane.size_unit = size_unit
             pane.load(entry)
 
-    def _other(self, viewer):
+    def _other(self, viewer: Viewer) -> Viewer:
         left, right = (pane.viewer for pane in self.panes)
         return right if viewer is left else left
 
     @Slot()
     def _pane_shown(self) -> None:
-        viewer = self.sender().viewer
+        viewer = cast(ComparePane, self.sender()).viewer
         other = self._other(viewer)
         if other.scene is not None:  # both shown: seen the same way
             viewer.set_framing(other.framing())
@@ -111,5 +119,5 @@ class CompareWindow(QWidget):
     @Slot()
     def _follow(self) -> None:
         if self.linked.isChecked():
-            moved = self.sender()
+            moved = cast("Viewer", self.sender())
             self._other(moved).set_framing(moved.framing())

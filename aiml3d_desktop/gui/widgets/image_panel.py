@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from aiml3d_desktop.gui.widgets.labels import width_from_layout
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from aiml3d_desktop.core.generation.preview import Preview
 
 PLACEHOLDER = (
@@ -21,13 +23,13 @@ PLACEHOLDER = (
 
 
 class _Canvas(QWidget):
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.pixmap: QPixmap | None = None
         self.prepared: QPixmap | None = None  # the picture as it will be sent, shown inset
         self.setMinimumSize(160, 160)
 
-    def paintEvent(self, event) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor(34, 37, 43))
         if self.pixmap is None:
@@ -77,7 +79,7 @@ def _checkerboard(painter: QPainter, rect: QRect, cell: int = 12) -> None:
 class ImagePanel(QWidget):
     has_picture = Signal(bool)  # a picture came (True) or went (False)
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.preview: Preview | None = None
         self.canvas = _Canvas(self)
@@ -130,7 +132,7 @@ class ImagePanel(QWidget):
         return self.canvas.pixmap.toImage() if self.canvas.pixmap is not None else None
 
 
-def _image(rgba) -> QImage:
+def _image(rgba: np.ndarray) -> QImage:
     h, w = rgba.shape[:2]
     return QImage(rgba.data, w, h, w * 4, QImage.Format.Format_RGBA8888).copy()  # own pixels
 

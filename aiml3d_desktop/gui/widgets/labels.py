@@ -28,7 +28,7 @@ class FormColumns(QObject):
                 owner.installEventFilter(self)
         self.align()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt's name
         if event.type() == QEvent.Type.LayoutRequest:
             self.align()
         return False

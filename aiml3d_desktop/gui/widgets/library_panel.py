@@ -7,10 +7,33 @@ that match, so that a search answers in milliseconds. It reports to the window b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QAction, QColor, QDesktopServices, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QSize,
+    Qt,
+    QUrl,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QDesktopServices,
+    QIcon,
+    QImage,
+    QPainter,
+    QPixmap,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -29,13 +52,14 @@ from PySide6.QtWidgets import (
 from aiml3d_desktop.core.api.params import LOCAL_MODEL
 from aiml3d_desktop.core.common.errors import Aiml3DError
 from aiml3d_desktop.core.library.store import Entry, Library
+from aiml3d_desktop.core.meshes import formats as mesh_formats
 from aiml3d_desktop.gui.widgets.offscreen import ThumbnailMaker
 
 ICON = 148  # placeholders' size; tiles are as wide as the dock allows (see _Grid)
 MIN_TILE = 120  # no column narrower than this
 GENERATORS = {"triposr": "TripoSR", LOCAL_MODEL: "Relief preview"}
 DATES = (("Any time", None), ("Today", 0), ("Last 7 days", 7), ("Last 30 days", 30))
-FORMATS = (("All formats", None), ("GLB", "glb"), ("OBJ", "obj"), ("STL", "stl"), ("PLY", "ply"))
+FORMATS = (("All formats", None), *((f.short, f.key) for f in mesh_formats.readable()))
 SORTS = (
     ("Newest", "created", True),
     ("Oldest", "created", False),
@@ -56,7 +80,7 @@ def _placeholder(text: str, colour: QColor) -> QIcon:
 
 
 class LibraryModel(QAbstractListModel):
-    def __init__(self, thumbnails: ThumbnailMaker, parent=None) -> None:
+    def __init__(self, thumbnails: ThumbnailMaker, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.thumbnails = thumbnails
         self.entries: dict[str, Entry] = {}
@@ -68,10 +92,17 @@ class LibraryModel(QAbstractListModel):
         thumbnails.made.connect(self._thumbnail_made)
         thumbnails.broken.connect(self._thumbnail_broken)
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008 - Qt's own signature
+    def rowCount(
+        self,
+        parent: QModelIndex | QPersistentModelIndex = QModelIndex(),  # noqa: B008 - Qt's own signature
+    ) -> int:
         return 0 if parent.isValid() else len(self.rows)
 
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+    def data(
+        self,
+        index: QModelIndex | QPersistentModelIndex,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
         entry = self.entries[self.rows[index.row()]]
         if role == Qt.ItemDataRole.DisplayRole:
             return ("★ " if entry.favourite else "") + entry.title + "\n" + generator(entry)
@@ -134,7 +165,7 @@ class LibraryPanel(QWidget):
     status = Signal(str)
     error = Signal(object)  # Aiml3DError
 
-    def __init__(self, thumbnails: ThumbnailMaker, parent=None) -> None:
+    def __init__(self, thumbnails: ThumbnailMaker, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.library: Library | None = None
         self.deleted: list[Entry] = []  # for undo, most recent last
@@ -242,7 +273,7 @@ class LibraryPanel(QWidget):
     def _activated(self, index: QModelIndex) -> None:
         self.open_requested.emit(self.model.entry_at(index))
 
-    def _context_menu(self, pos) -> None:
+    def _context_menu(self, pos: QPoint) -> None:
         index = self.view.indexAt(pos)
         if not index.isValid():
             return
@@ -276,7 +307,7 @@ class LibraryPanel(QWidget):
             paths = [entry.folder / out["file"] for out in entry.outputs]
             for out, path in zip(entry.outputs, paths, strict=True):
                 label = f"{role_label(out['role'])} ({path.suffix.lstrip('.').upper()})…"
-                files.addAction(label, lambda p=path: self.file_export_requested.emit([p]))
+                files.addAction(label, self._file_exporter([path]))
             files.addSeparator()
             files.addAction("All of them…", lambda: self.file_export_requested.emit(paths))
         menu.addSeparator()
@@ -286,6 +317,9 @@ class LibraryPanel(QWidget):
         )
         menu.exec(self.view.viewport().mapToGlobal(pos))
         menu.deleteLater()  # its actions' lambdas hold entries: let them go
+
+    def _file_exporter(self, paths: list[Path]) -> Callable[[], None]:
+        return lambda: self.file_export_requested.emit(paths)
 
     def rename(self, entry: Entry) -> None:
         title, ok = QInputDialog.getText(self, "Rename", "Title:", text=entry.title)
@@ -306,7 +340,8 @@ class LibraryPanel(QWidget):
         if ok:
             self._update(entry, notes=notes)
 
-    def _update(self, entry: Entry, **changes) -> None:
+    def _update(self, entry: Entry, **changes: object) -> None:
+        assert self.library is not None  # the menu that asks is shown once it is set
         try:
             self.model.put(self.library.update(entry.id, **changes))
         except Aiml3DError as exc:
@@ -315,6 +350,7 @@ class LibraryPanel(QWidget):
         self.refresh()
 
     def delete(self, entries: list[Entry]) -> None:
+        assert self.library is not None  # the menu that asks is shown once it is set
         for entry in entries:
             try:
                 self.library.delete(entry.id)
@@ -363,7 +399,7 @@ def generator(entry: Entry) -> str:
 class _Grid(QListView):
     """Icon-mode tiles that share the dock's width: as many columns as fit MIN_TILE."""
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         # Room for a scroll bar is kept whether or not one shows: no layout loop.
         bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)

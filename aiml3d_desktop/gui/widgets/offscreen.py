@@ -13,6 +13,7 @@ import math
 from PySide6.QtCore import QObject, QRect, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 
+from aiml3d_desktop.core.common.errors import Aiml3DError
 from aiml3d_desktop.core.library.store import Entry, Library
 from aiml3d_desktop.core.meshes.scene import Scene
 from aiml3d_desktop.gui import tasks
@@ -238,6 +239,7 @@ class ThumbnailMaker(QObject):
     @Slot(object)
     def _loaded(self, scene: Scene) -> None:
         entry, self._current = self._current, None
+        assert entry is not None  # set by _next() until its job answers
         if self._closed:
             return
         (image,) = self.renderer().render(scene, ("home",), THUMBNAIL_SIZE, self.up_axis)
@@ -247,12 +249,13 @@ class ThumbnailMaker(QObject):
         self._next()
 
     @Slot(object)
-    def _not_saved(self, error) -> None:
+    def _not_saved(self, error: Aiml3DError) -> None:
         log.warning("a thumbnail was not saved: %s", error)  # shown now, made again next time
 
     @Slot(object)
-    def _failed(self, error) -> None:
+    def _failed(self, error: Aiml3DError) -> None:
         entry, self._current = self._current, None
+        assert entry is not None  # set by _next() until its job answers
         log.warning("no thumbnail for %s: %s", entry.id, error)
         self.broken.emit(entry.id)
         self._next()

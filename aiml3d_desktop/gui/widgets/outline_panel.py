@@ -63,7 +63,7 @@ class OutlinePanel(QWidget):
     hidden_changed = Signal(object)  # set[int]: the primitives to leave out
     texture_requested = Signal(int)  # a texture's index in Scene.textures
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.scene: Scene | None = None
         self.tree = QTreeWidget()
@@ -195,7 +195,9 @@ class OutlinePanel(QWidget):
         self.hidden_changed.emit(hidden)
 
     @Slot(QTreeWidgetItem, QTreeWidgetItem)
-    def _current_changed(self, item: QTreeWidgetItem | None, _previous=None) -> None:
+    def _current_changed(
+        self, item: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None = None
+    ) -> None:
         index = self._material_of(item)
         if self.scene is None or index is None:
             return

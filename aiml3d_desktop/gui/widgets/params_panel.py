@@ -4,6 +4,8 @@ docs line the tooltip. The offline relief preview is one more choice in the pick
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -21,6 +23,9 @@ from aiml3d_desktop.core.api.models import Model, ModelParams, Param
 from aiml3d_desktop.core.pictures.images import DEFAULT_MAX_SIDE, MAX_SIDE_RANGE
 from aiml3d_desktop.gui.widgets.wheel_guard import guard_wheel
 
+if TYPE_CHECKING:
+    from aiml3d_desktop.core.settings import Settings
+
 LOCAL = "local"  # the picker's key for the offline relief preview
 LOCAL_NOTE = (
     "Made on this computer from the picture's outline: no key, no network, a few "
@@ -37,7 +42,7 @@ class ParamsPanel(QWidget):
     # own picture would otherwise be replaced by a re-framing of the one before.
     framing_changed = Signal()
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.backend = QComboBox()
         for model in models.GENERATORS:
@@ -124,7 +129,7 @@ class ParamsPanel(QWidget):
 
     # Setting it
 
-    def load_from(self, conf) -> None:
+    def load_from(self, conf: Settings) -> None:
         """Show the saved choices (a core.settings.Settings)."""
         self._values = {m.id: conf.model_params(m.id).values for m in models.GENERATORS}
         self._shown = None  # the fields are filled anew from the saved values

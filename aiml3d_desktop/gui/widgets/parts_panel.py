@@ -38,7 +38,7 @@ class PartsPanel(QWidget):
     show_parts = Signal()
     show_all = Signal()  # every part ticked, and the parts on screen (not a mask)
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.target = QLabel("Open a model made through the AIML API.")
         self.target.setWordWrap(True)

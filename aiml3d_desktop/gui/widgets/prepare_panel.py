@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from aiml3d_desktop.core.assets.bake import SIZES
 from aiml3d_desktop.core.assets.recipe import Preset, Recipe, same_steps
 from aiml3d_desktop.core.library.entry import Version
-from aiml3d_desktop.core.meshes.writers import FORMATS
+from aiml3d_desktop.core.meshes import formats as mesh_formats
 from aiml3d_desktop.gui.widgets.wheel_guard import guard_wheel
 
 if TYPE_CHECKING:  # upright imports scipy (half a second): not with the window
@@ -130,9 +130,9 @@ class PreparePanel(QWidget):
         self.bake_on.setToolTip("Unwrap and bake the original's colours into a texture")
         self.bake = QComboBox()
         self.bake.addItems([f"{s} px" for s in SIZES])
-        self.formats = {f: QCheckBox(f.upper()) for f in FORMATS}
-        for fmt, box in self.formats.items():
-            box.setToolTip(FORMATS[fmt])
+        self.formats = {f.key: QCheckBox(f.key.upper()) for f in mesh_formats.writable()}
+        for fmt in mesh_formats.writable():
+            self.formats[fmt.key].setToolTip(fmt.label)
 
     def _make_actions(self) -> None:
         self.preview_button = QPushButton("Preview")
@@ -347,14 +347,17 @@ class PreparePanel(QWidget):
             bake=int(self.bake.currentText().split()[0]) if self.bake_on.isChecked() else None,
             formats=tuple(f for f, box in self.formats.items() if box.isChecked()),
             check=self.repair.isChecked()
-            or self.formats["stl"].isChecked()
-            or self.formats["3mf"].isChecked(),
+            or any(  # printers' formats: checked for printing
+                self.formats[f.key].isChecked()
+                for f in mesh_formats.writable()
+                if f.unit == mesh_formats.MILLIMETRES
+            ),
         ).validated()
 
     def _recipe_or_none(self) -> Recipe | None:
         try:
             return self.recipe()
-        except Exception:  # noqa: BLE001 - half-typed values: simply not the preset's
+        except Exception:  # half-typed values: simply not the preset's
             return None
 
     def _sync_enabled(self) -> None:

@@ -4,6 +4,7 @@ prompt so that the picture is one object on a plain background (what TripoSR wan
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -35,7 +36,7 @@ class WrappedLine(QPlainTextEdit):
 
     MAX_ROWS = 4
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTabChangesFocus(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -44,25 +45,25 @@ class WrappedLine(QPlainTextEdit):
     def text(self) -> str:
         return " ".join(self.toPlainText().splitlines())
 
-    def setText(self, text: str) -> None:  # noqa: N802 - QLineEdit's name
+    def setText(self, text: str) -> None:  # QLineEdit's name
         self.setPlainText(text)
 
-    def setCursorPosition(self, position: int) -> None:  # noqa: N802 - QLineEdit's name
+    def setCursorPosition(self, position: int) -> None:  # QLineEdit's name
         cursor = self.textCursor()
         cursor.setPosition(position)
         self.setTextCursor(cursor)
 
-    def keyPressEvent(self, event) -> None:
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             event.ignore()  # one line: Enter goes to the window
             return
         super().keyPressEvent(event)
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit()
 
-    def _fit(self, *_) -> None:
+    def _fit(self, *_: object) -> None:
         """As tall as its wrapped rows (the document's height counts rows here)."""
         rows = max(1, min(self.MAX_ROWS, int(self.document().size().height())))
         frame = 2 * self.frameWidth() + 2 * int(self.document().documentMargin())
@@ -75,7 +76,7 @@ class PromptBox(QWidget):
     draw_requested = Signal()
     queue_requested = Signal()
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.text = QLineEdit()
         self.text.setPlaceholderText("Describe an object, e.g. a red armchair")

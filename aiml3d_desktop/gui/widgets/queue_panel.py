@@ -3,7 +3,7 @@ on the selected ones. It shows what gui/batch_controller.py tells it, and asks i
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -49,7 +49,7 @@ class QueuePanel(QWidget):
     jobs_changed = Signal(int)
     paused_changed = Signal(bool)
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.list = QTreeWidget()
         self.list.setHeaderLabels(["Picture or prompt", "Status", "Result"])
@@ -99,7 +99,7 @@ class QueuePanel(QWidget):
         layout.addWidget(self.list, 1)
         self._selection_changed()
 
-    def _button(self, text: str, tip: str, signal) -> QPushButton:
+    def _button(self, text: str, tip: str, signal: SignalInstance) -> QPushButton:
         button = QPushButton(text)
         button.setToolTip(tip)
         button.clicked.connect(lambda: signal.emit(self.selected_ids()))
@@ -107,14 +107,11 @@ class QueuePanel(QWidget):
 
     def show_items(self, items: list[QueueItem], stages: dict[str, str]) -> None:
         """The whole list, in queue order; ``stages`` tells what each running item is doing."""
-        rows = {
-            self.list.topLevelItem(i).data(0, ID_ROLE): self.list.topLevelItem(i)
-            for i in range(self.list.topLevelItemCount())
-        }
+        rows = {row.data(0, ID_ROLE): row for row in self._rows()}
         wanted = {item.id for item in items}
-        for item_id, row in rows.items():
+        for item_id, gone in rows.items():
             if item_id not in wanted:
-                self.list.takeTopLevelItem(self.list.indexOfTopLevelItem(row))
+                self.list.takeTopLevelItem(self.list.indexOfTopLevelItem(gone))
         for index, item in enumerate(items):
             row = rows.get(item.id)
             if row is None:
@@ -130,12 +127,16 @@ class QueuePanel(QWidget):
 
     def show_stage(self, item_id: str, text: str) -> None:
         """What a running item is doing now, in its status cell."""
-        for i in range(self.list.topLevelItemCount()):
-            row = self.list.topLevelItem(i)
+        for row in self._rows():
             if row.data(0, ID_ROLE) == item_id:
                 if row.data(1, ID_ROLE) == RUNNING:
                     row.setText(1, text)
                 return
+
+    def _rows(self) -> list[QTreeWidgetItem]:
+        """The list's rows, top to bottom."""
+        rows = (self.list.topLevelItem(i) for i in range(self.list.topLevelItemCount()))
+        return [row for row in rows if row is not None]
 
     def _fill(self, row: QTreeWidgetItem, item: QueueItem, stage: str) -> None:
         label = f"“{item.label}”" if item.kind == PROMPT else item.label
@@ -161,12 +162,7 @@ class QueuePanel(QWidget):
         self.retry.setEnabled(bool(statuses & {FAILED, CANCELLED}))
         self.cancel.setEnabled(bool(statuses & {WAITING, RUNNING}))
         self.remove.setEnabled(bool(statuses))
-        self.clear.setEnabled(
-            any(
-                self.list.topLevelItem(i).data(1, ID_ROLE) in FINISHED
-                for i in range(self.list.topLevelItemCount())
-            )
-        )
+        self.clear.setEnabled(any(row.data(1, ID_ROLE) in FINISHED for row in self._rows()))
 
     def _double_clicked(self, row: QTreeWidgetItem) -> None:
         if row.data(2, ID_ROLE):

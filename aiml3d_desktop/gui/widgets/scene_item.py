@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
 from OpenGL import GL
@@ -39,6 +40,10 @@ from aiml3d_desktop.core.meshes.scene import (
     Texture,
 )
 from aiml3d_desktop.gui.widgets import pbr_shaders
+
+if TYPE_CHECKING:
+    from pyqtgraph.opengl import GLViewWidget
+    from PySide6.QtGui import QMatrix4x4
 
 log = logging.getLogger(__name__)
 
@@ -605,12 +610,12 @@ def shadow_matrix(sun: np.ndarray, height: float) -> np.ndarray | None:
     )
 
 
-def _matrix(matrix) -> np.ndarray:
+def _matrix(matrix: QMatrix4x4) -> np.ndarray:
     """A QMatrix4x4 as a (4, 4) float64 array, rows as written (Qt keeps columns)."""
     return np.array(matrix.data(), dtype=np.float64).reshape(4, 4).T
 
 
-def _perspective(view, projection):
+def _perspective(view: GLViewWidget, projection: QMatrix4x4) -> QMatrix4x4:
     """The view's projection as a perspective one: a parallel view's background still shows
     the surroundings spread out, as in perspective, not one colour."""
     if not getattr(view, "orthographic", False):
@@ -630,7 +635,9 @@ SUN_STRENGTH = 1.5  # a preset's sun on a face turned to it, over the studio key
 WORLD_TO_ENV = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 
 
-def frame_light(lighting: looks.Lighting, environment: looks.Environment, view_matrix) -> tuple:
+def frame_light(
+    lighting: looks.Lighting, environment: looks.Environment, view_matrix: QMatrix4x4
+) -> tuple:
     """The light's uniforms for a frame: (env_from_view (3, 3), SH (9, 3) with the basis
     constants folded in, key direction in view space, key colour, exposure multiplier).
 

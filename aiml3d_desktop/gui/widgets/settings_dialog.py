@@ -35,12 +35,13 @@ UNIT_LABELS = {
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, conf: settings_mod.Settings, parent=None) -> None:
+    def __init__(self, conf: settings_mod.Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setMinimumWidth(520)
         self.conf = conf
         self.key = QLineEdit()
+        self.saved_key: str | None = None  # a key typed and saved, once accepted
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_note = QLabel()
         self.key_note.setWordWrap(True)
@@ -158,7 +159,10 @@ class SettingsDialog(QDialog):
         try:
             check_url(base, "API base URL")
             key = self.key.text().strip()
-            if key and keys.set_key(key) == "session":
+            kept = keys.set_key(key) if key else None
+            if kept:
+                self.saved_key = key  # only a key the keychain (or this session) took
+            if kept == "session":
                 self.key_note.setText(
                     "This system has no keychain: the key is kept until you "
                     f"quit. Set {keys.ENV_VAR} to keep it."

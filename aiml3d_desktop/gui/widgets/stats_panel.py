@@ -12,7 +12,7 @@ from aiml3d_desktop.core.meshes.mesh import MeshStats
 from aiml3d_desktop.core.settings import SIZE_UNITS
 from aiml3d_desktop.gui.widgets.labels import width_from_layout
 
-# The names of the units files come in (metres per unit: core.scene.Scene.unit).
+# The names of the units files come in (metres per unit: core.meshes.scene.Scene.unit).
 UNIT_NAMES = ((1.0, "m"), (0.01, "cm"), (0.001, "mm"), (0.0254, "in"), (0.3048, "ft"))
 SIZE_TIP = (
     "Width × height × depth in the unit chosen in Settings (at first the file's own). {file} "
@@ -34,7 +34,7 @@ ROWS = (
 
 
 class StatsPanel(QWidget):
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)

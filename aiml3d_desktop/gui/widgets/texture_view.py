@@ -4,9 +4,11 @@ drawn over it: each triangle's edges in UV space, rasterised with numpy into the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Slot
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,6 +22,11 @@ from PySide6.QtWidgets import (
 
 from aiml3d_desktop.core.meshes.scene import TEXTURE_SLOTS, Scene
 from aiml3d_desktop.gui.widgets.outline_panel import slot_label
+
+if TYPE_CHECKING:
+    from aiml3d_desktop.core.common.cancel import CancelToken
+    from aiml3d_desktop.core.common.stages import Progress
+    from aiml3d_desktop.gui.workers import Runner
 
 LINE = (255, 0, 255)  # the UV edges' colour: magenta, rare in textures
 MAX_TRIANGLES = 200_000  # drawn per texture; a denser layout shows its first ones
@@ -76,7 +83,7 @@ def layout_edges(scene: Scene, texture: int, cap: int = MAX_TRIANGLES) -> tuple[
     return edges, total
 
 
-def draw_edges(pixels: np.ndarray, edges: np.ndarray, colour=LINE) -> None:
+def draw_edges(pixels: np.ndarray, edges: np.ndarray, colour: tuple[int, int, int] = LINE) -> None:
     """Draw ``edges`` (UV end points, 0..1 across the picture) one pixel wide into the
     (H, W, 4) ``pixels``, in place."""
     height, width = pixels.shape[:2]
@@ -168,7 +175,7 @@ class _Canvas(QWidget):
             self._overlay = ((width, height), image.copy())
         return self._overlay[1]
 
-    def paintEvent(self, event) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), Qt.GlobalColor.darkGray)
         if not self.texture.isNull():
@@ -190,7 +197,7 @@ class _Canvas(QWidget):
 class TextureView(QDialog):
     """A non-modal window: a chooser of the scene's textures, the picture, the layout toggle."""
 
-    def __init__(self, runner, parent=None) -> None:
+    def __init__(self, runner: Runner, parent: QWidget | None = None) -> None:
         """``runner``: where the layout's edges are worked out (a second at 300k triangles:
         not on the GUI thread)."""
         super().__init__(parent)
@@ -257,7 +264,9 @@ class TextureView(QDialog):
             self.note.setText(describe(scene, index, total))
 
 
-def _edges(scene: Scene, index: int, *, progress, cancel) -> tuple[Scene, int, np.ndarray, int]:
+def _edges(
+    scene: Scene, index: int, *, progress: Progress, cancel: CancelToken
+) -> tuple[Scene, int, np.ndarray, int]:
     """A worker's task: the layout's edges of texture ``index``."""
     edges, total = layout_edges(scene, index)
     return scene, index, edges, total

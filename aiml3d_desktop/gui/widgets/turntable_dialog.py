@@ -63,7 +63,7 @@ def problem(choice: TurntableChoice) -> str | None:
 
 
 class TurntableDialog(QDialog):
-    def __init__(self, choice: TurntableChoice, parent=None) -> None:
+    def __init__(self, choice: TurntableChoice, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export turntable")
         self.setMinimumWidth(460)

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QCursor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -44,7 +44,7 @@ class UsageWindow(QWidget):
     export_requested = Signal(list)  # the calls shown, for CSV
     refresh_requested = Signal()
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle("Usage")
         self.resize(1100, 760)
@@ -303,7 +303,7 @@ class UsageWindow(QWidget):
                 self.plots.addItem(plot, row=number, col=column, colspan=2 // len(kept))
         self._arranged = wanted
 
-    def _pointer_moved(self, pos) -> None:
+    def _pointer_moved(self, pos: QPointF) -> None:
         for plot, said in self._hovers.items():
             if plot.isVisible() and plot.sceneBoundingRect().contains(pos):
                 point = plot.vb.mapSceneToView(pos)
@@ -321,7 +321,9 @@ class _AmountAxis(pg.AxisItem):
     def __init__(self) -> None:
         super().__init__("left")
 
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+    def tickStrings(  # pyqtgraph's name
+        self, values: list[float], scale: float, spacing: float
+    ) -> list[str]:
         if self.logMode:
             return [_compact(10**v) if self._labelled(v) else "" for v in values]
         return [_compact(v) for v in values]
@@ -356,12 +358,16 @@ class _DayAxis(pg.AxisItem):
         super().__init__("bottom")
         self.days: list[date] = []
 
-    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph's names
+    def tickValues(  # pyqtgraph's names
+        self, minVal: float, maxVal: float, size: float
+    ) -> list[tuple[float, list[int]]]:
         labels = max(2, min(8, int(size // 70)))  # about 70 px a date: never run together
         step = max(1, -(-len(self.days) // labels))
         return [(step, list(range(0, len(self.days), step)))]
 
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+    def tickStrings(  # pyqtgraph's name
+        self, values: list[float], scale: float, spacing: float
+    ) -> list[str]:
         return [
             f"{self.days[int(v)]:%d %b}" if 0 <= int(v) < len(self.days) else "" for v in values
         ]
@@ -374,10 +380,14 @@ class _NameAxis(pg.AxisItem):
         super().__init__("bottom")
         self.names: list[str] = []
 
-    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph's names
+    def tickValues(  # pyqtgraph's names
+        self, minVal: float, maxVal: float, size: float
+    ) -> list[tuple[float, list[int]]]:
         return [(1, list(range(len(self.names))))]
 
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+    def tickStrings(  # pyqtgraph's name
+        self, values: list[float], scale: float, spacing: float
+    ) -> list[str]:
         return [
             self.names[int(v)].split("/")[-1] if 0 <= int(v) < len(self.names) else ""
             for v in values

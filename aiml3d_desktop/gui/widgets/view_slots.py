@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QIcon, QImage, QPixmap
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -97,11 +97,11 @@ class _Slot(QFrame):
         self.thumb.setIcon(QIcon(QPixmap.fromImage(image)))
         self.thumb.setToolTip("\n".join([preview.source, *preview.notes, "Click for another"]))
 
-    def dragEnterEvent(self, event) -> None:
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if accepts(event.mimeData()):
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:
+    def dropEvent(self, event: QDropEvent) -> None:
         self._take(event.mimeData())
         event.acceptProposedAction()
 
@@ -137,7 +137,7 @@ class ViewSlots(QWidget):
     cleared = Signal(str)
     unusable = Signal(str)  # something dropped that is no picture
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.slots = {view: _Slot(view, self) for view in VIEW_NAMES}
         self.previews: dict[str, Preview] = {}
@@ -153,8 +153,3 @@ class ViewSlots(QWidget):
         else:
             self.previews[view] = preview
         self.slots[view].show_preview(preview)
-
-    def sources(self) -> dict[str, str]:
-        """The other views given (left, back, right): what the model is sent beside the
-        front picture."""
-        return {v: p.source for v, p in self.previews.items() if v != "front"}

@@ -13,7 +13,7 @@ import functools
 import gc
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,16 +24,19 @@ from PySide6.QtGui import (
     QColor,
     QImage,
     QMatrix4x4,
+    QMouseEvent,
     QOffscreenSurface,
     QOpenGLContext,
     QPainter,
     QPainterPath,
     QPen,
+    QResizeEvent,
     QSurfaceFormat,
     QVector3D,
     QVector4D,
+    QWheelEvent,
 )
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QWidget
 
 from aiml3d_desktop.core.look.lighting import Lighting
 from aiml3d_desktop.core.meshes.scene import Scene
@@ -69,7 +72,7 @@ class Viewer(gl.GLViewWidget):
     camera_moved = Signal()  # by the user or a view command; not by set_camera()
     clicked = Signal(object, object)  # a click (not a drag): the ray's origin and direction
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         fmt = QSurfaceFormat.defaultFormat()
         # Smooth edges, rendered into the widget's own multisampled framebuffer. Free on a
@@ -115,11 +118,11 @@ class Viewer(gl.GLViewWidget):
         self.hint.setText(text)
         self.hint.setVisible(bool(text) and self.item.scene is None)
 
-    def paintGL(self, *args, **kwargs) -> None:
+    def paintGL(self, *args: object, **kwargs: object) -> None:
         with no_collection():
             self._paint(*args, **kwargs)
 
-    def _paint(self, *args, **kwargs) -> None:
+    def _paint(self, *args: object, **kwargs: object) -> None:
         clean_vertex_state()
         width, height = self.device_size()
         self.item.moving = self._still.isActive()
@@ -159,7 +162,7 @@ class Viewer(gl.GLViewWidget):
                 self._fxaa.release()
             self.doneCurrent()
 
-    def grabFramebuffer(self) -> QImage:  # noqa: N802 - Qt's name
+    def grabFramebuffer(self) -> QImage:  # Qt's name
         """Qt's grab, which calls back into Python (resize, paint) between its own GL calls:
         no collection anywhere in it, for the reason paintGL has none."""
         with no_collection():
@@ -205,7 +208,7 @@ class Viewer(gl.GLViewWidget):
                 painter.fillPath(path, colour)
         painter.end()
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.hint.setGeometry(self.rect().adjusted(24, 24, -24, -24))
         if self.framed and self.item.scene is not None:
@@ -241,7 +244,7 @@ class Viewer(gl.GLViewWidget):
     def normals_changed(self) -> None:
         self.item.normals_changed()
 
-    def set_hidden(self, indices: set[int]) -> None:
+    def set_hidden(self, indices: Iterable[int]) -> None:
         """Leave out these primitives of the scene shown (until another scene is shown)."""
         self.item.hidden = frozenset(indices)
         self.item.update()
@@ -290,7 +293,7 @@ class Viewer(gl.GLViewWidget):
         self.item.set_back_faces(how)
 
     def set_channel(self, channel: str | None) -> None:
-        """Show one input of the materials (core.studio.CHANNELS), or None: shading again."""
+        """Show one input of the materials (core.look.studio.CHANNELS), or None: shading again."""
         self.item.set_channel(channel)
 
     def set_shading(self, mode: str) -> None:
@@ -307,7 +310,7 @@ class Viewer(gl.GLViewWidget):
         self.item.set_sun_shadow(SUN_SHADOW if on else 0.0)
         self._set_floor(shadow=SHADOW if on else 0.0)
 
-    def _set_floor(self, **parts) -> None:
+    def _set_floor(self, **parts: bool | float) -> None:
         self._floor_parts.update(parts)
         self.floor.set_parts(**self._floor_parts)
         self.update()
@@ -428,7 +431,7 @@ class Viewer(gl.GLViewWidget):
         low, high = self._bounds.astype(np.float64)
         return (low + high) / 2, max(float(np.linalg.norm(high - low)) / 2, 1e-6)
 
-    def projectionMatrix(self, region, viewport):
+    def projectionMatrix(self, region: Sequence[int], viewport: Sequence[int]) -> QMatrix4x4:
         # pyqtgraph clips at distance/1000 and *1000: a 10^6 depth range that makes fine meshes
         # flicker. Clip close around the mesh instead.
         x0, y0, w, h = viewport
@@ -454,7 +457,7 @@ class Viewer(gl.GLViewWidget):
 
     # Mouse
 
-    def mouseMoveEvent(self, ev) -> None:
+    def mouseMoveEvent(self, ev: QMouseEvent) -> None:
         pos = ev.position()
         last = getattr(self, "mousePos", pos)
         diff = pos - last
@@ -479,15 +482,15 @@ class Viewer(gl.GLViewWidget):
             self._still.start()
         self.camera_moved.emit()
 
-    def orbit(self, *args, **kwargs) -> None:
+    def orbit(self, *args: float, **kwargs: float) -> None:
         self._still.start()
         super().orbit(*args, **kwargs)
 
-    def mousePressEvent(self, ev) -> None:
+    def mousePressEvent(self, ev: QMouseEvent) -> None:
         self._pressed_at = ev.position()
         super().mousePressEvent(ev)
 
-    def mouseReleaseEvent(self, ev) -> None:
+    def mouseReleaseEvent(self, ev: QMouseEvent) -> None:
         super().mouseReleaseEvent(ev)
         pressed = getattr(self, "_pressed_at", None)
         if ev.button() == Qt.MouseButton.LeftButton and pressed is not None:
@@ -509,7 +512,7 @@ class Viewer(gl.GLViewWidget):
             ends.append(np.array([point.x(), point.y(), point.z()]) / point.w())
         return ends[0], ends[1] - ends[0]
 
-    def wheelEvent(self, ev) -> None:
+    def wheelEvent(self, ev: QWheelEvent) -> None:
         delta = ev.angleDelta().y() or ev.angleDelta().x()
         self.opts["distance"] *= 0.999**delta
         self.framed = False
@@ -586,6 +589,6 @@ def _sample(scene: Scene, transform: QMatrix4x4, count: int = 4096) -> np.ndarra
     return sample @ matrix[:3, :3].T + matrix[:3, 3]
 
 
-def _map(matrix: QMatrix4x4, point) -> np.ndarray:
+def _map(matrix: QMatrix4x4, point: Sequence[float] | np.ndarray) -> np.ndarray:
     mapped = matrix.map(QVector3D(*map(float, point)))
     return np.array([mapped.x(), mapped.y(), mapped.z()])
