@@ -137,7 +137,7 @@ class SignalCloser(QObject):
 
     def __init__(self, window: QWidget) -> None:
         super().__init__(window)
-        self.window = window
+        self.closes = window  # what a signal closes
         self.interrupted = False  # closed by SIGINT: the exit status says so (130)
         self._previous: dict[int, Callable | int | None] = {}
         self._reader, self._writer = socket.socketpair()
@@ -165,7 +165,7 @@ class SignalCloser(QObject):
         QTimer.singleShot(0, self._close)
 
     def _close(self) -> None:
-        if self.window.close():
+        if self.closes.close():
             QApplication.quit()  # the usage and compare windows too
         elif self.interrupted:  # the close was refused: Ctrl+C is ours again
             self.interrupted = False
