@@ -7,9 +7,9 @@ import json
 from typing import TYPE_CHECKING
 
 from aiml3d_desktop.cli.output import EXIT_OK
-from aiml3d_desktop.core.api.calls import Call
 
 if TYPE_CHECKING:
+    from aiml3d_desktop.core.api.calls import Call
     from aiml3d_desktop.core.generation import batch
     from aiml3d_desktop.core.spending import budget, usage
     from aiml3d_desktop.core.spending.policy import SpendingPolicy

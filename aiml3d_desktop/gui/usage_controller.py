@@ -11,10 +11,11 @@ from aiml3d_desktop.core.common.errors import LibraryError
 from aiml3d_desktop.core.spending import usage
 from aiml3d_desktop.gui import tasks
 from aiml3d_desktop.gui.context import Context
-from aiml3d_desktop.gui.widgets.usage_window import UsageWindow
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from aiml3d_desktop.gui.widgets.usage_window import UsageWindow
 
 
 class UsageController(QObject):
@@ -34,6 +35,8 @@ class UsageController(QObject):
             )
             return
         if self.view is None:
+            from aiml3d_desktop.gui.widgets.usage_window import UsageWindow  # on first use
+
             self.view = UsageWindow(self.ctx.parent)
             self.view.refresh_requested.connect(self.refresh)
             self.view.export_requested.connect(self.export)

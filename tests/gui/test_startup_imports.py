@@ -1,6 +1,7 @@
 """What the window imports before its first frame: none of the heavy libraries that only a
 command or a panel's work needs (scipy alone is half a second, and once slipped in through
-the Prepare asset panel's types, the first frame 45% slower)."""
+the Prepare asset panel's types, the first frame 45% slower; requests came in through the
+Parts panel)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,11 @@ import pytest
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.gui
-HEAVY = ("scipy", "OpenImageIO", "xatlas", "fast_simplification", "manifold3d", "pxr", "trimesh")
+# The network stack too: only a generation, a download or a split needs it (issue 28).
+HEAVY = (
+    "scipy", "OpenImageIO", "xatlas", "fast_simplification", "manifold3d", "pxr", "trimesh",
+    "requests", "urllib3", "keyring",
+)  # fmt: skip
 CHILD = """
 import sys
 from aiml3d_desktop.gui.qt_setup import create_app

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from aiml3d_desktop.core.api import download
 from aiml3d_desktop.core.api.models import HUNYUAN_PART, ModelParams
 from aiml3d_desktop.core.common.cancel import CancelToken
 from aiml3d_desktop.core.common.errors import ApiError, InputError
@@ -192,6 +191,8 @@ def split(
                 "after a while. Generate the model again, then split it."
             )
         raise
+    from aiml3d_desktop.core.api import download  # requests: not when the window starts
+
     fetching = options.fetching(client, progress, cancel)
     made: dict[str, Any] = {}
 
