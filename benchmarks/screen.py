@@ -72,29 +72,29 @@ def time_to_model(command: list[str], display: str, env: dict, timeout: float = 
     wait_for_clear(display)
     base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     full_env = {**base, **env, "DISPLAY": display}
-    start = time.monotonic()
-    errors = tempfile.TemporaryFile()
-    process = subprocess.Popen(command, env=full_env, stdout=subprocess.DEVNULL, stderr=errors)
-    try:
-        while coloured_share(display) < SHOWN:
-            if process.poll() is not None:
-                errors.seek(0)
-                said = errors.read().decode(errors="replace")[-2000:]
-                raise RuntimeError(
-                    f"{command} ended ({process.returncode}) before a frame:\n{said}"
-                )
-            if time.monotonic() - start > timeout:
-                raise RuntimeError(f"{command} showed no model within {timeout} s")
-        seconds = time.monotonic() - start
-        time.sleep(SETTLE)
-        return Seen(seconds, peak_mb(process.pid))
-    finally:
-        process.terminate()
+    with tempfile.TemporaryFile() as errors:
+        start = time.monotonic()
+        process = subprocess.Popen(command, env=full_env, stdout=subprocess.DEVNULL, stderr=errors)
         try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            while coloured_share(display) < SHOWN:
+                if process.poll() is not None:
+                    errors.seek(0)
+                    said = errors.read().decode(errors="replace")[-2000:]
+                    raise RuntimeError(
+                        f"{command} ended ({process.returncode}) before a frame:\n{said}"
+                    )
+                if time.monotonic() - start > timeout:
+                    raise RuntimeError(f"{command} showed no model within {timeout} s")
+            seconds = time.monotonic() - start
+            time.sleep(SETTLE)
+            return Seen(seconds, peak_mb(process.pid))
+        finally:
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def wait_for_clear(display: str, timeout: float = 15) -> None:

@@ -1,4 +1,5 @@
-"""Text to 3D and the batch queue in the real window, under Xvfb, against the fake API."""
+"""Text to 3D and the batch queue, under Xvfb, against the fake API: from start to end in the
+real window, and the generation and batch controllers on a session without one."""
 
 from __future__ import annotations
 
@@ -18,12 +19,13 @@ from tests.gui.test_gui import coloured_fraction, drop, pixels, wait_idle
 pytestmark = pytest.mark.gui
 
 
-def statuses(win) -> list[str]:
-    return [item.status for item in win.batch.queue.items()]
+def statuses(controller) -> list[str]:
+    """Of the items in a BatchController's queue."""
+    return [item.status for item in controller.queue.items()]
 
 
-def queue_settled(win) -> bool:
-    return not win.batch.active and batch.WAITING not in statuses(win)
+def queue_settled(controller) -> bool:
+    return not controller.active and batch.WAITING not in statuses(controller)
 
 
 def status_cells(panel) -> list[str]:
@@ -67,28 +69,28 @@ def test_prompt_is_drawn_shown_then_built(qtbot, window, fake_api):
     assert (window.conf.image_model, window.conf.prompt_suffix) == ("flux/dev", ", on white")
 
 
-def test_generate_with_only_a_prompt_draws_then_builds(qtbot, window, fake_api):
-    window.prompt.text.setText("a teapot")
-    window.generation.generate()
-    qtbot.waitUntil(lambda: window.entry is not None, timeout=15000)
-    assert window.image_panel.preview.drawing.prompt == "a teapot"  # shown on the way
+def test_generate_with_only_a_prompt_draws_then_builds(qtbot, generation, fake_api):
+    generation.prompt.text.setText("a teapot")
+    generation.generate()
+    qtbot.waitUntil(lambda: bool(generation.made), timeout=15000)
+    assert generation.picture.preview.drawing.prompt == "a teapot"  # shown on the way
     assert [c.body["model"] for c in fake_api.calls("api")] == ["flux/schnell", "triposr"]
 
 
-def test_prompt_errors_reach_the_user_and_keep_nothing(qtbot, window, fake_api, isolated):
+def test_prompt_errors_reach_the_user_and_keep_nothing(qtbot, generation, host, fake_api, isolated):
     from tests.gui.test_gui import error_box
 
-    window.generation.draw()  # nothing typed
-    box = error_box(qtbot, window)
+    generation.draw()  # nothing typed
+    box = error_box(qtbot, host)
     assert "Type what to make first" in box.text()
     box.close()
-    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "errorBox") is None, timeout=5000)
-    window.prompt.text.setText("a lamp")
+    qtbot.waitUntil(lambda: host.findChild(QMessageBox, "errorBox") is None, timeout=5000)
+    generation.prompt.text.setText("a lamp")
     fake_api.queue("403")
-    window.generation.draw()
-    box = error_box(qtbot, window)
+    generation.draw()
+    box = error_box(qtbot, host)
     assert "out of credits" in box.text()
-    assert window.image_panel.preview is None and library_files(isolated) == []
+    assert generation.picture.preview is None and library_files(isolated) == []
 
 
 def test_dropped_folder_runs_in_parallel_with_one_failing_item(qtbot, window, fake_api, tmp_path):
@@ -101,13 +103,13 @@ def test_dropped_folder_runs_in_parallel_with_one_failing_item(qtbot, window, fa
     fake_api.queue("slow", "slow")  # so that two run side by side
     drop_paths(window, folder)  # searched on a worker, then queued
     qtbot.waitUntil(window.queue_dock.isVisible, timeout=5000)
-    qtbot.waitUntil(lambda: statuses(window).count(batch.RUNNING) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: statuses(window.batch).count(batch.RUNNING) == 2, timeout=5000)
     assert window.generation.job is None  # the window stays free for a single generation
     panel = window.queue_panel
     qtbot.waitUntil(
         lambda: any(text.startswith("Generating… ") for text in status_cells(panel)), timeout=5000
     )
-    qtbot.waitUntil(lambda: queue_settled(window), timeout=20000)
+    qtbot.waitUntil(lambda: queue_settled(window.batch), timeout=20000)
     items = {i.label: i for i in window.batch.queue.items()}
     assert [items[f"good-{n}.png"].status for n in range(3)] == [batch.DONE] * 3
     assert items["broken.png"].status == batch.FAILED
@@ -127,8 +129,8 @@ def test_dropped_folder_runs_in_parallel_with_one_failing_item(qtbot, window, fa
     rows["broken.png"].setSelected(True)
     assert panel.retry.isEnabled()
     qtbot.mouseClick(panel.retry, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: queue_settled(window), timeout=10000)
-    assert statuses(window) == [batch.DONE] * 4 and len(window.library.list()) == 4
+    qtbot.waitUntil(lambda: queue_settled(window.batch), timeout=10000)
+    assert statuses(window.batch) == [batch.DONE] * 4 and len(window.library.list()) == 4
     # A done item opens its model; Clear finished empties the list.
     panel.list.itemDoubleClicked.emit(rows["good-1.png"], 0)
     qtbot.waitUntil(lambda: window.entry is not None, timeout=5000)
@@ -137,44 +139,47 @@ def test_dropped_folder_runs_in_parallel_with_one_failing_item(qtbot, window, fa
     assert panel.list.topLevelItemCount() == 0 and window.batch.queue.items() == []
 
 
-def test_cancel_and_remove_from_the_queue(qtbot, window, fake_api, tmp_path):
-    window.queue_panel.jobs.setValue(1)
+def test_cancel_and_remove_from_the_queue(qtbot, queueing, session, fake_api, tmp_path):
+    generation, queue = queueing
+    panel = queue.panel
+    panel.jobs.setValue(1)
     fake_api.slow_seconds = 30
     fake_api.queue("slow")
-    window.generation.queue_sources([str(make_photo(tmp_path / f"p{n}.png")) for n in range(3)])
-    qtbot.waitUntil(lambda: statuses(window)[0] == batch.RUNNING, timeout=5000)
-    panel = window.queue_panel
+    generation.queue_sources([str(make_photo(tmp_path / f"p{n}.png")) for n in range(3)])
+    qtbot.waitUntil(lambda: statuses(queue)[0] == batch.RUNNING, timeout=5000)
     first, second, third = (panel.list.topLevelItem(i) for i in range(3))
     second.setSelected(True)
     qtbot.mouseClick(panel.remove, Qt.MouseButton.LeftButton)  # a waiting one just goes
-    assert [i.label for i in window.batch.queue.items()] == ["p0.png", "p2.png"]
+    assert [i.label for i in queue.queue.items()] == ["p0.png", "p2.png"]
     panel.list.clearSelection()
     first.setSelected(True)
     qtbot.waitUntil(lambda: len(fake_api.calls("api")) == 1, timeout=5000)  # in its request
     qtbot.mouseClick(panel.cancel, Qt.MouseButton.LeftButton)  # the running one stops
-    qtbot.waitUntil(lambda: queue_settled(window), timeout=5000)
-    assert statuses(window) == [batch.CANCELLED, batch.DONE]
-    assert len(window.library.list()) == 1
-    assert window.conf.batch_jobs == 1
+    qtbot.waitUntil(lambda: queue_settled(queue), timeout=5000)
+    assert statuses(queue) == [batch.CANCELLED, batch.DONE]
+    assert len(session.library.list()) == 1
+    assert session.conf.batch_jobs == 1
 
 
 def test_no_credits_pauses_the_queue_instead_of_failing_every_item(
-    qtbot, window, fake_api, tmp_path
+    qtbot, queueing, host, fake_api, tmp_path
 ):
     from tests.gui.test_gui import error_box
 
+    generation, queue = queueing
+    panel = queue.panel
     fake_api.queue("403")
-    window.generation.queue_sources([str(make_photo(tmp_path / f"p{n}.png")) for n in range(4)])
-    box = error_box(qtbot, window)
+    generation.queue_sources([str(make_photo(tmp_path / f"p{n}.png")) for n in range(4)])
+    box = error_box(qtbot, host)
     assert "out of credits" in box.text() and box.windowTitle() == "The queue is paused"
-    qtbot.waitUntil(lambda: not window.batch.active, timeout=5000)
-    assert window.queue_panel.pause.isChecked() and window.queue_panel.pause.text() == "Resume"
-    assert batch.FAILED not in statuses(window)  # the pictures were not at fault
-    assert statuses(window).count(batch.WAITING) >= 3
+    qtbot.waitUntil(lambda: not queue.active, timeout=5000)
+    assert panel.pause.isChecked() and panel.pause.text() == "Resume"
+    assert batch.FAILED not in statuses(queue)  # the pictures were not at fault
+    assert statuses(queue).count(batch.WAITING) >= 3
     box.close()
-    qtbot.mouseClick(window.queue_panel.pause, Qt.MouseButton.LeftButton)  # credits bought
-    qtbot.waitUntil(lambda: queue_settled(window), timeout=10000)
-    assert statuses(window) == [batch.DONE] * 4
+    qtbot.mouseClick(panel.pause, Qt.MouseButton.LeftButton)  # credits bought
+    qtbot.waitUntil(lambda: queue_settled(queue), timeout=10000)
+    assert statuses(queue) == [batch.DONE] * 4
 
 
 def test_pending_items_survive_a_restart(qtbot, window, fake_api, tmp_path, isolated):
@@ -184,7 +189,7 @@ def test_pending_items_survive_a_restart(qtbot, window, fake_api, tmp_path, isol
     fake_api.slow_seconds = 30
     fake_api.queue("slow", "slow")
     window.generation.queue_sources(sources)
-    qtbot.waitUntil(lambda: statuses(window).count(batch.RUNNING) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: statuses(window.batch).count(batch.RUNNING) == 2, timeout=5000)
     window.close()  # mid-request: both go back to waiting
     saved = json.loads((window.library.root / batch.QUEUE_FILE).read_text())["items"]
     assert [i["status"] for i in saved] == [batch.WAITING] * 3
@@ -197,11 +202,11 @@ def test_pending_items_survive_a_restart(qtbot, window, fake_api, tmp_path, isol
     qtbot.waitUntil(lambda: again.batch.queue is not None, timeout=5000)
     assert again.queue_dock.isVisible() and again.queue_panel.pause.isChecked()
     assert "from last time" in again.status.label.text()
-    assert statuses(again) == [batch.WAITING] * 3  # paused: nothing is spent unasked
+    assert statuses(again.batch) == [batch.WAITING] * 3  # paused: nothing is spent unasked
     assert library_files(isolated) == [batch.QUEUE_FILE]  # and the killed drafts are gone
     qtbot.mouseClick(again.queue_panel.pause, Qt.MouseButton.LeftButton)  # Resume
-    qtbot.waitUntil(lambda: queue_settled(again), timeout=20000)
-    assert statuses(again) == [batch.DONE] * 3
+    qtbot.waitUntil(lambda: queue_settled(again.batch), timeout=20000)
+    assert statuses(again.batch) == [batch.DONE] * 3
     assert sorted(e.source for e in again.library.list()) == sorted(sources)  # once each
     again.close()
 

@@ -1,6 +1,7 @@
-"""A new user's first minutes in the real window: Generate says what it needs, a missing key
-offers the ways on, the empty view's hint follows what is loaded, and what goes wrong is
-told in words that fit."""
+"""A new user's first minutes: Generate says what it needs, a missing key offers the ways on,
+the empty view's hint follows what is loaded, and what goes wrong is told in words that fit.
+Generate's button, the hint and a dropped file in the real window; the key box and the
+errors of the generation controller on a session, its parent standing in for the window."""
 
 from __future__ import annotations
 
@@ -11,19 +12,23 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from aiml3d_desktop.core.api.params import DEFAULT_BASE
 from tests.conftest import make_photo
 from tests.core.test_words import refuse_drawings
-from tests.gui.test_gui import drop_file, error_box, wait_idle
+from tests.gui.conftest import controller_idle, show_picture
+from tests.gui.test_gui import drop_file, error_box
 
 pytestmark = pytest.mark.gui
 
 
-def open_photo(qtbot, window, tmp_path) -> None:
-    drop_file(window, make_photo(tmp_path / "cup.png", size=(300, 300)))
-    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
+def open_photo(generation, tmp_path) -> None:
+    """A photo opened, as a drop of it on the window opens it, into the session."""
+    photo = make_photo(tmp_path / "cup.png", size=(300, 300))
+    show_picture(generation.session, generation.params, photo)
+    assert generation.picture.preview is not None
 
 
-def key_box(qtbot, window) -> QMessageBox:
-    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "keyBox") is not None, timeout=5000)
-    return window.findChild(QMessageBox, "keyBox")
+def key_box(qtbot, parent) -> QMessageBox:
+    """The no-key box, on the window (the controller's parent)."""
+    qtbot.waitUntil(lambda: parent.findChild(QMessageBox, "keyBox") is not None, timeout=5000)
+    return parent.findChild(QMessageBox, "keyBox")
 
 
 def button(box: QMessageBox, text: str):
@@ -45,37 +50,41 @@ def test_generate_waits_for_something_to_make_and_says_what(qtbot, window, tmp_p
     window.prompt.text.clear()
     assert not generate.isEnabled()
 
-    open_photo(qtbot, window, tmp_path)
+    drop_file(window, make_photo(tmp_path / "cup.png", size=(300, 300)))
+    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
     assert generate.isEnabled() and "3D model of the picture" in generate.toolTip()
     hint = window.viewer.hint
     assert hint.isVisible() and "Drop a picture" not in hint.text()
     assert "Press Generate" in hint.text()
 
 
-def test_no_key_offers_settings_or_the_offline_relief(qtbot, window, tmp_path, monkeypatch):
+def test_no_key_offers_settings_or_the_offline_relief(
+    qtbot, generation, host, tmp_path, monkeypatch
+):
     monkeypatch.delenv("AIMLAPI_KEY")
-    open_photo(qtbot, window, tmp_path)
-    window.generate_button.click()
-    box = key_box(qtbot, window)
+    open_photo(generation, tmp_path)
+    generation.generate()  # the Generate button
+    box = key_box(qtbot, host)
     offered = sorted(b.text() for b in box.buttons())
     assert offered == ["Cancel", "Make a relief preview (offline)", "Open Settings…"]
-    assert window.generation.job is None  # nothing was sent without a key
+    assert generation.job is None  # nothing was sent without a key
     button(box, "Make a relief preview (offline)").click()
-    qtbot.waitUntil(lambda: window.entry is not None, timeout=15000)
-    wait_idle(qtbot, window)
-    assert window.entry.model == "local-relief"
-    assert window.params.backend_key() == "aiml"  # the choice stays: the relief was once
+    qtbot.waitUntil(lambda: bool(generation.made), timeout=15000)
+    controller_idle(qtbot, generation)
+    ((entry, _),) = generation.made
+    assert entry.model == "local-relief"
+    assert generation.params.backend_key() == "aiml"  # the choice stays: the relief was once
 
 
 def test_open_settings_from_the_no_key_box_then_it_goes_on(
-    qtbot, window, tmp_path, monkeypatch, memory_keyring, fake_api
+    qtbot, generation, file_actions, host, tmp_path, monkeypatch, memory_keyring, fake_api
 ):
     from aiml3d_desktop.gui.widgets.settings_dialog import SettingsDialog
 
     monkeypatch.delenv("AIMLAPI_KEY")
-    open_photo(qtbot, window, tmp_path)
-    window.generate_button.click()
-    box = key_box(qtbot, window)
+    open_photo(generation, tmp_path)
+    generation.generate()
+    box = key_box(qtbot, host)
 
     def type_the_key():
         dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, SettingsDialog)]
@@ -86,18 +95,18 @@ def test_open_settings_from_the_no_key_box_then_it_goes_on(
 
     QTimer.singleShot(50, type_the_key)
     button(box, "Open Settings…").click()
-    wait_idle(qtbot, window)
-    assert window.entry is not None and window.entry.model == "triposr"
+    controller_idle(qtbot, generation)
+    assert generation.made and generation.made[-1][0].model == "triposr"
 
 
-def test_drawing_without_a_key_offers_settings(qtbot, window, monkeypatch):
+def test_drawing_without_a_key_offers_settings(qtbot, generation, host, monkeypatch):
     monkeypatch.delenv("AIMLAPI_KEY")
-    window.prompt.text.setText("a red armchair")
-    window.prompt.draw_button.click()
-    box = key_box(qtbot, window)
+    generation.prompt.text.setText("a red armchair")
+    generation.prompt.draw_button.click()
+    box = key_box(qtbot, host)
     assert sorted(b.text() for b in box.buttons()) == ["Cancel", "Open Settings…"]
     button(box, "Cancel").click()
-    assert window.generation.job is None
+    assert generation.job is None
 
 
 def test_a_pdf_named_like_a_photo_is_called_a_pdf(qtbot, window, tmp_path):
@@ -109,28 +118,31 @@ def test_a_pdf_named_like_a_photo_is_called_a_pdf(qtbot, window, tmp_path):
     assert "PNG, JPEG and WEBP" in box.informativeText()
 
 
-def test_a_refused_drawing_is_not_blamed_on_a_picture(qtbot, window, monkeypatch):
+def test_a_refused_drawing_is_not_blamed_on_a_picture(qtbot, generation, host, monkeypatch):
     refuse_drawings(monkeypatch)
-    window.prompt.text.setText("a red armchair")
-    window.prompt.draw_button.click()
-    box = error_box(qtbot, window)
+    generation.prompt.text.setText("a red armchair")
+    generation.prompt.draw_button.click()
+    box = error_box(qtbot, host)
     assert "HTTP 400" in box.text()
     assert "image" not in box.informativeText().replace("text-to-image", "")
     assert "Check the prompt" in box.informativeText()
 
 
-def test_settings_show_the_base_url_in_use_and_where_from(qtbot, window, fake_api, monkeypatch):
+def test_settings_show_the_base_url_in_use_and_where_from(
+    qtbot, session, host, fake_api, monkeypatch
+):
     from aiml3d_desktop.gui.widgets.settings_dialog import SettingsDialog
 
-    dialog = SettingsDialog(window.conf, window)  # AIML_API_BASE is the fake API's
+    conf = session.conf
+    dialog = SettingsDialog(conf, host)  # AIML_API_BASE is the fake API's
     qtbot.addWidget(dialog)
     assert dialog.api_base.text() == DEFAULT_BASE  # the saved one, still editable
     note = dialog.base_note.text()
     assert note.startswith(f"In use: {fake_api.base_url}, from the AIML_API_BASE environment")
     dialog.accept()
-    assert window.conf.api_base == DEFAULT_BASE  # the environment's is not saved as the user's
+    assert conf.api_base == DEFAULT_BASE  # the environment's is not saved as the user's
 
     monkeypatch.delenv("AIML_API_BASE")
-    again = SettingsDialog(window.conf, window)
+    again = SettingsDialog(conf, host)
     qtbot.addWidget(again)
     assert again.base_note.text().startswith("In use: the default.")

@@ -1,5 +1,6 @@
 """The main window as a person meets it: a real window under Xvfb, real OpenGL pixels, the
-fake AIML API on 127.0.0.1 behind it."""
+fake AIML API on 127.0.0.1 behind it; and the generation controller alone on a session, for
+what it does with a picture, an error, a cancel and a wait."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from aiml3d_desktop.core.common.stages import Stage
 from tests.conftest import corpus_file, files_in, library_files, make_photo
+from tests.gui.conftest import controller_idle, show_picture
 
 pytestmark = pytest.mark.gui
 
@@ -87,6 +89,15 @@ def start_generation(qtbot, window, tmp_path, until_stage: str | None = None) ->
         qtbot.waitUntil(lambda: window.status.stage == until_stage, timeout=10000)
 
 
+def start_making(qtbot, generation, tmp_path, until_stage: str | None = None) -> None:
+    """A photo into the session (as a drop opens it), Generate; optionally wait for a stage."""
+    show_picture(generation.session, generation.params, make_photo(tmp_path / "p.png"))
+    assert generation.picture.preview is not None
+    generation.generate()
+    if until_stage:
+        qtbot.waitUntil(lambda: generation.status_line.stage == until_stage, timeout=10000)
+
+
 def test_drop_picture_generate_and_see_the_coloured_mesh(qtbot, window, fake_api, tmp_path):
     photo = make_photo(tmp_path / "chair.png", size=(320, 240))
     drop_file(window, photo)
@@ -124,16 +135,18 @@ def test_drop_picture_generate_and_see_the_coloured_mesh(qtbot, window, fake_api
     assert window.generate_button.isEnabled()
 
 
-def test_cancel_during_download_leaves_nothing(qtbot, window, fake_api, tmp_path, isolated):
+def test_cancel_during_download_leaves_nothing(
+    qtbot, generation, session, status, host, fake_api, tmp_path, isolated
+):
     fake_api.queue("slow-download")
-    start_generation(qtbot, window, tmp_path, Stage.DOWNLOADING)
-    assert "Downloading" in window.status.label.text()
-    qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
-    wait_idle(qtbot, window, timeout=3000)  # prompt: well before the 2.5 s trickle ends
-    assert "Cancelled" in window.status.label.text()
-    assert window.findChild(QMessageBox, "errorBox") is None  # a cancel is no error
+    start_making(qtbot, generation, tmp_path, Stage.DOWNLOADING)
+    assert "Downloading" in status.label.text()
+    generation.cancel()  # the Cancel button
+    controller_idle(qtbot, generation, timeout=3000)  # prompt: well before the 2.5 s trickle ends
+    assert "Cancelled" in status.label.text()
+    assert host.findChild(QMessageBox, "errorBox") is None  # a cancel is no error
     assert library_files(isolated) == []
-    assert window.loaded is None
+    assert session.loaded is None and generation.made == []
 
 
 @pytest.mark.parametrize(
@@ -600,21 +613,24 @@ def test_picture_preparation_is_previewed_and_can_be_switched_off(qtbot, window,
     assert not window.image_panel.notes.isVisibleTo(window)
 
 
-def test_chosen_picture_size_is_previewed_sent_and_remembered(qtbot, window, fake_api, tmp_path):
+def test_chosen_picture_size_is_previewed_sent_and_remembered(
+    qtbot, generation, session, fake_api, tmp_path
+):
     import base64
     import io
 
+    params = generation.params
     make_photo(tmp_path / "big.png", size=(1600, 1200))
-    window.params.max_side.setValue(384)
-    window.params.max_side.editingFinished.emit()
-    drop_file(window, tmp_path / "big.png")
-    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
-    assert window.image_panel.preview.prepared.shape[:2] == (384, 384)
-    window.generation.generate()
-    wait_idle(qtbot, window)
+    params.max_side.setValue(384)
+    params.max_side.editingFinished.emit()
+    show_picture(session, params, tmp_path / "big.png")  # as a drop of it opens it
+    assert generation.picture.preview is not None
+    assert generation.picture.preview.prepared.shape[:2] == (384, 384)
+    generation.generate()
+    controller_idle(qtbot, generation)
     sent = fake_api.calls("api")[0].body["image_url"].split(",", 1)[1]
     assert Image.open(io.BytesIO(base64.b64decode(sent))).size == (384, 384)
-    assert window.conf.max_side == 384  # the next default, in the settings file too
+    assert session.conf.max_side == 384  # the next default, in the settings file too
     from aiml3d_desktop.core import settings
 
     assert settings.load()[0].max_side == 384
@@ -684,7 +700,7 @@ def test_edges_are_smoothed_once_the_camera_stops(qtbot, window, fake_api, tmp_p
 
 
 def test_a_wait_for_the_network_is_said_with_a_countdown_and_cancel_ends_it(
-    qtbot, window, fake_api, tmp_path
+    qtbot, generation, session, status, fake_api, tmp_path
 ):
     """Issue 26, item 5: the wait before a retry reads in the status bar ("… trying again in
     N s (1 of 1)"), not as a silent "Preparing the picture…", and Cancel ends it at once."""
@@ -693,32 +709,32 @@ def test_a_wait_for_the_network_is_said_with_a_countdown_and_cancel_ends_it(
     from aiml3d_desktop.core.common.stages import RetryNote
     from aiml3d_desktop.core.net.policy import RetryPolicy
 
-    window.session.retry = RetryPolicy(attempts=1, backoff=30.0, jitter=0.0)
+    session.retry = RetryPolicy(attempts=1, backoff=30.0, jitter=0.0)
     fake_api.queue("503")
-    start_generation(qtbot, window, tmp_path)
-    qtbot.waitUntil(lambda: isinstance(window.status.stage, RetryNote), timeout=10000)
-    text = window.status.label.text()
+    start_making(qtbot, generation, tmp_path)
+    qtbot.waitUntil(lambda: isinstance(status.stage, RetryNote), timeout=10000)
+    text = status.label.text()
     assert "Server error 503 at 127.0.0.1, trying again in" in text and "(1 of 1)" in text
     started = time.monotonic()
-    window.generation.cancel()
-    wait_idle(qtbot, window, timeout=3000)
+    generation.cancel()
+    controller_idle(qtbot, generation, timeout=3000)
     assert time.monotonic() - started < 2
-    assert window.loaded is None and len(fake_api.calls("api")) == 1
+    assert session.loaded is None and len(fake_api.calls("api")) == 1
 
 
 def test_the_picture_previewed_is_the_one_sent_without_reading_it_again(
-    qtbot, window, fake_api, tmp_path, monkeypatch
+    qtbot, generation, session, fake_api, tmp_path, monkeypatch
 ):
     from aiml3d_desktop.core.pictures import images
 
     path = make_photo(tmp_path / "big.png", size=(1600, 1200))
-    drop_file(window, path)
-    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
-    picture = window.session.picture.picture
+    show_picture(session, generation.params, path)  # as a drop of it opens it
+    assert generation.picture.preview is not None
+    picture = session.picture.picture
     assert picture is not None and picture.made_with.fill is not None
     read = []
     monkeypatch.setattr(images, "open_file", lambda *args: read.append(args))
-    window.generation.generate()
-    wait_idle(qtbot, window)
+    generation.generate()
+    controller_idle(qtbot, generation)
     assert fake_api.calls("api")[0].body["image_url"] == picture.image_url
     assert read == []  # the job did not open the picture again

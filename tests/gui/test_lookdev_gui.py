@@ -1,4 +1,5 @@
-"""View > Lighting and File > Export image… in the real window: real pixels, real files."""
+"""View > Lighting and File > Export image…: real pixels, real files. The look-dev controls
+on a session and a real 3D view; the export and the camera keys in the real window."""
 
 from __future__ import annotations
 
@@ -7,11 +8,17 @@ import pytest
 from PIL import Image
 
 from tests.conftest import corpus_file
+from tests.gui.conftest import show_model
 from tests.gui.test_gui import pixels
 
 frame_pixels = pixels
 
 pytestmark = pytest.mark.gui
+
+
+def show_duck(qtbot, session, viewer) -> None:
+    show_model(session, viewer, corpus_file("meshes", "Duck.glb"))
+    qtbot.waitUntil(lambda: viewer.item.drawn, timeout=10000)
 
 
 def open_duck(qtbot, window) -> None:
@@ -20,37 +27,39 @@ def open_duck(qtbot, window) -> None:
     qtbot.waitUntil(lambda: window.viewer.item.drawn, timeout=10000)
 
 
-def test_the_lighting_menu_changes_the_light_and_the_background(qtbot, window, tmp_path):
-    open_duck(qtbot, window)
-    lookdev = window.lookdev
-    before = frame_pixels(window.viewer).astype(int)
+def test_the_lighting_menu_changes_the_light_and_the_background(
+    qtbot, lookdev, session, viewer, status, host, tmp_path
+):
+    show_duck(qtbot, session, viewer)
+    before = frame_pixels(viewer).astype(int)
     lookdev.preset_actions["sunset"].trigger()  # prefiltered on a worker
-    qtbot.waitUntil(lambda: window.viewer.lighting.preset == "sunset", timeout=10000)
+    qtbot.waitUntil(lambda: viewer.lighting.preset == "sunset", timeout=10000)
     lookdev.background_actions["environment"].trigger()
-    assert window.viewer.lighting.background == "environment"
-    after = frame_pixels(window.viewer).astype(int)
+    assert viewer.lighting.background == "environment"
+    after = frame_pixels(viewer).astype(int)
     assert np.abs(after - before).mean() > 10
     corner = after[3, 3]
     assert corner[0] > corner[2]  # the warm sky behind, not the grey background
-    window.grab().save(str(tmp_path / "sunset.png"))
+    host.grab().save(str(tmp_path / "sunset.png"))
     lookdev.step({"exposure": 0.5})
-    assert window.viewer.lighting.exposure == 0.5
-    assert frame_pixels(window.viewer).astype(int).mean() > after.mean()
-    assert "Lighting: Sunset, +0.5 EV" in window.status.label.text()
+    assert viewer.lighting.exposure == 0.5
+    assert frame_pixels(viewer).astype(int).mean() > after.mean()
+    assert "Lighting: Sunset, +0.5 EV" in status.label.text()
 
 
-def test_a_broken_environment_file_is_told_and_changes_nothing(qtbot, window, tmp_path):
-    shown = []
-    window.report_error = lambda error, title="": shown.append(str(error))
+def test_a_broken_environment_file_is_told_and_changes_nothing(
+    qtbot, lookdev, route, viewer, tmp_path
+):
     broken = tmp_path / "sky.hdr"
     broken.write_bytes(b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 100 +X 40000\n")
     from pathlib import Path
 
-    window.lookdev.change(file=Path(broken))
-    qtbot.waitUntil(lambda: bool(shown), timeout=10000)
+    lookdev.change(file=Path(broken))
+    qtbot.waitUntil(lambda: bool(route.seen), timeout=10000)
+    shown = [str(error) for error, _ in route.seen]
     assert "sky.hdr is 40000x100" in shown[0]
-    assert window.viewer.lighting.file is None
-    assert window.lookdev.preset_actions["studio"].isChecked()
+    assert viewer.lighting.file is None
+    assert lookdev.preset_actions["studio"].isChecked()
 
 
 def test_export_image_writes_a_large_transparent_png(qtbot, window, tmp_path):
@@ -65,18 +74,19 @@ def test_export_image_writes_a_large_transparent_png(qtbot, window, tmp_path):
     assert alpha[0, 0] == 0 and alpha[500, 750] == 255
 
 
-def test_the_channel_menu_shows_one_input_and_off_shows_the_shading(qtbot, window, tmp_path):
-    open_duck(qtbot, window)
-    lookdev = window.lookdev
-    shaded = pixels(window.viewer).astype(int)
+def test_the_channel_menu_shows_one_input_and_off_shows_the_shading(
+    qtbot, lookdev, session, viewer, host, tmp_path
+):
+    show_duck(qtbot, session, viewer)
+    shaded = pixels(viewer).astype(int)
     lookdev.channel_actions["normal"].trigger()
-    assert window.viewer.item.channel == "normal"
-    normals = pixels(window.viewer).astype(int)
+    assert viewer.item.channel == "normal"
+    normals = pixels(viewer).astype(int)
     assert np.abs(normals - shaded).mean() > 5
-    window.grab().save(str(tmp_path / "normal.png"))
+    host.grab().save(str(tmp_path / "normal.png"))
     lookdev.channel_actions[None].trigger()
-    assert window.viewer.item.channel is None
-    assert np.abs(pixels(window.viewer).astype(int) - shaded).mean() < 2
+    assert viewer.item.channel is None
+    assert np.abs(pixels(viewer).astype(int) - shaded).mean() < 2
 
 
 def test_numpad_5_toggles_orthographic_and_help_lists_the_camera_keys(qtbot, window, tmp_path):

@@ -1,6 +1,7 @@
-"""Every AIML 3D model from the window: the picker and its fields built from the registry,
-the four picture slots of a multi-view model, a model the account lacks, Meshy's further
-files, and Split into parts with a point picked on the model, under Xvfb with real pixels."""
+"""Every AIML 3D model: the picker and its fields built from the registry, the four picture
+slots of a multi-view model, a model the account lacks (the generation controller on a
+session), Meshy's further files and Split into parts with a point picked on the model (the
+real window), under Xvfb with real pixels."""
 
 from __future__ import annotations
 
@@ -13,27 +14,30 @@ from aiml3d_desktop.core.api import models
 from aiml3d_desktop.core.generation import parts
 from aiml3d_desktop.core.meshes import mesh
 from tests.conftest import make_photo
+from tests.gui.conftest import controller_idle, show_model, show_picture
 from tests.gui.test_gui import drop_file, error_box, pixels, wait_idle
 
 pytestmark = pytest.mark.gui
 
 
-def pick_model(window, model_id: str) -> None:
-    combo = window.params.backend
+def pick_model(generation, model_id: str) -> None:
+    """Of the parameters panel a GenerationController (or a window) has."""
+    combo = generation.params.backend
     combo.setCurrentIndex(combo.findData(model_id))
-    assert window.params.model().id == model_id
+    assert generation.params.model().id == model_id
 
 
-def test_the_picker_offers_every_generator_and_builds_its_fields(qtbot, window):
-    combo = window.params.backend
+def test_the_picker_offers_every_generator_and_builds_its_fields(qtbot, generation):
+    params = generation.params
+    combo = params.backend
     offered = [combo.itemData(i) for i in range(combo.count())]
     assert offered == [m.id for m in models.GENERATORS] + ["local"]
     assert "tencent/hunyuan-part" not in offered  # it splits a mesh: its own panel
     for model in models.GENERATORS:
-        pick_model(window, model.id)
-        assert list(window.params.fields) == [p.name for p in model.params]
+        pick_model(generation, model.id)
+        assert list(params.fields) == [p.name for p in model.params]
         for param in model.params:
-            field = window.params.field(param.name)
+            field = params.field(param.name)
             assert field.toolTip() == param.tip
             kind = {"bool": QCheckBox, "choice": QComboBox, "text": QLineEdit}
             if param.kind == "int":
@@ -41,13 +45,13 @@ def test_the_picker_offers_every_generator_and_builds_its_fields(qtbot, window):
                 assert (field.minimum(), field.maximum()) == (param.low, param.high)
             else:
                 assert isinstance(field, kind.get(param.kind, object))
-        assert window.views.isVisible() == (model.takes == models.VIEWS)
+        assert generation.views.isVisible() == (model.takes == models.VIEWS)
     # Values are kept per model while switching.
-    pick_model(window, "meshy/meshy-6-image-to-3d")
-    window.params.field("target_polycount").setValue(5000)
-    pick_model(window, "triposr")
-    pick_model(window, "meshy/meshy-6-image-to-3d")
-    assert window.params.params().values["target_polycount"] == 5000
+    pick_model(generation, "meshy/meshy-6-image-to-3d")
+    params.field("target_polycount").setValue(5000)
+    pick_model(generation, "triposr")
+    pick_model(generation, "meshy/meshy-6-image-to-3d")
+    assert params.params().values["target_polycount"] == 5000
 
 
 def test_meshy_from_the_window_sends_the_fields_and_keeps_its_files(
@@ -81,49 +85,51 @@ def test_meshy_from_the_window_sends_the_fields_and_keeps_its_files(
     assert dest.read_bytes() == entry.output("fbx").read_bytes()
 
 
-def test_four_slots_send_four_views(qtbot, window, fake_api, tmp_path):
-    pick_model(window, "magic/image-to-3d")
-    assert window.views.isVisible()
-    drop_file(window, make_photo(tmp_path / "front.png"))
-    qtbot.waitUntil(lambda: "front" in window.views.previews, timeout=5000)
+def test_four_slots_send_four_views(qtbot, generation, session, host, fake_api, tmp_path):
+    views = generation.views
+    pick_model(generation, "magic/image-to-3d")
+    assert views.isVisible()
+    show_picture(session, generation.params, make_photo(tmp_path / "front.png"))
+    qtbot.waitUntil(lambda: "front" in views.previews, timeout=5000)
     left = make_photo(tmp_path / "left.png", size=(200, 300))
-    window.views.wanted.emit("left", str(left))  # what Open… does once a file is chosen
+    views.wanted.emit("left", str(left))  # what Open… does once a file is chosen
     back = QMimeData()
     back.setUrls([QUrl.fromLocalFile(str(make_photo(tmp_path / "back.png")))])
-    window.views.slots["back"]._take(back)  # a drop on the slot
-    qtbot.waitUntil(lambda: set(window.views.previews) == {"front", "left", "back"}, timeout=5000)
-    assert not window.views.slots["left"].thumb.icon().isNull()
-    window.generation.generate()
-    wait_idle(qtbot, window)
+    views.slots["back"]._take(back)  # a drop on the slot
+    qtbot.waitUntil(lambda: set(views.previews) == {"front", "left", "back"}, timeout=5000)
+    assert not views.slots["left"].thumb.icon().isNull()
+    generation.generate()
+    controller_idle(qtbot, generation)
     (call,) = fake_api.calls("api")
     assert sorted(call.body) == ["back_image_url", "front_image_url", "left_image_url", "model"]
     assert all(call.body[k].startswith("data:image/png") for k in call.body if k != "model")
-    assert window.entry.extra["views"] == {"left": str(left), "back": str(tmp_path / "back.png")}
+    ((entry, _),) = generation.made
+    assert entry.extra["views"] == {"left": str(left), "back": str(tmp_path / "back.png")}
     # A slot cleared is not sent; a drop of something that is not a picture says so.
-    qtbot.mouseClick(window.views.slots["back"].clear_button, Qt.MouseButton.LeftButton)
-    assert set(window.session.view_sources()) == {"left"}
+    qtbot.mouseClick(views.slots["back"].clear_button, Qt.MouseButton.LeftButton)
+    assert set(session.view_sources()) == {"left"}
     nothing = QMimeData()
     nothing.setText("just words")
-    window.views.slots["right"]._take(nothing)
-    assert "not a picture" in error_box(qtbot, window).text()
+    views.slots["right"]._take(nothing)
+    assert "not a picture" in error_box(qtbot, host).text()
 
 
 def test_a_model_the_account_lacks_says_so_and_the_app_carries_on(
-    qtbot, window, fake_api, tmp_path
+    qtbot, generation, session, host, fake_api, tmp_path
 ):
     fake_api.unavailable.add("meshy/meshy-6-image-to-3d")
-    pick_model(window, "meshy/meshy-6-image-to-3d")
-    drop_file(window, make_photo(tmp_path / "p.png"))
-    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
-    window.generation.generate()
-    box = error_box(qtbot, window)
+    pick_model(generation, "meshy/meshy-6-image-to-3d")
+    show_picture(session, generation.params, make_photo(tmp_path / "p.png"))
+    assert generation.picture.preview is not None
+    generation.generate()
+    box = error_box(qtbot, host)
     assert "may not have Meshy 6" in box.informativeText()
     box.close()
-    wait_idle(qtbot, window)
-    pick_model(window, "triposr")
-    window.generation.generate()
-    wait_idle(qtbot, window)
-    assert window.entry is not None and window.entry.model == "triposr"
+    controller_idle(qtbot, generation)
+    pick_model(generation, "triposr")
+    generation.generate()
+    controller_idle(qtbot, generation)
+    assert generation.made and generation.made[-1][0].model == "triposr"
 
 
 def test_split_into_parts_with_a_picked_point(qtbot, window, fake_api, tmp_path, monkeypatch):
@@ -177,15 +183,16 @@ def test_split_into_parts_with_a_picked_point(qtbot, window, fake_api, tmp_path,
     assert window.library.get(entry.id).versions[0]["label"] == "Parts (3)"
 
 
-def test_a_model_from_a_file_cannot_be_split_and_the_panel_says_why(qtbot, window, tmp_path):
+def test_a_model_from_a_file_cannot_be_split_and_the_panel_says_why(
+    qtbot, parts_tool, session, viewer, tmp_path
+):
     from tests.fake_api import make_mesh
 
     path = tmp_path / "ball.glb"
     path.write_bytes(make_mesh().export(file_type="glb"))
-    window.open_path(str(path))
-    qtbot.waitUntil(lambda: window.loaded is not None, timeout=5000)
-    panel = window.parts.panel
-    assert panel.problem.isVisibleTo(window.parts.panel) and "library" in panel.problem.text()
+    show_model(session, viewer, path)  # opened from a file: no library entry
+    panel = parts_tool.panel
+    assert panel.problem.isVisibleTo(panel) and "library" in panel.problem.text()
     assert not panel.split_button.isEnabled()
 
 

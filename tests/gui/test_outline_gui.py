@@ -1,5 +1,6 @@
 """The scene outline (hide and show a primitive, a material's values) and the texture view
-(the UV layout drawn over a texture), in a real window on a GLB built here."""
+(the UV layout drawn over a texture), on a GLB built here: the outline's controller on a
+session and a real 3D view, and once in the real window."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PySide6.QtGui import QImage
 
 from aiml3d_desktop.core.meshes.scene import single
 from aiml3d_desktop.gui.widgets.texture_view import LINE, MAX_TRIANGLES, layout_edges
+from tests.gui.conftest import show_model
 from tests.scene_files import glb, picture, quad
 
 GREEN = (0, 200, 0, 255)
@@ -40,14 +42,28 @@ def two_quads() -> bytes:
 
 
 @pytest.fixture
-def opened(window, qtbot, tmp_path):
+def opened(outline, session, viewer, qtbot, tmp_path):
+    """Two quads on screen, the outline in view listing them."""
+    path = tmp_path / "two.glb"
+    path.write_bytes(two_quads())
+    show_model(session, viewer, path)
+    outline.show_outline()
+    qtbot.waitUntil(lambda: outline.panel.scene is session.loaded.scene, timeout=5000)
+    return outline
+
+
+def test_the_window_outline_lists_the_model_opened(window, qtbot, tmp_path):
     path = tmp_path / "two.glb"
     path.write_bytes(two_quads())
     window.open_path(str(path))
     qtbot.waitUntil(lambda: window.loaded is not None and window.loaded.path == path, timeout=10000)
     window.outline.show_outline()
     qtbot.waitUntil(lambda: window.outline.panel.scene is window.loaded.scene, timeout=5000)
-    return window
+    assert window.outline_dock.isVisible()
+    rows = window.outline.panel.primitive_rows()
+    assert [r.text(1) for r in rows] == ["Red", "Painted"]
+    rows[1].setCheckState(0, Qt.CheckState.Unchecked)
+    assert window.viewer.item.hidden == {1}
 
 
 def _rgb(image: QImage) -> np.ndarray:
@@ -56,15 +72,14 @@ def _rgb(image: QImage) -> np.ndarray:
     return rows[:, : image.width() * 3].reshape(image.height(), image.width(), 3).astype(int)
 
 
-def test_outline_lists_parts_and_hides_one(opened, qtbot):
+def test_outline_lists_parts_and_hides_one(opened, viewer, qtbot):
     """Judged by what changes on screen (not by colour: the shading is another test's)."""
-    window = opened
-    panel = window.outline.panel
+    panel = opened.panel
     rows = panel.primitive_rows()
     assert [r.text(1) for r in rows] == ["Red", "Painted"]
 
     def frame() -> np.ndarray:
-        return _rgb(window.viewer.grabFramebuffer())
+        return _rgb(viewer.grabFramebuffer())
 
     def changed(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
         """Pixels changed in the left and the right half."""
@@ -74,11 +89,11 @@ def test_outline_lists_parts_and_hides_one(opened, qtbot):
 
     before = frame()
     rows[1].setCheckState(0, Qt.CheckState.Unchecked)
-    assert window.viewer.item.hidden == {1}
+    assert viewer.item.hidden == {1}
     left, right = changed(before, frame())
     assert right > 5000 and left < right / 20  # the right-hand quad went; the left stayed
     panel.show_all.click()
-    assert window.viewer.item.hidden == frozenset()
+    assert viewer.item.hidden == frozenset()
     assert changed(before, frame()) == (0, 0)
     rows[0].setCheckState(0, Qt.CheckState.Unchecked)
     left, right = changed(before, frame())
@@ -86,7 +101,7 @@ def test_outline_lists_parts_and_hides_one(opened, qtbot):
 
 
 def test_selecting_a_part_shows_its_material(opened):
-    panel = opened.outline.panel
+    panel = opened.panel
     panel.tree.setCurrentItem(panel.primitive_rows()[1])
     text = panel.details.text()
     assert "Painted" in text and "metallic 0.25" in text and "roughness 0.50" in text
@@ -94,36 +109,33 @@ def test_selecting_a_part_shows_its_material(opened):
     assert "base colour (1.00, 1.00, 1.00, 1.00)" in text
 
 
-def test_hidden_again_after_a_preview_of_another_scene(opened, qtbot):
+def test_hidden_again_after_a_preview_of_another_scene(opened, session, viewer, qtbot):
     """Prepare asset shows its preview, then the original again: what was hidden stays so."""
-    window = opened
-    window.outline.panel.primitive_rows()[1].setCheckState(0, Qt.CheckState.Unchecked)
-    original = window.loaded.scene
-    window.viewer.show_scene(single(original.primitives[0].arrays))  # as a preview does
-    assert window.viewer.item.hidden == frozenset()
-    window.viewer.show_scene(original)
-    qtbot.waitUntil(lambda: window.viewer.item.hidden == {1}, timeout=5000)
+    opened.panel.primitive_rows()[1].setCheckState(0, Qt.CheckState.Unchecked)
+    original = session.loaded.scene
+    viewer.show_scene(single(original.primitives[0].arrays))  # as a preview does
+    assert viewer.item.hidden == frozenset()
+    viewer.show_scene(original)
+    qtbot.waitUntil(lambda: viewer.item.hidden == {1}, timeout=5000)
 
 
-def test_a_new_model_shows_every_part_again(opened, qtbot, tmp_path):
-    window = opened
-    window.outline.panel.primitive_rows()[0].setCheckState(0, Qt.CheckState.Unchecked)
-    assert window.viewer.item.hidden == {0}
+def test_a_new_model_shows_every_part_again(opened, session, viewer, qtbot, tmp_path):
+    opened.panel.primitive_rows()[0].setCheckState(0, Qt.CheckState.Unchecked)
+    assert viewer.item.hidden == {0}
     path = tmp_path / "again.glb"
     path.write_bytes(two_quads())
-    window.open_path(str(path))
-    qtbot.waitUntil(lambda: window.loaded.path == path, timeout=10000)
-    assert window.viewer.item.hidden == frozenset()
-    qtbot.waitUntil(lambda: window.outline.panel.scene is window.loaded.scene, timeout=5000)
-    assert window.outline.panel.hidden() == set()
+    show_model(session, viewer, path)
+    assert session.loaded.path == path
+    assert viewer.item.hidden == frozenset()
+    qtbot.waitUntil(lambda: opened.panel.scene is session.loaded.scene, timeout=5000)
+    assert opened.panel.hidden() == set()
 
 
-def test_texture_view_draws_the_uv_layout_over_the_texture(opened, qtbot):
-    window = opened
-    panel = window.outline.panel
+def test_texture_view_draws_the_uv_layout_over_the_texture(opened, ui, qtbot):
+    panel = opened.panel
     panel.tree.setCurrentItem(panel.primitive_rows()[1])
     panel.texture_button.click()
-    view = window.outline.texture_view
+    view = opened.texture_view
     qtbot.waitExposed(view)
     qtbot.waitUntil(lambda: len(view.canvas.edges) > 0, timeout=5000)  # worked out on a worker
     pixels = _rgb(view.image)
@@ -151,11 +163,11 @@ def test_texture_view_draws_the_uv_layout_over_the_texture(opened, qtbot):
     assert ((np.abs(shown - green).sum(axis=2)) < 10).sum() > 1000
     view.layout_box.setChecked(False)
     assert not (_rgb(view.image) == line).all(axis=2).any()
-    view.grab().save(str(window.ui.fileName()) + ".texture.png")
+    view.grab().save(str(ui.fileName()) + ".texture.png")
 
 
-def test_layout_edges_are_capped(opened):
-    scene = opened.loaded.scene
+def test_layout_edges_are_capped(opened, session):
+    scene = session.loaded.scene
     edges, total = layout_edges(scene, 0, cap=1)
     assert total == 2 and len(edges) == 3  # one triangle drawn of two
     assert MAX_TRIANGLES == 200_000

@@ -1,6 +1,7 @@
-"""Prepare asset in a real window under Xvfb: a preview drawn with its baked texture, a result
-kept as a version of the entry (the original untouched), versions opened and compared,
-presets, cancel, a file from disk saved as files, and the turntable export."""
+"""Prepare asset under Xvfb: a preview drawn with its baked texture, a result kept as a
+version of the entry (the original untouched), presets, cancel and a file from disk saved as
+files, with the controller on a session and a real 3D view; versions opened and compared,
+the turntable export and the panel's fit in the real window."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 from aiml3d_desktop.core.assets.recipe import Recipe
 from aiml3d_desktop.core.meshes import mesh
 from tests.conftest import corpus_file
+from tests.gui.conftest import show_model
 from tests.gui.test_gui import error_box, pixels
 from tests.gui.test_library_gui import entry_named
 
@@ -23,6 +25,24 @@ SMALL = Recipe(clean=True, decimate=800, bake=512, pivot="bottom")
 def window(stocked_window):
     """The window over the three-entry library (conftest)."""
     return stocked_window
+
+
+@pytest.fixture
+def tool(stocked_library, assets):
+    """Prepare asset on its own, over the three-entry library (made before the session opens
+    it: a test names this fixture before any other of the session's)."""
+    return assets
+
+
+def stocked(tool, title: str):
+    return next(e for e in tool.ctx.session.library.list() if e.title == title)
+
+
+def show_entry(tool, title: str):
+    """The entry on screen, as the window opens it: drawn, then the session's document."""
+    entry = stocked(tool, title)
+    show_model(tool.ctx.session, tool.ctx.viewer, entry.mesh_path, entry)
+    return entry
 
 
 def open_duck(qtbot, window):
@@ -47,10 +67,10 @@ def wait_done(qtbot, controller, timeout=60000):
     )
 
 
-def test_preview_shows_the_baked_model_and_the_original_comes_back(qtbot, window):
-    duck = open_duck(qtbot, window)
+def test_preview_shows_the_baked_model_and_the_original_comes_back(qtbot, tool, session, viewer):
+    duck = show_entry(tool, "Duck")
     original_bytes = duck.mesh_path.read_bytes()
-    panel, controller = window.assets.panel, window.assets
+    panel, controller = tool.panel, tool
     assert "Duck" in panel.target.text() and panel.apply_button.text() == "Keep as version"
     panel.set_recipe(SMALL)
     assert panel.preset_name() is None  # the steps are no preset's: Custom
@@ -58,12 +78,12 @@ def test_preview_shows_the_baked_model_and_the_original_comes_back(qtbot, window
     qtbot.waitUntil(lambda: panel.cancel_button.isEnabled(), timeout=5000)
     wait_done(qtbot, controller)
     prepared = controller.prepared
-    assert prepared is not None and window.viewer.scene is prepared.scene
+    assert prepared is not None and viewer.scene is prepared.scene
     assert prepared.scene.triangles <= 800 and len(prepared.scene.textures) == 1
     assert panel.report.toPlainText().startswith("Preview: ")
-    qtbot.waitUntil(lambda: yellow_share(window.viewer) > 0.03, timeout=5000)  # the texture shows
+    qtbot.waitUntil(lambda: yellow_share(viewer) > 0.03, timeout=5000)  # the texture shows
     panel.original_button.click()
-    assert window.viewer.scene is window.loaded.scene
+    assert viewer.scene is session.loaded.scene
     assert duck.mesh_path.read_bytes() == original_bytes
 
 
@@ -96,22 +116,22 @@ def test_apply_keeps_a_version_that_opens_and_compares(qtbot, window):
     assert left.scene.triangles == 4212 and right.scene.triangles == version.triangles
 
 
-def test_cancel_leaves_no_version(qtbot, window):
-    duck = open_duck(qtbot, window)
-    panel, controller = window.assets.panel, window.assets
+def test_cancel_leaves_no_version(qtbot, tool, session):
+    duck = show_entry(tool, "Duck")
+    panel, controller = tool.panel, tool
     panel.set_recipe(Recipe(decimate=1000, bake=4096))
     panel.apply_button.click()
     qtbot.waitUntil(lambda: controller.label.text.startswith("Baking"), timeout=20000)
     panel.cancel_button.click()
     wait_done(qtbot, controller)
-    assert window.library.get(duck.id).versions == []
+    assert session.library.get(duck.id).versions == []
     assert panel.report.toPlainText() == "Cancelled: nothing was kept."
     assert not panel.progress.isVisible() and panel.preview_button.isEnabled()
 
 
-def test_presets_are_chosen_saved_and_deleted(qtbot, window, monkeypatch):
-    open_duck(qtbot, window)
-    panel = window.assets.panel
+def test_presets_are_chosen_saved_and_deleted(qtbot, tool, monkeypatch):
+    show_entry(tool, "Duck")
+    panel = tool.panel
     panel.preset.setCurrentIndex(panel.preset.findData("print"))
     assert panel.repair.isChecked() and panel.formats["stl"].isChecked()
     assert panel.size_value.value() == 100 and panel.recipe().size == (100.0, "mm", "height")
@@ -119,27 +139,24 @@ def test_presets_are_chosen_saved_and_deleted(qtbot, window, monkeypatch):
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Tiny", True))
     panel.save_button.click()
     assert panel.preset_name() == "Tiny" and panel.delete_button.isEnabled()
-    assert window.assets.presets.get("Tiny").recipe == SMALL.validated()
+    assert tool.presets.get("Tiny").recipe == SMALL.validated()
     panel.delete_button.click()
-    assert "Tiny" not in window.assets.presets.all() and panel.preset.findData("Tiny") == -1
+    assert "Tiny" not in tool.presets.all() and panel.preset.findData("Tiny") == -1
 
 
-def test_a_wrong_step_is_said_in_words(qtbot, window):
-    open_duck(qtbot, window)
-    panel = window.assets.panel
+def test_a_wrong_step_is_said_in_words(qtbot, tool, host):
+    show_entry(tool, "Duck")
+    panel = tool.panel
     panel.turns.setText("x45")
     panel.preview_button.click()
-    box = error_box(qtbot, window)
+    box = error_box(qtbot, host)
     assert "There is no turn 'x45'" in box.text()
     box.close()
 
 
-def test_a_file_from_disk_is_saved_as_files(qtbot, window, tmp_path, monkeypatch):
-    window.open_path(str(corpus_file("meshes", "bunny.ply")))
-    qtbot.waitUntil(
-        lambda: window.loaded is not None and window.viewer.scene is not None, timeout=10000
-    )
-    panel, controller = window.assets.panel, window.assets
+def test_a_file_from_disk_is_saved_as_files(qtbot, tool, session, viewer, tmp_path, monkeypatch):
+    show_model(session, viewer, corpus_file("meshes", "bunny.ply"))
+    panel, controller = tool.panel, tool
     assert panel.apply_button.text() == "Save as…" and not panel.versions_box.isVisible()
     panel.preset.setCurrentIndex(panel.preset.findData("print"))
     target = tmp_path / "bunny.stl"
@@ -178,13 +195,13 @@ def test_turntable_export_from_the_window(qtbot, window, tmp_path, monkeypatch):
     assert ((rgb[..., 0] > 150) & (rgb[..., 1] > 120) & (rgb[..., 2] < 90)).mean() > 0.03
 
 
-def test_a_version_is_exported_in_the_format_asked(qtbot, window, tmp_path, monkeypatch):
-    duck = open_duck(qtbot, window)
-    panel, controller = window.assets.panel, window.assets
+def test_a_version_is_exported_in_the_format_asked(qtbot, tool, session, tmp_path, monkeypatch):
+    duck = show_entry(tool, "Duck")
+    panel, controller = tool.panel, tool
     panel.set_recipe(Recipe(decimate=600, formats=("glb", "usdz")))
     panel.apply_button.click()
     wait_done(qtbot, controller)
-    (version,) = window.library.get(duck.id).version_list()
+    (version,) = session.library.get(duck.id).version_list()
     panel.versions.setCurrentRow(1)
     for name in ("duck.usdz", "duck.stl"):
         target = tmp_path / name
@@ -198,23 +215,22 @@ def test_a_version_is_exported_in_the_format_asked(qtbot, window, tmp_path, monk
     assert np.allclose(high - low, (glb_high - glb_low) * 1000, rtol=1e-4)
 
 
-def test_switching_models_drops_the_last_models_preview(qtbot, window):
-    open_duck(qtbot, window)
-    panel, controller = window.assets.panel, window.assets
+def test_switching_models_drops_the_last_models_preview(qtbot, tool, session, viewer):
+    show_entry(tool, "Duck")
+    panel, controller = tool.panel, tool
     panel.set_recipe(Recipe(decimate=3000, bake=4096))
     panel.preview_button.click()
     qtbot.waitUntil(lambda: controller.worker is not None, timeout=5000)
-    robot = entry_named(window, "Robot")
-    window.open_entry(robot)
-    qtbot.waitUntil(lambda: window.entry is not None and window.entry.id == robot.id, timeout=10000)
+    robot = show_entry(tool, "Robot")
+    assert session.entry is not None and session.entry.id == robot.id
     wait_done(qtbot, controller)
-    assert controller.prepared is None and window.viewer.scene is window.loaded.scene
+    assert controller.prepared is None and viewer.scene is session.loaded.scene
     panel.set_recipe(Recipe(decimate=500))
     panel.apply_button.click()
     wait_done(qtbot, controller)
-    (version,) = window.library.get(robot.id).version_list()
+    (version,) = session.library.get(robot.id).version_list()
     assert version.triangles <= 500
-    assert window.library.get(entry_named(window, "Duck").id).versions == []
+    assert session.library.get(stocked(tool, "Duck").id).versions == []
 
 
 def test_the_panel_fits_the_first_start_window_unscrolled(qtbot, window):

@@ -93,8 +93,8 @@ def calls_in_credits() -> list[Call]:
 
 
 @pytest.fixture
-def credits_view(qtbot, window):
-    return open_usage_view(qtbot, window, calls_in_credits())
+def credits_view(qtbot, usage):
+    return open_usage_view(qtbot, usage, calls_in_credits())
 
 
 def test_usage_leaves_out_a_plot_with_nothing_and_thins_log_labels(qtbot, credits_view):

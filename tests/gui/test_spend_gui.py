@@ -1,6 +1,6 @@
 """The window's side of the spending limits (issue 25): the limits in File > Settings ask
 before a batch whose cost they cannot count, and the usage view takes any dates its pickers
-reach."""
+reach. The generation and batch controllers and the usage view on a session, no window."""
 
 from __future__ import annotations
 
@@ -23,26 +23,28 @@ def asking(monkeypatch, answer=QMessageBox.StandardButton.No) -> list[str]:
 
 
 def test_a_limit_in_credits_asks_about_a_model_billed_in_dollars(
-    qtbot, window, tmp_path, monkeypatch
+    qtbot, queueing, session, tmp_path, monkeypatch
 ):
-    window.conf.confirm_above_credits, window.conf.confirm_above_usd = 1_000_000, 0
+    generation, batch = queueing
+    conf = session.conf
+    conf.confirm_above_credits, conf.confirm_above_usd = 1_000_000, 0
     key = params_key(MESHY, {})
-    window.library.usage.add([Call(now(), MESHY, True, usd=0.4, params=key)])
-    window.params.backend.setCurrentIndex(window.params.backend.findData(MESHY))
+    session.library.usage.add([Call(now(), MESHY, True, usd=0.4, params=key)])
+    generation.params.backend.setCurrentIndex(generation.params.backend.findData(MESHY))
     asked = asking(monkeypatch)
-    window.generation.queue_sources([str(make_photo(tmp_path / "p.png"))])
+    generation.queue_sources([str(make_photo(tmp_path / "p.png"))])
     assert len(asked) == 1 and "Meshy 6 reports US dollars, not credits" in asked[0]
-    assert window.batch.queue.items() == []
+    assert batch.queue.items() == []
     # And a limit in dollars alone asks about TripoSR, billed in credits.
-    window.conf.confirm_above_credits, window.conf.confirm_above_usd = 0, 5.0
-    window.params.backend.setCurrentIndex(window.params.backend.findData("triposr"))
-    window.generation.queue_sources([str(make_photo(tmp_path / "q.png"))])
+    conf.confirm_above_credits, conf.confirm_above_usd = 0, 5.0
+    generation.params.backend.setCurrentIndex(generation.params.backend.findData("triposr"))
+    generation.queue_sources([str(make_photo(tmp_path / "q.png"))])
     assert len(asked) == 2 and "TripoSR reports credits" in asked[1]
     # With no limit set the window never asks.
-    window.conf.confirm_above_usd = 0
-    window.batch.panel.set_paused(True)
-    window.generation.queue_sources([str(make_photo(tmp_path / "r.png"))])
-    assert len(asked) == 2 and len(window.batch.queue.items()) == 1
+    conf.confirm_above_usd = 0
+    batch.panel.set_paused(True)
+    generation.queue_sources([str(make_photo(tmp_path / "r.png"))])
+    assert len(asked) == 2 and len(batch.queue.items()) == 1
 
 
 def test_the_usage_view_takes_the_pickers_widest_range(qtbot, usage_view):

@@ -12,6 +12,7 @@ from aiml3d_desktop.core.common.errors import InputError
 from aiml3d_desktop.core.look import turntable
 from aiml3d_desktop.gui.widgets.turntable_dialog import TurntableChoice, TurntableDialog
 from tests.conftest import corpus_file
+from tests.gui.conftest import show_model
 
 
 def _dialog(qtbot, choice: TurntableChoice) -> TurntableDialog:
@@ -54,9 +55,10 @@ def test_the_dialog_says_what_cannot_be_written(qtbot, tmp_path):
     assert dialog.choice() == TurntableChoice(tmp_path / "turn.webp", 24, (320, 240), 1)
 
 
-def test_turntable_takes_frames_size_and_fps(qtbot, window, tmp_path, monkeypatch):
-    window.open_path(str(corpus_file("meshes", "Duck.glb")))
-    qtbot.waitUntil(lambda: window.loaded is not None, timeout=10000)
+def test_turntable_takes_frames_size_and_fps(
+    qtbot, assets, session, viewer, runner, tmp_path, monkeypatch
+):
+    show_model(session, viewer, corpus_file("meshes", "Duck.glb"))
     target = tmp_path / "duck.gif"
     seen: list[TurntableChoice] = []
 
@@ -70,16 +72,16 @@ def test_turntable_takes_frames_size_and_fps(qtbot, window, tmp_path, monkeypatc
         return TurntableDialog.DialogCode.Accepted
 
     monkeypatch.setattr(TurntableDialog, "exec", accept)
-    window.menu_actions["turntable"].trigger()
+    assets.export_turntable()  # File > Export turntable…
     qtbot.waitUntil(target.exists, timeout=30000)
     # The first time: the defaults, named after the model, in the export folder.
     assert seen[0].frames == 72 and seen[0].size == (640, 640) and seen[0].fps == 24
-    assert seen[0].path == window.conf.output_path / "Duck.gif"
+    assert seen[0].path == session.conf.output_path / "Duck.gif"
     image = Image.open(target)
     assert image.n_frames == 5 and image.size == (96, 64)
     assert image.info["duration"] == 250  # 4 frames a second
-    qtbot.waitUntil(lambda: window.assets._turntable is None and not window.runner.busy)
+    qtbot.waitUntil(lambda: assets._turntable is None and not runner.busy)
     # The next time: what was chosen, in the same folder and format.
     monkeypatch.setattr(TurntableDialog, "exec", lambda dialog: seen.append(dialog.choice()) or 0)
-    window.menu_actions["turntable"].trigger()
+    assets.export_turntable()
     assert seen[1] == TurntableChoice(Path(tmp_path) / "Duck.gif", 5, (96, 64), 4)

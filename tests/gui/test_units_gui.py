@@ -65,15 +65,15 @@ def test_size_follows_the_setting(qtbot, window, tmp_path):
     assert "The file is in m." in window.stats.values["Size"].toolTip()
 
 
-def test_settings_dialog_saves_the_unit(qtbot, window, monkeypatch):
+def test_settings_dialog_saves_the_unit(qtbot, session, host, monkeypatch):
     from aiml3d_desktop.gui.widgets.settings_dialog import SettingsDialog
 
-    dialog = SettingsDialog(window.conf, window)
+    dialog = SettingsDialog(session.conf, host)
     qtbot.addWidget(dialog)
     assert dialog.size_unit.currentData() == "file"
     dialog.size_unit.setCurrentIndex(dialog.size_unit.findData("in"))
     dialog.accept()
-    assert window.conf.size_unit == "in"
+    assert session.conf.size_unit == "in"
     assert settings_mod.load()[0].size_unit == "in"
 
 

@@ -1,5 +1,6 @@
-"""Stand upright in the window (issue 26, item 3): the Prepare asset panel says which turn it
-made and why, offers the other ways and "keep as it was", and keeping keeps the pose."""
+"""Stand upright (issue 26, item 3): the Prepare asset panel says which turn it made and why,
+offers the other ways and "keep as it was", and keeping keeps the pose. Prepare asset's
+controller on a session and a real 3D view."""
 
 from __future__ import annotations
 
@@ -9,23 +10,16 @@ import pytest
 from aiml3d_desktop.core.assets.recipe import Recipe
 from aiml3d_desktop.core.meshes.formats import write
 from tests.core.test_upright import SIDE, chair, mug, scene_of
+from tests.gui.conftest import show_model
 from tests.gui.test_prepare_gui import wait_done
 
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture
-def window(stocked_window):
-    """The window over the three-entry library (conftest)."""
-    return stocked_window
-
-
-def open_file(qtbot, main, path):
-    main.open_path(str(path))
-    qtbot.waitUntil(lambda: main.loaded is not None and main.loaded.path == path, timeout=10000)
-    main.menu_actions["prepare"].trigger()
-    qtbot.waitUntil(lambda: main.prepare_dock.isVisible(), timeout=3000)
-    return main.assets.panel, main.assets
+def open_file(assets, path):
+    """A model from a file on screen, as the window opens one."""
+    show_model(assets.ctx.session, assets.ctx.viewer, path)
+    return assets.panel, assets
 
 
 def preview(qtbot, panel, controller):
@@ -40,12 +34,14 @@ def items(combo) -> list[str]:
 
 def test_the_panel_shows_the_turn_offers_the_others_and_keeps_as_it_was(
     qtbot,
-    window,
+    assets,
+    session,
+    viewer,
     tmp_path,
 ):
     path = tmp_path / "mug.glb"
     write(scene_of(mug(), SIDE), path)  # a mug lying on its side
-    panel, controller = open_file(qtbot, window, path)
+    panel, controller = open_file(assets, path)
     panel.set_recipe(Recipe(upright=True, pivot="bottom"))
     assert panel.pose.isEnabled() and panel.pose.currentText().startswith("Automatic")
     preview(qtbot, panel, controller)
@@ -65,22 +61,22 @@ def test_the_panel_shows_the_turn_offers_the_others_and_keeps_as_it_was(
     qtbot.waitUntil(lambda: controller.prepared_recipe.rest == (0.0, -1.0, 0.0), timeout=20000)
     wait_done(qtbot, controller)
     kept = controller.prepared.scene.merged.positions
-    loaded = window.loaded.scene.merged.positions
+    loaded = session.loaded.scene.merged.positions
     moved = kept - loaded  # the pivot moves it; it turns nothing
     assert np.allclose(moved, moved[0], atol=1e-6)
     assert "Stand upright: kept as it was: as chosen" in panel.report.toPlainText()
     assert panel.pose.currentText() == "Keep as it was" and items(panel.pose) == choices
-    assert window.viewer.scene is controller.prepared.scene
+    assert viewer.scene is controller.prepared.scene
 
 
 def test_a_standing_model_is_kept_and_another_model_forgets_the_choices(
     qtbot,
-    window,
+    assets,
     tmp_path,
 ):
     path = tmp_path / "chair.glb"
     write(scene_of(chair()), path)
-    panel, controller = open_file(qtbot, window, path)
+    panel, controller = open_file(assets, path)
     panel.preset.setCurrentIndex(panel.preset.findData("game"))
     panel.set_recipe(Recipe(upright=True))
     preview(qtbot, panel, controller)
@@ -89,6 +85,6 @@ def test_a_standing_model_is_kept_and_another_model_forgets_the_choices(
     )
     assert panel.pose.itemText(0) == "Automatic: kept as it was"
     assert panel.pose.count() > 1  # the other ways it could stand
-    window.open_path(str(tmp_path / "chair.glb"))  # opened again: a new model
+    open_file(assets, tmp_path / "chair.glb")  # opened again: a new model
     qtbot.waitUntil(lambda: controller.prepared is None, timeout=10000)
     assert items(panel.pose) == ["Automatic (Preview shows more)"]

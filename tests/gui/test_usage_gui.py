@@ -1,6 +1,6 @@
 """View > Usage and the batch estimate as a person meets them: the plots drawn from a ledger
 of known costs (pixels read back), hover, filters, CSV, and a batch above the limit asking
-first."""
+first. The usage view and the controllers on a session; a batch from the window."""
 
 from __future__ import annotations
 
@@ -88,10 +88,11 @@ def test_a_batch_above_the_limit_asks_first(qtbot, window, tmp_path, monkeypatch
 
 
 def test_the_whole_waiting_queue_counts_and_an_unknown_cost_asks(
-    qtbot, window, tmp_path, monkeypatch
+    qtbot, queueing, session, tmp_path, monkeypatch
 ):
-    window.conf.confirm_above_credits = 500_000
-    window.batch.panel.set_paused(True)  # the items wait: the queue is what they add up to
+    generation, batch = queueing
+    session.conf.confirm_above_credits = 500_000
+    batch.panel.set_paused(True)  # the items wait: the queue is what they add up to
     asked: list[str] = []
     monkeypatch.setattr(
         QMessageBox,
@@ -99,11 +100,12 @@ def test_the_whole_waiting_queue_counts_and_an_unknown_cost_asks(
         lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes,
     )
     two = [str(make_photo(tmp_path / f"p{n}.png")) for n in range(2)]
-    window.generation.queue_sources(two)  # 364,000: under the limit, no question
+    generation.queue_sources(two)  # 364,000: under the limit, no question
     assert asked == []
-    window.generation.queue_sources(two)  # 728,000 waiting then: above it
+    generation.queue_sources(two)  # 728,000 waiting then: above it
     assert "The queue would then hold 4 items: about 728,000 credits" in asked[0]
-    window.params.backend.setCurrentIndex(window.params.backend.findData("magic/image-to-3d"))
-    window.generation.queue_sources(two[:1])  # no history, no figure in the docs
+    backend = generation.params.backend
+    backend.setCurrentIndex(backend.findData("magic/image-to-3d"))
+    generation.queue_sources(two[:1])  # no history, no figure in the docs
     assert "not known yet" in asked[1]
-    assert len(window.batch.queue.items()) == 5
+    assert len(batch.queue.items()) == 5
