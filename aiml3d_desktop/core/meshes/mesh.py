@@ -184,12 +184,25 @@ def mesh_stats(
     """
     first, inverse = distinct_rows(positions)
     merged = len(first)
-    faces = inverse[indices]
+    # 32-bit vertex numbers and arithmetic in place: at 1.4M triangles the temporaries
+    # of this function are most of the viewer's memory after its first frame.
+    faces = inverse.astype(np.int32)[indices]
+    del inverse
     a, b = faces.ravel(), np.roll(faces, -1, axis=1).ravel()
-    edges = np.minimum(a, b).astype(np.int64) * merged + np.maximum(a, b)
+    edges = np.minimum(a, b).astype(np.int64)
+    edges *= merged
+    edges += np.maximum(a, b)
+    del b
     edges.sort()
-    starts = np.flatnonzero(np.concatenate(([True], edges[1:] != edges[:-1])))
-    counts = np.diff(np.append(starts, len(edges)))  # how many faces share each edge
+    new = np.empty(len(edges), dtype=bool)
+    new[:1] = True
+    np.not_equal(edges[1:], edges[:-1], out=new[1:])
+    del edges
+    starts = np.flatnonzero(new)
+    del new
+    counts = np.diff(np.append(starts, len(a)))  # how many faces share each edge
+    watertight = bool(len(counts) and (counts == 2).all())
+    del starts, counts
     labels = components(merged, faces[:, :2].ravel(), faces[:, 1:].ravel())
     width, height, depth = (
         round(float(x), 6) for x in positions.max(axis=0) - positions.min(axis=0)
@@ -198,7 +211,7 @@ def mesh_stats(
         vertices=len(positions) if vertices is None else vertices,
         triangles=len(indices),
         size=(width, height, depth),
-        watertight=bool(len(counts) and (counts == 2).all()),
+        watertight=watertight,
         parts=len(np.unique(labels[faces.ravel()])),
         file_size=file_size,
     )
@@ -210,7 +223,7 @@ def components(count: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     Union-find done wholesale: hook every edge's larger root onto its smaller one, then jump
     pointers until each vertex points at its root; repeat until no edge joins two roots.
     """
-    parent = np.arange(count)
+    parent = np.arange(count, dtype=u.dtype)  # 32-bit when the vertex numbers are
     while True:
         pu, pv = parent[u], parent[v]
         differ = pu != pv
