@@ -521,8 +521,14 @@ class MainWindow(DropsAndPaste):
         if loaded is None or loaded is not self.loaded:
             return
         log.info("mesh on screen: %s", loaded.path)
+        # One after the other, not side by side: at 1.4M triangles each holds a few
+        # hundred MB while it works, and together they were the viewer's peak.
         if not loaded.scene.has_normals:
             self.runner.start(tasks.mesh_normals, loaded, succeeded=self._normals_ready)
+        else:
+            self._want_stats(loaded)
+
+    def _want_stats(self, loaded: LoadedMesh) -> None:
         if not loaded.has_stats:
             self.runner.start(tasks.mesh_stats, loaded, succeeded=self._stats_ready)
 
@@ -531,6 +537,7 @@ class MainWindow(DropsAndPaste):
         if loaded is self.loaded:
             self.viewer.normals_changed()
             self._offer_thumbnail()
+            self._want_stats(loaded)
 
     def _offer_thumbnail(self) -> None:
         """The entry on screen makes its own thumbnail from the scene in memory, once it has
