@@ -1,12 +1,11 @@
 """What the File menu's dialogs do: open, queue, export, screenshots, the snapshot sheet,
 settings. Files are written on workers, whole or not at all.
 
-Given what it works with, it speaks through signals; it asks the window what is on screen
-(``on_screen``) when it needs to know."""
+Given the session and what it works with, it speaks through signals; what is on screen is
+the session's."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +24,7 @@ from aiml3d_desktop.gui.widgets.settings_dialog import SettingsDialog
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.library.entry import Entry
-    from aiml3d_desktop.core.settings import Settings
+    from aiml3d_desktop.core.session import Session
     from aiml3d_desktop.gui.widgets.image_panel import ImagePanel
     from aiml3d_desktop.gui.widgets.viewer import Viewer
     from aiml3d_desktop.gui.workers import Runner
@@ -42,17 +41,19 @@ class FileActions(QObject):
         self,
         dialogs: QWidget,
         runner: Runner,
-        conf: Settings,
+        session: Session,
         ui: QSettings,
         viewer: Viewer,
         picture: ImagePanel,
         thumbnails: offscreen.ThumbnailMaker,
-        on_screen: Callable[[], tuple[LoadedMesh | None, Entry | None]],
     ) -> None:
         super().__init__(dialogs)
-        self.dialogs, self.runner, self.conf, self.ui = dialogs, runner, conf, ui
+        self.dialogs, self.runner, self.session, self.ui = dialogs, runner, session, ui
+        self.conf = session.conf
         self.viewer, self.picture, self.thumbnails = viewer, picture, thumbnails
-        self.on_screen = on_screen  # the mesh shown, and its library entry if it is one
+
+    def on_screen(self) -> tuple[LoadedMesh | None, Entry | None]:
+        return self.session.loaded, self.session.entry
 
     @Slot()
     def choose_picture(self) -> None:
@@ -166,7 +167,19 @@ class FileActions(QObject):
 
     @Slot()
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.conf, self.dialogs)
+        """The dialog shows the key in use: looked up on a worker first if it has not been
+        yet (the keychain may take a while), never on this thread."""
+        if self.session.key_known:
+            self._settings_dialog()
+        else:
+            self.runner.start(tasks.read_key, self.session, succeeded=self._key_looked_up)
+
+    @Slot(object)
+    def _key_looked_up(self, found: bool) -> None:
+        self._settings_dialog()
+
+    def _settings_dialog(self) -> None:
+        dialog = SettingsDialog(self.conf, self.dialogs, self.session.read_key())
         if dialog.exec():
             if dialog.saved_key:
                 self.key_saved.emit(dialog.saved_key)

@@ -179,12 +179,11 @@ class MainWindow(DropsAndPaste):
         self.files = FileActions(
             self,
             self.runner,
-            self.conf,
+            self.session,
             self.ui,
             self.viewer,
             self.image_panel,
             self.thumbnails,
-            self.on_screen,
         )
         self.files.open_requested.connect(self.open_path)
         self.files.queue_requested.connect(self.generation.queue_paths)
@@ -241,9 +240,6 @@ class MainWindow(DropsAndPaste):
         self.menu_actions[f"shading_{mode}"].setChecked(True)
         self.viewer.set_shading(mode)
         self.ui.setValue("shading", mode)
-
-    def on_screen(self) -> tuple[LoadedMesh | None, Entry | None]:
-        return self.loaded, self.entry
 
     # What is on screen lives in the session; these read it.
 

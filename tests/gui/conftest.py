@@ -344,12 +344,11 @@ def file_actions(session, runner, ui, host, status, generation):
     actions = FileActions(
         host,
         runner,
-        session.conf,
+        session,
         ui,
         None,
         generation.picture,
         None,
-        lambda: (session.loaded, session.entry),
     )
     actions.key_saved.connect(session.key_saved)
     actions.status.connect(status.show)
@@ -369,15 +368,19 @@ def usage(context, status):
         controller.view.close()
 
 
+def beside_the_side_panel(controller, host, status):
+    """A tool's panel where the window puts it, its status lines in the status bar."""
+    host.side(controller.panel)
+    controller.status.connect(status.show)
+    return controller
+
+
 @pytest.fixture
 def assets(view_context, host, status):
     """Prepare asset's controller with its panel (a tab beside the side panel in the window)."""
     from aiml3d_desktop.gui.asset_controller import AssetController
 
-    controller = AssetController(view_context)
-    host.side(controller.panel)
-    controller.status.connect(status.show)
-    return controller
+    return beside_the_side_panel(AssetController(view_context), host, status)
 
 
 @pytest.fixture
@@ -385,10 +388,7 @@ def parts_tool(view_context, host, status):
     """Split into parts' controller with its panel."""
     from aiml3d_desktop.gui.parts_controller import PartsController
 
-    controller = PartsController(view_context)
-    host.side(controller.panel)
-    controller.status.connect(status.show)
-    return controller
+    return beside_the_side_panel(PartsController(view_context), host, status)
 
 
 @pytest.fixture

@@ -146,3 +146,36 @@ def test_settings_show_the_base_url_in_use_and_where_from(
     again = SettingsDialog(conf, host)
     qtbot.addWidget(again)
     assert again.base_note.text().startswith("In use: the default.")
+
+
+def test_settings_shows_the_saved_key_without_asking_the_keychain_on_this_thread(
+    qtbot, file_actions, session, monkeypatch, memory_keyring
+):
+    """Opening Settings looks the key up on a worker first (a locked keychain may take a
+    while, or ask to be unlocked); the dialog then shows it masked."""
+    import threading
+
+    from aiml3d_desktop.core.api import keys
+    from aiml3d_desktop.gui.widgets.settings_dialog import SettingsDialog
+
+    monkeypatch.delenv("AIMLAPI_KEY")
+    keys.set_key("sk-saved-in-the-keychain-4242")
+    asked_from = []
+    stored = keys.stored_key
+    monkeypatch.setattr(
+        keys, "stored_key", lambda: asked_from.append(threading.current_thread()) or stored()
+    )
+    shown = []
+
+    def look_and_close():
+        dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, SettingsDialog)]
+        if not dialogs or not dialogs[0].isVisible():
+            return QTimer.singleShot(50, look_and_close)
+        shown.append(dialogs[0].key.placeholderText())
+        dialogs[0].reject()
+
+    QTimer.singleShot(50, look_and_close)
+    file_actions.open_settings()
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    assert shown == [f"saved: {keys.mask('sk-saved-in-the-keychain-4242')} — type to replace"]
+    assert asked_from and threading.main_thread() not in asked_from

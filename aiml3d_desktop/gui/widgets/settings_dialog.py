@@ -35,7 +35,14 @@ UNIT_LABELS = {
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, conf: settings_mod.Settings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        conf: settings_mod.Settings,
+        parent: QWidget | None = None,
+        current_key: str | None = None,
+    ) -> None:
+        """``current_key``: the key in use, as the caller knows it (the window's session
+        looks it up on a worker), so that opening Settings never waits on the keychain."""
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setMinimumWidth(520)
@@ -45,15 +52,15 @@ class SettingsDialog(QDialog):
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_note = QLabel()
         self.key_note.setWordWrap(True)
-        source = keys.key_source()
-        if source == "environment":
+        if keys.env_key():
             self.key.setEnabled(False)
             self.key.setPlaceholderText(f"set by {keys.ENV_VAR}")
             self.key_note.setText(f"The {keys.ENV_VAR} environment variable is set and wins.")
         else:
-            current = keys.get_key()
             self.key.setPlaceholderText(
-                f"saved: {keys.mask(current)} — type to replace" if current else "paste your key"
+                f"saved: {keys.mask(current_key)} — type to replace"
+                if current_key
+                else "paste your key"
             )
             self.key_note.setText("Kept in your system's keychain, never in a file.")
         self.api_base = QLineEdit(conf.api_base)
