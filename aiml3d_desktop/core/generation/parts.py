@@ -124,9 +124,7 @@ def _face_labels(arrays: MeshArrays) -> np.ndarray:
     rounded = np.round(arrays.positions, 6) + np.float32(0.0)  # -0.0 becomes 0.0
     _, where = distinct_rows(rounded.view(np.int32).reshape(-1, 3))
     ends = where[faces]
-    u = np.concatenate([ends[:, 0], ends[:, 1]])
-    v = np.concatenate([ends[:, 1], ends[:, 2]])
-    roots = mesh.components(int(where.max()) + 1, u, v)
+    roots = mesh.components(int(where.max()) + 1, ends)
     _, labels = np.unique(roots[ends[:, 0]], return_inverse=True)
     return labels
 

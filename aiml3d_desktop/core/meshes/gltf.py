@@ -236,7 +236,7 @@ class _Reader:
         if tangents is not None:
             tangents[:, 3] = np.where(tangents[:, 3] < 0, -1.0, 1.0)  # handedness: a sign
         arrays = MeshArrays(
-            _f32(positions),
+            np.array(positions, dtype=np.float32),  # a copy: the file's bytes can go
             np.ascontiguousarray(faces, dtype=np.uint32),
             colours,
             uvs[0],

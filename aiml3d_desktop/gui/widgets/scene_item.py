@@ -60,12 +60,22 @@ KEY_DIRECTION = np.array([-0.35, 0.45, 0.82]) / np.linalg.norm([-0.35, 0.45, 0.8
 MOVING_SHADOW_MAX = 300_000
 
 
+# A software rasteriser (llvmpipe) bins every triangle of a draw in memory before its threads
+# rasterise them, and its binning runs ahead: one draw of 1.37M triangles held 220 MB more
+# than the mesh. Drawn in pieces of PIECE indices, with at most AHEAD pieces not yet
+# rasterised, it holds 20 MB, for frames no slower (benchmarks/bench_first_frame.py).
+PIECE = 3 * 16_384
+AHEAD = 2
+
+
 class _Buffers:
     """One primitive's buffers on the GPU."""
 
     def __init__(self, primitive: Primitive) -> None:
         arrays = primitive.arrays
         data = arrays.interleaved
+        # The GPU has its own copy now: made again (tens of ms) if the context is lost.
+        arrays.__dict__.pop("interleaved", None)
         self.layout = arrays.layout
         self.stride = data.shape[1] if data.ndim == 2 else 3
         self.vbo, self.ibo = GL.glGenBuffers(2)
@@ -86,6 +96,25 @@ class _Buffers:
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self.nbo)
         GL.glBufferData(GL.GL_ARRAY_BUFFER, normals.nbytes, normals, GL.GL_STATIC_DRAW)
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
+
+    def draw(self, in_pieces: bool) -> None:
+        """Every triangle, with the index buffer bound; ``in_pieces`` on a software
+        rasteriser (see PIECE)."""
+        if not in_pieces or self.count <= PIECE:
+            GL.glDrawElements(GL.GL_TRIANGLES, self.count, GL.GL_UNSIGNED_INT, None)
+            return
+        waiting: list = []
+        for start in range(0, self.count, PIECE):
+            size = min(PIECE, self.count - start)
+            GL.glDrawElements(GL.GL_TRIANGLES, size, GL.GL_UNSIGNED_INT, ctypes.c_void_p(4 * start))
+            waiting.append(GL.glFenceSync(GL.GL_SYNC_GPU_COMMANDS_COMPLETE, 0))
+            GL.glFlush()  # the piece goes to the rasteriser now
+            if len(waiting) > AHEAD:
+                fence = waiting.pop(0)
+                GL.glClientWaitSync(fence, 0, 2_000_000_000)
+                GL.glDeleteSync(fence)
+        for fence in waiting:
+            GL.glDeleteSync(fence)
 
     def release(self) -> None:
         GL.glDeleteBuffers(2, [self.vbo, self.ibo])
@@ -122,6 +151,7 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         # screen is one frame, with everything (the off-screen renderer turns this off).
         self.defer_first_shadow = True
         self.floor = (0.0, 0.0, 0.0, 1.0)
+        self.in_pieces = False  # draw big meshes in pieces (the view sets it: see PIECE)
         self._shadow_program: _Program | None = None
 
     @property
@@ -342,7 +372,7 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         if self.wireframe:  # push the faces back a little so the lines win the depth test
             GL.glEnable(GL.GL_POLYGON_OFFSET_FILL)
             GL.glPolygonOffset(1.0, 1.0)
-        GL.glDrawElements(GL.GL_TRIANGLES, buffers.count, GL.GL_UNSIGNED_INT, None)
+        buffers.draw(self.in_pieces)
         if self.wireframe:
             GL.glDisable(GL.GL_POLYGON_OFFSET_FILL)
             self._draw_wires(program, buffers, blend)
@@ -417,7 +447,7 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
                 location, 3, GL.GL_FLOAT, False, buffers.stride * 4, ctypes.c_void_p(0)
             )
             GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, buffers.ibo)
-            GL.glDrawElements(GL.GL_TRIANGLES, buffers.count, GL.GL_UNSIGNED_INT, None)
+            buffers.draw(self.in_pieces)
         GL.glDisableVertexAttribArray(location)
         GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, 0)
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
@@ -496,8 +526,7 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
             unit += 1
         return unit
 
-    @staticmethod
-    def _draw_wires(program: _Program, buffers: _Buffers, blend: bool) -> None:
+    def _draw_wires(self, program: _Program, buffers: _Buffers, blend: bool) -> None:
         """Thin, light, see-through lines over the faces: readable on a dense mesh."""
         GL.glUniform1i(program.uniform("u_wire"), 1)
         GL.glUniform4f(program.uniform("u_wire_color"), *WIRE_COLOR)
@@ -505,7 +534,7 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         GL.glBlendFunc(GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)
         GL.glDepthMask(GL.GL_FALSE)
         GL.glPolygonMode(GL.GL_FRONT_AND_BACK, GL.GL_LINE)
-        GL.glDrawElements(GL.GL_TRIANGLES, buffers.count, GL.GL_UNSIGNED_INT, None)
+        buffers.draw(self.in_pieces)
         GL.glPolygonMode(GL.GL_FRONT_AND_BACK, GL.GL_FILL)
         GL.glDepthMask(GL.GL_FALSE if blend else GL.GL_TRUE)
         if not blend:

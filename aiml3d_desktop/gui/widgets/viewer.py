@@ -220,6 +220,7 @@ class Viewer(gl.GLViewWidget):
         with no_collection():
             super().initializeGL()
             self._fxaa = Fxaa() if software_gl() else None
+            self.item.in_pieces = software_gl()
             if _remember_renderer() != software_gl():  # another GPU or driver since last time
                 log.info("OpenGL renderer changed; multisampling follows from the next start")
 
