@@ -6,7 +6,6 @@ of milliseconds, without ever loading Qt."""
 from __future__ import annotations
 
 import argparse
-import linecache
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -37,9 +36,6 @@ def start_window(files: list[str]) -> int:
     from aiml3d_desktop.gui.main_window import MainWindow
 
     window = MainWindow(files)
-    # PySide6 reads the source of every module imported after it (to find which use it),
-    # and linecache keeps it all: 15 MB of text nobody reads again.
-    linecache.clearcache()
     qt_setup.install_excepthook(window)
     app.aboutToQuit.connect(window.runner.shutdown)
     closer = qt_setup.close_on_signals(window)

@@ -689,6 +689,7 @@ def test_the_queue_leaves_the_side_panel_its_height(qtbot, window):
 def test_edges_are_smoothed_once_the_camera_stops(qtbot, window, fake_api, tmp_path):
     show_ball(qtbot, window, fake_api.glb, tmp_path)
     viewer = window.viewer
+    pixels(viewer)  # the model's first frame, which is plain (see SceneItem.plain_frame)
     viewer.orbit(0, 0)  # as a drag does: the camera is moving
     moving = pixels(viewer).astype(int)
     qtbot.waitUntil(lambda: not viewer._still.isActive(), timeout=2000)

@@ -37,3 +37,29 @@ def test_the_window_is_built_without_the_heavy_libraries(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+LINECACHE_CHILD = """
+import linecache, sys
+from aiml3d_desktop.gui.qt_setup import create_app
+app = create_app()
+import uses_qt_here, plain_here
+feature = sys.modules["shibokensupport.feature"].pyside_feature_dict
+print(feature["uses_qt_here"], feature["plain_here"], sum("_here" in f for f in linecache.cache))
+"""
+
+
+def test_pyside_asks_which_modules_use_it_without_keeping_their_source(tmp_path):
+    """PySide6's question (does this module mention PySide6?) gets the same answers, asked
+    of the file's bytes: no module's lines kept in linecache (15 MB and 40 ms at start)."""
+    (tmp_path / "uses_qt_here.py").write_text("from PySide6 import QtCore\n")
+    (tmp_path / "plain_here.py").write_text("x = 1\n")
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}", "QT_QPA_PLATFORM": "xcb"}
+    done = subprocess.run(
+        [sys.executable, "-c", LINECACHE_CHILD],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    uses, plain, cached = done.stdout.split()
+    assert (uses, plain) == ("0", "-1")
+    assert cached == "0"

@@ -183,16 +183,14 @@ def test_a_big_model_casts_its_sun_shadow_in_the_still_frame_only(render, monkey
     assert still.sum() > 50 and moving.sum() < 0.1 * still.sum()
 
 
-def test_a_big_models_first_frame_comes_before_its_sun_shadow(render, monkeypatch):
-    """The first frame of a model is not held back by its shadow: the next frame has it."""
-    from aiml3d_desktop.gui.widgets import scene_item
-
+def test_a_models_first_frame_comes_before_its_sun_shadow(render, monkeypatch):
+    """The first frame of a model on screen is not held back by its shadow (compiling the
+    shadow's shaders): the next frame has it."""
     bare = render(Lighting(preset="outdoor", sun=False), shadow=False)
     floor = away_from_box(bare)
     unlit = render(Lighting(preset="outdoor", sun=False))
-    monkeypatch.setattr(scene_item, "MOVING_SHADOW_MAX", 0)
     item = render.viewer.item
-    monkeypatch.setattr(item, "defer_first_shadow", True)  # as on screen
+    monkeypatch.setattr(item, "plain_first_frame", True)  # as on screen
     monkeypatch.setattr(item, "set_scene", lambda scene: setattr(item, "scene", scene))
     item._first_frame = True  # as a newly shown model's
     first = shadow_of(render(Lighting(preset="outdoor")), unlit, floor)

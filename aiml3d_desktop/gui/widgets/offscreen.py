@@ -52,7 +52,7 @@ class OffscreenRenderer:
         from aiml3d_desktop.gui.widgets.viewer import Viewer
 
         self.viewer = Viewer()
-        self.viewer.item.defer_first_shadow = False  # each picture is one frame, whole
+        self.viewer.item.plain_first_frame = False  # each picture is one frame, whole
         self.viewer.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
         self.viewer.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
         self.viewer.set_grid_visible(False)

@@ -54,9 +54,8 @@ ROOM_SHARE, KEY_SHARE = 0.7, 0.3  # of the light on a face turned to the viewer
 KEY_DIRECTION = np.array([-0.35, 0.45, 0.82]) / np.linalg.norm([-0.35, 0.45, 0.82])
 
 
-# Above this many triangles the sun's shadow waits for the still frame, and for the frame
-# after a model's first: at 1.3M it costs llvmpipe 80 ms a frame (the projected triangles'
-# set-up), which orbiting and the first frame cannot spare.
+# Above this many triangles the sun's shadow waits for the still frame: at 1.3M it costs
+# llvmpipe 80 ms a frame (the projected triangles' set-up), which orbiting cannot spare.
 MOVING_SHADOW_MAX = 300_000
 
 
@@ -147,9 +146,9 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         self.sun_shadow = 0.0
         self.moving = False  # the camera is moving (the viewer sets it for each frame)
         self._first_frame = True  # the scene has not been drawn yet
-        # On screen a model's first frame comes before its sun's shadow; a picture drawn off
+        # On screen a model's first frame comes plain (see plain_frame); a picture drawn off
         # screen is one frame, with everything (the off-screen renderer turns this off).
-        self.defer_first_shadow = True
+        self.plain_first_frame = True
         self.floor = (0.0, 0.0, 0.0, 1.0)
         self.in_pieces = False  # draw big meshes in pieces (the view sets it: see PIECE)
         self._shadow_program: _Program | None = None
@@ -157,6 +156,13 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
     @property
     def drawn(self) -> bool:
         return bool(self._buffers)
+
+    @property
+    def plain_frame(self) -> bool:
+        """This frame is a model's first on screen: drawn without what can wait a frame
+        (its sun's shadow, the view's anti-aliasing: 40 ms of shader compiling on llvmpipe),
+        and the whole frame follows at once."""
+        return self._first_frame and self.plain_first_frame and self.scene is not None
 
     def set_scene(self, scene: Scene | None) -> None:
         """Show ``scene`` (or nothing). Call ``scene.prepare()`` off the GUI thread first."""
@@ -325,6 +331,9 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
                 self._draw(i, primitive, shared, blend=True)
             GL.glDepthMask(GL.GL_TRUE)
             GL.glDisable(GL.GL_BLEND)
+        if self.plain_frame:
+            self.update()  # the whole frame next
+        self._first_frame = False
 
     def _draw(self, i: int, primitive: Primitive, shared: tuple, blend: bool) -> None:
         assert self.scene is not None  # paint() draws only a scene
@@ -396,14 +405,8 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         if not self.sun_shadow or self.shading != "studio" or not indices:
             return
         big = self.scene is not None and self.scene.triangles > MOVING_SHADOW_MAX
-        if big and (self.moving or (self._first_frame and self.defer_first_shadow)):
-            # While the camera moves, and for a model's first frame, frames come first: the
-            # next frame has the shadow.
-            if self._first_frame:
-                self._first_frame = False
-                self.update()
-            return
-        self._first_frame = False
+        if self.plain_frame or (big and self.moving):
+            return  # while the camera moves, frames come first: the still frame has it
         view = _matrix(self.view().viewMatrix())
         sun = view[:3, :3].T @ np.asarray(self._light[2], dtype=np.float64)  # to the world
         height, cx, cy, half = self.floor

@@ -134,6 +134,7 @@ class Viewer(gl.GLViewWidget):
             and self.item.shading not in ("flat", "channel")  # exact values: no filter
             and self.opts["bgcolor"][3] >= 1.0  # the filter's output is opaque
             and not self._still.isActive()  # while the camera moves, frames come first
+            and not self.item.plain_frame
         ):
             self._fxaa.begin(width, height)
             super().paintGL(*args, **kwargs)
