@@ -210,8 +210,8 @@ def distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     key = np.zeros(len(rows), dtype=np.uint64)
     for column in range(bits.shape[1]):  # a column at a time: a third of the memory
         key ^= bits[:, column].astype(np.uint64) * _MIXERS[column]
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    inverse = inverse.ravel()
+    first, inverse = _groups(key)
+    del key
     if not all(  # a column at a time, as above
         np.array_equal(bits[first, column][inverse], bits[:, column])
         for column in range(bits.shape[1])
@@ -219,4 +219,23 @@ def distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         exact = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
         _, first, inverse = np.unique(exact, return_index=True, return_inverse=True)
         inverse = inverse.ravel()
+    return first, inverse
+
+
+def _groups(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(key, return_index=True, return_inverse=True)'s two arrays, the same
+    numbers, with half its memory at most (17 MB, not 40, for 700k keys): each temporary
+    let go as soon as the next is made."""
+    order = np.argsort(key, kind="stable")  # stable: a group's first member comes first
+    ordered = key[order]
+    new = np.empty(len(key), dtype=bool)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    del ordered
+    first = order[new]
+    group = np.cumsum(new, dtype=np.intp)
+    group -= 1
+    del new
+    inverse = np.empty(len(key), dtype=np.intp)
+    inverse[order] = group
     return first, inverse
