@@ -14,6 +14,7 @@ from aiml3d_desktop.cli import generate as cli_generate
 from aiml3d_desktop.cli import library as cli_library
 from aiml3d_desktop.cli import models as cli_models
 from aiml3d_desktop.cli import render as cli_render
+from aiml3d_desktop.cli import scene as cli_scene
 from aiml3d_desktop.cli import usage as cli_usage
 from aiml3d_desktop.cli.output import (
     EPILOG,
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("action", choices=("set", "status", "delete"))
     cli_library.add_parser(sub)
     cli_render.add_parser(sub)
+    cli_scene.add_parser(sub)
     cli_assets.add_parsers(sub)
     cli_models.add_parsers(sub)
     cli_usage.add_parser(sub)
@@ -209,6 +211,7 @@ COMMANDS = {
     "key": cmd_key,
     "library": cli_library.run,
     "render": cli_render.cmd_render,
+    "scene": cli_scene.run,
     "process": cli_assets.cmd_process,
     "check": cli_assets.cmd_check,
     "turntable": cli_assets.cmd_turntable,

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiml3d_desktop.cli.output import EXIT_OK
 from aiml3d_desktop.core.common.errors import InputError
 from aiml3d_desktop.core.look.studio import CHANNELS, MODES
+
+if TYPE_CHECKING:
+    from aiml3d_desktop.core.look.lighting import Lighting
 
 VIEWS = ("front", "back", "left", "right", "top", "bottom", "iso")
 SIZES = (16, 8192)  # the smallest and largest side drawn
@@ -21,7 +25,9 @@ def add_parser(sub) -> None:
         description="Draw a model off screen with the viewer's own renderer. Front looks "
         "down -Z with +Y up, as glTF and f3d do.",
     )
-    render.add_argument("mesh", type=Path, metavar="FILE")
+    render.add_argument(
+        "mesh", type=Path, metavar="FILE", help="a mesh file, or a scene (aiml3d scene new)"
+    )
     render.add_argument("-o", "--out", type=Path, required=True, metavar="OUT.png")
     render.add_argument("--view", choices=VIEWS, default="iso", help="default: iso")
     render.add_argument("--size", default="1024x1024", metavar="WxH", help="default: 1024x1024")
@@ -34,20 +40,18 @@ def add_parser(sub) -> None:
     look = render.add_argument_group("look-dev (studio shading)")
     look.add_argument(
         "--light",
-        default="studio",
         metavar="PRESET|FILE.hdr",
-        help="studio (default), outdoor, overcast, sunset, neutral, or an equirectangular "
-        ".hdr or .exr file",
+        help="studio (default; a scene's own lighting for a scene), outdoor, overcast, sunset, "
+        "neutral, or an equirectangular .hdr or .exr file",
     )
     look.add_argument(
-        "--exposure", type=float, default=0.0, metavar="EV", help="the light times 2**EV; default 0"
+        "--exposure", type=float, metavar="EV", help="the light times 2**EV; default 0 (a scene's)"
     )
     look.add_argument(
         "--env-rotation",
         type=float,
-        default=0.0,
         metavar="DEG",
-        help="turn the environment about the up axis; default 0",
+        help="turn the environment about the up axis; default 0 (a scene's)",
     )
     look.add_argument(
         "--env-background",
@@ -83,8 +87,13 @@ def cmd_render(args: argparse.Namespace) -> int:
     from aiml3d_desktop.core.meshes import mesh
     from aiml3d_desktop.gui.app import render
 
-    light = parse_lighting(args)
-    scene = mesh.load(args.mesh).scene
+    if args.mesh.suffix.lower() == ".json":
+        from aiml3d_desktop.cli.scene import read_scene
+
+        scene, scene_light = read_scene(args.mesh)
+    else:
+        scene, scene_light = mesh.load(args.mesh).scene, None
+    light = parse_lighting(args, scene_light)
     out = render(
         scene,
         args.out,
@@ -125,13 +134,22 @@ def parse_colour(text: str) -> tuple[int, int, int]:
     return value >> 16, (value >> 8) & 255, value & 255
 
 
-def parse_lighting(args: argparse.Namespace):
+def parse_lighting(args: argparse.Namespace, base: Lighting | None = None) -> Lighting:
     """--light, --exposure, --env-rotation, --env-background, --no-sun, --transparent as a
-    core.look.lighting.Lighting; an HDR file is read and checked here, before the model."""
+    core.look.lighting.Lighting, over ``base`` (a scene's own lighting) where a flag is not
+    given; an HDR file is read and checked here, before the model."""
     import math
 
     from aiml3d_desktop.core.look.lighting import ENV_SUFFIXES, PRESETS, Lighting
 
+    base = base or Lighting()
+    if args.light is None:
+        args.light = str(base.file) if base.file is not None else base.preset
+    if args.exposure is None:
+        args.exposure = base.exposure
+    if args.env_rotation is None:
+        args.env_rotation = base.rotation
+    args.no_sun = args.no_sun or not base.sun
     for flag, value, low, high in (
         ("--exposure", args.exposure, -10.0, 10.0),
         ("--env-rotation", args.env_rotation, -3600.0, 3600.0),

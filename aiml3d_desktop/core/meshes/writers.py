@@ -13,12 +13,16 @@ from __future__ import annotations
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from aiml3d_desktop.core.common.errors import InputError
 from aiml3d_desktop.core.common.fileio import atomic_path, write_bytes
 from aiml3d_desktop.core.meshes.scene import Material, Scene, TextureSlot, to_trimesh, transformed
+
+if TYPE_CHECKING:
+    import trimesh
 
 Y_UP_TO_Z_UP = np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=float)
 STL_HEADER = b"aiml3d-desktop STL, units: millimetres"
@@ -37,13 +41,17 @@ def write_glb(scene: Scene, dest: Path) -> list[Path]:
 
 
 def write_gltf(scene: Scene, dest: Path) -> list[Path]:
-    """The .gltf names its buffer and textures after ``dest``, so that two models exported
-    to one folder do not overwrite each other's side files."""
+    return write_gltf_of(to_trimesh(in_metres(scene)), dest)
+
+
+def write_gltf_of(tm_scene: trimesh.Scene, dest: Path) -> list[Path]:
+    """A trimesh scene as .gltf: it names its buffer and textures after ``dest``, so that
+    two models exported to one folder do not overwrite each other's side files."""
     import json
 
     from trimesh.exchange.gltf import export_gltf
 
-    files = export_gltf(to_trimesh(in_metres(scene)), include_normals=True, merge_buffers=True)
+    files = export_gltf(tm_scene, include_normals=True, merge_buffers=True)
     tree = json.loads(files.pop("model.gltf"))
     renamed = {name: f"{dest.stem}_{name}" for name in files}
     for item in tree.get("buffers", []) + tree.get("images", []):

@@ -1,0 +1,208 @@
+"""``aiml3d scene ...``: compose several models into one scene (core/composition), offline.
+
+    aiml3d scene new ITEM... [--layout row|grid|circle] [--gap METRES] -o OUT
+    aiml3d scene build SCENE.json -o OUT
+    aiml3d scene show SCENE.json [--json]
+
+ITEM is a mesh file or a library entry's id (or the start of it; ID@VERSION for one of its
+versions). OUT ending in .json is the scene itself (scene.json); any mesh format builds it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from aiml3d_desktop.cli.output import EXIT_OK, print_json, warn_all
+from aiml3d_desktop.core.common.errors import InputError
+
+LAYOUTS = ("row", "grid", "circle")  # core.composition.arrange.LAYOUTS, without importing it
+
+
+def add_parser(sub) -> None:
+    scene = sub.add_parser(
+        "scene",
+        help="compose several models into one scene",
+        description="Place models together (each rests on the ground), and export the "
+        "scene: GLB and glTF keep a node per model, other formats one merged mesh.",
+    )
+    act = scene.add_subparsers(dest="action", metavar="ACTION", required=True)
+    new = act.add_parser("new", help="a scene of models laid out in a row, a grid or a circle")
+    new.add_argument(
+        "items",
+        nargs="+",
+        metavar="ITEM",
+        help="a mesh file, or a library entry's id (ID@VERSION for one of its versions)",
+    )
+    new.add_argument("--layout", choices=LAYOUTS, default="row")
+    new.add_argument(
+        "--gap", type=float, default=0.1, metavar="METRES", help="between bounding boxes"
+    )
+    new.add_argument("--name", default="Scene", help="the scene's name")
+    new.add_argument(
+        "-o", "--out", type=Path, required=True, help="scene.json, or a mesh file to build"
+    )
+    build = act.add_parser("build", help="export a scene.json as one file")
+    build.add_argument("scene", type=Path, metavar="SCENE.json")
+    build.add_argument("-o", "--out", type=Path, required=True, help="its extension: the format")
+    show = act.add_parser("show", help="a scene's placements, their boxes and triangles")
+    show.add_argument("scene", type=Path, metavar="SCENE.json")
+    show.add_argument("--json", action="store_true", help="print JSON")
+
+
+def run(args) -> int:
+    from aiml3d_desktop.core import settings
+    from aiml3d_desktop.core.library.store import Library
+
+    conf, warnings = settings.load()
+    warn_all(warnings)
+    library = Library(conf.library_path)
+    try:
+        return ACTIONS[args.action](args, library)
+    finally:
+        library.close()
+
+
+def _new(args, library) -> int:
+    from aiml3d_desktop.core.composition import assemble, history
+    from aiml3d_desktop.core.composition import document as scene_doc
+
+    if not 0 <= args.gap <= 1000:
+        raise InputError(f"The gap {args.gap:g} m is not from 0 to 1000 metres")
+    out = args.out.expanduser()
+    base = out.parent.resolve()
+    items = [_item(text, base, library) for text in args.items]
+    composition = history.Composition(scene_doc.SceneDoc(name=scene_doc.clean_name(args.name)))
+    composition.add(items)
+    models = assemble.read_models(composition.doc, base, library)
+    _stop_if_missing(models)
+    boxes = {key: model.box for key, model in models.items()}
+    ids = [p.id for p in composition.doc.placements]
+    composition.arrange(ids, args.layout, args.gap, boxes)
+    return _write(composition.doc, models, out)
+
+
+def _build(args, library) -> int:
+    from aiml3d_desktop.core.composition import assemble
+    from aiml3d_desktop.core.composition import document as scene_doc
+
+    doc = scene_doc.load(args.scene)
+    models = assemble.read_models(doc, args.scene.resolve().parent, library)
+    _warn_missing(models)
+    return _write(doc, models, args.out.expanduser())
+
+
+def _show(args, library) -> int:
+    from aiml3d_desktop.core.composition import assemble
+    from aiml3d_desktop.core.composition import document as scene_doc
+
+    doc = scene_doc.load(args.scene)
+    models = assemble.read_models(doc, args.scene.resolve().parent, library)
+    info = assemble.summary(doc, models)
+    if args.json:
+        print_json(info)
+        return EXIT_OK
+    for row in info["placements"]:
+        hidden = "" if row["visible"] else "  (hidden)"
+        if "missing" in row:
+            print(f"{row['id']:<6} {row['name']}: missing: {row['missing']}")
+            continue
+        low, high = row["bounds"]
+        size = " x ".join(f"{h - lo:.3f}" for lo, h in zip(low, high, strict=True))
+        print(f"{row['id']:<6} {row['name']}: {row['triangles']:,} triangles, {size} m{hidden}")
+    print(
+        f"{len(info['placements'])} placements of {info['models']} models, "
+        f"{info['triangles']:,} triangles shown",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def read_scene(path: Path):
+    """A scene.json as one scene to draw (``aiml3d render``), and its lighting; the models
+    that cannot be read are left out, with a warning."""
+    from aiml3d_desktop.core import settings
+    from aiml3d_desktop.core.composition import assemble
+    from aiml3d_desktop.core.composition import document as scene_doc
+    from aiml3d_desktop.core.library.store import Library
+    from aiml3d_desktop.core.look.lighting import Lighting
+
+    doc = scene_doc.load(path)
+    conf, warnings = settings.load()
+    warn_all(warnings)
+    library = Library(conf.library_path)
+    try:
+        models = assemble.read_models(doc, path.resolve().parent, library)
+    finally:
+        library.close()
+    _warn_missing(models)
+    light = doc.light
+    file = None if light.file is None else path.resolve().parent / Path(light.file).expanduser()
+    lighting = Lighting(
+        preset=light.preset, file=file, rotation=light.rotation, exposure=light.exposure,
+        sun=light.sun,
+    )  # fmt: skip
+    return assemble.flattened(doc, models), lighting
+
+
+def _item(text: str, base: Path, library):
+    """(Source, name) for a mesh file or a library entry's id (ID@VERSION)."""
+    from aiml3d_desktop.core.composition.document import Source
+
+    path = Path(text).expanduser()
+    if path.exists():
+        if not path.is_file():
+            raise InputError(f"{text} is not a mesh file")
+        return Source(file=_relative(path.resolve(), base)), path.stem
+    from aiml3d_desktop.core.meshes import formats
+
+    if os.sep in text or "/" in text or formats.by_extension(path.suffix) is not None:
+        raise InputError(f"{text}: there is no such file")
+    entry_id, _, version = text.partition("@")
+    entry = library.get(entry_id)
+    if version:
+        try:
+            label = entry.version(version).label
+        except KeyError:
+            raise InputError(f"{entry.title} has no version {version!r}") from None
+        return Source(entry=entry.id, version=version), f"{entry.title} · {label}"
+    return Source(entry=entry.id), entry.title
+
+
+def _relative(path: Path, base: Path) -> str:
+    """Relative to scene.json's folder when it is inside it (the folder can move with its
+    models), absolute otherwise."""
+    try:
+        return os.path.relpath(path, base) if path.is_relative_to(base) else str(path)
+    except ValueError:  # another drive (Windows)
+        return str(path)
+
+
+def _write(doc, models, out: Path) -> int:
+    from aiml3d_desktop.core.composition import assemble
+    from aiml3d_desktop.core.composition import document as scene_doc
+
+    if out.suffix.lower() == ".json":
+        scene_doc.save(doc, out)
+        print(out)
+        return EXIT_OK
+    for path in assemble.write(doc, models, out):
+        print(path)
+    return EXIT_OK
+
+
+def _stop_if_missing(models) -> None:
+    missing = [m for m in models.values() if m.scene is None]
+    if missing:
+        raise InputError(missing[0].missing)
+
+
+def _warn_missing(models) -> None:
+    missing = [m.missing for m in models.values() if m.scene is None]
+    warn_all([f"left out: {message}" for message in missing])
+    if missing and len(missing) == len(models):
+        raise InputError("None of the scene's models can be read")
+
+
+ACTIONS = {"new": _new, "build": _build, "show": _show}

@@ -1,0 +1,226 @@
+"""The models behind a scene's placements, and the scene as one file.
+
+Each model is read once however often it is placed (``read_models``); a model that cannot
+be had (an entry deleted from the library, a file moved or broken) is a ``Model`` with a
+``missing`` message, never an exception: the scene shows and exports what it has.
+
+GLB and glTF keep the scene as it is: a node per placement, named after it, with its
+transform, each model's meshes, materials and textures stored once and used by every
+placement of it. The other formats (OBJ, USDZ, PLY, STL, 3MF...) hold one merged model:
+the placements flattened into place (STL and 3MF in millimetres, Z up, as writers.py does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
+from aiml3d_desktop.core.common.fileio import write_bytes
+from aiml3d_desktop.core.composition import arrange
+from aiml3d_desktop.core.composition.document import Placement, SceneDoc, Source
+from aiml3d_desktop.core.meshes import formats, mesh
+from aiml3d_desktop.core.meshes.scene import Material, Primitive, Scene, to_trimesh, transformed
+from aiml3d_desktop.core.meshes.writers import in_metres, write_gltf_of
+
+if TYPE_CHECKING:
+    import trimesh
+
+    from aiml3d_desktop.core.library.store import Library
+
+
+@dataclass
+class Model:
+    """One model of the scene, as read (in metres), or why it is missing."""
+
+    source: Source
+    scene: Scene | None = None
+    path: Path | None = None
+    missing: str = ""
+
+    @property
+    def box(self) -> np.ndarray:
+        assert self.scene is not None
+        return self.scene.bounds
+
+    @property
+    def triangles(self) -> int:
+        return 0 if self.scene is None else self.scene.triangles
+
+
+Models = dict[str, Model]  # by Source.key
+
+
+def source_path(source: Source, base: Path, library: Library | None) -> Path:
+    """The mesh file a source stands for (InputError when it cannot be found)."""
+    if source.file is not None:
+        path = Path(source.file).expanduser()
+        return path if path.is_absolute() else base / path
+    if library is None:
+        raise InputError("The scene uses models from the library, which is not open")
+    assert source.entry is not None
+    entry = library.get(source.entry)
+    if source.version is None:
+        return entry.mesh_path
+    try:
+        return entry.version(source.version).mesh_path
+    except KeyError:
+        raise InputError(f"{entry.title} has no version {source.version!r}") from None
+
+
+def read_models(
+    doc: SceneDoc,
+    base: Path,
+    library: Library | None = None,
+    read: Callable[[Path], Scene] | None = None,
+) -> Models:
+    """Every distinct model of ``doc`` read once; ``base``: the folder relative file paths
+    start from (scene.json's)."""
+    read = read or (lambda path: in_metres(mesh.load(path).scene))
+    models: Models = {}
+    for placement in doc.placements:
+        key = placement.source.key
+        if key in models:
+            continue
+        model = models[key] = Model(placement.source)
+        try:
+            model.path = source_path(placement.source, base, library)
+            model.scene = read(model.path)
+        except Aiml3DError as exc:
+            model.missing = str(exc)
+    return models
+
+
+def placed(doc: SceneDoc, models: Models) -> list[tuple[Placement, Model]]:
+    """The placements shown, with their models, leaving out the missing ones."""
+    pairs = [(p, models.get(p.source.key)) for p in doc.placements if doc.shown(p)]
+    return [(p, m) for p, m in pairs if m is not None and m.scene is not None]
+
+
+def flattened(doc: SceneDoc, models: Models) -> Scene:
+    """The shown placements as one scene, each moved into place; each model's materials and
+    textures are added once, however often it is placed."""
+    out = Scene([])
+    taken: set[str] = set()
+    first: dict[str, int] = {}  # a model's first material in ``out``
+    shown = placed(doc, models)
+    for placement, model in shown:
+        assert model.scene is not None
+        key = placement.source.key
+        if key not in first:
+            first[key] = len(out.materials)
+            out.materials.extend(_shifted(m, len(out.textures)) for m in model.scene.materials)
+            out.textures.extend(model.scene.textures)
+        moved = transformed(model.scene, arrange.matrix(placement))
+        for primitive in moved.primitives:
+            material = -1 if primitive.material < 0 else primitive.material + first[key]
+            name = _unique(placement.name, taken)  # a node each: names must differ
+            out.primitives.append(Primitive(primitive.arrays, material, name))
+    if not out.primitives:
+        raise InputError("The scene has no model to show", hint="Add a model, or show one.")
+    out.nodes = len(shown)
+    return out
+
+
+def _shifted(material: Material, by: int) -> Material:
+    """A copy whose texture slots count ``by`` more textures before its own."""
+    slots: dict[str, Any] = {
+        f"{name}_texture": replace(slot, texture=slot.texture + by)
+        for name, slot in material.slots().items()
+    }
+    return replace(material, **slots)
+
+
+def instanced(doc: SceneDoc, models: Models) -> trimesh.Scene:
+    """A trimesh scene with a node per placement (and per part of its model), each model's
+    meshes added once and used by all its placements."""
+    import trimesh
+
+    out = trimesh.Scene()
+    meshes: dict[str, list[tuple[str, np.ndarray]]] = {}  # a model's geometry names
+    for number, (key, model) in enumerate(models.items()):
+        if model.scene is None:
+            continue
+        source = to_trimesh(model.scene)
+        names = []
+        for node in source.graph.nodes_geometry:
+            transform, geometry = source.graph[node]
+            name = f"model {number + 1} {geometry}"
+            out.geometry[name] = source.geometry[geometry]
+            names.append((name, transform))
+        meshes[key] = names
+    shown = placed(doc, models)
+    if not shown:
+        raise InputError("The scene has no model to show", hint="Add a model, or show one.")
+    taken: set[str] = set()
+    for placement, _ in shown:
+        matrix = arrange.matrix(placement)
+        for part, (geometry, transform) in enumerate(meshes[placement.source.key]):
+            name = _unique(placement.name if part == 0 else f"{placement.name} {part + 1}", taken)
+            out.graph.update(
+                frame_from=out.graph.base_frame,
+                frame_to=name,
+                matrix=matrix @ transform,
+                geometry=geometry,
+            )
+    return out
+
+
+def write(doc: SceneDoc, models: Models, dest: str | Path) -> list[Path]:
+    """The scene as ``dest``'s format (see the module's docstring); the files written."""
+    dest = Path(dest)
+    fmt = formats.for_writing(dest)
+    if fmt not in (formats.GLB, formats.GLTF):
+        return formats.write(flattened(doc, models), dest)
+    scene = instanced(doc, models)
+    try:
+        if fmt is formats.GLTF:
+            return write_gltf_of(scene, dest)
+        write_bytes(dest, scene.export(file_type="glb"))
+    except OSError as exc:
+        raise InputError(f"Could not write {dest}: {exc.strerror or exc}") from None
+    return [dest]
+
+
+def summary(doc: SceneDoc, models: Models) -> dict:
+    """What ``aiml3d scene show --json`` prints: each placement with its box in the scene
+    and its triangles, the scene's box and its triangles (placements shown)."""
+    rows, boxes, triangles = [], [], 0
+    for placement in doc.placements:
+        model = models.get(placement.source.key)
+        row = placement.as_json()
+        if model is None or model.scene is None:
+            row["missing"] = model.missing if model else "not read"
+        else:
+            box = arrange.world_box(placement, model.box)
+            row["bounds"] = np.round(box, 6).tolist()
+            row["triangles"] = model.triangles
+            if doc.shown(placement):
+                boxes.append(box)
+                triangles += model.triangles
+        rows.append(row)
+    bounds = None
+    if boxes:
+        stacked = np.array(boxes)
+        bounds = np.round([stacked[:, 0].min(axis=0), stacked[:, 1].max(axis=0)], 6).tolist()
+    return {
+        "name": doc.name,
+        "placements": rows,
+        "models": sum(1 for m in models.values() if m.scene is not None),
+        "missing": sum(1 for m in models.values() if m.scene is None),
+        "triangles": triangles,
+        "bounds": bounds,
+    }
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, number = name, 2
+    while candidate in taken:
+        candidate = f"{name} ({number})"
+        number += 1
+    taken.add(candidate)
+    return candidate

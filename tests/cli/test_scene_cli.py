@@ -1,0 +1,137 @@
+"""``aiml3d scene new | build | show`` (issue 29, item 5) as a user runs them: files and library
+entries laid out, the scene file, the exported GLB read back with trimesh, and one clear error
+line for what cannot be used."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import trimesh
+
+from tests.cli.test_cli import one_error_line, run
+
+
+@pytest.fixture
+def meshes(tmp_path):
+    box = trimesh.creation.box((1.0, 2.0, 1.0))
+    box.export(tmp_path / "box.glb")
+    trimesh.creation.icosphere(2, radius=0.5).export(tmp_path / "ball.stl")  # millimetres
+    return tmp_path
+
+
+def imported(path) -> str:
+    result = run("library", "import", path, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)[0]["id"]
+
+
+def test_a_scene_of_files_and_an_entry_laid_out_in_a_row(meshes):
+    entry = imported(meshes / "box.glb")
+    scene = meshes / "scene.json"
+    result = run(
+        "scene", "new", meshes / "box.glb", meshes / "ball.stl", entry,
+        "--layout", "row", "--gap", "0.5", "--name", "Shelf", "-o", scene,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    saved = json.loads(scene.read_text())
+    sources = [p["source"] for p in saved["placements"]]
+    assert sources == [{"file": "box.glb"}, {"file": "ball.stl"}, {"entry": entry}]
+    shown = run("scene", "show", scene, "--json")
+    info = json.loads(shown.stdout)
+    boxes = [np.array(p["bounds"]) for p in info["placements"]]
+    assert [b[0, 1] for b in boxes] == pytest.approx([0, 0, 0], abs=1e-6)  # on the ground
+    # The STL is in millimetres: a ball 1 m across is 1 mm here, as the file says.
+    assert np.ptp(boxes[1], axis=0) == pytest.approx([0.001] * 3, rel=0.02)
+    gaps = [b[0, 0] - a[1, 0] for a, b in zip(boxes, boxes[1:], strict=False)]
+    assert gaps == pytest.approx([0.5, 0.5])
+    assert info["name"] == "Shelf" and info["models"] == 3 and info["missing"] == 0
+    lines = run("scene", "show", scene).stdout.splitlines()
+    assert len(lines) == 3 and lines[0].startswith(
+        "p1     box: 12 triangles, 1.000 x 2.000 x 1.000 m"
+    )
+    out = meshes / "shelf.glb"
+    built = run("scene", "build", scene, "-o", out)
+    assert built.returncode == 0, built.stderr
+    loaded = trimesh.load(out)
+    assert len(loaded.graph.nodes_geometry) == 3
+    assert loaded.bounds[0][1] == pytest.approx(0, abs=1e-6)
+
+
+def test_a_circle_built_straight_to_a_print_file(meshes):
+    out = meshes / "plate.3mf"
+    result = run(
+        "scene", "new", meshes / "box.glb", meshes / "box.glb", meshes / "box.glb",
+        "--layout", "circle", "--gap", "0.1", "-o", out,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    plate = trimesh.load(out, force="mesh")
+    assert len(plate.faces) == 36  # three boxes merged into one model
+    assert plate.bounds[0][2] == pytest.approx(0, abs=1e-3)  # Z up, on the plate
+
+
+def test_what_cannot_be_used_is_one_error_line(meshes):
+    missing = run("scene", "new", meshes / "nothing.glb", "-o", meshes / "s.json")
+    assert missing.returncode == 1 and "nothing.glb: there is no such file" in one_error_line(
+        missing
+    )
+    unknown = run("scene", "new", "zzzz", "-o", meshes / "s.json")
+    assert "No library entry 'zzzz'" in one_error_line(unknown)
+    gap = run("scene", "new", meshes / "box.glb", "--gap", "-1", "-o", meshes / "s.json")
+    assert "gap" in one_error_line(gap)
+    hostile = meshes / "hostile.json"
+    hostile.write_text('{"format": "aiml3d-scene", "version": 1, "placements": [{"id": 5}]}')
+    for action in (("build", hostile, "-o", meshes / "x.glb"), ("show", hostile)):
+        result = run("scene", *action)
+        assert result.returncode == 1
+        assert "hostile.json: placement 1's id 5" in one_error_line(result)
+    assert not (meshes / "x.glb").exists() and not (meshes / "s.json").exists()
+
+
+def test_a_model_gone_from_the_library_is_left_out_with_a_warning(meshes):
+    entry = imported(meshes / "box.glb")
+    scene = meshes / "scene.json"
+    run("scene", "new", meshes / "box.glb", entry, "-o", scene)
+    assert run("library", "delete", entry).returncode == 0
+    shown = json.loads(run("scene", "show", scene, "--json").stdout)
+    assert "No library entry" in shown["placements"][1]["missing"]
+    built = run("scene", "build", scene, "-o", meshes / "out.glb")
+    assert built.returncode == 0 and "warning: left out: No library entry" in built.stderr
+    assert len(trimesh.load(meshes / "out.glb").graph.nodes_geometry) == 1
+
+
+def test_render_draws_a_scene_in_its_own_light(meshes):
+    """``aiml3d render SCENE.json``: every placement drawn (two boxes apart in a row: two
+    red shapes), lit as the scene says unless a flag says otherwise."""
+    import subprocess
+
+    from PIL import Image
+    from scipy import ndimage
+
+    from tests.conftest import aiml3d_command
+
+    red = trimesh.creation.box((1.0, 1.0, 1.0))
+    red.visual.vertex_colors = [220, 20, 20, 255]
+    red.export(meshes / "red.glb")
+    scene = meshes / "scene.json"
+    run("scene", "new", meshes / "red.glb", meshes / "red.glb", "--gap", "1.5", "-o", scene)
+    data = json.loads(scene.read_text())
+    data["lighting"] = {"preset": "sunset", "exposure": 1.0}
+    scene.write_text(json.dumps(data))
+    pictures = {}
+    for name, extra in (("own", ()), ("studio", ("--light", "studio", "--exposure", "0"))):
+        out = meshes / f"{name}.png"
+        done = subprocess.run(
+            aiml3d_command("render", str(scene), "-o", str(out), "--size", "320x240",
+                           "--view", "front", *extra),
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        pictures[name] = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    own = pictures["own"]
+    reddish = (own[..., 0] > 90) & (own[..., 0] > 2 * own[..., 1]) & (own[..., 0] > 2 * own[..., 2])
+    labels, count = ndimage.label(reddish)
+    sizes = np.bincount(labels.ravel())[1:]
+    assert (sizes > 500).sum() == 2  # two boxes (the red axis line is thin)
+    assert np.abs(own - pictures["studio"]).mean() > 3  # the sunset, brighter, is not the studio
