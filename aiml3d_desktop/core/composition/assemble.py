@@ -24,7 +24,7 @@ from aiml3d_desktop.core.common.fileio import write_bytes
 from aiml3d_desktop.core.composition import arrange
 from aiml3d_desktop.core.composition.document import Placement, SceneDoc, Source
 from aiml3d_desktop.core.meshes import formats, mesh
-from aiml3d_desktop.core.meshes.scene import Material, Primitive, Scene, to_trimesh, transformed
+from aiml3d_desktop.core.meshes.scene import Instance, Material, Primitive, Scene, to_trimesh
 from aiml3d_desktop.core.meshes.writers import in_metres, write_gltf_of
 
 if TYPE_CHECKING:
@@ -101,29 +101,46 @@ def placed(doc: SceneDoc, models: Models) -> list[tuple[Placement, Model]]:
     return [(p, m) for p, m in pairs if m is not None and m.scene is not None]
 
 
-def flattened(doc: SceneDoc, models: Models) -> Scene:
-    """The shown placements as one scene, each moved into place; each model's materials and
-    textures are added once, however often it is placed."""
-    out = Scene([])
-    taken: set[str] = set()
-    first: dict[str, int] = {}  # a model's first material in ``out``
+def drawable(doc: SceneDoc, models: Models) -> Scene:
+    """The shown placements as one scene to draw: each model's primitives, materials and
+    textures once, and an instance per placement (its matrix, its model's primitives), so
+    that a renderer uploads a model once however often it is placed."""
+    out = Scene([], instances=[])
+    assert out.instances is not None
+    own: dict[str, tuple[int, ...]] = {}  # a model's primitives in ``out``
     shown = placed(doc, models)
     for placement, model in shown:
         assert model.scene is not None
         key = placement.source.key
-        if key not in first:
-            first[key] = len(out.materials)
+        if key not in own:
+            first = len(out.materials)
             out.materials.extend(_shifted(m, len(out.textures)) for m in model.scene.materials)
             out.textures.extend(model.scene.textures)
-        moved = transformed(model.scene, arrange.matrix(placement))
-        for primitive in moved.primitives:
-            material = -1 if primitive.material < 0 else primitive.material + first[key]
-            name = _unique(placement.name, taken)  # a node each: names must differ
-            out.primitives.append(Primitive(primitive.arrays, material, name))
-    if not out.primitives:
+            start = len(out.primitives)
+            for primitive in model.scene.primitives:
+                material = -1 if primitive.material < 0 else primitive.material + first
+                out.primitives.append(Primitive(primitive.arrays, material, primitive.node))
+            own[key] = tuple(range(start, len(out.primitives)))
+        out.instances.append(Instance(arrange.matrix(placement), own[key], placement.name))
+    if not out.instances:
         raise InputError("The scene has no model to show", hint="Add a model, or show one.")
-    out.nodes = len(shown)
+    out.nodes = len(out.instances)
     return out
+
+
+def flattened(doc: SceneDoc, models: Models) -> Scene:
+    """The shown placements as one scene, each moved into place (for the formats without
+    nodes); each model's materials and textures once, however often it is placed."""
+    scene = drawable(doc, models)
+    taken: set[str] = set()
+    primitives = []
+    for instance in scene.placements():
+        for i in instance.primitives:
+            primitive = scene.primitives[i]
+            name = _unique(instance.name, taken)  # a node each: names must differ
+            moved = primitive.arrays.transformed(instance.matrix)
+            primitives.append(Primitive(moved, primitive.material, name))
+    return replace(scene, primitives=primitives, instances=None)
 
 
 def _shifted(material: Material, by: int) -> Material:

@@ -81,6 +81,17 @@ class Primitive:
     node: str = ""
 
 
+@dataclass(frozen=True)
+class Instance:
+    """One placement of some of a scene's primitives (a composed scene's model): drawn
+    with ``matrix`` (4x4, the primitives' coordinates to the scene's), their buffers shared
+    with every other placement of them."""
+
+    matrix: np.ndarray
+    primitives: tuple[int, ...]
+    name: str = ""
+
+
 @dataclass
 class Scene:
     primitives: list[Primitive]
@@ -91,13 +102,24 @@ class Scene:
     # Metres per unit of the positions: 1 for glTF; 0.001 for STL (millimetres by custom)
     # and for a 3MF in millimetres. Formats without units (OBJ, PLY, OFF) count as metres.
     unit: float = 1.0
+    # A composed scene's placements; None: every primitive once, where it is (a file).
+    instances: list[Instance] | None = None
+
+    def placements(self) -> list[Instance]:
+        """What is drawn: the instances, or every primitive once, unmoved."""
+        if self.instances is not None:
+            return self.instances
+        return [Instance(np.eye(4), tuple(range(len(self.primitives))))]
 
     def material(self, primitive: Primitive) -> Material:
         return PLAIN if primitive.material < 0 else self.materials[primitive.material]
 
     @property
     def triangles(self) -> int:
-        return sum(len(p.arrays.indices) for p in self.primitives)
+        """Triangles drawn (each placement of a primitive counts)."""
+        return sum(
+            len(self.primitives[i].arrays.indices) for x in self.placements() for i in x.primitives
+        )
 
     @property
     def vertices(self) -> int:
@@ -105,9 +127,33 @@ class Scene:
 
     @functools.cached_property
     def bounds(self) -> np.ndarray:
-        """(2, 3): the lowest and highest corner of every primitive."""
-        corners = np.concatenate([p.arrays.bounds for p in self.primitives])
-        return np.stack([corners.min(axis=0), corners.max(axis=0)])
+        """(2, 3): the lowest and highest corner of every primitive, where it is placed (for
+        a placement turned, around its primitives' turned boxes)."""
+        corners = []
+        for placement in self.placements():
+            for i in placement.primitives:
+                box = self.primitives[i].arrays.bounds
+                if not np.array_equal(placement.matrix, np.eye(4)):
+                    box = np.array(np.meshgrid(*box.T)).T.reshape(-1, 3)
+                    box = box @ placement.matrix[:3, :3].T + placement.matrix[:3, 3]
+                corners.append(box)
+        stacked = np.concatenate(corners)
+        return np.stack([stacked.min(axis=0), stacked.max(axis=0)]).astype(np.float32)
+
+    def sample(self, count: int = 4096) -> np.ndarray:
+        """About ``count`` of the vertices, spread over the whole scene, where they are
+        placed (float64): to frame the camera on."""
+        placements = self.placements()
+        total = sum(
+            len(self.primitives[i].arrays.positions) for x in placements for i in x.primitives
+        )
+        step = max(1, total // count)
+        points = []
+        for placement in placements:
+            for i in placement.primitives:
+                chosen = self.primitives[i].arrays.positions[::step].astype(np.float64)
+                points.append(chosen @ placement.matrix[:3, :3].T + placement.matrix[:3, 3])
+        return np.concatenate(points)
 
     @property
     def has_normals(self) -> bool:

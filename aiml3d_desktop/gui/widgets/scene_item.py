@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from OpenGL import GL
 from pyqtgraph.opengl import GLGraphicsItem
+from PySide6.QtGui import QMatrix4x4
 
 from aiml3d_desktop.core.look import lighting as looks
 from aiml3d_desktop.core.look import studio
@@ -43,7 +44,6 @@ from aiml3d_desktop.gui.widgets import pbr_shaders
 
 if TYPE_CHECKING:
     from pyqtgraph.opengl import GLViewWidget
-    from PySide6.QtGui import QMatrix4x4
 
 log = logging.getLogger(__name__)
 
@@ -96,29 +96,52 @@ class _Buffers:
         GL.glBufferData(GL.GL_ARRAY_BUFFER, normals.nbytes, normals, GL.GL_STATIC_DRAW)
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
 
-    def draw(self, in_pieces: bool) -> None:
-        """Every triangle, with the index buffer bound; ``in_pieces`` on a software
+    def draw(self, pacer: _Pacer | None) -> None:
+        """Every triangle, with the index buffer bound; through ``pacer`` on a software
         rasteriser (see PIECE)."""
-        if not in_pieces or self.count <= PIECE:
+        if pacer is None:
             GL.glDrawElements(GL.GL_TRIANGLES, self.count, GL.GL_UNSIGNED_INT, None)
-            return
-        waiting: list = []
-        for start in range(0, self.count, PIECE):
-            size = min(PIECE, self.count - start)
-            GL.glDrawElements(GL.GL_TRIANGLES, size, GL.GL_UNSIGNED_INT, ctypes.c_void_p(4 * start))
-            waiting.append(GL.glFenceSync(GL.GL_SYNC_GPU_COMMANDS_COMPLETE, 0))
-            GL.glFlush()  # the piece goes to the rasteriser now
-            if len(waiting) > AHEAD:
-                fence = waiting.pop(0)
-                GL.glClientWaitSync(fence, 0, 2_000_000_000)
-                GL.glDeleteSync(fence)
-        for fence in waiting:
-            GL.glDeleteSync(fence)
+        else:
+            pacer.draw(self.count)
 
     def release(self) -> None:
         GL.glDeleteBuffers(2, [self.vbo, self.ibo])
         if self.nbo is not None:
             GL.glDeleteBuffers(1, [self.nbo])
+
+
+class _Pacer:
+    """A frame's draws cut into pieces of PIECE indices, counted across draws (twenty models
+    of 84k triangles make as many pieces as one mesh of 1.7M), each piece sent to the
+    rasteriser with a fence, at most AHEAD of them waiting."""
+
+    def __init__(self) -> None:
+        self._sent = 0  # indices drawn since the last fence
+        self._waiting: list = []
+
+    def draw(self, count: int) -> None:
+        start = 0
+        while start < count:
+            size = min(count - start, PIECE - self._sent)
+            GL.glDrawElements(GL.GL_TRIANGLES, size, GL.GL_UNSIGNED_INT, ctypes.c_void_p(4 * start))
+            start += size
+            self._sent += size
+            if self._sent >= PIECE:
+                self._fence()
+
+    def _fence(self) -> None:
+        self._sent = 0
+        self._waiting.append(GL.glFenceSync(GL.GL_SYNC_GPU_COMMANDS_COMPLETE, 0))
+        GL.glFlush()  # the piece goes to the rasteriser now
+        if len(self._waiting) > AHEAD:
+            fence = self._waiting.pop(0)
+            GL.glClientWaitSync(fence, 0, 2_000_000_000)
+            GL.glDeleteSync(fence)
+
+    def end_frame(self) -> None:
+        for fence in self._waiting:
+            GL.glDeleteSync(fence)  # freed by GL once passed
+        self._waiting, self._sent = [], 0
 
 
 class SceneItem(GLGraphicsItem.GLGraphicsItem):
@@ -151,6 +174,7 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         self.plain_first_frame = True
         self.floor = (0.0, 0.0, 0.0, 1.0)
         self.in_pieces = False  # draw big meshes in pieces (the view sets it: see PIECE)
+        self._pacer = _Pacer()
         self._shadow_program: _Program | None = None
 
     @property
@@ -304,36 +328,57 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         scene = self.scene
         if not self._buffers or scene is None:
             return
-        modelview = self.modelViewMatrix()
-        mvp = np.array(self.mvpMatrix().data(), dtype=np.float32)
-        view = np.array(modelview.data(), dtype=np.float32)
-        normal = np.array(modelview.normalMatrix().data(), dtype=np.float32)
-        view_to_model = normal.reshape(3, 3).T.copy()  # a rotation's inverse
-        depth = {}
-        for i, buffers in enumerate(self._buffers):
-            x, y, z = buffers.centre
-            depth[i] = -(view[2] * x + view[6] * y + view[10] * z + view[14])
-        primitives = [pi for pi in enumerate(scene.primitives) if pi[0] not in self.hidden]
-        blended = [pi for pi in primitives if scene.material(pi[1]).alpha_mode == BLEND]
-        solid = [pi for pi in primitives if scene.material(pi[1]).alpha_mode != BLEND]
-        solid.sort(key=lambda pi: scene.material(pi[1]).alpha_mode == MASK)  # opaque first
-        blended.sort(key=lambda pi: -depth[pi[0]])  # far to near
-        shared = (mvp, view, normal, view_to_model)
+        placements = scene.placements()
+        uniforms = [self._placement_uniforms(p.matrix) for p in placements]
+        drawn = [  # (placement, primitive index, primitive)
+            (k, i, scene.primitives[i])
+            for k, placement in enumerate(placements)
+            for i in placement.primitives
+            if i not in self.hidden
+        ]
+        blended = [d for d in drawn if scene.material(d[2]).alpha_mode == BLEND]
+        solid = [d for d in drawn if scene.material(d[2]).alpha_mode != BLEND]
+        solid.sort(key=lambda d: scene.material(d[2]).alpha_mode == MASK)  # opaque first
+
+        def depth(d: tuple[int, int, Primitive]) -> float:
+            view = uniforms[d[0]][1]
+            x, y, z = self._buffers[d[1]].centre
+            return -(view[2] * x + view[6] * y + view[10] * z + view[14])
+
+        blended.sort(key=lambda d: -depth(d))  # far to near
         self._light = frame_light(self.lighting, self.light_environment(), self.view().viewMatrix())
-        self._draw_sun_shadow([i for i, _ in primitives])
-        for i, primitive in solid:
-            self._draw(i, primitive, shared, blend=False)
+        self._draw_sun_shadow(
+            [(p.matrix, [i for i in p.primitives if i not in self.hidden]) for p in placements]
+        )
+        for k, i, primitive in solid:
+            self._draw(i, primitive, uniforms[k], blend=False)
         if blended:
             GL.glEnable(GL.GL_BLEND)
             GL.glBlendFunc(GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)
             GL.glDepthMask(GL.GL_FALSE)
-            for i, primitive in blended:
-                self._draw(i, primitive, shared, blend=True)
+            for k, i, primitive in blended:
+                self._draw(i, primitive, uniforms[k], blend=True)
             GL.glDepthMask(GL.GL_TRUE)
             GL.glDisable(GL.GL_BLEND)
+        self._pacer.end_frame()
         if self.plain_frame:
             self.update()  # the whole frame next
         self._first_frame = False
+
+    def _placement_uniforms(self, matrix: np.ndarray) -> tuple:
+        """(mvp, modelview, normal matrix, view to model) of one placement, as the shaders
+        take them (column-major float32)."""
+        modelview, mvp = self.modelViewMatrix(), self.mvpMatrix()
+        if not np.array_equal(matrix, np.eye(4)):
+            placed = QMatrix4x4(*(float(v) for v in matrix.ravel()))  # rows as written
+            modelview, mvp = modelview * placed, mvp * placed
+        normal = np.array(modelview.normalMatrix().data(), dtype=np.float32)
+        return (
+            np.array(mvp.data(), dtype=np.float32),
+            np.array(modelview.data(), dtype=np.float32),
+            normal,
+            normal.reshape(3, 3).T.copy(),  # a rotation's inverse
+        )
 
     def _draw(self, i: int, primitive: Primitive, shared: tuple, blend: bool) -> None:
         assert self.scene is not None  # paint() draws only a scene
@@ -381,7 +426,7 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         if self.wireframe:  # push the faces back a little so the lines win the depth test
             GL.glEnable(GL.GL_POLYGON_OFFSET_FILL)
             GL.glPolygonOffset(1.0, 1.0)
-        buffers.draw(self.in_pieces)
+        buffers.draw(self._pacer if self.in_pieces else None)
         if self.wireframe:
             GL.glDisable(GL.GL_POLYGON_OFFSET_FILL)
             self._draw_wires(program, buffers, blend)
@@ -397,12 +442,12 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
         GL.glUseProgram(0)
 
-    def _draw_sun_shadow(self, indices: list[int]) -> None:
+    def _draw_sun_shadow(self, placed: list[tuple[np.ndarray, list[int]]]) -> None:
         """The model's shadow on the floor, cast by the sun: its triangles drawn once more,
         flattened onto the floor along the sun's direction, before the model (which covers
         what of it is behind). The stencil lets each pixel be darkened once, however many
         triangles land on it."""
-        if not self.sun_shadow or self.shading != "studio" or not indices:
+        if not self.sun_shadow or self.shading != "studio" or not any(i for _, i in placed):
             return
         big = self.scene is not None and self.scene.triangles > MOVING_SHADOW_MAX
         if self.plain_frame or (big and self.moving):
@@ -414,17 +459,12 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         if flatten is None:  # no sun, or one at or below the horizon
             return
         to_floor = flatten @ _matrix(self.transform())
-        to_floor_about_centre = to_floor.copy()
-        to_floor_about_centre[0, 3] -= cx
-        to_floor_about_centre[1, 3] -= cy
-        mvp = _matrix(self.projectionMatrix()) @ view @ to_floor
+        projected = _matrix(self.projectionMatrix()) @ view
         if self._shadow_program is None:
             self._shadow_program = _Program(pbr_shaders.link_shadow(), {})
         program = self._shadow_program
         GL.glUseProgram(program.handle)
         loc = program.uniform
-        GL.glUniformMatrix4fv(loc("u_mvp"), 1, True, mvp.astype(np.float32))
-        GL.glUniformMatrix4fv(loc("u_to_floor"), 1, True, to_floor_about_centre.astype(np.float32))
         GL.glUniform1f(loc("u_darkness"), self.sun_shadow)
         GL.glUniform1f(loc("u_half"), half)
         GL.glDisable(GL.GL_DEPTH_TEST)  # on the floor, which holds no depth; the model covers it
@@ -443,14 +483,22 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         GL.glStencilOp(GL.GL_KEEP, GL.GL_KEEP, GL.GL_INCR)
         location = program.attribute("a_position")
         GL.glEnableVertexAttribArray(location)
-        for i in indices:
-            buffers = self._buffers[i]
-            GL.glBindBuffer(GL.GL_ARRAY_BUFFER, buffers.vbo)
-            GL.glVertexAttribPointer(
-                location, 3, GL.GL_FLOAT, False, buffers.stride * 4, ctypes.c_void_p(0)
-            )
-            GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, buffers.ibo)
-            buffers.draw(self.in_pieces)
+        for matrix, indices in placed:
+            placed_to_floor = to_floor @ matrix
+            about_centre = placed_to_floor.copy()
+            about_centre[0, 3] -= cx
+            about_centre[1, 3] -= cy
+            mvp = projected @ placed_to_floor
+            GL.glUniformMatrix4fv(loc("u_mvp"), 1, True, mvp.astype(np.float32))
+            GL.glUniformMatrix4fv(loc("u_to_floor"), 1, True, about_centre.astype(np.float32))
+            for i in indices:
+                buffers = self._buffers[i]
+                GL.glBindBuffer(GL.GL_ARRAY_BUFFER, buffers.vbo)
+                GL.glVertexAttribPointer(
+                    location, 3, GL.GL_FLOAT, False, buffers.stride * 4, ctypes.c_void_p(0)
+                )
+                GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, buffers.ibo)
+                buffers.draw(self._pacer if self.in_pieces else None)
         GL.glDisableVertexAttribArray(location)
         GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, 0)
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
@@ -537,7 +585,7 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         GL.glBlendFunc(GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)
         GL.glDepthMask(GL.GL_FALSE)
         GL.glPolygonMode(GL.GL_FRONT_AND_BACK, GL.GL_LINE)
-        buffers.draw(self.in_pieces)
+        buffers.draw(self._pacer if self.in_pieces else None)
         GL.glPolygonMode(GL.GL_FRONT_AND_BACK, GL.GL_FILL)
         GL.glDepthMask(GL.GL_FALSE if blend else GL.GL_TRUE)
         if not blend:

@@ -584,11 +584,8 @@ def no_collection() -> Iterator[None]:
 
 def _sample(scene: Scene, transform: QMatrix4x4, count: int = 4096) -> np.ndarray:
     """About ``count`` of the scene's vertices, spread over all of it, in the view's world."""
-    total = max(scene.vertices, 1)
-    points = [p.arrays.positions[:: max(1, total // count)] for p in scene.primitives]
     matrix = np.array(transform.data(), dtype=np.float64).reshape(4, 4).T  # column-major
-    sample = np.concatenate(points).astype(np.float64)
-    return sample @ matrix[:3, :3].T + matrix[:3, 3]
+    return scene.sample(count) @ matrix[:3, :3].T + matrix[:3, 3]
 
 
 def _map(matrix: QMatrix4x4, point: Sequence[float] | np.ndarray) -> np.ndarray:
