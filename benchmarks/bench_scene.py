@@ -47,7 +47,7 @@ def make_files(folder: Path) -> dict[str, Path]:
         composition = history.Composition()
         ids = composition.add([(source, f"model {i}") for i, source in enumerate(sources)])
         models = assemble.read_models(composition.doc, folder)
-        composition.arrange(ids, "grid", 0.2, {k: m.box for k, m in models.items()})
+        composition.arrange(ids, "grid", 0.2, {k: m.outline for k, m in models.items()})
         files[name] = folder / f"{name}.json"
         scene_doc.save(composition.doc, files[name])
         if name == "twenty":  # the same triangles as one mesh

@@ -32,7 +32,9 @@ def add_parser(sub) -> None:
     render.add_argument("--view", choices=VIEWS, default="iso", help="default: iso")
     render.add_argument("--size", default="1024x1024", metavar="WxH", help="default: 1024x1024")
     render.add_argument("--mode", choices=MODES, default="studio", help="shading; default: studio")
-    render.add_argument("--background", default="2e323a", metavar="RRGGBB", help="default: 2e323a")
+    render.add_argument(
+        "--background", metavar="RRGGBB", help="default: 2e323a (a scene's own colour)"
+    )
     render.add_argument(
         "--no-grid", action="store_true", help="no grid lines or axes (the soft shadow stays)"
     )
@@ -75,7 +77,8 @@ def add_parser(sub) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    size, background = parse_size(args.size), parse_colour(args.background)
+    size = parse_size(args.size)
+    given = parse_colour(args.background) if args.background else None
     from aiml3d_desktop.cli.destinations import check_outputs
 
     if args.out.suffix.lower() != ".png":
@@ -87,12 +90,14 @@ def cmd_render(args: argparse.Namespace) -> int:
     from aiml3d_desktop.core.meshes import mesh
     from aiml3d_desktop.gui.app import render
 
+    colour = "2e323a"
     if args.mesh.suffix.lower() == ".json":
         from aiml3d_desktop.cli.scene import read_scene
 
-        scene, scene_light = read_scene(args.mesh)
+        scene, scene_light, colour = read_scene(args.mesh)
     else:
         scene, scene_light = mesh.load(args.mesh).scene, None
+    background = given or parse_colour(colour)
     light = parse_lighting(args, scene_light)
     out = render(
         scene,
@@ -101,7 +106,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         size,
         args.mode,
         background,
-        grid=not args.no_grid and not args.transparent,
+        grid=not args.no_grid and light.background != "transparent",
         up_axis="z" if args.z_up else "y",
         lighting=light,
         channel=args.channel,
@@ -159,8 +164,8 @@ def parse_lighting(args: argparse.Namespace, base: Lighting | None = None) -> Li
     if args.transparent and args.env_background:
         raise InputError("--transparent and --env-background ask for two backgrounds: pick one")
     background = (
-        "transparent" if args.transparent else "environment" if args.env_background else "colour"
-    )
+        "transparent" if args.transparent else "environment" if args.env_background else None
+    ) or base.background
     common = {
         "rotation": args.env_rotation % 360.0,
         "exposure": args.exposure,

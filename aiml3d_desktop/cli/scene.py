@@ -10,8 +10,10 @@ versions). OUT ending in .json is the scene itself (scene.json); any mesh format
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from aiml3d_desktop.cli.output import EXIT_OK, print_json, warn_all
@@ -52,6 +54,13 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    with _library() as library:
+        return ACTIONS[args.action](args, library)
+
+
+@contextlib.contextmanager
+def _library() -> Iterator:
+    """The user's library (scenes refer to its entries), open for the command."""
     from aiml3d_desktop.core import settings
     from aiml3d_desktop.core.library.store import Library
 
@@ -59,7 +68,7 @@ def run(args) -> int:
     warn_all(warnings)
     library = Library(conf.library_path)
     try:
-        return ACTIONS[args.action](args, library)
+        yield library
     finally:
         library.close()
 
@@ -77,19 +86,17 @@ def _new(args, library) -> int:
     composition.add(items)
     models = assemble.read_models(composition.doc, base, library)
     _stop_if_missing(models)
-    boxes = {key: model.box for key, model in models.items()}
+    outlines = {key: model.outline for key, model in models.items()}
     ids = [p.id for p in composition.doc.placements]
-    composition.arrange(ids, args.layout, args.gap, boxes)
+    composition.arrange(ids, args.layout, args.gap, outlines)
     return _write(composition.doc, models, out)
 
 
 def _build(args, library) -> int:
-    from aiml3d_desktop.core.composition import assemble
     from aiml3d_desktop.core.composition import document as scene_doc
 
     doc = scene_doc.load(args.scene)
-    models = assemble.read_models(doc, args.scene.resolve().parent, library)
-    _warn_missing(models)
+    models = _read(doc, args.scene, library)
     return _write(doc, models, args.out.expanduser())
 
 
@@ -98,13 +105,13 @@ def _show(args, library) -> int:
     from aiml3d_desktop.core.composition import document as scene_doc
 
     doc = scene_doc.load(args.scene)
-    models = assemble.read_models(doc, args.scene.resolve().parent, library)
+    models = _read(doc, args.scene, library)
     info = assemble.summary(doc, models)
     if args.json:
         print_json(info)
         return EXIT_OK
     for row in info["placements"]:
-        hidden = "" if row["visible"] else "  (hidden)"
+        hidden = "" if row["shown"] else "  (hidden)"
         if "missing" in row:
             print(f"{row['id']:<6} {row['name']}: missing: {row['missing']}")
             continue
@@ -120,30 +127,37 @@ def _show(args, library) -> int:
 
 
 def read_scene(path: Path):
-    """A scene.json as one scene to draw (``aiml3d render``), and its lighting; the models
-    that cannot be read are left out, with a warning."""
-    from aiml3d_desktop.core import settings
+    """A scene.json as one scene to draw (``aiml3d render``: each model uploaded once), its
+    lighting and its background colour (RRGGBB); the models that cannot be read are left
+    out, with a warning."""
     from aiml3d_desktop.core.composition import assemble
     from aiml3d_desktop.core.composition import document as scene_doc
-    from aiml3d_desktop.core.library.store import Library
     from aiml3d_desktop.core.look.lighting import Lighting
 
     doc = scene_doc.load(path)
-    conf, warnings = settings.load()
-    warn_all(warnings)
-    library = Library(conf.library_path)
-    try:
-        models = assemble.read_models(doc, path.resolve().parent, library)
-    finally:
-        library.close()
-    _warn_missing(models)
-    light = doc.light
+    with _library() as library:
+        models = _read(doc, path, library)
+    light, background = doc.light, doc.background.kind
     file = None if light.file is None else path.resolve().parent / Path(light.file).expanduser()
     lighting = Lighting(
         preset=light.preset, file=file, rotation=light.rotation, exposure=light.exposure,
-        sun=light.sun,
+        background=background, sun=light.sun,
     )  # fmt: skip
-    return assemble.flattened(doc, models), lighting
+    return assemble.drawable(doc, models), lighting, doc.background.colour.lstrip("#")
+
+
+def _read(doc, path: Path, library):
+    """The scene's models, a warning for each that cannot be read and for the files it
+    takes from outside its folder."""
+    from aiml3d_desktop.core.composition import assemble
+
+    base = path.resolve().parent
+    models = assemble.read_models(doc, base, library)
+    outside = assemble.outside(doc, base)
+    if outside:
+        warn_all([f"{path.name} uses files outside its folder: {', '.join(outside)}"])
+    _warn_missing(models)
+    return models
 
 
 def _item(text: str, base: Path, library):

@@ -135,3 +135,27 @@ def test_render_draws_a_scene_in_its_own_light(meshes):
     sizes = np.bincount(labels.ravel())[1:]
     assert (sizes > 500).sum() == 2  # two boxes (the red axis line is thin)
     assert np.abs(own - pictures["studio"]).mean() > 3  # the sunset, brighter, is not the studio
+
+
+def test_the_command_offers_the_layouts_core_has():
+    from aiml3d_desktop.cli import scene
+    from aiml3d_desktop.core.composition import arrange
+
+    assert scene.LAYOUTS == arrange.LAYOUTS  # kept apart so that `aiml3d --help` stays quick
+
+
+def test_a_scene_taking_files_from_outside_its_folder_says_so(meshes, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    trimesh.creation.box().export(elsewhere / "private.glb")
+    scene = meshes / "scene.json"
+    run("scene", "new", meshes / "box.glb", elsewhere / "private.glb", "-o", scene)
+    built = run("scene", "build", scene, "-o", meshes / "out.glb")
+    assert built.returncode == 0
+    assert "scene.json uses files outside its folder: " + str(elsewhere / "private.glb") in (
+        built.stderr
+    )
+    data = json.loads(scene.read_text())
+    data["placements"][1]["source"] = {"entry": imported(meshes / "box.glb")[:6]}  # a start
+    scene.write_text(json.dumps(data))
+    shown = json.loads(run("scene", "show", scene, "--json").stdout)
+    assert "No library entry" in shown["placements"][1]["missing"]  # ids in files are whole

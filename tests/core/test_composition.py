@@ -49,16 +49,16 @@ def composed(folder, items=((BOX, "Box"), (BALL, "Ball"), (BALL, "Ball"))):
     composition = history.Composition()
     ids = composition.add(list(items))
     models = assemble.read_models(composition.doc, folder)
-    boxes = {key: model.box for key, model in models.items()}
-    return composition, ids, models, boxes
+    outlines = {key: model.outline for key, model in models.items()}
+    return composition, ids, models, outlines
 
 
 # The document and its file
 
 
 def test_a_scene_survives_saving_and_loading(folder):
-    composition, ids, models, boxes = composed(folder)
-    composition.arrange(ids, "grid", 0.3, boxes)
+    composition, ids, models, outlines = composed(folder)
+    composition.arrange(ids, "grid", 0.3, outlines)
     composition.turn([ids[1]], 30)
     composition.group(ids[1:], "Balls")
     composition.set_light(Light(preset="outdoor", exposure=-1.0, sun_azimuth=120.0))
@@ -207,16 +207,16 @@ def test_any_json_is_a_scene_or_one_clear_error(data):
 
 def edits(folder):
     """Every kind of change the editor makes, each a function of the composition."""
-    _, _, _, boxes = composed(folder)
+    _, _, _, outlines = composed(folder)
     return {
-        "add": lambda c, ids: c.add([(BOX, "Another box")], boxes),
+        "add": lambda c, ids: c.add([(BOX, "Another box")], outlines),
         "delete": lambda c, ids: c.remove([ids[0]]),
         "duplicate": lambda c, ids: c.duplicate(ids[:2], (0.5, 0, 0)),
         "move": lambda c, ids: c.move(ids, (1.0, 0.0, -2.0)),
         "turn": lambda c, ids: c.turn([ids[0]], 90),
         "transform": lambda c, ids: c.transform(ids[1], (3, 0, 3), arrange.about_up(45), 2.0),
-        "rest": lambda c, ids: c.rest_on_ground(ids, boxes),
-        "arrange": lambda c, ids: c.arrange(ids, "circle", 0.5, boxes),
+        "rest": lambda c, ids: c.rest_on_ground(ids, outlines),
+        "arrange": lambda c, ids: c.arrange(ids, "circle", 0.5, outlines),
         "rename": lambda c, ids: c.rename(ids[2], "Small ball"),
         "hide": lambda c, ids: c.set_visible([ids[0]], False),
         "lock": lambda c, ids: c.set_locked([ids[1]], True),
@@ -281,13 +281,13 @@ def test_a_drag_is_one_change_and_the_next_drag_another(folder):
 
 
 def test_locked_models_stay_put_but_can_be_shown_renamed_and_unlocked(folder):
-    composition, ids, _, boxes = composed(folder)
+    composition, ids, _, outlines = composed(folder)
     composition.set_locked([ids[0]], True)
     locked = composition.doc.placement(ids[0])
     composition.move(ids, (1, 0, 0))
     composition.turn(ids, 45)
     composition.remove(ids)
-    composition.arrange(ids, "row", 0.1, boxes)
+    composition.arrange(ids, "row", 0.1, outlines)
     assert composition.doc.placement(ids[0]) == locked  # still there, still in place
     assert [p.id for p in composition.doc.placements] == [ids[0]]
     composition.rename(ids[0], "Anchor")
@@ -327,11 +327,11 @@ def gaps_along(world: list[np.ndarray], axis: int) -> list[float]:
 
 @pytest.mark.parametrize("gap", [0.0, 0.25])
 def test_a_row_leaves_the_gap_between_boxes_and_rests_on_the_ground(folder, gap):
-    composition, ids, _, boxes = composed(folder)
+    composition, ids, _, outlines = composed(folder)
     composition.turn([ids[0]], 45)  # a turned box: its box in the scene is wider
-    composition.arrange(ids, "row", gap, boxes)
+    composition.arrange(ids, "row", gap, outlines)
     doc = composition.doc
-    world = [arrange.world_box(p, boxes[p.source.key]) for p in doc.placements]
+    world = [arrange.world_box(p, outlines[p.source.key]) for p in doc.placements]
     assert gaps_along(world, 0) == pytest.approx([gap, gap])
     assert [b[0, 1] for b in world] == pytest.approx([0, 0, 0], abs=1e-9)
     low, high = np.min([b[0] for b in world], axis=0), np.max([b[1] for b in world], axis=0)
@@ -340,17 +340,17 @@ def test_a_row_leaves_the_gap_between_boxes_and_rests_on_the_ground(folder, gap)
 
 def test_a_grid_is_square_and_gapped_and_a_circle_keeps_neighbours_apart(folder):
     items = [(BOX, "Box"), (BALL, "Ball")] * 3
-    composition, ids, _, boxes = composed(folder, items)
-    composition.arrange(ids, "grid", 0.5, boxes)
-    world = [arrange.world_box(p, boxes[p.source.key]) for p in composition.doc.placements]
+    composition, ids, _, outlines = composed(folder, items)
+    composition.arrange(ids, "grid", 0.5, outlines)
+    world = [arrange.world_box(p, outlines[p.source.key]) for p in composition.doc.placements]
     rows = {round(b[0, 2] + b[1, 2], 6) for b in world}
     assert len(rows) == 2  # 6 models: 3 columns, 2 rows
     first_row = [b for b in world if round(b[0, 2] + b[1, 2], 6) == min(rows)]
     assert min(gaps_along(first_row, 0)) >= 0.5 - 1e-9
-    composition.arrange(ids, "circle", 0.5, boxes)
+    composition.arrange(ids, "circle", 0.5, outlines)
     placements = composition.doc.placements
     centres = [np.array(p.position)[[0, 2]] for p in placements]
-    radii = [np.hypot(*np.ptp(boxes[p.source.key], axis=0)[[0, 2]]) / 2 for p in placements]
+    radii = [np.hypot(*np.ptp(outlines[p.source.key], axis=0)[[0, 2]]) / 2 for p in placements]
     for i in range(len(placements)):
         j = (i + 1) % len(placements)
         distance = np.linalg.norm(centres[i] - centres[j])
@@ -374,11 +374,11 @@ def glb_json(path) -> dict:
 
 
 def test_the_glb_has_a_node_per_placement_and_each_model_once(folder):
-    composition, ids, models, boxes = composed(folder)
-    composition.arrange(ids, "row", 0.2, boxes)
+    composition, ids, models, outlines = composed(folder)
+    composition.arrange(ids, "row", 0.2, outlines)
     composition.transform(ids[2], scale=0.5)
     composition.turn([ids[0]], 30)
-    composition.rest_on_ground(ids, boxes)
+    composition.rest_on_ground(ids, outlines)
     composition.rename(ids[2], "Small ball")
     out = folder / "scene.glb"
     assert assemble.write(composition.doc, models, out) == [out]
@@ -400,14 +400,14 @@ def test_the_glb_has_a_node_per_placement_and_each_model_once(folder):
 
 
 def test_other_formats_hold_the_placements_merged(folder):
-    composition, ids, models, boxes = composed(folder)
-    composition.arrange(ids, "row", 0.2, boxes)
+    composition, ids, models, outlines = composed(folder)
+    composition.arrange(ids, "row", 0.2, outlines)
     composition.set_visible([ids[1]], False)  # a hidden model is left out
     written = assemble.write(composition.doc, models, folder / "plate.stl")
     mesh = trimesh.load(written[-1])
     assert len(mesh.faces) == 12 + models[BALL.key].triangles
     shown = [p for p in composition.doc.placements if p.visible]
-    world = [arrange.world_box(p, boxes[p.source.key]) for p in shown]
+    world = [arrange.world_box(p, outlines[p.source.key]) for p in shown]
     width = max(b[1, 0] for b in world) - min(b[0, 0] for b in world)
     assert mesh.extents[0] == pytest.approx(width * 1000, rel=1e-4)  # millimetres
     # A textured model placed twice: its texture written once, its own material untouched.
@@ -425,7 +425,7 @@ def test_other_formats_hold_the_placements_merged(folder):
 
 
 def test_a_missing_model_is_shown_missing_and_left_out(folder):
-    composition, ids, _, boxes = composed(folder)
+    composition, ids, _, outlines = composed(folder)
     composition.add([(Source(file="gone.glb"), "Gone"), (Source(entry="deleted1"), "Deleted")])
     (folder / "broken.glb").write_bytes(b"glTF\x02\x00\x00\x00garbage")
     composition.add([(Source(file="broken.glb"), "Broken")])
@@ -448,3 +448,119 @@ def test_a_scene_of_nothing_shown_is_refused(folder):
         assemble.write(composition.doc, models, folder / "scene.glb")
     with pytest.raises(InputError, match="no model to show"):
         assemble.write(composition.doc, models, folder / "scene.obj")
+
+
+# Picking and dragging
+
+
+def test_a_click_picks_the_placement_it_meets_first(folder):
+    from aiml3d_desktop.core.meshes import picking
+
+    composition, ids, models, outlines = composed(folder)
+    composition.arrange(ids, "row", 0.5, outlines)
+    composition.turn([ids[0]], 45)
+    composition.transform(ids[2], scale=0.5)
+    scene = assemble.drawable(composition.doc, models)
+    for number, placement in enumerate(composition.doc.placements):
+        low, high = arrange.world_box(placement, outlines[placement.source.key])
+        centre = (low + high) / 2
+        hit = picking.picked(scene, centre + [0, 0, 10], [0, 0, -1])  # from the front
+        assert hit is not None and hit[0] == number
+        # The ray meets the front of the model: on its surface, at most its box's depth away.
+        assert low[2] - 1e-6 <= hit[1][2] <= high[2] + 1e-6
+    # The ball scaled to half: a ray through where the full ball's edge would be misses it.
+    small = composition.doc.placements[2]
+    x, y, _ = small.position
+    assert picking.picked(scene, [x + 0.4, y, 10], [0, 0, -1]) is None
+    assert picking.picked(scene, [0, 50, 10], [0, 0, -1]) is None
+    # Behind a model: the nearer one is picked.
+    hit = picking.picked(scene, [composition.doc.placements[1].position[0], 0.5, -10], [0, 0, 1])
+    assert hit is not None and hit[0] == 1
+
+
+def test_a_drag_on_the_ground_and_snapping():
+    assert arrange.on_the_ground([0, 2, 0], [0.5, -1, 0.25]) == (1.0, 0.0, 0.5)
+    assert arrange.on_the_ground([0, 2, 0], [1, 0, 0]) is None  # parallel to the ground
+    assert arrange.on_the_ground([0, 2, 0], [0, 1, 0]) is None  # looking up
+    assert arrange.snapped(0.37, 0.25) == 0.25 and arrange.snapped(-0.13, 0.25) == -0.25
+    assert arrange.snapped(52.0, 15.0) == 45.0 and arrange.snapped(0.37, 0) == 0.37
+
+
+def test_an_edit_never_makes_a_scene_that_cannot_be_opened_again(folder, tmp_path):
+    composition, ids, _, outlines = composed(folder, [(BOX, "Box")] * 300)
+    start = composition.doc
+    with pytest.raises(SceneFileError, match="more than 100 km"):
+        composition.arrange(ids, "row", 1000.0, outlines)  # 300 km of outlines
+    with pytest.raises(SceneFileError, match="more than 100 km"):
+        composition.move(ids[:1], (float("nan"), 0, 0))
+    assert composition.doc is start and composition.undo_label == "Add 300 models"
+    with pytest.raises(ValueError):
+        composition.change_group("g1", colour="red")
+    doc_mod.save(composition.doc, tmp_path / "ok.json")
+    assert doc_mod.load(tmp_path / "ok.json") == composition.doc
+
+
+def test_a_hostile_number_or_path_is_refused_not_a_crash():
+    data = valid()
+    data["placements"][0]["scale"] = 10**400  # float() cannot hold it
+    with pytest.raises(SceneFileError, match="scale"):
+        doc_mod.from_json(data)
+    data = valid()
+    data["placements"][0]["source"] = {"file": "model\x1b]0;owned\x07.glb"}  # a terminal's
+    with pytest.raises(SceneFileError, match="not a path"):
+        doc_mod.from_json(data)
+    assert Source(file="./box.glb").key == Source(file="box.glb").key  # one model
+
+
+def test_a_turned_model_rests_on_the_ground_by_its_lowest_point(folder):
+    """By its outline (the hull's corners), not its own box turned: a ball turned 45 degrees
+    about X would float 0.2 m up on the box's turned corners."""
+    composition, ids, _, outlines = composed(folder, [(BALL, "Ball")])
+    tilt = (math.sin(math.pi / 8), 0.0, 0.0, math.cos(math.pi / 8))
+    composition.transform(ids[0], position=(0, 3, 0), rotation=tilt)
+    composition.rest_on_ground(ids, outlines)
+    placement = composition.doc.placements[0]
+    ball = trimesh.load(folder / "ball.glb", force="mesh")
+    lowest = (ball.vertices @ arrange.matrix(placement)[:3, :3].T + placement.position)[:, 1]
+    assert lowest.min() == pytest.approx(0, abs=1e-6)
+
+
+def test_a_placement_of_any_name_or_many_parts_keeps_its_node(folder):
+    """A placement named "world" (trimesh's root) keeps its own node and transform; a model
+    of two parts is one node to move with the parts under it; a model shown nowhere is not
+    in the file."""
+    two = trimesh.Scene()
+    two.add_geometry(trimesh.creation.box((1, 1, 1)), node_name="seat")
+    two.add_geometry(trimesh.creation.box((0.2, 1, 0.2)), node_name="leg",
+                     transform=trimesh.transformations.translation_matrix((0, -1, 0)))  # fmt: skip
+    two.export(folder / "stool.glb")
+    stool, hidden = Source(file="stool.glb"), Source(file="ball.glb")
+    composition, ids, models, outlines = composed(
+        folder, [(BOX, "world"), (stool, "Stool"), (hidden, "Hidden")]
+    )
+    composition.transform(ids[0], position=(1, 2, 3), rotation=arrange.about_up(60), scale=2)
+    composition.move([ids[1]], (-3, 0, 0))
+    composition.set_visible([ids[2]], False)
+    out = folder / "scene.glb"
+    assemble.write(composition.doc, models, out)
+    gltf = glb_json(out)
+    assert len(gltf["meshes"]) == 3  # the box and the stool's two parts; not the ball
+    loaded = trimesh.load(out)
+    named = {n: loaded.graph.get(n)[0] for n in loaded.graph.nodes if n != loaded.graph.base_frame}
+    world_node = [n for n in named if n.startswith("world")]
+    assert len(world_node) == 1
+    box_placement = composition.doc.placements[0]
+    assert np.allclose(named[world_node[0]], arrange.matrix(box_placement), atol=1e-6)
+    stool_children = [n for n in loaded.graph.nodes_geometry if n.startswith("Stool · ")]
+    assert len(stool_children) == 2
+    assert loaded.graph.transforms.parents[stool_children[0]] == "Stool"
+    assert np.allclose(named["Stool"], arrange.matrix(composition.doc.placements[1]), atol=1e-6)
+
+
+def test_a_merged_export_too_big_to_hold_is_refused_before_it_is_made(folder, monkeypatch):
+    composition, ids, models, _ = composed(folder, [(BALL, "Ball")] * 50)
+    monkeypatch.setattr(assemble, "MAX_MERGED", 49 * models[BALL.key].triangles)
+    with pytest.raises(InputError, match="Export it as GLB"):
+        assemble.write(composition.doc, models, folder / "many.stl")
+    assert not (folder / "many.stl").exists()
+    assert assemble.write(composition.doc, models, folder / "many.glb")  # one ball, stored once

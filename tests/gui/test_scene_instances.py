@@ -31,10 +31,10 @@ def composed(qapp, tmp_path_factory):
     box_source, cone_source = Source(file="box.glb"), Source(file="cone.glb")
     ids = composition.add([(box_source, "Box"), (cone_source, "Cone")] + [(box_source, "Box")] * 2)
     models = assemble.read_models(composition.doc, folder)
-    boxes = {key: model.box for key, model in models.items()}
+    outlines = {key: model.outline for key, model in models.items()}
     composition.turn(ids[2:], 30)
     composition.transform(ids[3], scale=0.6)
-    composition.arrange(ids, "row", 0.4, boxes)
+    composition.arrange(ids, "row", 0.4, outlines)
     return composition.doc, models
 
 
@@ -60,7 +60,7 @@ def test_placements_draw_as_the_flattened_scene_does(composed, mode):
     renderer.close()
     red = (drawn[..., 0] > 150) & (drawn[..., 1] < 90)
     blue = (drawn[..., 2] > 150) & (drawn[..., 0] < 90)
-    assert red.sum() > 500 and blue.sum() > 200  # the boxes and the cone
+    assert red.sum() > 500 and blue.sum() > 200  # the outlines and the cone
     differ = np.abs(drawn - flat).sum(axis=2) > 24
     assert differ.mean() < 0.002  # the same picture, but for a few edge pixels
 

@@ -2,7 +2,8 @@
 the ground, and the layouts that arrange a selection (a row, a grid, a circle) with a gap
 between bounding boxes. Metres, +Y up, the ground at y = 0.
 
-A model's ``box`` is its own bounding box, (2, 3): lowest and highest corner, as read.
+A model's ``outline`` is points of it whose extremes, however it is turned, are the model's:
+the corners of its convex hull (assemble.Model.outline). Its box in the scene is theirs.
 """
 
 from __future__ import annotations
@@ -58,10 +59,9 @@ def matrix(placement: Placement) -> np.ndarray:
     return out
 
 
-def world_box(placement: Placement, box: np.ndarray) -> np.ndarray:
-    """(2, 3): the box, in the scene, around the placed model's own box."""
-    corners = np.array(np.meshgrid(*np.asarray(box, dtype=float).T)).T.reshape(-1, 3)
-    placed = corners @ matrix(placement)[:3, :3].T + placement.position
+def world_box(placement: Placement, outline: np.ndarray) -> np.ndarray:
+    """(2, 3): the placed model's box in the scene (lowest and highest corner)."""
+    placed = np.asarray(outline, dtype=float) @ matrix(placement)[:3, :3].T + placement.position
     return np.stack([placed.min(axis=0), placed.max(axis=0)])
 
 
@@ -71,9 +71,27 @@ def moved(placement: Placement, delta: Sequence[float]) -> Placement:
     return replace(placement, position=position)
 
 
-def on_ground(placement: Placement, box: np.ndarray) -> Placement:
-    """Moved up or down so that the bottom of its box touches the ground."""
-    return moved(placement, (0.0, -float(world_box(placement, box)[0, 1]), 0.0))
+def on_the_ground(
+    origin: Sequence[float], direction: Sequence[float], height: float = 0.0
+) -> tuple[float, ...] | None:
+    """Where a ray (a click, the mouse dragging) meets the ground plane y = ``height``:
+    (x, y, z), or None when it runs parallel to it or points away."""
+    if abs(direction[1]) < 1e-9:
+        return None
+    t = (height - origin[1]) / direction[1]
+    if t <= 0:
+        return None
+    return tuple(float(origin[i] + t * direction[i]) for i in range(3))
+
+
+def snapped(value: float, step: float) -> float:
+    """``value`` to the nearest multiple of ``step`` (0: as it is): a grid, or an angle."""
+    return float(round(value / step) * step) if step > 0 else float(value)
+
+
+def on_ground(placement: Placement, outline: np.ndarray) -> Placement:
+    """Moved up or down so that its lowest point touches the ground."""
+    return moved(placement, (0.0, -float(world_box(placement, outline)[0, 1]), 0.0))
 
 
 def layout(boxes: Sequence[np.ndarray], how: str, gap: float) -> list[np.ndarray]:

@@ -12,6 +12,7 @@ the placements flattened into place (STL and 3MF in millimetres, Z up, as writer
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -44,8 +45,24 @@ class Model:
 
     @property
     def box(self) -> np.ndarray:
+        """(2, 3): its own box, as read."""
         assert self.scene is not None
         return self.scene.bounds
+
+    @functools.cached_property
+    def outline(self) -> np.ndarray:
+        """(N, 3): the corners of its convex hull, whose extremes are the model's however
+        it is turned (the corners of its box are not: a turned ball would float)."""
+        from scipy.spatial import ConvexHull
+
+        assert self.scene is not None
+        points = np.unique(
+            np.concatenate([p.arrays.positions for p in self.scene.primitives]), axis=0
+        ).astype(np.float64)
+        if len(points) <= 64:
+            return points
+        hull = ConvexHull(points, qhull_options="QJ")  # QJ: a flat model has a hull too
+        return points[hull.vertices]
 
     @property
     def triangles(self) -> int:
@@ -53,6 +70,7 @@ class Model:
 
 
 Models = dict[str, Model]  # by Source.key
+MAX_MERGED = 30_000_000  # triangles in a merged export (a copy per placement: gigabytes)
 
 
 def source_path(source: Source, base: Path, library: Library | None) -> Path:
@@ -64,6 +82,8 @@ def source_path(source: Source, base: Path, library: Library | None) -> Path:
         raise InputError("The scene uses models from the library, which is not open")
     assert source.entry is not None
     entry = library.get(source.entry)
+    if entry.id != source.entry:  # a start of an id is for people typing, not for files
+        raise InputError(f"No library entry {source.entry!r}")
     if source.version is None:
         return entry.mesh_path
     try:
@@ -95,6 +115,18 @@ def read_models(
     return models
 
 
+def outside(doc: SceneDoc, base: Path) -> list[str]:
+    """The files the scene uses that are not in ``base`` (scene.json's folder) or under it:
+    worth a word before they go into a file someone may share."""
+    files = {p.source.file for p in doc.placements if p.source.file is not None}
+    if doc.light.file is not None:
+        files.add(doc.light.file)
+    base = base.resolve()
+    return sorted(
+        f for f in files if not (base / Path(f).expanduser()).resolve().is_relative_to(base)
+    )
+
+
 def placed(doc: SceneDoc, models: Models) -> list[tuple[Placement, Model]]:
     """The placements shown, with their models, leaving out the missing ones."""
     pairs = [(p, models.get(p.source.key)) for p in doc.placements if doc.shown(p)]
@@ -123,7 +155,7 @@ def drawable(doc: SceneDoc, models: Models) -> Scene:
             own[key] = tuple(range(start, len(out.primitives)))
         out.instances.append(Instance(arrange.matrix(placement), own[key], placement.name))
     if not out.instances:
-        raise InputError("The scene has no model to show", hint="Add a model, or show one.")
+        raise _nothing_shown()
     out.nodes = len(out.instances)
     return out
 
@@ -132,6 +164,12 @@ def flattened(doc: SceneDoc, models: Models) -> Scene:
     """The shown placements as one scene, each moved into place (for the formats without
     nodes); each model's materials and textures once, however often it is placed."""
     scene = drawable(doc, models)
+    if scene.triangles > MAX_MERGED:
+        raise InputError(
+            f"Merged into one model the scene would have {scene.triangles:,} triangles, more "
+            f"than the {MAX_MERGED:,} this app writes as one",
+            hint="Export it as GLB or glTF: each model is stored once there.",
+        )
     taken: set[str] = set()
     primitives = []
     for instance in scene.placements():
@@ -153,37 +191,46 @@ def _shifted(material: Material, by: int) -> Material:
 
 
 def instanced(doc: SceneDoc, models: Models) -> trimesh.Scene:
-    """A trimesh scene with a node per placement (and per part of its model), each model's
-    meshes added once and used by all its placements."""
+    """A trimesh scene with a node per placement, named after it and holding its transform;
+    a model of one part is that node's mesh, a model of several parts hangs them from it as
+    children (one node to move per placement). The meshes of a model are added once and
+    used by all its placements; a model with no placement shown is left out."""
     import trimesh
 
-    out = trimesh.Scene()
-    meshes: dict[str, list[tuple[str, np.ndarray]]] = {}  # a model's geometry names
-    for number, (key, model) in enumerate(models.items()):
-        if model.scene is None:
-            continue
-        source = to_trimesh(model.scene)
-        names = []
-        for node in source.graph.nodes_geometry:
-            transform, geometry = source.graph[node]
-            name = f"model {number + 1} {geometry}"
-            out.geometry[name] = source.geometry[geometry]
-            names.append((name, transform))
-        meshes[key] = names
     shown = placed(doc, models)
     if not shown:
-        raise InputError("The scene has no model to show", hint="Add a model, or show one.")
-    taken: set[str] = set()
+        raise _nothing_shown()
+    out = trimesh.Scene()
+    parts: dict[str, list[tuple[str, str, np.ndarray]]] = {}  # (node, geometry, transform)
+    for placement, model in shown:
+        key = placement.source.key
+        if key in parts:
+            continue
+        assert model.scene is not None
+        source = to_trimesh(model.scene)
+        parts[key] = []
+        for node in source.graph.nodes_geometry:
+            transform, geometry = source.graph[node]
+            name = f"model {len(parts)} {geometry}"
+            out.geometry[name] = source.geometry[geometry]
+            parts[key].append((str(node), name, transform))
+    taken: set[str] = {str(out.graph.base_frame)}  # "world": a node so named would be the root
     for placement, _ in shown:
-        matrix = arrange.matrix(placement)
-        for part, (geometry, transform) in enumerate(meshes[placement.source.key]):
-            name = _unique(placement.name if part == 0 else f"{placement.name} {part + 1}", taken)
+        node = _unique(placement.name, taken)
+        own = parts[placement.source.key]
+        if len(own) == 1:
+            _, geometry, transform = own[0]
+            matrix = arrange.matrix(placement) @ transform
             out.graph.update(
-                frame_from=out.graph.base_frame,
-                frame_to=name,
-                matrix=matrix @ transform,
-                geometry=geometry,
+                frame_from=out.graph.base_frame, frame_to=node, matrix=matrix, geometry=geometry
             )
+            continue
+        out.graph.update(
+            frame_from=out.graph.base_frame, frame_to=node, matrix=arrange.matrix(placement)
+        )
+        for part, geometry, transform in own:
+            child = _unique(f"{node} · {part}", taken)
+            out.graph.update(frame_from=node, frame_to=child, matrix=transform, geometry=geometry)
     return out
 
 
@@ -209,7 +256,7 @@ def summary(doc: SceneDoc, models: Models) -> dict:
     rows, boxes, triangles = [], [], 0
     for placement in doc.placements:
         model = models.get(placement.source.key)
-        row = placement.as_json()
+        row = {**placement.as_json(), "shown": doc.shown(placement)}
         if model is None or model.scene is None:
             row["missing"] = model.missing if model else "not read"
         else:
@@ -232,6 +279,10 @@ def summary(doc: SceneDoc, models: Models) -> dict:
         "triangles": triangles,
         "bounds": bounds,
     }
+
+
+def _nothing_shown() -> InputError:
+    return InputError("The scene has no model to show", hint="Add a model, or show one.")
 
 
 def _unique(name: str, taken: set[str]) -> str:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiml3d_desktop.core.common.errors import InputError
-from aiml3d_desktop.core.common.fileio import read_regular, write_json
+from aiml3d_desktop.core.common.fileio import read_regular, write_bytes
 from aiml3d_desktop.core.look.lighting import BACKGROUNDS, PRESETS
 
 FORMAT = "aiml3d-scene"
@@ -54,7 +55,7 @@ class Source:
         """The same for two placements of one model: it is read and stored once."""
         if self.entry is not None:
             return f"entry:{self.entry}:{self.version or ''}"
-        return f"file:{self.file}"
+        return f"file:{os.path.normpath(self.file or '')}"  # a.glb and ./a.glb: one model
 
     def as_json(self) -> dict:
         if self.entry is not None:
@@ -205,8 +206,12 @@ class SceneDoc:
 
 
 def save(doc: SceneDoc, dest: str | Path) -> None:
-    """scene.json, written atomically."""
-    write_json(dest, doc.as_json())
+    """scene.json, written atomically (never with a NaN: edits keep numbers finite)."""
+    try:
+        text = json.dumps(doc.as_json(), indent=2, allow_nan=False)
+    except ValueError as exc:
+        raise SceneFileError(f"The scene cannot be saved: {exc}") from None
+    write_bytes(dest, text.encode("utf-8"))
 
 
 def load(path: str | Path) -> SceneDoc:
@@ -309,21 +314,42 @@ def _flag(data: dict, key: str, default: bool, what: str) -> bool:
     return value
 
 
+def _finite(value: object) -> float | None:
+    """A JSON number as a finite float; None for anything else (an integer of 400 digits
+    included, which float() cannot hold)."""
+    if type(value) not in (int, float):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _number(data: dict, key: str, default: float, low: float, high: float, what: str) -> float:
-    value = data.get(key, default)
-    if type(value) not in (int, float) or not (math.isfinite(value) and low <= value <= high):
+    number = _finite(data.get(key, default))
+    if number is None or not low <= number <= high:
         raise SceneFileError(f"{what}'s {key} is not a number from {low:g} to {high:g}")
-    return float(value)
+    return number
 
 
 def _numbers(value: object, size: int, limit: float, what: str) -> tuple[float, ...]:
-    if (
-        not isinstance(value, list)
-        or len(value) != size
-        or not all(type(v) in (int, float) and math.isfinite(v) and abs(v) <= limit for v in value)
-    ):
+    numbers = [_finite(v) for v in value] if isinstance(value, list) else []
+    if len(numbers) != size or not all(n is not None and abs(n) <= limit for n in numbers):
         raise SceneFileError(f"{what} is not {size} numbers of at most {limit:g}")
-    return tuple(float(v) for v in value)
+    return tuple(numbers)  # type: ignore[arg-type]
+
+
+def _path(value: object, what: str) -> str:
+    """A file's path as written: text without control characters (which a terminal would
+    act on when the path is printed in a message)."""
+    if (
+        not isinstance(value, str)
+        or not 0 < len(value) <= 4096
+        or any(ord(c) < 32 or ord(c) == 127 for c in value)
+    ):
+        raise SceneFileError(f"{what} is not a path")
+    return value
 
 
 def unit_quaternion(values: tuple[float, ...], what: str = "a rotation") -> tuple[float, ...]:
@@ -344,9 +370,7 @@ def _source(value: object, what: str) -> Source:
             entry=_id(entry, f"{what}'s entry"),
             version=None if version is None else _id(version, f"{what}'s version"),
         )
-    if not isinstance(file, str) or not 0 < len(file) <= 4096 or "\0" in file:
-        raise SceneFileError(f"{what}'s file is not a path")
-    return Source(file=file)
+    return Source(file=_path(file, f"{what}'s file"))
 
 
 def _placement(value: object, index: int, groups: set[str]) -> Placement:
@@ -396,8 +420,8 @@ def _light(value: object) -> Light:
     if preset not in PRESETS:
         raise SceneFileError(f"the lighting preset {preset!r} is not one of {', '.join(PRESETS)}")
     file = data.get("file")
-    if file is not None and (not isinstance(file, str) or not 0 < len(file) <= 4096):
-        raise SceneFileError("the lighting's file is not a path")
+    if file is not None:
+        file = _path(file, "the lighting's file")
     sun = _object(data.get("sun", {}), "the sun")
     return Light(
         preset=preset,

@@ -19,6 +19,7 @@ import numpy as np
 
 from aiml3d_desktop.core.composition import arrange
 from aiml3d_desktop.core.composition.document import (
+    MAX_COORDINATE,
     MAX_PLACEMENTS,
     SCALES,
     Background,
@@ -44,7 +45,7 @@ class Change:
     merge: str | None = None
 
 
-Boxes = Mapping[str, np.ndarray]  # a source's key to its model's own box, (2, 3)
+Outlines = Mapping[str, np.ndarray]  # a source's key to its model's outline (arrange.py)
 
 
 class Composition:
@@ -123,10 +124,10 @@ class Composition:
     def add(
         self,
         items: Sequence[tuple[Source, str]],
-        boxes: Boxes | None = None,
+        outlines: Outlines | None = None,
         where: Sequence[float] = (0.0, 0.0, 0.0),
     ) -> list[str]:
-        """Models placed at ``where`` (resting on the ground when their boxes are known);
+        """Models placed at ``where`` (resting on the ground when their outlines are known);
         their ids."""
         doc = self.doc
         if len(doc.placements) + len(items) > MAX_PLACEMENTS:
@@ -134,9 +135,9 @@ class Composition:
         added = []
         for source, name in items:
             placement = Placement(doc.new_id(), name, source, tuple(map(float, where)))  # type: ignore[arg-type]
-            if boxes is not None and source.key in boxes:
-                placement = arrange.on_ground(placement, boxes[source.key])
-            doc = replace(doc, placements=(*doc.placements, placement))
+            if outlines is not None and source.key in outlines:
+                placement = arrange.on_ground(placement, outlines[source.key])
+            doc = replace(doc, placements=(*doc.placements, _in_reach(placement)))
             added.append(placement.id)
         self.apply(_count("Add", len(added)), doc)
         return added
@@ -158,7 +159,7 @@ class Composition:
                 replace(original, id=doc.new_id(), name=_copy_name(original.name), locked=False),
                 offset,
             )
-            doc = replace(doc, placements=(*doc.placements, copy))
+            doc = replace(doc, placements=(*doc.placements, _in_reach(copy)))
             copies.append(copy.id)
         self.apply(_count("Duplicate", len(copies)), doc)
         return copies
@@ -195,16 +196,16 @@ class Composition:
             placement = replace(placement, scale=float(np.clip(scale, *SCALES)))
         self._replace("Change", [placement], merge)
 
-    def rest_on_ground(self, ids: Iterable[str], boxes: Boxes) -> None:
-        chosen = [p for p in self._editable(ids) if p.source.key in boxes]
-        rested = [arrange.on_ground(p, boxes[p.source.key]) for p in chosen]
+    def rest_on_ground(self, ids: Iterable[str], outlines: Outlines) -> None:
+        chosen = [p for p in self._editable(ids) if p.source.key in outlines]
+        rested = [arrange.on_ground(p, outlines[p.source.key]) for p in chosen]
         self._replace("Drop to the ground", rested, None, count=False)
 
-    def arrange(self, ids: Iterable[str], how: str, gap: float, boxes: Boxes) -> None:
+    def arrange(self, ids: Iterable[str], how: str, gap: float, outlines: Outlines) -> None:
         """The placements laid out in a row, a grid or a circle (arrange.layout), in the
         order given, ``gap`` metres apart."""
-        chosen = [p for p in self._editable(ids) if p.source.key in boxes]
-        world = [arrange.world_box(p, boxes[p.source.key]) for p in chosen]
+        chosen = [p for p in self._editable(ids) if p.source.key in outlines]
+        world = [arrange.world_box(p, outlines[p.source.key]) for p in chosen]
         moves = arrange.layout(world, how, gap)
         laid = [arrange.moved(p, tuple(m)) for p, m in zip(chosen, moves, strict=True)]
         self._replace(f"Arrange in a {how}", laid, None, count=False)
@@ -244,6 +245,8 @@ class Composition:
 
     def change_group(self, group_id: str, **fields: object) -> None:
         """A group's name, visibility or lock."""
+        if not set(fields) <= {"name", "visible", "locked"}:
+            raise ValueError(f"a group has no {sorted(set(fields))}")
         if "name" in fields:
             fields["name"] = clean_name(str(fields["name"]))
         groups = tuple(
@@ -280,10 +283,23 @@ class Composition:
     ) -> None:
         if not changed:
             return
-        new = {p.id: p for p in changed}
+        new = {p.id: _in_reach(p) for p in changed}
         placements = tuple(new.get(p.id, p) for p in self.doc.placements)
         label = _count(verb, len(changed)) if count else verb
         self.apply(label, replace(self.doc, placements=placements), merge)
+
+
+def _in_reach(placement: Placement) -> Placement:
+    """The placement, if an edit left it somewhere a scene can be saved: finite numbers,
+    within MAX_COORDINATE of the centre (a file the app wrote must open again)."""
+    position = np.asarray(placement.position, dtype=float)
+    if not np.isfinite(position).all() or np.abs(position).max() > MAX_COORDINATE:
+        raise SceneFileError(
+            f"That would put {placement.name} more than {MAX_COORDINATE / 1000:g} km from "
+            "the centre of the scene",
+            hint="Use a smaller gap or move it nearer.",
+        )
+    return placement
 
 
 def _count(verb: str, count: int) -> str:

@@ -123,7 +123,12 @@ class Scene:
 
     @property
     def vertices(self) -> int:
-        return sum(len(p.arrays.positions) for p in self.primitives)
+        """Vertices drawn (each placement of a primitive counts), as ``triangles``."""
+        return sum(
+            len(self.primitives[i].arrays.positions)
+            for x in self.placements()
+            for i in x.primitives
+        )
 
     @functools.cached_property
     def bounds(self) -> np.ndarray:
