@@ -26,6 +26,9 @@ from aiml3d_desktop.core.spending import budget, usage
 from aiml3d_desktop.core.spending.policy import SpendingPolicy
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from aiml3d_desktop.core.composition.history import Composition
     from aiml3d_desktop.core.generation.jobs import JobOptions
     from aiml3d_desktop.core.generation.preview import Preview
     from aiml3d_desktop.core.library.entry import Entry
@@ -38,7 +41,8 @@ PICTURE = "picture"  # (Preview | None, str | None): the picture that will be se
 VIEWS = "views"  # (dict[str, Preview]): a multi-view model's other views
 ENTRY = "entry"  # (Entry): the model on screen was added to the library as this entry
 VERSIONS = "versions"  # (Entry): an entry's versions changed (Split into parts kept one)
-EVENTS = (DOCUMENT, PICTURE, VIEWS, ENTRY, VERSIONS)
+SCENE = "scene"  # (Composition | None, Path | None): a composed scene is on screen, or not
+EVENTS = (DOCUMENT, PICTURE, VIEWS, ENTRY, VERSIONS, SCENE)
 
 
 class Session:
@@ -47,6 +51,9 @@ class Session:
         self.retry = retry or RetryPolicy()  # one for all requests: one rate-limit wait
         self.loaded: LoadedMesh | None = None
         self.entry: Entry | None = None  # the library entry on screen, if it is one
+        # A composed scene on screen (core/composition), in place of a model, and its file.
+        self.composition: Composition | None = None
+        self.scene_file: Path | None = None
         self.picture: Preview | None = None
         self.views: dict[str, Preview] = {}
         self.library: Library | None = None
@@ -72,8 +79,18 @@ class Session:
     # What is on screen
 
     def show(self, loaded: LoadedMesh | None, entry: Entry | None = None) -> None:
+        if self.composition is not None:
+            self.composition = self.scene_file = None
+            self._tell(SCENE, None, None)
         self.loaded, self.entry = loaded, entry
         self._tell(DOCUMENT, loaded, entry)
+
+    def show_scene(self, composition: Composition, path: Path) -> None:
+        """A composed scene on screen, in place of any model: the tools that work on one
+        model hear that there is none."""
+        self.show(None)
+        self.composition, self.scene_file = composition, path
+        self._tell(SCENE, composition, path)
 
     def same_model(self, loaded: LoadedMesh, entry: Entry | None) -> bool:
         """Whether ``loaded`` is the model on screen again (a version of its entry, the file

@@ -66,7 +66,10 @@ class FileActions(QObject):
     @Slot()
     def choose_mesh(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self.dialogs, "Open 3D model", self._last_folder(), formats.dialog_filter("open")
+            self.dialogs,
+            "Open 3D model",
+            self._last_folder(),
+            f"{formats.dialog_filter('open')};;Composed scenes (*.json)",
         )
         if path:
             self.open_requested.emit(path)

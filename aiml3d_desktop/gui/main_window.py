@@ -26,7 +26,7 @@ from aiml3d_desktop.core.look.studio import MODES
 from aiml3d_desktop.core.meshes import formats
 from aiml3d_desktop.core.meshes.mesh import LoadedMesh
 from aiml3d_desktop.core.pictures import images
-from aiml3d_desktop.core.session import PICTURE, Session
+from aiml3d_desktop.core.session import PICTURE, SCENE, Session
 from aiml3d_desktop.gui import state, tasks, window_actions, window_layout
 from aiml3d_desktop.gui.asset_controller import AssetController
 from aiml3d_desktop.gui.batch_controller import BatchController
@@ -38,6 +38,7 @@ from aiml3d_desktop.gui.lookdev import Lookdev
 from aiml3d_desktop.gui.menus import Menus
 from aiml3d_desktop.gui.outline_controller import OutlineController
 from aiml3d_desktop.gui.parts_controller import PartsController
+from aiml3d_desktop.gui.scene_controller import SceneController, is_scene_file
 from aiml3d_desktop.gui.status_line import StatusLine
 from aiml3d_desktop.gui.usage_controller import UsageController
 from aiml3d_desktop.gui.widgets import offscreen
@@ -55,6 +56,7 @@ from aiml3d_desktop.gui.workers import Runner
 if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent
 
+    from aiml3d_desktop.core.composition.history import Composition
     from aiml3d_desktop.core.generation.preview import Preview
     from aiml3d_desktop.core.library.results import JobResult
     from aiml3d_desktop.gui.widgets.compare_window import CompareWindow
@@ -207,6 +209,8 @@ class MainWindow(DropsAndPaste):
             self, self.assets.panel, self.side_dock, "Prepare asset", "prepareDock"
         )
         self.parts = PartsController(self.tools)
+        self.scenes = SceneController(self.tools)
+        self.session.listen(SCENE, self._scene_shown)
         self.parts_dock = window_layout.tab_dock(
             self, self.parts.panel, self.side_dock, "Parts", "partsDock"
         )
@@ -334,7 +338,9 @@ class MainWindow(DropsAndPaste):
         self.recent.add(source)
 
     def _start_open(self, source: str) -> None:
-        if _is_mesh_file(source):
+        if is_scene_file(source):
+            self.scenes.open(source)
+        elif _is_mesh_file(source):
             self.runner.start(tasks.open_mesh, source, succeeded=self._mesh_opened)
         else:
             self.runner.start(
@@ -506,6 +512,16 @@ class MainWindow(DropsAndPaste):
         else:
             self.stats.show_pending(loaded.path.name)
         self._details_wanted = loaded  # started once the mesh is on screen: see below
+
+    def _scene_shown(self, composition: Composition | None, path: Path | None) -> None:
+        if composition is None or path is None:
+            return
+        self.setWindowTitle(f"{composition.doc.name} — {APP_NAME}")
+        scene = self.viewer.scene
+        if scene is not None:
+            self.stats.show_scene(
+                path.name, scene, len({p.source.key for p in composition.doc.placements})
+            )
 
     @Slot()
     def _frame_shown(self) -> None:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.assets.recipe import Recipe
     from aiml3d_desktop.core.common.cancel import CancelToken
     from aiml3d_desktop.core.common.stages import Progress
+    from aiml3d_desktop.core.composition.history import Composition
     from aiml3d_desktop.core.generation.batch import QueueItem
     from aiml3d_desktop.core.generation.parts import Split
     from aiml3d_desktop.core.generation.preview import Preview
@@ -499,3 +500,28 @@ def write_csv(rows: list[list], dest: str, *, progress: Progress, cancel: Cancel
     except OSError as exc:
         raise InputError(f"Could not write {dest}: {exc.strerror or exc}") from None
     return Path(dest)
+
+
+def open_scene(
+    path: str, session: Session, *, progress: Progress, cancel: CancelToken
+) -> tuple[Composition, Path, Scene, list[str]]:
+    """A scene.json read, its models read once each (library entries from the window's
+    library, or the library itself before the window has opened it), and the scene to draw
+    (each model uploaded once), with smooth normals; and what could not be had."""
+    from aiml3d_desktop.core.composition import assemble, document, history
+    from aiml3d_desktop.core.library.store import Library
+
+    progress(Stage.LOADING, None, None)
+    scene_file = Path(path)
+    doc = document.load(scene_file)
+    library = session.library or Library(session.conf.library_path)
+    try:
+        models = assemble.read_models(doc, scene_file.resolve().parent, library)
+    finally:
+        if library is not session.library:
+            library.close()
+    cancel.check()
+    scene = _ready_to_draw(assemble.drawable(doc, models))
+    scene.smooth_normals()
+    missing = [m.missing for m in models.values() if m.scene is None]
+    return history.Composition(doc), scene_file, scene, missing

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
 from aiml3d_desktop.core.library.entry import Entry
 from aiml3d_desktop.core.meshes.mesh import MeshStats
+from aiml3d_desktop.core.meshes.scene import Scene
 from aiml3d_desktop.core.settings import SIZE_UNITS
 from aiml3d_desktop.gui.widgets.labels import width_from_layout
 
@@ -58,6 +59,18 @@ class StatsPanel(QWidget):
         self.clear()
         self._set("File", name)
         self._set("Vertices", "counting…")
+
+    def show_scene(self, name: str, scene: Scene, models: int) -> None:
+        """A composed scene's counts: what is drawn (each placement counts), its size."""
+        self.clear()
+        low, high = scene.bounds
+        self._set("File", name)
+        self._set("Vertices", f"{scene.vertices:,}")
+        self._set("Triangles", f"{scene.triangles:,}")
+        width, height, depth = (float(v) for v in high - low)
+        self._set("Size", dimensions((width, height, depth), 1.0, self.size_unit))
+        placed = len(scene.placements())
+        self._set("Parts", f"{placed} placed, {models} model{'s' if models != 1 else ''}")
 
     def show_stats(
         self, name: str, stats: MeshStats, entry: Entry | None = None, unit: float = 1.0
