@@ -267,9 +267,14 @@ def cmd_turntable(args: argparse.Namespace) -> int:
     check_destination(args.out)
     check_size(args.frames, size, args.out.suffix)
     check_outputs([args.out], args.source, "turntable")
-    scene, library, _ = _source(args.source)
-    if library is not None:
-        library.close()
+    if Path(args.source).suffix.lower() == ".json":  # a composed scene, turned as one
+        from aiml3d_desktop.cli.scene import read_scene
+
+        scene = read_scene(Path(args.source))[0]
+    else:
+        scene, library, _ = _source(args.source)
+        if library is not None:
+            library.close()
     out = turntable(scene, args.out, args.frames, size, args.fps, up_axis="z" if args.z_up else "y")
     print(f"wrote {out}")
     return EXIT_OK

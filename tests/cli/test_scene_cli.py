@@ -159,3 +159,28 @@ def test_a_scene_taking_files_from_outside_its_folder_says_so(meshes, tmp_path_f
     scene.write_text(json.dumps(data))
     shown = json.loads(run("scene", "show", scene, "--json").stdout)
     assert "No library entry" in shown["placements"][1]["missing"]  # ids in files are whole
+
+
+def test_a_turntable_of_a_whole_scene(meshes):
+    import subprocess
+
+    from PIL import Image
+
+    from tests.conftest import aiml3d_command
+
+    scene = meshes / "scene.json"
+    run("scene", "new", meshes / "box.glb", meshes / "box.glb", "--gap", "1", "-o", scene)
+    out = meshes / "turn.gif"
+    done = subprocess.run(
+        aiml3d_command("turntable", str(scene), "-o", str(out), "--frames", "4",
+                       "--size", "96x96"),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with Image.open(out) as gif:
+        assert gif.n_frames == 4 and gif.size == (96, 96)
+        frames = []
+        for index in range(4):
+            gif.seek(index)
+            frames.append(np.asarray(gif.convert("RGB")).astype(int))
+    assert np.abs(frames[0] - frames[1]).mean() > 1  # the scene turns
