@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         "out", type=Path, metavar="OUT", help="output file; its extension picks the format"
     )
 
-    view = sub.add_parser("view", help="open a mesh file in the desktop app")
+    view = sub.add_parser("view", help="open a mesh file (or a scene.json) in the desktop app")
     view.add_argument("mesh", type=Path, metavar="MESH")
 
     key = sub.add_parser("key", help="save, check or remove the API key in the OS keychain")
