@@ -219,6 +219,10 @@ class MainWindow(DropsAndPaste):
             self, self.outline.panel, self.side_dock, "Outline", "outlineDock", scrolled=False
         )
         self.outline.attach(self.outline_dock)
+        self.scene_dock = window_layout.tab_dock(
+            self, self.scenes.panel, self.side_dock, "Scene", "sceneDock", scrolled=False
+        )
+        self.scenes.attach(self.scene_dock)
         self.usage = UsageController(self.tools)
         self.lookdev = Lookdev(self.tools)
         for tool in (self.assets, self.parts, self.usage):

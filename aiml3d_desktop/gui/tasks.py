@@ -11,7 +11,7 @@ import io
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from PySide6.QtCore import QBuffer, QIODevice
 from PySide6.QtGui import QImage
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.assets.recipe import Recipe
     from aiml3d_desktop.core.common.cancel import CancelToken
     from aiml3d_desktop.core.common.stages import Progress
-    from aiml3d_desktop.core.composition.history import Composition
+    from aiml3d_desktop.core.composition.assemble import Models
+    from aiml3d_desktop.core.composition.history import Composition, Outlines
     from aiml3d_desktop.core.generation.batch import QueueItem
     from aiml3d_desktop.core.generation.parts import Split
     from aiml3d_desktop.core.generation.preview import Preview
@@ -502,12 +503,21 @@ def write_csv(rows: list[list], dest: str, *, progress: Progress, cancel: Cancel
     return Path(dest)
 
 
+class OpenedScene(NamedTuple):
+    composition: Composition
+    path: Path
+    scene: Scene  # to draw: each model once, an instance per placement, smooth normals
+    models: Models
+    outlines: Outlines  # each model's outline (core/composition/arrange.py)
+    missing: list[str]  # what could not be had, in words
+
+
 def open_scene(
     path: str, session: Session, *, progress: Progress, cancel: CancelToken
-) -> tuple[Composition, Path, Scene, list[str]]:
+) -> OpenedScene:
     """A scene.json read, its models read once each (library entries from the window's
-    library, or the library itself before the window has opened it), and the scene to draw
-    (each model uploaded once), with smooth normals; and what could not be had."""
+    library, or the library itself before the window has opened it), the scene to draw and
+    each model's outline (a convex hull: tens of ms for a big model)."""
     from aiml3d_desktop.core.composition import assemble, document, history
     from aiml3d_desktop.core.library.store import Library
 
@@ -521,7 +531,14 @@ def open_scene(
         if library is not session.library:
             library.close()
     cancel.check()
-    scene = _ready_to_draw(assemble.drawable(doc, models))
+    try:
+        scene = _ready_to_draw(assemble.drawable(doc, models))
+    except InputError:
+        raise InputError(
+            f"{scene_file.name} shows no model that can be found",
+            hint="Its models may have been moved, or deleted from the library.",
+        ) from None
     scene.smooth_normals()
+    outlines = {key: m.outline for key, m in models.items() if m.scene is not None}
     missing = [m.missing for m in models.values() if m.scene is None]
-    return history.Composition(doc), scene_file, scene, missing
+    return OpenedScene(history.Composition(doc), scene_file, scene, models, outlines, missing)

@@ -67,3 +67,49 @@ def test_a_broken_scene_file_is_one_message_and_the_view_stays(qtbot, window, tm
     qtbot.waitUntil(lambda: said in window.status.label.text(), timeout=10000)
     assert window.viewer.scene is shown
     assert np.isfinite(shown.bounds).all()
+
+
+def test_the_scene_tab_edits_and_every_edit_undoes(qtbot, window, desk):
+    """Choose, delete, undo, duplicate, hide, arrange and save from the Scene tab: the view
+    follows each edit (what it draws), the chosen are outlined, the file saved opens as is."""
+    from PySide6.QtCore import Qt
+
+    window.open_path(str(desk))
+    qtbot.waitUntil(lambda: window.session.composition is not None, timeout=10000)
+    scenes, viewer = window.scenes, window.viewer
+    panel = scenes.panel
+    assert panel.list.count() == 3 and window.scene_dock.isVisible()
+    assert not panel.save_button.isEnabled()  # nothing to save yet
+
+    def drawn() -> int:
+        return 0 if viewer.scene is None else len(viewer.scene.instances)
+
+    panel.list.item(0).setSelected(True)  # the box
+    assert scenes.chosen == ["p1"] and scenes._boxes is not None  # outlined in the view
+    panel.delete_button.click()
+    assert drawn() == 2 and panel.list.count() == 2 and "not saved" in panel.title.text()
+    panel.undo_button.click()
+    assert drawn() == 3 and panel.list.count() == 3
+    panel.list.clearSelection()
+    panel.list.item(1).setSelected(True)  # a duck
+    panel.duplicate_button.click()
+    assert drawn() == 4 and scenes.chosen == ["p4"]  # the copy, chosen
+    copy = window.session.composition.doc.placement("p4")
+    original = window.session.composition.doc.placement("p2")
+    assert copy.source == original.source and copy.position[0] > original.position[0]
+    panel.list.item(0).setCheckState(Qt.CheckState.Unchecked)  # hide the box
+    assert drawn() == 3 and not window.session.composition.doc.placement("p1").visible
+    before = [p.position for p in window.session.composition.doc.placements]
+    panel.list.clearSelection()
+    panel.layout_choice.setCurrentIndex(panel.layout_choice.findData("circle"))
+    panel.arrange_button.click()
+    after = [p.position for p in window.session.composition.doc.placements]
+    assert after != before
+    image = pixels(viewer).astype(int)
+    yellow = (image[..., 0] > 150) & (image[..., 1] > 130) & (image[..., 2] < 90)
+    assert yellow.sum() > 600  # the ducks, drawn where they now are
+    panel.save_button.click()
+    assert scene_doc.load(desk) == window.session.composition.doc
+    assert not panel.save_button.isEnabled() and "not saved" not in panel.title.text()
+    panel.undo_button.click()  # undo after saving: modified again
+    assert "not saved" in panel.title.text()

@@ -1,0 +1,139 @@
+"""The Scene tab: a composed scene's placements, listed (tick to show, double-click to
+rename), and its edits: undo and redo, duplicate and delete the ones chosen, lay them out,
+rest them on the ground, save. It draws and says what was asked; SceneController does it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, SignalInstance
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aiml3d_desktop.core.composition.document import SceneDoc
+
+LAYOUT_NAMES = {"row": "In a row", "grid": "In a grid", "circle": "In a circle"}
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+class ScenePanel(QWidget):
+    chosen = Signal(list)  # the ids of the placements chosen in the list
+    shown = Signal(str, bool)  # a placement's id, ticked or not
+    renamed = Signal(str, str)  # a placement's id, its new name
+    undo = Signal()
+    redo = Signal()
+    duplicate = Signal()
+    delete = Signal()
+    arrange = Signal(str, float)  # a layout of core/composition/arrange.py, the gap (m)
+    rest = Signal()
+    save = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._filling = False
+        self.title = QLabel("Open a scene (a scene.json) to edit it here.")
+        self.title.setWordWrap(True)
+        self.list = QListWidget()
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked)
+        self.list.itemSelectionChanged.connect(self._chosen)
+        self.list.itemChanged.connect(self._changed)
+        self.undo_button = self._button("Undo", self.undo)
+        self.redo_button = self._button("Redo", self.redo)
+        self.duplicate_button = self._button("Duplicate", self.duplicate)
+        self.delete_button = self._button("Delete", self.delete)
+        self.layout_choice = QComboBox()
+        for key, name in LAYOUT_NAMES.items():
+            self.layout_choice.addItem(name, key)
+        self.gap = QDoubleSpinBox()
+        self.gap.setRange(0.0, 100.0)
+        self.gap.setDecimals(2)
+        self.gap.setSingleStep(0.05)
+        self.gap.setValue(0.1)
+        self.gap.setSuffix(" m gap")
+        self.arrange_button = QPushButton("Arrange")
+        self.arrange_button.clicked.connect(
+            lambda: self.arrange.emit(self.layout_choice.currentData(), self.gap.value())
+        )
+        self.rest_button = self._button("Rest on the ground", self.rest)
+        self.save_button = self._button("Save scene", self.save)
+        edits = QGridLayout()
+        for i, button in enumerate(
+            (self.undo_button, self.redo_button, self.duplicate_button, self.delete_button)
+        ):
+            edits.addWidget(button, i // 2, i % 2)
+        arranging = QHBoxLayout()
+        for widget in (self.layout_choice, self.gap, self.arrange_button):
+            arranging.addWidget(widget)
+        column = QVBoxLayout(self)
+        column.addWidget(self.title)
+        column.addWidget(self.list, 1)
+        column.addLayout(edits)
+        column.addLayout(arranging)
+        column.addWidget(self.rest_button)
+        column.addWidget(self.save_button)
+        self.show_doc(None, [], None, None, False)
+
+    def _button(self, text: str, signal: SignalInstance) -> QPushButton:
+        button = QPushButton(text)
+        button.clicked.connect(signal.emit)
+        return button
+
+    def show_doc(
+        self,
+        doc: SceneDoc | None,
+        selected: list[str],
+        undo_label: str | None,
+        redo_label: str | None,
+        modified: bool,
+    ) -> None:
+        """The scene's placements (None: no scene), those chosen, and what undo and redo
+        would do."""
+        self._filling = True
+        self.list.clear()
+        for placement in doc.placements if doc is not None else ():
+            item = QListWidgetItem(placement.name + ("  (locked)" if placement.locked else ""))
+            item.setData(ID_ROLE, placement.id)
+            flags = item.flags() | Qt.ItemFlag.ItemIsUserCheckable
+            if not placement.locked:
+                flags |= Qt.ItemFlag.ItemIsEditable
+            item.setFlags(flags)
+            item.setCheckState(
+                Qt.CheckState.Checked if placement.visible else Qt.CheckState.Unchecked
+            )
+            self.list.addItem(item)
+            item.setSelected(placement.id in selected)
+        self._filling = False
+        have = doc is not None
+        name = f"{doc.name}{' (not saved)' if modified else ''}" if doc is not None else ""
+        self.title.setText(name or "Open a scene (a scene.json) to edit it here.")
+        self.undo_button.setEnabled(undo_label is not None)
+        self.undo_button.setToolTip(f"Undo: {undo_label}" if undo_label else "")
+        self.redo_button.setEnabled(redo_label is not None)
+        self.redo_button.setToolTip(f"Redo: {redo_label}" if redo_label else "")
+        for button in (self.duplicate_button, self.delete_button):
+            button.setEnabled(bool(selected))
+        for widget in (self.arrange_button, self.rest_button, self.layout_choice, self.gap):
+            widget.setEnabled(have and bool(doc.placements if doc else ()))
+        self.save_button.setEnabled(have and modified)
+
+    def _chosen(self) -> None:
+        if not self._filling:
+            self.chosen.emit([item.data(ID_ROLE) for item in self.list.selectedItems()])
+
+    def _changed(self, item: QListWidgetItem) -> None:
+        if self._filling:
+            return
+        placement = item.data(ID_ROLE)
+        name = item.text().removesuffix("  (locked)")
+        self.shown.emit(placement, item.checkState() == Qt.CheckState.Checked)
+        self.renamed.emit(placement, name)
