@@ -72,10 +72,13 @@ class SceneController(QObject):
     @Slot(object)
     def _opened(self, opened: tasks.OpenedScene) -> None:
         context = self.context
-        self.models, self.outlines, self.chosen = opened.models, opened.outlines, []
         context.viewer.show_scene(opened.scene, view="home")
-        context.session.show_scene(opened.composition, opened.path)  # -> _scene_changed
+        # The session first lets go of any scene shown (-> _scene_changed clears), then
+        # shows this one; its models are kept after that.
+        context.session.show_scene(opened.composition, opened.path)
+        self.models, self.outlines, self.chosen = opened.models, opened.outlines, []
         opened.composition.listen(self._changed)
+        self._show_panel()
         doc = opened.composition.doc
         line = f"{doc.name}: {len(opened.scene.placements())} models shown, "
         line += f"{opened.scene.triangles:,} triangles"
@@ -91,7 +94,7 @@ class SceneController(QObject):
         self.composition, self.path = composition, path
         if composition is None:
             self.models, self.outlines, self.chosen = {}, {}, []
-            self._outline_chosen()
+            self.outline_chosen()
         self._show_panel()
 
     # Edits
@@ -109,6 +112,8 @@ class SceneController(QObject):
         """After every edit, undo and redo: the view and the list follow the document."""
         from aiml3d_desktop.core.composition import assemble
 
+        if self.composition is None or doc is not self.composition.doc:
+            return  # a scene no longer shown
         present = {p.id for p in doc.placements}
         self.chosen = [pid for pid in self.chosen if pid in present]
         try:
@@ -116,7 +121,7 @@ class SceneController(QObject):
         except InputError:
             scene = None  # nothing shown: every model hidden or deleted
         self.context.viewer.show_scene(scene, frame=False)
-        self._outline_chosen()
+        self.outline_chosen()
         self._show_panel()
 
     def _rename(self, placement_id: str, name: str) -> None:
@@ -139,7 +144,14 @@ class SceneController(QObject):
             if p.id in self.chosen and p.source.key in self.outlines
         ]
         step = max((float(b[1, 0] - b[0, 0]) for b in widths), default=0.5) + 0.1
-        self._edit(lambda c: self._choose(c.duplicate(self.chosen, (step, 0.0, 0.0))))
+
+        def duplicate(composition: Composition) -> None:
+            copies = composition.duplicate(self.chosen, (step, 0.0, 0.0))
+            self.chosen = copies
+            self._show_panel()  # the copies chosen in the list too
+            self.outline_chosen()
+
+        self._edit(duplicate)
 
     def _targets(self) -> list[str]:
         """The chosen placements, or all of them when none is chosen."""
@@ -166,10 +178,10 @@ class SceneController(QObject):
 
     def _choose(self, ids: list[str]) -> None:
         self.chosen = list(ids)
-        self._outline_chosen()
-        self._show_panel()
+        self.outline_chosen()
+        self.panel.set_chosen(len(self.chosen))
 
-    def _outline_chosen(self) -> None:
+    def outline_chosen(self) -> None:
         """The chosen placements' boxes, drawn as lines in the view."""
         from pyqtgraph.opengl import GLLinePlotItem
 
@@ -183,7 +195,8 @@ class SceneController(QObject):
             return
         segments = []
         for placement in self.composition.doc.placements:
-            if placement.id in self.chosen and placement.source.key in self.outlines:
+            shown = self.composition.doc.shown(placement)
+            if placement.id in self.chosen and shown and placement.source.key in self.outlines:
                 low, high = arrange.world_box(placement, self.outlines[placement.source.key])
                 segments.append(_box_edges(low, high))
         if not segments:

@@ -98,7 +98,11 @@ def test_the_scene_tab_edits_and_every_edit_undoes(qtbot, window, desk):
     original = window.session.composition.doc.placement("p2")
     assert copy.source == original.source and copy.position[0] > original.position[0]
     panel.list.item(0).setCheckState(Qt.CheckState.Unchecked)  # hide the box
-    assert drawn() == 3 and not window.session.composition.doc.placement("p1").visible
+    qtbot.waitUntil(lambda: drawn() == 3)
+    assert not window.session.composition.doc.placement("p1").visible
+    panel.list.item(2).setText("  Third duck ")  # as a double-click's editor ends
+    qtbot.waitUntil(lambda: window.session.composition.doc.placement("p3").name == "Third duck")
+    assert window.session.composition.doc.placement("p1").visible is False  # only the name
     before = [p.position for p in window.session.composition.doc.placements]
     panel.list.clearSelection()
     panel.layout_choice.setCurrentIndex(panel.layout_choice.findData("circle"))
@@ -113,3 +117,22 @@ def test_the_scene_tab_edits_and_every_edit_undoes(qtbot, window, desk):
     assert not panel.save_button.isEnabled() and "not saved" not in panel.title.text()
     panel.undo_button.click()  # undo after saving: modified again
     assert "not saved" in panel.title.text()
+
+
+def test_a_second_scene_opened_is_edited_as_the_first(qtbot, window, desk, tmp_path):
+    window.open_path(str(desk))
+    qtbot.waitUntil(lambda: window.session.composition is not None, timeout=10000)
+    first = window.session.composition
+    copy = tmp_path / "copy.json"
+    copy.write_text(desk.read_text())
+    window.open_path(str(copy))
+    qtbot.waitUntil(lambda: window.session.composition is not first, timeout=10000)
+    panel = window.scenes.panel
+    panel.list.item(0).setSelected(True)
+    panel.delete_button.click()
+    assert len(window.viewer.scene.instances) == 2  # the view still has the models
+    panel.layout_choice.setCurrentIndex(panel.layout_choice.findData("grid"))
+    before = [p.position for p in window.session.composition.doc.placements]
+    panel.arrange_button.click()
+    assert [p.position for p in window.session.composition.doc.placements] != before
+    assert first.doc.placements and len(first.doc.placements) == 3  # the first, untouched

@@ -4,7 +4,7 @@ rest them on the ground, save. It draws and says what was asked; SceneController
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, SignalInstance
+from PySide6.QtCore import Qt, QTimer, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -23,6 +23,8 @@ from aiml3d_desktop.core.composition.document import SceneDoc
 
 LAYOUT_NAMES = {"row": "In a row", "grid": "In a grid", "circle": "In a circle"}
 ID_ROLE = Qt.ItemDataRole.UserRole
+NAME_ROLE = Qt.ItemDataRole.UserRole + 1  # the name and visibility shown: what changed is
+VISIBLE_ROLE = Qt.ItemDataRole.UserRole + 2  # told apart when the list says an item did
 
 
 class ScenePanel(QWidget):
@@ -103,6 +105,8 @@ class ScenePanel(QWidget):
         for placement in doc.placements if doc is not None else ():
             item = QListWidgetItem(placement.name + ("  (locked)" if placement.locked else ""))
             item.setData(ID_ROLE, placement.id)
+            item.setData(NAME_ROLE, placement.name)
+            item.setData(VISIBLE_ROLE, placement.visible)
             flags = item.flags() | Qt.ItemFlag.ItemIsUserCheckable
             if not placement.locked:
                 flags |= Qt.ItemFlag.ItemIsEditable
@@ -120,20 +124,29 @@ class ScenePanel(QWidget):
         self.undo_button.setToolTip(f"Undo: {undo_label}" if undo_label else "")
         self.redo_button.setEnabled(redo_label is not None)
         self.redo_button.setToolTip(f"Redo: {redo_label}" if redo_label else "")
-        for button in (self.duplicate_button, self.delete_button):
-            button.setEnabled(bool(selected))
+        self.set_chosen(len(selected))
         for widget in (self.arrange_button, self.rest_button, self.layout_choice, self.gap):
             widget.setEnabled(have and bool(doc.placements if doc else ()))
         self.save_button.setEnabled(have and modified)
+
+    def set_chosen(self, count: int) -> None:
+        """How many are chosen (the list's own selection is already so)."""
+        for button in (self.duplicate_button, self.delete_button):
+            button.setEnabled(count > 0)
 
     def _chosen(self) -> None:
         if not self._filling:
             self.chosen.emit([item.data(ID_ROLE) for item in self.list.selectedItems()])
 
     def _changed(self, item: QListWidgetItem) -> None:
+        """A tick or a new name: said once the list has finished with the item (the edit
+        fills the list again, which must not happen inside the item's own signal)."""
         if self._filling:
             return
         placement = item.data(ID_ROLE)
+        visible = item.checkState() == Qt.CheckState.Checked
         name = item.text().removesuffix("  (locked)")
-        self.shown.emit(placement, item.checkState() == Qt.CheckState.Checked)
-        self.renamed.emit(placement, name)
+        if visible != item.data(VISIBLE_ROLE):
+            QTimer.singleShot(0, lambda: self.shown.emit(placement, visible))
+        elif name != item.data(NAME_ROLE):
+            QTimer.singleShot(0, lambda: self.renamed.emit(placement, name))
