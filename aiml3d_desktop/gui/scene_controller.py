@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtGui import QGuiApplication
 
 from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
 from aiml3d_desktop.core.session import SCENE
@@ -42,6 +43,7 @@ class SceneController(QObject):
         self.outlines: Outlines = {}
         self.chosen: list[str] = []
         self._boxes: GLLinePlotItem | None = None  # the GL item outlining the chosen
+        self._click: tuple[SceneDoc | None, bool] = (None, False)  # a click's scene, Shift
         panel = self.panel
         panel.chosen.connect(self._choose)
         panel.shown.connect(lambda pid, on: self._edit(lambda c: c.set_visible([pid], on)))
@@ -59,6 +61,7 @@ class SceneController(QObject):
             lambda: self._edit(lambda c: c.rest_on_ground(self._targets(), self.outlines))
         )
         panel.save.connect(self.save)
+        context.viewer.clicked.connect(self._clicked)
         context.session.listen(SCENE, self._scene_changed)
 
     def attach(self, dock: QDockWidget) -> None:
@@ -175,6 +178,35 @@ class SceneController(QObject):
         self.context.show_status(f"Saved {self.path}")
 
     # Choosing
+
+    @Slot(object, object)
+    def _clicked(self, origin: np.ndarray, direction: np.ndarray) -> None:
+        """A click in the view chooses the model it meets (Shift: adds it, or takes it
+        away); a click on nothing chooses nothing. Found on a worker: a big scene's
+        triangles take a while."""
+        scene = self.context.viewer.scene
+        if self.composition is None or scene is None or scene.instances is None:
+            return
+        adding = bool(QGuiApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier)
+        self._click = (self.composition.doc, adding)
+        self.context.runner.start(
+            tasks.pick_placement, scene, origin, direction, succeeded=self._picked
+        )
+
+    @Slot(object)
+    def _picked(self, index: int | None) -> None:
+        from aiml3d_desktop.core.composition import assemble
+
+        doc, adding = self._click
+        if self.composition is None or self.composition.doc is not doc:
+            return  # the scene changed meanwhile: the click meant another one
+        order = [p.id for p, _ in assemble.placed(doc, self.models)]  # drawable's order
+        hit = order[index] if index is not None and index < len(order) else None
+        chosen = [pid for pid in self.chosen if pid != hit] if adding else []
+        if hit is not None and (not adding or hit not in self.chosen):
+            chosen.append(hit)
+        self._choose(chosen)
+        self.panel.select(chosen)
 
     def _choose(self, ids: list[str]) -> None:
         self.chosen = list(ids)

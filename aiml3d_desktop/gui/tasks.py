@@ -503,6 +503,21 @@ def write_csv(rows: list[list], dest: str, *, progress: Progress, cancel: Cancel
     return Path(dest)
 
 
+def pick_placement(
+    scene: Scene,
+    origin: np.ndarray,
+    direction: np.ndarray,
+    *,
+    progress: Progress,
+    cancel: CancelToken,
+) -> int | None:
+    """Which of ``scene.placements()`` a click's ray meets first (None: none)."""
+    from aiml3d_desktop.core.meshes import picking
+
+    hit = picking.picked(scene, origin, direction)
+    return None if hit is None else hit[0]
+
+
 class OpenedScene(NamedTuple):
     composition: Composition
     path: Path

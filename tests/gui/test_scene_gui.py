@@ -136,3 +136,46 @@ def test_a_second_scene_opened_is_edited_as_the_first(qtbot, window, desk, tmp_p
     panel.arrange_button.click()
     assert [p.position for p in window.session.composition.doc.placements] != before
     assert first.doc.placements and len(first.doc.placements) == 3  # the first, untouched
+
+
+def screen_point(viewer, point) -> tuple[int, int]:
+    """Where a point of the scene shows in the view, in the widget's pixels."""
+    from PySide6.QtGui import QVector4D
+
+    w, h = viewer.width(), viewer.height()
+    whole = (0, 0, w, h)
+    matrix = viewer.projectionMatrix(whole, whole) * viewer.viewMatrix() * viewer.item.transform()
+    clip = matrix.map(QVector4D(float(point[0]), float(point[1]), float(point[2]), 1.0))
+    x, y = clip.x() / clip.w(), clip.y() / clip.w()
+    return round((x + 1) / 2 * w), round((1 - y) / 2 * h)
+
+
+def test_a_click_in_the_view_chooses_the_model_it_meets(qtbot, window, desk):
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    from aiml3d_desktop.core.composition import arrange
+
+    window.open_path(str(desk))
+    qtbot.waitUntil(lambda: window.session.composition is not None, timeout=10000)
+    scenes, viewer = window.scenes, window.viewer
+    doc = window.session.composition.doc
+
+    def centre(placement_id: str):
+        placement = doc.placement(placement_id)
+        low, high = arrange.world_box(placement, scenes.outlines[placement.source.key])
+        return (low + high) / 2
+
+    QTest.mouseClick(
+        viewer, Qt.MouseButton.LeftButton, pos=QPoint(*screen_point(viewer, centre("p1")))
+    )
+    qtbot.waitUntil(lambda: scenes.chosen == ["p1"], timeout=5000)
+    assert [i.data(Qt.ItemDataRole.UserRole) for i in scenes.panel.list.selectedItems()] == ["p1"]
+    QTest.mouseClick(
+        viewer, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier,
+        QPoint(*screen_point(viewer, centre("p3"))),
+    )  # fmt: skip
+    qtbot.waitUntil(lambda: scenes.chosen == ["p1", "p3"], timeout=5000)
+    QTest.mouseClick(viewer, Qt.MouseButton.LeftButton, pos=QPoint(5, 5))  # the sky
+    qtbot.waitUntil(lambda: scenes.chosen == [], timeout=5000)
+    assert scenes._boxes is None and not scenes.panel.delete_button.isEnabled()

@@ -129,6 +129,15 @@ class ScenePanel(QWidget):
             widget.setEnabled(have and bool(doc.placements if doc else ()))
         self.save_button.setEnabled(have and modified)
 
+    def select(self, ids: list[str]) -> None:
+        """The list's selection made ``ids`` (chosen in the view), without telling back."""
+        self._filling = True
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            item.setSelected(item.data(ID_ROLE) in ids)
+        self._filling = False
+        self.set_chosen(len(ids))
+
     def set_chosen(self, count: int) -> None:
         """How many are chosen (the list's own selection is already so)."""
         for button in (self.duplicate_button, self.delete_button):
