@@ -132,17 +132,11 @@ def read_scene(path: Path):
     out, with a warning."""
     from aiml3d_desktop.core.composition import assemble
     from aiml3d_desktop.core.composition import document as scene_doc
-    from aiml3d_desktop.core.look.lighting import Lighting
 
     doc = scene_doc.load(path)
     with _library() as library:
         models = _read(doc, path, library)
-    light, background = doc.light, doc.background.kind
-    file = None if light.file is None else path.resolve().parent / Path(light.file).expanduser()
-    lighting = Lighting(
-        preset=light.preset, file=file, rotation=light.rotation, exposure=light.exposure,
-        background=background, sun=light.sun,
-    )  # fmt: skip
+    lighting = assemble.lighting(doc, path.resolve().parent)
     return assemble.drawable(doc, models), lighting, doc.background.colour.lstrip("#")
 
 

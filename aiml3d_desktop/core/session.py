@@ -85,9 +85,9 @@ class Session:
         self.loaded, self.entry = loaded, entry
         self._tell(DOCUMENT, loaded, entry)
 
-    def show_scene(self, composition: Composition, path: Path) -> None:
-        """A composed scene on screen, in place of any model: the tools that work on one
-        model hear that there is none."""
+    def show_scene(self, composition: Composition, path: Path | None) -> None:
+        """A composed scene on screen (``path``: its file; None: not saved yet), in place
+        of any model: the tools that work on one model hear that there is none."""
         self.show(None)
         self.composition, self.scene_file = composition, path
         self._tell(SCENE, composition, path)

@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QKeyCombination, QObject, Qt, Slot
+from PySide6.QtCore import QKeyCombination, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -57,6 +57,8 @@ BACKGROUND_NAMES = {"colour": "Plain colour", "environment": "Environment (blurr
 
 class Lookdev(QObject):
     """The lighting submenu's actions, kept in step with the viewer's lighting."""
+
+    lit = Signal(object)  # the Lighting the viewer took (a composed scene keeps it)
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx.parent)
@@ -192,6 +194,7 @@ class Lookdev(QObject):
             self._unusable(error)
             return
         self._sync()
+        self.lit.emit(lighting)
         source = lighting.file.name if lighting.file else looks.PRESET_NAMES[lighting.preset]
         self.ctx.show_status(
             f"Lighting: {source}, {lighting.exposure:+g} EV, turned {lighting.rotation:g}°"
@@ -201,6 +204,12 @@ class Lookdev(QObject):
     def _unusable(self, error: Aiml3DError) -> None:
         self.ctx.report_error(error, "The environment cannot be used")
         self._sync()
+
+    @Slot(object)
+    def show_lighting(self, lighting: looks.Lighting) -> None:
+        """Light as ``lighting`` says, whole (a composed scene's own)."""
+        if lighting != self.lighting:
+            self.change(**dataclasses.asdict(lighting))
 
     def set_preset(self, preset: str) -> None:
         self.change(preset=preset, file=None)

@@ -210,6 +210,7 @@ class MainWindow(DropsAndPaste):
         )
         self.parts = PartsController(self.tools)
         self.scenes = SceneController(self.tools)
+        self.library_panel.scene_requested.connect(self.scenes.add_entries)
         self.session.listen(SCENE, self._scene_shown)
         self.parts_dock = window_layout.tab_dock(
             self, self.parts.panel, self.side_dock, "Parts", "partsDock"
@@ -225,6 +226,8 @@ class MainWindow(DropsAndPaste):
         self.scenes.attach(self.scene_dock)
         self.usage = UsageController(self.tools)
         self.lookdev = Lookdev(self.tools)
+        self.lookdev.lit.connect(self.scenes.lit)  # a composed scene keeps its lighting
+        self.scenes.lighting_wanted.connect(self.lookdev.show_lighting)
         for tool in (self.assets, self.parts, self.usage):
             tool.status.connect(self.status.show)
         # Whenever calls may have been made, an open usage view shows them.
@@ -519,11 +522,11 @@ class MainWindow(DropsAndPaste):
         self._details_wanted = loaded  # started once the mesh is on screen: see below
 
     def _scene_shown(self, composition: Composition | None, path: Path | None) -> None:
-        if composition is None or path is None:
+        if composition is None:
             return
         self.setWindowTitle(f"{composition.doc.name} — {APP_NAME}")
         scene = self.viewer.scene
-        if scene is not None:
+        if scene is not None and path is not None:
             self.stats.show_scene(
                 path.name, scene, len({p.source.key for p in composition.doc.placements})
             )

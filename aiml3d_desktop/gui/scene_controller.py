@@ -1,9 +1,13 @@
 """Composed scenes in the window (core/composition): a scene.json opened (a drop, File >
-Open, ``aiml3d view desk.json``) is read on a worker, each model once, and shown in the
-viewer in place of any model, framed from the home view; the Scene tab (widgets/
-scene_panel.py) lists its placements and edits them through the scene's history, so that
-every edit can be undone; Save writes scene.json back. The chosen placements are outlined
-by their boxes in the view."""
+Open, ``aiml3d view desk.json``) or a new one, read on a worker, each model once, and shown
+in the viewer in place of any model; the Scene tab (widgets/scene_panel.py) lists its
+placements and edits them through the scene's history, so that every edit can be undone;
+models are added from files and from the library; a drag in the view that starts on a
+chosen model moves the chosen over the ground (core/composition/drag.py); Save writes
+scene.json, Export the scene as any format. The chosen are outlined by their boxes.
+
+An edit that only moves models draws the same meshes (assemble.drawable's ``like``): the
+view uploads nothing, so a drag reaches the screen in the next frame."""
 
 from __future__ import annotations
 
@@ -11,8 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFileDialog
 
 from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
 from aiml3d_desktop.core.session import SCENE
@@ -24,14 +29,20 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QDockWidget
 
     from aiml3d_desktop.core.composition.assemble import Models
-    from aiml3d_desktop.core.composition.document import SceneDoc
+    from aiml3d_desktop.core.composition.document import Placement, SceneDoc, Source
+    from aiml3d_desktop.core.composition.drag import GroundDrag
     from aiml3d_desktop.core.composition.history import Composition, Outlines
+    from aiml3d_desktop.core.library.entry import Entry
+    from aiml3d_desktop.core.look.lighting import Lighting
+    from aiml3d_desktop.core.meshes.scene import Scene
     from aiml3d_desktop.gui.context import Context
 
 CHOSEN_COLOUR = (1.0, 0.78, 0.2, 1.0)  # the outline of the chosen placements' boxes
 
 
 class SceneController(QObject):
+    lighting_wanted = Signal(object)  # the scene's Lighting, for the viewer to take
+
     def __init__(self, context: Context) -> None:
         super().__init__(context.parent)
         self.context = context
@@ -40,7 +51,7 @@ class SceneController(QObject):
         self.composition: Composition | None = None
         self.path: Path | None = None
         self.models: Models = {}
-        self.outlines: Outlines = {}
+        self.outlines: dict[str, np.ndarray] = {}  # a model's key to its outline
         self.chosen: list[str] = []
         self._boxes: GLLinePlotItem | None = None  # the GL item outlining the chosen
         self._click: tuple[SceneDoc | None, bool] = (None, False)  # a click's scene, Shift
@@ -53,14 +64,22 @@ class SceneController(QObject):
         panel.duplicate.connect(self._duplicate)
         panel.delete.connect(lambda: self._edit(lambda c: c.remove(self.chosen)))
         panel.arrange.connect(
-            lambda how, gap: self._edit(
+            lambda how, gap: self._measured_edit(
                 lambda c: c.arrange(self._targets(), how, gap, self.outlines)
             )
         )
         panel.rest.connect(
-            lambda: self._edit(lambda c: c.rest_on_ground(self._targets(), self.outlines))
+            lambda: self._measured_edit(lambda c: c.rest_on_ground(self._targets(), self.outlines))
         )
         panel.save.connect(self.save)
+        panel.new_scene.connect(self.new_scene)
+        panel.add_files.connect(self.choose_files)
+        panel.export.connect(self.choose_export)
+        panel.transform.typed.connect(self._typed)
+        panel.transform.turn.connect(
+            lambda degrees: self._edit(lambda c: c.turn(self.chosen, degrees))
+        )
+        self._drag: GroundDrag | None = None
         context.viewer.clicked.connect(self._clicked)
         context.session.listen(SCENE, self._scene_changed)
 
@@ -72,31 +91,73 @@ class SceneController(QObject):
             tasks.open_scene, path, self.context.session, succeeded=self._opened
         )
 
+    def new_scene(self) -> None:
+        """An empty scene, not saved anywhere yet, in place of what is shown."""
+        from aiml3d_desktop.core.composition import assemble
+        from aiml3d_desktop.core.composition.document import SceneDoc
+        from aiml3d_desktop.core.composition.history import Composition
+
+        lit = assemble.with_lighting(SceneDoc(), self.context.viewer.lighting, None)
+        self._show(Composition(lit), None, None, {})  # lit as the view is now
+        self.context.show_status("A new scene: add models from files or from the library")
+
     @Slot(object)
     def _opened(self, opened: tasks.OpenedScene) -> None:
+        self._show(opened.composition, opened.path, opened.scene, opened.models)
+        self.context.runner.start(tasks.scene_outlines, opened.models, succeeded=self._measured)
         context = self.context
-        context.viewer.show_scene(opened.scene, view="home")
-        # The session first lets go of any scene shown (-> _scene_changed clears), then
-        # shows this one; its models are kept after that.
-        context.session.show_scene(opened.composition, opened.path)
-        self.models, self.outlines, self.chosen = opened.models, opened.outlines, []
-        opened.composition.listen(self._changed)
-        self._show_panel()
         doc = opened.composition.doc
         line = f"{doc.name}: {len(opened.scene.placements())} models shown, "
         line += f"{opened.scene.triangles:,} triangles"
         if opened.missing:
             line += f"; {len(opened.missing)} could not be found (the first: {opened.missing[0]})"
         context.show_status(line)
+
+    def _show(
+        self,
+        composition: Composition,
+        path: Path | None,
+        scene: Scene | None,
+        models: Models,
+    ) -> None:
+        self.context.viewer.show_scene(scene, view="home")
+        # The session first lets go of any scene shown (-> _scene_changed clears), then
+        # shows this one; its models are kept after that.
+        self.context.session.show_scene(composition, path)
+        self.models, self.outlines, self.chosen = dict(models), {}, []
+        composition.listen(self._changed)
+        self.context.viewer.dragger = self
+        self._light(composition.doc)
+        self._show_panel()
         if self.dock is not None:
             self.dock.show()
             self.dock.raise_()
+
+    @Slot(object)
+    def _measured(self, outlines: Outlines) -> None:
+        """The outlines of the models of the scene opened (of this one, or none now)."""
+        for key, outline in outlines.items():
+            if key in self.models:
+                self.outlines.setdefault(key, outline)
+        self.outline_chosen()
+
+    @property
+    def measured(self) -> bool:
+        """Every model of the scene has its outline (they come after the first frame)."""
+        return all(m.scene is None or key in self.outlines for key, m in self.models.items())
+
+    def _measuring(self) -> bool:
+        """Not yet measured: an edit that measures waits, and says so."""
+        if not self.measured:
+            self.context.show_status("Measuring the scene's models: try again in a moment")
+        return not self.measured
 
     def _scene_changed(self, composition: Composition | None, path: Path | None) -> None:
         """The session's scene: this one, or none (a model was opened in its place)."""
         self.composition, self.path = composition, path
         if composition is None:
             self.models, self.outlines, self.chosen = {}, {}, []
+            self.context.viewer.dragger = None
             self.outline_chosen()
         self._show_panel()
 
@@ -111,6 +172,11 @@ class SceneController(QObject):
         except Aiml3DError as exc:
             self.context.report_error(exc, "The scene was not changed")
 
+    def _measured_edit(self, change: object) -> None:
+        """An edit that measures the models, once they are measured."""
+        if not self._measuring():
+            self._edit(change)
+
     def _changed(self, doc: SceneDoc) -> None:
         """After every edit, undo and redo: the view and the list follow the document."""
         from aiml3d_desktop.core.composition import assemble
@@ -120,12 +186,39 @@ class SceneController(QObject):
         present = {p.id for p in doc.placements}
         self.chosen = [pid for pid in self.chosen if pid in present]
         try:
-            scene = assemble.drawable(doc, self.models)
+            scene = assemble.drawable(doc, self.models, like=self.context.viewer.scene)
         except InputError:
             scene = None  # nothing shown: every model hidden or deleted
-        self.context.viewer.show_scene(scene, frame=False)
+        viewer = self.context.viewer
+        viewer.show_scene(scene, frame=viewer.scene is None)  # the first model: framed
+        self._light(doc)
         self.outline_chosen()
         self._show_panel()
+
+    def _light(self, doc: SceneDoc) -> None:
+        """The viewer lit as the scene says (opened, or its lighting undone)."""
+        from aiml3d_desktop.core.composition import assemble
+
+        try:
+            self.lighting_wanted.emit(assemble.lighting(doc, self._base()))
+        except InputError as exc:  # a preset of a newer app
+            self.context.report_error(exc, "The scene's lighting cannot be used")
+
+    @Slot(object)
+    def lit(self, lighting: Lighting) -> None:
+        """The lighting menu used while a scene is shown: the scene keeps it (a change to
+        undo like any other)."""
+        from aiml3d_desktop.core.composition import assemble
+
+        if self.composition is not None:
+            doc = self.composition.doc
+            lit = assemble.with_lighting(doc, lighting, self.path and self._base())
+            if lit != doc:
+                self.composition.apply("Change the lighting", lit)
+
+    def _base(self) -> Path:
+        """Where the scene's relative paths start: its folder (the current one, unsaved)."""
+        return self.path.resolve().parent if self.path is not None else Path.cwd()
 
     def _rename(self, placement_id: str, name: str) -> None:
         if (
@@ -136,7 +229,7 @@ class SceneController(QObject):
 
     def _duplicate(self) -> None:
         """Copies of the chosen, beside them (their width and a little more along +X)."""
-        if self.composition is None or not self.chosen:
+        if self.composition is None or not self.chosen or self._measuring():
             return
         from aiml3d_desktop.core.composition import arrange
 
@@ -162,10 +255,118 @@ class SceneController(QObject):
             return []
         return self.chosen or [p.id for p in self.composition.doc.placements]
 
+    def _typed(self, field: str, value: float) -> None:
+        """A number typed in the transform box, for the one chosen model."""
+        from aiml3d_desktop.core.composition import arrange
+
+        if self.composition is None or len(self.chosen) != 1:
+            return
+        (pid,) = self.chosen
+        placement = self.composition.doc.placement(pid)
+        if field == "turn":
+            turn = value - arrange.yaw(placement.rotation)
+            self._edit(lambda c: c.turn([pid], turn))
+        elif field == "scale":
+            self._edit(lambda c: c.transform(pid, scale=value))
+        else:
+            position = list(placement.position)
+            position["xyz".index(field)] = value
+            self._edit(lambda c: c.transform(pid, position=position))
+
+    # Dragging in the view (viewer.Dragger)
+
+    def grab(self, origin: np.ndarray, direction: np.ndarray) -> bool:
+        """A press in the view: on a chosen model's box, it begins a drag of the chosen."""
+        from aiml3d_desktop.core.composition import drag
+
+        if self.composition is None or not self.chosen:
+            return False
+        start = drag.grabbed(self.composition, self.chosen, self.outlines, origin, direction)
+        if start is None:
+            return False
+        step = self.panel.transform.grid.value()
+        self._drag = drag.GroundDrag(self.composition, self.chosen, start, step)
+        return True
+
+    def drag(self, origin: np.ndarray, direction: np.ndarray) -> None:
+        if self._drag is not None:
+            self._drag.to(origin, direction)
+
+    def drop(self) -> None:
+        if self._drag is not None:
+            self._drag.end()
+            self._drag = None
+
+    # Adding models
+
+    def choose_files(self) -> None:
+        from aiml3d_desktop.core.meshes import formats
+
+        paths, _ = QFileDialog.getOpenFileNames(
+            self.context.parent, "Add models to the scene", "", formats.dialog_filter("open")
+        )
+        self.add_files(paths)
+
+    def add_files(self, paths: list[str]) -> None:
+        from aiml3d_desktop.core.composition.document import Source
+
+        self._add([(Source(file=str(Path(p).resolve())), Path(p).stem) for p in paths])
+
+    @Slot(list)
+    def add_entries(self, entries: list[Entry]) -> None:
+        """Library entries into the scene shown (a new scene when none is)."""
+        from aiml3d_desktop.core.composition.document import Source
+
+        if self.composition is None:
+            self.new_scene()
+        # An entry seen through a version (Entry.as_version) names it in its mesh file.
+        version = [e.mesh_file.split("/")[1] if e.is_version else None for e in entries]
+        self._add(
+            [
+                (Source(entry=e.id, version=v), e.title)
+                for e, v in zip(entries, version, strict=True)
+            ]
+        )
+
+    def _add(self, items: list[tuple[Source, str]]) -> None:
+        """The models read on a worker (each once), then placed beside the scene."""
+        if self.composition is None or not items or self._measuring():
+            return
+        self.context.runner.start(
+            tasks.models_to_add, items, self._base(), self.context.session, succeeded=self._read
+        )
+
+    @Slot(object)
+    def _read(self, read: tasks.ModelsToAdd) -> None:
+        items, models, outlines = read
+        if self.composition is None:
+            return
+        missing = [m.missing for m in models.values() if m.scene is None]
+        found = [(s, n) for s, n in items if models[s.key].scene is not None]
+        for key, model in models.items():
+            known = self.models.get(key)
+            if model.scene is not None and (known is None or known.scene is None):
+                self.models[key] = model  # one in the scene already: the one read first
+                self.outlines[key] = outlines[key]
+        if found:
+            self._edit(lambda c: self._choose(c.add(found, self.outlines)))
+            self.panel.select(self.chosen)
+            names = ", ".join(name for _, name in found)
+            self.context.show_status(f"Added {names} beside the scene")
+        if missing:
+            self.context.report_error(
+                InputError(missing[0]), f"{len(missing)} of the models could not be added"
+            )
+
+    # Files
+
     def save(self) -> None:
         from aiml3d_desktop.core.composition import document
 
-        if self.composition is None or self.path is None:
+        if self.composition is None:
+            return
+        if self.path is None:
+            self.choose_save_path()
             return
         try:
             document.save(self.composition.doc, self.path)
@@ -176,6 +377,61 @@ class SceneController(QObject):
         self.composition.mark_saved()
         self._show_panel()
         self.context.show_status(f"Saved {self.path}")
+
+    def choose_save_path(self) -> None:
+        """Where a new scene is kept: the library's scenes folder unless the user says."""
+        if self.composition is None:
+            return
+        from aiml3d_desktop.core.library.store import default_root
+
+        folder = (self.context.session.conf.library_path or default_root()) / "scenes"
+        folder.mkdir(parents=True, exist_ok=True)
+        path, _ = QFileDialog.getSaveFileName(
+            self.context.parent,
+            "Save scene",
+            str(folder / f"{self.composition.doc.name}.json"),
+            "Composed scenes (*.json)",
+        )
+        if path:
+            self.save_as(Path(path).with_suffix(".json"))
+
+    def save_as(self, path: Path) -> None:
+        if self.composition is None:
+            return
+        self.path = path
+        self.context.session.scene_file = path
+        self.save()
+
+    def choose_export(self) -> None:
+        from aiml3d_desktop.core.meshes import formats
+
+        if self.composition is None:
+            return
+        folder = self.context.session.conf.output_path
+        path, chosen = QFileDialog.getSaveFileName(
+            self.context.parent,
+            "Export scene",
+            str(folder / self.composition.doc.name),
+            formats.dialog_filter("save"),
+        )
+        if path:
+            self.export(formats.extension_for_filter(chosen, path))
+
+    def export(self, dest: str) -> None:
+        """The scene as ``dest``'s format: GLB and glTF keep a node per placement, the
+        others (STL, 3MF: on the plate in millimetres) one merged model."""
+        if self.composition is not None:
+            self.context.runner.start(
+                tasks.export_scene,
+                self.composition.doc,
+                self.models,
+                dest,
+                succeeded=self._exported,
+            )
+
+    @Slot(object)
+    def _exported(self, path: Path) -> None:
+        self.context.show_status(f"Exported the scene to {path}")
 
     # Choosing
 
@@ -212,6 +468,13 @@ class SceneController(QObject):
         self.chosen = list(ids)
         self.outline_chosen()
         self.panel.set_chosen(len(self.chosen))
+        self.panel.show_chosen(self._movable())
+
+    def _movable(self) -> list[Placement]:
+        if self.composition is None:
+            return []
+        doc = self.composition.doc
+        return [p for p in doc.placements if p.id in self.chosen and doc.editable(p)]
 
     def outline_chosen(self) -> None:
         """The chosen placements' boxes, drawn as lines in the view."""
@@ -250,8 +513,9 @@ class SceneController(QObject):
             self.chosen,
             composition.undo_label,
             composition.redo_label,
-            composition.modified,
+            composition.modified or self.path is None,
         )
+        self.panel.show_chosen(self._movable())
 
 
 def _box_edges(low: np.ndarray, high: np.ndarray) -> np.ndarray:

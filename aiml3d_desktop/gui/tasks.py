@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.common.cancel import CancelToken
     from aiml3d_desktop.core.common.stages import Progress
     from aiml3d_desktop.core.composition.assemble import Models
+    from aiml3d_desktop.core.composition.document import SceneDoc, Source
     from aiml3d_desktop.core.composition.history import Composition, Outlines
     from aiml3d_desktop.core.generation.batch import QueueItem
     from aiml3d_desktop.core.generation.parts import Split
@@ -523,7 +524,6 @@ class OpenedScene(NamedTuple):
     path: Path
     scene: Scene  # to draw: each model once, an instance per placement, smooth normals
     models: Models
-    outlines: Outlines  # each model's outline (core/composition/arrange.py)
     missing: list[str]  # what could not be had, in words
 
 
@@ -531,29 +531,86 @@ def open_scene(
     path: str, session: Session, *, progress: Progress, cancel: CancelToken
 ) -> OpenedScene:
     """A scene.json read, its models read once each (library entries from the window's
-    library, or the library itself before the window has opened it), the scene to draw and
-    each model's outline (a convex hull: tens of ms for a big model)."""
+    library, or the library itself before the window has opened it), and the scene to
+    draw. Their outlines, which edits need and the first frame does not, come after
+    (``scene_outlines``: 0.15 s a model of 84k triangles)."""
     from aiml3d_desktop.core.composition import assemble, document, history
-    from aiml3d_desktop.core.library.store import Library
 
-    progress(Stage.LOADING, None, None)
     scene_file = Path(path)
     doc = document.load(scene_file)
-    library = session.library or Library(session.conf.library_path)
+    models = read_scene_models(
+        doc, scene_file.resolve().parent, session, progress=progress, cancel=cancel
+    )
     try:
-        models = assemble.read_models(doc, scene_file.resolve().parent, library)
-    finally:
-        if library is not session.library:
-            library.close()
-    cancel.check()
-    try:
-        scene = _ready_to_draw(assemble.drawable(doc, models))
+        scene = assemble.drawable(doc, models)
     except InputError:
         raise InputError(
             f"{scene_file.name} shows no model that can be found",
             hint="Its models may have been moved, or deleted from the library.",
         ) from None
-    scene.smooth_normals()
-    outlines = {key: m.outline for key, m in models.items() if m.scene is not None}
     missing = [m.missing for m in models.values() if m.scene is None]
-    return OpenedScene(history.Composition(doc), scene_file, scene, models, outlines, missing)
+    return OpenedScene(history.Composition(doc), scene_file, scene, models, missing)
+
+
+def read_scene_models(
+    doc: SceneDoc, base: Path, session: Session, *, progress: Progress, cancel: CancelToken
+) -> Models:
+    """The models of ``doc`` (each once), ready to draw smooth: a scene opened, or the
+    models added to one (``base``: where relative files start)."""
+    from aiml3d_desktop.core.composition import assemble
+    from aiml3d_desktop.core.library.store import Library
+
+    progress(Stage.LOADING, None, None)
+    library = session.library or Library(session.conf.library_path)
+    try:
+        models = assemble.read_models(doc, base, library)
+    finally:
+        if library is not session.library:
+            library.close()
+    cancel.check()
+    for model in models.values():
+        if model.scene is not None:
+            _ready_to_draw(model.scene).smooth_normals()
+    return models
+
+
+def scene_outlines(models: Models, *, progress: Progress, cancel: CancelToken) -> Outlines:
+    """Each model's outline (core/composition/arrange.py), which edits measure with."""
+    outlines = {}
+    for key, model in models.items():
+        cancel.check()
+        if model.scene is not None:
+            outlines[key] = model.outline
+    return outlines
+
+
+def export_scene(
+    doc: SceneDoc, models: Models, dest: str, *, progress: Progress, cancel: CancelToken
+) -> Path:
+    """A composed scene written as ``dest``'s format (core/composition/assemble.write)."""
+    from aiml3d_desktop.core.composition import assemble
+
+    progress(Stage.EXPORTING, None, None)
+    return assemble.write(doc, models, dest)[0]
+
+
+class ModelsToAdd(NamedTuple):
+    items: list[tuple[Source, str]]  # what was asked for: each model and its name
+    models: Models  # by Source.key, read or missing
+    outlines: Outlines
+
+
+def models_to_add(
+    items: list[tuple[Source, str]],
+    base: Path,
+    session: Session,
+    *,
+    progress: Progress,
+    cancel: CancelToken,
+) -> ModelsToAdd:
+    """Models to add to a scene, read as a scene's are (``read_scene_models``)."""
+    from aiml3d_desktop.core.composition.document import Placement, SceneDoc
+
+    wanted = SceneDoc(placements=tuple(Placement(f"p{i}", n, s) for i, (s, n) in enumerate(items)))
+    models = read_scene_models(wanted, base, session, progress=progress, cancel=cancel)
+    return ModelsToAdd(items, models, scene_outlines(models, progress=progress, cancel=cancel))

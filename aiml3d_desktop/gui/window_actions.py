@@ -9,7 +9,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtGui import QColor, QKeySequence
-from PySide6.QtWidgets import QColorDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QApplication, QColorDialog, QMenu, QMessageBox
 
 from aiml3d_desktop import APP_NAME, __version__
 from aiml3d_desktop.core.look.studio import MODE_NAMES, MODES
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QDockWidget, QWidget
 
+    from aiml3d_desktop.core.composition.history import Composition
     from aiml3d_desktop.core.session import Session
     from aiml3d_desktop.gui.asset_controller import AssetController
     from aiml3d_desktop.gui.file_actions import FileActions
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from aiml3d_desktop.gui.lookdev import Lookdev
     from aiml3d_desktop.gui.menus import Menus
     from aiml3d_desktop.gui.outline_controller import OutlineController
+    from aiml3d_desktop.gui.scene_controller import SceneController
     from aiml3d_desktop.gui.usage_controller import UsageController
     from aiml3d_desktop.gui.widgets.library_panel import LibraryPanel
     from aiml3d_desktop.gui.widgets.viewer import Viewer
@@ -51,6 +53,7 @@ VIEW_TOGGLES = [  # (key kept in the window state, text, shortcut, default)
 class MainWindow(Protocol):
     """What the entries act on: the window's parts (gui/main_window.py has them all)."""
 
+    session: Session
     files: FileActions
     generation: GenerationController
     assets: AssetController
@@ -60,6 +63,7 @@ class MainWindow(Protocol):
     viewer: Viewer
     ui: QSettings
     library_panel: LibraryPanel
+    scenes: SceneController
     recent: RecentFiles
     menu_actions: Menus
     side_dock: QDockWidget
@@ -97,6 +101,7 @@ def rows(w: MainWindow) -> list[Row]:
         Row("open_picture", "&File", "Open picture…", files.choose_picture, Keys.Open),
         Row("open_mesh", "&File", "Open 3D model…", files.choose_mesh, "Ctrl+Shift+O"),
         Row("paste", "&File", "Paste picture or link", w.paste, Keys.Paste),
+        Row("new_scene", "&File", "New scene", w.scenes.new_scene, "Ctrl+Shift+N"),
         Row("recent", "&File", build=w.recent.attach),
         separator("&File"),
         Row(
@@ -147,7 +152,10 @@ def rows(w: MainWindow) -> list[Row]:
         separator("&File"),
         Row("quit", "&File", "Quit", w.close, Keys.Quit),
         # Edit
-        Row("undo_delete", "&Edit", "Undo delete", w.library_panel.undo_delete, Keys.Undo),
+        Row("undo", "&Edit", "Undo", partial(_undo, w, False), Keys.Undo),
+        Row("redo", "&Edit", "Redo", partial(_undo, w, True), Keys.Redo),
+        Row("undo_names", "&Edit", build=partial(_name_undo, w)),
+        separator("&Edit"),
         Row("find", "&Edit", "Find in library", partial(_find, w), Keys.Find),
         # Model
         Row("generate", "&Model", "Generate 3D model", generation.generate, "Ctrl+Return"),
@@ -278,6 +286,41 @@ def _toggle(w: MainWindow, key: str, apply: Callable[[bool], object], on: bool) 
 def _raise(dock: QDockWidget) -> None:
     dock.show()
     dock.raise_()
+
+
+def _scene_history(w: MainWindow) -> Composition | None:
+    """The scene's history, when Undo means it: a scene is shown and the library, whose
+    Undo brings back what was deleted, is not where the keyboard is."""
+    focus = QApplication.focusWidget()
+    if focus is not None and w.library_panel.isAncestorOf(focus):
+        return None
+    return w.session.composition
+
+
+def _undo(w: MainWindow, redo: bool) -> None:
+    history = _scene_history(w)
+    if history is not None and (history.redo_label if redo else history.undo_label):
+        if redo:
+            history.redo()
+        else:
+            history.undo()
+    elif not redo:
+        w.library_panel.undo_delete()
+
+
+def _name_undo(w: MainWindow, menu: QMenu) -> None:
+    """Undo and Redo say what they would do, each time the Edit menu opens."""
+
+    def name() -> None:
+        history = _scene_history(w)
+        undo = history.undo_label if history is not None else None
+        redo = history.redo_label if history is not None else None
+        if undo is None and w.library_panel.deleted:
+            undo = "delete"
+        w.menu_actions["undo"].setText(f"Undo {undo}" if undo else "Undo")
+        w.menu_actions["redo"].setText(f"Redo {redo}" if redo else "Redo")
+
+    menu.aboutToShow.connect(name)
 
 
 def _find(w: MainWindow) -> None:

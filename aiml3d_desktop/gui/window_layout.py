@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QScrollArea,
     QSplitter,
+    QTabBar,
     QVBoxLayout,
     QWidget,
 )
@@ -103,6 +104,11 @@ def restore(
         window.resize(min(1600, int(screen.width() * 0.9)), min(960, int(screen.height() * 0.9)))
         window.resizeDocks(list(docks), list(DOCK_WIDTHS), Qt.Orientation.Horizontal)
     splitter.setSizes([0, max(splitter.width(), 1)])
+    # Tabbed docks: whole names, the bar scrolling when they do not fit ("P…", "O…", "S…"
+    # said nothing).
+    for bar in window.findChildren(QTabBar):
+        bar.setElideMode(Qt.TextElideMode.ElideNone)
+        bar.setUsesScrollButtons(True)
 
 
 def picture_shown(splitter: QSplitter, ui: QSettings, shown: bool) -> None:

@@ -39,6 +39,7 @@ def desk(tmp_path, window):
 def test_a_scene_opens_in_the_window_and_a_model_replaces_it(qtbot, window, desk, tmp_path):
     window.open_path(str(desk))
     qtbot.waitUntil(lambda: window.session.composition is not None, timeout=10000)
+    qtbot.waitUntil(lambda: window.scenes.measured, timeout=10000)
     viewer = window.viewer
     scene = viewer.scene
     assert scene is not None and len(scene.instances) == 3
@@ -59,6 +60,7 @@ def test_a_scene_opens_in_the_window_and_a_model_replaces_it(qtbot, window, desk
 def test_a_broken_scene_file_is_one_message_and_the_view_stays(qtbot, window, tmp_path, desk):
     window.open_path(str(desk))
     qtbot.waitUntil(lambda: window.session.composition is not None, timeout=10000)
+    qtbot.waitUntil(lambda: window.scenes.measured, timeout=10000)
     shown = window.viewer.scene
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps({"format": "aiml3d-scene", "version": 1, "placements": 5}))
@@ -76,6 +78,7 @@ def test_the_scene_tab_edits_and_every_edit_undoes(qtbot, window, desk):
 
     window.open_path(str(desk))
     qtbot.waitUntil(lambda: window.session.composition is not None, timeout=10000)
+    qtbot.waitUntil(lambda: window.scenes.measured, timeout=10000)
     scenes, viewer = window.scenes, window.viewer
     panel = scenes.panel
     assert panel.list.count() == 3 and window.scene_dock.isVisible()
@@ -122,11 +125,13 @@ def test_the_scene_tab_edits_and_every_edit_undoes(qtbot, window, desk):
 def test_a_second_scene_opened_is_edited_as_the_first(qtbot, window, desk, tmp_path):
     window.open_path(str(desk))
     qtbot.waitUntil(lambda: window.session.composition is not None, timeout=10000)
+    qtbot.waitUntil(lambda: window.scenes.measured, timeout=10000)
     first = window.session.composition
     copy = tmp_path / "copy.json"
     copy.write_text(desk.read_text())
     window.open_path(str(copy))
     qtbot.waitUntil(lambda: window.session.composition is not first, timeout=10000)
+    qtbot.waitUntil(lambda: window.scenes.measured, timeout=10000)
     panel = window.scenes.panel
     panel.list.item(0).setSelected(True)
     panel.delete_button.click()
@@ -158,6 +163,7 @@ def test_a_click_in_the_view_chooses_the_model_it_meets(qtbot, window, desk):
 
     window.open_path(str(desk))
     qtbot.waitUntil(lambda: window.session.composition is not None, timeout=10000)
+    qtbot.waitUntil(lambda: window.scenes.measured, timeout=10000)
     scenes, viewer = window.scenes, window.viewer
     doc = window.session.composition.doc
 

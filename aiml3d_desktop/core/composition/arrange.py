@@ -94,6 +94,20 @@ def on_ground(placement: Placement, outline: np.ndarray) -> Placement:
     return moved(placement, (0.0, -float(world_box(placement, outline)[0, 1]), 0.0))
 
 
+def beside(
+    placement: Placement, outline: np.ndarray, boxes: Sequence[np.ndarray], gap: float
+) -> Placement:
+    """Moved along X and Z to stand ``gap`` to the right of ``boxes`` (the scene's models),
+    centred front to back on the origin (on it, when there are none); its height kept."""
+    low, high = world_box(placement, outline)
+    if boxes:
+        right = max(float(box[1, 0]) for box in boxes)
+        x = right + gap - float(low[0])
+    else:
+        x = -float(low[0] + high[0]) / 2
+    return moved(placement, (x, 0.0, -float(low[2] + high[2]) / 2))
+
+
 def layout(boxes: Sequence[np.ndarray], how: str, gap: float) -> list[np.ndarray]:
     """For each world box, the move (x, y, z) that puts it in its place in a ``how`` layout
     around the origin, resting on the ground, ``gap`` metres between neighbouring boxes.
@@ -171,3 +185,10 @@ def _circle(radii: np.ndarray, gap: float) -> list[tuple[float, float]]:
         slots.append((radius * math.sin(angle), -radius * math.cos(angle)))
         angle += float(step)
     return slots
+
+
+def yaw(rotation: Sequence[float]) -> float:
+    """Degrees the rotation turns the model's front (+Z) about up, as about_up counts them
+    (-180..180): what the transform panel shows as its turn."""
+    front = quaternion_matrix(rotation)[:3, 2]
+    return math.degrees(math.atan2(float(front[0]), float(front[2])))

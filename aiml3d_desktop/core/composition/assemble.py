@@ -24,6 +24,7 @@ from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
 from aiml3d_desktop.core.common.fileio import write_bytes
 from aiml3d_desktop.core.composition import arrange
 from aiml3d_desktop.core.composition.document import Placement, SceneDoc, Source
+from aiml3d_desktop.core.look.lighting import Lighting
 from aiml3d_desktop.core.meshes import formats, mesh
 from aiml3d_desktop.core.meshes.scene import Instance, Material, Primitive, Scene, to_trimesh
 from aiml3d_desktop.core.meshes.writers import in_metres, write_gltf_of
@@ -133,14 +134,20 @@ def placed(doc: SceneDoc, models: Models) -> list[tuple[Placement, Model]]:
     return [(p, m) for p, m in pairs if m is not None and m.scene is not None]
 
 
-def drawable(doc: SceneDoc, models: Models) -> Scene:
+def drawable(doc: SceneDoc, models: Models, like: Scene | None = None) -> Scene:
     """The shown placements as one scene to draw: each model's primitives, materials and
     textures once, and an instance per placement (its matrix, its model's primitives), so
-    that a renderer uploads a model once however often it is placed."""
+    that a renderer uploads a model once however often it is placed.
+
+    When ``like`` (the scene drawn before an edit) holds the same models in the same order,
+    its primitives, materials and textures are used again: a move, a turn, a copy changes
+    only the instances, and the renderer uploads nothing (Scene.same_meshes)."""
+    shown = placed(doc, models)
+    if like is not None and like.instances is not None and _same_models(like, shown):
+        return _instanced_like(like, shown)
     out = Scene([], instances=[])
     assert out.instances is not None
     own: dict[str, tuple[int, ...]] = {}  # a model's primitives in ``out``
-    shown = placed(doc, models)
     for placement, model in shown:
         assert model.scene is not None
         key = placement.source.key
@@ -158,6 +165,31 @@ def drawable(doc: SceneDoc, models: Models) -> Scene:
         raise _nothing_shown()
     out.nodes = len(out.instances)
     return out
+
+
+def _model_order(shown: list[tuple[Placement, Model]]) -> list[Model]:
+    """The models in the order drawable() lays out their primitives."""
+    order: dict[str, Model] = {}
+    for placement, model in shown:
+        order.setdefault(placement.source.key, model)
+    return list(order.values())
+
+
+def _same_models(like: Scene, shown: list[tuple[Placement, Model]]) -> bool:
+    arrays = [p.arrays for m in _model_order(shown) for p in m.scene.primitives]  # type: ignore[union-attr]
+    return len(arrays) == len(like.primitives) and all(
+        a is p.arrays for a, p in zip(arrays, like.primitives, strict=True)
+    )
+
+
+def _instanced_like(like: Scene, shown: list[tuple[Placement, Model]]) -> Scene:
+    own, start = {}, 0
+    for model in _model_order(shown):
+        count = len(model.scene.primitives)  # type: ignore[union-attr]
+        own[model.source.key] = tuple(range(start, start + count))
+        start += count
+    instances = [Instance(arrange.matrix(p), own[p.source.key], p.name) for p, _ in shown]
+    return replace(like, instances=instances, nodes=len(instances))
 
 
 def flattened(doc: SceneDoc, models: Models) -> Scene:
@@ -248,6 +280,37 @@ def write(doc: SceneDoc, models: Models, dest: str | Path) -> list[Path]:
     except OSError as exc:
         raise InputError(f"Could not write {dest}: {exc.strerror or exc}") from None
     return [dest]
+
+
+def lighting(doc: SceneDoc, base: Path) -> Lighting:
+    """The scene's lighting and background as the viewer and ``aiml3d render`` light with
+    (``base``: scene.json's folder, where a relative environment file starts)."""
+    light = doc.light
+    file = None if light.file is None else base / Path(light.file).expanduser()
+    return Lighting(
+        preset=light.preset, file=file, rotation=light.rotation, exposure=light.exposure,
+        background=doc.background.kind, sun=light.sun,
+    )  # fmt: skip
+
+
+def with_lighting(doc: SceneDoc, lit: Lighting, base: Path | None) -> SceneDoc:
+    """``doc`` lit as ``lit`` says (the window's lighting menu); its sun's direction and
+    shadow, which the menu does not set, kept. An environment file under ``base`` is kept
+    relative to it, so that the folder can move."""
+    file = None
+    if lit.file is not None:
+        file = str(lit.file)
+        if base is not None and lit.file.resolve().is_relative_to(base.resolve()):
+            file = str(lit.file.resolve().relative_to(base.resolve()))
+    light = replace(
+        doc.light,
+        preset=lit.preset,
+        file=file,
+        rotation=float(lit.rotation),
+        exposure=float(lit.exposure),
+        sun=lit.sun,
+    )
+    return replace(doc, light=light, background=replace(doc.background, kind=lit.background))
 
 
 def summary(doc: SceneDoc, models: Models) -> dict:

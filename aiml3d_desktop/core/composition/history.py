@@ -125,18 +125,28 @@ class Composition:
         self,
         items: Sequence[tuple[Source, str]],
         outlines: Outlines | None = None,
-        where: Sequence[float] = (0.0, 0.0, 0.0),
+        where: Sequence[float] | None = None,
+        gap: float = 0.1,
     ) -> list[str]:
-        """Models placed at ``where`` (resting on the ground when their outlines are known);
-        their ids."""
+        """Models placed at ``where``, or when it is None and their outlines are known, each
+        beside the scene (``gap`` metres to the right of all there is); resting on the
+        ground when their outlines are known. Their ids."""
         doc = self.doc
         if len(doc.placements) + len(items) > MAX_PLACEMENTS:
             raise SceneFileError(f"A scene holds at most {MAX_PLACEMENTS:,} models")
         added = []
         for source, name in items:
-            placement = Placement(doc.new_id(), name, source, tuple(map(float, where)))  # type: ignore[arg-type]
+            at = tuple(map(float, where or (0.0, 0.0, 0.0)))
+            placement = Placement(doc.new_id(), name, source, at)  # type: ignore[arg-type]
             if outlines is not None and source.key in outlines:
                 placement = arrange.on_ground(placement, outlines[source.key])
+                if where is None:
+                    boxes = [
+                        arrange.world_box(p, outlines[p.source.key])
+                        for p in doc.placements
+                        if p.source.key in outlines
+                    ]
+                    placement = arrange.beside(placement, outlines[source.key], boxes, gap)
             doc = replace(doc, placements=(*doc.placements, _in_reach(placement)))
             added.append(placement.id)
         self.apply(_count("Add", len(added)), doc)

@@ -111,6 +111,16 @@ class Scene:
             return self.instances
         return [Instance(np.eye(4), tuple(range(len(self.primitives))))]
 
+    def same_meshes(self, other: Scene | None) -> bool:
+        """``other`` draws the very same primitives, materials and textures (its placements
+        may differ): what a renderer uploaded for one serves the other."""
+        return (
+            other is not None
+            and other.primitives is self.primitives
+            and other.materials is self.materials
+            and other.textures is self.textures
+        )
+
     def material(self, primitive: Primitive) -> Material:
         return PLAIN if primitive.material < 0 else self.materials[primitive.material]
 

@@ -161,6 +161,7 @@ class LibraryPanel(QWidget):
     open_requested = Signal(object)  # Entry
     compare_requested = Signal(object, object)  # two entries
     export_requested = Signal(object)  # Entry
+    scene_requested = Signal(list)  # Entries to add to the scene shown (or a new one)
     file_export_requested = Signal(list)  # Paths: files a model came with (Meshy's FBX...)
     status = Signal(str)
     error = Signal(object)  # Aiml3DError
@@ -287,6 +288,10 @@ class LibraryPanel(QWidget):
             "Compare the two selected", lambda: self.compare_requested.emit(*chosen[:2])
         )
         compare.setEnabled(len(chosen) == 2)
+        menu.addAction(
+            f"Add {len(chosen)} to the scene" if len(chosen) > 1 else "Add to the scene",
+            lambda: self.scene_requested.emit(chosen),
+        )
         menu.addSeparator()
         menu.addAction("Rename…", lambda: self.rename(entry))
         menu.addAction("Tags…", lambda: self.edit_tags(entry))
@@ -361,7 +366,7 @@ class LibraryPanel(QWidget):
             self.deleted.append(entry)
         self.refresh()
         names = entries[0].title if len(entries) == 1 else f"{len(entries)} models"
-        self.status.emit(f"Deleted {names} — Edit > Undo delete (Ctrl+Z) brings it back")
+        self.status.emit(f"Deleted {names} — Edit > Undo (Ctrl+Z) brings it back")
 
     def undo_delete(self) -> None:
         if not self.deleted or self.library is None:

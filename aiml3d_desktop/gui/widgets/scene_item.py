@@ -189,7 +189,13 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         return self._first_frame and self.plain_first_frame and self.scene is not None
 
     def set_scene(self, scene: Scene | None) -> None:
-        """Show ``scene`` (or nothing). Call ``scene.prepare()`` off the GUI thread first."""
+        """Show ``scene`` (or nothing). Call ``scene.prepare()`` off the GUI thread first.
+        A scene with the same meshes as the one shown (a composed scene's edit: the models
+        moved, nothing else) uses what is on the GPU: only its placements change."""
+        if scene is not None and scene.same_meshes(self.scene):
+            self.scene = scene
+            self.update()
+            return
         if scene is not self.scene:
             self.hidden = frozenset()
             self._first_frame = True

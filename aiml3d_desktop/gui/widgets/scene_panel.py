@@ -1,6 +1,7 @@
 """The Scene tab: a composed scene's placements, listed (tick to show, double-click to
-rename), and its edits: undo and redo, duplicate and delete the ones chosen, lay them out,
-rest them on the ground, save. It draws and says what was asked; SceneController does it."""
+rename), and its edits: undo and redo, duplicate and delete the ones chosen, their numbers
+(scene_transform.py), lay them out, rest them on the ground; a new scene, models added from
+files, save and export. It draws and says what was asked; SceneController does it."""
 
 from __future__ import annotations
 
@@ -19,9 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aiml3d_desktop.core.composition.document import SceneDoc
+from aiml3d_desktop.core.composition.document import Placement, SceneDoc
+from aiml3d_desktop.gui.widgets.scene_transform import TransformBox
+from aiml3d_desktop.gui.widgets.wheel_guard import guard_wheel
 
 LAYOUT_NAMES = {"row": "In a row", "grid": "In a grid", "circle": "In a circle"}
+NO_SCENE = "Start a new scene, or open one (a scene.json), to compose it here."
 ID_ROLE = Qt.ItemDataRole.UserRole
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1  # the name and visibility shown: what changed is
 VISIBLE_ROLE = Qt.ItemDataRole.UserRole + 2  # told apart when the list says an item did
@@ -38,11 +42,14 @@ class ScenePanel(QWidget):
     arrange = Signal(str, float)  # a layout of core/composition/arrange.py, the gap (m)
     rest = Signal()
     save = Signal()
+    new_scene = Signal()
+    add_files = Signal()
+    export = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._filling = False
-        self.title = QLabel("Open a scene (a scene.json) to edit it here.")
+        self.title = QLabel(NO_SCENE)
         self.title.setWordWrap(True)
         self.list = QListWidget()
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -68,6 +75,13 @@ class ScenePanel(QWidget):
         )
         self.rest_button = self._button("Rest on the ground", self.rest)
         self.save_button = self._button("Save scene", self.save)
+        self.new_button = self._button("New scene", self.new_scene)
+        self.add_button = self._button("Add models…", self.add_files)
+        self.add_button.setToolTip(
+            "Add 3D model files; add library entries from their menu (Add to the scene)"
+        )
+        self.export_button = self._button("Export scene…", self.export)
+        self.transform = TransformBox()
         edits = QGridLayout()
         for i, button in enumerate(
             (self.undo_button, self.redo_button, self.duplicate_button, self.delete_button)
@@ -76,14 +90,21 @@ class ScenePanel(QWidget):
         arranging = QHBoxLayout()
         for widget in (self.layout_choice, self.gap, self.arrange_button):
             arranging.addWidget(widget)
+        files = QGridLayout()
+        for i, button in enumerate(
+            (self.new_button, self.add_button, self.save_button, self.export_button)
+        ):
+            files.addWidget(button, i // 2, i % 2)
         column = QVBoxLayout(self)
         column.addWidget(self.title)
+        column.addLayout(files)
         column.addWidget(self.list, 1)
         column.addLayout(edits)
+        column.addWidget(self.transform)
         column.addLayout(arranging)
         column.addWidget(self.rest_button)
-        column.addWidget(self.save_button)
         self.show_doc(None, [], None, None, False)
+        guard_wheel(self)
 
     def _button(self, text: str, signal: SignalInstance) -> QPushButton:
         button = QPushButton(text)
@@ -119,7 +140,7 @@ class ScenePanel(QWidget):
         self._filling = False
         have = doc is not None
         name = f"{doc.name}{' (not saved)' if modified else ''}" if doc is not None else ""
-        self.title.setText(name or "Open a scene (a scene.json) to edit it here.")
+        self.title.setText(name or NO_SCENE)
         self.undo_button.setEnabled(undo_label is not None)
         self.undo_button.setToolTip(f"Undo: {undo_label}" if undo_label else "")
         self.redo_button.setEnabled(redo_label is not None)
@@ -128,6 +149,8 @@ class ScenePanel(QWidget):
         for widget in (self.arrange_button, self.rest_button, self.layout_choice, self.gap):
             widget.setEnabled(have and bool(doc.placements if doc else ()))
         self.save_button.setEnabled(have and modified)
+        self.add_button.setEnabled(have)
+        self.export_button.setEnabled(have and bool(doc.placements if doc else ()))
 
     def select(self, ids: list[str]) -> None:
         """The list's selection made ``ids`` (chosen in the view), without telling back."""
@@ -142,6 +165,10 @@ class ScenePanel(QWidget):
         """How many are chosen (the list's own selection is already so)."""
         for button in (self.duplicate_button, self.delete_button):
             button.setEnabled(count > 0)
+
+    def show_chosen(self, movable: list[Placement]) -> None:
+        """The chosen that can be moved, in the transform box."""
+        self.transform.show_chosen(movable)
 
     def _chosen(self) -> None:
         if not self._filling:

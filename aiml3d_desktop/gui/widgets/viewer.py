@@ -4,6 +4,8 @@ the corner.
 
 Mouse: left-drag orbits, middle-drag or Shift+left-drag pans, right-drag or the wheel zooms
 (as in f3d; Blender users find orbit/pan on the same buttons with the modifiers they know).
+A left-drag that starts on something a ``dragger`` grabs (a composed scene's chosen model)
+moves that instead of the camera.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import gc
 import logging
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyqtgraph.opengl as gl
@@ -66,6 +68,14 @@ DEFAULT_BACKGROUND = QColor(46, 50, 58)
 DEFAULT_FOV, FOV_RANGE = 40, (10, 100)  # degrees, across the view (pyqtgraph's)
 
 
+class Dragger(Protocol):
+    """Takes left-drags that start on what it holds; rays are as ``Viewer.ray_at`` gives."""
+
+    def grab(self, origin: np.ndarray, direction: np.ndarray) -> bool: ...
+    def drag(self, origin: np.ndarray, direction: np.ndarray) -> None: ...
+    def drop(self) -> None: ...
+
+
 class Viewer(gl.GLViewWidget):
     """Shows one scene. Holds view state only; what to show comes from the main window."""
 
@@ -107,6 +117,8 @@ class Viewer(gl.GLViewWidget):
         self._still.setSingleShot(True)
         self._still.setInterval(150)
         self._still.timeout.connect(self.update)
+        self.dragger: Dragger | None = None
+        self._dragging = False
         self.hint = QLabel(self)  # what to do, while nothing is shown
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setWordWrap(True)
@@ -471,6 +483,10 @@ class Viewer(gl.GLViewWidget):
             Qt.MouseButton.RightButton,
         )
         shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+        if self._dragging and self.dragger is not None:
+            self._still.start()  # frames come first while it moves, as for the camera
+            self.dragger.drag(*self.ray_at(pos.x(), pos.y()))
+            return
         if buttons == middle or (buttons == left and shift):
             self.pan(diff.x(), diff.y(), 0, relative="view")
             self.framed = False
@@ -489,11 +505,20 @@ class Viewer(gl.GLViewWidget):
         super().orbit(*args, **kwargs)
 
     def mousePressEvent(self, ev: QMouseEvent) -> None:
-        self._pressed_at = ev.position()
+        self._pressed_at = pos = ev.position()
         super().mousePressEvent(ev)
+        self._dragging = (
+            ev.button() == Qt.MouseButton.LeftButton
+            and ev.modifiers() == Qt.KeyboardModifier.NoModifier
+            and self.dragger is not None
+            and self.dragger.grab(*self.ray_at(pos.x(), pos.y()))
+        )
 
     def mouseReleaseEvent(self, ev: QMouseEvent) -> None:
         super().mouseReleaseEvent(ev)
+        if self._dragging and self.dragger is not None:
+            self._dragging = False
+            self.dragger.drop()
         pressed = getattr(self, "_pressed_at", None)
         if ev.button() == Qt.MouseButton.LeftButton and pressed is not None:
             moved = ev.position() - pressed

@@ -1,0 +1,255 @@
+"""Composing a scene in the real window (issue 29): a drag in the view moves the chosen over
+the ground (one change to undo, nothing uploaded again), numbers typed in the transform box,
+quick turns, a new scene with models added from files and from the library, saved and
+reopened, Edit > Undo and Redo, export. Real OpenGL pixels, a real library."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import trimesh
+
+from aiml3d_desktop.core.composition import arrange
+from aiml3d_desktop.core.composition import document as scene_doc
+from tests.conftest import corpus_file
+from tests.gui.test_gui import pixels
+from tests.gui.test_scene_gui import desk, screen_point  # noqa: F401  # desk: a fixture
+
+pytestmark = pytest.mark.gui
+
+
+def open_desk(qtbot, window, desk):  # noqa: F811
+    window.open_path(str(desk))
+    qtbot.waitUntil(lambda: window.session.composition is not None, timeout=10000)
+    qtbot.waitUntil(lambda: window.scenes.measured, timeout=10000)
+    return window.session.composition
+
+
+def centre(window, placement_id: str) -> np.ndarray:
+    placement = window.session.composition.doc.placement(placement_id)
+    low, high = arrange.world_box(placement, window.scenes.outlines[placement.source.key])
+    return (low + high) / 2
+
+
+def mouse(viewer, kind: str, point, buttons) -> None:
+    """A real mouse event at a scene point's place on screen (QTest's moves carry no
+    buttons, which a drag needs)."""
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    x, y = screen_point(viewer, point)
+    kinds = {
+        "press": QEvent.Type.MouseButtonPress,
+        "move": QEvent.Type.MouseMove,
+        "release": QEvent.Type.MouseButtonRelease,
+    }
+    button = Qt.MouseButton.NoButton if kind == "move" else Qt.MouseButton.LeftButton
+    local = QPointF(x, y)
+    event = QMouseEvent(
+        kinds[kind], local, viewer.mapToGlobal(local), button, buttons,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    QApplication.sendEvent(viewer, event)
+
+
+def red_centre(viewer) -> float:
+    image = pixels(viewer).astype(int)
+    red = (image[..., 0] > 150) & (image[..., 1] < 80) & (image[..., 2] < 80)
+    assert red.sum() > 300
+    return float(np.nonzero(red)[1].mean())
+
+
+def test_a_drag_on_the_chosen_moves_it_over_the_ground_as_one_change(qtbot, window, desk):  # noqa: F811
+    from PySide6.QtCore import Qt
+
+    composition = open_desk(qtbot, window, desk)
+    viewer, panel = window.viewer, window.scenes.panel
+    panel.list.item(0).setSelected(True)  # the red box
+    start = composition.doc.placement("p1").position
+    others = [p.position for p in composition.doc.placements[1:]]
+    was = red_centre(viewer)  # drawn: the meshes are on the GPU
+    buffers = list(viewer.item._buffers)
+    camera = viewer.camera()
+    grab = centre(window, "p1")
+    left = Qt.MouseButton.LeftButton
+    mouse(viewer, "press", grab, left)
+    for step in (0.1, 0.25, 0.43):  # the last: snapped to the 0.1 m grid
+        mouse(viewer, "move", grab + (step, 0.0, 0.0), left)
+    mouse(viewer, "release", grab + (0.43, 0.0, 0.0), Qt.MouseButton.NoButton)
+    moved = np.subtract(composition.doc.placement("p1").position, start)
+    assert moved == pytest.approx((0.4, 0.0, 0.0), abs=1e-6)  # over the ground, on the grid
+    assert [p.position for p in composition.doc.placements[1:]] == others
+    assert viewer.camera() == camera  # the model moved, not the camera
+    assert composition.undo_label == "Move a model"  # the whole drag: one change
+    assert viewer.item._buffers == buffers  # the same meshes on the GPU: nothing uploaded
+    assert red_centre(viewer) > was + 10  # drawn where it now is
+    composition.undo()
+    assert composition.doc.placement("p1").position == start
+    assert composition.undo_label is None  # one undo took the whole drag back
+
+    # A drag that starts off the chosen orbits, as always; so does one on a locked model.
+    composition.set_locked(["p1"], True)
+    mouse(viewer, "press", grab, left)
+    mouse(viewer, "move", grab + (0.3, 0.0, 0.0), left)
+    mouse(viewer, "release", grab + (0.3, 0.0, 0.0), Qt.MouseButton.NoButton)
+    assert composition.doc.placement("p1").position == start
+    assert viewer.camera() != camera
+
+
+def test_numbers_typed_and_quick_turns_change_the_chosen(qtbot, window, desk):  # noqa: F811
+    composition = open_desk(qtbot, window, desk)
+    panel = window.scenes.panel
+    box = panel.transform
+    assert not box.spins["x"].isEnabled()  # nothing chosen
+    panel.list.item(1).setSelected(True)  # a duck
+    duck = composition.doc.placement("p2")
+    assert box.spins["x"].isEnabled() and box.spins["x"].value() == pytest.approx(
+        duck.position[0], abs=1e-3
+    )
+    box.spins["z"].setValue(1.25)
+    assert composition.doc.placement("p2").position[2] == pytest.approx(1.25)
+    assert composition.doc.placement("p2").position[0] == duck.position[0]
+    box.spins["turn"].setValue(90.0)
+    assert arrange.yaw(composition.doc.placement("p2").rotation) == pytest.approx(90.0)
+    box.spins["scale"].setValue(2.0)
+    assert composition.doc.placement("p2").scale == 2.0
+    box.step.setValue(30.0)
+    box.right.click()
+    assert arrange.yaw(composition.doc.placement("p2").rotation) == pytest.approx(60.0)
+    assert box.spins["turn"].value() == pytest.approx(60.0)  # the box follows
+    for _ in range(4):
+        composition.undo()
+    assert composition.doc.placement("p2") == duck
+    panel.list.item(2).setSelected(True)  # two chosen: the fields are off, turns still go
+    assert not box.spins["x"].isEnabled() and box.left.isEnabled()
+    box.left.click()
+    assert composition.undo_label == "Turn 2 models"
+
+
+def test_a_new_scene_gets_models_from_files_and_the_library_and_reopens(qtbot, window, tmp_path):
+    box = trimesh.creation.box((0.5, 0.3, 0.4))
+    box.visual.vertex_colors = [220, 30, 30, 255]
+    box.export(tmp_path / "box.glb")
+    entry = window.session.library.import_mesh(corpus_file("meshes", "Duck.glb"))
+    window.menu_actions["new_scene"].trigger()
+    composition = window.session.composition
+    assert composition is not None and not composition.doc.placements
+    panel = window.scenes.panel
+    assert panel.add_button.isEnabled() and "not saved" in panel.title.text()
+    window.scenes.add_files([str(tmp_path / "box.glb")])
+    qtbot.waitUntil(lambda: len(composition.doc.placements) == 1, timeout=10000)
+    window.library_panel.scene_requested.emit([entry, entry])
+    qtbot.waitUntil(lambda: len(composition.doc.placements) == 3, timeout=10000)
+    doc = composition.doc
+    boxes = [arrange.world_box(p, window.scenes.outlines[p.source.key]) for p in doc.placements]
+    for box_, following in zip(boxes, boxes[1:], strict=False):
+        assert following[0, 0] == pytest.approx(box_[1, 0] + 0.1, abs=1e-6)  # side by side
+    assert all(b[0, 1] == pytest.approx(0.0, abs=1e-6) for b in boxes)  # on the ground
+    assert window.scenes.chosen == ["p2", "p3"]  # what was added last, chosen
+    assert len(window.viewer.scene.primitives) == 2  # the duck stored once
+    # A file that is not a model: one message, nothing added.
+    (tmp_path / "notes.glb").write_text("not a model")
+    window.scenes.add_files([str(tmp_path / "notes.glb")])
+    qtbot.waitUntil(
+        lambda: "notes.glb could not be read" in window.status.label.text(), timeout=10000
+    )
+    assert len(composition.doc.placements) == 3
+    saved = tmp_path / "kept" / "room.json"
+    saved.parent.mkdir()
+    window.scenes.save_as(saved)
+    assert "not saved" not in panel.title.text()
+    window.open_path(str(corpus_file("meshes", "cube.glb")))
+    qtbot.waitUntil(lambda: window.session.composition is None, timeout=10000)
+    window.open_path(str(saved))
+    qtbot.waitUntil(lambda: window.session.composition is not None, timeout=10000)
+    qtbot.waitUntil(lambda: window.scenes.measured, timeout=10000)
+    assert window.session.composition.doc == doc
+    assert len(window.viewer.scene.instances) == 3
+
+
+def test_edit_undo_and_redo_follow_the_scene(qtbot, window, desk):  # noqa: F811
+    composition = open_desk(qtbot, window, desk)
+    panel = window.scenes.panel
+    panel.list.item(0).setSelected(True)
+    panel.delete_button.click()
+    edit = window.menuBar().actions()[1].menu()
+    edit.aboutToShow.emit()
+    undo, redo = window.menu_actions["undo"], window.menu_actions["redo"]
+    assert undo.text() == "Undo Delete a model" and redo.text() == "Redo"
+    undo.trigger()
+    assert len(composition.doc.placements) == 3
+    edit.aboutToShow.emit()
+    assert redo.text() == "Redo Delete a model"
+    redo.trigger()
+    assert len(composition.doc.placements) == 2 and len(window.viewer.scene.instances) == 2
+
+
+def test_the_scene_exports_from_the_window(qtbot, window, desk, tmp_path):  # noqa: F811
+    composition = open_desk(qtbot, window, desk)
+    out = tmp_path / "out"
+    out.mkdir()
+    window.scenes.export(str(out / "desk.glb"))
+    window.scenes.export(str(out / "desk.stl"))
+    qtbot.waitUntil(
+        lambda: (out / "desk.stl").exists() and (out / "desk.glb").exists(), timeout=20000
+    )
+    qtbot.waitUntil(lambda: "Exported the scene" in window.status.label.text(), timeout=10000)
+    glb = trimesh.load(out / "desk.glb", force="scene")
+    names = {p.name for p in composition.doc.placements}
+    assert names <= set(glb.graph.nodes)  # a node per placement, by name
+    assert len(glb.geometry) == 2  # the box and the duck, each stored once
+    stl = trimesh.load(out / "desk.stl", force="mesh")
+    assert len(stl.faces) == window.viewer.scene.triangles  # merged: every placement
+
+
+def test_a_scene_is_written_to_the_library_folder_by_default(qtbot, window, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    window.scenes.new_scene()
+    asked = {}
+
+    def answer(parent, title, where, kinds):
+        asked["where"] = where
+        return where, kinds
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", answer)
+    window.scenes.panel.save_button.click()
+    kept = window.session.library.root / "scenes" / "Scene.json"
+    assert asked["where"] == str(kept)
+    assert scene_doc.load(kept) == window.session.composition.doc
+
+
+def test_a_scene_is_lit_as_it_says_and_keeps_the_lighting_chosen(qtbot, window, desk):  # noqa: F811
+    import dataclasses
+
+    lit = dataclasses.replace(
+        scene_doc.load(desk),
+        light=scene_doc.Light(preset="sunset", exposure=-1.0, rotation=90.0, sun=False),
+    )
+    scene_doc.save(lit, desk)
+    composition = open_desk(qtbot, window, desk)
+    viewer = window.viewer
+    qtbot.waitUntil(lambda: viewer.lighting.preset == "sunset", timeout=10000)
+    assert (viewer.lighting.exposure, viewer.lighting.rotation, viewer.lighting.sun) == (
+        -1.0, 90.0, False,
+    )  # fmt: skip
+    assert window.lookdev.preset_actions["sunset"].isChecked()
+    window.lookdev.change(exposure=0.5)  # View > Lighting, while the scene is shown
+    assert composition.doc.light.exposure == 0.5 and composition.doc.light.preset == "sunset"
+    assert composition.undo_label == "Change the lighting"
+    composition.undo()
+    qtbot.waitUntil(lambda: viewer.lighting.exposure == -1.0)  # the view follows it back
+    window.lookdev.set_preset("outdoor")
+    qtbot.waitUntil(lambda: composition.doc.light.preset == "outdoor", timeout=10000)
+    window.scenes.save()
+    assert scene_doc.load(desk).light.preset == "outdoor"
+
+
+def test_an_edit_that_measures_waits_for_the_outlines_and_says_so(qtbot, window, desk):  # noqa: F811
+    composition = open_desk(qtbot, window, desk)
+    window.scenes.outlines.clear()  # as just after the first frame, before they come
+    before = composition.doc
+    window.scenes.panel.arrange_button.click()
+    assert "Measuring the scene's models" in window.status.label.text()
+    assert composition.doc is before
