@@ -117,6 +117,12 @@ def _source(text: str):
             f"{text!r} is neither a file nor a library entry",
             hint="Give a mesh file, or an id from `aiml3d library list`.",
         ) from None
+    if entry.is_scene:
+        library.close()
+        raise InputError(
+            f"{entry.title} is a composed scene, not one model",
+            hint=f"Build it into one file with `aiml3d scene build {entry.mesh_path} -o OUT`.",
+        )
     return mesh.load(entry.mesh_path).scene, library, entry
 
 

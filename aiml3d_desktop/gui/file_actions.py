@@ -136,7 +136,9 @@ class FileActions(QObject):
     @Slot()
     def save_screenshot(self) -> None:
         loaded, _ = self.on_screen()
-        name = (loaded.path.stem if loaded else "view") + ".png"
+        composition = self.session.composition
+        stem = loaded.path.stem if loaded else composition.doc.name if composition else "view"
+        name = stem + ".png"
         path = self._save_path("Save screenshot", name)
         if path:
             frame = self.viewer.grabFramebuffer()

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.composition.history import Composition
     from aiml3d_desktop.core.generation.preview import Preview
     from aiml3d_desktop.core.library.results import JobResult
+    from aiml3d_desktop.core.meshes.scene import Scene
     from aiml3d_desktop.gui.widgets.compare_window import CompareWindow
 
 log = logging.getLogger(__name__)
@@ -211,6 +212,7 @@ class MainWindow(DropsAndPaste):
         self.parts = PartsController(self.tools)
         self.scenes = SceneController(self.tools)
         self.library_panel.scene_requested.connect(self.scenes.add_entries)
+        self.scenes.saved.connect(self._scene_saved)
         self.session.listen(SCENE, self._scene_shown)
         self.parts_dock = window_layout.tab_dock(
             self, self.parts.panel, self.side_dock, "Parts", "partsDock"
@@ -446,6 +448,9 @@ class MainWindow(DropsAndPaste):
         if problem is not None:
             self.report_error(problem, "Cannot open")
             return
+        if entry.is_scene:
+            self.scenes.open(str(entry.mesh_path), entry)
+            return
         self._opening_entry = entry
         self.runner.start(tasks.open_mesh, str(entry.mesh_path), succeeded=self._mesh_opened)
         picture = entry.source_path or (
@@ -530,6 +535,13 @@ class MainWindow(DropsAndPaste):
             self.stats.show_scene(
                 path.name, scene, len({p.source.key for p in composition.doc.placements})
             )
+
+    @Slot(object, object)
+    def _scene_saved(self, entry: Entry, scene: Scene | None) -> None:
+        """A scene kept in the library: its tile, its thumbnail drawn anew."""
+        self.library_panel.add_entry(entry)
+        if scene is not None:
+            self.thumbnails.offer(entry, scene, again=True)
 
     @Slot()
     def _frame_shown(self) -> None:

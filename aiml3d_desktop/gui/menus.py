@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMenu, QMenuBar, QVBoxLayout
 
-from aiml3d_desktop.core.session import DOCUMENT, ENTRY
+from aiml3d_desktop.core.session import DOCUMENT, ENTRY, SCENE
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QDockWidget, QWidget
@@ -65,7 +65,7 @@ class Menus(QObject):
         self._groups: dict[str, QActionGroup] = {}
         for row in rows:
             self._add(row)
-        for event in (DOCUMENT, ENTRY):  # a model shown, or the one shown kept
+        for event in (DOCUMENT, ENTRY, SCENE):  # a model or a scene shown, or one kept
             session.listen(event, lambda *_: self.refresh())
         self.refresh()
 

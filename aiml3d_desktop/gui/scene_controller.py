@@ -42,6 +42,7 @@ CHOSEN_COLOUR = (1.0, 0.78, 0.2, 1.0)  # the outline of the chosen placements' b
 
 class SceneController(QObject):
     lighting_wanted = Signal(object)  # the scene's Lighting, for the viewer to take
+    saved = Signal(object, object)  # the library's scene Entry, the Scene drawn (a thumbnail)
 
     def __init__(self, context: Context) -> None:
         super().__init__(context.parent)
@@ -50,6 +51,7 @@ class SceneController(QObject):
         self.dock: QDockWidget | None = None
         self.composition: Composition | None = None
         self.path: Path | None = None
+        self.entry: Entry | None = None  # the library's entry of the scene, when it is one
         self.models: Models = {}
         self.outlines: dict[str, np.ndarray] = {}  # a model's key to its outline
         self.chosen: list[str] = []
@@ -86,9 +88,10 @@ class SceneController(QObject):
     def attach(self, dock: QDockWidget) -> None:
         self.dock = dock
 
-    def open(self, path: str) -> None:
+    def open(self, path: str, entry: Entry | None = None) -> None:
+        """A scene.json, or the library's scene ``entry`` (its file is ``path``)."""
         self.context.runner.start(
-            tasks.open_scene, path, self.context.session, succeeded=self._opened
+            tasks.open_scene, path, self.context.session, entry, succeeded=self._opened
         )
 
     def new_scene(self) -> None:
@@ -104,6 +107,7 @@ class SceneController(QObject):
     @Slot(object)
     def _opened(self, opened: tasks.OpenedScene) -> None:
         self._show(opened.composition, opened.path, opened.scene, opened.models)
+        self.entry = opened.entry
         self.context.runner.start(tasks.scene_outlines, opened.models, succeeded=self._measured)
         context = self.context
         doc = opened.composition.doc
@@ -125,6 +129,7 @@ class SceneController(QObject):
         # shows this one; its models are kept after that.
         self.context.session.show_scene(composition, path)
         self.models, self.outlines, self.chosen = dict(models), {}, []
+        self.entry = None
         composition.listen(self._changed)
         self.context.viewer.dragger = self
         self._light(composition.doc)
@@ -156,7 +161,7 @@ class SceneController(QObject):
         """The session's scene: this one, or none (a model was opened in its place)."""
         self.composition, self.path = composition, path
         if composition is None:
-            self.models, self.outlines, self.chosen = {}, {}, []
+            self.models, self.outlines, self.chosen, self.entry = {}, {}, [], None
             self.context.viewer.dragger = None
             self.outline_chosen()
         self._show_panel()
@@ -361,44 +366,40 @@ class SceneController(QObject):
     # Files
 
     def save(self) -> None:
+        """Into the library (a new scene becomes an entry of its own, with a thumbnail),
+        or back to the scene.json it was opened from."""
         from aiml3d_desktop.core.composition import document
+        from aiml3d_desktop.core.library import scenes
 
-        if self.composition is None:
-            return
-        if self.path is None:
-            self.choose_save_path()
+        composition, library = self.composition, self.context.session.library
+        if composition is None:
             return
         try:
-            document.save(self.composition.doc, self.path)
+            if self.path is not None and self.entry is None:
+                document.save(composition.doc, self.path)
+            elif library is None:
+                raise InputError("The library is not open yet", hint="Save again in a moment.")
+            elif self.entry is None:
+                self.entry = scenes.add_scene(library, composition.doc, None)
+                self.path = self.context.session.scene_file = self.entry.mesh_path
+            else:
+                self.entry = scenes.save_scene(library, self.entry, composition.doc)
         except (Aiml3DError, OSError) as exc:
             error = exc if isinstance(exc, Aiml3DError) else InputError(f"Could not save: {exc}")
             self.context.report_error(error, "The scene was not saved")
             return
-        self.composition.mark_saved()
+        composition.mark_saved()
         self._show_panel()
-        self.context.show_status(f"Saved {self.path}")
-
-    def choose_save_path(self) -> None:
-        """Where a new scene is kept: the library's scenes folder unless the user says."""
-        if self.composition is None:
-            return
-        from aiml3d_desktop.core.library.store import default_root
-
-        folder = (self.context.session.conf.library_path or default_root()) / "scenes"
-        folder.mkdir(parents=True, exist_ok=True)
-        path, _ = QFileDialog.getSaveFileName(
-            self.context.parent,
-            "Save scene",
-            str(folder / f"{self.composition.doc.name}.json"),
-            "Composed scenes (*.json)",
-        )
-        if path:
-            self.save_as(Path(path).with_suffix(".json"))
+        if self.entry is not None:
+            self.saved.emit(self.entry, self.context.viewer.scene)
+        where = "in the library" if self.entry is not None else str(self.path)
+        self.context.show_status(f"Saved {composition.doc.name} {where}")
 
     def save_as(self, path: Path) -> None:
+        """The scene as a scene.json file of its own (tests, and scenes kept by hand)."""
         if self.composition is None:
             return
-        self.path = path
+        self.path, self.entry = path, None
         self.context.session.scene_file = path
         self.save()
 

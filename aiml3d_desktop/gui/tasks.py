@@ -179,14 +179,27 @@ def drawable_mesh(path: Path, *, progress: Progress, cancel: CancelToken) -> Sce
 
 
 def lighter_mesh(
-    source: Path | Scene, cells: int, above: int, *, progress: Progress, cancel: CancelToken
+    source: Path | Scene | tuple[Path, Library],
+    cells: int,
+    above: int,
+    *,
+    progress: Progress,
+    cancel: CancelToken,
 ) -> Scene:
-    """A mesh file's scene, or a scene already in memory, made lighter for a small picture
-    (see core.meshes.mesh.lighter): drawing it, which must happen on the GUI thread, is quick."""
+    """A mesh file's scene, a scene already in memory, or a composed scene's scene.json
+    (with the library its models are in), made lighter for a small picture (see
+    core.meshes.mesh.lighter): drawing it, which must happen on the GUI thread, is quick."""
     from aiml3d_desktop.core.meshes import mesh
 
-    scene = source if isinstance(source, Scene) else mesh.load(source).scene
-    return _ready_to_draw(mesh.lighter(scene, cells, above))
+    if isinstance(source, tuple):
+        from aiml3d_desktop.core.composition import assemble, document
+
+        path, library = source
+        doc = document.load(path)
+        scene = assemble.drawable(doc, assemble.read_models(doc, path.parent, library))
+    else:
+        scene = source if isinstance(source, Scene) else mesh.load(source).scene
+    return _ready_to_draw(mesh.lighter(scene.flattened(), cells, above))
 
 
 def open_mesh(path: str, *, progress: Progress, cancel: CancelToken) -> LoadedMesh:
@@ -525,10 +538,16 @@ class OpenedScene(NamedTuple):
     scene: Scene  # to draw: each model once, an instance per placement, smooth normals
     models: Models
     missing: list[str]  # what could not be had, in words
+    entry: Entry | None  # the library's scene entry it is, if it is one
 
 
 def open_scene(
-    path: str, session: Session, *, progress: Progress, cancel: CancelToken
+    path: str,
+    session: Session,
+    entry: Entry | None = None,
+    *,
+    progress: Progress,
+    cancel: CancelToken,
 ) -> OpenedScene:
     """A scene.json read, its models read once each (library entries from the window's
     library, or the library itself before the window has opened it), and the scene to
@@ -549,7 +568,7 @@ def open_scene(
             hint="Its models may have been moved, or deleted from the library.",
         ) from None
     missing = [m.missing for m in models.values() if m.scene is None]
-    return OpenedScene(history.Composition(doc), scene_file, scene, models, missing)
+    return OpenedScene(history.Composition(doc), scene_file, scene, models, missing, entry)
 
 
 def read_scene_models(

@@ -86,6 +86,11 @@ def has_model(session: Session) -> bool:
     return session.loaded is not None
 
 
+def shown(session: Session) -> bool:
+    """A model or a composed scene is on screen."""
+    return session.loaded is not None or session.composition is not None
+
+
 def outside_library(session: Session) -> bool:
     return session.loaded is not None and session.entry is None
 
@@ -113,7 +118,7 @@ def rows(w: MainWindow) -> list[Row]:
         ),
         Row("queue_folder", "&File", "Add a folder to the queue…", files.choose_folder_for_queue),
         separator("&File"),
-        Row("export", "&File", "Export 3D model…", files.export_mesh, "Ctrl+E", has_model),
+        Row("export", "&File", "Export 3D model…", partial(_export, w), "Ctrl+E", shown),
         Row(
             "add_to_library",
             "&File",
@@ -128,7 +133,7 @@ def rows(w: MainWindow) -> list[Row]:
             "Save screenshot…",
             files.save_screenshot,
             "Ctrl+Shift+S",
-            has_model,
+            shown,
         ),
         Row(
             "sheet",
@@ -138,7 +143,7 @@ def rows(w: MainWindow) -> list[Row]:
             "Ctrl+Shift+P",
             has_model,
         ),
-        Row("export_image", "&File", "Export image…", w.lookdev.export_image, None, has_model),
+        Row("export_image", "&File", "Export image…", w.lookdev.export_image, None, shown),
         Row(
             "turntable",
             "&File",
@@ -286,6 +291,14 @@ def _toggle(w: MainWindow, key: str, apply: Callable[[bool], object], on: bool) 
 def _raise(dock: QDockWidget) -> None:
     dock.show()
     dock.raise_()
+
+
+def _export(w: MainWindow) -> None:
+    """The model on screen, or the composed scene (a node per placement, or merged)."""
+    if w.session.composition is not None:
+        w.scenes.choose_export()
+    else:
+        w.files.export_mesh()
 
 
 def _scene_history(w: MainWindow) -> Composition | None:

@@ -175,3 +175,15 @@ def test_turntable_mp4_through_ffmpeg(tmp_path):
     (stream,) = json.loads(probe.stdout)["streams"]
     assert stream["codec_name"] == "h264" and (stream["width"], stream["height"]) == (162, 120)
     assert int(stream["nb_read_frames"]) == 12
+
+
+def test_a_scene_entry_is_not_processed_as_one_model_and_says_how(isolated):
+    from aiml3d_desktop.core.composition.document import SceneDoc
+    from aiml3d_desktop.core.library import scenes
+
+    library = Library(isolated / "data" / "library")
+    entry = scenes.add_scene(library, SceneDoc(name="Room"), None)
+    library.close()
+    done = run("process", entry.id, "--preset", "game")
+    assert done.returncode != 0
+    assert "Room is a composed scene" in done.stderr and "aiml3d scene build" in done.stderr

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import trimesh
+from PIL import Image
+from PySide6.QtCore import Qt
 
 from aiml3d_desktop.core.composition import arrange
 from aiml3d_desktop.core.composition import document as scene_doc
@@ -203,21 +205,57 @@ def test_the_scene_exports_from_the_window(qtbot, window, desk, tmp_path):  # no
     assert len(stl.faces) == window.viewer.scene.triangles  # merged: every placement
 
 
-def test_a_scene_is_written_to_the_library_folder_by_default(qtbot, window, monkeypatch):
-    from PySide6.QtWidgets import QFileDialog
-
+def test_a_new_scene_is_kept_in_the_library_with_a_thumbnail_and_reopens(qtbot, window):
+    entry = window.session.library.import_mesh(corpus_file("meshes", "Duck.glb"))
     window.scenes.new_scene()
-    asked = {}
-
-    def answer(parent, title, where, kinds):
-        asked["where"] = where
-        return where, kinds
-
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", answer)
+    window.library_panel.scene_requested.emit([entry])
+    composition = window.session.composition
+    qtbot.waitUntil(lambda: len(composition.doc.placements) == 1, timeout=10000)
+    composition.rename_scene("Pond")
+    window.scenes.panel.save_button.click()  # no dialog: into the library
+    kept = window.scenes.entry
+    assert kept is not None and kept.is_scene and kept.title == "Pond"
+    assert scene_doc.load(kept.mesh_path) == composition.doc
+    qtbot.waitUntil(kept.thumbnail_path.is_file, timeout=20000)  # drawn from the view's scene
+    model = window.library_panel.model
+    assert kept.id in model.rows
+    row = model.index(model.rows.index(kept.id))
+    assert "Composed scene" in model.data(row, Qt.ItemDataRole.DisplayRole)
+    thumbnail = np.asarray(Image.open(kept.thumbnail_path).convert("RGB")).astype(int)
+    yellow = (thumbnail[..., 0] > 150) & (thumbnail[..., 1] > 130) & (thumbnail[..., 2] < 90)
+    assert yellow.sum() > 200  # the duck, drawn
+    # Saved again after an edit: the same entry, its file rewritten.
+    composition.move(["p1"], (0.5, 0.0, 0.0))
     window.scenes.panel.save_button.click()
-    kept = window.session.library.root / "scenes" / "Scene.json"
-    assert asked["where"] == str(kept)
-    assert scene_doc.load(kept) == window.session.composition.doc
+    assert window.scenes.entry.id == kept.id and window.session.library.count() == 2
+    assert scene_doc.load(kept.mesh_path).placement("p1").position[0] == pytest.approx(
+        composition.doc.placement("p1").position[0]
+    )
+    window.open_path(str(corpus_file("meshes", "cube.glb")))
+    qtbot.waitUntil(lambda: window.session.composition is None, timeout=10000)
+    window.open_entry(window.session.library.get(kept.id))  # a double-click on its tile
+    qtbot.waitUntil(lambda: window.session.composition is not None, timeout=10000)
+    assert window.session.composition.doc == composition.doc
+    assert window.scenes.entry.id == kept.id
+
+
+def test_a_scene_in_the_library_without_a_thumbnail_gets_one_drawn(qtbot, window):
+    from aiml3d_desktop.core.composition import history
+    from aiml3d_desktop.core.composition.document import Source
+    from aiml3d_desktop.core.library import scenes
+
+    library = window.session.library
+    entry = library.import_mesh(corpus_file("meshes", "Duck.glb"))
+    composition = history.Composition(scene_doc.SceneDoc(name="Two ducks"))
+    composition.add([(Source(entry=entry.id), "Duck")] * 2)
+    kept = scenes.add_scene(library, composition.doc, None)
+    window.library_panel.add_entry(kept)
+    model = window.library_panel.model
+    model.data(model.index(model.rows.index(kept.id)), Qt.ItemDataRole.DecorationRole)
+    qtbot.waitUntil(kept.thumbnail_path.is_file, timeout=20000)
+    thumbnail = np.asarray(Image.open(kept.thumbnail_path).convert("RGB")).astype(int)
+    yellow = (thumbnail[..., 0] > 150) & (thumbnail[..., 1] > 130) & (thumbnail[..., 2] < 90)
+    assert yellow.sum() > 200  # the ducks, read from the library and drawn
 
 
 def test_a_scene_is_lit_as_it_says_and_keeps_the_lighting_chosen(qtbot, window, desk):  # noqa: F811
@@ -253,3 +291,17 @@ def test_an_edit_that_measures_waits_for_the_outlines_and_says_so(qtbot, window,
     window.scenes.panel.arrange_button.click()
     assert "Measuring the scene's models" in window.status.label.text()
     assert composition.doc is before
+
+
+def test_the_file_menu_saves_pictures_and_exports_the_scene_shown(qtbot, window, desk, monkeypatch):  # noqa: F811
+    from PySide6.QtWidgets import QFileDialog
+
+    open_desk(qtbot, window, desk)
+    actions = window.menu_actions
+    assert actions["export"].isEnabled() and actions["screenshot"].isEnabled()
+    assert actions["export_image"].isEnabled() and not actions["sheet"].isEnabled()
+    out = desk.parent / "via-menu.glb"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "GLB (*.glb)"))
+    actions["export"].trigger()
+    qtbot.waitUntil(out.exists, timeout=20000)
+    assert {"Box", "Duck"} <= set(trimesh.load(out, force="scene").graph.nodes)

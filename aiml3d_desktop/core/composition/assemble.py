@@ -26,7 +26,14 @@ from aiml3d_desktop.core.composition import arrange
 from aiml3d_desktop.core.composition.document import Placement, SceneDoc, Source
 from aiml3d_desktop.core.look.lighting import Lighting
 from aiml3d_desktop.core.meshes import formats, mesh
-from aiml3d_desktop.core.meshes.scene import Instance, Material, Primitive, Scene, to_trimesh
+from aiml3d_desktop.core.meshes.scene import (
+    Instance,
+    Material,
+    Primitive,
+    Scene,
+    to_trimesh,
+    unique_name,
+)
 from aiml3d_desktop.core.meshes.writers import in_metres, write_gltf_of
 
 if TYPE_CHECKING:
@@ -202,15 +209,7 @@ def flattened(doc: SceneDoc, models: Models) -> Scene:
             f"than the {MAX_MERGED:,} this app writes as one",
             hint="Export it as GLB or glTF: each model is stored once there.",
         )
-    taken: set[str] = set()
-    primitives = []
-    for instance in scene.placements():
-        for i in instance.primitives:
-            primitive = scene.primitives[i]
-            name = _unique(instance.name, taken)  # a node each: names must differ
-            moved = primitive.arrays.transformed(instance.matrix)
-            primitives.append(Primitive(moved, primitive.material, name))
-    return replace(scene, primitives=primitives, instances=None)
+    return scene.flattened()
 
 
 def _shifted(material: Material, by: int) -> Material:
@@ -248,7 +247,7 @@ def instanced(doc: SceneDoc, models: Models) -> trimesh.Scene:
             parts[key].append((str(node), name, transform))
     taken: set[str] = {str(out.graph.base_frame)}  # "world": a node so named would be the root
     for placement, _ in shown:
-        node = _unique(placement.name, taken)
+        node = unique_name(placement.name, taken)
         own = parts[placement.source.key]
         if len(own) == 1:
             _, geometry, transform = own[0]
@@ -261,7 +260,7 @@ def instanced(doc: SceneDoc, models: Models) -> trimesh.Scene:
             frame_from=out.graph.base_frame, frame_to=node, matrix=arrange.matrix(placement)
         )
         for part, geometry, transform in own:
-            child = _unique(f"{node} · {part}", taken)
+            child = unique_name(f"{node} · {part}", taken)
             out.graph.update(frame_from=node, frame_to=child, matrix=transform, geometry=geometry)
     return out
 
@@ -346,12 +345,3 @@ def summary(doc: SceneDoc, models: Models) -> dict:
 
 def _nothing_shown() -> InputError:
     return InputError("The scene has no model to show", hint="Add a model, or show one.")
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    candidate, number = name, 2
-    while candidate in taken:
-        candidate = f"{name} ({number})"
-        number += 1
-    taken.add(candidate)
-    return candidate

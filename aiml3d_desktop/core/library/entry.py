@@ -19,6 +19,7 @@ from aiml3d_desktop.core.common.fileio import path_kind
 
 ENTRY_FILE = "entry.json"
 THUMBNAIL = "thumbnail.png"
+SCENE_KIND = "scene"  # the source_kind of a composed scene (core/library/scenes.py)
 
 
 @dataclass
@@ -29,7 +30,7 @@ class Entry:
     created: str  # ISO 8601, UTC
     title: str
     mesh_file: str  # file names inside the entry's folder
-    source_kind: str = "file"  # file, url, prompt or import
+    source_kind: str = "file"  # file, url, prompt, import, or scene (SCENE_KIND)
     source: str = ""
     source_file: str | None = None
     uploaded_file: str | None = None
@@ -76,6 +77,11 @@ class Entry:
     @property
     def format(self) -> str:
         return Path(self.mesh_file).suffix.lstrip(".").lower()
+
+    @property
+    def is_scene(self) -> bool:
+        """A composed scene: its file is a scene.json, not a mesh."""
+        return self.source_kind == SCENE_KIND
 
     @property
     def missing(self) -> bool:

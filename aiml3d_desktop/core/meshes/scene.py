@@ -10,7 +10,7 @@ which hold sRGB values.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -120,6 +120,22 @@ class Scene:
             and other.materials is self.materials
             and other.textures is self.textures
         )
+
+    def flattened(self) -> Scene:
+        """Every placement's primitives moved into place, as one scene without instances
+        (a copy per placement): for the formats without nodes, and a thumbnail. Each
+        placement's parts are named after it, made unique."""
+        if self.instances is None:
+            return self
+        taken: set[str] = set()
+        primitives = []
+        for instance in self.instances:
+            for i in instance.primitives:
+                primitive = self.primitives[i]
+                name = unique_name(instance.name, taken)  # a node each: names must differ
+                moved = primitive.arrays.transformed(instance.matrix)
+                primitives.append(Primitive(moved, primitive.material, name))
+        return replace(self, primitives=primitives, instances=None)
 
     def material(self, primitive: Primitive) -> Material:
         return PLAIN if primitive.material < 0 else self.materials[primitive.material]
@@ -370,3 +386,13 @@ def to_trimesh(scene: Scene, plain: bool = False) -> trimesh.Scene:
 
 def _bytes(colours: np.ndarray) -> np.ndarray:
     return np.round(np.clip(colours, 0, 1) * 255).astype(np.uint8)
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or "name (2)", "name (3)"... the first not in ``taken`` (which gets it)."""
+    candidate, number = name, 2
+    while candidate in taken:
+        candidate = f"{name} ({number})"
+        number += 1
+    taken.add(candidate)
+    return candidate

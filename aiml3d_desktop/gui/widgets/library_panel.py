@@ -396,6 +396,8 @@ def role_label(role: str) -> str:
 
 def generator(entry: Entry) -> str:
     """Which generator made the entry, in a word."""
+    if entry.is_scene:
+        return "Composed scene"
     if entry.model:
         return GENERATORS.get(entry.model, entry.model)
     return "Imported" if entry.source_kind == "import" else "Unknown generator"

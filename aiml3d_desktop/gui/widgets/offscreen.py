@@ -217,19 +217,24 @@ class ThumbnailMaker(QObject):
         if not entry.thumbnail_path.exists():
             self._asked.add(entry.id)
 
-    def offer(self, entry: Entry, scene: Scene) -> None:
-        """A scene already in memory, for an entry with no thumbnail: made next."""
-        if self.library is not None and not entry.thumbnail_path.exists():
+    def offer(self, entry: Entry, scene: Scene, again: bool = False) -> None:
+        """A scene already in memory, for an entry with no thumbnail (or ``again``: a
+        composed scene saved anew): made next."""
+        if self.library is not None and (again or not entry.thumbnail_path.exists()):
             self._queue.insert(0, (entry, scene))
             self._next()
 
     def _next(self) -> None:
         if self._current is not None or not self._queue or self.library is None or self._closed:
             return
-        self._current, scene = self._queue.pop(0)
+        entry, scene = self._queue.pop(0)
+        self._current = entry
+        source: object = entry.mesh_path if scene is None else scene
+        if scene is None and entry.is_scene:  # a scene.json: its models, from the library
+            source = entry.mesh_path, self.library
         self.runner.start(
             tasks.lighter_mesh,
-            self._current.mesh_path if scene is None else scene,
+            source,
             THUMBNAIL_CELLS,
             THUMBNAIL_TRIANGLES,
             succeeded=self._loaded,
