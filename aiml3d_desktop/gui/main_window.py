@@ -529,7 +529,6 @@ class MainWindow(DropsAndPaste):
     def _scene_shown(self, composition: Composition | None, path: Path | None) -> None:
         if composition is None:
             return
-        self.setWindowTitle(f"{composition.doc.name} — {APP_NAME}")
         scene = self.viewer.scene
         if scene is not None and path is not None:
             self.stats.show_scene(

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
+from aiml3d_desktop import APP_NAME
 from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
 from aiml3d_desktop.core.session import SCENE
 from aiml3d_desktop.gui import tasks
@@ -505,16 +506,21 @@ class SceneController(QObject):
         self._boxes = boxes
 
     def _show_panel(self) -> None:
+        """The Scene tab, and the window's title, as the scene now is."""
         composition = self.composition
         if composition is None:
             self.panel.show_doc(None, [], None, None, False)
             return
+        unsaved = composition.modified or self.path is None
+        self.context.parent.setWindowTitle(
+            f"{composition.doc.name}{' (not saved)' if unsaved else ''} — {APP_NAME}"
+        )
         self.panel.show_doc(
             composition.doc,
             self.chosen,
             composition.undo_label,
             composition.redo_label,
-            composition.modified or self.path is None,
+            unsaved,
         )
         self.panel.show_chosen(self._movable())
 

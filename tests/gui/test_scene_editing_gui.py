@@ -125,6 +125,7 @@ def test_numbers_typed_and_quick_turns_change_the_chosen(qtbot, window, desk):  
     assert composition.doc.placement("p2") == duck
     panel.list.item(2).setSelected(True)  # two chosen: the fields are off, turns still go
     assert not box.spins["x"].isEnabled() and box.left.isEnabled()
+    assert box.spins["scale"].cleanText() == ""  # no number that is no model's
     box.left.click()
     assert composition.undo_label == "Turn 2 models"
 
@@ -175,6 +176,7 @@ def test_edit_undo_and_redo_follow_the_scene(qtbot, window, desk):  # noqa: F811
     panel = window.scenes.panel
     panel.list.item(0).setSelected(True)
     panel.delete_button.click()
+    assert window.windowTitle().startswith("Desk (not saved) — ")
     edit = window.menuBar().actions()[1].menu()
     edit.aboutToShow.emit()
     undo, redo = window.menu_actions["undo"], window.menu_actions["redo"]

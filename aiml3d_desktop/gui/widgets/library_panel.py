@@ -287,11 +287,13 @@ class LibraryPanel(QWidget):
         compare = menu.addAction(
             "Compare the two selected", lambda: self.compare_requested.emit(*chosen[:2])
         )
-        compare.setEnabled(len(chosen) == 2)
-        menu.addAction(
-            f"Add {len(chosen)} to the scene" if len(chosen) > 1 else "Add to the scene",
-            lambda: self.scene_requested.emit(chosen),
+        models = [e for e in chosen if not e.is_scene]  # a scene holds models, not scenes
+        compare.setEnabled(len(models) == 2 == len(chosen))
+        add = menu.addAction(
+            f"Add {len(models)} to the scene" if len(models) > 1 else "Add to the scene",
+            lambda: self.scene_requested.emit(models),
         )
+        add.setEnabled(bool(models))
         menu.addSeparator()
         menu.addAction("Rename…", lambda: self.rename(entry))
         menu.addAction("Tags…", lambda: self.edit_tags(entry))
@@ -306,7 +308,8 @@ class LibraryPanel(QWidget):
             "Show in file manager",
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(entry.folder))),
         )
-        menu.addAction("Export or convert…", lambda: self.export_requested.emit(entry))
+        if not entry.is_scene:  # a scene exports from the Scene tab, once open
+            menu.addAction("Export or convert…", lambda: self.export_requested.emit(entry))
         if entry.outputs:
             files = menu.addMenu("Export a file it came with")
             paths = [entry.folder / out["file"] for out in entry.outputs]

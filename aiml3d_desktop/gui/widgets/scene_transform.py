@@ -90,6 +90,8 @@ class TransformBox(QGroupBox):
         self._filling = True
         for spin in self.spins.values():
             spin.setEnabled(one is not None)
+            if one is None:
+                spin.clear()  # no numbers that belong to no model
         if one is not None:
             for name, value in zip("xyz", one.position, strict=True):
                 self.spins[name].setValue(value)
