@@ -26,10 +26,14 @@ MOUSE_HELP = [
     ("Left drag", "Orbit"),
     ("Middle drag, or Shift + left drag", "Pan"),
     ("Right drag, or wheel", "Zoom"),
+    ("Left drag on a chosen model", "Move the chosen over the ground (a composed scene)"),
+    ("Click, Shift + click", "Choose a scene's model, add it to the chosen"),
 ]
 # Keys the 3D view takes itself once clicked (pyqtgraph's GLViewWidget): no action may be
 # bound to them, and Help lists them with the actions.
 VIEWER_KEYS = [(("Left", "Right", "Up", "Down"), "Orbit (click the 3D view first)")]
+# Keys of a panel's own, where it has the keyboard.
+PANEL_KEYS = [((QKeySequence.StandardKey.Delete,), "Delete the chosen (Scene tab's list)")]
 SEPARATOR = "-"  # a row with this id is a line between groups of entries
 
 
@@ -124,7 +128,11 @@ class Menus(QObject):
             (", ".join(QKeySequence(k).toString(native) for k in keys), what)
             for keys, what in VIEWER_KEYS
         ]
-        return [*sections, ("3D view", viewer), ("Mouse", MOUSE_HELP)]
+        panels = [
+            (", ".join(QKeySequence(k).toString(native) for k in keys), what)
+            for keys, what in PANEL_KEYS
+        ]
+        return [*sections, ("3D view", viewer), ("Panels", panels), ("Mouse", MOUSE_HELP)]
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
         return [row for _, rows in self.shortcut_sections() for row in rows]

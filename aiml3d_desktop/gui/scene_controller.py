@@ -59,9 +59,13 @@ class SceneController(QObject):
         self._boxes: GLLinePlotItem | None = None  # the GL item outlining the chosen
         self._click: tuple[SceneDoc | None, bool] = (None, False)  # a click's scene, Shift
         panel = self.panel
-        panel.chosen.connect(self._choose)
-        panel.shown.connect(lambda pid, on: self._edit(lambda c: c.set_visible([pid], on)))
-        panel.renamed.connect(self._rename)
+        outliner = panel.outliner
+        outliner.chosen.connect(self._choose)
+        outliner.shown.connect(self._show_item)
+        outliner.renamed.connect(self._rename)
+        outliner.locked.connect(self._lock)
+        outliner.group.connect(self._group)
+        outliner.ungroup.connect(lambda group: self._edit(lambda c: c.ungroup(group)))
         panel.undo.connect(lambda: self._edit(lambda c: c.undo()))
         panel.redo.connect(lambda: self._edit(lambda c: c.redo()))
         panel.duplicate.connect(self._duplicate)
@@ -226,12 +230,42 @@ class SceneController(QObject):
         """Where the scene's relative paths start: its folder (the current one, unsaved)."""
         return self.path.resolve().parent if self.path is not None else Path.cwd()
 
-    def _rename(self, placement_id: str, name: str) -> None:
-        if (
-            self.composition is not None
-            and self.composition.doc.placement(placement_id).name != name
-        ):
-            self._edit(lambda c: c.rename(placement_id, name))
+    # The outliner's rows: placements and groups, told apart by their ids
+
+    def _is_group(self, item_id: str) -> bool:
+        return self.composition is not None and any(
+            g.id == item_id for g in self.composition.doc.groups
+        )
+
+    def _show_item(self, item_id: str, on: bool) -> None:
+        if self._is_group(item_id):
+            self._edit(lambda c: c.change_group(item_id, visible=on))
+        else:
+            self._edit(lambda c: c.set_visible([item_id], on))
+
+    def _rename(self, item_id: str, name: str) -> None:
+        if self._is_group(item_id):
+            self._edit(lambda c: c.change_group(item_id, name=name))
+        elif self.composition is not None and self.composition.doc.placement(item_id).name != name:
+            self._edit(lambda c: c.rename(item_id, name))
+
+    def _lock(self, ids: list[str], on: bool) -> None:
+        groups = [i for i in ids if self._is_group(i)]
+        placements = [i for i in ids if i not in groups]
+
+        def lock(composition: Composition) -> None:
+            if placements:
+                composition.set_locked(placements, on)
+            for group in groups:
+                composition.change_group(group, locked=on)
+
+        self._edit(lock)
+        self._choose(self.chosen)  # the transform box: a locked model cannot be moved
+
+    def _group(self) -> None:
+        if self.composition is not None and self.chosen:
+            name = f"Group {len(self.composition.doc.groups) + 1}"
+            self._edit(lambda c: c.group(self.chosen, name))
 
     def _duplicate(self) -> None:
         """Copies of the chosen, beside them (their width and a little more along +X)."""
@@ -370,7 +404,7 @@ class SceneController(QObject):
         """Into the library (a new scene becomes an entry of its own, with a thumbnail),
         or back to the scene.json it was opened from."""
         from aiml3d_desktop.core.composition import document
-        from aiml3d_desktop.core.library import scenes
+        from aiml3d_desktop.core.composition import in_library as scenes
 
         composition, library = self.composition, self.context.session.library
         if composition is None:

@@ -178,8 +178,8 @@ def test_turntable_mp4_through_ffmpeg(tmp_path):
 
 
 def test_a_scene_entry_is_not_processed_as_one_model_and_says_how(isolated):
+    from aiml3d_desktop.core.composition import in_library as scenes
     from aiml3d_desktop.core.composition.document import SceneDoc
-    from aiml3d_desktop.core.library import scenes
 
     library = Library(isolated / "data" / "library")
     entry = scenes.add_scene(library, SceneDoc(name="Room"), None)

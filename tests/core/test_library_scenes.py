@@ -12,8 +12,8 @@ import pytest
 
 from aiml3d_desktop.core.common.errors import Aiml3DError
 from aiml3d_desktop.core.composition import document
+from aiml3d_desktop.core.composition import in_library as scenes
 from aiml3d_desktop.core.composition.document import Light, Placement, SceneDoc, Source
-from aiml3d_desktop.core.library import scenes
 from aiml3d_desktop.core.library.store import Library
 from tests.conftest import corpus_file
 

@@ -67,7 +67,7 @@ def test_a_drag_on_the_chosen_moves_it_over_the_ground_as_one_change(qtbot, wind
 
     composition = open_desk(qtbot, window, desk)
     viewer, panel = window.viewer, window.scenes.panel
-    panel.list.item(0).setSelected(True)  # the red box
+    panel.outliner.topLevelItem(0).setSelected(True)  # the red box
     start = composition.doc.placement("p1").position
     others = [p.position for p in composition.doc.placements[1:]]
     was = red_centre(viewer)  # drawn: the meshes are on the GPU
@@ -104,7 +104,7 @@ def test_numbers_typed_and_quick_turns_change_the_chosen(qtbot, window, desk):  
     panel = window.scenes.panel
     box = panel.transform
     assert not box.spins["x"].isEnabled()  # nothing chosen
-    panel.list.item(1).setSelected(True)  # a duck
+    panel.outliner.topLevelItem(1).setSelected(True)  # a duck
     duck = composition.doc.placement("p2")
     assert box.spins["x"].isEnabled() and box.spins["x"].value() == pytest.approx(
         duck.position[0], abs=1e-3
@@ -123,7 +123,9 @@ def test_numbers_typed_and_quick_turns_change_the_chosen(qtbot, window, desk):  
     for _ in range(4):
         composition.undo()
     assert composition.doc.placement("p2") == duck
-    panel.list.item(2).setSelected(True)  # two chosen: the fields are off, turns still go
+    panel.outliner.topLevelItem(2).setSelected(
+        True
+    )  # two chosen: the fields are off, turns still go
     assert not box.spins["x"].isEnabled() and box.left.isEnabled()
     assert box.spins["scale"].cleanText() == ""  # no number that is no model's
     box.left.click()
@@ -174,7 +176,7 @@ def test_a_new_scene_gets_models_from_files_and_the_library_and_reopens(qtbot, w
 def test_edit_undo_and_redo_follow_the_scene(qtbot, window, desk):  # noqa: F811
     composition = open_desk(qtbot, window, desk)
     panel = window.scenes.panel
-    panel.list.item(0).setSelected(True)
+    panel.outliner.topLevelItem(0).setSelected(True)
     panel.delete_button.click()
     assert window.windowTitle().startswith("Desk (not saved) — ")
     edit = window.menuBar().actions()[1].menu()
@@ -243,8 +245,8 @@ def test_a_new_scene_is_kept_in_the_library_with_a_thumbnail_and_reopens(qtbot, 
 
 def test_a_scene_in_the_library_without_a_thumbnail_gets_one_drawn(qtbot, window):
     from aiml3d_desktop.core.composition import history
+    from aiml3d_desktop.core.composition import in_library as scenes
     from aiml3d_desktop.core.composition.document import Source
-    from aiml3d_desktop.core.library import scenes
 
     library = window.session.library
     entry = library.import_mesh(corpus_file("meshes", "Duck.glb"))
@@ -307,3 +309,36 @@ def test_the_file_menu_saves_pictures_and_exports_the_scene_shown(qtbot, window,
     actions["export"].trigger()
     qtbot.waitUntil(out.exists, timeout=20000)
     assert {"Box", "Duck"} <= set(trimesh.load(out, force="scene").graph.nodes)
+
+
+def test_the_outliner_groups_locks_hides_and_renames(qtbot, window, desk):  # noqa: F811
+    composition = open_desk(qtbot, window, desk)
+    outliner = window.scenes.panel.outliner
+    outliner.topLevelItem(1).setSelected(True)
+    outliner.topLevelItem(2).setSelected(True)  # the two ducks
+    outliner.group.emit()  # the menu's Group
+    (group,) = composition.doc.groups
+    assert group.name == "Group 1" and composition.undo_label == "Group 2 models"
+    top = outliner.topLevelItem(0)
+    assert top.text(0) == "Group 1" and top.childCount() == 2  # the ducks beneath it
+    outliner.clearSelection()
+    top.setSelected(True)  # choosing the group chooses its models
+    assert window.scenes.chosen == ["p2", "p3"]
+    top.setCheckState(0, Qt.CheckState.Unchecked)  # hide the group
+    qtbot.waitUntil(lambda: not composition.doc.group(group.id).visible)
+    assert len(window.viewer.scene.instances) == 1  # only the box drawn
+    outliner.row(group.id).setText(0, "Ducks")
+    qtbot.waitUntil(lambda: composition.doc.group(group.id).name == "Ducks")
+    outliner.locked.emit([group.id], True)  # the menu's Lock
+    assert composition.doc.group(group.id).locked
+    assert outliner.row(group.id).text(0) == "Ducks  (locked)"
+    before = composition.doc
+    composition.move(["p2"], (1.0, 0.0, 0.0))  # a locked group's models stay put
+    assert composition.doc is before
+    outliner.locked.emit([group.id], False)
+    outliner.ungroup.emit(group.id)
+    assert not composition.doc.groups and outliner.topLevelItemCount() == 3
+    for _ in range(5):
+        composition.undo()  # ungroup, unlock, lock, rename, hide
+    assert composition.doc.group(group.id).name == "Group 1"
+    assert composition.doc.group(group.id).visible and not composition.doc.group(group.id).locked

@@ -81,33 +81,37 @@ def test_the_scene_tab_edits_and_every_edit_undoes(qtbot, window, desk):
     qtbot.waitUntil(lambda: window.scenes.measured, timeout=10000)
     scenes, viewer = window.scenes, window.viewer
     panel = scenes.panel
-    assert panel.list.count() == 3 and window.scene_dock.isVisible()
+    assert panel.outliner.topLevelItemCount() == 3 and window.scene_dock.isVisible()
     assert not panel.save_button.isEnabled()  # nothing to save yet
 
     def drawn() -> int:
         return 0 if viewer.scene is None else len(viewer.scene.instances)
 
-    panel.list.item(0).setSelected(True)  # the box
+    panel.outliner.topLevelItem(0).setSelected(True)  # the box
     assert scenes.chosen == ["p1"] and scenes._boxes is not None  # outlined in the view
     panel.delete_button.click()
-    assert drawn() == 2 and panel.list.count() == 2 and "not saved" in panel.title.text()
+    assert (
+        drawn() == 2
+        and panel.outliner.topLevelItemCount() == 2
+        and "not saved" in panel.title.text()
+    )
     panel.undo_button.click()
-    assert drawn() == 3 and panel.list.count() == 3
-    panel.list.clearSelection()
-    panel.list.item(1).setSelected(True)  # a duck
+    assert drawn() == 3 and panel.outliner.topLevelItemCount() == 3
+    panel.outliner.clearSelection()
+    panel.outliner.topLevelItem(1).setSelected(True)  # a duck
     panel.duplicate_button.click()
     assert drawn() == 4 and scenes.chosen == ["p4"]  # the copy, chosen
     copy = window.session.composition.doc.placement("p4")
     original = window.session.composition.doc.placement("p2")
     assert copy.source == original.source and copy.position[0] > original.position[0]
-    panel.list.item(0).setCheckState(Qt.CheckState.Unchecked)  # hide the box
+    panel.outliner.topLevelItem(0).setCheckState(0, Qt.CheckState.Unchecked)  # hide the box
     qtbot.waitUntil(lambda: drawn() == 3)
     assert not window.session.composition.doc.placement("p1").visible
-    panel.list.item(2).setText("  Third duck ")  # as a double-click's editor ends
+    panel.outliner.topLevelItem(2).setText(0, "  Third duck ")  # as a double-click's editor ends
     qtbot.waitUntil(lambda: window.session.composition.doc.placement("p3").name == "Third duck")
     assert window.session.composition.doc.placement("p1").visible is False  # only the name
     before = [p.position for p in window.session.composition.doc.placements]
-    panel.list.clearSelection()
+    panel.outliner.clearSelection()
     panel.layout_choice.setCurrentIndex(panel.layout_choice.findData("circle"))
     panel.arrange_button.click()
     after = [p.position for p in window.session.composition.doc.placements]
@@ -133,7 +137,7 @@ def test_a_second_scene_opened_is_edited_as_the_first(qtbot, window, desk, tmp_p
     qtbot.waitUntil(lambda: window.session.composition is not first, timeout=10000)
     qtbot.waitUntil(lambda: window.scenes.measured, timeout=10000)
     panel = window.scenes.panel
-    panel.list.item(0).setSelected(True)
+    panel.outliner.topLevelItem(0).setSelected(True)
     panel.delete_button.click()
     assert len(window.viewer.scene.instances) == 2  # the view still has the models
     panel.layout_choice.setCurrentIndex(panel.layout_choice.findData("grid"))
@@ -176,7 +180,9 @@ def test_a_click_in_the_view_chooses_the_model_it_meets(qtbot, window, desk):
         viewer, Qt.MouseButton.LeftButton, pos=QPoint(*screen_point(viewer, centre("p1")))
     )
     qtbot.waitUntil(lambda: scenes.chosen == ["p1"], timeout=5000)
-    assert [i.data(Qt.ItemDataRole.UserRole) for i in scenes.panel.list.selectedItems()] == ["p1"]
+    assert [i.data(0, Qt.ItemDataRole.UserRole) for i in scenes.panel.outliner.selectedItems()] == [
+        "p1"
+    ]
     QTest.mouseClick(
         viewer, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier,
         QPoint(*screen_point(viewer, centre("p3"))),

@@ -19,7 +19,7 @@ from aiml3d_desktop.core.common.fileio import path_kind
 
 ENTRY_FILE = "entry.json"
 THUMBNAIL = "thumbnail.png"
-SCENE_KIND = "scene"  # the source_kind of a composed scene (core/library/scenes.py)
+SCENE_KIND = "scene"  # the source_kind of a composed scene (core/composition/in_library.py)
 
 
 @dataclass

@@ -1,40 +1,32 @@
-"""The Scene tab: a composed scene's placements, listed (tick to show, double-click to
-rename), and its edits: undo and redo, duplicate and delete the ones chosen, their numbers
+"""The Scene tab: a composed scene's groups and models in an outliner (scene_outliner.py),
+and its edits: undo and redo, duplicate and delete the ones chosen, their numbers
 (scene_transform.py), lay them out, rest them on the ground; a new scene, models added from
 files, save and export. It draws and says what was asked; SceneController does it."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal, SignalInstance
+from PySide6.QtCore import Signal, SignalInstance
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDoubleSpinBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from aiml3d_desktop.core.composition.document import Placement, SceneDoc
+from aiml3d_desktop.gui.widgets.scene_outliner import Outliner
 from aiml3d_desktop.gui.widgets.scene_transform import TransformBox
 from aiml3d_desktop.gui.widgets.wheel_guard import guard_wheel
 
 LAYOUT_NAMES = {"row": "In a row", "grid": "In a grid", "circle": "In a circle"}
 NO_SCENE = "Start a new scene, or open one (a scene.json), to compose it here."
-ID_ROLE = Qt.ItemDataRole.UserRole
-NAME_ROLE = Qt.ItemDataRole.UserRole + 1  # the name and visibility shown: what changed is
-VISIBLE_ROLE = Qt.ItemDataRole.UserRole + 2  # told apart when the list says an item did
 
 
 class ScenePanel(QWidget):
-    chosen = Signal(list)  # the ids of the placements chosen in the list
-    shown = Signal(str, bool)  # a placement's id, ticked or not
-    renamed = Signal(str, str)  # a placement's id, its new name
     undo = Signal()
     redo = Signal()
     duplicate = Signal()
@@ -48,14 +40,10 @@ class ScenePanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._filling = False
         self.title = QLabel(NO_SCENE)
         self.title.setWordWrap(True)
-        self.list = QListWidget()
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.list.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked)
-        self.list.itemSelectionChanged.connect(self._chosen)
-        self.list.itemChanged.connect(self._changed)
+        self.outliner = Outliner()
+        self.outliner.delete.connect(self.delete.emit)
         self.undo_button = self._button("Undo", self.undo)
         self.redo_button = self._button("Redo", self.redo)
         self.duplicate_button = self._button("Duplicate", self.duplicate)
@@ -98,7 +86,7 @@ class ScenePanel(QWidget):
         column = QVBoxLayout(self)
         column.addWidget(self.title)
         column.addLayout(files)
-        column.addWidget(self.list, 1)
+        column.addWidget(self.outliner, 1)
         column.addLayout(edits)
         column.addWidget(self.transform)
         column.addLayout(arranging)
@@ -121,23 +109,7 @@ class ScenePanel(QWidget):
     ) -> None:
         """The scene's placements (None: no scene), those chosen, and what undo and redo
         would do."""
-        self._filling = True
-        self.list.clear()
-        for placement in doc.placements if doc is not None else ():
-            item = QListWidgetItem(placement.name + ("  (locked)" if placement.locked else ""))
-            item.setData(ID_ROLE, placement.id)
-            item.setData(NAME_ROLE, placement.name)
-            item.setData(VISIBLE_ROLE, placement.visible)
-            flags = item.flags() | Qt.ItemFlag.ItemIsUserCheckable
-            if not placement.locked:
-                flags |= Qt.ItemFlag.ItemIsEditable
-            item.setFlags(flags)
-            item.setCheckState(
-                Qt.CheckState.Checked if placement.visible else Qt.CheckState.Unchecked
-            )
-            self.list.addItem(item)
-            item.setSelected(placement.id in selected)
-        self._filling = False
+        self.outliner.show_doc(doc, selected)
         have = doc is not None
         name = f"{doc.name}{' (not saved)' if modified else ''}" if doc is not None else ""
         self.title.setText(name or NO_SCENE)
@@ -153,12 +125,8 @@ class ScenePanel(QWidget):
         self.export_button.setEnabled(have and bool(doc.placements if doc else ()))
 
     def select(self, ids: list[str]) -> None:
-        """The list's selection made ``ids`` (chosen in the view), without telling back."""
-        self._filling = True
-        for row in range(self.list.count()):
-            item = self.list.item(row)
-            item.setSelected(item.data(ID_ROLE) in ids)
-        self._filling = False
+        """The outliner's selection made ``ids`` (chosen in the view), without telling back."""
+        self.outliner.select(ids)
         self.set_chosen(len(ids))
 
     def set_chosen(self, count: int) -> None:
@@ -169,20 +137,3 @@ class ScenePanel(QWidget):
     def show_chosen(self, movable: list[Placement]) -> None:
         """The chosen that can be moved, in the transform box."""
         self.transform.show_chosen(movable)
-
-    def _chosen(self) -> None:
-        if not self._filling:
-            self.chosen.emit([item.data(ID_ROLE) for item in self.list.selectedItems()])
-
-    def _changed(self, item: QListWidgetItem) -> None:
-        """A tick or a new name: said once the list has finished with the item (the edit
-        fills the list again, which must not happen inside the item's own signal)."""
-        if self._filling:
-            return
-        placement = item.data(ID_ROLE)
-        visible = item.checkState() == Qt.CheckState.Checked
-        name = item.text().removesuffix("  (locked)")
-        if visible != item.data(VISIBLE_ROLE):
-            QTimer.singleShot(0, lambda: self.shown.emit(placement, visible))
-        elif name != item.data(NAME_ROLE):
-            QTimer.singleShot(0, lambda: self.renamed.emit(placement, name))
