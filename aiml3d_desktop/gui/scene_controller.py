@@ -11,6 +11,7 @@ view uploads nothing, so a drag reaches the screen in the next frame."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,6 +87,7 @@ class SceneController(QObject):
         panel.transform.turn.connect(
             lambda degrees: self._edit(lambda c: c.turn(self.chosen, degrees))
         )
+        panel.sun.changed.connect(self._sun)
         self._drag: GroundDrag | None = None
         context.viewer.clicked.connect(self._clicked)
         context.session.listen(SCENE, self._scene_changed)
@@ -166,8 +168,14 @@ class SceneController(QObject):
         """The session's scene: this one, or none (a model was opened in its place)."""
         self.composition, self.path = composition, path
         if composition is None:
+            from aiml3d_desktop.gui.widgets.viewer import SUN_SHADOW
+
             self.models, self.outlines, self.chosen, self.entry = {}, {}, [], None
-            self.context.viewer.dragger = None
+            viewer = self.context.viewer
+            viewer.dragger = None
+            viewer.item.set_sun_shadow(SUN_SHADOW)  # a model's own light again
+            if viewer.lighting.sun_direction is not None:
+                self.lighting_wanted.emit(replace(viewer.lighting, sun_direction=None))
             self.outline_chosen()
         self._show_panel()
 
@@ -206,13 +214,22 @@ class SceneController(QObject):
         self._show_panel()
 
     def _light(self, doc: SceneDoc) -> None:
-        """The viewer lit as the scene says (opened, or its lighting undone)."""
+        """The viewer lit as the scene says (opened, or its lighting undone): the lighting,
+        its sun, and the sun's shadow or none."""
         from aiml3d_desktop.core.composition import assemble
+        from aiml3d_desktop.gui.widgets.viewer import SUN_SHADOW
 
+        self.context.viewer.item.set_sun_shadow(SUN_SHADOW if doc.light.shadow else 0.0)
         try:
             self.lighting_wanted.emit(assemble.lighting(doc, self._base()))
         except InputError as exc:  # a preset of a newer app
             self.context.report_error(exc, "The scene's lighting cannot be used")
+
+    def _sun(self, azimuth: float, elevation: float, shadow: bool) -> None:
+        if self.composition is not None:
+            light = self.composition.doc.light
+            changed = replace(light, sun_azimuth=azimuth, sun_elevation=elevation, shadow=shadow)
+            self._edit(lambda c: c.set_light(changed))
 
     @Slot(object)
     def lit(self, lighting: Lighting) -> None:

@@ -5,6 +5,8 @@ models keeps the meshes a renderer has (nothing uploaded again)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -122,6 +124,7 @@ def test_the_lighting_chosen_is_kept_with_the_sun_and_a_file_beside_the_scene(tm
         120.0, 20.0, False,
     )  # fmt: skip
     assert kept.background.kind == "environment" and kept.background.colour == "#2b2f36"
-    assert assemble.lighting(kept, tmp_path) == lit  # and read back as it was
+    read = assemble.lighting(kept, tmp_path)  # read back as it was, with the scene's sun
+    assert read == dataclasses.replace(lit, sun_direction=(120.0, 20.0))
     elsewhere = assemble.with_lighting(doc, lit, tmp_path / "other")
     assert elsewhere.light.file == str(env)  # not under the scene's folder: as it is

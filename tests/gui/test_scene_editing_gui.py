@@ -342,3 +342,46 @@ def test_the_outliner_groups_locks_hides_and_renames(qtbot, window, desk):  # no
         composition.undo()  # ungroup, unlock, lock, rename, hide
     assert composition.doc.group(group.id).name == "Group 1"
     assert composition.doc.group(group.id).visible and not composition.doc.group(group.id).locked
+
+
+def test_the_sun_stands_where_the_scene_says_and_its_shadow_can_go(qtbot, window, tmp_path):
+    ball = trimesh.creation.icosphere(subdivisions=4, radius=0.5)
+    ball.visual.vertex_colors = [200, 200, 200, 255]
+    ball.export(tmp_path / "ball.glb")
+    window.scenes.new_scene()
+    window.scenes.add_files([str(tmp_path / "ball.glb")])
+    composition = window.session.composition
+    qtbot.waitUntil(lambda: len(composition.doc.placements) == 1, timeout=10000)
+    window.viewer.set_view("front")
+    sun = window.scenes.panel.sun
+
+    def halves() -> tuple[float, float]:
+        """The ball's left and right halves' brightness, as drawn."""
+        image = pixels(window.viewer).astype(float).mean(axis=2)
+        rows, cols = np.nonzero(image > 60)
+        third = (cols.max() - cols.min()) // 3
+        ball_rows = slice(rows.min(), rows.max())
+        return (
+            float(image[ball_rows, cols.min() : cols.min() + third].mean()),
+            float(image[ball_rows, cols.max() - third : cols.max()].mean()),
+        )
+
+    sun.elevation.setValue(10.0)
+    sun.azimuth.setValue(90.0)  # from +X: the right, as seen from the front
+    qtbot.waitUntil(lambda: window.viewer.lighting.sun_direction == (90.0, 10.0))
+    left, right = halves()
+    sun.azimuth.setValue(270.0)  # from the left
+    qtbot.waitUntil(lambda: window.viewer.lighting.sun_direction == (270.0, 10.0))
+    left_lit, right_dim = halves()
+    # The studio's own light is brighter on the left; the sun moves the balance.
+    assert (right - left) > (right_dim - left_lit) + 8  # 17 here; 0 if the sun were ignored
+    assert composition.doc.light.sun_azimuth == 270.0 and composition.undo_label == (
+        "Change the lighting"
+    )
+    assert window.viewer.item.sun_shadow > 0
+    sun.shadow.setChecked(False)
+    assert not composition.doc.light.shadow and window.viewer.item.sun_shadow == 0
+    window.open_path(str(corpus_file("meshes", "cube.glb")))  # a model: its own light again
+    qtbot.waitUntil(lambda: window.session.composition is None, timeout=10000)
+    qtbot.waitUntil(lambda: window.viewer.lighting.sun_direction is None)
+    assert window.viewer.item.sun_shadow > 0

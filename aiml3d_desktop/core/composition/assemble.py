@@ -289,6 +289,7 @@ def lighting(doc: SceneDoc, base: Path) -> Lighting:
     return Lighting(
         preset=light.preset, file=file, rotation=light.rotation, exposure=light.exposure,
         background=doc.background.kind, sun=light.sun,
+        sun_direction=(light.sun_azimuth, light.sun_elevation),
     )  # fmt: skip
 
 

@@ -122,7 +122,7 @@ class Light:
     rotation: float = 0.0
     exposure: float = 0.0
     sun: bool = True
-    sun_azimuth: float = 45.0
+    sun_azimuth: float = 135.0  # front right, seen from the front (+Z)
     sun_elevation: float = 50.0
     shadow: bool = True
 
@@ -429,7 +429,7 @@ def _light(value: object) -> Light:
         rotation=_number(data, "rotation", 0.0, -360.0, 360.0, "the lighting"),
         exposure=_number(data, "exposure", 0.0, -10.0, 10.0, "the lighting"),
         sun=_flag(sun, "on", True, "the sun"),
-        sun_azimuth=_number(sun, "azimuth", 45.0, -360.0, 360.0, "the sun"),
+        sun_azimuth=_number(sun, "azimuth", 135.0, -360.0, 360.0, "the sun"),
         sun_elevation=_number(sun, "elevation", 50.0, 0.0, 90.0, "the sun"),
         shadow=_flag(sun, "shadow", True, "the sun"),
     )

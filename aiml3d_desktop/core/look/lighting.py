@@ -50,6 +50,10 @@ class Lighting:
     exposure: float = 0.0  # EV: the light times 2**exposure
     background: str = "colour"  # or "environment" (blurred) or "transparent"
     sun: bool = True  # the key light (the preset's sun, a file's brightest spot)
+    # Where the sun is, fixed in the world (a composed scene's): degrees of azimuth from -Z
+    # towards +X and of elevation, y up. None: the environment's own (or the studio's key,
+    # which turns with the camera).
+    sun_direction: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.file is None and self.preset not in PRESETS:
@@ -59,6 +63,21 @@ class Lighting:
             )
         if self.background not in BACKGROUNDS:
             raise ValueError(self.background)
+
+    @property
+    def sun_vector(self) -> np.ndarray | None:
+        """The unit vector towards ``sun_direction``, in the environment's space (y up,
+        which is a composed scene's own), or None."""
+        if self.sun_direction is None:
+            return None
+        azimuth, elevation = (math.radians(v) for v in self.sun_direction)
+        return np.array(
+            [
+                math.sin(azimuth) * math.cos(elevation),
+                math.sin(elevation),
+                -math.cos(azimuth) * math.cos(elevation),
+            ]
+        )
 
     @property
     def world_fixed(self) -> bool:

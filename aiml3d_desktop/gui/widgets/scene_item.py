@@ -730,11 +730,8 @@ def frame_light(
     The studio turns with the camera (env_from_view is the user's rotation alone); any
     other environment is fixed in the world, so the camera's turn is undone first."""
     turn = looks.rotation_matrix(lighting.rotation)
-    if lighting.world_fixed:
-        view_rotation = np.array(view_matrix.data(), dtype=np.float64).reshape(4, 4).T[:3, :3]
-        env_from_view = turn @ WORLD_TO_ENV @ view_rotation.T
-    else:
-        env_from_view = turn
+    view_rotation = np.array(view_matrix.data(), dtype=np.float64).reshape(4, 4).T[:3, :3]
+    env_from_view = turn @ WORLD_TO_ENV @ view_rotation.T if lighting.world_fixed else turn
     sun = lighting.sun and (environment.sun is not None or not lighting.world_fixed)
     constants = studio.sh_constants()[:, None]
     sh = environment.sh * constants * (ROOM_SHARE if sun else 1.0)
@@ -746,6 +743,9 @@ def frame_light(
         key = env_from_view.T @ (direction / np.linalg.norm(direction))
         luminance = max(float(tint @ np.array([0.2126, 0.7152, 0.0722])), 1e-6)
         key_color = tint / luminance * KEY_SHARE * SUN_STRENGTH * np.pi
+    fixed = lighting.sun_vector
+    if sun and fixed is not None:  # a scene's sun: where it says, whatever the turn
+        key = view_rotation @ WORLD_TO_ENV.T @ fixed
     return (
         np.ascontiguousarray(env_from_view, dtype=np.float32),
         np.ascontiguousarray(sh, dtype=np.float32),

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from aiml3d_desktop.core.composition.document import Placement, SceneDoc
 from aiml3d_desktop.gui.widgets.scene_outliner import Outliner
+from aiml3d_desktop.gui.widgets.scene_sun import SunBox
 from aiml3d_desktop.gui.widgets.scene_transform import TransformBox
 from aiml3d_desktop.gui.widgets.wheel_guard import guard_wheel
 
@@ -70,6 +71,7 @@ class ScenePanel(QWidget):
         )
         self.export_button = self._button("Export scene…", self.export)
         self.transform = TransformBox()
+        self.sun = SunBox()
         edits = QGridLayout()
         for i, button in enumerate(
             (self.undo_button, self.redo_button, self.duplicate_button, self.delete_button)
@@ -89,6 +91,7 @@ class ScenePanel(QWidget):
         column.addWidget(self.outliner, 1)
         column.addLayout(edits)
         column.addWidget(self.transform)
+        column.addWidget(self.sun)
         column.addLayout(arranging)
         column.addWidget(self.rest_button)
         self.show_doc(None, [], None, None, False)
@@ -120,6 +123,7 @@ class ScenePanel(QWidget):
         self.set_chosen(len(selected))
         for widget in (self.arrange_button, self.rest_button, self.layout_choice, self.gap):
             widget.setEnabled(have and bool(doc.placements if doc else ()))
+        self.sun.show_light(doc.light if doc is not None else None)
         self.save_button.setEnabled(have and modified)
         self.add_button.setEnabled(have)
         self.export_button.setEnabled(have and bool(doc.placements if doc else ()))
