@@ -323,7 +323,7 @@ class AssetController(QObject):
     def export_turntable(self) -> None:
         """Ask where, how many frames, what size and how fast (remembered for next time),
         then draw and write it."""
-        if self.loaded is None or self._turntable is not None:
+        if self.ctx.viewer.scene is None or self._turntable is not None:
             return
         from aiml3d_desktop.gui.widgets.turntable_dialog import TurntableDialog
 
@@ -356,7 +356,14 @@ class AssetController(QObject):
         folder = str(ui.value("turntable/folder", "") or self.ctx.session.conf.output_path)
         suffix = str(ui.value("turntable/suffix", ".gif"))
         suffix = suffix if suffix in FORMATS else ".gif"
-        stem = self.loaded.path.stem if self.loaded is not None else "turntable"
+        composition = self.ctx.session.composition
+        stem = (
+            self.loaded.path.stem
+            if self.loaded is not None
+            else composition.doc.name
+            if composition is not None
+            else "turntable"
+        )
         return TurntableChoice(
             Path(folder) / f"{stem}{suffix}",
             number("frames", TURNTABLE_FRAMES),
@@ -378,12 +385,12 @@ class AssetController(QObject):
         from aiml3d_desktop.gui.render import rgb_array
         from aiml3d_desktop.gui.widgets.offscreen import OffscreenRenderer
 
-        assert self.loaded is not None
-        renderer = OffscreenRenderer()
         viewer = self.ctx.viewer
+        assert viewer.scene is not None  # a model, or a composed scene, as it is shown
+        renderer = OffscreenRenderer()
         renderer.viewer.set_shading(viewer.item.mode)
         renderer.viewer.set_shadow_visible(True)
-        renderer.start_turntable(self.loaded.scene, size, viewer.up_axis, viewer.background())
+        renderer.start_turntable(viewer.scene, size, viewer.up_axis, viewer.background())
         pictures: list = []
         timer = QTimer(self)
         self._turntable = timer

@@ -24,6 +24,7 @@ from aiml3d_desktop.gui.widgets.settings_dialog import SettingsDialog
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.library.entry import Entry
+    from aiml3d_desktop.core.meshes.scene import Scene
     from aiml3d_desktop.core.session import Session
     from aiml3d_desktop.gui.widgets.image_panel import ImagePanel
     from aiml3d_desktop.gui.widgets.viewer import Viewer
@@ -148,20 +149,24 @@ class FileActions(QObject):
     def save_snapshot_sheet(self) -> None:
         """Front, back, left, right and top views beside the reference picture, in one PNG."""
         loaded, entry = self.on_screen()
-        if loaded is None:
+        composition, scene = self.session.composition, self.viewer.scene
+        if loaded is None and (composition is None or scene is None):
             return
-        title = entry.title if entry else loaded.path.stem
-        name = title + "-sheet.png"
-        path = self._save_path("Save snapshot sheet", name)
-        if path:
+        title = entry.title if entry else loaded.path.stem if loaded else composition.doc.name
+        path = self._save_path("Save snapshot sheet", title + "-sheet.png")
+        if not path:
+            return
+        if loaded is None:  # a composed scene: drawn as it is shown, its normals made
+            self._render_sheet((scene, title, path))
+        else:
             self.runner.start(tasks.sheet_ready, loaded, title, path, succeeded=self._render_sheet)
 
     @Slot(object)
-    def _render_sheet(self, ready: tuple[LoadedMesh, str, str]) -> None:
-        loaded, title, path = ready
+    def _render_sheet(self, ready: tuple[Scene, str, str]) -> None:
+        scene, title, path = ready
         viewer = self.viewer
         views = self.thumbnails.renderer().render(
-            loaded.scene, offscreen.SHEET_VIEWS, 512, viewer.up_axis, viewer.background()
+            scene, offscreen.SHEET_VIEWS, 512, viewer.up_axis, viewer.background()
         )
         sheet = offscreen.compose_sheet(title, self.picture.image(), views)
         self.runner.start(tasks.save_image, sheet, path, succeeded=self._saved)

@@ -63,6 +63,7 @@ class Lookdev(QObject):
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx.parent)
         self.ctx = ctx
+        self._wanted: looks.Lighting | None = None  # the lighting asked for last
 
     def add_menus(self, view_menu: QMenu) -> None:
         """Lighting, Channel and Camera and faces, as submenus of ``view_menu``."""
@@ -178,8 +179,12 @@ class Lookdev(QObject):
         """Light the viewer with the current lighting changed by ``fields``. A new preset or
         file is prefiltered on a worker first (a preset 0.35 s, a file more: not on the GUI
         thread); a file that cannot be used is said in words and changes nothing."""
-        lighting = dataclasses.replace(self.lighting, **fields)
-        if "preset" in fields or "file" in fields:
+        # Made from the lighting asked for last (still being prefiltered, perhaps): a
+        # slower answer to an earlier change must not undo a later one.
+        lighting = dataclasses.replace(self._wanted or self.lighting, **fields)
+        self._wanted = lighting
+        current = self.lighting
+        if (lighting.preset, lighting.file) != (current.preset, current.file):
             self.ctx.runner.start(
                 _prefiltered, lighting, succeeded=self._lit, failed=self._unusable
             )
@@ -188,6 +193,8 @@ class Lookdev(QObject):
 
     @Slot(object)
     def _lit(self, lighting: looks.Lighting) -> None:
+        if self._wanted is not None and lighting != self._wanted:
+            return  # asked for before the lighting asked for last
         try:
             self.ctx.viewer.set_lighting(lighting)  # prefiltered: from the cache
         except Aiml3DError as error:  # a file changed since it was read
@@ -202,6 +209,7 @@ class Lookdev(QObject):
 
     @Slot(object)
     def _unusable(self, error: Aiml3DError) -> None:
+        self._wanted = None  # the lighting on screen stays, and changes start from it
         self.ctx.report_error(error, "The environment cannot be used")
         self._sync()
 

@@ -219,10 +219,10 @@ def mesh_normals(loaded: LoadedMesh, *, progress: Progress, cancel: CancelToken)
 
 def sheet_ready(
     loaded: LoadedMesh, title: str, dest: str, *, progress: Progress, cancel: CancelToken
-) -> tuple[LoadedMesh, str, str]:
+) -> tuple[Scene, str, str]:
     """A snapshot sheet's mesh with smooth normals, with its title and where it goes."""
     loaded.scene.smooth_normals()
-    return loaded, title, dest
+    return loaded.scene, title, dest
 
 
 def mesh_stats(loaded: LoadedMesh, *, progress: Progress, cancel: CancelToken) -> LoadedMesh:

@@ -141,7 +141,7 @@ def rows(w: MainWindow) -> list[Row]:
             "Save snapshot sheet…",
             files.save_snapshot_sheet,
             "Ctrl+Shift+P",
-            has_model,
+            shown,
         ),
         Row("export_image", "&File", "Export image…", w.lookdev.export_image, None, shown),
         Row(
@@ -150,7 +150,7 @@ def rows(w: MainWindow) -> list[Row]:
             "Export turntable…",
             w.assets.export_turntable,
             None,
-            has_model,
+            shown,
         ),
         separator("&File"),
         Row("settings", "&File", "Settings…", files.open_settings, Keys.Preferences),

@@ -452,3 +452,27 @@ def show_model(session: Session, viewer, path: Path, entry=None):
 def controller_idle(qtbot, generation, timeout=15000) -> None:
     """No generation and no job of the runner running."""
     qtbot.waitUntil(lambda: generation.job is None and not generation.runner.busy, timeout=timeout)
+
+
+@pytest.fixture
+def desk(tmp_path, window):
+    """A composed scene (issue 29) in desk.json: a red box, and a library entry (the corpus
+    duck) placed twice, in a row."""
+    import trimesh
+
+    from aiml3d_desktop.core.composition import assemble, history
+    from aiml3d_desktop.core.composition import document as scene_doc
+    from aiml3d_desktop.core.composition.document import Source
+
+    box = trimesh.creation.box((0.6, 0.6, 0.6))
+    box.visual.vertex_colors = [220, 30, 30, 255]
+    box.export(tmp_path / "box.glb")
+    entry = window.session.library.import_mesh(corpus_file("meshes", "Duck.glb"))
+    composition = history.Composition(scene_doc.SceneDoc(name="Desk"))
+    duck = Source(entry=entry.id)
+    ids = composition.add([(Source(file="box.glb"), "Box"), (duck, "Duck"), (duck, "Duck")])
+    models = assemble.read_models(composition.doc, tmp_path, window.session.library)
+    composition.arrange(ids, "row", 0.3, {k: m.outline for k, m in models.items()})
+    path = tmp_path / "desk.json"
+    scene_doc.save(composition.doc, path)
+    return path

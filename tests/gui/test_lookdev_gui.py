@@ -106,3 +106,17 @@ def test_numpad_5_toggles_orthographic_and_help_lists_the_camera_keys(qtbot, win
     assert rows["Ctrl+7"] == "Bottom view"
     window.lookdev.ortho_action.trigger()
     assert not window.viewer.orthographic
+
+
+def test_a_slow_environment_does_not_undo_a_later_change(qtbot, window):
+    """Changes asked for quickly, the first on a worker: the last asked for is what shows,
+    with everything asked for before it."""
+    lookdev = window.lookdev
+    lookdev.set_preset("sunset")  # prefiltered on a worker
+    lookdev.change(exposure=1.5)  # asked for before it answers
+    lookdev.set_preset("outdoor")
+    lookdev.change(rotation=90.0)
+    qtbot.waitUntil(lambda: window.viewer.lighting.preset == "outdoor", timeout=10000)
+    qtbot.wait(200)  # any slower answer would land now
+    lit = window.viewer.lighting
+    assert (lit.preset, lit.exposure, lit.rotation) == ("outdoor", 1.5, 90.0)

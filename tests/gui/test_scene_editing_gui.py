@@ -15,12 +15,12 @@ from aiml3d_desktop.core.composition import arrange
 from aiml3d_desktop.core.composition import document as scene_doc
 from tests.conftest import corpus_file
 from tests.gui.test_gui import pixels
-from tests.gui.test_scene_gui import desk, screen_point  # noqa: F401  # desk: a fixture
+from tests.gui.test_scene_gui import screen_point
 
 pytestmark = pytest.mark.gui
 
 
-def open_desk(qtbot, window, desk):  # noqa: F811
+def open_desk(qtbot, window, desk):
     window.open_path(str(desk))
     qtbot.waitUntil(lambda: window.session.composition is not None, timeout=10000)
     qtbot.waitUntil(lambda: window.scenes.measured, timeout=10000)
@@ -62,7 +62,7 @@ def red_centre(viewer) -> float:
     return float(np.nonzero(red)[1].mean())
 
 
-def test_a_drag_on_the_chosen_moves_it_over_the_ground_as_one_change(qtbot, window, desk):  # noqa: F811
+def test_a_drag_on_the_chosen_moves_it_over_the_ground_as_one_change(qtbot, window, desk):
     from PySide6.QtCore import Qt
 
     composition = open_desk(qtbot, window, desk)
@@ -99,7 +99,7 @@ def test_a_drag_on_the_chosen_moves_it_over_the_ground_as_one_change(qtbot, wind
     assert viewer.camera() != camera
 
 
-def test_numbers_typed_and_quick_turns_change_the_chosen(qtbot, window, desk):  # noqa: F811
+def test_numbers_typed_and_quick_turns_change_the_chosen(qtbot, window, desk):
     composition = open_desk(qtbot, window, desk)
     panel = window.scenes.panel
     box = panel.transform
@@ -173,7 +173,7 @@ def test_a_new_scene_gets_models_from_files_and_the_library_and_reopens(qtbot, w
     assert len(window.viewer.scene.instances) == 3
 
 
-def test_edit_undo_and_redo_follow_the_scene(qtbot, window, desk):  # noqa: F811
+def test_edit_undo_and_redo_follow_the_scene(qtbot, window, desk):
     composition = open_desk(qtbot, window, desk)
     panel = window.scenes.panel
     panel.outliner.topLevelItem(0).setSelected(True)
@@ -191,7 +191,7 @@ def test_edit_undo_and_redo_follow_the_scene(qtbot, window, desk):  # noqa: F811
     assert len(composition.doc.placements) == 2 and len(window.viewer.scene.instances) == 2
 
 
-def test_the_scene_exports_from_the_window(qtbot, window, desk, tmp_path):  # noqa: F811
+def test_the_scene_exports_from_the_window(qtbot, window, desk, tmp_path):
     composition = open_desk(qtbot, window, desk)
     out = tmp_path / "out"
     out.mkdir()
@@ -262,7 +262,7 @@ def test_a_scene_in_the_library_without_a_thumbnail_gets_one_drawn(qtbot, window
     assert yellow.sum() > 200  # the ducks, read from the library and drawn
 
 
-def test_a_scene_is_lit_as_it_says_and_keeps_the_lighting_chosen(qtbot, window, desk):  # noqa: F811
+def test_a_scene_is_lit_as_it_says_and_keeps_the_lighting_chosen(qtbot, window, desk):
     import dataclasses
 
     lit = dataclasses.replace(
@@ -288,7 +288,7 @@ def test_a_scene_is_lit_as_it_says_and_keeps_the_lighting_chosen(qtbot, window, 
     assert scene_doc.load(desk).light.preset == "outdoor"
 
 
-def test_an_edit_that_measures_waits_for_the_outlines_and_says_so(qtbot, window, desk):  # noqa: F811
+def test_an_edit_that_measures_waits_for_the_outlines_and_says_so(qtbot, window, desk):
     composition = open_desk(qtbot, window, desk)
     window.scenes.outlines.clear()  # as just after the first frame, before they come
     before = composition.doc
@@ -297,13 +297,14 @@ def test_an_edit_that_measures_waits_for_the_outlines_and_says_so(qtbot, window,
     assert composition.doc is before
 
 
-def test_the_file_menu_saves_pictures_and_exports_the_scene_shown(qtbot, window, desk, monkeypatch):  # noqa: F811
+def test_the_file_menu_saves_pictures_and_exports_the_scene_shown(qtbot, window, desk, monkeypatch):
     from PySide6.QtWidgets import QFileDialog
 
     open_desk(qtbot, window, desk)
     actions = window.menu_actions
     assert actions["export"].isEnabled() and actions["screenshot"].isEnabled()
-    assert actions["export_image"].isEnabled() and not actions["sheet"].isEnabled()
+    assert actions["export_image"].isEnabled() and actions["sheet"].isEnabled()
+    assert actions["turntable"].isEnabled()
     out = desk.parent / "via-menu.glb"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "GLB (*.glb)"))
     actions["export"].trigger()
@@ -311,7 +312,7 @@ def test_the_file_menu_saves_pictures_and_exports_the_scene_shown(qtbot, window,
     assert {"Box", "Duck"} <= set(trimesh.load(out, force="scene").graph.nodes)
 
 
-def test_the_outliner_groups_locks_hides_and_renames(qtbot, window, desk):  # noqa: F811
+def test_the_outliner_groups_locks_hides_and_renames(qtbot, window, desk):
     composition = open_desk(qtbot, window, desk)
     outliner = window.scenes.panel.outliner
     outliner.topLevelItem(1).setSelected(True)
@@ -385,3 +386,43 @@ def test_the_sun_stands_where_the_scene_says_and_its_shadow_can_go(qtbot, window
     qtbot.waitUntil(lambda: window.session.composition is None, timeout=10000)
     qtbot.waitUntil(lambda: window.viewer.lighting.sun_direction is None)
     assert window.viewer.item.sun_shadow > 0
+
+
+def test_a_scene_makes_a_snapshot_sheet_and_a_turntable_in_the_window(
+    qtbot,
+    window,
+    desk,
+    tmp_path,
+    monkeypatch,
+):
+    from PySide6.QtWidgets import QFileDialog
+
+    from aiml3d_desktop.gui import asset_controller
+    from aiml3d_desktop.gui.widgets.turntable_dialog import TurntableDialog
+
+    open_desk(qtbot, window, desk)
+    sheet = tmp_path / "desk-sheet.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(sheet), ""))
+    window.menu_actions["sheet"].trigger()
+    qtbot.waitUntil(sheet.exists, timeout=20000)
+    rgb = np.asarray(Image.open(sheet).convert("RGB")).astype(int)
+    front = rgb[64 + 512 + 28 + 16 :, 16 : 16 + 512]  # the second row's first view
+    yellow = (rgb[..., 0] > 150) & (rgb[..., 1] > 130) & (rgb[..., 2] < 90)
+    red = (rgb[..., 0] > 150) & (rgb[..., 1] < 80) & (rgb[..., 2] < 80)
+    assert yellow.sum() > 2000 and red.sum() > 1000 and front.size  # ducks and box, drawn
+    gif = tmp_path / "desk.gif"
+    monkeypatch.setattr(asset_controller, "TURNTABLE_FRAMES", 4)
+    monkeypatch.setattr(asset_controller, "TURNTABLE_SIZE", (160, 120))
+
+    def accept(dialog) -> int:
+        assert dialog.choice().path.stem == "Desk"  # named after the scene
+        dialog.path.setText(str(gif))
+        return TurntableDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(TurntableDialog, "exec", accept)
+    window.menu_actions["turntable"].trigger()
+    qtbot.waitUntil(gif.exists, timeout=30000)
+    movie = Image.open(gif)
+    assert movie.n_frames == 4
+    frame = np.asarray(movie.convert("RGB")).astype(int)
+    assert ((frame[..., 0] > 150) & (frame[..., 1] > 120) & (frame[..., 2] < 90)).mean() > 0.01

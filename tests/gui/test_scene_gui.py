@@ -8,32 +8,12 @@ import json
 
 import numpy as np
 import pytest
-import trimesh
 
-from aiml3d_desktop.core.composition import assemble, history
 from aiml3d_desktop.core.composition import document as scene_doc
-from aiml3d_desktop.core.composition.document import Source
 from tests.conftest import corpus_file
 from tests.gui.test_gui import pixels
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def desk(tmp_path, window):
-    """A scene of a red box, and a library entry (the corpus duck) placed twice."""
-    box = trimesh.creation.box((0.6, 0.6, 0.6))
-    box.visual.vertex_colors = [220, 30, 30, 255]
-    box.export(tmp_path / "box.glb")
-    entry = window.session.library.import_mesh(corpus_file("meshes", "Duck.glb"))
-    composition = history.Composition(scene_doc.SceneDoc(name="Desk"))
-    duck = Source(entry=entry.id)
-    ids = composition.add([(Source(file="box.glb"), "Box"), (duck, "Duck"), (duck, "Duck")])
-    models = assemble.read_models(composition.doc, tmp_path, window.session.library)
-    composition.arrange(ids, "row", 0.3, {k: m.outline for k, m in models.items()})
-    path = tmp_path / "desk.json"
-    scene_doc.save(composition.doc, path)
-    return path
 
 
 def test_a_scene_opens_in_the_window_and_a_model_replaces_it(qtbot, window, desk, tmp_path):
