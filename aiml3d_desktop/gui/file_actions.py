@@ -150,16 +150,18 @@ class FileActions(QObject):
         """Front, back, left, right and top views beside the reference picture, in one PNG."""
         loaded, entry = self.on_screen()
         composition, scene = self.session.composition, self.viewer.scene
-        if loaded is None and (composition is None or scene is None):
-            return
-        title = entry.title if entry else loaded.path.stem if loaded else composition.doc.name
-        path = self._save_path("Save snapshot sheet", title + "-sheet.png")
-        if not path:
-            return
-        if loaded is None:  # a composed scene: drawn as it is shown, its normals made
-            self._render_sheet((scene, title, path))
-        else:
-            self.runner.start(tasks.sheet_ready, loaded, title, path, succeeded=self._render_sheet)
+        if loaded is not None:
+            title = entry.title if entry else loaded.path.stem
+            path = self._save_path("Save snapshot sheet", title + "-sheet.png")
+            if path:
+                self.runner.start(
+                    tasks.sheet_ready, loaded, title, path, succeeded=self._render_sheet
+                )
+        elif composition is not None and scene is not None:  # drawn as it is shown
+            title = composition.doc.name
+            path = self._save_path("Save snapshot sheet", title + "-sheet.png")
+            if path:
+                self._render_sheet((scene, title, path))
 
     @Slot(object)
     def _render_sheet(self, ready: tuple[Scene, str, str]) -> None:
