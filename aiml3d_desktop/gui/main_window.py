@@ -223,7 +223,7 @@ class MainWindow(DropsAndPaste):
         )
         self.outline.attach(self.outline_dock)
         self.scene_dock = window_layout.tab_dock(
-            self, self.scenes.panel, self.side_dock, "Scene", "sceneDock", scrolled=False
+            self, self.scenes.tab, self.side_dock, "Scene", "sceneDock", scrolled=False
         )
         self.scenes.attach(self.scene_dock)
         self.usage = UsageController(self.tools)

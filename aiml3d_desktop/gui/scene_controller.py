@@ -18,13 +18,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from aiml3d_desktop import APP_NAME
 from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
 from aiml3d_desktop.core.session import SCENE
 from aiml3d_desktop.gui import tasks
-from aiml3d_desktop.gui.widgets.scene_panel import ScenePanel
 
 if TYPE_CHECKING:
     from pyqtgraph.opengl import GLLinePlotItem
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.look.lighting import Lighting
     from aiml3d_desktop.core.meshes.scene import Scene
     from aiml3d_desktop.gui.context import Context
+    from aiml3d_desktop.gui.widgets.scene_panel import ScenePanel
 
 CHOSEN_COLOUR = (1.0, 0.78, 0.2, 1.0)  # the outline of the chosen placements' boxes
 
@@ -49,7 +49,6 @@ class SceneController(QObject):
     def __init__(self, context: Context) -> None:
         super().__init__(context.parent)
         self.context = context
-        self.panel = ScenePanel()
         self.dock: QDockWidget | None = None
         self.composition: Composition | None = None
         self.path: Path | None = None
@@ -59,7 +58,38 @@ class SceneController(QObject):
         self.chosen: list[str] = []
         self._boxes: GLLinePlotItem | None = None  # the GL item outlining the chosen
         self._click: tuple[SceneDoc | None, bool] = (None, False)  # a click's scene, Shift
-        panel = self.panel
+        self._drag: GroundDrag | None = None
+        # The tab is built when a scene is first shown (or the tab asked for): until then a
+        # line and a button stand in, and the window's first frame does not wait for it.
+        self._panel: ScenePanel | None = None
+        self.tab = QWidget()
+        column = QVBoxLayout(self.tab)
+        hint = QLabel(
+            "Compose several models into one scene: start one here, or open a scene.json."
+        )
+        hint.setWordWrap(True)
+        start = QPushButton("New scene")
+        start.clicked.connect(self.new_scene)
+        column.addWidget(hint)
+        column.addWidget(start)
+        column.addStretch(1)
+        context.viewer.clicked.connect(self._clicked)
+        context.session.listen(SCENE, self._scene_changed)
+
+    @property
+    def panel(self) -> ScenePanel:
+        """The Scene tab, built on first use in place of the stand-in."""
+        if self._panel is None:
+            from aiml3d_desktop.gui.widgets import scene_panel
+
+            self._panel = panel = scene_panel.ScenePanel()
+            self._connect(panel)
+            if self.dock is not None:
+                self.dock.setWidget(panel)
+                self.tab.deleteLater()
+        return self._panel
+
+    def _connect(self, panel: ScenePanel) -> None:
         outliner = panel.outliner
         outliner.chosen.connect(self._choose)
         outliner.shown.connect(self._show_item)
@@ -88,9 +118,6 @@ class SceneController(QObject):
             lambda degrees: self._edit(lambda c: c.turn(self.chosen, degrees))
         )
         panel.sun.changed.connect(self._sun)
-        self._drag: GroundDrag | None = None
-        context.viewer.clicked.connect(self._clicked)
-        context.session.listen(SCENE, self._scene_changed)
 
     def attach(self, dock: QDockWidget) -> None:
         self.dock = dock
@@ -370,32 +397,44 @@ class SceneController(QObject):
         self._add([(Source(file=str(Path(p).resolve())), Path(p).stem) for p in paths])
 
     @Slot(list)
-    def add_entries(self, entries: list[Entry]) -> None:
-        """Library entries into the scene shown (a new scene when none is)."""
+    def add_entries(self, entries: list[Entry], ray: tuple | None = None) -> None:
+        """Library entries into the scene shown (a new scene when none is); one dropped in
+        the view stands where ``ray`` (origin, direction) meets the ground."""
+        from aiml3d_desktop.core.composition import arrange
         from aiml3d_desktop.core.composition.document import Source
 
         if self.composition is None:
             self.new_scene()
+        where = None
+        if ray is not None and len(entries) == 1:
+            where = arrange.on_the_ground(list(ray[0]), list(ray[1]))
         # An entry seen through a version (Entry.as_version) names it in its mesh file.
         version = [e.mesh_file.split("/")[1] if e.is_version else None for e in entries]
         self._add(
             [
                 (Source(entry=e.id, version=v), e.title)
                 for e, v in zip(entries, version, strict=True)
-            ]
+            ],
+            where,
         )
 
-    def _add(self, items: list[tuple[Source, str]]) -> None:
-        """The models read on a worker (each once), then placed beside the scene."""
+    def _add(self, items: list[tuple[Source, str]], where: tuple | None = None) -> None:
+        """The models read on a worker (each once), then placed at ``where`` or beside the
+        scene."""
         if self.composition is None or not items or self._measuring():
             return
         self.context.runner.start(
-            tasks.models_to_add, items, self._base(), self.context.session, succeeded=self._read
+            tasks.models_to_add,
+            items,
+            self._base(),
+            self.context.session,
+            where,
+            succeeded=self._read,
         )
 
     @Slot(object)
     def _read(self, read: tasks.ModelsToAdd) -> None:
-        items, models, outlines = read
+        items, models, outlines, where = read
         if self.composition is None:
             return
         missing = [m.missing for m in models.values() if m.scene is None]
@@ -406,7 +445,7 @@ class SceneController(QObject):
                 self.models[key] = model  # one in the scene already: the one read first
                 self.outlines[key] = outlines[key]
         if found:
-            self._edit(lambda c: self._choose(c.add(found, self.outlines)))
+            self._edit(lambda c: self._choose(c.add(found, self.outlines, where)))
             self.panel.select(self.chosen)
             names = ", ".join(name for _, name in found)
             self.context.show_status(f"Added {names} beside the scene")
@@ -560,7 +599,8 @@ class SceneController(QObject):
         """The Scene tab, and the window's title, as the scene now is."""
         composition = self.composition
         if composition is None:
-            self.panel.show_doc(None, [], None, None, False)
+            if self._panel is not None:
+                self._panel.show_doc(None, [], None, None, False)
             return
         unsaved = composition.modified or self.path is None
         self.context.parent.setWindowTitle(

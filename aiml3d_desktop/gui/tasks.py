@@ -617,12 +617,14 @@ class ModelsToAdd(NamedTuple):
     items: list[tuple[Source, str]]  # what was asked for: each model and its name
     models: Models  # by Source.key, read or missing
     outlines: Outlines
+    where: tuple | None  # where on the ground they go (None: beside the scene)
 
 
 def models_to_add(
     items: list[tuple[Source, str]],
     base: Path,
     session: Session,
+    where: tuple | None = None,
     *,
     progress: Progress,
     cancel: CancelToken,
@@ -632,4 +634,5 @@ def models_to_add(
 
     wanted = SceneDoc(placements=tuple(Placement(f"p{i}", n, s) for i, (s, n) in enumerate(items)))
     models = read_scene_models(wanted, base, session, progress=progress, cancel=cancel)
-    return ModelsToAdd(items, models, scene_outlines(models, progress=progress, cancel=cancel))
+    outlines = scene_outlines(models, progress=progress, cancel=cancel)
+    return ModelsToAdd(items, models, outlines, where)

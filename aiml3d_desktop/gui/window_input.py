@@ -1,6 +1,6 @@
-"""What the main window takes in: drops, pastes, and the files, folders and links a second
-copy of the app hands over. MainWindow's base class, kept apart; it relies on the window's
-``generation``, ``open_path``, ``open_image_data`` and ``report_error``."""
+"""What the main window takes in: drops (files, links, pictures, and library tiles into a
+composed scene), pastes, and the files, folders and links a second copy of the app hands
+over. MainWindow's base class, kept apart; it relies on the window's parts named below."""
 
 from __future__ import annotations
 
@@ -11,13 +11,19 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QMainWindow
 
-from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
+from aiml3d_desktop.core.common.errors import Aiml3DError, InputError, LibraryError
 from aiml3d_desktop.core.common.fileio import path_kind
 from aiml3d_desktop.core.pictures import images
+from aiml3d_desktop.gui.widgets.library_panel import ENTRY_MIME
 from aiml3d_desktop.gui.widgets.view_slots import accepts, mime_sources
 
 if TYPE_CHECKING:
+    from aiml3d_desktop.core.library.entry import Entry
+    from aiml3d_desktop.core.library.store import Library
+    from aiml3d_desktop.core.session import Session
     from aiml3d_desktop.gui.generation import GenerationController
+    from aiml3d_desktop.gui.scene_controller import SceneController
+    from aiml3d_desktop.gui.widgets.viewer import Viewer
 
 
 class DropsAndPaste(QMainWindow):
@@ -27,14 +33,46 @@ class DropsAndPaste(QMainWindow):
         def open_path(self, source: str) -> None: ...
         def open_image_data(self, image: QImage) -> None: ...
         def report_error(self, error: Aiml3DError, title: str = "") -> None: ...
+        def open_entry(self, entry: Entry) -> None: ...
+
+        viewer: Viewer
+        session: Session
+        scenes: SceneController
+
+        @property
+        def library(self) -> Library | None: ...
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if accepts(event.mimeData()):
+        if accepts(event.mimeData()) or event.mimeData().hasFormat(ENTRY_MIME):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        self.take_mime(event.mimeData())
+        mime = event.mimeData()
+        if mime.hasFormat(ENTRY_MIME):  # library tiles
+            ids = bytes(mime.data(ENTRY_MIME).data()).decode(errors="replace").split()
+            point = self.viewer.mapFrom(self, event.position().toPoint())
+            self.take_entries(ids, (point.x(), point.y()))
+        else:
+            self.take_mime(mime)
         event.acceptProposedAction()
+
+    def take_entries(self, ids: list[str], at: tuple[float, float]) -> None:
+        """Library tiles dropped on the window (``at``: the view's point): into the scene
+        shown, one where the drop meets the ground; with no scene, the first opens."""
+        if self.library is None:
+            return
+        entries = []
+        for entry_id in ids:
+            try:
+                entries.append(self.library.get(entry_id))
+            except LibraryError:
+                continue  # deleted meanwhile
+        models = [e for e in entries if not e.is_scene]  # a scene holds models
+        if self.session.composition is None or not models:
+            if entries:
+                self.open_entry(entries[0])
+            return
+        self.scenes.add_entries(models, self.viewer.ray_at(*at))
 
     def paste(self) -> None:
         self.take_mime(QGuiApplication.clipboard().mimeData())

@@ -137,7 +137,10 @@ def test_a_new_scene_gets_models_from_files_and_the_library_and_reopens(qtbot, w
     box.visual.vertex_colors = [220, 30, 30, 255]
     box.export(tmp_path / "box.glb")
     entry = window.session.library.import_mesh(corpus_file("meshes", "Duck.glb"))
+    assert window.scenes._panel is None  # the Scene tab waits for a scene: a quicker start
+    assert window.scene_dock.widget() is window.scenes.tab
     window.menu_actions["new_scene"].trigger()
+    assert window.scene_dock.widget() is window.scenes.panel
     composition = window.session.composition
     assert composition is not None and not composition.doc.placements
     panel = window.scenes.panel
@@ -426,3 +429,40 @@ def test_a_scene_makes_a_snapshot_sheet_and_a_turntable_in_the_window(
     assert movie.n_frames == 4
     frame = np.asarray(movie.convert("RGB")).astype(int)
     assert ((frame[..., 0] > 150) & (frame[..., 1] > 120) & (frame[..., 2] < 90)).mean() > 0.01
+
+
+def test_a_library_tile_dropped_in_the_view_stands_where_it_was_dropped(qtbot, window, desk):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    composition = open_desk(qtbot, window, desk)
+    box = window.session.library.import_mesh(corpus_file("meshes", "BoxTextured.glb"))
+    panel = window.library_panel
+    panel.add_entry(box)
+    model = panel.model
+    mime = model.mimeData([model.index(model.rows.index(box.id))])  # as a tile's drag carries
+    assert model.flags(model.index(0)) & Qt.ItemFlag.ItemIsDragEnabled
+    target = np.array([0.4, 0.0, 0.9])  # a point of the ground, in front of the desk
+    x, y = screen_point(window.viewer, target)
+    where = window.viewer.mapTo(window, QPointF(x, y).toPoint())
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    enter = QDragEnterEvent(where, *args)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(window, QDropEvent(QPointF(where), *args))
+    qtbot.waitUntil(lambda: len(composition.doc.placements) == 4, timeout=10000)
+    added = composition.doc.placements[-1]
+    assert added.name == "BoxTextured" and window.scenes.chosen == [added.id]
+    low, high = arrange.world_box(added, window.scenes.outlines[added.source.key])
+    assert ((low + high) / 2)[[0, 2]] == pytest.approx(target[[0, 2]], abs=0.02)
+    assert low[1] == pytest.approx(0.0, abs=1e-6)  # on the ground
+    # With no scene shown, a tile dropped opens its model, as a double-click does.
+    window.open_path(str(corpus_file("meshes", "cube.glb")))
+    qtbot.waitUntil(lambda: window.session.composition is None, timeout=10000)
+    enter = QDragEnterEvent(where, *args)
+    QApplication.sendEvent(window, enter)
+    QApplication.sendEvent(window, QDropEvent(QPointF(where), *args))
+    qtbot.waitUntil(lambda: window.session.entry is not None, timeout=10000)
+    assert window.session.entry.id == box.id

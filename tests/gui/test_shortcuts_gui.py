@@ -52,6 +52,7 @@ def test_no_key_is_bound_twice_and_help_lists_each_once(qtbot, window):
     window.usage.show()  # a window of its own, with keys of its own
     qtbot.waitUntil(lambda: window.usage.view is not None)
     window.usage.view.close()
+    window.scenes.panel  # noqa: B018  # the Scene tab, with its keys, built as a scene opens
     bound = bindings(window)
     twice = {k: [w for key, w in bound if key == k] for k, n in Counter(k for k, _ in bound).items()
              if n > 1}  # fmt: skip

@@ -128,9 +128,10 @@ class Composition:
         where: Sequence[float] | None = None,
         gap: float = 0.1,
     ) -> list[str]:
-        """Models placed at ``where``, or when it is None and their outlines are known, each
-        beside the scene (``gap`` metres to the right of all there is); resting on the
-        ground when their outlines are known. Their ids."""
+        """Models placed at ``where`` (their footprint centred on it, when their outlines
+        are known: a tile dropped on the ground), or when it is None and their outlines are
+        known, each beside the scene (``gap`` metres to the right of all there is); resting
+        on the ground when their outlines are known. Their ids."""
         doc = self.doc
         if len(doc.placements) + len(items) > MAX_PLACEMENTS:
             raise SceneFileError(f"A scene holds at most {MAX_PLACEMENTS:,} models")
@@ -140,7 +141,12 @@ class Composition:
             placement = Placement(doc.new_id(), name, source, at)  # type: ignore[arg-type]
             if outlines is not None and source.key in outlines:
                 placement = arrange.on_ground(placement, outlines[source.key])
-                if where is None:
+                if where is not None:
+                    low, high = arrange.world_box(placement, outlines[source.key])
+                    centre = (low + high) / 2
+                    off = (at[0] - float(centre[0]), 0.0, at[2] - float(centre[2]))
+                    placement = arrange.moved(placement, off)
+                else:
                     boxes = [
                         arrange.world_box(p, outlines[p.source.key])
                         for p in doc.placements

@@ -14,6 +14,8 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QByteArray,
+    QMimeData,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -67,6 +69,7 @@ SORTS = (
     ("Largest", "triangles", True),
 )
 EntryRole = Qt.ItemDataRole.UserRole
+ENTRY_MIME = "application/x-aiml3d-entries"  # tiles dragged out: their ids, one a line
 
 
 def _placeholder(text: str, colour: QColor) -> QIcon:
@@ -125,6 +128,18 @@ class LibraryModel(QAbstractListModel):
                 self.thumbnails.request(entry)
                 return self._waiting
         return icon
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        return super().flags(index) | Qt.ItemFlag.ItemIsDragEnabled  # into a scene
+
+    def mimeTypes(self) -> list[str]:
+        return [ENTRY_MIME]
+
+    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:  # type: ignore[override]
+        mime = QMimeData()
+        ids = "\n".join(self.rows[i.row()] for i in indexes if i.isValid())
+        mime.setData(ENTRY_MIME, QByteArray(ids.encode()))
+        return mime
 
     def set_rows(self, ids: list[str]) -> None:
         self.beginResetModel()
@@ -201,6 +216,8 @@ class LibraryPanel(QWidget):
         self.view.setWordWrap(False)  # each line, title and generator, elided on its own
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)  # to the view
+        self.view.setDefaultDropAction(Qt.DropAction.CopyAction)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.activated.connect(self._activated)
