@@ -316,6 +316,9 @@ class MainWindow(DropsAndPaste):
         self.batch.entry_made.connect(panel.add_entry)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.scenes.may_leave():
+            event.ignore()
+            return
         window_layout.save(self, self.ui, self.splitter)
         self.ui.setValue("upAxis", self.viewer.up_axis)
         self.ui.sync()
@@ -513,6 +516,8 @@ class MainWindow(DropsAndPaste):
         """Draw first; smooth normals and statistics of a large mesh follow from workers.
         A new model is framed from the home view, not from wherever the last one was
         turned; the same one again (a version of the entry, the file reopened) keeps it."""
+        if not self.scenes.may_leave():  # a scene with changes not saved is on screen
+            return
         home = None if self.session.same_model(loaded, entry) else "home"
         self.viewer.show_scene(loaded.scene, view=home)
         self.session.show(loaded, entry)  # the tools follow (they listen to the session)

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from aiml3d_desktop import APP_NAME
 from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
@@ -128,18 +135,43 @@ class SceneController(QObject):
             tasks.open_scene, path, self.context.session, entry, succeeded=self._opened
         )
 
+    def may_leave(self) -> bool:
+        """Whether the scene shown may give way to something else: it has nothing to lose,
+        or the user saves it (and the save works) or lets the changes go."""
+        composition = self.composition
+        if composition is None or not (
+            composition.modified or (self.path is None and composition.doc.placements)
+        ):
+            return True
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self.context.parent,
+            "The scene is not saved",
+            f"Save the changes to {composition.doc.name}?",
+            buttons.Save | buttons.Discard | buttons.Cancel,
+            buttons.Save,
+        )
+        if answer == buttons.Save:
+            self.save()
+            return not composition.modified and self.path is not None
+        return answer == buttons.Discard
+
     def new_scene(self) -> None:
         """An empty scene, not saved anywhere yet, in place of what is shown."""
         from aiml3d_desktop.core.composition import assemble
         from aiml3d_desktop.core.composition.document import SceneDoc
         from aiml3d_desktop.core.composition.history import Composition
 
+        if not self.may_leave():
+            return
         lit = assemble.with_lighting(SceneDoc(), self.context.viewer.lighting, None)
         self._show(Composition(lit), None, None, {})  # lit as the view is now
         self.context.show_status("A new scene: add models from files or from the library")
 
     @Slot(object)
     def _opened(self, opened: tasks.OpenedScene) -> None:
+        if not self.may_leave():
+            return
         self._show(opened.composition, opened.path, opened.scene, opened.models)
         self.entry = opened.entry
         self.context.runner.start(tasks.scene_outlines, opened.models, succeeded=self._measured)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QObject, QSettings, Slot
-from PySide6.QtWidgets import QHBoxLayout, QStatusBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QMessageBox, QStatusBar, QVBoxLayout, QWidget
 
 from aiml3d_desktop.core.api.calls import Call
 from aiml3d_desktop.core.api.params import TriposrParams
@@ -36,6 +36,15 @@ def window(qtbot, fake_api, monkeypatch, isolated):
     monkeypatch.setenv("AIMLAPI_KEY", fake_api.KEY)
     monkeypatch.setenv("AIML_API_BASE", fake_api.base_url)
     before = {t for t in threading.enumerate()}
+
+    def answer(parent, title, text, *args):
+        """A scene left with changes goes (a test that cares answers for itself); any other
+        question no test answers would hang it."""
+        if title == "The scene is not saved":
+            return QMessageBox.StandardButton.Discard
+        raise AssertionError(f"the window asked {title!r}: {text}")
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
     win = MainWindow()
     win.session.retry = FAST  # quick retries for the tests
     qtbot.addWidget(win)

@@ -466,3 +466,36 @@ def test_a_library_tile_dropped_in_the_view_stands_where_it_was_dropped(qtbot, w
     QApplication.sendEvent(window, QDropEvent(QPointF(where), *args))
     qtbot.waitUntil(lambda: window.session.entry is not None, timeout=10000)
     assert window.session.entry.id == box.id
+
+
+def test_changes_not_saved_are_asked_about_before_they_go(qtbot, window, desk, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    composition = open_desk(qtbot, window, desk)
+    composition.move(["p1"], (0.5, 0.0, 0.0))
+    asked = []
+    answer = QMessageBox.StandardButton.Cancel
+
+    def question(parent, title, text, *args):
+        asked.append(text)
+        return answer
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    cube = str(corpus_file("meshes", "cube.glb"))
+    window.open_path(cube)
+    qtbot.waitUntil(lambda: asked == ["Save the changes to Desk?"], timeout=10000)
+    assert window.session.composition is composition  # Cancel: the scene stays
+    window.scenes.new_scene()
+    assert window.session.composition is composition and len(asked) == 2
+    window.close()
+    assert window.isVisible()  # Cancel: the window stays open too
+    answer = QMessageBox.StandardButton.Save
+    window.open_path(cube)
+    qtbot.waitUntil(lambda: window.session.composition is None, timeout=10000)
+    saved = scene_doc.load(desk)
+    assert saved.placement("p1").position == composition.doc.placement("p1").position
+    window.open_path(str(desk))  # a scene with nothing changed goes without a word
+    qtbot.waitUntil(lambda: window.session.composition is not None, timeout=10000)
+    window.open_path(cube)
+    qtbot.waitUntil(lambda: window.session.composition is None, timeout=10000)
+    assert len(asked) == 4
