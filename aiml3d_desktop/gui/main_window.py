@@ -345,6 +345,8 @@ class MainWindow(DropsAndPaste):
     def open_path(self, source: str) -> None:
         """A picture (file or link) becomes the reference; a mesh file opens in the viewer,
         without the picture of whatever was there before."""
+        if (_is_mesh_file(source) or is_scene_file(source)) and not self.scenes.may_leave():
+            return  # a scene with changes not saved stays
         if _is_mesh_file(source) and self.generation.job is None:
             self.session.set_picture(None)
         self._start_open(source)
@@ -451,6 +453,8 @@ class MainWindow(DropsAndPaste):
         if problem is not None:
             self.report_error(problem, "Cannot open")
             return
+        if not self.scenes.may_leave():
+            return  # a scene with changes not saved stays
         if entry.is_scene:
             self.scenes.open(str(entry.mesh_path), entry)
             return
@@ -534,6 +538,8 @@ class MainWindow(DropsAndPaste):
     def _scene_shown(self, composition: Composition | None, path: Path | None) -> None:
         if composition is None:
             return
+        if self.viewer.up_axis != "y":  # a composed scene is +Y up, whatever a file was
+            self.set_up_axis("y")
         scene = self.viewer.scene
         if scene is not None and path is not None:
             self.stats.show_scene(

@@ -66,6 +66,8 @@ class SceneController(QObject):
         self._boxes: GLLinePlotItem | None = None  # the GL item outlining the chosen
         self._click: tuple[SceneDoc | None, bool] = (None, False)  # a click's scene, Shift
         self._drag: GroundDrag | None = None
+        self._let_go: Composition | None = None  # a scene whose changes the user let go
+        self._lit_as: tuple | None = None  # the scene light the viewer was last given
         # The tab is built when a scene is first shown (or the tab asked for): until then a
         # line and a button stand in, and the window's first frame does not wait for it.
         self._panel: ScenePanel | None = None
@@ -107,7 +109,7 @@ class SceneController(QObject):
         panel.undo.connect(lambda: self._edit(lambda c: c.undo()))
         panel.redo.connect(lambda: self._edit(lambda c: c.redo()))
         panel.duplicate.connect(self._duplicate)
-        panel.delete.connect(lambda: self._edit(lambda c: c.remove(self.chosen)))
+        panel.delete.connect(self._delete)
         panel.arrange.connect(
             lambda how, gap: self._measured_edit(
                 lambda c: c.arrange(self._targets(), how, gap, self.outlines)
@@ -131,6 +133,8 @@ class SceneController(QObject):
 
     def open(self, path: str, entry: Entry | None = None) -> None:
         """A scene.json, or the library's scene ``entry`` (its file is ``path``)."""
+        if not self.may_leave():
+            return
         self.context.runner.start(
             tasks.open_scene, path, self.context.session, entry, succeeded=self._opened
         )
@@ -139,8 +143,10 @@ class SceneController(QObject):
         """Whether the scene shown may give way to something else: it has nothing to lose,
         or the user saves it (and the save works) or lets the changes go."""
         composition = self.composition
-        if composition is None or not (
-            composition.modified or (self.path is None and composition.doc.placements)
+        if (
+            composition is None
+            or composition is self._let_go
+            or not (composition.modified or (self.path is None and composition.doc.placements))
         ):
             return True
         buttons = QMessageBox.StandardButton
@@ -154,6 +160,8 @@ class SceneController(QObject):
         if answer == buttons.Save:
             self.save()
             return not composition.modified and self.path is not None
+        if answer == buttons.Discard:
+            self._let_go = composition  # asked once: not again as what replaces it arrives
         return answer == buttons.Discard
 
     def new_scene(self) -> None:
@@ -198,6 +206,7 @@ class SceneController(QObject):
         self.entry = None
         composition.listen(self._changed)
         self.context.viewer.dragger = self
+        self._lit_as = None  # a scene shown anew is lit anew
         self._light(composition.doc)
         self._show_panel()
         if self.dock is not None:
@@ -230,6 +239,7 @@ class SceneController(QObject):
             from aiml3d_desktop.gui.widgets.viewer import SUN_SHADOW
 
             self.models, self.outlines, self.chosen, self.entry = {}, {}, [], None
+            self._lit_as = None
             viewer = self.context.viewer
             viewer.dragger = None
             viewer.item.set_sun_shadow(SUN_SHADOW)  # a model's own light again
@@ -273,11 +283,15 @@ class SceneController(QObject):
         self._show_panel()
 
     def _light(self, doc: SceneDoc) -> None:
-        """The viewer lit as the scene says (opened, or its lighting undone): the lighting,
-        its sun, and the sun's shadow or none."""
+        """The viewer lit as the scene says (opened, or its lighting changed or undone): the
+        lighting, its sun, and the sun's shadow or none. Only when that changed: a lighting
+        that cannot be had (a file gone) is said once, not at every edit."""
         from aiml3d_desktop.core.composition import assemble
         from aiml3d_desktop.gui.widgets.viewer import SUN_SHADOW
 
+        if self._lit_as == (doc.light, doc.background):
+            return
+        self._lit_as = (doc.light, doc.background)
         self.context.viewer.item.set_sun_shadow(SUN_SHADOW if doc.light.shadow else 0.0)
         try:
             self.lighting_wanted.emit(assemble.lighting(doc, self._base()))
@@ -343,6 +357,18 @@ class SceneController(QObject):
             name = f"Group {len(self.composition.doc.groups) + 1}"
             self._edit(lambda c: c.group(self.chosen, name))
 
+    def _delete(self) -> None:
+        """The chosen deleted; locked ones stay, and the status says so."""
+        if self.composition is None:
+            return
+        locked = len(self.chosen) - len(self._movable())
+        self._edit(lambda c: c.remove(self.chosen))
+        if locked:
+            self.context.show_status(
+                f"{locked} locked {'model stays' if locked == 1 else 'models stay'}: "
+                "unlock them (the list's menu) to delete them"
+            )
+
     def _duplicate(self) -> None:
         """Copies of the chosen, beside them (their width and a little more along +X)."""
         if self.composition is None or not self.chosen or self._measuring():
@@ -375,10 +401,11 @@ class SceneController(QObject):
         """A number typed in the transform box, for the one chosen model."""
         from aiml3d_desktop.core.composition import arrange
 
-        if self.composition is None or len(self.chosen) != 1:
+        movable = self._movable()  # what the box shows: the one chosen that can move
+        if len(movable) != 1:
             return
-        (pid,) = self.chosen
-        placement = self.composition.doc.placement(pid)
+        placement = movable[0]
+        pid = placement.id
         if field == "turn":
             turn = value - arrange.yaw(placement.rotation)
             self._edit(lambda c: c.turn([pid], turn))
@@ -505,8 +532,9 @@ class SceneController(QObject):
             elif self.entry is None:
                 self.entry = scenes.add_scene(library, composition.doc, None)
                 self.path = self.context.session.scene_file = self.entry.mesh_path
-            else:
+            else:  # a new entry, if the one it was has been deleted meanwhile
                 self.entry = scenes.save_scene(library, self.entry, composition.doc)
+                self.path = self.context.session.scene_file = self.entry.mesh_path
         except (Aiml3DError, OSError) as exc:
             error = exc if isinstance(exc, Aiml3DError) else InputError(f"Could not save: {exc}")
             self.context.report_error(error, "The scene was not saved")

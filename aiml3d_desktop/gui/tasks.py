@@ -178,6 +178,9 @@ def drawable_mesh(path: Path, *, progress: Progress, cancel: CancelToken) -> Sce
     return scene
 
 
+THUMBNAIL_FLATTENED = 5_000_000  # triangles of a composed scene drawn as a thumbnail
+
+
 def lighter_mesh(
     source: Path | Scene | tuple[Path, Library],
     cells: int,
@@ -199,6 +202,9 @@ def lighter_mesh(
         scene = assemble.drawable(doc, assemble.read_models(doc, path.parent, library))
     else:
         scene = source if isinstance(source, Scene) else mesh.load(source).scene
+    if scene.instances is not None and scene.triangles > THUMBNAIL_FLATTENED:
+        # Flattened, a scene is a copy per placement: 2,000 of 100k triangles would be 8 GB.
+        raise InputError(f"A scene of {scene.triangles:,} triangles is too big for a thumbnail")
     return _ready_to_draw(mesh.lighter(scene.flattened(), cells, above))
 
 

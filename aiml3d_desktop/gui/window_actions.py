@@ -312,7 +312,7 @@ def _scene_history(w: MainWindow) -> Composition | None:
 
 def _undo(w: MainWindow, redo: bool) -> None:
     history = _scene_history(w)
-    if history is not None and (history.redo_label if redo else history.undo_label):
+    if history is not None:  # the scene's, even with nothing left: not the library's
         if redo:
             history.redo()
         else:
@@ -328,7 +328,7 @@ def _name_undo(w: MainWindow, menu: QMenu) -> None:
         history = _scene_history(w)
         undo = history.undo_label if history is not None else None
         redo = history.redo_label if history is not None else None
-        if undo is None and w.library_panel.deleted:
+        if history is None and w.library_panel.deleted:
             undo = "delete"
         w.menu_actions["undo"].setText(f"Undo {undo}" if undo else "Undo")
         w.menu_actions["redo"].setText(f"Redo {redo}" if redo else "Redo")

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMimeData
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QMainWindow
 
-from aiml3d_desktop.core.common.errors import Aiml3DError, InputError, LibraryError
+from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
 from aiml3d_desktop.core.common.fileio import path_kind
 from aiml3d_desktop.core.pictures import images
 from aiml3d_desktop.gui.widgets.library_panel import ENTRY_MIME
@@ -43,18 +43,30 @@ class DropsAndPaste(QMainWindow):
         def library(self) -> Library | None: ...
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if accepts(event.mimeData()) or event.mimeData().hasFormat(ENTRY_MIME):
+        if accepts(event.mimeData()) or self._tiles_over_view(event):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.mimeData().hasFormat(ENTRY_MIME) and not self._tiles_over_view(event):
+            event.ignore()  # library tiles go into the 3D view, not elsewhere
+        else:
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
         mime = event.mimeData()
         if mime.hasFormat(ENTRY_MIME):  # library tiles
+            if not self._tiles_over_view(event):
+                return
             ids = bytes(mime.data(ENTRY_MIME).data()).decode(errors="replace").split()
             point = self.viewer.mapFrom(self, event.position().toPoint())
             self.take_entries(ids, (point.x(), point.y()))
         else:
             self.take_mime(mime)
         event.acceptProposedAction()
+
+    def _tiles_over_view(self, event: QDropEvent) -> bool:
+        point = self.viewer.mapFrom(self, event.position().toPoint())
+        return event.mimeData().hasFormat(ENTRY_MIME) and self.viewer.rect().contains(point)
 
     def take_entries(self, ids: list[str], at: tuple[float, float]) -> None:
         """Library tiles dropped on the window (``at``: the view's point): into the scene
@@ -65,7 +77,7 @@ class DropsAndPaste(QMainWindow):
         for entry_id in ids:
             try:
                 entries.append(self.library.get(entry_id))
-            except LibraryError:
+            except Aiml3DError:
                 continue  # deleted meanwhile
         models = [e for e in entries if not e.is_scene]  # a scene holds models
         if self.session.composition is None or not models:

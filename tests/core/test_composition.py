@@ -14,7 +14,6 @@ import pytest
 import trimesh
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image
 
 from aiml3d_desktop.core.common.errors import InputError
 from aiml3d_desktop.core.composition import arrange, assemble, history
@@ -29,20 +28,6 @@ from aiml3d_desktop.core.composition.document import (
 )
 
 BOX, BALL = Source(file="box.glb"), Source(file="ball.glb")
-
-
-@pytest.fixture
-def folder(tmp_path):
-    """A box (1 x 2 x 1 m, red, centred on the origin) and a textured ball of radius 0.5."""
-    box = trimesh.creation.box((1.0, 2.0, 1.0))
-    box.visual.vertex_colors = [200, 40, 40, 255]
-    box.export(tmp_path / "box.glb")
-    ball = trimesh.creation.uv_sphere(0.5, count=(16, 16))
-    texture = Image.new("RGB", (8, 8), (30, 200, 60))
-    uv = np.column_stack([ball.vertices[:, 0] + 0.5, ball.vertices[:, 1] + 0.5])
-    ball.visual = trimesh.visual.TextureVisuals(uv=uv, image=texture)
-    ball.export(tmp_path / "ball.glb")
-    return tmp_path
 
 
 def composed(folder, items=((BOX, "Box"), (BALL, "Ball"), (BALL, "Ball"))):

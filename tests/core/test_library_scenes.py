@@ -71,3 +71,13 @@ def test_anchored_leaves_absolute_paths_and_no_base_alone(tmp_path):
     assert scenes.anchored(doc, Path("/elsewhere")) == doc
     relative = SceneDoc(placements=(Placement("p1", "A", Source(file="a.glb")),))
     assert scenes.anchored(relative, None) == relative
+
+
+def test_a_scene_saved_after_its_entry_was_deleted_becomes_a_new_entry(library):
+    entry = scenes.add_scene(library, SceneDoc(name="Room"), None)
+    library.delete(entry.id)
+    again = scenes.save_scene(library, entry, SceneDoc(name="Room"))
+    assert again.id != entry.id and library.get(again.id).is_scene
+    assert not entry.folder.exists()  # the old folder not made again: the trash can restore it
+    restored = library.restore(entry.id)
+    assert restored.is_scene and library.count() == 2

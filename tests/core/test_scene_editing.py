@@ -12,7 +12,7 @@ import pytest
 
 from aiml3d_desktop.core.composition import arrange, assemble, drag
 from aiml3d_desktop.core.composition.document import Placement
-from tests.core.test_composition import BALL, BOX, composed, folder  # noqa: F401
+from tests.core.test_composition import BALL, BOX, composed
 
 
 def test_a_ray_enters_a_box_where_the_slab_test_says():
@@ -24,7 +24,7 @@ def test_a_ray_enters_a_box_where_the_slab_test_says():
     assert drag.ray_box(np.array([0.5, 3.0, 0.5]), np.array([0.0, -2.0, 0.0]), box) == 1.0
 
 
-def test_the_grab_takes_the_nearest_chosen_model_that_can_move(folder):  # noqa: F811
+def test_the_grab_takes_the_nearest_chosen_model_that_can_move(folder):
     composition, ids, _, outlines = composed(folder)
     composition.arrange(ids, "row", 0.5, outlines)  # box, ball, ball along +X
     origin, along = np.array([-10.0, 0.4, 0.0]), np.array([1.0, 0.0, 0.0])
@@ -39,7 +39,7 @@ def test_the_grab_takes_the_nearest_chosen_model_that_can_move(folder):  # noqa:
     assert drag.grabbed(composition, ids[1:], outlines, origin, along) is None
 
 
-def test_a_drag_slides_over_the_ground_in_grid_steps_as_one_change(folder):  # noqa: F811
+def test_a_drag_slides_over_the_ground_in_grid_steps_as_one_change(folder):
     composition, ids, _, outlines = composed(folder)
     before = composition.doc
     start = np.array([0.0, 1.0, 0.0])  # grabbed 1 m up
@@ -66,14 +66,14 @@ def test_a_drag_slides_over_the_ground_in_grid_steps_as_one_change(folder):  # n
     assert composition.doc.placement(ids[0]).position[0] == pytest.approx(0.5)
 
 
-def test_a_drag_towards_the_horizon_stops_where_the_scene_can_still_be_saved(folder):  # noqa: F811
+def test_a_drag_towards_the_horizon_stops_where_the_scene_can_still_be_saved(folder):
     composition, ids, _, _ = composed(folder)
     moving = drag.GroundDrag(composition, ids[:1], np.zeros(3))
     moving.to(np.array([0.0, 1.0, 0.0]), np.array([1.0, -1e-7, 0.0]))  # meets it 10,000 km off
     assert composition.doc.placement(ids[0]).position == (0.0, 0.0, 0.0)
 
 
-def test_new_models_stand_beside_the_scene_on_the_ground(folder):  # noqa: F811
+def test_new_models_stand_beside_the_scene_on_the_ground(folder):
     composition, ids, models, outlines = composed(folder)
     composition.arrange(ids, "row", 0.2, outlines)
     added = composition.add([(BALL, "Another"), (BOX, "Last")], outlines)
@@ -94,7 +94,7 @@ def test_the_turn_shown_is_the_turn_made(degrees):
     assert arrange.yaw(tilted) == pytest.approx(degrees, abs=1e-5)  # a tilt does not turn it
 
 
-def test_a_move_keeps_the_meshes_a_renderer_has_and_an_add_does_not(folder):  # noqa: F811
+def test_a_move_keeps_the_meshes_a_renderer_has_and_an_add_does_not(folder):
     composition, ids, models, outlines = composed(folder)
     first = assemble.drawable(composition.doc, models)
     composition.move(ids[:1], (1.0, 0.0, 0.0))
@@ -128,3 +128,26 @@ def test_the_lighting_chosen_is_kept_with_the_sun_and_a_file_beside_the_scene(tm
     assert read == dataclasses.replace(lit, sun_direction=(120.0, 20.0))
     elsewhere = assemble.with_lighting(doc, lit, tmp_path / "other")
     assert elsewhere.light.file == str(env)  # not under the scene's folder: as it is
+
+
+def test_a_drag_near_the_horizon_does_not_throw_the_models_away(folder):
+    composition, ids, _, _ = composed(folder)
+    camera, start = np.array([0.0, 5.0, 8.0]), np.array([0.0, 1.0, 0.0])
+    moving = drag.GroundDrag(composition, ids[:1], start)
+    moving.to(camera, np.subtract([0.0, 1.0, -300.0], camera))  # grazing: 300 m off
+    assert composition.doc.placement(ids[0]).position == (0.0, 0.0, 0.0)
+    moving.to(camera, np.subtract([0.0, 1.0, -20.0], camera))  # far, but within reach
+    assert composition.doc.placement(ids[0]).position[2] == pytest.approx(-20.0)
+
+
+def test_deleting_leaves_no_empty_group_and_copies_leave_a_locked_one(folder):
+    composition, ids, _, _ = composed(folder)
+    group = composition.group(ids[1:], "Balls")
+    composition.change_group(group, locked=True)
+    (copy,) = composition.duplicate(ids[1:2])
+    assert composition.doc.placement(copy).group is None  # free to move
+    composition.change_group(group, locked=False)
+    composition.remove(ids[1:])
+    assert composition.doc.groups == ()  # nothing left in it: gone with them
+    composition.undo()
+    assert [g.id for g in composition.doc.groups] == [group]

@@ -10,6 +10,7 @@ import pytest
 import trimesh
 from PIL import Image
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from aiml3d_desktop.core.composition import arrange
 from aiml3d_desktop.core.composition import document as scene_doc
@@ -499,3 +500,78 @@ def test_changes_not_saved_are_asked_about_before_they_go(qtbot, window, desk, m
     window.open_path(cube)
     qtbot.waitUntil(lambda: window.session.composition is None, timeout=10000)
     assert len(asked) == 4
+
+
+def test_the_box_and_typing_follow_the_one_chosen_model_that_can_move(qtbot, window, desk):
+    composition = open_desk(qtbot, window, desk)
+    composition.set_locked(["p1"], True)
+    outliner = window.scenes.panel.outliner
+    outliner.topLevelItem(0).setSelected(True)
+    outliner.topLevelItem(1).setSelected(True)  # the locked box and a duck
+    box = window.scenes.panel.transform
+    duck = composition.doc.placement("p2")
+    assert box.spins["x"].value() == pytest.approx(duck.position[0], abs=1e-3)
+    box.spins["x"].setValue(3.0)
+    assert composition.doc.placement("p2").position[0] == 3.0  # the duck, as shown
+    kept = scene_doc.load(desk).placement("p1")
+    assert composition.doc.placement("p1").position == kept.position  # the locked box stays
+
+
+def test_undo_is_the_scenes_in_the_view_and_the_librarys_in_the_library(qtbot, window, desk):
+    composition = open_desk(qtbot, window, desk)
+    library, panel = window.session.library, window.library_panel
+    gone = library.import_mesh(corpus_file("meshes", "cube.glb"))
+    panel.add_entry(gone)
+    panel.delete([gone])
+    composition.move(["p1"], (0.5, 0.0, 0.0))
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.viewer.setFocus()
+    undo = window.menu_actions["undo"]
+    undo.trigger()
+    assert composition.undo_label is None  # the move undone
+    undo.trigger()  # nothing left in the scene: the library's delete stays deleted
+    assert gone.id not in panel.model.rows
+    panel.view.setFocus()
+    qtbot.waitUntil(lambda: panel.isAncestorOf(QApplication.focusWidget()))
+    undo.trigger()
+    assert gone.id in panel.model.rows  # with the library's keyboard, its delete undone
+
+
+def test_a_tile_dropped_outside_the_view_is_refused(qtbot, window, desk):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    composition = open_desk(qtbot, window, desk)
+    duck = window.session.library.list()[0]
+    model = window.library_panel.model
+    window.library_panel.add_entry(duck)
+    mime = model.mimeData([model.index(model.rows.index(duck.id))])
+    over_library = window.library_panel.mapTo(window, window.library_panel.rect().center())
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    enter = QDragEnterEvent(over_library, *args)
+    QApplication.sendEvent(window, enter)
+    assert not enter.isAccepted()
+    QApplication.sendEvent(window, QDropEvent(QPointF(over_library), *args))
+    qtbot.wait(300)
+    assert len(composition.doc.placements) == 3
+
+
+def test_a_lighting_that_cannot_be_had_is_said_once_not_at_every_edit(
+    qtbot, window, desk, monkeypatch
+):
+    import dataclasses
+
+    said = []
+    monkeypatch.setattr(window, "report_error", lambda error, title="": said.append(str(error)))
+    window.requests.error.disconnect()
+    window.requests.error.connect(window.report_error)
+    broken = dataclasses.replace(scene_doc.load(desk), light=scene_doc.Light(file="gone.hdr"))
+    scene_doc.save(broken, desk)
+    composition = open_desk(qtbot, window, desk)
+    qtbot.waitUntil(lambda: len(said) == 1, timeout=10000)
+    for _ in range(5):  # a drag's moves
+        composition.move(["p1"], (0.1, 0.0, 0.0), merge="drag")
+    qtbot.wait(500)
+    assert len(said) == 1 and "gone.hdr" in said[0]

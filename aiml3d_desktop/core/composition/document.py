@@ -205,13 +205,14 @@ class SceneDoc:
         }
 
 
-def save(doc: SceneDoc, dest: str | Path) -> None:
-    """scene.json, written atomically (never with a NaN: edits keep numbers finite)."""
+def save(doc: SceneDoc, dest: str | Path, make_parents: bool = True) -> None:
+    """scene.json, written atomically (never with a NaN: edits keep numbers finite); into
+    a folder that must be there already unless ``make_parents``."""
     try:
         text = json.dumps(doc.as_json(), indent=2, allow_nan=False)
     except ValueError as exc:
         raise SceneFileError(f"The scene cannot be saved: {exc}") from None
-    write_bytes(dest, text.encode("utf-8"))
+    write_bytes(dest, text.encode("utf-8"), make_parents)
 
 
 def load(path: str | Path) -> SceneDoc:

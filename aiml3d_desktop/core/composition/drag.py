@@ -17,6 +17,9 @@ from aiml3d_desktop.core.composition.document import SceneFileError
 from aiml3d_desktop.core.composition.history import Composition, Outlines
 
 MERGE = "drag"  # the merge key: the moves of one drag fold into one change
+# A ray that meets the plane more than this many times farther from the eye than the point
+# grabbed grazes it: the mouse near the horizon would throw the model hundreds of metres.
+FAR = 8.0
 
 
 def ray_box(origin: np.ndarray, direction: np.ndarray, box: np.ndarray) -> float | None:
@@ -73,8 +76,9 @@ class GroundDrag:
 
     def to(self, origin: np.ndarray, direction: np.ndarray) -> None:
         point = arrange.on_the_ground(list(origin), list(direction), float(self.start[1]))
-        if point is None:
-            return  # the plane is out of sight: they stay where they were
+        reach = FAR * float(np.linalg.norm(self.start - origin))
+        if point is None or float(np.linalg.norm(np.subtract(point, origin))) > reach:
+            return  # the plane out of sight, or near the horizon: they stay where they were
         delta = np.subtract(point, self.start)
         delta[1] = 0.0
         if self.step > 0:

@@ -159,9 +159,13 @@ class Composition:
         return added
 
     def remove(self, ids: Iterable[str]) -> None:
+        """The placements deleted (locked ones stay), and any group they leave empty."""
         gone = {p.id for p in self._editable(ids)}
         kept = tuple(p for p in self.doc.placements if p.id not in gone)
-        self.apply(_count("Delete", len(gone)), replace(self.doc, placements=kept))
+        used = {p.group for p in kept}
+        groups = tuple(g for g in self.doc.groups if g.id in used)
+        label = _count("Delete", len(gone))
+        self.apply(label, replace(self.doc, placements=kept, groups=groups))
 
     def duplicate(self, ids: Iterable[str], offset: Sequence[float] = (0.0, 0.0, 0.0)) -> list[str]:
         """Copies of the placements, moved by ``offset``, each with a new id and name; the
@@ -171,8 +175,17 @@ class Composition:
         if len(doc.placements) + len(originals) > MAX_PLACEMENTS:
             raise SceneFileError(f"A scene holds at most {MAX_PLACEMENTS:,} models")
         for original in originals:
+            group = original.group
+            if group is not None and doc.group(group).locked:
+                group = None  # a copy in a locked group could not be moved or deleted
             copy = arrange.moved(
-                replace(original, id=doc.new_id(), name=_copy_name(original.name), locked=False),
+                replace(
+                    original,
+                    id=doc.new_id(),
+                    name=_copy_name(original.name),
+                    locked=False,
+                    group=group,
+                ),
                 offset,
             )
             doc = replace(doc, placements=(*doc.placements, _in_reach(copy)))

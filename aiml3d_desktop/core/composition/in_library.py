@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from aiml3d_desktop.core.common.errors import storage_errors
+from aiml3d_desktop.core.common.errors import InputError, storage_errors
 from aiml3d_desktop.core.composition import document
 from aiml3d_desktop.core.composition.document import SceneDoc
 from aiml3d_desktop.core.library.entry import SCENE_KIND, Entry
@@ -30,9 +30,15 @@ def add_scene(library: Library, doc: SceneDoc, base: Path | None) -> Entry:
 
 
 def save_scene(library: Library, entry: Entry, doc: SceneDoc) -> Entry:
-    """The scene entry's ``scene.json`` written anew (atomically), its title the scene's."""
+    """The scene entry's ``scene.json`` written anew (atomically), its title the scene's;
+    an entry deleted meanwhile is not made again in its old folder (the library would
+    skip it, and its undo could not bring it back): the scene becomes a new entry."""
+    try:
+        entry = library.get(entry.id)
+    except InputError:  # no such entry now
+        return add_scene(library, doc, None)
     with storage_errors(f"Could not save {entry.title}"):
-        document.save(doc, entry.mesh_path)
+        document.save(doc, entry.mesh_path, make_parents=False)
     return library.update(entry.id, title=doc.name) if doc.name != entry.title else entry
 
 

@@ -32,6 +32,7 @@ class Outliner(QTreeWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._filling = False
+        self._shown: tuple | None = None  # what the rows show now
         self.setHeaderHidden(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked)
@@ -44,24 +45,42 @@ class Outliner(QTreeWidget):
         deleting.activated.connect(self.delete.emit)
 
     def show_doc(self, doc: SceneDoc | None, selected: list[str]) -> None:
+        """The rows of ``doc``, made again only when what they show changed (not for a
+        move: a drag would rebuild them at every step, and scroll the list to the top)."""
+        doc = doc or SceneDoc(placements=(), groups=())  # no scene: no rows
+        shown = (
+            doc.groups,
+            tuple((p.id, p.name, p.visible, doc.editable(p), p.group) for p in doc.placements),
+        )
+        if shown == self._shown:
+            self.select(selected)
+            return
+        self._shown = shown
+        scroll = self.verticalScrollBar().value()  # kept: a tick must not jump to the top
+        collapsed = {
+            item.data(0, ID_ROLE)
+            for item in self.rows()
+            if item.data(0, GROUP_ROLE) and not item.isExpanded()
+        }
         self._filling = True
         self.clear()
         groups: dict[str, QTreeWidgetItem] = {}
-        for group in doc.groups if doc is not None else ():
+        for group in doc.groups:
             item = self._item(group.id, group.name, group.visible, group.locked, True)
             self.addTopLevelItem(item)
             groups[group.id] = item
-        for placement in doc.placements if doc is not None else ():
-            item = self._item(
-                placement.id, placement.name, placement.visible, placement.locked, False
-            )
+        for placement in doc.placements:
+            locked = not doc.editable(placement)  # itself, or its group
+            item = self._item(placement.id, placement.name, placement.visible, locked, False)
             parent = groups.get(placement.group or "")
             if parent is not None:
                 parent.addChild(item)
             else:
                 self.addTopLevelItem(item)
             item.setSelected(placement.id in selected)
-        self.expandAll()
+        for item in groups.values():
+            item.setExpanded(item.data(0, ID_ROLE) not in collapsed)
+        self.verticalScrollBar().setValue(scroll)
         self._filling = False
 
     def _item(
