@@ -30,7 +30,9 @@ class SunBox(QGroupBox):
         self._filling = False
         self.azimuth = _spin(0.0, 360.0, "Round from behind the scene, clockwise from above")
         self.azimuth.setWrapping(True)
+        self.azimuth.setPrefix("round ")
         self.elevation = _spin(0.0, 90.0, "Up from the ground")
+        self.elevation.setPrefix("up ")
         self.shadow = QCheckBox("Shadows")
         row = QHBoxLayout(self)
         for widget in (self.azimuth, self.elevation, self.shadow):
