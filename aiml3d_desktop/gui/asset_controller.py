@@ -390,6 +390,8 @@ class AssetController(QObject):
         renderer = OffscreenRenderer()
         renderer.viewer.set_shading(viewer.item.mode)
         renderer.viewer.set_shadow_visible(True)
+        renderer.viewer.set_lighting(viewer.lighting)  # a scene's sun, a chosen preset
+        renderer.viewer.item.set_sun_shadow(viewer.item.sun_shadow)
         renderer.start_turntable(viewer.scene, size, viewer.up_axis, viewer.background())
         pictures: list = []
         timer = QTimer(self)

@@ -299,6 +299,7 @@ class Lookdev(QObject):
             copy.set_grid_visible(viewer._floor_parts["lines"] and not transparent)
             copy.set_axes_visible(viewer._floor_parts["axes"] and not transparent)
             copy.set_shadow_visible(bool(viewer._floor_parts["shadow"]))
+            copy.item.set_sun_shadow(viewer.item.sun_shadow)  # a scene's may be off
             (image,) = renderer.render(
                 scene,
                 (),

@@ -575,3 +575,29 @@ def test_a_lighting_that_cannot_be_had_is_said_once_not_at_every_edit(
         composition.move(["p1"], (0.1, 0.0, 0.0), merge="drag")
     qtbot.wait(500)
     assert len(said) == 1 and "gone.hdr" in said[0]
+
+
+def test_the_turntable_is_lit_as_the_view_is(qtbot, window, desk, tmp_path, monkeypatch):
+    from aiml3d_desktop.gui import asset_controller
+    from aiml3d_desktop.gui.widgets.turntable_dialog import TurntableDialog
+
+    open_desk(qtbot, window, desk)
+    monkeypatch.setattr(asset_controller, "TURNTABLE_FRAMES", 2)
+    monkeypatch.setattr(asset_controller, "TURNTABLE_SIZE", (160, 120))
+
+    def turntable(name: str) -> float:
+        gif = tmp_path / name
+
+        def accept(dialog) -> int:
+            dialog.path.setText(str(gif))
+            return TurntableDialog.DialogCode.Accepted
+
+        monkeypatch.setattr(TurntableDialog, "exec", accept)
+        window.menu_actions["turntable"].trigger()
+        qtbot.waitUntil(gif.exists, timeout=30000)
+        return float(np.asarray(Image.open(gif).convert("RGB")).astype(float).mean())
+
+    bright = turntable("bright.gif")
+    window.lookdev.change(exposure=-4.0)
+    qtbot.waitUntil(lambda: window.viewer.lighting.exposure == -4.0)
+    assert turntable("dark.gif") < bright - 3  # the view's exposure, not the studio's own
