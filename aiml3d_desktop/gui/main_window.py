@@ -207,7 +207,7 @@ class MainWindow(DropsAndPaste):
         """Prepare asset and Split into parts (tabs beside the side panel), and Usage."""
         self.assets = AssetController(self.tools)
         self.prepare_dock = window_layout.tab_dock(
-            self, self.assets.panel, self.side_dock, "Prepare asset", "prepareDock"
+            self, self.assets.panel, self.side_dock, "Prepare", "prepareDock"
         )
         self.parts = PartsController(self.tools)
         self.scenes = SceneController(self.tools)
