@@ -57,8 +57,6 @@ class SceneController(QObject):
         super().__init__(context.parent)
         self.context = context
         self.dock: QDockWidget | None = None
-        self.composition: Composition | None = None
-        self.path: Path | None = None
         self.entry: Entry | None = None  # the library's entry of the scene, when it is one
         self.models: Models = {}
         self.outlines: dict[str, np.ndarray] = {}  # a model's key to its outline
@@ -127,6 +125,20 @@ class SceneController(QObject):
             lambda degrees: self._edit(lambda c: c.turn(self.chosen, degrees))
         )
         panel.sun.changed.connect(self._sun)
+
+    # The scene shown and its file are the session's (core/session.py): read, not copied.
+
+    @property
+    def composition(self) -> Composition | None:
+        return self.context.session.composition
+
+    @property
+    def path(self) -> Path | None:
+        return self.context.session.scene_file
+
+    @path.setter
+    def path(self, path: Path | None) -> None:
+        self.context.session.scene_file = path
 
     def attach(self, dock: QDockWidget) -> None:
         self.dock = dock
@@ -234,7 +246,6 @@ class SceneController(QObject):
 
     def _scene_changed(self, composition: Composition | None, path: Path | None) -> None:
         """The session's scene: this one, or none (a model was opened in its place)."""
-        self.composition, self.path = composition, path
         if composition is None:
             from aiml3d_desktop.gui.widgets.viewer import SUN_SHADOW
 
@@ -531,10 +542,10 @@ class SceneController(QObject):
                 raise InputError("The library is not open yet", hint="Save again in a moment.")
             elif self.entry is None:
                 self.entry = scenes.add_scene(library, composition.doc, None)
-                self.path = self.context.session.scene_file = self.entry.mesh_path
+                self.path = self.entry.mesh_path
             else:  # a new entry, if the one it was has been deleted meanwhile
                 self.entry = scenes.save_scene(library, self.entry, composition.doc)
-                self.path = self.context.session.scene_file = self.entry.mesh_path
+                self.path = self.entry.mesh_path
         except (Aiml3DError, OSError) as exc:
             error = exc if isinstance(exc, Aiml3DError) else InputError(f"Could not save: {exc}")
             self.context.report_error(error, "The scene was not saved")
@@ -551,7 +562,6 @@ class SceneController(QObject):
         if self.composition is None:
             return
         self.path, self.entry = path, None
-        self.context.session.scene_file = path
         self.save()
 
     def choose_export(self) -> None:
