@@ -88,6 +88,10 @@ class Runner(QObject):
         super().__init__(parent)
         self._report, self._progress = report, progress  # the defaults for every job
         self._running: dict[Worker, QThread] = {}
+        # After shutdown nothing starts: a queued slot (a last thread's finish making the
+        # runner idle, which opens the library) may still run while the application quits,
+        # and a thread started then would be destroyed running, which aborts the process.
+        self._closed = False
 
     def start(
         self,
@@ -102,6 +106,9 @@ class Runner(QObject):
         result, its failure (the error route by default) and its progress (the runner's
         progress sink, the status bar, by default)."""
         worker = Worker(fn, *args, **kwargs)
+        if self._closed:
+            log.debug("not started after shutdown: %s", getattr(fn, "__name__", "job"))
+            return worker
         thread = QThread()
         thread.setObjectName(getattr(fn, "__name__", "job"))
         worker.moveToThread(thread)
@@ -130,7 +137,7 @@ class Runner(QObject):
                 del self._running[worker]
                 thread.wait()  # finished is emitted just before the thread really ends
                 thread.deleteLater()
-        if not self._running:
+        if not self._running and not self._closed:
             self.idle.emit()
 
     @property
@@ -147,6 +154,7 @@ class Runner(QObject):
         Network jobs stop at once on cancel; CPU-bound ones (statistics of a huge mesh) run
         to the end of their step, a few seconds at most.
         """
+        self._closed = True
         self.cancel_all()
         for worker, thread in list(self._running.items()):
             if thread.wait(timeout_ms):

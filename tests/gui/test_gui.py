@@ -395,6 +395,38 @@ def test_worker_progress_reaches_the_gui_ten_times_a_second_at_most(qtbot):
     ]
 
 
+def test_nothing_starts_once_the_runner_is_shut_down(qtbot):
+    """Closing waits for each job; the last one's queued finish then makes the runner idle,
+    and the window opens the library when idle. A job started then was destroyed running
+    as the application quit, and the process aborted (seen once in CI)."""
+    import threading
+
+    from PySide6.QtCore import QObject, Slot
+
+    from aiml3d_desktop.gui.workers import Runner
+
+    ran: list[str] = []
+
+    def job(name, *, progress, cancel):
+        ran.append(name)
+
+    class Window(QObject):
+        @Slot()
+        def idle(self):  # what MainWindow._idle does: start the library's opening
+            runner.start(job, "after")
+
+    host = Window()
+    runner = Runner(lambda error: None, parent=host)
+    runner.idle.connect(host.idle)
+    before = set(threading.enumerate())
+    runner.start(job, "first")
+    assert runner.shutdown()  # waits for the thread; its finish is still queued
+    qtbot.wait(50)  # the queued finish runs, as it does while the application quits
+    assert ran == ["first"]
+    assert not runner.busy
+    assert [t for t in threading.enumerate() if t not in before] == []
+
+
 @pytest.mark.soak  # a minute of frames: CI runs it in a step of its own
 def test_soak_redraws_do_not_leak_none(qtbot, window, fake_api, tmp_path):
     """PySide6 6.12.0 drops a reference to None on every void Qt call and aborts after
