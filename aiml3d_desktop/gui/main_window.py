@@ -246,7 +246,7 @@ class MainWindow(DropsAndPaste):
     def set_up_axis(self, axis: str) -> None:
         """The view and the thumbnails made from now on turn the model the same way."""
         self.viewer.set_up_axis(axis if axis in ("y", "z") else "y")
-        self.scenes.outline_chosen()  # the chosen's boxes turn with the models
+        self.scenes.handles.refresh()  # the chosen's boxes turn with the models
         self.thumbnails.up_axis = self.viewer.up_axis
         self.menu_actions[f"up_{self.viewer.up_axis}"].setChecked(True)
 

@@ -27,6 +27,7 @@ MOUSE_HELP = [
     ("Middle drag, or Shift + left drag", "Pan"),
     ("Right drag, or wheel", "Zoom"),
     ("Left drag on a chosen model", "Move the chosen over the ground (a composed scene)"),
+    ("Left drag on a handle", "Move along, turn about or scale from its axis (arrow, ring, cube)"),
     ("Click, Shift + click", "Choose a scene's model, add it to the chosen"),
 ]
 # Keys the 3D view takes itself once clicked (pyqtgraph's GLViewWidget): no action may be

@@ -31,22 +31,19 @@ from aiml3d_desktop import APP_NAME
 from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
 from aiml3d_desktop.core.session import SCENE
 from aiml3d_desktop.gui import tasks
+from aiml3d_desktop.gui.scene_handles import SceneHandles
 
 if TYPE_CHECKING:
-    from pyqtgraph.opengl import GLLinePlotItem
     from PySide6.QtWidgets import QDockWidget
 
     from aiml3d_desktop.core.composition.assemble import Models
     from aiml3d_desktop.core.composition.document import Placement, SceneDoc, Source
-    from aiml3d_desktop.core.composition.drag import GroundDrag
     from aiml3d_desktop.core.composition.history import Composition, Outlines
     from aiml3d_desktop.core.library.entry import Entry
     from aiml3d_desktop.core.look.lighting import Lighting
     from aiml3d_desktop.core.meshes.scene import Scene
     from aiml3d_desktop.gui.context import Context
     from aiml3d_desktop.gui.widgets.scene_panel import ScenePanel
-
-CHOSEN_COLOUR = (1.0, 0.78, 0.2, 1.0)  # the outline of the chosen placements' boxes
 
 
 class SceneController(QObject):
@@ -61,9 +58,7 @@ class SceneController(QObject):
         self.models: Models = {}
         self.outlines: dict[str, np.ndarray] = {}  # a model's key to its outline
         self.chosen: list[str] = []
-        self._boxes: GLLinePlotItem | None = None  # the GL item outlining the chosen
         self._click: tuple[SceneDoc | None, bool] = (None, False)  # a click's scene, Shift
-        self._drag: GroundDrag | None = None
         self._let_go: Composition | None = None  # a scene whose changes the user let go
         self._lit_as: tuple | None = None  # the scene light the viewer was last given
         # The tab is built when a scene is first shown (or the tab asked for): until then a
@@ -80,6 +75,7 @@ class SceneController(QObject):
         column.addWidget(hint)
         column.addWidget(start)
         column.addStretch(1)
+        self.handles = SceneHandles(self, context.viewer)  # the chosen's boxes and handles
         context.viewer.clicked.connect(self._clicked)
         context.session.listen(SCENE, self._scene_changed)
 
@@ -217,7 +213,7 @@ class SceneController(QObject):
         self.models, self.outlines, self.chosen = dict(models), {}, []
         self.entry = None
         composition.listen(self._changed)
-        self.context.viewer.dragger = self
+        self.handles.attach(True)
         self._lit_as = None  # a scene shown anew is lit anew
         self._light(composition.doc)
         self._show_panel()
@@ -231,7 +227,7 @@ class SceneController(QObject):
         for key, outline in outlines.items():
             if key in self.models:
                 self.outlines.setdefault(key, outline)
-        self.outline_chosen()
+        self.handles.refresh()
 
     @property
     def measured(self) -> bool:
@@ -252,11 +248,11 @@ class SceneController(QObject):
             self.models, self.outlines, self.chosen, self.entry = {}, {}, [], None
             self._lit_as = None
             viewer = self.context.viewer
-            viewer.dragger = None
+            self.handles.attach(False)
             viewer.item.set_sun_shadow(SUN_SHADOW)  # a model's own light again
             if viewer.lighting.sun_direction is not None:
                 self.lighting_wanted.emit(replace(viewer.lighting, sun_direction=None))
-            self.outline_chosen()
+            self.handles.refresh()
         self._show_panel()
 
     # Edits
@@ -290,7 +286,7 @@ class SceneController(QObject):
         viewer = self.context.viewer
         viewer.show_scene(scene, frame=viewer.scene is None)  # the first model: framed
         self._light(doc)
-        self.outline_chosen()
+        self.handles.refresh()
         self._show_panel()
 
     def _light(self, doc: SceneDoc) -> None:
@@ -398,7 +394,7 @@ class SceneController(QObject):
             copies = composition.duplicate(self.chosen, (step, 0.0, 0.0))
             self.chosen = copies
             self._show_panel()  # the copies chosen in the list too
-            self.outline_chosen()
+            self.handles.refresh()
 
         self._edit(duplicate)
 
@@ -427,29 +423,10 @@ class SceneController(QObject):
             position["xyz".index(field)] = value
             self._edit(lambda c: c.transform(pid, position=position))
 
-    # Dragging in the view (viewer.Dragger)
-
-    def grab(self, origin: np.ndarray, direction: np.ndarray) -> bool:
-        """A press in the view: on a chosen model's box, it begins a drag of the chosen."""
-        from aiml3d_desktop.core.composition import drag
-
-        if self.composition is None or not self.chosen:
-            return False
-        start = drag.grabbed(self.composition, self.chosen, self.outlines, origin, direction)
-        if start is None:
-            return False
-        step = self.panel.transform.grid.value()
-        self._drag = drag.GroundDrag(self.composition, self.chosen, start, step)
-        return True
-
-    def drag(self, origin: np.ndarray, direction: np.ndarray) -> None:
-        if self._drag is not None:
-            self._drag.to(origin, direction)
-
-    def drop(self) -> None:
-        if self._drag is not None:
-            self._drag.end()
-            self._drag = None
+    def snapping(self) -> tuple[float, float]:
+        """What a drag in the view snaps to: the Scene tab's drag grid and turn step."""
+        transform = self.panel.transform
+        return transform.grid.value(), transform.step.value()
 
     # Adding models
 
@@ -628,7 +605,7 @@ class SceneController(QObject):
 
     def _choose(self, ids: list[str]) -> None:
         self.chosen = list(ids)
-        self.outline_chosen()
+        self.handles.refresh()
         self.panel.set_chosen(len(self.chosen))
         self.panel.show_chosen(self._movable())
 
@@ -637,33 +614,6 @@ class SceneController(QObject):
             return []
         doc = self.composition.doc
         return [p for p in doc.placements if p.id in self.chosen and doc.editable(p)]
-
-    def outline_chosen(self) -> None:
-        """The chosen placements' boxes, drawn as lines in the view."""
-        from pyqtgraph.opengl import GLLinePlotItem
-
-        from aiml3d_desktop.core.composition import arrange
-
-        viewer = self.context.viewer
-        if self._boxes is not None:
-            viewer.removeItem(self._boxes)
-            self._boxes = None
-        if self.composition is None or not self.chosen:
-            return
-        segments = []
-        for placement in self.composition.doc.placements:
-            shown = self.composition.doc.shown(placement)
-            if placement.id in self.chosen and shown and placement.source.key in self.outlines:
-                low, high = arrange.world_box(placement, self.outlines[placement.source.key])
-                segments.append(_box_edges(low, high))
-        if not segments:
-            return
-        boxes = GLLinePlotItem(
-            pos=np.concatenate(segments), mode="lines", color=CHOSEN_COLOUR, width=2.0
-        )
-        boxes.setTransform(viewer.item.transform())  # the view's up axis, as the model's
-        viewer.addItem(boxes)
-        self._boxes = boxes
 
     def _show_panel(self) -> None:
         """The Scene tab, and the window's title, as the scene now is."""
@@ -684,15 +634,6 @@ class SceneController(QObject):
             unsaved,
         )
         self.panel.show_chosen(self._movable())
-
-
-def _box_edges(low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """(24, 3): the twelve edges of a box, as pairs of points."""
-    corners = np.array(
-        [[x, y, z] for x in (low[0], high[0]) for y in (low[1], high[1]) for z in (low[2], high[2])]
-    )
-    pairs = [(a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1]
-    return np.array([corners[i] for pair in pairs for i in pair])
 
 
 def is_scene_file(source: str) -> bool:

@@ -601,3 +601,92 @@ def test_the_turntable_is_lit_as_the_view_is(qtbot, window, desk, tmp_path, monk
     window.lookdev.change(exposure=-4.0)
     qtbot.waitUntil(lambda: window.viewer.lighting.exposure == -4.0)
     assert turntable("dark.gif") < bright - 3  # the view's exposure, not the studio's own
+
+
+def shows(viewer, point, colour) -> bool:
+    """Whether the view shows ``colour`` within two pixels of a scene point."""
+    x, y = screen_point(viewer, point)
+    ratio = viewer.devicePixelRatioF()
+    rows = slice(round((y - 2) * ratio), round((y + 3) * ratio))
+    columns = slice(round((x - 2) * ratio), round((x + 3) * ratio))
+    patch = pixels(viewer)[rows, columns].reshape(-1, 3).astype(int)
+    return bool((np.abs(patch - np.asarray(colour)).max(axis=1) < 30).any())
+
+
+def test_handles_move_turn_and_scale_the_chosen_along_an_axis(qtbot, window, desk):
+    """The gizmo: drawn over the chosen, the handle under the mouse lit, and each handle's
+    drag one change along (or about) its own axis, snapped to the grid and the turn step."""
+    from aiml3d_desktop.core.composition.handles import KNOB, RING, Handle
+    from aiml3d_desktop.gui.scene_handles import LIT_COLOUR
+    from aiml3d_desktop.gui.widgets.floor_item import AXIS_COLOURS
+
+    lit = np.multiply(LIT_COLOUR[:3], 255)
+
+    composition = open_desk(qtbot, window, desk)
+    viewer, scenes = window.viewer, window.scenes
+    scenes.panel.outliner.topLevelItem(0).setSelected(True)  # the red box
+    handles = scenes.handles
+    assert handles.gizmo is not None
+    middle, size = handles.centre.copy(), handles.size()
+    assert middle == pytest.approx(centre(window, "p1"))
+    x, y, z = np.eye(3)
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    others = [p for p in composition.doc.placements[1:]]
+
+    # The handles are drawn over the models: the up arrow shows inside the box. Hovering
+    # an arrow lights it.
+    green = np.multiply(AXIS_COLOURS["y"], 255)
+    assert shows(viewer, middle + 0.3 * size * y, green)
+    above = middle + 0.8 * size * y
+    assert shows(viewer, above, green) and not shows(viewer, above, lit)
+    mouse(viewer, "move", above, none)
+    assert handles.lit == Handle("move", 1)
+    assert shows(viewer, above, lit) and not shows(viewer, above, green)
+    on_arrow = middle + 0.6 * size * x
+    mouse(viewer, "move", on_arrow, none)
+    assert handles.lit == Handle("move", 0)
+
+    # Its drag moves the box along X only, in 0.1 m steps, as one change.
+    start = composition.doc.placement("p1").position
+    mouse(viewer, "press", on_arrow, left)
+    for along in (0.1, 0.2, 0.33):
+        mouse(viewer, "move", on_arrow + along * x + 0.2 * y, left)  # off the axis too
+    mouse(viewer, "release", on_arrow + 0.33 * x, none)
+    moved = np.subtract(composition.doc.placement("p1").position, start)
+    assert moved == pytest.approx((0.3, 0.0, 0.0), abs=1e-9)
+    assert composition.undo_label == "Move along X"
+    assert list(composition.doc.placements[1:]) == others
+    assert handles.centre == pytest.approx(middle + 0.3 * x)  # the handles came along
+    composition.undo()
+    assert composition.doc.placement("p1").position == start
+
+    # The ring about up turns it about its centre, in 15 degree steps.
+    middle = handles.centre.copy()
+    on_ring = middle + RING * size * (x + z) / np.sqrt(2)  # 45 degrees
+    mouse(viewer, "move", on_ring, none)
+    assert handles.lit == Handle("turn", 1)
+    mouse(viewer, "press", on_ring, left)
+    a = np.radians(45.0 - 50.0)  # 50 degrees on, clockwise seen from above: snapped to -45
+    later = middle + RING * size * np.array([np.sin(a), 0.0, np.cos(a)])
+    mouse(viewer, "move", later, left)
+    mouse(viewer, "release", later, none)
+    turned = composition.doc.placement("p1")
+    assert arrange.yaw(turned.rotation) == pytest.approx(-45.0)
+    assert centre(window, "p1") == pytest.approx(middle, abs=1e-9)  # about its centre
+    assert composition.undo_label == "Turn about Y"
+    composition.undo()
+
+    # The knob beyond the Z arrow scales it: pulled to 1.5 times as far, 1.5 times as big.
+    knob = middle + KNOB * size * z
+    mouse(viewer, "move", knob, none)
+    assert handles.lit == Handle("scale", 2)
+    mouse(viewer, "press", knob, left)
+    mouse(viewer, "move", middle + 1.5 * KNOB * size * z, left)
+    mouse(viewer, "release", middle + 1.5 * KNOB * size * z, none)
+    assert composition.doc.placement("p1").scale == pytest.approx(1.5, abs=0.01)
+    assert composition.undo_label == "Scale"
+    composition.undo()
+
+    # Choosing nothing takes the handles away.
+    scenes.panel.outliner.clearSelection()
+    assert handles.gizmo is None and handles.centre is None

@@ -68,7 +68,7 @@ def test_the_scene_tab_edits_and_every_edit_undoes(qtbot, window, desk):
         return 0 if viewer.scene is None else len(viewer.scene.instances)
 
     panel.outliner.topLevelItem(0).setSelected(True)  # the box
-    assert scenes.chosen == ["p1"] and scenes._boxes is not None  # outlined in the view
+    assert scenes.chosen == ["p1"] and scenes.handles.boxes is not None  # outlined in the view
     panel.delete_button.click()
     assert (
         drawn() == 2
@@ -170,4 +170,4 @@ def test_a_click_in_the_view_chooses_the_model_it_meets(qtbot, window, desk):
     qtbot.waitUntil(lambda: scenes.chosen == ["p1", "p3"], timeout=5000)
     QTest.mouseClick(viewer, Qt.MouseButton.LeftButton, pos=QPoint(5, 5))  # the sky
     qtbot.waitUntil(lambda: scenes.chosen == [], timeout=5000)
-    assert scenes._boxes is None and not scenes.panel.delete_button.isEnabled()
+    assert scenes.handles.boxes is None and not scenes.panel.delete_button.isEnabled()

@@ -31,10 +31,18 @@ def quaternion_matrix(q: Sequence[float]) -> np.ndarray:
     )
 
 
-def about_up(degrees: float) -> tuple[float, float, float, float]:
-    """The quaternion of a turn of ``degrees`` about +Y (counter-clockwise seen from above)."""
+def about(axis: int, degrees: float) -> tuple[float, float, float, float]:
+    """The quaternion of a turn of ``degrees`` about +X, +Y or +Z (``axis`` 0, 1, 2),
+    counter-clockwise seen from the axis' tip."""
     half = math.radians(degrees) / 2
-    return (0.0, math.sin(half), 0.0, math.cos(half))
+    q = [0.0, 0.0, 0.0, math.cos(half)]
+    q[axis] = math.sin(half)
+    return (q[0], q[1], q[2], q[3])
+
+
+def about_up(degrees: float) -> tuple[float, float, float, float]:
+    """A turn about +Y (counter-clockwise seen from above)."""
+    return about(1, degrees)
 
 
 def times(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float, float]:

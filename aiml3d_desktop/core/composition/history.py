@@ -225,6 +225,12 @@ class Composition:
             placement = replace(placement, scale=float(np.clip(scale, *SCALES)))
         self._replace("Change", [placement], merge)
 
+    def place(self, verb: str, placements: Sequence[Placement], merge: str | None = None) -> None:
+        """Placements changed as a whole: a handle's drag, which works each out from where
+        it was when grabbed (no error piles up over a long drag)."""
+        chosen = {p.id for p in self._editable(p.id for p in placements)}
+        self._replace(verb, [p for p in placements if p.id in chosen], merge, count=False)
+
     def rest_on_ground(self, ids: Iterable[str], outlines: Outlines) -> None:
         chosen = [p for p in self._editable(ids) if p.source.key in outlines]
         rested = [arrange.on_ground(p, outlines[p.source.key]) for p in chosen]

@@ -50,7 +50,9 @@ class TransformBox(QGroupBox):
             spin.valueChanged.connect(lambda value, name=name: self._typed(name, value))
         self.step = _spin(1.0, 180.0, 0, 5.0, "°")
         self.step.setValue(15.0)
-        self.step.setToolTip("The turn of the two buttons beside it")
+        self.step.setToolTip(
+            "The turn of the two buttons beside it, and the steps a ring in the view turns by"
+        )
         self.left = QPushButton("↺")
         self.left.setToolTip("Turn the chosen models left (counter-clockwise seen from above)")
         self.left.clicked.connect(lambda: self.turn.emit(self.step.value()))
@@ -62,7 +64,9 @@ class TransformBox(QGroupBox):
         self.grid = _spin(0.0, 100.0, 2, 0.05, " m")
         self.grid.setValue(0.1)
         self.grid.setSpecialValueText("free")  # 0: no snapping
-        self.grid.setToolTip("A model dragged in the view moves in steps of this (0: freely)")
+        self.grid.setToolTip(
+            "A model or arrow dragged in the view moves in steps of this (0: freely)"
+        )
         rows = QGridLayout(self)
         for row, (text, name) in enumerate(
             (

@@ -74,6 +74,7 @@ class Dragger(Protocol):
     def grab(self, origin: np.ndarray, direction: np.ndarray) -> bool: ...
     def drag(self, origin: np.ndarray, direction: np.ndarray) -> None: ...
     def drop(self) -> None: ...
+    def hover(self, origin: np.ndarray, direction: np.ndarray) -> None: ...  # no button down
 
 
 class Viewer(gl.GLViewWidget):
@@ -483,6 +484,10 @@ class Viewer(gl.GLViewWidget):
             Qt.MouseButton.RightButton,
         )
         shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+        if buttons == Qt.MouseButton.NoButton:  # mouse tracking: the dragger's hover
+            if self.dragger is not None:
+                self.dragger.hover(*self.ray_at(pos.x(), pos.y()))
+            return
         if self._dragging and self.dragger is not None:
             self._still.start()  # frames come first while it moves, as for the camera
             self.dragger.drag(*self.ray_at(pos.x(), pos.y()))
@@ -496,8 +501,7 @@ class Viewer(gl.GLViewWidget):
             self.opts["distance"] *= 1.01 ** diff.y()
             self.framed = False
             self.update()
-        if buttons != Qt.MouseButton.NoButton:
-            self._still.start()
+        self._still.start()
         self.camera_moved.emit()
 
     def orbit(self, *args: float, **kwargs: float) -> None:
@@ -524,6 +528,12 @@ class Viewer(gl.GLViewWidget):
             moved = ev.position() - pressed
             if abs(moved.x()) + abs(moved.y()) < 4:  # a click, not the end of an orbit
                 self.clicked.emit(*self.ray_at(ev.position().x(), ev.position().y()))
+
+    def eye(self) -> np.ndarray:
+        """The camera's position in the shown scene's own coordinates (as ``ray_at``)."""
+        inverse, _ = self.item.transform().inverted()
+        camera = self.cameraPosition()
+        return _map(inverse, (camera.x(), camera.y(), camera.z()))
 
     def ray_at(self, x: float, y: float) -> tuple[np.ndarray, np.ndarray]:
         """The ray through the widget's point (x, y), in the shown scene's own coordinates
