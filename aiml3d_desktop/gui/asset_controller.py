@@ -388,10 +388,7 @@ class AssetController(QObject):
         viewer = self.ctx.viewer
         assert viewer.scene is not None  # a model, or a composed scene, as it is shown
         renderer = OffscreenRenderer()
-        renderer.viewer.set_shading(viewer.item.mode)
-        renderer.viewer.set_shadow_visible(True)
-        renderer.viewer.set_lighting(viewer.lighting)  # a scene's sun, a chosen preset
-        renderer.viewer.item.set_sun_shadow(viewer.item.sun_shadow)
+        renderer.look_like(viewer)
         renderer.start_turntable(viewer.scene, size, viewer.up_axis, viewer.background())
         pictures: list = []
         timer = QTimer(self)

@@ -46,12 +46,11 @@ class FileActions(QObject):
         ui: QSettings,
         viewer: Viewer,
         picture: ImagePanel,
-        thumbnails: offscreen.ThumbnailMaker,
     ) -> None:
         super().__init__(dialogs)
         self.dialogs, self.runner, self.session, self.ui = dialogs, runner, session, ui
         self.conf = session.conf
-        self.viewer, self.picture, self.thumbnails = viewer, picture, thumbnails
+        self.viewer, self.picture = viewer, picture
 
     def on_screen(self) -> tuple[LoadedMesh | None, Entry | None]:
         return self.session.loaded, self.session.entry
@@ -167,9 +166,14 @@ class FileActions(QObject):
     def _render_sheet(self, ready: tuple[Scene, str, str]) -> None:
         scene, title, path = ready
         viewer = self.viewer
-        views = self.thumbnails.renderer().render(
-            scene, offscreen.SHEET_VIEWS, 512, viewer.up_axis, viewer.background()
-        )
+        renderer = offscreen.OffscreenRenderer()  # not the thumbnails': lit as the view is
+        renderer.look_like(viewer)
+        try:
+            views = renderer.render(
+                scene, offscreen.SHEET_VIEWS, 512, viewer.up_axis, viewer.background()
+            )
+        finally:
+            renderer.close()
         sheet = offscreen.compose_sheet(title, self.picture.image(), views)
         self.runner.start(tasks.save_image, sheet, path, succeeded=self._saved)
 

@@ -180,13 +180,7 @@ class MainWindow(DropsAndPaste):
         self.generation.error.connect(self.report_error)
         self.generation.status.connect(self.status.show)
         self.files = FileActions(
-            self,
-            self.runner,
-            self.session,
-            self.ui,
-            self.viewer,
-            self.image_panel,
-            self.thumbnails,
+            self, self.runner, self.session, self.ui, self.viewer, self.image_panel
         )
         self.files.open_requested.connect(self.open_path)
         self.files.queue_requested.connect(self.generation.queue_paths)

@@ -350,15 +350,7 @@ def file_actions(session, runner, ui, host, status, generation):
     generation's request for Settings."""
     from aiml3d_desktop.gui.file_actions import FileActions
 
-    actions = FileActions(
-        host,
-        runner,
-        session,
-        ui,
-        None,
-        generation.picture,
-        None,
-    )
+    actions = FileActions(host, runner, session, ui, None, generation.picture)
     actions.key_saved.connect(session.key_saved)
     actions.status.connect(status.show)
     generation.settings_wanted.connect(actions.open_settings)

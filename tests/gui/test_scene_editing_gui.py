@@ -5,6 +5,8 @@ reopened, Edit > Undo and Redo, export. Real OpenGL pixels, a real library."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import trimesh
@@ -392,6 +394,45 @@ def test_the_sun_stands_where_the_scene_says_and_its_shadow_can_go(qtbot, window
     assert window.viewer.item.sun_shadow > 0
 
 
+def test_the_sun_casts_one_model_s_shadow_on_another(qtbot, window, tmp_path):
+    """A wall between the sun and a duck: with shadows on, the duck's body lies in the
+    wall's shadow (darker than with them off); its head, above the shadow, is lit alike.
+    Seen from the front, the duck side on, the sun low from the left behind the wall."""
+    from aiml3d_desktop.core.composition import assemble, history
+    from aiml3d_desktop.core.composition.document import Source
+
+    wall = trimesh.creation.box((0.3, 1.0, 1.2))
+    wall.visual.vertex_colors = [200, 200, 205, 255]
+    wall.export(tmp_path / "wall.glb")
+    composition = history.Composition(scene_doc.SceneDoc(name="Shade"))
+    duck = Source(file=str(corpus_file("meshes", "Duck.glb")))
+    ids = composition.add([(Source(file="wall.glb"), "Wall"), (duck, "Duck")])
+    models = assemble.read_models(composition.doc, tmp_path, None)
+    composition.arrange(ids, "row", 0.1, {k: m.outline for k, m in models.items()})
+    low_sun = dataclasses.replace(composition.doc.light, sun_azimuth=-90.0, sun_elevation=30.0)
+    composition.set_light(low_sun)  # from the left (-X), behind the wall
+    scene_doc.save(composition.doc, tmp_path / "shade.json")
+    window.open_path(str(tmp_path / "shade.json"))
+    qtbot.waitUntil(lambda: window.session.composition is not None, timeout=10000)
+    viewer = window.viewer
+    viewer.set_view("front")
+    qtbot.waitUntil(lambda: viewer.item.shadowed, timeout=10000)
+    shaded = pixels(viewer).astype(int)
+    window.scenes.panel.sun.shadow.setChecked(False)
+    qtbot.waitUntil(lambda: not viewer.item.shadowed, timeout=10000)
+    lit = pixels(viewer).astype(int)
+    yellow = (lit[..., 0] > 120) & (lit[..., 1] > 90) & (lit[..., 2] < 90)
+    rows = np.nonzero(yellow.any(axis=1))[0]
+    middle = (rows.min() + rows.max()) // 2
+    darker = (lit - shaded).sum(axis=2) > 15
+    body, head = yellow.copy(), yellow.copy()
+    body[:middle], head[middle:] = False, False
+    # The sun is a share of the light (the rest comes from all round): where the wall
+    # takes it, the body is darker; the head, above the shadow, is lit alike.
+    assert darker[body].mean() > 0.2  # 0.31 here; 0 if no model cast a shadow on another
+    assert darker[head].mean() < 0.1  # 0.04: the shadow's soft edge
+
+
 def test_a_scene_makes_a_snapshot_sheet_and_a_turntable_in_the_window(
     qtbot,
     window,
@@ -405,6 +446,7 @@ def test_a_scene_makes_a_snapshot_sheet_and_a_turntable_in_the_window(
     from aiml3d_desktop.gui.widgets.turntable_dialog import TurntableDialog
 
     open_desk(qtbot, window, desk)
+    window.set_shading("flat")  # the sheet shows the scene as the view does
     sheet = tmp_path / "desk-sheet.png"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(sheet), ""))
     window.menu_actions["sheet"].trigger()
@@ -414,6 +456,8 @@ def test_a_scene_makes_a_snapshot_sheet_and_a_turntable_in_the_window(
     yellow = (rgb[..., 0] > 150) & (rgb[..., 1] > 130) & (rgb[..., 2] < 90)
     red = (rgb[..., 0] > 150) & (rgb[..., 1] < 80) & (rgb[..., 2] < 80)
     assert yellow.sum() > 2000 and red.sum() > 1000 and front.size  # ducks and box, drawn
+    exact = (rgb == (220, 30, 30)).all(axis=2)
+    assert exact.sum() > 1000  # the box's stored colour exactly: Flat, as in the view
     gif = tmp_path / "desk.gif"
     monkeypatch.setattr(asset_controller, "TURNTABLE_FRAMES", 4)
     monkeypatch.setattr(asset_controller, "TURNTABLE_SIZE", (160, 120))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from OpenGL import GL
 from OpenGL.GL import shaders
 
+from aiml3d_desktop.gui.widgets import gl_state
 from aiml3d_desktop.gui.widgets.gl_state import Quad
 
 VERTEX_SHADER = """
@@ -109,13 +110,7 @@ class Fxaa:
             GL.GL_UNSIGNED_BYTE,
             None,
         )
-        for name, value in (
-            (GL.GL_TEXTURE_MIN_FILTER, GL.GL_LINEAR),
-            (GL.GL_TEXTURE_MAG_FILTER, GL.GL_LINEAR),
-            (GL.GL_TEXTURE_WRAP_S, GL.GL_CLAMP_TO_EDGE),
-            (GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE),
-        ):
-            GL.glTexParameteri(GL.GL_TEXTURE_2D, name, value)
+        gl_state.linear_clamped()
         GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
         self._depth = GL.glGenRenderbuffers(1)
         GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, self._depth)

@@ -23,6 +23,19 @@ def clean_vertex_state() -> None:
         GL.glDisableVertexAttribArray(index)
 
 
+def linear_clamped(*extra: tuple[int, int]) -> None:
+    """The bound 2D texture filtered linearly and clamped at its edges, with ``extra``
+    (name, value) parameters."""
+    for name, value in (
+        (GL.GL_TEXTURE_MIN_FILTER, GL.GL_LINEAR),
+        (GL.GL_TEXTURE_MAG_FILTER, GL.GL_LINEAR),
+        (GL.GL_TEXTURE_WRAP_S, GL.GL_CLAMP_TO_EDGE),
+        (GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE),
+        *extra,
+    ):
+        GL.glTexParameteri(GL.GL_TEXTURE_2D, name, value)
+
+
 class Quad:
     """The square -1..1 in a buffer of its own (made in the first context it is drawn in),
     drawn through one 2-component attribute."""

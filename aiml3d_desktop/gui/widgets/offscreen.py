@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QRect, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
@@ -18,6 +19,9 @@ from aiml3d_desktop.core.library.store import Entry, Library
 from aiml3d_desktop.core.meshes.scene import Scene
 from aiml3d_desktop.gui import tasks
 from aiml3d_desktop.gui.workers import Runner
+
+if TYPE_CHECKING:
+    from aiml3d_desktop.gui.widgets.viewer import Viewer
 
 log = logging.getLogger(__name__)
 THUMBNAIL_SIZE = 256
@@ -66,6 +70,14 @@ class OffscreenRenderer:
         self.viewer.setFormat(fmt)
         self._size = (1, 1)  # of the pictures being made, in pixels
         self._transparent = False
+
+    def look_like(self, viewer: Viewer) -> None:
+        """Shaded and lit as ``viewer`` shows its scene: its mode, its lighting (a scene's
+        sun, a preset chosen), the sun's shadow as it has it, and the contact shadow."""
+        self.viewer.set_shading(viewer.item.mode)
+        self.viewer.set_shadow_visible(True)
+        self.viewer.set_lighting(viewer.lighting)
+        self.viewer.item.set_sun_shadow(viewer.item.sun_shadow)
 
     def render(
         self,

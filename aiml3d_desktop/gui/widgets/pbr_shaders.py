@@ -42,8 +42,15 @@ varying vec2 v_uv1;
 attribute vec4 a_tangent;
 varying vec4 v_tangent;
 #endif
+#ifdef SHADOWED
+uniform mat4 u_light_mvp;  // to the shadow map's clip space (a parallel projection)
+varying vec3 v_light;
+#endif
 void main() {
     v_eye = (u_modelview * vec4(a_position, 1.0)).xyz;
+#ifdef SHADOWED
+    v_light = (u_light_mvp * vec4(a_position, 1.0)).xyz * 0.5 + 0.5;
+#endif
 #ifdef SMOOTH
     v_normal = u_normal * a_normal;
 #endif
@@ -97,6 +104,22 @@ varying vec2 v_uv1;
 #endif
 #ifdef TANGENT
 varying vec4 v_tangent;
+#endif
+#ifdef SHADOWED
+uniform sampler2DShadow u_shadow;
+uniform float u_shadow_bias;
+uniform float u_shadow_texel;
+varying vec3 v_light;
+
+float sunlit() {  // the share of the sun that reaches this point: 4 filtered taps
+    if (any(lessThan(v_light, vec3(0.0))) || any(greaterThan(v_light, vec3(1.0)))) return 1.0;
+    float lit = 0.0;
+    for (int i = 0; i < 4; i++) {
+        vec2 offset = (vec2(float(i / 2), float(i - 2 * (i / 2))) - 0.5) * u_shadow_texel;
+        lit += shadow2D(u_shadow, vec3(v_light.xy + offset, v_light.z - u_shadow_bias)).r;
+    }
+    return lit * 0.25;
+}
 #endif
 SLOTS
 
@@ -278,6 +301,9 @@ void main() {
 #endif
     // The key light: Lambert plus GGX with Smith's joint visibility and Schlick's Fresnel.
     float nl = max(dot(n, u_key), 0.0);
+#ifdef SHADOWED
+    if (nl > 0.0) nl *= sunlit();
+#endif
     if (nl > 0.0) {
         vec3 h = normalize(u_key + v);
         float nh = max(dot(n, h), 0.0), vh = max(dot(v, h), 0.0);
@@ -410,6 +436,20 @@ void main() {
     gl_FragColor = vec4(0.0, 0.0, 0.0, u_darkness * fade);
 }
 """
+
+
+DEPTH_VERTEX = """
+uniform mat4 u_mvp;
+attribute vec3 a_position;
+void main() { gl_Position = u_mvp * vec4(a_position, 1.0); }
+"""
+
+DEPTH_FRAGMENT = "void main() { gl_FragColor = vec4(1.0); }"
+
+
+def link_depth() -> int:
+    """The program that draws the scene's depth as the sun sees it (shadow_map.py)."""
+    return _link_positions(DEPTH_VERTEX, DEPTH_FRAGMENT)
 
 
 def link_shadow() -> int:

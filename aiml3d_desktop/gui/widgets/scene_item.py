@@ -40,7 +40,7 @@ from aiml3d_desktop.core.meshes.scene import (
     Scene,
     Texture,
 )
-from aiml3d_desktop.gui.widgets import pbr_shaders
+from aiml3d_desktop.gui.widgets import pbr_shaders, shadow_map
 
 if TYPE_CHECKING:
     from pyqtgraph.opengl import GLViewWidget
@@ -176,6 +176,9 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         self.in_pieces = False  # draw big meshes in pieces (the view sets it: see PIECE)
         self._pacer = _Pacer()
         self._shadow_program: _Program | None = None
+        self.shadow_map = shadow_map.ShadowMap()  # a scene's sun's shadow on its models
+        self.shadowed = False  # this frame has it
+        self._to_world = np.eye(4)  # the scene's coordinates to the view's world (this frame)
 
     @property
     def drawn(self) -> bool:
@@ -269,6 +272,7 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         if self.scene is None:
             return
         self._buffers = [_Buffers(p) for p in self.scene.primitives]
+        self.shadow_map.forget()
         limit = int(GL.glGetIntegerv(GL.GL_MAX_TEXTURE_SIZE))
         self._textures = [_upload_texture(t, limit, self.scene) for t in self.scene.textures]
 
@@ -281,6 +285,7 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         if self._shadow_program is not None:
             GL.glDeleteProgram(self._shadow_program.handle)
             self._shadow_program = None
+        self.shadow_map.release()
         if self._env is not None:
             GL.glDeleteTextures([self._env])
         self._programs, self._env = {}, None
@@ -335,6 +340,8 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         if not self._buffers or scene is None:
             return
         placements = scene.placements()
+        self._light = frame_light(self.lighting, self.light_environment(), self.view().viewMatrix())
+        self.shadowed = self._cast_shadows(scene, placements)
         uniforms = [self._placement_uniforms(p.matrix) for p in placements]
         drawn = [  # (placement, primitive index, primitive)
             (k, i, scene.primitives[i])
@@ -352,7 +359,6 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
             return -(view[2] * x + view[6] * y + view[10] * z + view[14])
 
         blended.sort(key=lambda d: -depth(d))  # far to near
-        self._light = frame_light(self.lighting, self.light_environment(), self.view().viewMatrix())
         self._draw_sun_shadow(
             [(p.matrix, [i for i in p.primitives if i not in self.hidden]) for p in placements]
         )
@@ -371,19 +377,57 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
             self.update()  # the whole frame next
         self._first_frame = False
 
+    def _cast_shadows(self, scene: Scene, placements: list) -> bool:
+        """Whether this frame shows a scene's sun's shadow on its models; the shadow map
+        drawn for it when the scene or the sun changed (shadow_map.py)."""
+        sun_on = self.lighting.sun_direction is not None and bool(np.any(self._light[3]))
+        if not (self.sun_shadow and sun_on and self.shading == "studio") or self.plain_frame:
+            return False
+        if self.moving and scene.triangles > MOVING_SHADOW_MAX:
+            return False  # while the camera moves, frames come first: the still frame has it
+        sun = _matrix(self.view().viewMatrix())[:3, :3].T @ self._light[2].astype(np.float64)
+        if sun[2] < SHADOW_LOWEST_SUN * np.linalg.norm(sun):
+            return False
+        item = _matrix(self.transform())
+        corners = np.array(np.meshgrid(*scene.bounds.T)).T.reshape(-1, 3)
+        corners = corners @ item[:3, :3].T + item[:3, 3]
+        placed = [
+            (
+                item @ p.matrix,
+                [
+                    self._buffers[i]
+                    for i in p.primitives
+                    if i not in self.hidden
+                    and scene.material(scene.primitives[i]).alpha_mode != BLEND
+                ],
+            )
+            for p in placements
+        ]
+        key = (scene, tuple(np.round(sun, 6)), self.hidden, tuple(item.ravel()))
+        self.shadow_map.update(
+            key, sun, corners, placed, lambda b: b.draw(self._pacer if self.in_pieces else None)
+        )
+        self._to_world = item
+        return True
+
     def _placement_uniforms(self, matrix: np.ndarray) -> tuple:
-        """(mvp, modelview, normal matrix, view to model) of one placement, as the shaders
-        take them (column-major float32)."""
+        """(mvp, modelview, normal matrix, view to model, and with the sun's shadow the
+        shadow map's matrix) of one placement, as the shaders take them (column-major
+        float32)."""
         modelview, mvp = self.modelViewMatrix(), self.mvpMatrix()
         if not np.array_equal(matrix, np.eye(4)):
             placed = QMatrix4x4(*(float(v) for v in matrix.ravel()))  # rows as written
             modelview, mvp = modelview * placed, mvp * placed
         normal = np.array(modelview.normalMatrix().data(), dtype=np.float32)
+        light = None
+        if self.shadowed:  # rows as written: transposed on the way
+            light = (self.shadow_map.matrix @ self._to_world @ matrix).astype(np.float32)
         return (
             np.array(mvp.data(), dtype=np.float32),
             np.array(modelview.data(), dtype=np.float32),
             normal,
             normal.reshape(3, 3).T.copy(),  # a rotation's inverse
+            light,
         )
 
     def _draw(self, i: int, primitive: Primitive, shared: tuple, blend: bool) -> None:
@@ -409,6 +453,7 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
                 ("MASKED", material.alpha_mode == MASK),
                 ("BLENDED", blend),
                 ("UNLIT", material.unlit),
+                ("SHADOWED", self.shadowed and self.shading == "studio" and not material.unlit),
             )
             if on
         ] + [f"{name.upper()}_TEX" for name in TEXTURE_SLOTS if name in slots]
@@ -420,6 +465,13 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         plain = primitive.material < 0 and not coloured
         self._set_material(program, shared, material, plain, either_side=primitive.material < 0)
         units = self._bind_textures(program, slots, "uv1" in names)
+        if "SHADOWED" in features:
+            self.shadow_map.bind()
+            loc = program.uniform
+            GL.glUniform1i(loc("u_shadow"), shadow_map.UNIT)
+            GL.glUniform1f(loc("u_shadow_bias"), self.shadow_map.bias)
+            GL.glUniform1f(loc("u_shadow_texel"), 1.0 / shadow_map.SIZE)
+            GL.glUniformMatrix4fv(loc("u_light_mvp"), 1, True, shared[4])
         cull = {
             "material": not material.double_sided and primitive.material >= 0,
             "shown": False,
@@ -440,7 +492,7 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
             GL.glDisable(GL.GL_CULL_FACE)
         for location in enabled:
             GL.glDisableVertexAttribArray(location)
-        for unit in range(units):
+        for unit in (*range(units), shadow_map.UNIT):
             GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
             GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
         GL.glActiveTexture(GL.GL_TEXTURE0)
@@ -540,7 +592,7 @@ class SceneItem(GLGraphicsItem.GLGraphicsItem):
         self, program: _Program, shared: tuple, material: Material, plain: bool, either_side: bool
     ) -> None:
         loc = program.uniform
-        mvp, view, normal, view_to_model = shared
+        mvp, view, normal, view_to_model, _ = shared
         GL.glUniformMatrix4fv(loc("u_mvp"), 1, False, mvp)
         GL.glUniformMatrix4fv(loc("u_modelview"), 1, False, view)
         GL.glUniformMatrix3fv(loc("u_normal"), 1, False, normal)
