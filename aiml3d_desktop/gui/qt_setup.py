@@ -117,7 +117,7 @@ def collect_garbage_on_gui_thread() -> None:
     turns automatic collection off and collects on a GUI-thread timer instead."""
     global _collector
     if _collector is None:
-        from pyqtgraph.util.garbage_collector import GarbageCollector
+        from aiml3d_desktop.gui.pyqtgraph_lean import GarbageCollector
 
         _collector = GarbageCollector(interval=1.0)
     else:  # again, after collect_garbage_automatically()

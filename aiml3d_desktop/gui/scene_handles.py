@@ -14,6 +14,7 @@ import numpy as np
 from OpenGL import GL
 from PySide6.QtCore import QObject, Slot
 
+from aiml3d_desktop.gui.pyqtgraph_lean import gl
 from aiml3d_desktop.gui.widgets.floor_item import AXIS_COLOURS
 
 if TYPE_CHECKING:
@@ -125,10 +126,8 @@ class SceneHandles(QObject):
 
     def _add_lines(self, points: np.ndarray, colour: object, width: float) -> GLLinePlotItem:
         """Lines in the view, ``width`` pixels wide at 1x."""
-        from pyqtgraph.opengl import GLLinePlotItem
-
         width *= self.viewer.devicePixelRatioF()  # GL counts device pixels
-        item = GLLinePlotItem(pos=points, mode="lines", color=colour, width=width)
+        item = gl.GLLinePlotItem(pos=points, mode="lines", color=colour, width=width)
         item.setTransform(self.viewer.item.transform())  # the view's up axis, as the model's
         self.viewer.addItem(item)
         return item

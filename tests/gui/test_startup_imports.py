@@ -63,3 +63,36 @@ def test_pyside_asks_which_modules_use_it_without_keeping_their_source(tmp_path)
     uses, plain, cached = done.stdout.split()
     assert (uses, plain) == ("0", "-1")
     assert cached == "0"
+
+
+MIRRORS_CHILD = """
+import sys
+from aiml3d_desktop.gui.qt_setup import create_app
+app = create_app()
+from aiml3d_desktop.gui.main_window import MainWindow
+window = MainWindow()
+window.show()
+app.processEvents()
+import PySide6.QtGui
+import pyqtgraph.Qt as mirrored
+held = sum(len(vars(getattr(mirrored, n))) for n in ("QtCore", "QtGui", "QtWidgets"))
+same = mirrored.QtGui.QColor is PySide6.QtGui.QColor and mirrored.QtCore.__version__
+print(held, bool(same), hasattr(mirrored.QtGui, "__file__"), hasattr(mirrored.QtGui, "NoSuch"))
+window.close()  # its workers stopped before the process ends
+"""
+
+
+def test_pyqtgraph_s_mirrors_of_qt_find_names_on_first_use(tmp_path):
+    """pyqtgraph copies all of QtCore, QtGui and QtWidgets into modules of its own at
+    import, which builds some 700 types and their enums (50 ms of the first frame): the
+    window's mirrors find a name in PySide6 when pyqtgraph first asks for it instead, and
+    it is PySide6's own."""
+    env = {**os.environ, "AIML3D_HOME": str(tmp_path), "QT_QPA_PLATFORM": "xcb"}
+    done = subprocess.run(
+        [sys.executable, "-c", MIRRORS_CHILD],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    held, same, has_file, has_nothing = done.stdout.split()[-4:]
+    assert int(held) < 150  # of 721 names: what the window drew its first frame with
+    assert (same, has_file, has_nothing) == ("True", "False", "False")

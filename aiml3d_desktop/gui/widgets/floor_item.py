@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 from OpenGL import GL
 from OpenGL.GL import shaders
-from pyqtgraph.opengl import GLGraphicsItem
 
+from aiml3d_desktop.gui.pyqtgraph_lean import gl
 from aiml3d_desktop.gui.widgets.gl_state import Quad
 
 LINE_COLOUR = (0.85, 0.87, 0.92)
@@ -69,7 +69,7 @@ void main() {
 """
 
 
-class FloorItem(GLGraphicsItem.GLGraphicsItem):
+class FloorItem(gl.GLGraphicsItem.GLGraphicsItem):
     def __init__(self) -> None:
         super().__init__()
         self.setGLOptions("translucent")

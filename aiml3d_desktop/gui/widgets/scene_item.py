@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from OpenGL import GL
-from pyqtgraph.opengl import GLGraphicsItem
 from PySide6.QtGui import QMatrix4x4
 
 from aiml3d_desktop.core.look import lighting as looks
@@ -40,6 +39,7 @@ from aiml3d_desktop.core.meshes.scene import (
     Scene,
     Texture,
 )
+from aiml3d_desktop.gui.pyqtgraph_lean import gl
 from aiml3d_desktop.gui.widgets import pbr_shaders, shadow_map
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ class _Pacer:
         self._waiting, self._sent = [], 0
 
 
-class SceneItem(GLGraphicsItem.GLGraphicsItem):
+class SceneItem(gl.GLGraphicsItem.GLGraphicsItem):
     def __init__(self) -> None:
         super().__init__()
         self.setGLOptions("opaque")
@@ -668,7 +668,7 @@ class _Program:
         return self._locations[key]
 
 
-class BackgroundItem(GLGraphicsItem.GLGraphicsItem):
+class BackgroundItem(gl.GLGraphicsItem.GLGraphicsItem):
     """The lighting's environment, blurred, behind everything else, when its background is
     "environment" (drawn first; it neither tests nor writes depth)."""
 

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QDate, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QCursor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from aiml3d_desktop.core.api.calls import KINDS, Call
 from aiml3d_desktop.core.spending import usage
+from aiml3d_desktop.gui.pyqtgraph_lean import pg
 
 ALL = "All models"
 PERIODS = (("All time", None), ("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90),
