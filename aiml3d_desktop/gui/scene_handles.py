@@ -102,8 +102,7 @@ class SceneHandles(QObject):
             self.gizmo = None
         if self.centre is None:
             return
-        eye = self.viewer.eye()
-        looking = self.centre - eye
+        looking = self._looking()
         points, colours = [], []
         for handle, segs in handles.segments(self.centre, self.size()).items():
             if not handles.usable(handle, looking):
@@ -122,7 +121,18 @@ class SceneHandles(QObject):
         from aiml3d_desktop.core.composition import handles
 
         assert self.centre is not None
-        return handles.size_for(self.centre, self.viewer.eye())
+        viewer = self.viewer
+        if viewer.orthographic:  # as wide as the perspective view at the camera's centre
+            return handles.SIZE * float(viewer.opts["distance"])
+        return handles.size_for(self.centre, viewer.eye())
+
+    def _looking(self) -> np.ndarray:
+        """Which way the handles are seen, as pick() sees them: from the eye, or in a
+        parallel view the view's own direction (every ray's)."""
+        assert self.centre is not None
+        if self.viewer.orthographic:
+            return self.viewer.ray_at(self.viewer.width() / 2, self.viewer.height() / 2)[1]
+        return self.centre - self.viewer.eye()
 
     def _add_lines(self, points: np.ndarray, colour: object, width: float) -> GLLinePlotItem:
         """Lines in the view, ``width`` pixels wide at 1x."""

@@ -86,19 +86,14 @@ def test_a_ring_turns_the_chosen_about_their_centre_in_angle_steps(folder):
         assert new.position == pytest.approx(tuple(expected))
         assert arrange.yaw(new.rotation) == pytest.approx(arrange.yaw(old.rotation) + 75.0)
     assert composition.undo_label == "Turn about Y"
-    # Turned about X, a model tips over: its up goes to -Z... and back on undo.
+    # Turned about X, a model tips over: its up goes to -Z... and back on undo. Seen from
+    # +X, the ring is grabbed at +Z (90 degrees) and taken to +Y (0 degrees).
     composition.undo()
+    from_x = np.array([-1.0, 0.0, 0.0])
     tipping = handles.HandleDrag(
-        composition,
-        ids[:1],
-        Handle("turn", 0),
-        centre,
-        centre + [5.0, 0.0, 1.0],  # seen from +X, the ring's point at 0 degrees (+Y) ...
-        np.array([-1.0, 0.0, 0.0]),
+        composition, ids[:1], Handle("turn", 0), centre, centre + [5.0, 0.0, 1.0], from_x
     )
-    # ... would need a ray through +Y; grab at +Z (90 degrees) and go to +Y (0 degrees).
-    tipping.start = 90.0
-    tipping.to(centre + [5.0, 1.0, 0.0], np.array([-1.0, 0.0, 0.0]))
+    tipping.to(centre + [5.0, 1.0, 0.0], from_x)
     up = arrange.quaternion_matrix(composition.doc.placement(ids[0]).rotation) @ [0, 1, 0]
     assert up == pytest.approx([0.0, 0.0, -1.0], abs=1e-9)
 
@@ -146,3 +141,37 @@ def test_a_handle_dragged_out_of_reach_leaves_the_models_where_they_could_be(fol
     moving.to(eye, np.array([1e6, 0.0, -1e-6]))  # far past the scene's 100 km
     assert composition.doc.placement(ids[0]).position == where
     assert np.isfinite(where).all()
+
+
+def test_hidden_models_stay_put_and_a_drag_back_to_its_start_leaves_nothing_to_undo(folder):
+    composition, ids, _, outlines = composed(folder)
+    composition.arrange(ids, "row", 0.5, outlines)
+    composition.set_visible([ids[2]], False)
+    before = composition.doc
+    centre = handles.pivot(composition, ids, outlines)  # of the two shown
+    assert centre is not None
+    start = centre + np.array([1.0, 0.0, 0.0])
+    turning = handles.HandleDrag(composition, ids, Handle("turn", 1), centre, *_from_above(start))
+    turning.to(*_from_above(centre + np.array([0.0, 0.0, -1.0])))  # 90 degrees on
+    assert composition.doc.placement(ids[2]) == before.placement(ids[2])  # hidden: not turned
+    assert composition.doc.placement(ids[0]) != before.placement(ids[0])
+    turning.to(*_from_above(start))  # and back
+    turning.end()
+    assert composition.doc is before  # as it was: not even "modified"
+    assert composition.undo_label != "Turn about Y"
+    # A ground drag leaves the hidden where they are too.
+    from aiml3d_desktop.core.composition import drag
+
+    sliding = drag.GroundDrag(composition, ids, np.zeros(3), step=0.0)
+    sliding.to(np.array([1.0, 5.0, 0.0]), np.array([0.0, -1.0, 0.0]))
+    sliding.end()
+    assert composition.doc.placement(ids[2]) == before.placement(ids[2])
+    assert composition.doc.placement(ids[0]).position[0] == pytest.approx(
+        before.placement(ids[0]).position[0] + 1.0
+    )
+
+
+def test_no_direction_takes_no_handle():
+    assert not handles.usable(Handle("move", 0), np.zeros(3))
+    assert not handles.usable(Handle("turn", 1), np.array([np.nan, 0.0, 0.0]))
+    assert handles.pick(np.zeros(3), 1.0, np.ones(3), np.zeros(3)) is None

@@ -6,6 +6,7 @@ reopened, Edit > Undo and Redo, export. Real OpenGL pixels, a real library."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -396,23 +397,37 @@ def test_the_sun_stands_where_the_scene_says_and_its_shadow_can_go(qtbot, window
 
 def test_the_sun_casts_one_model_s_shadow_on_another(qtbot, window, tmp_path):
     """A wall between the sun and a duck: with shadows on, the duck's body lies in the
-    wall's shadow (darker than with them off); its head, above the shadow, is lit alike.
-    Seen from the front, the duck side on, the sun low from the left behind the wall."""
+    wall's shadow (darker than with them off); its head, above the shadow, is lit alike."""
+    wall = trimesh.creation.box((0.3, 1.0, 1.2))
+    wall.visual.vertex_colors = [200, 200, 205, 255]
+    body, head = _darker_with_shadows(qtbot, window, _shade_scene(tmp_path, wall))
+    # The sun is a share of the light (the rest comes from all round): where the wall
+    # takes it, the body is darker; the head, above the shadow, is lit alike.
+    assert body > 0.2  # 0.31 here; 0 if no model cast a shadow on another
+    assert head < 0.1  # 0.04: the shadow's soft edge
+
+
+def _shade_scene(tmp_path, wall_mesh) -> Path:
+    """A wall between a low sun (from the left, -X) and a duck, as shade.json."""
     from aiml3d_desktop.core.composition import assemble, history
     from aiml3d_desktop.core.composition.document import Source
 
-    wall = trimesh.creation.box((0.3, 1.0, 1.2))
-    wall.visual.vertex_colors = [200, 200, 205, 255]
-    wall.export(tmp_path / "wall.glb")
+    wall_mesh.export(tmp_path / "wall.glb")
     composition = history.Composition(scene_doc.SceneDoc(name="Shade"))
     duck = Source(file=str(corpus_file("meshes", "Duck.glb")))
     ids = composition.add([(Source(file="wall.glb"), "Wall"), (duck, "Duck")])
     models = assemble.read_models(composition.doc, tmp_path, None)
     composition.arrange(ids, "row", 0.1, {k: m.outline for k, m in models.items()})
     low_sun = dataclasses.replace(composition.doc.light, sun_azimuth=-90.0, sun_elevation=30.0)
-    composition.set_light(low_sun)  # from the left (-X), behind the wall
+    composition.set_light(low_sun)
     scene_doc.save(composition.doc, tmp_path / "shade.json")
-    window.open_path(str(tmp_path / "shade.json"))
+    return tmp_path / "shade.json"
+
+
+def _darker_with_shadows(qtbot, window, path) -> tuple[float, float]:
+    """The shares of the duck's body and head that the sun's shadows on the models darken
+    (seen from the front, the duck side on)."""
+    window.open_path(str(path))
     qtbot.waitUntil(lambda: window.session.composition is not None, timeout=10000)
     viewer = window.viewer
     viewer.set_view("front")
@@ -427,10 +442,44 @@ def test_the_sun_casts_one_model_s_shadow_on_another(qtbot, window, tmp_path):
     darker = (lit - shaded).sum(axis=2) > 15
     body, head = yellow.copy(), yellow.copy()
     body[:middle], head[middle:] = False, False
-    # The sun is a share of the light (the rest comes from all round): where the wall
-    # takes it, the body is darker; the head, above the shadow, is lit alike.
-    assert darker[body].mean() > 0.2  # 0.31 here; 0 if no model cast a shadow on another
-    assert darker[head].mean() < 0.1  # 0.04: the shadow's soft edge
+    return float(darker[body].mean()), float(darker[head].mean())
+
+
+def test_a_cut_out_casts_the_shadow_of_what_is_left_of_it(qtbot, window, tmp_path):
+    """A MASK material's texels under its cutoff cast nothing: a wall whose texture is
+    wholly transparent lets the sun through to the duck behind it."""
+    from PIL import Image as PILImage
+    from trimesh.visual import TextureVisuals
+    from trimesh.visual.material import PBRMaterial
+
+    wall = trimesh.creation.box((0.3, 1.0, 1.2))
+    clear = PILImage.new("RGBA", (8, 8), (200, 200, 200, 0))
+    material = PBRMaterial(baseColorTexture=clear, alphaMode="MASK", alphaCutoff=0.5)
+    wall.visual = TextureVisuals(uv=np.zeros((len(wall.vertices), 2)), material=material)
+    body, _ = _darker_with_shadows(qtbot, window, _shade_scene(tmp_path, wall))
+    assert body < 0.05  # 0.31 with a solid wall (the test above)
+
+
+def test_without_a_shadow_map_the_scene_is_drawn_all_the_same(qtbot, window, desk, monkeypatch):
+    """An OpenGL that cannot make the shadow map: the models are drawn, without their
+    shadows on each other, and it is not asked again at every frame."""
+    from aiml3d_desktop.gui.widgets import shadow_map
+
+    attempts = []
+
+    def refuse(self):
+        attempts.append(1)
+        raise RuntimeError("no depth textures here")
+
+    monkeypatch.setattr(shadow_map.ShadowMap, "_create", refuse)
+    open_desk(qtbot, window, desk)
+    viewer = window.viewer
+    qtbot.waitUntil(lambda: viewer.item.shadow_map.broken, timeout=10000)
+    for _ in range(3):
+        viewer.orbit(5, 0)
+        qtbot.wait(200)
+    assert attempts == [1] and not viewer.item.shadowed
+    assert red_centre(viewer) > 0  # the red box is drawn (red_centre asserts its pixels)
 
 
 def test_a_scene_makes_a_snapshot_sheet_and_a_turntable_in_the_window(
@@ -730,6 +779,24 @@ def test_handles_move_turn_and_scale_the_chosen_along_an_axis(qtbot, window, des
     assert composition.doc.placement("p1").scale == pytest.approx(1.5, abs=0.01)
     assert composition.undo_label == "Scale"
     composition.undo()
+
+    # A click on a handle, or a nudge of a pixel or two, is no click in the view: the
+    # chosen stay chosen (the duck behind, or the sky, is not picked in their place).
+    tip = middle + 0.9 * size * y
+    mouse(viewer, "move", tip, none)
+    mouse(viewer, "press", tip, left)
+    mouse(viewer, "release", tip, none)
+    qtbot.wait(200)  # a click's pick runs on a worker
+    assert scenes.chosen == ["p1"] and handles.gizmo is not None
+    assert composition.undo_label is None  # nothing changed, nothing to undo
+
+    # The arrow keys orbit the view: the handles keep their size on screen, redrawn.
+    from PySide6.QtTest import QTest
+
+    drawn = handles.gizmo
+    viewer.setFocus()
+    QTest.keyClick(viewer, Qt.Key.Key_Up)
+    assert handles.gizmo is not drawn
 
     # Choosing nothing takes the handles away.
     scenes.panel.outliner.clearSelection()

@@ -68,7 +68,8 @@ class GroundDrag:
         self, composition: Composition, ids: Sequence[str], start: np.ndarray, step: float = 0.0
     ) -> None:
         self.composition = composition
-        self.ids = list(ids)
+        doc = composition.doc
+        self.ids = [p.id for p in doc.placements if p.id in ids and doc.shown(p)]  # as grabbed
         self.start = np.asarray(start, dtype=np.float64)
         self.step = step
         self.applied = np.zeros(3)  # the move made so far

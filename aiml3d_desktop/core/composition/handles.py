@@ -110,7 +110,10 @@ def usable(handle: Handle, direction: np.ndarray) -> bool:
     """Whether a handle can be followed seen along ``direction``: not a ring seen edge-on,
     nor an arrow or knob seen end-on (a line across the others that would only get in
     the way: it is not drawn)."""
-    along = abs(float(AXES[handle.axis] @ direction) / float(np.linalg.norm(direction)))
+    length = float(np.linalg.norm(direction))
+    if not length > 1e-12:  # no direction (the eye on the handles), or not a number
+        return False
+    along = abs(float(AXES[handle.axis] @ direction) / length)
     if handle.kind == "turn":
         return along >= EDGE_ON
     return 1 - along >= EDGE_ON * EDGE_ON / 2
@@ -180,7 +183,10 @@ class HandleDrag:
         self.centre = np.asarray(centre, dtype=float)
         self.step, self.angle = step, angle
         doc = composition.doc
-        self.before = [p for p in doc.placements if p.id in ids and doc.editable(p)]
+        # What pivot() measured: a hidden model stays where it is.
+        self.before = [
+            p for p in doc.placements if p.id in ids and doc.shown(p) and doc.editable(p)
+        ]
         self.start = self._measure(origin, direction)
         self.applied: float | None = None
         composition.end_merge()  # an earlier drag's change is not this one's

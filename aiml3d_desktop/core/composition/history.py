@@ -79,9 +79,14 @@ class Composition:
         return True
 
     def end_merge(self) -> None:
-        """The drag is over: the next edit is a change of its own, whatever it names."""
+        """The drag is over: the next edit is a change of its own, whatever it names. A drag
+        that ended where it began leaves no change to undo (and the document as it was)."""
         if self._done and self._done[-1].merge is not None:
-            self._done[-1] = replace(self._done[-1], merge=None)
+            last = self._done.pop()
+            if last.before == last.after:
+                self._set(last.before)  # the very object: "modified" as before the drag
+            else:
+                self._done.append(replace(last, merge=None))
 
     def undo(self) -> bool:
         if not self._done:

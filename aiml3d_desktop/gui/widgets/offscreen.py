@@ -72,12 +72,15 @@ class OffscreenRenderer:
         self._transparent = False
 
     def look_like(self, viewer: Viewer) -> None:
-        """Shaded and lit as ``viewer`` shows its scene: its mode, its lighting (a scene's
-        sun, a preset chosen), the sun's shadow as it has it, and the contact shadow."""
+        """Shaded, lit and projected as ``viewer`` shows its scene: its mode, its lighting (a
+        scene's sun, a preset chosen), its shadows as it has them (a scene's sun may cast
+        none), its field of view and orthographic or not. The grid stays out of pictures."""
         self.viewer.set_shading(viewer.item.mode)
-        self.viewer.set_shadow_visible(True)
+        self.viewer.set_shadow_visible(viewer.shadow_visible)
         self.viewer.set_lighting(viewer.lighting)
         self.viewer.item.set_sun_shadow(viewer.item.sun_shadow)
+        self.viewer.set_orthographic(viewer.orthographic)
+        self.viewer.set_fov(viewer.opts["fov"])
 
     def render(
         self,

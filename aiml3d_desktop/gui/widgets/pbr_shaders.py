@@ -438,18 +438,44 @@ void main() {
 """
 
 
+# The scene's depth as the sun sees it (shadow_map.py); MASKED: a cut-out material's texels
+# under its alpha cutoff cast nothing (leaves, lattices, decals).
 DEPTH_VERTEX = """
 uniform mat4 u_mvp;
 attribute vec3 a_position;
-void main() { gl_Position = u_mvp * vec4(a_position, 1.0); }
+#ifdef MASKED
+uniform mat3 u_uvm;
+attribute vec2 a_uv;
+varying vec2 v_uv;
+#endif
+void main() {
+#ifdef MASKED
+    v_uv = (u_uvm * vec3(a_uv, 1.0)).xy;
+#endif
+    gl_Position = u_mvp * vec4(a_position, 1.0);
+}
 """
 
-DEPTH_FRAGMENT = "void main() { gl_FragColor = vec4(1.0); }"
+DEPTH_FRAGMENT = """
+#ifdef MASKED
+uniform sampler2D u_tex;
+uniform float u_alpha;
+uniform float u_cutoff;
+varying vec2 v_uv;
+#endif
+void main() {
+#ifdef MASKED
+    if (texture2D(u_tex, v_uv).a * u_alpha < u_cutoff) discard;
+#endif
+    gl_FragColor = vec4(1.0);
+}
+"""
 
 
-def link_depth() -> int:
+def link_depth(masked: bool = False) -> int:
     """The program that draws the scene's depth as the sun sees it (shadow_map.py)."""
-    return _link_positions(DEPTH_VERTEX, DEPTH_FRAGMENT)
+    define = "#define MASKED\n" if masked else ""
+    return _link_positions(define + DEPTH_VERTEX, define + DEPTH_FRAGMENT)
 
 
 def link_shadow() -> int:

@@ -269,10 +269,13 @@ class SceneItem(gl.GLGraphicsItem.GLGraphicsItem):
     def _upload(self) -> None:
         self._release()
         self._dirty = False
+        if self.scene is None or self.scene.instances is None:
+            self.shadow_map.release()  # only a composed scene has one: its 16 MB go
+        else:
+            self.shadow_map.forget()
         if self.scene is None:
             return
         self._buffers = [_Buffers(p) for p in self.scene.primitives]
-        self.shadow_map.forget()
         limit = int(GL.glGetIntegerv(GL.GL_MAX_TEXTURE_SIZE))
         self._textures = [_upload_texture(t, limit, self.scene) for t in self.scene.textures]
 
@@ -392,23 +395,39 @@ class SceneItem(gl.GLGraphicsItem.GLGraphicsItem):
         corners = np.array(np.meshgrid(*scene.bounds.T)).T.reshape(-1, 3)
         corners = corners @ item[:3, :3].T + item[:3, 3]
         placed = [
-            (
-                item @ p.matrix,
-                [
-                    self._buffers[i]
-                    for i in p.primitives
-                    if i not in self.hidden
-                    and scene.material(scene.primitives[i]).alpha_mode != BLEND
-                ],
-            )
+            (item @ p.matrix, [c for i in p.primitives if (c := self._caster(scene, i))])
             for p in placements
         ]
         key = (scene, tuple(np.round(sun, 6)), self.hidden, tuple(item.ravel()))
-        self.shadow_map.update(
+        self._to_world = item
+        return self.shadow_map.update(
             key, sun, corners, placed, lambda b: b.draw(self._pacer if self.in_pieces else None)
         )
-        self._to_world = item
-        return True
+
+    def _caster(self, scene: Scene, i: int) -> tuple[_Buffers, shadow_map.Cutout | None] | None:
+        """A primitive as it casts the sun's shadow: whole, through its cut-out (MASK), or
+        not at all (hidden, see-through, or cut out entirely)."""
+        material = scene.material(scene.primitives[i])
+        if i in self.hidden or material.alpha_mode == BLEND:
+            return None
+        buffers = self._buffers[i]
+        if material.alpha_mode != MASK:
+            return buffers, None
+        slot = material.base_color_texture
+        offsets = {name: offset for name, _, offset in buffers.layout}
+        uv = "uv1" if slot is not None and slot.uv_set == 1 else "uv"
+        if slot is None or uv not in offsets or self._textures[slot.texture] is None:
+            whole = material.base_color[3] >= material.alpha_cutoff
+            return (buffers, None) if whole else None
+        matrix = np.eye(3) if slot.transform is None else np.array(slot.transform).reshape(3, 3)
+        cutout = shadow_map.Cutout(
+            texture=int(self._textures[slot.texture]),  # type: ignore[arg-type]
+            uv_offset=offsets[uv],
+            uv_matrix=matrix.astype(np.float32),
+            alpha=float(material.base_color[3]),
+            cutoff=float(material.alpha_cutoff),
+        )
+        return buffers, cutout
 
     def _placement_uniforms(self, matrix: np.ndarray) -> tuple:
         """(mvp, modelview, normal matrix, view to model, and with the sun's shadow the

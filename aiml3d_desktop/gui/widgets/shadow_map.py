@@ -11,13 +11,18 @@ only when the scene or the sun changes, not as the camera orbits.
 from __future__ import annotations
 
 import ctypes
+import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 import numpy as np
 from OpenGL import GL
+from OpenGL.error import GLError
 
 from aiml3d_desktop.gui.widgets import gl_state, pbr_shaders
+
+log = logging.getLogger(__name__)
 
 SIZE = 2048  # texels a side: 16 MB of depth, sharp enough for a table top of props
 UNIT = 6  # the texture unit it is sampled from: after the environment and five material maps
@@ -34,6 +39,21 @@ class Buffers(Protocol):
 
 
 B = TypeVar("B", bound=Buffers)
+
+
+@dataclass(frozen=True)
+class Cutout:
+    """A cut-out (MASK) material's primitive: where its base colour texture's alpha, times
+    ``alpha``, is under ``cutoff``, it casts no shadow."""
+
+    texture: int  # the GL texture
+    uv_offset: int  # floats from a vertex's start to its texture coordinates
+    uv_matrix: np.ndarray  # (3, 3) on (u, v, 1), rows as written
+    alpha: float
+    cutoff: float
+
+
+Casters = Sequence[tuple[np.ndarray, Sequence[tuple[B, Cutout | None]]]]
 
 
 def light_matrix(sun: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, float]:
@@ -67,7 +87,9 @@ class ShadowMap:
         self._texture: int | None = None
         self._fbo: int | None = None
         self._program: int | None = None
+        self._masked: int | None = None  # the program for cut-outs, made on first use
         self._drawn_for: tuple = ()  # what the texture shows: (scene, sun, hidden)
+        self.broken = False  # this OpenGL could not make one: not asked again
         self.matrix = np.eye(4)  # the view's world to the map's clip space
         self.bias = 0.0
 
@@ -76,49 +98,90 @@ class ShadowMap:
         key: tuple,
         sun: np.ndarray,
         corners: np.ndarray,
-        placed: Sequence[tuple[np.ndarray, Sequence[B]]],
+        placed: Casters[B],
         draw: Callable[[B], None],
-    ) -> None:
+    ) -> bool:
         """Draw the map for ``key`` (the scene, then what else it depends on: the sun, what
         is hidden) unless it shows it: each of ``placed`` (a placement's matrix to the view's
-        world, its buffers)."""
+        world, its buffers each with its Cutout or None). False when this OpenGL cannot make
+        one: the models are then drawn without their shadows (said once in the log), never
+        not at all."""
+        if self.broken:
+            return False
         drawn = self._drawn_for
         if drawn and key[0] is drawn[0] and key[1:] == drawn[1:]:
-            return
-        self.matrix, self.bias = light_matrix(sun, corners)
-        if self._texture is None:
-            self._create()
+            return True
+        try:
+            if self._texture is None:
+                self._create()
+            self.matrix, self.bias = light_matrix(sun, corners)
+            self._draw(placed, draw)
+        except (RuntimeError, GLError) as exc:
+            log.warning("the models are drawn without the sun's shadow on them: %s", exc)
+            self.broken = True
+            self.release()
+            return False
+        self._drawn_for = key
+        return True
+
+    def _draw(self, placed: Casters[B], draw: Callable[[B], None]) -> None:
         previous = int(GL.glGetIntegerv(GL.GL_FRAMEBUFFER_BINDING))
         viewport = GL.glGetIntegerv(GL.GL_VIEWPORT)
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self._fbo)
-        GL.glViewport(0, 0, SIZE, SIZE)
-        GL.glDepthMask(GL.GL_TRUE)
-        GL.glEnable(GL.GL_DEPTH_TEST)
-        GL.glClear(GL.GL_DEPTH_BUFFER_BIT)
-        GL.glDisable(GL.GL_CULL_FACE)
-        GL.glEnable(GL.GL_POLYGON_OFFSET_FILL)  # slopes away from the sun keep their light
-        GL.glPolygonOffset(2.0, 4.0)
-        GL.glUseProgram(self._program)
-        location = GL.glGetUniformLocation(self._program, "u_mvp")
-        GL.glEnableVertexAttribArray(0)
-        for matrix, buffers in placed:
-            mvp = (self.matrix @ matrix).astype(np.float32)
-            GL.glUniformMatrix4fv(location, 1, True, mvp)
-            for each in buffers:
-                GL.glBindBuffer(GL.GL_ARRAY_BUFFER, each.vbo)
-                GL.glVertexAttribPointer(
-                    0, 3, GL.GL_FLOAT, False, each.stride * 4, ctypes.c_void_p(0)
-                )
-                GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, each.ibo)
-                draw(each)
-        GL.glDisableVertexAttribArray(0)
-        GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, 0)
-        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
-        GL.glUseProgram(0)
-        GL.glDisable(GL.GL_POLYGON_OFFSET_FILL)
-        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, previous)
-        GL.glViewport(*(int(v) for v in viewport))
-        self._drawn_for = key
+        try:
+            GL.glViewport(0, 0, SIZE, SIZE)
+            GL.glDepthMask(GL.GL_TRUE)
+            GL.glEnable(GL.GL_DEPTH_TEST)
+            GL.glClear(GL.GL_DEPTH_BUFFER_BIT)
+            GL.glDisable(GL.GL_CULL_FACE)
+            GL.glEnable(GL.GL_POLYGON_OFFSET_FILL)  # slopes away from the sun keep their light
+            GL.glPolygonOffset(2.0, 4.0)
+            GL.glEnableVertexAttribArray(0)
+            for matrix, casters in placed:
+                mvp = (self.matrix @ matrix).astype(np.float32)
+                for each, cutout in casters:
+                    program = self._use(cutout)
+                    GL.glUniformMatrix4fv(GL.glGetUniformLocation(program, "u_mvp"), 1, True, mvp)
+                    GL.glBindBuffer(GL.GL_ARRAY_BUFFER, each.vbo)
+                    GL.glVertexAttribPointer(
+                        0, 3, GL.GL_FLOAT, False, each.stride * 4, ctypes.c_void_p(0)
+                    )
+                    uv = GL.glGetAttribLocation(program, "a_uv") if cutout else -1
+                    if cutout is not None and uv != -1:
+                        offset = ctypes.c_void_p(cutout.uv_offset * 4)
+                        GL.glVertexAttribPointer(uv, 2, GL.GL_FLOAT, False, each.stride * 4, offset)
+                        GL.glEnableVertexAttribArray(uv)
+                    GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, each.ibo)
+                    draw(each)
+                    if uv != -1:
+                        GL.glDisableVertexAttribArray(uv)
+        finally:
+            GL.glDisableVertexAttribArray(0)
+            GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, 0)
+            GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
+            GL.glUseProgram(0)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+            GL.glDisable(GL.GL_POLYGON_OFFSET_FILL)
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, previous)
+            GL.glViewport(*(int(v) for v in viewport))
+
+    def _use(self, cutout: Cutout | None) -> int:
+        """The program for a caster, in use, with its cut-out's texture and numbers."""
+        if cutout is None:
+            assert self._program is not None
+            GL.glUseProgram(self._program)
+            return self._program
+        if self._masked is None:
+            self._masked = pbr_shaders.link_depth(masked=True)
+        program = self._masked
+        GL.glUseProgram(program)
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, cutout.texture)
+        GL.glUniform1i(GL.glGetUniformLocation(program, "u_tex"), 0)
+        GL.glUniformMatrix3fv(GL.glGetUniformLocation(program, "u_uvm"), 1, True, cutout.uv_matrix)
+        GL.glUniform1f(GL.glGetUniformLocation(program, "u_alpha"), cutout.alpha)
+        GL.glUniform1f(GL.glGetUniformLocation(program, "u_cutoff"), cutout.cutoff)
+        return program
 
     def bind(self) -> None:
         GL.glActiveTexture(GL.GL_TEXTURE0 + UNIT)
@@ -161,7 +224,8 @@ class ShadowMap:
             GL.glDeleteFramebuffers(1, [self._fbo])
         if self._texture is not None:
             GL.glDeleteTextures([self._texture])
-        if self._program is not None:
-            GL.glDeleteProgram(self._program)
-        self._fbo = self._texture = self._program = None
+        for program in (self._program, self._masked):
+            if program is not None:
+                GL.glDeleteProgram(program)
+        self._fbo = self._texture = self._program = self._masked = None
         self._drawn_for = ()

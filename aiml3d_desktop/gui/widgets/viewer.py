@@ -120,6 +120,7 @@ class Viewer(gl.GLViewWidget):
         self._still.timeout.connect(self.update)
         self.dragger: Dragger | None = None
         self._dragging = False
+        self._grabbed = False  # the press began a drag: its release is not a click
         self.hint = QLabel(self)  # what to do, while nothing is shown
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setWordWrap(True)
@@ -299,6 +300,7 @@ class Viewer(gl.GLViewWidget):
         if self.framed:
             self.frame()
         self.update()
+        self.camera_moved.emit()
 
     def set_vertex_colours(self, on: bool) -> None:
         self.item.set_vertex_colours(on)
@@ -320,6 +322,10 @@ class Viewer(gl.GLViewWidget):
 
     def set_axes_visible(self, on: bool) -> None:
         self._set_floor(axes=on)
+
+    @property
+    def shadow_visible(self) -> bool:
+        return bool(self._floor_parts["shadow"])
 
     def set_shadow_visible(self, on: bool) -> None:
         self.item.set_sun_shadow(SUN_SHADOW if on else 0.0)
@@ -496,7 +502,8 @@ class Viewer(gl.GLViewWidget):
             self.pan(diff.x(), diff.y(), 0, relative="view")
             self.framed = False
         elif buttons == left:
-            self.orbit(-diff.x(), diff.y())
+            self.orbit(-diff.x(), diff.y())  # says so itself
+            return
         elif buttons == right:
             self.opts["distance"] *= 1.01 ** diff.y()
             self.framed = False
@@ -505,13 +512,15 @@ class Viewer(gl.GLViewWidget):
         self.camera_moved.emit()
 
     def orbit(self, *args: float, **kwargs: float) -> None:
+        """The mouse's orbit, and the arrow keys' (pyqtgraph's keyPressEvent calls this)."""
         self._still.start()
         super().orbit(*args, **kwargs)
+        self.camera_moved.emit()
 
     def mousePressEvent(self, ev: QMouseEvent) -> None:
         self._pressed_at = pos = ev.position()
         super().mousePressEvent(ev)
-        self._dragging = (
+        self._dragging = self._grabbed = (
             ev.button() == Qt.MouseButton.LeftButton
             and ev.modifiers() == Qt.KeyboardModifier.NoModifier
             and self.dragger is not None
@@ -524,7 +533,8 @@ class Viewer(gl.GLViewWidget):
             self._dragging = False
             self.dragger.drop()
         pressed = getattr(self, "_pressed_at", None)
-        if ev.button() == Qt.MouseButton.LeftButton and pressed is not None:
+        grabbed, self._grabbed = self._grabbed, False
+        if ev.button() == Qt.MouseButton.LeftButton and pressed is not None and not grabbed:
             moved = ev.position() - pressed
             if abs(moved.x()) + abs(moved.y()) < 4:  # a click, not the end of an orbit
                 self.clicked.emit(*self.ray_at(ev.position().x(), ev.position().y()))
