@@ -1,0 +1,97 @@
+"""What the bundle carries of PySide6 and of USD (pxr), found from the imports rather than
+kept by hand (issue 28: installed size); aiml3d.spec uses it, and `python
+packaging/bundle_contents.py` prints it.
+
+- Qt: the PySide6 modules that the app's code and pyqtgraph's import (read from their
+  source), and the ones those load in turn (found by importing them); every other PySide6
+  module is excluded, and with it the Qt libraries and plugins that only it needs.
+- USD: the pxr modules that a USDZ export imports (found by writing one, as the installed
+  self-test does); the others (physics, skinning, lights, volumes ... 30 MB) are left out.
+  Their schemas stay (pxr's plugInfo files): a stage still knows every type.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Run in a child, so that what it imports is what those imports load, nothing else.
+QT_CLOSURE = """
+import importlib, json, sys
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("PySide6.Qt"))))
+"""
+USDZ_EXPORT = """
+import json, sys, tempfile
+from pathlib import Path
+from aiml3d_desktop import paths
+from aiml3d_desktop.core.meshes import mesh, writers
+from pxr import Usd
+scene = mesh.load(paths.resource("samples/sample.glb")).scene
+with tempfile.TemporaryDirectory() as folder:
+    writers.write_usdz(scene, Path(folder) / "sample.usdz")
+    assert Usd.Stage.Open(str(Path(folder) / "sample.usdz")) is not None
+print(json.dumps(sorted({".".join(m.split(".")[:2]) for m in sys.modules if m.startswith("pxr.")})))
+"""
+
+
+def imported(folder: Path, package: str) -> set[str]:
+    """``package``'s modules (``package.X``) that the Python files under ``folder`` import."""
+    found: set[str] = set()
+    for path in folder.rglob("*.py"):
+        try:
+            tree = ast.parse(path.read_bytes())
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module)
+                found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return {".".join(n.split(".")[:2]) for n in found if n.startswith(package + ".")}
+
+
+def _child(code: str, *args: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _all(package: str) -> set[str]:
+    module = __import__(package)
+    return {f"{package}.{m.name}" for m in pkgutil.iter_modules(module.__path__)}
+
+
+def qt_modules() -> tuple[list[str], list[str]]:
+    """(the PySide6 modules the app loads, the ones it never does)."""
+    import pyqtgraph
+
+    read = imported(ROOT / "aiml3d_desktop", "PySide6")
+    read |= imported(Path(pyqtgraph.__file__).parent, "PySide6")
+    qt = {m for m in read if m.split(".")[1].startswith("Qt")}
+    used = set(_child(QT_CLOSURE, *sorted(qt)))
+    every = {m for m in _all("PySide6") if m.split(".")[1].startswith("Qt")}
+    return sorted(used), sorted(every - used)
+
+
+def usd_modules() -> tuple[list[str], list[str]]:
+    """(the pxr modules a USDZ export loads, the ones it never does)."""
+    used = set(_child(USDZ_EXPORT))
+    every = {m for m in _all("pxr") if m.split(".")[1][:1].isupper()}
+    return sorted(used), sorted(every - used)
+
+
+if __name__ == "__main__":
+    for name, (used, unused) in (("Qt", qt_modules()), ("USD", usd_modules())):
+        print(f"{name}: {len(used)} modules carried: {', '.join(used)}")
+        print(f"{name}: {len(unused)} left out: {', '.join(unused)}")
