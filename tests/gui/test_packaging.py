@@ -93,3 +93,22 @@ def test_bundled_samples_are_what_the_self_test_expects():
     glb, ply = (mesh.load(paths.resource(f"samples/sample.{ext}")) for ext in ("glb", "ply"))
     assert len(glb.arrays.indices) == len(ply.arrays.indices) == 3072
     assert glb.arrays.colors is not None and glb.stats.watertight
+
+
+def test_the_bundle_carries_the_qt_and_usd_modules_the_app_imports():
+    """Found from the imports (packaging/bundle_contents.py), not a list kept by hand: the
+    window's Qt modules and those a USDZ export loads are carried; what nothing imports
+    (Qt Quick, WebEngine, USD's physics) is left out."""
+    sys.path.insert(0, str(ROOT / "packaging"))
+    try:
+        import bundle_contents
+    finally:
+        sys.path.remove(str(ROOT / "packaging"))
+    qt_used, qt_unused = bundle_contents.qt_modules()
+    for needed in ("QtCore", "QtGui", "QtWidgets", "QtNetwork", "QtOpenGLWidgets"):
+        assert f"PySide6.{needed}" in qt_used
+    assert {"PySide6.QtQuick", "PySide6.QtWebEngineCore", "PySide6.QtQml"} <= set(qt_unused)
+    usd_used, usd_unused = bundle_contents.usd_modules()
+    assert {"pxr.Usd", "pxr.UsdGeom", "pxr.UsdShade", "pxr.UsdUtils", "pxr.Sdf"} <= set(usd_used)
+    assert {"pxr.UsdPhysics", "pxr.UsdSkel"} <= set(usd_unused)
+    assert not set(qt_used) & set(qt_unused) and not set(usd_used) & set(usd_unused)
