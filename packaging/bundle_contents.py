@@ -3,8 +3,9 @@ kept by hand (issue 28: installed size); aiml3d.spec uses it, and `python
 packaging/bundle_contents.py` prints it.
 
 - Qt: the PySide6 modules that the app's code and pyqtgraph's import (read from their
-  source), and the ones those load in turn (found by importing them); every other PySide6
-  module is excluded, and with it the Qt libraries and plugins that only it needs.
+  source), and the ones that importing every module of the window loads (pyqtgraph asks for
+  some through importlib); every other PySide6 module is excluded, and with it the Qt
+  libraries and plugins that only it needs.
 - USD: the pxr modules that a USDZ export imports (found by writing one, as the installed
   self-test does); the others (physics, skinning, lights, volumes ... 30 MB) are left out.
   Their schemas stay (pxr's plugInfo files): a stage still knows every type.
@@ -23,9 +24,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Run in a child, so that what it imports is what those imports load, nothing else.
 QT_CLOSURE = """
-import importlib, json, sys
+import importlib, json, pkgutil, sys
+import aiml3d_desktop.gui
 for name in sys.argv[1:]:
     importlib.import_module(name)
+# Every module of the window, imported: what they and their libraries load as they are
+# imported, by any means (pyqtgraph's GL items ask for QtOpenGL through importlib).
+for module in pkgutil.walk_packages(aiml3d_desktop.gui.__path__, "aiml3d_desktop.gui."):
+    importlib.import_module(module.name)
 print(json.dumps(sorted(m for m in sys.modules if m.startswith("PySide6.Qt"))))
 """
 USDZ_EXPORT = """
