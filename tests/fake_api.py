@@ -57,6 +57,19 @@ import numpy as np
 import trimesh
 
 ENDPOINT = "/v1/images/generations"
+CHAT = "/v1/chat/completions"
+# The plan the chat model gives when no other is scripted (issue 30): a desk, a lamp on it.
+DEFAULT_PLAN = {
+    "room": {"width": 3, "depth": 3},
+    "mood": "studio",
+    "objects": [
+        {"name": "desk", "description": "a wooden desk on a white background", "width": 1.2,
+         "depth": 0.6, "height": 0.75, "count": 1, "x": 0, "z": 0, "yaw": 0},
+        {"name": "lamp", "description": "a brass desk lamp on a white background",
+         "width": 0.2, "depth": 0.2, "height": 0.45, "count": 1, "x": 0.4, "z": 0, "yaw": 0},
+    ],
+    "relations": [{"kind": "on_top_of", "subject": "lamp", "target": "desk"}],
+}  # fmt: skip
 BODY_KEYS = {
     "model",
     "image_url",
@@ -123,6 +136,10 @@ class FakeAimlApi:
         self.unavailable: set[str] = set()  # models the account "cannot use" (a 404)
         self.model_seconds: dict[str, float] = {}  # how long each model takes to answer
         self.usage: dict[str, dict | list | None] = {}  # model -> its answers' meta.usage
+        # The chat model's answers, in turn: a plan (a dict), a text as it is, or one of
+        # "refusal", "no-choices"; DEFAULT_PLAN when none is left.
+        self.plans: deque[dict | str] = deque()
+        self.chat_seconds = 0.0  # how long the chat model takes to answer
         self.parts_glb: bytes = make_parts().export(file_type="glb")
         self.records: list[Record] = []
         self.sent: list[int] = []  # bytes of each huge answer written before the client left
@@ -260,7 +277,7 @@ class _ApiHandler(_Handler):
             body = None
         self._record(body)
         fake = self.fake
-        if self.path != ENDPOINT:
+        if self.path not in (ENDPOINT, CHAT):
             return self.error(404, f"Cannot POST {self.path}")
         if self.headers.get("Authorization") != f"Bearer {fake.KEY}":
             return self.error(401, ERRORS[401])
@@ -273,6 +290,8 @@ class _ApiHandler(_Handler):
             )
         if fault == "500-maintenance":
             return self.error(500, "Model is under maintenance")
+        if self.path == CHAT:
+            return self.chat(body)
         if fault == "echo-key":
             auth = self.headers.get("Authorization", "")
             return self.error(
@@ -448,6 +467,41 @@ class _ApiHandler(_Handler):
                 "meta": fake.meta(model, {"usd_spent": 0.4}, metrics={"duration_ms": 61000}),
             },
         )
+
+    def chat(self, body: object) -> None:
+        """``/v1/chat/completions`` as documented: messages in, choices[0].message out; a
+        ``json_schema`` response format is required here (the app always sends one)."""
+        problems = []
+        if not isinstance(body, dict) or not isinstance(body.get("model"), str):
+            problems.append("model is required")
+        else:
+            messages = body.get("messages")
+            if not isinstance(messages, list) or not all(
+                isinstance(m, dict) and m.get("role") in ("system", "user", "assistant")
+                and isinstance(m.get("content"), str) for m in messages
+            ):  # fmt: skip
+                problems.append("messages must be a list of {role, content}")
+            fmt = body.get("response_format") or {}
+            if fmt.get("type") != "json_schema" or "schema" not in (fmt.get("json_schema") or {}):
+                problems.append("response_format must be a json_schema")
+        if problems:
+            return self.error(400, "; ".join(problems))
+        fake = self.fake
+        time.sleep(fake.chat_seconds)
+        with fake._lock:
+            scripted = fake.plans.popleft() if fake.plans else DEFAULT_PLAN
+        if scripted == "no-choices":
+            return self.send_json(200, {"id": self.rid, "choices": []})
+        message: dict = {"role": "assistant", "content": None, "refusal": None}
+        if scripted == "refusal":
+            message["refusal"] = "I'm sorry, I can't help with that."
+        else:
+            message["content"] = scripted if isinstance(scripted, str) else json.dumps(scripted)
+        self.send_json(200, {
+            "id": self.rid, "object": "chat.completion", "model": body["model"],
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 812, "completion_tokens": 240, "total_tokens": 1052},
+        })  # fmt: skip
 
     def huge(self, status: int) -> None:
         """100 MB of JSON, counted as it goes out: a client with a cap hangs up early."""

@@ -197,8 +197,10 @@ class AimlClient:
         on_sent: Callable[[int, int], None] = lambda done, total: None,
         *,
         read: float | None = None,
+        path: str = ENDPOINT,
     ) -> T:
-        """One model call: ``post()`` the body, read the answer with ``read_answer``; the
+        """One model call: ``post()`` the body to ``path`` (the pictures' and models' endpoint,
+        or the chat's), read the answer with ``read_answer``; the
         call goes to the usage ledger (``record``), made or failed, with what the answer
         said it cost (a charged call whose answer cannot be used still cost that)."""
         model = str(body.get("model"))
@@ -224,7 +226,7 @@ class AimlClient:
             )
 
         try:
-            answer = self.post(ENDPOINT, body, on_sent, read=read)
+            answer = self.post(path, body, on_sent, read=read)
         except Cancelled:
             raise
         except Aiml3DError as exc:
