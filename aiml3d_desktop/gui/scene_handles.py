@@ -77,7 +77,7 @@ class SceneHandles(QObject):
             return
         doc = composition.doc
         segments = [
-            _box_edges(*arrange.world_box(p, owner.outlines[p.source.key]))
+            handles.box_edges(*arrange.world_box(p, owner.outlines[p.source.key])).reshape(-1, 3)
             for p in doc.placements
             if p.id in owner.chosen and doc.shown(p) and p.source.key in owner.outlines
         ]
@@ -193,12 +193,3 @@ class SceneHandles(QObject):
             self._drag.end()
             self._drag = None
             self.refresh()  # the handles back on the centre of the boxes
-
-
-def _box_edges(low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """(24, 3): the twelve edges of a box, as pairs of points."""
-    corners = np.array(
-        [[x, y, z] for x in (low[0], high[0]) for y in (low[1], high[1]) for z in (low[2], high[2])]
-    )
-    pairs = [(a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1]
-    return np.array([corners[i] for pair in pairs for i in pair])

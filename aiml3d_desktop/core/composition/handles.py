@@ -76,20 +76,21 @@ def segments(centre: np.ndarray, size: float) -> dict[Handle, np.ndarray]:
             [[centre + SHAFT[0] * size * a, tip]] + [[tip, barb] for barb in barbs]
         )
         knob = centre + KNOB * size * a
-        corners = np.array(
-            [
-                knob + KNOB_SIZE / 2 * size * (i * a + j * b + k * c)
-                for i in (-1, 1)
-                for j in (-1, 1)
-                for k in (-1, 1)
-            ]
+        out[Handle("scale", axis)] = box_edges(
+            knob - KNOB_SIZE / 2 * size, knob + KNOB_SIZE / 2 * size
         )
-        edges = [(m, n) for m in range(8) for n in range(m + 1, 8) if bin(m ^ n).count("1") == 1]
-        out[Handle("scale", axis)] = np.array([[corners[m], corners[n]] for m, n in edges])
         angles = np.linspace(0, 2 * math.pi, RING_SEGMENTS + 1)
         ring = centre + RING * size * (np.outer(np.cos(angles), b) + np.outer(np.sin(angles), c))
         out[Handle("turn", axis)] = np.stack([ring[:-1], ring[1:]], axis=1)
     return out
+
+
+def box_edges(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """(12, 2, 3): the twelve edges of the box from ``low`` to ``high``, each a pair of points."""
+    corners = np.array([[x, y, z] for x in (low[0], high[0]) for y in (low[1], high[1])
+                        for z in (low[2], high[2])])  # fmt: skip
+    pairs = [(m, n) for m in range(8) for n in range(m + 1, 8) if bin(m ^ n).count("1") == 1]
+    return np.array([[corners[m], corners[n]] for m, n in pairs])
 
 
 def ray_distances(origin: np.ndarray, direction: np.ndarray, segs: np.ndarray) -> np.ndarray:
