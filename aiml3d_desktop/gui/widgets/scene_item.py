@@ -10,7 +10,9 @@ presets and HDR files are fixed in the world; exposure scales the light before t
 BackgroundItem shows the environment, blurred, behind the model. With the sun (or the
 studio's key) on, Studio shading casts the model's shadow on the floor first: a planar
 projected shadow, the triangles drawn once more flattened along the sun, stencilled so each
-floor pixel is darkened once.
+floor pixel is darkened once. A composed scene's sun also casts the models' shadows on each
+other (and on their own parts) from a shadow map (shadow_map.py), drawn again only when the
+scene or the sun changes.
 
 Normals live in a buffer of their own: a big mesh is drawn flat-shaded (face normals from
 screen-space derivatives) as soon as it is read, and smooth once its normals are computed.
