@@ -3,6 +3,7 @@
     aiml3d scene new ITEM... [--layout row|grid|circle] [--gap METRES] -o OUT
     aiml3d scene build SCENE.json -o OUT
     aiml3d scene show SCENE.json [--json]
+    aiml3d scene compose "SENTENCE" --plan-only PLAN.json [--planner MODEL] [--json]
 
 ITEM is a mesh file or a library entry's id (or the start of it; ID@VERSION for one of its
 versions). OUT ending in .json is the scene itself (scene.json); any mesh format builds it.
@@ -51,6 +52,21 @@ def add_parser(sub) -> None:
     show = act.add_parser("show", help="a scene's placements, their boxes and triangles")
     show.add_argument("scene", type=Path, metavar="SCENE.json")
     show.add_argument("--json", action="store_true", help="print JSON")
+    compose = act.add_parser(
+        "compose",
+        help="plan a scene from a sentence: its objects, real sizes and places",
+        description="A language model plans the scene (objects, real sizes, how they relate, "
+        "the light); the app works out where each stands. --plan-only writes the plan and "
+        "shows it, with the calls that making it would take; making the models from it "
+        "comes next (required for now).",
+    )
+    compose.add_argument("sentence", metavar="SENTENCE", help="the scene, in words")
+    compose.add_argument(
+        "--plan-only", type=Path, required=True, metavar="PLAN.json", help="write the plan here"
+    )
+    compose.add_argument("--planner", metavar="MODEL", help="the chat model that plans")
+    compose.add_argument("--api-base", metavar="URL", help="API base URL")
+    compose.add_argument("--json", action="store_true", help="print JSON")
 
 
 def run(args) -> int:
@@ -213,4 +229,62 @@ def _warn_missing(models) -> None:
         raise InputError("None of the scene's models can be read")
 
 
-ACTIONS = {"new": _new, "build": _build, "show": _show}
+def _compose(args, library) -> int:
+    """The plan for a sentence: asked of the planner (its call kept in the usage ledger),
+    written to --plan-only, and shown with where each object stands."""
+    from dataclasses import replace
+
+    from aiml3d_desktop.core import settings
+    from aiml3d_desktop.core.common.cancel import CancelToken
+    from aiml3d_desktop.core.common.fileio import write_bytes
+    from aiml3d_desktop.core.composition import planner, solver
+    from aiml3d_desktop.core.session import Session
+
+    conf, _ = settings.load()
+    ledger = library.usage  # the planner's call is kept there, as every model call
+    options = Session(conf).job_options(api_base=args.api_base)
+    options = replace(options, record=ledger.add_one if ledger is not None else None)
+    client = options.client(CancelToken())
+    plan = planner.plan_scene(client, args.sentence, args.planner or planner.PLANNER_MODEL)
+    out = args.plan_only.expanduser()
+    write_bytes(out, planner.plan_json(plan).encode("utf-8"))
+    placed = solver.solve(plan)
+    rows = [
+        {
+            "name": p.name,
+            "object": p.object,
+            "size": list(p.size),
+            "position": [round(v, 4) for v in (p.x, p.y, p.z)],
+            "yaw": round(p.yaw, 2),
+            "on": p.support or None,
+        }
+        for p in placed
+    ]
+    # One picture and one 3D model per object; its copies are placements of that model.
+    making = {"pictures": len(plan.objects), "models": len(plan.objects)}
+    if args.json:
+        print_json(
+            {
+                "plan": str(out),
+                "room": list(plan.room),
+                "light": plan.preset,
+                "placed": rows,
+                "relations": [vars(r) for r in plan.relations],
+                "making": making,
+            }
+        )
+        return EXIT_OK
+    for p in placed:
+        size = " x ".join(f"{v:g}" for v in p.size)
+        on = f" on the {p.support}" if p.support else ""
+        print(f"{p.name:<24} {size} m  at x {p.x:.3f}, z {p.z:.3f}{on}, turned {p.yaw:g}°")
+    print(
+        f"{plan.placed} models of {len(plan.objects)} objects in a {plan.room[0]:g} x "
+        f"{plan.room[1]:g} m room, {plan.preset} light; making them: {making['pictures']} "
+        f"pictures and {making['models']} 3D models. Plan written to {out}",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+ACTIONS = {"new": _new, "build": _build, "show": _show, "compose": _compose}

@@ -184,3 +184,35 @@ def test_a_turntable_of_a_whole_scene(meshes):
             gif.seek(index)
             frames.append(np.asarray(gif.convert("RGB")).astype(int))
     assert np.abs(frames[0] - frames[1]).mean() > 1  # the scene turns
+
+
+def test_a_sentence_becomes_a_plan_written_and_shown(tmp_path, fake_api):
+    """``aiml3d scene compose SENTENCE --plan-only`` (issue 30) against the fake API: the plan
+    written (and read back the same), each object where the solver puts it, the planner's
+    call in the usage ledger; a planner that refuses twice is one clear error line."""
+    from aiml3d_desktop.core.composition.plan import read_plan
+
+    env = {"AIML_API_BASE": fake_api.base_url}
+    out = tmp_path / "plan.json"
+    result = run(
+        "scene", "compose", "A writing desk with a brass lamp", "--plan-only", out, "--json",
+        key=fake_api.KEY, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    lamp = next(row for row in shown["placed"] if row["name"] == "lamp")
+    assert lamp["on"] == "desk" and lamp["position"][1] == pytest.approx(0.75)
+    assert shown["making"] == {"pictures": 2, "models": 2}
+    assert [o.name for o in read_plan(out.read_text()).objects] == ["desk", "lamp"]
+    usage = run("usage", "--by", "model", "--json", env=env)
+    assert usage.returncode == 0, usage.stderr
+    assert "openai/gpt-4o" in usage.stdout  # the planner's call, kept in the ledger
+
+    fake_api.plans.extend(["refusal", "refusal"])
+    result = run(
+        "scene", "compose", "a desk", "--plan-only", tmp_path / "again.json",
+        key=fake_api.KEY, env=env,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "no plan that could be used" in one_error_line(result)
+    assert not (tmp_path / "again.json").exists()  # nothing written for a plan not had

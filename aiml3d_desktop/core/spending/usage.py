@@ -123,6 +123,10 @@ class Ledger:
             db.close()
             self._local.db = None
 
+    def add_one(self, call: Call) -> None:
+        """One call, as a client's ``record`` hears it."""
+        self.add([call])
+
     def add(self, calls: Iterable[Call]) -> None:
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
