@@ -1,4 +1,5 @@
-"""``aiml3d scene ...``: compose several models into one scene (core/composition), offline.
+"""``aiml3d scene ...``: compose several models into one scene (core/composition); new,
+build and show work offline, compose asks a language model for a plan.
 
     aiml3d scene new ITEM... [--layout row|grid|circle] [--gap METRES] -o OUT
     aiml3d scene build SCENE.json -o OUT
@@ -246,9 +247,9 @@ def _compose(args, library) -> int:
     options = replace(options, record=ledger.add_one if ledger is not None else None)
     client = options.client(CancelToken())
     plan = planner.plan_scene(client, args.sentence, args.planner or planner.PLANNER_MODEL)
+    placed = solver.solve(plan)  # before the file: a plan written can be placed
     out = args.plan_only.expanduser()
     write_bytes(out, planner.plan_json(plan).encode("utf-8"))
-    placed = solver.solve(plan)
     rows = [
         {
             "name": p.name,

@@ -461,10 +461,10 @@ def drawing_body(prompt: str, model: str = TEXT_TO_IMAGE_MODEL) -> dict:
 
 
 def _values(body: dict) -> dict:
-    """A body's parameter values: not the model, nor its pictures, mesh link or prompt."""
-    return {
-        k: v for k, v in body.items() if k not in ("model", "prompt") and not k.endswith("_url")
-    }
+    """A body's parameter values: not the model, nor its pictures, mesh link or prompt (nor a
+    chat's messages and answer format: the words asked, kept out of the ledger as a prompt)."""
+    words = ("model", "prompt", "messages", "response_format")
+    return {k: v for k, v in body.items() if k not in words and not k.endswith("_url")}
 
 
 def _not_for_this_account(exc: ApiError, spec: Model) -> bool:

@@ -4,16 +4,21 @@ objects, their real sizes and how they relate; the geometry is done in code (sol
 LayoutGPT and Holodeck found works best.
 
 The answer is data from a server, so it is read as a hostile file is: a JSON object of the
-schema's shape, every number finite and within its range, at most MAX_OBJECTS objects and
-MAX_PLACED models in all, names unique, relations of known kinds between known objects, no
-object resting on itself however indirectly. Anything else raises ``PlanError`` naming what
-is wrong, in words that can be quoted back to the model for its one retry.
+schema's shape and no more (no field unknown or given twice), every number finite and within
+its range, at most MAX_OBJECTS objects and MAX_PLACED placements in all, names of printable
+characters and unique (after Unicode normalisation and case folding, and unlike any
+object's copies, "mug 2"), each object's footprint within the room, relations of known kinds
+between known objects, and none going round in a circle (a lamp on a desk that is next to
+the lamp). Anything else raises ``PlanError`` naming what is wrong, in words that can be
+quoted back to the model for its one retry.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from aiml3d_desktop.core.common.errors import InputError
@@ -30,7 +35,7 @@ MOODS = {
 }  # fmt: skip
 MAX_OBJECTS = 24
 MAX_COUNT = 12  # of one object
-MAX_PLACED = 48  # models in all, counts included: each is a paid 3D call
+MAX_PLACED = 48  # placements in all, counts included (a count's copies share one model)
 MAX_RELATIONS = 96
 SIZES = (0.01, 20.0)  # metres, an object's side
 ROOMS = (0.5, 100.0)  # metres, the room's side
@@ -75,7 +80,11 @@ class Plan:
         return sum(o.count for o in self.objects)
 
     def object(self, name: str) -> PlannedObject:
-        return next(o for o in self.objects if o.name == name)
+        """The object of that name (KeyError if none)."""
+        found = [o for o in self.objects if o.name == name]
+        if not found:
+            raise KeyError(name)
+        return found[0]
 
 
 def _number(kind: str = "number") -> dict:
@@ -97,13 +106,16 @@ OBJECT_FIELDS = {
     "z": _number(),
     "yaw": _number(),
 }
+TOP_FIELDS = ("room", "mood", "objects", "relations")
+ROOM_FIELDS = ("width", "depth")
+RELATION_FIELDS = ("kind", "subject", "target")
 SCHEMA = {
     "type": "object",
     "properties": {
         "room": {
             "type": "object",
-            "properties": {"width": _number(), "depth": _number()},
-            "required": ["width", "depth"],
+            "properties": {name: _number() for name in ROOM_FIELDS},
+            "required": list(ROOM_FIELDS),
             "additionalProperties": False,
         },
         "mood": {"type": "string", "enum": list(MOODS)},
@@ -125,12 +137,12 @@ SCHEMA = {
                     "subject": {"type": "string"},
                     "target": {"type": "string"},
                 },
-                "required": ["kind", "subject", "target"],
+                "required": list(RELATION_FIELDS),
                 "additionalProperties": False,
             },
         },
     },
-    "required": ["room", "mood", "objects", "relations"],
+    "required": list(TOP_FIELDS),
     "additionalProperties": False,
 }
 
@@ -138,20 +150,23 @@ SCHEMA = {
 def read_plan(text: str) -> Plan:
     """The planner's answer (its message's content) as a Plan, or PlanError saying why not."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_no_twice)
+    except PlanError:
+        raise
     except (ValueError, RecursionError) as exc:
         raise PlanError(f"The plan is not JSON ({type(exc).__name__})") from None
-    top = _dict(data, "the plan")
-    room = _dict(top.get("room"), "room")
+    top = _dict(data, "the plan", TOP_FIELDS)
+    room = _dict(top.get("room"), "room", ROOM_FIELDS)
     width, depth = (_range(room.get(k), f"room {k}", *ROOMS) for k in ("width", "depth"))
     mood = top.get("mood")
     if mood not in MOODS:
         raise PlanError(f"mood is not one of {', '.join(MOODS)}")
-    objects = tuple(_object(o, i) for i, o in enumerate(_list(top.get("objects"), "objects")))
-    if not objects:
+    raw_objects = _list(top.get("objects"), "objects")
+    if not raw_objects:
         raise PlanError("The plan has no objects")
-    if len(objects) > MAX_OBJECTS:
-        raise PlanError(f"The plan has {len(objects)} objects: at most {MAX_OBJECTS}")
+    if len(raw_objects) > MAX_OBJECTS:
+        raise PlanError(f"The plan has {len(raw_objects)} objects: at most {MAX_OBJECTS}")
+    objects = tuple(_object(o, i, (width, depth)) for i, o in enumerate(raw_objects))
     placed = sum(o.count for o in objects)
     if placed > MAX_PLACED:
         raise PlanError(f"The plan places {placed} models in all: at most {MAX_PLACED}")
@@ -159,24 +174,43 @@ def read_plan(text: str) -> Plan:
     twice = next((o.name for o, n in zip(objects, names, strict=True) if names.count(n) > 1), None)
     if twice is not None:
         raise PlanError(f"Two objects are named {twice!r}: names must differ")
+    copies = {copy_name(o.name, k).casefold(): o.name for o in objects for k in range(1, o.count)}
+    clash = next((o.name for o in objects if o.name.casefold() in copies), None)
+    if clash is not None:
+        raise PlanError(
+            f"An object is named {clash!r}, as a copy of {copies[clash.casefold()]!r} is: "
+            "names must differ from the copies' (a count's copies are named so)"
+        )
     raw_relations = _list(top.get("relations"), "relations")
     if len(raw_relations) > MAX_RELATIONS:
         raise PlanError(f"The plan has {len(raw_relations)} relations: at most {MAX_RELATIONS}")
-    known = {o.name for o in objects}
+    known = {o.name.casefold(): o.name for o in objects}
     relations = tuple(_relation(r, i, known) for i, r in enumerate(raw_relations))
     _refuse_loops(relations)
+    _refuse_circles(relations)
     return Plan(objects, relations, (width, depth), str(mood))
 
 
-def _object(data: object, index: int) -> PlannedObject:
+def copy_name(name: str, index: int) -> str:
+    """The name of an object's copy number ``index`` (0: the object itself)."""
+    return name if index == 0 else f"{name} {index + 1}"
+
+
+def _object(data: object, index: int, room: tuple[float, float]) -> PlannedObject:
     what = f"object {index + 1}"
-    item = _dict(data, what)
+    item = _dict(data, what, OBJECT_FIELDS)
     name = _text(item.get("name"), f"{what}'s name", MAX_NAME)
     what = f"the {name}"
     count = item.get("count")
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_COUNT:
         raise PlanError(f"{what}'s count is not a whole number from 1 to {MAX_COUNT}")
     size = tuple(_range(item.get(k), f"{what}'s {k}", *SIZES) for k in ("width", "depth", "height"))
+    small, large = sorted(size[:2])
+    if small > min(room) or large > max(room):
+        raise PlanError(
+            f"{what} ({size[0]:g} x {size[1]:g} m) does not fit in the {room[0]:g} x "
+            f"{room[1]:g} m room"
+        )
     x, z = (_range(item.get(k), f"{what}'s {k}", -ROOMS[1], ROOMS[1]) for k in ("x", "z"))
     return PlannedObject(
         name=name,
@@ -184,33 +218,34 @@ def _object(data: object, index: int) -> PlannedObject:
         size=(size[0], size[1], size[2]),
         count=count,
         position=(x, z),
-        yaw=_range(item.get("yaw"), f"{what}'s yaw", -360.0, 360.0),
+        yaw=_range(item.get("yaw"), f"{what}'s yaw", -360.0, 360.0) + 0.0,  # never -0
     )
 
 
-def _relation(data: object, index: int, known: set[str]) -> Relation:
+def _relation(data: object, index: int, known: dict[str, str]) -> Relation:
+    """A relation, its names matched as the objects' are (normalised, case folded)."""
     what = f"relation {index + 1}"
-    item = _dict(data, what)
+    item = _dict(data, what, RELATION_FIELDS)
     kind = item.get("kind")
     if kind not in RELATIONS:
         raise PlanError(f"{what}'s kind is not one of {', '.join(RELATIONS)}")
     subject, target = (
-        " ".join(v.split()) if isinstance(v, str) else v
+        _normal(v).casefold() if isinstance(v, str) else ""
         for v in (item.get("subject"), item.get("target"))
     )
     if subject not in known:
-        raise PlanError(f"{what} ({kind}) names {str(subject)[:60]!r}, which is no object")
-    targets = set(WALLS) if kind == "against_wall" else known
+        raise PlanError(f"{what} ({kind}) names {subject[:60]!r}, which is no object")
+    targets = {w: w for w in WALLS} if kind == "against_wall" else dict(known)
     if kind == "centred_on":
-        targets = targets | {ROOM}
+        targets[ROOM] = ROOM
     if target not in targets:
         raise PlanError(
-            f"{what} ({kind}) has {str(target)[:60]!r} as its target, which is "
+            f"{what} ({kind}) has {target[:60]!r} as its target, which is "
             + ("no wall (back, front, left, right)" if kind == "against_wall" else "no object")
         )
     if subject == target:
-        raise PlanError(f"{what} ({kind}) relates {subject!r} to itself")
-    return Relation(str(kind), str(subject), str(target))
+        raise PlanError(f"{what} ({kind}) relates {known[subject]!r} to itself")
+    return Relation(str(kind), known[subject], targets[target])
 
 
 def _refuse_loops(relations: tuple[Relation, ...]) -> None:
@@ -231,9 +266,45 @@ def _refuse_loops(relations: tuple[Relation, ...]) -> None:
             at = support[at]
 
 
-def _dict(value: object, what: str) -> dict:
+def _refuse_circles(relations: tuple[Relation, ...]) -> None:
+    """Each object is placed after what its relations point at (facing aside: it only
+    turns): relations that go round in a circle leave nothing to place first."""
+    after: dict[str, set[str]] = {}
+    for relation in relations:
+        if relation.kind not in ("facing", "against_wall") and relation.target != ROOM:
+            after.setdefault(relation.subject, set()).add(relation.target)
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in done:
+            return
+        if name in path:
+            circle = " -> ".join([*path[path.index(name) :], name])
+            raise PlanError(f"The relations go round in a circle ({circle}): one must go")
+        for target in sorted(after.get(name, ())):
+            visit(target, [*path, name])
+        done.add(name)
+
+    for name in sorted(after):
+        visit(name, [])
+
+
+def _no_twice(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object, refused when a key is given twice (which one would count?)."""
+    keys = [k for k, _ in pairs]
+    twice = next((k for k in keys if keys.count(k) > 1), None)
+    if twice is not None:
+        raise PlanError(f"{twice[:40]!r} is given twice in one object")
+    return dict(pairs)
+
+
+def _dict(value: object, what: str, fields: Collection[str]) -> dict:
+    """A JSON object of the schema's ``fields`` and no others."""
     if not isinstance(value, dict):
         raise PlanError(f"{what} is not a JSON object")
+    unknown = next((k for k in value if k not in fields), None)
+    if unknown is not None:
+        raise PlanError(f"{what} has a field the schema does not have: {unknown[:40]!r}")
     return value
 
 
@@ -243,16 +314,31 @@ def _list(value: object, what: str) -> list:
     return value
 
 
+def _normal(text: str) -> str:
+    """NFKC, its spaces single: "ｄｅｓｋ" and "desk" are one name."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
 def _text(value: object, what: str, longest: int) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > longest:
+    if not isinstance(value, str):
         raise PlanError(f"{what} is not a text of 1 to {longest} characters")
-    return " ".join(value.split())
+    text = _normal(value)
+    if not text or len(text) > longest:
+        raise PlanError(f"{what} is not a text of 1 to {longest} characters")
+    # Control, format (zero-width, bidirectional), private and surrogate characters: names
+    # that look alike but differ, and a terminal's escape codes.
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Co", "Cs") for c in text):
+        raise PlanError(f"{what} holds characters that are not printable")
+    return text
 
 
 def _range(value: object, what: str, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise PlanError(f"{what} is not a number")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        raise PlanError(f"{what} is not between {low:g} and {high:g}") from None
     if not math.isfinite(number) or not low <= number <= high:
         raise PlanError(f"{what} ({number:g}) is not between {low:g} and {high:g}")
     return number
