@@ -5,6 +5,7 @@ build and show work offline, compose asks a language model for a plan.
     aiml3d scene build SCENE.json -o OUT
     aiml3d scene show SCENE.json [--json]
     aiml3d scene compose "SENTENCE" --plan-only PLAN.json [--planner MODEL] [--json]
+    aiml3d scene compose --from-plan PLAN.json --dry-run   (and --max-credits, --max-usd)
 
 ITEM is a mesh file or a library entry's id (or the start of it; ID@VERSION for one of its
 versions). OUT ending in .json is the scene itself (scene.json); any mesh format builds it.
@@ -13,6 +14,7 @@ versions). OUT ending in .json is the scene itself (scene.json); any mesh format
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -57,16 +59,24 @@ def add_parser(sub) -> None:
         "compose",
         help="plan a scene from a sentence: its objects, real sizes and places",
         description="A language model plans the scene (objects, real sizes, how they relate, "
-        "the light); the app works out where each stands. --plan-only writes the plan and "
-        "shows it, with the calls that making it would take; making the models from it "
-        "comes next (required for now).",
+        "the light); the app works out where each stands. The plan is shown with what making "
+        "its models would cost, against the spending limits. Making them from the plan comes "
+        "next: for now give --plan-only or --dry-run.",
     )
-    compose.add_argument("sentence", metavar="SENTENCE", help="the scene, in words")
+    compose.add_argument("sentence", nargs="?", metavar="SENTENCE", help="the scene, in words")
+    compose.add_argument("--plan-only", type=Path, metavar="PLAN.json", help="write the plan here")
     compose.add_argument(
-        "--plan-only", type=Path, required=True, metavar="PLAN.json", help="write the plan here"
+        "--from-plan", type=Path, metavar="PLAN.json", help="a plan written before (or edited)"
+    )
+    compose.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="send nothing: show the planner's request (or, with --from-plan, the plan)",
     )
     compose.add_argument("--planner", metavar="MODEL", help="the chat model that plans")
     compose.add_argument("--api-base", metavar="URL", help="API base URL")
+    compose.add_argument("--max-credits", type=float, metavar="N", help="spending limit")
+    compose.add_argument("--max-usd", type=float, metavar="N", help="spending limit")
     compose.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -231,47 +241,51 @@ def _warn_missing(models) -> None:
 
 
 def _compose(args, library) -> int:
-    """The plan for a sentence: asked of the planner (its call kept in the usage ledger),
-    written to --plan-only, and shown with where each object stands."""
-    from dataclasses import replace
-
+    """A sentence's plan (asked of the planner, its call kept in the usage ledger) or a plan
+    file's, placed, shown with what making its models would cost, and written to
+    --plan-only. With --dry-run and a sentence, the planner's request, and nothing sent."""
     from aiml3d_desktop.core import settings
-    from aiml3d_desktop.core.common.cancel import CancelToken
-    from aiml3d_desktop.core.common.fileio import write_bytes
+    from aiml3d_desktop.core.common.fileio import read_regular, write_bytes
+    from aiml3d_desktop.core.composition import plan as plans
     from aiml3d_desktop.core.composition import planner, solver
-    from aiml3d_desktop.core.session import Session
 
+    if (args.sentence is None) == (args.from_plan is None):
+        raise InputError("Give a SENTENCE, or --from-plan PLAN.json (one of them)")
+    if args.plan_only is None and not args.dry_run:
+        raise InputError(
+            "Making the models from the plan is not built yet",
+            hint="Give --plan-only PLAN.json to write the plan, or --dry-run to see it.",
+        )
+    model = args.planner or planner.PLANNER_MODEL
     conf, _ = settings.load()
-    ledger = library.usage  # the planner's call is kept there, as every model call
-    options = Session(conf).job_options(api_base=args.api_base)
-    options = replace(options, record=ledger.add_one if ledger is not None else None)
-    client = options.client(CancelToken())
-    plan = planner.plan_scene(client, args.sentence, args.planner or planner.PLANNER_MODEL)
+    if args.sentence is not None and args.dry_run:
+        print(json.dumps(planner.request_body(" ".join(args.sentence.split()), model), indent=2))
+        print("dry run: nothing was sent", file=sys.stderr)
+        return EXIT_OK
+    if args.from_plan is not None:
+        try:
+            raw = read_regular(args.from_plan.expanduser(), plans.MAX_PLAN_BYTES)
+        except OSError as exc:
+            raise InputError(
+                f"Cannot read the plan {args.from_plan}: {exc.strerror or exc}"
+            ) from None
+        plan = plans.read_plan(raw.decode("utf-8", errors="replace"))
+    else:
+        plan = _asked(args.sentence, model, args.api_base, conf, library)
     placed = solver.solve(plan)  # before the file: a plan written can be placed
-    out = args.plan_only.expanduser()
-    write_bytes(out, planner.plan_json(plan).encode("utf-8"))
-    rows = [
-        {
-            "name": p.name,
-            "object": p.object,
-            "size": list(p.size),
-            "position": [round(v, 4) for v in (p.x, p.y, p.z)],
-            "yaw": round(p.yaw, 2),
-            "on": p.support or None,
-        }
-        for p in placed
-    ]
-    # One picture and one 3D model per object; its copies are placements of that model.
-    making = {"pictures": len(plan.objects), "models": len(plan.objects)}
+    cost, refused = _making_cost(plan, conf, library, args)
+    if args.plan_only is not None:
+        write_bytes(args.plan_only.expanduser(), planner.plan_json(plan).encode("utf-8"))
+    making = {"pictures": len(plan.objects), "models": len(plan.objects), "estimate": cost.text}
     if args.json:
         print_json(
             {
-                "plan": str(out),
+                "plan": str(args.plan_only) if args.plan_only else None,
                 "room": list(plan.room),
                 "light": plan.preset,
-                "placed": rows,
+                "placed": [_placed_row(p) for p in placed],
                 "relations": [vars(r) for r in plan.relations],
-                "making": making,
+                "making": {**making, "refused": refused},
             }
         )
         return EXIT_OK
@@ -279,13 +293,70 @@ def _compose(args, library) -> int:
         size = " x ".join(f"{v:g}" for v in p.size)
         on = f" on the {p.support}" if p.support else ""
         print(f"{p.name:<24} {size} m  at x {p.x:.3f}, z {p.z:.3f}{on}, turned {p.yaw:g}°")
+    written = f" Plan written to {args.plan_only}." if args.plan_only else ""
     print(
         f"{plan.placed} models of {len(plan.objects)} objects in a {plan.room[0]:g} x "
-        f"{plan.room[1]:g} m room, {plan.preset} light; making them: {making['pictures']} "
-        f"pictures and {making['models']} 3D models. Plan written to {out}",
+        f"{plan.room[1]:g} m room, {plan.preset} light. Making them: {len(plan.objects)} "
+        f"pictures and {len(plan.objects)} 3D models, {cost.text}.{written}",
         file=sys.stderr,
     )
+    if refused:
+        print(f"aiml3d: the spending limit would refuse making it: {refused}", file=sys.stderr)
     return EXIT_OK
+
+
+def _asked(sentence: str, model: str, api_base: str | None, conf, library):
+    """The planner's plan for ``sentence``; its call goes to the usage ledger."""
+    from dataclasses import replace
+
+    from aiml3d_desktop.core.common.cancel import CancelToken
+    from aiml3d_desktop.core.composition import planner
+    from aiml3d_desktop.core.session import Session
+
+    ledger = library.usage
+    options = Session(conf).job_options(api_base=api_base)
+    options = replace(options, record=ledger.add_one if ledger is not None else None)
+    return planner.plan_scene(options.client(CancelToken()), sentence, model)
+
+
+def _making_cost(plan, conf, library, args):
+    """What making the plan's models would cost (one text-to-3D item per object, as
+    ``aiml3d generate --prompt`` queues them), and why the limits would refuse it, or None."""
+    from aiml3d_desktop.cli import spend
+    from aiml3d_desktop.core.api import models
+    from aiml3d_desktop.core.generation import batch
+    from aiml3d_desktop.core.session import Session
+    from aiml3d_desktop.core.spending import budget
+
+    session = Session(conf)
+    session.open_library(library)
+    session.limits = budget.Limits(args.max_credits, args.max_usd)  # as `generate`'s flags
+    params = models.ModelParams(models.TRIPOSR.id, conf.params.validate().as_dict()).validate()
+    queue = batch.BatchQueue()
+    queue.add(
+        [o.description for o in plan.objects],
+        batch.PROMPT,
+        draw_options={"suffix": conf.prompt_suffix, "image_model": conf.image_model},
+        params=params.as_dict(),
+        model=params.model,
+        views={},
+        backend="aiml",
+        prepare=conf.prepare,
+        max_side=conf.max_side,
+    )
+    cost = session.cost_of(queue.items())
+    return cost, spend.over_budget(cost, session.spending)
+
+
+def _placed_row(p) -> dict:
+    return {
+        "name": p.name,
+        "object": p.object,
+        "size": list(p.size),
+        "position": [round(v, 4) for v in (p.x, p.y, p.z)],
+        "yaw": round(p.yaw, 2),
+        "on": p.support or None,
+    }
 
 
 ACTIONS = {"new": _new, "build": _build, "show": _show, "compose": _compose}

@@ -202,7 +202,8 @@ def test_a_sentence_becomes_a_plan_written_and_shown(tmp_path, fake_api):
     shown = json.loads(result.stdout)
     lamp = next(row for row in shown["placed"] if row["name"] == "lamp")
     assert lamp["on"] == "desk" and lamp["position"][1] == pytest.approx(0.75)
-    assert shown["making"] == {"pictures": 2, "models": 2}
+    making = shown["making"]
+    assert (making["pictures"], making["models"], making["refused"]) == (2, 2, None)
     assert [o.name for o in read_plan(out.read_text()).objects] == ["desk", "lamp"]
     usage = run("usage", "--by", "model", "--json", env=env)
     assert usage.returncode == 0, usage.stderr
@@ -216,3 +217,31 @@ def test_a_sentence_becomes_a_plan_written_and_shown(tmp_path, fake_api):
     assert result.returncode != 0
     assert "no plan that could be used" in one_error_line(result)
     assert not (tmp_path / "again.json").exists()  # nothing written for a plan not had
+
+
+def test_a_plan_is_shown_again_from_its_file_and_nothing_is_sent_on_a_dry_run(tmp_path, fake_api):
+    """--from-plan places a plan written before (or edited by hand) with no call; a dry run
+    of a sentence shows the planner's request and sends nothing; making the models is not
+    built yet, and says so; a plan file that is not there is one error line."""
+    env = {"AIML_API_BASE": fake_api.base_url}
+    plan = tmp_path / "plan.json"
+    made = run("scene", "compose", "a desk", "--plan-only", plan, key=fake_api.KEY, env=env)
+    assert made.returncode == 0, made.stderr
+    asked = len(fake_api.calls("api"))
+    again = run("scene", "compose", "--from-plan", plan, "--dry-run", "--json", env=env)
+    assert again.returncode == 0, again.stderr
+    shown = json.loads(again.stdout)
+    assert [row["name"] for row in shown["placed"]] == ["desk", "lamp"]
+    assert shown["making"]["pictures"] == 2 and "credits" in shown["making"]["estimate"]
+    limited = run("scene", "compose", "--from-plan", plan, "--dry-run", "--max-credits", "1",
+                  env=env)  # fmt: skip
+    assert "the spending limit would refuse making it" in limited.stderr
+    dry = run("scene", "compose", "a desk", "--dry-run", key=fake_api.KEY, env=env)
+    assert dry.returncode == 0 and json.loads(dry.stdout)["messages"][1]["content"] == (
+        '<scene>"a desk"</scene>'
+    )
+    assert fake_api.KEY not in dry.stdout
+    assert len(fake_api.calls("api")) == asked  # nothing was sent since the first plan
+    assert "not built yet" in one_error_line(run("scene", "compose", "a desk", env=env))
+    missing = run("scene", "compose", "--from-plan", tmp_path / "nope.json", "--dry-run", env=env)
+    assert "Cannot read the plan" in one_error_line(missing)

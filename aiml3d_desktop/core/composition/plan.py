@@ -40,6 +40,7 @@ MAX_RELATIONS = 96
 SIZES = (0.01, 20.0)  # metres, an object's side
 ROOMS = (0.5, 100.0)  # metres, the room's side
 MAX_NAME, MAX_DESCRIPTION = 60, 600  # characters
+MAX_PLAN_BYTES = 1024 * 1024  # a plan file read (--from-plan)
 
 
 class PlanError(InputError):
