@@ -66,7 +66,20 @@ def cmd_models(args: argparse.Namespace) -> int:
             print(f"    {param['name']:<22} {param['range']}{default}")
             print(f"    {'':<22} {param['tip']}")
         print()
+    _print_planner()
     return EXIT_OK
+
+
+def _print_planner() -> None:
+    """The language model that plans a scene from a sentence (not a 3D model: listed apart)."""
+    from aiml3d_desktop.core import settings
+
+    conf, _ = settings.load()
+    print(f"{conf.planner_model}: the scene planner (aiml3d scene compose)")
+    print("  A language model that plans a scene from a sentence: its objects, their real sizes")
+    print("  and how they relate, answered in a JSON schema. Another: --planner MODEL, or the")
+    print("  settings' planner_model; it must document json_schema answers.")
+    print("  cost: reported per call (prompt and answer tokens)")
 
 
 def _describe(model) -> dict:

@@ -73,7 +73,12 @@ def add_parser(sub) -> None:
         action="store_true",
         help="send nothing: show the planner's request (or, with --from-plan, the plan)",
     )
-    compose.add_argument("--planner", metavar="MODEL", help="the chat model that plans")
+    compose.add_argument(
+        "--planner",
+        metavar="MODEL",
+        help="the chat model that plans (default: the settings' planner_model, openai/gpt-4o);"
+        " it must answer in a JSON schema",
+    )
     compose.add_argument("--api-base", metavar="URL", help="API base URL")
     compose.add_argument("--max-credits", type=float, metavar="N", help="spending limit")
     compose.add_argument("--max-usd", type=float, metavar="N", help="spending limit")
@@ -256,8 +261,8 @@ def _compose(args, library) -> int:
             "Making the models from the plan is not built yet",
             hint="Give --plan-only PLAN.json to write the plan, or --dry-run to see it.",
         )
-    model = args.planner or planner.PLANNER_MODEL
     conf, _ = settings.load()
+    model = args.planner or conf.planner_model
     if args.sentence is not None and args.dry_run:
         print(json.dumps(planner.request_body(" ".join(args.sentence.split()), model), indent=2))
         print("dry run: nothing was sent", file=sys.stderr)

@@ -245,3 +245,24 @@ def test_a_plan_is_shown_again_from_its_file_and_nothing_is_sent_on_a_dry_run(tm
     assert "not built yet" in one_error_line(run("scene", "compose", "a desk", env=env))
     missing = run("scene", "compose", "--from-plan", tmp_path / "nope.json", "--dry-run", env=env)
     assert "Cannot read the plan" in one_error_line(missing)
+
+
+def test_the_planner_is_a_setting_listed_with_the_models(tmp_path, fake_api):
+    """The settings' planner_model plans (unless --planner says another); a saved value
+    that is no model id falls back with a warning; `aiml3d models` lists the planner."""
+    import dataclasses
+
+    from aiml3d_desktop.core import settings
+
+    settings.save(dataclasses.replace(settings.Settings(), planner_model="mistral/large-2"))
+    env = {"AIML_API_BASE": fake_api.base_url}
+    done = run("scene", "compose", "a desk", "--plan-only", tmp_path / "p.json",
+               key=fake_api.KEY, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert fake_api.calls("api")[-1].body["model"] == "mistral/large-2"
+    listed = run("models")
+    assert "mistral/large-2: the scene planner" in listed.stdout
+    settings.save(dataclasses.replace(settings.Settings(), planner_model="gpt; rm -rf /"))
+    conf, warnings = settings.load()
+    assert conf.planner_model == "openai/gpt-4o"
+    assert any("planner_model" in w for w in warnings)

@@ -10,6 +10,7 @@ from aiml3d_desktop.core.meshes import formats
 DEFAULT_BASE = "https://api.aimlapi.com"
 ENDPOINT = "/v1/images/generations"
 CHAT_ENDPOINT = "/v1/chat/completions"  # the language models (a scene's plan)
+PLANNER_MODEL = "openai/gpt-4o"  # plans a scene from a sentence; documents json_schema answers
 TEXT_TO_IMAGE_MODEL = "flux/schnell"  # makes the picture for a text prompt
 # Asks the picture model for what image-to-3D works best with.
 PROMPT_SUFFIX = ", a single object, centred, whole, on a plain white background, studio light"

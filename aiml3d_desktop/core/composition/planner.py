@@ -15,13 +15,12 @@ from __future__ import annotations
 import json
 
 from aiml3d_desktop.core.api.client import AimlClient
-from aiml3d_desktop.core.api.params import CHAT_ENDPOINT
+from aiml3d_desktop.core.api.params import CHAT_ENDPOINT, PLANNER_MODEL
 from aiml3d_desktop.core.common.errors import BadResponseError, InputError
 from aiml3d_desktop.core.composition import plan as plans
 from aiml3d_desktop.core.composition import solver
 from aiml3d_desktop.core.composition.plan import Plan, PlanError
 
-PLANNER_MODEL = "openai/gpt-4o"  # documents json_schema answers; a setting, later
 MAX_SENTENCE = 2000  # characters
 TRIES = 2  # the first answer, and one retry with its error quoted
 MAX_ANSWER_QUOTED = 20_000  # characters of a bad answer sent back with the retry
