@@ -20,6 +20,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from aiml3d_desktop.cli import spend
 from aiml3d_desktop.cli.output import EXIT_OK, print_json, warn_all
 from aiml3d_desktop.core.common.errors import InputError
 
@@ -263,10 +264,24 @@ def _compose(args, library) -> int:
         )
     conf, _ = settings.load()
     model = args.planner or conf.planner_model
-    if args.sentence is not None and args.dry_run:
-        print(json.dumps(planner.request_body(" ".join(args.sentence.split()), model), indent=2))
-        print("dry run: nothing was sent", file=sys.stderr)
-        return EXIT_OK
+    spending = _spending(conf, library, args)
+    if args.sentence is not None:
+        # The planner's calls (a retry at most), estimated and held to the limits first.
+        asking = spending.estimate([(model, {}, None)] * planner.TRIES)
+        refused = spend.over_budget(asking, spending)
+        print(f"aiml3d: planning: {asking.text}", file=sys.stderr)
+        if args.dry_run:
+            print(
+                json.dumps(planner.request_body(" ".join(args.sentence.split()), model), indent=2)
+            )
+            if refused:
+                print(
+                    f"aiml3d: the spending limit would refuse planning: {refused}", file=sys.stderr
+                )
+            print("dry run: nothing was sent", file=sys.stderr)
+            return EXIT_OK
+        if refused:
+            raise InputError(f"{refused}; nothing was sent")
     if args.from_plan is not None:
         try:
             raw = read_regular(args.from_plan.expanduser(), plans.MAX_PLAN_BYTES)
@@ -278,7 +293,7 @@ def _compose(args, library) -> int:
     else:
         plan = _asked(args.sentence, model, args.api_base, conf, library)
     placed = solver.solve(plan)  # before the file: a plan written can be placed
-    cost, refused = _making_cost(plan, conf, library, args)
+    cost, refused = _making_cost(plan, conf, spending)
     if args.plan_only is not None:
         write_bytes(args.plan_only.expanduser(), planner.plan_json(plan).encode("utf-8"))
     making = {"pictures": len(plan.objects), "models": len(plan.objects), "estimate": cost.text}
@@ -324,33 +339,28 @@ def _asked(sentence: str, model: str, api_base: str | None, conf, library):
     return planner.plan_scene(options.client(CancelToken()), sentence, model)
 
 
-def _making_cost(plan, conf, library, args):
-    """What making the plan's models would cost (one text-to-3D item per object, as
-    ``aiml3d generate --prompt`` queues them), and why the limits would refuse it, or None."""
-    from aiml3d_desktop.cli import spend
-    from aiml3d_desktop.core.api import models
-    from aiml3d_desktop.core.generation import batch
+def _spending(conf, library, args):
+    """The spending policy of this command: the library's ledger, and --max-credits and
+    --max-usd as its limits (as `aiml3d generate`'s)."""
     from aiml3d_desktop.core.session import Session
     from aiml3d_desktop.core.spending import budget
 
     session = Session(conf)
     session.open_library(library)
-    session.limits = budget.Limits(args.max_credits, args.max_usd)  # as `generate`'s flags
+    session.limits = budget.Limits(args.max_credits, args.max_usd)
+    return session.spending
+
+
+def _making_cost(plan, conf, spending):
+    """What making the plan's models would cost (one text-to-3D item per object, as
+    ``aiml3d generate --prompt`` queues them), and why the limits would refuse it, or None."""
+    from aiml3d_desktop.core.api import models
+
     params = models.ModelParams(models.TRIPOSR.id, conf.params.validate().as_dict()).validate()
-    queue = batch.BatchQueue()
-    queue.add(
-        [o.description for o in plan.objects],
-        batch.PROMPT,
-        draw_options={"suffix": conf.prompt_suffix, "image_model": conf.image_model},
-        params=params.as_dict(),
-        model=params.model,
-        views={},
-        backend="aiml",
-        prepare=conf.prepare,
-        max_side=conf.max_side,
+    cost = spending.estimate(
+        [(params.model, params.as_dict(), conf.image_model)] * len(plan.objects)
     )
-    cost = session.cost_of(queue.items())
-    return cost, spend.over_budget(cost, session.spending)
+    return cost, spend.over_budget(cost, spending)
 
 
 def _placed_row(p) -> dict:

@@ -266,3 +266,19 @@ def test_the_planner_is_a_setting_listed_with_the_models(tmp_path, fake_api):
     conf, warnings = settings.load()
     assert conf.planner_model == "openai/gpt-4o"
     assert any("planner_model" in w for w in warnings)
+
+
+def test_the_planner_s_calls_are_estimated_and_held_to_the_limits_first(tmp_path, fake_api):
+    """Planning is paid: its calls (a retry at most) are estimated and shown before they are
+    sent, and a limit that refuses them sends nothing."""
+    env = {"AIML_API_BASE": fake_api.base_url}
+    free = run("scene", "compose", "a desk", "--plan-only", tmp_path / "a.json",
+               key=fake_api.KEY, env=env)  # fmt: skip
+    assert free.returncode == 0 and "aiml3d: planning: 2 items" in free.stderr
+    sent = len(fake_api.calls("api"))
+    held = run("scene", "compose", "a desk", "--plan-only", tmp_path / "b.json",
+               "--max-credits", "1", key=fake_api.KEY, env=env)  # fmt: skip
+    assert "nothing was sent" in one_error_line(held)
+    assert len(fake_api.calls("api")) == sent and not (tmp_path / "b.json").exists()
+    dry = run("scene", "compose", "a desk", "--dry-run", "--max-usd", "0.01", env=env)
+    assert "the spending limit would refuse planning" in dry.stderr
