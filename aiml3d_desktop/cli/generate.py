@@ -229,9 +229,9 @@ def run(args: argparse.Namespace) -> int:
         error(f"{refused}; nothing was sent")
         return EXIT_FAILED
     cancel = CancelToken()
-    maker = _Maker(lib, out_dir, options, args, session.spending)
+    maker = Maker(lib, out_dir, options, session.spending, args.quiet, bars=args.jobs == 1)
     try:
-        with _cancel_on_sigterm(cancel):
+        with cancel_on_sigterm(cancel):
             stopped = batch.run(
                 queue, maker.execute, jobs=args.jobs, cancel=cancel, on_change=maker.on_change
             )
@@ -374,18 +374,21 @@ def _queue(
     return queue, folders
 
 
-class _Maker:
-    """Makes one queue item, and says how it went in whole lines (items run in parallel)."""
+class Maker:
+    """Makes one queue item, and says how it went in whole lines (items run in parallel);
+    ``bars``: progress bars (one item at a time), else a line per stage."""
 
     def __init__(
         self,
         lib,
         out_dir: Path | None,
         options: jobs.JobOptions,
-        args: argparse.Namespace,
         spending: SpendingPolicy,
+        quiet: bool = False,
+        bars: bool = True,
     ) -> None:
-        self.lib, self.out_dir, self.options, self.args = lib, out_dir, options, args
+        self.lib, self.out_dir, self.options = lib, out_dir, options
+        self.quiet, self.bars = quiet, bars
         self.lock = threading.Lock()
         self.budget = spend.Budget(spending)
 
@@ -404,7 +407,7 @@ class _Maker:
         held = self.budget.hold(item)  # before anything is sent: the calls in flight count
         options = replace(self.options, record=partial(self._note, held))
         name = _item_name(item)
-        reporter = _Reporter(name, quiet=self.args.quiet, bars=self.args.jobs == 1)
+        reporter = _Reporter(name, quiet=self.quiet, bars=self.bars)
         try:
             entry, result = jobs.generate_item(
                 item, self.lib, self.out_dir, options, progress=reporter, cancel=cancel
@@ -464,7 +467,7 @@ def _pick(value, default):
 
 
 @contextlib.contextmanager
-def _cancel_on_sigterm(cancel: CancelToken) -> Iterator[None]:
+def cancel_on_sigterm(cancel: CancelToken) -> Iterator[None]:
     """While the batch runs, a scheduler's SIGTERM cancels like Ctrl-C: the partial download
     is removed. The handler before is put back after."""
     if threading.current_thread() is not threading.main_thread():

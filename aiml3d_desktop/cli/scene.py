@@ -4,8 +4,9 @@ build and show work offline, compose asks a language model for a plan.
     aiml3d scene new ITEM... [--layout row|grid|circle] [--gap METRES] -o OUT
     aiml3d scene build SCENE.json -o OUT
     aiml3d scene show SCENE.json [--json]
-    aiml3d scene compose "SENTENCE" --plan-only PLAN.json [--planner MODEL] [--json]
-    aiml3d scene compose --from-plan PLAN.json --dry-run   (and --max-credits, --max-usd)
+    aiml3d scene compose "SENTENCE" -o OUT [--plan-only PLAN.json] [--planner MODEL] [--json]
+    aiml3d scene compose --from-plan PLAN.json -o OUT | --dry-run   (--max-credits, --max-usd)
+    aiml3d scene make ID [-o OUT]   (the objects of a scene still boxes)
 
 ITEM is a mesh file or a library entry's id (or the start of it; ID@VERSION for one of its
 versions). OUT ending in .json is the scene itself (scene.json); any mesh format builds it.
@@ -21,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from aiml3d_desktop.cli import spend
-from aiml3d_desktop.cli.output import EXIT_OK, print_json, warn_all
+from aiml3d_desktop.cli.output import EXIT_FAILED, EXIT_OK, print_json, warn_all
 from aiml3d_desktop.core.common.errors import InputError
 
 LAYOUTS = ("row", "grid", "circle")  # core.composition.arrange.LAYOUTS, without importing it
@@ -61,8 +62,9 @@ def add_parser(sub) -> None:
         help="plan a scene from a sentence: its objects, real sizes and places",
         description="A language model plans the scene (objects, real sizes, how they relate, "
         "the light); the app works out where each stands. The plan is shown with what making "
-        "its models would cost, against the spending limits. Making them from the plan comes "
-        "next: for now give --plan-only or --dry-run.",
+        "its models would cost, against the spending limits; with -o each object is drawn and "
+        "made into a model of its own (in the library), fitted to its planned size, and the "
+        "scene is kept in the library and written to OUT.",
     )
     compose.add_argument("sentence", nargs="?", metavar="SENTENCE", help="the scene, in words")
     compose.add_argument("--plan-only", type=Path, metavar="PLAN.json", help="write the plan here")
@@ -80,10 +82,27 @@ def add_parser(sub) -> None:
         help="the chat model that plans (default: the settings' planner_model, openai/gpt-4o);"
         " it must answer in a JSON schema",
     )
-    compose.add_argument("--api-base", metavar="URL", help="API base URL")
-    compose.add_argument("--max-credits", type=float, metavar="N", help="spending limit")
-    compose.add_argument("--max-usd", type=float, metavar="N", help="spending limit")
-    compose.add_argument("--json", action="store_true", help="print JSON")
+    compose.add_argument(
+        "-o", "--out", type=Path, metavar="OUT", help="make the scene: its models, then OUT"
+    )
+    compose.add_argument("--json", action="store_true", help="print the plan as JSON")
+    make = act.add_parser(
+        "make",
+        help="make a scene's objects still boxes (those that failed, or were not made)",
+        description="Each box standing in for an object not made yet is made from its words, "
+        "as `scene compose` makes them; the model lands in the library and in the scene.",
+    )
+    make.add_argument("scene", metavar="ID", help="the scene's library entry id")
+    make.add_argument("-o", "--out", type=Path, metavar="OUT", help="write the scene here too")
+    make.add_argument("--dry-run", action="store_true", help="show the cost; send nothing")
+    for command in (compose, make):
+        command.add_argument(
+            "--jobs", type=int, default=2, metavar="N", help="objects made at once (default 2)"
+        )
+        command.add_argument("--quiet", action="store_true", help="no progress lines")
+        command.add_argument("--api-base", metavar="URL", help="API base URL")
+        command.add_argument("--max-credits", type=float, metavar="N", help="spending limit")
+        command.add_argument("--max-usd", type=float, metavar="N", help="spending limit")
 
 
 def run(args) -> int:
@@ -248,23 +267,75 @@ def _warn_missing(models) -> None:
 
 def _compose(args, library) -> int:
     """A sentence's plan (asked of the planner, its call kept in the usage ledger) or a plan
-    file's, placed, shown with what making its models would cost, and written to
-    --plan-only. With --dry-run and a sentence, the planner's request, and nothing sent."""
-    from aiml3d_desktop.core import settings
-    from aiml3d_desktop.core.common.fileio import read_regular, write_bytes
-    from aiml3d_desktop.core.composition import plan as plans
+    file's, placed, shown with what making its models would cost, written to --plan-only,
+    and with -o made: a model per object, the scene in the library and in OUT. With
+    --dry-run and a sentence, the planner's request, and nothing sent."""
+    from aiml3d_desktop.core.common.fileio import write_bytes
     from aiml3d_desktop.core.composition import planner, solver
+    from aiml3d_desktop.core.generation import scene_making
 
     if (args.sentence is None) == (args.from_plan is None):
         raise InputError("Give a SENTENCE, or --from-plan PLAN.json (one of them)")
-    if args.plan_only is None and not args.dry_run:
+    _check_jobs(args)
+    if args.out is None and args.plan_only is None and not args.dry_run:
         raise InputError(
-            "Making the models from the plan is not built yet",
-            hint="Give --plan-only PLAN.json to write the plan, or --dry-run to see it.",
+            "Say what to make",
+            hint="-o SCENE.glb makes the scene; --plan-only PLAN.json writes its plan; "
+            "--dry-run shows it and sends nothing.",
         )
-    conf, _ = settings.load()
-    model = args.planner or conf.planner_model
-    spending = _spending(conf, library, args)
+    session = _compose_session(args, library)
+    plan = _the_plan(args, session)
+    if plan is None:  # a dry run: the request shown
+        return EXIT_OK
+    placed = solver.solve(plan)  # before the file: a plan written can be placed
+    settings = scene_making.item_settings(session.conf)
+    cost, refused = _making_cost(len(plan.objects), session, settings)
+    if args.plan_only is not None:
+        write_bytes(args.plan_only.expanduser(), planner.plan_json(plan).encode("utf-8"))
+    if args.json and args.out is None:
+        making = {"pictures": len(plan.objects), "models": len(plan.objects), "estimate": cost.text}
+        print_json(
+            {
+                "plan": str(args.plan_only) if args.plan_only else None,
+                "room": list(plan.room),
+                "light": plan.preset,
+                "placed": [_placed_row(p) for p in placed],
+                "relations": [vars(r) for r in plan.relations],
+                "making": {**making, "refused": refused},
+            }
+        )
+        return EXIT_OK
+    if not args.json:
+        for p in placed:
+            size = " x ".join(f"{v:g}" for v in p.size)
+            on = f" on the {p.support}" if p.support else ""
+            print(f"{p.name:<24} {size} m  at x {p.x:.3f}, z {p.z:.3f}{on}, turned {p.yaw:g}°")
+    written = f" Plan written to {args.plan_only}." if args.plan_only else ""
+    print(
+        f"{plan.placed} models of {len(plan.objects)} objects in a {plan.room[0]:g} x "
+        f"{plan.room[1]:g} m room, {plan.preset} light. Making them: {len(plan.objects)} "
+        f"pictures and {len(plan.objects)} 3D models, {cost.text}.{written}",
+        file=sys.stderr,
+    )
+    if refused:
+        if args.out is not None and not args.dry_run:
+            raise InputError(f"{refused}; nothing was made")
+        print(f"aiml3d: the spending limit would refuse making it: {refused}", file=sys.stderr)
+    if args.out is None or args.dry_run:
+        return EXIT_OK
+    name = args.sentence or args.from_plan.stem
+    return _make(plan, name, session, settings, library, args)
+
+
+def _the_plan(args, session):
+    """The plan of the sentence (asked of the planner, after its calls are held to the
+    limits) or of --from-plan; None after a dry run has shown the planner's request."""
+    from aiml3d_desktop.core.common.fileio import read_regular
+    from aiml3d_desktop.core.composition import plan as plans
+    from aiml3d_desktop.core.composition import planner
+
+    model = args.planner or session.conf.planner_model
+    spending = session.spending
     if args.sentence is not None:
         # The planner's calls (a retry at most), estimated and held to the limits first.
         asking = spending.estimate([(model, {}, None)] * planner.TRIES)
@@ -279,7 +350,7 @@ def _compose(args, library) -> int:
                     f"aiml3d: the spending limit would refuse planning: {refused}", file=sys.stderr
                 )
             print("dry run: nothing was sent", file=sys.stderr)
-            return EXIT_OK
+            return None
         if refused:
             raise InputError(f"{refused}; nothing was sent")
     if args.from_plan is not None:
@@ -291,75 +362,128 @@ def _compose(args, library) -> int:
             ) from None
         plan = plans.read_plan(raw.decode("utf-8", errors="replace"))
     else:
-        plan = _asked(args.sentence, model, args.api_base, conf, library)
-    placed = solver.solve(plan)  # before the file: a plan written can be placed
-    cost, refused = _making_cost(plan, conf, spending)
-    if args.plan_only is not None:
-        write_bytes(args.plan_only.expanduser(), planner.plan_json(plan).encode("utf-8"))
-    making = {"pictures": len(plan.objects), "models": len(plan.objects), "estimate": cost.text}
-    if args.json:
-        print_json(
-            {
-                "plan": str(args.plan_only) if args.plan_only else None,
-                "room": list(plan.room),
-                "light": plan.preset,
-                "placed": [_placed_row(p) for p in placed],
-                "relations": [vars(r) for r in plan.relations],
-                "making": {**making, "refused": refused},
-            }
-        )
+        plan = _asked(args.sentence, model, args.api_base, session)
+    return plan
+
+
+def _make(plan, name: str, session, settings: dict, library, args) -> int:
+    """A model per object of the plan, and the scene (see _made)."""
+    from aiml3d_desktop.core.generation import scene_making
+
+    making = scene_making.SceneMaking.begin(library, plan, " ".join(name.split())[:80])
+    print(f"aiml3d: the scene is in the library as {making.entry.id}", file=sys.stderr)
+    return _made(making, session, settings, library, args)
+
+
+def _make_stand_ins(args, library) -> int:
+    """``aiml3d scene make ID``: the models of a scene's stand-ins (its objects not made)."""
+    from aiml3d_desktop.core.composition import planned
+    from aiml3d_desktop.core.generation import scene_making
+
+    _check_jobs(args)
+    making = scene_making.SceneMaking.of_entry(library, library.get(args.scene))
+    session = _compose_session(args, library)
+    settings = scene_making.item_settings(session.conf)
+    waiting = planned.waiting(making.doc)
+    if not waiting:
+        print(f"{making.entry.title}: every object is made already", file=sys.stderr)
+        return _write(making.doc, making.models, args.out.expanduser()) if args.out else EXIT_OK
+    cost, refused = _making_cost(len(waiting), session, settings)
+    print(f"aiml3d: {len(waiting)} object(s) to make: {cost.text}", file=sys.stderr)
+    if refused:
+        raise InputError(f"{refused}; nothing was made")
+    if args.dry_run:
+        print("dry run: nothing was sent", file=sys.stderr)
         return EXIT_OK
-    for p in placed:
-        size = " x ".join(f"{v:g}" for v in p.size)
-        on = f" on the {p.support}" if p.support else ""
-        print(f"{p.name:<24} {size} m  at x {p.x:.3f}, z {p.z:.3f}{on}, turned {p.yaw:g}°")
-    written = f" Plan written to {args.plan_only}." if args.plan_only else ""
+    return _made(making, session, settings, library, args)
+
+
+def _check_jobs(args) -> None:
+    from aiml3d_desktop.core.generation import batch
+
+    if not 1 <= args.jobs <= batch.MAX_JOBS:
+        raise InputError(f"--jobs must be 1 to {batch.MAX_JOBS}")
+
+
+def _made(making, session, settings: dict, library, args) -> int:
+    """The scene's stand-ins made (the batch queue, --jobs at once), each model into the
+    library and into the scene (saved) as it arrives; the scene written to OUT, if given."""
+    from aiml3d_desktop.cli.generate import Maker, cancel_on_sigterm
+    from aiml3d_desktop.core.common.cancel import CancelToken
+    from aiml3d_desktop.core.composition import assemble, planned
+    from aiml3d_desktop.core.generation import batch, scene_making
+
+    queue = batch.BatchQueue()
+    scene_making.queue_stand_ins(queue, making.entry.id, planned.waiting(making.doc), **settings)
+    options = session.job_options(api_base=args.api_base)
+    maker = Maker(library, None, options, session.spending, args.quiet, bars=args.jobs == 1)
+
+    def execute(item, cancel):
+        entry_id, where = maker.execute(item, cancel)
+        making.arrived(item, library.get(entry_id))
+        return entry_id, where
+
+    cancel = CancelToken()
+    with cancel_on_sigterm(cancel):
+        stopped = batch.run(
+            queue, execute, jobs=args.jobs, cancel=cancel, on_change=maker.on_change
+        )
+    if cancel.cancelled or queue.count(batch.CANCELLED):
+        raise KeyboardInterrupt
+    if args.out is not None:
+        for path in assemble.write(making.doc, making.models, args.out.expanduser()):
+            print(path)
+    left = [s.stand_in.prompt for s in planned.waiting(making.doc)]
     print(
-        f"{plan.placed} models of {len(plan.objects)} objects in a {plan.room[0]:g} x "
-        f"{plan.room[1]:g} m room, {plan.preset} light. Making them: {len(plan.objects)} "
-        f"pictures and {len(plan.objects)} 3D models, {cost.text}.{written}",
+        f"aiml3d: {queue.count(batch.DONE)} of {len(queue.items())} objects made; the scene "
+        f"is {making.entry.id} in the library",
         file=sys.stderr,
     )
-    if refused:
-        print(f"aiml3d: the spending limit would refuse making it: {refused}", file=sys.stderr)
+    if stopped is not None:
+        print(f"aiml3d: error: {stopped}", file=sys.stderr)
+    if left:
+        print(
+            f"aiml3d: {len(left)} object(s) not made, boxes in their place: "
+            f"{'; '.join(left)}. Make them with: aiml3d scene make {making.entry.id}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     return EXIT_OK
 
 
-def _asked(sentence: str, model: str, api_base: str | None, conf, library):
+def _asked(sentence: str, model: str, api_base: str | None, session):
     """The planner's plan for ``sentence``; its call goes to the usage ledger."""
     from dataclasses import replace
 
     from aiml3d_desktop.core.common.cancel import CancelToken
     from aiml3d_desktop.core.composition import planner
-    from aiml3d_desktop.core.session import Session
 
-    ledger = library.usage
-    options = Session(conf).job_options(api_base=api_base)
+    ledger = session.library.usage
+    options = session.job_options(api_base=api_base)
     options = replace(options, record=ledger.add_one if ledger is not None else None)
     return planner.plan_scene(options.client(CancelToken()), sentence, model)
 
 
-def _spending(conf, library, args):
-    """The spending policy of this command: the library's ledger, and --max-credits and
-    --max-usd as its limits (as `aiml3d generate`'s)."""
+def _compose_session(args, library):
+    """The command's session: the library (its ledger), and --max-credits and --max-usd
+    as its limits (as `aiml3d generate`'s)."""
+    from aiml3d_desktop.core import settings
     from aiml3d_desktop.core.session import Session
     from aiml3d_desktop.core.spending import budget
 
+    conf, _ = settings.load()
     session = Session(conf)
     session.open_library(library)
     session.limits = budget.Limits(args.max_credits, args.max_usd)
-    return session.spending
+    return session
 
 
-def _making_cost(plan, conf, spending):
-    """What making the plan's models would cost (one text-to-3D item per object, as
-    ``aiml3d generate --prompt`` queues them), and why the limits would refuse it, or None."""
-    from aiml3d_desktop.core.api import models
-
-    params = models.ModelParams(models.TRIPOSR.id, conf.params.validate().as_dict()).validate()
-    cost = spending.estimate(
-        [(params.model, params.as_dict(), conf.image_model)] * len(plan.objects)
-    )
+def _making_cost(count: int, session, settings: dict):
+    """What making ``count`` objects' models would cost (a drawing and a model each), and
+    why the limits would refuse it, or None."""
+    spending = session.spending
+    drawer = settings["draw_options"]["image_model"]
+    cost = spending.estimate([(settings["model"], settings["params"], drawer)] * count)
     return cost, spend.over_budget(cost, spending)
 
 
@@ -374,4 +498,6 @@ def _placed_row(p) -> dict:
     }
 
 
-ACTIONS = {"new": _new, "build": _build, "show": _show, "compose": _compose}
+ACTIONS = {
+    "new": _new, "build": _build, "show": _show, "compose": _compose, "make": _make_stand_ins,
+}  # fmt: skip

@@ -36,9 +36,12 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.composition.assemble import Models
     from aiml3d_desktop.core.composition.document import SceneDoc, Source
     from aiml3d_desktop.core.composition.history import Composition, Outlines
+    from aiml3d_desktop.core.composition.plan import Plan
+    from aiml3d_desktop.core.composition.solver import Placed
     from aiml3d_desktop.core.generation.batch import QueueItem
     from aiml3d_desktop.core.generation.parts import Split
     from aiml3d_desktop.core.generation.preview import Preview
+    from aiml3d_desktop.core.generation.scene_making import SceneMaking
     from aiml3d_desktop.core.library.entry import Version
     from aiml3d_desktop.core.library.results import Drawing, JobResult
     from aiml3d_desktop.core.library.store import Entry, Library
@@ -642,3 +645,66 @@ def models_to_add(
     models = read_scene_models(wanted, base, session, progress=progress, cancel=cancel)
     outlines = scene_outlines(models, progress=progress, cancel=cancel)
     return ModelsToAdd(items, models, outlines, where)
+
+
+def plan_scene(
+    session: Session, sentence: str, model: str, *, progress: Progress, cancel: CancelToken
+) -> PlannedScene:
+    """A sentence's plan from the planner (its call into the usage ledger), placed."""
+    from dataclasses import replace
+
+    from aiml3d_desktop.core.composition import planner, solver
+
+    progress(Stage.PLANNING, None, None)
+    options = session.job_options()
+    ledger = session.library.usage if session.library is not None else None
+    options = replace(options, record=ledger.add_one if ledger is not None else None)
+    plan = planner.plan_scene(options.client(cancel), sentence, model)
+    return PlannedScene(sentence, plan, solver.solve(plan))
+
+
+class PlannedScene(NamedTuple):
+    sentence: str
+    plan: Plan
+    placed: list[Placed]
+
+
+def begin_scene(
+    library: Library,
+    plan: Plan,
+    name: str,
+    picks: dict[str, str],
+    *,
+    progress: Progress,
+    cancel: CancelToken,
+) -> SceneMaking:
+    """A plan's scene in the library, with the entries picked for some objects in place
+    (core/generation/scene_making.py)."""
+    from aiml3d_desktop.core.generation.scene_making import SceneMaking
+
+    return SceneMaking.begin(library, plan, name, picks)
+
+
+class MadeForScene(NamedTuple):
+    item: QueueItem  # the queue item that made it, tagged with its scene and stand-in
+    read: ModelsToAdd  # the model, read and measured
+
+
+def made_for_scene(
+    item: QueueItem, entry: Entry, session: Session, *, progress: Progress, cancel: CancelToken
+) -> MadeForScene:
+    """A model made for the scene shown, read as a scene's models are."""
+    from aiml3d_desktop.core.composition.document import Source
+
+    items = [(Source(entry=entry.id), entry.title)]
+    read = models_to_add(items, Path("."), session, progress=progress, cancel=cancel)
+    return MadeForScene(item, read)
+
+
+def deliver_to_scene(
+    library: Library, item: QueueItem, entry: Entry, *, progress: Progress, cancel: CancelToken
+) -> Entry | None:
+    """A model made for a scene not shown, into its library entry (scene_making.deliver)."""
+    from aiml3d_desktop.core.generation import scene_making
+
+    return scene_making.deliver(library, item, entry)

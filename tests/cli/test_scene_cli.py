@@ -222,7 +222,7 @@ def test_a_sentence_becomes_a_plan_written_and_shown(tmp_path, fake_api):
 def test_a_plan_is_shown_again_from_its_file_and_nothing_is_sent_on_a_dry_run(tmp_path, fake_api):
     """--from-plan places a plan written before (or edited by hand) with no call; a dry run
     of a sentence shows the planner's request and sends nothing; making the models is not
-    built yet, and says so; a plan file that is not there is one error line."""
+    asked for, and says so; a plan file that is not there is one error line."""
     env = {"AIML_API_BASE": fake_api.base_url}
     plan = tmp_path / "plan.json"
     made = run("scene", "compose", "a desk", "--plan-only", plan, key=fake_api.KEY, env=env)
@@ -242,7 +242,7 @@ def test_a_plan_is_shown_again_from_its_file_and_nothing_is_sent_on_a_dry_run(tm
     )
     assert fake_api.KEY not in dry.stdout
     assert len(fake_api.calls("api")) == asked  # nothing was sent since the first plan
-    assert "not built yet" in one_error_line(run("scene", "compose", "a desk", env=env))
+    assert "Say what to make" in one_error_line(run("scene", "compose", "a desk", env=env))
     missing = run("scene", "compose", "--from-plan", tmp_path / "nope.json", "--dry-run", env=env)
     assert "Cannot read the plan" in one_error_line(missing)
 
@@ -282,3 +282,67 @@ def test_the_planner_s_calls_are_estimated_and_held_to_the_limits_first(tmp_path
     assert len(fake_api.calls("api")) == sent and not (tmp_path / "b.json").exists()
     dry = run("scene", "compose", "a desk", "--dry-run", "--max-usd", "0.01", env=env)
     assert "the spending limit would refuse planning" in dry.stderr
+
+
+def test_a_sentence_becomes_a_scene_of_models_made_sized_and_resting_on_each_other(
+    tmp_path, fake_api
+):
+    """``aiml3d scene compose SENTENCE -o scene.glb`` end to end against the fake API: the
+    plan, a picture and a model per object (each its own library entry), the scene a library
+    entry referring to them, each model fitted in its planned size, the lamp on the desk's
+    surface; the GLB a node per object."""
+    env = {"AIML_API_BASE": fake_api.base_url}
+    out = tmp_path / "scene.glb"
+    made = run("scene", "compose", "A writing desk with a brass lamp", "-o", out,
+               key=fake_api.KEY, env=env)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    bodies = [c.body for c in fake_api.calls("api")]
+    assert [b["model"] for b in bodies].count("triposr") == 2  # a model per object
+    assert sum("prompt" in b for b in bodies) == 2  # a picture per object
+    entries = json.loads(run("library", "list", "--json").stdout)
+    scene = next(e for e in entries if e["source_kind"] == "scene")
+    models = [e for e in entries if e["source_kind"] == "prompt"]
+    assert sorted(m["title"] for m in models) == sorted(
+        ["a wooden desk on a white background", "a brass desk lamp on a white background"]
+    )
+    shown = json.loads(run("scene", "show", scene["mesh_path"], "--json").stdout)
+    rows = {row["name"]: row for row in shown["placements"]}
+    assert {row["source"]["entry"] for row in rows.values()} == {m["id"] for m in models}
+    desk, lamp = (np.array(rows[n]["bounds"]) for n in ("desk", "lamp"))
+    # The fake's model is a ball: fitted in the desk's 1.2 x 0.75 x 0.6 m by its depth.
+    assert np.ptp(desk, axis=0) == pytest.approx([0.6, 0.6, 0.6], abs=1e-3)
+    assert desk[0, 1] == pytest.approx(0, abs=1e-6)
+    assert 0.2 < lamp[0, 1] <= desk[1, 1] + 1e-6  # on the desk's own surface
+    assert (lamp[0, [0, 2]] >= desk[0, [0, 2]] - 1e-6).all()
+    loaded = trimesh.load(out)
+    assert sorted(loaded.graph.nodes_geometry) == ["desk", "lamp"]
+
+
+def test_an_object_that_fails_stays_a_box_and_is_made_later(tmp_path, fake_api):
+    """A failed object leaves a box in the scene (and in the file), the others are made and
+    kept, the command fails naming it; `aiml3d scene make ID` makes it afterwards."""
+    from aiml3d_desktop.core.composition import planner
+    from aiml3d_desktop.core.composition.plan import read_plan
+    from tests.fake_api import DEFAULT_PLAN
+
+    env = {"AIML_API_BASE": fake_api.base_url}
+    plan = tmp_path / "plan.json"
+    plan.write_text(planner.plan_json(read_plan(json.dumps(DEFAULT_PLAN))))
+    fake_api.queue("404")  # the desk's picture
+    out = tmp_path / "scene.glb"
+    made = run("scene", "compose", "--from-plan", plan, "-o", out, "--jobs", "1",
+               key=fake_api.KEY, env=env)  # fmt: skip
+    assert made.returncode != 0
+    assert "1 object(s) not made, boxes in their place: a wooden desk" in made.stderr
+    assert sorted(trimesh.load(out).graph.nodes_geometry) == ["desk", "lamp"]  # a box stands in
+    entries = json.loads(run("library", "list", "--json").stdout)
+    scene = next(e for e in entries if e["source_kind"] == "scene")
+    assert [e["title"] for e in entries if e["source_kind"] == "prompt"] == [
+        "a brass desk lamp on a white background"
+    ]
+    again = run("scene", "make", scene["id"], "-o", out, key=fake_api.KEY, env=env)
+    assert again.returncode == 0, again.stderr
+    shown = json.loads(run("scene", "show", scene["mesh_path"], "--json").stdout)
+    assert all("entry" in row["source"] for row in shown["placements"])
+    done = run("scene", "make", scene["id"], key=fake_api.KEY, env=env)
+    assert "every object is made already" in done.stderr

@@ -12,6 +12,7 @@ class Stage(str, Enum):
     """In the order a generation goes through them (a str, so it prints and compares as
     its name)."""
 
+    PLANNING = "planning"  # a scene from a sentence: the language model plans it
     PICTURING = "picturing"  # text to 3D: the prompt becoming a picture, first
     OPENING = "opening"
     PREPARING = "preparing"
@@ -55,6 +56,7 @@ Progress = Callable[["Stage | RetryNote", "int | None", "int | None"], None]
 
 # (in the status bar, in a queue row)
 LABELS = {
+    Stage.PLANNING: ("Planning the scene", "Planning"),
     Stage.PICTURING: ("Drawing the picture", "Drawing"),
     Stage.OPENING: ("Opening the picture", "Opening"),
     Stage.PREPARING: ("Preparing the picture", "Preparing"),

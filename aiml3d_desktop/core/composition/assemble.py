@@ -26,6 +26,7 @@ from aiml3d_desktop.core.composition import arrange
 from aiml3d_desktop.core.composition.document import Placement, SceneDoc, Source
 from aiml3d_desktop.core.look.lighting import Lighting
 from aiml3d_desktop.core.meshes import formats, mesh
+from aiml3d_desktop.core.meshes.mesh_arrays import MeshArrays
 from aiml3d_desktop.core.meshes.scene import (
     Instance,
     Material,
@@ -108,19 +109,53 @@ def read_models(
 ) -> Models:
     """Every distinct model of ``doc`` read once; ``base``: the folder relative file paths
     start from (scene.json's)."""
-    read = read or (lambda path: in_metres(mesh.load(path).scene))
     models: Models = {}
     for placement in doc.placements:
         key = placement.source.key
-        if key in models:
-            continue
-        model = models[key] = Model(placement.source)
-        try:
-            model.path = source_path(placement.source, base, library)
-            model.scene = read(model.path)
-        except Aiml3DError as exc:
-            model.missing = str(exc)
+        if key not in models:
+            models[key] = read_model(placement.source, base, library, read)
     return models
+
+
+def read_model(
+    source: Source,
+    base: Path,
+    library: Library | None = None,
+    read: Callable[[Path], Scene] | None = None,
+) -> Model:
+    """One model of a scene (see read_models)."""
+    model = Model(source)
+    if source.stand_in is not None:
+        model.scene = stand_in_box(source.stand_in.size)
+        return model
+    read = read or (lambda path: in_metres(mesh.load(path).scene))
+    try:
+        model.path = source_path(source, base, library)
+        model.scene = read(model.path)
+    except Aiml3DError as exc:
+        model.missing = str(exc)
+    return model
+
+
+# A stand-in is a pale see-through box: plainly not the model, and what is behind it shows.
+STAND_IN_LOOK = Material(
+    "stand-in", base_color=(0.62, 0.68, 0.78, 0.45), metallic=0.0, roughness=0.9,
+    alpha_mode="BLEND", double_sided=True,
+)  # fmt: skip
+
+
+def stand_in_box(size: tuple[float, float, float]) -> Scene:
+    """A stand-in's box: ``size`` along X, Y, Z, standing on y = 0, centred on the Y axis,
+    each face flat (its own corners, so that its normals are the face's)."""
+    w, h, d = (v / 2 for v in size)
+    corners = np.array(
+        [[x, y, z] for x in (-w, w) for y in (0.0, 2 * h) for z in (-d, d)], dtype=np.float32
+    )
+    # Two triangles per face, wound outwards (corner index = 4x + 2y + z).
+    faces = [(0, 1, 3), (0, 3, 2), (4, 6, 7), (4, 7, 5), (0, 4, 5), (0, 5, 1),
+             (2, 3, 7), (2, 7, 6), (0, 2, 6), (0, 6, 4), (1, 5, 7), (1, 7, 3)]  # fmt: skip
+    arrays = MeshArrays(corners, np.array(faces, dtype=np.uint32)).faceted()
+    return Scene([Primitive(arrays, 0, "stand-in")], materials=[STAND_IN_LOOK])
 
 
 def outside(doc: SceneDoc, base: Path) -> list[str]:

@@ -32,6 +32,8 @@ MAX_GROUPS = 500
 MAX_NAME = 200  # characters
 MAX_COORDINATE = 1e5  # metres from the origin
 SCALES = (1e-4, 1e4)
+STAND_IN_SIDE = 100.0  # metres, at most
+MAX_PROMPT = 2000  # characters of a stand-in's prompt
 IDENTITY = (0.0, 0.0, 0.0, 1.0)
 _ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -42,24 +44,42 @@ class SceneFileError(InputError):
 
 
 @dataclass(frozen=True)
+class StandIn:
+    """A box standing in for a model still to be made (a planned scene's object): its size
+    in metres along X, Y (up) and Z, and the words it is to be made from."""
+
+    size: tuple[float, float, float]
+    prompt: str
+
+    def as_json(self) -> dict:
+        return {"size": list(self.size), "prompt": self.prompt}
+
+
+@dataclass(frozen=True)
 class Source:
-    """What a placement shows: a library entry (its original mesh, or a version) or a file
-    (a path relative to scene.json's folder, or absolute)."""
+    """What a placement shows: a library entry (its original mesh, or a version), a file
+    (a path relative to scene.json's folder, or absolute), or a stand-in box."""
 
     entry: str | None = None
     version: str | None = None
     file: str | None = None
+    stand_in: StandIn | None = None
 
     @property
     def key(self) -> str:
         """The same for two placements of one model: it is read and stored once."""
         if self.entry is not None:
             return f"entry:{self.entry}:{self.version or ''}"
+        if self.stand_in is not None:
+            size = "x".join(f"{v:g}" for v in self.stand_in.size)
+            return f"stand-in:{size}:{self.stand_in.prompt}"
         return f"file:{os.path.normpath(self.file or '')}"  # a.glb and ./a.glb: one model
 
     def as_json(self) -> dict:
         if self.entry is not None:
             return {"entry": self.entry, **({"version": self.version} if self.version else {})}
+        if self.stand_in is not None:
+            return {"stand_in": self.stand_in.as_json()}
         return {"file": self.file}
 
 
@@ -360,11 +380,27 @@ def unit_quaternion(values: tuple[float, ...], what: str = "a rotation") -> tupl
     return tuple(v / norm for v in values)
 
 
+def read_source(value: object, what: str = "a placement") -> Source:
+    """A source as Source.as_json() writes it (SceneFileError if it is not one)."""
+    return _source(value, what)
+
+
 def _source(value: object, what: str) -> Source:
     data = _object(value, f"{what}'s source")
-    entry, file = data.get("entry"), data.get("file")
-    if (entry is None) == (file is None):
-        raise SceneFileError(f"{what}'s source names neither or both an entry and a file")
+    entry, file, stand_in = data.get("entry"), data.get("file"), data.get("stand_in")
+    if sum(v is not None for v in (entry, file, stand_in)) != 1:
+        raise SceneFileError(f"{what}'s source is not one entry, file or stand-in")
+    if stand_in is not None:
+        box = _object(stand_in, f"{what}'s stand-in")
+        size = _numbers(box.get("size"), 3, STAND_IN_SIDE, f"{what}'s stand-in size")
+        prompt = box.get("prompt")
+        if isinstance(prompt, str) and len(prompt) <= MAX_PROMPT:
+            prompt = "".join(c for c in prompt if c.isprintable()).strip()
+        else:
+            prompt = ""
+        if not all(v > 0 for v in size) or not prompt:
+            raise SceneFileError(f"{what}'s stand-in is not a size and a prompt")
+        return Source(stand_in=StandIn(size, prompt))  # type: ignore[arg-type]
     if entry is not None:
         version = data.get("version")
         return Source(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from aiml3d_desktop.core.composition.plan import (
@@ -61,11 +61,18 @@ class Placed:
         return self.y + self.size[2]
 
 
+Surface = Callable[[Placed, Placed], float | None]  # (support, what rests on it) -> height
+
+
 def solve(
-    plan: Plan, sizes: Mapping[str, tuple[float, float, float]] | None = None
+    plan: Plan,
+    sizes: Mapping[str, tuple[float, float, float]] | None = None,
+    surface: Surface | None = None,
 ) -> list[Placed]:
     """Every object of ``plan`` placed (copies included), in the plan's order; ``sizes``: an
-    object's real size (its model's box), by object name, in place of the planned one.
+    object's real size (its model's box), by object name, in place of the planned one;
+    ``surface``: the height of a support's own surface under a thing's footprint, where the
+    support's model is known (else None: the top of its box).
     PlanError when something does not fit where the plan puts it (the room, a support)."""
     sizes = sizes or {}
     copies = {o.name: _copies(o, sizes.get(o.name, o.size)) for o in plan.objects}
@@ -81,6 +88,9 @@ def solve(
             # beside it, is placed where it stays.
             where = _place(copy, by_subject.get(name, []), placed, first, count, plan.room)
             settled = _settle(where, placed, plan.room)
+            if settled.support and surface is not None:
+                height = surface(placed[settled.support], settled)
+                settled = settled if height is None else replace(settled, y=height)
             placed[settled.name] = settled
     for name in copies:  # facing last, towards where the target stands; a back to a wall stays
         for relation in by_subject.get(name, []):

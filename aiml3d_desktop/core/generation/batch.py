@@ -54,6 +54,8 @@ class QueueItem:
     prepare: bool = True
     max_side: int = images.DEFAULT_MAX_SIDE  # local pictures are downscaled to this
     draw_options: dict = field(default_factory=dict)  # prompts: suffix, image_model
+    # A planned scene's object: {"entry": the scene's entry id, "stand_in": its Source}
+    scene: dict = field(default_factory=dict)
     status: str = WAITING
     message: str = ""  # why it failed, or what it made
     entry_id: str | None = None  # the library entry it made
@@ -107,6 +109,7 @@ _ITEM_TYPES: dict[str, type | tuple[type, ...]] = {
     "prepare": bool,
     "max_side": int,
     "draw_options": dict,
+    "scene": dict,
     "status": str,
     "message": str,
     "entry_id": (str, type(None)),
