@@ -29,7 +29,8 @@ The other 3D models (magic/image-to-3d, meshy-6 and its alias, tencent/hunyuan-p
 checked against their documented schemas (a wrong type, range or unknown field gets the
 API's 400 "Body validation error!") and answered in their documented shapes, after
 ``model_seconds[model]`` (a slow answer for the long-running model; the fault "slow" adds
-``slow_seconds`` to one answer). ``unavailable`` holds
+``slow_seconds`` to one answer). TripoSR and the picture models wait their
+``model_seconds`` too (realistic delays for timing a whole scene). ``unavailable`` holds
 models the account "cannot use" (a 404 naming the model). Their files are on the CDN by
 extension (GLB, FBX, USDZ, STL, Blender, PNG; part meshes of three coloured boxes).
 meshy-hostile lists a web page as its FBX, an oversized USDZ, an STL named ../../../evil.stl
@@ -324,6 +325,8 @@ class _ApiHandler(_Handler):
             return self.error(404, f"Model {model} is not available for your account")
         if model in OTHER_MODELS:
             return self.other_model(body, fault)
+        if model not in OTHER_MODELS:  # a picture model, or TripoSR: as long as it takes
+            fake.closing.wait(fake.model_seconds.get(model or "triposr", 0.0))
         if isinstance(body, dict) and model not in (None, "triposr"):
             return self.text_to_image(body, fault)
         problems = _validate(body)

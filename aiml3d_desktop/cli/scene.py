@@ -289,7 +289,7 @@ def _compose(args, library) -> int:
         return EXIT_OK
     placed = solver.solve(plan)  # before the file: a plan written can be placed
     settings = scene_making.item_settings(session.conf)
-    cost, refused = _making_cost(len(plan.objects), session, settings)
+    cost, refused = _making_cost(len(plan.objects), session)
     if args.plan_only is not None:
         write_bytes(args.plan_only.expanduser(), planner.plan_json(plan).encode("utf-8"))
     if args.json and args.out is None:
@@ -388,7 +388,7 @@ def _make_stand_ins(args, library) -> int:
     if not waiting:
         print(f"{making.entry.title}: every object is made already", file=sys.stderr)
         return _write(making.doc, making.models, args.out.expanduser()) if args.out else EXIT_OK
-    cost, refused = _making_cost(len(waiting), session, settings)
+    cost, refused = _making_cost(len(waiting), session)
     print(f"aiml3d: {len(waiting)} object(s) to make: {cost.text}", file=sys.stderr)
     if refused:
         raise InputError(f"{refused}; nothing was made")
@@ -433,7 +433,7 @@ def _made(making, session, settings: dict, library, args) -> int:
     if args.out is not None:
         for path in assemble.write(making.doc, making.models, args.out.expanduser()):
             print(path)
-    left = [s.stand_in.prompt for s in planned.waiting(making.doc)]
+    left = [s.stand_in.prompt for s in planned.waiting(making.doc) if s.stand_in]
     print(
         f"aiml3d: {queue.count(batch.DONE)} of {len(queue.items())} objects made; the scene "
         f"is {making.entry.id} in the library",
@@ -478,13 +478,13 @@ def _compose_session(args, library):
     return session
 
 
-def _making_cost(count: int, session, settings: dict):
-    """What making ``count`` objects' models would cost (a drawing and a model each), and
-    why the limits would refuse it, or None."""
-    spending = session.spending
-    drawer = settings["draw_options"]["image_model"]
-    cost = spending.estimate([(settings["model"], settings["params"], drawer)] * count)
-    return cost, spend.over_budget(cost, spending)
+def _making_cost(count: int, session):
+    """What making ``count`` objects' models would cost, and why the limits would refuse
+    it, or None."""
+    from aiml3d_desktop.core.generation import scene_making
+
+    cost = scene_making.cost(session.spending, session.conf, count)
+    return cost, spend.over_budget(cost, session.spending)
 
 
 def _placed_row(p) -> dict:

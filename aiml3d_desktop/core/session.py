@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from aiml3d_desktop.core.composition.history import Composition
+    from aiml3d_desktop.core.composition.planned import Layout
     from aiml3d_desktop.core.generation.jobs import JobOptions
     from aiml3d_desktop.core.generation.preview import Preview
     from aiml3d_desktop.core.library.entry import Entry
@@ -54,6 +55,9 @@ class Session:
         # A composed scene on screen (core/composition), in place of a model, and its file.
         self.composition: Composition | None = None
         self.scene_file: Path | None = None
+        # Planned scenes being made, by scene entry id: where the solver placed their
+        # objects, so that models made are placed again with their real sizes (planned.py).
+        self.scene_layouts: dict[str, Layout] = {}
         self.picture: Preview | None = None
         self.views: dict[str, Preview] = {}
         self.library: Library | None = None

@@ -33,6 +33,7 @@ def _stage_text(stage: Stage | RetryNote, since: float, done: int | None, total:
 
 class BatchController(QObject):
     entry_made = Signal(object)  # a library Entry
+    scene_model_made = Signal(object, object)  # the QueueItem, tagged with its scene; the Entry
     item_done = Signal()  # an item finished, made or failed
     open_requested = Signal(str)  # an entry id
     status = Signal(str)
@@ -184,6 +185,9 @@ class BatchController(QObject):
         if item_id is not None and self.queue is not None:
             self.queue.finish(item_id, batch.DONE, f"In the library as {entry.title}", entry.id)
             self.entry_made.emit(entry)
+            item = self.queue.get(item_id)
+            if item is not None and item.scene:
+                self.scene_model_made.emit(item, entry)
         self.item_done.emit()
         self.pump()
         self._say_when_idle()

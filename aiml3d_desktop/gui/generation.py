@@ -26,8 +26,8 @@ from aiml3d_desktop.core.common.stages import Stage
 from aiml3d_desktop.core.generation import batch
 from aiml3d_desktop.core.pictures import images
 from aiml3d_desktop.core.session import VIEWS
-from aiml3d_desktop.core.spending import budget, usage
 from aiml3d_desktop.gui import tasks
+from aiml3d_desktop.gui.spend_question import spend_ok
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QAbstractButton, QPushButton
@@ -307,7 +307,9 @@ class GenerationController(QObject):
         drawer = self.prompt.options()["image_model"] if kind == batch.PROMPT else None
         planned = [(params.model, params.values, drawer)] * len(sources)
         cost = self.session.spending.estimate(planned) if backend == "aiml" else None
-        if cost is not None and not self._spend_ok(cost, self.session.with_waiting(cost)):
+        if cost is not None and not spend_ok(
+            self.parent(), self.session, cost, "Start this batch?"
+        ):
             self.status.emit("Nothing was queued")
             return
         self.enqueue.emit(sources, kind, queued)
@@ -316,27 +318,6 @@ class GenerationController(QObject):
         self.queued.emit(count)
         said = f" — {cost.amount}" if cost is not None else ""
         self.status.emit(f"Queued {count} item{'s' * (count != 1)}{said}")
-
-    def _spend_ok(self, adding: usage.Estimate, queued: usage.Estimate) -> bool:
-        """The session's spending policy, the command line's, with the limits in Settings,
-        which ask rather than refuse: above them (the whole queue waiting counts), of a cost
-        not known yet, or billed in a unit no limit is set in, the user says whether to go on."""
-        refused = self.session.spending.refusal(queued, adding)
-        if refused is None:
-            return True  # within the limits, or never ask
-        said = f"Adding {adding.text}."
-        if queued.items != adding.items:
-            said += f"\nThe queue would then hold {queued.text}."
-        why = f"{refused.text[0].upper()}{refused.text[1:]}."
-        if refused.kind != budget.UNKNOWN:
-            why += " The limits are set in File > Settings."
-        window = self.parent()
-        answer = QMessageBox.question(
-            window if isinstance(window, QWidget) else None,
-            "Start this batch?",
-            f"{said}\n\n{why} Queue it anyway?",
-        )
-        return answer == QMessageBox.StandardButton.Yes
 
     # A multi-view model's slots
 

@@ -30,6 +30,7 @@ from aiml3d_desktop.core.session import PICTURE, SCENE, Session
 from aiml3d_desktop.gui import state, tasks, window_actions, window_layout
 from aiml3d_desktop.gui.asset_controller import AssetController
 from aiml3d_desktop.gui.batch_controller import BatchController
+from aiml3d_desktop.gui.compose_controller import ComposeController
 from aiml3d_desktop.gui.context import Context, Requests
 from aiml3d_desktop.gui.errors import show_error
 from aiml3d_desktop.gui.file_actions import FileActions
@@ -224,6 +225,17 @@ class MainWindow(DropsAndPaste):
         self.lookdev = Lookdev(self.tools)
         self.lookdev.lit.connect(self.scenes.lit)  # a composed scene keeps its lighting
         self.scenes.lighting_wanted.connect(self.lookdev.show_lighting)
+        # A scene from a sentence: its objects made through the queue, put in as they come.
+        self.compose = ComposeController(self.tools)
+        self.compose.enqueue.connect(self.batch.add)
+        self.compose.enqueue.connect(self.scenes.refresh_making)
+        self.compose.begun.connect(self.library_panel.add_entry)
+        self.compose.cancel.connect(self.batch.cancel_items)
+        self.compose.arrived.connect(self.scenes.put_in)
+        self.batch.scene_model_made.connect(self.compose.model_made)
+        self.batch.item_done.connect(self.scenes.refresh_making)
+        self.scenes.boxes_wanted.connect(self.compose.make_boxes)
+        self.scenes.stop_wanted.connect(self.compose.stop)
         for tool in (self.assets, self.parts, self.usage):
             tool.status.connect(self.status.show)
         # Whenever calls may have been made, an open usage view shows them.

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.composition.assemble import Models
     from aiml3d_desktop.core.composition.document import Placement, SceneDoc, Source
     from aiml3d_desktop.core.composition.history import Composition, Outlines
+    from aiml3d_desktop.core.composition.planned import Layout
     from aiml3d_desktop.core.library.entry import Entry
     from aiml3d_desktop.core.look.lighting import Lighting
     from aiml3d_desktop.core.meshes.scene import Scene
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
 class SceneController(QObject):
     lighting_wanted = Signal(object)  # the scene's Lighting, for the viewer to take
     saved = Signal(object, object)  # the library's scene Entry, the Scene drawn (a thumbnail)
+    boxes_wanted = Signal(object, object)  # the scene's Entry and SceneDoc: make its stand-ins
+    stop_wanted = Signal(str)  # a scene entry's id: cancel the making of its models
 
     def __init__(self, context: Context) -> None:
         super().__init__(context.parent)
@@ -67,7 +70,8 @@ class SceneController(QObject):
         self.tab = QWidget()
         column = QVBoxLayout(self.tab)
         hint = QLabel(
-            "Compose several models into one scene: start one here, or open a scene.json."
+            "Compose several models into one scene: start one here, open a scene.json, or "
+            "let File > Compose a scene from a sentence plan and make one."
         )
         hint.setWordWrap(True)
         start = QPushButton("New scene")
@@ -121,6 +125,10 @@ class SceneController(QObject):
             lambda degrees: self._edit(lambda c: c.turn(self.chosen, degrees))
         )
         panel.sun.changed.connect(self._sun)
+        panel.make_boxes.connect(self._make_boxes)
+        panel.stop_making.connect(
+            lambda: self.stop_wanted.emit(self.entry.id) if self.entry is not None else None
+        )
 
     # The scene shown and its file are the session's (core/session.py): read, not copied.
 
@@ -190,6 +198,7 @@ class SceneController(QObject):
             return
         self._show(opened.composition, opened.path, opened.scene, opened.models)
         self.entry = opened.entry
+        self._show_panel()  # with its entry: the boxes of it being made
         self.context.runner.start(tasks.scene_outlines, opened.models, succeeded=self._measured)
         context = self.context
         doc = opened.composition.doc
@@ -213,6 +222,7 @@ class SceneController(QObject):
         self.models, self.outlines, self.chosen = dict(models), {}, []
         self.entry = None
         composition.listen(self._changed)
+        self._label_boxes(composition.doc)
         self.handles.attach(True)
         self._lit_as = None  # a scene shown anew is lit anew
         self._light(composition.doc)
@@ -248,6 +258,7 @@ class SceneController(QObject):
             self.models, self.outlines, self.chosen, self.entry = {}, {}, [], None
             self._lit_as = None
             viewer = self.context.viewer
+            viewer.set_labels([])
             self.handles.attach(False)
             viewer.item.set_sun_shadow(SUN_SHADOW)  # a model's own light again
             if viewer.lighting.sun_direction is not None:
@@ -285,9 +296,24 @@ class SceneController(QObject):
             scene = None  # nothing shown: every model hidden or deleted
         viewer = self.context.viewer
         viewer.show_scene(scene, frame=viewer.scene is None)  # the first model: framed
+        self._label_boxes(doc)
         self._light(doc)
         self.handles.refresh()
         self._show_panel()
+
+    def _label_boxes(self, doc: SceneDoc) -> None:
+        """Each stand-in box shown is named in the view, above its top."""
+        from aiml3d_desktop.core.composition import arrange
+
+        labels = []
+        for placement in doc.placements:
+            model = self.models.get(placement.source.key)
+            if placement.source.stand_in is None or model is None or not doc.shown(placement):
+                continue
+            low, high = arrange.world_box(placement, model.box)
+            top = ((low[0] + high[0]) / 2, high[1], (low[2] + high[2]) / 2)
+            labels.append((tuple(map(float, top)), placement.name))
+        self.context.viewer.set_labels(labels)  # type: ignore[arg-type]
 
     def _light(self, doc: SceneDoc) -> None:
         """The viewer lit as the scene says (opened, or its lighting changed or undone): the
@@ -501,6 +527,44 @@ class SceneController(QObject):
                 InputError(missing[0]), f"{len(missing)} of the models could not be added"
             )
 
+    # A planned scene's models, as they are made
+
+    def put_in(self, standing: Source, read: tasks.ModelsToAdd, layout: Layout | None) -> bool:
+        """A model made for the stand-in ``standing`` of the scene shown, in its place
+        (core/composition/planned.py), as one step to undo; the scene saved with it unless
+        it had changes not saved. False when the scene no longer has that stand-in."""
+        from aiml3d_desktop.core.composition import planned
+
+        composition = self.composition
+        if composition is None or all(p.source != standing for p in composition.doc.placements):
+            return False
+        source, model = read.items[0][0], read.models[read.items[0][0].key]
+        name = next(p.name for p in composition.doc.placements if p.source == standing)
+        if model.scene is None:
+            self.context.report_error(InputError(model.missing), f"{name} could not be shown")
+            return True
+        self.models[source.key], self.outlines[source.key] = model, read.outlines[source.key]
+        saved = not composition.modified and self.entry is not None
+        after = planned.arrive(composition.doc, standing, source, model, self.models, layout)
+        self._edit(lambda c: c.apply(f"Put in the {name}", after))
+        if saved:
+            self.save()
+        return True
+
+    def _make_boxes(self) -> None:
+        """The stand-ins' models wanted: the scene is saved first (the models made go to
+        its library entry)."""
+        if self.composition is not None and (self.entry is None or self.composition.modified):
+            self.save()
+        if self.composition is not None and self.entry is not None:
+            self.boxes_wanted.emit(self.entry, self.composition.doc)
+
+    @Slot()
+    def refresh_making(self) -> None:
+        """The queue moved on: how many of the scene's boxes are being made."""
+        if self._panel is not None and self.composition is not None:
+            self._show_panel()
+
     # Files
 
     def save(self) -> None:
@@ -634,6 +698,19 @@ class SceneController(QObject):
             unsaved,
         )
         self.panel.show_chosen(self._movable())
+        self.panel.show_making(*self._making())
+
+    def _making(self) -> tuple[int, int]:
+        """The scene's stand-in boxes, and how many of them are being made."""
+        from aiml3d_desktop.core.composition import planned
+        from aiml3d_desktop.core.generation import scene_making
+
+        assert self.composition is not None
+        boxes = len(planned.waiting(self.composition.doc))
+        queue = self.context.session.queue
+        if not boxes or self.entry is None or queue is None:
+            return boxes, 0
+        return boxes, len(scene_making.pending(queue, self.entry.id))
 
 
 def is_scene_file(source: str) -> bool:

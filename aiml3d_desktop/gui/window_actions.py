@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.composition.history import Composition
     from aiml3d_desktop.core.session import Session
     from aiml3d_desktop.gui.asset_controller import AssetController
+    from aiml3d_desktop.gui.compose_controller import ComposeController
     from aiml3d_desktop.gui.file_actions import FileActions
     from aiml3d_desktop.gui.generation import GenerationController
     from aiml3d_desktop.gui.lookdev import Lookdev
@@ -64,6 +65,7 @@ class MainWindow(Protocol):
     ui: QSettings
     library_panel: LibraryPanel
     scenes: SceneController
+    compose: ComposeController
     recent: RecentFiles
     menu_actions: Menus
     side_dock: QDockWidget
@@ -107,6 +109,7 @@ def rows(w: MainWindow) -> list[Row]:
         Row("open_mesh", "&File", "Open 3D model…", files.choose_mesh, "Ctrl+Shift+O"),
         Row("paste", "&File", "Paste picture or link", w.paste, Keys.Paste),
         Row("new_scene", "&File", "New scene", w.scenes.new_scene, "Ctrl+Shift+N"),
+        Row("compose_scene", "&File", "Compose a scene from a sentence…", w.compose.open_dialog),
         Row("recent", "&File", build=w.recent.attach),
         separator("&File"),
         Row(

@@ -87,7 +87,7 @@ def broken(**changes) -> dict:
         (broken(placements__0__visible="yes"), "visible is not true or false"),
         (broken(placements__0__id="../../etc"), "id"),
         (broken(placements__0__group="nowhere"), "does not have"),
-        (broken(placements__0__source={"entry": "x", "file": "y"}), "not one entry, file or stand-in"),
+        (broken(placements__0__source={"entry": "x", "file": "y"}), "not one entry, file"),
         (broken(placements__0__source={"file": 3}), "not a path"),
         (broken(placements__0__name="x" * 1000), "at most 200 characters"),
         (broken(placements=[valid()["placements"][0]] * 2), "two of its parts"),

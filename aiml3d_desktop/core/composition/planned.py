@@ -110,7 +110,7 @@ class _Fitted:
             source=self.source,
             scale=scale,
             rotation=rotation,
-            position=tuple(float(v) for v in position),
+            position=(float(position[0]), float(position[1]), float(position[2])),
         )
 
     def surface(self, placement: Placement) -> np.ndarray:
@@ -211,11 +211,11 @@ def _placed_again(doc: SceneDoc, layout: Layout) -> SceneDoc:
         where = placed[layout.names[placement.id]]
         turn = arrange.about_up(where.yaw)
         at = (where.x, where.y, where.z)
-        fitted = made.get(where.object)
-        if fitted is None:  # still a stand-in
+        model = made.get(where.object)
+        if model is None:  # still a stand-in
             placements.append(replace(placement, position=at, rotation=turn))
         else:
-            placements.append(fitted.placed(placement, fitted.scale, turn, at))
+            placements.append(model.placed(placement, model.scale, turn, at))
     layout.solved = {p.id: p for p in placements}
     return replace(doc, placements=tuple(placements))
 

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.library.entry import Entry
     from aiml3d_desktop.core.library.store import Library
     from aiml3d_desktop.core.settings import Settings
+    from aiml3d_desktop.core.spending import usage
+    from aiml3d_desktop.core.spending.policy import SpendingPolicy
 
 
 def tag(scene: str, standing: Source) -> dict:
@@ -54,6 +56,13 @@ def item_settings(conf: Settings) -> dict:
         "model": params.model,
         "draw_options": {"suffix": conf.prompt_suffix, "image_model": conf.image_model},
     }
+
+
+def cost(spending: SpendingPolicy, conf: Settings, count: int) -> usage.Estimate:
+    """What making ``count`` objects' models would probably cost: a picture and a model each."""
+    settings = item_settings(conf)
+    drawer = settings["draw_options"]["image_model"]
+    return spending.estimate([(settings["model"], settings["params"], drawer)] * count)
 
 
 def pending(queue: batch.BatchQueue, scene: str) -> list[batch.QueueItem]:

@@ -38,6 +38,8 @@ class ScenePanel(QWidget):
     new_scene = Signal()
     add_files = Signal()
     export = Signal()
+    make_boxes = Signal()  # make the models of the stand-in boxes (a planned scene's)
+    stop_making = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -70,6 +72,10 @@ class ScenePanel(QWidget):
             "Add 3D model files; add library entries from their menu (Add to the scene)"
         )
         self.export_button = self._button("Export scene…", self.export)
+        self.making = QLabel()
+        self.making.setWordWrap(True)
+        self.making_button = QPushButton()
+        self.making_button.clicked.connect(self._making_clicked)
         self.transform = TransformBox()
         self.sun = SunBox()
         edits = QGridLayout()
@@ -89,13 +95,38 @@ class ScenePanel(QWidget):
         column.addWidget(self.title)
         column.addLayout(files)
         column.addWidget(self.outliner, 1)
+        making = QHBoxLayout()
+        making.addWidget(self.making, 1)
+        making.addWidget(self.making_button)
+        column.addLayout(making)
         column.addLayout(edits)
         column.addWidget(self.transform)
         column.addWidget(self.sun)
         column.addLayout(arranging)
         column.addWidget(self.rest_button)
         self.show_doc(None, [], None, None, False)
+        self.show_making(0, 0)
         guard_wheel(self)
+
+    def show_making(self, boxes: int, pending: int) -> None:
+        """How many of the scene's objects are stand-in boxes still, and how many of those
+        are being made (queued or running)."""
+        shown = bool(boxes or pending)
+        self.making.setVisible(shown)
+        self.making_button.setVisible(shown)
+        self._stopping = bool(pending)
+        some = f"{boxes} box stands" if boxes == 1 else f"{boxes} boxes stand"
+        if pending:
+            self.making.setText(f"{some} in for models: {pending} being made")
+            self.making_button.setText("Stop making")
+            self.making_button.setToolTip("Cancel the scene's models queued or being made")
+        else:
+            self.making.setText(f"{some} in for models not made")
+            self.making_button.setText("Make the boxes")
+            self.making_button.setToolTip("Make a model for each box, from its words")
+
+    def _making_clicked(self) -> None:
+        (self.stop_making if self._stopping else self.make_boxes).emit()
 
     def _button(self, text: str, signal: SignalInstance) -> QPushButton:
         button = QPushButton(text)

@@ -20,9 +20,10 @@ from typing import Any, Protocol
 
 import numpy as np
 from OpenGL import GL
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
+    QFontMetricsF,
     QImage,
     QMatrix4x4,
     QMouseEvent,
@@ -121,6 +122,8 @@ class Viewer(gl.GLViewWidget):
         self.dragger: Dragger | None = None
         self._dragging = False
         self._grabbed = False  # the press began a drag: its release is not a click
+        # Words at points of the shown scene (its own coordinates): a stand-in box's name.
+        self.labels: list[tuple[tuple[float, float, float], str]] = []
         self.hint = QLabel(self)  # what to do, while nothing is shown
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setWordWrap(True)
@@ -157,6 +160,8 @@ class Viewer(gl.GLViewWidget):
             super().paintGL(*args, **kwargs)
         if self.triad and self.item.scene is not None:
             self._paint_triad()
+        if self.labels and self.item.scene is not None:
+            self._paint_labels()
 
     def device_size(self) -> tuple[int, int]:
         """The framebuffer's size in device pixels (at 2x scale, twice the widget's size),
@@ -221,6 +226,38 @@ class Viewer(gl.GLViewWidget):
                 path = QPainterPath()
                 path.addText(label, font, name.upper())
                 painter.fillPath(path, colour)
+        painter.end()
+
+    def set_labels(self, labels: list[tuple[tuple[float, float, float], str]]) -> None:
+        if labels != self.labels:
+            self.labels = labels
+            self.update()
+
+    def _paint_labels(self) -> None:
+        """Each label on a dark tag centred above its point (none behind the camera)."""
+        w, h = max(self.width(), 1), max(self.height(), 1)
+        whole = (0, 0, w, h)
+        matrix = self.projectionMatrix(whole, whole) * self.viewMatrix() * self.item.transform()
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = painter.font()
+        font.setPixelSize(12)
+        metrics = QFontMetricsF(font)
+        for point, text in self.labels:
+            clip = matrix.map(QVector4D(*point, 1.0))
+            if clip.w() <= 1e-6:
+                continue
+            x = (clip.x() / clip.w() + 1) / 2 * w
+            y = (1 - clip.y() / clip.w()) / 2 * h - 12
+            size = metrics.size(0, text)
+            tag = QRectF(x - size.width() / 2 - 5, y - size.height() / 2 - 2,
+                         size.width() + 10, size.height() + 4)  # fmt: skip
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(20, 24, 30, 200))
+            painter.drawRoundedRect(tag, 4, 4)
+            path = QPainterPath()  # as a path: see _paint_triad
+            path.addText(QPointF(tag.left() + 5, tag.top() + 2 + metrics.ascent()), font, text)
+            painter.fillPath(path, QColor("#e8ecf2"))
         painter.end()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
