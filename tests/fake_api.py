@@ -481,7 +481,7 @@ class _ApiHandler(_Handler):
             messages = body.get("messages")
             if not isinstance(messages, list) or not all(
                 isinstance(m, dict) and m.get("role") in ("system", "user", "assistant")
-                and isinstance(m.get("content"), str) for m in messages
+                and _content_ok(m.get("content")) for m in messages
             ):  # fmt: skip
                 problems.append("messages must be a list of {role, content}")
             fmt = body.get("response_format") or {}
@@ -636,6 +636,25 @@ def _validate_other(body: dict) -> list[str]:
         need("texture_prompt", lambda v: isinstance(v, str) and len(v) <= 600, "too long")
     problems += [f"property {k} should not exist" for k in body if k not in keys]
     return problems
+
+
+def _content_ok(content: object) -> bool:
+    """A message's content as documented: text, or a list of text and image_url parts (an
+    image given by an https link or a base64 data URL)."""
+    if isinstance(content, str):
+        return True
+    if not isinstance(content, list) or not content:
+        return False
+    for part in content:
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "text" and isinstance(part.get("text"), str):
+            continue
+        url = (part.get("image_url") or {}).get("url") if kind == "image_url" else None
+        if not isinstance(url, str) or not url.startswith(("https://", "data:image/")):
+            return False
+        if url.startswith("data:") and ";base64," not in url:
+            return False
+    return True
 
 
 def make_parts() -> trimesh.Trimesh:

@@ -453,15 +453,11 @@ def _made(making, session, settings: dict, library, args) -> int:
 
 def _asked(sentence: str, model: str, api_base: str | None, session):
     """The planner's plan for ``sentence``; its call goes to the usage ledger."""
-    from dataclasses import replace
-
     from aiml3d_desktop.core.common.cancel import CancelToken
     from aiml3d_desktop.core.composition import planner
 
-    ledger = session.library.usage
-    options = session.job_options(api_base=api_base)
-    options = replace(options, record=ledger.add_one if ledger is not None else None)
-    return planner.plan_scene(options.client(CancelToken()), sentence, model)
+    client = session.chat_client(CancelToken(), api_base=api_base)
+    return planner.plan_scene(client, sentence, model)
 
 
 def _compose_session(args, library):

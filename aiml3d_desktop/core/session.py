@@ -28,6 +28,8 @@ from aiml3d_desktop.core.spending.policy import SpendingPolicy
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from aiml3d_desktop.core.api.client import AimlClient
+    from aiml3d_desktop.core.common.cancel import CancelToken
     from aiml3d_desktop.core.composition.history import Composition
     from aiml3d_desktop.core.composition.planned import Layout
     from aiml3d_desktop.core.generation.jobs import JobOptions
@@ -173,6 +175,16 @@ class Session:
         return JobOptions.from_settings(
             self.conf, key, retry=self.retry, backend=backend, **overrides
         )
+
+    def chat_client(self, cancel: CancelToken, **overrides: Any) -> AimlClient:
+        """A client for the chat calls (the scene planner, Look again), each call kept in
+        the library's usage ledger."""
+        from dataclasses import replace
+
+        ledger = self.library.usage if self.library is not None else None
+        options = self.job_options(**overrides)
+        options = replace(options, record=ledger.add_one if ledger is not None else None)
+        return options.client(cancel)
 
     # Spending
 

@@ -36,12 +36,14 @@ class ComposeController(QObject):
     cancel = Signal(list)  # queue item ids to cancel
     arrived = Signal(object, object, object)  # a stand-in Source, its ModelsToAdd, its Layout
     begun = Signal(object)  # the library Entry of a scene being made
+    revised = Signal(str, object)  # a scene entry's id, its plan as Look again corrected it
 
     def __init__(self, context: Context) -> None:
         super().__init__(context.parent)
         self.context = context
         self.dialog: ComposeDialog | None = None
-        self._planning = False
+        self._planning = False  # a chat call runs (a plan, or Look again): one at a time
+        self._reviewing = ""  # the scene entry Look again runs for
 
     def open_dialog(self) -> None:
         if self.dialog is None:
@@ -299,3 +301,46 @@ class ComposeController(QObject):
     def _delivered(self, scene: Entry | None) -> None:
         if scene is not None:
             self.context.show_status(f"A model was made for {scene.title}, and put in its place")
+
+    # Look again
+
+    @Slot(str, bytes)
+    def look_again(self, scene: str, picture: bytes) -> None:
+        """Send the scene's render and plan to the planner model (it must see pictures),
+        once its cost is held to the limits; its corrections come back as ``revised``."""
+        from aiml3d_desktop.core.composition import planner, review
+
+        session = self.context.session
+        layout = session.scene_layouts.get(scene)
+        if layout is None or layout.reviews >= review.MAX_ROUNDS or self._planning:
+            return
+        cost = session.spending.estimate([(self._model, {}, None)] * planner.TRIES)
+        if not spend_ok(self.context.parent, session, cost, "Look at the scene again?"):
+            return
+        self._planning = True
+        self._reviewing = scene
+        name = session.composition.doc.name if session.composition is not None else ""
+        self.context.show_status(f"{describe(Stage.PLANNING, 0, None, None)} (looking again)")
+        self.context.runner.start(
+            tasks.look_again,
+            session,
+            layout.plan,
+            name,
+            picture,
+            self._model,
+            succeeded=self._looked,
+            failed=self._not_looked,
+        )
+
+    @Slot(object)
+    def _looked(self, plan: Plan) -> None:
+        self._planning = False
+        layout = self.context.session.scene_layouts.get(self._reviewing)
+        if layout is not None:
+            layout.reviews += 1
+            self.revised.emit(self._reviewing, plan)
+
+    @Slot(object)
+    def _not_looked(self, error: Aiml3DError) -> None:
+        self._planning = False
+        self.context.report_error(error, "The scene was not looked at again")

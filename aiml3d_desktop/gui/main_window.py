@@ -236,6 +236,8 @@ class MainWindow(DropsAndPaste):
         self.batch.item_done.connect(self.scenes.refresh_making)
         self.scenes.boxes_wanted.connect(self.compose.make_boxes)
         self.scenes.stop_wanted.connect(self.compose.stop)
+        self.scenes.look_wanted.connect(self.compose.look_again)
+        self.compose.revised.connect(self.scenes.revise)
         for tool in (self.assets, self.parts, self.usage):
             tool.status.connect(self.status.show)
         # Whenever calls may have been made, an open usage view shows them.

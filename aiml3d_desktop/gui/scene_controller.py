@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.composition.assemble import Models
     from aiml3d_desktop.core.composition.document import Placement, SceneDoc, Source
     from aiml3d_desktop.core.composition.history import Composition, Outlines
+    from aiml3d_desktop.core.composition.plan import Plan
     from aiml3d_desktop.core.composition.planned import Layout
     from aiml3d_desktop.core.library.entry import Entry
     from aiml3d_desktop.core.look.lighting import Lighting
@@ -52,6 +53,7 @@ class SceneController(QObject):
     saved = Signal(object, object)  # the library's scene Entry, the Scene drawn (a thumbnail)
     boxes_wanted = Signal(object, object)  # the scene's Entry and SceneDoc: make its stand-ins
     stop_wanted = Signal(str)  # a scene entry's id: cancel the making of its models
+    look_wanted = Signal(str, bytes)  # a scene entry's id, a PNG of it: Look again
 
     def __init__(self, context: Context) -> None:
         super().__init__(context.parent)
@@ -126,6 +128,7 @@ class SceneController(QObject):
         )
         panel.sun.changed.connect(self._sun)
         panel.make_boxes.connect(self._make_boxes)
+        panel.look_again.connect(self._look_again)
         panel.stop_making.connect(
             lambda: self.stop_wanted.emit(self.entry.id) if self.entry is not None else None
         )
@@ -559,6 +562,54 @@ class SceneController(QObject):
         if self.composition is not None and self.entry is not None:
             self.boxes_wanted.emit(self.entry, self.composition.doc)
 
+    def _look_again(self) -> None:
+        """The scene rendered as the view shows it (1024 x 768), for Look again."""
+        from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+        from aiml3d_desktop.gui.widgets import offscreen
+
+        viewer, scene = self.context.viewer, self.context.viewer.scene
+        if self.entry is None or scene is None:
+            return
+        renderer = offscreen.OffscreenRenderer()  # lit as the view is, from the front
+        renderer.look_like(viewer)
+        try:
+            (image,) = renderer.render(scene, ("home",), (1024, 768), viewer.up_axis,
+                                       viewer.background())  # fmt: skip
+        finally:
+            renderer.close()
+        data = QByteArray()
+        buffer = QBuffer(data)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        image.save(buffer, "PNG")  # type: ignore[call-overload]
+        self.look_wanted.emit(self.entry.id, bytes(data.data()))
+
+    @Slot(str, object)
+    def revise(self, scene: str, plan: Plan) -> None:
+        """The corrections of Look again applied to the scene shown (one step to undo)."""
+        from aiml3d_desktop.core.composition import assemble, planned
+        from aiml3d_desktop.core.composition.plan import PlanError
+        from aiml3d_desktop.core.composition.review import MAX_ROUNDS
+
+        layout = self.context.session.scene_layouts.get(scene)
+        composition = self.composition
+        if composition is None or layout is None or self.entry is None or self.entry.id != scene:
+            return
+        saved = not composition.modified
+        try:
+            after = planned.revise(composition.doc, layout, plan)
+        except PlanError as exc:
+            self.context.report_error(exc, "The corrections could not be placed")
+            return
+        for placement in after.placements:  # a new object's box: its model, read here
+            key = placement.source.key
+            if placement.source.stand_in is not None and key not in self.models:
+                self.models[key] = model = assemble.read_model(placement.source, Path("."))
+                self.outlines[key] = model.outline
+        self._edit(lambda c: c.apply(f"Look again ({layout.reviews} of {MAX_ROUNDS})", after))
+        if saved:
+            self.save()
+
     @Slot()
     def refresh_making(self) -> None:
         """The queue moved on: how many of the scene's boxes are being made."""
@@ -698,7 +749,15 @@ class SceneController(QObject):
             unsaved,
         )
         self.panel.show_chosen(self._movable())
-        self.panel.show_making(*self._making())
+        boxes, pending = self._making()
+        self.panel.show_making(boxes, pending)
+        layout = self.context.session.scene_layouts.get(self.entry.id) if self.entry else None
+        if layout is not None and not boxes and not pending:
+            from aiml3d_desktop.core.composition.review import MAX_ROUNDS
+
+            self.panel.show_review(MAX_ROUNDS - layout.reviews)
+        else:
+            self.panel.show_review(None)
 
     def _making(self) -> tuple[int, int]:
         """The scene's stand-in boxes, and how many of them are being made."""

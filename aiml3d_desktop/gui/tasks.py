@@ -651,15 +651,10 @@ def plan_scene(
     session: Session, sentence: str, model: str, *, progress: Progress, cancel: CancelToken
 ) -> PlannedScene:
     """A sentence's plan from the planner (its call into the usage ledger), placed."""
-    from dataclasses import replace
-
     from aiml3d_desktop.core.composition import planner, solver
 
     progress(Stage.PLANNING, None, None)
-    options = session.job_options()
-    ledger = session.library.usage if session.library is not None else None
-    options = replace(options, record=ledger.add_one if ledger is not None else None)
-    plan = planner.plan_scene(options.client(cancel), sentence, model)
+    plan = planner.plan_scene(session.chat_client(cancel), sentence, model)
     return PlannedScene(sentence, plan, solver.solve(plan))
 
 
@@ -708,3 +703,20 @@ def deliver_to_scene(
     from aiml3d_desktop.core.generation import scene_making
 
     return scene_making.deliver(library, item, entry)
+
+
+def look_again(
+    session: Session,
+    plan: Plan,
+    sentence: str,
+    picture: bytes,
+    model: str,
+    *,
+    progress: Progress,
+    cancel: CancelToken,
+) -> Plan:
+    """The plan corrected by a model that sees the scene's render (its call in the ledger)."""
+    from aiml3d_desktop.core.composition import review
+
+    progress(Stage.PLANNING, None, None)
+    return review.look_again(session.chat_client(cancel), plan, sentence, picture, model)

@@ -127,3 +127,113 @@ def test_a_failed_object_stays_a_box_and_is_made_from_the_scene_tab(qtbot, windo
     assert not panel.making.isVisible()
     saved = json.loads(window.scenes.entry.mesh_path.read_text())
     assert all("entry" in p["source"] for p in saved["placements"])
+
+
+def make_desk_scene(qtbot, window, asked, picks=None):
+    dialog = plan_in_dialog(qtbot, window)
+    for name, entry in (picks or {}).items():
+        dialog.pick(name, entry.id, entry.title)
+    qtbot.mouseClick(dialog.make_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.scenes.entry is not None, timeout=10000)
+    qtbot.waitUntil(lambda: not stand_ins(window) and not window.batch.active, timeout=30000)
+    return dialog
+
+
+def test_an_object_from_the_library_costs_nothing_and_is_in_place_at_once(
+    qtbot, window, fake_api, asked, monkeypatch
+):
+    from PySide6.QtWidgets import QInputDialog
+
+    from tests.conftest import corpus_file
+
+    duck = window.library.import_mesh(corpus_file("meshes/Duck.glb"), "Duck")
+    dialog = plan_in_dialog(qtbot, window)
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: (a[3][0], True))
+    dialog.table.cellWidget(0, 5).click()  # the desk: use a library model
+    assert dialog.picks == {"desk": (duck.id, "Duck")}
+    assert dialog.table.cellWidget(0, 5).text() == "Library: Duck"
+    assert "1 pictures and 1 3D models" in dialog.cost.text() and "1 from the library" in (
+        dialog.cost.text()
+    )
+    qtbot.mouseClick(dialog.make_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.scenes.entry is not None, timeout=10000)
+    desk = next(p for p in window.session.composition.doc.placements if p.name == "desk")
+    assert desk.source.entry == duck.id  # in place before anything is made
+    qtbot.waitUntil(lambda: not stand_ins(window) and not window.batch.active, timeout=30000)
+    drawn = [c.body.get("prompt", "") for c in fake_api.calls("api")]
+    assert not any("wooden desk" in p for p in drawn)  # no picture of the desk was paid for
+
+
+def test_stop_making_cancels_every_model_of_the_scene(qtbot, window, fake_api, asked):
+    fake_api.model_seconds = {"triposr": 30.0}
+    dialog = plan_in_dialog(qtbot, window)
+    qtbot.mouseClick(dialog.make_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.scenes.entry is not None, timeout=10000)
+    panel = window.scenes.panel
+    qtbot.waitUntil(lambda: panel.making_button.text() == "Stop making", timeout=5000)
+    qtbot.mouseClick(panel.making_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.batch.active, timeout=20000)
+    assert {i.status for i in window.batch.queue.items()} == {"cancelled"}
+    assert sorted(stand_ins(window)) == ["desk", "lamp"]  # boxes still, to make later
+    qtbot.waitUntil(lambda: panel.making_button.text() == "Make the boxes", timeout=5000)
+
+
+def test_look_again_applies_the_corrections_twice_at_most(qtbot, window, fake_api, asked):
+    from tests.fake_api import CHAT, DEFAULT_PLAN
+
+    make_desk_scene(qtbot, window, asked)
+    panel = window.scenes.panel
+    assert panel.look_button.isVisible() and panel.look_button.isEnabled()
+    composition = window.session.composition
+    lamp = next(p for p in composition.doc.placements if p.name == "lamp")
+    corrected = json.loads(json.dumps(DEFAULT_PLAN))
+    corrected["objects"][1].update(width=0.4, depth=0.4, height=0.9)
+    again = json.loads(json.dumps(corrected))
+    again["objects"][0]["depth"] = 0.5  # the second round: the desk a little smaller
+    fake_api.plans.extend([corrected, again])
+    for round_ in (1, 2):
+        qtbot.mouseClick(panel.look_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(
+            lambda r=round_: composition.undo_label == f"Look again ({r} of 2)", timeout=10000
+        )
+    sent = [r.body for r in fake_api.calls("api") if r.path == CHAT][-1]
+    picture = sent["messages"][1]["content"][1]["image_url"]["url"]
+    assert picture.startswith("data:image/png;base64,") and len(picture) > 10_000
+    after = next(p for p in composition.doc.placements if p.name == "lamp")
+    assert after.scale == pytest.approx(2 * lamp.scale, rel=1e-6)  # fitted to its new size
+    assert not panel.look_button.isEnabled() and panel.look_button.text() == "Looked twice"
+    composition.undo()  # the second round taken back: the first is still there
+    assert next(p for p in composition.doc.placements if p.name == "lamp").scale == (
+        pytest.approx(after.scale)
+    )
+    composition.undo()
+    assert next(p for p in composition.doc.placements if p.name == "lamp") == lamp
+
+
+def test_a_slow_planner_leaves_the_window_free_and_a_bad_one_is_one_message(
+    qtbot, window, fake_api, asked
+):
+    from PySide6.QtWidgets import QMessageBox as Box
+
+    fake_api.chat_seconds = 1.5
+    window.compose.open_dialog()
+    dialog = window.compose.dialog
+    dialog.sentence.setText("a desk")
+    qtbot.mouseClick(dialog.plan_button, Qt.MouseButton.LeftButton)
+    assert not dialog.plan_button.isEnabled() and "Planning the scene" in dialog.planning.text()
+    ticks = []
+    for _ in range(5):  # the GUI thread answers while the planner thinks
+        qtbot.wait(100)
+        ticks.append(dialog.plan is None)
+    assert all(ticks)
+    qtbot.waitUntil(lambda: dialog.plan is not None, timeout=10000)
+    assert dialog.plan_button.isEnabled()
+
+    fake_api.chat_seconds = 0
+    fake_api.plans.extend(["refusal", '{"room": {"width": NaN}}'])
+    qtbot.mouseClick(dialog.plan_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.plan_button.isEnabled(), timeout=10000)
+    boxes = [w for w in window.findChildren(Box) if w.objectName() == "errorBox"]
+    assert boxes and boxes[-1].windowTitle() == "The scene was not planned"
+    assert "gave no plan that could be used" in boxes[-1].text()
+    assert [o.name for o in dialog.plan.objects] == ["desk", "lamp"]  # the plan before stays

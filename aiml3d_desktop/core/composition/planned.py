@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from aiml3d_desktop.core.composition import arrange, solver
+from aiml3d_desktop.core.composition import plan as plans
 from aiml3d_desktop.core.composition.assemble import Model
 from aiml3d_desktop.core.composition.document import (
     Ground,
@@ -34,6 +35,7 @@ from aiml3d_desktop.core.composition.document import (
     clean_name,
 )
 from aiml3d_desktop.core.composition.plan import Plan, PlanError, PlannedObject
+from aiml3d_desktop.core.composition.planner import plan_json
 
 RESTING = 2e-3  # metres: a bottom this close to a top rests on it
 
@@ -100,6 +102,12 @@ class _Fitted:
         points = np.concatenate([p.arrays.positions for p in model.scene.primitives])
         return cls(made, fit(standing.stand_in.size, box), bottom, points.astype(float))
 
+    def fitted_to(self, standing: Source) -> _Fitted:
+        """The same model fitted to another stand-in (a size corrected)."""
+        assert standing.stand_in is not None
+        box = np.stack([self.points.min(axis=0), self.points.max(axis=0)])
+        return replace(self, scale=fit(standing.stand_in.size, box))
+
     def placed(self, placement: Placement, scale: float, rotation: tuple, at) -> Placement:
         """``placement`` showing this model at ``scale``, turned by ``rotation``, the bottom
         centre of its box at ``at``."""
@@ -137,6 +145,7 @@ class Layout:
     names: dict[str, str]  # placement id -> its solver.Placed's name
     solved: dict[str, Placement]
     made: dict[str, _Fitted] = field(default_factory=dict)  # by object name
+    reviews: int = 0  # rounds of Look again so far
 
     def untouched(self, doc: SceneDoc) -> bool:
         """Whether the scene is as the solver last set it (nothing moved, added or taken
@@ -205,19 +214,65 @@ def _placed_again(doc: SceneDoc, layout: Layout) -> SceneDoc:
             fitted.surface(where), (me.x - half_x, me.z - half_z), (me.x + half_x, me.z + half_z)
         )
 
-    placed = {p.name: p for p in solver.solve(layout.plan, sizes, surface)}
-    placements = []
+    placed = solver.solve(layout.plan, sizes, surface)
+    by_name = {p.name: p for p in placed}
+    placements: list[Placement] = []
+    names: dict[str, str] = {}
     for placement in doc.placements:
-        where = placed[layout.names[placement.id]]
-        turn = arrange.about_up(where.yaw)
-        at = (where.x, where.y, where.z)
-        model = made.get(where.object)
-        if model is None:  # still a stand-in
-            placements.append(replace(placement, position=at, rotation=turn))
-        else:
-            placements.append(model.placed(placement, model.scale, turn, at))
-    layout.solved = {p.id: p for p in placements}
+        known = layout.names.get(placement.id)
+        if known is None:  # one the user added: as it is
+            placements.append(placement)
+        elif known in by_name:  # (a copy the plan no longer has is left out)
+            placements.append(_put(placement, by_name[known], layout))
+            names[placement.id] = known
+    had = set(names.values())
+    for where in placed:  # an object, or a copy, the plan has now: a stand-in, or its model
+        if where.name not in had:
+            taken = replace(doc, placements=tuple(placements))
+            fresh = Placement(taken.new_id(), where.name, Source(file="-"))
+            placements.append(_put(fresh, where, layout))
+            names[fresh.id] = where.name
+    layout.names = names
+    layout.solved = {p.id: p for p in placements if p.id in names}
     return replace(doc, placements=tuple(placements))
+
+
+def _put(placement: Placement, where: solver.Placed, layout: Layout) -> Placement:
+    """``placement`` where the solver put its object: its model (fitted), or its stand-in."""
+    turn = arrange.about_up(where.yaw)
+    at = (where.x, where.y, where.z)
+    model = layout.made.get(where.object)
+    if model is None:
+        standing = stand_in_of(layout.plan.object(where.object))
+        return replace(placement, source=standing, scale=1.0, position=at, rotation=turn)
+    return model.placed(placement, model.scale, turn, at)
+
+
+def revise(doc: SceneDoc, layout: Layout, plan: Plan) -> SceneDoc:
+    """``doc`` placed again by the solver after the plan was corrected (Look again): the
+    objects of ``plan``, the models made fitted to their new sizes, copies added or left
+    out as their counts say; an object the correction leaves out is kept, as planned before
+    (its model was paid for); what the user added stays. PlanError when that does not fit."""
+    named = {o.name for o in plan.objects}
+    kept = [o for o in layout.plan.objects if o.name not in named]
+    relations = [r for r in layout.plan.relations if r.subject in {o.name for o in kept}]
+    merged = plans.read_plan(  # every rule a plan keeps, on the whole
+        plan_json(replace(plan, objects=(*plan.objects, *kept),
+                          relations=(*plan.relations, *relations)))
+    )  # fmt: skip
+    made = {
+        o.name: layout.made[o.name].fitted_to(stand_in_of(o)) for o in merged.objects
+        if o.name in layout.made
+    }  # fmt: skip
+    revised = Layout(merged, dict(layout.names), dict(layout.solved), made, layout.reviews)
+    doc = _placed_again(doc, revised)
+    layout.plan, layout.names, layout.solved, layout.made = (
+        revised.plan,
+        revised.names,
+        revised.solved,
+        revised.made,
+    )
+    return doc
 
 
 _BARE = Placement("", "", Source(file="-"))  # only to place points

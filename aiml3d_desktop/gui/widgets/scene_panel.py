@@ -40,6 +40,7 @@ class ScenePanel(QWidget):
     export = Signal()
     make_boxes = Signal()  # make the models of the stand-in boxes (a planned scene's)
     stop_making = Signal()
+    look_again = Signal()  # a planned scene, made: have a model that sees pictures check it
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,6 +77,11 @@ class ScenePanel(QWidget):
         self.making.setWordWrap(True)
         self.making_button = QPushButton()
         self.making_button.clicked.connect(self._making_clicked)
+        self.look_button = self._button("Look again", self.look_again)
+        self.look_button.setToolTip(
+            "A model that sees pictures compares the scene with its plan; its corrections "
+            "are placed by the app, as one step to undo (a paid call, twice at most)"
+        )
         self.transform = TransformBox()
         self.sun = SunBox()
         edits = QGridLayout()
@@ -98,6 +104,7 @@ class ScenePanel(QWidget):
         making = QHBoxLayout()
         making.addWidget(self.making, 1)
         making.addWidget(self.making_button)
+        making.addWidget(self.look_button)
         column.addLayout(making)
         column.addLayout(edits)
         column.addWidget(self.transform)
@@ -106,6 +113,7 @@ class ScenePanel(QWidget):
         column.addWidget(self.rest_button)
         self.show_doc(None, [], None, None, False)
         self.show_making(0, 0)
+        self.show_review(None)
         guard_wheel(self)
 
     def show_making(self, boxes: int, pending: int) -> None:
@@ -124,6 +132,13 @@ class ScenePanel(QWidget):
             self.making.setText(f"{some} in for models not made")
             self.making_button.setText("Make the boxes")
             self.making_button.setToolTip("Make a model for each box, from its words")
+
+    def show_review(self, left: int | None) -> None:
+        """Rounds of Look again left (None: the scene was not planned in this session, or
+        its boxes are not all made)."""
+        self.look_button.setVisible(left is not None)
+        self.look_button.setEnabled(bool(left))
+        self.look_button.setText("Look again" if left else "Looked twice")
 
     def _making_clicked(self) -> None:
         (self.stop_making if self._stopping else self.make_boxes).emit()
