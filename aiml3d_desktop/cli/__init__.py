@@ -43,8 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_generate.add_parser(sub)
 
-    info = sub.add_parser("info", help="print a mesh file's statistics")
-    info.add_argument("mesh", type=Path, metavar="MESH")
+    info = sub.add_parser(
+        "info",
+        help="print a mesh file's statistics (a library entry's: and its likeness to its photo)",
+    )
+    info.add_argument("mesh", type=Path, metavar="MESH|ID", help="a mesh file, or an entry id")
     info.add_argument("--json", action="store_true", help="print JSON")
 
     conv = sub.add_parser(
@@ -109,25 +112,59 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+def _entry_named(text: Path):
+    """The library entry ``text`` names (its id, or the start of it) when no file has that
+    name; None for a file."""
+    from aiml3d_desktop.core import settings
+    from aiml3d_desktop.core.library.store import Library
+    from aiml3d_desktop.core.meshes import formats
+
+    if text.exists() or len(text.parts) > 1 or formats.by_extension(text.suffix) is not None:
+        return None
+    library = Library(settings.load()[0].library_path)
+    try:
+        return library.get(str(text))
+    finally:
+        library.close()
+
+
+def _likeness(entry, scene) -> dict | None:
+    """The entry's likeness to its photo, as kept with it; measured now for an entry made
+    before it was kept (from the picture it keeps: the one sent, or its source)."""
+    from aiml3d_desktop.core.assets import likeness
+
+    kept = entry.extra.get("likeness")
+    if isinstance(kept, dict):
+        return kept
+    for picture in (entry.uploaded_path, entry.source_path):
+        if picture is not None and picture.is_file():
+            return likeness.measure(scene, picture.read_bytes())
+    return None
+
+
 def cmd_info(args) -> int:
     from aiml3d_desktop.core.meshes import mesh
 
-    fmt = mesh.file_type_of(args.mesh)  # the key of its record in core/meshes/formats.py
-    loaded = mesh.load(args.mesh, fmt)
+    entry = _entry_named(args.mesh)
+    path = entry.mesh_path if entry is not None else args.mesh
+    fmt = mesh.file_type_of(path)  # the key of its record in core/meshes/formats.py
+    loaded = mesh.load(path, fmt)
     info = {
-        "file": str(args.mesh),
+        "file": str(path),
         "format": fmt,
         **loaded.stats.as_dict(),
         "colours": _colour_kind(loaded.scene),
         **loaded.scene.counts(),
         "notes": loaded.scene.notes,
     }
+    if entry is not None:
+        info |= {"entry": entry.id, "likeness": _likeness(entry, loaded.scene)}
     if args.json:
         print_json(info)
         return EXIT_OK
     sx, sy, sz = info["size"]
     rows = [
-        ("File", f"{args.mesh} ({info['format'].upper()}, {mib(info['file_size'])})"),
+        ("File", f"{path} ({info['format'].upper()}, {mib(info['file_size'])})"),
         ("Vertices", f"{info['vertices']:,}"),
         ("Triangles", f"{info['triangles']:,}"),
         ("Size", f"{sx:.4g} x {sy:.4g} x {sz:.4g}"),
@@ -141,6 +178,13 @@ def cmd_info(args) -> int:
         ),
         *(("Note", note) for note in info["notes"]),
     ]
+    if entry is not None:
+        alike = info["likeness"]
+        rows.insert(0, ("Entry", f"{entry.id} ({entry.title})"))
+        said = "—"
+        if alike is not None:
+            said = f"outline {alike['silhouette_iou']:.2f} of the photo's ({alike['view']})"
+        rows.append(("Likeness", said))
     for label, value in rows:
         print(f"{label:<11} {value}")
     return EXIT_OK

@@ -429,6 +429,9 @@ class Maker:
                 print(f"aiml3d: note: {name}: {note}", file=sys.stderr)
             seconds = result.generation.elapsed_s
             more = f", {len(result.outputs)} more files" if result.outputs else ""
+            alike = result.generation.details.get("likeness")
+            if alike:
+                more += f", outline {alike['silhouette_iou']:.2f} like the photo's"
             print(
                 f"{name} -> {where}  ({stats.triangles:,} triangles, "
                 f"{mib(stats.file_size)}, {seconds:.1f} s{more})",

@@ -114,6 +114,12 @@ def test_drop_picture_generate_and_see_the_coloured_mesh(qtbot, window, fake_api
     assert "Done in" in window.status.label.text()
     assert window.stats.text("Triangles") == f"{len(fake_api.mesh.faces):,}"
     assert window.stats.text("Cost") == "182,000 credits"
+    # The model's outline against the photo's (the fake's ball, against a made-up photo).
+    kept = window.entry.extra["likeness"]
+    assert 0 < kept["silhouette_iou"] < 1 and kept["view"] == "front"
+    assert window.stats.text("Likeness") == (
+        f"outline {kept['silhouette_iou']:.2f} of the photo's (front)"
+    )
     # Kept in the library before it was shown, with its pictures, and listed in the browser.
     entry = window.entry
     assert entry is not None and window.loaded.path == entry.mesh_path

@@ -21,6 +21,7 @@ from aiml3d_desktop.core.api.params import (
     TEXT_TO_IMAGE_MODEL,
     TriposrParams,
 )
+from aiml3d_desktop.core.assets import likeness
 from aiml3d_desktop.core.common.cancel import CancelToken
 from aiml3d_desktop.core.common.errors import InputError, LibraryError
 from aiml3d_desktop.core.common.fileio import (
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from aiml3d_desktop.core.api.calls import Call
     from aiml3d_desktop.core.library.entry import Entry
     from aiml3d_desktop.core.library.store import Library
+    from aiml3d_desktop.core.meshes.scene import Scene
 
 
 @dataclass
@@ -205,6 +207,7 @@ def generate(
         generation.details["answer"] = answer.info
     if answer.unknown:
         generation.details["answer_unknown"] = answer.unknown
+    _keep_likeness(generation, loaded.scene, image.data)
     return JobResult(dest, loaded, image, generation, outputs=outputs)
 
 
@@ -218,6 +221,7 @@ def generate_local(
     """The offline backend: a quick relief preview of the picture (not TripoSR), as a GLB
     in ``out_dir``; no key, no network unless ``source`` is a link."""
     import trimesh
+    from PIL import Image
 
     from aiml3d_desktop.core.generation import preview
     from aiml3d_desktop.core.pictures import relief
@@ -261,6 +265,7 @@ def generate_local(
         elapsed_s=round(time.monotonic() - started, 3),
     )
     generation.details.update(uploaded_size=None, object_share=round(made.mask_share, 3))
+    _keep_likeness(generation, loaded.scene, Image.fromarray(picture.rgba))
     return JobResult(dest, loaded, image, generation)
 
 
@@ -336,6 +341,7 @@ def generate_any(
     )
     result.picture = drawing.picture
     made = result.generation
+    _keep_likeness(made, result.loaded.scene, drawing.picture)
     made.title, made.source, made.source_kind = drawing.prompt[:60], drawing.prompt, "prompt"
     made.elapsed_s = round(time.monotonic() - started, 3)
     made.details.update(
@@ -418,6 +424,14 @@ def generate_item(
             _room_for_a_model(out_dir, "the output folder")
         return None, generate_any(item.source, prompt, params, out_dir, options, **how)
     return generate_to_library(library, item.source, params, options, prompt=prompt, **how)
+
+
+def _keep_likeness(generation: Generation, scene: Scene, picture: object) -> None:
+    """The model's likeness to the picture it was made from, kept with it when it can be
+    measured (core/assets/likeness.py)."""
+    measured = likeness.measure(scene, picture)  # type: ignore[arg-type]
+    if measured is not None:
+        generation.details["likeness"] = measured
 
 
 def _room_for_a_model(folder: Path, what: str) -> None:

@@ -71,6 +71,11 @@ class Entry:
         return self.folder / self.source_file if self.source_file else None
 
     @property
+    def uploaded_path(self) -> Path | None:
+        """The picture as it was sent (prepared), when it was kept."""
+        return self.folder / self.uploaded_file if self.uploaded_file else None
+
+    @property
     def thumbnail_path(self) -> Path:
         return self.folder / THUMBNAIL
 

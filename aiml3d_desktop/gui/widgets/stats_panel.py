@@ -31,6 +31,12 @@ ROWS = (
     "Timings",
     "Cost",
     "Request",
+    "Likeness",
+)
+LIKENESS_TIP = (
+    "How well the model's outline seen from the front matches the object cut out of the "
+    "photo: the overlap of the two (intersection over union), from 0 to 1. It says nothing "
+    "of the back."
 )
 
 
@@ -95,11 +101,14 @@ class StatsPanel(QWidget):
             or "—",
             "Cost": _cost(credits, entry.extra.get("usd_spent") if entry else None),
             "Request": (entry.request_id if entry else None) or "—",
+            "Likeness": _likeness(entry.extra.get("likeness") if entry else None),
         }
         for row, text in values.items():
             self._set(row, text)
         self._size = (stats.size, unit)
         self._size_tip()
+        if values["Likeness"] != "—":
+            self.values["Likeness"].setToolTip(LIKENESS_TIP)
 
     def set_size_unit(self, name: str) -> None:
         """Show sizes in ``name`` (mm, cm, m, in) from now on, the one shown included."""
@@ -141,6 +150,14 @@ def _figure(value: float) -> str:
         return f"{value:,.0f}"
     text = f"{value:#.3g}".rstrip(".")  # "500." is 500
     return f"{value:.7f}".rstrip("0").rstrip(".") if "e" in text else text
+
+
+def _likeness(kept: object) -> str:
+    """An entry's likeness to its photo (core/assets/likeness.py), as kept with it."""
+    iou = kept.get("silhouette_iou") if isinstance(kept, dict) else None
+    if not isinstance(iou, int | float) or not 0 <= iou <= 1:
+        return "—"
+    return f"outline {iou:.2f} of the photo's (front)"
 
 
 def _cost(credits: object, dollars: object) -> str:
