@@ -283,6 +283,8 @@ def _compose(args, library) -> int:
             hint="-o SCENE.glb makes the scene; --plan-only PLAN.json writes its plan; "
             "--dry-run shows it and sends nothing.",
         )
+    if args.out is not None:
+        _check_out(args.out)  # before anything is paid for
     session = _compose_session(args, library)
     plan = _the_plan(args, session)
     if plan is None:  # a dry run: the request shown
@@ -370,7 +372,7 @@ def _make(plan, name: str, session, settings: dict, library, args) -> int:
     """A model per object of the plan, and the scene (see _made)."""
     from aiml3d_desktop.core.generation import scene_making
 
-    making = scene_making.SceneMaking.begin(library, plan, " ".join(name.split())[:80])
+    making = scene_making.SceneMaking.begin(library, plan, name)
     print(f"aiml3d: the scene is in the library as {making.entry.id}", file=sys.stderr)
     return _made(making, session, settings, library, args)
 
@@ -381,6 +383,8 @@ def _make_stand_ins(args, library) -> int:
     from aiml3d_desktop.core.generation import scene_making
 
     _check_jobs(args)
+    if args.out is not None:
+        _check_out(args.out)
     making = scene_making.SceneMaking.of_entry(library, library.get(args.scene))
     session = _compose_session(args, library)
     settings = scene_making.item_settings(session.conf)
@@ -398,6 +402,15 @@ def _make_stand_ins(args, library) -> int:
     return _made(making, session, settings, library, args)
 
 
+def _check_out(out: Path) -> None:
+    """OUT is scene.json (any .json) or a format a scene is written as: said before any
+    money is spent, not after."""
+    from aiml3d_desktop.core.meshes import formats
+
+    if out.suffix.lower() != ".json":
+        formats.for_writing(out)  # InputError naming the formats it can write
+
+
 def _check_jobs(args) -> None:
     from aiml3d_desktop.core.generation import batch
 
@@ -410,7 +423,7 @@ def _made(making, session, settings: dict, library, args) -> int:
     library and into the scene (saved) as it arrives; the scene written to OUT, if given."""
     from aiml3d_desktop.cli.generate import Maker, cancel_on_sigterm
     from aiml3d_desktop.core.common.cancel import CancelToken
-    from aiml3d_desktop.core.composition import assemble, planned
+    from aiml3d_desktop.core.composition import planned
     from aiml3d_desktop.core.generation import batch, scene_making
 
     queue = batch.BatchQueue()
@@ -431,8 +444,7 @@ def _made(making, session, settings: dict, library, args) -> int:
     if cancel.cancelled or queue.count(batch.CANCELLED):
         raise KeyboardInterrupt
     if args.out is not None:
-        for path in assemble.write(making.doc, making.models, args.out.expanduser()):
-            print(path)
+        _write(making.doc, making.models, args.out.expanduser())
     left = [s.stand_in.prompt for s in planned.waiting(making.doc) if s.stand_in]
     print(
         f"aiml3d: {queue.count(batch.DONE)} of {len(queue.items())} objects made; the scene "

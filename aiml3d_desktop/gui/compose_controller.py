@@ -44,6 +44,7 @@ class ComposeController(QObject):
         self.dialog: ComposeDialog | None = None
         self._planning = False  # a chat call runs (a plan, or Look again): one at a time
         self._reviewing = ""  # the scene entry Look again runs for
+        self._sentence = ""  # what the plan shown was asked for
 
     def open_dialog(self) -> None:
         if self.dialog is None:
@@ -105,6 +106,7 @@ class ComposeController(QObject):
         if self.dialog is None:
             return
         self._say_planner()
+        self._sentence = planned.sentence
         self.dialog.show_plan(planned.plan)
 
     @Slot(object)
@@ -132,7 +134,8 @@ class ComposeController(QObject):
             dialog.show_layout(None, str(exc))
             return
         dialog.show_layout(placed, None)
-        making = [o for o in checked.objects if o.name not in dialog.picks]
+        picks = _picks_of(plan, checked, {k: v[0] for k, v in dialog.picks.items()})
+        making = [o for o in checked.objects if o.name not in picks]
         session = self.context.session
         cost = scene_making.cost(session.spending, session.conf, len(making))
         picked = len(checked.objects) - len(making)
@@ -173,8 +176,13 @@ class ComposeController(QObject):
         session, library = self.context.session, self.context.session.library
         if library is None or self.dialog is None:
             return
-        plan = plans.read_plan(planner.plan_json(plan))
-        making = len([o for o in plan.objects if o.name not in picks])
+        try:
+            checked = plans.read_plan(planner.plan_json(plan))
+        except InputError as exc:
+            self.context.report_error(exc, "The scene was not made")
+            return
+        picks = _picks_of(plan, checked, picks)
+        making = len([o for o in checked.objects if o.name not in picks])
         cost = scene_making.cost(session.spending, session.conf, making)
         if making and not session.key_known:
             self.context.report_error(
@@ -184,13 +192,12 @@ class ComposeController(QObject):
             return
         if making and not spend_ok(self.dialog, session, cost, "Make this scene?"):
             return
-        name = self.dialog.sentence.text().strip() or "Planned scene"
         self.dialog.make_button.setEnabled(False)
         self.context.runner.start(
             tasks.begin_scene,
             library,
-            plan,
-            " ".join(name.split())[:80],
+            checked,
+            self._sentence or self.dialog.sentence.text(),
             picks,
             succeeded=self._begun,
             failed=self._not_begun,
@@ -257,7 +264,9 @@ class ComposeController(QObject):
             return
         if spend_ok(self.context.parent, session, cost, "Make the boxes?"):
             self._queue(scene.id, waiting)
-            self.context.show_status(f"{doc.name}: {len(waiting)} boxes are being made")
+            self.context.show_status(
+                f"{doc.name}: {len(waiting)} boxes are being made — {cost.amount}"
+            )
 
     @Slot(str)
     def stop(self, scene: str) -> None:
@@ -288,19 +297,60 @@ class ComposeController(QObject):
                 tasks.deliver_to_scene, library, item, entry, succeeded=self._delivered
             )
 
+    def _shown(self, scene: str) -> bool:
+        """Whether the scene entry ``scene`` is the scene on screen."""
+        session, library = self.context.session, self.context.session.library
+        if session.composition is None or library is None:
+            return False
+        try:
+            return session.scene_file == library.get(scene).mesh_path
+        except InputError:
+            return False
+
     @Slot(object)
     def _read_made(self, made: tasks.MadeForScene) -> None:
+        """A model read for the scene shown: put in, if the scene is still shown and still
+        has its box (else into the scene's entry: nothing paid for is dropped)."""
         from aiml3d_desktop.core.generation import scene_making
 
         standing = scene_making.stand_in(made.item)
         scene = str(made.item.scene.get("entry"))
-        if standing is not None:
+        composition = self.context.session.composition
+        if standing is None:
+            return
+        if (
+            self._shown(scene)
+            and composition is not None
+            and any(p.source == standing for p in composition.doc.placements)
+        ):
             self.arrived.emit(standing, made.read, self.context.session.scene_layouts.get(scene))
+        elif self.context.session.library is not None:
+            library = self.context.session.library
+            try:
+                entry = library.get(made.read.items[0][0].entry or "")
+            except InputError:  # the model was deleted meanwhile: nothing to put in
+                return
+            self.context.runner.start(
+                tasks.deliver_to_scene, library, made.item, entry, succeeded=self._delivered
+            )
 
     @Slot(object)
-    def _delivered(self, scene: Entry | None) -> None:
-        if scene is not None:
-            self.context.show_status(f"A model was made for {scene.title}, and put in its place")
+    def _delivered(self, delivered: tasks.Delivered) -> None:
+        """A model put in a scene's entry. Had that scene been opened meanwhile (read before
+        the model was in), the model goes into the scene shown too, or a save would undo it."""
+        if delivered.scene is None:
+            return
+        self.context.show_status(
+            f"A model was made for {delivered.scene.title}, and put in its place"
+        )
+        if self._shown(delivered.scene.id):
+            self.context.runner.start(
+                tasks.made_for_scene,
+                delivered.item,
+                delivered.made,
+                self.context.session,
+                succeeded=self._read_made,
+            )
 
     # Look again
 
@@ -319,13 +369,12 @@ class ComposeController(QObject):
             return
         self._planning = True
         self._reviewing = scene
-        name = session.composition.doc.name if session.composition is not None else ""
         self.context.show_status(f"{describe(Stage.PLANNING, 0, None, None)} (looking again)")
         self.context.runner.start(
             tasks.look_again,
             session,
             layout.plan,
-            name,
+            layout.sentence,
             picture,
             self._model,
             succeeded=self._looked,
@@ -335,12 +384,19 @@ class ComposeController(QObject):
     @Slot(object)
     def _looked(self, plan: Plan) -> None:
         self._planning = False
-        layout = self.context.session.scene_layouts.get(self._reviewing)
-        if layout is not None:
-            layout.reviews += 1
-            self.revised.emit(self._reviewing, plan)
+        self.revised.emit(self._reviewing, plan)  # a round counts once it is applied
 
     @Slot(object)
     def _not_looked(self, error: Aiml3DError) -> None:
         self._planning = False
         self.context.report_error(error, "The scene was not looked at again")
+
+
+def _picks_of(asked: Plan, checked: Plan, picks: dict[str, str]) -> dict[str, str]:
+    """The library entries picked for objects, by their names as the checked plan has them
+    (reading a plan tidies names: "desk  lamp" is "desk lamp"); the order is the same."""
+    return {
+        new.name: picks[old.name]
+        for old, new in zip(asked.objects, checked.objects, strict=True)
+        if old.name in picks
+    }

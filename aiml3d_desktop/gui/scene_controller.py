@@ -556,10 +556,22 @@ class SceneController(QObject):
 
     def _make_boxes(self) -> None:
         """The stand-ins' models wanted: the scene is saved first (the models made go to
-        its library entry)."""
-        if self.composition is not None and (self.entry is None or self.composition.modified):
+        its library entry, so a scene kept as a file of its own cannot take them)."""
+        if self.composition is None:
+            return
+        if self.entry is None and self.path is not None:
+            self.context.report_error(
+                InputError(
+                    "The boxes of a scene kept as a file are not made here",
+                    hint="Add the scene to the library (Save it as a new scene), or run "
+                    "`aiml3d scene make` on a scene in the library.",
+                ),
+                "Nothing was made",
+            )
+            return
+        if self.entry is None or self.composition.modified:
             self.save()
-        if self.composition is not None and self.entry is not None:
+        if self.entry is not None:
             self.boxes_wanted.emit(self.entry, self.composition.doc)
 
     def _look_again(self) -> None:
@@ -594,6 +606,7 @@ class SceneController(QObject):
         layout = self.context.session.scene_layouts.get(scene)
         composition = self.composition
         if composition is None or layout is None or self.entry is None or self.entry.id != scene:
+            self.context.show_status("Look again answered for a scene no longer shown: unused")
             return
         saved = not composition.modified
         try:
@@ -606,6 +619,7 @@ class SceneController(QObject):
             if placement.source.stand_in is not None and key not in self.models:
                 self.models[key] = model = assemble.read_model(placement.source, Path("."))
                 self.outlines[key] = model.outline
+        layout.reviews += 1
         self._edit(lambda c: c.apply(f"Look again ({layout.reviews} of {MAX_ROUNDS})", after))
         if saved:
             self.save()

@@ -696,13 +696,19 @@ def made_for_scene(
     return MadeForScene(item, read)
 
 
+class Delivered(NamedTuple):
+    item: QueueItem
+    made: Entry  # the model
+    scene: Entry | None  # the scene's entry, saved with it; None: no scene took it
+
+
 def deliver_to_scene(
     library: Library, item: QueueItem, entry: Entry, *, progress: Progress, cancel: CancelToken
-) -> Entry | None:
+) -> Delivered:
     """A model made for a scene not shown, into its library entry (scene_making.deliver)."""
     from aiml3d_desktop.core.generation import scene_making
 
-    return scene_making.deliver(library, item, entry)
+    return Delivered(item, entry, scene_making.deliver(library, item, entry))
 
 
 def look_again(

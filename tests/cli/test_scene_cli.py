@@ -346,3 +346,16 @@ def test_an_object_that_fails_stays_a_box_and_is_made_later(tmp_path, fake_api):
     assert all("entry" in row["source"] for row in shown["placements"])
     done = run("scene", "make", scene["id"], key=fake_api.KEY, env=env)
     assert "every object is made already" in done.stderr
+
+
+def test_an_output_the_scene_cannot_be_written_as_is_refused_before_any_call(tmp_path, fake_api):
+    env = {"AIML_API_BASE": fake_api.base_url}
+    refused = run("scene", "compose", "a desk", "-o", tmp_path / "scene.fbx",
+                  key=fake_api.KEY, env=env)  # fmt: skip
+    assert "Cannot write .fbx" in one_error_line(refused)
+    assert fake_api.calls("api") == []  # nothing planned, nothing made
+    as_json = tmp_path / "scene.json"
+    made = run("scene", "compose", "a desk", "-o", as_json, key=fake_api.KEY, env=env)
+    assert made.returncode == 0, made.stderr
+    saved = json.loads(as_json.read_text())
+    assert all("entry" in p["source"] for p in saved["placements"])

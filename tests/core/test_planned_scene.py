@@ -64,6 +64,7 @@ def test_a_scene_of_stand_ins_is_saved_and_read_back_the_same(tmp_path):
     "source",
     [
         {"stand_in": {"size": [1, 0, 1], "prompt": "a box"}},
+        {"stand_in": {"size": [1, 1e-300, 1], "prompt": "a box"}},
         {"stand_in": {"size": [1, 1], "prompt": "a box"}},
         {"stand_in": {"size": [1, 1, 1], "prompt": ""}},
         {"stand_in": {"size": [1, 1, 1e9], "prompt": "a box"}},

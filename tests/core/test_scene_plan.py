@@ -314,3 +314,12 @@ def test_a_table_stands_on_the_rug_it_is_centred_on():
     )
     rug, table = solver.solve(plan)
     assert (table.x, table.z) == (rug.x, rug.z) == (0.0, 0.0)
+
+
+def test_a_name_with_an_unassigned_character_is_refused():
+    """What a scene file would strip (so that its stand-in would no longer match the
+    model made for it) is refused in a plan, and asked again."""
+    answer = json.loads(json.dumps(DESK))
+    answer["objects"][0]["description"] = "a wooden desk \U000e0fff"
+    with pytest.raises(PlanError, match="not printable"):
+        plans.read_plan(json.dumps(answer))

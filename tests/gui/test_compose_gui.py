@@ -237,3 +237,22 @@ def test_a_slow_planner_leaves_the_window_free_and_a_bad_one_is_one_message(
     assert boxes and boxes[-1].windowTitle() == "The scene was not planned"
     assert "gave no plan that could be used" in boxes[-1].text()
     assert [o.name for o in dialog.plan.objects] == ["desk", "lamp"]  # the plan before stays
+
+
+def test_models_made_while_another_scene_is_shown_go_into_their_own_scene(
+    qtbot, window, fake_api, asked
+):
+    fake_api.model_seconds = {"triposr": 1.0}
+    dialog = plan_in_dialog(qtbot, window)
+    qtbot.mouseClick(dialog.make_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.scenes.entry is not None, timeout=10000)
+    scene = window.scenes.entry
+    window.scenes.new_scene()  # the user goes on with something else
+    assert window.scenes.entry is None
+
+    def delivered() -> bool:
+        saved = json.loads(scene.mesh_path.read_text())
+        return all("entry" in p["source"] for p in saved["placements"])
+
+    qtbot.waitUntil(delivered, timeout=20000)
+    assert window.session.composition.doc.placements == ()  # the new scene is untouched

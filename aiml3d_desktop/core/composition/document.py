@@ -33,6 +33,7 @@ MAX_NAME = 200  # characters
 MAX_COORDINATE = 1e5  # metres from the origin
 SCALES = (1e-4, 1e4)
 STAND_IN_SIDE = 100.0  # metres, at most
+STAND_IN_SMALLEST = 1e-3  # metres: a model fitted in less would be scaled past SCALES
 MAX_PROMPT = 2000  # characters of a stand-in's prompt
 IDENTITY = (0.0, 0.0, 0.0, 1.0)
 _ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -398,7 +399,7 @@ def _source(value: object, what: str) -> Source:
             prompt = "".join(c for c in prompt if c.isprintable()).strip()
         else:
             prompt = ""
-        if not all(v > 0 for v in size) or not prompt:
+        if not all(v >= STAND_IN_SMALLEST for v in size) or not prompt:
             raise SceneFileError(f"{what}'s stand-in is not a size and a prompt")
         return Source(stand_in=StandIn(size, prompt))  # type: ignore[arg-type]
     if entry is not None:

@@ -326,9 +326,10 @@ def _text(value: object, what: str, longest: int) -> str:
     text = _normal(value)
     if not text or len(text) > longest:
         raise PlanError(f"{what} is not a text of 1 to {longest} characters")
-    # Control, format (zero-width, bidirectional), private and surrogate characters: names
-    # that look alike but differ, and a terminal's escape codes.
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Co", "Cs") for c in text):
+    # Control, format (zero-width, bidirectional), private, surrogate and unassigned
+    # characters: names that look alike but differ, a terminal's escape codes, and what a
+    # scene file (document.py) would strip, so that its stand-ins would no longer match.
+    if not text.isprintable():
         raise PlanError(f"{what} holds characters that are not printable")
     return text
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -26,6 +27,7 @@ from aiml3d_desktop.core.composition import arrange, solver
 from aiml3d_desktop.core.composition import plan as plans
 from aiml3d_desktop.core.composition.assemble import Model
 from aiml3d_desktop.core.composition.document import (
+    SCALES,
     Ground,
     Light,
     Placement,
@@ -34,7 +36,14 @@ from aiml3d_desktop.core.composition.document import (
     StandIn,
     clean_name,
 )
-from aiml3d_desktop.core.composition.plan import Plan, PlanError, PlannedObject
+from aiml3d_desktop.core.composition.plan import (
+    ROOM,
+    WALLS,
+    Plan,
+    PlanError,
+    PlannedObject,
+    copy_name,
+)
 from aiml3d_desktop.core.composition.planner import plan_json
 
 RESTING = 2e-3  # metres: a bottom this close to a top rests on it
@@ -111,6 +120,7 @@ class _Fitted:
     def placed(self, placement: Placement, scale: float, rotation: tuple, at) -> Placement:
         """``placement`` showing this model at ``scale``, turned by ``rotation``, the bottom
         centre of its box at ``at``."""
+        scale = min(max(scale, SCALES[0]), SCALES[1])  # as a scene file allows
         turn = arrange.quaternion_matrix(rotation)
         position = np.asarray(at, dtype=float) - turn @ (scale * self.bottom)
         return replace(
@@ -146,6 +156,7 @@ class Layout:
     solved: dict[str, Placement]
     made: dict[str, _Fitted] = field(default_factory=dict)  # by object name
     reviews: int = 0  # rounds of Look again so far
+    sentence: str = ""  # what the scene was planned from
 
     def untouched(self, doc: SceneDoc) -> bool:
         """Whether the scene is as the solver last set it (nothing moved, added or taken
@@ -166,12 +177,13 @@ def _same_place(a: Placement, b: Placement) -> bool:
     )
 
 
-def start(plan: Plan, name: str) -> tuple[SceneDoc, Layout]:
-    """The plan placed by the solver, as a scene of stand-ins, and its Layout."""
+def start(plan: Plan, sentence: str) -> tuple[SceneDoc, Layout]:
+    """The plan placed by the solver, as a scene of stand-ins named after the sentence, and
+    its Layout."""
     placed = solver.solve(plan)
-    doc = scene_of(plan, placed, name)
+    doc = scene_of(plan, placed, " ".join(sentence.split())[:80] or "Planned scene")
     names = {p.id: where.name for p, where in zip(doc.placements, placed, strict=True)}
-    return doc, Layout(plan, names, {p.id: p for p in doc.placements})
+    return doc, Layout(plan, names, {p.id: p for p in doc.placements}, sentence=sentence)
 
 
 def arrive(
@@ -186,12 +198,13 @@ def arrive(
     scene is as the solver left it, the solver places everything again with the real sizes
     of the models made so far (and their own surfaces to rest things on); otherwise (or
     when that does not fit) the model takes its stand-in's place, as swap_in()."""
-    if layout is not None and layout.untouched(doc):
+    if layout is not None:  # its model, for every placing again from now on
         fitted = _Fitted.of(standing, made, model)
         objects = [o.name for o in layout.plan.objects if stand_in_of(o) == standing]
         layout.made.update(dict.fromkeys(objects, fitted))
-        with contextlib.suppress(PlanError):
-            return _placed_again(doc, layout)
+        if layout.untouched(doc):
+            with contextlib.suppress(PlanError):
+                return _placed_again(doc, layout)
     return swap_in(doc, standing, made, model, models)
 
 
@@ -252,26 +265,49 @@ def revise(doc: SceneDoc, layout: Layout, plan: Plan) -> SceneDoc:
     """``doc`` placed again by the solver after the plan was corrected (Look again): the
     objects of ``plan``, the models made fitted to their new sizes, copies added or left
     out as their counts say; an object the correction leaves out is kept, as planned before
-    (its model was paid for); what the user added stays. PlanError when that does not fit."""
-    named = {o.name for o in plan.objects}
-    kept = [o for o in layout.plan.objects if o.name not in named]
-    relations = [r for r in layout.plan.relations if r.subject in {o.name for o in kept}]
+    (its model was paid for); an object the user deleted stays deleted (as do copies, unless
+    the correction changes the count); what the user added stays. Everything the plan has is
+    placed by the solver again, moved by hand or not (one step to undo). PlanError when
+    that does not fit."""
+    left = Counter(layout.names[p.id] for p in doc.placements if p.id in layout.names)
+    remaining = {o.name: sum(left[copy_name(o.name, k)] for k in range(o.count))
+                 for o in layout.plan.objects}  # fmt: skip
+    before = {o.name.casefold(): o for o in layout.plan.objects}
+    objects = []
+    for obj in plan.objects:
+        old = before.get(obj.name.casefold())
+        if old is not None:
+            if not remaining[old.name]:
+                continue  # deleted by the user
+            count = remaining[old.name] if obj.count == old.count else obj.count
+            obj = replace(obj, name=old.name, count=count)  # its name as the scene has it
+        objects.append(obj)
+    named = {o.name.casefold() for o in plan.objects}
+    kept = [
+        replace(o, count=remaining[o.name]) for o in layout.plan.objects
+        if o.name.casefold() not in named and remaining[o.name]
+    ]  # fmt: skip
+    names = {o.name for o in (*objects, *kept)}
+    spelled = {o.name.casefold(): o.name for o in (*objects, *kept)}
+    relations = [
+        replace(r, subject=spelled.get(r.subject.casefold(), r.subject),
+                target=spelled.get(r.target.casefold(), r.target))
+        for r in (*plan.relations, *layout.plan.relations)
+    ]  # fmt: skip
+    there = names | {ROOM} | set(WALLS)  # what a relation may point at
+    relations = [r for r in dict.fromkeys(relations) if r.subject in names and r.target in there]
     merged = plans.read_plan(  # every rule a plan keeps, on the whole
-        plan_json(replace(plan, objects=(*plan.objects, *kept),
-                          relations=(*plan.relations, *relations)))
-    )  # fmt: skip
+        plan_json(replace(plan, objects=(*objects, *kept), relations=tuple(relations)))
+    )
     made = {
         o.name: layout.made[o.name].fitted_to(stand_in_of(o)) for o in merged.objects
         if o.name in layout.made
     }  # fmt: skip
-    revised = Layout(merged, dict(layout.names), dict(layout.solved), made, layout.reviews)
+    revised = replace(layout, plan=merged, names=dict(layout.names), made=made)
     doc = _placed_again(doc, revised)
     layout.plan, layout.names, layout.solved, layout.made = (
-        revised.plan,
-        revised.names,
-        revised.solved,
-        revised.made,
-    )
+        revised.plan, revised.names, revised.solved, revised.made
+    )  # fmt: skip
     return doc
 
 
@@ -366,11 +402,16 @@ def _carry(
     placements: dict[str, Placement],
     old: Mapping[str, Placement],
     models: Mapping[str, Model],
-    seen: frozenset[str] = frozenset(),
 ) -> None:
-    """Move a placement by ``move``, and what rests on it with it."""
-    if placement_id in seen or max(map(abs, move)) < 1e-9:
+    """Move a placement by ``move``, and what rests on it (however high the stack, each
+    thing once, however many things it rests on)."""
+    if max(map(abs, move)) < 1e-9:
         return
-    placements[placement_id] = arrange.moved(placements[placement_id], move)
-    for resting in _resting_on(placement_id, old, models):
-        _carry(resting, move, placements, old, models, seen | {placement_id})
+    moving, seen = [placement_id], {placement_id}
+    while moving:
+        current = moving.pop()
+        placements[current] = arrange.moved(placements[current], move)
+        for resting in _resting_on(current, old, models):
+            if resting not in seen:
+                seen.add(resting)
+                moving.append(resting)

@@ -97,6 +97,9 @@ def made_model(library: Library, entry: Entry) -> tuple[Source, assemble.Model]:
     return source, model
 
 
+_DELIVERING = threading.Lock()  # one scene file read, changed and written at a time
+
+
 def deliver(library: Library, item: batch.QueueItem, entry: Entry) -> Entry | None:
     """The model an item made, put in its scene's entry in place of its stand-in (the scene
     is not open: see the module's docstring); the scene's entry, or None when the item is
@@ -104,17 +107,18 @@ def deliver(library: Library, item: batch.QueueItem, entry: Entry) -> Entry | No
     standing = stand_in(item)
     if standing is None:
         return None
-    try:
-        scene = library.get(str(item.scene.get("entry")))
-        doc = scene_doc.load(scene.mesh_path)
-    except InputError:
-        return None
-    if all(p.source != standing for p in doc.placements):
-        return None
     source, model = made_model(library, entry)
-    models = assemble.read_models(doc, scene.folder, library)
-    doc = planned.swap_in(doc, standing, source, model, models)
-    return in_library.save_scene(library, scene, doc)
+    with _DELIVERING:  # two models for one scene: the second reads what the first wrote
+        try:
+            scene = library.get(str(item.scene.get("entry")))
+            doc = scene_doc.load(scene.mesh_path)
+        except InputError:
+            return None
+        if all(p.source != standing for p in doc.placements):
+            return None
+        models = assemble.read_models(doc, scene.folder, library)
+        doc = planned.swap_in(doc, standing, source, model, models)
+        return in_library.save_scene(library, scene, doc)
 
 
 class SceneMaking:

@@ -6,6 +6,7 @@ It draws and says what was asked; ComposeController plans, checks, prices and ma
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import replace
 
@@ -217,7 +218,7 @@ class ComposeDialog(QDialog):
         self.table.setRowCount(len(plan.objects))
         for row, obj in enumerate(plan.objects):
             name = QTableWidgetItem(obj.name)
-            name.setToolTip(obj.description)
+            name.setToolTip(html.escape(obj.description))  # the model's words: not markup
             self.table.setItem(row, 0, name)
             for column, value in enumerate(obj.size, start=1):
                 box = QDoubleSpinBox()
@@ -243,7 +244,7 @@ class ComposeDialog(QDialog):
             self.table.setCellWidget(row, 5, source)
             remove = QToolButton()
             remove.setText("✕")
-            remove.setToolTip(f"Leave the {obj.name} out")
+            remove.setToolTip(html.escape(f"Leave the {obj.name} out"))
             remove.clicked.connect(lambda _=False, n=obj.name: self._remove(n))
             self.table.setCellWidget(row, 6, remove)
         guard_wheel(self.table)
