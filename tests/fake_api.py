@@ -40,6 +40,11 @@ and 40 sets of textures. The shared error faults apply to every model.
 What each answer says the call cost (``meta.usage``) is its model's usual figure, unless
 ``usage[model]`` says otherwise: another figure (``{"usd_spent": 1.04}``), None for an
 answer that reports no cost at all, or a list of those, one per answer (the last then stays).
+
+The image-editing models (google/nano-banana-edit and the others of EDIT_MODELS) check their
+documented body and draw ``drawn[side]`` (the side named in the prompt; else the photo),
+answered as a CDN link under /drawn/, or inline base64 with the fault "b64"; the fault
+"not-a-picture" serves a web page there instead.
 """
 
 from __future__ import annotations
@@ -71,6 +76,16 @@ DEFAULT_PLAN = {
     ],
     "relations": [{"kind": "on_top_of", "subject": "lamp", "target": "desk"}],
 }  # fmt: skip
+EDIT_MODELS = ("google/nano-banana-edit", "alibaba/qwen-image-3-edit", "bytedance/seedream-4-5")
+EDIT_KEYS = {
+    "model",
+    "prompt",
+    "image_urls",
+    "aspect_ratio",
+    "num_images",
+    "seed",
+    "enhance_prompt",
+}
 BODY_KEYS = {
     "model",
     "image_url",
@@ -141,6 +156,9 @@ class FakeAimlApi:
         # "refusal", "no-choices"; DEFAULT_PLAN when none is left.
         self.plans: deque[dict | str] = deque()
         self.chat_seconds = 0.0  # how long the chat model takes to answer
+        # What an editing model draws for a side ("left", "back", "right"): PNG bytes.
+        self.drawn: dict[str, bytes] = {}
+        self.drawn_files: dict[str, bytes] = {}
         self.parts_glb: bytes = make_parts().export(file_type="glb")
         self.records: list[Record] = []
         self.sent: list[int] = []  # bytes of each huge answer written before the client left
@@ -327,6 +345,8 @@ class _ApiHandler(_Handler):
             return self.other_model(body, fault)
         if model not in OTHER_MODELS:  # a picture model, or TripoSR: as long as it takes
             fake.closing.wait(fake.model_seconds.get(model or "triposr", 0.0))
+        if isinstance(body, dict) and model in EDIT_MODELS:
+            return self.edit_image(body, fault)
         if isinstance(body, dict) and model not in (None, "triposr"):
             return self.text_to_image(body, fault)
         problems = _validate(body)
@@ -523,6 +543,27 @@ class _ApiHandler(_Handler):
         self.fake.sent.append(sent)
         self.close_connection = True
 
+    def edit_image(self, body: dict, fault: str) -> None:
+        """An editing model: the picture drawn (the fake's photo, or ``fake.drawn[side]``
+        when the prompt names a side) as a CDN link, or inline as base64 (fault "b64"); an
+        answer whose link is not a picture (fault "not-a-picture")."""
+        problems = _edit_problems(body)
+        if problems:
+            return self.error(400, "Body validation error!", details=problems)
+        fake = self.fake
+        side = next((s for s in ("left", "back", "right", "behind") if s in body["prompt"]), "")
+        picture = fake.drawn.get("back" if side == "behind" else side, fake.photo)
+        name = f"{uuid.uuid4().hex[:8]}.png"
+        with fake._lock:
+            fake.drawn_files[name] = b"<html>no</html>" if fault == "not-a-picture" else picture
+        item: dict = {"url": f"{fake.cdn_url}/drawn/{name}"}
+        if fault == "b64":
+            item = {"b64_json": base64.b64encode(picture).decode("ascii")}
+        self.send_json(200, {
+            "data": [item], "requestId": self.rid,
+            "meta": fake.meta(body["model"], {"credits_used": 42000}),
+        })  # fmt: skip
+
     def text_to_image(self, body: dict, fault: str) -> None:
         prompt = body.get("prompt")
         extra = set(body) - {"model", "prompt", "image_size", "num_images"}
@@ -547,6 +588,30 @@ class _ApiHandler(_Handler):
                 "meta": self.fake.meta(body["model"], {"credits_used": 6000}),
             },
         )
+
+
+def _edit_problems(body: dict) -> list[str]:
+    """google/nano-banana-edit's documented body (the other editing models alike)."""
+    problems = [f"property {k} should not exist" for k in body if k not in EDIT_KEYS]
+    prompt, urls = body.get("prompt"), body.get("image_urls")
+    if not isinstance(prompt, str) or not 0 < len(prompt) <= 4000:
+        problems.append("prompt is required")
+    if (
+        not isinstance(urls, list)
+        or not 1 <= len(urls) <= 3
+        or not all(
+            isinstance(u, str) and u.startswith(("https://", "http://", "data:image/"))
+            for u in urls
+        )
+    ):
+        problems.append("image_urls must be 1 to 3 URLs or Base64 data")
+    seed = body.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= 4294967295:
+        problems.append("seed must be 0 to 4294967295")
+    count = body.get("num_images", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 4:
+        problems.append("num_images must be 1 to 4")
+    return problems
 
 
 def _validate(body: object) -> list[str]:
@@ -687,6 +752,12 @@ class _CdnHandler(_Handler):
         self._record(None)
         fake = self.fake
         parts = self.path.strip("/").split("/")
+        if parts[0] == "drawn" and len(parts) == 2:  # what an editing model drew
+            with fake._lock:
+                drawn = fake.drawn_files.get(parts[1])
+            if drawn is None:
+                return self.send_bytes(404, b"no such file", "text/plain")
+            return self.send_bytes(200, drawn, "image/png")
         if parts[0] == "images" and len(parts) == 2:  # pictures a browser might link to
             if parts[1].startswith("redirect-"):
                 return self.redirect(parts[1][len("redirect-") :], "picture.png")

@@ -119,6 +119,17 @@ def add_parser(sub) -> None:
         help="a multi-view model's other views of the one picture given (its front): "
         "left=, back= or right= a file or link (repeatable)",
     )
+    gen.add_argument(
+        "--draw-views",
+        metavar="SIDES",
+        help="a multi-view model's views the photo lacks, drawn first by an image-editing "
+        "model from the front picture: left,back,right or some of them (a paid call each)",
+    )
+    gen.add_argument(
+        "--edit-model",
+        metavar="MODEL",
+        help="the image-editing model that draws them (default google/nano-banana-edit)",
+    )
     gen.add_argument("--format", choices=OUTPUT_FORMATS, help="mesh format (default glb)")
     gen.add_argument(
         "--no-remove-bg", action="store_true", help="keep the background (the default removes it)"
@@ -215,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
     if lib is not None:
         session.open_library(lib)
         warn_all(lib.warnings)
-    queue, folders = _queue(args, conf, params, options, views)
+    queue, folders = _queue(args, conf, params, options, views, _drawing(args, params, views))
     if folders and not queue.count(batch.WAITING):
         error(f"no pictures (PNG, JPEG, WEBP) in {', '.join(folders)}")
         return EXIT_FAILED
@@ -293,6 +304,35 @@ def _params(args: argparse.Namespace, conf: Settings) -> ModelParams:
     return params
 
 
+def _drawing(args: argparse.Namespace, params: ModelParams, views: dict[str, str]) -> dict:
+    """--draw-views SIDES [--edit-model MODEL]: the draw_options that draw them."""
+    from aiml3d_desktop.core.api import models
+    from aiml3d_desktop.core.api.params import EDIT_MODEL
+    from aiml3d_desktop.core.common import fileio
+    from aiml3d_desktop.core.common.errors import InputError
+    from aiml3d_desktop.core.generation.views import parse_sides
+
+    if args.draw_views is None:
+        if args.edit_model:
+            raise InputError("--edit-model goes with --draw-views")
+        return {}
+    try:
+        sides = parse_sides(args.draw_views)
+    except ValueError as exc:
+        raise InputError(f"--draw-views: {exc}") from None
+    if params.spec.takes != models.VIEWS:
+        multi = [m.id for m in models.MODELS.values() if m.takes == models.VIEWS]
+        raise InputError(
+            f"{params.model} takes one picture; --draw-views is for {', '.join(multi)}"
+        )
+    if len(args.inputs) != 1 or args.prompt or fileio.path_kind(args.inputs[0]) == "dir":
+        raise InputError("--draw-views goes with exactly one picture (not a folder), the front")
+    given = sorted(set(sides) & set(views))
+    if given:
+        raise InputError(f"the {' and '.join(given)} view is given and to be drawn: choose one")
+    return {"views": sides, "edit_model": args.edit_model or EDIT_MODEL}
+
+
 def _views(args: argparse.Namespace, params: ModelParams) -> dict[str, str]:
     """--view SIDE=PATH: the other views of a multi-view model's one front picture."""
     from aiml3d_desktop.core.api import models
@@ -347,6 +387,7 @@ def _queue(
     params: ModelParams,
     options: jobs.JobOptions,
     views: dict[str, str],
+    drawing: dict,
 ) -> tuple[batch.BatchQueue, list[str]]:
     """The window's queue, in memory: a command's batch is its arguments, run again to
     resume. Returns it and the folders that were searched."""
@@ -365,7 +406,7 @@ def _queue(
     }
     pictures = [s for s in args.inputs if images.is_url(s) or fileio.path_kind(s) != "dir"]
     folders = [s for s in args.inputs if s not in pictures]
-    queue.add(pictures + batch.pictures_in(folders), **queued)
+    queue.add(pictures + batch.pictures_in(folders), **queued, draw_options=drawing)
     draw_options = {
         "suffix": _pick(args.prompt_suffix, conf.prompt_suffix),
         "image_model": _pick(args.image_model, conf.image_model),

@@ -48,7 +48,7 @@ def dry_run(queue: batch.BatchQueue, cost: usage.Estimate, refused: str | None) 
     stands for what preparing it would make): nothing leaves this computer."""
     from aiml3d_desktop.core.api import models
     from aiml3d_desktop.core.api.client import drawing_body
-    from aiml3d_desktop.core.generation import batch
+    from aiml3d_desktop.core.generation import batch, views
     from aiml3d_desktop.core.pictures import images
 
     print(f"estimate: {cost.text}")
@@ -67,6 +67,13 @@ def dry_run(queue: batch.BatchQueue, cost: usage.Estimate, refused: str | None) 
             picture = f"<{item.source}, prepared and sent inline as a data: URI>"
         inputs = {("front" if spec.takes == models.VIEWS else "image"): picture}
         inputs |= {view: f"<{where}>" for view, where in item.views.items()}
+        for side in item.draw_options.get("views") or []:
+            asked = {"model": item.draw_options.get("edit_model"),
+                     "prompt": views.PROMPTS[side] + views.SUFFIX,
+                     "image_urls": [picture], "aspect_ratio": "1:1", "num_images": 1,
+                     "seed": "<random>"}  # fmt: skip
+            print(f"POST /v1/images/generations {json.dumps(asked)}")
+            inputs[side] = f"<the {side} view drawn>"
         body = models.ModelParams(item.model, item.params).body(inputs)
         print(f"POST /v1/images/generations {json.dumps(body)}")
     print("dry run: nothing was sent")

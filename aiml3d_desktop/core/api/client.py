@@ -190,6 +190,23 @@ class AimlClient:
                 exc.hint = f"Check the prompt, and that {model} is a text-to-image model."
             raise
 
+    def edit_image(self, prompt: str, image_url: str, model: str, seed: int) -> PictureLink:
+        """One picture from an image-editing model given ``image_url`` (a link, or the
+        picture inline as a data URI) and ``prompt``; its link, or the picture inline (a
+        ``data:`` URL) when the answer carries it as base64."""
+        if not 0 < len(prompt) <= 4000:
+            raise InputError("A prompt must be 1 to 4000 characters long")
+        body = {
+            "model": model, "prompt": prompt, "image_urls": [image_url],
+            "aspect_ratio": "1:1", "num_images": 1, "seed": seed,
+        }  # fmt: skip
+        try:
+            return self.call(body, _edited_picture)
+        except ApiError as exc:
+            if exc.status in (400, 422):
+                exc.hint = f"Check that {model} is an image-editing model that takes image_urls."
+            raise
+
     def call(
         self,
         body: dict,
@@ -455,6 +472,18 @@ def _picture_link(body: dict) -> PictureLink:
     )
 
 
+def _edited_picture(body: dict) -> PictureLink:
+    """An editing model's ``data[0]``: its ``url``, or its ``b64_json`` as a data URL."""
+    items = body.get("data")
+    first = items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
+    inline = first.get("b64_json")
+    if isinstance(inline, str) and inline and "url" not in first:
+        rid = body.get("requestId") or body.get("request_id")
+        url = "data:image/png;base64," + inline.strip()
+        return PictureLink(url, str(rid) if rid else None, answers.credits(body))
+    return _picture_link(body)
+
+
 def drawing_body(prompt: str, model: str = TEXT_TO_IMAGE_MODEL) -> dict:
     """The body that asks a text-to-image model for one picture of ``prompt``."""
     return {"model": model, "prompt": prompt, "image_size": "square_hd", "num_images": 1}
@@ -463,7 +492,7 @@ def drawing_body(prompt: str, model: str = TEXT_TO_IMAGE_MODEL) -> dict:
 def _values(body: dict) -> dict:
     """A body's parameter values: not the model, nor its pictures, mesh link or prompt (nor a
     chat's messages and answer format: the words asked, kept out of the ledger as a prompt)."""
-    words = ("model", "prompt", "messages", "response_format")
+    words = ("model", "prompt", "messages", "response_format", "image_urls", "seed")
     return {k: v for k, v in body.items() if k not in words and not k.endswith("_url")}
 
 

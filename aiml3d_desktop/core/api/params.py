@@ -12,6 +12,10 @@ ENDPOINT = "/v1/images/generations"
 CHAT_ENDPOINT = "/v1/chat/completions"  # the language models (a scene's plan)
 PLANNER_MODEL = "openai/gpt-4o"  # plans a scene from a sentence; documents json_schema answers
 TEXT_TO_IMAGE_MODEL = "flux/schnell"  # makes the picture for a text prompt
+# Draw the views a photo lacks: image-editing models that take the photo (image_urls).
+EDIT_MODEL = "google/nano-banana-edit"
+EDIT_MODELS = (EDIT_MODEL, "alibaba/qwen-image-3-edit", "bytedance/seedream-4-5")
+MAX_SEED = 4_294_967_295
 # Asks the picture model for what image-to-3D works best with.
 PROMPT_SUFFIX = ", a single object, centred, whole, on a plain white background, studio light"
 LOCAL_MODEL = "local-relief"  # the offline backend's results, as the library names them

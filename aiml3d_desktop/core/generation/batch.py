@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from aiml3d_desktop.core.api.params import EDIT_MODEL
 from aiml3d_desktop.core.common.cancel import CancelToken
 from aiml3d_desktop.core.common.errors import (
     Aiml3DError,
@@ -63,18 +64,20 @@ class QueueItem:
     added: str = field(default_factory=lambda: _now())
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
-    def planned(self) -> tuple[str, dict, str | None]:
-        """The item as usage.estimate() takes it: model, parameter values, and for a prompt
-        the model that draws it."""
+    def planned(self) -> tuple[str, dict, tuple[str, ...]]:
+        """The item as usage.estimate() takes it: model, parameter values, and the models
+        of the calls before it: a prompt's drawing, the views to draw."""
         drawer = self.draw_options.get("image_model") if self.kind == PROMPT else None
-        return self.model, self.params, drawer or None
+        sides = self.draw_options.get("views") or []
+        editor = str(self.draw_options.get("edit_model") or EDIT_MODEL)
+        before = ([drawer] if drawer else []) + [editor] * len(sides)
+        return self.model, self.params, tuple(before)
 
     def calls(self) -> list[tuple[str, dict]]:
         """The calls the item makes, as a spending limit counts them: the drawing of a
-        prompt, then the model."""
-        model, values, drawer = self.planned()
-        drawing: list[tuple[str, dict]] = [(drawer, {})] if drawer else []
-        return [*drawing, (model, values)]
+        prompt or of its views, then the model."""
+        model, values, before = self.planned()
+        return [*((name, {}) for name in before), (model, values)]
 
     @property
     def label(self) -> str:

@@ -16,6 +16,7 @@ from aiml3d_desktop.core.api.client import AimlClient
 from aiml3d_desktop.core.api.models import ModelParams
 from aiml3d_desktop.core.api.params import (
     DEFAULT_BASE,
+    EDIT_MODEL,
     LOCAL_MODEL,
     PROMPT_SUFFIX,
     TEXT_TO_IMAGE_MODEL,
@@ -35,6 +36,7 @@ from aiml3d_desktop.core.common.fileio import (
 )
 from aiml3d_desktop.core.common.stages import Progress, Stage, no_progress
 from aiml3d_desktop.core.generation import batch
+from aiml3d_desktop.core.generation.views import draw_view
 from aiml3d_desktop.core.library.results import Drawing, Generation, JobResult
 from aiml3d_desktop.core.meshes import mesh
 from aiml3d_desktop.core.net.policy import RetryPolicy, Timeouts
@@ -367,16 +369,24 @@ def generate_to_library(
     cancel: CancelToken | None = None,
     views: dict[str, str] | None = None,
     prepared: Sequence[images.PreparedImage] = (),
+    draw_views: Sequence[str] = (),
+    edit_model: str = EDIT_MODEL,
+    drawn: dict[str, dict] | None = None,
     **draw_options,
 ) -> tuple[Entry, JobResult]:
     """generate() into a new library entry: saved whole before anyone sees it; on any
     error or cancel, nothing is left in the library. Every call it makes goes into the
     library's usage ledger. ``prepared``: pictures the window already prepared (see
-    generate())."""
+    generate()). ``draw_views``: sides to draw first with ``edit_model`` (views.py), kept
+    in the entry; ``drawn``: how views given were drawn (the window drew them)."""
     options = replace(options, record=options.record or library.record)
     if options.backend == "aiml":
         _room_for_a_model(library.root, "the library")
     with library.draft() as draft:
+        views, drawn, prepared = _with_drawn_views(
+            source, params, draft.folder, options, views, drawn, prepared,
+            draw_views, edit_model, progress, cancel,
+        )  # fmt: skip
         result = generate_any(
             source,
             prompt,
@@ -389,6 +399,8 @@ def generate_to_library(
             prepared=prepared,
             **draw_options,
         )
+        if drawn:
+            result.generation.details["drawn_views"] = drawn
         entry = draft.commit_generation(result)
     result.mesh_path = result.loaded.path = entry.mesh_path
     return entry, result
@@ -414,7 +426,10 @@ def generate_item(
             hint="Remove it and add the picture again.",
         ) from None
     prompt = item.source if item.kind == batch.PROMPT else None
-    how = {"progress": progress, "cancel": cancel, **item.draw_options}
+    sides = list(item.draw_options.get("views") or [])
+    editor = str(item.draw_options.get("edit_model") or EDIT_MODEL)
+    words = {k: v for k, v in item.draw_options.items() if k in ("suffix", "image_model")}
+    how = {"progress": progress, "cancel": cancel, **words}
     if item.views:
         how["views"] = item.views
     if library is None:
@@ -422,8 +437,50 @@ def generate_item(
             raise ValueError("generate_item needs a library or an output folder")
         if options.backend == "aiml":
             _room_for_a_model(out_dir, "the output folder")
-        return None, generate_any(item.source, prompt, params, out_dir, options, **how)
-    return generate_to_library(library, item.source, params, options, prompt=prompt, **how)
+        views, drawn, prepared = _with_drawn_views(
+            item.source, params, out_dir, options, item.views, None, (), sides, editor,
+            progress, cancel,
+        )  # fmt: skip
+        how.update(views=views, prepared=prepared)
+        result = generate_any(item.source, prompt, params, out_dir, options, **how)
+        if drawn:
+            result.generation.details["drawn_views"] = drawn
+        return None, result
+    return generate_to_library(
+        library, item.source, params, options, prompt=prompt, draw_views=sides,
+        edit_model=editor, **how,
+    )  # fmt: skip
+
+
+def _with_drawn_views(
+    source: str,
+    params: TriposrParams | ModelParams,
+    folder: Path,
+    options: JobOptions,
+    views: dict[str, str] | None,
+    drawn: dict[str, dict] | None,
+    prepared: Sequence[images.PreparedImage],
+    sides: Sequence[str],
+    edit_model: str,
+    progress: Progress,
+    cancel: CancelToken | None,
+) -> tuple[dict[str, str], dict[str, dict], Sequence[images.PreparedImage]]:
+    """The views to send (those given, and ``sides`` drawn into ``folder`` from the front
+    picture as it will be sent), how each drawn one was drawn, and the pictures prepared."""
+    views, drawn = dict(views or {}), dict(drawn or {})
+    if not sides:
+        return views, drawn, prepared
+    request = ModelParams.of(params).validate()
+    if request.spec.takes != models.VIEWS:
+        raise InputError(f"{request.spec.title} takes one picture: it has no views to draw")
+    fill = request.fill if options.prepare else None
+    front = images.prepare(source, options.max_side, fill, ready=prepared)
+    for side in sides:
+        made = draw_view(front, side, options, folder / f"view-{side}", model=edit_model,
+                         progress=progress, cancel=cancel)  # fmt: skip
+        views[side] = str(made.path)
+        drawn[side] = made.as_json()
+    return views, drawn, (front, *prepared)
 
 
 def _keep_likeness(generation: Generation, scene: Scene, picture: object) -> None:

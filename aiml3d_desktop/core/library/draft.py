@@ -15,6 +15,7 @@ from aiml3d_desktop.core.api.calls import now
 from aiml3d_desktop.core.common.errors import InputError, storage_errors
 from aiml3d_desktop.core.common.fileio import path_kind, write_bytes, write_json
 from aiml3d_desktop.core.library.entry import ENTRY_FILE, Entry
+from aiml3d_desktop.core.pictures import images
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.library.index import Index
@@ -54,6 +55,7 @@ class Draft:
         if image.data is not None:
             suffix = {"image/jpeg": ".jpg", "image/webp": ".webp"}.get(image.mime or "", ".png")
             uploaded_file = self.add_file(f"uploaded{suffix}", image.data)
+        self._keep_views(made.details)
         return self.commit(
             title=made.title or image.stem,
             created=made.created,
@@ -71,6 +73,21 @@ class Draft:
             extra={**made.details, "elapsed_s": made.elapsed_s},
             outputs=result.outputs,
         )
+
+    def _keep_views(self, details: dict) -> None:
+        """A multi-view model's other views, kept in the entry (``view_files``: side ->
+        file) as the front picture is: drawn ones are in the draft already; a photo given
+        is copied (a link stays a link)."""
+        kept = {}
+        for side, source in (details.get("views") or {}).items():
+            path = Path(source)
+            if images.is_url(source) or path_kind(path) != "file":
+                continue
+            if path.parent.resolve() != self.folder.resolve():
+                path = self.folder / self.copy_file(path, f"view-{side}{path.suffix.lower()}")
+            kept[side] = path.name
+        if kept:
+            details["view_files"] = kept
 
     def commit(self, **fields_) -> Entry:
         """Write ``entry.json`` and move the folder into the library in one rename."""

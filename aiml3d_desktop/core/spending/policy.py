@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from aiml3d_desktop.core.spending import budget, usage
 
-Planned = tuple[str, dict, "str | None"]  # model, parameter values, a prompt's picture model
+Planned = tuple[str, dict, "str | tuple[str, ...] | None"]  # model, values, the calls before it
 
 
 @dataclass

@@ -412,10 +412,13 @@ class Estimate:
         return f"{self.items} item{'s' * (self.items != 1)}: {self.amount}"
 
 
-def estimate(ledger: Ledger | None, jobs: list[tuple[str, dict, str | None]]) -> Estimate:
-    """The cost of ``jobs`` (model, parameter values, and the picture model of a prompt or
-    None): each call from the median of the recent calls of the same model and parameters,
-    else of the model, else the docs' figure."""
+def estimate(
+    ledger: Ledger | None, jobs: list[tuple[str, dict, str | tuple[str, ...] | None]]
+) -> Estimate:
+    """The cost of ``jobs`` (model, parameter values, and the picture model of a prompt, or
+    the models of the calls before the model's: a prompt's drawing, views drawn; or None):
+    each call from the median of the recent calls of the same model and parameters, else of
+    the model, else the docs' figure."""
     credits = usd = 0.0
     known_credits = known_usd = False
     bases: set[str] = set()
@@ -423,7 +426,8 @@ def estimate(ledger: Ledger | None, jobs: list[tuple[str, dict, str | None]]) ->
     known: dict[tuple[str, str], tuple] = {}  # a folder of 10,000 asks a few questions
     prices: dict[str, Price] = {}
     for model, values, drawer in jobs:
-        for name, params in ((model, values), (drawer, {})):
+        before = drawer if isinstance(drawer, tuple) else (drawer,)
+        for name, params in ((model, values), *((d, {}) for d in before)):
             if not name:
                 continue
             key = (name, params_key(name, params))

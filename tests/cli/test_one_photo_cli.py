@@ -1,0 +1,108 @@
+"""One photo, the rest drawn and checked (issue 31) as a user meets it on the command line: the
+outline likeness printed with each model made, kept in its library entry, and shown by
+`aiml3d info ENTRY [--json]`, also for an entry made before it was kept (measured from the
+picture the entry keeps); the views a photo lacks drawn with --draw-views and kept."""
+
+from __future__ import annotations
+
+import json
+
+from tests.cli.test_cli import one_error_line, run
+from tests.conftest import corpus_file
+
+
+def entries() -> list[dict]:
+    return json.loads(run("library", "list", "--json").stdout)
+
+
+def test_each_result_says_how_like_its_photo_it_is(fake_api):
+    env = {"AIML_API_BASE": fake_api.base_url}
+    chair = str(corpus_file("images/chair.png"))
+    relief = run("generate", chair, "--backend", "local", env=env)
+    assert relief.returncode == 0, relief.stderr
+    assert "outline 0.9" in relief.stdout  # its own outline, inflated
+    made = run("generate", chair, key=fake_api.KEY, env=env)  # the fake's model: a ball
+    assert made.returncode == 0, made.stderr
+    ball, local = sorted(entries(), key=lambda e: e["model"] == "local")
+    shown = json.loads(run("info", local["id"], "--json").stdout)
+    assert shown["entry"] == local["id"] and shown["likeness"]["silhouette_iou"] > 0.9
+    assert json.loads(run("info", ball["id"], "--json").stdout)["likeness"]["silhouette_iou"] < 0.6
+    lines = run("info", ball["id"][:-3]).stdout.splitlines()  # the start of its id
+    assert lines[0].startswith(f"Entry       {ball['id']}")
+    assert lines[-1].startswith("Likeness    outline 0.")
+
+
+def test_an_entry_made_before_is_measured_from_the_picture_it_keeps(monkeypatch):
+    from aiml3d_desktop.core.assets import likeness
+
+    chair = str(corpus_file("images/chair.png"))
+    with monkeypatch.context() as patch:  # made as an older version made it: no figure kept
+        patch.setattr(likeness, "measure", lambda scene, picture: None)
+        assert run("generate", chair, "--backend", "local").returncode == 0
+    (entry,) = entries()
+    assert "likeness" not in json.dumps(entry)
+    shown = json.loads(run("info", entry["id"], "--json").stdout)
+    assert shown["likeness"]["silhouette_iou"] > 0.9
+    assert "No library entry" in one_error_line(run("info", "nosuchentry"))
+
+
+def test_the_missing_views_are_drawn_sent_and_kept_with_the_model(fake_api, tmp_path):
+    """`aiml3d generate --model magic/image-to-3d --draw-views left,back,right PHOTO`: three
+    pictures drawn from the prepared front, sent as the model's views, kept in its entry
+    with how each was drawn; asked as a dry run, the calls are shown and none is sent."""
+    import base64
+
+    env = {"AIML_API_BASE": fake_api.base_url}
+    chair = str(corpus_file("images/chair.png"))
+    args = ("generate", "--model", "magic/image-to-3d", "--draw-views", "left,back,right", chair)
+    dry = run(*args, "--dry-run", key=fake_api.KEY, env=env)
+    assert dry.returncode == 0 and dry.stdout.count('"model": "google/nano-banana-edit"') == 3
+    assert fake_api.calls("api") == []
+    made = run(*args, key=fake_api.KEY, env=env)
+    assert made.returncode == 0, made.stderr
+    *edits, model = [c.body for c in fake_api.calls("api")]
+    assert [e["model"] for e in edits] == ["google/nano-banana-edit"] * 3
+    assert {e["image_urls"][0] for e in edits} == {model["front_image_url"]}
+    for side in ("left", "back", "right"):
+        sent = model[f"{side}_image_url"]
+        assert base64.b64decode(sent.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    (entry,) = entries()
+    from aiml3d_desktop.core import settings
+    from aiml3d_desktop.core.library.store import Library
+
+    library = Library(settings.load()[0].library_path)
+    kept = library.get(entry["id"])
+    assert kept.extra["view_files"] == {s: f"view-{s}.png" for s in ("left", "back", "right")}
+    assert kept.extra["drawn_views"]["back"]["model"] == "google/nano-banana-edit"
+    assert (kept.folder / "view-back.png").read_bytes() == fake_api.photo
+    library.close()
+
+
+def test_drawing_views_is_refused_where_it_makes_no_sense(fake_api):
+    env = {"AIML_API_BASE": fake_api.base_url}
+    chair = str(corpus_file("images/chair.png"))
+    said = [
+        one_error_line(run("generate", "--draw-views", "back", chair, env=env)),
+        one_error_line(
+            run("generate", "--model", "magic/image-to-3d", "--draw-views", "top", chair, env=env)
+        ),  # fmt: skip
+        one_error_line(
+            run(
+                "generate",
+                "--model",
+                "magic/image-to-3d",
+                "--draw-views",
+                "back",
+                "--view",
+                f"back={chair}",
+                chair,
+                env=env,
+            )
+        ),  # fmt: skip
+        one_error_line(run("generate", "--edit-model", "x/y", chair, env=env)),
+    ]
+    assert "triposr takes one picture; --draw-views is for magic/image-to-3d" in said[0]
+    assert "is not sides among left, back, right" in said[1]
+    assert "the back view is given and to be drawn" in said[2]
+    assert "--edit-model goes with --draw-views" in said[3]
+    assert fake_api.calls("api") == []
