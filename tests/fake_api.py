@@ -551,8 +551,9 @@ class _ApiHandler(_Handler):
         if problems:
             return self.error(400, "Body validation error!", details=problems)
         fake = self.fake
-        side = next((s for s in ("left", "back", "right", "behind") if s in body["prompt"]), "")
-        picture = fake.drawn.get("back" if side == "behind" else side, fake.photo)
+        asked = {"left side": "left", "behind": "back", "right side": "right"}
+        side = next((v for words, v in asked.items() if words in body["prompt"]), "")
+        picture = fake.drawn.get(side, fake.photo)
         name = f"{uuid.uuid4().hex[:8]}.png"
         with fake._lock:
             fake.drawn_files[name] = b"<html>no</html>" if fault == "not-a-picture" else picture

@@ -62,6 +62,7 @@ class Session:
         self.scene_layouts: dict[str, Layout] = {}
         self.picture: Preview | None = None
         self.views: dict[str, Preview] = {}
+        self.drawn: dict[str, dict] = {}  # the views an editing model drew: how (views.py)
         self.library: Library | None = None
         self.queue: batch.BatchQueue | None = None
         self.limits: budget.Limits | None = None  # the command line's flags; None: Settings'
@@ -111,12 +112,22 @@ class Session:
         self.picture = preview
         self._tell(PICTURE, preview, caption)
 
-    def set_view(self, view: str, preview: Preview | None) -> None:
+    def set_view(self, view: str, preview: Preview | None, drawn: dict | None = None) -> None:
+        """A multi-view model's other view (None: none); ``drawn``: how an editing model
+        drew it (a photo given in its place is not drawn)."""
         if preview is None:
             self.views.pop(view, None)
         else:
             self.views[view] = preview
+        if drawn is None:
+            self.drawn.pop(view, None)
+        else:
+            self.drawn[view] = drawn
         self._tell(VIEWS, dict(self.views))
+
+    def drawn_views(self) -> dict[str, dict]:
+        """How each drawn view on show was drawn, for the entry made from them."""
+        return {view: how for view, how in self.drawn.items() if view in self.views}
 
     def view_sources(self) -> dict[str, str]:
         """The other views as a multi-view job takes them: view name -> path or link."""

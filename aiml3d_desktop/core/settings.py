@@ -14,6 +14,7 @@ from aiml3d_desktop.core.api import models
 from aiml3d_desktop.core.api.models import ModelParams
 from aiml3d_desktop.core.api.params import (
     DEFAULT_BASE,
+    EDIT_MODEL,
     PLANNER_MODEL,
     PROMPT_SUFFIX,
     TEXT_TO_IMAGE_MODEL,
@@ -43,6 +44,7 @@ class Settings:
     image_model: str = TEXT_TO_IMAGE_MODEL  # text to 3D: the model that draws the prompt
     prompt_suffix: str = PROMPT_SUFFIX  # added to each prompt
     planner_model: str = PLANNER_MODEL  # a scene from a sentence: the chat model that plans
+    edit_model: str = EDIT_MODEL  # draws the views a photo lacks (an image-editing model)
     batch_jobs: int = 2  # batch queue items made at once (core.generation.batch.DEFAULT_JOBS)
     model: str = TRIPOSR  # the 3D model picked (core/api/models.py); TripoSR's values are params
     model_values: dict = field(default_factory=dict)  # the other models' values, by model id
@@ -135,6 +137,9 @@ def load(path: Path | None = None) -> tuple[Settings, list[str]]:
     return settings, warnings
 
 
+MODEL_ID = re.compile(r"[A-Za-z0-9][\w.:/-]{0,99}")  # a model's id, as the registry spells them
+
+
 def _checked(name: str, value, default, warnings: list[str]):
     """One saved value as it may be used, or InputError/TypeError saying why not."""
     if name == "params":
@@ -149,8 +154,8 @@ def _checked(name: str, value, default, warnings: list[str]):
         raise InputError(f"expected one of {', '.join(CHOICES[name])}")
     if name in RANGES and not RANGES[name][0] <= value <= RANGES[name][1]:
         raise InputError("expected {} to {}".format(*RANGES[name]))
-    if name == "planner_model" and not re.fullmatch(r"[A-Za-z0-9][\w.:/-]{0,99}", value):
-        raise InputError("expected a model id such as openai/gpt-4o")
+    if name in ("planner_model", "edit_model") and not MODEL_ID.fullmatch(value):
+        raise InputError(f"expected a model id such as {getattr(Settings(), name)}")
     if name == "model":
         value = models.get(value).id
         if models.get(value).takes == models.MESH:

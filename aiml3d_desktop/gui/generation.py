@@ -98,6 +98,7 @@ class GenerationController(QObject):
         views.wanted.connect(self.open_view)
         views.pasted.connect(self.open_view)
         views.cleared.connect(self._clear_view)
+        views.draw_wanted.connect(self.draw_views)
         views.unusable.connect(self._unusable_view)
         picture.has_picture.connect(self._front_changed)
         picture.has_picture.connect(self.refresh_ready)
@@ -108,7 +109,9 @@ class GenerationController(QObject):
         self.job: Worker | None = None  # the generation (or drawing) in progress, if any
         self._generate_when_drawn = False  # Generate pressed with a prompt and no picture
         self._making = False  # the job is a generation (not a drawing)
-        self._after_key: Callable[[], None] | None = None  # asked for before the key was read
+        self._after_key: Callable[[], object] | None = None  # asked before the key was read
+        self._drawing_views = False  # an editing model draws views the photo lacks
+        self._drawn_sources: dict[str, dict] = {}  # a drawn view's file -> how it was drawn
 
     @Slot()
     def refresh_ready(self) -> None:
@@ -162,17 +165,20 @@ class GenerationController(QObject):
             drawing,
             self._views(params, backend),
             pictures,
+            self.session.drawn_views(),
             succeeded=self._generated,
         )
         self.status_line.progress(Stage.PREPARING, None, None)
 
-    def _key_missing(self, offline: bool) -> bool:
+    def _key_missing(self, offline: bool, then: Callable[[], object] | None = None) -> bool:
         """No key for the API's models: a box with the ways on (Settings; with a picture,
         the offline relief preview), instead of a request that cannot be sent. The key is
         looked up on a worker the first time (the keychain may take a while, or ask to be
-        unlocked), and what was asked goes on when it answers."""
+        unlocked), and what was asked (``then``: else Generate, or Draw) goes on when it
+        answers."""
+        then = then or (self.generate if offline else self.draw)
         if not self.session.key_known:
-            self._after_key = self.generate if offline else self.draw
+            self._after_key = then
             self.runner.start(tasks.read_key, self.session, succeeded=self._key_read)
             return True
         if self.session.read_key():  # from memory
@@ -204,7 +210,7 @@ class GenerationController(QObject):
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(settings)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.buttonClicked.connect(partial(self._key_answered, settings, relief, offline))
+        box.buttonClicked.connect(partial(self._key_answered, settings, relief, then))
         box.open()  # not exec'd: the window carries on behind it, as with the error boxes
         return True
 
@@ -212,14 +218,15 @@ class GenerationController(QObject):
         self,
         settings: QPushButton,
         relief: QPushButton | None,
-        offline: bool,
+        then: Callable[[], object],
         clicked: QAbstractButton,
     ) -> None:
         """Settings, then on with what was asked if a key was saved; or the relief."""
         if clicked is settings:
             self.settings_wanted.emit()  # the dialog is modal: the key is saved, or not, now
             if self.session.read_key():
-                return self.generate() if offline else self.draw()
+                then()
+                return
         self._generate_when_drawn = False
         picture = self.session.picture
         if clicked is relief and picture is not None and self.job is None:
@@ -304,6 +311,8 @@ class GenerationController(QObject):
             "max_side": self.params.max_side_px(),
             "draw_options": self.prompt.options() if kind == batch.PROMPT else {},
         }
+        if queued["views"]:  # how the views an editing model drew were drawn
+            queued["draw_options"] = {"drawn": self.session.drawn_views()}
         drawer = self.prompt.options()["image_model"] if kind == batch.PROMPT else None
         planned = [(params.model, params.values, drawer)] * len(sources)
         cost = self.session.spending.estimate(planned) if backend == "aiml" else None
@@ -349,12 +358,19 @@ class GenerationController(QObject):
     def show_views(self, entry: Entry) -> None:
         """A library entry's other views in the slots (those still on this computer or
         online), in place of the ones before."""
-        views = entry.extra.get("views")
-        kept = views if isinstance(views, dict) else {}
+        views, files = entry.extra.get("views"), entry.extra.get("view_files")
+        kept = dict(views) if isinstance(views, dict) else {}
+        for view, name in (files if isinstance(files, dict) else {}).items():
+            if isinstance(name, str) and Path(name).name == name:  # its own copy, in the entry
+                kept[view] = str(entry.folder / name)
+        drawn = entry.extra.get("drawn_views")
         for view in models.VIEW_NAMES[1:]:
             self.session.set_view(view, None)
             source = kept.get(view)
             if isinstance(source, str) and (images.is_url(source) or Path(source).is_file()):
+                how = drawn.get(view) if isinstance(drawn, dict) else None
+                if isinstance(how, dict):
+                    self._drawn_sources[source] = how
                 self.open_view(view, source)
 
     @Slot(str, object)
@@ -379,8 +395,8 @@ class GenerationController(QObject):
 
     @Slot(object)
     def _view_opened(self, opened: tuple[str, Preview]) -> None:
-        view, preview = opened
-        self.session.set_view(view, preview)
+        view, preview = opened  # a drawn picture opened again (reframed) is drawn still
+        self.session.set_view(view, preview, drawn=self._drawn_sources.get(preview.source))
         self.status.emit(f"The {view} view is ready")
 
     @Slot(str)
@@ -391,9 +407,57 @@ class GenerationController(QObject):
             self.session.set_view(view, None)
 
     def _views_changed(self, views: dict[str, Preview]) -> None:
-        """The session's other views, shown in their slots."""
+        """The session's other views, shown in their slots, the drawn ones marked."""
         for view in models.VIEW_NAMES[1:]:
             self.views.set_preview(view, views.get(view))
+        self.views.show_drawn(self.session.drawn_views())
+
+    @Slot(list)
+    def draw_views(self, sides: list[str]) -> None:
+        """The ``sides`` drawn from the front picture by the editing model (Settings'
+        edit_model), once their cost is held to the limits; each shown in its slot as a
+        drawn view."""
+        front = self.session.picture
+        if front is None:
+            self.status.emit("Give the front picture first: the other views are drawn from it")
+            return
+        if self._drawing_views or self._key_missing(False, partial(self.draw_views, sides)):
+            return
+        model = self.conf.edit_model
+        cost = self.session.spending.estimate([(model, {}, None)] * len(sides))
+        if not spend_ok(self.parent(), self.session, cost, "Draw the missing views?"):
+            return
+        self._drawing_views = True
+        self.views.draw_button.setEnabled(False)
+        self.status.emit(f"Drawing the {' and '.join(sides)} view{'s' * (len(sides) > 1)}…")
+        self.runner.start(
+            tasks.draw_views,
+            self.session,
+            front,
+            sides,
+            self.params.fill(),
+            self.params.max_side_px(),
+            model,
+            succeeded=self._views_drawn,
+            failed=self._views_not_drawn,
+        )
+
+    @Slot(object)
+    def _views_drawn(self, drawn: list[tuple[str, Preview, dict]]) -> None:
+        self._drawing_views = False
+        for side, preview, how in drawn:
+            self._drawn_sources[preview.source] = how
+            self.session.set_view(side, preview, drawn=how)
+        self.status.emit(
+            f"Drawn: the {' and '.join(side for side, _, _ in drawn)} view — keep, draw again "
+            "(↻) or give a photo in its place"
+        )
+
+    @Slot(object)
+    def _views_not_drawn(self, error: Aiml3DError) -> None:
+        self._drawing_views = False
+        self._views_changed(dict(self.session.views))
+        self.error.emit(error, "The views were not drawn")
 
     @Slot(str)
     def _unusable_view(self, view: str) -> None:

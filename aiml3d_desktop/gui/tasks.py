@@ -59,12 +59,14 @@ def generate(
     drawing: Drawing | None = None,
     views: dict[str, str] | None = None,
     prepared: Sequence[PreparedImage] = (),
+    drawn: dict[str, dict] | None = None,
     *,
     progress: Progress,
     cancel: CancelToken,
 ) -> tuple[Entry, JobResult]:
-    """One model into the library: from a picture (and a multi-view model's other views),
-    or from a drawing (text to 3D)."""
+    """One model into the library: from a picture (and a multi-view model's other views,
+    ``drawn`` saying how those an editing model drew were drawn), or from a drawing (text
+    to 3D)."""
     from aiml3d_desktop.core.generation import jobs
 
     options = session.job_options(backend)
@@ -78,6 +80,7 @@ def generate(
         cancel=cancel,
         views=views or None,
         prepared=prepared,
+        drawn={v: how for v, how in (drawn or {}).items() if v in (views or {})} or None,
     )
     _ready_to_draw(result.loaded.scene)
     return entry, result
@@ -726,3 +729,40 @@ def look_again(
 
     progress(Stage.PLANNING, None, None)
     return review.look_again(session.chat_client(cancel), plan, sentence, picture, model)
+
+
+def draw_views(
+    session: Session,
+    front: Preview,
+    sides: list[str],
+    fill: float | None,
+    max_side: int,
+    model: str,
+    *,
+    progress: Progress,
+    cancel: CancelToken,
+) -> list[tuple[str, Preview, dict]]:
+    """The ``sides`` of the object in ``front`` drawn by the editing ``model`` from the
+    front as it will be sent (core/generation/views.py), into the cache; each with its
+    preview and how it was drawn. Every call goes to the usage ledger."""
+    from dataclasses import replace
+
+    from aiml3d_desktop.core.generation import views
+    from aiml3d_desktop.core.generation.preview import load_preview
+    from aiml3d_desktop.core.pictures import images
+
+    options = replace(session.job_options(), max_side=max_side)
+    if session.library is not None:
+        options = replace(options, record=session.library.record)
+    ready = [front.picture] if front.picture is not None else []
+    picture = images.prepare(front.source, max_side, fill, ready=ready)
+    folder = paths.cache_dir() / "drawn-views"
+    drawn = []
+    for side in sides:
+        made = views.draw_view(
+            picture, side, options, folder / f"{uuid.uuid4().hex[:12]}-{side}", model=model,
+            progress=progress, cancel=cancel,
+        )  # fmt: skip
+        preview = load_preview(str(made.path), fill=fill, max_side=max_side, upload=True)
+        drawn.append((side, preview, made.as_json()))
+    return drawn

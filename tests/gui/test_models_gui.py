@@ -226,4 +226,70 @@ def test_views_follow_the_framing_and_come_back_with_their_entry(qtbot, window, 
     window.views.slots["left"].clear_button.click()
     assert window.session.view_sources() == {}
     window.open_entry(made)
-    qtbot.waitUntil(lambda: window.session.view_sources() == {"left": str(left)}, timeout=5000)
+    kept = str(made.folder / "view-left.png")  # the entry keeps its own copy of each view
+    qtbot.waitUntil(lambda: window.session.view_sources() == {"left": kept}, timeout=5000)
+    assert (made.folder / "view-left.png").read_bytes() == left.read_bytes()
+
+
+def test_the_missing_views_are_drawn_marked_and_kept(
+    qtbot, window, fake_api, tmp_path, monkeypatch
+):
+    """One photo: *Draw the missing views* has the editing model draw left, back and right
+    from the front (its cost asked first when unknown), each slot marked as drawn with ↻ to
+    draw it again; a photo given in a slot's place is not drawn; the model made from them
+    keeps the drawn views, and they come back, marked, with its entry."""
+    import io
+
+    from PIL import Image
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.fake_api import EDIT_MODELS
+
+    asked = []
+    yes = QMessageBox.StandardButton.Yes
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[1]) or yes)
+    for side, colour in (("left", "firebrick"), ("back", "seagreen"), ("right", "navy")):
+        drawn = io.BytesIO()
+        Image.new("RGB", (200, 200), colour).save(drawn, "PNG")
+        fake_api.drawn[side] = drawn.getvalue()
+    pick_model(window, "magic/image-to-3d")
+    drop_file(window, make_photo(tmp_path / "front.png"))
+    views = window.views
+    qtbot.waitUntil(lambda: views.draw_button.isEnabled(), timeout=5000)
+    views.draw_button.click()  # (in the scrolled side panel: perhaps not on screen)
+    qtbot.waitUntil(lambda: len(views.previews) == 4, timeout=10000)
+    assert asked == ["Draw the missing views?"]
+    assert [c.body["model"] for c in fake_api.calls("api")] == [EDIT_MODELS[0]] * 3
+    assert views.slots["back"].title.text() == "Back · drawn"
+    for side in ("left", "back", "right"):  # each slot shows what was drawn for its side
+        assert views.previews[side].rgba[100, 100, :3].tolist() == list(
+            Image.open(io.BytesIO(fake_api.drawn[side])).convert("RGB").getpixel((100, 100))
+        )
+    assert not views.slots["back"].again_button.isHidden()
+    assert not views.draw_button.isEnabled()
+    # ↻ draws the back again, with a new seed.
+    views.slots["back"].again_button.click()
+    qtbot.waitUntil(lambda: len(fake_api.calls("api")) == 4, timeout=10000)
+    qtbot.waitUntil(lambda: not window.generation._drawing_views, timeout=10000)
+    seeds = [c.body["seed"] for c in fake_api.calls("api") if "behind" in c.body["prompt"]]
+    assert len(seeds) == 2 and seeds[0] != seeds[1]
+    # A photo in the right's place is not drawn.
+    right = make_photo(tmp_path / "right-photo.png")
+    views.wanted.emit("right", str(right))
+    qtbot.waitUntil(lambda: views.previews["right"].source == str(right), timeout=5000)
+    assert views.slots["right"].title.text() == "Right"
+    assert views.slots["left"].title.text() == "Left · drawn"
+    window.generation.generate()
+    wait_idle(qtbot, window)
+    made = window.entry
+    assert sorted(made.extra["drawn_views"]) == ["back", "left"]
+    assert made.extra["view_files"] == {s: f"view-{s}.png" for s in ("left", "back", "right")}
+    assert (made.folder / "view-right.png").read_bytes() == right.read_bytes()
+    assert (made.folder / "view-back.png").read_bytes() == fake_api.drawn["back"]
+    # Opened again: the drawn views come back marked.
+    for view in ("left", "back", "right"):
+        views.slots[view].clear_button.click()
+    window.open_entry(made)
+    qtbot.waitUntil(lambda: len(window.session.view_sources()) == 3, timeout=5000)
+    assert views.slots["left"].title.text() == "Left · drawn"
+    assert views.slots["right"].title.text() == "Right"

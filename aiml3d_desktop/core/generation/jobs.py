@@ -446,9 +446,10 @@ def generate_item(
         if drawn:
             result.generation.details["drawn_views"] = drawn
         return None, result
+    queued = item.draw_options.get("drawn")  # views the window drew, queued with the picture
     return generate_to_library(
         library, item.source, params, options, prompt=prompt, draw_views=sides,
-        edit_model=editor, **how,
+        edit_model=editor, drawn=queued if isinstance(queued, dict) else None, **how,
     )  # fmt: skip
 
 

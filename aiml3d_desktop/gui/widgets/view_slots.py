@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -70,12 +71,15 @@ class _Slot(QFrame):
         self.thumb.clicked.connect(self._open)
         self.paste_button = _button("Paste", f"Paste a picture of the {view}")
         self.clear_button = _button("✕", f"Clear the {view} view")
+        self.again_button = _button("↻", f"Draw the {view} view again (a new seed; a paid call)")
+        self.again_button.hide()  # for a drawn view
         self.paste_button.clicked.connect(self._paste)
         self.clear_button.clicked.connect(lambda: owner.cleared.emit(view))
+        self.again_button.clicked.connect(lambda: owner.draw_wanted.emit([view]))
         buttons = QHBoxLayout()
         buttons.setSpacing(2)
         buttons.addStretch(1)
-        for button in (self.paste_button, self.clear_button):
+        for button in (self.paste_button, self.again_button, self.clear_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -84,6 +88,18 @@ class _Slot(QFrame):
         layout.addWidget(self.title)
         layout.addWidget(self.thumb, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addLayout(buttons)
+
+    def show_drawn(self, drawn: dict | None) -> None:
+        """Marked as drawn by an editing model (None: a photo, or empty)."""
+        name = self.view.capitalize() + (" (required)" if self.view == "front" else "")
+        self.title.setText(f"{name} · drawn" if drawn else name)
+        self.title.setToolTip(
+            f"Drawn by {drawn.get('model')} (seed {drawn.get('seed')}) from the front: keep "
+            "it, draw it again (↻), or give a photo in its place"
+            if drawn
+            else ""
+        )
+        self.again_button.setVisible(bool(drawn))
 
     def show_preview(self, preview: Preview | None) -> None:
         if preview is None:
@@ -136,6 +152,7 @@ class ViewSlots(QWidget):
     pasted = Signal(str, object)  # (view, QImage) from a drop or the clipboard
     cleared = Signal(str)
     unusable = Signal(str)  # something dropped that is no picture
+    draw_wanted = Signal(list)  # sides to draw from the front with an editing model
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -146,6 +163,35 @@ class ViewSlots(QWidget):
         grid.setSpacing(4)
         for number, view in enumerate(VIEW_NAMES):
             grid.addWidget(self.slots[view], number // 2, number % 2)
+        self.draw_button = QPushButton("Draw the missing views")
+        self.draw_button.setToolTip(
+            "An image-editing model draws the sides this photo lacks from the front picture "
+            "(a paid call each, its cost shown first); each drawn view can be kept, drawn "
+            "again or replaced with a photo"
+        )
+        self.draw_button.clicked.connect(self._draw_missing)
+        grid.addWidget(self.draw_button, 2, 0, 1, 2)
+        self._missing_changed()
+
+    def _draw_missing(self) -> None:
+        missing = [v for v in VIEW_NAMES[1:] if v not in self.previews]
+        if missing:
+            self.draw_wanted.emit(missing)
+
+    def show_drawn(self, drawn: dict[str, dict]) -> None:
+        """Which views an editing model drew, and how."""
+        for view in VIEW_NAMES[1:]:
+            self.slots[view].show_drawn(drawn.get(view))
+        self._missing_changed()
+
+    def _missing_changed(self) -> None:
+        """Draw the missing views: once there is a front to draw them from, and while a
+        view is missing."""
+        missing = [v for v in VIEW_NAMES[1:] if v not in self.previews]
+        self.draw_button.setEnabled(bool(missing) and "front" in self.previews)
+        self.draw_button.setText(
+            "Draw the missing views" if missing else "Every view is given or drawn"
+        )
 
     def set_preview(self, view: str, preview: Preview | None) -> None:
         if preview is None:
@@ -153,3 +199,4 @@ class ViewSlots(QWidget):
         else:
             self.previews[view] = preview
         self.slots[view].show_preview(preview)
+        self._missing_changed()
