@@ -86,6 +86,10 @@ EDIT_KEYS = {
     "seed",
     "enhance_prompt",
 }
+DEFAULT_VERDICT = {
+    "match": 0.72, "missing": ["the carved legs"], "wrong": ["the seat is too thick"],
+    "notes": "The outline matches; the back is simpler than a real chair's.",
+}  # fmt: skip
 BODY_KEYS = {
     "model",
     "image_url",
@@ -153,7 +157,8 @@ class FakeAimlApi:
         self.model_seconds: dict[str, float] = {}  # how long each model takes to answer
         self.usage: dict[str, dict | list | None] = {}  # model -> its answers' meta.usage
         # The chat model's answers, in turn: a plan (a dict), a text as it is, or one of
-        # "refusal", "no-choices"; DEFAULT_PLAN when none is left.
+        # "refusal", "no-choices"; DEFAULT_PLAN when none is left (DEFAULT_VERDICT when a
+        # likeness verdict is asked for).
         self.plans: deque[dict | str] = deque()
         self.chat_seconds = 0.0  # how long the chat model takes to answer
         # What an editing model draws for a side ("left", "back", "right"): PNG bytes.
@@ -511,8 +516,10 @@ class _ApiHandler(_Handler):
             return self.error(400, "; ".join(problems))
         fake = self.fake
         time.sleep(fake.chat_seconds)
+        asked_for = (body.get("response_format") or {}).get("json_schema", {}).get("name")
         with fake._lock:
-            scripted = fake.plans.popleft() if fake.plans else DEFAULT_PLAN
+            usual = DEFAULT_VERDICT if asked_for == "likeness_verdict" else DEFAULT_PLAN
+            scripted = fake.plans.popleft() if fake.plans else usual
         if scripted == "no-choices":
             return self.send_json(200, {"id": self.rid, "choices": []})
         message: dict = {"role": "assistant", "content": None, "refusal": None}

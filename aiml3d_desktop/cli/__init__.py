@@ -12,6 +12,7 @@ from aiml3d_desktop import APP_NAME, __version__
 from aiml3d_desktop.cli import assets as cli_assets
 from aiml3d_desktop.cli import generate as cli_generate
 from aiml3d_desktop.cli import library as cli_library
+from aiml3d_desktop.cli import likeness as cli_likeness
 from aiml3d_desktop.cli import models as cli_models
 from aiml3d_desktop.cli import render as cli_render
 from aiml3d_desktop.cli import scene as cli_scene
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_assets.add_parsers(sub)
     cli_models.add_parsers(sub)
     cli_usage.add_parser(sub)
+    cli_likeness.add_parser(sub)
     return parser
 
 
@@ -262,4 +264,5 @@ COMMANDS = {
     "models": cli_models.cmd_models,
     "parts": cli_models.cmd_parts,
     "usage": cli_usage.cmd_usage,
+    "check-likeness": cli_likeness.cmd_check_likeness,
 }

@@ -45,6 +45,7 @@ class Settings:
     prompt_suffix: str = PROMPT_SUFFIX  # added to each prompt
     planner_model: str = PLANNER_MODEL  # a scene from a sentence: the chat model that plans
     edit_model: str = EDIT_MODEL  # draws the views a photo lacks (an image-editing model)
+    checker_model: str = PLANNER_MODEL  # compares a model with its photo (it sees pictures)
     batch_jobs: int = 2  # batch queue items made at once (core.generation.batch.DEFAULT_JOBS)
     model: str = TRIPOSR  # the 3D model picked (core/api/models.py); TripoSR's values are params
     model_values: dict = field(default_factory=dict)  # the other models' values, by model id
@@ -154,7 +155,7 @@ def _checked(name: str, value, default, warnings: list[str]):
         raise InputError(f"expected one of {', '.join(CHOICES[name])}")
     if name in RANGES and not RANGES[name][0] <= value <= RANGES[name][1]:
         raise InputError("expected {} to {}".format(*RANGES[name]))
-    if name in ("planner_model", "edit_model") and not MODEL_ID.fullmatch(value):
+    if name in ("planner_model", "edit_model", "checker_model") and not MODEL_ID.fullmatch(value):
         raise InputError(f"expected a model id such as {getattr(Settings(), name)}")
     if name == "model":
         value = models.get(value).id

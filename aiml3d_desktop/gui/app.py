@@ -60,6 +60,13 @@ def render(*args: Any, **kwargs: Any) -> Path:
     return render_file(*args, **kwargs)
 
 
+def render_pngs(*args: Any, **kwargs: Any) -> dict[str, bytes]:
+    """``aiml3d check-likeness``: see gui/render.py."""
+    from aiml3d_desktop.gui.render import render_pngs as drawn
+
+    return drawn(*args, **kwargs)
+
+
 def turntable(*args: Any, **kwargs: Any) -> Path:
     """``aiml3d turntable``: see gui/render.py."""
     from aiml3d_desktop.gui.render import turntable_file

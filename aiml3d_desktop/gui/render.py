@@ -57,6 +57,15 @@ def render_file(
     return out
 
 
+def render_pngs(scene: Scene, views: tuple[str, ...], size: int = 768) -> dict[str, bytes]:
+    """``scene`` from each of ``views`` as PNGs, in the studio shading (Compare with the
+    photo, on the command line)."""
+    from aiml3d_desktop.gui.widgets.offscreen import render_pngs as drawn
+
+    with _renderer("compare", scene, "studio", False) as renderer:
+        return drawn(renderer, scene, views, size)
+
+
 def turntable_file(
     scene: Scene,
     out: Path,

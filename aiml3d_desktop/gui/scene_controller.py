@@ -576,8 +576,6 @@ class SceneController(QObject):
 
     def _look_again(self) -> None:
         """The scene rendered as the view shows it (1024 x 768), for Look again."""
-        from PySide6.QtCore import QBuffer, QByteArray, QIODevice
-
         from aiml3d_desktop.gui.widgets import offscreen
 
         viewer, scene = self.context.viewer, self.context.viewer.scene
@@ -590,11 +588,7 @@ class SceneController(QObject):
                                        viewer.background())  # fmt: skip
         finally:
             renderer.close()
-        data = QByteArray()
-        buffer = QBuffer(data)
-        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        image.save(buffer, "PNG")  # type: ignore[call-overload]
-        self.look_wanted.emit(self.entry.id, bytes(data.data()))
+        self.look_wanted.emit(self.entry.id, offscreen.png_bytes(image))
 
     @Slot(str, object)
     def revise(self, scene: str, plan: Plan) -> None:

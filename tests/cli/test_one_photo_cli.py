@@ -106,3 +106,38 @@ def test_drawing_views_is_refused_where_it_makes_no_sense(fake_api):
     assert "the back view is given and to be drawn" in said[2]
     assert "--edit-model goes with --draw-views" in said[3]
     assert fake_api.calls("api") == []
+
+
+def test_a_model_is_compared_with_its_photo_and_the_verdict_kept(fake_api):
+    """`aiml3d check-likeness ENTRY`: the photo and renders of the model go to the checker;
+    its verdict is printed and kept in the entry; a dry run sends nothing; an entry without
+    a photo says so."""
+    from tests.fake_api import CHAT, DEFAULT_VERDICT
+
+    env = {"AIML_API_BASE": fake_api.base_url}
+    chair = str(corpus_file("images/chair.png"))
+    assert run("generate", chair, "--backend", "local", env=env).returncode == 0
+    (entry,) = entries()
+    dry = run("check-likeness", entry["id"], "--dry-run", key=fake_api.KEY, env=env)
+    assert dry.returncode == 0 and "comparing chair from the front" in dry.stderr
+    assert fake_api.calls("api") == []
+    done = run("check-likeness", entry["id"], "--json", key=fake_api.KEY, env=env)
+    assert done.returncode == 0, done.stderr
+    said = json.loads(done.stdout)
+    assert said["match"] == DEFAULT_VERDICT["match"] and said["model"] == "openai/gpt-4o"
+    (sent,) = [c.body for c in fake_api.calls("api") if c.path == CHAT]
+    pictures = [p for p in sent["messages"][1]["content"] if p["type"] == "image_url"]
+    assert len(pictures) == 2  # the photo, and the model from the front
+    shown = run("check-likeness", entry["id"], key=fake_api.KEY, env=env).stdout
+    assert shown.startswith("chair: 0.72 match; missing: the carved legs")
+    from aiml3d_desktop.core import settings
+    from aiml3d_desktop.core.library.store import Library
+
+    library = Library(settings.load()[0].library_path)
+    assert library.get(entry["id"]).extra["verdict"]["missing"] == ["the carved legs"]
+    library.close()
+    box = corpus_file("meshes/BoxTextured.glb")
+    imported = json.loads(run("library", "import", box, "--json").stdout)[0]["id"]
+    assert "keeps no photo to compare with" in one_error_line(
+        run("check-likeness", imported, key=fake_api.KEY, env=env)
+    )

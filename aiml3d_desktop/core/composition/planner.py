@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 
+from aiml3d_desktop.core.api import answers
 from aiml3d_desktop.core.api.client import AimlClient
 from aiml3d_desktop.core.api.params import CHAT_ENDPOINT, PLANNER_MODEL
-from aiml3d_desktop.core.common.errors import BadResponseError, InputError
+from aiml3d_desktop.core.common.errors import InputError
 from aiml3d_desktop.core.composition import plan as plans
 from aiml3d_desktop.core.composition import solver
 from aiml3d_desktop.core.composition.plan import Plan, PlanError
@@ -89,21 +90,9 @@ def body_of(
 def answer_text(body: dict) -> str:
     """The answer's text (``choices[0].message.content``); its refusal as a PlanError."""
     try:
-        message = body["choices"][0]["message"]
-    except (KeyError, IndexError, TypeError):
-        raise BadResponseError(
-            "The planner's answer holds no message (choices[0].message)",
-            hint="Try again; if it keeps happening, choose another planner model.",
-        ) from None
-    if not isinstance(message, dict):
-        raise BadResponseError("The planner's answer's message is not a JSON object")
-    refusal = message.get("refusal")
-    if isinstance(refusal, str) and refusal.strip():
-        raise PlanError(f"the model refused ({refusal.strip()[:200]})")
-    content = message.get("content")
-    if not isinstance(content, str):
-        raise PlanError("the answer has no text")
-    return content
+        return answers.chat_text(body, "The planner")
+    except answers.Refused as exc:
+        raise PlanError(str(exc)) from None
 
 
 def plan_scene(client: AimlClient, sentence: str, model: str = PLANNER_MODEL) -> Plan:

@@ -392,13 +392,26 @@ class Library:
         changes = without_surrogates(changes)  # a command line's undecodable bytes
         if "title" in changes and not str(changes["title"]).strip():
             raise InputError("A title cannot be empty")
-        with storage_errors(f"Could not change {entry.title}"), _entry_lock(entry.folder):
-            sweep_partials(entry.folder)  # what a killed earlier write left
-            # Changed as it is on disk now: another process may have added a version.
-            current, _ = _entry_in(entry.folder)
-            entry = current or entry
+
+        def change(entry: Entry) -> None:
             for name, value in changes.items():
                 setattr(entry, name, value)
+
+        return self._change(entry, change)
+
+    def keep(self, entry_id: str, key: str, value: object) -> Entry:
+        """A finding about an entry (its likeness to its photo, a verdict) kept with it, in
+        its ``extra`` under ``key``: a JSON value."""
+        return self._change(self.get(entry_id), lambda entry: entry.extra.__setitem__(key, value))
+
+    def _change(self, entry: Entry, change: Callable[[Entry], None]) -> Entry:
+        """``change`` made to the entry as it is on disk now (another process may have
+        added a version), ``entry.json`` written first, then the index."""
+        with storage_errors(f"Could not change {entry.title}"), _entry_lock(entry.folder):
+            sweep_partials(entry.folder)  # what a killed earlier write left
+            current, _ = _entry_in(entry.folder)
+            entry = current or entry
+            change(entry)
             # Not made anew if another process deleted the entry meanwhile: that fails.
             write_json(entry.folder / ENTRY_FILE, entry.to_json(), make_parents=False)
             self.index.put(entry)

@@ -32,6 +32,30 @@ SHEET_VIEWS = ("front", "back", "left", "right", "top")
 
 
 MAX_PICTURE = 8192  # the largest side of a picture drawn off screen
+COMPARED = (200, 202, 206)  # the plain background of the renders a model is compared on
+
+
+def png_bytes(image: QImage) -> bytes:
+    """``image`` as PNG bytes (what a chat model is shown)."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")  # type: ignore[call-overload]  # PySide6's stubs
+    return bytes(data.data())
+
+
+def render_pngs(
+    renderer: OffscreenRenderer,
+    scene: Scene,
+    views: tuple[str, ...],
+    size: int | tuple[int, int],
+    up_axis: str = "y",
+) -> dict[str, bytes]:
+    """``scene`` from each of ``views`` as PNG bytes, on a plain light background."""
+    images = renderer.render(scene, views, size, up_axis, QColor(*COMPARED))
+    return {view: png_bytes(image) for view, image in zip(views, images, strict=True)}
 
 
 def check_size(size: tuple[int, int]) -> None:

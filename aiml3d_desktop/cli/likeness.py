@@ -1,0 +1,81 @@
+"""``aiml3d check-likeness ENTRY``: a library entry's model rendered from the front (and the
+sides it was given or drawn) and compared with its photo by a chat model that sees pictures
+(core/assets/verdict.py); the verdict kept in the entry. A paid call: estimated and held to
+--max-credits / --max-usd first. Rendering needs a display (xvfb-run -a on a server)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from aiml3d_desktop.cli import spend
+from aiml3d_desktop.cli.output import EXIT_OK, print_json, warn_all
+from aiml3d_desktop.core.common.errors import InputError
+
+
+def add_parser(sub) -> None:
+    check = sub.add_parser(
+        "check-likeness",
+        help="compare a library entry's model with its photo (a chat model that sees pictures)",
+        description="Renders of the model and its photo go to a chat model that sees pictures;"
+        " its verdict (how well they match, what is missing or wrong) is printed and kept in "
+        "the entry. A paid call. The outline likeness, which costs nothing, is in "
+        "`aiml3d info ENTRY`.",
+    )
+    check.add_argument("entry", metavar="ID", help="a library entry's id (or its start)")
+    check.add_argument(
+        "--model", metavar="MODEL", help="the checker (default: the settings' checker_model)"
+    )
+    check.add_argument("--api-base", metavar="URL", help="API base URL")
+    check.add_argument("--max-credits", type=float, metavar="N", help="spending limit")
+    check.add_argument("--max-usd", type=float, metavar="N", help="spending limit")
+    check.add_argument("--dry-run", action="store_true", help="show the cost; send nothing")
+    check.add_argument("--json", action="store_true", help="print JSON")
+
+
+def cmd_check_likeness(args: argparse.Namespace) -> int:
+    from aiml3d_desktop.core import settings
+    from aiml3d_desktop.core.assets import verdict
+    from aiml3d_desktop.core.common.cancel import CancelToken
+    from aiml3d_desktop.core.library.store import Library
+    from aiml3d_desktop.core.meshes import mesh
+    from aiml3d_desktop.core.session import Session
+    from aiml3d_desktop.core.spending import budget
+
+    conf, warnings = settings.load()
+    warn_all(warnings)
+    model = args.model or conf.checker_model
+    if not settings.MODEL_ID.fullmatch(model):
+        raise InputError(f"--model {model!r} is not a model id")
+    library = Library(conf.library_path)
+    try:
+        entry = library.get(args.entry)
+        photo = verdict.photo_of(entry)
+        sides = verdict.sides_of(entry)
+        session = Session(conf)
+        session.open_library(library)
+        session.limits = budget.Limits(args.max_credits, args.max_usd)
+        cost = session.spending.estimate([(model, {}, None)] * verdict.TRIES)
+        print(f"aiml3d: comparing {entry.title} from the {', '.join(sides)}: {cost.text}",
+              file=sys.stderr)  # fmt: skip
+        refused = spend.over_budget(cost, session.spending)
+        if refused:
+            raise InputError(f"{refused}; nothing was sent")
+        if args.dry_run:
+            print("dry run: nothing was sent", file=sys.stderr)
+            return EXIT_OK
+        from aiml3d_desktop.gui.app import render_pngs
+
+        renders = render_pngs(mesh.load(entry.mesh_path).scene, sides)
+        client = session.chat_client(CancelToken(), api_base=args.api_base)
+        found = verdict.check(client, photo, renders, model)
+        library.keep(entry.id, "verdict", found.as_json())
+    finally:
+        library.close()
+    if args.json:
+        print_json({"entry": entry.id, **found.as_json()})
+        return EXIT_OK
+    print(f"{entry.title}: {found.line}")
+    if found.notes:
+        print(found.notes)
+    return EXIT_OK
