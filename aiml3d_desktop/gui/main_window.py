@@ -35,6 +35,7 @@ from aiml3d_desktop.gui.context import Context, Requests
 from aiml3d_desktop.gui.errors import show_error
 from aiml3d_desktop.gui.file_actions import FileActions
 from aiml3d_desktop.gui.generation import GenerationController
+from aiml3d_desktop.gui.likeness_controller import LikenessController
 from aiml3d_desktop.gui.lookdev import Lookdev
 from aiml3d_desktop.gui.menus import Menus
 from aiml3d_desktop.gui.outline_controller import OutlineController
@@ -225,6 +226,8 @@ class MainWindow(DropsAndPaste):
         self.lookdev = Lookdev(self.tools)
         self.lookdev.lit.connect(self.scenes.lit)  # a composed scene keeps its lighting
         self.scenes.lighting_wanted.connect(self.lookdev.show_lighting)
+        self.likeness = LikenessController(self.tools)
+        self.likeness.checked.connect(self._verdict_kept)
         # A scene from a sentence: its objects made through the queue, put in as they come.
         self.compose = ComposeController(self.tools)
         self.compose.enqueue.connect(self.batch.add)
@@ -595,6 +598,14 @@ class MainWindow(DropsAndPaste):
         loaded, entry = self.loaded, self.entry
         if entry is not None and not entry.is_version and loaded and loaded.scene.has_normals:
             self.thumbnails.offer(entry, loaded.scene)
+
+    @Slot(object)
+    def _verdict_kept(self, entry: Entry) -> None:
+        """A verdict kept with the entry on screen: shown beside it."""
+        if self.entry is not None and entry.id == self.entry.id:
+            self.session.entry = entry
+            if self.loaded is not None:
+                self._stats_ready(self.loaded)
 
     @Slot(object)
     def _stats_ready(self, loaded: LoadedMesh) -> None:

@@ -766,3 +766,22 @@ def draw_views(
         preview = load_preview(str(made.path), fill=fill, max_side=max_side, upload=True)
         drawn.append((side, preview, made.as_json()))
     return drawn
+
+
+def check_likeness(
+    session: Session,
+    entry: Entry,
+    renders: dict[str, bytes],
+    model: str,
+    *,
+    progress: Progress,
+    cancel: CancelToken,
+) -> Entry:
+    """The checker's verdict on an entry's model against its photo, kept in the entry."""
+    from aiml3d_desktop.core.assets import verdict
+
+    assert session.library is not None
+    photo = verdict.photo_of(entry)
+    progress(Stage.PLANNING, None, None)
+    found = verdict.check(session.chat_client(cancel), photo, renders, model)
+    return session.library.keep(entry.id, "verdict", found.as_json())

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from aiml3d_desktop.gui.compose_controller import ComposeController
     from aiml3d_desktop.gui.file_actions import FileActions
     from aiml3d_desktop.gui.generation import GenerationController
+    from aiml3d_desktop.gui.likeness_controller import LikenessController
     from aiml3d_desktop.gui.lookdev import Lookdev
     from aiml3d_desktop.gui.menus import Menus
     from aiml3d_desktop.gui.outline_controller import OutlineController
@@ -66,6 +67,7 @@ class MainWindow(Protocol):
     library_panel: LibraryPanel
     scenes: SceneController
     compose: ComposeController
+    likeness: LikenessController
     recent: RecentFiles
     menu_actions: Menus
     side_dock: QDockWidget
@@ -172,6 +174,13 @@ def rows(w: MainWindow) -> list[Row]:
         separator("&Model"),
         Row("prepare", "&Model", "Prepare asset…", partial(_raise, w.prepare_dock), "Ctrl+Shift+R"),
         Row("parts", "&Model", "Split into parts…", partial(_raise, w.parts_dock), "Ctrl+Shift+T"),
+        Row(
+            "compare_photo",
+            "&Model",
+            "Compare with the photo…",
+            w.likeness.compare,
+            enabled_when=_made_from_a_picture,
+        ),
         # View
         Row("frame", "&View", "Frame model", viewer.frame, "F"),
         Row("home", "&View", "Reset view", partial(viewer.set_view, "home"), "Home"),
@@ -302,6 +311,17 @@ def _export(w: MainWindow) -> None:
         w.scenes.choose_export()
     else:
         w.files.export_mesh()
+
+
+def _made_from_a_picture(session: Session) -> bool:
+    """A library model on screen, made from a picture (or a prompt): one to compare."""
+    entry = session.entry
+    return (
+        entry is not None
+        and session.loaded is not None
+        and not entry.is_scene
+        and (entry.uploaded_file is not None or entry.source_file is not None)
+    )
 
 
 def _scene_history(w: MainWindow) -> Composition | None:

@@ -777,3 +777,46 @@ def test_the_picture_previewed_is_the_one_sent_without_reading_it_again(
     controller_idle(qtbot, generation)
     assert fake_api.calls("api")[0].body["image_url"] == picture.image_url
     assert read == []  # the job did not open the picture again
+
+
+def test_a_model_is_compared_with_its_photo_and_the_verdict_shown(
+    qtbot, window, fake_api, tmp_path, monkeypatch
+):
+    """Model > Compare with the photo: the model rendered as the view shows it and its photo
+    go to the checker (its cost asked first while unknown); the verdict is kept in the entry
+    and shown beside the model, the checker's words as text, never as markup."""
+    import base64
+    import io
+
+    from PIL import Image
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.fake_api import CHAT, DEFAULT_VERDICT
+
+    asked = []
+    yes = QMessageBox.StandardButton.Yes
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[1]) or yes)
+    drop_file(window, make_photo(tmp_path / "chair.png"))
+    qtbot.waitUntil(lambda: window.image_panel.preview is not None, timeout=5000)
+    qtbot.mouseClick(window.generate_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, window)
+    action = window.menu_actions["compare_photo"]
+    window.menu_actions.refresh()
+    assert action.isEnabled()
+    fake_api.plans.append({**DEFAULT_VERDICT, "wrong": ["<b>not bold</b>"]})
+    action.trigger()
+    qtbot.waitUntil(lambda: window.stats.text("Verdict") != "—", timeout=10000)
+    assert asked == ["Compare with the photo?"]
+    assert window.stats.text("Verdict") == (
+        "0.72 match; missing: the carved legs; wrong: <b>not bold</b>"
+    )
+    assert window.stats.values["Verdict"].textFormat() == Qt.TextFormat.PlainText
+    assert window.entry.extra["verdict"]["match"] == 0.72
+    (sent,) = [c.body for c in fake_api.calls("api") if c.path == CHAT]
+    photo, render = [p for p in sent["messages"][1]["content"] if p["type"] == "image_url"]
+    drawn = Image.open(io.BytesIO(base64.b64decode(render["image_url"]["url"].split(",")[1])))
+    colours = np.asarray(drawn.convert("RGB")).reshape(-1, 3)
+    assert len(np.unique(colours // 32, axis=0)) > 5  # the model drawn, not a blank picture
+    assert base64.b64decode(photo["image_url"]["url"].split(",")[1]) == (
+        window.entry.uploaded_path.read_bytes()
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import Qt as QtGuiQt
 from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
 from aiml3d_desktop.core.library.entry import Entry
@@ -32,6 +33,7 @@ ROWS = (
     "Cost",
     "Request",
     "Likeness",
+    "Verdict",
 )
 LIKENESS_TIP = (
     "How well the model's outline seen from the front matches the object cut out of the "
@@ -50,6 +52,7 @@ class StatsPanel(QWidget):
         self._size: tuple[tuple[float, float, float], float] | None = None  # size, file unit
         for row in ROWS:
             label = QLabel("—")
+            label.setTextFormat(Qt.TextFormat.PlainText)  # a checker's words are not markup
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setWordWrap(True)
             self.values[row] = width_from_layout(label)  # the tooltip has it whole
@@ -102,6 +105,7 @@ class StatsPanel(QWidget):
             "Cost": _cost(credits, entry.extra.get("usd_spent") if entry else None),
             "Request": (entry.request_id if entry else None) or "—",
             "Likeness": _likeness(entry.extra.get("likeness") if entry else None),
+            "Verdict": _verdict(entry.extra.get("verdict") if entry else None),
         }
         for row, text in values.items():
             self._set(row, text)
@@ -109,6 +113,11 @@ class StatsPanel(QWidget):
         self._size_tip()
         if values["Likeness"] != "—":
             self.values["Likeness"].setToolTip(LIKENESS_TIP)
+        kept = entry.extra.get("verdict") if entry else None
+        if isinstance(kept, dict) and values["Verdict"] != "—":
+            notes = kept.get("notes") if isinstance(kept.get("notes"), str) else ""
+            said = f"{notes}\n(by {kept.get('model', '?')}; Model > Compare with the photo)"
+            self.values["Verdict"].setToolTip(plain(said))  # the checker's words: plain text
 
     def set_size_unit(self, name: str) -> None:
         """Show sizes in ``name`` (mm, cm, m, in) from now on, the one shown included."""
@@ -127,7 +136,8 @@ class StatsPanel(QWidget):
 
     def _set(self, row: str, text: str) -> None:
         self.values[row].setText(text)
-        self.values[row].setToolTip(text if text != "—" else "")
+        self.values[row].setToolTip(plain(text) if row == "Verdict" and text != "—" else
+                                    text if text != "—" else "")  # fmt: skip
 
     def text(self, row: str) -> str:
         return self.values[row].text()
@@ -150,6 +160,23 @@ def _figure(value: float) -> str:
         return f"{value:,.0f}"
     text = f"{value:#.3g}".rstrip(".")  # "500." is 500
     return f"{value:.7f}".rstrip("0").rstrip(".") if "e" in text else text
+
+
+def plain(text: str) -> str:
+    """``text`` as a tooltip shows it, whatever it holds (a tooltip takes markup)."""
+    return QtGuiQt.convertFromPlainText(text)
+
+
+def _verdict(kept: object) -> str:
+    """The checker's verdict kept with an entry (core/assets/verdict.py), in one line."""
+    if not isinstance(kept, dict) or not isinstance(kept.get("match"), int | float):
+        return "—"
+    said = [f"{kept['match']:.2f} match"]
+    for key in ("missing", "wrong"):
+        found = kept.get(key)
+        if isinstance(found, list) and found:
+            said.append(f"{key}: " + ", ".join(str(v) for v in found[:6]))
+    return "; ".join(said)
 
 
 def _likeness(kept: object) -> str:
