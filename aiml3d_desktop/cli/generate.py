@@ -130,6 +130,12 @@ def add_parser(sub) -> None:
         metavar="MODEL",
         help="the image-editing model that draws them (default google/nano-banana-edit)",
     )
+    gen.add_argument(
+        "--compare-with-photo",
+        action="store_true",
+        help="after the models are made, compare each with its photo (a chat model that sees "
+        "pictures: a paid call each, counted in the estimate; needs a display)",
+    )
     gen.add_argument("--format", choices=OUTPUT_FORMATS, help="mesh format (default glb)")
     gen.add_argument(
         "--no-remove-bg", action="store_true", help="keep the background (the default removes it)"
@@ -226,7 +232,8 @@ def run(args: argparse.Namespace) -> int:
     if lib is not None:
         session.open_library(lib)
         warn_all(lib.warnings)
-    queue, folders = _queue(args, conf, params, options, views, _drawing(args, params, views))
+    drawing = {**_drawing(args, params, views), **_comparing(args, conf, lib)}
+    queue, folders = _queue(args, conf, params, options, views, drawing)
     if folders and not queue.count(batch.WAITING):
         error(f"no pictures (PNG, JPEG, WEBP) in {', '.join(folders)}")
         return EXIT_FAILED
@@ -251,7 +258,44 @@ def run(args: argparse.Namespace) -> int:
             lib.close()
     if cancel.cancelled or queue.count(batch.CANCELLED):
         raise KeyboardInterrupt  # SIGTERM: reported and exited like Ctrl-C
-    return _summary(queue, stopped)
+    status = _summary(queue, stopped)
+    return _compared_after(args, conf, session, queue) or status
+
+
+def _comparing(args: argparse.Namespace, conf: Settings, lib) -> dict:
+    """--compare-with-photo: the checker each item's model goes to once made (counted in
+    the estimate); refused before anything is paid for where it cannot be done."""
+    from aiml3d_desktop.core.common.errors import InputError
+
+    if not args.compare_with_photo:
+        return {}
+    if lib is None:
+        raise InputError(
+            "--compare-with-photo keeps its verdicts in the library: drop --no-library"
+        )
+    from aiml3d_desktop.gui.app import check_display
+
+    check_display("generate --compare-with-photo")
+    return {"check": conf.checker_model}
+
+
+def _compared_after(args: argparse.Namespace, conf: Settings, session: Session, queue) -> int:
+    """Each model made compared with its photo, on this thread (drawing needs it); a
+    failure exit status when one could not be, else 0."""
+    from aiml3d_desktop.core.generation import batch
+    from aiml3d_desktop.core.library.store import Library
+
+    made = [i.entry_id for i in queue.items() if i.status == batch.DONE and i.entry_id]
+    if not args.compare_with_photo or not made:
+        return 0
+    from aiml3d_desktop.cli.likeness import compare_made
+
+    lib = Library(conf.library_path)
+    session.open_library(lib)
+    try:
+        return EXIT_FAILED if compare_made(session, made, conf.checker_model, args.api_base) else 0
+    finally:
+        lib.close()
 
 
 def _usage_problem(args: argparse.Namespace) -> str | None:

@@ -36,9 +36,7 @@ def add_parser(sub) -> None:
 def cmd_check_likeness(args: argparse.Namespace) -> int:
     from aiml3d_desktop.core import settings
     from aiml3d_desktop.core.assets import verdict
-    from aiml3d_desktop.core.common.cancel import CancelToken
     from aiml3d_desktop.core.library.store import Library
-    from aiml3d_desktop.core.meshes import mesh
     from aiml3d_desktop.core.session import Session
     from aiml3d_desktop.core.spending import budget
 
@@ -64,12 +62,7 @@ def cmd_check_likeness(args: argparse.Namespace) -> int:
         if args.dry_run:
             print("dry run: nothing was sent", file=sys.stderr)
             return EXIT_OK
-        from aiml3d_desktop.gui.app import render_pngs
-
-        renders = render_pngs(mesh.load(entry.mesh_path).scene, sides)
-        client = session.chat_client(CancelToken(), api_base=args.api_base)
-        found = verdict.check(client, photo, renders, model)
-        library.keep(entry.id, "verdict", found.as_json())
+        found = compare(session, entry, photo, model, args.api_base)
     finally:
         library.close()
     if args.json:
@@ -79,3 +72,37 @@ def cmd_check_likeness(args: argparse.Namespace) -> int:
     if found.notes:
         print(found.notes)
     return EXIT_OK
+
+
+def compare(session, entry, photo: bytes, model: str, api_base: str | None = None):
+    """An entry's model rendered (the front and its sides) and compared with ``photo``; the
+    verdict kept in the entry and returned. The checker's call goes to the ledger."""
+    from aiml3d_desktop.core.assets import verdict
+    from aiml3d_desktop.core.common.cancel import CancelToken
+    from aiml3d_desktop.core.meshes import mesh
+    from aiml3d_desktop.gui.app import render_pngs
+
+    renders = render_pngs(mesh.load(entry.mesh_path).scene, verdict.sides_of(entry))
+    client = session.chat_client(CancelToken(), api_base=api_base)
+    found = verdict.check(client, photo, renders, model)
+    session.library.keep(entry.id, "verdict", found.as_json())
+    return found
+
+
+def compare_made(session, entry_ids: list[str], model: str, api_base: str | None) -> int:
+    """`aiml3d generate --compare-with-photo`: each model made compared with its photo, one
+    line each; how many could not be compared."""
+    from aiml3d_desktop.core.assets import verdict
+    from aiml3d_desktop.core.common.errors import Aiml3DError
+
+    failed = 0
+    for entry_id in entry_ids:
+        entry = session.library.get(entry_id)
+        try:
+            found = compare(session, entry, verdict.photo_of(entry), model, api_base)
+        except Aiml3DError as exc:
+            failed += 1
+            print(f"aiml3d: error: {entry.title}: not compared: {exc}", file=sys.stderr)
+            continue
+        print(f"{entry.title}: compared with its photo: {found.line}")
+    return failed

@@ -76,6 +76,10 @@ def dry_run(queue: batch.BatchQueue, cost: usage.Estimate, refused: str | None) 
             inputs[side] = f"<the {side} view drawn>"
         body = models.ModelParams(item.model, item.params).body(inputs)
         print(f"POST /v1/images/generations {json.dumps(body)}")
+        if item.draw_options.get("check"):
+            shown = "<the photo, and the model rendered from each side given>"
+            asked = {"model": item.draw_options["check"], "messages": shown}
+            print(f"POST /v1/chat/completions {json.dumps(asked)}")
     print("dry run: nothing was sent")
     return EXIT_OK
 

@@ -60,6 +60,13 @@ def render(*args: Any, **kwargs: Any) -> Path:
     return render_file(*args, **kwargs)
 
 
+def check_display(command: str) -> None:
+    """InputError when there is no display to draw on (see gui/render.py)."""
+    from aiml3d_desktop.gui.render import _check_display
+
+    _check_display(command)
+
+
 def render_pngs(*args: Any, **kwargs: Any) -> dict[str, bytes]:
     """``aiml3d check-likeness``: see gui/render.py."""
     from aiml3d_desktop.gui.render import render_pngs as drawn

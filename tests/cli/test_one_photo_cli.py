@@ -141,3 +141,30 @@ def test_a_model_is_compared_with_its_photo_and_the_verdict_kept(fake_api):
     assert "keeps no photo to compare with" in one_error_line(
         run("check-likeness", imported, key=fake_api.KEY, env=env)
     )
+
+
+def test_a_batch_compares_its_models_only_when_asked_with_the_cost_counted(fake_api, tmp_path):
+    """Comparing is off by default in batch runs (it costs money); --compare-with-photo
+    counts the checker's call in the estimate and compares each model made."""
+    from tests.conftest import make_photo
+    from tests.fake_api import CHAT
+
+    env = {"AIML_API_BASE": fake_api.base_url}
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    for n in range(2):
+        make_photo(folder / f"p{n}.png")
+    plain = run("generate", folder, "--dry-run", key=fake_api.KEY, env=env)
+    asked = run("generate", folder, "--compare-with-photo", "--dry-run", key=fake_api.KEY, env=env)
+    assert "not known yet" not in plain.stdout and "chat/completions" not in plain.stdout
+    assert "some of it not known yet" in asked.stdout  # the checker's cost: none known yet
+    assert asked.stdout.count('POST /v1/chat/completions {"model": "openai/gpt-4o"') == 2
+    made = run("generate", folder, key=fake_api.KEY, env=env)
+    assert made.returncode == 0 and not [c for c in fake_api.calls("api") if c.path == CHAT]
+    compared = run("generate", folder, "--compare-with-photo", key=fake_api.KEY, env=env)
+    assert compared.returncode == 0, compared.stderr
+    assert compared.stdout.count("compared with its photo: 0.72 match") == 2
+    assert len([c for c in fake_api.calls("api") if c.path == CHAT]) == 2
+    assert "drop --no-library" in one_error_line(
+        run("generate", folder, "--compare-with-photo", "--no-library", key=fake_api.KEY, env=env)
+    )

@@ -66,12 +66,13 @@ class QueueItem:
 
     def planned(self) -> tuple[str, dict, tuple[str, ...]]:
         """The item as usage.estimate() takes it: model, parameter values, and the models
-        of the calls before it: a prompt's drawing, the views to draw."""
+        of its other calls: a prompt's drawing, the views to draw, the comparison after."""
         drawer = self.draw_options.get("image_model") if self.kind == PROMPT else None
         sides = self.draw_options.get("views") or []
         editor = str(self.draw_options.get("edit_model") or EDIT_MODEL)
+        checker = self.draw_options.get("check")  # compared with its photo after: paid too
         before = ([drawer] if drawer else []) + [editor] * len(sides)
-        return self.model, self.params, tuple(before)
+        return self.model, self.params, (*before, *([str(checker)] if checker else []))
 
     def calls(self) -> list[tuple[str, dict]]:
         """The calls the item makes, as a spending limit counts them: the drawing of a
