@@ -136,8 +136,9 @@ def _likeness(entry, scene) -> dict | None:
     from aiml3d_desktop.core.assets import likeness
 
     kept = entry.extra.get("likeness")
-    if isinstance(kept, dict):
-        return kept
+    iou = kept.get("silhouette_iou") if isinstance(kept, dict) else None
+    if isinstance(iou, int | float) and 0 <= iou <= 1 and isinstance(kept.get("view"), str):
+        return kept  # as kept (an entry.json edited by hand is measured again)
     for picture in (entry.uploaded_path, entry.source_path):
         if picture is not None and picture.is_file():
             return likeness.measure(scene, picture.read_bytes())

@@ -259,7 +259,7 @@ def run(args: argparse.Namespace) -> int:
     if cancel.cancelled or queue.count(batch.CANCELLED):
         raise KeyboardInterrupt  # SIGTERM: reported and exited like Ctrl-C
     status = _summary(queue, stopped)
-    return _compared_after(args, conf, session, queue) or status
+    return _compared_after(args, conf, session, queue, maker.budget) or status
 
 
 def _comparing(args: argparse.Namespace, conf: Settings, lib) -> dict:
@@ -273,15 +273,22 @@ def _comparing(args: argparse.Namespace, conf: Settings, lib) -> dict:
         raise InputError(
             "--compare-with-photo keeps its verdicts in the library: drop --no-library"
         )
+    if args.backend == "local":
+        raise InputError(
+            "The offline relief is the photo's own outline inflated: there is nothing to "
+            "compare (drop --compare-with-photo)"
+        )
     from aiml3d_desktop.gui.app import check_display
 
     check_display("generate --compare-with-photo")
     return {"check": conf.checker_model}
 
 
-def _compared_after(args: argparse.Namespace, conf: Settings, session: Session, queue) -> int:
-    """Each model made compared with its photo, on this thread (drawing needs it); a
-    failure exit status when one could not be, else 0."""
+def _compared_after(
+    args: argparse.Namespace, conf: Settings, session: Session, queue, budget: spend.Budget
+) -> int:
+    """Each model made compared with its photo, on this thread (drawing needs it), each
+    call held to the run's limits first; a failure exit status when one could not be."""
     from aiml3d_desktop.core.generation import batch
     from aiml3d_desktop.core.library.store import Library
 
@@ -293,7 +300,8 @@ def _compared_after(args: argparse.Namespace, conf: Settings, session: Session, 
     lib = Library(conf.library_path)
     session.open_library(lib)
     try:
-        return EXIT_FAILED if compare_made(session, made, conf.checker_model, args.api_base) else 0
+        failed = compare_made(session, made, conf.checker_model, args.api_base, budget)
+        return EXIT_FAILED if failed else 0
     finally:
         lib.close()
 
@@ -364,6 +372,8 @@ def _drawing(args: argparse.Namespace, params: ModelParams, views: dict[str, str
         sides = parse_sides(args.draw_views)
     except ValueError as exc:
         raise InputError(f"--draw-views: {exc}") from None
+    if args.backend == "local":
+        raise InputError("--draw-views calls an image-editing model: not with --backend local")
     if params.spec.takes != models.VIEWS:
         multi = [m.id for m in models.MODELS.values() if m.takes == models.VIEWS]
         raise InputError(

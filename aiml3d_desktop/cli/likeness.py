@@ -89,20 +89,29 @@ def compare(session, entry, photo: bytes, model: str, api_base: str | None = Non
     return found
 
 
-def compare_made(session, entry_ids: list[str], model: str, api_base: str | None) -> int:
+def compare_made(session, entry_ids: list[str], model: str, api_base: str | None, budget) -> int:
     """`aiml3d generate --compare-with-photo`: each model made compared with its photo, one
-    line each; how many could not be compared."""
+    line each, each call held to the run's limits (``budget``: spend.Budget) first; how many
+    could not be compared (a limit reached stops the rest)."""
     from aiml3d_desktop.core.assets import verdict
-    from aiml3d_desktop.core.common.errors import Aiml3DError
+    from aiml3d_desktop.core.common.errors import Aiml3DError, ConfigError
+    from aiml3d_desktop.core.generation.batch import QueueItem
 
     failed = 0
-    for entry_id in entry_ids:
+    for number, entry_id in enumerate(entry_ids):
         entry = session.library.get(entry_id)
+        try:
+            held = budget.hold(QueueItem(entry.id, model=model))
+        except ConfigError as exc:
+            print(f"aiml3d: error: {exc}; {len(entry_ids) - number} not compared", file=sys.stderr)
+            return failed + len(entry_ids) - number
         try:
             found = compare(session, entry, verdict.photo_of(entry), model, api_base)
         except Aiml3DError as exc:
             failed += 1
             print(f"aiml3d: error: {entry.title}: not compared: {exc}", file=sys.stderr)
             continue
+        finally:
+            budget.release(held)
         print(f"{entry.title}: compared with its photo: {found.line}")
     return failed

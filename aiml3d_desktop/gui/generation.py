@@ -358,11 +358,12 @@ class GenerationController(QObject):
     def show_views(self, entry: Entry) -> None:
         """A library entry's other views in the slots (those still on this computer or
         online), in place of the ones before."""
-        views, files = entry.extra.get("views"), entry.extra.get("view_files")
+        views = entry.extra.get("views")
         kept = dict(views) if isinstance(views, dict) else {}
-        for view, name in (files if isinstance(files, dict) else {}).items():
-            if isinstance(name, str) and Path(name).name == name:  # its own copy, in the entry
-                kept[view] = str(entry.folder / name)
+        for view in models.VIEW_NAMES[1:]:
+            own = entry.view_path(view)  # its own copy, in the entry
+            if own is not None:
+                kept[view] = str(own)
         drawn = entry.extra.get("drawn_views")
         for view in models.VIEW_NAMES[1:]:
             self.session.set_view(view, None)
@@ -429,7 +430,9 @@ class GenerationController(QObject):
             return
         self._drawing_views = True
         self.views.draw_button.setEnabled(False)
-        self.status.emit(f"Drawing the {' and '.join(sides)} view{'s' * (len(sides) > 1)}…")
+        self.status.emit(
+            f"Drawing the {' and '.join(sides)} view{'s' * (len(sides) > 1)} — {cost.amount}…"
+        )
         self.runner.start(
             tasks.draw_views,
             self.session,
@@ -443,8 +446,13 @@ class GenerationController(QObject):
         )
 
     @Slot(object)
-    def _views_drawn(self, drawn: list[tuple[str, Preview, dict]]) -> None:
+    def _views_drawn(self, made: tasks.DrawnViews) -> None:
         self._drawing_views = False
+        front, drawn = self.session.picture, made.views
+        if front is None or front.source != made.front:  # another picture came meanwhile
+            self._views_changed(dict(self.session.views))
+            self.status.emit("The views drawn were for the picture before: they are not used")
+            return
         for side, preview, how in drawn:
             self._drawn_sources[preview.source] = how
             self.session.set_view(side, preview, drawn=how)

@@ -35,7 +35,10 @@ class LikenessController(QObject):
         entry, scene = session.entry, viewer.scene
         if self._running or entry is None or scene is None or session.library is None:
             return
-        if not session.key_known and not session.read_key():
+        if not session.key_known:  # looked up on a worker (a keychain may ask), then again
+            self.context.runner.start(tasks.read_key, session, succeeded=self._key_read)
+            return
+        if not session.read_key():
             self.context.report_error(
                 InputError("No API key", hint="Give your AIML API key in File > Settings."),
                 "The model was not compared",
@@ -63,6 +66,11 @@ class LikenessController(QObject):
             succeeded=self._checked,
             failed=self._not_checked,
         )
+
+    @Slot(object)
+    def _key_read(self, found: bool) -> None:
+        if self.context.session.key_known:
+            self.compare()
 
     @Slot(object)
     def _checked(self, entry: Entry) -> None:

@@ -741,7 +741,7 @@ def draw_views(
     *,
     progress: Progress,
     cancel: CancelToken,
-) -> list[tuple[str, Preview, dict]]:
+) -> DrawnViews:
     """The ``sides`` of the object in ``front`` drawn by the editing ``model`` from the
     front as it will be sent (core/generation/views.py), into the cache; each with its
     preview and how it was drawn. Every call goes to the usage ledger."""
@@ -765,7 +765,12 @@ def draw_views(
         )  # fmt: skip
         preview = load_preview(str(made.path), fill=fill, max_side=max_side, upload=True)
         drawn.append((side, preview, made.as_json()))
-    return drawn
+    return DrawnViews(front.source, drawn)
+
+
+class DrawnViews(NamedTuple):
+    front: str  # the front picture they were drawn from
+    views: list[tuple[str, Preview, dict]]  # each side, its preview, how it was drawn
 
 
 def check_likeness(

@@ -314,12 +314,14 @@ def _export(w: MainWindow) -> None:
 
 
 def _made_from_a_picture(session: Session) -> bool:
-    """A library model on screen, made from a picture (or a prompt): one to compare."""
+    """A library model on screen, made from a picture (or a prompt): one to compare (its
+    own, not a version of it: a prepared asset is not what the photo was made into)."""
     entry = session.entry
     return (
         entry is not None
         and session.loaded is not None
         and not entry.is_scene
+        and not entry.is_version
         and (entry.uploaded_file is not None or entry.source_file is not None)
     )
 

@@ -168,3 +168,39 @@ def test_a_batch_compares_its_models_only_when_asked_with_the_cost_counted(fake_
     assert "drop --no-library" in one_error_line(
         run("generate", folder, "--compare-with-photo", "--no-library", key=fake_api.KEY, env=env)
     )
+
+
+def test_what_cannot_be_drawn_or_compared_offline_is_refused_and_files_are_kept(fake_api, tmp_path):
+    env = {"AIML_API_BASE": fake_api.base_url}
+    chair = str(corpus_file("images/chair.png"))
+    magic = ("--model", "magic/image-to-3d")
+    assert "not with --backend local" in one_error_line(
+        run("generate", *magic, "--draw-views", "back", "--backend", "local", chair, env=env)
+    )
+    assert "nothing to compare" in one_error_line(
+        run("generate", "--compare-with-photo", "--backend", "local", chair, env=env)
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "view-back.png").write_bytes(b"the user's own file")
+    made = run("generate", *magic, "--draw-views", "back", "--no-library", "-o", out, chair,
+               key=fake_api.KEY, env=env)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert (out / "view-back.png").read_bytes() == b"the user's own file"
+    assert (out / "view-back-2.png").is_file()
+
+
+def test_a_likeness_edited_by_hand_is_measured_again_not_a_crash():
+    import json as js
+
+    chair = str(corpus_file("images/chair.png"))
+    assert run("generate", chair, "--backend", "local").returncode == 0
+    (entry,) = entries()
+    from aiml3d_desktop.core import settings
+    from aiml3d_desktop.core.library.store import Library
+
+    library = Library(settings.load()[0].library_path)
+    library.keep(entry["id"], "likeness", {"silhouette_iou": "x"})
+    library.close()
+    shown = run("info", entry["id"], "--json")
+    assert shown.returncode == 0 and js.loads(shown.stdout)["likeness"]["silhouette_iou"] > 0.9

@@ -14,9 +14,8 @@ from aiml3d_desktop.core.composition import arrange, assemble, planned, solver
 from aiml3d_desktop.core.composition import document as scene_doc
 from aiml3d_desktop.core.composition import plan as plans
 from aiml3d_desktop.core.composition.document import Source
+from tests.conftest import corpus_file
 from tests.core.test_scene_plan import DESK
-
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "meshes"
 
 
 def desk_scene():
@@ -86,7 +85,7 @@ def duck_model():
     return scene[DUCK.key]
 
 
-DUCK = Source(file=str(CORPUS / "Duck.glb"))
+DUCK = Source(file=str(corpus_file("meshes/Duck.glb")))
 
 
 def test_a_model_made_takes_its_stand_in_s_place_fitted_in_its_box_and_what_rests_on_it_follows():

@@ -71,6 +71,7 @@ def test_a_bad_answer_is_asked_again_with_its_error_then_one_message(fake_api, c
     fake_api.plans.extend(['{"match": NaN}', DEFAULT_VERDICT])
     assert verdict.check(client, picture(), {"front": picture()}, "m/x").match == 0.72
     retry = [r.body for r in fake_api.calls("api") if r.path == CHAT][-1]
+    assert retry["messages"][-2] == {"role": "assistant", "content": '{"match": NaN}'}
     assert "could not be used" in retry["messages"][-1]["content"]
     fake_api.plans.extend(["refusal", "refusal"])
     with pytest.raises(VerdictError, match="checker gave no verdict"):

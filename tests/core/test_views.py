@@ -78,3 +78,20 @@ def test_sides_are_read_strictly():
     for bad in ("", "front", "left,left", "top"):
         with pytest.raises(ValueError):
             views.parse_sides(bad)
+
+
+def test_views_go_with_a_front_drawn_from_a_prompt(fake_api, options, tmp_path):
+    """A front drawn from words, and its back drawn from that: both are sent to the
+    multi-view model (the views were dropped once)."""
+    from aiml3d_desktop.core.api.models import ModelParams
+
+    drawing = jobs.draw("a red armchair", options)
+    front = images.prepare(drawing.url, 512, None)
+    back = views.draw_view(front, "back", options, tmp_path / "view-back")
+    result = jobs.generate_any(
+        drawing.url, drawing, ModelParams("magic/image-to-3d", {}), tmp_path, options,
+        views={"back": str(back.path)},
+    )  # fmt: skip
+    assert result.generation.details["views"] == {"back": str(back.path)}
+    sent = fake_api.calls("api")[-1].body
+    assert sent["model"] == "magic/image-to-3d" and "back_image_url" in sent

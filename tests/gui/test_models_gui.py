@@ -293,3 +293,22 @@ def test_the_missing_views_are_drawn_marked_and_kept(
     qtbot.waitUntil(lambda: len(window.session.view_sources()) == 3, timeout=5000)
     assert views.slots["left"].title.text() == "Left · drawn"
     assert views.slots["right"].title.text() == "Right"
+
+
+def test_views_drawn_for_a_picture_since_replaced_are_not_used(
+    qtbot, window, fake_api, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QMessageBox
+
+    yes = QMessageBox.StandardButton.Yes
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: yes)
+    fake_api.model_seconds = {"google/nano-banana-edit": 0.5}
+    pick_model(window, "magic/image-to-3d")
+    drop_file(window, make_photo(tmp_path / "first.png"))
+    views = window.views
+    qtbot.waitUntil(lambda: views.draw_button.isEnabled(), timeout=5000)
+    views.draw_button.click()
+    drop_file(window, make_photo(tmp_path / "second.png", size=(300, 200)))  # meanwhile
+    qtbot.waitUntil(lambda: not window.generation._drawing_views, timeout=10000)
+    assert set(views.previews) == {"front"} and window.session.view_sources() == {}
+    assert "for the picture before" in window.status.label.text()

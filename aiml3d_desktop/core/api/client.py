@@ -73,6 +73,9 @@ DATA_URI_HINT = (
 )
 
 
+INLINE_PICTURE_LIMIT = 72 * 2**20  # bytes of an answer holding a picture as base64 (50 MiB)
+
+
 @dataclass(frozen=True)
 class PictureLink:
     """A picture made by a text-to-image model."""
@@ -200,8 +203,8 @@ class AimlClient:
             "model": model, "prompt": prompt, "image_urls": [image_url],
             "aspect_ratio": "1:1", "num_images": 1, "seed": seed,
         }  # fmt: skip
-        try:
-            return self.call(body, _edited_picture)
+        try:  # the picture may come inline, as base64 (a 4K picture: tens of MB)
+            return self.call(body, _edited_picture, largest=INLINE_PICTURE_LIMIT)
         except ApiError as exc:
             if exc.status in (400, 422):
                 exc.hint = f"Check that {model} is an image-editing model that takes image_urls."
@@ -215,6 +218,7 @@ class AimlClient:
         *,
         read: float | None = None,
         path: str = ENDPOINT,
+        largest: int = API_ANSWER_LIMIT,
     ) -> T:
         """One model call: ``post()`` the body to ``path`` (the pictures' and models' endpoint,
         or the chat's), read the answer with ``read_answer``; the
@@ -243,7 +247,7 @@ class AimlClient:
             )
 
         try:
-            answer = self.post(path, body, on_sent, read=read)
+            answer = self.post(path, body, on_sent, read=read, largest=largest)
         except Cancelled:
             raise
         except Aiml3DError as exc:
@@ -264,9 +268,11 @@ class AimlClient:
         on_sent: Callable[[int, int], None] = lambda done, total: None,
         *,
         read: float | None = None,
+        largest: int = API_ANSWER_LIMIT,
     ) -> dict:
         """POST JSON with the key, retrying as the policy says; returns the answer's JSON.
-        ``read``: seconds the whole answer may take (default: the client's timeouts)."""
+        ``read``: seconds the whole answer may take (default: the client's timeouts);
+        ``largest``: bytes of answer read at most (a picture inline needs more)."""
         timeouts = replace(self._timeouts, read=read) if read else self._timeouts
         payload = json.dumps(body).encode("utf-8")
         headers = {
@@ -293,12 +299,12 @@ class AimlClient:
                     if response.status_code >= 300:  # only its message is wanted
                         raw = read_capped(response, ERROR_BODY_LIMIT, watch, truncate=True)
                     else:
-                        raw = read_capped(response, API_ANSWER_LIMIT, watch)
+                        raw = read_capped(response, largest, watch)
                 if watch.expired:  # cut off mid-answer: what arrived is not the answer
                     raise requests.exceptions.ReadTimeout("the answer took too long")
             except TooLarge as exc:
                 raise BadResponseError(
-                    f"The AIML API's answer is larger than {API_ANSWER_LIMIT // 1024:,} KiB "
+                    f"The AIML API's answer is larger than {largest // 1024:,} KiB "
                     f"({exc.size:,} bytes read); an answer is a few hundred bytes",
                     hint="Check the API base URL; if it is right, try again later.",
                     status=response.status_code,

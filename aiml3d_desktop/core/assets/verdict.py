@@ -108,9 +108,9 @@ def check(client: AimlClient, photo: bytes, renders: dict[str, bytes], model: st
     mistake: str | None = None
     answered: str | None = None
     for _ in range(TRIES):
+        asked = body(asking, model, mistake, answered)  # the bad answer, quoted back
         answered = None
         try:
-            asked = body(asking, model, mistake, answered)
             answered = client.call(asked, _text_of, path=CHAT_ENDPOINT)
             return read_verdict(answered, model)
         except VerdictError as exc:

@@ -340,6 +340,8 @@ def generate_any(
         progress=progress,
         cancel=cancel,
         name=drawing.prompt[:40],
+        views=views,  # a multi-view model's other views (drawn from the drawing, or given)
+        prepared=prepared,
     )
     result.picture = drawing.picture
     made = result.generation
@@ -476,8 +478,9 @@ def _with_drawn_views(
         raise InputError(f"{request.spec.title} takes one picture: it has no views to draw")
     fill = request.fill if options.prepare else None
     front = images.prepare(source, options.max_side, fill, ready=prepared)
-    for side in sides:
-        made = draw_view(front, side, options, folder / f"view-{side}", model=edit_model,
+    for side in sides:  # in a folder of the user's (--no-library): nothing of theirs replaced
+        dest = unique_path(folder, f"view-{side}", ".png")
+        made = draw_view(front, side, options, dest.with_suffix(""), model=edit_model,
                          progress=progress, cancel=cancel)  # fmt: skip
         views[side] = str(made.path)
         drawn[side] = made.as_json()

@@ -88,6 +88,10 @@ class Draft:
             kept[side] = path.name
         if kept:
             details["view_files"] = kept
+        drawn = details.get("drawn_views")
+        for side, how in drawn.items() if isinstance(drawn, dict) else ():
+            if isinstance(how, dict) and side in kept:
+                how["file"] = kept[side]  # as the entry keeps it
 
     def commit(self, **fields_) -> Entry:
         """Write ``entry.json`` and move the folder into the library in one rename."""

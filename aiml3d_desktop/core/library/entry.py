@@ -70,6 +70,14 @@ class Entry:
     def source_path(self) -> Path | None:
         return self.folder / self.source_file if self.source_file else None
 
+    def view_path(self, side: str) -> Path | None:
+        """A multi-view model's ``side`` view, as the entry keeps it (not a link: see links)."""
+        views = self.extra.get("view_files")
+        name = views.get(side) if isinstance(views, dict) else None
+        if not isinstance(name, str) or not _own(name) or os.path.islink(self.folder / name):
+            return None
+        return self.folder / name
+
     @property
     def uploaded_path(self) -> Path | None:
         """The picture as it was sent (prepared), when it was kept."""
@@ -100,6 +108,8 @@ class Entry:
         names = [ENTRY_FILE, THUMBNAIL, self.mesh_file, VERSIONS]
         names += [n for n in (self.source_file, self.uploaded_file) if n]
         names += [out["file"] for out in self.outputs]
+        views = self.extra.get("view_files")
+        names += [n for n in (views.values() if isinstance(views, dict) else ()) if _own(n)]
         for version in self.versions:
             names.append(f"{VERSIONS}/{version['id']}")
             names += [f"{VERSIONS}/{version['id']}/{name}" for name in version["files"]]
@@ -387,3 +397,8 @@ def _type_names(types: tuple) -> str:
         None: "null",
     }
     return " or ".join(dict.fromkeys(names[t] for t in types))
+
+
+def _own(name: object) -> bool:
+    """A file name of the entry's own folder (no path in it)."""
+    return isinstance(name, str) and bool(name) and Path(name).name == name and name != ".."
