@@ -9,6 +9,7 @@ made."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import QInputDialog
 from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
 from aiml3d_desktop.core.common.stages import Stage, describe
 from aiml3d_desktop.gui import tasks
-from aiml3d_desktop.gui.spend_question import spend_ok
+from aiml3d_desktop.gui.spend_question import KeyGate, spend_ok
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.composition.document import SceneDoc, Source
@@ -41,6 +42,7 @@ class ComposeController(QObject):
     def __init__(self, context: Context) -> None:
         super().__init__(context.parent)
         self.context = context
+        self.key = KeyGate(context.session, context.runner, context.report_error)
         self.dialog: ComposeDialog | None = None
         self._planning = False  # a chat call runs (a plan, or Look again): one at a time
         self._reviewing = ""  # the scene entry Look again runs for
@@ -80,11 +82,7 @@ class ComposeController(QObject):
         session = self.context.session
         if self._planning or self.dialog is None:
             return
-        if not session.key_known:
-            self.context.report_error(
-                InputError("No API key", hint="Give your AIML API key in File > Settings."),
-                "The scene was not planned",
-            )
+        if not self.key.ready(partial(self._plan, sentence), "The scene was not planned"):
             return
         cost = session.spending.estimate([(self._model, {}, None)] * planner.TRIES)
         if not spend_ok(self.dialog, session, cost, "Plan this scene?"):
@@ -184,11 +182,7 @@ class ComposeController(QObject):
         picks = _picks_of(plan, checked, picks)
         making = len([o for o in checked.objects if o.name not in picks])
         cost = scene_making.cost(session.spending, session.conf, making)
-        if making and not session.key_known:
-            self.context.report_error(
-                InputError("No API key", hint="Give your AIML API key in File > Settings."),
-                "The scene was not made",
-            )
+        if making and not self.key.ready(partial(self._make, plan, picks), "Nothing was made"):
             return
         if making and not spend_ok(self.dialog, session, cost, "Make this scene?"):
             return
@@ -256,11 +250,7 @@ class ComposeController(QObject):
         if not waiting:
             return
         cost = scene_making.cost(session.spending, session.conf, len(waiting))
-        if not session.key_known:
-            self.context.report_error(
-                InputError("No API key", hint="Give your AIML API key in File > Settings."),
-                "Nothing was made",
-            )
+        if not self.key.ready(partial(self.make_boxes, scene, doc), "Nothing was made"):
             return
         if spend_ok(self.context.parent, session, cost, "Make the boxes?"):
             self._queue(scene.id, waiting)
@@ -363,6 +353,8 @@ class ComposeController(QObject):
         session = self.context.session
         layout = session.scene_layouts.get(scene)
         if layout is None or layout.reviews >= review.MAX_ROUNDS or self._planning:
+            return
+        if not self.key.ready(partial(self.look_again, scene, picture), "Not looked at again"):
             return
         cost = session.spending.estimate([(self._model, {}, None)] * planner.TRIES)
         if not spend_ok(self.context.parent, session, cost, "Look at the scene again?"):

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
+from aiml3d_desktop.core.common.errors import Aiml3DError
 from aiml3d_desktop.gui import tasks
-from aiml3d_desktop.gui.spend_question import spend_ok
+from aiml3d_desktop.gui.spend_question import KeyGate, spend_ok
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.library.entry import Entry
@@ -25,6 +25,7 @@ class LikenessController(QObject):
     def __init__(self, context: Context) -> None:
         super().__init__(context.parent)
         self.context = context
+        self.key = KeyGate(context.session, context.runner, context.report_error)
         self._running = False
 
     def compare(self) -> None:
@@ -35,14 +36,7 @@ class LikenessController(QObject):
         entry, scene = session.entry, viewer.scene
         if self._running or entry is None or scene is None or session.library is None:
             return
-        if not session.key_known:  # looked up on a worker (a keychain may ask), then again
-            self.context.runner.start(tasks.read_key, session, succeeded=self._key_read)
-            return
-        if not session.read_key():
-            self.context.report_error(
-                InputError("No API key", hint="Give your AIML API key in File > Settings."),
-                "The model was not compared",
-            )
+        if not self.key.ready(self.compare, "The model was not compared"):
             return
         model = session.conf.checker_model
         cost = session.spending.estimate([(model, {}, None)] * verdict.TRIES)
@@ -66,11 +60,6 @@ class LikenessController(QObject):
             succeeded=self._checked,
             failed=self._not_checked,
         )
-
-    @Slot(object)
-    def _key_read(self, found: bool) -> None:
-        if self.context.session.key_known:
-            self.compare()
 
     @Slot(object)
     def _checked(self, entry: Entry) -> None:

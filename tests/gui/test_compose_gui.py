@@ -256,3 +256,22 @@ def test_models_made_while_another_scene_is_shown_go_into_their_own_scene(
 
     qtbot.waitUntil(delivered, timeout=20000)
     assert window.session.composition.doc.placements == ()  # the new scene is untouched
+
+
+def test_without_a_key_planning_is_one_message_after_the_key_is_looked_up(
+    qtbot, window, fake_api, asked, monkeypatch
+):
+    from PySide6.QtWidgets import QMessageBox as Box
+
+    monkeypatch.delenv("AIMLAPI_KEY")  # and the keychain (the tests' own) has none
+    window.compose.open_dialog()
+    dialog = window.compose.dialog
+    dialog.sentence.setText("a desk")
+    qtbot.mouseClick(dialog.plan_button, Qt.MouseButton.LeftButton)
+
+    def said() -> list[str]:
+        return [w.text() for w in window.findChildren(Box) if w.objectName() == "errorBox"]
+
+    qtbot.waitUntil(lambda: bool(said()), timeout=5000)
+    assert "No AIML API key is set" in said()[-1]
+    assert fake_api.calls("api") == [] and asked == []  # nothing asked, nothing sent
