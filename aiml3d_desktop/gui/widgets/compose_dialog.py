@@ -134,6 +134,8 @@ class ComposeDialog(QDialog):
         header.setMinimumSectionSize(48)
         for column in range(1, len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(5, 150)  # "Library: <a title>" or "Made anew…", unclipped
         self.table.verticalHeader().hide()
         self.table.itemChanged.connect(self._name_changed)
         self.relations = QLabel()
