@@ -10,6 +10,8 @@ import io
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from aiml3d_desktop.core.api.client import AimlClient
@@ -82,3 +84,43 @@ def test_what_is_not_a_picture_is_not_sent(fake_api, client):
     with pytest.raises(Exception, match="not a PNG, JPEG or WEBP"):
         verdict.check(client, b"GIF89a....", {"front": picture()}, "m/x")
     assert fake_api.calls("api") == []
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers(-(10**400), 10**400)
+    | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["match", "missing", "wrong", "notes", "data", "url", "b64_json",
+                         "requestId", "images"]),
+        inner, max_size=5),
+    max_leaves=25,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSONISH)
+def test_any_verdict_answer_is_a_verdict_or_a_verdict_error(data):
+    try:
+        text = json.dumps(data)
+    except ValueError:
+        return
+    try:
+        found = verdict.read_verdict(text)
+    except VerdictError:
+        return
+    assert 0 <= found.match <= 1 and all(isinstance(t, str) for t in found.missing)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSONISH)
+def test_any_editing_answer_is_a_picture_link_or_one_clear_error(data):
+    from aiml3d_desktop.core.api.client import _edited_picture
+    from aiml3d_desktop.core.common.errors import BadResponseError
+
+    if not isinstance(data, dict):
+        data = {"data": data}
+    try:
+        link = _edited_picture(data)
+    except BadResponseError:
+        return
+    assert link.url.startswith(("http://", "https://", "data:image/png;base64,"))
