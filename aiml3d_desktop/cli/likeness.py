@@ -26,9 +26,7 @@ def add_parser(sub) -> None:
     check.add_argument(
         "--model", metavar="MODEL", help="the checker (default: the settings' checker_model)"
     )
-    check.add_argument("--api-base", metavar="URL", help="API base URL")
-    check.add_argument("--max-credits", type=float, metavar="N", help="spending limit")
-    check.add_argument("--max-usd", type=float, metavar="N", help="spending limit")
+    spend.add_limit_arguments(check)
     check.add_argument("--dry-run", action="store_true", help="show the cost; send nothing")
     check.add_argument("--json", action="store_true", help="print JSON")
 

@@ -100,9 +100,7 @@ def add_parser(sub) -> None:
             "--jobs", type=int, default=2, metavar="N", help="objects made at once (default 2)"
         )
         command.add_argument("--quiet", action="store_true", help="no progress lines")
-        command.add_argument("--api-base", metavar="URL", help="API base URL")
-        command.add_argument("--max-credits", type=float, metavar="N", help="spending limit")
-        command.add_argument("--max-usd", type=float, metavar="N", help="spending limit")
+        spend.add_limit_arguments(command)
 
 
 def run(args) -> int:

@@ -17,6 +17,13 @@ if TYPE_CHECKING:
 FLAGS = {"credits": "--max-credits", "usd": "--max-usd"}
 
 
+def add_limit_arguments(command) -> None:
+    """--api-base, --max-credits and --max-usd: where a paid call goes, and its limits."""
+    command.add_argument("--api-base", metavar="URL", help="API base URL")
+    command.add_argument("--max-credits", type=float, metavar="N", help="spending limit")
+    command.add_argument("--max-usd", type=float, metavar="N", help="spending limit")
+
+
 def over_budget(cost: usage.Estimate, policy: SpendingPolicy) -> str | None:
     """Why the batch may not start under --max-credits / --max-usd, or None."""
     from aiml3d_desktop.core.spending import budget

@@ -215,7 +215,7 @@ def test_a_sentence_becomes_a_plan_written_and_shown(tmp_path, fake_api):
         key=fake_api.KEY, env=env,
     )  # fmt: skip
     assert result.returncode != 0
-    assert "no plan that could be used" in one_error_line(result)
+    assert "no answer that could be used" in one_error_line(result)
     assert not (tmp_path / "again.json").exists()  # nothing written for a plan not had
 
 

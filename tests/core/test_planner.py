@@ -70,7 +70,7 @@ def test_a_bad_answer_is_asked_again_with_what_was_wrong(fake_api, client, first
 
 def test_two_bad_answers_end_in_one_clear_message(fake_api, client):
     fake_api.plans.extend(["refusal", "refusal"])
-    with pytest.raises(PlanError, match="no plan that could be used, twice") as caught:
+    with pytest.raises(PlanError, match="no answer that could be used, twice") as caught:
         planner.plan_scene(client, "a desk")
     assert "refused" in caught.value.message and caught.value.hint
     assert len(chats(fake_api)) == 2  # never a third paid call

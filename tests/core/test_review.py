@@ -62,7 +62,7 @@ def test_the_render_and_the_plan_go_as_data_and_the_corrected_plan_comes_back(fa
 
 def test_a_reviewer_that_refuses_twice_is_one_clear_error(fake_api, client):
     fake_api.plans.extend(["refusal", "refusal"])
-    with pytest.raises(PlanError, match="reviewer gave no plan"):
+    with pytest.raises(PlanError, match="reviewer gave no answer"):
         review.look_again(client, plans.read_plan(json.dumps(DESK)), "a desk", png(), "m/x")
 
 

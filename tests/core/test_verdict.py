@@ -76,7 +76,7 @@ def test_a_bad_answer_is_asked_again_with_its_error_then_one_message(fake_api, c
     assert retry["messages"][-2] == {"role": "assistant", "content": '{"match": NaN}'}
     assert "could not be used" in retry["messages"][-1]["content"]
     fake_api.plans.extend(["refusal", "refusal"])
-    with pytest.raises(VerdictError, match="checker gave no verdict"):
+    with pytest.raises(VerdictError, match="checker gave no answer"):
         verdict.check(client, picture(), {"front": picture()}, "m/x")
 
 

@@ -235,7 +235,7 @@ def test_a_slow_planner_leaves_the_window_free_and_a_bad_one_is_one_message(
     qtbot.waitUntil(lambda: dialog.plan_button.isEnabled(), timeout=10000)
     boxes = [w for w in window.findChildren(Box) if w.objectName() == "errorBox"]
     assert boxes and boxes[-1].windowTitle() == "The scene was not planned"
-    assert "gave no plan that could be used" in boxes[-1].text()
+    assert "gave no answer that could be used" in boxes[-1].text()
     assert [o.name for o in dialog.plan.objects] == ["desk", "lamp"]  # the plan before stays
 
 

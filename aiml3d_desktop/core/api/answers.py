@@ -230,28 +230,3 @@ def _cost(value: object) -> float | None:
     """A cost as said: a negative one is no cost (it would give a spending limit room)."""
     found = number(value)
     return found if found is not None and found >= 0 else None
-
-
-class Refused(Exception):
-    """A chat model declined to answer (``choices[0].message.refusal``): its words."""
-
-
-def chat_text(body: dict, who: str = "The model") -> str:
-    """A chat answer's text (``choices[0].message.content``); Refused when the model
-    refused, and a message with no text as Refused too (there is nothing to read)."""
-    try:
-        message = body["choices"][0]["message"]
-    except (KeyError, IndexError, TypeError):
-        raise BadResponseError(
-            f"{who}'s answer holds no message (choices[0].message)",
-            hint="Try again; if it keeps happening, choose another model.",
-        ) from None
-    if not isinstance(message, dict):
-        raise BadResponseError(f"{who}'s answer's message is not a JSON object")
-    refusal = message.get("refusal")
-    if isinstance(refusal, str) and refusal.strip():
-        raise Refused(f"the model refused ({refusal.strip()[:200]})")
-    content = message.get("content")
-    if not isinstance(content, str):
-        raise Refused("the answer has no text")
-    return content

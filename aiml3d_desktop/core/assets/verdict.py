@@ -17,16 +17,15 @@ import json
 import math
 from dataclasses import asdict, dataclass
 
-from aiml3d_desktop.core.api import answers
+from aiml3d_desktop.core.api import chat
 from aiml3d_desktop.core.api.client import AimlClient
-from aiml3d_desktop.core.api.params import CHAT_ENDPOINT
 from aiml3d_desktop.core.common.errors import InputError
 
 MAX_ITEMS = 12
 MAX_TEXT = 300  # characters of a finding
 MAX_NOTES = 1000
 MAX_PICTURE = 8 * 1024 * 1024  # bytes of each PNG sent
-TRIES = 2
+TRIES = chat.TRIES  # the checker's calls at most: its cost is estimated for as many
 FIELDS = ("match", "missing", "wrong", "notes")
 SCHEMA = {
     "type": "object",
@@ -85,47 +84,14 @@ def messages(photo: bytes, renders: dict[str, bytes]) -> list[dict]:
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": parts}]
 
 
-def body(asking: list[dict], model: str, mistake: str | None, answered: str | None) -> dict:
-    messages = list(asking)
-    if mistake is not None:
-        if answered is not None:
-            messages.append({"role": "assistant", "content": answered[:20_000]})
-        note = f"That answer could not be used: {mistake}. Answer again, in the schema."
-        messages.append({"role": "user", "content": note})
-    return {
-        "model": model,
-        "messages": messages,
-        "response_format": {
-            "type": "json_schema",
-            "json_schema": {"name": "likeness_verdict", "schema": SCHEMA, "strict": True},
-        },
-    }
-
-
 def check(client: AimlClient, photo: bytes, renders: dict[str, bytes], model: str) -> Verdict:
-    """The checker's verdict on the model in ``renders`` against ``photo``."""
-    asking = messages(photo, renders)
-    mistake: str | None = None
-    answered: str | None = None
-    for _ in range(TRIES):
-        asked = body(asking, model, mistake, answered)  # the bad answer, quoted back
-        answered = None
-        try:
-            answered = client.call(asked, _text_of, path=CHAT_ENDPOINT)
-            return read_verdict(answered, model)
-        except VerdictError as exc:
-            mistake = exc.message
-    raise VerdictError(
-        f"The checker gave no verdict that could be used, twice (the last: {mistake})",
+    """The checker's verdict on the model in ``renders`` against ``photo`` (a retry with
+    the mistake quoted when the answer cannot be used: core/api/chat.py)."""
+    return chat.ask(
+        client, messages(photo, renders), model, "likeness_verdict", SCHEMA,
+        lambda answer: read_verdict(answer, model), VerdictError, "checker",
         hint="Try again, or choose another model that sees pictures.",
-    )
-
-
-def _text_of(answer: dict) -> str:
-    try:
-        return answers.chat_text(answer, "The checker")
-    except answers.Refused as exc:
-        raise VerdictError(str(exc)) from None
+    )  # fmt: skip
 
 
 def read_verdict(text: str, model: str = "") -> Verdict:
