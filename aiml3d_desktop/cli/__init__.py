@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import importlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from aiml3d_desktop import APP_NAME, __version__
-from aiml3d_desktop.cli import assets as cli_assets
-from aiml3d_desktop.cli import generate as cli_generate
-from aiml3d_desktop.cli import library as cli_library
-from aiml3d_desktop.cli import likeness as cli_likeness
-from aiml3d_desktop.cli import models as cli_models
-from aiml3d_desktop.cli import render as cli_render
-from aiml3d_desktop.cli import scene as cli_scene
-from aiml3d_desktop.cli import usage as cli_usage
 from aiml3d_desktop.cli.output import (
     EPILOG,
     EXIT_FAILED,
@@ -30,6 +24,14 @@ from aiml3d_desktop.cli.output import (
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from aiml3d_desktop.cli import assets as cli_assets
+    from aiml3d_desktop.cli import generate as cli_generate
+    from aiml3d_desktop.cli import library as cli_library
+    from aiml3d_desktop.cli import likeness as cli_likeness
+    from aiml3d_desktop.cli import models as cli_models
+    from aiml3d_desktop.cli import render as cli_render
+    from aiml3d_desktop.cli import scene as cli_scene
+    from aiml3d_desktop.cli import usage as cli_usage
     from aiml3d_desktop.core.meshes import formats
 
     parser = argparse.ArgumentParser(
@@ -92,7 +94,11 @@ def main(argv: list[str] | None = None) -> int:
         from aiml3d_desktop.gui.app import run
 
         return run(argv)
-    args = build_parser().parse_args(argv)
+    if len(argv) == 2 and argv[0] == "view" and not argv[1].startswith("-"):
+        # What the parser would make of it, without building the parser of every command.
+        args = argparse.Namespace(command="view", mesh=Path(argv[1]))
+    else:
+        args = build_parser().parse_args(argv)
     # The log file has it all (tracebacks included); the console gets one line per error,
     # and core's warnings through the lists it returns, printed once.
     from aiml3d_desktop import logfile
@@ -105,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             from aiml3d_desktop.gui.app import run
 
             return run([str(args.mesh)] if args.command == "view" else [])
-        return COMMANDS[args.command](args)
+        return _command(args.command)(args)
     except Aiml3DError as exc:
         error(str(exc))
         return EXIT_FAILED
@@ -251,19 +257,28 @@ def cmd_key(args) -> int:
     return EXIT_OK
 
 
+# Each command's function, as "module.function" in this package (or a function of this
+# module): imported when it runs, so that `aiml3d view FILE` starts the window without the
+# other commands' modules and their argument parsers (issue 28: its first frame).
 COMMANDS = {
-    "generate": cli_generate.run,
-    "info": cmd_info,
-    "convert": cmd_convert,
-    "key": cmd_key,
-    "library": cli_library.run,
-    "render": cli_render.cmd_render,
-    "scene": cli_scene.run,
-    "process": cli_assets.cmd_process,
-    "check": cli_assets.cmd_check,
-    "turntable": cli_assets.cmd_turntable,
-    "models": cli_models.cmd_models,
-    "parts": cli_models.cmd_parts,
-    "usage": cli_usage.cmd_usage,
-    "check-likeness": cli_likeness.cmd_check_likeness,
+    "generate": "generate.run",
+    "info": "cmd_info",
+    "convert": "cmd_convert",
+    "key": "cmd_key",
+    "library": "library.run",
+    "render": "render.cmd_render",
+    "scene": "scene.run",
+    "process": "assets.cmd_process",
+    "check": "assets.cmd_check",
+    "turntable": "assets.cmd_turntable",
+    "models": "models.cmd_models",
+    "parts": "models.cmd_parts",
+    "usage": "usage.cmd_usage",
+    "check-likeness": "likeness.cmd_check_likeness",
 }
+
+
+def _command(name: str) -> Callable[[argparse.Namespace], int]:
+    module, _, function = COMMANDS[name].rpartition(".")
+    home = importlib.import_module(f"{__name__}.{module}") if module else sys.modules[__name__]
+    return getattr(home, function)

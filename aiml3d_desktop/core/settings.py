@@ -25,7 +25,7 @@ from aiml3d_desktop.core.api.params import (
 )
 from aiml3d_desktop.core.common.errors import InputError
 from aiml3d_desktop.core.common.fileio import write_json
-from aiml3d_desktop.core.pictures.images import DEFAULT_MAX_SIDE, MAX_SIDE_RANGE
+from aiml3d_desktop.core.pictures.limits import DEFAULT_MAX_SIDE, MAX_SIDE_RANGE
 
 log = logging.getLogger(__name__)
 BASE_ENV_VAR = "AIML_API_BASE"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from typing import TYPE_CHECKING, Any
 
 from aiml3d_desktop import APP_NAME, __version__
@@ -29,6 +30,10 @@ def run(files: list[str], new_window: bool = False) -> int:
 
 
 def start_window(files: list[str]) -> int:
+    # One thread for numpy's BLAS (unless the user chose): the window's own workers keep the
+    # cores busy, and starting a pool of BLAS threads as numpy loads costs 12 ms of the first
+    # frame (issue 28). Set before numpy is first imported, which is below.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from aiml3d_desktop.gui import qt_setup
 
     app = qt_setup.create_app()

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 from aiml3d_desktop import paths
 from aiml3d_desktop.core.assets.recipe import Presets, Recipe, same_steps
 from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
-from aiml3d_desktop.core.look.turntable import FORMATS
 from aiml3d_desktop.core.session import DOCUMENT, VERSIONS
 from aiml3d_desktop.gui import tasks
 from aiml3d_desktop.gui.context import Context
@@ -352,6 +351,8 @@ class AssetController(QObject):
                 return int(str(ui.value(f"turntable/{key}", default)))
             except (TypeError, ValueError):
                 return default
+
+        from aiml3d_desktop.core.look.turntable import FORMATS  # with Pillow: on first use
 
         folder = str(ui.value("turntable/folder", "") or self.ctx.session.conf.output_path)
         suffix = str(ui.value("turntable/suffix", ".gif"))

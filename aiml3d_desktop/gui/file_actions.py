@@ -17,7 +17,8 @@ from aiml3d_desktop import paths
 from aiml3d_desktop.core.common.fileio import path_kind
 from aiml3d_desktop.core.meshes import formats
 from aiml3d_desktop.core.meshes.mesh import LoadedMesh
-from aiml3d_desktop.core.pictures import images
+from aiml3d_desktop.core.net.policy import is_url
+from aiml3d_desktop.core.pictures.limits import PICTURE_SUFFIXES
 from aiml3d_desktop.gui import state, tasks
 from aiml3d_desktop.gui.widgets import offscreen
 from aiml3d_desktop.gui.widgets.settings_dialog import SettingsDialog
@@ -214,10 +215,10 @@ class FileActions(QObject):
 
     def _last_folder(self) -> str:
         for item in state.recent_files(self.ui):
-            if not images.is_url(item) and path_kind(Path(item).parent) == "dir":
+            if not is_url(item) and path_kind(Path(item).parent) == "dir":
                 return str(Path(item).parent)
         return str(Path.home())
 
 
 def _picture_filter() -> str:
-    return "Pictures (" + " ".join(f"*{s}" for s in images.PICTURE_SUFFIXES) + ")"
+    return "Pictures (" + " ".join(f"*{s}" for s in PICTURE_SUFFIXES) + ")"

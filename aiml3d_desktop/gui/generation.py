@@ -24,7 +24,7 @@ from aiml3d_desktop.core.api.params import LOCAL_MODEL
 from aiml3d_desktop.core.common.errors import Aiml3DError, InputError, LibraryError
 from aiml3d_desktop.core.common.stages import Stage
 from aiml3d_desktop.core.generation import batch
-from aiml3d_desktop.core.pictures import images
+from aiml3d_desktop.core.net.policy import is_url
 from aiml3d_desktop.core.session import VIEWS
 from aiml3d_desktop.gui import tasks
 from aiml3d_desktop.gui.spend_question import spend_ok
@@ -368,7 +368,7 @@ class GenerationController(QObject):
         for view in models.VIEW_NAMES[1:]:
             self.session.set_view(view, None)
             source = kept.get(view)
-            if isinstance(source, str) and (images.is_url(source) or Path(source).is_file()):
+            if isinstance(source, str) and (is_url(source) or Path(source).is_file()):
                 how = drawn.get(view) if isinstance(drawn, dict) else None
                 if isinstance(how, dict):
                     self._drawn_sources[source] = how

@@ -25,7 +25,7 @@ from aiml3d_desktop.core.library.store import Entry, Library
 from aiml3d_desktop.core.look.studio import MODES
 from aiml3d_desktop.core.meshes import formats
 from aiml3d_desktop.core.meshes.mesh import LoadedMesh
-from aiml3d_desktop.core.pictures import images
+from aiml3d_desktop.core.net.policy import is_url
 from aiml3d_desktop.core.session import PICTURE, SCENE, Session
 from aiml3d_desktop.gui import state, tasks, window_actions, window_layout
 from aiml3d_desktop.gui.asset_controller import AssetController
@@ -620,4 +620,4 @@ class MainWindow(DropsAndPaste):
 
 def _is_mesh_file(source: str) -> bool:
     found = formats.by_extension(Path(source).suffix)
-    return not images.is_url(source) and found is not None and found.read is not None
+    return not is_url(source) and found is not None and found.read is not None

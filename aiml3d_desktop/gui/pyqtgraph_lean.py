@@ -7,6 +7,12 @@ name makes PySide6 build the type and its enums, some 700 of them, nearly all ne
 and find each name in PySide6 the first time pyqtgraph asks for it; while pyqtgraph is
 imported, ``dir()`` of those three PySide6 modules is empty, so that it copies nothing.
 pyqtgraph reads the mirrors only by attribute (no star import, no ``dir`` of them).
+
+Its package's ``__init__`` imports every 2D plot item, widget and colour map as well (40 ms
+more, and memory): the 3D view needs none of them. So the package is made without running
+it, holding what pyqtgraph.opengl takes from it (two classes and the config options it
+reads); the first other name asked of it (``pg.PlotItem``: View > Usage) runs the whole
+``__init__`` in it, and from then on it is pyqtgraph as usual.
 If pyqtgraph was already imported (a test, a tool), it is used as it is.
 """
 
@@ -14,9 +20,10 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import importlib.util
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import PySide6.QtCore
 import PySide6.QtGui
@@ -63,11 +70,67 @@ def copying_nothing() -> Iterator[None]:
         builtins.dir = real_dir
 
 
+# The config options pyqtgraph.opengl and what it imports read, at pyqtgraph's defaults
+# (tests/gui/test_startup_imports.py holds them to pyqtgraph's own); any other runs it all.
+OPENGL_OPTIONS = {
+    "background": "k",
+    "enableExperimental": False,
+    "useCupy": False,
+    "useNumba": False,
+}
+
+
+def lean_package() -> tuple[types.ModuleType, Callable[[], None]]:
+    """pyqtgraph's package, its ``__init__`` not run, in sys.modules; and the function that
+    marks the end of the lean imports: until then a name it lacks is a submodule to import
+    (pyqtgraph's own ``from . import debug``); after, any name it lacks runs ``__init__``."""
+    spec = importlib.util.find_spec("pyqtgraph")
+    assert spec is not None and spec.loader is not None  # a dependency of the app
+    loader = spec.loader
+    package = importlib.util.module_from_spec(spec)
+    state = {"lean": True, "whole": False}
+
+    def run_whole() -> types.ModuleType:
+        if not state["whole"]:
+            state["whole"] = True
+            loader.exec_module(package)  # its own getConfigOption and options from here
+        return package
+
+    def find(attr: str) -> object:
+        if attr.startswith("__") or state["lean"] or state["whole"]:
+            raise AttributeError(f"module 'pyqtgraph' has no attribute {attr!r}")
+        return getattr(run_whole(), attr)
+
+    def config_option(option: str) -> object:
+        """pyqtgraph's getConfigOption, as the lean modules keep it."""
+        if state["whole"] or option not in OPENGL_OPTIONS:
+            return vars(run_whole())["CONFIG_OPTIONS"][option]
+        return OPENGL_OPTIONS[option]
+
+    def lean_done() -> None:
+        state["lean"] = False
+
+    setattr(package, "__getattr__", find)  # noqa: B010  # PEP 562
+    package.getConfigOption = config_option  # type: ignore[attr-defined]
+    sys.modules["pyqtgraph"] = package
+    return package, lean_done
+
+
 if "pyqtgraph" not in sys.modules:
     for _name, _real in MIRRORED.items():
         sys.modules.setdefault(f"pyqtgraph.Qt.{_name}", mirror(_name, _real))
+    _package, _lean_done = lean_package()
     with copying_nothing():
-        import pyqtgraph  # noqa: F401  # imported here first
+        import pyqtgraph.Qt  # the mirrors' parent, first
+    from pyqtgraph.Transform3D import Transform3D
+    from pyqtgraph.Vector import Vector
+
+    # Classes in the package, as its __init__ binds them (over their modules).
+    _package.Transform3D, _package.Vector = Transform3D, Vector  # type: ignore[attr-defined]
+    import pyqtgraph.opengl  # noqa: F401
+    from pyqtgraph.util.garbage_collector import GarbageCollector as _Collector  # noqa: F401
+
+    _lean_done()
 
 import pyqtgraph as pg  # noqa: E402  # after the mirrors
 import pyqtgraph.opengl as gl  # noqa: E402

@@ -31,7 +31,6 @@ from aiml3d_desktop import APP_NAME
 from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
 from aiml3d_desktop.core.session import SCENE
 from aiml3d_desktop.gui import tasks
-from aiml3d_desktop.gui.scene_handles import SceneHandles
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QDockWidget
@@ -81,6 +80,10 @@ class SceneController(QObject):
         column.addWidget(hint)
         column.addWidget(start)
         column.addStretch(1)
+        # Imported here, with the view: it brings pyqtgraph and OpenGL (a tenth of a second),
+        # which a mesh given on the command line starts loading before (MainWindow).
+        from aiml3d_desktop.gui.scene_handles import SceneHandles
+
         self.handles = SceneHandles(self, context.viewer)  # the chosen's boxes and handles
         context.viewer.clicked.connect(self._clicked)
         context.session.listen(SCENE, self._scene_changed)

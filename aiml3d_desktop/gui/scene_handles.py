@@ -68,13 +68,13 @@ class SceneHandles(QObject):
 
     def refresh(self) -> None:
         """The boxes and handles, as the chosen now are."""
-        from aiml3d_desktop.core.composition import arrange, handles
-
         self._drop_items()
         composition, owner = self.owner.composition, self.owner
         self.centre = None
         if composition is None or not owner.chosen:
             return
+        from aiml3d_desktop.core.composition import arrange, handles
+
         doc = composition.doc
         segments = [
             handles.box_edges(*arrange.world_box(p, owner.outlines[p.source.key])).reshape(-1, 3)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QColorDialog, QMenu, QMessageBox
 
 from aiml3d_desktop import APP_NAME, __version__
 from aiml3d_desktop.core.look.studio import MODE_NAMES, MODES
-from aiml3d_desktop.core.pictures import images
+from aiml3d_desktop.core.net.policy import is_url
 from aiml3d_desktop.gui import state
 from aiml3d_desktop.gui.menus import Row, separator
 
@@ -270,7 +270,7 @@ class RecentFiles:
         self.menu.clear()
         recent = state.recent_files(self.ui)
         for source in recent:
-            label = source if images.is_url(source) else source.replace("\\", "/").split("/")[-1]
+            label = source if is_url(source) else source.replace("\\", "/").split("/")[-1]
             action = self.menu.addAction(label)
             action.setToolTip(source)
             action.triggered.connect(lambda *_, s=source: self.open_path(s))

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMainWindow
 
 from aiml3d_desktop.core.common.errors import Aiml3DError, InputError
 from aiml3d_desktop.core.common.fileio import path_kind
-from aiml3d_desktop.core.pictures import images
+from aiml3d_desktop.core.net.policy import is_url
 from aiml3d_desktop.gui.widgets.library_panel import ENTRY_MIME
 from aiml3d_desktop.gui.widgets.view_slots import accepts, mime_sources
 
@@ -93,7 +93,7 @@ class DropsAndPaste(QMainWindow):
         """Files, folders and links from a drop, the command line or a second copy of the
         app: several files, or a folder, go to the batch queue; one picture, link or mesh
         opens (a missing one says so)."""
-        local = [s for s in sources if not images.is_url(s)]
+        local = [s for s in sources if not is_url(s)]
         if len(local) > 1 or any(path_kind(p) == "dir" for p in local):
             self.generation.queue_paths(local)
         elif sources:
@@ -109,8 +109,8 @@ class DropsAndPaste(QMainWindow):
         if image is not None:
             return self.open_image_data(image)
         text = mime.text().strip() if mime.hasText() else ""
-        if images.is_url(text) or (text and path_kind(Path(text).expanduser()) == "file"):
-            return self.open_path(text if images.is_url(text) else str(Path(text).expanduser()))
+        if is_url(text) or (text and path_kind(Path(text).expanduser()) == "file"):
+            return self.open_path(text if is_url(text) else str(Path(text).expanduser()))
         self.report_error(
             InputError(
                 "That is not a picture, a link or a mesh file",

@@ -245,6 +245,27 @@ def test_help_and_version():
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
 
 
+def test_view_starts_without_the_other_commands(monkeypatch):
+    """`aiml3d view FILE` reaches the window without importing the other commands' modules
+    (numpy among them) or building their parsers; what it passes on is what the parser
+    would make of it, and every command still runs its own function."""
+    child = (
+        "import sys, aiml3d_desktop.cli as cli; "
+        "print(sorted(m for m in sys.modules if m.startswith('aiml3d_desktop.cli.')), "
+        "'numpy' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["['aiml3d_desktop.cli.output']", "False"]
+    seen: list[list[str]] = []
+    monkeypatch.setattr("aiml3d_desktop.gui.app.run", lambda files: seen.append(files) or 0)
+    assert cli.main(["view", "some model.glb"]) == 0
+    parsed = cli.build_parser().parse_args(["view", "some model.glb"])
+    assert seen == [[str(parsed.mesh)]] and parsed.command == "view"
+    for name in cli.COMMANDS:
+        assert callable(cli._command(name)), name
+
+
 def test_invalid_parameter_is_refused_before_any_request(fake_api, photo, tmp_path):
     result = generate(fake_api, photo, out=tmp_path / "o", extra=["--mc-resolution", "2000"])
     assert result.returncode == 1 and "Marching-cubes resolution" in one_error_line(result)

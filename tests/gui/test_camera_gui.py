@@ -200,31 +200,34 @@ def test_items_still_waiting_reopen_the_queue_without_the_finished_ones(qtbot, w
 
 def test_a_models_first_frame_is_plain_and_the_whole_frame_follows(qtbot, window, monkeypatch):
     """The first frame of a model on screen waits neither for its sun's shadow nor for the
-    anti-aliasing pass (their shaders compile in 40 ms on llvmpipe); the next frame, which
-    comes by itself, has both."""
+    anti-aliasing pass (their shaders compile in 40 ms on llvmpipe) nor for the corner's
+    axes (QPainter's first use); the next frame, which comes by itself, has them."""
     viewer = window.viewer
     smoothing = viewer._fxaa is not None  # a pass of its own on software OpenGL only
-    frames: list[tuple[bool, bool]] = []  # (anti-aliased, plain) for each frame
+    frames: list[dict[str, bool]] = []  # for each frame: plain, anti-aliased, axes drawn
+
+    def spy(name: str, method):
+        def spied(*args):
+            frames[-1][name] = True
+            return method(*args)
+
+        return spied
+
     if smoothing:
-        begin = viewer._fxaa.begin
-
-        def spy(*args):
-            frames[-1] = (True, frames[-1][1])
-            return begin(*args)
-
-        monkeypatch.setattr(viewer._fxaa, "begin", spy)
+        monkeypatch.setattr(viewer._fxaa, "begin", spy("smoothed", viewer._fxaa.begin))
+    monkeypatch.setattr(viewer, "_paint_triad", spy("axes", viewer._paint_triad))
     original = viewer._paint
 
     def paint(*args, **kwargs):
-        frames.append((False, viewer.item.plain_frame))
+        frames.append({"plain": viewer.item.plain_frame, "smoothed": False, "axes": False})
         original(*args, **kwargs)
 
     monkeypatch.setattr(viewer, "_paint", paint)
     open_and_wait(qtbot, window, corpus_file("meshes", "Duck.glb"))
-    qtbot.waitUntil(lambda: any(plain for _, plain in frames), timeout=5000)
-    qtbot.waitUntil(lambda: frames[-1][1] is False and len(frames) >= 2, timeout=5000)
-    plain = [i for i, (_, is_plain) in enumerate(frames) if is_plain]
+    qtbot.waitUntil(lambda: any(f["plain"] for f in frames), timeout=5000)
+    qtbot.waitUntil(lambda: not frames[-1]["plain"] and len(frames) >= 2, timeout=5000)
+    plain = [i for i, frame in enumerate(frames) if frame["plain"]]
     assert len(plain) == 1  # one plain frame: the model's first
-    assert not frames[plain[0]][0]  # ... not anti-aliased
+    assert frames[plain[0]] == {"plain": True, "smoothed": False, "axes": False}
     # The next frame came by itself, whole (anti-aliased where that is a pass of its own).
-    assert frames[plain[0] + 1] == (smoothing, False)
+    assert frames[plain[0] + 1] == {"plain": False, "smoothed": smoothing, "axes": True}

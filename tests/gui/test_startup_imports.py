@@ -5,6 +5,7 @@ Parts panel)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,10 +15,11 @@ import pytest
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.gui
-# The network stack too: only a generation, a download or a split needs it (issue 28).
+# The network stack too: only a generation, a download or a split needs it; Pillow only a
+# picture, a thumbnail or a turntable (issue 28).
 HEAVY = (
     "scipy", "OpenImageIO", "xatlas", "fast_simplification", "manifold3d", "pxr", "trimesh",
-    "requests", "urllib3", "keyring",
+    "requests", "urllib3", "keyring", "PIL",
 )  # fmt: skip
 CHILD = """
 import sys
@@ -96,3 +98,76 @@ def test_pyqtgraph_s_mirrors_of_qt_find_names_on_first_use(tmp_path):
     held, same, has_file, has_nothing = done.stdout.split()[-4:]
     assert int(held) < 150  # of 721 names: what the window drew its first frame with
     assert (same, has_file, has_nothing) == ("True", "False", "False")
+
+
+WINDOW_MODULE_CHILD = """
+import sys
+from aiml3d_desktop.gui.qt_setup import create_app
+app = create_app()
+import aiml3d_desktop.gui.main_window
+print(sorted({m.split('.')[0] for m in sys.modules} & {"pyqtgraph", "OpenGL"}))
+"""
+
+
+def test_the_window_module_comes_without_pyqtgraph_and_opengl(tmp_path):
+    """A mesh named on the command line starts loading as the window begins to be built,
+    before the view brings pyqtgraph and OpenGL (a tenth of a second): importing the
+    window's module must not bring them (the Scene tab's handles once did)."""
+    env = {**os.environ, "AIML3D_HOME": str(tmp_path), "QT_QPA_PLATFORM": "xcb"}
+    done = subprocess.run(
+        [sys.executable, "-c", WINDOW_MODULE_CHILD],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+LEAN_PACKAGE_CHILD = """
+import sys
+from aiml3d_desktop.gui.qt_setup import create_app
+app = create_app()
+from aiml3d_desktop.gui.main_window import MainWindow
+window = MainWindow()
+window.show()
+app.processEvents()
+print("plots", "pyqtgraph.graphicsItems.PlotItem" in sys.modules)
+from aiml3d_desktop.gui.pyqtgraph_lean import pg
+from pyqtgraph.opengl.GLViewWidget import getConfigOption as kept
+print("lean", kept("background"))
+pg.setConfigOptions(background="w")  # runs the whole package
+plot = pg.PlotItem()
+plots = "pyqtgraph.graphicsItems.PlotItem" in sys.modules
+print("whole", type(plot).__name__, kept("background"), plots)
+window.close()
+"""
+
+
+def test_pyqtgraph_s_2d_plots_load_on_first_use(tmp_path):
+    """The window draws its first frame without pyqtgraph's 2D plots, widgets and colour
+    maps (its package's __init__ imports them all: 40 ms); the first use of one (View >
+    Usage) runs the whole package, and an option set then reaches the 3D view's modules."""
+    env = {**os.environ, "AIML3D_HOME": str(tmp_path), "QT_QPA_PLATFORM": "xcb"}
+    done = subprocess.run(
+        [sys.executable, "-c", LEAN_PACKAGE_CHILD],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    said = dict(line.split(" ", 1) for line in done.stdout.strip().splitlines())
+    assert said["plots"] == "False"
+    assert said["lean"] == "k"
+    assert said["whole"] == "PlotItem w True"
+
+
+def test_the_lean_options_are_pyqtgraph_s_defaults():
+    """The options the 3D view reads before pyqtgraph's package has run are its defaults
+    (asked of pyqtgraph imported whole, in a process of its own)."""
+    from aiml3d_desktop.gui.pyqtgraph_lean import OPENGL_OPTIONS
+
+    child = "import json, pyqtgraph; print(json.dumps(pyqtgraph.CONFIG_OPTIONS))"
+    done = subprocess.run(
+        [sys.executable, "-c", child], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    defaults = json.loads(done.stdout)
+    assert {option: defaults[option] for option in OPENGL_OPTIONS} == OPENGL_OPTIONS

@@ -31,7 +31,8 @@ from aiml3d_desktop.core.common.errors import (
     as_error,
 )
 from aiml3d_desktop.core.common.fileio import path_kind, write_bytes
-from aiml3d_desktop.core.pictures import images
+from aiml3d_desktop.core.net.policy import is_url
+from aiml3d_desktop.core.pictures.limits import DEFAULT_MAX_SIDE, PICTURE_SUFFIXES
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class QueueItem:
     views: dict = field(default_factory=dict)  # a multi-view model's other views: name -> path
     backend: str = "aiml"
     prepare: bool = True
-    max_side: int = images.DEFAULT_MAX_SIDE  # local pictures are downscaled to this
+    max_side: int = DEFAULT_MAX_SIDE  # local pictures are downscaled to this
     draw_options: dict = field(default_factory=dict)  # prompts: suffix, image_model
     # A planned scene's object: {"entry": the scene's entry id, "stand_in": its Source}
     scene: dict = field(default_factory=dict)
@@ -82,7 +83,7 @@ class QueueItem:
 
     @property
     def label(self) -> str:
-        if self.kind == PROMPT or images.is_url(self.source):
+        if self.kind == PROMPT or is_url(self.source):
             return self.source
         return Path(self.source).name
 
@@ -276,7 +277,7 @@ def pictures_in(paths: Iterable[str | Path], cancel: CancelToken | None = None) 
     found: list[str] = []
     for path in map(Path, paths):
         if path_kind(path) != "dir":
-            if path.suffix.lower() in images.PICTURE_SUFFIXES:
+            if path.suffix.lower() in PICTURE_SUFFIXES:
                 found.append(str(path))
             continue
         for folder, subfolders, files in os.walk(path):
@@ -286,7 +287,7 @@ def pictures_in(paths: Iterable[str | Path], cancel: CancelToken | None = None) 
             found.extend(
                 os.path.join(folder, name)
                 for name in sorted(files)
-                if Path(name).suffix.lower() in images.PICTURE_SUFFIXES and not name.startswith(".")
+                if Path(name).suffix.lower() in PICTURE_SUFFIXES and not name.startswith(".")
             )
             if len(found) > MAX_PICTURES:
                 raise InputError(

@@ -22,7 +22,7 @@ from aiml3d_desktop.core.common.stages import Progress, Stage, no_progress
 from aiml3d_desktop.core.meshes import formats, mesh
 from aiml3d_desktop.core.meshes.mesh_arrays import MeshArrays, distinct_rows
 from aiml3d_desktop.core.meshes.scene import Primitive, Scene
-from aiml3d_desktop.core.pictures import images
+from aiml3d_desktop.core.net.policy import is_url
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.generation.jobs import JobOptions
@@ -75,7 +75,7 @@ def point_prompt(point: np.ndarray, bounds: np.ndarray) -> tuple[float, float, f
 def mesh_url_of(entry: Entry) -> str:
     """The link the service can fetch this entry's model from, or why there is none."""
     url = entry.extra.get("mesh_url")
-    if isinstance(url, str) and images.is_url(url):
+    if isinstance(url, str) and is_url(url):
         return url
     why = (
         "it was opened from a file on this computer"
@@ -165,7 +165,7 @@ def split(
     cancel = cancel or CancelToken()
     started = time.monotonic()
     entry = None
-    if images.is_url(source):
+    if is_url(source):
         url = source
     else:
         entry = library.get(source)

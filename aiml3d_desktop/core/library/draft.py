@@ -9,13 +9,11 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PIL import Image
-
 from aiml3d_desktop.core.api.calls import now
 from aiml3d_desktop.core.common.errors import InputError, storage_errors
 from aiml3d_desktop.core.common.fileio import path_kind, write_bytes, write_json
 from aiml3d_desktop.core.library.entry import ENTRY_FILE, Entry
-from aiml3d_desktop.core.pictures import images
+from aiml3d_desktop.core.net.policy import is_url
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.library.index import Index
@@ -46,6 +44,8 @@ class Draft:
         image, made = result.image, result.generation
         source_file = uploaded_file = None
         if result.picture is not None:  # text to 3D: the picture the prompt became
+            from PIL import Image  # here: the window's first frame needs no Pillow
+
             kind = Image.open(io.BytesIO(result.picture)).format or "PNG"
             suffix = {"JPEG": ".jpg", "WEBP": ".webp"}.get(kind, ".png")
             source_file = self.add_file(f"source{suffix}", result.picture)
@@ -81,7 +81,7 @@ class Draft:
         kept = {}
         for side, source in (details.get("views") or {}).items():
             path = Path(source)
-            if images.is_url(source) or path_kind(path) != "file":
+            if is_url(source) or path_kind(path) != "file":
                 continue
             if path.parent.resolve() != self.folder.resolve():
                 path = self.folder / self.copy_file(path, f"view-{side}{path.suffix.lower()}")

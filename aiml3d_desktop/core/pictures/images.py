@@ -18,9 +18,12 @@ from aiml3d_desktop.core.common.errors import InputError
 from aiml3d_desktop.core.common.fileio import path_kind
 from aiml3d_desktop.core.net.policy import check_url, is_url
 from aiml3d_desktop.core.pictures import scaling
+from aiml3d_desktop.core.pictures.limits import (  # noqa: F401  # images.X for all three
+    DEFAULT_MAX_SIDE,
+    MAX_SIDE_RANGE,
+    PICTURE_SUFFIXES,
+)
 
-DEFAULT_MAX_SIDE = 1024
-MAX_SIDE_RANGE = (256, 4096)  # what may be chosen for the longest side sent
 DISPLAY_MAX_SIDE = 2048  # the longest side of a picture shown in the window
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo is the largest we accept before decoding
@@ -28,7 +31,6 @@ MIN_SIDE = 16
 MAX_ASPECT = 20  # a longer side more than this many times the shorter is not a photo of a thing
 ORIENTATION = 0x0112  # the EXIF tag
 FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
-PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")  # what file dialogs and folders offer
 
 
 Stamp = tuple[int, int]  # a file's size and modification time (ns)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from aiml3d_desktop.core.api import models
 from aiml3d_desktop.core.api.models import Model, ModelParams, Param
-from aiml3d_desktop.core.pictures.images import DEFAULT_MAX_SIDE, MAX_SIDE_RANGE
+from aiml3d_desktop.core.pictures.limits import DEFAULT_MAX_SIDE, MAX_SIDE_RANGE
 from aiml3d_desktop.gui.widgets.wheel_guard import guard_wheel
 
 if TYPE_CHECKING:

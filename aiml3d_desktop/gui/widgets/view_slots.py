@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from aiml3d_desktop.core.api.models import VIEW_NAMES
-from aiml3d_desktop.core.pictures import images
+from aiml3d_desktop.core.net.policy import is_url
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.generation.preview import Preview
@@ -39,7 +39,7 @@ def mime_sources(mime: QMimeData) -> tuple[list[str], QImage | None]:
         for url in urls
         if url.isLocalFile() or url.scheme() in ("http", "https")
     ]
-    if not sources and mime.hasText() and images.is_url(mime.text().strip()):
+    if not sources and mime.hasText() and is_url(mime.text().strip()):
         sources = [mime.text().strip()]
     image = None
     if not sources and mime.hasImage():
