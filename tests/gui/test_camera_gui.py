@@ -200,8 +200,8 @@ def test_items_still_waiting_reopen_the_queue_without_the_finished_ones(qtbot, w
 
 def test_a_models_first_frame_is_plain_and_the_whole_frame_follows(qtbot, window, monkeypatch):
     """The first frame of a model on screen waits neither for its sun's shadow nor for the
-    anti-aliasing pass (their shaders compile in 40 ms on llvmpipe) nor for the corner's
-    axes (QPainter's first use); the next frame, which comes by itself, has them."""
+    anti-aliasing pass or the floor (their shaders compile in 40 ms on llvmpipe) nor for the
+    corner's axes (QPainter's first use); the next frame, which comes by itself, has them."""
     viewer = window.viewer
     smoothing = viewer._fxaa is not None  # a pass of its own on software OpenGL only
     frames: list[dict[str, bool]] = []  # for each frame: plain, anti-aliased, axes drawn
@@ -216,18 +216,24 @@ def test_a_models_first_frame_is_plain_and_the_whole_frame_follows(qtbot, window
     if smoothing:
         monkeypatch.setattr(viewer._fxaa, "begin", spy("smoothed", viewer._fxaa.begin))
     monkeypatch.setattr(viewer, "_paint_triad", spy("axes", viewer._paint_triad))
-    original = viewer._paint
+    original, floor = viewer._paint, viewer.floor.paint
 
     def paint(*args, **kwargs):
         frames.append({"plain": viewer.item.plain_frame, "smoothed": False, "axes": False})
         original(*args, **kwargs)
 
+    def floor_paint():
+        frames[-1]["floor"] = not viewer.floor.held
+        floor()
+
     monkeypatch.setattr(viewer, "_paint", paint)
+    monkeypatch.setattr(viewer.floor, "paint", floor_paint)
     open_and_wait(qtbot, window, corpus_file("meshes", "Duck.glb"))
     qtbot.waitUntil(lambda: any(f["plain"] for f in frames), timeout=5000)
     qtbot.waitUntil(lambda: not frames[-1]["plain"] and len(frames) >= 2, timeout=5000)
     plain = [i for i, frame in enumerate(frames) if frame["plain"]]
     assert len(plain) == 1  # one plain frame: the model's first
-    assert frames[plain[0]] == {"plain": True, "smoothed": False, "axes": False}
+    assert frames[plain[0]] == {"plain": True, "smoothed": False, "axes": False, "floor": False}
     # The next frame came by itself, whole (anti-aliased where that is a pass of its own).
-    assert frames[plain[0] + 1] == {"plain": False, "smoothed": smoothing, "axes": True}
+    whole = {"plain": False, "smoothed": smoothing, "axes": True, "floor": True}
+    assert frames[plain[0] + 1] == whole

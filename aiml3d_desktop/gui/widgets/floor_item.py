@@ -80,6 +80,7 @@ class FloorItem(gl.GLGraphicsItem.GLGraphicsItem):
         self.axis_colours = (AXIS_COLOURS["x"], AXIS_COLOURS["z"])
         self.show_lines = self.show_axes = True
         self.shadow = 0.0
+        self.held = False  # not drawn this frame (a model's plain first frame: Viewer)
         self._program: int | None = None
         self._locations: dict[str, int] = {}
         self._quad = Quad()
@@ -102,7 +103,7 @@ class FloorItem(gl.GLGraphicsItem.GLGraphicsItem):
         self.update()
 
     def paint(self) -> None:
-        if not (self.show_lines or self.show_axes or self.shadow):
+        if not (self.show_lines or self.show_axes or self.shadow) or self.held:
             return
         self.setupGLState()
         if self._program is None:

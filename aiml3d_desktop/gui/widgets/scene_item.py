@@ -174,7 +174,6 @@ class SceneItem(gl.GLGraphicsItem.GLGraphicsItem):
         # On screen a model's first frame comes plain (see plain_frame); a picture drawn off
         # screen is one frame, with everything (the off-screen renderer turns this off).
         self.plain_first_frame = True
-        self.whole_frame_due = False  # a plain frame was drawn: the whole one is to follow
         self.floor = (0.0, 0.0, 0.0, 1.0)
         self.in_pieces = False  # draw big meshes in pieces (the view sets it: see PIECE)
         self._pacer = _Pacer()
@@ -189,9 +188,10 @@ class SceneItem(gl.GLGraphicsItem.GLGraphicsItem):
 
     @property
     def plain_frame(self) -> bool:
-        """This frame is a model's first on screen: drawn without what can wait a frame
-        (its sun's shadow, the view's anti-aliasing: 40 ms of shader compiling on llvmpipe;
-        the corner's axes and the labels), and the whole frame follows at once."""
+        """This frame is a model's first on screen: the model alone, without what can wait
+        a frame (its sun's shadow, the view's anti-aliasing, the floor: their shaders compile
+        in 40 ms on llvmpipe; the corner's axes and the labels: QPainter's first use, 10 ms),
+        and the whole frame follows at once."""
         return self._first_frame and self.plain_first_frame and self.scene is not None
 
     def set_scene(self, scene: Scene | None) -> None:
@@ -379,9 +379,8 @@ class SceneItem(gl.GLGraphicsItem.GLGraphicsItem):
             GL.glDepthMask(GL.GL_TRUE)
             GL.glDisable(GL.GL_BLEND)
         self._pacer.end_frame()
-        # The whole frame is asked for once this plain one is on screen (Viewer): asked now, it
-        # would be drawn before a window not yet shown puts the plain one on screen.
-        self.whole_frame_due = self.plain_frame
+        if self.plain_frame:
+            self.update()  # the whole frame next
         self._first_frame = False
 
     def _cast_shadows(self, scene: Scene, placements: list) -> bool:

@@ -20,11 +20,10 @@ from typing import Any, Protocol
 
 import numpy as np
 from OpenGL import GL
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFontMetricsF,
-    QGuiApplication,
     QImage,
     QMatrix4x4,
     QMouseEvent,
@@ -92,11 +91,6 @@ class Viewer(gl.GLViewWidget):
         # GPU; on software OpenGL (Mesa llvmpipe) it doubles the frame time, so it is off there.
         fmt.setSamples(0 if software_gl() else 4)
         self.setFormat(fmt)
-        if software_gl() and QGuiApplication.platformName() == "xcb":
-            # A window of its own: each frame is then put on screen alone. Otherwise Qt
-            # composes the whole main window again with OpenGL for every frame of the view,
-            # which on software OpenGL is 35 to 40 ms a frame (issue 28).
-            self.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
         self.setMinimumSize(240, 200)
         self.opts["fov"] = DEFAULT_FOV
         self.orthographic = False  # parallel projection: parallel edges stay parallel
@@ -125,7 +119,6 @@ class Viewer(gl.GLViewWidget):
         self._still.setSingleShot(True)
         self._still.setInterval(150)
         self._still.timeout.connect(self.update)
-        self.frameSwapped.connect(self._after_swap)
         self.dragger: Dragger | None = None
         self._dragging = False
         self._grabbed = False  # the press began a drag: its release is not a click
@@ -150,7 +143,9 @@ class Viewer(gl.GLViewWidget):
         clean_vertex_state()
         width, height = self.device_size()
         self.item.moving = self._still.isActive()
-        plain = self.item.plain_frame  # no overlays either (QPainter's first use: 10 ms)
+        # A model's plain first frame: the model alone (see SceneItem.plain_frame).
+        plain = self.item.plain_frame
+        self.floor.held = plain
         # The whole framebuffer: Qt's own viewport truncates where its framebuffer rounds.
         GL.glViewport(0, 0, width, height)
         if (
@@ -170,13 +165,6 @@ class Viewer(gl.GLViewWidget):
             self._paint_triad()
         if self.labels and self.item.scene is not None and not plain:
             self._paint_labels()
-
-    @Slot()
-    def _after_swap(self) -> None:
-        """A model's plain first frame is on screen: the whole frame follows now."""
-        if self.item.whole_frame_due:
-            self.item.whole_frame_due = False
-            self.update()
 
     def device_size(self) -> tuple[int, int]:
         """The framebuffer's size in device pixels (at 2x scale, twice the widget's size),
