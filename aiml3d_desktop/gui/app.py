@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 from aiml3d_desktop import APP_NAME, __version__
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 EXIT_INTERRUPTED = 130  # closed by Ctrl+C, as the command line's commands say it too
+M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
+MALLOC_ARENAS = 2
 
 
 def run(files: list[str], new_window: bool = False) -> int:
@@ -30,10 +33,7 @@ def run(files: list[str], new_window: bool = False) -> int:
 
 
 def start_window(files: list[str]) -> int:
-    # One thread for numpy's BLAS (unless the user chose): the window's own workers keep the
-    # cores busy, and starting a pool of BLAS threads as numpy loads costs 12 ms of the first
-    # frame (issue 28). Set before numpy is first imported, which is below.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    lean_process()
     from aiml3d_desktop.gui import qt_setup
 
     app = qt_setup.create_app()
@@ -56,6 +56,24 @@ def start_window(files: list[str]) -> int:
         if closer is not None:
             closer.restore()
     return EXIT_INTERRUPTED if closer is not None and closer.interrupted else status
+
+
+def lean_process() -> None:
+    """What the window's process is told before numpy loads and any thread starts (where the
+    user has not said otherwise), for its first frame and its memory (issue 28):
+    - one thread for numpy's BLAS: the window's own workers keep the cores busy, and starting
+      a pool of BLAS threads as numpy loads cost 12 ms of the first frame;
+    - on Linux, at most MALLOC_ARENAS heaps for glibc's malloc: by default each thread that
+      allocates gets one of its own (up to 8 a core), and each keeps what it once held, 10 MB
+      more for the window's threads (workers, Qt's, the software rasteriser's)."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if not sys.platform.startswith("linux") or "MALLOC_ARENA_MAX" in os.environ:
+        return
+    import ctypes
+
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # glibc's and musl's (a no-op)
+    if mallopt is not None:
+        mallopt(M_ARENA_MAX, MALLOC_ARENAS)
 
 
 def render(*args: Any, **kwargs: Any) -> Path:

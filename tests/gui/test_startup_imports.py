@@ -171,3 +171,57 @@ def test_the_lean_options_are_pyqtgraph_s_defaults():
     assert done.returncode == 0, done.stderr
     defaults = json.loads(done.stdout)
     assert {option: defaults[option] for option in OPENGL_OPTIONS} == OPENGL_OPTIONS
+
+
+ARENAS_CHILD = """
+import ctypes, os, sys, threading
+if sys.argv[1] == "lean":
+    from aiml3d_desktop.gui.app import lean_process
+    lean_process()
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+libc.fdopen.restype = ctypes.c_void_p
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+start = threading.Barrier(8)
+def allocate():
+    start.wait()  # all at once: each thread that finds the heaps busy may get one of its own
+    blocks = [libc.malloc(4096) for _ in range(2000)]
+    for block in blocks:
+        libc.free(block)
+threads = [threading.Thread(target=allocate) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+reader, writer = os.pipe()
+stream = libc.fdopen(writer, b"w")
+libc.malloc_info(0, stream)
+libc.fclose(stream)
+print(os.read(reader, 1 << 20).decode().count("<heap nr="), os.environ.get("OPENBLAS_NUM_THREADS"))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc: Linux only")
+def test_the_window_s_process_keeps_few_malloc_heaps_and_one_blas_thread():
+    """The window's process is told, before any thread starts, to keep at most two heaps for
+    glibc's malloc (threads allocating at once would each get their own, 10 MB more in all)
+    and to start one BLAS thread with numpy; a process not told keeps more heaps."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("MALLOC_ARENA_MAX", "OPENBLAS_NUM_THREADS")
+    }
+
+    def heaps(how: str) -> tuple[int, str]:
+        done = subprocess.run(
+            [sys.executable, "-c", ARENAS_CHILD, how],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        count, blas = done.stdout.split()
+        return int(count), blas
+
+    from aiml3d_desktop.gui.app import MALLOC_ARENAS
+
+    assert heaps("lean") == (MALLOC_ARENAS, "1")
+    assert heaps("plain")[0] > MALLOC_ARENAS
