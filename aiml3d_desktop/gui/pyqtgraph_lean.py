@@ -116,21 +116,33 @@ def lean_package() -> tuple[types.ModuleType, Callable[[], None]]:
     return package, lean_done
 
 
-if "pyqtgraph" not in sys.modules:
-    for _name, _real in MIRRORED.items():
-        sys.modules.setdefault(f"pyqtgraph.Qt.{_name}", mirror(_name, _real))
-    _package, _lean_done = lean_package()
+def import_lean() -> None:
+    """pyqtgraph.opengl, with its package lean (see above)."""
+    package, lean_done = lean_package()
     with copying_nothing():
         import pyqtgraph.Qt  # the mirrors' parent, first
     from pyqtgraph.Transform3D import Transform3D
     from pyqtgraph.Vector import Vector
 
     # Classes in the package, as its __init__ binds them (over their modules).
-    _package.Transform3D, _package.Vector = Transform3D, Vector  # type: ignore[attr-defined]
-    import pyqtgraph.opengl  # noqa: F401
-    from pyqtgraph.util.garbage_collector import GarbageCollector as _Collector  # noqa: F401
+    package.Transform3D, package.Vector = Transform3D, Vector  # type: ignore[attr-defined]
+    import pyqtgraph.opengl
+    import pyqtgraph.util.garbage_collector  # noqa: F401  # while lean, as the rest
 
-    _lean_done()
+    lean_done()
+
+
+if "pyqtgraph" not in sys.modules:
+    for _name, _real in MIRRORED.items():
+        sys.modules.setdefault(f"pyqtgraph.Qt.{_name}", mirror(_name, _real))
+    try:
+        import_lean()
+    except ImportError:  # a pyqtgraph whose 3D part takes more of its package: all of it
+        for _name in [n for n in sys.modules if n.split(".")[0] == "pyqtgraph"]:
+            if _name.removeprefix("pyqtgraph.Qt.") not in MIRRORED:
+                del sys.modules[_name]
+        with copying_nothing():
+            import pyqtgraph  # noqa: F401
 
 import pyqtgraph as pg  # noqa: E402  # after the mirrors
 import pyqtgraph.opengl as gl  # noqa: E402
