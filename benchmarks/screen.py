@@ -71,15 +71,20 @@ def peak_mb(pid: int) -> float:
     raise RuntimeError(f"no VmHWM for process {pid}")
 
 
-def time_to_model(command: list[str], display: str, env: dict, timeout: float = 120) -> Seen:
-    """Start ``command`` on ``display``; the seconds until the model shows, and its peak
-    memory once shown. The process is ended after (it is a viewer: it would wait)."""
+def time_to_model(
+    command: list[str], display: str, env: dict, timeout: float = 120, cwd: str | None = None
+) -> Seen:
+    """Start ``command`` on ``display`` (in folder ``cwd``); the seconds until the model
+    shows, and its peak memory once shown. The process is ended after (it is a viewer: it
+    would wait)."""
     wait_for_clear(display)
     base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     full_env = {**base, **env, "DISPLAY": display}
     with tempfile.TemporaryFile() as errors:
         start = time.monotonic()
-        process = subprocess.Popen(command, env=full_env, stdout=subprocess.DEVNULL, stderr=errors)
+        process = subprocess.Popen(
+            command, env=full_env, stdout=subprocess.DEVNULL, stderr=errors, cwd=cwd
+        )
         try:
             while True:
                 polled = time.monotonic()
