@@ -80,6 +80,11 @@ OPENGL_OPTIONS = {
 }
 
 
+# Names of the whole package that a lean one is asked for too: its version, and the names a
+# star import takes (read as __all__ first).
+WHOLE_DUNDERS = ("__version__", "__all__")
+
+
 def lean_package() -> tuple[types.ModuleType, Callable[[], None]]:
     """pyqtgraph's package, its ``__init__`` not run, in sys.modules; and the function that
     marks the end of the lean imports: until then a name it lacks is a submodule to import
@@ -92,12 +97,17 @@ def lean_package() -> tuple[types.ModuleType, Callable[[], None]]:
 
     def run_whole() -> types.ModuleType:
         if not state["whole"]:
-            state["whole"] = True
-            loader.exec_module(package)  # its own getConfigOption and options from here
+            state["whole"] = True  # names it lacks meanwhile are not there yet: find()
+            try:
+                loader.exec_module(package)  # its own getConfigOption and options from here
+            except BaseException:
+                state["whole"] = False  # tried again, to say why, on the next name asked
+                raise
         return package
 
     def find(attr: str) -> object:
-        if attr.startswith("__") or state["lean"] or state["whole"]:
+        dunder = attr.startswith("__") and attr not in WHOLE_DUNDERS
+        if dunder or state["lean"] or state["whole"]:
             raise AttributeError(f"module 'pyqtgraph' has no attribute {attr!r}")
         return getattr(run_whole(), attr)
 
@@ -137,7 +147,7 @@ if "pyqtgraph" not in sys.modules:
         sys.modules.setdefault(f"pyqtgraph.Qt.{_name}", mirror(_name, _real))
     try:
         import_lean()
-    except ImportError:  # a pyqtgraph whose 3D part takes more of its package: all of it
+    except (ImportError, AttributeError):  # a pyqtgraph whose 3D part takes more: all of it
         for _name in [n for n in sys.modules if n.split(".")[0] == "pyqtgraph"]:
             if _name.removeprefix("pyqtgraph.Qt.") not in MIRRORED:
                 del sys.modules[_name]

@@ -126,7 +126,12 @@ print("plots", "pyqtgraph.graphicsItems.PlotItem" in sys.modules)
 from aiml3d_desktop.gui.pyqtgraph_lean import pg
 from pyqtgraph.opengl.GLViewWidget import getConfigOption as kept
 print("lean", kept("background"))
-pg.setConfigOptions(background="w")  # runs the whole package
+names = {}
+exec("from pyqtgraph import *", names)  # runs the whole package, as any name does
+print("star", "PlotItem" in names, "mkColor" in names)
+import importlib.metadata
+print("version", pg.__version__ == importlib.metadata.version("pyqtgraph"))
+pg.setConfigOptions(background="w")
 plot = pg.PlotItem()
 plots = "pyqtgraph.graphicsItems.PlotItem" in sys.modules
 print("whole", type(plot).__name__, kept("background"), plots)
@@ -143,6 +148,7 @@ def test_pyqtgraph_s_2d_plots_load_on_first_use(tmp_path):
     assert said["plots"] == "False"
     assert said["lean"] == "k"
     assert said["whole"] == "PlotItem w True"
+    assert (said["star"], said["version"]) == ("True True", "True")
 
 
 def test_the_lean_options_are_pyqtgraph_s_defaults():
