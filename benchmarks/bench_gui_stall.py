@@ -45,7 +45,7 @@ def main() -> int:
 
     paint_gl = Viewer.paintGL
 
-    from OpenGL import GL
+    from aiml3d_desktop.gui.opengl_lean import GL
 
     def timed_paint(self, *args):
         start = time.perf_counter()

@@ -29,6 +29,8 @@ import PySide6.QtCore
 import PySide6.QtGui
 import PySide6.QtWidgets
 
+import aiml3d_desktop.gui.opengl_lean  # noqa: F401  # before pyqtgraph.opengl takes OpenGL.GL
+
 MIRRORED = {"QtCore": PySide6.QtCore, "QtGui": PySide6.QtGui, "QtWidgets": PySide6.QtWidgets}
 # Dunder names the mirrors pass on (pyqtgraph reads QtCore's version); the others (a file,
 # a spec) would make a mirror claim to be PySide6's module.

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-from OpenGL import GL
 from PySide6.QtCore import QObject, Slot
 
+from aiml3d_desktop.gui.opengl_lean import GL
 from aiml3d_desktop.gui.pyqtgraph_lean import gl
 from aiml3d_desktop.gui.widgets.floor_item import AXIS_COLOURS
 

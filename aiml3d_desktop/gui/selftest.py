@@ -166,7 +166,7 @@ def _window() -> bool:
 
 def _renderer(viewer: Viewer) -> str:
     """Which OpenGL drew the frame: what to look at first when the check fails."""
-    from OpenGL import GL
+    from aiml3d_desktop.gui.opengl_lean import GL
 
     viewer.makeCurrent()
     try:

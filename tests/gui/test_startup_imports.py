@@ -225,3 +225,102 @@ def test_a_pyqtgraph_that_will_not_import_lean_is_imported_whole(tmp_path):
     holds, the window imports pyqtgraph whole instead of failing to start."""
     said = run_child(FALLBACK_CHILD, AIML3D_HOME=str(tmp_path))
     assert said.split()[-3:] == ["PlotItem", "GLViewWidget", "True"]
+
+
+GL_FRAMES_CHILD = """
+import sys, time
+from aiml3d_desktop import paths
+from aiml3d_desktop.gui.qt_setup import create_app
+app = create_app()
+from aiml3d_desktop.gui.main_window import MainWindow
+window = MainWindow([str(paths.resource("samples/sample.glb"))])
+window.show()
+viewer, frames = window.viewer, []
+viewer.frameSwapped.connect(lambda: frames.append(viewer.item.drawn))
+deadline = time.monotonic() + 60
+while sum(frames) < 3 and time.monotonic() < deadline:  # the plain frame, the whole, one more
+    app.processEvents()
+    time.sleep(0.01)
+print("frames", sum(frames))
+print("gl4", sorted(m for m in sys.modules if m.startswith("OpenGL.GL.VERSION.GL_4")))
+window.close()
+"""
+
+
+def test_the_window_draws_with_gl_3_wrappers_only(tmp_path):
+    """PyOpenGL's OpenGL.GL imports the wrappers of every GL version, 1.1 to 4.6, the
+    largest library import of the first frame; the window and pyqtgraph's 3D part take them
+    to GL 3.3 only: a model's first frame and the whole frames after it (the floor, the
+    sun's shadow, the anti-aliasing) import none of GL 4's."""
+    lines = run_child(GL_FRAMES_CHILD, AIML3D_HOME=str(tmp_path)).strip().splitlines()
+    said = dict(line.split(" ", 1) for line in lines[-2:])
+    assert int(said["frames"]) >= 3
+    assert said["gl4"] == "[]"
+
+
+LEAN_GL_CHILD = """
+import json, sys
+from aiml3d_desktop.gui.opengl_lean import GL, shaders
+lean = {k: v for k, v in vars(GL).items() if not k.startswith("__")}
+gl4 = any(m.startswith("OpenGL.GL.VERSION.GL_4") for m in sys.modules)
+rotate = GL.glRotate  # an alias that only the whole package binds: asking for it runs it
+star = {}
+exec("from OpenGL.GL import *", star)
+print(json.dumps({
+    "gl4_while_lean": gl4,
+    "differ": sorted(k for k, v in lean.items() if not (vars(GL)[k] is v or vars(GL)[k] == v)),
+    "rotate": rotate is GL.glRotated,
+    "names": sorted(k for k in vars(GL) if not k.startswith("__")),
+    "star": sorted(k for k in star if not k.startswith("__")),
+    "shaders": sorted(dir(shaders)),
+}))
+"""
+WHOLE_GL_CHILD = """
+import json
+from OpenGL import GL
+from OpenGL.GL import shaders
+names = sorted(k for k in vars(GL) if not k.startswith("__"))
+star = {}
+exec("from OpenGL.GL import *", star)
+print(json.dumps({"names": names, "star": sorted(k for k in star if not k.startswith("__")),
+                  "shaders": sorted(dir(shaders))}))
+"""
+
+
+def test_the_lean_opengl_becomes_the_whole_one_on_first_use_of_a_name_it_lacks():
+    """OpenGL.GL made lean (GL 1.1 to 3.3) binds what the whole package binds (its GL 4
+    modules bind some constants again, equal, and their own glGetPointerv over GL 1.1's),
+    and the first name it lacks (glRotate) or a star import runs the whole package in it:
+    then it binds every name PyOpenGL's own does. Its shaders module is the same as over
+    the whole package but for glProgramParameteri (GL 4.1). Nothing here uses either."""
+    env = {"QT_QPA_PLATFORM": "offscreen"}
+    lean = json.loads(run_child(LEAN_GL_CHILD, **env).strip().splitlines()[-1])
+    whole = json.loads(run_child(WHOLE_GL_CHILD, **env).strip().splitlines()[-1])
+    assert lean["gl4_while_lean"] is False
+    assert lean["differ"] == ["glGetPointerv"]
+    assert lean["rotate"] is True
+    assert lean["names"] == whole["names"]
+    assert lean["star"] == whole["star"]
+    assert set(whole["shaders"]) - set(lean["shaders"]) == {"glProgramParameteri"}
+    assert set(lean["shaders"]) <= set(whole["shaders"])
+
+
+GL_FALLBACK_CHILD = """
+import sys
+class LaidOutOtherwise:  # as a PyOpenGL release might be: the lean import fails, once
+    failed = False
+    def find_spec(self, name, path, target=None):
+        if name == "OpenGL.GL.VERSION.GL_3_3" and not self.failed:
+            self.failed = True
+            raise ImportError("no such module")
+sys.meta_path.insert(0, LaidOutOtherwise())
+from aiml3d_desktop.gui.opengl_lean import GL, shaders
+print("__getattr__" in vars(GL), GL.glRotate is GL.glRotated, callable(shaders.compileProgram))
+"""
+
+
+def test_an_opengl_that_will_not_import_lean_is_imported_whole():
+    """Should a PyOpenGL release not import lean, OpenGL.GL is imported whole instead of
+    the window failing to start."""
+    said = run_child(GL_FALLBACK_CHILD, QT_QPA_PLATFORM="offscreen")
+    assert said.split()[-3:] == ["False", "True", "True"]

@@ -9,9 +9,8 @@ on software OpenGL."""
 from __future__ import annotations
 
 import numpy as np
-from OpenGL import GL
-from OpenGL.GL import shaders
 
+from aiml3d_desktop.gui.opengl_lean import GL, shaders
 from aiml3d_desktop.gui.pyqtgraph_lean import gl
 from aiml3d_desktop.gui.widgets.gl_state import Quad
 

@@ -5,9 +5,7 @@ form: contrast along the edge found from four diagonal neighbours)."""
 
 from __future__ import annotations
 
-from OpenGL import GL
-from OpenGL.GL import shaders
-
+from aiml3d_desktop.gui.opengl_lean import GL, shaders
 from aiml3d_desktop.gui.widgets import gl_state
 from aiml3d_desktop.gui.widgets.gl_state import Quad
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import ctypes
 
 import numpy as np
-from OpenGL import GL
+
+from aiml3d_desktop.gui.opengl_lean import GL
 
 _attributes: int | None = None  # GL_MAX_VERTEX_ATTRIBS, asked once
 _QUAD = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], dtype=np.float32)

@@ -10,11 +10,9 @@ from __future__ import annotations
 import functools
 import re
 
-from OpenGL import GL
-from OpenGL.GL import shaders
-
 from aiml3d_desktop.core.look import studio
 from aiml3d_desktop.core.meshes.scene import TEXTURE_SLOTS
+from aiml3d_desktop.gui.opengl_lean import GL, shaders
 
 VERTEX_SHADER = """
 uniform mat4 u_mvp;

@@ -26,7 +26,6 @@ import logging
 from typing import TYPE_CHECKING
 
 import numpy as np
-from OpenGL import GL
 from PySide6.QtGui import QMatrix4x4
 
 from aiml3d_desktop.core.look import lighting as looks
@@ -41,6 +40,7 @@ from aiml3d_desktop.core.meshes.scene import (
     Scene,
     Texture,
 )
+from aiml3d_desktop.gui.opengl_lean import GL
 from aiml3d_desktop.gui.pyqtgraph_lean import gl
 from aiml3d_desktop.gui.widgets import pbr_shaders, shadow_map
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 import numpy as np
-from OpenGL import GL
 from OpenGL.error import GLError
 
+from aiml3d_desktop.gui.opengl_lean import GL
 from aiml3d_desktop.gui.widgets import gl_state, pbr_shaders
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 import numpy as np
-from OpenGL import GL
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
@@ -43,6 +42,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 from aiml3d_desktop.core.look.lighting import Lighting
 from aiml3d_desktop.core.meshes.scene import Scene
 from aiml3d_desktop.gui import state
+from aiml3d_desktop.gui.opengl_lean import GL
 from aiml3d_desktop.gui.pyqtgraph_lean import gl
 from aiml3d_desktop.gui.widgets.floor_item import AXIS_COLOURS, FloorItem
 from aiml3d_desktop.gui.widgets.fxaa import Fxaa
