@@ -6,6 +6,7 @@ of milliseconds, without ever loading Qt."""
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -61,11 +62,16 @@ def start_window(files: list[str]) -> int:
 def lean_process() -> None:
     """What the window's process is told before numpy loads and any thread starts (where the
     user has not said otherwise), for its first frame and its memory (issue 28):
+    - no automatic garbage collection: while the window's modules import, Python's collector
+      ran some 140 times, 30 to 40 ms of the first frame, and found next to nothing; the
+      window's own collector (qt_setup.collect_garbage_on_gui_thread) collects from then on,
+      on a GUI-thread timer;
     - one thread for numpy's BLAS: the window's own workers keep the cores busy, and starting
       a pool of BLAS threads as numpy loads cost 12 ms of the first frame;
     - on Linux, at most MALLOC_ARENAS heaps for glibc's malloc: by default each thread that
       allocates gets one of its own (up to 8 a core), and each keeps what it once held, 10 MB
       more for the window's threads (workers, Qt's, the software rasteriser's)."""
+    gc.disable()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     if not sys.platform.startswith("linux") or "MALLOC_ARENA_MAX" in os.environ:
         return

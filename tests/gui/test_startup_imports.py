@@ -162,7 +162,7 @@ def test_the_lean_options_are_pyqtgraph_s_defaults():
 
 
 ARENAS_CHILD = """
-import ctypes, os, sys, threading
+import ctypes, gc, os, sys, threading
 if sys.argv[1] == "lean":
     from aiml3d_desktop.gui.app import lean_process
     lean_process()
@@ -187,26 +187,31 @@ reader, writer = os.pipe()
 stream = libc.fdopen(writer, b"w")
 libc.malloc_info(0, stream)
 libc.fclose(stream)
-print(os.read(reader, 1 << 20).decode().count("<heap nr="), os.environ.get("OPENBLAS_NUM_THREADS"))
+heaps = os.read(reader, 1 << 20).decode().count("<heap nr=")
+print(heaps, os.environ.get("OPENBLAS_NUM_THREADS"), gc.isenabled())
 """
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc: Linux only")
 def test_the_window_s_process_keeps_few_malloc_heaps_and_one_blas_thread(monkeypatch):
     """The window's process is told, before any thread starts, to keep at most two heaps for
-    glibc's malloc (each thread that allocates would get its own: 10 MB more in all)
-    and to start one BLAS thread with numpy; a process not told keeps more heaps."""
+    glibc's malloc (each thread that allocates would get its own: 10 MB more in all),
+    to start one BLAS thread with numpy, and not to collect garbage by itself while its
+    modules import (the window's collector does, on a timer); a process not told keeps
+    more heaps, and collects."""
     for name in ("MALLOC_ARENA_MAX", "OPENBLAS_NUM_THREADS"):
         monkeypatch.delenv(name, raising=False)
 
-    def heaps(how: str) -> tuple[int, str]:
-        count, blas = run_child(ARENAS_CHILD, how).split()
-        return int(count), blas
+    def heaps(how: str) -> tuple[int, str, str]:
+        count, blas, collecting = run_child(ARENAS_CHILD, how).split()
+        return int(count), blas, collecting
 
     from aiml3d_desktop.gui.app import MALLOC_ARENAS
 
-    assert heaps("lean") == (MALLOC_ARENAS, "1")
-    assert heaps("plain")[0] > MALLOC_ARENAS
+    assert heaps("lean") == (MALLOC_ARENAS, "1", "False")
+    plain = heaps("plain")
+    assert plain[0] > MALLOC_ARENAS
+    assert plain[2] == "True"
 
 
 FALLBACK_CHILD = """
