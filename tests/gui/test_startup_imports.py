@@ -329,3 +329,25 @@ def test_an_opengl_that_will_not_import_lean_is_imported_whole():
     the window failing to start."""
     said = run_child(GL_FALLBACK_CHILD, QT_QPA_PLATFORM="offscreen")
     assert said.split()[-3:] == ["False", "True", "True"]
+
+
+FROZEN_CHILD = """
+import gc
+from aiml3d_desktop.gui.app import lean_process
+lean_process()
+from aiml3d_desktop.gui.qt_setup import create_app
+app = create_app()
+from aiml3d_desktop.gui.main_window import MainWindow
+window = MainWindow()
+print(gc.isenabled(), gc.get_freeze_count(), gc.get_count()[0])
+window.close()
+"""
+
+
+def test_what_the_window_imported_is_set_aside_from_collection(tmp_path):
+    """The window's process imports its modules without collecting garbage; its collector
+    then sets what is alive aside for good (mostly modules and classes), so that its first
+    timed collection scans only what came after, not 95,000 objects (a 30 ms stall)."""
+    collecting, frozen, young = run_child(FROZEN_CHILD, AIML3D_HOME=str(tmp_path)).split()[-3:]
+    assert collecting == "False"  # the collector's timer does it, on the GUI thread
+    assert int(frozen) > 5 * int(young)
