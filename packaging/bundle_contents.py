@@ -6,6 +6,9 @@ packaging/bundle_contents.py` prints it.
   source), and the ones that importing every module of the window loads (pyqtgraph asks for
   some through importlib); every other PySide6 module is excluded, and with it the Qt
   libraries and plugins that only it needs.
+- Qt's libraries and plugins: PyInstaller's hooks collect the plugins of the modules
+  carried, and the libraries those link; what links the library of a module left out goes
+  too (``qt_left_out``: the PDF image plugin, the virtual keyboard, QML's libraries).
 - USD: the pxr modules that a USDZ export imports (found by writing one, as the installed
   self-test does); the others (physics, skinning, lights, volumes ... 30 MB) are left out.
   Their schemas stay (pxr's plugInfo files): a stage still knows every type.
@@ -16,8 +19,10 @@ from __future__ import annotations
 import ast
 import json
 import pkgutil
+import re
 import subprocess
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,6 +93,66 @@ def qt_modules() -> tuple[list[str], list[str]]:
     used = set(_child(QT_CLOSURE, *sorted(qt)))
     every = {m for m in _all("PySide6") if m.split(".")[1].startswith("Qt")}
     return sorted(used), sorted(every - used)
+
+
+# A Qt library's file: libQt6Pdf.so.6 (Linux), Qt6Pdf.dll (Windows), QtPdf.framework/...
+# (macOS); each is the library of the Qt module of that name (QtPdf).
+QT_LIBRARY = re.compile(r"(?:^|[/\\])(?:lib)?Qt6(\w+?)\.(?:so|dll)|(?:^|[/\\@])Qt(\w+)\.framework")
+
+
+def qt_library(name: str) -> str | None:
+    """The Qt module whose library ``name`` (a path or file name) is, or None."""
+    found = QT_LIBRARY.search(name)
+    return None if found is None else "Qt" + (found[1] or found[2])
+
+
+def qt_left_out(
+    binaries: Iterable[tuple[str, str, str]],
+    used: Iterable[str],
+    unused: Iterable[str],
+    imports: Callable[[str], Iterable[tuple[str, str | None]]] | None = None,
+) -> set[str]:
+    """Of PyInstaller's ``binaries`` (destination, source, kind), the PySide6 ones to leave
+    out: the libraries of the Qt modules ``unused`` that the modules ``used`` do not link
+    (PySide6.QtPdf's libQt6Pdf goes; QtDBus's library stays, QtGui links it), and whatever
+    links one of those (the PDF image plugin), until nothing more goes. ``imports`` gives
+    the libraries (name, path) a binary links (PyInstaller's, by default)."""
+    if imports is None:
+        from PyInstaller.depend.bindepend import get_imports as imports
+    carried = {module.split(".")[1] for module in used}
+    links: dict[str, set[str]] = {}  # a binary's path: the Qt modules it links, at any depth
+
+    def linked(path: str) -> set[str]:
+        if path not in links:
+            links[path] = set()
+            for name, found in imports(path):
+                module = qt_library(name)
+                if module is not None:
+                    links[path].add(module)
+                if found is not None:
+                    links[path] |= linked(found)
+        return links[path]
+
+    entries = [
+        (dest, qt_library(dest), linked(source))
+        for dest, source, _ in binaries
+        if dest.replace("\\", "/").startswith("PySide6/")
+    ]
+    needed = set().union(*(own for dest, _, own in entries if _extension(dest) in carried))
+    gone = {module.split(".")[1] for module in unused} - needed - carried
+    left_out: set[str] = set()
+    while more := [e for e in entries if e[0] not in left_out and (e[1] in gone or e[2] & gone)]:
+        for dest, own, _ in more:
+            left_out.add(dest)
+            if own is not None:
+                gone.add(own)
+    return left_out
+
+
+def _extension(dest: str) -> str:
+    """The PySide6 module a binary is the extension of (PySide6/QtGui.abi3.so: QtGui)."""
+    parts = dest.replace("\\", "/").split("/")
+    return parts[1].split(".")[0] if len(parts) == 2 else ""
 
 
 def usd_modules() -> tuple[list[str], list[str]]:

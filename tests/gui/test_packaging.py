@@ -99,11 +99,7 @@ def test_the_bundle_carries_the_qt_and_usd_modules_the_app_imports():
     """Found from the imports (packaging/bundle_contents.py), not a list kept by hand: the
     window's Qt modules and those a USDZ export loads are carried; what nothing imports
     (Qt Quick, WebEngine, USD's physics) is left out."""
-    sys.path.insert(0, str(ROOT / "packaging"))
-    try:
-        import bundle_contents
-    finally:
-        sys.path.remove(str(ROOT / "packaging"))
+    bundle_contents = _bundle_contents()
     qt_used, qt_unused = bundle_contents.qt_modules()
     # QtOpenGL: pyqtgraph asks for it through importlib, which no reading of the source sees.
     for needed in ("QtCore", "QtGui", "QtWidgets", "QtNetwork", "QtOpenGLWidgets", "QtOpenGL"):
@@ -113,3 +109,62 @@ def test_the_bundle_carries_the_qt_and_usd_modules_the_app_imports():
     assert {"pxr.Usd", "pxr.UsdGeom", "pxr.UsdShade", "pxr.UsdUtils", "pxr.Sdf"} <= set(usd_used)
     assert {"pxr.UsdPhysics", "pxr.UsdSkel"} <= set(usd_unused)
     assert not set(qt_used) & set(qt_unused) and not set(usd_used) & set(usd_unused)
+
+
+def _bundle_contents():
+    sys.path.insert(0, str(ROOT / "packaging"))
+    try:
+        import bundle_contents
+    finally:
+        sys.path.remove(str(ROOT / "packaging"))
+    return bundle_contents
+
+
+def test_qt_libraries_are_named_for_their_modules_on_every_system():
+    qt_library = _bundle_contents().qt_library
+    assert qt_library("PySide6/Qt/lib/libQt6Pdf.so.6") == "QtPdf"  # Linux
+    assert qt_library("PySide6\\Qt6OpenGLWidgets.dll") == "QtOpenGLWidgets"  # Windows
+    assert qt_library("@rpath/QtPdf.framework/Versions/A/QtPdf") == "QtPdf"  # macOS
+    assert qt_library("PySide6/Qt/lib/QtGui.framework/Versions/A/QtGui") == "QtGui"
+    for other in ("PySide6/QtGui.abi3.so", "libpyside6.abi3.so.6.11", "libicudata.so.73"):
+        assert qt_library(other) is None
+
+
+def test_what_links_a_qt_module_left_out_is_left_out_too():
+    """From what each binary links: the PDF image plugin and the libraries of PySide6
+    modules left out go (and the virtual keyboard, which links QML); a module left out
+    whose library a carried one links (QtDBus: QtGui links it) stays, with the plugins
+    that need only what stays (the X11 platform, the SVG images)."""
+    graph = {  # a binary: what it links (name, where found)
+        "lib/libQt6Core.so.6": [],
+        "lib/libQt6DBus.so.6": [("libQt6Core.so.6", "lib/libQt6Core.so.6")],
+        "lib/libQt6Gui.so.6": [("libQt6DBus.so.6", "lib/libQt6DBus.so.6")],
+        "lib/libQt6Svg.so.6": [("libQt6Gui.so.6", "lib/libQt6Gui.so.6")],
+        "lib/libQt6XcbQpa.so.6": [("libQt6Gui.so.6", "lib/libQt6Gui.so.6")],
+        "lib/libQt6Pdf.so.6": [("libQt6Gui.so.6", "lib/libQt6Gui.so.6")],
+        "lib/libQt6Qml.so.6": [("libQt6Core.so.6", "lib/libQt6Core.so.6")],
+        "lib/libQt6VirtualKeyboard.so.6": [("libQt6Qml.so.6", "lib/libQt6Qml.so.6")],
+        "QtGui.abi3.so": [("libQt6Gui.so.6", "lib/libQt6Gui.so.6")],
+        "QtSvg.abi3.so": [("libQt6Svg.so.6", "lib/libQt6Svg.so.6"), ("libc.so.6", None)],
+        "plugins/platforms/libqxcb.so": [("libQt6XcbQpa.so.6", "lib/libQt6XcbQpa.so.6")],
+        "plugins/imageformats/libqsvg.so": [("libQt6Svg.so.6", "lib/libQt6Svg.so.6")],
+        "plugins/imageformats/libqpdf.so": [("libQt6Pdf.so.6", "lib/libQt6Pdf.so.6")],
+        "plugins/platforminputcontexts/libqtvirtualkeyboardplugin.so": [
+            ("libQt6VirtualKeyboard.so.6", "lib/libQt6VirtualKeyboard.so.6")
+        ],
+    }
+    binaries = [(f"PySide6/{path}", path, "BINARY") for path in graph]
+    binaries.append(("numpy/_core/_multiarray_umath.so", "elsewhere.so", "EXTENSION"))
+    left_out = _bundle_contents().qt_left_out(
+        binaries,
+        used=["PySide6.QtGui", "PySide6.QtSvg"],
+        unused=["PySide6.QtPdf", "PySide6.QtQml", "PySide6.QtDBus"],
+        imports=lambda path: graph[path],
+    )
+    assert left_out == {
+        "PySide6/lib/libQt6Pdf.so.6",
+        "PySide6/lib/libQt6Qml.so.6",
+        "PySide6/lib/libQt6VirtualKeyboard.so.6",
+        "PySide6/plugins/imageformats/libqpdf.so",
+        "PySide6/plugins/platforminputcontexts/libqtvirtualkeyboardplugin.so",
+    }
