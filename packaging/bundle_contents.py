@@ -149,6 +149,26 @@ def qt_left_out(
     return left_out
 
 
+# Left out of Qt whatever modules are carried: Qt's translations of its own dialogs (the app
+# installs no translator) and the GTK 3 theme plugin, which needs GTK 3 libraries the bundle
+# does not carry (Qt falls back to its own look without it).
+QT_NEVER_CARRIED = ("/translations/", "/libqgtk3")
+
+
+def is_left_out(dest: str, left_out: set[str]) -> bool:
+    """Whether the bundle leaves out the file ``dest`` (a binary's or a data file's): one of
+    ``left_out`` (qt_left_out's), anything in the folder of a macOS framework left out (its
+    Info.plist and symlinks), or what QT_NEVER_CARRIED names. Windows: backslashes, and
+    PySide6's files without the Qt/ folder."""
+    name = dest.replace("\\", "/")
+    if dest in left_out:
+        return True
+    if not name.startswith("PySide6/"):
+        return False
+    frameworks = {f.split(".framework/")[0] + ".framework/" for f in left_out if ".framework/" in f}
+    return name.startswith(tuple(frameworks)) or any(part in name for part in QT_NEVER_CARRIED)
+
+
 def _extension(dest: str) -> str:
     """The PySide6 module a binary is the extension of (PySide6/QtGui.abi3.so: QtGui)."""
     parts = dest.replace("\\", "/").split("/")

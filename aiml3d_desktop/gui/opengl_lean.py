@@ -6,17 +6,20 @@ frame (issue 28). The window and pyqtgraph's 3D part draw with GL 3.3 at most. S
 package is made running the first part of its own ``__init__``, the same imports in the
 same order up to GL 3.3 (85 modules, 54 ms), and its shaders module; the first name it
 lacks (a GL 4 function, an alias such as glRotate, another submodule, a star import) runs
-its whole ``__init__`` in it, and from then on it is OpenGL.GL as usual.
-Should a PyOpenGL release not import this way, OpenGL.GL is imported whole; if it was
-already imported (a test, a tool), it is used as it is.
+its whole ``__init__`` in it, and from then on it binds what PyOpenGL's own does. (Until
+then glGetPointerv is GL 1.1's, which GL 4.3's replaces in the whole; the shaders module
+lacks glProgramParameteri for good, see below. Nothing here uses either.)
+Should a PyOpenGL release not import this way, OpenGL.GL is imported whole (and the log
+says why); if it was already imported (a test, a tool), it is used as it is.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import importlib.util
+import logging
 import sys
+import threading
 import types
 
 import OpenGL
@@ -42,18 +45,23 @@ def lean_package() -> types.ModuleType:
     loader = spec.loader
     package = importlib.util.module_from_spec(spec)
     state = {"whole": False, "probing": False}
+    running = threading.RLock()  # another thread asking meanwhile waits for the whole
 
     def find(attr: str) -> object:
-        dunder = attr.startswith("__") and attr != "__all__"
-        if dunder or state["whole"] or state["probing"]:
+        if (attr.startswith("__") and attr != "__all__") or state["probing"]:
             raise AttributeError(f"module {NAME!r} has no attribute {attr!r}")
-        state["whole"] = True  # a star import asks for __all__ first: it then takes all
+        with running:
+            if not state["whole"]:  # a star import asks for __all__ first: it then takes all
+                state["whole"] = True  # names it lacks while it runs are not there yet
+                try:
+                    loader.exec_module(package)
+                except BaseException:
+                    state["whole"] = False  # tried again, to say why, on the next name asked
+                    raise
         try:
-            loader.exec_module(package)
-        except BaseException:
-            state["whole"] = False  # tried again, to say why, on the next name asked
-            raise
-        return getattr(package, attr)
+            return vars(package)[attr]
+        except KeyError:
+            raise AttributeError(f"module {NAME!r} has no attribute {attr!r}") from None
 
     setattr(package, "__getattr__", find)  # noqa: B010  # PEP 562
     sys.modules[NAME] = package
@@ -75,9 +83,10 @@ def lean_package() -> types.ModuleType:
 
 
 if NAME not in sys.modules:
-    # A PyOpenGL that will not import this way is imported whole.
-    with contextlib.suppress(ImportError, AttributeError):
+    try:
         lean_package()
+    except Exception:  # a PyOpenGL that will not import this way: imported whole
+        logging.getLogger(__name__).warning("OpenGL.GL imported whole", exc_info=True)
 
 from OpenGL import GL  # noqa: E402
 from OpenGL.GL import shaders  # noqa: E402

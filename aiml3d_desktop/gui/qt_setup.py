@@ -119,11 +119,6 @@ def collect_garbage_on_gui_thread() -> None:
     if _collector is None:
         from aiml3d_desktop.gui.pyqtgraph_lean import GarbageCollector
 
-        # What is alive now is mostly the modules and classes imported so far (95,000
-        # objects in the window's process, which imports them without collecting: of those
-        # a full collection finds 700 unreachable): set aside from collection for good,
-        # rather than scanned by the first timed collection, a 30 ms stall (issue 28).
-        gc.freeze()
         _collector = GarbageCollector(interval=1.0)
     else:  # again, after collect_garbage_automatically()
         gc.disable()

@@ -168,3 +168,29 @@ def test_what_links_a_qt_module_left_out_is_left_out_too():
         "PySide6/plugins/imageformats/libqpdf.so",
         "PySide6/plugins/platforminputcontexts/libqtvirtualkeyboardplugin.so",
     }
+
+
+def test_the_bundle_leaves_out_whole_frameworks_translations_and_the_gtk_theme():
+    """A macOS framework left out goes with its Info.plist and symlinks (a half-removed one
+    would fail code signing); Qt's translations and the GTK 3 theme never go in, on any
+    system; what is carried stays."""
+    is_left_out = _bundle_contents().is_left_out
+    left_out = {"PySide6/Qt/lib/QtPdf.framework/Versions/A/QtPdf", "PySide6/Qt6Qml.dll"}
+    for gone in (
+        "PySide6/Qt/lib/QtPdf.framework/Versions/A/QtPdf",
+        "PySide6/Qt/lib/QtPdf.framework/Resources/Info.plist",
+        "PySide6/Qt/lib/QtPdf.framework/Versions/Current",
+        "PySide6/Qt6Qml.dll",
+        "PySide6/Qt/translations/qt_de.qm",
+        "PySide6\\translations\\qt_de.qm",  # Windows: no Qt folder
+        "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
+    ):
+        assert is_left_out(gone, left_out), gone
+    for kept in (
+        "PySide6/Qt/lib/QtGui.framework/Versions/A/QtGui",
+        "PySide6/Qt/lib/QtGui.framework/Resources/Info.plist",
+        "PySide6\\Qt6Gui.dll",
+        "PySide6/Qt/plugins/platforms/libqxcb.so",
+        "numpy/translations/not_qt.txt",
+    ):
+        assert not is_left_out(kept, left_out), kept
