@@ -150,9 +150,9 @@ def qt_left_out(
 
 
 # Left out of Qt whatever modules are carried: Qt's translations of its own dialogs (the app
-# installs no translator) and the GTK 3 theme plugin, which needs GTK 3 libraries the bundle
-# does not carry (Qt falls back to its own look without it).
-QT_NEVER_CARRIED = ("/translations/", "/libqgtk3")
+# installs no translator), QML's files (the app has no QML) and the GTK 3 theme plugin, which
+# needs GTK 3 libraries the bundle does not carry (Qt falls back to its own look without it).
+QT_NEVER_CARRIED = ("/translations/", "/qml/", "/libqgtk3")
 
 
 def is_left_out(dest: str, left_out: set[str]) -> bool:

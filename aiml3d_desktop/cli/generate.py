@@ -308,9 +308,9 @@ def _compared_after(
 
 def _usage_problem(args: argparse.Namespace) -> str | None:
     from aiml3d_desktop.core.generation import batch
-    from aiml3d_desktop.core.pictures import images
+    from aiml3d_desktop.core.pictures.limits import MAX_SIDE_RANGE
 
-    low, high = images.MAX_SIDE_RANGE
+    low, high = MAX_SIDE_RANGE
     if not args.inputs and not args.prompt:
         return "give pictures, links, folders or --prompt TEXT"
     if not 1 <= args.jobs <= batch.MAX_JOBS:

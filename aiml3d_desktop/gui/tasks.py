@@ -252,12 +252,12 @@ def open_picture(
     cancel: CancelToken,
 ) -> Preview:
     from aiml3d_desktop.core.generation import preview
-    from aiml3d_desktop.core.pictures import images
+    from aiml3d_desktop.core.pictures.limits import DEFAULT_MAX_SIDE
 
     return preview.load_preview(
         source,
         fill=fill,
-        max_side=max_side or images.DEFAULT_MAX_SIDE,
+        max_side=max_side or DEFAULT_MAX_SIDE,
         upload=upload,  # prepared for sending too, once, from the same decoding
         progress=progress,
         cancel=cancel,

@@ -184,6 +184,7 @@ def test_the_bundle_leaves_out_whole_frameworks_translations_and_the_gtk_theme()
         "PySide6/Qt/translations/qt_de.qm",
         "PySide6\\translations\\qt_de.qm",  # Windows: no Qt folder
         "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
+        "PySide6/Qt/qml/QtQuick/qmldir",
     ):
         assert is_left_out(gone, left_out), gone
     for kept in (

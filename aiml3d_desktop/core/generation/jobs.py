@@ -41,6 +41,7 @@ from aiml3d_desktop.core.library.results import Drawing, Generation, JobResult
 from aiml3d_desktop.core.meshes import mesh
 from aiml3d_desktop.core.net.policy import RetryPolicy, Timeouts
 from aiml3d_desktop.core.pictures import images
+from aiml3d_desktop.core.pictures.limits import DEFAULT_MAX_SIDE
 from aiml3d_desktop.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
 class JobOptions:
     api_key: str | None = field(repr=False)  # a secret: never in a log line
     base_url: str = DEFAULT_BASE
-    max_side: int = images.DEFAULT_MAX_SIDE
+    max_side: int = DEFAULT_MAX_SIDE
     max_download: int = download.DEFAULT_MAX_BYTES
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)

@@ -15,6 +15,7 @@ from aiml3d_desktop.core.common.stages import Stage, no_progress
 from aiml3d_desktop.core.net.http import TooLarge, Watch, get, make_session, read_capped
 from aiml3d_desktop.core.net.policy import RetryPolicy, Timeouts
 from aiml3d_desktop.core.pictures import images, scaling
+from aiml3d_desktop.core.pictures.limits import DEFAULT_MAX_SIDE
 
 if TYPE_CHECKING:
     from aiml3d_desktop.core.library.results import Drawing
@@ -41,7 +42,7 @@ def load_preview(
     source: str,
     *,
     fill: float | None = None,
-    max_side: int = images.DEFAULT_MAX_SIDE,
+    max_side: int = DEFAULT_MAX_SIDE,
     upload: bool = False,
     progress=no_progress,
     cancel: CancelToken | None = None,

@@ -18,11 +18,7 @@ from aiml3d_desktop.core.common.errors import InputError
 from aiml3d_desktop.core.common.fileio import path_kind
 from aiml3d_desktop.core.net.policy import check_url, is_url
 from aiml3d_desktop.core.pictures import scaling
-from aiml3d_desktop.core.pictures.limits import (  # noqa: F401  # images.X for all three
-    DEFAULT_MAX_SIDE,
-    MAX_SIDE_RANGE,
-    PICTURE_SUFFIXES,
-)
+from aiml3d_desktop.core.pictures.limits import DEFAULT_MAX_SIDE
 
 DISPLAY_MAX_SIDE = 2048  # the longest side of a picture shown in the window
 MAX_FILE_BYTES = 50 * 1024 * 1024
